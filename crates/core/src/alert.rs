@@ -1,0 +1,1 @@
+//! Alert rules (being written).

@@ -1,0 +1,1 @@
+//! The series CSV contract of DESIGN.md (being written).
