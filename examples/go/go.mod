@@ -1,0 +1,3 @@
+module leakscope.invalid/examples
+
+go 1.19
