@@ -1,1 +1,274 @@
-//! (being written)
+//! A tiny blocking HTTP client for plain `http://` URLs: GET with a body-size cap (scrapes,
+//! pprof downloads) and POST of a JSON document (Alertmanager-style webhooks).
+//!
+//! Built on `ureq` 3 without TLS: **https is not supported** and is refused up front with
+//! [`HttpError::HttpsUnsupported`].
+
+use std::io;
+use std::time::Duration;
+
+/// Why an HTTP request failed. Every variant names the URL.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The URL uses `https://`, which this build cannot speak.
+    #[error("{url}: https is not supported (leakscope speaks plain http only); use an http:// URL, e.g. through a local proxy")]
+    HttpsUnsupported {
+        /// The URL as given.
+        url: String,
+    },
+    /// The URL is not an `http://host[:port]/path` URL.
+    #[error("{url}: not a valid http URL ({detail})")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Nothing answered: connection refused, host not found, connection reset.
+    #[error("{url}: cannot connect ({detail})")]
+    Unreachable {
+        /// The URL.
+        url: String,
+        /// The client's description of the failure.
+        detail: String,
+        /// The underlying client error.
+        #[source]
+        source: Option<ureq::Error>,
+    },
+    /// The whole exchange (connect, request, response body) took longer than the timeout.
+    #[error("{url}: no complete answer within {} ms", timeout.as_millis())]
+    Timeout {
+        /// The URL.
+        url: String,
+        /// The timeout that expired.
+        timeout: Duration,
+    },
+    /// The server answered with a status outside 200..=299.
+    #[error("{url}: HTTP status {status}{}", excerpt_suffix(body_excerpt))]
+    Status {
+        /// The URL.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The first bytes of the response body (lossy UTF-8, at most 200 characters).
+        body_excerpt: String,
+    },
+    /// The response body is larger than the cap the caller gave.
+    #[error("{url}: response body is larger than {max_bytes} bytes")]
+    TooLarge {
+        /// The URL.
+        url: String,
+        /// The cap, in bytes.
+        max_bytes: u64,
+    },
+    /// Any other protocol or I/O failure after connecting.
+    #[error("{url}: request failed")]
+    Other {
+        /// The URL.
+        url: String,
+        /// The underlying client error.
+        #[source]
+        source: ureq::Error,
+    },
+}
+
+fn excerpt_suffix(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(" ({body})")
+    }
+}
+
+impl HttpError {
+    /// The URL the request was for.
+    pub fn url(&self) -> &str {
+        match self {
+            HttpError::HttpsUnsupported { url }
+            | HttpError::InvalidUrl { url, .. }
+            | HttpError::Unreachable { url, .. }
+            | HttpError::Timeout { url, .. }
+            | HttpError::Status { url, .. }
+            | HttpError::TooLarge { url, .. }
+            | HttpError::Other { url, .. } => url,
+        }
+    }
+}
+
+/// Largest error-body excerpt kept in [`HttpError::Status`], in bytes read.
+const EXCERPT_BYTES: u64 = 200;
+
+/// GETs `url` and returns the body; fails if the whole exchange takes longer than `timeout`,
+/// the status is not 2xx, or the body is larger than `max_bytes` bytes.
+pub fn get(url: &str, timeout: Duration, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
+    check_url(url)?;
+    let agent = agent(timeout);
+    let mut resp = agent
+        .get(url)
+        .header(
+            "accept",
+            "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=0.5,*/*;q=0.1",
+        )
+        .call()
+        .map_err(|e| classify(url, timeout, e))?;
+    let status = resp.status().as_u16();
+    if !(200..=299).contains(&status) {
+        return Err(status_error(url, status, resp.body_mut()));
+    }
+    resp.body_mut()
+        .with_config()
+        .limit(max_bytes)
+        .read_to_vec()
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => HttpError::TooLarge {
+                url: url.to_string(),
+                max_bytes,
+            },
+            other => classify(url, timeout, other),
+        })
+}
+
+/// POSTs `body` as `application/json` to `url` and returns the 2xx status; a non-2xx status is
+/// [`HttpError::Status`] with an excerpt of the server's answer.
+pub fn post_json(url: &str, body: &serde_json::Value, timeout: Duration) -> Result<u16, HttpError> {
+    check_url(url)?;
+    let payload = body.to_string();
+    let mut resp = agent(timeout)
+        .post(url)
+        .header("content-type", "application/json")
+        .send(payload.as_bytes())
+        .map_err(|e| classify(url, timeout, e))?;
+    let status = resp.status().as_u16();
+    if !(200..=299).contains(&status) {
+        return Err(status_error(url, status, resp.body_mut()));
+    }
+    // Drain a little of the body so the connection closes cleanly; its content is not needed.
+    let _ = resp.body_mut().with_config().limit(64 * 1024).read_to_vec();
+    Ok(status)
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .user_agent(concat!("leakscope/", env!("CARGO_PKG_VERSION")))
+        .build();
+    ureq::Agent::new_with_config(config)
+}
+
+fn check_url(url: &str) -> Result<(), HttpError> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return Err(HttpError::HttpsUnsupported {
+            url: url.to_string(),
+        });
+    }
+    if !lower.starts_with("http://") {
+        return Err(HttpError::InvalidUrl {
+            url: url.to_string(),
+            detail: "it must start with http://".to_string(),
+        });
+    }
+    let rest = url.get(7..).unwrap_or("");
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() {
+        return Err(HttpError::InvalidUrl {
+            url: url.to_string(),
+            detail: "no host".to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn status_error(url: &str, status: u16, body: &mut ureq::Body) -> HttpError {
+    let bytes = body
+        .with_config()
+        .limit(EXCERPT_BYTES)
+        .read_to_vec()
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let body_excerpt: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string();
+    HttpError::Status {
+        url: url.to_string(),
+        status,
+        body_excerpt,
+    }
+}
+
+/// Maps a ureq error onto our variants.
+fn classify(url: &str, timeout: Duration, err: ureq::Error) -> HttpError {
+    let url_s = url.to_string();
+    match err {
+        ureq::Error::Timeout(_) => HttpError::Timeout {
+            url: url_s,
+            timeout,
+        },
+        ureq::Error::Io(ref io_err) => match io_err.kind() {
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => HttpError::Timeout {
+                url: url_s,
+                timeout,
+            },
+            io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::NotConnected
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable => HttpError::Unreachable {
+                url: url_s,
+                detail: io_err.to_string(),
+                source: Some(err),
+            },
+            _ => HttpError::Other {
+                url: url_s,
+                source: err,
+            },
+        },
+        ureq::Error::HostNotFound => HttpError::Unreachable {
+            url: url_s,
+            detail: "host not found".to_string(),
+            source: Some(err),
+        },
+        ureq::Error::ConnectionFailed => HttpError::Unreachable {
+            url: url_s,
+            detail: "connection failed".to_string(),
+            source: Some(err),
+        },
+        ureq::Error::BadUri(ref detail) => HttpError::InvalidUrl {
+            url: url_s,
+            detail: detail.clone(),
+        },
+        ureq::Error::TlsRequired | ureq::Error::RequireHttpsOnly(_) => {
+            HttpError::HttpsUnsupported { url: url_s }
+        }
+        other => HttpError::Other {
+            url: url_s,
+            source: other,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_is_refused_with_a_clear_message() {
+        let err = get("https://127.0.0.1:1/", Duration::from_secs(1), 10).expect_err("must fail");
+        assert!(matches!(err, HttpError::HttpsUnsupported { .. }));
+        assert!(err.to_string().contains("https is not supported"));
+    }
+
+    #[test]
+    fn non_http_urls_are_invalid() {
+        for url in ["ftp://x/", "localhost:9090/metrics", "http:///metrics", ""] {
+            let err = get(url, Duration::from_secs(1), 10).expect_err("must fail");
+            assert!(matches!(err, HttpError::InvalidUrl { .. }), "{url}: {err}");
+        }
+    }
+}
