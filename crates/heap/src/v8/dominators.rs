@@ -1,0 +1,367 @@
+//! DevTools' retained-size rules: page-owned flags, essential edges, shallow-size
+//! reattribution (`calculateShallowSizes`) and the Lengauer–Tarjan dominator tree with retained
+//! sizes (`calculateDominatorsAndRetainedSizes`), ported from devtools-frontend's
+//! `HeapSnapshot.ts` so that totals match DevTools on the same file.
+
+use super::model::{edge_kind, kind, Snapshot};
+
+/// Marks nodes reachable from the root's shortcut edges (user globals) and from the
+/// `(Document DOM trees)` root without following weak edges: DevTools' "page-owned" flag.
+pub fn page_owned(s: &Snapshot) -> Vec<bool> {
+    let n = s.node_count();
+    let mut flag = vec![false; n];
+    let mut stack: Vec<u32> = Vec::new();
+    for e in s.edges(s.root) {
+        let t = s.edge_to[e];
+        let k = s.edge_kind[e];
+        let seed = if k == edge_kind::ELEMENT {
+            s.node_kind[t as usize] == kind::SYNTHETIC && s.name(t) == "(Document DOM trees)"
+        } else {
+            k == edge_kind::SHORTCUT
+        };
+        if seed {
+            flag[t as usize] = true;
+            stack.push(t);
+        }
+    }
+    while let Some(v) = stack.pop() {
+        for e in s.edges(v) {
+            let t = s.edge_to[e] as usize;
+            if flag[t] || s.edge_kind[e] == edge_kind::WEAK {
+                continue;
+            }
+            flag[t] = true;
+            stack.push(t as u32);
+        }
+    }
+    flag
+}
+
+/// The WeakMap ephemeron edge name `N / part of key (A @1) -> value (B @2) pair in WeakMap
+/// (table @ID)`: returns ID, or None for any other name.
+pub fn weakmap_table_id(name: &str) -> Option<u32> {
+    let rest = name.strip_suffix(')')?;
+    let at = rest.rfind(" pair in WeakMap (table @")?;
+    let id = &rest[at + " pair in WeakMap (table @".len()..];
+    if !name.as_bytes().first()?.is_ascii_digit() || !name.contains(" / part of key (") {
+        return None;
+    }
+    id.parse().ok()
+}
+
+/// Per-string cache of [`weakmap_table_id`] (computed lazily for internal edge names).
+pub struct WeakMapNames {
+    state: Vec<u8>,
+    ids: std::collections::HashMap<u32, u32>,
+}
+
+impl WeakMapNames {
+    /// An empty cache for a snapshot's strings.
+    pub fn new(s: &Snapshot) -> Self {
+        Self {
+            state: vec![0; s.strings.len()],
+            ids: Default::default(),
+        }
+    }
+
+    /// The WeakMap table id named by string `i`, if it is an ephemeron edge name.
+    pub fn table_id(&mut self, s: &Snapshot, i: u32) -> Option<u32> {
+        let st = self.state.get(i as usize).copied()?;
+        match st {
+            1 => None,
+            2 => self.ids.get(&i).copied(),
+            _ => {
+                let r = weakmap_table_id(s.strings.get(i));
+                self.state[i as usize] = if r.is_some() { 2 } else { 1 };
+                if let Some(id) = r {
+                    self.ids.insert(i, id);
+                }
+                r
+            }
+        }
+    }
+}
+
+/// DevTools' `computeIsEssentialEdge` for every edge, as a bit per edge.
+pub fn essential_edges(s: &Snapshot, owned: &[bool]) -> Vec<u64> {
+    let m = s.edge_count();
+    let mut bits = vec![0u64; m.div_ceil(64)];
+    let mut wm = WeakMapNames::new(s);
+    for v in 0..s.node_count() as u32 {
+        let vid = s.node_id[v as usize];
+        for e in s.edges(v) {
+            let k = s.edge_kind[e];
+            if k == edge_kind::WEAK {
+                continue;
+            }
+            if k == edge_kind::INTERNAL && wm.table_id(s, s.edge_name[e]) == Some(vid) {
+                continue;
+            }
+            let t = s.edge_to[e];
+            if t == v {
+                continue;
+            }
+            if v != s.root {
+                if k == edge_kind::SHORTCUT {
+                    continue;
+                }
+                if owned[t as usize] && !owned[v as usize] {
+                    continue;
+                }
+            }
+            bits[e >> 6] |= 1 << (e & 63);
+        }
+    }
+    bits
+}
+
+#[inline]
+fn bit(bits: &[u64], e: usize) -> bool {
+    bits[e >> 6] & (1 << (e & 63)) != 0
+}
+
+/// True when the snapshot has user roots (non-synthetic children of the root).
+pub fn has_user_roots(s: &Snapshot) -> bool {
+    s.edges(s.root)
+        .any(|e| s.node_kind[s.edge_to[e] as usize] != kind::SYNTHETIC)
+}
+
+/// DevTools' `calculateShallowSizes`: the self size of hidden/array nodes (and
+/// `system / ExternalStringData`) owned by exactly one object moves onto that owner.
+pub fn shallow_sizes(s: &Snapshot) -> Vec<u32> {
+    let mut sizes = s.self_size.clone();
+    if !has_user_roots(s) {
+        return sizes;
+    }
+    const UNVISITED: u32 = u32::MAX;
+    const MULTIPLE: u32 = u32::MAX - 1;
+    let n = s.node_count();
+    let mut owners = vec![0u32; n];
+    let mut work: Vec<u32> = Vec::new();
+    for i in 0..n {
+        let k = s.node_kind[i];
+        if k == kind::HIDDEN
+            || k == kind::ARRAY
+            || (k == kind::NATIVE && s.name(i as u32) == "system / ExternalStringData")
+        {
+            owners[i] = UNVISITED;
+        } else {
+            owners[i] = i as u32;
+            work.push(i as u32);
+        }
+    }
+    while let Some(id) = work.pop() {
+        let owner = owners[id as usize];
+        for e in s.edges(id) {
+            if s.edge_kind[e] == edge_kind::WEAK {
+                continue;
+            }
+            let t = s.edge_to[e];
+            let cur = owners[t as usize];
+            if cur == UNVISITED {
+                owners[t as usize] = owner;
+                work.push(t);
+            } else if cur == t || cur == owner || cur == MULTIPLE {
+            } else {
+                owners[t as usize] = MULTIPLE;
+                work.push(t);
+            }
+        }
+    }
+    for i in 0..n {
+        let o = owners[i];
+        if o == UNVISITED || o == MULTIPLE || o == i as u32 {
+            continue;
+        }
+        if s.node_kind[o as usize] == kind::SYNTHETIC || o == s.root {
+            continue;
+        }
+        let moved = sizes[i];
+        sizes[i] = 0;
+        sizes[o as usize] = sizes[o as usize].saturating_add(moved);
+    }
+    sizes
+}
+
+/// The dominator tree and retained sizes.
+pub struct Dominators {
+    /// Immediate dominator per node ordinal (the root dominates itself).
+    pub idom: Vec<u32>,
+    /// Retained size per node, bytes.
+    pub retained: Vec<f64>,
+    /// Nodes not reachable from the root through essential edges (attached to the root).
+    pub unreachable: usize,
+}
+
+/// Lengauer–Tarjan over the essential edges, exactly as DevTools does it (iterative DFS from
+/// the root, then from weak-only orphans, then leftover cliques attached to the root).
+pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
+    let node_count = s.node_count();
+    let len = node_count + 1;
+    let mut parent = vec![0u32; len];
+    let mut ancestor = vec![0u32; len];
+    let mut vertex = vec![0u32; len];
+    let mut label = vec![0u32; len];
+    let mut semi = vec![0u32; len];
+    let mut next_edge = vec![0u32; len];
+    let fe = &s.first_edge;
+    let mut n: u32 = 0;
+
+    let mut dfs = |root: u32,
+                   parent: &mut Vec<u32>,
+                   semi: &mut Vec<u32>,
+                   vertex: &mut Vec<u32>,
+                   label: &mut Vec<u32>,
+                   n: &mut u32| {
+        next_edge[(root - 1) as usize] = fe[(root - 1) as usize];
+        let mut v = root;
+        while v != 0 {
+            if semi[v as usize] == 0 {
+                *n += 1;
+                semi[v as usize] = *n;
+                vertex[*n as usize] = v;
+                label[v as usize] = v;
+            }
+            let mut v_next = parent[v as usize];
+            let vo = (v - 1) as usize;
+            while next_edge[vo] < fe[vo + 1] {
+                let e = next_edge[vo] as usize;
+                next_edge[vo] += 1;
+                if !bit(ess, e) {
+                    continue;
+                }
+                let wo = s.edge_to[e];
+                let w = wo + 1;
+                if semi[w as usize] == 0 {
+                    parent[w as usize] = v;
+                    next_edge[wo as usize] = fe[wo as usize];
+                    v_next = w;
+                    // DevTools does not advance past this edge before descending; the edge
+                    // is skipped on return anyway because w then has a DFS number.
+                    next_edge[vo] -= 1;
+                    break;
+                }
+            }
+            v = v_next;
+        }
+    };
+
+    let r = s.root + 1;
+    dfs(r, &mut parent, &mut semi, &mut vertex, &mut label, &mut n);
+    let reached = n as usize;
+    if (n as usize) < node_count {
+        for v in 1..=node_count as u32 {
+            let vo = v - 1;
+            if semi[v as usize] == 0 && s.retainers(vo).iter().all(|&e| !bit(ess, e as usize)) {
+                parent[v as usize] = r;
+                dfs(v, &mut parent, &mut semi, &mut vertex, &mut label, &mut n);
+            }
+        }
+    }
+    if (n as usize) < node_count {
+        for v in 1..=node_count as u32 {
+            if semi[v as usize] == 0 {
+                parent[v as usize] = r;
+                n += 1;
+                semi[v as usize] = n;
+                vertex[n as usize] = v;
+                label[v as usize] = v;
+            }
+        }
+    }
+    drop(next_edge);
+
+    let mut stack: Vec<u32> = Vec::new();
+    let mut eval =
+        |v: u32, ancestor: &mut Vec<u32>, label: &mut Vec<u32>, semi: &Vec<u32>| -> u32 {
+            if ancestor[v as usize] == 0 {
+                return v;
+            }
+            // compress
+            let mut x = v;
+            stack.clear();
+            while ancestor[ancestor[x as usize] as usize] != 0 {
+                stack.push(x);
+                x = ancestor[x as usize];
+            }
+            while let Some(w) = stack.pop() {
+                let a = ancestor[w as usize] as usize;
+                if semi[label[a] as usize] < semi[label[w as usize] as usize] {
+                    label[w as usize] = label[a];
+                }
+                ancestor[w as usize] = ancestor[a];
+            }
+            label[v as usize]
+        };
+
+    let mut dom = vec![0u32; len];
+    // Buckets as linked lists: each vertex enters exactly one bucket once.
+    let mut bucket_head = vec![0u32; len];
+    let mut bucket_next = vec![0u32; len];
+    let mut i = n;
+    while i >= 2 {
+        let w = vertex[i as usize];
+        let wo = w - 1;
+        let mut orphan = true;
+        for &e in s.retainers(wo) {
+            if !bit(ess, e as usize) {
+                continue;
+            }
+            orphan = false;
+            let v = s.edge_from(e as usize) + 1;
+            let u = eval(v, &mut ancestor, &mut label, &semi);
+            if semi[u as usize] < semi[w as usize] {
+                semi[w as usize] = semi[u as usize];
+            }
+        }
+        if orphan {
+            semi[w as usize] = semi[r as usize];
+        }
+        let b = vertex[semi[w as usize] as usize] as usize;
+        bucket_next[w as usize] = bucket_head[b];
+        bucket_head[b] = w;
+        let pw = parent[w as usize];
+        ancestor[w as usize] = pw;
+        let mut v = bucket_head[pw as usize];
+        bucket_head[pw as usize] = 0;
+        while v != 0 {
+            let u = eval(v, &mut ancestor, &mut label, &semi);
+            dom[v as usize] = if semi[u as usize] < semi[v as usize] {
+                u
+            } else {
+                pw
+            };
+            v = bucket_next[v as usize];
+        }
+        i -= 1;
+    }
+    drop(bucket_head);
+    drop(bucket_next);
+    drop(ancestor);
+    dom[0] = r;
+    dom[r as usize] = r;
+    for i in 2..=n {
+        let w = vertex[i as usize] as usize;
+        if dom[w] != vertex[semi[w] as usize] {
+            dom[w] = dom[dom[w] as usize];
+        }
+    }
+    let mut idom = vec![0u32; node_count];
+    let mut retained = vec![0f64; node_count];
+    for o in 0..node_count {
+        idom[o] = dom[o + 1].saturating_sub(1);
+        retained[o] = sizes[o] as f64;
+    }
+    let mut i = n;
+    while i > 1 {
+        let o = (vertex[i as usize] - 1) as usize;
+        let d = idom[o] as usize;
+        retained[d] += retained[o];
+        i -= 1;
+    }
+    Dominators {
+        idom,
+        retained,
+        unreachable: node_count - reached,
+    }
+}

@@ -1,0 +1,262 @@
+//! The compact heap model of one V8 snapshot: columnar node and edge arrays, one interned
+//! string table, forward edges (CSR by node) and reverse edges (retainers).
+
+/// Node kinds, normalized from the snapshot's `meta.node_types` by name (so the order of the
+/// names in `meta` never matters). Unknown future kinds map to [`kind::OTHER`].
+pub mod kind {
+    /// Internal V8 data hidden from users.
+    pub const HIDDEN: u8 = 0;
+    /// Internal arrays (`(object elements)`, FixedArray...).
+    pub const ARRAY: u8 = 1;
+    /// A sequential string.
+    pub const STRING: u8 = 2;
+    /// A JS object; its name is the constructor name.
+    pub const OBJECT: u8 = 3;
+    /// Compiled code.
+    pub const CODE: u8 = 4;
+    /// A JS function.
+    pub const CLOSURE: u8 = 5;
+    /// A RegExp.
+    pub const REGEXP: u8 = 6;
+    /// A heap number.
+    pub const NUMBER: u8 = 7;
+    /// An embedder object outside the V8 heap.
+    pub const NATIVE: u8 = 8;
+    /// A grouping node: the root, `(GC roots)`...
+    pub const SYNTHETIC: u8 = 9;
+    /// A cons string.
+    pub const CONS_STRING: u8 = 10;
+    /// A sliced string.
+    pub const SLICED_STRING: u8 = 11;
+    /// A symbol.
+    pub const SYMBOL: u8 = 12;
+    /// A BigInt.
+    pub const BIGINT: u8 = 13;
+    /// Hidden-class data (`system / Map`...).
+    pub const OBJECT_SHAPE: u8 = 14;
+    /// A WebAssembly object.
+    pub const WASM: u8 = 15;
+    /// A node type this version does not know.
+    pub const OTHER: u8 = 255;
+
+    /// The kind for a `meta.node_types` name.
+    pub fn from_name(name: &str) -> u8 {
+        match name {
+            "hidden" => HIDDEN,
+            "array" => ARRAY,
+            "string" => STRING,
+            "object" => OBJECT,
+            "code" => CODE,
+            "closure" => CLOSURE,
+            "regexp" => REGEXP,
+            "number" => NUMBER,
+            "native" => NATIVE,
+            "synthetic" => SYNTHETIC,
+            "concatenated string" => CONS_STRING,
+            "sliced string" => SLICED_STRING,
+            "symbol" => SYMBOL,
+            "bigint" => BIGINT,
+            "object shape" => OBJECT_SHAPE,
+            "wasm object" => WASM,
+            _ => OTHER,
+        }
+    }
+}
+
+/// Edge kinds, normalized from `meta.edge_types` by name.
+pub mod edge_kind {
+    /// A variable in a function context.
+    pub const CONTEXT: u8 = 0;
+    /// An indexed element (numeric name).
+    pub const ELEMENT: u8 = 1;
+    /// A named property.
+    pub const PROPERTY: u8 = 2;
+    /// An internal reference (`map`, `table`, `context`...).
+    pub const INTERNAL: u8 = 3;
+    /// A hidden reference (numeric name).
+    pub const HIDDEN: u8 = 4;
+    /// A shortcut (root → globals); not followed for sizes except from the root.
+    pub const SHORTCUT: u8 = 5;
+    /// A weak reference.
+    pub const WEAK: u8 = 6;
+    /// An edge type this version does not know.
+    pub const OTHER: u8 = 255;
+
+    /// The kind for a `meta.edge_types` name.
+    pub fn from_name(name: &str) -> u8 {
+        match name {
+            "context" => CONTEXT,
+            "element" => ELEMENT,
+            "property" => PROPERTY,
+            "internal" => INTERNAL,
+            "hidden" => HIDDEN,
+            "shortcut" => SHORTCUT,
+            "weak" => WEAK,
+            _ => OTHER,
+        }
+    }
+
+    /// True when the edge's `name_or_index` is a number, not a string index.
+    pub fn has_numeric_name(k: u8) -> bool {
+        k == ELEMENT || k == HIDDEN
+    }
+}
+
+/// The interned string table of a snapshot: all strings in one buffer.
+#[derive(Debug, Default, Clone)]
+pub struct Strings {
+    pub(crate) bytes: String,
+    pub(crate) ends: Vec<u32>,
+}
+
+impl Strings {
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are no strings.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// String number `i`; empty when out of range.
+    pub fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        if i >= self.ends.len() {
+            return "";
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends[i] as usize;
+        self.bytes.get(start..end).unwrap_or("")
+    }
+}
+
+/// One parsed snapshot in columnar form. Node and edge references are ordinals (`u32`).
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    /// Node kind per node ([`kind`]).
+    pub node_kind: Vec<u8>,
+    /// Node name per node (index into `strings`).
+    pub node_name: Vec<u32>,
+    /// V8 object id per node: stable for the life of the process.
+    pub node_id: Vec<u32>,
+    /// Self size per node, bytes, as written by V8.
+    pub self_size: Vec<u32>,
+    /// Index of a node's first edge; `first_edge[n+1] - first_edge[n]` edges (len = nodes + 1).
+    pub first_edge: Vec<u32>,
+    /// Edge kind per edge ([`edge_kind`]).
+    pub edge_kind: Vec<u8>,
+    /// Edge name: a string index, or the element index for element/hidden edges.
+    pub edge_name: Vec<u32>,
+    /// Target node ordinal per edge.
+    pub edge_to: Vec<u32>,
+    /// Index of a node's first retainer in `retainer_edge` (len = nodes + 1).
+    pub first_retainer: Vec<u32>,
+    /// Retaining edge indexes grouped by target node (the reverse CSR); the source node of
+    /// edge `e` is found with [`Snapshot::edge_from`].
+    pub retainer_edge: Vec<u32>,
+    /// Source node ordinal per edge (kept to answer `edge_from` in O(1)).
+    pub edge_src: Vec<u32>,
+    /// The string table.
+    pub strings: Strings,
+    /// Ordinal of the root node (`snapshot.root_index`, else 0).
+    pub root: u32,
+    /// Bytes of the file.
+    pub file_size: u64,
+}
+
+impl Snapshot {
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.node_kind.len()
+    }
+
+    /// Number of edges.
+    pub fn edge_count(&self) -> usize {
+        self.edge_kind.len()
+    }
+
+    /// The edges of node `n`, as a range of edge indexes.
+    pub fn edges(&self, n: u32) -> std::ops::Range<usize> {
+        self.first_edge[n as usize] as usize..self.first_edge[n as usize + 1] as usize
+    }
+
+    /// The retaining edges of node `n` (indexes into the edge arrays).
+    pub fn retainers(&self, n: u32) -> &[u32] {
+        &self.retainer_edge
+            [self.first_retainer[n as usize] as usize..self.first_retainer[n as usize + 1] as usize]
+    }
+
+    /// The node an edge starts from.
+    pub fn edge_from(&self, e: usize) -> u32 {
+        self.edge_src[e]
+    }
+
+    /// The node's name string.
+    pub fn name(&self, n: u32) -> &str {
+        self.strings.get(self.node_name[n as usize])
+    }
+
+    /// The edge's name as people read it: the property/variable name, or `[index]`.
+    pub fn edge_label(&self, e: usize) -> String {
+        if edge_kind::has_numeric_name(self.edge_kind[e]) {
+            format!("[{}]", self.edge_name[e])
+        } else {
+            self.strings.get(self.edge_name[e]).to_string()
+        }
+    }
+
+    /// The edge's name string, or "" for numeric names.
+    pub fn edge_str(&self, e: usize) -> &str {
+        if edge_kind::has_numeric_name(self.edge_kind[e]) {
+            ""
+        } else {
+            self.strings.get(self.edge_name[e])
+        }
+    }
+
+    /// Build `edge_src`, `first_retainer` and `retainer_edge` from the forward edges.
+    pub(crate) fn build_retainers(&mut self) {
+        let n = self.node_count();
+        let m = self.edge_count();
+        let mut counts = vec![0u32; n + 1];
+        for &t in &self.edge_to {
+            counts[t as usize] += 1;
+        }
+        let mut first = vec![0u32; n + 1];
+        let mut acc = 0u32;
+        for i in 0..n {
+            first[i] = acc;
+            acc += counts[i];
+        }
+        first[n] = acc;
+        drop(counts);
+        let mut fill = first.clone();
+        let mut ret = vec![0u32; m];
+        let mut src = vec![0u32; m];
+        for node in 0..n {
+            let (a, b) = (
+                self.first_edge[node] as usize,
+                self.first_edge[node + 1] as usize,
+            );
+            for e in a..b {
+                src[e] = node as u32;
+                let t = self.edge_to[e] as usize;
+                ret[fill[t] as usize] = e as u32;
+                fill[t] += 1;
+            }
+        }
+        self.first_retainer = first;
+        self.retainer_edge = ret;
+        self.edge_src = src;
+    }
+
+    /// Approximate bytes this model holds in memory.
+    pub fn heap_bytes(&self) -> usize {
+        self.node_count() * (1 + 4 + 4 + 4 + 4 + 4)
+            + self.edge_count() * (1 + 4 + 4 + 4 + 4)
+            + self.strings.bytes.len()
+            + self.strings.ends.len() * 4
+    }
+}

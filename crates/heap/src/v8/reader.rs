@@ -1,0 +1,459 @@
+//! The streaming `.heapsnapshot` reader: `snapshot.meta` through serde_json (it is small),
+//! `nodes`/`edges` through a hand-written integer scanner straight into columnar arrays,
+//! `strings` through a streaming string parser into one interned table; everything else
+//! (trace trees, samples, locations) is skipped. Field positions always come from `meta`.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::model::{edge_kind, kind, Snapshot, Strings};
+use super::scan::{ScanError, Scanner};
+use crate::HeapError;
+
+/// What `meta` says about the layout.
+#[derive(Debug, Deserialize)]
+struct Meta {
+    node_fields: Vec<String>,
+    node_types: Vec<serde_json::Value>,
+    edge_fields: Vec<String>,
+    edge_types: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Header {
+    meta: Meta,
+    #[serde(default)]
+    node_count: Option<u64>,
+    #[serde(default)]
+    edge_count: Option<u64>,
+    #[serde(default)]
+    root_index: Option<u64>,
+}
+
+/// Which column a node field feeds.
+#[derive(Clone, Copy, PartialEq)]
+enum NodeCol {
+    Type,
+    Name,
+    Id,
+    SelfSize,
+    EdgeCount,
+    Skip,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum EdgeCol {
+    Type,
+    Name,
+    To,
+    Skip,
+}
+
+/// Layout derived from the header.
+struct Layout {
+    node_cols: Vec<NodeCol>,
+    node_kinds: Vec<u8>,
+    edge_cols: Vec<EdgeCol>,
+    edge_kinds: Vec<u8>,
+    node_count_hint: u64,
+    edge_count_hint: u64,
+    root_index: u64,
+}
+
+fn type_names(v: &[serde_json::Value]) -> Option<Vec<String>> {
+    let first = v.first()?.as_array()?;
+    first
+        .iter()
+        .map(|x| x.as_str().map(str::to_string))
+        .collect()
+}
+
+fn layout(h: &Header) -> Result<Layout, String> {
+    let nf = &h.meta.node_fields;
+    let col = |want: &str| nf.iter().position(|f| f == want);
+    for want in ["type", "name", "id", "self_size", "edge_count"] {
+        if col(want).is_none() {
+            return Err(format!("meta.node_fields has no \"{want}\" field"));
+        }
+    }
+    let node_cols = nf
+        .iter()
+        .map(|f| match f.as_str() {
+            "type" => NodeCol::Type,
+            "name" => NodeCol::Name,
+            "id" => NodeCol::Id,
+            "self_size" => NodeCol::SelfSize,
+            "edge_count" => NodeCol::EdgeCount,
+            _ => NodeCol::Skip,
+        })
+        .collect();
+    let ef = &h.meta.edge_fields;
+    for want in ["type", "name_or_index", "to_node"] {
+        if !ef.iter().any(|f| f == want) {
+            return Err(format!("meta.edge_fields has no \"{want}\" field"));
+        }
+    }
+    let edge_cols = ef
+        .iter()
+        .map(|f| match f.as_str() {
+            "type" => EdgeCol::Type,
+            "name_or_index" => EdgeCol::Name,
+            "to_node" => EdgeCol::To,
+            _ => EdgeCol::Skip,
+        })
+        .collect();
+    let tpos = col("type").unwrap_or(0);
+    let node_kinds = h
+        .meta
+        .node_types
+        .get(tpos)
+        .and_then(|v| type_names(std::slice::from_ref(v)))
+        .ok_or("meta.node_types does not list the node type names")?
+        .iter()
+        .map(|s| kind::from_name(s))
+        .collect();
+    let etpos = ef.iter().position(|f| f == "type").unwrap_or(0);
+    let edge_kinds = h
+        .meta
+        .edge_types
+        .get(etpos)
+        .and_then(|v| type_names(std::slice::from_ref(v)))
+        .ok_or("meta.edge_types does not list the edge type names")?
+        .iter()
+        .map(|s| edge_kind::from_name(s))
+        .collect();
+    Ok(Layout {
+        node_cols,
+        node_kinds,
+        edge_cols,
+        edge_kinds,
+        node_count_hint: h.node_count.unwrap_or(0),
+        edge_count_hint: h.edge_count.unwrap_or(0),
+        root_index: h.root_index.unwrap_or(0),
+    })
+}
+
+/// True when `prefix` looks like the start of a `.heapsnapshot`.
+pub fn sniff(prefix: &[u8]) -> bool {
+    let s = prefix
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| &prefix[i..])
+        .unwrap_or(&[]);
+    if s.first() != Some(&b'{') {
+        return false;
+    }
+    let window = &s[..s.len().min(512)];
+    let has = |needle: &[u8]| window.windows(needle.len()).any(|w| w == needle);
+    has(b"\"snapshot\"") && (has(b"\"meta\"") || has(b"node_fields"))
+}
+
+/// Read a snapshot file into the compact model.
+pub fn read_file(path: &Path) -> Result<Snapshot, HeapError> {
+    let f = File::open(path).map_err(|e| HeapError::io(path, e))?;
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut snap = read(f, size).map_err(|e| match e {
+        ScanError::Io(e) => HeapError::io(path, e),
+        ScanError::Format { offset, message } => HeapError::format(path, Some(offset), message),
+    })?;
+    snap.file_size = size;
+    Ok(snap)
+}
+
+/// Read a snapshot from any reader. `size_hint` (bytes, 0 = unknown) caps preallocation so a
+/// lying header cannot make us reserve absurd amounts.
+pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError> {
+    let mut sc = Scanner::new(r);
+    let mut snap = Snapshot::default();
+    let mut lay: Option<Layout> = None;
+    let mut node_total: u64 = 0;
+    let mut edge_total: u64 = 0;
+    let mut seen_nodes = false;
+    let mut seen_edges = false;
+    let mut seen_strings = false;
+    let mut edge_counts: Vec<u32> = Vec::new();
+    let mut key = Vec::new();
+    // Each integer takes at least 2 bytes ("0,"), so this bounds any honest count.
+    let cap = |n: u64| -> usize {
+        let lim = if size_hint == 0 {
+            1 << 20
+        } else {
+            size_hint / 2
+        };
+        n.min(lim) as usize
+    };
+
+    sc.expect(b'{', "the start of a heap snapshot ('{')")?;
+    loop {
+        match sc.peek_token()? {
+            Some(b'}') => {
+                sc.bump();
+                break;
+            }
+            Some(b'"') => {}
+            Some(_) => return sc.err("expected a key or '}' at the top level"),
+            None => return sc.err("the file ends early (truncated?)"),
+        }
+        key.clear();
+        sc.read_string_into(&mut key)?;
+        sc.expect(b':', "':' after a key")?;
+        match key.as_slice() {
+            b"snapshot" => {
+                let at = sc.offset();
+                let mut raw = Vec::new();
+                sc.skip_value(Some(&mut raw))?;
+                let h: Header = match serde_json::from_slice(&raw) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        return Err(ScanError::Format {
+                            offset: at,
+                            message: format!("the snapshot header is not valid: {e}"),
+                        })
+                    }
+                };
+                match layout(&h) {
+                    Ok(l) => lay = Some(l),
+                    Err(m) => {
+                        return Err(ScanError::Format {
+                            offset: at,
+                            message: m,
+                        })
+                    }
+                }
+            }
+            b"nodes" => {
+                let Some(l) = lay.as_ref() else {
+                    return sc.err("\"nodes\" comes before the \"snapshot\" header");
+                };
+                let n = cap(l.node_count_hint);
+                snap.node_kind.reserve_exact(n);
+                snap.node_name.reserve_exact(n);
+                snap.node_id.reserve_exact(n);
+                snap.self_size.reserve_exact(n);
+                edge_counts.reserve_exact(n);
+                let cols = &l.node_cols;
+                let kinds = &l.node_kinds;
+                let nf = cols.len();
+                let mut f = 0usize;
+                let s = &mut snap;
+                let ec = &mut edge_counts;
+                node_total = sc.read_uint_array("nodes", |v| {
+                    let v32 =
+                        u32::try_from(v).map_err(|_| format!("node value {v} exceeds 32 bits"))?;
+                    match cols[f] {
+                        NodeCol::Type => {
+                            s.node_kind.push(*kinds.get(v as usize).ok_or_else(|| {
+                                format!("node type {v} is not in meta.node_types")
+                            })?)
+                        }
+                        NodeCol::Name => s.node_name.push(v32),
+                        NodeCol::Id => s.node_id.push(v32),
+                        NodeCol::SelfSize => s.self_size.push(v32),
+                        NodeCol::EdgeCount => ec.push(v32),
+                        NodeCol::Skip => {}
+                    }
+                    f += 1;
+                    if f == nf {
+                        f = 0;
+                    }
+                    Ok(())
+                })?;
+                if node_total % nf as u64 != 0 {
+                    return sc.err(format!(
+                        "the nodes array holds {node_total} values, not a multiple of the {nf} node fields"
+                    ));
+                }
+                seen_nodes = true;
+            }
+            b"edges" => {
+                let Some(l) = lay.as_ref() else {
+                    return sc.err("\"edges\" comes before the \"snapshot\" header");
+                };
+                let m = cap(l.edge_count_hint);
+                snap.edge_kind.reserve_exact(m);
+                snap.edge_name.reserve_exact(m);
+                snap.edge_to.reserve_exact(m);
+                let cols = &l.edge_cols;
+                let kinds = &l.edge_kinds;
+                let ef = cols.len();
+                let nf = l.node_cols.len() as u64;
+                let mut f = 0usize;
+                let s = &mut snap;
+                edge_total = sc.read_uint_array("edges", |v| {
+                    match cols[f] {
+                        EdgeCol::Type => {
+                            s.edge_kind.push(*kinds.get(v as usize).ok_or_else(|| {
+                                format!("edge type {v} is not in meta.edge_types")
+                            })?)
+                        }
+                        EdgeCol::Name => s.edge_name.push(
+                            u32::try_from(v)
+                                .map_err(|_| format!("edge name {v} exceeds 32 bits"))?,
+                        ),
+                        EdgeCol::To => {
+                            if v % nf != 0 {
+                                return Err(format!(
+                                    "edge target {v} is not a multiple of the node field count {nf}"
+                                ));
+                            }
+                            s.edge_to.push(
+                                u32::try_from(v / nf)
+                                    .map_err(|_| format!("edge target {v} is too large"))?,
+                            );
+                        }
+                        EdgeCol::Skip => {}
+                    }
+                    f += 1;
+                    if f == ef {
+                        f = 0;
+                    }
+                    Ok(())
+                })?;
+                if edge_total % ef as u64 != 0 {
+                    return sc.err(format!(
+                        "the edges array holds {edge_total} values, not a multiple of the {ef} edge fields"
+                    ));
+                }
+                seen_edges = true;
+            }
+            b"strings" => {
+                read_strings(&mut sc, &mut snap.strings)?;
+                seen_strings = true;
+            }
+            _ => sc.skip_value(None)?,
+        }
+        match sc.peek_token()? {
+            Some(b',') => sc.bump(),
+            Some(b'}') => {}
+            Some(_) => return sc.err("expected ',' or '}' at the top level"),
+            None => return sc.err("the file ends early (truncated?)"),
+        }
+    }
+    let end = sc.offset();
+    let missing = [
+        (lay.is_some(), "snapshot"),
+        (seen_nodes, "nodes"),
+        (seen_edges, "edges"),
+        (seen_strings, "strings"),
+    ];
+    if let Some((_, what)) = missing.iter().find(|(ok, _)| !ok) {
+        return Err(ScanError::Format {
+            offset: end,
+            message: format!("this is not a complete heap snapshot: it has no \"{what}\""),
+        });
+    }
+    let _ = (node_total, edge_total);
+    let (root_index, node_fields) = lay
+        .map(|l| (l.root_index, l.node_cols.len() as u64))
+        .unwrap_or((0, 1));
+    finish(&mut snap, edge_counts, root_index, node_fields, end)?;
+    Ok(snap)
+}
+
+fn read_strings<R: Read>(sc: &mut Scanner<R>, out: &mut Strings) -> Result<(), ScanError> {
+    sc.expect(b'[', "the start of the strings array")?;
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut ends = Vec::new();
+    if sc.peek_token()? == Some(b']') {
+        sc.bump();
+    } else {
+        loop {
+            let start = bytes.len();
+            sc.read_string_into(&mut bytes)?;
+            if std::str::from_utf8(&bytes[start..]).is_err() {
+                let fixed = String::from_utf8_lossy(&bytes[start..]).into_owned();
+                bytes.truncate(start);
+                bytes.extend_from_slice(fixed.as_bytes());
+            }
+            let Ok(e) = u32::try_from(bytes.len()) else {
+                return sc.err("the strings table exceeds 4 GiB");
+            };
+            ends.push(e);
+            match sc.peek_token()? {
+                Some(b',') => sc.bump(),
+                Some(b']') => {
+                    sc.bump();
+                    break;
+                }
+                Some(_) => return sc.err("expected ',' or ']' in the strings array"),
+                None => return sc.err("the file ends inside the strings array (truncated?)"),
+            }
+        }
+    }
+    // Every string was checked (or repaired) above, so this cannot fail; stay safe anyway.
+    out.bytes = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    out.ends = ends;
+    Ok(())
+}
+
+/// Check the parsed arrays against each other and build the edge and retainer indexes.
+fn finish(
+    snap: &mut Snapshot,
+    edge_counts: Vec<u32>,
+    root_index: u64,
+    node_fields: u64,
+    end: u64,
+) -> Result<(), ScanError> {
+    let bad = |message: String| ScanError::Format {
+        offset: end,
+        message,
+    };
+    let n = snap.node_kind.len();
+    let m = snap.edge_kind.len();
+    if snap.node_name.len() != n || snap.node_id.len() != n || snap.self_size.len() != n {
+        return Err(bad("the node columns have different lengths".into()));
+    }
+    if n == 0 {
+        return Err(bad("the snapshot has no nodes".into()));
+    }
+    if snap.edge_name.len() != m || snap.edge_to.len() != m {
+        return Err(bad("the edge columns have different lengths".into()));
+    }
+    let mut first = Vec::with_capacity(n + 1);
+    let mut acc: u64 = 0;
+    for &c in &edge_counts {
+        first.push(acc as u32);
+        acc += c as u64;
+        if acc > m as u64 {
+            return Err(bad(format!(
+                "node edge counts add up to more than the {m} edges in the file"
+            )));
+        }
+    }
+    if acc != m as u64 {
+        return Err(bad(format!(
+            "node edge counts add up to {acc}, but the file has {m} edges"
+        )));
+    }
+    first.push(acc as u32);
+    snap.first_edge = first;
+    let strings = snap.strings.len() as u32;
+    if let Some(i) = snap.node_name.iter().position(|&s| s >= strings) {
+        return Err(bad(format!(
+            "node {i} names string {} but there are only {strings} strings",
+            snap.node_name[i]
+        )));
+    }
+    for e in 0..m {
+        if snap.edge_to[e] as usize >= n {
+            return Err(bad(format!("edge {e} points past the last node")));
+        }
+        if !edge_kind::has_numeric_name(snap.edge_kind[e]) && snap.edge_name[e] >= strings {
+            return Err(bad(format!(
+                "edge {e} names string {} but there are only {strings} strings",
+                snap.edge_name[e]
+            )));
+        }
+    }
+    // `root_index` is a node index (ordinal × field count), as DevTools reads it.
+    snap.root = 0;
+    if root_index % node_fields.max(1) == 0 && root_index / node_fields.max(1) < n as u64 {
+        snap.root = (root_index / node_fields.max(1)) as u32;
+    }
+    snap.build_retainers();
+    Ok(())
+}
