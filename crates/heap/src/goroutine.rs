@@ -29,3 +29,12 @@ pub fn diff(paths: &[PathBuf], _opts: &Options) -> Result<HeapReport, HeapError>
 pub fn is_goroutine_profile(_path: &Path) -> Result<bool, HeapError> {
     Ok(false)
 }
+
+/// `heap top` of a goroutine profile.proto already parsed.
+pub fn top_profile(
+    path: &Path,
+    _p: &crate::pprof::Profile,
+    _opts: &Options,
+) -> Result<HeapReport, HeapError> {
+    top(path, _opts)
+}

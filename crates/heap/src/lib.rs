@@ -95,6 +95,9 @@ pub struct Options {
     pub sample_index: Option<String>,
     /// Show at most this many groups (0 = all).
     pub limit: usize,
+    /// Sort by cumulative instead of flat value (pprof's `-cum`); for tracemalloc, count a
+    /// trace under every frame of its traceback (`statistics(key, cumulative=True)`).
+    pub cumulative: bool,
 }
 
 impl Default for Options {
@@ -103,6 +106,7 @@ impl Default for Options {
             by: None,
             sample_index: None,
             limit: 30,
+            cumulative: false,
         }
     }
 }

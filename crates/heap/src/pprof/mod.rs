@@ -1,26 +1,269 @@
-//! (being written)
+//! Go pprof profiles (profile.proto, gzipped or not): `heap top` and `heap diff` with the
+//! numbers of `go tool pprof -top` and `go tool pprof -top -base OLD NEW`.
+//!
+//! The pipeline mirrors pprof's: [`parse_profile`] (gunzip with a cap, prost decode, checks),
+//! [`merge::merge`] (pprof's `Merge`, the base scaled by -1), [`graph::Graph`] (nodes keyed
+//! like pprof's `NodeInfo` at a granularity) and [`graph::top_rows`] (sort and node cut).
+//! Goroutine profiles are handed to [`crate::goroutine`].
+
+pub mod decode;
+pub mod graph;
+pub mod merge;
+pub mod proto;
+mod report;
+mod suspects;
 
 use std::path::{Path, PathBuf};
 
+pub use decode::{parse_profile, parse_profile_capped, ParseError, DEFAULT_MAX_DECOMPRESSED_BYTES};
+pub use graph::{Granularity, Row};
+pub use proto::Profile;
+
 use crate::{HeapError, HeapReport, Options};
 
-/// True when `prefix` starts a file of this format.
-pub fn sniff(_prefix: &[u8]) -> bool {
-    false
+/// True when `prefix` starts a pprof profile: gzip data, or an uncompressed profile.proto
+/// whose first field is a `sample_type` message.
+pub fn sniff(prefix: &[u8]) -> bool {
+    if decode::is_gzip(prefix) {
+        return true;
+    }
+    // Field 1 (sample_type), wire type 2, then a short length and a ValueType field.
+    matches!(prefix, [0x0a, len, 0x08, ..] if *len < 0x40)
 }
 
-/// `heap top` for this format.
-pub fn top(path: &Path, _opts: &Options) -> Result<HeapReport, HeapError> {
-    Err(HeapError::Usage(format!(
-        "{}: this format is not supported yet",
-        path.display()
-    )))
+/// Read and parse the profile at `path` (gzipped or not).
+pub fn read_profile(path: &Path) -> Result<Profile, HeapError> {
+    let bytes = std::fs::read(path).map_err(|e| HeapError::io(path, e))?;
+    parse_profile(&bytes).map_err(|e| HeapError::format(path, e.offset, e.message))
 }
 
-/// `heap diff` for this format.
-pub fn diff(paths: &[PathBuf], _opts: &Options) -> Result<HeapReport, HeapError> {
-    Err(HeapError::Usage(format!(
-        "{}: this format is not supported yet",
-        paths[0].display()
-    )))
+/// True when `p` is a goroutine profile (`goroutine/count` or `goroutineleak/count` values).
+pub fn is_goroutine(p: &Profile) -> bool {
+    p.sample_type.len() == 1 && {
+        let t = merge::st(p, p.sample_type[0].r#type);
+        t == "goroutine" || t == "goroutineleak"
+    }
+}
+
+/// What a `-top` table is computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopQuery {
+    /// Frame grouping.
+    pub granularity: Granularity,
+    /// Sample type name (`inuse_space`), or index; None = the profile's default (else last).
+    pub sample_index: Option<String>,
+    /// Sort by cumulative instead of flat value (pprof's `-cum`).
+    pub cum_sort: bool,
+    /// Drop nodes whose |cum| is below this fraction of the total (pprof's `-nodefraction`, 0.005).
+    pub node_fraction: f64,
+}
+
+impl Default for TopQuery {
+    fn default() -> Self {
+        Self {
+            granularity: Granularity::Functions,
+            sample_index: None,
+            cum_sort: false,
+            node_fraction: 0.005,
+        }
+    }
+}
+
+/// A `-top` table: the rows and the numbers of pprof's header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Name of the sample type shown (`inuse_space`).
+    pub sample_type: String,
+    /// Its unit (`bytes`, `count`, `nanoseconds`).
+    pub unit: String,
+    /// pprof's total: the sum of |value| over the (merged) samples; percentages divide by it.
+    pub total: i64,
+    /// The rows, sorted as pprof prints them.
+    pub rows: Vec<Row>,
+    /// Nodes under the `node_fraction` cut.
+    pub dropped_nodes: usize,
+}
+
+/// Which value index `name` selects in `p` (pprof's `SampleIndexByName`).
+pub fn sample_index(p: &Profile, name: Option<&str>) -> Result<usize, HeapError> {
+    let types: Vec<&str> = p
+        .sample_type
+        .iter()
+        .map(|vt| merge::st(p, vt.r#type))
+        .collect();
+    if types.is_empty() {
+        return Err(HeapError::Usage("the profile has no sample types".into()));
+    }
+    let Some(name) = name.filter(|n| !n.is_empty()) else {
+        let dst = merge::st(p, p.default_sample_type);
+        if !dst.is_empty() {
+            if let Some(i) = types.iter().position(|t| *t == dst) {
+                return Ok(i);
+            }
+        }
+        return Ok(types.len() - 1);
+    };
+    if let Ok(i) = name.parse::<i64>() {
+        return usize::try_from(i)
+            .ok()
+            .filter(|&i| i < types.len())
+            .ok_or_else(|| {
+                HeapError::Usage(format!(
+                    "--sample-index {name} is outside the range [0..{}]",
+                    types.len() - 1
+                ))
+            });
+    }
+    let no_inuse = name.strip_prefix("inuse_").unwrap_or(name);
+    types
+        .iter()
+        .position(|t| *t == name || *t == no_inuse)
+        .ok_or_else(|| {
+            HeapError::Usage(format!(
+                "--sample-index {name} must be one of: {}",
+                types.join(", ")
+            ))
+        })
+}
+
+/// Check that `base` can be subtracted from `source` (pprof's `compatible`).
+pub fn check_compatible(source: &Profile, base: &Profile) -> Result<(), HeapError> {
+    let types = |p: &Profile| -> Vec<(String, String)> {
+        p.sample_type
+            .iter()
+            .map(|vt| {
+                (
+                    merge::st(p, vt.r#type).to_owned(),
+                    merge::st(p, vt.unit).to_owned(),
+                )
+            })
+            .collect()
+    };
+    let pt = |p: &Profile| {
+        p.period_type.map(|vt| {
+            (
+                merge::st(p, vt.r#type).to_owned(),
+                merge::st(p, vt.unit).to_owned(),
+            )
+        })
+    };
+    if types(source) != types(base) || pt(source) != pt(base) {
+        return Err(HeapError::Mismatch(format!(
+            "the profiles hold different sample types ({:?} vs {:?}); diff compares profiles of one kind",
+            types(base),
+            types(source)
+        )));
+    }
+    Ok(())
+}
+
+/// `go tool pprof -top [-base BASE] SOURCE` as data.
+pub fn top_table(
+    source: &Profile,
+    base: Option<&Profile>,
+    q: &TopQuery,
+) -> Result<Table, HeapError> {
+    let vi = sample_index(source, q.sample_index.as_deref())?;
+    let mut inputs = vec![(source, 1i64)];
+    if let Some(b) = base {
+        check_compatible(source, b)?;
+        inputs.push((b, -1));
+    }
+    let m = merge::merge(&inputs);
+    Ok(table_from(&m, vi, q))
+}
+
+/// The `-top` table of an already merged profile for value index `vi`.
+pub fn table_from(m: &merge::Merged, vi: usize, q: &TopQuery) -> Table {
+    let g = graph::Graph::new(m, q.granularity);
+    let (flat, cum, marks) = g.weigh_inline(m, vi, true);
+    let (rows, dropped_nodes) =
+        graph::top_rows(&g, &flat, &cum, &marks, q.cum_sort, q.node_fraction);
+    let total = m
+        .samples
+        .iter()
+        .map(|s| s.values.get(vi).copied().unwrap_or(0).unsigned_abs() as i64)
+        .fold(0i64, i64::wrapping_add);
+    let (sample_type, unit) = m.sample_types.get(vi).cloned().unwrap_or_default();
+    Table {
+        sample_type,
+        unit,
+        total,
+        rows,
+        dropped_nodes,
+    }
+}
+
+fn granularity(opts: &Options) -> Result<Granularity, HeapError> {
+    match opts.by.as_deref().unwrap_or("function") {
+        "function" | "functions" | "func" => Ok(Granularity::Functions),
+        "line" | "lines" => Ok(Granularity::Lines),
+        "file" | "files" => Ok(Granularity::Files),
+        other => Err(HeapError::Usage(format!(
+            "--by {other} is not a pprof grouping; use function, line or file"
+        ))),
+    }
+}
+
+fn query(opts: &Options) -> Result<TopQuery, HeapError> {
+    Ok(TopQuery {
+        granularity: granularity(opts)?,
+        sample_index: opts.sample_index.clone(),
+        cum_sort: opts.cumulative,
+        node_fraction: 0.005,
+    })
+}
+
+/// `heap top` on a pprof file: pprof's `-top` rows (goroutine profiles go to the goroutine
+/// analysis).
+pub fn top(path: &Path, opts: &Options) -> Result<HeapReport, HeapError> {
+    let p = read_profile(path)?;
+    if is_goroutine(&p) {
+        return crate::goroutine::top_profile(path, &p, opts);
+    }
+    let table = top_table(&p, None, &query(opts)?)?;
+    Ok(report::build(
+        &p,
+        &table,
+        "top",
+        vec![path.display().to_string()],
+        opts,
+    ))
+}
+
+/// `heap diff OLD.. NEW` on pprof files: `-top -base OLD NEW` rows (the first file is the
+/// base, the last the source) and the allocation sites that grew.
+pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> {
+    let (Some(first), Some(last)) = (paths.first(), paths.last()) else {
+        return Err(HeapError::Usage(
+            "heap diff needs at least two files, oldest first".into(),
+        ));
+    };
+    let base = read_profile(first)?;
+    let source = read_profile(last)?;
+    if is_goroutine(&base) && is_goroutine(&source) {
+        return crate::goroutine::diff(paths, opts);
+    }
+    check_compatible(&source, &base).map_err(|e| match e {
+        HeapError::Mismatch(m) => {
+            HeapError::Mismatch(format!("{} and {}: {m}", first.display(), last.display()))
+        }
+        other => other,
+    })?;
+    let q = query(opts)?;
+    let vi = sample_index(&source, q.sample_index.as_deref())?;
+    let m = merge::merge(&[(&source, 1), (&base, -1)]);
+    let table = table_from(&m, vi, &q);
+    let inputs = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut rep = report::build(&source, &table, "diff", inputs, opts);
+    report::add_diff_totals(&mut rep, &base, &source, &table);
+    if paths.len() > 2 {
+        rep.notes.push(format!(
+            "compared the first and the last of {} profiles ({} as base)",
+            paths.len(),
+            first.display()
+        ));
+    }
+    rep.suspects = suspects::growing_sites(&m, &source, vi, &mut rep.notes);
+    Ok(rep)
 }

@@ -1,0 +1,201 @@
+//! From bytes to a checked [`Profile`]: gunzip with a size cap, prost decode, then the
+//! consistency checks of pprof's `CheckValid` (string indices in range, ids that resolve).
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use super::proto::Profile;
+
+/// The largest decompressed profile accepted by default (2 GiB): a corrupt or hostile gzip
+/// stream cannot make leakscope allocate more than this.
+pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 2 << 30;
+
+/// Why bytes are not a usable profile, with the byte offset when one is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// Offset in the (compressed) input where the problem was seen, when known.
+    pub offset: Option<u64>,
+    /// What is wrong, in one sentence.
+    pub message: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.offset {
+            Some(o) => write!(f, "at byte {o}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+fn err(offset: Option<u64>, message: impl Into<String>) -> ParseError {
+    ParseError {
+        offset,
+        message: message.into(),
+    }
+}
+
+/// True when `bytes` start with the gzip magic number.
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+}
+
+/// Gunzip `bytes` (all members) when they are gzipped, refusing output over `max_bytes`.
+pub fn gunzip_capped(bytes: &[u8], max_bytes: u64) -> Result<Vec<u8>, ParseError> {
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(1 << 28));
+    let dec = flate2::read::MultiGzDecoder::new(bytes);
+    let mut limited = dec.take(max_bytes.saturating_add(1));
+    limited.read_to_end(&mut out).map_err(|e| {
+        err(
+            None,
+            format!("the gzip stream is truncated or corrupt ({e})"),
+        )
+    })?;
+    if out.len() as u64 > max_bytes {
+        return Err(err(
+            None,
+            format!("the profile decompresses to more than {max_bytes} bytes, the limit"),
+        ));
+    }
+    Ok(out)
+}
+
+/// Parse a profile.proto, gzipped or not, with the default decompression cap.
+pub fn parse_profile(bytes: &[u8]) -> Result<Profile, ParseError> {
+    parse_profile_capped(bytes, DEFAULT_MAX_DECOMPRESSED_BYTES)
+}
+
+/// Parse a profile.proto, gzipped or not, refusing more than `max_decompressed_bytes`.
+pub fn parse_profile_capped(
+    bytes: &[u8],
+    max_decompressed_bytes: u64,
+) -> Result<Profile, ParseError> {
+    let owned;
+    let raw: &[u8] = if is_gzip(bytes) {
+        owned = gunzip_capped(bytes, max_decompressed_bytes)?;
+        &owned
+    } else {
+        bytes
+    };
+    let p = <Profile as prost::Message>::decode(raw).map_err(|e| {
+        err(
+            None,
+            format!("not a pprof profile.proto ({e}); is the file complete?"),
+        )
+    })?;
+    validate(&p)?;
+    Ok(p)
+}
+
+/// The checks pprof's `CheckValid` makes, plus string-index bounds: after this, every index
+/// and id in the profile resolves, so analyses never need to fail or panic.
+pub fn validate(p: &Profile) -> Result<(), ParseError> {
+    if p.sample_type.is_empty() && p.sample.is_empty() {
+        return Err(err(
+            None,
+            "not a pprof profile: it has no sample types and no samples",
+        ));
+    }
+    let ns = p.string_table.len() as i64;
+    if ns == 0 || !p.string_table[0].is_empty() {
+        return Err(err(
+            None,
+            "not a pprof profile: its string table does not start with the empty string",
+        ));
+    }
+    let s = |i: i64, what: &str| -> Result<(), ParseError> {
+        if (0..ns).contains(&i) {
+            Ok(())
+        } else {
+            Err(err(
+                None,
+                format!("{what} names string {i}, past the {ns} strings of the table"),
+            ))
+        }
+    };
+    for vt in p.sample_type.iter().chain(p.period_type.iter()) {
+        s(vt.r#type, "a value type")?;
+        s(vt.unit, "a value type unit")?;
+    }
+    for &c in &p.comment {
+        s(c, "a comment")?;
+    }
+    s(p.drop_frames, "drop_frames")?;
+    s(p.keep_frames, "keep_frames")?;
+    s(p.default_sample_type, "default_sample_type")?;
+    s(p.doc_url, "doc_url")?;
+    let mut ids = HashMap::with_capacity(p.mapping.len());
+    for m in &p.mapping {
+        s(m.filename, "a mapping file name")?;
+        s(m.build_id, "a mapping build id")?;
+        if m.id == 0 || ids.insert(m.id, ()).is_some() {
+            return Err(err(
+                None,
+                format!("mapping id {} is zero or repeated", m.id),
+            ));
+        }
+    }
+    let mut fids = HashMap::with_capacity(p.function.len());
+    for f in &p.function {
+        s(f.name, "a function name")?;
+        s(f.system_name, "a function system name")?;
+        s(f.filename, "a function file name")?;
+        if f.id == 0 || fids.insert(f.id, ()).is_some() {
+            return Err(err(
+                None,
+                format!("function id {} is zero or repeated", f.id),
+            ));
+        }
+    }
+    let mut lids = HashMap::with_capacity(p.location.len());
+    for l in &p.location {
+        if l.id == 0 || lids.insert(l.id, ()).is_some() {
+            return Err(err(
+                None,
+                format!("location id {} is zero or repeated", l.id),
+            ));
+        }
+        if l.mapping_id != 0 && !ids.contains_key(&l.mapping_id) {
+            return Err(err(
+                None,
+                format!("location {} names missing mapping {}", l.id, l.mapping_id),
+            ));
+        }
+        for ln in &l.line {
+            if ln.function_id != 0 && !fids.contains_key(&ln.function_id) {
+                return Err(err(
+                    None,
+                    format!(
+                        "location {} names missing function {}",
+                        l.id, ln.function_id
+                    ),
+                ));
+            }
+        }
+    }
+    let nv = p.sample_type.len();
+    for (i, smp) in p.sample.iter().enumerate() {
+        if smp.value.len() != nv {
+            return Err(err(
+                None,
+                format!(
+                    "sample {i} has {} values but the profile has {nv} sample types",
+                    smp.value.len()
+                ),
+            ));
+        }
+        for id in &smp.location_id {
+            if !lids.contains_key(id) {
+                return Err(err(None, format!("sample {i} names missing location {id}")));
+            }
+        }
+        for lb in &smp.label {
+            s(lb.key, "a label key")?;
+            s(lb.str, "a label value")?;
+            s(lb.num_unit, "a label unit")?;
+        }
+    }
+    Ok(())
+}
