@@ -39,6 +39,12 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// failing and the buffer is full, the oldest buffered rows are dropped and counted.
 pub const DEFAULT_BUFFER_CAP: usize = 200_000;
 
+/// When the log of recent samples holds this many rows, a flush moves them into the main
+/// `samples` table in bulk (sorted by series and time). Flushes write to the small, indexed log,
+/// so each dirties a few hundred pages instead of one page per series; the bulk move touches
+/// each series' page once per ~`COMPACT_ROWS / series` flushes.
+pub const COMPACT_ROWS: u64 = 150_000;
+
 /// A buffered sample's series: already in the database, or created at the next flush.
 #[derive(Debug, Clone, Copy)]
 enum SeriesRef {
@@ -77,6 +83,12 @@ pub struct Store {
     events: VecDeque<PendingEvent>,
     cap: usize,
     dropped: u64,
+    /// Rows in `samples_log` (writers only; read at open).
+    log_rows: u64,
+    /// Compact the log when it reaches this many rows.
+    compact_rows: u64,
+    /// Whether the file has `samples_log` (schema v2+; a reader may open a v1 file).
+    has_log: bool,
 }
 
 impl Store {
@@ -109,7 +121,15 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| StoreError::sql(path, e))?;
         conn.set_prepared_statement_cache_capacity(32);
-        Ok(Store::from_conn(conn, path))
+        let mut store = Store::from_conn(conn, path, schema::SCHEMA_VERSION);
+        store.log_rows = store
+            .conn
+            .query_row("SELECT count(*) FROM samples_log", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(|e| StoreError::sql(path, e))?
+            .max(0) as u64;
+        Ok(store)
     }
 
     /// Open an existing database for reading only (`analyze`, `ls`): never creates, migrates
@@ -121,15 +141,16 @@ impl Store {
             });
         }
         let conn = open_ro(path)?;
-        if schema::check(&conn, path)? == 0 {
+        let version = schema::check(&conn, path)?;
+        if version == 0 {
             return Err(StoreError::Uninitialized {
                 path: path.to_path_buf(),
             });
         }
-        Ok(Store::from_conn(conn, path))
+        Ok(Store::from_conn(conn, path, version))
     }
 
-    fn from_conn(conn: Connection, path: &Path) -> Store {
+    fn from_conn(conn: Connection, path: &Path, version: i64) -> Store {
         Store {
             conn,
             path: path.to_path_buf(),
@@ -141,6 +162,9 @@ impl Store {
             events: VecDeque::new(),
             cap: DEFAULT_BUFFER_CAP,
             dropped: 0,
+            log_rows: 0,
+            compact_rows: COMPACT_ROWS,
+            has_log: version >= 2,
         }
     }
 
@@ -157,6 +181,12 @@ impl Store {
     /// Set the cap on buffered samples and on buffered events (rows, each; at least 1).
     pub fn set_buffer_cap(&mut self, rows: usize) {
         self.cap = rows.max(1);
+    }
+
+    /// Compact the recent log into the main table whenever it reaches `rows` rows (default
+    /// [`COMPACT_ROWS`]; at least 1).
+    pub fn set_compact_rows(&mut self, rows: u64) {
+        self.compact_rows = rows.max(1);
     }
 
     /// Number of samples and events waiting for the next [`Store::flush`].
@@ -304,7 +334,7 @@ impl Store {
                 new_ids.push(id);
             }
             let mut ins = tx
-                .prepare_cached("INSERT INTO samples (series_id, t, v) VALUES (?1, ?2, ?3)")
+                .prepare_cached("INSERT INTO samples_log (series_id, t, v) VALUES (?1, ?2, ?3)")
                 .map_err(sql)?;
             for s in &self.samples {
                 let id = match s.series {
@@ -323,7 +353,13 @@ impl Store {
                     .map_err(sql)?;
             }
         }
+        let log_rows = self.log_rows + self.samples.len() as u64;
+        let compacted = log_rows >= self.compact_rows;
+        if compacted {
+            compact(&tx).map_err(sql)?;
+        }
         tx.commit().map_err(sql)?;
+        self.log_rows = if compacted { 0 } else { log_rows };
         for ((target, field), id) in self.new_series.drain(..).zip(new_ids) {
             self.series_ids.entry(target).or_default().insert(field, id);
         }
@@ -336,6 +372,19 @@ impl Store {
         self.samples.clear();
         self.events.clear();
         Ok(stats)
+    }
+
+    /// Move all flushed samples from the recent log into the main table now (a flush does this
+    /// by itself every [`COMPACT_ROWS`] rows). Useful before a big export; cheap when the log
+    /// is small.
+    pub fn compact(&mut self) -> Result<(), StoreError> {
+        let path = &self.path;
+        let sql = |e| StoreError::sql(path, e);
+        let tx = self.conn.transaction().map_err(sql)?;
+        compact(&tx).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        self.log_rows = 0;
+        Ok(())
     }
 
     /// Record the start of a `watch`/`run` invocation (`command` is its command line, `t` unix
@@ -416,6 +465,18 @@ impl Store {
             id: target.0,
         }
     }
+}
+
+/// Move the log into `samples`, sorted so each series' pages are touched once. A later sample
+/// at the same time as a stored one replaces it.
+fn compact(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO samples (series_id, t, v)
+         SELECT series_id, t, v FROM samples_log ORDER BY series_id, t, rowid",
+    )?
+    .execute([])?;
+    tx.prepare_cached("DELETE FROM samples_log")?.execute([])?;
+    Ok(())
 }
 
 /// A read-only connection with the busy timeout set.

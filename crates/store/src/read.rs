@@ -1,15 +1,40 @@
 //! Reading: listing series and targets, streaming points, events. Only flushed rows are seen.
 
 use leakscope_core::Point;
-use rusqlite::OptionalExtension;
+use rusqlite::{OptionalExtension, Row, Rows};
+use std::collections::HashMap;
 
 use crate::{EventRow, SeriesInfo, Store, StoreError, TargetInfo};
 
 impl Store {
     /// Every stored series with its sample count, first/last time and last value, ordered by
-    /// target name then field. Cost: one indexed count per series.
+    /// target name then field. Cost: one indexed count per series, one pass over the recent log.
     pub fn list(&self) -> Result<Vec<SeriesInfo>, StoreError> {
         let sql = |e| StoreError::sql(&self.path, e);
+        let mut recent: HashMap<i64, (u64, f64, f64, f64)> = HashMap::new();
+        if self.has_log {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    // With a single max(), SQLite takes the bare column v from the max row.
+                    "SELECT series_id, count(*), min(t), max(t), v FROM samples_log
+                     GROUP BY series_id",
+                )
+                .map_err(sql)?;
+            let mut rows = stmt.query([]).map_err(sql)?;
+            while let Some(r) = rows.next().map_err(sql)? {
+                let n: i64 = r.get(1).map_err(sql)?;
+                recent.insert(
+                    r.get(0).map_err(sql)?,
+                    (
+                        n.max(0) as u64,
+                        r.get(2).map_err(sql)?,
+                        r.get(3).map_err(sql)?,
+                        r.get(4).map_err(sql)?,
+                    ),
+                );
+            }
+        }
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -17,14 +42,15 @@ impl Store {
                         (SELECT count(*) FROM samples WHERE series_id = s.id),
                         (SELECT min(t) FROM samples WHERE series_id = s.id),
                         (SELECT max(t) FROM samples WHERE series_id = s.id),
-                        (SELECT v FROM samples WHERE series_id = s.id ORDER BY t DESC LIMIT 1)
+                        (SELECT v FROM samples WHERE series_id = s.id ORDER BY t DESC LIMIT 1),
+                        s.id
                  FROM series s JOIN targets tg ON tg.id = s.target_id
                  ORDER BY tg.name, s.field",
             )
             .map_err(sql)?;
         let rows = stmt
             .query_map([], |r| {
-                Ok(SeriesInfo {
+                let mut info = SeriesInfo {
                     target: r.get(0)?,
                     kind: r.get(1)?,
                     field: r.get(2)?,
@@ -33,7 +59,16 @@ impl Store {
                     first_t: r.get(5)?,
                     last_t: r.get(6)?,
                     last_v: r.get(7)?,
-                })
+                };
+                if let Some(&(n, first, last, v)) = recent.get(&r.get::<_, i64>(8)?) {
+                    info.samples += n;
+                    info.first_t = Some(info.first_t.map_or(first, |f: f64| f.min(first)));
+                    if info.last_t.is_none_or(|l| last >= l) {
+                        info.last_t = Some(last);
+                        info.last_v = Some(v);
+                    }
+                }
+                Ok(info)
             })
             .map_err(sql)?;
         rows.collect::<Result<_, _>>().map_err(sql)
@@ -79,17 +114,56 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let sql = |e| StoreError::sql(&self.path, e);
         let series = self.series_id(target, field)?;
-        let mut stmt = self
+        // Merge the main table and the recent log, both in time order; on equal times the log
+        // row wins, as it will when compacted.
+        let mut main = self
             .conn
             .prepare_cached("SELECT t, v FROM samples WHERE series_id = ?1 ORDER BY t")
             .map_err(sql)?;
-        let mut rows = stmt.query([series]).map_err(sql)?;
+        let mut main = main.query([series]).map_err(sql)?;
+        let mut log_stmt = if self.has_log {
+            Some(
+                self.conn
+                    .prepare_cached(
+                        "SELECT t, v FROM samples_log WHERE series_id = ?1 ORDER BY t, rowid",
+                    )
+                    .map_err(sql)?,
+            )
+        } else {
+            None
+        };
+        let mut log = match log_stmt.as_mut() {
+            Some(stmt) => Some(stmt.query([series]).map_err(sql)?),
+            None => None,
+        };
+        let mut a = next_point(&mut main).map_err(sql)?;
+        let mut b = match log.as_mut() {
+            Some(rows) => next_point(rows).map_err(sql)?,
+            None => None,
+        };
         let mut n = 0u64;
-        while let Some(row) = rows.next().map_err(sql)? {
-            f(Point::new(
-                row.get(0).map_err(sql)?,
-                row.get(1).map_err(sql)?,
-            ));
+        loop {
+            let take_log = match (a, b) {
+                (None, None) => break,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some(x), Some(y)) => {
+                    if x.t == y.t {
+                        a = next_point(&mut main).map_err(sql)?; // replaced by the log row
+                        continue;
+                    }
+                    y.t < x.t
+                }
+            };
+            if take_log {
+                if let (Some(p), Some(rows)) = (b, log.as_mut()) {
+                    f(p);
+                    b = next_point(rows).map_err(sql)?;
+                }
+            } else if let Some(p) = a {
+                f(p);
+                a = next_point(&mut main).map_err(sql)?;
+            }
             n += 1;
         }
         Ok(n)
@@ -158,6 +232,15 @@ impl Store {
                 field: field.to_owned(),
             })
     }
+}
+
+/// The next `(t, v)` row as a point.
+fn next_point(rows: &mut Rows<'_>) -> rusqlite::Result<Option<Point>> {
+    rows.next()?.map(point).transpose()
+}
+
+fn point(row: &Row<'_>) -> rusqlite::Result<Point> {
+    Ok(Point::new(row.get(0)?, row.get(1)?))
 }
 
 /// Parse stored JSON text; text that is not JSON comes back as a JSON string, never a panic.

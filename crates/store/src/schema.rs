@@ -43,13 +43,31 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         detail    TEXT NOT NULL DEFAULT '{}' -- JSON
     );
     CREATE INDEX events_target_t ON events (target_id, t);",
-    // v2: runs (one row per `watch`/`run` invocation).
+    // v2: runs; samples clustered by (series, time) without a separate index; and an
+    // append-mostly log of recent samples that flushes write to (few pages dirtied per flush)
+    // and that is compacted into `samples` in bulk (see `crate::COMPACT_ROWS`).
     "CREATE TABLE runs (
         id         INTEGER PRIMARY KEY,
         started_at REAL NOT NULL,          -- unix seconds
         ended_at   REAL,                   -- unix seconds; NULL while running or after a crash
         command    TEXT NOT NULL           -- the leakscope command line
-    );",
+    );
+    CREATE TABLE samples_v2 (
+        series_id INTEGER NOT NULL,
+        t         REAL NOT NULL,           -- unix seconds
+        v         REAL NOT NULL,
+        PRIMARY KEY (series_id, t)
+    ) WITHOUT ROWID;
+    INSERT OR REPLACE INTO samples_v2 (series_id, t, v)
+        SELECT series_id, t, v FROM samples ORDER BY series_id, t, rowid;
+    DROP TABLE samples;
+    ALTER TABLE samples_v2 RENAME TO samples;
+    CREATE TABLE samples_log (
+        series_id INTEGER NOT NULL,
+        t         REAL NOT NULL,           -- unix seconds
+        v         REAL NOT NULL
+    );
+    CREATE INDEX samples_log_series_t ON samples_log (series_id, t);",
 ];
 
 /// The newest schema version this build knows.

@@ -291,3 +291,52 @@ fn bad_paths_are_clear_errors() {
     let err = Store::open_read_only(&empty).expect_err("empty");
     assert!(matches!(err, StoreError::Uninitialized { .. }), "{err:?}");
 }
+
+#[test]
+fn compaction_keeps_order_counts_and_last_value() -> Result<(), StoreError> {
+    let dir = tmp();
+    let path = dir.path().join("c.db");
+    let mut s = Store::open(&path)?;
+    let a = s.target("a", "pid", "1")?;
+    for i in 0..5 {
+        s.append(a, i as f64, &[("rss_bytes", i as f64)])?;
+    }
+    s.flush()?;
+    s.compact()?; // 0..5 now in the main table
+    for i in 5..8 {
+        s.append(a, i as f64, &[("rss_bytes", i as f64)])?;
+    }
+    s.append(a, 2.5, &[("rss_bytes", 25.0)])?; // late, out of order
+    s.append(a, 4.0, &[("rss_bytes", 40.0)])?; // same time as a stored one: replaces it
+    s.flush()?;
+    let expect = |pts: Vec<Point>| {
+        let got: Vec<(f64, f64)> = pts.iter().map(|p| (p.t, p.v)).collect();
+        let want = vec![
+            (0.0, 0.0),
+            (1.0, 1.0),
+            (2.0, 2.0),
+            (2.5, 25.0),
+            (3.0, 3.0),
+            (4.0, 40.0),
+            (5.0, 5.0),
+            (6.0, 6.0),
+            (7.0, 7.0),
+        ];
+        assert_eq!(got, want);
+    };
+    expect(s.points("a", "rss_bytes")?); // merged from the main table and the log
+    let info = &s.list()?[0];
+    assert_eq!(
+        (info.samples, info.first_t, info.last_t, info.last_v),
+        (10, Some(0.0), Some(7.0), Some(7.0))
+    );
+    s.compact()?;
+    expect(s.points("a", "rss_bytes")?);
+    let info = &s.list()?[0];
+    assert_eq!(
+        (info.samples, info.last_v),
+        (9, Some(7.0)),
+        "the duplicate time was replaced"
+    );
+    Ok(())
+}
