@@ -1,0 +1,214 @@
+//! Measure leak recognition on the generated corpus (and on real series under
+//! `tests/corpus/real/` when present) against the two rules people use today.
+//!
+//! ```text
+//! cargo run --release -p leakscope-core --example evaluate -- [--seed S] [--n N] [--verbose]
+//! ```
+//! * rule A — "growth > 50 MB/h": growth between the oldest and the newest sample of a trailing
+//!   60-minute window above 50 MB/h (flag at the first sample where it holds; needs ≥ 55 min of
+//!   data in the window).
+//! * rule B — Prometheus `predict_linear(mem[1h], 4h) > limit`: least-squares fit over a
+//!   trailing 1 h window (≥ 55 min of data) projected 4 h ahead crosses the limit — the series'
+//!   labeled limit, else 2 × its first value.
+
+use leakscope_core::corpus::{self, LabeledSeries};
+use leakscope_core::{recognize, Point, RecognizeOptions, VerdictKind};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+const HOUR: f64 = 3600.0;
+
+/// First time rule A fires.
+fn rule_a(points: &[Point]) -> Option<f64> {
+    let mut j = 0;
+    for (i, p) in points.iter().enumerate() {
+        while j < i && points[j].t < p.t - HOUR {
+            j += 1;
+        }
+        let o = points[j];
+        let dt = p.t - o.t;
+        if dt >= 0.9 * (HOUR - 300.0) * 1.0 && dt >= 3300.0 && (p.v - o.v) / dt * HOUR > 50e6 {
+            return Some(p.t);
+        }
+    }
+    None
+}
+
+/// First time rule B fires.
+fn rule_b(points: &[Point], limit: f64) -> Option<f64> {
+    let t0 = points.first()?.t;
+    let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut j = 0;
+    for (i, p) in points.iter().enumerate() {
+        let x = p.t - t0;
+        n += 1.0;
+        sx += x;
+        sy += p.v;
+        sxx += x * x;
+        sxy += x * p.v;
+        while j < i && points[j].t < p.t - HOUR {
+            let q = points[j];
+            let x = q.t - t0;
+            n -= 1.0;
+            sx -= x;
+            sy -= q.v;
+            sxx -= x * x;
+            sxy -= x * q.v;
+            j += 1;
+        }
+        if p.t - points[j].t < 3300.0 {
+            continue;
+        }
+        let den = n * sxx - sx * sx;
+        if den <= 0.0 {
+            continue;
+        }
+        let b = (n * sxy - sx * sy) / den;
+        let a = (sy - b * sx) / n;
+        if a + b * (x + 4.0 * HOUR) > limit {
+            return Some(p.t);
+        }
+    }
+    None
+}
+
+#[derive(Default, Clone)]
+struct Score {
+    tp: u32,
+    fp: u32,
+    tn: u32,
+    fn_: u32,
+    latencies: Vec<f64>,
+}
+
+impl Score {
+    fn add(&mut self, truth: bool, said: bool, latency: Option<f64>) {
+        match (truth, said) {
+            (true, true) => {
+                self.tp += 1;
+                if let Some(l) = latency {
+                    self.latencies.push(l);
+                }
+            }
+            (false, true) => self.fp += 1,
+            (false, false) => self.tn += 1,
+            (true, false) => self.fn_ += 1,
+        }
+    }
+    fn row(&self, name: &str) -> String {
+        let (tp, fp, tn, fn_) = (self.tp as f64, self.fp as f64, self.tn as f64, self.fn_ as f64);
+        let prec = if tp + fp > 0.0 { tp / (tp + fp) } else { 0.0 };
+        let rec = if tp + fn_ > 0.0 { tp / (tp + fn_) } else { 0.0 };
+        let f1 = if prec + rec > 0.0 { 2.0 * prec * rec / (prec + rec) } else { 0.0 };
+        let fpr = if fp + tn > 0.0 { fp / (fp + tn) } else { 0.0 };
+        let acc = (tp + tn) / (tp + tn + fp + fn_).max(1.0);
+        let mut l = self.latencies.clone();
+        l.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            if l.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{:.2}", l[((l.len() - 1) as f64 * p).round() as usize] / HOUR)
+            }
+        };
+        format!(
+            "| {name:<10} | {acc:.3} | {prec:.3} | {rec:.3} | {f1:.3} | {:.1}% | {} | {} | {}/{}/{}/{} |",
+            100.0 * fpr,
+            q(0.5),
+            q(0.9),
+            self.tp,
+            self.fp,
+            self.tn,
+            self.fn_
+        )
+    }
+}
+
+struct Outcome {
+    name: String,
+    pattern: String,
+    truth: bool,
+    ours: bool,
+    ours_pattern: String,
+    lat: [Option<f64>; 3],
+    a: bool,
+    b: bool,
+    growth: f64,
+    conf: f64,
+    span_h: f64,
+}
+
+fn run(s: &LabeledSeries) -> Outcome {
+    let mut opts = RecognizeOptions::default();
+    opts.limit_bytes = s.limit_bytes;
+    let v = recognize(&s.name, &s.points, &opts);
+    let onset = s.onset.unwrap_or(s.points.first().map_or(0.0, |p| p.t));
+    let first = s.points.first().map_or(0.0, |p| p.v);
+    let a = rule_a(&s.points);
+    let b = rule_b(&s.points, s.limit_bytes.unwrap_or(2.0 * first));
+    let lat = |t: Option<f64>| t.map(|t| (t - onset).max(0.0));
+    Outcome {
+        name: s.name.clone(),
+        pattern: s.pattern.as_str().to_string(),
+        truth: s.leak,
+        ours: v.verdict == VerdictKind::Leak,
+        ours_pattern: v.pattern.as_str().to_string(),
+        lat: [lat(v.detected_at), lat(a), lat(b)],
+        a: a.is_some(),
+        b: b.is_some(),
+        growth: v.growth_bytes_per_hour,
+        conf: v.confidence,
+        span_h: s.points.last().map_or(0.0, |p| p.t) / HOUR - s.points.first().map_or(0.0, |p| p.t) / HOUR,
+    }
+}
+
+fn report(title: &str, outs: &[Outcome], verbose: bool) {
+    let mut sc = [Score::default(), Score::default(), Score::default()];
+    let mut per: BTreeMap<String, [u32; 4]> = BTreeMap::new();
+    for o in outs {
+        sc[0].add(o.truth, o.ours, o.lat[0]);
+        sc[1].add(o.truth, o.a, o.lat[1]);
+        sc[2].add(o.truth, o.b, o.lat[2]);
+        let e = per.entry(format!("{} ({})", o.pattern, if o.truth { "leak" } else { "no leak" })).or_default();
+        e[0] += 1;
+        e[1] += u32::from(o.ours == o.truth);
+        e[2] += u32::from(o.a == o.truth);
+        e[3] += u32::from(o.b == o.truth);
+        if verbose && o.ours != o.truth {
+            println!(
+                "  MISS {} truth={} said={} ({}) growth={:.1}MB/h conf={:.2} span={:.1}h",
+                o.name, o.truth, o.ours, o.ours_pattern, o.growth / 1e6, o.conf, o.span_h
+            );
+        }
+    }
+    println!("\n### {title} ({} series)\n", outs.len());
+    println!("| method     | accuracy | precision | recall | F1 | FPR | latency p50 (h) | latency p90 (h) | TP/FP/TN/FN |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("{}", sc[0].row("leakscope"));
+    println!("{}", sc[1].row("rule A"));
+    println!("{}", sc[2].row("rule B"));
+    println!("\nPer pattern (share judged correctly):\n");
+    println!("| pattern | n | leakscope | rule A | rule B |");
+    println!("|---|---|---|---|---|");
+    for (p, e) in per {
+        let f = |k: u32| format!("{:.2}", k as f64 / e[0] as f64);
+        println!("| {p} | {} | {} | {} | {} |", e[0], f(e[1]), f(e[2]), f(e[3]));
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let get = |k: &str, d: u64| {
+        args.iter()
+            .position(|a| a == k)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let seed = get("--seed", 1);
+    let n = get("--n", 240) as usize;
+    let verbose = args.iter().any(|a| a == "--verbose");
+    let corpus = corpus::generate(seed, n);
+    let outs: Vec<Outcome> = corpus.par_iter().map(run).collect();
+    report(&format!("generated corpus, seed {seed}"), &outs, verbose);
+}

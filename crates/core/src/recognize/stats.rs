@@ -1,0 +1,206 @@
+//! Small robust statistics used by recognition, written by hand (no maintained crate does
+//! Theil–Sen / Mann–Kendall; see research/monitoring.md §0.6). All are O(n) or O(n log n)
+//! on the ≤ a few hundred bucket values recognition works on, and never panic: NaN inputs are
+//! filtered out before they reach here.
+
+/// Median of `xs` (reorders `xs`); 0 when empty.
+pub(crate) fn median_mut(xs: &mut [f64]) -> f64 {
+    let n = xs.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let mid = n / 2;
+    let (_, m, _) = xs.select_nth_unstable_by(mid, f64::total_cmp);
+    let m = *m;
+    if n % 2 == 1 {
+        m
+    } else {
+        let lo = xs[..mid].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo + m) / 2.0
+    }
+}
+
+/// Median of `xs` without reordering it (copies into `scratch`).
+pub(crate) fn median(xs: &[f64], scratch: &mut Vec<f64>) -> f64 {
+    scratch.clear();
+    scratch.extend_from_slice(xs);
+    median_mut(scratch)
+}
+
+/// Robust slope (units of `y` per unit of `t`): the median of the slopes between each point
+/// and the point half the series later — a Theil–Sen estimator restricted to the pairs that
+/// carry the most information, O(n) instead of O(n²). Returns 0 for fewer than 2 points.
+pub(crate) fn half_lag_slope(t: &[f64], y: &[f64], scratch: &mut Vec<f64>) -> f64 {
+    let n = t.len().min(y.len());
+    if n < 2 {
+        return 0.0;
+    }
+    let h = n.div_ceil(2).max(1);
+    scratch.clear();
+    for i in 0..n - h {
+        let dt = t[i + h] - t[i];
+        if dt > 0.0 {
+            scratch.push((y[i + h] - y[i]) / dt);
+        }
+    }
+    if scratch.is_empty() {
+        let dt = t[n - 1] - t[0];
+        return if dt > 0.0 { (y[n - 1] - y[0]) / dt } else { 0.0 };
+    }
+    median_mut(scratch)
+}
+
+/// Robust scale of the residuals of `y` about the line `a + b·t`: 1.4826 × MAD.
+pub(crate) fn residual_scale(t: &[f64], y: &[f64], b: f64, scratch: &mut Vec<f64>) -> (f64, f64) {
+    scratch.clear();
+    scratch.extend(t.iter().zip(y).map(|(t, y)| y - b * t));
+    let a = median_mut(scratch);
+    for r in scratch.iter_mut() {
+        *r = (*r - a).abs();
+    }
+    (a, 1.4826 * median_mut(scratch))
+}
+
+/// Robust noise scale of a sequence from its first differences: 1.4826 × median|Δy| / √2.
+pub(crate) fn diff_noise(y: &[f64], scratch: &mut Vec<f64>) -> f64 {
+    scratch.clear();
+    scratch.extend(y.windows(2).map(|w| (w[1] - w[0]).abs()));
+    1.4826 * median_mut(scratch) / std::f64::consts::SQRT_2
+}
+
+/// Mann–Kendall τ of `y` (−1..1): the share of concordant minus discordant pairs. Ties
+/// within `tol` count as neither (the many-ties pitfall of flat steps). O(n²): call it on
+/// ≤ a few dozen aggregated values (chunk medians), which also tames autocorrelation.
+pub(crate) fn mk_tau(y: &[f64], tol: f64) -> f64 {
+    let n = y.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let mut s = 0i64;
+    for i in 0..n {
+        for j in i + 1..n {
+            let d = y[j] - y[i];
+            if d > tol {
+                s += 1;
+            } else if d < -tol {
+                s -= 1;
+            }
+        }
+    }
+    s as f64 / (n * (n - 1) / 2) as f64
+}
+
+/// Trailing rolling minimum with a window of `w` values: `out[i] = min(y[i+1-w..=i])`, only
+/// for `i ≥ w−1` (so `out.len() = y.len() − w + 1`). Monotone deque, O(n).
+pub(crate) fn rolling_min(y: &[f64], w: usize, out: &mut Vec<f64>, deque: &mut Vec<usize>) {
+    out.clear();
+    deque.clear();
+    let w = w.max(1);
+    let mut head = 0usize;
+    for (i, &v) in y.iter().enumerate() {
+        while deque.len() > head && y[deque[deque.len() - 1]] >= v {
+            deque.pop();
+        }
+        deque.push(i);
+        if deque[head] + w <= i {
+            head += 1;
+        }
+        if i + 1 >= w {
+            out.push(y[deque[head]]);
+        }
+    }
+}
+
+/// The dominant period of `y` in samples, from its autocorrelation after removing the line
+/// `b` (per sample): the lag of the highest ACF peak past the first dip below 0.1, when that
+/// peak is ≥ `min_acf`. Lags up to `y.len() / 2`. `None` when there is no clear cycle.
+pub(crate) fn acf_period(y: &[f64], b: f64, min_acf: f64, scratch: &mut Vec<f64>) -> Option<usize> {
+    let n = y.len();
+    if n < 8 {
+        return None;
+    }
+    scratch.clear();
+    scratch.extend(y.iter().enumerate().map(|(i, v)| v - b * i as f64));
+    let mean = scratch.iter().sum::<f64>() / n as f64;
+    for v in scratch.iter_mut() {
+        *v -= mean;
+    }
+    let var: f64 = scratch.iter().map(|v| v * v).sum();
+    if var <= 0.0 || !var.is_finite() {
+        return None;
+    }
+    let mut dipped = false;
+    let mut best: Option<(usize, f64)> = None;
+    let mut prev = 1.0;
+    let mut prev2 = 1.0;
+    for lag in 1..=n / 2 {
+        let c: f64 = scratch[..n - lag]
+            .iter()
+            .zip(&scratch[lag..])
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+            / var
+            * n as f64
+            / (n - lag) as f64;
+        if !dipped {
+            dipped = c < 0.1;
+        } else if prev >= c && prev >= prev2 && prev >= min_acf && lag >= 3 {
+            // `lag - 1` is a local maximum.
+            if best.is_none_or(|(_, bc)| prev > bc + 0.05) {
+                best = Some((lag - 1, prev));
+            }
+        }
+        prev2 = prev;
+        prev = c;
+    }
+    best.map(|(l, _)| l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_and_slope() {
+        let mut s = Vec::new();
+        assert_eq!(median(&[3.0, 1.0, 2.0], &mut s), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0], &mut s), 2.5);
+        assert_eq!(median(&[], &mut s), 0.0);
+        let t: Vec<f64> = (0..20).map(|i| i as f64).collect();
+        let mut y: Vec<f64> = t.iter().map(|t| 3.0 * t + 1.0).collect();
+        y[5] = 1e9; // an outlier does not move the slope
+        assert!((half_lag_slope(&t, &y, &mut s) - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rolling_min_matches_naive() {
+        let y = [5.0, 3.0, 4.0, 1.0, 2.0, 6.0, 0.5, 7.0, 8.0, 9.0];
+        let (mut out, mut dq) = (Vec::new(), Vec::new());
+        for w in 1..=5 {
+            rolling_min(&y, w, &mut out, &mut dq);
+            let naive: Vec<f64> = y
+                .windows(w)
+                .map(|s| s.iter().copied().fold(f64::INFINITY, f64::min))
+                .collect();
+            assert_eq!(out, naive, "w={w}");
+        }
+    }
+
+    #[test]
+    fn finds_a_period() {
+        let y: Vec<f64> = (0..96)
+            .map(|i| (i as f64 * std::f64::consts::TAU / 12.0).sin() + 0.01 * i as f64)
+            .collect();
+        let mut s = Vec::new();
+        assert_eq!(acf_period(&y, 0.01, 0.3, &mut s), Some(12));
+        let flat: Vec<f64> = (0..96).map(|i| ((i * 7919) % 13) as f64).collect();
+        assert!(acf_period(&flat, 0.0, 0.5, &mut s).is_none());
+    }
+
+    #[test]
+    fn tau_of_monotone() {
+        assert_eq!(mk_tau(&[1.0, 2.0, 3.0, 4.0], 0.0), 1.0);
+        assert_eq!(mk_tau(&[4.0, 3.0, 2.0], 0.0), -1.0);
+        assert_eq!(mk_tau(&[1.0, 1.0, 1.0], 0.1), 0.0);
+    }
+}

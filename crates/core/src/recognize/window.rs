@@ -1,0 +1,247 @@
+//! Judging one stretch of a series (a segment between restarts, or its recent half): the
+//! floor, its trend, and the shape tests that tell a leak from a plateau, a step or a cycle.
+
+use super::stats::{acf_period, half_lag_slope, median, mk_tau, residual_scale, rolling_min};
+use crate::verdict::Pattern;
+
+/// Thresholds that come from [`super::RecognizeOptions`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cfg {
+    /// Shortest stretch judged, seconds.
+    pub min_span_s: f64,
+    /// Smallest floor growth called a leak, bytes per second.
+    pub min_growth_bps: f64,
+    /// Smallest total floor rise called a leak, bytes.
+    pub min_rise_bytes: f64,
+    /// How many noise scales the floor rise must exceed.
+    pub rise_sigmas: f64,
+    /// Smallest Mann–Kendall τ of the floor called a trend.
+    pub min_tau: f64,
+}
+
+/// Bucket columns of the stretch being judged.
+pub(crate) struct Cols<'a> {
+    pub t: &'a [f64],
+    pub lo: &'a [f64],
+    pub hi: &'a [f64],
+    pub mean: &'a [f64],
+}
+
+/// What one stretch looks like.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct WinEval {
+    pub leak: bool,
+    pub pattern: Pattern,
+    /// Robust floor growth, bytes per second.
+    pub growth_bps: f64,
+    /// Floor rise over the stretch, bytes.
+    pub rise: f64,
+    /// The rise a leak needs here (noise and absolute minimum), bytes.
+    pub rise_needed: f64,
+    /// Mann–Kendall τ of the floor's chunk medians.
+    pub tau: f64,
+    /// The floor trend's value at the end of the stretch, bytes.
+    pub floor_now: f64,
+    /// Dominant cycle, in buckets, when one was seen.
+    pub period: Option<usize>,
+    /// Growth of the last third over growth of the middle third (1 = steady).
+    pub late_ratio: f64,
+    pub confidence: f64,
+}
+
+fn clamp01(x: f64) -> f64 {
+    if x.is_nan() {
+        0.0
+    } else {
+        x.clamp(0.0, 1.0)
+    }
+}
+
+/// A detected upward jump of the floor: end time (s) and size (bytes).
+#[derive(Debug, Clone, Copy)]
+struct Jump {
+    start: f64,
+    end: f64,
+    size: f64,
+}
+
+/// Judge the stretch `c` (at least 4 buckets), given the bucket-level noise `sigma` (bytes)
+/// and an optional known period in buckets (from a longer stretch).
+pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg) -> Option<WinEval> {
+    let n = c.t.len();
+    if n < 6 {
+        return None;
+    }
+    let span = c.t[n - 1] - c.t[0];
+    if span < cfg.min_span_s {
+        return None;
+    }
+    let mut s = Vec::with_capacity(n);
+    let level = median(c.mean, &mut s).abs();
+
+    // Seasonality: a cycle seen in the means (or a period from the whole segment).
+    let per_sample = half_lag_slope(&(0..n).map(|i| i as f64).collect::<Vec<_>>(), c.mean, &mut s);
+    let period = acf_period(c.mean, per_sample, 0.3, &mut s)
+        .or(period_hint)
+        .filter(|&p| (p as f64) * 2.2 <= n as f64);
+
+    // The floor: trailing rolling minimum over a window that spans a whole cycle.
+    let mut w = ((n as f64) / 12.0).round().max(1.0) as usize;
+    if let Some(p) = period {
+        w = w.max(p + 1);
+    }
+    let (mut floor, mut dq) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    rolling_min(c.lo, w, &mut floor, &mut dq);
+    let ft = &c.t[w - 1..];
+    let m = floor.len();
+    if m < 4 {
+        return None;
+    }
+    let fspan = ft[m - 1] - ft[0];
+    let g = half_lag_slope(ft, &floor, &mut s);
+    let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
+    let noise = resid.max(0.5 * sigma).max(level * 1e-4).max(1024.0);
+
+    // Chunk medians of the floor: the trend test runs on these (≤ 12 values, spaced ≥ one
+    // window apart, which tames the autocorrelation of a rolling minimum).
+    let k = m.min(12);
+    let mut cm = Vec::with_capacity(k);
+    for j in 0..k {
+        let a = j * m / k;
+        let b = ((j + 1) * m / k).max(a + 1);
+        cm.push(median(&floor[a..b], &mut s));
+    }
+    let tau = mk_tau(&cm, 0.5 * noise);
+    let rise = g * fspan;
+    let rise_net = cm[k - 1] - cm[0];
+
+    // Thirds: is the growth steady, decelerating (plateau) or starting late?
+    let third = |i: usize, s: &mut Vec<f64>| {
+        let a = i * m / 3;
+        let b = ((i + 1) * m / 3).max(a + 2).min(m);
+        let a = a.min(b.saturating_sub(2));
+        half_lag_slope(&ft[a..b], &floor[a..b], s)
+    };
+    let (g1, g2, g3) = if m >= 9 {
+        (third(0, &mut s), third(1, &mut s), third(2, &mut s))
+    } else {
+        (g, g, g)
+    };
+    let late_rise = g3 * fspan / 3.0;
+    let mid_rise = g2 * fspan / 3.0;
+    let late_ratio = if g2 > 0.0 { g3 / g2 } else if g3 > 0.0 { 10.0 } else { 0.0 };
+
+    // Jumps of the floor: short runs of rise that carry most of the growth.
+    let jump_thr = (4.0 * noise).max(0.12 * rise_net.abs());
+    let max_run = (fspan * 0.15).max(3.0 * (fspan / m as f64));
+    let mut jumps: Vec<Jump> = Vec::new();
+    let mut run_start = 0usize;
+    let mut run = 0.0;
+    for i in 1..=m {
+        let d = if i < m { floor[i] - floor[i - 1] } else { f64::NEG_INFINITY };
+        if d > 0.25 * noise {
+            if run == 0.0 {
+                run_start = i - 1;
+            }
+            run += d;
+        } else {
+            if run > jump_thr && ft[i - 1] - ft[run_start] <= max_run {
+                jumps.push(Jump { start: ft[run_start], end: ft[i - 1], size: run });
+            }
+            run = 0.0;
+        }
+    }
+    let jump_total: f64 = jumps.iter().map(|j| j.size).sum();
+    let rise_needed = (cfg.rise_sigmas * noise).max(cfg.min_rise_bytes);
+    let t_end = ft[m - 1];
+
+    let flat_after = |t_from: f64, s: &mut Vec<f64>| -> Option<bool> {
+        let a = ft.iter().position(|&t| t >= t_from)?;
+        if m - a < 3 || t_end - t_from < 0.15 * fspan {
+            return None;
+        }
+        let ga = half_lag_slope(&ft[a..], &floor[a..], s);
+        Some(ga * (t_end - t_from) < (3.0 * noise).max(0.2 * jump_total))
+    };
+    let step = !jumps.is_empty()
+        && jumps.len() <= 2
+        && jump_total >= 0.6 * rise_net
+        && jumps.last().and_then(|j| flat_after(j.end, &mut s)).unwrap_or(false);
+    let bursts = jumps.len() >= 3 && jump_total >= 0.5 * rise_net && {
+        let mut gaps: Vec<f64> = jumps.windows(2).map(|w| w[1].start - w[0].start).collect();
+        let gap = median(&gaps, &mut s);
+        gaps.clear();
+        let since = t_end - jumps[jumps.len() - 1].end;
+        since <= (1.6 * gap).max(0.3 * fspan)
+    };
+
+    let significant = rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps;
+    let flat_end = late_rise < (2.5 * noise).max(0.1 * rise);
+    let decel = g3 < 0.45 * g2.max(g) && (mid_rise - late_rise) >= 3.0 * noise;
+    let plateau = significant && !bursts && (flat_end || decel);
+    let trend = tau >= cfg.min_tau;
+    let leak = significant && ((trend && !plateau && !step) || (bursts && tau >= 0.4));
+
+    let floor_now = icpt + g * t_end;
+    let sawtoothy = {
+        let mut r: Vec<f64> = c.hi.iter().zip(c.lo).map(|(h, l)| h - l).collect();
+        median(&r, &mut s) > (0.03 * level).max(6.0 * sigma) && {
+            r.clear();
+            true
+        }
+    };
+    let cyc_long = period.is_some_and(|p| (p as f64) * (span / n as f64) >= 2400.0);
+    let pattern = if leak {
+        if bursts {
+            Pattern::GrowthInBursts
+        } else if cyc_long {
+            Pattern::LeakUnderCycle
+        } else if g1 < 0.25 * g3.max(g) && g1 * fspan / 3.0 < 0.15 * rise {
+            Pattern::LateOnsetLeak
+        } else if sawtoothy || period.is_some() {
+            Pattern::RisingFloor
+        } else {
+            Pattern::LinearGrowth
+        }
+    } else if step {
+        Pattern::Step
+    } else if plateau {
+        Pattern::Plateau
+    } else if rise < -rise_needed && tau <= -cfg.min_tau {
+        Pattern::Declining
+    } else if cyc_long {
+        Pattern::Cyclic
+    } else if sawtoothy || period.is_some() {
+        Pattern::Sawtooth
+    } else {
+        let peak = c.mean.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if peak - cm[k - 1] > (10.0 * noise).max(0.15 * level) {
+            Pattern::SpikeRecovered
+        } else {
+            Pattern::Stable
+        }
+    };
+    let confidence = if leak {
+        let a = clamp01((rise / rise_needed - 1.0) / 3.0);
+        let b = clamp01((tau - cfg.min_tau) / (1.0 - cfg.min_tau).max(1e-9));
+        0.6 + 0.2 * a + 0.2 * b
+    } else if step || plateau {
+        0.6 + 0.3 * clamp01(1.0 - late_ratio)
+    } else {
+        let a = clamp01(1.0 - rise / rise_needed);
+        let b = clamp01((cfg.min_tau - tau) / cfg.min_tau.max(1e-9));
+        0.55 + 0.4 * a.max(b)
+    };
+    Some(WinEval {
+        leak,
+        pattern,
+        growth_bps: g,
+        rise,
+        rise_needed,
+        tau,
+        floor_now,
+        period,
+        late_ratio,
+        confidence: clamp01(confidence),
+    })
+}
