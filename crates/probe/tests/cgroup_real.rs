@@ -58,7 +58,8 @@ fn v2_root_with_memory() -> Result<PathBuf, String> {
             continue;
         };
         if controllers.split_whitespace().any(|c| c == "memory") {
-            let subtree = fs::read_to_string(root.join("cgroup.subtree_control")).unwrap_or_default();
+            let subtree =
+                fs::read_to_string(root.join("cgroup.subtree_control")).unwrap_or_default();
             if !subtree.split_whitespace().any(|c| c == "memory") {
                 fs::write(root.join("cgroup.subtree_control"), "+memory")
                     .map_err(|e| format!("cannot enable +memory in {}: {e}", root.display()))?;
@@ -118,11 +119,20 @@ fn live_sample(root: &Path, version: CgroupVersion) -> Result<(), String> {
     let mut alloc = Allocator::start(64);
     cg.add(alloc.pid())?;
     assert!(alloc.go(), "allocator died");
-    assert_eq!(cgroup_of_pid(alloc.pid()).as_deref(), Some(cg.dir.as_path()));
+    assert_eq!(
+        cgroup_of_pid(alloc.pid()).as_deref(),
+        Some(cg.dir.as_path())
+    );
     let s = opened.sample().map_err(|e| format!("ASSERT sample: {e}"))?;
     eprintln!("{version:?} live sample: {s:?}");
-    assert!(s.usage_bytes >= 64 * MIB && s.usage_bytes < 128 * MIB, "{s:?}");
-    assert!(s.anon_bytes >= 64 * MIB && s.anon_bytes <= s.usage_bytes, "{s:?}");
+    assert!(
+        s.usage_bytes >= 64 * MIB && s.usage_bytes < 128 * MIB,
+        "{s:?}"
+    );
+    assert!(
+        s.anon_bytes >= 64 * MIB && s.anon_bytes <= s.usage_bytes,
+        "{s:?}"
+    );
     assert!(s.working_set_bytes <= s.usage_bytes && s.working_set_bytes >= 64 * MIB);
     // Opening by the relative path finds the same directory.
     let rel = cg.dir.file_name().map(PathBuf::from).unwrap_or_default();
@@ -165,7 +175,9 @@ fn live_oom(root: &Path, version: CgroupVersion) -> Result<(), String> {
 
 #[test]
 fn live_v1_sample() {
-    with_live_root(CgroupVersion::V1, |root| live_sample(root, CgroupVersion::V1));
+    with_live_root(CgroupVersion::V1, |root| {
+        live_sample(root, CgroupVersion::V1)
+    });
 }
 
 #[test]
@@ -175,7 +187,9 @@ fn live_v1_oom_kill_is_counted() {
 
 #[test]
 fn live_v2_sample() {
-    with_live_root(CgroupVersion::V2, |root| live_sample(root, CgroupVersion::V2));
+    with_live_root(CgroupVersion::V2, |root| {
+        live_sample(root, CgroupVersion::V2)
+    });
 }
 
 #[test]
@@ -215,8 +229,11 @@ fn v1_fixture_captured_from_a_real_cgroup() {
 
 #[test]
 fn v2_fixture_limited_with_local_events() {
-    let mut cg = Cgroup::open_under(Path::new("/system.slice/app.service"), &fixtures().join("v2"))
-        .expect("open v2 fixture by cgroup path");
+    let mut cg = Cgroup::open_under(
+        Path::new("/system.slice/app.service"),
+        &fixtures().join("v2"),
+    )
+    .expect("open v2 fixture by cgroup path");
     assert_eq!(cg.version(), CgroupVersion::V2);
     let s = cg.sample().expect("sample");
     assert_eq!(s.usage_bytes, 700 * MIB);
@@ -224,7 +241,11 @@ fn v2_fixture_limited_with_local_events() {
     assert_eq!(s.anon_bytes, 500 * MIB);
     assert_eq!(s.file_bytes, 180 * MIB);
     assert_eq!(s.limit_bytes, Some(1024 * MIB));
-    assert_eq!(s.oom_kill_count, Some(2), "memory.events.local wins over memory.events");
+    assert_eq!(
+        s.oom_kill_count,
+        Some(2),
+        "memory.events.local wins over memory.events"
+    );
     let names: Vec<&str> = s.fields().iter().map(|(n, _)| *n).collect();
     assert_eq!(
         names,
@@ -244,7 +265,10 @@ fn v2_fixture_unlimited_clamped_without_local_events() {
     let mut cg = Cgroup::open(&fixtures().join("v2/unlimited")).expect("open");
     let s = cg.sample().expect("sample");
     assert_eq!(s.usage_bytes, 4096000);
-    assert_eq!(s.working_set_bytes, 0, "inactive_file > current clamps to 0");
+    assert_eq!(
+        s.working_set_bytes, 0,
+        "inactive_file > current clamps to 0"
+    );
     assert_eq!(s.limit_bytes, None, "\"max\" is no limit");
     assert_eq!(s.oom_kill_count, Some(0), "falls back to memory.events");
 }
@@ -257,9 +281,14 @@ fn malformed_files_are_parse_errors_naming_the_file() {
     let mut cg = Cgroup::open(dir.path()).expect("open");
     let err = cg.sample().expect_err("bad number");
     let msg = err.to_string();
-    assert!(msg.contains("memory.current") && msg.contains("lots"), "{msg}");
+    assert!(
+        msg.contains("memory.current") && msg.contains("lots"),
+        "{msg}"
+    );
     // A directory that is not a cgroup says what it looked for.
     let plain = tempfile::tempdir().expect("tempdir");
     let err = Cgroup::open(plain.path()).expect_err("not a cgroup");
-    assert!(err.to_string().contains("memory.current (v2) or memory.usage_in_bytes (v1)"));
+    assert!(err
+        .to_string()
+        .contains("memory.current (v2) or memory.usage_in_bytes (v1)"));
 }

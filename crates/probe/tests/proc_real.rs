@@ -34,7 +34,10 @@ fn rss_anon_follows_what_a_real_process_allocated() {
         "anon delta {} MiB, want ~96 MiB",
         delta_anon / MIB as i64
     );
-    assert!((delta_rss - want).abs() < want / 20, "rss delta {delta_rss}");
+    assert!(
+        (delta_rss - want).abs() < want / 20,
+        "rss delta {delta_rss}"
+    );
     assert_eq!(
         b.rss_bytes,
         b.rss_anon_bytes + b.rss_file_bytes + b.rss_shmem_bytes
@@ -44,10 +47,19 @@ fn rss_anon_follows_what_a_real_process_allocated() {
     assert_eq!(b.ppid, std::process::id());
 
     let pss = reader.sample_pss(big.pid()).expect("pss of own child");
-    assert!(pss.pss_bytes >= 96 * MIB && pss.uss_bytes >= 96 * MIB, "{pss:?}");
+    assert!(
+        pss.pss_bytes >= 96 * MIB && pss.uss_bytes >= 96 * MIB,
+        "{pss:?}"
+    );
     let with = reader.sample_with_pss(big.pid()).expect("both");
     let names: Vec<&str> = with.fields().iter().map(|(n, _)| *n).collect();
-    for want in ["rss_bytes", "rss_anon_bytes", "uptime_seconds", "pss_bytes", "uss_bytes"] {
+    for want in [
+        "rss_bytes",
+        "rss_anon_bytes",
+        "uptime_seconds",
+        "pss_bytes",
+        "uss_bytes",
+    ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
 }
@@ -60,7 +72,10 @@ fn uptime_counts_from_process_start() {
     thread::sleep(Duration::from_millis(1100));
     let second = reader.sample(child.pid()).expect("sample");
     let grew = second.uptime_seconds - first.uptime_seconds;
-    assert!((0.9..1.6).contains(&grew), "uptime grew {grew} s over 1.1 s");
+    assert!(
+        (0.9..1.6).contains(&grew),
+        "uptime grew {grew} s over 1.1 s"
+    );
     assert_eq!(first.start_time_ticks, second.start_time_ticks);
     assert_eq!(second.comm, "sleep");
 }
@@ -72,7 +87,10 @@ fn a_reaped_process_is_gone() {
     child.wait().expect("wait");
     let err = ProcReader::new().sample(pid).expect_err("exited");
     assert!(err.is_gone(), "{err:?}");
-    assert!(err.to_string().contains(&format!("process {pid} is gone")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("process {pid} is gone")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -145,7 +163,11 @@ fn descendants_finds_children_and_grandchildren() {
         .filter_map(|&p| reader.sample(p).ok().map(|s| s.comm))
         .collect();
     assert_eq!(found.len(), 3, "{found:?} {comms:?}");
-    assert_eq!(comms.iter().filter(|c| *c == "sleep").count(), 2, "{comms:?}");
+    assert_eq!(
+        comms.iter().filter(|c| *c == "sleep").count(),
+        2,
+        "{comms:?}"
+    );
     // Kill the grandchildren too (Reaped only kills the top shell).
     for pid in found {
         let _ = Command::new("kill").arg(pid.to_string()).status();
