@@ -1,0 +1,281 @@
+//! Number formatting for people (bytes in KiB/MiB/GiB, durations) and "nice" axis ticks.
+
+/// Binary byte units, smallest first: (name, bytes per unit).
+const BYTE_UNITS: [(&str, f64); 7] = [
+    ("B", 1.0),
+    ("KiB", 1024.0),
+    ("MiB", 1048576.0),
+    ("GiB", 1073741824.0),
+    ("TiB", 1099511627776.0),
+    ("PiB", 1125899906842624.0),
+    ("EiB", 1152921504606846976.0),
+];
+
+/// The byte unit that suits values up to `max_abs` bytes: (name, bytes per unit).
+pub(crate) fn byte_unit(max_abs: f64) -> (&'static str, f64) {
+    let m = if max_abs.is_finite() {
+        max_abs.abs()
+    } else {
+        0.0
+    };
+    let mut best = BYTE_UNITS[0];
+    for u in BYTE_UNITS {
+        if m >= u.1 {
+            best = u;
+        }
+    }
+    best
+}
+
+/// `bytes` for people: "512 B", "12.3 MiB", "1.50 GiB"; "n/a" when not finite.
+pub fn format_bytes(bytes: f64) -> String {
+    if !bytes.is_finite() {
+        return "n/a".to_string();
+    }
+    let (name, per) = byte_unit(bytes);
+    let v = bytes / per;
+    if per == 1.0 {
+        format!("{v:.0} {name}")
+    } else {
+        format!("{} {name}", three_digits(v))
+    }
+}
+
+/// A signed rate in bytes per hour for people: "+12.3 MiB/h", "-4.0 KiB/h".
+pub fn format_rate_per_hour(bytes_per_hour: f64) -> String {
+    if !bytes_per_hour.is_finite() {
+        return "n/a".to_string();
+    }
+    let sign = if bytes_per_hour < 0.0 { "-" } else { "+" };
+    format!("{sign}{}/h", format_bytes(bytes_per_hour.abs()))
+}
+
+/// A duration in seconds for people: "45 s", "12 min", "3 h 05 min", "2.5 d".
+pub fn format_duration(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return "n/a".to_string();
+    }
+    if seconds < 120.0 {
+        format!("{seconds:.0} s")
+    } else if seconds < 7200.0 {
+        format!("{:.0} min", seconds / 60.0)
+    } else if seconds < 172_800.0 {
+        let total_min = (seconds / 60.0).round();
+        let h = (total_min / 60.0).floor();
+        let m = total_min - h * 60.0;
+        format!("{h:.0} h {m:02.0} min")
+    } else {
+        format!("{:.1} d", seconds / 86400.0)
+    }
+}
+
+/// A value with three significant digits (at least), no exponent below 1e15.
+fn three_digits(v: f64) -> String {
+    let a = v.abs();
+    if a >= 100.0 || a == 0.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The time unit for an axis spanning `span_s` seconds: (name, seconds per unit).
+pub(crate) fn time_unit(span_s: f64) -> (&'static str, f64) {
+    if !span_s.is_finite() || span_s <= 300.0 {
+        ("s", 1.0)
+    } else if span_s <= 5.0 * 3600.0 {
+        ("min", 60.0)
+    } else if span_s <= 5.0 * 86400.0 {
+        ("h", 3600.0)
+    } else {
+        ("d", 86400.0)
+    }
+}
+
+/// The smallest round step (1, 2, 2.5 or 5 × 10^k) at least `raw`; 1 when `raw` is not a
+/// positive finite number.
+pub(crate) fn nice_step(raw: f64) -> f64 {
+    if !(raw.is_finite() && raw > 0.0) {
+        return 1.0;
+    }
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw * (1.0 - 1e-12))
+        .unwrap_or(10.0 * mag);
+    if step.is_finite() && step > 0.0 {
+        step
+    } else {
+        raw
+    }
+}
+
+/// Thousands separated: 3252110 → "3,252,110" (rounded to a whole number).
+pub fn format_count(n: f64) -> String {
+    if !n.is_finite() {
+        return "n/a".to_string();
+    }
+    let digits = format!("{:.0}", n.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < -0.5 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Up to about `target` round tick values covering `[lo, hi]` (steps of 1, 2, 2.5 or 5 × 10^k).
+/// Always returns at least one value and never more than 40.
+pub(crate) fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+    if !lo.is_finite() || !hi.is_finite() || hi <= lo {
+        return vec![if lo.is_finite() { lo } else { 0.0 }];
+    }
+    let raw = (hi - lo) / target.max(1) as f64;
+    let step = nice_step(raw);
+    if !raw.is_finite() || !step.is_finite() || step <= 0.0 {
+        return vec![lo];
+    }
+    let first = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    let mut i = 0.0;
+    while out.len() < 40 {
+        let v = first + i * step;
+        if v > hi + step * 1e-9 {
+            break;
+        }
+        // Avoid "-0" and float dust like 0.30000000000000004.
+        out.push(if v.abs() < step * 1e-9 { 0.0 } else { v });
+        i += 1.0;
+    }
+    if out.is_empty() {
+        out.push(lo);
+    }
+    out
+}
+
+/// The number of decimals needed to print ticks spaced `step` apart.
+pub(crate) fn decimals_for(step: f64) -> usize {
+    if !step.is_finite() || step <= 0.0 || step >= 1.0 {
+        return 0;
+    }
+    let mut d = 0;
+    let mut s = step;
+    while d < 6 && (s - s.round()).abs() > 1e-6 {
+        s *= 10.0;
+        d += 1;
+    }
+    d
+}
+
+/// Expands `[lo, hi]` to round bounds (multiples of a nice step) so the data does not touch the
+/// frame; a degenerate range is widened around its value.
+pub(crate) fn nice_range(lo: f64, hi: f64) -> (f64, f64) {
+    let (lo, hi) = if !lo.is_finite() || !hi.is_finite() {
+        (0.0, 1.0)
+    } else if hi - lo <= hi.abs().max(lo.abs()) * 1e-9 {
+        let pad = if lo.abs() > 0.0 { lo.abs() * 0.05 } else { 1.0 };
+        (lo - pad, hi + pad)
+    } else {
+        (lo, hi)
+    };
+    let ticks = nice_ticks(lo, hi, 5);
+    let step = if ticks.len() >= 2 {
+        ticks[1] - ticks[0]
+    } else {
+        (hi - lo).abs().max(1.0)
+    };
+    let nlo = (lo / step).floor() * step;
+    let nhi = (hi / step).ceil() * step;
+    if nlo.is_finite() && nhi.is_finite() && nhi > nlo {
+        (nlo, nhi)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// Unix seconds as a UTC date and time: "2026-11-24 03:32:19 UTC"; "n/a" when out of range.
+pub fn format_utc(unix_s: f64) -> String {
+    if !unix_s.is_finite() || unix_s.abs() > 1e14 {
+        return "n/a".to_string();
+    }
+    let secs = unix_s.floor() as i64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Escapes text for HTML and SVG (element content and attribute values).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // XML 1.0 forbids most control characters even as references.
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_and_durations_read_well() {
+        assert_eq!(format_bytes(512.0), "512 B");
+        assert_eq!(format_bytes(300.0 * 1048576.0), "300 MiB");
+        assert_eq!(format_bytes(1.5 * 1073741824.0), "1.50 GiB");
+        assert_eq!(format_rate_per_hour(-2048.0), "-2.00 KiB/h");
+        assert_eq!(format_duration(90.0), "90 s");
+        assert_eq!(format_duration(3.0 * 3600.0 + 300.0), "3 h 05 min");
+        assert_eq!(format_bytes(f64::NAN), "n/a");
+        assert_eq!(format_utc(1_795_966_339.0), "2026-11-29 15:32:19 UTC");
+        assert_eq!(format_utc(0.0), "1970-01-01 00:00:00 UTC");
+    }
+
+    #[test]
+    fn ticks_are_round_and_bounded() {
+        assert_eq!(
+            nice_ticks(0.0, 10.0, 5),
+            vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+        );
+        assert_eq!(nice_ticks(5.0, 5.0, 5), vec![5.0]);
+        assert!(nice_ticks(0.0, f64::MAX, 5).len() <= 40);
+        assert!(nice_ticks(-1e308, 1e308, 5).len() <= 40);
+        assert_eq!(decimals_for(0.25), 2);
+        assert_eq!(nice_step(0.3), 0.5);
+        assert_eq!(nice_step(150.0), 200.0);
+        assert_eq!(format_count(3252110.4), "3,252,110");
+        assert_eq!(format_count(999.0), "999");
+        let (lo, hi) = nice_range(3.0, 3.0);
+        assert!(lo < 3.0 && hi > 3.0);
+    }
+}

@@ -1,0 +1,111 @@
+//! Realistic soak-run data for the tests and the `render` example: a two-hour run of a service
+//! whose heap floor climbs 40 MiB/h under steady load (leak), and its fixed twin (no leak).
+#![allow(dead_code)]
+
+use leakscope_core::{Pattern, Point, Verdict, VerdictKind};
+use leakscope_report::{LoadPoint, RunData};
+
+/// MiB in bytes.
+pub const MIB: f64 = 1048576.0;
+/// Start of the sample runs, unix seconds (2026-11-29 03:00:00 UTC).
+pub const T0: f64 = 1_795_921_200.0;
+
+/// A verdict with the given kind and numbers.
+pub fn verdict(
+    kind: VerdictKind,
+    pattern: Pattern,
+    growth_per_h: f64,
+    memory: &[Point],
+) -> Verdict {
+    Verdict {
+        name: "heap_used_bytes".into(),
+        verdict: kind,
+        pattern,
+        growth_bytes_per_hour: growth_per_h,
+        confidence: 0.93,
+        detected_at: (kind == VerdictKind::Leak).then_some(T0 + 2400.0),
+        time_to_limit_seconds: (kind == VerdictKind::Leak).then_some(5.3 * 3600.0),
+        limit_bytes: Some(512.0 * MIB),
+        samples: memory.len(),
+        span_seconds: memory.last().map_or(0.0, |p| p.t) - memory.first().map_or(0.0, |p| p.t),
+        first_bytes: memory.first().map_or(0.0, |p| p.v),
+        last_bytes: memory.last().map_or(0.0, |p| p.v),
+        restarts: 0,
+        reasons: vec![
+            "the floor after GC rose 78 MiB over 1 h 55 min and is still rising".into(),
+            "no deceleration toward a plateau in the last quarter".into(),
+        ],
+    }
+}
+
+/// A two-hour soak (a sample every 30 s). `growth_mib_per_h` is the heap floor's growth after
+/// the 5-minute warm-up.
+pub fn run(growth_mib_per_h: f64) -> RunData {
+    let n = 241;
+    let warm = 300.0;
+    let mut memory = Vec::new();
+    let mut rss = Vec::new();
+    let mut load = Vec::new();
+    for i in 0..n {
+        let dt = i as f64 * 30.0;
+        let t = T0 + dt;
+        let floor = if dt < warm {
+            60.0 + 60.0 * dt / warm
+        } else {
+            120.0 + growth_mib_per_h * (dt - warm) / 3600.0
+        };
+        let saw = 6.0 * ((i % 7) as f64 / 6.0) + 1.5 * (dt / 97.0).sin();
+        memory.push(Point::new(t, (floor + saw) * MIB));
+        rss.push(Point::new(
+            t,
+            (floor * 1.08 + 70.0 + 2.0 * (dt / 400.0).sin()) * MIB,
+        ));
+        let spike = if (3000.0..3300.0).contains(&dt) {
+            0.028
+        } else {
+            0.0
+        };
+        load.push(LoadPoint {
+            t,
+            rps: if dt < 60.0 {
+                200.0 + 4.0 * dt
+            } else {
+                450.0 + 25.0 * (dt / 210.0).sin() + 10.0 * (dt / 37.0).cos()
+            },
+            error_rate: 0.002 + 0.001 * (dt / 150.0).sin().abs() + spike,
+        });
+    }
+    let leak = growth_mib_per_h > 5.0;
+    let (kind, pattern) = if leak {
+        (VerdictKind::Leak, Pattern::RisingFloor)
+    } else {
+        (VerdictKind::NoLeak, Pattern::Sawtooth)
+    };
+    let verdict = verdict(kind, pattern, growth_mib_per_h * MIB, &memory);
+    RunData {
+        title: "node server.js --port 8080 --cache=\"lru<1000>\" && echo done".into(),
+        memory_label: "heap used after GC".into(),
+        extra_series: vec![("RSS".into(), rss)],
+        load,
+        warmup_end: Some(T0 + warm),
+        baseline_bytes: Some(120.0 * MIB),
+        trend: Some((T0 + warm, 120.0 * MIB, growth_mib_per_h * MIB / 3600.0)),
+        limit_bytes: Some(512.0 * MIB),
+        verdict,
+        facts: vec![(
+            "Load".into(),
+            "GET /api/items at 450 req/s, 64 connections".into(),
+        )],
+        memory,
+    }
+}
+
+/// The leaking run.
+pub fn leak() -> RunData {
+    run(40.0)
+}
+
+/// The fixed twin: a flat floor.
+pub fn no_leak() -> RunData {
+    run(0.0)
+}
