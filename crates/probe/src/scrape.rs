@@ -90,23 +90,51 @@ impl FromStr for Selector {
 
 impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)?;
-        if !self.labels.is_empty() {
-            f.write_str("{")?;
+        let quoted_name = !is_identifier(&self.name, true);
+        if quoted_name {
+            // A UTF-8 name (OpenMetrics 2 / Prometheus 3) goes inside the braces, quoted.
+            write!(f, "{{\"{}\"", escape(&self.name))?;
+        } else {
+            f.write_str(&self.name)?;
+        }
+        if !self.labels.is_empty() || quoted_name {
+            if !quoted_name {
+                f.write_str("{")?;
+            }
             for (i, (k, v)) in self.labels.iter().enumerate() {
-                if i > 0 {
+                if i > 0 || quoted_name {
                     f.write_str(",")?;
                 }
-                let escaped = v
-                    .replace('\\', "\\\\")
-                    .replace('"', "\\\"")
-                    .replace('\n', "\\n");
-                write!(f, "{k}=\"{escaped}\"")?;
+                if is_identifier(k, false) {
+                    f.write_str(k)?;
+                } else {
+                    write!(f, "\"{}\"", escape(k))?;
+                }
+                write!(f, "=\"{}\"", escape(v))?;
             }
             f.write_str("}")?;
         }
         Ok(())
     }
+}
+
+/// True for `[a-zA-Z_:][a-zA-Z0-9_:]*` (colons only in metric names).
+fn is_identifier(s: &str, colons: bool) -> bool {
+    let mut chars = s.chars();
+    let ok = |c: char, first: bool| {
+        c.is_ascii_alphabetic()
+            || c == '_'
+            || (colons && c == ':')
+            || (!first && c.is_ascii_digit())
+    };
+    chars.next().is_some_and(|c| ok(c, true)) && chars.all(|c| ok(c, false))
+}
+
+/// Escapes `\`, `"` and newlines as the exposition format does.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Picks the `wanted` series out of a scrape: for each selector (see [`Selector`]) the sum of
@@ -222,5 +250,9 @@ mod tests {
         assert!(Selector::parse("m{a=}").is_err());
         assert!(Selector::parse("9bad").is_err());
         assert!(Selector::parse("m 1").is_err());
+        let utf8 = Selector::parse(r#"{"my.metric", "a.b"="1"}"#).expect("parses");
+        assert_eq!(utf8.name, "my.metric");
+        assert_eq!(utf8.to_string(), r#"{"my.metric","a.b"="1"}"#);
+        assert_eq!(Selector::parse(&utf8.to_string()).ok(), Some(utf8));
     }
 }
