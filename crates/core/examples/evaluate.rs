@@ -196,6 +196,24 @@ fn report(title: &str, outs: &[Outcome], verbose: bool) {
     }
 }
 
+/// Print a series coarsely (min/max of 40 slices) and its verdict, for debugging.
+fn show(s: &LabeledSeries) {
+    let mut opts = RecognizeOptions::default();
+    opts.limit_bytes = s.limit_bytes;
+    let v = recognize(&s.name, &s.points, &opts);
+    println!("{} leak={} onset={:?} limit={:?}", s.name, s.leak, s.onset, s.limit_bytes);
+    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    let k = 40;
+    let n = s.points.len();
+    let t0 = s.points[0].t;
+    for j in 0..k {
+        let sl = &s.points[j * n / k..((j + 1) * n / k).max(j * n / k + 1)];
+        let lo = sl.iter().map(|p| p.v).fold(f64::INFINITY, f64::min);
+        let hi = sl.iter().map(|p| p.v).fold(0.0, f64::max);
+        println!("  {:7.2}h  {:10.1} .. {:10.1} MB", (sl[0].t - t0) / HOUR, lo / 1e6, hi / 1e6);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let get = |k: &str, d: u64| {
@@ -209,6 +227,14 @@ fn main() {
     let n = get("--n", 240) as usize;
     let verbose = args.iter().any(|a| a == "--verbose");
     let corpus = corpus::generate(seed, n);
+    if let Some(i) = args.iter().position(|a| a == "--show") {
+        for name in &args[i + 1..] {
+            if let Some(s) = corpus.iter().find(|s| s.name.starts_with(name.as_str())) {
+                show(s);
+            }
+        }
+        return;
+    }
     let outs: Vec<Outcome> = corpus.par_iter().map(run).collect();
     report(&format!("generated corpus, seed {seed}"), &outs, verbose);
 }

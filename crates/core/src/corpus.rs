@@ -167,7 +167,10 @@ impl Gen {
         let rate = if pattern.is_leak() {
             // Total rise of the floor: 3 %–300 % of the baseline, at least well above the noise,
             // and the rate kept between 2 MB/h and 4 GB/h.
-            let grow_span = span * (1.0 - onset_frac);
+            let mut grow_span = span * (1.0 - onset_frac);
+            if pattern == Pattern::LeakWithRestarts {
+                grow_span = span / 3.0; // the rise is per segment between restarts
+            }
             let rise = (base * rng.log_range(0.03, 3.0)).max(8.0 * noise);
             (rise / grow_span).clamp(2.0 * MB / HOUR, 4000.0 * MB / HOUR)
         } else {

@@ -86,14 +86,14 @@ fn find_restarts(c: &Columns, sigma: f64) -> Vec<usize> {
             continue;
         }
         let after = if i + 1 < n { c.lo[i + 1] } else { c.last[i] };
-        if after > fp - 0.5 * drop {
-            continue; // a dip, not a restart
-        }
-        let halved = c.lo[i] < 0.5 * fp;
+        // A fall to below half: the new process starts small. It is a restart unless the
+        // level right after is back above the floor before (a one-sample glitch).
+        let halved = c.lo[i] < 0.5 * fp && after <= fp + sigma;
         let rise = fp - s0;
         let back_to_start = c.t[i] - c.t_first[seg] >= 5400.0
             && rise >= (0.05 * fp.abs()).max(8.0 * sigma).max(2.0 * MB)
-            && c.lo[i] <= s0 + 0.35 * rise;
+            && c.lo[i] <= s0 + 0.35 * rise
+            && after <= s0 + 0.5 * rise;
         if halved || back_to_start {
             starts.push(i);
             seg = i;

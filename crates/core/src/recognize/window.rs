@@ -65,6 +65,46 @@ struct Jump {
     size: f64,
 }
 
+/// The minimum of each whole cycle of `p` buckets, counted back from the last bucket:
+/// `(bucket index, value)`, oldest first.
+fn cycle_troughs(lo: &[f64], p: usize) -> Vec<(usize, f64)> {
+    let n = lo.len();
+    let mut out = Vec::with_capacity(n / p + 1);
+    let mut b = n;
+    while b >= p {
+        let a = b - p;
+        let mut best = a;
+        for i in a..b {
+            if lo[i] < lo[best] {
+                best = i;
+            }
+        }
+        out.push((best, lo[best]));
+        b = a;
+    }
+    out.reverse();
+    out
+}
+
+/// The piecewise-linear line through `pts` (bucket index, value) at time `x`; flat beyond
+/// the ends.
+fn interpolate(pts: &[(usize, f64)], t: &[f64], x: f64) -> f64 {
+    let Some(&(i0, v0)) = pts.first() else {
+        return 0.0;
+    };
+    if x <= t[i0] {
+        return v0;
+    }
+    for w in pts.windows(2) {
+        let ((ia, va), (ib, vb)) = (w[0], w[1]);
+        if x <= t[ib] {
+            let dt = t[ib] - t[ia];
+            return if dt > 0.0 { va + (vb - va) * (x - t[ia]) / dt } else { vb };
+        }
+    }
+    pts.last().map_or(v0, |&(_, v)| v)
+}
+
 /// Judge the stretch `c` (at least 4 buckets), given the bucket-level noise `sigma` (bytes)
 /// and an optional known period in buckets (from a longer stretch).
 pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg) -> Option<WinEval> {
@@ -91,8 +131,21 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
         w = w.max(p + 1);
     }
     let (mut floor, mut dq) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    rolling_min(c.lo, w, &mut floor, &mut dq);
-    let ft = &c.t[w - 1..];
+    let ft: &[f64] = match period {
+        // A cycle of several buckets: the floor is the line through the cycle troughs (the
+        // minimum of each whole cycle, counted back from the end), sampled at the buckets.
+        Some(p) if p >= 3 && n / p >= 3 => {
+            let troughs = cycle_troughs(c.lo, p);
+            let a = troughs.first().map_or(0, |&(i, _)| i);
+            let b = troughs.last().map_or(n - 1, |&(i, _)| i);
+            floor.extend(c.t[a..=b].iter().map(|&t| interpolate(&troughs, c.t, t)));
+            &c.t[a..=b]
+        }
+        _ => {
+            rolling_min(c.lo, w, &mut floor, &mut dq);
+            &c.t[w - 1..]
+        }
+    };
     let m = floor.len();
     if m < 4 {
         return None;
