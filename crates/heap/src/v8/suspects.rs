@@ -1,1 +1,317 @@
-//! (in progress)
+//! Leak suspects across snapshots of one process: collections whose entry count grows at
+//! every step (Map, Set, Array, plain objects used as dictionaries), EventEmitter listener
+//! arrays that grow, and closures whose contexts keep large objects alive. Each suspect names
+//! the holder as the code does and carries a readable retainer path and advice.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::analysis::Analyzed;
+use super::diff::{lookup, Indexed};
+use super::distances::NO_DISTANCE;
+use super::model::{edge_kind, kind, Snapshot};
+use super::paths::{closure_of_context, holder_name, is_context, path_edges, render_path};
+use crate::report::Suspect;
+
+/// A collection must gain at least this many entries across the snapshots to be reported.
+pub const MIN_ENTRY_GROWTH: u64 = 10;
+/// Plain objects with at least this many properties are treated as dictionaries.
+pub const MIN_DICT_PROPERTIES: u64 = 32;
+/// A captured object retaining at least this many bytes is "large".
+pub const LARGE_OBJECT_BYTES: f64 = 8.0 * 1024.0;
+/// At most this many suspects are reported.
+pub const MAX_SUSPECTS: usize = 10;
+
+/// What kind of collection a node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collection {
+    /// A JS `Map` (entries = key/value pairs in its table).
+    Map,
+    /// A JS `Set`.
+    Set,
+    /// A JS `Array` (entries = element references).
+    Array,
+    /// A plain `Object` used as a dictionary (entries = properties).
+    Dict,
+}
+
+impl Collection {
+    fn class(self) -> &'static str {
+        match self {
+            Collection::Map => "Map",
+            Collection::Set => "Set",
+            Collection::Array => "Array",
+            Collection::Dict => "Object",
+        }
+    }
+}
+
+/// The collection kind and entry count of node `n`, if it is a collection.
+pub fn entry_count(s: &Snapshot, n: u32) -> Option<(Collection, u64)> {
+    if s.node_kind[n as usize] != kind::OBJECT {
+        return None;
+    }
+    let name = s.name(n);
+    let coll = match name {
+        "Map" => Collection::Map,
+        "Set" => Collection::Set,
+        "Array" => Collection::Array,
+        "Object" => Collection::Dict,
+        _ => return None,
+    };
+    match coll {
+        Collection::Map | Collection::Set => {
+            let table = s
+                .edges(n)
+                .find(|&e| s.edge_kind[e] == edge_kind::INTERNAL && s.edge_str(e) == "table")
+                .map(|e| s.edge_to[e])?;
+            let refs = s
+                .edges(table)
+                .filter(|&e| {
+                    edge_kind::has_numeric_name(s.edge_kind[e])
+                        || s.edge_str(e)
+                            .as_bytes()
+                            .first()
+                            .is_some_and(u8::is_ascii_digit)
+                })
+                .count() as u64;
+            Some((
+                coll,
+                if coll == Collection::Map {
+                    refs / 2
+                } else {
+                    refs
+                },
+            ))
+        }
+        Collection::Array => Some((
+            coll,
+            s.edges(n)
+                .filter(|&e| s.edge_kind[e] == edge_kind::ELEMENT)
+                .count() as u64,
+        )),
+        Collection::Dict => Some((
+            coll,
+            s.edges(n)
+                .filter(|&e| s.edge_kind[e] == edge_kind::PROPERTY && s.edge_str(e) != "__proto__")
+                .count() as u64,
+        )),
+    }
+}
+
+fn fmt_bytes(b: f64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB"];
+    let mut v = b.abs();
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    let sign = if b < 0.0 { "-" } else { "" };
+    if u == 0 {
+        format!("{sign}{v:.0} {}", units[u])
+    } else {
+        format!("{sign}{v:.1} {}", units[u])
+    }
+}
+
+/// If collection `n` is an EventEmitter's listener array (`emitter._events[event]`), the
+/// event name and the emitter's name.
+fn listener_array(a: &Analyzed, n: u32) -> Option<(String, String)> {
+    let s = &a.snap;
+    let edges = path_edges(a, n);
+    let (&last, rest) = edges.split_last()?;
+    let &events_edge = rest.last()?;
+    if s.edge_kind[last] != edge_kind::PROPERTY || s.edge_str(events_edge) != "_events" {
+        return None;
+    }
+    let emitter = s.edge_from(events_edge);
+    Some((s.edge_str(last).to_string(), holder_name(a, emitter)))
+}
+
+/// Every suspect, ranked (largest growth first).
+pub fn find_suspects(snaps: &[Indexed]) -> Vec<Suspect> {
+    let mut out = growing_collections(snaps);
+    out.extend(closures_with_large_objects(snaps));
+    out.sort_by(|x, y| {
+        y.size_delta
+            .cmp(&x.size_delta)
+            .then(y.count_delta.cmp(&x.count_delta))
+    });
+    out.truncate(MAX_SUSPECTS);
+    for (i, s) in out.iter_mut().enumerate() {
+        s.extra.insert("rank".into(), json!(i + 1));
+    }
+    out
+}
+
+fn growing_collections(snaps: &[Indexed]) -> Vec<Suspect> {
+    let last = &snaps[snaps.len() - 1];
+    let ls = &last.a.snap;
+    let mut out = Vec::new();
+    for n in 0..ls.node_count() as u32 {
+        let Some((coll, count_last)) = entry_count(ls, n) else {
+            continue;
+        };
+        if count_last < MIN_ENTRY_GROWTH
+            || (coll == Collection::Dict && count_last < MIN_DICT_PROPERTIES)
+            || last.a.dist.distance[n as usize] == NO_DISTANCE
+        {
+            continue;
+        }
+        let id = ls.node_id[n as usize];
+        let mut counts = Vec::with_capacity(snaps.len());
+        let mut sizes = Vec::with_capacity(snaps.len());
+        let mut ok = true;
+        for sn in snaps {
+            let Some(o) = lookup(&sn.ids, id) else {
+                ok = false;
+                break;
+            };
+            match entry_count(&sn.a.snap, o) {
+                Some((c, k)) if c == coll => {
+                    counts.push(k);
+                    sizes.push(sn.a.retained[o as usize]);
+                }
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !ok || counts.windows(2).any(|w| w[1] <= w[0]) {
+            continue;
+        }
+        let growth = counts[counts.len() - 1] - counts[0];
+        if growth < MIN_ENTRY_GROWTH {
+            continue;
+        }
+        let size_delta = sizes[sizes.len() - 1] - sizes[0];
+        let path = render_path(&last.a, n);
+        let steps = counts
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(" → ");
+        let (pattern, name, advice) = if let Some((event, emitter)) = listener_array(&last.a, n) {
+            (
+                "listener-accumulation",
+                event.clone(),
+                format!(
+                    "{growth} '{event}' listeners were added to `{emitter}` and never removed ({steps}): a listener is added per request or connection. Remove it when that request/connection closes (emitter.off/removeListener in a 'close' handler, or `once`), or register one listener at startup."
+                ),
+            )
+        } else {
+            let name = holder_name(&last.a, n);
+            let what = match coll {
+                Collection::Map | Collection::Set | Collection::Dict => format!(
+                    "`{name}` ({}) only grows: {steps} entries, {} more retained. If it is a cache, bound it: an LRU with a maximum size and a TTL (e.g. the lru-cache package with max and ttl), or delete entries when their request/session ends.",
+                    coll.class(),
+                    fmt_bytes(size_delta)
+                ),
+                Collection::Array => format!(
+                    "`{name}` (Array) only grows: {steps} elements, {} more retained. Remove items once they are handled (or cap the array, e.g. a ring buffer), instead of pushing forever.",
+                    fmt_bytes(size_delta)
+                ),
+            };
+            ("unbounded-collection", name, what)
+        };
+        let mut sus = Suspect {
+            pattern: pattern.into(),
+            name,
+            retainer_path: path,
+            count_delta: growth as i64,
+            size_delta: size_delta.round() as i64,
+            advice,
+            extra: Default::default(),
+        };
+        sus.extra.insert("class".into(), json!(coll.class()));
+        sus.extra.insert("node_id".into(), json!(id));
+        sus.extra.insert("entries".into(), json!(counts));
+        sus.extra.insert(
+            "retained_size".into(),
+            json!(sizes.iter().map(|x| x.round() as i64).collect::<Vec<_>>()),
+        );
+        out.push(sus);
+    }
+    // A listener array also shows up as an array: keep one suspect per holder node.
+    out
+}
+
+/// Closures (grouped by function name and captured variable) whose context holds a large
+/// object, in one snapshot: key → (count, total retained bytes, example node).
+fn closure_groups(a: &Analyzed) -> HashMap<(String, String), (u64, f64, u32)> {
+    let s = &a.snap;
+    let mut g: HashMap<(String, String), (u64, f64, u32)> = HashMap::new();
+    for c in 0..s.node_count() as u32 {
+        if !is_context(s, c) {
+            continue;
+        }
+        for e in s.edges(c) {
+            if s.edge_kind[e] != edge_kind::CONTEXT {
+                continue;
+            }
+            let t = s.edge_to[e];
+            let tk = s.node_kind[t as usize];
+            if a.retained[t as usize] < LARGE_OBJECT_BYTES
+                || tk == kind::CLOSURE
+                || is_context(s, t)
+                || !matches!(tk, kind::OBJECT | kind::ARRAY | kind::STRING | kind::NATIVE)
+            {
+                continue;
+            }
+            let Some(f) = closure_of_context(s, c) else {
+                continue;
+            };
+            let fname = match s.name(f) {
+                "" => "(anonymous)".to_string(),
+                x => x.to_string(),
+            };
+            let entry = g
+                .entry((fname, s.edge_str(e).to_string()))
+                .or_insert((0, 0.0, t));
+            entry.0 += 1;
+            entry.1 += a.retained[t as usize];
+            if a.retained[t as usize] > a.retained[entry.2 as usize] {
+                entry.2 = t;
+            }
+        }
+    }
+    g
+}
+
+fn closures_with_large_objects(snaps: &[Indexed]) -> Vec<Suspect> {
+    let first = closure_groups(&snaps[0].a);
+    let last_a = &snaps[snaps.len() - 1].a;
+    let last = closure_groups(last_a);
+    let mut out = Vec::new();
+    for ((fname, var), (count, bytes, example)) in last {
+        let (c0, b0) = first
+            .get(&(fname.clone(), var.clone()))
+            .map(|x| (x.0, x.1))
+            .unwrap_or((0, 0.0));
+        if count < 2 || count <= c0 {
+            continue;
+        }
+        let class = last_a.class_names[last_a.class_of[example as usize] as usize].clone();
+        let each = bytes / count as f64;
+        let mut sus = Suspect {
+            pattern: "closure-retains-large-object".into(),
+            name: var.clone(),
+            retainer_path: render_path(last_a, example),
+            count_delta: (count - c0) as i64,
+            size_delta: (bytes - b0).round() as i64,
+            advice: format!(
+                "{count} `{fname}` closures (was {c0}) keep `{var}` ({class}, {} each) alive through their shared context, though the function may never use it. Capture only what is needed: copy the needed fields into locals before creating the closure, or set `{var} = null` when done; and release the closures themselves when they are no longer needed.",
+                fmt_bytes(each)
+            ),
+            extra: Default::default(),
+        };
+        sus.extra.insert("class".into(), json!(class));
+        sus.extra.insert("closure".into(), json!(fname));
+        sus.extra.insert("closures".into(), json!([c0, count]));
+        out.push(sus);
+    }
+    out
+}
