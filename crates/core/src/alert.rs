@@ -1,1 +1,518 @@
-//! Alert rules (being written).
+//! Alert rules: turn samples, recognition verdicts and target events into de-duplicated
+//! firing/resolved transitions, and render them as an Alertmanager webhook payload.
+//!
+//! Pure: time comes with the samples and events (unix seconds); nothing here reads a clock.
+//! One [`AlertState`] per target and series. Every rule fires once when its condition starts,
+//! stays firing silently while it holds, and emits one `resolved` when it clears; threshold
+//! rules clear only below [`AlertRules::resolve_ratio`] of their threshold (hysteresis), so a
+//! value hovering at the line does not flap.
+//!
+//! Rules and defaults (DESIGN.md, "What a leak is"):
+//! - [`names::MEMORY_ABOVE_THRESHOLD`]: memory above 500 MB, or above 0.9 × the limit when known;
+//! - [`names::MEMORY_GROWTH_LEAK`]: growth above 50 MB/h over the last 60 min **and** the
+//!   recognizer's verdict is `leak` (a filling cache pages nobody);
+//! - [`names::MEMORY_ABOVE_BASELINE`]: more than 200 MB above the baseline (median of the first
+//!   5 min of samples);
+//! - [`names::OOM_KILLED`]: an OOM kill was seen;
+//! - [`names::TARGET_EXITED`]: the target exited (each exit fires; resolved when it runs again);
+//! - [`names::TOO_MANY_RESTARTS`]: more than 5 restarts within an hour.
+
+mod payload;
+mod types;
+
+pub use payload::{alertmanager_payload, fmt_time};
+pub use types::{names, Alert, AlertRules, AlertStatus, Severity, TargetEvent};
+
+use std::collections::VecDeque;
+
+use crate::series::Point;
+use crate::verdict::{Verdict, VerdictKind};
+
+/// The index of each rule in [`AlertState`]'s firing table.
+const RULES: [&str; 6] = [
+    names::MEMORY_ABOVE_THRESHOLD,
+    names::MEMORY_GROWTH_LEAK,
+    names::MEMORY_ABOVE_BASELINE,
+    names::OOM_KILLED,
+    names::TARGET_EXITED,
+    names::TOO_MANY_RESTARTS,
+];
+const THRESHOLD: usize = 0;
+const GROWTH: usize = 1;
+const BASELINE: usize = 2;
+const OOM: usize = 3;
+const EXITED: usize = 4;
+const RESTARTS: usize = 5;
+
+/// At most this many points are kept in the growth window and in the warm-up sample; faster
+/// sampling is thinned (a point is kept only if it is at least window/MAX later than the last
+/// kept one), so memory stays bounded whatever the interval.
+pub const MAX_WINDOW_POINTS: usize = 4096;
+
+/// A firing alert's start and what it fired with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Firing {
+    starts_at: f64,
+    threshold: f64,
+    severity: Severity,
+}
+
+/// The rule state of one target's series: the recent window, the baseline, what is firing.
+/// Memory is bounded by [`MAX_WINDOW_POINTS`].
+#[derive(Debug, Clone)]
+pub struct AlertState {
+    target: String,
+    series: String,
+    rules: AlertRules,
+    limit_bytes: Option<f64>,
+    /// Points within the last `growth_window_seconds`, oldest first.
+    window: VecDeque<Point>,
+    first_t: Option<f64>,
+    /// Samples of the warm-up period, until the baseline is fixed.
+    warmup: Vec<f64>,
+    baseline: Option<f64>,
+    firing: [Option<Firing>; 6],
+    last_value: f64,
+    /// Time of the last exit, while [`names::TARGET_EXITED`] fires.
+    exited_at: Option<f64>,
+    oom_count: Option<u64>,
+    oom_total: u64,
+    last_oom_at: f64,
+    restart_count: Option<u64>,
+    /// Times of recent restarts (at most `max_restarts + 1` kept).
+    restarts: VecDeque<f64>,
+}
+
+impl AlertState {
+    /// Rule state for `series` of `target`; `limit_bytes` is the memory limit when known.
+    pub fn new(target: &str, series: &str, rules: AlertRules, limit_bytes: Option<f64>) -> Self {
+        Self {
+            target: target.to_owned(),
+            series: series.to_owned(),
+            rules,
+            limit_bytes: limit_bytes.filter(|l| l.is_finite() && *l > 0.0),
+            window: VecDeque::new(),
+            first_t: None,
+            warmup: Vec::new(),
+            baseline: None,
+            firing: [None; 6],
+            last_value: 0.0,
+            exited_at: None,
+            oom_count: None,
+            oom_total: 0,
+            last_oom_at: f64::NEG_INFINITY,
+            restart_count: None,
+            restarts: VecDeque::new(),
+        }
+    }
+
+    /// Set or change the known memory limit, bytes (e.g. a cgroup limit read later).
+    pub fn set_limit_bytes(&mut self, limit_bytes: Option<f64>) {
+        self.limit_bytes = limit_bytes.filter(|l| l.is_finite() && *l > 0.0);
+    }
+
+    /// The baseline, bytes, once the warm-up is over.
+    pub fn baseline_bytes(&self) -> Option<f64> {
+        self.baseline
+    }
+
+    /// Number of points held in the growth window (bounded by [`MAX_WINDOW_POINTS`] + 1).
+    pub fn window_len(&self) -> usize {
+        self.window.len()
+    }
+
+    /// The names of the alerts firing now.
+    pub fn firing(&self) -> Vec<&'static str> {
+        (0..RULES.len())
+            .filter(|&i| self.firing[i].is_some())
+            .map(|i| RULES[i])
+            .collect()
+    }
+
+    /// The threshold in force for [`names::MEMORY_ABOVE_THRESHOLD`], bytes, with its severity.
+    fn threshold(&self) -> Option<(f64, Severity)> {
+        match (self.limit_bytes, self.rules.limit_fraction) {
+            (Some(limit), Some(frac)) => Some((limit * frac, Severity::Critical)),
+            _ => self.rules.absolute_bytes.map(|b| (b, Severity::Warning)),
+        }
+    }
+
+    /// Feed the next sample (time order) with the recognizer's current verdict on the series;
+    /// returns the alerts that started or ended at this sample.
+    pub fn observe(&mut self, p: Point, verdict: &Verdict) -> Vec<Alert> {
+        let mut out = Vec::new();
+        if !p.t.is_finite() || !p.v.is_finite() {
+            return out;
+        }
+        self.expire(p.t, &mut out);
+        self.last_value = p.v;
+        if self.exited_at.is_some_and(|t| p.t > t) {
+            self.exited_at = None;
+            self.resolve(EXITED, p.t, 0.0, &mut out);
+        }
+        self.push_window(p);
+        self.update_baseline(p);
+
+        // Absolute / limit threshold.
+        if let Some((threshold, severity)) = self.threshold() {
+            let summary = format!(
+                "{} of {} is {}, above {}",
+                self.series,
+                self.target,
+                fmt_bytes(p.v),
+                fmt_bytes(threshold)
+            );
+            self.level(THRESHOLD, p, p.v, threshold, severity, summary, &mut out);
+        }
+
+        // Growth over the window, confirmed by recognition.
+        let leak = verdict.verdict == VerdictKind::Leak;
+        if leak || self.firing[GROWTH].is_some() {
+            let rate = self.window_rate_bytes_per_hour();
+            let threshold = self.rules.growth_bytes_per_hour;
+            match (rate, self.firing[GROWTH].is_some()) {
+                (Some(rate), false) if leak && rate > threshold => {
+                    let summary = format!(
+                        "{} of {} grows {}/h over the last {:.0} min and is recognized as a leak ({})",
+                        self.series,
+                        self.target,
+                        fmt_bytes(rate),
+                        self.rules.growth_window_seconds / 60.0,
+                        verdict.pattern
+                    );
+                    self.fire(
+                        GROWTH,
+                        p.t,
+                        rate,
+                        threshold,
+                        Severity::Warning,
+                        summary,
+                        &mut out,
+                    );
+                }
+                (rate, true)
+                    if verdict.verdict == VerdictKind::NoLeak
+                        || rate.is_some_and(|r| r < threshold * self.rules.resolve_ratio) =>
+                {
+                    self.resolve(GROWTH, p.t, rate.unwrap_or(0.0), &mut out);
+                }
+                _ => {}
+            }
+        }
+
+        // Excess over the baseline.
+        if let (Some(baseline), Some(excess)) = (self.baseline, self.rules.baseline_excess_bytes) {
+            let above = p.v - baseline;
+            let summary = format!(
+                "{} of {} is {} above its baseline of {} (limit {} above)",
+                self.series,
+                self.target,
+                fmt_bytes(above),
+                fmt_bytes(baseline),
+                fmt_bytes(excess)
+            );
+            self.level(
+                BASELINE,
+                p,
+                above,
+                excess,
+                Severity::Warning,
+                summary,
+                &mut out,
+            );
+        }
+        out
+    }
+
+    /// Feed an event at `t` unix seconds; returns the alerts that started or ended.
+    pub fn event(&mut self, t: f64, ev: TargetEvent) -> Vec<Alert> {
+        let mut out = Vec::new();
+        if !t.is_finite() {
+            return out;
+        }
+        self.expire(t, &mut out);
+        match ev {
+            TargetEvent::Exited {
+                code,
+                signal,
+                oom_killed,
+            } => {
+                if oom_killed {
+                    self.oom(t, 1, &mut out);
+                }
+                self.exited_at = Some(t);
+                if self.firing[EXITED].is_none() {
+                    let how = match (code, signal) {
+                        (_, Some(sig)) => format!("was killed by signal {sig}"),
+                        (Some(code), None) => format!("exited with code {code}"),
+                        (None, None) => "exited".to_owned(),
+                    };
+                    let severity = if code == Some(0) && !oom_killed {
+                        Severity::Warning
+                    } else {
+                        Severity::Critical
+                    };
+                    let value = code.or(signal).map_or(0.0, f64::from);
+                    let summary = format!("{} {how}", self.target);
+                    self.fire(EXITED, t, value, 0.0, severity, summary, &mut out);
+                }
+            }
+            TargetEvent::OomKill { count } => {
+                let new = new_since(&mut self.oom_count, count);
+                if new > 0 {
+                    self.oom(t, new, &mut out);
+                }
+            }
+            TargetEvent::Restarted { count } => {
+                let new = new_since(&mut self.restart_count, count);
+                let keep = self.rules.max_restarts as usize + 1;
+                for _ in 0..new.min(keep as u64) {
+                    self.restarts.push_back(t);
+                }
+                while self.restarts.len() > keep {
+                    self.restarts.pop_front();
+                }
+                let n = self.restarts.len();
+                if n > self.rules.max_restarts as usize && self.firing[RESTARTS].is_none() {
+                    let summary = format!(
+                        "{} restarted more than {} times within {:.0} min",
+                        self.target,
+                        self.rules.max_restarts,
+                        self.rules.restart_window_seconds / 60.0
+                    );
+                    let max = f64::from(self.rules.max_restarts);
+                    self.fire(
+                        RESTARTS,
+                        t,
+                        n as f64,
+                        max,
+                        Severity::Critical,
+                        summary,
+                        &mut out,
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// Resolve the alerts whose time has passed: OOM hold, restarts out of the window.
+    fn expire(&mut self, t: f64, out: &mut Vec<Alert>) {
+        if self.firing[OOM].is_some() && t >= self.last_oom_at + self.rules.oom_hold_seconds {
+            self.resolve(OOM, t, self.oom_total as f64, out);
+        }
+        while self
+            .restarts
+            .front()
+            .is_some_and(|&r| r <= t - self.rules.restart_window_seconds)
+        {
+            self.restarts.pop_front();
+        }
+        if self.firing[RESTARTS].is_some()
+            && self.restarts.len() <= self.rules.max_restarts as usize
+        {
+            self.resolve(RESTARTS, t, self.restarts.len() as f64, out);
+        }
+    }
+
+    /// `new` OOM kills at `t`.
+    fn oom(&mut self, t: f64, new: u64, out: &mut Vec<Alert>) {
+        self.oom_total += new;
+        self.last_oom_at = t;
+        if self.firing[OOM].is_none() {
+            let summary = format!(
+                "{} was killed by the OOM killer at {} (memory {})",
+                self.target,
+                fmt_time(t),
+                fmt_bytes(self.last_value)
+            );
+            let total = self.oom_total as f64;
+            self.fire(OOM, t, total, 0.0, Severity::Critical, summary, out);
+        }
+    }
+
+    /// A level rule: fire above `threshold`, resolve below `resolve_ratio × threshold`.
+    #[allow(clippy::too_many_arguments)]
+    fn level(
+        &mut self,
+        rule: usize,
+        p: Point,
+        value: f64,
+        threshold: f64,
+        severity: Severity,
+        summary: String,
+        out: &mut Vec<Alert>,
+    ) {
+        match self.firing[rule] {
+            None if value > threshold => {
+                self.fire(rule, p.t, value, threshold, severity, summary, out)
+            }
+            Some(f) if value < f.threshold * self.rules.resolve_ratio => {
+                self.resolve(rule, p.t, value, out)
+            }
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fire(
+        &mut self,
+        rule: usize,
+        t: f64,
+        value: f64,
+        threshold: f64,
+        severity: Severity,
+        summary: String,
+        out: &mut Vec<Alert>,
+    ) {
+        self.firing[rule] = Some(Firing {
+            starts_at: t,
+            threshold,
+            severity,
+        });
+        out.push(self.alert(rule, AlertStatus::Firing, value, summary, t, None));
+    }
+
+    fn resolve(&mut self, rule: usize, t: f64, value: f64, out: &mut Vec<Alert>) {
+        if let Some(f) = self.firing[rule].take() {
+            let summary = format!(
+                "{} resolved for {} of {}",
+                RULES[rule], self.series, self.target
+            );
+            let mut a = self.alert(
+                rule,
+                AlertStatus::Resolved,
+                value,
+                summary,
+                f.starts_at,
+                Some(t),
+            );
+            a.threshold = f.threshold;
+            a.severity = f.severity;
+            out.push(a);
+        }
+    }
+
+    fn alert(
+        &self,
+        rule: usize,
+        status: AlertStatus,
+        value: f64,
+        summary: String,
+        starts_at: f64,
+        ends_at: Option<f64>,
+    ) -> Alert {
+        let f = self.firing[rule];
+        Alert {
+            name: RULES[rule].to_owned(),
+            status,
+            target: self.target.clone(),
+            series: self.series.clone(),
+            severity: f.map_or(Severity::Warning, |f| f.severity),
+            value,
+            threshold: f.map_or(0.0, |f| f.threshold),
+            summary,
+            starts_at,
+            ends_at,
+        }
+    }
+
+    /// Add `p` to the growth window (thinned to [`MAX_WINDOW_POINTS`]) and drop old points.
+    fn push_window(&mut self, p: Point) {
+        let min_gap = self.rules.growth_window_seconds / MAX_WINDOW_POINTS as f64;
+        match self.window.back() {
+            Some(last) if p.t < last.t => {
+                // Out of order or a clock jump back: start the window over.
+                self.window.clear();
+                self.window.push_back(p);
+            }
+            Some(last) if p.t - last.t < min_gap => {}
+            _ => self.window.push_back(p),
+        }
+        let cutoff = p.t - self.rules.growth_window_seconds;
+        while self.window.front().is_some_and(|q| q.t < cutoff) {
+            self.window.pop_front();
+        }
+        while self.window.len() > MAX_WINDOW_POINTS + 1 {
+            self.window.pop_front();
+        }
+    }
+
+    /// Collect warm-up samples; fix the baseline (their median) once the warm-up is over.
+    fn update_baseline(&mut self, p: Point) {
+        if self.baseline.is_some() {
+            return;
+        }
+        let first = *self.first_t.get_or_insert(p.t);
+        if p.t - first < self.rules.warmup_seconds {
+            // Bounded: with more than MAX samples in the warm-up, the first MAX make the median.
+            if self.warmup.len() < MAX_WINDOW_POINTS {
+                self.warmup.push(p.v);
+            }
+            return;
+        }
+        if self.warmup.is_empty() {
+            self.warmup.push(p.v); // warm-up shorter than one interval: the first sample after
+        }
+        self.baseline = Some(median(&mut self.warmup));
+        self.warmup = Vec::new();
+    }
+
+    /// Least-squares slope of the window, bytes per hour; `None` until the window spans at
+    /// least half of `growth_window_seconds` with 3 points or more.
+    fn window_rate_bytes_per_hour(&self) -> Option<f64> {
+        let (first, last) = (self.window.front()?, self.window.back()?);
+        if self.window.len() < 3 || last.t - first.t < self.rules.growth_window_seconds / 2.0 {
+            return None;
+        }
+        let n = self.window.len() as f64;
+        let t0 = first.t;
+        let mean_t = self.window.iter().map(|q| q.t - t0).sum::<f64>() / n;
+        let mean_v = self.window.iter().map(|q| q.v).sum::<f64>() / n;
+        let (mut stt, mut stv) = (0.0, 0.0);
+        for q in &self.window {
+            let dt = q.t - t0 - mean_t;
+            stt += dt * dt;
+            stv += dt * (q.v - mean_v);
+        }
+        (stt > 0.0).then(|| stv / stt * 3600.0)
+    }
+}
+
+/// How many new occurrences a cumulative counter shows; a decrease is a counter reset.
+fn new_since(last: &mut Option<u64>, count: u64) -> u64 {
+    let new = match *last {
+        Some(prev) if count >= prev => count - prev,
+        _ => count,
+    };
+    *last = Some(count);
+    new
+}
+
+/// The median of `xs` (reorders them); 0 when empty.
+fn median(xs: &mut [f64]) -> f64 {
+    if xs.is_empty() {
+        return 0.0;
+    }
+    xs.sort_by(f64::total_cmp);
+    let m = xs.len() / 2;
+    if xs.len() % 2 == 1 {
+        xs[m]
+    } else {
+        (xs[m - 1] + xs[m]) / 2.0
+    }
+}
+
+/// Bytes for people, decimal units as the thresholds are given (500 MB = 500e6 bytes).
+fn fmt_bytes(b: f64) -> String {
+    let a = b.abs();
+    if a >= 1e9 {
+        format!("{:.2} GB", b / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.1} kB", b / 1e3)
+    } else {
+        format!("{b:.0} B")
+    }
+}

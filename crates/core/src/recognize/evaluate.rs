@@ -72,23 +72,32 @@ fn find_restarts(c: &Columns, sigma: f64) -> Vec<usize> {
             continue;
         }
         // Floor of the hour before (at least two buckets), within the segment.
-        let mut fp = f64::INFINITY;
-        let mut j = i;
-        while j > seg {
-            j -= 1;
-            fp = fp.min(c.lo[j]);
-            if c.t[i] - c.t_first[j] >= 3600.0 && i - j >= 2 {
-                break;
+        let floor_before = |window: f64| {
+            let mut fp = f64::INFINITY;
+            let mut j = i;
+            while j > seg {
+                j -= 1;
+                fp = fp.min(c.lo[j]);
+                if c.t[i] - c.t_first[j] >= window && i - j >= 2 {
+                    break;
+                }
             }
-        }
+            fp
+        };
+        let fp = floor_before(3600.0);
+        let fp_recent = floor_before(1200.0);
+        let after = if i + 1 < n { c.lo[i + 1] } else { c.last[i] };
+        // A fall to below half of the last 20 minutes' floor: the new process starts small.
+        // It is a restart unless the level right after is back above the floor before (a
+        // one-sample glitch) or the segment is younger than 20 minutes.
+        let halved = c.lo[i] < 0.5 * fp_recent
+            && after <= fp_recent + sigma
+            && after < fp_recent - drop_min
+            && c.t[i] - c.t_first[seg] >= 1200.0;
         let drop = fp - c.lo[i];
-        if drop < drop_min {
+        if drop < drop_min && !halved {
             continue;
         }
-        let after = if i + 1 < n { c.lo[i + 1] } else { c.last[i] };
-        // A fall to below half: the new process starts small. It is a restart unless the
-        // level right after is back above the floor before (a one-sample glitch).
-        let halved = c.lo[i] < 0.5 * fp && after <= fp + sigma;
         let rise = fp - s0;
         let back_to_start = c.t[i] - c.t_first[seg] >= 5400.0
             && rise >= (0.05 * fp.abs()).max(8.0 * sigma).max(2.0 * MB)

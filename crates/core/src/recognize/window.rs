@@ -153,7 +153,24 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
     let fspan = ft[m - 1] - ft[0];
     let g = half_lag_slope(ft, &floor, &mut s);
     let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
-    let noise = resid.max(0.5 * sigma).max(level * 1e-4).max(1024.0);
+    // Noise of the floor: the scatter about the trend of the minima of non-overlapping
+    // chunks one window (or one cycle) long — independent samples of the floor, unlike the
+    // overlapping rolling minimum whose scatter understates it.
+    let q = period.filter(|&p| p >= 3 && n / p >= 3).unwrap_or(w).max(1);
+    let mins = cycle_troughs(c.lo, q);
+    let chunk_noise = if mins.len() >= 5 {
+        let tt: Vec<f64> = mins.iter().map(|&(i, _)| c.t[i]).collect();
+        let vv: Vec<f64> = mins.iter().map(|&(_, v)| v).collect();
+        Some(residual_scale(&tt, &vv, g, &mut s).1)
+    } else {
+        None
+    };
+    let _ = icpt;
+    let noise = chunk_noise
+        .unwrap_or(resid.max(0.5 * sigma))
+        .max(resid)
+        .max(level * 1e-4)
+        .max(1024.0);
 
     // Chunk medians of the floor: the trend test runs on these (≤ 12 values, spaced ≥ one
     // window apart, which tames the autocorrelation of a rolling minimum).
@@ -230,7 +247,16 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
 
     let significant = rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps;
     let flat_end = late_rise < (2.5 * noise).max(0.1 * rise);
-    let decel = g3 < 0.45 * g2.max(g) && (mid_rise - late_rise) >= 3.0 * noise;
+    // Deceleration must show at two scales (thirds and halves): one noisy third is no plateau.
+    let (h1, h2) = if m >= 8 {
+        let h = m / 2;
+        (half_lag_slope(&ft[..h], &floor[..h], &mut s), half_lag_slope(&ft[h..], &floor[h..], &mut s))
+    } else {
+        (g, g)
+    };
+    let decel = g3 < 0.45 * g2.max(g)
+        && h2 < 0.6 * h1
+        && (mid_rise - late_rise) >= 3.0 * noise;
     let plateau = significant && !bursts && (flat_end || decel);
     let trend = tau >= cfg.min_tau;
     let leak = significant && ((trend && !plateau && !step) || (bursts && tau >= 0.4));
