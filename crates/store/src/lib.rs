@@ -39,6 +39,9 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// failing and the buffer is full, the oldest buffered rows are dropped and counted.
 pub const DEFAULT_BUFFER_CAP: usize = 200_000;
 
+/// SQLite page cache of a writer, KiB (the default is 2 MiB, too small for thousands of series).
+pub const CACHE_KIB: i64 = 16 * 1024;
+
 /// When the log of recent samples holds this many rows, a flush moves them into the main
 /// `samples` table in bulk (sorted by series and time). Flushes write to the small, indexed log,
 /// so each dirties a few hundred pages instead of one page per series; the bulk move touches
@@ -119,6 +122,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| StoreError::sql(path, e))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| StoreError::sql(path, e))?;
+        // Room for the hot pages of a few thousand series (KiB when negative); grows only as used.
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)
             .map_err(|e| StoreError::sql(path, e))?;
         conn.set_prepared_statement_cache_capacity(32);
         let mut store = Store::from_conn(conn, path, schema::SCHEMA_VERSION);

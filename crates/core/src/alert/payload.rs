@@ -1,0 +1,126 @@
+//! Rendering alerts: RFC 3339 times and the Alertmanager webhook body (version 4).
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+
+use super::{names, Alert, AlertStatus};
+
+/// Unix seconds as RFC 3339 (UTC, whole seconds); Alertmanager's zero time
+/// `0001-01-01T00:00:00Z` for times it cannot represent (negative, NaN, far future).
+pub fn fmt_time(t: f64) -> String {
+    const ZERO: &str = "0001-01-01T00:00:00Z";
+    if !t.is_finite() || t < 0.0 {
+        return ZERO.to_owned();
+    }
+    std::time::Duration::try_from_secs_f64(t)
+        .ok()
+        .and_then(|d| std::time::UNIX_EPOCH.checked_add(d))
+        .filter(|st| *st < std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_799))
+        .map_or_else(
+            || ZERO.to_owned(),
+            |st| humantime::format_rfc3339_seconds(st).to_string(),
+        )
+}
+
+/// The labels Alertmanager sees for `a`.
+fn labels(a: &Alert) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("alertname", a.name.clone()),
+        ("target", a.target.clone()),
+        ("series", a.series.clone()),
+        ("severity", a.severity.as_str().to_owned()),
+    ])
+}
+
+/// Prometheus' label-set fingerprint: FNV-1a 64 over sorted `name 0xff value 0xff`, as hex.
+fn fingerprint(labels: &BTreeMap<&'static str, String>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (k, v) in labels {
+        for b in k.bytes().chain([0xff]).chain(v.bytes()).chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// The longer human description of an alert.
+fn description(a: &Alert) -> String {
+    let unit = if a.name == names::MEMORY_GROWTH_LEAK {
+        "bytes/hour"
+    } else if [
+        names::OOM_KILLED,
+        names::TOO_MANY_RESTARTS,
+        names::TARGET_EXITED,
+    ]
+    .contains(&a.name.as_str())
+    {
+        "count/code"
+    } else {
+        "bytes"
+    };
+    format!(
+        "{} (target {}, series {}; value {} {unit}, threshold {} {unit}; since {})",
+        a.summary,
+        a.target,
+        a.series,
+        a.value,
+        a.threshold,
+        fmt_time(a.starts_at)
+    )
+}
+
+/// Keep only the entries every map has with the same value.
+fn common(maps: &[Map<String, Value>]) -> Map<String, Value> {
+    let mut it = maps.iter();
+    let mut out = it.next().cloned().unwrap_or_default();
+    for m in it {
+        out.retain(|k, v| m.get(k) == Some(v));
+    }
+    out
+}
+
+/// The Alertmanager webhook body (format version 4) for one group of alerts: what
+/// Alertmanager itself POSTs to a `webhook_config` receiver, so existing receivers work.
+pub fn alertmanager_payload(alerts: &[Alert], receiver: &str, external_url: &str) -> Value {
+    let mut label_maps = Vec::with_capacity(alerts.len());
+    let mut annotation_maps = Vec::with_capacity(alerts.len());
+    let mut items = Vec::with_capacity(alerts.len());
+    for a in alerts {
+        let l = labels(a);
+        let fp = fingerprint(&l);
+        let lm: Map<String, Value> = l
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Value::String(v)))
+            .collect();
+        let am: Map<String, Value> = Map::from_iter([
+            ("summary".to_owned(), Value::String(a.summary.clone())),
+            ("description".to_owned(), Value::String(description(a))),
+        ]);
+        items.push(json!({
+            "status": a.status.as_str(),
+            "labels": lm,
+            "annotations": am,
+            "startsAt": fmt_time(a.starts_at),
+            "endsAt": a.ends_at.map_or_else(|| fmt_time(-1.0), fmt_time),
+            "generatorURL": external_url,
+            "fingerprint": fp,
+        }));
+        label_maps.push(lm);
+        annotation_maps.push(am);
+    }
+    let any_firing = alerts.iter().any(|a| a.status == AlertStatus::Firing);
+    json!({
+        "version": "4",
+        "groupKey": "{}:{}",
+        "truncatedAlerts": 0,
+        "status": if any_firing { "firing" } else { "resolved" },
+        "receiver": receiver,
+        "groupLabels": {},
+        "commonLabels": common(&label_maps),
+        "commonAnnotations": common(&annotation_maps),
+        "externalURL": external_url,
+        "alerts": items,
+    })
+}

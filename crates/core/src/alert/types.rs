@@ -1,0 +1,156 @@
+//! The alert types: rules' thresholds, target events, and the alert transitions.
+
+use serde::{Deserialize, Serialize};
+
+/// The alert names (`alertname` label), a stable contract for users' routing rules.
+pub mod names {
+    /// Memory above the absolute threshold or the fraction of the limit.
+    pub const MEMORY_ABOVE_THRESHOLD: &str = "MemoryAboveThreshold";
+    /// Growth above the rate threshold, confirmed by recognition as a leak.
+    pub const MEMORY_GROWTH_LEAK: &str = "MemoryGrowthLeak";
+    /// Memory far above the post-warm-up baseline.
+    pub const MEMORY_ABOVE_BASELINE: &str = "MemoryAboveBaseline";
+    /// The kernel OOM killer killed the target.
+    pub const OOM_KILLED: &str = "OomKilled";
+    /// The watched process exited.
+    pub const TARGET_EXITED: &str = "TargetExited";
+    /// The target restarted too often.
+    pub const TOO_MANY_RESTARTS: &str = "TooManyRestarts";
+}
+
+/// The rules' thresholds, all configurable; [`Default`] holds the field's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRules {
+    /// Fire when memory exceeds this many bytes (default 500 MB); `None` disables it. Used when
+    /// no limit is known or `limit_fraction` is `None`.
+    pub absolute_bytes: Option<f64>,
+    /// When the memory limit is known, fire above this fraction of it instead (default 0.9).
+    pub limit_fraction: Option<f64>,
+    /// Growth rate that, confirmed as a leak, fires, in bytes per hour (default 50 MB/h).
+    pub growth_bytes_per_hour: f64,
+    /// The window the growth rate is measured over, seconds (default 3600).
+    pub growth_window_seconds: f64,
+    /// Fire when memory is this many bytes above the baseline (default 200 MB); `None`
+    /// disables it.
+    pub baseline_excess_bytes: Option<f64>,
+    /// The baseline is the median of the samples in the first `warmup_seconds` after the first
+    /// sample (default 300).
+    pub warmup_seconds: f64,
+    /// More than this many restarts within `restart_window_seconds` fires (default 5).
+    pub max_restarts: u32,
+    /// The window restarts are counted in, seconds (default 3600).
+    pub restart_window_seconds: f64,
+    /// How long an OOM kill alert stays firing after the last kill, seconds (default 600).
+    pub oom_hold_seconds: f64,
+    /// Hysteresis: a rate or threshold alert resolves only below this fraction of its threshold
+    /// (default 0.95).
+    pub resolve_ratio: f64,
+}
+
+impl Default for AlertRules {
+    fn default() -> Self {
+        Self {
+            absolute_bytes: Some(500e6),
+            limit_fraction: Some(0.9),
+            growth_bytes_per_hour: 50e6,
+            growth_window_seconds: 3600.0,
+            baseline_excess_bytes: Some(200e6),
+            warmup_seconds: 300.0,
+            max_restarts: 5,
+            restart_window_seconds: 3600.0,
+            oom_hold_seconds: 600.0,
+            resolve_ratio: 0.95,
+        }
+    }
+}
+
+/// Something that happened to the target, as sources report it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TargetEvent {
+    /// The process exited with `code`, or was killed by `signal`; `oom_killed` when the kernel
+    /// OOM killer did it.
+    Exited {
+        /// Exit status, when it exited normally.
+        code: Option<i32>,
+        /// The terminating signal, when killed.
+        signal: Option<i32>,
+        /// Whether the OOM killer killed it.
+        oom_killed: bool,
+    },
+    /// The target was restarted; `count` is the cumulative restart count.
+    Restarted {
+        /// Restarts so far (cumulative; a decrease is read as a counter reset).
+        count: u64,
+    },
+    /// OOM kills seen; `count` is cumulative (e.g. cgroup `memory.events` `oom_kill`).
+    OomKill {
+        /// OOM kills so far (cumulative; a decrease is read as a counter reset).
+        count: u64,
+    },
+}
+
+/// Whether an alert starts or ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    /// The condition started.
+    Firing,
+    /// The condition cleared.
+    Resolved,
+}
+
+impl AlertStatus {
+    /// `"firing"` or `"resolved"`, as Alertmanager spells them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Firing => "firing",
+            AlertStatus::Resolved => "resolved",
+        }
+    }
+}
+
+/// How urgent an alert is (the `severity` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Look at it today.
+    Warning,
+    /// Look at it now: an OOM kill happened or is near.
+    Critical,
+}
+
+impl Severity {
+    /// `"warning"` or `"critical"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One alert transition (firing or resolved); one JSON line each on stderr.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// The alert name, one of [`names`].
+    pub name: String,
+    /// Firing or resolved.
+    pub status: AlertStatus,
+    /// The target name.
+    pub target: String,
+    /// The series (field) name, e.g. `rss_bytes`.
+    pub series: String,
+    /// Warning or critical.
+    pub severity: Severity,
+    /// The observed value: bytes, bytes per hour for growth, a count for events.
+    pub value: f64,
+    /// The threshold crossed, in the same unit as `value`.
+    pub threshold: f64,
+    /// One line for people.
+    pub summary: String,
+    /// When the condition started, unix seconds.
+    pub starts_at: f64,
+    /// When it cleared, unix seconds; `None` while firing.
+    pub ends_at: Option<f64>,
+}
