@@ -109,3 +109,82 @@ pub fn leak() -> RunData {
 pub fn no_leak() -> RunData {
     run(0.0)
 }
+
+/// A bare run: just `memory` (no load, no extras, no baseline, no trend, no limit).
+pub fn bare(memory: Vec<Point>) -> RunData {
+    let verdict = verdict(
+        VerdictKind::InsufficientData,
+        Pattern::Unknown,
+        0.0,
+        &memory,
+    );
+    RunData {
+        title: "bare".into(),
+        memory_label: "RSS".into(),
+        extra_series: Vec::new(),
+        load: Vec::new(),
+        warmup_end: None,
+        baseline_bytes: None,
+        trend: None,
+        limit_bytes: None,
+        verdict,
+        facts: Vec::new(),
+        memory,
+    }
+}
+
+/// `n` points every 30 s from [`T0`], value `f(i)` bytes.
+pub fn series(n: usize, f: impl Fn(usize) -> f64) -> Vec<Point> {
+    (0..n)
+        .map(|i| Point::new(T0 + i as f64 * 30.0, f(i)))
+        .collect()
+}
+
+/// The `points` attribute of the polyline with id `id`, parsed; None when there is none.
+pub fn polyline(svg: &str, id: &str) -> Option<Vec<(f64, f64)>> {
+    let doc = roxmltree::Document::parse(svg).expect("SVG is well-formed XML");
+    let node = doc
+        .descendants()
+        .find(|n| n.has_tag_name("polyline") && n.attribute("id") == Some(id))?;
+    let pts = node.attribute("points")?;
+    Some(
+        pts.split_whitespace()
+            .map(|p| {
+                let (x, y) = p.split_once(',').expect("x,y pair");
+                (x.parse().expect("x number"), y.parse().expect("y number"))
+            })
+            .collect(),
+    )
+}
+
+/// Decodes PNG bytes into (width, height, RGB or RGBA bytes, bytes per pixel).
+pub fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>, usize) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().expect("PNG header decodes");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size known")];
+    let info = reader.next_frame(&mut buf).expect("PNG frame decodes");
+    buf.truncate(info.buffer_size());
+    let bpp = match info.color_type {
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        other => panic!("unexpected colour type {other:?}"),
+    };
+    (info.width, info.height, buf, bpp)
+}
+
+/// True when pixel (x, y) is within `tol` (per channel) of `rgb`.
+pub fn pixel_is(
+    img: &(u32, u32, Vec<u8>, usize),
+    x: i64,
+    y: i64,
+    rgb: (u8, u8, u8),
+    tol: u8,
+) -> bool {
+    let (w, h, buf, bpp) = img;
+    if x < 0 || y < 0 || x >= i64::from(*w) || y >= i64::from(*h) {
+        return false;
+    }
+    let i = (y as usize * *w as usize + x as usize) * bpp;
+    let near = |a: u8, b: u8| a.abs_diff(b) <= tol;
+    near(buf[i], rgb.0) && near(buf[i + 1], rgb.1) && near(buf[i + 2], rgb.2)
+}
