@@ -129,14 +129,9 @@ impl Graph {
         (flat, cum)
     }
 
-    /// [`Graph::weigh`], plus (when `inline`) pprof's inline mark of every node: whether its
-    /// incoming call edges were inlined calls, derived like pprof's `Edge.Inline`.
-    pub fn weigh_inline(
-        &self,
-        m: &Merged,
-        vi: usize,
-        inline: bool,
-    ) -> (Vec<i64>, Vec<i64>, Vec<Option<&'static str>>) {
+    /// [`Graph::weigh`], plus (when `inline`) the call edges into nodes that were ever
+    /// inlined, as pprof's `Edge`s: (callee, every occurrence inlined, weight).
+    pub fn weigh_inline(&self, m: &Merged, vi: usize, inline: bool) -> (Vec<i64>, Vec<i64>, Vec<InEdge>) {
         let n = self.keys.len();
         let mut flat = vec![0i64; n];
         let mut cum = vec![0i64; n];
@@ -150,14 +145,16 @@ impl Graph {
                 }
             }
         }
-        // (caller, inlinable callee) -> every occurrence was inlined.
-        let mut edges: HashMap<(u32, u32), bool> = HashMap::new();
+        // (caller, inlinable callee) -> (every occurrence inlined, weight).
+        let mut edges: HashMap<(u32, u32), (bool, i64)> = HashMap::new();
+        let mut sample_edges: Vec<(u32, u32)> = Vec::new();
         for (si, s) in m.samples.iter().enumerate() {
             let w = s.values.get(vi).copied().unwrap_or(0);
             if w == 0 {
                 continue;
             }
             let stamp = si as u32;
+            sample_edges.clear();
             let mut leaf: Option<usize> = None;
             for &l in s.locs.iter().rev() {
                 let Some(nodes) = self.loc_nodes.get(l as usize) else {
@@ -172,8 +169,14 @@ impl Graph {
                     }
                     if inlinable[i] {
                         if let Some(p) = leaf.filter(|&p| p != i) {
-                            let e = edges.entry((p as u32, nd)).or_insert(true);
-                            *e = *e && pos != last;
+                            // pprof counts an edge once per sample, at its first occurrence.
+                            let key = (p as u32, nd);
+                            if !sample_edges.contains(&key) {
+                                sample_edges.push(key);
+                                let e = edges.entry(key).or_insert((true, 0));
+                                e.0 = e.0 && pos != last;
+                                e.1 = e.1.wrapping_add(w);
+                            }
                         }
                     }
                     leaf = Some(i);
@@ -183,28 +186,54 @@ impl Graph {
                 flat[i] = flat[i].wrapping_add(w);
             }
         }
-        let mut marks: Vec<Option<&'static str>> = vec![None; n];
-        if inline {
-            let mut has = vec![(false, false); n];
-            for (&(_, callee), &inl) in &edges {
-                let h = &mut has[callee as usize];
-                if inl {
-                    h.0 = true;
-                } else {
-                    h.1 = true;
-                }
-            }
-            for (i, h) in has.iter().enumerate() {
-                marks[i] = match *h {
-                    (true, true) => Some("(partial-inline)"),
-                    (true, false) => Some("(inline)"),
-                    _ => None,
-                };
-            }
-        }
-        (flat, cum, marks)
+        let in_edges = edges
+            .into_iter()
+            .map(|((_, callee), (inlined, weight))| InEdge {
+                callee,
+                inlined,
+                weight,
+            })
+            .collect();
+        (flat, cum, in_edges)
     }
 }
+
+/// A call edge into a node that some location inlines (pprof's `Edge`, reduced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InEdge {
+    /// The called node.
+    pub callee: u32,
+    /// Every occurrence of the call was inlined.
+    pub inlined: bool,
+    /// Sum of the sample values through the edge (once per sample).
+    pub weight: i64,
+}
+
+/// pprof's `(inline)`/`(partial-inline)` marks from the edges that survive the edge cut
+/// (|weight| >= `cutoff`, pprof's `-edgefraction` of the total).
+fn inline_marks(n: usize, edges: &[InEdge], cutoff: u64) -> Vec<Option<&'static str>> {
+    let mut has = vec![(false, false); n];
+    for e in edges.iter().filter(|e| e.weight.unsigned_abs() >= cutoff) {
+        if let Some(h) = has.get_mut(e.callee as usize) {
+            if e.inlined {
+                h.0 = true;
+            } else {
+                h.1 = true;
+            }
+        }
+    }
+    has.iter()
+        .map(|h| match *h {
+            (true, true) => Some("(partial-inline)"),
+            (true, false) => Some("(inline)"),
+            _ => None,
+        })
+        .collect()
+}
+
+/// pprof's default `-edgefraction`: edges under this fraction of the total are dropped
+/// (which only shows here as a missing inline mark).
+pub const EDGE_FRACTION: f64 = 0.001;
 
 /// One row of a `-top` table.
 #[derive(Debug, Clone, PartialEq)]
@@ -228,10 +257,12 @@ pub fn top_rows(
     g: &Graph,
     flat: &[i64],
     cum: &[i64],
-    marks: &[Option<&'static str>],
+    edges: &[InEdge],
     cum_sort: bool,
     node_fraction: f64,
 ) -> (Vec<Row>, usize) {
+    let total: i64 = flat.iter().fold(0i64, |a, &b| a.wrapping_add(b));
+    let marks = inline_marks(g.len(), edges, (((total as f64) * EDGE_FRACTION) as i64).unsigned_abs());
     let mut rows: Vec<Row> = (0..g.len())
         .filter(|&i| flat[i] != 0 || cum[i] != 0)
         .map(|i| Row {
@@ -242,7 +273,6 @@ pub fn top_rows(
             inline: marks.get(i).copied().flatten(),
         })
         .collect();
-    let total: i64 = rows.iter().map(|r| r.flat).fold(0i64, i64::wrapping_add);
     let cutoff = ((total as f64) * node_fraction) as i64;
     let cutoff = cutoff.unsigned_abs();
     let before = rows.len();

@@ -176,9 +176,9 @@ pub fn top_table(
 /// The `-top` table of an already merged profile for value index `vi`.
 pub fn table_from(m: &merge::Merged, vi: usize, q: &TopQuery) -> Table {
     let g = graph::Graph::new(m, q.granularity);
-    let (flat, cum, marks) = g.weigh_inline(m, vi, true);
+    let (flat, cum, edges) = g.weigh_inline(m, vi, true);
     let (rows, dropped_nodes) =
-        graph::top_rows(&g, &flat, &cum, &marks, q.cum_sort, q.node_fraction);
+        graph::top_rows(&g, &flat, &cum, &edges, q.cum_sort, q.node_fraction);
     let total = m
         .samples
         .iter()
