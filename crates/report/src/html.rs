@@ -25,6 +25,7 @@ main{max-width:1160px;margin:0 auto;padding:24px}
 .fact{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:10px 14px}
 .fact .k{font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:#57606a}
 .fact .v{font-size:20px;font-weight:650;font-variant-numeric:tabular-nums;word-break:break-word}
+.fact .v.long{font-size:15px;font-weight:600}
 .fact.wide{grid-column:1/-1}
 .fact.wide .v{font:14px ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace}
 section.card{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:14px 16px;margin:16px 0}
@@ -76,8 +77,13 @@ pub(crate) fn page(data: &RunData) -> String {
     for (k, val) in facts(data) {
         let _ = writeln!(
             out,
-            "<div class=\"fact\"><div class=\"k\">{}</div><div class=\"v\">{}</div></div>",
+            "<div class=\"fact\"><div class=\"k\">{}</div><div class=\"v{}\">{}</div></div>",
             escape(&k),
+            if val.chars().count() > 18 {
+                " long"
+            } else {
+                ""
+            },
             escape(&val)
         );
     }
@@ -159,6 +165,7 @@ fn facts(data: &RunData) -> Vec<(String, String)> {
     let ttl = match (v.time_to_limit_seconds, data.limit_bytes.or(v.limit_bytes)) {
         (Some(s), _) if s.is_finite() => format_duration(s),
         (_, None) => "no limit known".into(),
+        _ if v.growth_bytes_per_hour <= 0.0 => "not growing".into(),
         _ => "not reached at this rate".into(),
     };
     add("Time to limit", ttl);

@@ -11,6 +11,8 @@
 //! the SVG show the same picture. The PNG's text uses the public-domain 8×8 bitmap font of the
 //! `font8x8` crate: no system fonts, identical output on every machine.
 
+#![warn(missing_docs)]
+
 mod chart;
 mod html;
 mod raster;

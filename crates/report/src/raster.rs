@@ -257,6 +257,9 @@ pub(crate) fn render_png(scene: &Scene) -> Result<Vec<u8>, ReportError> {
                 clip,
                 ..
             } => cv.path(points, *stroke, *width, *dash, *clip),
+            Shape::Dot { x, y, r, fill } => {
+                cv.path(&[(*x, *y)], *fill, 2.0 * r, None, None);
+            }
             Shape::Text {
                 x,
                 y,

@@ -44,6 +44,8 @@ pub(crate) enum Shape {
         dash: Option<(f64, f64)>,
         clip: Option<Rect>,
     },
+    /// A filled circle of radius `r` pixels (marks a sample).
+    Dot { x: f64, y: f64, r: f64, fill: Rgb },
     /// One line of text; `y` is the baseline, `size` the font size in pixels.
     Text {
         x: f64,

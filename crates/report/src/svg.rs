@@ -97,6 +97,13 @@ pub(crate) fn render(scene: &Scene, title: &str, inline: bool) -> String {
                 }
                 out.push_str("/>\n");
             }
+            Shape::Dot { x, y, r, fill } => {
+                let _ = writeln!(
+                    out,
+                    "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\" fill=\"{}\"/>",
+                    fill.hex()
+                );
+            }
             Shape::Text {
                 x,
                 y,

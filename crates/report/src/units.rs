@@ -34,17 +34,22 @@ pub fn format_bytes(bytes: f64) -> String {
     }
     let (name, per) = byte_unit(bytes);
     let v = bytes / per;
-    if per == 1.0 {
+    if v.abs() >= 1e7 {
+        format!("{v:.2e} {name}")
+    } else if per == 1.0 {
         format!("{v:.0} {name}")
     } else {
         format!("{} {name}", three_digits(v))
     }
 }
 
-/// A signed rate in bytes per hour for people: "+12.3 MiB/h", "-4.0 KiB/h".
+/// A signed rate in bytes per hour for people: "+12.3 MiB/h", "-4.00 KiB/h", "0 B/h".
 pub fn format_rate_per_hour(bytes_per_hour: f64) -> String {
     if !bytes_per_hour.is_finite() {
         return "n/a".to_string();
+    }
+    if bytes_per_hour.abs() < 0.5 {
+        return "0 B/h".to_string();
     }
     let sign = if bytes_per_hour < 0.0 { "-" } else { "+" };
     format!("{sign}{}/h", format_bytes(bytes_per_hour.abs()))
@@ -161,18 +166,28 @@ pub(crate) fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
     out
 }
 
-/// The number of decimals needed to print ticks spaced `step` apart.
+/// The number of decimals needed to print ticks spaced `step` apart (2.5 → 1, 0.25 → 2).
 pub(crate) fn decimals_for(step: f64) -> usize {
-    if !step.is_finite() || step <= 0.0 || step >= 1.0 {
+    if !step.is_finite() || step <= 0.0 || step >= 1e15 {
         return 0;
     }
     let mut d = 0;
     let mut s = step;
-    while d < 6 && (s - s.round()).abs() > 1e-6 {
+    while d < 6 && (s - s.round()).abs() > 1e-6 * s.max(1.0) {
         s *= 10.0;
         d += 1;
     }
     d
+}
+
+/// A tick label: `v` with `decimals` decimals, or in exponent form when it is too long for an
+/// axis (|v| ≥ 1e7).
+pub(crate) fn tick_label(v: f64, decimals: usize) -> String {
+    if v.abs() >= 1e7 {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.decimals$}")
+    }
 }
 
 /// Expands `[lo, hi]` to round bounds (multiples of a nice step) so the data does not touch the
@@ -271,6 +286,9 @@ mod tests {
         assert!(nice_ticks(0.0, f64::MAX, 5).len() <= 40);
         assert!(nice_ticks(-1e308, 1e308, 5).len() <= 40);
         assert_eq!(decimals_for(0.25), 2);
+        assert_eq!(decimals_for(2.5), 1);
+        assert_eq!(decimals_for(50.0), 0);
+        assert_eq!(tick_label(1.5e300, 0), "1.50e300");
         assert_eq!(nice_step(0.3), 0.5);
         assert_eq!(nice_step(150.0), 200.0);
         assert_eq!(format_count(3252110.4), "3,252,110");
