@@ -304,6 +304,9 @@ pub(crate) struct Status {
 /// Parses `/proc/PID/status`. Kernel threads have no `Vm*`/`Rss*` lines: those read as 0.
 pub(crate) fn parse_status(text: &[u8]) -> Status {
     let mut s = Status::default();
+    // Stop once all six fields are seen: they sit in the first half of the file, before the
+    // signal masks and CPU lists.
+    let mut seen = 0u8;
     for line in text.split(|&c| c == b'\n') {
         // Cheap first-byte filter: the fields we want start with 'V', 'R' or 'T'.
         match line.first() {
@@ -313,19 +316,27 @@ pub(crate) fn parse_status(text: &[u8]) -> Status {
         let Some((key, value)) = split_key(line) else {
             continue;
         };
-        let slot = match key {
-            b"VmRSS" => &mut s.vm_rss,
-            b"RssAnon" => &mut s.rss_anon,
-            b"RssFile" => &mut s.rss_file,
-            b"RssShmem" => &mut s.rss_shmem,
-            b"VmSwap" => &mut s.vm_swap,
+        let (bit, slot) = match key {
+            b"VmRSS" => (1, &mut s.vm_rss),
+            b"RssAnon" => (2, &mut s.rss_anon),
+            b"RssFile" => (4, &mut s.rss_file),
+            b"RssShmem" => (8, &mut s.rss_shmem),
+            b"VmSwap" => (16, &mut s.vm_swap),
             b"Threads" => {
                 s.threads = parse_u64(value).unwrap_or(0);
+                seen |= 32;
+                if seen == 63 {
+                    break;
+                }
                 continue;
             }
             _ => continue,
         };
         *slot = parse_kb(value).unwrap_or(0);
+        seen |= bit;
+        if seen == 63 {
+            break;
+        }
     }
     s
 }
