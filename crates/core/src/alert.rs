@@ -19,9 +19,13 @@
 
 mod payload;
 mod types;
+mod window;
 
 pub use payload::{alertmanager_payload, fmt_time};
 pub use types::{names, Alert, AlertRules, AlertStatus, Severity, TargetEvent};
+pub use window::MAX_WINDOW_POINTS;
+
+use window::Window;
 
 use std::collections::VecDeque;
 
@@ -44,11 +48,6 @@ const OOM: usize = 3;
 const EXITED: usize = 4;
 const RESTARTS: usize = 5;
 
-/// At most this many points are kept in the growth window and in the warm-up sample; faster
-/// sampling is thinned (a point is kept only if it is at least window/MAX later than the last
-/// kept one), so memory stays bounded whatever the interval.
-pub const MAX_WINDOW_POINTS: usize = 4096;
-
 /// A firing alert's start and what it fired with.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Firing {
@@ -66,7 +65,7 @@ pub struct AlertState {
     rules: AlertRules,
     limit_bytes: Option<f64>,
     /// Points within the last `growth_window_seconds`, oldest first.
-    window: VecDeque<Point>,
+    window: Window,
     first_t: Option<f64>,
     /// Samples of the warm-up period, until the baseline is fixed.
     warmup: Vec<f64>,
@@ -86,12 +85,13 @@ pub struct AlertState {
 impl AlertState {
     /// Rule state for `series` of `target`; `limit_bytes` is the memory limit when known.
     pub fn new(target: &str, series: &str, rules: AlertRules, limit_bytes: Option<f64>) -> Self {
+        let window_seconds = rules.growth_window_seconds;
         Self {
             target: target.to_owned(),
             series: series.to_owned(),
             rules,
             limit_bytes: limit_bytes.filter(|l| l.is_finite() && *l > 0.0),
-            window: VecDeque::new(),
+            window: Window::new(window_seconds),
             first_t: None,
             warmup: Vec::new(),
             baseline: None,
@@ -150,7 +150,7 @@ impl AlertState {
             self.exited_at = None;
             self.resolve(EXITED, p.t, 0.0, &mut out);
         }
-        self.push_window(p);
+        self.window.push(p);
         self.update_baseline(p);
 
         // Absolute / limit threshold.
@@ -168,7 +168,9 @@ impl AlertState {
         // Growth over the window, confirmed by recognition.
         let leak = verdict.verdict == VerdictKind::Leak;
         if leak || self.firing[GROWTH].is_some() {
-            let rate = self.window_rate_bytes_per_hour();
+            let rate = self
+                .window
+                .rate_per_hour(self.rules.growth_window_seconds / 2.0);
             let threshold = self.rules.growth_bytes_per_hour;
             match (rate, self.firing[GROWTH].is_some()) {
                 (Some(rate), false) if leak && rate > threshold => {
@@ -417,27 +419,6 @@ impl AlertState {
         }
     }
 
-    /// Add `p` to the growth window (thinned to [`MAX_WINDOW_POINTS`]) and drop old points.
-    fn push_window(&mut self, p: Point) {
-        let min_gap = self.rules.growth_window_seconds / MAX_WINDOW_POINTS as f64;
-        match self.window.back() {
-            Some(last) if p.t < last.t => {
-                // Out of order or a clock jump back: start the window over.
-                self.window.clear();
-                self.window.push_back(p);
-            }
-            Some(last) if p.t - last.t < min_gap => {}
-            _ => self.window.push_back(p),
-        }
-        let cutoff = p.t - self.rules.growth_window_seconds;
-        while self.window.front().is_some_and(|q| q.t < cutoff) {
-            self.window.pop_front();
-        }
-        while self.window.len() > MAX_WINDOW_POINTS + 1 {
-            self.window.pop_front();
-        }
-    }
-
     /// Collect warm-up samples; fix the baseline (their median) once the warm-up is over.
     fn update_baseline(&mut self, p: Point) {
         if self.baseline.is_some() {
@@ -456,26 +437,6 @@ impl AlertState {
         }
         self.baseline = Some(median(&mut self.warmup));
         self.warmup = Vec::new();
-    }
-
-    /// Least-squares slope of the window, bytes per hour; `None` until the window spans at
-    /// least half of `growth_window_seconds` with 3 points or more.
-    fn window_rate_bytes_per_hour(&self) -> Option<f64> {
-        let (first, last) = (self.window.front()?, self.window.back()?);
-        if self.window.len() < 3 || last.t - first.t < self.rules.growth_window_seconds / 2.0 {
-            return None;
-        }
-        let n = self.window.len() as f64;
-        let t0 = first.t;
-        let mean_t = self.window.iter().map(|q| q.t - t0).sum::<f64>() / n;
-        let mean_v = self.window.iter().map(|q| q.v).sum::<f64>() / n;
-        let (mut stt, mut stv) = (0.0, 0.0);
-        for q in &self.window {
-            let dt = q.t - t0 - mean_t;
-            stt += dt * dt;
-            stv += dt * (q.v - mean_v);
-        }
-        (stt > 0.0).then(|| stv / stt * 3600.0)
     }
 }
 
