@@ -44,7 +44,9 @@ pub struct CgroupSample {
     pub anon_bytes: u64,
     /// Page cache, bytes (v2 `file`, v1 `total_cache`), tmpfs/shmem included.
     pub file_bytes: u64,
-    /// The memory limit, bytes; `None` when unlimited.
+    /// The memory limit, bytes; `None` when unlimited. v1 reports the effective limit
+    /// (`hierarchical_memory_limit`, the lowest of this cgroup and its ancestors); v2 reports
+    /// this cgroup's own `memory.max` only, so a lower limit on a parent is not seen.
     pub limit_bytes: Option<u64>,
     /// Processes killed by the OOM killer in this cgroup so far; `None` when the kernel does
     /// not report it (v1 before Linux 4.13).

@@ -79,7 +79,10 @@ pub enum ProbeError {
         detail: String,
     },
     /// Nothing answered at the URL (connection refused, host not found, reset).
-    #[error("{target} is unreachable; is the service running and listening there?")]
+    #[error(
+        "{target} is unreachable ({}); is the service running and listening there?",
+        unreachable_reason(source)
+    )]
     Unreachable {
         /// The URL.
         target: Target,
@@ -96,16 +99,11 @@ pub enum ProbeError {
         timeout: Duration,
     },
     /// Any other HTTP failure: a non-2xx status, a body over the size cap, https, a bad URL.
-    #[error("{target}: request failed")]
-    Http {
-        /// The URL.
-        target: Target,
-        /// The HTTP client's error, which says what failed.
-        #[source]
-        source: HttpError,
-    },
+    /// Its message is the [`HttpError`]'s, which names the URL.
+    #[error(transparent)]
+    Http(HttpError),
     /// Any other I/O error while reading a file of the target.
-    #[error("cannot read {} for {target}", path.display())]
+    #[error("cannot read {} for {target}: {source}", path.display())]
     Io {
         /// The target.
         target: Target,
@@ -119,7 +117,7 @@ pub enum ProbeError {
 
 impl ProbeError {
     /// The target this error is about.
-    pub fn target(&self) -> &Target {
+    pub fn target(&self) -> Target {
         match self {
             ProbeError::Gone { target, .. }
             | ProbeError::PermissionDenied { target, .. }
@@ -127,8 +125,8 @@ impl ProbeError {
             | ProbeError::NotACgroup { target, .. }
             | ProbeError::Unreachable { target, .. }
             | ProbeError::Timeout { target, .. }
-            | ProbeError::Http { target, .. }
-            | ProbeError::Io { target, .. } => target,
+            | ProbeError::Io { target, .. } => target.clone(),
+            ProbeError::Http(err) => Target::Url(err.url().to_string()),
         }
     }
 
@@ -177,10 +175,14 @@ impl ProbeError {
                 target,
                 source: err,
             },
-            other => ProbeError::Http {
-                target,
-                source: other,
-            },
+            other => ProbeError::Http(other),
         }
+    }
+}
+
+fn unreachable_reason(err: &HttpError) -> &str {
+    match err {
+        HttpError::Unreachable { detail, .. } => detail,
+        _ => "no connection",
     }
 }

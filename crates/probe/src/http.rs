@@ -25,15 +25,15 @@ pub enum HttpError {
         detail: String,
     },
     /// Nothing answered: connection refused, host not found, connection reset.
-    #[error("{url}: cannot connect ({detail})")]
+    #[error("cannot connect to {url} ({detail})")]
     Unreachable {
         /// The URL.
         url: String,
-        /// The client's description of the failure.
+        /// What failed, e.g. "Connection refused (os error 111)" or "host not found".
         detail: String,
         /// The underlying client error.
         #[source]
-        source: Option<ureq::Error>,
+        source: ureq::Error,
     },
     /// The whole exchange (connect, request, response body) took longer than the timeout.
     #[error("{url}: no complete answer within {} ms", timeout.as_millis())]
@@ -62,7 +62,7 @@ pub enum HttpError {
         max_bytes: u64,
     },
     /// Any other protocol or I/O failure after connecting.
-    #[error("{url}: request failed")]
+    #[error("{url}: request failed ({source})")]
     Other {
         /// The URL.
         url: String,
@@ -222,7 +222,7 @@ fn classify(url: &str, timeout: Duration, err: ureq::Error) -> HttpError {
             | io::ErrorKind::NetworkUnreachable => HttpError::Unreachable {
                 url: url_s,
                 detail: io_err.to_string(),
-                source: Some(err),
+                source: err,
             },
             _ => HttpError::Other {
                 url: url_s,
@@ -232,12 +232,12 @@ fn classify(url: &str, timeout: Duration, err: ureq::Error) -> HttpError {
         ureq::Error::HostNotFound => HttpError::Unreachable {
             url: url_s,
             detail: "host not found".to_string(),
-            source: Some(err),
+            source: err,
         },
         ureq::Error::ConnectionFailed => HttpError::Unreachable {
             url: url_s,
             detail: "connection failed".to_string(),
-            source: Some(err),
+            source: err,
         },
         ureq::Error::BadUri(ref detail) => HttpError::InvalidUrl {
             url: url_s,
