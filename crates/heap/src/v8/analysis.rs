@@ -94,7 +94,8 @@ fn classes(s: &Snapshot) -> (Vec<u32>, Vec<String>) {
 }
 
 /// Run every per-snapshot analysis.
-pub fn analyze(snap: Snapshot) -> Analyzed {
+pub fn analyze(mut snap: Snapshot) -> Analyzed {
+    snap.propagate_dom_state();
     let shallow = shallow_sizes(&snap);
     let owned = page_owned(&snap);
     let ess = essential_edges(&snap, &owned);

@@ -120,6 +120,13 @@ impl Strings {
         self.ends.is_empty()
     }
 
+    /// Add a string and return its index.
+    pub fn push(&mut self, s: &str) -> u32 {
+        self.bytes.push_str(s);
+        self.ends.push(self.bytes.len() as u32);
+        (self.ends.len() - 1) as u32
+    }
+
     /// String number `i`; empty when out of range.
     pub fn get(&self, i: u32) -> &str {
         let i = i as usize;
@@ -141,6 +148,9 @@ pub struct Snapshot {
     pub node_name: Vec<u32>,
     /// V8 object id per node: stable for the life of the process.
     pub node_id: Vec<u32>,
+    /// DOM link state per node (0 unknown, 1 attached, 2 detached); empty when the snapshot
+    /// has no `detachedness` field (Node < 20 / older V8).
+    pub detachedness: Vec<u8>,
     /// Self size per node, bytes, as written by V8.
     pub self_size: Vec<u32>,
     /// Index of a node's first edge; `first_edge[n+1] - first_edge[n]` edges (len = nodes + 1).
@@ -213,6 +223,75 @@ impl Snapshot {
             ""
         } else {
             self.strings.get(self.edge_name[e])
+        }
+    }
+
+    /// DevTools' `propagateDOMState`: embedder (native) nodes inherit attached/detached state
+    /// from their parents, and detached ones are renamed `Detached <name>`, which changes
+    /// their class in the Summary and Comparison views.
+    pub(crate) fn propagate_dom_state(&mut self) {
+        if self.detachedness.len() != self.node_count() {
+            return;
+        }
+        let n = self.node_count();
+        let mut visited = vec![false; n];
+        let mut attached: Vec<u32> = Vec::new();
+        let mut detached: Vec<u32> = Vec::new();
+        let mut renamed: std::collections::HashMap<u32, u32> = Default::default();
+        let mut process = |s: &mut Snapshot,
+                           o: u32,
+                           state: u8,
+                           attached: &mut Vec<u32>,
+                           detached: &mut Vec<u32>| {
+            let i = o as usize;
+            if visited[i] {
+                return;
+            }
+            visited[i] = true;
+            if s.node_kind[i] != kind::NATIVE {
+                return;
+            }
+            s.detachedness[i] = state;
+            if state == 1 {
+                attached.push(o);
+            } else if state == 2 {
+                let old = s.node_name[i];
+                let new = match renamed.get(&old) {
+                    Some(&x) => x,
+                    None => {
+                        let name = format!("Detached {}", s.strings.get(old));
+                        let x = s.strings.push(&name);
+                        renamed.insert(old, x);
+                        x
+                    }
+                };
+                s.node_name[i] = new;
+                detached.push(o);
+            }
+        };
+        for o in 0..n as u32 {
+            let st = self.detachedness[o as usize];
+            if st != 0 {
+                process(self, o, st, &mut attached, &mut detached);
+            }
+        }
+        let follow = |k: u8| !matches!(k, edge_kind::HIDDEN | edge_kind::WEAK | edge_kind::OTHER);
+        while let Some(o) = attached.pop() {
+            for e in self.edges(o) {
+                if follow(self.edge_kind[e]) {
+                    process(self, self.edge_to[e], 1, &mut attached, &mut detached);
+                }
+            }
+        }
+        while let Some(o) = detached.pop() {
+            if self.detachedness[o as usize] == 1 {
+                continue;
+            }
+            for e in self.edges(o) {
+                if follow(self.edge_kind[e]) {
+                    process(self, self.edge_to[e], 2, &mut attached, &mut detached);
+                }
+            }
         }
     }
 

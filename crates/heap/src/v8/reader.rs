@@ -41,6 +41,7 @@ enum NodeCol {
     Id,
     SelfSize,
     EdgeCount,
+    Detachedness,
     Skip,
 }
 
@@ -87,6 +88,7 @@ fn layout(h: &Header) -> Result<Layout, String> {
             "id" => NodeCol::Id,
             "self_size" => NodeCol::SelfSize,
             "edge_count" => NodeCol::EdgeCount,
+            "detachedness" => NodeCol::Detachedness,
             _ => NodeCol::Skip,
         })
         .collect();
@@ -253,6 +255,7 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                         NodeCol::Id => s.node_id.push(v32),
                         NodeCol::SelfSize => s.self_size.push(v32),
                         NodeCol::EdgeCount => ec.push(v32),
+                        NodeCol::Detachedness => s.detachedness.push(v32.min(255) as u8),
                         NodeCol::Skip => {}
                     }
                     f += 1;
@@ -409,6 +412,9 @@ fn finish(
     }
     if n == 0 {
         return Err(bad("the snapshot has no nodes".into()));
+    }
+    if !snap.detachedness.is_empty() && snap.detachedness.len() != n {
+        return Err(bad("the node columns have different lengths".into()));
     }
     if snap.edge_name.len() != m || snap.edge_to.len() != m {
         return Err(bad("the edge columns have different lengths".into()));

@@ -18,6 +18,8 @@ use crate::report::Suspect;
 pub const MIN_ENTRY_GROWTH: u64 = 10;
 /// Plain objects with at least this many properties are treated as dictionaries.
 pub const MIN_DICT_PROPERTIES: u64 = 32;
+/// A suspect must grow by at least this many retained bytes (filters runtime noise).
+pub const MIN_SIZE_GROWTH: f64 = 16.0 * 1024.0;
 /// A captured object retaining at least this many bytes is "large".
 pub const LARGE_OBJECT_BYTES: f64 = 8.0 * 1024.0;
 /// At most this many suspects are reported.
@@ -188,6 +190,9 @@ fn growing_collections(snaps: &[Indexed]) -> Vec<Suspect> {
             continue;
         }
         let size_delta = sizes[sizes.len() - 1] - sizes[0];
+        if size_delta < MIN_SIZE_GROWTH {
+            continue;
+        }
         let path = render_path(&last.a, n);
         let steps = counts
             .iter()
@@ -240,10 +245,12 @@ fn growing_collections(snaps: &[Indexed]) -> Vec<Suspect> {
 }
 
 /// Closures (grouped by function name and captured variable) whose context holds a large
-/// object, in one snapshot: key → (count, total retained bytes, example node).
+/// object, in one snapshot: key → (count of distinct captured objects, their total retained
+/// bytes, example node). One object shared by many closures (e.g. `process`) counts once.
 fn closure_groups(a: &Analyzed) -> HashMap<(String, String), (u64, f64, u32)> {
     let s = &a.snap;
     let mut g: HashMap<(String, String), (u64, f64, u32)> = HashMap::new();
+    let mut seen: std::collections::HashSet<u32> = Default::default();
     for c in 0..s.node_count() as u32 {
         if !is_context(s, c) {
             continue;
@@ -264,6 +271,9 @@ fn closure_groups(a: &Analyzed) -> HashMap<(String, String), (u64, f64, u32)> {
             let Some(f) = closure_of_context(s, c) else {
                 continue;
             };
+            if !seen.insert(t) {
+                continue;
+            }
             let fname = match s.name(f) {
                 "" => "(anonymous)".to_string(),
                 x => x.to_string(),
@@ -291,7 +301,7 @@ fn closures_with_large_objects(snaps: &[Indexed]) -> Vec<Suspect> {
             .get(&(fname.clone(), var.clone()))
             .map(|x| (x.0, x.1))
             .unwrap_or((0, 0.0));
-        if count < 2 || count <= c0 {
+        if count < 2 || count <= c0 || bytes - b0 < MIN_SIZE_GROWTH {
             continue;
         }
         let class = last_a.class_names[last_a.class_of[example as usize] as usize].clone();
