@@ -143,7 +143,7 @@ impl ProbeError {
         let raw = err.raw_os_error();
         if err.kind() == io::ErrorKind::NotFound || raw == Some(libc::ESRCH) {
             let reason = match target {
-                Target::Pid(_) => "it exited".to_string(),
+                Target::Pid(_) => "no such process: it exited, or never existed".to_string(),
                 _ => format!("{} no longer exists", path.display()),
             };
             ProbeError::Gone {

@@ -125,6 +125,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn task_children_and_ppid_scan_agree() {
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("sleep 600 & sleep 600 & wait")
+            .spawn()
+            .expect("spawn sh");
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut fast = descendants(pid);
+        while fast.len() < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            fast = descendants(pid);
+        }
+        let mut scanned = descendants_by_scan(pid);
+        fast.sort_unstable();
+        scanned.sort_unstable();
+        for &p in &fast {
+            // SAFETY: kill(2) with a pid we just listed as our own grandchild.
+            unsafe { libc::kill(p as i32, libc::SIGTERM) };
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(fast.len(), 2, "{fast:?}");
+        assert_eq!(fast, scanned);
+    }
+
+    #[test]
     fn v1_memory_line_wins_on_hybrid() {
         let dir = tempfile::tempdir().expect("tempdir");
         let cg = dir.path().join("memory/app/x");
