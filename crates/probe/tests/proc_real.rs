@@ -68,13 +68,20 @@ fn rss_anon_follows_what_a_real_process_allocated() {
 fn uptime_counts_from_process_start() {
     let child = Reaped::spawn(Command::new("sleep").arg("600"));
     let mut reader = ProcReader::new();
+    let before_first = Instant::now();
     let first = reader.sample(child.pid()).expect("sample");
-    thread::sleep(Duration::from_millis(1100));
+    let after_first = Instant::now();
+    thread::sleep(Duration::from_millis(500));
+    let before_second = Instant::now();
     let second = reader.sample(child.pid()).expect("sample");
+    let after_second = Instant::now();
+    // The uptime grows exactly as much as the clock did between the two reads.
     let grew = second.uptime_seconds - first.uptime_seconds;
+    let least = (before_second - after_first).as_secs_f64() - 0.01;
+    let most = (after_second - before_first).as_secs_f64() + 0.01;
     assert!(
-        (0.9..1.6).contains(&grew),
-        "uptime grew {grew} s over 1.1 s"
+        (least..=most).contains(&grew),
+        "uptime grew {grew} s, clock {least}..{most} s"
     );
     assert_eq!(first.start_time_ticks, second.start_time_ticks);
     assert_eq!(second.comm, "sleep");
