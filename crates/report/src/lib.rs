@@ -10,6 +10,35 @@
 //! a list of shapes that the SVG writer and a small built-in rasterizer both draw, so the PNG and
 //! the SVG show the same picture. The PNG's text uses the public-domain 8×8 bitmap font of the
 //! `font8x8` crate: no system fonts, identical output on every machine.
+//!
+//! ```
+//! use leakscope_core::{recognize, Point, RecognizeOptions};
+//! use leakscope_report::{LoadPoint, RunData};
+//!
+//! // One hour of samples every 30 s, growing 1 MiB per minute.
+//! let memory: Vec<Point> = (0..120)
+//!     .map(|i| Point::new(1_700_000_000.0 + 30.0 * i as f64, (100.0 + 0.5 * i as f64) * 1048576.0))
+//!     .collect();
+//! let data = RunData {
+//!     title: "node server.js".into(),
+//!     memory_label: "RSS".into(),
+//!     extra_series: vec![],
+//!     load: memory.iter().map(|p| LoadPoint { t: p.t, rps: 200.0, error_rate: 0.0 }).collect(),
+//!     warmup_end: None,
+//!     baseline_bytes: Some(100.0 * 1048576.0),
+//!     trend: Some((1_700_000_000.0, 100.0 * 1048576.0, 1048576.0 / 60.0)),
+//!     limit_bytes: None,
+//!     verdict: recognize("rss_bytes", &memory, &RecognizeOptions::default()),
+//!     facts: vec![("Load".into(), "GET / at 200 req/s".into())],
+//!     memory,
+//! };
+//! let page = leakscope_report::html(&data);
+//! assert!(page.contains("<svg"));
+//! let svg = leakscope_report::chart_svg(&data, 800, 500);
+//! let png = leakscope_report::chart_png(&data, 800, 500)?;
+//! assert!(svg.starts_with("<svg") && png.starts_with(b"\x89PNG"));
+//! # Ok::<(), leakscope_report::ReportError>(())
+//! ```
 
 #![warn(missing_docs)]
 
@@ -85,9 +114,9 @@ pub enum ReportError {
         /// Requested height, pixels.
         height: u32,
     },
-    /// PNG encoding failed.
+    /// PNG encoding failed (the cause comes from the `png` crate, kept out of this API).
     #[error("encoding the PNG chart failed: {0}")]
-    Png(#[from] png::EncodingError),
+    Png(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {

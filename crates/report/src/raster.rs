@@ -271,14 +271,16 @@ pub(crate) fn render_png(scene: &Scene) -> Result<Vec<u8>, ReportError> {
             } => cv.text(*x, *y, text, *size, *fill, *anchor, *bold),
         }
     }
+    encode(&cv, scene.width, scene.height).map_err(|e| ReportError::Png(Box::new(e)))
+}
+
+fn encode(cv: &Canvas, width: u32, height: u32) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, scene.width, scene.height);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc.write_header()?;
-        w.write_image_data(&cv.px)?;
-        w.finish()?;
-    }
+    let mut enc = png::Encoder::new(&mut out, width, height);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header()?;
+    w.write_image_data(&cv.px)?;
+    w.finish()?;
     Ok(out)
 }

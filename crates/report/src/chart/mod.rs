@@ -176,7 +176,7 @@ pub(crate) fn layout(data: &RunData, width: u32, height: u32, with_title: bool) 
     let gap = 16.0;
     let frame = Frame {
         left: 76.0,
-        right: w - if load { 66.0 } else { 28.0 },
+        right: w - if load { 74.0 } else { 28.0 },
         t0,
         t1,
         unit,
