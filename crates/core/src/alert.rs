@@ -41,6 +41,10 @@ const RULES: [&str; 6] = [
     names::TARGET_EXITED,
     names::TOO_MANY_RESTARTS,
 ];
+/// The growth rule waits until the window spans this fraction of `growth_window_seconds`
+/// ("over the last 60 minutes" means a full window, give or take a sample or two).
+const GROWTH_MIN_SPAN: f64 = 0.95;
+
 const THRESHOLD: usize = 0;
 const GROWTH: usize = 1;
 const BASELINE: usize = 2;
@@ -170,7 +174,7 @@ impl AlertState {
         if leak || self.firing[GROWTH].is_some() {
             let rate = self
                 .window
-                .rate_per_hour(self.rules.growth_window_seconds / 2.0);
+                .rate_per_hour(self.rules.growth_window_seconds * GROWTH_MIN_SPAN);
             let threshold = self.rules.growth_bytes_per_hour;
             match (rate, self.firing[GROWTH].is_some()) {
                 (Some(rate), false) if leak && rate > threshold => {
