@@ -277,6 +277,42 @@ fn real_client_outputs_parse_in_both_formats() {
 }
 
 #[test]
+fn real_node_prom_client_output_selects_the_node_defaults() {
+    for (file, rss, used) in [
+        ("node_prom_client.txt", 60379136.0, 10511248.0),
+        ("node_prom_client.om.txt", 60563456.0, 10511816.0),
+    ] {
+        let samples = parse_exposition(&fixture(file)).expect(file);
+        let picked = select_default(&samples);
+        assert_eq!(
+            picked,
+            vec![
+                ("nodejs_heap_size_used_bytes".to_string(), used),
+                ("nodejs_heap_size_total_bytes".to_string(), 17522688.0),
+                ("nodejs_external_memory_bytes".to_string(), 1947455.0),
+                ("process_resident_memory_bytes".to_string(), rss),
+            ],
+            "{file}"
+        );
+        let inf = samples
+            .iter()
+            .find(|s| {
+                s.name == "http_request_duration_seconds_bucket"
+                    && s.labels.iter().any(|(k, v)| k == "le" && v == "+Inf")
+            })
+            .expect("+Inf bucket");
+        assert_eq!(inf.value, 2.0);
+        // Per-space heap gauges sum over the space label.
+        let spaces = select(&samples, &["nodejs_heap_space_size_used_bytes".to_string()]);
+        assert_eq!(spaces.len(), 1);
+        assert!(
+            spaces[0].1 > 1e6 && spaces[0].1 <= used * 1.01,
+            "{spaces:?}"
+        );
+    }
+}
+
+#[test]
 fn exposition_edge_cases() {
     let text = "# a plain comment\n\
         #   HELP  m  some help with \\n escapes\n\
