@@ -107,3 +107,34 @@ fn heap_diff_report_names_the_leak() {
     .expect("top");
     assert_eq!(top.groups[0].name, "cache.py");
 }
+
+/// Any two dumps against CPython run live: `TM_OLD=a.pickle TM_NEW=b.pickle cargo test -p
+/// leakscope-heap --test tracemalloc_cpython -- --ignored live`. Needs python3.
+#[test]
+#[ignore]
+fn live_cpython_on_any_dumps() {
+    let (Ok(old), Ok(new)) = (std::env::var("TM_OLD"), std::env::var("TM_NEW")) else {
+        eprintln!("SKIP: set TM_OLD and TM_NEW");
+        return;
+    };
+    let script = r#"
+import json, sys, tracemalloc
+old, new = tracemalloc.Snapshot.load(sys.argv[1]), tracemalloc.Snapshot.load(sys.argv[2])
+fr = lambda tb: [[f.filename, f.lineno] for f in tb]
+out = {}
+for k, c in [("lineno", False), ("filename", False), ("traceback", False), ("lineno", True), ("filename", True)]:
+    out[k + ("_cumulative" if c else "")] = [{"traceback": fr(s.traceback), "size": s.size, "size_diff": s.size_diff, "count": s.count, "count_diff": s.count_diff} for s in new.compare_to(old, k, c)]
+print(json.dumps(out))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &old, &new])
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let want: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let o = tracemalloc::read_snapshot(Path::new(&old)).expect("old");
+    let n = tracemalloc::read_snapshot(Path::new(&new)).expect("new");
+    for (k, key, cum) in keys() {
+        assert_eq!(as_json(&compare_to(&n, &o, key, cum), true), want[k], "compare_to({k})");
+    }
+}
