@@ -1,1 +1,29 @@
-fn main() {}
+//! `leakscope`: find memory leaks in long-running services.
+//!
+//! Exit codes, as grep and diff use them: 0 = ran fine and found no leak, 1 = ran fine and found
+//! a leak, 2 = error (bad input, usage, I/O). A broken pipe on stdout counts as success.
+
+mod cli;
+mod cmd;
+mod fields;
+mod out;
+mod render;
+mod units;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cmd::dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            if out::is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("leakscope: error: {}", out::sentence(&err));
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The command line: one struct per command, shared options here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::cmd;
+
+/// Find memory leaks in long-running services: watch memory, recognize unbounded growth,
+/// alert, and diagnose the cause from heap snapshots and profiles.
+///
+/// Exit codes: 0 = no leak found, 1 = a leak found, 2 = error.
+#[derive(Debug, Parser)]
+#[command(
+    name = "leakscope",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// Output format: `table` for people, `json` for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Print nothing but results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more about what is going on (on stderr).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned tables for people.
+    Table,
+    /// JSON for scripts.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sample processes, cgroups or /metrics endpoints, store and log every sample, and alert.
+    #[command(
+        after_help = "Examples:\n  leakscope watch --pid 4242 --interval 10s\n  leakscope watch --cgroup /sys/fs/cgroup/system.slice/app.service\n  leakscope watch --scrape http://127.0.0.1:9100/metrics --metric go_memstats_heap_inuse_bytes\n  leakscope watch --restart --log samples.jsonl -- node server.js"
+    )]
+    Watch(Box<cmd::watch::WatchArgs>),
+    /// Recognize leaks in stored series or in CSV files.
+    #[command(
+        after_help = "Examples:\n  leakscope analyze memory.csv\n  leakscope analyze --db leakscope.db --target node-server --format json\n\nCSV format: a header row; first column `timestamp` (unix seconds or RFC 3339); each further\ncolumn is one series in bytes, named by its header."
+    )]
+    Analyze(cmd::analyze::AnalyzeArgs),
+    /// List the targets and series in the store.
+    #[command(after_help = "Example:\n  leakscope ls --db leakscope.db")]
+    Ls(cmd::ls::LsArgs),
+    /// Diagnose from heap snapshots and profiles: V8 .heapsnapshot, Go pprof, Python tracemalloc.
+    #[command(subcommand)]
+    Heap(cmd::heap::HeapCommand),
+}
+
+/// Where the store lives: `--db PATH`, else the user's data directory.
+#[derive(Debug, Args, Clone)]
+pub struct DbArgs {
+    /// The SQLite store [default: $XDG_DATA_HOME/leakscope/leakscope.db].
+    #[arg(long, value_name = "PATH", env = "LEAKSCOPE_DB")]
+    pub db: Option<PathBuf>,
+}
+
+impl DbArgs {
+    /// The path to use, or an error saying how to choose one.
+    pub fn path(&self) -> anyhow::Result<PathBuf> {
+        match &self.db {
+            Some(p) => Ok(p.clone()),
+            None => leakscope_store::default_db_path().ok_or_else(|| {
+                anyhow::anyhow!("no data directory is known for this user (HOME is unset); choose a store with --db PATH")
+            }),
+        }
+    }
+}

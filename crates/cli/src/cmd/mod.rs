@@ -1,0 +1,20 @@
+//! One module per command. Each returns the exit code: 0 no leak, 1 leak; errors become 2.
+
+pub mod analyze;
+pub mod heap;
+pub mod heap_capture;
+pub mod ls;
+pub mod watch;
+
+use crate::cli::{Cli, Command};
+
+/// Run the chosen command.
+pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    let common = cli.common;
+    match cli.command {
+        Command::Watch(args) => watch::run(&args, &common),
+        Command::Analyze(args) => analyze::run(&args, &common),
+        Command::Ls(args) => ls::run(&args, &common),
+        Command::Heap(sub) => heap::run(&sub, &common),
+    }
+}

@@ -1,0 +1,499 @@
+//! The things `watch` samples: processes, cgroups, /metrics endpoints and a supervised command.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use leakscope_core::alert::TargetEvent;
+use leakscope_probe::cgroup::Cgroup;
+use leakscope_probe::error::ProbeError;
+use leakscope_probe::proc::{self as procfs, ProcReader};
+use leakscope_probe::scrape;
+
+use super::supervise::Supervisor;
+use super::WatchArgs;
+
+/// How long one scrape may take before it counts as failed.
+const SCRAPE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Field values of one sample, in bytes (or counts, or seconds for `uptime_seconds`).
+pub type Fields = Vec<(String, f64)>;
+
+/// Something that happened to a target between samples.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The process exited (exit code or signal when it was our child; OOM-killed when its
+    /// cgroup's oom_kill counter moved).
+    Exited {
+        /// Exit code, for a child that exited normally.
+        code: Option<i32>,
+        /// Signal number, for a child killed by a signal.
+        signal: Option<i32>,
+        /// True when the cgroup's OOM-kill counter moved across the exit.
+        oom_killed: bool,
+    },
+    /// The supervised command was started again; `count` restarts so far.
+    Restarted {
+        /// Restarts so far.
+        count: u32,
+    },
+    /// The cgroup's OOM-kill counter moved by `delta` (to `total`).
+    OomKill {
+        /// New kills since the last sample.
+        delta: u64,
+        /// The counter now.
+        total: u64,
+    },
+    /// The service behind a /metrics endpoint restarted (process_start_time_seconds changed);
+    /// `count` restarts seen so far.
+    ServiceRestarted {
+        /// Restarts so far.
+        count: u32,
+    },
+}
+
+impl Event {
+    /// The event's name in the store and log.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Exited {
+                oom_killed: true, ..
+            } => "oom_kill",
+            Event::Exited { .. } => "exit",
+            Event::Restarted { .. } | Event::ServiceRestarted { .. } => "restart",
+            Event::OomKill { .. } => "oom_kill",
+        }
+    }
+
+    /// Details for the store and log.
+    pub fn detail(&self) -> serde_json::Value {
+        match self {
+            Event::Exited {
+                code,
+                signal,
+                oom_killed,
+            } => serde_json::json!({
+                "code": code, "signal": signal, "oom_killed": oom_killed,
+                "description": describe_exit(*code, *signal, *oom_killed),
+            }),
+            Event::Restarted { count } => serde_json::json!({ "restarts": count }),
+            Event::OomKill { delta, total } => {
+                serde_json::json!({ "new_kills": delta, "oom_kill_total": total })
+            }
+            Event::ServiceRestarted { count } => serde_json::json!({
+                "restarts": count,
+                "description": "the service restarted (process_start_time_seconds changed)",
+            }),
+        }
+    }
+
+    /// The same event as the alert rules see it.
+    pub fn to_alert_event(&self) -> TargetEvent {
+        match self {
+            Event::Exited {
+                code,
+                signal,
+                oom_killed,
+            } => TargetEvent::Exited {
+                code: *code,
+                signal: *signal,
+                oom_killed: *oom_killed,
+            },
+            Event::Restarted { count } | Event::ServiceRestarted { count } => {
+                TargetEvent::Restarted {
+                    count: u64::from(*count),
+                }
+            }
+            Event::OomKill { total, .. } => TargetEvent::OomKill { count: *total },
+        }
+    }
+}
+
+/// "exited with code 3", "killed by signal 9 (OOM kill)" ...
+pub fn describe_exit(code: Option<i32>, signal: Option<i32>, oom_killed: bool) -> String {
+    let base = match (code, signal) {
+        (Some(c), _) => format!("exited with code {c}"),
+        (None, Some(s)) => format!("killed by signal {s}"),
+        (None, None) => "exited".to_string(),
+    };
+    if oom_killed {
+        format!("{base}: OOM-killed (the cgroup's oom_kill counter moved)")
+    } else {
+        base
+    }
+}
+
+/// What one sampling round got from a target.
+pub struct Outcome {
+    /// The sample, or why it failed; None when there was nothing to sample (gone).
+    pub reading: Option<Result<Fields, ProbeError>>,
+    /// Events seen since the last round.
+    pub events: Vec<Event>,
+}
+
+enum Source {
+    Pid {
+        pid: u32,
+        start_ticks: u64,
+        reader: ProcReader,
+        oom: OomWatch,
+    },
+    Cgroup {
+        cgroup: Cgroup,
+        last_oom: Option<u64>,
+    },
+    Scrape {
+        url: String,
+        metrics: Vec<String>,
+        start_time: Option<f64>,
+        restarts: u32,
+    },
+    Command(Supervisor),
+}
+
+/// A watched target.
+pub struct Target {
+    /// Name in the log and store: `pid:1234`, `cgroup:/sys/...`, the URL, or the command's name.
+    pub name: String,
+    /// `pid`, `cgroup`, `scrape` or `command`.
+    pub kind: &'static str,
+    /// What the user gave: the pid, path, URL or command line.
+    pub spec: String,
+    /// False once the target is gone for good.
+    pub active: bool,
+    /// The store's id for this target.
+    pub store_id: Option<leakscope_store::TargetId>,
+    source: Source,
+    pss: bool,
+}
+
+/// The OOM-kill counter of a process's memory cgroup, followed while the process lives (it
+/// may move into another cgroup after it starts) and compared once it is gone.
+pub(super) struct OomWatch {
+    path: Option<PathBuf>,
+    cgroup: Option<Cgroup>,
+    before: Option<u64>,
+}
+
+impl OomWatch {
+    /// Watch the cgroup `pid` is in now.
+    pub(super) fn of_pid(pid: u32) -> Self {
+        let mut w = Self {
+            path: None,
+            cgroup: None,
+            before: None,
+        };
+        w.follow(pid);
+        w
+    }
+
+    /// Re-read which cgroup `pid` is in; when it moved, start counting there.
+    pub(super) fn follow(&mut self, pid: u32) {
+        let path = procfs::cgroup_of_pid(pid);
+        if path != self.path {
+            self.cgroup = path.as_deref().and_then(|p| Cgroup::open(p).ok());
+            self.path = path;
+            self.before = self.count();
+        }
+    }
+
+    fn count(&mut self) -> Option<u64> {
+        self.cgroup.as_mut()?.sample().ok()?.oom_kill_count
+    }
+
+    /// True when the counter moved since it was last read.
+    pub(super) fn moved(&mut self) -> bool {
+        let now = self.count();
+        let moved = matches!((self.before, now), (Some(a), Some(b)) if b > a);
+        if now.is_some() {
+            self.before = now;
+        }
+        moved
+    }
+}
+
+/// Open every target the arguments name; any that cannot be watched is an error now.
+pub fn open_all(args: &WatchArgs) -> anyhow::Result<Vec<Target>> {
+    let mut targets = Vec::new();
+    for &pid in &args.pid {
+        let mut reader = ProcReader::new();
+        let first = reader.sample(pid).map_err(|e| start_error(e, "--pid"))?;
+        if args.pss {
+            reader
+                .sample_pss(pid)
+                .map_err(|e| start_error(e, "--pss"))?;
+        }
+        targets.push(Target {
+            name: format!("pid:{pid}"),
+            kind: "pid",
+            spec: pid.to_string(),
+            active: true,
+            store_id: None,
+            source: Source::Pid {
+                pid,
+                start_ticks: first.start_time_ticks,
+                reader,
+                oom: OomWatch::of_pid(pid),
+            },
+            pss: args.pss,
+        });
+    }
+    for path in &args.cgroup {
+        let mut cgroup = Cgroup::open(path).map_err(|e| start_error(e, "--cgroup"))?;
+        let first = cgroup.sample().map_err(|e| start_error(e, "--cgroup"))?;
+        targets.push(Target {
+            name: format!("cgroup:{}", path.display()),
+            kind: "cgroup",
+            spec: path.display().to_string(),
+            active: true,
+            store_id: None,
+            source: Source::Cgroup {
+                cgroup,
+                last_oom: first.oom_kill_count,
+            },
+            pss: false,
+        });
+    }
+    for url in &args.scrape {
+        let samples =
+            scrape::scrape(url, SCRAPE_TIMEOUT).map_err(|e| start_error(e, "--scrape"))?;
+        let metrics: Vec<String> = if args.metric.is_empty() {
+            scrape::DEFAULT_METRICS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            args.metric.clone()
+        };
+        let chosen = scrape::select(&samples, &metrics);
+        if chosen.is_empty() {
+            anyhow::bail!(
+                "{url} serves none of the metrics {} (use --metric NAME to choose one it has)",
+                metrics.join(", ")
+            );
+        }
+        targets.push(Target {
+            name: url.clone(),
+            kind: "scrape",
+            spec: url.clone(),
+            active: true,
+            store_id: None,
+            source: Source::Scrape {
+                url: url.clone(),
+                metrics,
+                start_time: start_time_of(&samples),
+                restarts: 0,
+            },
+            pss: false,
+        });
+    }
+    if !args.command.is_empty() {
+        let sup = Supervisor::start(&args.command, args.restart)
+            .with_context(|| format!("cannot start {}", args.command.join(" ")))?;
+        let name = args.name.clone().unwrap_or_else(|| {
+            PathBuf::from(&args.command[0])
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| args.command[0].clone())
+        });
+        targets.push(Target {
+            name,
+            kind: "command",
+            spec: args.command.join(" "),
+            active: true,
+            store_id: None,
+            source: Source::Command(sup),
+            pss: args.pss,
+        });
+    }
+    Ok(targets)
+}
+
+fn start_error(e: ProbeError, flag: &str) -> anyhow::Error {
+    anyhow::anyhow!("{e} (given with {flag})")
+}
+
+fn start_time_of(samples: &[scrape::MetricSample]) -> Option<f64> {
+    samples
+        .iter()
+        .find(|s| s.name == "process_start_time_seconds")
+        .map(|s| s.value)
+}
+
+impl Target {
+    /// Take one sample, and report what happened since the last one.
+    pub fn sample(&mut self, _t: f64) -> Outcome {
+        let pss = self.pss;
+        match &mut self.source {
+            Source::Pid {
+                pid,
+                start_ticks,
+                reader,
+                oom,
+            } => {
+                match read_process(reader, *pid, pss) {
+                    Ok((fields, ticks)) if ticks == *start_ticks => {
+                        oom.follow(*pid);
+                        Outcome {
+                            reading: Some(Ok(fields)),
+                            events: vec![],
+                        }
+                    }
+                    Ok(_) => {
+                        // Same pid, new process: ours is gone.
+                        self.active = false;
+                        Outcome {
+                            reading: None,
+                            events: vec![Event::Exited {
+                                code: None,
+                                signal: None,
+                                oom_killed: oom.moved(),
+                            }],
+                        }
+                    }
+                    Err(e) if e.is_gone() => {
+                        self.active = false;
+                        Outcome {
+                            reading: None,
+                            events: vec![Event::Exited {
+                                code: None,
+                                signal: None,
+                                oom_killed: oom.moved(),
+                            }],
+                        }
+                    }
+                    Err(e) => Outcome {
+                        reading: Some(Err(e)),
+                        events: vec![],
+                    },
+                }
+            }
+            Source::Cgroup { cgroup, last_oom } => match cgroup.sample() {
+                Ok(s) => {
+                    let mut events = vec![];
+                    if let (Some(before), Some(now)) = (*last_oom, s.oom_kill_count) {
+                        if now > before {
+                            events.push(Event::OomKill {
+                                delta: now - before,
+                                total: now,
+                            });
+                        }
+                    }
+                    *last_oom = s.oom_kill_count.or(*last_oom);
+                    let fields = s
+                        .fields()
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect();
+                    Outcome {
+                        reading: Some(Ok(fields)),
+                        events,
+                    }
+                }
+                Err(e) => {
+                    if e.is_gone() {
+                        self.active = false;
+                    }
+                    Outcome {
+                        reading: Some(Err(e)),
+                        events: vec![],
+                    }
+                }
+            },
+            Source::Scrape {
+                url,
+                metrics,
+                start_time,
+                restarts,
+            } => match scrape::scrape(url, SCRAPE_TIMEOUT) {
+                Ok(samples) => {
+                    let mut events = vec![];
+                    let st = start_time_of(&samples);
+                    if let (Some(a), Some(b)) = (*start_time, st) {
+                        if (a - b).abs() > 0.5 {
+                            *restarts += 1;
+                            events.push(Event::ServiceRestarted { count: *restarts });
+                        }
+                    }
+                    *start_time = st.or(*start_time);
+                    let fields = scrape::select(&samples, metrics);
+                    Outcome {
+                        reading: Some(Ok(fields)),
+                        events,
+                    }
+                }
+                Err(e) => Outcome {
+                    reading: Some(Err(e)),
+                    events: vec![],
+                },
+            },
+            Source::Command(sup) => {
+                let events = sup.poll();
+                let reading = sup
+                    .pid()
+                    .map(|pid| sum_tree(sup.reader(), pid, pss))
+                    .filter(|f| f.iter().any(|(k, v)| k == "processes" && *v > 0.0))
+                    .map(Ok);
+                if sup.finished() {
+                    self.active = false;
+                }
+                Outcome { reading, events }
+            }
+        }
+    }
+
+    /// The memory limit this target knows of (a cgroup's), bytes.
+    pub fn limit_bytes(&self, fields: &Fields) -> Option<f64> {
+        fields
+            .iter()
+            .find(|(k, _)| k == "limit_bytes")
+            .map(|(_, v)| *v)
+            .filter(|v| *v > 0.0)
+    }
+
+    /// Stop the supervised command, if any.
+    pub fn shutdown(&mut self) {
+        if let Source::Command(sup) = &mut self.source {
+            sup.stop();
+        }
+    }
+}
+
+/// One process: its fields and its start time (to notice pid reuse).
+fn read_process(reader: &mut ProcReader, pid: u32, pss: bool) -> Result<(Fields, u64), ProbeError> {
+    let s = reader.sample(pid)?;
+    let mut fields: Fields = s
+        .fields()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    if pss {
+        let p = reader.sample_pss(pid)?;
+        fields.extend(p.fields().into_iter().map(|(k, v)| (k.to_string(), v)));
+    }
+    Ok((fields, s.start_time_ticks))
+}
+
+/// A process and its descendants, summed field by field (uptime: the root's).
+fn sum_tree(reader: &mut ProcReader, root: u32, pss: bool) -> Fields {
+    let mut total: Fields = Vec::new();
+    let mut n = 0.0;
+    let pids = std::iter::once(root).chain(procfs::descendants(root));
+    for pid in pids {
+        let Ok((fields, _)) = read_process(reader, pid, pss) else {
+            continue;
+        };
+        n += 1.0;
+        for (k, v) in fields {
+            match total.iter_mut().find(|(name, _)| *name == k) {
+                Some(slot) if k == "uptime_seconds" => {
+                    let _ = slot;
+                }
+                Some(slot) => slot.1 += v,
+                None => total.push((k, v)),
+            }
+        }
+    }
+    total.push(("processes".into(), n));
+    total
+}

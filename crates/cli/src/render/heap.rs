@@ -1,0 +1,95 @@
+//! Heap reports (every snapshot/profile format) as tables for people.
+
+use leakscope_heap::{HeapReport, Unit};
+
+use crate::render::table::Table;
+use crate::units;
+
+/// The group table, then the ranked suspects with their retainer paths and advice.
+pub fn report(r: &HeapReport) -> String {
+    let mut out = String::new();
+    let delta = r.mode == "diff";
+    let mut headers: Vec<&str> = vec!["NAME"];
+    headers.extend(r.columns.iter().map(|c| c.title.as_str()));
+    let mut right = vec![false];
+    right.extend(r.columns.iter().map(|_| true));
+    let mut t = Table::new(&headers, &right);
+    for g in &r.groups {
+        let mut row = vec![match &g.location {
+            Some(loc) => format!("{} ({loc})", g.name),
+            None => g.name.clone(),
+        }];
+        for c in &r.columns {
+            row.push(match g.values.get(&c.key) {
+                Some(v) => value(*v, c.unit, delta && c.key.contains("delta")),
+                None => String::new(),
+            });
+        }
+        t.row(row);
+    }
+    out.push_str(&format!(
+        "{} {} {} of {}\n",
+        r.format,
+        r.profile,
+        r.mode,
+        r.inputs.join(" → ")
+    ));
+    if !r.totals.is_empty() {
+        let totals: Vec<String> = r
+            .totals
+            .iter()
+            .map(|(k, v)| {
+                let unit = if k.contains("size") || k.contains("bytes") || k.contains("space") {
+                    Unit::Bytes
+                } else {
+                    Unit::Count
+                };
+                format!("{k} {}", value(*v, unit, false))
+            })
+            .collect();
+        out.push_str(&format!("totals: {}\n", totals.join(", ")));
+    }
+    out.push('\n');
+    if t.is_empty() {
+        out.push_str("(no groups)\n");
+    } else {
+        out.push_str(&t.render());
+        out.push('\n');
+    }
+    if !r.suspects.is_empty() {
+        out.push_str("\nSuspects, most likely first:\n");
+        for (i, s) in r.suspects.iter().enumerate() {
+            out.push_str(&format!(
+                "{}. {} — {}: {:+} objects, {}\n",
+                i + 1,
+                s.pattern,
+                s.name,
+                s.count_delta,
+                units::signed_bytes(s.size_delta as f64)
+            ));
+            if !s.retainer_path.is_empty() {
+                out.push_str(&format!("   path:   {}\n", s.retainer_path.join(" → ")));
+            }
+            if !s.advice.is_empty() {
+                out.push_str(&format!("   advice: {}\n", s.advice));
+            }
+        }
+    } else if r.mode == "diff" {
+        out.push_str("\nNo suspects: nothing grew in a way that looks like a leak.\n");
+    }
+    for n in &r.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out.trim_end().to_string()
+}
+
+fn value(v: f64, unit: Unit, signed: bool) -> String {
+    match unit {
+        Unit::Bytes if signed => units::signed_bytes(v),
+        Unit::Bytes => units::bytes(v),
+        Unit::Count if signed && v > 0.0 => format!("+{v:.0}"),
+        Unit::Count => format!("{v:.0}"),
+        Unit::Percent => format!("{v:.2}%"),
+        Unit::Seconds => units::duration(v),
+    }
+}

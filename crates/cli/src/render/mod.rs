@@ -1,0 +1,5 @@
+//! Rendering results for people: aligned tables, verdict tables, heap report tables.
+
+pub mod heap;
+pub mod table;
+pub mod verdict;

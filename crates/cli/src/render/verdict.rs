@@ -1,0 +1,53 @@
+//! Verdicts as a table for people.
+
+use leakscope_core::{Verdict, VerdictKind};
+
+use crate::render::table::Table;
+use crate::units;
+
+/// One row per series: verdict, pattern, growth of the floor, confidence, when it was detected
+/// (time after the series' first sample `first_t`), time left before the limit, last value.
+pub fn table(verdicts: &[(Verdict, f64)]) -> String {
+    let mut t = Table::new(
+        &[
+            "SERIES",
+            "VERDICT",
+            "PATTERN",
+            "GROWTH/H",
+            "CONF",
+            "DETECTED",
+            "TIME-TO-LIMIT",
+            "LAST",
+        ],
+        &[false, false, false, true, true, false, true, true],
+    );
+    for (v, first_t) in verdicts {
+        let verdict = match v.verdict {
+            VerdictKind::Leak => "LEAK",
+            VerdictKind::NoLeak => "no leak",
+            VerdictKind::InsufficientData => "too little data",
+        };
+        let detected = match v.detected_at {
+            Some(t) => format!("after {}", units::duration(t - first_t)),
+            None => "-".into(),
+        };
+        let growth = if v.growth_bytes_per_hour == 0.0 {
+            "0".into()
+        } else {
+            units::signed_bytes(v.growth_bytes_per_hour)
+        };
+        t.row(vec![
+            v.name.clone(),
+            verdict.into(),
+            v.pattern.to_string(),
+            growth,
+            format!("{:.2}", v.confidence),
+            detected,
+            v.time_to_limit_seconds
+                .map(units::duration)
+                .unwrap_or_else(|| "-".into()),
+            units::bytes(v.last_bytes),
+        ]);
+    }
+    t.render()
+}

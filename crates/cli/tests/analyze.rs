@@ -1,0 +1,152 @@
+//! `leakscope analyze` end to end: CSV in, verdicts out, exit codes 0/1/2.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn a_steady_leak_in_csv_exits_1_with_leak_verdict_json() {
+    let dir = tempfile::tempdir().unwrap();
+    // 6 hours at 30 s, 200 MB/h under a 20 MB GC sawtooth.
+    let csv = write(
+        dir.path(),
+        "leak.csv",
+        &csv_series(720, 30.0, 300e6, 200e6, 20e6),
+    );
+    let out = leakscope()
+        .args(["analyze", "--format", "json"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &v["series"][0];
+    assert_eq!(s["name"], "rss_bytes");
+    assert_eq!(s["verdict"], "leak");
+    let g = s["growth_bytes_per_hour"].as_f64().unwrap();
+    assert!((150e6..260e6).contains(&g), "growth {g}");
+    assert!(s["detected_at"].as_f64().is_some());
+}
+
+#[test]
+fn a_flat_sawtooth_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "flat.csv",
+        &csv_series(720, 30.0, 300e6, 0.0, 20e6),
+    );
+    let out = leakscope().args(["analyze"]).arg(&csv).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("no leak"), "{text}");
+}
+
+#[test]
+fn a_bad_cell_is_an_error_naming_the_line_unless_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = csv_series(200, 30.0, 300e6, 0.0, 1e6);
+    text.push_str("1700099999,lots\n");
+    let csv = write(dir.path(), "bad.csv", &text);
+    let out = leakscope().args(["analyze"]).arg(&csv).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 202"), "{err}");
+    assert!(err.contains("bad.csv"), "{err}");
+    let out = leakscope()
+        .args(["analyze", "--skip-bad-rows"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_empty_or_missing_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.csv", "");
+    let out = leakscope().args(["analyze"]).arg(&empty).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty.csv"));
+    let out = leakscope()
+        .args(["analyze", "/nonexistent/x.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.csv"));
+}
+
+#[test]
+fn timestamps_going_back_are_an_error_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "back.csv",
+        "timestamp,rss_bytes\n100,1\n200,2\n150,3\n",
+    );
+    let out = leakscope().args(["analyze"]).arg(&csv).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 4"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = leakscope()
+        .args(["analyze", "--limit", "lots", "x.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = leakscope().args(["frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn closing_stdout_early_is_not_an_error() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "leak.csv",
+        &csv_series(720, 30.0, 300e6, 200e6, 20e6),
+    );
+    let mut child = leakscope()
+        .args(["analyze", "--format", "json"])
+        .arg(&csv)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        matches!(status.code(), Some(0) | Some(1)),
+        "{status:?} {err}"
+    );
+}

@@ -1,0 +1,92 @@
+//! A leak detector must not leak: `watch` over many targets for thousands of rounds keeps its
+//! own RSS flat, judged by leakscope's own recognizer.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn rss_of(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024.0)
+}
+
+#[test]
+fn the_watchers_memory_stays_flat_over_thousands_of_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sleepers: Vec<_> = (0..64)
+        .map(|_| Command::new("sleep").arg("120").spawn().unwrap())
+        .collect();
+    let mut args: Vec<String> = vec![
+        "watch".into(),
+        "--interval".into(),
+        "5ms".into(),
+        "--count".into(),
+        "2000".into(),
+        "-q".into(),
+    ];
+    for s in &sleepers {
+        args.push("--pid".into());
+        args.push(s.id().to_string());
+    }
+    let mut watch = leakscope()
+        .args(&args)
+        .arg("--db")
+        .arg(dir.path().join("self.db"))
+        .arg("--log")
+        .arg(dir.path().join("log.jsonl"))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = watch.id();
+    let start = Instant::now();
+    let mut csv = String::from("timestamp,watcher_rss_bytes\n");
+    let mut samples = Vec::new();
+    while watch.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(300) {
+        if let Some(rss) = rss_of(pid) {
+            // Spread the run over an hour of timestamps so the recognizer judges the shape, not
+            // the few seconds this test lasts.
+            let t = 1_700_000_000.0 + start.elapsed().as_secs_f64() * 60.0;
+            csv.push_str(&format!("{t:.3},{rss}\n"));
+            samples.push(rss);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = watch.wait().unwrap();
+    for s in &mut sleepers {
+        s.kill().ok();
+        s.wait().ok();
+    }
+    assert!(status.success() || status.code() == Some(1), "{status:?}");
+    assert!(samples.len() > 40, "{} RSS readings", samples.len());
+    // Plain check: after warm-up, the last quarter is not above the second quarter.
+    let q = samples.len() / 4;
+    let median = |s: &[f64]| {
+        let mut v = s.to_vec();
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let (early, late) = (median(&samples[q..2 * q]), median(&samples[3 * q..]));
+    assert!(
+        late - early < 2.0 * 1024.0 * 1024.0,
+        "watcher RSS grew {early} -> {late}"
+    );
+    // And leakscope's own recognizer agrees.
+    let path = write(dir.path(), "watcher.csv", &csv);
+    let out = leakscope()
+        .args(["analyze", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(v["series"][0]["verdict"], "leak", "{v}");
+}
