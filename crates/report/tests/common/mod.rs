@@ -194,3 +194,12 @@ pub fn pixel_is(
     let near = |a: u8, b: u8| a.abs_diff(b) <= tol;
     near(buf[i], rgb.0) && near(buf[i + 1], rgb.1) && near(buf[i + 2], rgb.2)
 }
+
+/// True when no attribute of the SVG (coordinates, sizes) holds a non-finite number.
+pub fn attributes_finite(svg: &str) -> bool {
+    let doc = roxmltree::Document::parse(svg).expect("SVG is well-formed XML");
+    doc.descendants()
+        .flat_map(|n| n.attributes().collect::<Vec<_>>())
+        .filter(|a| a.name() != "font-family")
+        .all(|a| !a.value().contains("NaN") && !a.value().contains("inf"))
+}
