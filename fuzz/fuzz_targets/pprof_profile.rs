@@ -1,3 +1,27 @@
 #![no_main]
-//! Placeholder: the owner of this format writes the target.
-libfuzzer_sys::fuzz_target!(|_data: &[u8]| {});
+//! pprof profile.proto bytes (gzipped or not): parsing, merging and the -top tables must
+//! never panic, whatever the input.
+use leakscope_heap::pprof::{self, Granularity, TopQuery};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    // A small cap keeps gzip bombs from dominating the run.
+    let Ok(p) = pprof::parse_profile_capped(data, 16 << 20) else {
+        return;
+    };
+    for g in [
+        Granularity::Functions,
+        Granularity::Lines,
+        Granularity::Files,
+    ] {
+        let q = TopQuery {
+            granularity: g,
+            ..TopQuery::default()
+        };
+        let _ = pprof::top_table(&p, None, &q);
+        let _ = pprof::top_table(&p, Some(&p), &q);
+    }
+    if pprof::is_goroutine(&p) {
+        let cap = leakscope_heap::goroutine::parse::from_profile(&p);
+        let _ = leakscope_heap::goroutine::group(&cap);
+    }
+});

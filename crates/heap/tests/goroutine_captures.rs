@@ -8,7 +8,9 @@ use leakscope_heap::goroutine::{self, group, parse_text};
 use leakscope_heap::Options;
 
 fn f(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/go").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/go")
+        .join(name)
 }
 
 fn site_count(cap: &goroutine::Capture, func: &str, state: Option<&str>) -> u64 {
@@ -31,15 +33,24 @@ fn three_shapes_agree_on_sites_and_states() {
         assert!(site_count(cap, "main.leakReceiver.func1", Some("chan receive")) > 100);
         assert!(site_count(cap, "main.leakSender.func1", Some("chan send")) > 10);
         assert!(site_count(cap, "main.leakSelect.func1", Some("select")) > 10);
-        assert_eq!(site_count(cap, "main.steadyWaiters.func1", Some("semacquire")), 3);
-        assert_eq!(site_count(cap, "main.steadyWaiters.func2", Some("IO wait")), 1);
+        assert_eq!(
+            site_count(cap, "main.steadyWaiters.func1", Some("semacquire")),
+            3
+        );
+        assert_eq!(
+            site_count(cap, "main.steadyWaiters.func2", Some("IO wait")),
+            1
+        );
     }
     // debug=1 hides runtime frames: sites match, channel states cannot be seen.
     assert_eq!(
         site_count(&d1, "main.leakReceiver.func1", None),
         site_count(&proto, "main.leakReceiver.func1", None)
     );
-    assert_eq!(site_count(&d1, "main.steadyWaiters.func1", Some("semacquire")), 3);
+    assert_eq!(
+        site_count(&d1, "main.steadyWaiters.func1", Some("semacquire")),
+        3
+    );
     // The goroutine writing the profile itself is running.
     assert_eq!(site_count(&proto, "main.write", Some("running")), 1);
 }
@@ -72,16 +83,28 @@ fn diff_flags_growing_sites_only() {
         let paths: Vec<PathBuf> = files.iter().map(|n| f(n)).collect();
         let rep = leakscope_heap::diff(&paths, &Options::default()).expect("diff");
         assert_eq!(rep.profile, "goroutine", "{files:?}");
-        let names: Vec<&str> = rep.suspects.iter().map(|s| s.extra["function"].as_str().unwrap_or("")).collect();
+        let names: Vec<&str> = rep
+            .suspects
+            .iter()
+            .map(|s| s.extra["function"].as_str().unwrap_or(""))
+            .collect();
         assert_eq!(names[0], "main.leakReceiver.func1", "{files:?}");
         assert!(names.contains(&"main.leakSender.func1"), "{files:?}");
         assert!(names.contains(&"main.leakSelect.func1"), "{files:?}");
-        assert!(!names.iter().any(|n| n.starts_with("main.steadyWaiters")), "{files:?}: {names:?}");
+        assert!(
+            !names.iter().any(|n| n.starts_with("main.steadyWaiters")),
+            "{files:?}: {names:?}"
+        );
         let s = &rep.suspects[0];
         assert_eq!(s.pattern, "blocked-goroutines");
         assert!(s.count_delta > 100);
         assert!(s.name.contains("leakdemo/main.go:"), "{}", s.name);
-        assert_eq!(s.retainer_path.last().map(|p| p.starts_with("main.leakReceiver.func1")), Some(true));
+        assert_eq!(
+            s.retainer_path
+                .last()
+                .map(|p| p.starts_with("main.leakReceiver.func1")),
+            Some(true)
+        );
         if files[0].ends_with(".debug2.txt") {
             assert_eq!(s.extra["state"], "chan receive");
             assert!(s.advice.contains("channel receive"));
@@ -94,7 +117,9 @@ fn diff_flags_growing_sites_only() {
 fn top_on_goroutine_proto_goes_to_goroutine_analysis() {
     let rep = leakscope_heap::top(&f("goroutine3.pb.gz"), &Options::default()).expect("top");
     assert_eq!(rep.profile, "goroutine");
-    assert!(rep.groups[0].name.starts_with("main.leakReceiver.func1 [chan receive]"));
+    assert!(rep.groups[0]
+        .name
+        .starts_with("main.leakReceiver.func1 [chan receive]"));
     let rep = leakscope_heap::top(&f("goroutine3.debug2.txt"), &Options::default()).expect("top");
     assert!(rep.columns.iter().any(|c| c.key == "max_wait_minutes"));
 }

@@ -19,16 +19,24 @@ fn have(tool: &str) -> bool {
 
 fn go_top(args: &[&str], files: &[&Path]) -> String {
     let mut cmd = Command::new("go");
-    cmd.args(["tool", "pprof", "-top", "-nodefraction=0"]).args(args);
+    cmd.args(["tool", "pprof", "-top", "-nodefraction=0"])
+        .args(args);
     // Exact bytes for byte-valued sample types (counts print as plain numbers anyway).
-    if !args.iter().any(|a| a.contains("objects") || *a == "-sample_index=0") {
+    if !args
+        .iter()
+        .any(|a| a.contains("objects") || *a == "-sample_index=0")
+    {
         cmd.arg("-unit=B");
     }
     for f in files {
         cmd.arg(f);
     }
     let out = cmd.output().expect("run go tool pprof");
-    assert!(out.status.success(), "go tool pprof failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "go tool pprof failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -47,17 +55,32 @@ fn check_all(base: &Path, source: &Path) {
             if cum {
                 args.push("-cum");
             }
-            assert_same(&go_top(&args, &[source]), source, None, &q(g, None, cum, true));
+            assert_same(
+                &go_top(&args, &[source]),
+                source,
+                None,
+                &q(g, None, cum, true),
+            );
             let mut bargs = args.clone();
             bargs.push("-base");
             let b = base.to_str().expect("utf-8 path");
             bargs.push(b);
-            assert_same(&go_top(&bargs, &[source]), source, Some(base), &q(g, None, cum, true));
+            assert_same(
+                &go_top(&bargs, &[source]),
+                source,
+                Some(base),
+                &q(g, None, cum, true),
+            );
         }
     }
     for si in ["alloc_objects", "alloc_space", "inuse_objects", "0"] {
         let a = format!("-sample_index={si}");
-        assert_same(&go_top(&[&a], &[source]), source, None, &q(Functions, Some(si), false, true));
+        assert_same(
+            &go_top(&[&a], &[source]),
+            source,
+            None,
+            &q(Functions, Some(si), false, true),
+        );
         let b = base.to_str().expect("utf-8 path");
         assert_same(
             &go_top(&[&a, "-base", b], &[source]),
@@ -71,7 +94,9 @@ fn check_all(base: &Path, source: &Path) {
 #[test]
 fn fixtures_equal_go_tool_pprof() {
     if !have("go") {
-        eprintln!("SKIP fixtures_equal_go_tool_pprof: `go` is not on PATH (apt-get install -y golang-go)");
+        eprintln!(
+            "SKIP fixtures_equal_go_tool_pprof: `go` is not on PATH (apt-get install -y golang-go)"
+        );
         return;
     }
     let f = fixtures();
@@ -99,8 +124,15 @@ fn generated_profiles_equal_go_tool_pprof() {
         .status()
         .expect("go build");
     assert!(st.success());
-    for (args, out) in [(["8", "3000", "1"], "a.pb.gz"), (["8", "5000", "2"], "b.pb.gz")] {
-        let st = Command::new(d.join("bigprof")).args(args).arg(d.join(out)).status().expect("bigprof");
+    for (args, out) in [
+        (["8", "3000", "1"], "a.pb.gz"),
+        (["8", "5000", "2"], "b.pb.gz"),
+    ] {
+        let st = Command::new(d.join("bigprof"))
+            .args(args)
+            .arg(d.join(out))
+            .status()
+            .expect("bigprof");
         assert!(st.success());
     }
     check_all(&d.join("a.pb.gz"), &d.join("b.pb.gz"));

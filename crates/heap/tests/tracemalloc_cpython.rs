@@ -53,8 +53,15 @@ fn statistics_equal_cpython() {
     assert!(!dumps.is_empty());
     for (name, want) in dumps {
         let snap = tracemalloc::read_snapshot(&dir().join(name)).expect("dump parses");
-        assert_eq!(snap.traces.len() as u64, want["traces"].as_u64().expect("n"), "{name}");
-        assert_eq!(snap.traceback_limit, want["traceback_limit"].as_i64().expect("limit"));
+        assert_eq!(
+            snap.traces.len() as u64,
+            want["traces"].as_u64().expect("n"),
+            "{name}"
+        );
+        assert_eq!(
+            snap.traceback_limit,
+            want["traceback_limit"].as_i64().expect("limit")
+        );
         let total: i64 = snap.traces.iter().map(|t| t.size).sum();
         assert_eq!(total, want["total_size"].as_i64().expect("total"), "{name}");
         for (k, key, cum) in keys() {
@@ -95,7 +102,10 @@ fn heap_diff_report_names_the_leak() {
     assert_eq!(s.name, "cache.py:9");
     assert_eq!(s.size_delta, 642_320);
     assert_eq!(s.count_delta, 4000);
-    assert_eq!(s.retainer_path.last().map(String::as_str), Some("cache.py:9"));
+    assert_eq!(
+        s.retainer_path.last().map(String::as_str),
+        Some("cache.py:9")
+    );
     assert!(s.retainer_path.len() > 1, "{:?}", s.retainer_path);
     let top = leakscope_heap::top(
         &d.join("snap_2.pickle"),
@@ -130,11 +140,19 @@ print(json.dumps(out))
         .args(["-c", script, &old, &new])
         .output()
         .expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let want: Value = serde_json::from_slice(&out.stdout).expect("json");
     let o = tracemalloc::read_snapshot(Path::new(&old)).expect("old");
     let n = tracemalloc::read_snapshot(Path::new(&new)).expect("new");
     for (k, key, cum) in keys() {
-        assert_eq!(as_json(&compare_to(&n, &o, key, cum), true), want[k], "compare_to({k})");
+        assert_eq!(
+            as_json(&compare_to(&n, &o, key, cum), true),
+            want[k],
+            "compare_to({k})"
+        );
     }
 }

@@ -27,11 +27,11 @@ pub fn read_capture(path: &Path) -> Result<Capture, HeapError> {
     let bytes = std::fs::read(path).map_err(|e| HeapError::io(path, e))?;
     if sniff_text(&bytes) {
         let text = String::from_utf8_lossy(&bytes);
-        return parse_text(&text).map_err(|e| {
-            HeapError::format(path, None, format!("line {}: {}", e.line, e.message))
-        });
+        return parse_text(&text)
+            .map_err(|e| HeapError::format(path, None, format!("line {}: {}", e.line, e.message)));
     }
-    let p = pprof::parse_profile(&bytes).map_err(|e| HeapError::format(path, e.offset, e.message))?;
+    let p =
+        pprof::parse_profile(&bytes).map_err(|e| HeapError::format(path, e.offset, e.message))?;
     if !pprof::is_goroutine(&p) {
         return Err(HeapError::Mismatch(format!(
             "{} is a pprof profile but not a goroutine profile",
@@ -50,7 +50,8 @@ pub fn is_goroutine_profile(path: &Path) -> Result<bool, HeapError> {
     if !pprof::sniff(&bytes) {
         return Ok(false);
     }
-    let p = pprof::parse_profile(&bytes).map_err(|e| HeapError::format(path, e.offset, e.message))?;
+    let p =
+        pprof::parse_profile(&bytes).map_err(|e| HeapError::format(path, e.offset, e.message))?;
     Ok(pprof::is_goroutine(&p))
 }
 
@@ -79,7 +80,9 @@ type SiteKey = (String, String, i64, String);
 pub fn group(cap: &Capture) -> Vec<SiteGroup> {
     let mut map: HashMap<SiteKey, SiteGroup> = HashMap::new();
     for r in &cap.records {
-        let Some((si, call)) = site::site(&r.frames) else { continue };
+        let Some((si, call)) = site::site(&r.frames) else {
+            continue;
+        };
         let s = r.frames[si].clone();
         let state = site::state_of(r);
         let key = (s.function.clone(), s.file.clone(), s.line, state.clone());
@@ -107,7 +110,12 @@ pub fn group(cap: &Capture) -> Vec<SiteGroup> {
 }
 
 fn key_of(g: &SiteGroup) -> SiteKey {
-    (g.site.function.clone(), g.site.file.clone(), g.site.line, g.state.clone())
+    (
+        g.site.function.clone(),
+        g.site.file.clone(),
+        g.site.line,
+        g.state.clone(),
+    )
 }
 
 fn name_of(g: &SiteGroup) -> String {
@@ -160,23 +168,39 @@ pub fn top(path: &Path, opts: &Options) -> Result<HeapReport, HeapError> {
 }
 
 /// `heap top` on a goroutine profile.proto already parsed (called by `pprof::top`).
-pub fn top_profile(path: &Path, p: &pprof::Profile, opts: &Options) -> Result<HeapReport, HeapError> {
+pub fn top_profile(
+    path: &Path,
+    p: &pprof::Profile,
+    opts: &Options,
+) -> Result<HeapReport, HeapError> {
     Ok(top_report(path, &parse::from_profile(p), opts))
 }
 
 fn top_report(path: &Path, cap: &Capture, opts: &Options) -> HeapReport {
     let groups = group(cap);
-    let mut rep = HeapReport::new("pprof", "goroutine", "top", vec![path.display().to_string()]);
+    let mut rep = HeapReport::new(
+        "pprof",
+        "goroutine",
+        "top",
+        vec![path.display().to_string()],
+    );
     rep.columns = vec![Column::new("count", "Goroutines", Unit::Count)];
     let waits = groups.iter().any(|g| g.max_wait_minutes.is_some());
     if waits {
-        rep.columns.push(Column::new("max_wait_minutes", "Max wait (min)", Unit::Count));
+        rep.columns.push(Column::new(
+            "max_wait_minutes",
+            "Max wait (min)",
+            Unit::Count,
+        ));
     }
     for g in groups.iter().take(limit(opts)) {
         let mut values = BTreeMap::new();
         values.insert("count".to_owned(), g.count as f64);
         if waits {
-            values.insert("max_wait_minutes".to_owned(), g.max_wait_minutes.unwrap_or(0) as f64);
+            values.insert(
+                "max_wait_minutes".to_owned(),
+                g.max_wait_minutes.unwrap_or(0) as f64,
+            );
         }
         rep.groups.push(Group {
             name: name_of(g),
@@ -203,16 +227,23 @@ fn top_report(path: &Path, cap: &Capture, opts: &Options) -> HeapReport {
 /// [`MIN_GROWTH`] are `blocked-goroutines` suspects, largest growth first.
 pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> {
     if paths.len() < 2 {
-        return Err(HeapError::Usage("heap diff needs at least two files, oldest first".into()));
+        return Err(HeapError::Usage(
+            "heap diff needs at least two files, oldest first".into(),
+        ));
     }
-    let caps = paths.iter().map(|p| read_capture(p)).collect::<Result<Vec<_>, _>>()?;
+    let caps = paths
+        .iter()
+        .map(|p| read_capture(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let grouped: Vec<Vec<SiteGroup>> = caps.iter().map(group).collect();
     let n = caps.len();
     // Per key: counts in each capture, and the newest group seen.
     let mut table: HashMap<SiteKey, (Vec<u64>, SiteGroup)> = HashMap::new();
     for (i, gs) in grouped.iter().enumerate() {
         for g in gs {
-            let e = table.entry(key_of(g)).or_insert_with(|| (vec![0; n], g.clone()));
+            let e = table
+                .entry(key_of(g))
+                .or_insert_with(|| (vec![0; n], g.clone()));
             e.0[i] = g.count;
             e.1 = g.clone();
         }
@@ -234,12 +265,20 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
     let per_capture = n <= 10;
     if per_capture {
         for i in 0..n {
-            rep.columns.push(Column::new(&format!("count_{}", i + 1), &format!("#{}", i + 1), Unit::Count));
+            rep.columns.push(Column::new(
+                &format!("count_{}", i + 1),
+                &format!("#{}", i + 1),
+                Unit::Count,
+            ));
         }
     }
     let waits = rows.iter().any(|r| r.1.max_wait_minutes.is_some());
     if waits {
-        rep.columns.push(Column::new("max_wait_minutes", "Max wait (min)", Unit::Count));
+        rep.columns.push(Column::new(
+            "max_wait_minutes",
+            "Max wait (min)",
+            Unit::Count,
+        ));
     }
     for (counts, g) in rows.iter().take(limit(opts)) {
         let mut values = BTreeMap::new();
@@ -251,7 +290,10 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
             }
         }
         if waits {
-            values.insert("max_wait_minutes".to_owned(), g.max_wait_minutes.unwrap_or(0) as f64);
+            values.insert(
+                "max_wait_minutes".to_owned(),
+                g.max_wait_minutes.unwrap_or(0) as f64,
+            );
         }
         rep.groups.push(Group {
             name: name_of(g),
@@ -260,9 +302,11 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
         });
     }
     for (i, c) in caps.iter().enumerate() {
-        rep.totals.insert(format!("goroutines_{}", i + 1), c.total() as f64);
+        rep.totals
+            .insert(format!("goroutines_{}", i + 1), c.total() as f64);
     }
-    rep.totals.insert("goroutines".into(), caps[n - 1].total() as f64);
+    rep.totals
+        .insert("goroutines".into(), caps[n - 1].total() as f64);
     rep.totals.insert(
         "goroutines_delta".into(),
         caps[n - 1].total() as f64 - caps[0].total() as f64,

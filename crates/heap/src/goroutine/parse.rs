@@ -54,7 +54,10 @@ pub struct Capture {
 impl Capture {
     /// Total goroutines.
     pub fn total(&self) -> u64 {
-        self.records.iter().map(|r| r.count).fold(0, u64::saturating_add)
+        self.records
+            .iter()
+            .map(|r| r.count)
+            .fold(0, u64::saturating_add)
     }
 }
 
@@ -137,8 +140,14 @@ fn parse_debug1(text: &str) -> Result<Capture, TextError> {
             continue;
         }
         if let Some(rest) = t.strip_prefix('#') {
-            let parts: Vec<&str> = rest.split('\t').map(str::trim).filter(|p| !p.is_empty()).collect();
-            if parts.first().is_some_and(|p| p.starts_with("labels:")) || rest.trim_start().starts_with("labels:") {
+            let parts: Vec<&str> = rest
+                .split('\t')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect();
+            if parts.first().is_some_and(|p| p.starts_with("labels:"))
+                || rest.trim_start().starts_with("labels:")
+            {
                 continue;
             }
             if let (Some(r), [_pc, func, loc, ..]) = (cur.as_mut(), parts.as_slice()) {
@@ -251,7 +260,11 @@ fn parse_debug2(text: &str) -> Result<Capture, TextError> {
         if let Some(loc) = line.strip_prefix('\t') {
             if let Some((function, created)) = pending.take() {
                 let (file, line) = file_line(loc);
-                let f = Frame { function, file, line };
+                let f = Frame {
+                    function,
+                    file,
+                    line,
+                };
                 if created {
                     r.created_by = Some(f);
                 } else {

@@ -49,11 +49,13 @@ pub fn infer_state(frames: &[Frame]) -> String {
             "runtime.chansend" | "runtime.chansend1" => "chan send",
             "runtime.selectgo" => "select",
             "runtime.block" => "select (no cases)",
-            "sync.runtime_SemacquireMutex" | "sync.runtime_Semacquire" | "runtime.semacquire1"
-            | "sync.runtime_SemacquireRWMutex" | "sync.runtime_SemacquireRWMutexR"
-            | "sync.runtime_SemacquireWaitGroup" | "internal/sync.runtime_SemacquireMutex" => {
-                "semacquire"
-            }
+            "sync.runtime_SemacquireMutex"
+            | "sync.runtime_Semacquire"
+            | "runtime.semacquire1"
+            | "sync.runtime_SemacquireRWMutex"
+            | "sync.runtime_SemacquireRWMutexR"
+            | "sync.runtime_SemacquireWaitGroup"
+            | "internal/sync.runtime_SemacquireMutex" => "semacquire",
             "sync.runtime_notifyListWait" => "sync.Cond.Wait",
             "runtime.netpollblock" | "internal/poll.runtime_pollWait" => "IO wait",
             "time.Sleep" | "runtime.timeSleep" => "sleep",
@@ -64,7 +66,10 @@ pub fn infer_state(frames: &[Frame]) -> String {
         };
         return s.to_owned();
     }
-    if frames.first().is_some_and(|f| f.function == "runtime.gopark") {
+    if frames
+        .first()
+        .is_some_and(|f| f.function == "runtime.gopark")
+    {
         "waiting".to_owned()
     } else {
         "unknown".to_owned()

@@ -131,7 +131,12 @@ impl Graph {
 
     /// [`Graph::weigh`], plus (when `inline`) the call edges into nodes that were ever
     /// inlined, as pprof's `Edge`s: (callee, every occurrence inlined, weight).
-    pub fn weigh_inline(&self, m: &Merged, vi: usize, inline: bool) -> (Vec<i64>, Vec<i64>, Vec<InEdge>) {
+    pub fn weigh_inline(
+        &self,
+        m: &Merged,
+        vi: usize,
+        inline: bool,
+    ) -> (Vec<i64>, Vec<i64>, Vec<InEdge>) {
         let n = self.keys.len();
         let mut flat = vec![0i64; n];
         let mut cum = vec![0i64; n];
@@ -262,7 +267,11 @@ pub fn top_rows(
     node_fraction: f64,
 ) -> (Vec<Row>, usize) {
     let total: i64 = flat.iter().fold(0i64, |a, &b| a.wrapping_add(b));
-    let marks = inline_marks(g.len(), edges, (((total as f64) * EDGE_FRACTION) as i64).unsigned_abs());
+    let marks = inline_marks(
+        g.len(),
+        edges,
+        (((total as f64) * EDGE_FRACTION) as i64).unsigned_abs(),
+    );
     let mut rows: Vec<Row> = (0..g.len())
         .filter(|&i| flat[i] != 0 || cum[i] != 0)
         .map(|i| Row {

@@ -19,9 +19,7 @@ use crate::{Column, Group, HeapError, HeapReport, Options, Suspect, Unit};
 
 /// True when `prefix` starts a pickle (protocol 2+) that names the `tracemalloc` module.
 pub fn sniff(prefix: &[u8]) -> bool {
-    prefix.len() > 2
-        && prefix[0] == 0x80
-        && prefix.windows(11).any(|w| w == b"tracemalloc")
+    prefix.len() > 2 && prefix[0] == 0x80 && prefix.windows(11).any(|w| w == b"tracemalloc")
 }
 
 /// Read and parse the dump at `path`.
@@ -76,7 +74,12 @@ pub fn top(path: &Path, opts: &Options) -> Result<HeapReport, HeapError> {
     let key = key_type(opts)?;
     let snap = read_snapshot(path)?;
     let stats = statistics(&snap, key, opts.cumulative);
-    let mut rep = HeapReport::new("tracemalloc", "snapshot", "top", vec![path.display().to_string()]);
+    let mut rep = HeapReport::new(
+        "tracemalloc",
+        "snapshot",
+        "top",
+        vec![path.display().to_string()],
+    );
     rep.columns = vec![
         Column::new("size", "Size", Unit::Bytes),
         Column::new("count", "Count", Unit::Count),
@@ -87,21 +90,33 @@ pub fn top(path: &Path, opts: &Options) -> Result<HeapReport, HeapError> {
         let mut values = BTreeMap::new();
         values.insert("size".to_owned(), st.size as f64);
         values.insert("count".to_owned(), st.count as f64);
-        let avg = if st.count > 0 { st.size as f64 / st.count as f64 } else { 0.0 };
+        let avg = if st.count > 0 {
+            st.size as f64 / st.count as f64
+        } else {
+            0.0
+        };
         values.insert("average".to_owned(), avg);
-        rep.groups.push(Group { name, location, values });
+        rep.groups.push(Group {
+            name,
+            location,
+            values,
+        });
     }
     rep.totals.insert("total_size".into(), total(&snap) as f64);
     rep.totals.insert("traces".into(), snap.traces.len() as f64);
     rep.totals.insert("groups".into(), stats.len() as f64);
-    rep.totals.insert("traceback_limit".into(), snap.traceback_limit as f64);
+    rep.totals
+        .insert("traceback_limit".into(), snap.traceback_limit as f64);
     notes(&mut rep, &snap, stats.len());
     Ok(rep)
 }
 
 fn notes(rep: &mut HeapReport, snap: &Snapshot, groups: usize) {
     if groups > rep.groups.len() {
-        rep.notes.push(format!("showing {} of {groups} groups (--limit)", rep.groups.len()));
+        rep.notes.push(format!(
+            "showing {} of {groups} groups (--limit)",
+            rep.groups.len()
+        ));
     }
     if snap.traceback_limit <= 1 {
         rep.notes.push(
@@ -113,7 +128,9 @@ fn notes(rep: &mut HeapReport, snap: &Snapshot, groups: usize) {
 /// `heap diff OLD.. NEW` on dumps: `NEW.compare_to(OLD, --by)` and the sites that grew.
 pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> {
     let (Some(first), Some(last)) = (paths.first(), paths.last()) else {
-        return Err(HeapError::Usage("heap diff needs at least two files, oldest first".into()));
+        return Err(HeapError::Usage(
+            "heap diff needs at least two files, oldest first".into(),
+        ));
     };
     let key = key_type(opts)?;
     let old = read_snapshot(first)?;
@@ -134,18 +151,28 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
         values.insert("size_diff".to_owned(), st.size_diff as f64);
         values.insert("count".to_owned(), st.count as f64);
         values.insert("count_diff".to_owned(), st.count_diff as f64);
-        rep.groups.push(Group { name, location, values });
+        rep.groups.push(Group {
+            name,
+            location,
+            values,
+        });
     }
     let (ot, nt) = (total(&old), total(&new));
     rep.totals.insert("old_total_size".into(), ot as f64);
     rep.totals.insert("new_total_size".into(), nt as f64);
-    rep.totals.insert("size_diff".into(), nt.wrapping_sub(ot) as f64);
-    rep.totals.insert("old_traces".into(), old.traces.len() as f64);
-    rep.totals.insert("new_traces".into(), new.traces.len() as f64);
+    rep.totals
+        .insert("size_diff".into(), nt.wrapping_sub(ot) as f64);
+    rep.totals
+        .insert("old_traces".into(), old.traces.len() as f64);
+    rep.totals
+        .insert("new_traces".into(), new.traces.len() as f64);
     rep.totals.insert("groups".into(), stats.len() as f64);
     notes(&mut rep, &new, stats.len());
     if paths.len() > 2 {
-        rep.notes.push(format!("compared the first and the last of {} dumps", paths.len()));
+        rep.notes.push(format!(
+            "compared the first and the last of {} dumps",
+            paths.len()
+        ));
     }
     rep.suspects = suspects(&new, &old);
     Ok(rep)

@@ -123,7 +123,10 @@ impl Arena {
     /// Look `key` up in dict `v`.
     pub fn dict_get(&self, v: Value, key: &str) -> Option<Value> {
         match self.obj(v)? {
-            Obj::Dict(kv) => kv.iter().find(|(k, _)| self.str(*k) == Some(key)).map(|(_, v)| *v),
+            Obj::Dict(kv) => kv
+                .iter()
+                .find(|(k, _)| self.str(*k) == Some(key))
+                .map(|(_, v)| *v),
             _ => None,
         }
     }
@@ -280,7 +283,9 @@ impl<'a> Machine<'a> {
                 self.stack.push(v);
                 Ok(())
             }
-            None => self.fail(format!("the pickle reads memo entry {idx}, which was never stored")),
+            None => self.fail(format!(
+                "the pickle reads memo entry {idx}, which was never stored"
+            )),
         }
     }
 
@@ -314,13 +319,17 @@ impl<'a> Machine<'a> {
     }
 
     fn global(&mut self, module: &[u8], name: &[u8]) -> Result<Value, PickleError> {
-        let (m, n) = (String::from_utf8_lossy(module), String::from_utf8_lossy(name));
+        let (m, n) = (
+            String::from_utf8_lossy(module),
+            String::from_utf8_lossy(name),
+        );
         if !ALLOWED.iter().any(|(am, an)| *am == m && *an == n) {
             return self.fail(format!(
                 "the pickle names class {m}.{n}, which is not part of a tracemalloc dump"
             ));
         }
-        let (Value::Str(module), Value::Str(name)) = (self.intern(module)?, self.intern(name)?) else {
+        let (Value::Str(module), Value::Str(name)) = (self.intern(module)?, self.intern(name)?)
+        else {
             return self.fail("bad class name");
         };
         Ok(self.new_obj(Obj::Global { module, name }))
@@ -406,7 +415,9 @@ impl<'a> Machine<'a> {
                         "01" => Value::Bool(true),
                         _ => match s.parse::<i64>() {
                             Ok(i) => Value::Int(i),
-                            Err(_) => return self.fail("a text integer that does not fit in 64 bits"),
+                            Err(_) => {
+                                return self.fail("a text integer that does not fit in 64 bits")
+                            }
                         },
                     };
                     self.stack.push(v);
@@ -584,8 +595,8 @@ impl<'a> Machine<'a> {
                 }
                 other => {
                     return self.fail(format!(
-                        "unsupported pickle opcode 0x{other:02x}: not something Snapshot.dump() writes"
-                    ))
+                    "unsupported pickle opcode 0x{other:02x}: not something Snapshot.dump() writes"
+                ))
                 }
             }
         }

@@ -95,10 +95,19 @@ pub fn parse_dump(bytes: &[u8]) -> Result<Snapshot, PickleError> {
         let (domain, size, tb, nframe) = match fields {
             [d, s, tb] => (*d, *s, *tb, Value::Int(-1)),
             [d, s, tb, n] => (*d, *s, *tb, *n),
-            _ => return Err(bad(format!("trace {i} has {} fields, not 3 or 4", fields.len()))),
+            _ => {
+                return Err(bad(format!(
+                    "trace {i} has {} fields, not 3 or 4",
+                    fields.len()
+                )))
+            }
         };
-        let (Value::Int(domain), Value::Int(size), Value::Int(total_nframe)) = (domain, size, nframe) else {
-            return Err(bad(format!("trace {i} has non-integer domain, size or frame count")));
+        let (Value::Int(domain), Value::Int(size), Value::Int(total_nframe)) =
+            (domain, size, nframe)
+        else {
+            return Err(bad(format!(
+                "trace {i} has non-integer domain, size or frame count"
+            )));
         };
         let traceback = b.traceback(tb, i)?;
         b.snap.traces.push(Trace {
@@ -134,10 +143,14 @@ impl Builder<'_> {
         let mut out = Vec::with_capacity(frames.len());
         for &f in frames {
             let Some([name, Value::Int(lineno)]) = arena.tuple(f) else {
-                return Err(bad(format!("trace {trace} has a frame that is not (filename, lineno)")));
+                return Err(bad(format!(
+                    "trace {trace} has a frame that is not (filename, lineno)"
+                )));
             };
             let Value::Str(sid) = *name else {
-                return Err(bad(format!("trace {trace} has a frame whose file name is not a string")));
+                return Err(bad(format!(
+                    "trace {trace} has a frame whose file name is not a string"
+                )));
             };
             let filename = match self.by_name.get(&sid) {
                 Some(&i) => i,

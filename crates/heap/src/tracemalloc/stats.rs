@@ -61,7 +61,12 @@ fn group_by(s: &Snapshot, key: KeyType, cumulative: bool) -> HashMap<Key<'_>, (i
             e.1 += 1;
         }
     }
-    let name = |i: u32| s.filenames.get(i as usize).map(String::as_str).unwrap_or("");
+    let name = |i: u32| {
+        s.filenames
+            .get(i as usize)
+            .map(String::as_str)
+            .unwrap_or("")
+    };
     let mut out: HashMap<Key<'_>, (i64, i64)> = HashMap::new();
     for (tb, &(size, count)) in s.tracebacks.iter().zip(&per_tb) {
         if count == 0 {
@@ -75,8 +80,16 @@ fn group_by(s: &Snapshot, key: KeyType, cumulative: bool) -> HashMap<Key<'_>, (i
             continue;
         }
         let k: Key<'_> = match key {
-            KeyType::Traceback => tb.iter().rev().map(|f| (name(f.filename), f.lineno)).collect(),
-            KeyType::Lineno => tb.iter().take(1).map(|f| (name(f.filename), f.lineno)).collect(),
+            KeyType::Traceback => tb
+                .iter()
+                .rev()
+                .map(|f| (name(f.filename), f.lineno))
+                .collect(),
+            KeyType::Lineno => tb
+                .iter()
+                .take(1)
+                .map(|f| (name(f.filename), f.lineno))
+                .collect(),
             KeyType::Filename => vec![(tb.first().map(|f| name(f.filename)).unwrap_or(""), 0)],
         };
         add(&mut out, k, (size, count));
@@ -116,7 +129,8 @@ pub fn compare_to(new: &Snapshot, old: &Snapshot, key: KeyType, cumulative: bool
     for (k, (os, oc)) in oldg {
         v.push((k, 0, os.wrapping_neg(), 0, -oc));
     }
-    let sort_key = |e: &(Key<'_>, i64, i64, i64, i64)| (e.2.unsigned_abs(), e.1, e.4.unsigned_abs(), e.3);
+    let sort_key =
+        |e: &(Key<'_>, i64, i64, i64, i64)| (e.2.unsigned_abs(), e.1, e.4.unsigned_abs(), e.3);
     v.sort_by(|a, b| (sort_key(b), &b.0).cmp(&(sort_key(a), &a.0)));
     v.iter()
         .map(|(k, size, sd, count, cd)| Stat {
