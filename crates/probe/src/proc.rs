@@ -19,7 +19,7 @@ use std::path::Path;
 use crate::error::{ProbeError, Target};
 use crate::fsutil::{parse_u64, read_into, trim};
 
-pub use crate::pidtree::{cgroup_of_pid, descendants};
+pub use crate::pidtree::{cgroup_from_text, cgroup_of_pid, descendants, CGROUP_ROOT};
 
 /// One reading of a process's memory. Sizes are bytes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
