@@ -63,6 +63,8 @@ impl Bucket {
 #[derive(Debug, Clone)]
 pub(crate) struct Buckets {
     origin: f64,
+    /// End time of the open bucket (exclusive).
+    open_end: f64,
     /// Current bucket width, seconds.
     pub width: f64,
     cap: usize,
@@ -77,6 +79,7 @@ impl Buckets {
     pub fn new(width: f64, cap: usize) -> Self {
         Self {
             origin: f64::NAN,
+            open_end: f64::NEG_INFINITY,
             width: if width.is_finite() && width > 0.0 { width } else { 60.0 },
             cap: cap.max(8),
             closed: Vec::with_capacity(cap.max(8)),
@@ -94,8 +97,15 @@ impl Buckets {
         if self.origin.is_nan() {
             self.origin = t;
         }
+        // Fast path: still inside the open bucket.
+        if t < self.open_end {
+            if let Some(b) = self.open.as_mut() {
+                b.add(t, v);
+                return false;
+            }
+        }
         let idx = self.index(t);
-        match self.open.as_mut() {
+        let closed = match self.open.as_mut() {
             Some(b) if idx <= b.idx => {
                 b.add(t, v);
                 false
@@ -122,7 +132,9 @@ impl Buckets {
                 self.open = Some(Bucket::new(idx, t, v));
                 false
             }
-        }
+        };
+        self.open_end = self.open.map_or(f64::NEG_INFINITY, |b| self.origin + (b.idx + 1) as f64 * self.width);
+        closed
     }
 
     /// Merge neighbouring buckets pairwise and double the width.
@@ -140,6 +152,7 @@ impl Buckets {
         self.closed = out;
         if let Some(o) = self.open.as_mut() {
             o.idx = o.idx.div_euclid(2);
+            self.open_end = self.origin + (o.idx + 1) as f64 * self.width;
         }
     }
 }

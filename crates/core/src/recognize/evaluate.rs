@@ -147,8 +147,12 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         if full.leak {
             return Some((full, c.t_first[a]));
         }
-        // The recent half: a leak that started late, or the tail after a warm-up.
+        // The recent half: a leak that started late, or the tail after a warm-up. Skipped
+        // when the floor of the whole segment barely moved over that half.
         let h = a + (b - a) / 2;
+        if full.recent_rise < 0.5 * full.rise_needed {
+            return Some((full, c.t_first[a]));
+        }
         let hint = full.period.map(|p| p.min((b - h) / 2));
         match judge(&c.cols(h, b), sigma, hint, cfg) {
             Some(late) if late.leak && full.pattern != Pattern::Step => {

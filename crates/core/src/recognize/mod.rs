@@ -25,9 +25,10 @@
 //!    mid-series); if the last segment is too short, the previous one speaks (leak with
 //!    restarts).
 //!
-//! Evaluations run when buckets close, on a schedule of about one per `len/12` closed buckets
-//! (so cost per point stays O(1) amortized); [`Recognizer::verdict`] reuses the cached result
-//! and only re-evaluates when points arrived since.
+//! Evaluations run when buckets close, on a schedule of one per `max(2, len/6)` closed
+//! buckets (so cost per point stays O(1) amortized, and detection lags by at most a sixth of
+//! the summarized span), until a leak is flagged; [`Recognizer::verdict`] reuses the cached
+//! result and only re-evaluates (a few µs) when points arrived since.
 
 mod buckets;
 mod evaluate;
@@ -146,7 +147,9 @@ impl Recognizer {
         if self.buckets.push(p.t, p.v) {
             self.closes_since_eval += 1;
             let len = self.buckets.closed.len();
-            if self.closes_since_eval >= (len / 12).max(1) {
+            // Once a leak is flagged, `detected_at` is known and `verdict` evaluates afresh
+            // when asked, so the scheduled evaluations can stop.
+            if self.detected_at.is_none() && self.closes_since_eval >= (len / 6).max(2) {
                 self.closes_since_eval = 0;
                 self.cached = evaluate(&self.buckets.closed, &self.cfg);
                 self.cached_at = self.n;

@@ -113,7 +113,7 @@ pub(crate) fn rolling_min(y: &[f64], w: usize, out: &mut Vec<f64>, deque: &mut V
 
 /// The dominant period of `y` in samples, from its autocorrelation after removing the line
 /// `b` (per sample): the lag of the highest ACF peak past the first dip below 0.1, when that
-/// peak is ≥ `min_acf`. Lags up to `y.len() / 2`. `None` when there is no clear cycle.
+/// peak is ≥ `min_acf`. Lags up to `y.len() / 2.2` (at least 2.2 cycles in view). `None` when there is no clear cycle.
 pub(crate) fn acf_period(y: &[f64], b: f64, min_acf: f64, scratch: &mut Vec<f64>) -> Option<usize> {
     let n = y.len();
     if n < 8 {
@@ -133,7 +133,7 @@ pub(crate) fn acf_period(y: &[f64], b: f64, min_acf: f64, scratch: &mut Vec<f64>
     let mut best: Option<(usize, f64)> = None;
     let mut prev = 1.0;
     let mut prev2 = 1.0;
-    for lag in 1..=n / 2 {
+    for lag in 1..=(n * 5 / 11) {
         let c: f64 = scratch[..n - lag]
             .iter()
             .zip(&scratch[lag..])

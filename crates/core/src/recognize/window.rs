@@ -1,7 +1,9 @@
 //! Judging one stretch of a series (a segment between restarts, or its recent half): the
 //! floor, its trend, and the shape tests that tell a leak from a plateau, a step or a cycle.
 
-use super::stats::{acf_period, half_lag_slope, median, mk_tau, residual_scale, rolling_min};
+use super::stats::{
+    acf_period, half_lag_slope, median, median_mut, mk_tau, residual_scale, rolling_min,
+};
 use crate::verdict::Pattern;
 
 /// Thresholds that come from [`super::RecognizeOptions`].
@@ -46,6 +48,8 @@ pub(crate) struct WinEval {
     pub period: Option<usize>,
     /// Growth of the last third over growth of the middle third (1 = steady).
     pub late_ratio: f64,
+    /// Range of the floor over the recent half of the stretch, bytes.
+    pub recent_rise: f64,
     pub confidence: f64,
 }
 
@@ -117,11 +121,20 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
         return None;
     }
     let mut s = Vec::with_capacity(n);
-    let level = median(c.mean, &mut s).abs();
+    let level = (c.mean.iter().sum::<f64>() / n as f64).abs();
 
     // Seasonality: a cycle seen in the means (or a period from the whole segment).
-    let per_sample = half_lag_slope(&(0..n).map(|i| i as f64).collect::<Vec<_>>(), c.mean, &mut s);
-    let period = acf_period(c.mean, per_sample, 0.3, &mut s)
+    // (On at most 64 pair-averaged means: cycles shorter than 2 buckets are left to the
+    // rolling minimum anyway.)
+    let (ds, factor) = if n > 64 {
+        (c.mean.chunks(2).map(|p| p.iter().sum::<f64>() / p.len() as f64).collect(), 2)
+    } else {
+        (c.mean.to_vec(), 1)
+    };
+    let idx: Vec<f64> = (0..ds.len()).map(|i| i as f64).collect();
+    let per_sample = half_lag_slope(&idx, &ds, &mut s);
+    let period = acf_period(&ds, per_sample, 0.3, &mut s)
+        .map(|p| p * factor)
         .or(period_hint)
         .filter(|&p| (p as f64) * 2.2 <= n as f64);
 
@@ -152,34 +165,29 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
     }
     let fspan = ft[m - 1] - ft[0];
     let g = half_lag_slope(ft, &floor, &mut s);
-    let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
     // Noise of the floor: the scatter about the trend of the minima of non-overlapping
     // chunks one window (or one cycle) long — independent samples of the floor, unlike the
     // overlapping rolling minimum whose scatter understates it.
     let q = period.filter(|&p| p >= 3 && n / p >= 3).unwrap_or(w).max(1);
     let mins = cycle_troughs(c.lo, q);
-    let chunk_noise = if mins.len() >= 5 {
+    let (icpt, noise) = if mins.len() >= 5 {
         let tt: Vec<f64> = mins.iter().map(|&(i, _)| c.t[i]).collect();
         let vv: Vec<f64> = mins.iter().map(|&(_, v)| v).collect();
-        Some(residual_scale(&tt, &vv, g, &mut s).1)
+        residual_scale(&tt, &vv, g, &mut s)
     } else {
-        None
+        let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
+        (icpt, resid.max(0.5 * sigma))
     };
-    let _ = icpt;
-    let noise = chunk_noise
-        .unwrap_or(resid.max(0.5 * sigma))
-        .max(resid)
-        .max(level * 1e-4)
-        .max(1024.0);
+    let noise = noise.max(level * 1e-4).max(1024.0);
 
-    // Chunk medians of the floor: the trend test runs on these (≤ 12 values, spaced ≥ one
+    // Chunk means of the (already robust) floor: the trend test runs on these (≤ 12 values, spaced ≥ one
     // window apart, which tames the autocorrelation of a rolling minimum).
     let k = m.min(12);
     let mut cm = Vec::with_capacity(k);
     for j in 0..k {
         let a = j * m / k;
         let b = ((j + 1) * m / k).max(a + 1);
-        cm.push(median(&floor[a..b], &mut s));
+        cm.push(floor[a..b].iter().sum::<f64>() / (b - a) as f64);
     }
     let tau = mk_tau(&cm, 0.5 * noise);
     let rise = g * fspan;
@@ -262,12 +270,11 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
     let leak = significant && ((trend && !plateau && !step) || (bursts && tau >= 0.4));
 
     let floor_now = icpt + g * t_end;
-    let sawtoothy = {
-        let mut r: Vec<f64> = c.hi.iter().zip(c.lo).map(|(h, l)| h - l).collect();
-        median(&r, &mut s) > (0.03 * level).max(6.0 * sigma) && {
-            r.clear();
-            true
-        }
+    // A GC sawtooth inside the buckets: their typical range is wide (only asked for names).
+    let mut sawtoothy = || {
+        s.clear();
+        s.extend(c.hi.iter().zip(c.lo).map(|(h, l)| h - l));
+        median_mut(&mut s) > (0.03 * level).max(6.0 * sigma)
     };
     let cyc_long = period.is_some_and(|p| (p as f64) * (span / n as f64) >= 2400.0);
     let pattern = if leak {
@@ -277,7 +284,7 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
             Pattern::LeakUnderCycle
         } else if g1 < 0.25 * g3.max(g) && g1 * fspan / 3.0 < 0.15 * rise {
             Pattern::LateOnsetLeak
-        } else if sawtoothy || period.is_some() {
+        } else if period.is_some() || sawtoothy() {
             Pattern::RisingFloor
         } else {
             Pattern::LinearGrowth
@@ -290,7 +297,7 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
         Pattern::Declining
     } else if cyc_long {
         Pattern::Cyclic
-    } else if sawtoothy || period.is_some() {
+    } else if period.is_some() || sawtoothy() {
         Pattern::Sawtooth
     } else {
         let peak = c.mean.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -321,6 +328,11 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
         floor_now,
         period,
         late_ratio,
+        recent_rise: {
+            let tail = &floor[m / 2..];
+            tail.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                - tail.iter().copied().fold(f64::INFINITY, f64::min)
+        },
         confidence: clamp01(confidence),
     })
 }
