@@ -133,8 +133,11 @@ fn processes_exiting_mid_sample_are_gone_not_garbage() {
             .expect("spawn sh");
         let pid = child.id();
         let reaper = thread::spawn(move || child.wait());
+        let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             match reader.sample(pid) {
+                // Guard against the pid being reused by a long-lived process.
+                Ok(_) if Instant::now() > deadline => panic!("pid {pid} never went away"),
                 Ok(_) => continue,
                 Err(e) => {
                     assert!(matches!(e, ProbeError::Gone { .. }), "{e:?}");
