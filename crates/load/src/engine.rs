@@ -11,8 +11,10 @@ use crate::template::Rng;
 use crate::{LoadError, LoadSpec, LoadStats};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper_util::rt::TokioIo;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -45,13 +47,22 @@ pub fn run(
     mut on_progress: impl FnMut(&LoadStats),
 ) -> Result<LoadStats, LoadError> {
     let plan = Arc::new(Plan::new(spec)?);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(plan.threads)
-        .enable_io()
-        .enable_time()
-        .thread_name("leakscope-load")
-        .build()
-        .map_err(LoadError::Runtime)?;
+    // One thread: tokio's current-thread scheduler, which needs no cross-thread
+    // synchronisation and costs less CPU per request than the multi-thread one.
+    let runtime = if plan.threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(plan.threads)
+            .enable_io()
+            .enable_time()
+            .thread_name("leakscope-load")
+            .build()
+    }
+    .map_err(LoadError::Runtime)?;
 
     let tallies: Arc<Vec<Mutex<Tally>>> = Arc::new(
         (0..plan.concurrency)
@@ -60,27 +71,34 @@ pub fn run(
     );
     let start = Instant::now();
     let done = Arc::new(AtomicBool::new(false));
-    let coordinator = runtime.spawn(coordinate(
-        Arc::clone(&plan),
-        Arc::clone(&tallies),
-        Arc::clone(&stop),
-        Arc::clone(&done),
-        start,
-    ));
-
-    // Report progress from this thread until the coordinator is done.
-    let mut next_report = start + PROGRESS_EVERY;
-    while !done.load(Ordering::Acquire) {
-        let now = Instant::now();
-        if now >= next_report {
-            on_progress(&sum(&tallies, now - start));
-            next_report += PROGRESS_EVERY;
-        } else {
-            std::thread::sleep((next_report - now).min(POLL_EVERY));
+    let elapsed = std::thread::scope(|scope| {
+        // The run happens on a helper thread (inside `block_on`), so this thread
+        // is free to call `on_progress`, which need not be `Send`.
+        let runner = std::thread::Builder::new()
+            .name("leakscope-load".into())
+            .spawn_scoped(scope, || {
+                runtime.block_on(coordinate(
+                    Arc::clone(&plan),
+                    Arc::clone(&tallies),
+                    Arc::clone(&stop),
+                    Arc::clone(&done),
+                    start,
+                ))
+            })
+            .map_err(LoadError::Runtime)?;
+        let mut next_report = start + PROGRESS_EVERY;
+        while !done.load(Ordering::Acquire) && !runner.is_finished() {
+            let now = Instant::now();
+            if now >= next_report {
+                on_progress(&sum(&tallies, now - start));
+                next_report += PROGRESS_EVERY;
+            } else {
+                std::thread::sleep((next_report - now).min(POLL_EVERY));
+            }
         }
-    }
-    let elapsed = runtime.block_on(coordinator).unwrap_or(start.elapsed());
-    // Tasks still alive (connection drivers) are dropped with the runtime.
+        Ok(runner.join().unwrap_or_else(|_| start.elapsed()))
+    })?;
+    // Tasks still alive are dropped with the runtime.
     runtime.shutdown_background();
     Ok(sum(&tallies, elapsed))
 }
@@ -173,7 +191,7 @@ async fn worker(mut w: Worker) {
         return;
     };
     let mut rng = Rng::from_clock(w.index as u64 + 1);
-    let mut conn: Option<SendRequest<Full<Bytes>>> = None;
+    let mut conn: Option<Conn> = None;
     let mut path = String::new();
     let mut body = String::new();
 
@@ -207,10 +225,13 @@ async fn worker(mut w: Worker) {
 
         // A usable connection: reuse the open one, or connect.
         let reusable = match conn.take() {
-            Some(mut s) => s.ready().await.ok().map(|()| s),
+            Some(mut c) => {
+                let Conn { sender, driver } = &mut c;
+                drive(driver, sender.ready()).await.ok().map(|()| c)
+            }
             None => None,
         };
-        let mut sender = match reusable {
+        let mut c = match reusable {
             Some(s) => s,
             None => match connect(plan).await {
                 Ok(s) => {
@@ -252,7 +273,9 @@ async fn worker(mut w: Worker) {
         };
 
         let sent_at = Instant::now();
-        let result = tokio::time::timeout(plan.timeout, exchange(&mut sender, request)).await;
+        let Conn { sender, driver } = &mut c;
+        let result =
+            tokio::time::timeout(plan.timeout, drive(driver, exchange(sender, request))).await;
         let latency = sent_at.elapsed();
         let mut t = lock(tally);
         t.late += u64::from(late);
@@ -264,7 +287,7 @@ async fn worker(mut w: Worker) {
                     Outcome::Ok
                 };
                 t.record(outcome, Some(latency), bytes);
-                conn = Some(sender); // keep-alive: reuse unless the server closed it
+                conn = Some(c); // keep-alive: reuse unless the server closed it
             }
             Ok(Err(bytes)) => t.record(Outcome::Io, None, bytes),
             Err(_elapsed) => t.record(Outcome::Timeout, None, 0),
@@ -272,23 +295,47 @@ async fn worker(mut w: Worker) {
     }
 }
 
-/// Opens a connection and starts its driver task.
-async fn connect(plan: &Plan) -> Result<SendRequest<Full<Bytes>>, Outcome> {
+/// One HTTP/1.1 connection, driven by the worker that owns it (no extra task:
+/// that saves a task wake-up and a channel hop per request).
+struct Conn {
+    sender: SendRequest<Full<Bytes>>,
+    /// hyper's connection state machine: it does the socket I/O when polled.
+    /// `None` once it has finished (the server closed the connection, or an I/O error).
+    driver: Option<Driver>,
+}
+
+type Driver = Pin<Box<Connection<TokioIo<TcpStream>, Full<Bytes>>>>;
+
+/// Awaits `fut` while polling the connection's driver, which does the I/O `fut` waits for.
+async fn drive<F: Future>(driver: &mut Option<Driver>, fut: F) -> F::Output {
+    tokio::pin!(fut);
+    while let Some(d) = driver {
+        tokio::select! {
+            biased;
+            out = &mut fut => return out,
+            // The connection is over. Dropping the driver makes hyper fail a pending
+            // request ("dispatch gone") and `ready()`, so `fut` cannot hang.
+            _ = d.as_mut() => *driver = None,
+        }
+    }
+    fut.await
+}
+
+/// Opens a connection.
+async fn connect(plan: &Plan) -> Result<Conn, Outcome> {
     let stream =
         match tokio::time::timeout(plan.connect_timeout, TcpStream::connect(plan.addr)).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(_)) | Err(_) => return Err(Outcome::Connect),
         };
     let _ = stream.set_nodelay(true);
-    let (sender, connection) = http1::handshake(TokioIo::new(stream))
+    let (sender, driver) = http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|_| Outcome::Connect)?;
-    tokio::spawn(async move {
-        // Ends when the server closes the connection or the sender is dropped;
-        // request-level errors are reported through the sender.
-        let _ = connection.await;
-    });
-    Ok(sender)
+    Ok(Conn {
+        sender,
+        driver: Some(Box::pin(driver)),
+    })
 }
 
 /// Sends one request and reads the whole response body.
