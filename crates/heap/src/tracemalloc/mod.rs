@@ -7,6 +7,7 @@
 pub mod pickle;
 pub mod snapshot;
 pub mod stats;
+pub mod value;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
