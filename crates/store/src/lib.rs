@@ -42,11 +42,12 @@ pub const DEFAULT_BUFFER_CAP: usize = 200_000;
 /// SQLite page cache of a writer, KiB (the default is 2 MiB, too small for thousands of series).
 pub const CACHE_KIB: i64 = 16 * 1024;
 
-/// When the log of recent samples holds this many rows, a flush moves them into the main
-/// `samples` table in bulk (sorted by series and time). Flushes write to the small, indexed log,
-/// so each dirties a few hundred pages instead of one page per series; the bulk move touches
-/// each series' page once per ~`COMPACT_ROWS / series` flushes.
-pub const COMPACT_ROWS: u64 = 150_000;
+/// Flushes append to a small, indexed log of recent samples; each flush also moves one slice
+/// of the series (1/`COMPACT_EVERY` of the id range) from the log into the main `samples`
+/// table, so a series' pages are touched once per `COMPACT_EVERY` flushes (with that many
+/// samples at once) instead of at every flush, and the cost is spread evenly over flushes.
+/// The log holds at most about `COMPACT_EVERY` intervals.
+pub const COMPACT_EVERY: u64 = 16;
 
 /// A buffered sample's series: already in the database, or created at the next flush.
 #[derive(Debug, Clone, Copy)]
@@ -86,10 +87,10 @@ pub struct Store {
     events: VecDeque<PendingEvent>,
     cap: usize,
     dropped: u64,
-    /// Rows in `samples_log` (writers only; read at open).
-    log_rows: u64,
-    /// Compact the log when it reaches this many rows.
-    compact_rows: u64,
+    /// Successful flushes so far: flush `n` compacts slice `n % compact_every`.
+    flushes: u64,
+    /// The log is compacted over this many flushes.
+    compact_every: u64,
     /// Whether the file has `samples_log` (schema v2+; a reader may open a v1 file).
     has_log: bool,
 }
@@ -127,15 +128,7 @@ impl Store {
         conn.pragma_update(None, "cache_size", -CACHE_KIB)
             .map_err(|e| StoreError::sql(path, e))?;
         conn.set_prepared_statement_cache_capacity(32);
-        let mut store = Store::from_conn(conn, path, schema::SCHEMA_VERSION);
-        store.log_rows = store
-            .conn
-            .query_row("SELECT count(*) FROM samples_log", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map_err(|e| StoreError::sql(path, e))?
-            .max(0) as u64;
-        Ok(store)
+        Ok(Store::from_conn(conn, path, schema::SCHEMA_VERSION))
     }
 
     /// Open an existing database for reading only (`analyze`, `ls`): never creates, migrates
@@ -168,8 +161,8 @@ impl Store {
             events: VecDeque::new(),
             cap: DEFAULT_BUFFER_CAP,
             dropped: 0,
-            log_rows: 0,
-            compact_rows: COMPACT_ROWS,
+            flushes: 0,
+            compact_every: COMPACT_EVERY,
             has_log: version >= 2,
         }
     }
@@ -189,10 +182,10 @@ impl Store {
         self.cap = rows.max(1);
     }
 
-    /// Compact the recent log into the main table whenever it reaches `rows` rows (default
-    /// [`COMPACT_ROWS`]; at least 1).
-    pub fn set_compact_rows(&mut self, rows: u64) {
-        self.compact_rows = rows.max(1);
+    /// Move each series from the recent log into the main table once per `flushes` flushes
+    /// (default [`COMPACT_EVERY`]; at least 1). Larger: cheaper flushes, a larger log.
+    pub fn set_compact_every(&mut self, flushes: u64) {
+        self.compact_every = flushes.max(1);
     }
 
     /// Number of samples and events waiting for the next [`Store::flush`].
@@ -359,13 +352,17 @@ impl Store {
                     .map_err(sql)?;
             }
         }
-        let log_rows = self.log_rows + self.samples.len() as u64;
-        let compacted = log_rows >= self.compact_rows;
-        if compacted {
-            compact(&tx).map_err(sql)?;
-        }
+        let max_id: i64 = tx
+            .prepare_cached("SELECT coalesce(max(id), 0) FROM series")
+            .map_err(sql)?
+            .query_row([], |r| r.get(0))
+            .map_err(sql)?;
+        let step = (max_id.max(0) as u64).div_ceil(self.compact_every).max(1);
+        let lo = (self.flushes % self.compact_every).saturating_mul(step);
+        let (lo, hi) = (lo as i64, lo.saturating_add(step) as i64);
+        compact(&tx, lo, hi).map_err(sql)?;
         tx.commit().map_err(sql)?;
-        self.log_rows = if compacted { 0 } else { log_rows };
+        self.flushes += 1;
         for ((target, field), id) in self.new_series.drain(..).zip(new_ids) {
             self.series_ids.entry(target).or_default().insert(field, id);
         }
@@ -380,16 +377,14 @@ impl Store {
         Ok(stats)
     }
 
-    /// Move all flushed samples from the recent log into the main table now (a flush does this
-    /// by itself every [`COMPACT_ROWS`] rows). Useful before a big export; cheap when the log
-    /// is small.
+    /// Move all flushed samples from the recent log into the main table now (flushes do this
+    /// a slice at a time, see [`COMPACT_EVERY`]). Useful before a big export.
     pub fn compact(&mut self) -> Result<(), StoreError> {
         let path = &self.path;
         let sql = |e| StoreError::sql(path, e);
         let tx = self.conn.transaction().map_err(sql)?;
-        compact(&tx).map_err(sql)?;
+        compact(&tx, i64::MIN, i64::MAX).map_err(sql)?;
         tx.commit().map_err(sql)?;
-        self.log_rows = 0;
         Ok(())
     }
 
@@ -473,15 +468,18 @@ impl Store {
     }
 }
 
-/// Move the log into `samples`, sorted so each series' pages are touched once. A later sample
-/// at the same time as a stored one replaces it.
-fn compact(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+/// Move the log rows of series ids in `(lo, hi]` into `samples`, in (series, time) order so
+/// each series' pages are touched once. A later sample at the same time as a stored one
+/// replaces it.
+fn compact(tx: &rusqlite::Transaction<'_>, lo: i64, hi: i64) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO samples (series_id, t, v)
-         SELECT series_id, t, v FROM samples_log ORDER BY series_id, t, rowid",
+         SELECT series_id, t, v FROM samples_log WHERE series_id > ?1 AND series_id <= ?2
+         ORDER BY series_id, t, rowid",
     )?
-    .execute([])?;
-    tx.prepare_cached("DELETE FROM samples_log")?.execute([])?;
+    .execute([lo, hi])?;
+    tx.prepare_cached("DELETE FROM samples_log WHERE series_id > ?1 AND series_id <= ?2")?
+        .execute([lo, hi])?;
     Ok(())
 }
 

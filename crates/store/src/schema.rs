@@ -45,7 +45,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_target_t ON events (target_id, t);",
     // v2: runs; samples clustered by (series, time) without a separate index; and an
     // append-mostly log of recent samples that flushes write to (few pages dirtied per flush)
-    // and that is compacted into `samples` in bulk (see `crate::COMPACT_ROWS`).
+    // and that is compacted into `samples` in bulk (see `crate::COMPACT_EVERY`).
     "CREATE TABLE runs (
         id         INTEGER PRIMARY KEY,
         started_at REAL NOT NULL,          -- unix seconds

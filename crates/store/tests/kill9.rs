@@ -30,7 +30,7 @@ fn kill9_writer_child() -> Result<(), StoreError> {
         return Ok(());
     };
     let mut store = Store::open(std::path::Path::new(&path))?;
-    store.set_compact_rows(3 * PER_INTERVAL + 1); // compact every 4th flush, to be killed in it too
+    store.set_compact_every(3); // compact a third of the series at each flush
     let ids = (0..TARGETS)
         .map(|i| store.target(&format!("t{i}"), "pid", &i.to_string()))
         .collect::<Result<Vec<_>, _>>()?;

@@ -297,6 +297,7 @@ fn compaction_keeps_order_counts_and_last_value() -> Result<(), StoreError> {
     let dir = tmp();
     let path = dir.path().join("c.db");
     let mut s = Store::open(&path)?;
+    s.set_compact_every(4); // flush n compacts ids in (n % 4, n % 4 + 1]: series 1 at flush 0
     let a = s.target("a", "pid", "1")?;
     for i in 0..5 {
         s.append(a, i as f64, &[("rss_bytes", i as f64)])?;
