@@ -36,4 +36,3 @@ pub use engine::run;
 pub use error::LoadError;
 pub use spec::LoadSpec;
 pub use stats::{Latency, LoadStats};
-pub use template::{Rng, Template};

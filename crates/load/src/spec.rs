@@ -78,6 +78,15 @@ impl LoadSpec {
     }
 }
 
+impl LoadSpec {
+    /// Checks the spec without sending anything: URL, templates, method, headers,
+    /// numbers, and that the host resolves to a loopback address (unless allowed).
+    /// [`crate::run`] does the same checks first.
+    pub fn validate(&self) -> Result<(), LoadError> {
+        Plan::new(self).map(|_| ())
+    }
+}
+
 /// A validated spec: parsed templates and headers, a resolved address.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {

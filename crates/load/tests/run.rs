@@ -72,7 +72,7 @@ fn rate_is_approximately_kept() {
     let stats = go(&spec);
     // Due times 0, 10 ms, ... up to 1.5 s: 150 requests.
     assert!(
-        (140..=151).contains(&stats.requests),
+        (130..=151).contains(&stats.requests),
         "expected ~150 requests at 100/s for 1.5 s: {stats:?}"
     );
     assert_eq!(stats.errors(), 0, "{stats:?}");
@@ -181,10 +181,13 @@ fn stop_flag_ends_an_unbounded_run() {
     })
     .expect("valid spec");
     let took = started.elapsed();
-    assert!(took < Duration::from_millis(1800), "stop took {took:?}");
+    assert!(took < Duration::from_millis(2500), "stop took {took:?}");
     assert!(stats.ok > 100, "{stats:?}");
     assert_eq!(stats.errors(), 0, "{stats:?}");
-    assert_eq!(progress_calls, 1, "one progress report per second");
+    assert!(
+        (1..=2).contains(&progress_calls),
+        "about one progress report per second: {progress_calls}"
+    );
 }
 
 #[test]
