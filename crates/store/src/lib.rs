@@ -6,6 +6,12 @@
 //! (`analyze`, `ls`) use [`Store::open_read_only`], which never creates or migrates anything and
 //! can run while a writer is active.
 //!
+//! Layout (schema v2): `targets`, `series` (one per target and field), `events`, `runs`, and
+//! the samples in two tables: `samples_log`, a small indexed log that flushes append to, and
+//! `samples`, clustered by (series, time) (`WITHOUT ROWID`), into which each flush moves one
+//! slice of the series (see [`COMPACT_EVERY`]). Readers merge the two. This keeps a flush of
+//! 1,000 targets × 8 fields to a few hundred dirtied pages instead of one page per series.
+//!
 //! ```no_run
 //! # fn main() -> Result<(), leakscope_store::StoreError> {
 //! let path = leakscope_store::default_db_path().expect("a home directory");
@@ -175,6 +181,14 @@ impl Store {
     /// The schema version of the open file (`PRAGMA user_version`).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(schema::read_ids(&self.conn, &self.path)?.0)
+    }
+
+    /// How long a statement waits for another connection's lock before failing (default
+    /// [`BUSY_TIMEOUT`]).
+    pub fn set_busy_timeout(&mut self, timeout: Duration) -> Result<(), StoreError> {
+        self.conn
+            .busy_timeout(timeout)
+            .map_err(|e| StoreError::sql(&self.path, e))
     }
 
     /// Set the cap on buffered samples and on buffered events (rows, each; at least 1).

@@ -341,3 +341,27 @@ fn compaction_keeps_order_counts_and_last_value() -> Result<(), StoreError> {
     );
     Ok(())
 }
+
+#[test]
+fn failed_flush_keeps_rows_buffered_and_retries() -> Result<(), StoreError> {
+    let dir = tmp();
+    let path = dir.path().join("locked.db");
+    let mut s = Store::open(&path)?;
+    s.set_busy_timeout(std::time::Duration::from_millis(50))?;
+    let t = s.target("x", "pid", "1")?;
+    s.append(t, 1.0, &[("rss_bytes", 1.0)])?;
+    s.event(t, 1.0, "error", &json!({"msg": "probe failed"}))?;
+    // Another writer holds the write lock.
+    let other = Connection::open(&path).expect("open");
+    other.execute_batch("BEGIN IMMEDIATE;").expect("lock");
+    let err = s.flush().expect_err("locked");
+    assert!(matches!(err, StoreError::Sqlite { .. }), "{err:?}");
+    assert!(err.to_string().contains("locked.db"), "{err}");
+    assert_eq!(s.buffered(), 2, "nothing lost");
+    s.append(t, 2.0, &[("rss_bytes", 2.0)])?;
+    other.execute_batch("COMMIT;").expect("unlock");
+    let st = s.flush()?;
+    assert_eq!((st.samples, st.events, st.dropped), (2, 1, 0));
+    assert_eq!(s.points("x", "rss_bytes")?.len(), 2);
+    Ok(())
+}
