@@ -50,9 +50,9 @@ pub fn is_goroutine_profile(path: &Path) -> Result<bool, HeapError> {
     if !pprof::sniff(&bytes) {
         return Ok(false);
     }
-    let p =
-        pprof::parse_profile(&bytes).map_err(|e| HeapError::format(path, e.offset, e.message))?;
-    Ok(pprof::is_goroutine(&p))
+    let types = pprof::decode::sample_type_names(&bytes)
+        .map_err(|e| HeapError::format(path, e.offset, e.message))?;
+    Ok(types.len() == 1 && (types[0] == "goroutine" || types[0] == "goroutineleak"))
 }
 
 /// Goroutines of one capture at one site and state.

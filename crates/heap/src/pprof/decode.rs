@@ -199,3 +199,41 @@ pub fn validate(p: &Profile) -> Result<(), ParseError> {
     }
     Ok(())
 }
+
+/// Just the sample types and string table of a profile: enough to tell its kind without
+/// decoding samples and locations (prost skips the other fields).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Header {
+    /// The profile's sample types.
+    #[prost(message, repeated, tag = "1")]
+    pub sample_type: Vec<super::proto::ValueType>,
+    /// The profile's string table.
+    #[prost(string, repeated, tag = "6")]
+    pub string_table: Vec<String>,
+}
+
+/// The sample type names of a profile (gzipped or not), decoding only the header fields.
+pub fn sample_type_names(bytes: &[u8]) -> Result<Vec<String>, ParseError> {
+    let owned;
+    let raw: &[u8] = if is_gzip(bytes) {
+        owned = gunzip_capped(bytes, DEFAULT_MAX_DECOMPRESSED_BYTES)?;
+        &owned
+    } else {
+        bytes
+    };
+    let h = <Header as prost::Message>::decode(raw).map_err(|e| {
+        err(
+            None,
+            format!("not a pprof profile.proto ({e}); is the file complete?"),
+        )
+    })?;
+    Ok(h.sample_type
+        .iter()
+        .map(|vt| {
+            h.string_table
+                .get(vt.r#type as usize)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect())
+}
