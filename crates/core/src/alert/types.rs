@@ -65,6 +65,12 @@ impl Default for AlertRules {
 }
 
 /// Something that happened to the target, as sources report it.
+///
+/// Counts are cumulative since the watch began (the first report counts in full, so a source
+/// reading a long-lived counter such as cgroup `memory.events` should report the increase since
+/// it started); a decrease is read as a counter reset. `Exited { oom_killed: true }` counts as
+/// one OOM kill by itself (reporting the same kill again as `OomKill` only raises the count
+/// shown in the alert; it still fires once).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TargetEvent {
