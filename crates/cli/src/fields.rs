@@ -14,7 +14,7 @@ pub const MEMORY_FIELDS: &[&str] = &[
     "heap_used_bytes",
     "rss_bytes",
     "process_resident_memory_bytes",
-    "working_set_bytes",
+    "cgroup_working_set_bytes",
 ];
 
 /// Count series whose unbounded growth is a leak too (goroutines blocked forever).
@@ -31,3 +31,24 @@ pub fn primary<'a>(fields: impl IntoIterator<Item = &'a str> + Clone) -> Option<
         .iter()
         .find_map(|want| fields.clone().into_iter().find(|f| f == want))
 }
+
+/// Recognition options for `field`: memory series keep the byte-scaled defaults; count series
+/// (goroutines) are judged on counts, where a rise of a few dozen is already meaningful.
+pub fn recognize_options(
+    field: &str,
+    limit_bytes: Option<f64>,
+) -> leakscope_core::RecognizeOptions {
+    let mut o = leakscope_core::RecognizeOptions {
+        limit_bytes,
+        ..Default::default()
+    };
+    if COUNT_FIELDS.contains(&field) {
+        o.limit_bytes = None;
+        o.min_rise_bytes = 50.0;
+        o.min_growth_bytes_per_hour = 20.0;
+    }
+    o
+}
+
+/// The field holding a target's memory limit (a cgroup's), bytes.
+pub const LIMIT_FIELD: &str = "cgroup_limit_bytes";

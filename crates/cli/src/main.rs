@@ -5,9 +5,12 @@
 
 mod cli;
 mod cmd;
+mod event;
 mod fields;
 mod out;
 mod render;
+mod supervise;
+mod tree;
 mod units;
 
 use std::process::ExitCode;

@@ -141,11 +141,14 @@ fn from_store(args: &AnalyzeArgs) -> anyhow::Result<Vec<(Verdict, f64)>> {
         // A stored cgroup knows its limit; --limit wins.
         let limit = args.limit.or_else(|| {
             list.iter()
-                .find(|s| s.target == info.target && s.field == "limit_bytes")
+                .find(|s| s.target == info.target && s.field == fields::LIMIT_FIELD)
                 .and_then(|s| s.last_v)
                 .filter(|v| *v > 0.0)
         });
-        let mut r = Recognizer::new(format!("{}/{}", info.target, info.field), options(limit));
+        let mut r = Recognizer::new(
+            format!("{}/{}", info.target, info.field),
+            fields::recognize_options(&info.field, limit),
+        );
         store.for_each_point(&info.target, &info.field, |p| r.push(p))?;
         verdicts.push((r.verdict(), info.first_t.unwrap_or(0.0)));
     }

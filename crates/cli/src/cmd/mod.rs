@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod heap;
 pub mod heap_capture;
 pub mod ls;
+pub mod run;
 pub mod watch;
 
 use crate::cli::{Cli, Command};
@@ -15,6 +16,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Watch(args) => watch::run(&args, &common),
         Command::Analyze(args) => analyze::run(&args, &common),
         Command::Ls(args) => ls::run(&args, &common),
+        Command::Run(args) => run::run(&args, &common),
         Command::Heap(sub) => heap::run(&sub, &common),
     }
 }

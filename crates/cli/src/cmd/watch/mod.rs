@@ -6,8 +6,7 @@
 
 mod alerts;
 mod sink;
-mod supervise;
-mod target;
+pub(crate) mod target;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use leakscope_core::{Point, RecognizeOptions, Recognizer, VerdictKind};
+use leakscope_core::{Point, Recognizer, VerdictKind};
 
 use crate::cli::{Common, DbArgs, OutputFormat};
 use crate::{fields, out, render, units};
@@ -162,10 +161,7 @@ pub fn run(args: &WatchArgs, common: &Common) -> anyhow::Result<u8> {
                                     field: field.clone(),
                                     recognizer: Recognizer::new(
                                         format!("{}/{}", tgt.name, field),
-                                        RecognizeOptions {
-                                            limit_bytes: series_limit,
-                                            ..Default::default()
-                                        },
+                                        fields::recognize_options(field, series_limit),
                                     ),
                                     alerts: leakscope_core::alert::AlertState::new(
                                         &tgt.name,

@@ -4,124 +4,20 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use leakscope_core::alert::TargetEvent;
 use leakscope_probe::cgroup::Cgroup;
 use leakscope_probe::error::ProbeError;
-use leakscope_probe::proc::{self as procfs, ProcReader};
+use leakscope_probe::proc::ProcReader;
 use leakscope_probe::scrape;
 
-use super::supervise::Supervisor;
 use super::WatchArgs;
+pub use crate::event::Event;
+use crate::supervise::{OomWatch, Supervisor};
+use crate::tree::{read_process, sum_tree};
 
 /// How long one scrape may take before it counts as failed.
 const SCRAPE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Field values of one sample, in bytes (or counts, or seconds for `uptime_seconds`).
-pub type Fields = Vec<(String, f64)>;
-
-/// Something that happened to a target between samples.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// The process exited (exit code or signal when it was our child; OOM-killed when its
-    /// cgroup's oom_kill counter moved).
-    Exited {
-        /// Exit code, for a child that exited normally.
-        code: Option<i32>,
-        /// Signal number, for a child killed by a signal.
-        signal: Option<i32>,
-        /// True when the cgroup's OOM-kill counter moved across the exit.
-        oom_killed: bool,
-    },
-    /// The supervised command was started again; `count` restarts so far.
-    Restarted {
-        /// Restarts so far.
-        count: u32,
-    },
-    /// The cgroup's OOM-kill counter moved by `delta` (to `total`).
-    OomKill {
-        /// New kills since the last sample.
-        delta: u64,
-        /// The counter now.
-        total: u64,
-    },
-    /// The service behind a /metrics endpoint restarted (process_start_time_seconds changed);
-    /// `count` restarts seen so far.
-    ServiceRestarted {
-        /// Restarts so far.
-        count: u32,
-    },
-}
-
-impl Event {
-    /// The event's name in the store and log.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Event::Exited {
-                oom_killed: true, ..
-            } => "oom_kill",
-            Event::Exited { .. } => "exit",
-            Event::Restarted { .. } | Event::ServiceRestarted { .. } => "restart",
-            Event::OomKill { .. } => "oom_kill",
-        }
-    }
-
-    /// Details for the store and log.
-    pub fn detail(&self) -> serde_json::Value {
-        match self {
-            Event::Exited {
-                code,
-                signal,
-                oom_killed,
-            } => serde_json::json!({
-                "code": code, "signal": signal, "oom_killed": oom_killed,
-                "description": describe_exit(*code, *signal, *oom_killed),
-            }),
-            Event::Restarted { count } => serde_json::json!({ "restarts": count }),
-            Event::OomKill { delta, total } => {
-                serde_json::json!({ "new_kills": delta, "oom_kill_total": total })
-            }
-            Event::ServiceRestarted { count } => serde_json::json!({
-                "restarts": count,
-                "description": "the service restarted (process_start_time_seconds changed)",
-            }),
-        }
-    }
-
-    /// The same event as the alert rules see it.
-    pub fn to_alert_event(&self) -> TargetEvent {
-        match self {
-            Event::Exited {
-                code,
-                signal,
-                oom_killed,
-            } => TargetEvent::Exited {
-                code: *code,
-                signal: *signal,
-                oom_killed: *oom_killed,
-            },
-            Event::Restarted { count } | Event::ServiceRestarted { count } => {
-                TargetEvent::Restarted {
-                    count: u64::from(*count),
-                }
-            }
-            Event::OomKill { total, .. } => TargetEvent::OomKill { count: *total },
-        }
-    }
-}
-
-/// "exited with code 3", "killed by signal 9 (OOM kill)" ...
-pub fn describe_exit(code: Option<i32>, signal: Option<i32>, oom_killed: bool) -> String {
-    let base = match (code, signal) {
-        (Some(c), _) => format!("exited with code {c}"),
-        (None, Some(s)) => format!("killed by signal {s}"),
-        (None, None) => "exited".to_string(),
-    };
-    if oom_killed {
-        format!("{base}: OOM-killed (the cgroup's oom_kill counter moved)")
-    } else {
-        base
-    }
-}
+pub use crate::tree::Fields;
 
 /// What one sampling round got from a target.
 pub struct Outcome {
@@ -165,51 +61,6 @@ pub struct Target {
     pub store_id: Option<leakscope_store::TargetId>,
     source: Source,
     pss: bool,
-}
-
-/// The OOM-kill counter of a process's memory cgroup, followed while the process lives (it
-/// may move into another cgroup after it starts) and compared once it is gone.
-pub(super) struct OomWatch {
-    path: Option<PathBuf>,
-    cgroup: Option<Cgroup>,
-    before: Option<u64>,
-}
-
-impl OomWatch {
-    /// Watch the cgroup `pid` is in now.
-    pub(super) fn of_pid(pid: u32) -> Self {
-        let mut w = Self {
-            path: None,
-            cgroup: None,
-            before: None,
-        };
-        w.follow(pid);
-        w
-    }
-
-    /// Re-read which cgroup `pid` is in; when it moved, start counting there.
-    pub(super) fn follow(&mut self, pid: u32) {
-        let path = procfs::cgroup_of_pid(pid);
-        if path != self.path {
-            self.cgroup = path.as_deref().and_then(|p| Cgroup::open(p).ok());
-            self.path = path;
-            self.before = self.count();
-        }
-    }
-
-    fn count(&mut self) -> Option<u64> {
-        self.cgroup.as_mut()?.sample().ok()?.oom_kill_count
-    }
-
-    /// True when the counter moved since it was last read.
-    pub(super) fn moved(&mut self) -> bool {
-        let now = self.count();
-        let moved = matches!((self.before, now), (Some(a), Some(b)) if b > a);
-        if now.is_some() {
-            self.before = now;
-        }
-        moved
-    }
 }
 
 /// Open every target the arguments name; any that cannot be watched is an error now.
@@ -446,7 +297,7 @@ impl Target {
     pub fn limit_bytes(&self, fields: &Fields) -> Option<f64> {
         fields
             .iter()
-            .find(|(k, _)| k == "limit_bytes")
+            .find(|(k, _)| k == crate::fields::LIMIT_FIELD)
             .map(|(_, v)| *v)
             .filter(|v| *v > 0.0)
     }
@@ -457,43 +308,4 @@ impl Target {
             sup.stop();
         }
     }
-}
-
-/// One process: its fields and its start time (to notice pid reuse).
-fn read_process(reader: &mut ProcReader, pid: u32, pss: bool) -> Result<(Fields, u64), ProbeError> {
-    let s = reader.sample(pid)?;
-    let mut fields: Fields = s
-        .fields()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    if pss {
-        let p = reader.sample_pss(pid)?;
-        fields.extend(p.fields().into_iter().map(|(k, v)| (k.to_string(), v)));
-    }
-    Ok((fields, s.start_time_ticks))
-}
-
-/// A process and its descendants, summed field by field (uptime: the root's).
-fn sum_tree(reader: &mut ProcReader, root: u32, pss: bool) -> Fields {
-    let mut total: Fields = Vec::new();
-    let mut n = 0.0;
-    let pids = std::iter::once(root).chain(procfs::descendants(root));
-    for pid in pids {
-        let Ok((fields, _)) = read_process(reader, pid, pss) else {
-            continue;
-        };
-        n += 1.0;
-        for (k, v) in fields {
-            match total.iter_mut().find(|(name, _)| *name == k) {
-                Some(slot) if k == "uptime_seconds" => {
-                    let _ = slot;
-                }
-                Some(slot) => slot.1 += v,
-                None => total.push((k, v)),
-            }
-        }
-    }
-    total.push(("processes".into(), n));
-    total
 }

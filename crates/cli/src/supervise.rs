@@ -1,4 +1,4 @@
-//! `watch -- CMD`: start the command, notice when it exits (and why), restart it with
+//! Supervising a command for `watch -- CMD` and `run -- CMD`: start the command, notice when it exits (and why), restart it with
 //! `--restart`, and stop it when the watch ends.
 
 use std::os::fd::AsFd;
@@ -8,7 +8,11 @@ use std::time::{Duration, Instant};
 
 use leakscope_probe::proc::ProcReader;
 
-use super::target::{Event, OomWatch};
+use leakscope_probe::cgroup::Cgroup;
+use leakscope_probe::proc as procfs;
+use std::path::PathBuf;
+
+use crate::event::Event;
 
 /// How long a stopped command gets between SIGTERM and SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -135,4 +139,49 @@ fn spawn(argv: &[String]) -> std::io::Result<Child> {
         .stdin(Stdio::null())
         .stdout(stdout)
         .spawn()
+}
+
+/// The OOM-kill counter of a process's memory cgroup, followed while the process lives (it
+/// may move into another cgroup after it starts) and compared once it is gone.
+pub struct OomWatch {
+    path: Option<PathBuf>,
+    cgroup: Option<Cgroup>,
+    before: Option<u64>,
+}
+
+impl OomWatch {
+    /// Watch the cgroup `pid` is in now.
+    pub fn of_pid(pid: u32) -> Self {
+        let mut w = Self {
+            path: None,
+            cgroup: None,
+            before: None,
+        };
+        w.follow(pid);
+        w
+    }
+
+    /// Re-read which cgroup `pid` is in; when it moved, start counting there.
+    pub fn follow(&mut self, pid: u32) {
+        let path = procfs::cgroup_of_pid(pid);
+        if path != self.path {
+            self.cgroup = path.as_deref().and_then(|p| Cgroup::open(p).ok());
+            self.path = path;
+            self.before = self.count();
+        }
+    }
+
+    fn count(&mut self) -> Option<u64> {
+        self.cgroup.as_mut()?.sample().ok()?.oom_kill_count
+    }
+
+    /// True when the counter moved since it was last read.
+    pub fn moved(&mut self) -> bool {
+        let now = self.count();
+        let moved = matches!((self.before, now), (Some(a), Some(b)) if b > a);
+        if now.is_some() {
+            self.before = now;
+        }
+        moved
+    }
 }
