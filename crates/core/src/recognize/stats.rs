@@ -112,7 +112,7 @@ pub(crate) fn rolling_min(y: &[f64], w: usize, out: &mut Vec<f64>, deque: &mut V
 }
 
 /// The dominant period of `y` in samples, from its autocorrelation after removing the line
-/// `b` (per sample): the lag of the highest ACF peak past the first dip below 0.1, when that
+/// `b` (per sample): the lag of the highest ACF peak (biased estimator) past the first dip below 0, when that
 /// peak is ≥ `min_acf`. Lags up to `y.len() / 2.2` (at least 2.2 cycles in view). `None` when there is no clear cycle.
 pub(crate) fn acf_period(y: &[f64], b: f64, min_acf: f64, scratch: &mut Vec<f64>) -> Option<usize> {
     let n = y.len();
@@ -139,11 +139,9 @@ pub(crate) fn acf_period(y: &[f64], b: f64, min_acf: f64, scratch: &mut Vec<f64>
             .zip(&scratch[lag..])
             .map(|(a, b)| a * b)
             .sum::<f64>()
-            / var
-            * n as f64
-            / (n - lag) as f64;
+            / var;
         if !dipped {
-            dipped = c < 0.1;
+            dipped = c < 0.0;
         } else if prev >= c && prev >= prev2 && prev >= min_acf && lag >= 3 {
             // `lag - 1` is a local maximum.
             if best.is_none_or(|(_, bc)| prev > bc + 0.05) {

@@ -2,7 +2,7 @@
 //! floor, its trend, and the shape tests that tell a leak from a plateau, a step or a cycle.
 
 use super::stats::{
-    acf_period, half_lag_slope, median, median_mut, mk_tau, residual_scale, rolling_min,
+    acf_period, diff_noise, half_lag_slope, median, median_mut, mk_tau, residual_scale, rolling_min,
 };
 use crate::verdict::Pattern;
 
@@ -171,9 +171,13 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
     let q = period.filter(|&p| p >= 3 && n / p >= 3).unwrap_or(w).max(1);
     let mins = cycle_troughs(c.lo, q);
     let (icpt, noise) = if mins.len() >= 5 {
+        // Scatter from successive differences of the detrended minima, so that a step or a
+        // curve (model misfit) does not pass for noise.
         let tt: Vec<f64> = mins.iter().map(|&(i, _)| c.t[i]).collect();
-        let vv: Vec<f64> = mins.iter().map(|&(_, v)| v).collect();
-        residual_scale(&tt, &vv, g, &mut s)
+        let vv: Vec<f64> = mins.iter().map(|&(i, v)| v - g * c.t[i]).collect();
+        let icpt = median(&vv, &mut s);
+        let _ = tt;
+        (icpt, diff_noise(&vv, &mut s))
     } else {
         let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
         (icpt, resid.max(0.5 * sigma))
@@ -265,11 +269,15 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
     let decel = g3 < 0.45 * g2.max(g)
         && h2 < 0.6 * h1
         && (mid_rise - late_rise) >= 3.0 * noise;
-    let plateau = significant && !bursts && (flat_end || decel);
+    let plateau = (significant || rise_net >= rise_needed) && !bursts && (flat_end || decel);
     let trend = tau >= cfg.min_tau;
     let leak = significant && ((trend && !plateau && !step) || (bursts && tau >= 0.4));
 
     let floor_now = icpt + g * t_end;
+    if std::env::var_os("LEAKSCOPE_DEBUG").is_some() {
+        eprintln!("n={n} w={w} period={period:?} m={m} g={:.2}MB/h rise={:.1} net={:.1} need={:.1} noise={:.2} tau={tau:.2} g123=({:.2},{:.2},{:.2}) jumps={:?} step={step} bursts={bursts} plateau={plateau} flat_end={flat_end} decel={decel}",
+            g*3600.0/1e6, rise/1e6, rise_net/1e6, rise_needed/1e6, noise/1e6, g1*3600.0/1e6, g2*3600.0/1e6, g3*3600.0/1e6, jumps.iter().map(|j| ((j.start-ft[0])/3600.0, (j.end-ft[0])/3600.0, j.size/1e6)).collect::<Vec<_>>());
+    }
     // A GC sawtooth inside the buckets: their typical range is wide (only asked for names).
     let mut sawtoothy = || {
         s.clear();
