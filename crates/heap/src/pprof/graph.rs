@@ -2,7 +2,7 @@
 //! at a granularity (functions, lines, files), flat and cumulative values per node, sorting,
 //! and the low-weight node cut (`-nodefraction`).
 
-use std::collections::HashMap;
+use super::fxhash::FxHashMap as HashMap;
 
 use super::merge::Merged;
 
@@ -39,9 +39,9 @@ pub struct Graph {
 impl Graph {
     /// Build the node table of `m` at granularity `g`.
     pub fn new(m: &Merged, g: Granularity) -> Self {
-        let mut ids: HashMap<NodeKey, u32> = HashMap::new();
+        let mut ids: HashMap<NodeKey, u32> = HashMap::default();
         let mut keys = Vec::new();
-        let mut clean_cache: HashMap<u32, String> = HashMap::new();
+        let mut clean_cache: HashMap<u32, String> = HashMap::default();
         let mut names = Vec::new();
         let mut loc_nodes = Vec::with_capacity(m.locs.len());
         for loc in &m.locs {
@@ -151,7 +151,7 @@ impl Graph {
             }
         }
         // (caller, inlinable callee) -> (every occurrence inlined, weight).
-        let mut edges: HashMap<(u32, u32), (bool, i64)> = HashMap::new();
+        let mut edges: HashMap<(u32, u32), (bool, i64)> = HashMap::default();
         let mut sample_edges: Vec<(u32, u32)> = Vec::new();
         for (si, s) in m.samples.iter().enumerate() {
             let w = s.values.get(vi).copied().unwrap_or(0);

@@ -4,7 +4,7 @@
 //! merged stack plus labels, and the values of equal samples are added. Strings are interned
 //! once, so later steps compare integers.
 
-use std::collections::HashMap;
+use super::fxhash::FxHashMap as HashMap;
 
 use super::proto::Profile;
 
@@ -112,12 +112,12 @@ struct SampleKey {
 pub fn merge(inputs: &[(&Profile, i64)]) -> Merged {
     let mut strings = Strings::new();
     let mut funcs: Vec<Func> = Vec::new();
-    let mut func_ids: HashMap<Func, u32> = HashMap::new();
-    let mut map_ids: HashMap<MapKey, u32> = HashMap::new();
+    let mut func_ids: HashMap<Func, u32> = HashMap::default();
+    let mut map_ids: HashMap<MapKey, u32> = HashMap::default();
     let mut locs: Vec<Loc> = Vec::new();
-    let mut loc_ids: HashMap<LocKey, u32> = HashMap::new();
+    let mut loc_ids: HashMap<LocKey, u32> = HashMap::default();
     let mut samples: Vec<MSample> = Vec::new();
-    let mut sample_ids: HashMap<SampleKey, usize> = HashMap::new();
+    let mut sample_ids: HashMap<SampleKey, usize> = HashMap::default();
     let sample_types = inputs
         .first()
         .map(|(p, _)| {
@@ -132,7 +132,8 @@ pub fn merge(inputs: &[(&Profile, i64)]) -> Merged {
         let sid: Vec<u32> = p.string_table.iter().map(|s| strings.intern(s)).collect();
         let g = |i: i64| sid.get(i as usize).copied().unwrap_or(0);
         // mapping id -> (merged mapping id + 1, start, file string id)
-        let mut maps: HashMap<u64, (u32, u64, u32)> = HashMap::with_capacity(p.mapping.len());
+        let mut maps: HashMap<u64, (u32, u64, u32)> =
+            HashMap::with_capacity_and_hasher(p.mapping.len(), Default::default());
         for m in &p.mapping {
             let size = m.memory_limit.wrapping_sub(m.memory_start);
             let size = size.wrapping_add(0xfff) & !0xfff;
@@ -149,7 +150,8 @@ pub fn merge(inputs: &[(&Profile, i64)]) -> Merged {
             let id = *map_ids.entry(key).or_insert(n);
             maps.insert(m.id, (id, m.memory_start, g(m.filename)));
         }
-        let mut fmap: HashMap<u64, u32> = HashMap::with_capacity(p.function.len());
+        let mut fmap: HashMap<u64, u32> =
+            HashMap::with_capacity_and_hasher(p.function.len(), Default::default());
         for f in &p.function {
             let key = Func {
                 start_line: f.start_line,
@@ -163,7 +165,8 @@ pub fn merge(inputs: &[(&Profile, i64)]) -> Merged {
             });
             fmap.insert(f.id, idx + 1);
         }
-        let mut lmap: HashMap<u64, u32> = HashMap::with_capacity(p.location.len());
+        let mut lmap: HashMap<u64, u32> =
+            HashMap::with_capacity_and_hasher(p.location.len(), Default::default());
         for l in &p.location {
             let (mapping, start, objfile) = maps.get(&l.mapping_id).copied().unwrap_or((0, 0, 0));
             let lines: Vec<(u32, i64)> = l

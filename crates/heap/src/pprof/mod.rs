@@ -7,6 +7,7 @@
 //! Goroutine profiles are handed to [`crate::goroutine`].
 
 pub mod decode;
+pub mod fxhash;
 pub mod graph;
 pub mod merge;
 pub mod proto;

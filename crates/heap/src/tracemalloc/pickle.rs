@@ -8,7 +8,7 @@
 //! input costs at most a few times its own size in memory and never panics.
 //! (serde-pickle 1.2 fails on shared memo references, which every real dump has.)
 
-use std::collections::HashMap;
+use crate::pprof::fxhash::FxHashMap as HashMap;
 
 pub use super::value::{Arena, Obj, Value};
 
@@ -351,13 +351,26 @@ impl<'a> Machine<'a> {
                     if self.stack.len() < floor + n {
                         return self.fail("TUPLE needs more values than the stack holds");
                     }
-                    let items = self.stack.split_off(self.stack.len() - n);
-                    let v = self.tuple(&items);
+                    let at = self.stack.len() - n;
+                    let start = self.arena.items.len() as u32;
+                    self.arena.items.extend_from_slice(&self.stack[at..]);
+                    self.stack.truncate(at);
+                    let v = self.new_obj(Obj::Tuple {
+                        start,
+                        len: n as u32,
+                    });
                     self.stack.push(v);
                 }
                 b't' => {
-                    let items = self.pop_mark()?;
-                    let v = self.tuple(&items);
+                    let Some(m) = self.marks.pop() else {
+                        return self.fail("the pickle closes a MARK it never opened");
+                    };
+                    let m = m.min(self.stack.len());
+                    let start = self.arena.items.len() as u32;
+                    self.arena.items.extend_from_slice(&self.stack[m..]);
+                    let len = (self.stack.len() - m) as u32;
+                    self.stack.truncate(m);
+                    let v = self.new_obj(Obj::Tuple { start, len });
                     self.stack.push(v);
                 }
                 b']' => {
@@ -499,7 +512,7 @@ pub fn unpickle(data: &[u8]) -> Result<(Value, Arena), PickleError> {
         marks: Vec::new(),
         memo: Vec::new(),
         arena: Arena::default(),
-        interned: HashMap::new(),
+        interned: HashMap::default(),
     }
     .run()
 }

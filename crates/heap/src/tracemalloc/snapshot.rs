@@ -1,6 +1,6 @@
 //! The tracemalloc snapshot model read from a dump: traces pointing at shared tracebacks.
 
-use std::collections::HashMap;
+use crate::pprof::fxhash::FxHashMap as HashMap;
 
 use super::pickle::{unpickle, Arena, Obj, PickleError, Value};
 
@@ -84,9 +84,9 @@ pub fn parse_dump(bytes: &[u8]) -> Result<Snapshot, PickleError> {
             traces: Vec::with_capacity(items.len()),
             ..Snapshot::default()
         },
-        by_obj: HashMap::new(),
-        by_frames: HashMap::new(),
-        by_name: HashMap::new(),
+        by_obj: HashMap::default(),
+        by_frames: HashMap::default(),
+        by_name: HashMap::default(),
     };
     for (i, &t) in items.iter().enumerate() {
         let fields = arena

@@ -1,7 +1,7 @@
 //! `Snapshot.statistics()` and `Snapshot.compare_to()` of CPython's `Lib/tracemalloc.py`,
 //! with the same grouping, the same numbers and the same order.
 
-use std::collections::HashMap;
+use crate::pprof::fxhash::FxHashMap as HashMap;
 
 use super::snapshot::Snapshot;
 
@@ -67,7 +67,7 @@ fn group_by(s: &Snapshot, key: KeyType, cumulative: bool) -> HashMap<Key<'_>, (i
             .map(String::as_str)
             .unwrap_or("")
     };
-    let mut out: HashMap<Key<'_>, (i64, i64)> = HashMap::new();
+    let mut out: HashMap<Key<'_>, (i64, i64)> = HashMap::default();
     for (tb, &(size, count)) in s.tracebacks.iter().zip(&per_tb) {
         if count == 0 {
             continue;
