@@ -365,3 +365,10 @@ fn failed_flush_keeps_rows_buffered_and_retries() -> Result<(), StoreError> {
     assert_eq!(s.points("x", "rss_bytes")?.len(), 2);
     Ok(())
 }
+
+#[test]
+fn store_can_move_to_another_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Store>();
+    assert_send::<StoreError>();
+}
