@@ -76,6 +76,8 @@ pub struct AlertState {
     baseline: Option<f64>,
     firing: [Option<Firing>; 6],
     last_value: f64,
+    /// Since when the verdict has been `no_leak` without a break (growth-rule hysteresis).
+    no_leak_since: Option<f64>,
     /// Time of the last exit, while [`names::TARGET_EXITED`] fires.
     exited_at: Option<f64>,
     oom_count: Option<u64>,
@@ -101,6 +103,7 @@ impl AlertState {
             baseline: None,
             firing: [None; 6],
             last_value: 0.0,
+            no_leak_since: None,
             exited_at: None,
             oom_count: None,
             oom_total: 0,
@@ -171,6 +174,14 @@ impl AlertState {
 
         // Growth over the window, confirmed by recognition.
         let leak = verdict.verdict == VerdictKind::Leak;
+        if verdict.verdict == VerdictKind::NoLeak {
+            self.no_leak_since.get_or_insert(p.t);
+        } else {
+            self.no_leak_since = None;
+        }
+        let cleared = self
+            .no_leak_since
+            .is_some_and(|since| p.t - since >= self.rules.growth_clear_seconds);
         if leak || self.firing[GROWTH].is_some() {
             let rate = self
                 .window
@@ -197,7 +208,7 @@ impl AlertState {
                     );
                 }
                 (rate, true)
-                    if verdict.verdict == VerdictKind::NoLeak
+                    if cleared
                         || rate.is_some_and(|r| r < threshold * self.rules.resolve_ratio) =>
                 {
                     self.resolve(GROWTH, p.t, rate.unwrap_or(0.0), &mut out);

@@ -175,19 +175,33 @@ fn growth_needs_leak_verdict_then_fires_once_and_resolves() {
 }
 
 #[test]
-fn growth_resolves_when_recognition_says_no_leak() {
+fn growth_resolves_when_recognition_says_no_leak_for_a_while() {
     let mut s = AlertState::new("api", "rss_bytes", only_levels(false, false), None);
-    assert_eq!(
-        feed(&mut s, &linear(60), &verdict(VerdictKind::Leak)).len(),
-        1
-    );
-    // Still growing, recognition still leak: nothing new.
-    assert!(feed(&mut s, &[(3600.0, 301.0)], &verdict(VerdictKind::Leak)).is_empty());
-    let r = feed(&mut s, &[(3630.0, 301.0)], &verdict(VerdictKind::NoLeak));
-    assert_eq!(
-        names_of(&r),
-        vec![(names::MEMORY_GROWTH_LEAK, AlertStatus::Resolved)]
-    );
+    let (leak, no) = (verdict(VerdictKind::Leak), verdict(VerdictKind::NoLeak));
+    assert_eq!(feed(&mut s, &linear(60), &leak).len(), 1);
+    // Still growing at 100 MB/h; the verdict flips at every sample for 30 min: no flapping.
+    for i in 0..60 {
+        let t = 3600.0 + i as f64 * 30.0;
+        let v = if i % 2 == 0 { &no } else { &leak };
+        assert!(s
+            .observe(Point::new(T0 + t, (200.0 + 100.0 * t / 3600.0) * MB), v)
+            .is_empty());
+    }
+    // No leak for 15 min without a break: resolved then, not before.
+    let mut resolved_at = None;
+    for i in 0..40 {
+        let t = 5400.0 + i as f64 * 30.0;
+        let r = s.observe(Point::new(T0 + t, (200.0 + 100.0 * t / 3600.0) * MB), &no);
+        if !r.is_empty() {
+            assert_eq!(
+                names_of(&r),
+                vec![(names::MEMORY_GROWTH_LEAK, AlertStatus::Resolved)]
+            );
+            resolved_at = Some(t);
+            break;
+        }
+    }
+    assert_eq!(resolved_at, Some(5400.0 + 900.0));
 }
 
 #[test]

@@ -30,6 +30,10 @@ pub struct AlertRules {
     pub growth_bytes_per_hour: f64,
     /// The window the growth rate is measured over, seconds (default 3600).
     pub growth_window_seconds: f64,
+    /// A firing growth alert resolves on recognition only after the verdict has been
+    /// `no_leak` for this long, seconds (default 900), so a verdict that flips does not flap
+    /// the page. (It also resolves when the rate falls below `resolve_ratio` × the threshold.)
+    pub growth_clear_seconds: f64,
     /// Fire when memory is this many bytes above the baseline (default 200 MB); `None`
     /// disables it.
     pub baseline_excess_bytes: Option<f64>,
@@ -54,6 +58,7 @@ impl Default for AlertRules {
             limit_fraction: Some(0.9),
             growth_bytes_per_hour: 50e6,
             growth_window_seconds: 3600.0,
+            growth_clear_seconds: 900.0,
             baseline_excess_bytes: Some(200e6),
             warmup_seconds: 300.0,
             max_restarts: 5,
