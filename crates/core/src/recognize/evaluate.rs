@@ -3,7 +3,7 @@
 //! one is too short, and name the result.
 
 use super::buckets::Bucket;
-use super::stats::diff_noise;
+use super::stats::{diff_noise, median_mut};
 use super::window::{judge, Cfg, Cols, WinEval};
 use crate::verdict::{Pattern, VerdictKind};
 
@@ -129,6 +129,11 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     };
     let mut s = Vec::with_capacity(n);
     let sigma = diff_noise(&c.lo, &mut s);
+    // Measurement noise from second differences of the bucket minima: blind to smooth
+    // trends and cycles, which first differences mistake for noise.
+    s.clear();
+    s.extend(c.lo.windows(3).map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()));
+    let sigma2 = 1.4826 * median_mut(&mut s) / 6f64.sqrt();
     let starts = find_restarts(&c, sigma);
     let restarts = starts.len() - 1;
 
@@ -143,7 +148,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         if b < a + 6 {
             return None;
         }
-        let full = judge(&c.cols(a, b), sigma, None, cfg)?;
+        let full = judge(&c.cols(a, b), sigma2, None, cfg)?;
         if full.leak {
             return Some((full, c.t_first[a]));
         }
@@ -154,7 +159,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             return Some((full, c.t_first[a]));
         }
         let hint = full.period.map(|p| p.min((b - h) / 2));
-        match judge(&c.cols(h, b), sigma, hint, cfg) {
+        match judge(&c.cols(h, b), sigma2, hint, cfg) {
             Some(late) if late.leak && full.pattern != Pattern::Step => {
                 let mut late = late;
                 if full.growth_bps < 0.5 * late.growth_bps && restarts == 0 {

@@ -180,7 +180,7 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
         (icpt, diff_noise(&vv, &mut s))
     } else {
         let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
-        (icpt, resid.max(0.5 * sigma))
+        (icpt, resid.max(sigma))
     };
     let noise = noise.max(level * 1e-4).max(1024.0);
 
@@ -266,12 +266,19 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
     } else {
         (g, g)
     };
+    // A plateau: the growth slows down, at two scales, by clearly more than the noise.
     let decel = g3 < 0.45 * g2.max(g)
         && h2 < 0.6 * h1
-        && (mid_rise - late_rise) >= 3.0 * noise;
-    let plateau = (significant || rise_net >= rise_needed) && !bursts && (flat_end || decel);
+        && (g2.max(g) * fspan / 3.0 - late_rise) >= 2.5 * noise;
+    // Or the last third stayed flat: within the noise, and well below what the trend predicts.
+    let flat_end = flat_end && late_rise < 0.35 * g2.max(g) * fspan / 3.0;
+    let plateau = (significant || rise_net >= rise_needed) && !bursts && (decel || flat_end);
+    let _ = mid_rise;
     let trend = tau >= cfg.min_tau;
-    let leak = significant && ((trend && !plateau && !step) || (bursts && tau >= 0.4));
+    // Growth spread over the stretch: at least two of its thirds grow (a ramp confined to
+    // the last third is a step in progress or a blip, not yet a leak).
+    let spread = [g1, g2, g3].iter().filter(|&&gi| gi >= 0.3 * g).count() >= 2;
+    let leak = significant && ((trend && spread && !plateau && !step) || (bursts && tau >= 0.4));
 
     let floor_now = icpt + g * t_end;
     if std::env::var_os("LEAKSCOPE_DEBUG").is_some() {
