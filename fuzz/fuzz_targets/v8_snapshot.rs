@@ -1,3 +1,15 @@
 #![no_main]
-//! Placeholder: the owner of this format writes the target.
-libfuzzer_sys::fuzz_target!(|_data: &[u8]| {});
+//! Fuzz the V8 `.heapsnapshot` reader and, when a file parses, every analysis on it: no input
+//! may panic, hang or allocate without bound; bad input must be a `HeapError`.
+use leakscope_heap::v8;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let Ok(snap) = v8::reader::read_slice(data) else {
+        return;
+    };
+    let a = v8::analyze(snap);
+    let _ = v8::top_report(&a, "fuzz", &leakscope_heap::Options::default());
+    let ids = v8::diff::sorted_ids(&a);
+    let one = v8::diff::Indexed { a, ids };
+    let _ = v8::suspects::find_suspects(std::slice::from_ref(&one));
+});

@@ -165,6 +165,17 @@ pub fn read_file(path: &Path) -> Result<Snapshot, HeapError> {
     Ok(snap)
 }
 
+/// Read a snapshot held in memory (tests, fuzzing); errors name the file as `<memory>`.
+pub fn read_slice(data: &[u8]) -> Result<Snapshot, HeapError> {
+    let path = Path::new("<memory>");
+    let mut snap = read(data, data.len() as u64).map_err(|e| match e {
+        ScanError::Io(e) => HeapError::io(path, e),
+        ScanError::Format { offset, message } => HeapError::format(path, Some(offset), message),
+    })?;
+    snap.file_size = data.len() as u64;
+    Ok(snap)
+}
+
 /// Read a snapshot from any reader. `size_hint` (bytes, 0 = unknown) caps preallocation so a
 /// lying header cannot make us reserve absurd amounts.
 pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError> {
