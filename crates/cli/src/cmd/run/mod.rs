@@ -236,6 +236,7 @@ fn soak(
     let mut service_end = "stopped by leakscope at the end".to_string();
     let mut partial = false;
     let mut died_oom = false;
+    let mut crashed = false;
     let mut last_req = (t0, 0u64, 0u64);
     let mut next = Instant::now();
     loop {
@@ -249,6 +250,7 @@ fn soak(
             {
                 service_end = crate::event::describe_exit(code, signal, oom_killed);
                 died_oom = oom_killed;
+                crashed = !oom_killed;
                 partial = true;
             }
         }
@@ -416,6 +418,7 @@ fn soak(
         failed_fail_above,
         service_end,
         partial,
+        service_crashed: crashed,
         verdict,
     };
     if requests == Some(0) || errors.zip(requests).is_some_and(|(e, r)| r > 0 && e == r) {
@@ -440,13 +443,25 @@ fn soak(
         trend: base.map(|b| (warmup_end, b, slope)),
         limit_bytes: args.limit,
         verdict: rv.verdict.clone(),
-        facts: rv
-            .bytes_per_request
-            .map(|b| vec![("Bytes per request".to_string(), format!("{b:.0} B"))])
-            .unwrap_or_default(),
+        facts: run_facts(&rv),
         memory: series,
     };
     Ok((rv, data))
+}
+
+/// Rows the report shows beside the chart, beyond the ones it derives itself.
+fn run_facts(rv: &RunVerdict) -> Vec<(String, String)> {
+    let mut facts = vec![("Service".to_string(), rv.service_end.clone())];
+    if let Some(b) = rv.bytes_per_request {
+        facts.push(("Bytes per request".into(), format!("{b:.0} B")));
+    }
+    if rv.partial {
+        facts.push((
+            "Partial run".into(),
+            "yes: the numbers cover what was measured until it ended".into(),
+        ));
+    }
+    facts
 }
 
 /// Recognition for a soak: short spans are the point, so judge from a minute on, with buckets

@@ -42,12 +42,19 @@ pub struct RunVerdict {
     pub service_end: String,
     /// True when the run was cut short (Ctrl-C, or the service died).
     pub partial: bool,
+    /// True when the service died during the soak for a reason other than an OOM kill.
+    pub service_crashed: bool,
 }
 
 impl RunVerdict {
-    /// Exit code: 1 for a leak or a `--fail-above` failure, else 0.
+    /// Exit code: 2 when the service crashed (not OOM) mid-soak, 1 for a leak (an OOM kill
+    /// counts) or a `--fail-above` failure, else 0.
     pub fn exit_code(&self) -> u8 {
-        u8::from(self.verdict.verdict == VerdictKind::Leak || self.failed_fail_above)
+        if self.service_crashed {
+            2
+        } else {
+            u8::from(self.verdict.verdict == VerdictKind::Leak || self.failed_fail_above)
+        }
     }
 }
 

@@ -1,0 +1,330 @@
+//! `leakscope run` when things go wrong: a service that never becomes ready, one that crashes
+//! at start or dies mid-soak (OOM-killed included), a load target that refuses or fails, and
+//! Ctrl-C. Each gets a clear message and the right exit code, and what was measured is kept.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn example(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(rel)
+        .canonicalize()
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+fn stored_samples(db: &Path) -> u64 {
+    let ls = leakscope()
+        .args(["ls", "--format", "json", "--db"])
+        .arg(db)
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap_or_default();
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|s| s["field"] == "rss_bytes")
+                .map(|s| s["samples"].as_u64().unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_service_that_never_becomes_ready_is_an_error_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let out = leakscope()
+        .args([
+            "run",
+            "--ready-timeout",
+            "2s",
+            "--duration",
+            "5s",
+            "--warmup",
+            "0s",
+            "--load",
+        ])
+        .arg(format!("http://127.0.0.1:{port}/x"))
+        .arg("--db")
+        .arg(dir.path().join("r.db"))
+        .args(["--", "sleep", "30"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("did not accept connections on 127.0.0.1:{port}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_service_that_crashes_at_start_is_an_error_with_its_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let out = leakscope()
+        .args(["run", "--duration", "5s", "--warmup", "0s", "--load"])
+        .arg(format!("http://127.0.0.1:{port}/x"))
+        .arg("--db")
+        .arg(dir.path().join("c.db"))
+        .args(["--", "sh", "-c", "echo boom >&2; exit 3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("exited with code 3 before it accepted connections"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_service_dying_mid_soak_is_reported_and_what_was_measured_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let report = dir.path().join("d.html");
+    let port = free_port();
+    // Serves for ~4 s, then dies with code 7.
+    let script = format!(
+        "python3 {} --port {port} & pid=$!; sleep 4; kill -9 $pid; exit 7",
+        example("python/cache/leaky.py")
+    );
+    let out = leakscope()
+        .args([
+            "run",
+            "--duration",
+            "30s",
+            "--warmup",
+            "1s",
+            "--interval",
+            "500ms",
+            "--format",
+            "json",
+            "--load",
+        ])
+        .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+        .arg("--db")
+        .arg(&db)
+        .arg("--report")
+        .arg(&report)
+        .args(["--", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("died mid-soak") && err.contains("exited with code 7"),
+        "{err}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a crash is an error, not a verdict: {err}"
+    );
+    assert!(
+        stored_samples(&db) >= 3,
+        "samples measured before the crash are stored"
+    );
+    let html = std::fs::read_to_string(&report).expect("the report is written for a partial run");
+    assert!(
+        html.contains("exited with code 7"),
+        "the report says how the service ended"
+    );
+}
+
+#[test]
+fn a_load_target_that_refuses_or_fails_is_counted_not_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let closed = free_port();
+    // The service is ready on `port`, but the load goes to a closed port.
+    let out = leakscope()
+        .args([
+            "run",
+            "--duration",
+            "3s",
+            "--warmup",
+            "0s",
+            "--interval",
+            "500ms",
+            "--format",
+            "json",
+            "--ready",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--load")
+        .arg(format!("http://127.0.0.1:{closed}/x"))
+        .arg("--db")
+        .arg(dir.path().join("f.db"))
+        .args([
+            "--",
+            "python3",
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let s = &v["series"][0];
+    assert!(s["errors"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(s["error_rate"], 1.0, "{s}");
+    assert!(err.contains("answered no request successfully"), "{err}");
+    // And HTTP errors: a path the server answers with 404.
+    let out = leakscope()
+        .args([
+            "run",
+            "--duration",
+            "2s",
+            "--warmup",
+            "0s",
+            "--interval",
+            "500ms",
+            "--format",
+            "json",
+            "--load",
+        ])
+        .arg(format!("http://127.0.0.1:{port}/no-such-file-{{n}}"))
+        .arg("--db")
+        .arg(dir.path().join("f.db"))
+        .args([
+            "--",
+            "python3",
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &v["series"][0];
+    assert!(s["requests"].as_u64().unwrap() > 10, "{s}");
+    assert_eq!(s["errors"], s["requests"], "every 404 counted: {s}");
+}
+
+#[test]
+fn ctrl_c_stops_the_service_and_reports_partial_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.db");
+    let port = free_port();
+    let child = leakscope()
+        .args([
+            "run",
+            "--duration",
+            "5m",
+            "--warmup",
+            "1s",
+            "--interval",
+            "500ms",
+            "--format",
+            "json",
+            "--load",
+        ])
+        .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "--",
+            "python3",
+            &example("python/cache/fixed.py"),
+            "--port",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_for(Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }));
+    std::thread::sleep(Duration::from_secs(4));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let s = &v["series"][0];
+    assert_eq!(s["partial"], true, "{s}");
+    assert!(
+        s["service_end"].as_str().unwrap().contains("interrupted"),
+        "{s}"
+    );
+    assert!(s["requests"].as_u64().unwrap() > 0);
+    assert!(stored_samples(&db) >= 4);
+    // The service was stopped: nothing listens on its port any more.
+    assert!(wait_for(Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    }));
+}
+
+#[test]
+fn an_oom_killed_service_is_named_and_fails_the_soak() {
+    let name = format!("leakscope-run-oom-{}", std::process::id());
+    let cg = PathBuf::from("/sys/fs/cgroup/memory").join(&name);
+    if std::fs::create_dir(&cg).is_err()
+        || std::fs::write(cg.join("memory.limit_in_bytes"), (96u64 << 20).to_string()).is_err()
+    {
+        let _ = std::fs::remove_dir(&cg);
+        eprintln!("SKIP: no writable v1 memory cgroup here");
+        return;
+    }
+    let _ = std::fs::write(cg.join("memory.swappiness"), "0");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && exec python3 {} --port {port}",
+        cg.display(),
+        example("python/records/leaky.py")
+    );
+    let out = leakscope()
+        .args([
+            "run",
+            "--duration",
+            "60s",
+            "--warmup",
+            "1s",
+            "--interval",
+            "200ms",
+            "--concurrency",
+            "16",
+            "--format",
+            "json",
+            "--load",
+        ])
+        .arg(format!("http://127.0.0.1:{port}/req/{{n}}"))
+        .arg("--db")
+        .arg(dir.path().join("o.db"))
+        .args(["--", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir(&cg);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("OOM-killed"), "{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an OOM kill during a soak is a leak verdict: {err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["series"][0]["verdict"], "leak");
+}

@@ -1,0 +1,358 @@
+//! `leakscope run` end to end on the real example services: every leaky one is flagged, every
+//! fixed twin passes, and bytes per request is within a factor of 2 of what the program itself
+//! says it retains per request (from its own /stats, after its own GC).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// GET http://127.0.0.1:port/path as JSON, with a plain TcpStream (no client dependency).
+fn get_json(port: u16, path: &str) -> Option<serde_json::Value> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let body = text.split("\r\n\r\n").nth(1)?;
+    // Chunked or not, the JSON object is the part between the outer braces.
+    let (a, b) = (body.find('{')?, body.rfind('}')?);
+    serde_json::from_str(&body[a..=b]).ok()
+}
+
+/// Where the Go examples were built, or None (with the reason printed) when Go is missing.
+fn go_bin(name: &str) -> Option<PathBuf> {
+    static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        if Command::new("go").arg("version").output().is_err() {
+            eprintln!("SKIP: go is not installed (apt-get install golang-go)");
+            return None;
+        }
+        let out =
+            std::env::temp_dir().join(format!("leakscope-go-examples-{}", std::process::id()));
+        std::fs::create_dir_all(&out).unwrap();
+        for (pkg, bin) in [
+            ("./goroutines/leaky", "goroutines-leaky"),
+            ("./goroutines/fixed", "goroutines-fixed"),
+            ("./cache/leaky", "cache-leaky"),
+            ("./cache/fixed", "cache-fixed"),
+        ] {
+            let st = Command::new("go")
+                .args(["build", "-o"])
+                .arg(out.join(bin))
+                .arg(pkg)
+                .current_dir(repo().join("examples/go"))
+                .env("GOFLAGS", "-mod=mod")
+                .env("GOCACHE", std::env::temp_dir().join("leakscope-gocache"))
+                .status()
+                .unwrap();
+            assert!(st.success(), "go build {pkg}");
+        }
+        Some(out)
+    });
+    dir.as_ref().map(|d| d.join(name))
+}
+
+struct Soak {
+    out: Output,
+    json: serde_json::Value,
+    /// The program's own bytes retained per request, measured from its /stats during the run.
+    truth_per_request: Option<f64>,
+}
+
+/// Run `leakscope run` on `service` (which takes `--port P`), and meanwhile read the program's
+/// own measure of retained memory from /stats twice, after warm-up.
+fn soak(service: &[String], extra: &[&str], truth_key: Option<&str>) -> Soak {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = leakscope();
+    cmd.args([
+        "run",
+        "--format",
+        "json",
+        "--warmup",
+        "10s",
+        "--duration",
+        "40s",
+        "--interval",
+        "1s",
+    ])
+    .arg("--load")
+    .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+    .arg("--db")
+    .arg(dir.path().join("soak.db"))
+    .args(extra)
+    .arg("--")
+    .args(service)
+    .args(["--port", &port.to_string()])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let mut truth = None;
+    if let Some(key) = truth_key {
+        // Two readings 20 s apart, well after warm-up.
+        let start = Instant::now();
+        std::thread::sleep(Duration::from_secs(15));
+        let a = get_json(port, "/stats?gc=1");
+        std::thread::sleep(Duration::from_secs(20));
+        let b = get_json(port, "/stats?gc=1");
+        if let (Some(a), Some(b)) = (a, b) {
+            let dm = b[key].as_f64().unwrap_or(0.0) - a[key].as_f64().unwrap_or(0.0);
+            let dr = b["requests"].as_f64().unwrap_or(0.0) - a["requests"].as_f64().unwrap_or(0.0);
+            if dr > 0.0 {
+                truth = Some(dm / dr);
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(50),
+            "the truth readings must fall inside the run"
+        );
+    }
+    let out = child.wait_with_output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON verdict ({e}); stdout {} stderr {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Soak {
+        out,
+        json,
+        truth_per_request: truth,
+    }
+}
+
+fn node(example: &str, variant: &str) -> Vec<String> {
+    vec![
+        "node".into(),
+        "--expose-gc".into(),
+        repo()
+            .join(format!("examples/node/{example}/{variant}.js"))
+            .display()
+            .to_string(),
+    ]
+}
+
+fn python(example: &str, variant: &str) -> Vec<String> {
+    vec![
+        "python3".into(),
+        repo()
+            .join(format!("examples/python/{example}/{variant}.py"))
+            .display()
+            .to_string(),
+    ]
+}
+
+fn assert_leak(s: &Soak, what: &str) {
+    let v = &s.json["series"][0];
+    assert_eq!(
+        s.out.status.code(),
+        Some(1),
+        "{what}: {v}\n{}",
+        String::from_utf8_lossy(&s.out.stderr)
+    );
+    assert_eq!(v["verdict"], "leak", "{what}: {v}");
+    let measured = v["bytes_per_request"].as_f64().expect("bytes_per_request");
+    let truth = s
+        .truth_per_request
+        .expect("the program's own per-request figure");
+    assert!(
+        truth > 100.0,
+        "{what}: the program says it retains {truth} B/request"
+    );
+    let ratio = measured / truth;
+    eprintln!(
+        "{what}: leakscope {measured:.0} B/request, program {truth:.0} B/request, ratio {ratio:.2}"
+    );
+    assert!(
+        (0.5..=2.0).contains(&ratio),
+        "{what}: leakscope {measured:.0} B/req vs program {truth:.0} B/req"
+    );
+    assert!(v["requests"].as_u64().unwrap() > 1000, "{what}: {v}");
+}
+
+fn assert_clean(s: &Soak, what: &str) {
+    let v = &s.json["series"][0];
+    assert_eq!(
+        s.out.status.code(),
+        Some(0),
+        "{what}: {v}\n{}",
+        String::from_utf8_lossy(&s.out.stderr)
+    );
+    assert_eq!(v["verdict"], "no_leak", "{what}: {v}");
+    assert!(v["requests"].as_u64().unwrap() > 1000, "{what}: {v}");
+    assert_eq!(v["errors"], 0, "{what}: {v}");
+}
+
+#[test]
+fn node_unbounded_cache_is_flagged_and_its_lru_twin_passes() {
+    let s = soak(&node("cache", "leaky"), &[], Some("heap_used_bytes"));
+    assert_eq!(s.json["series"][0]["signal"], "heap_used_after_gc_bytes");
+    assert_leak(&s, "node cache leaky");
+    assert_clean(
+        &soak(&node("cache", "fixed"), &[], None),
+        "node cache fixed",
+    );
+}
+
+#[test]
+fn node_listener_accumulation_is_flagged_and_its_twin_passes() {
+    assert_leak(
+        &soak(&node("listener", "leaky"), &[], Some("heap_used_bytes")),
+        "node listener leaky",
+    );
+    assert_clean(
+        &soak(&node("listener", "fixed"), &[], None),
+        "node listener fixed",
+    );
+}
+
+#[test]
+fn node_closure_holding_a_buffer_is_flagged_and_its_twin_passes() {
+    // The fixed twin still keeps one small timer per request for 10 minutes (by design: the
+    // timer is the feature); at 200 req/s that stays below what a leak needs within a soak.
+    let rate = ["--rps", "200"];
+    assert_leak(
+        &soak(&node("closure", "leaky"), &rate, Some("heap_used_bytes")),
+        "node closure leaky",
+    );
+    assert_clean(
+        &soak(&node("closure", "fixed"), &rate, None),
+        "node closure fixed",
+    );
+}
+
+#[test]
+fn python_unbounded_cache_is_flagged_and_its_lru_twin_passes() {
+    assert_leak(
+        &soak(
+            &python("cache", "leaky"),
+            &[],
+            Some("retained_payload_bytes"),
+        ),
+        "python cache leaky",
+    );
+    assert_clean(
+        &soak(&python("cache", "fixed"), &[], None),
+        "python cache fixed",
+    );
+}
+
+#[test]
+fn python_request_records_are_flagged_and_the_bounded_queue_passes() {
+    assert_leak(
+        &soak(
+            &python("records", "leaky"),
+            &[],
+            Some("retained_payload_bytes"),
+        ),
+        "python records leaky",
+    );
+    assert_clean(
+        &soak(&python("records", "fixed"), &[], None),
+        "python records fixed",
+    );
+}
+
+#[test]
+fn go_blocked_goroutines_are_flagged_and_context_cancellation_passes() {
+    let Some(leaky) = go_bin("goroutines-leaky") else {
+        return;
+    };
+    let fixed = go_bin("goroutines-fixed").unwrap();
+    assert_leak(&soak_go(&leaky), "go goroutines leaky");
+    assert_clean(&soak_go(&fixed), "go goroutines fixed");
+}
+
+#[test]
+fn go_unbounded_cache_is_flagged_and_its_lru_twin_passes() {
+    let Some(leaky) = go_bin("cache-leaky") else {
+        return;
+    };
+    let fixed = go_bin("cache-fixed").unwrap();
+    assert_leak(&soak_go(&leaky), "go cache leaky");
+    assert_clean(&soak_go(&fixed), "go cache fixed");
+}
+
+/// Go services: the heap in use from their /metrics is the signal; the truth is HeapInuse
+/// after runtime.GC() from their /stats.
+fn soak_go(bin: &Path) -> Soak {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let child = leakscope()
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--warmup",
+            "10s",
+            "--duration",
+            "40s",
+            "--interval",
+            "1s",
+        ])
+        .arg("--load")
+        .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+        .arg("--scrape")
+        .arg(format!("http://127.0.0.1:{port}/metrics"))
+        .args(["--metric", "go_memstats_heap_inuse_bytes"])
+        .arg("--db")
+        .arg(dir.path().join("soak.db"))
+        .arg("--")
+        .arg(bin)
+        .args(["--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(15));
+    let a = get_json(port, "/stats");
+    std::thread::sleep(Duration::from_secs(20));
+    let b = get_json(port, "/stats");
+    let truth = match (a, b) {
+        (Some(a), Some(b)) => {
+            let dm = b["heap_inuse_bytes"].as_f64().unwrap_or(0.0)
+                - a["heap_inuse_bytes"].as_f64().unwrap_or(0.0);
+            let dr = b["requests"].as_f64().unwrap_or(0.0) - a["requests"].as_f64().unwrap_or(0.0);
+            (dr > 0.0).then(|| dm / dr)
+        }
+        _ => None,
+    };
+    let out = child.wait_with_output().unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON verdict ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Soak {
+        out,
+        json,
+        truth_per_request: truth,
+    }
+}
