@@ -237,4 +237,56 @@ fn main() {
     }
     let outs: Vec<Outcome> = corpus.par_iter().map(run).collect();
     report(&format!("generated corpus, seed {seed}"), &outs, verbose);
+
+    // Labeled CSV folders: the written corpus and real recordings, when present.
+    let dir = |rel: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    for (rel, title) in [
+        ("tests/corpus", "CSV corpus (crates/core/tests/corpus, subsampled)"),
+        ("tests/corpus/real", "real series (crates/core/tests/corpus/real)"),
+        ("../../tests/corpus/real", "real series (tests/corpus/real)"),
+    ] {
+        match load_labeled_dir(&dir(rel)) {
+            Ok(series) if !series.is_empty() => {
+                let outs: Vec<Outcome> = series.par_iter().map(run).collect();
+                report(title, &outs, verbose);
+            }
+            Ok(_) => println!("\n({rel}: no labeled series)"),
+            Err(e) => println!("\n({rel}: skipped: {e})"),
+        }
+    }
+}
+
+/// Series listed in `<dir>/labels.csv` (`file,series,label,pattern[,onset_unix,limit_bytes]`),
+/// read with the leakscope CSV reader.
+fn load_labeled_dir(dir: &std::path::Path) -> Result<Vec<LabeledSeries>, String> {
+    use leakscope_core::csv::{read_all, CsvOptions};
+    let labels = std::fs::read_to_string(dir.join("labels.csv")).map_err(|e| format!("labels.csv: {e}"))?;
+    let mut out = Vec::new();
+    for (i, line) in labels.lines().enumerate().skip(1) {
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        if f.len() < 4 {
+            continue;
+        }
+        let path = dir.join(f[0]);
+        let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let all = read_all(std::io::BufReader::new(file), &CsvOptions::default())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let Some(s) = all.into_iter().find(|s| s.name == f[1]) else {
+            return Err(format!("labels.csv line {}: no column {:?} in {}", i + 1, f[1], f[0]));
+        };
+        let leak = f[2] == "leak";
+        let pattern = leakscope_core::corpus::PATTERNS
+            .into_iter()
+            .find(|p| p.as_str() == f[3])
+            .unwrap_or(leakscope_core::Pattern::Unknown);
+        out.push(LabeledSeries {
+            name: format!("{}:{}", f[0], f[1]),
+            leak,
+            pattern,
+            onset: f.get(4).and_then(|v| v.parse().ok()).or_else(|| leak.then(|| s.points.first().map_or(0.0, |p| p.t))),
+            limit_bytes: f.get(5).and_then(|v| v.parse().ok()),
+            points: s.points,
+        });
+    }
+    Ok(out)
 }

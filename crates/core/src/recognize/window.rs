@@ -180,7 +180,7 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
         (icpt, diff_noise(&vv, &mut s))
     } else {
         let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
-        (icpt, resid.max(sigma))
+        (icpt, resid.max(0.5 * sigma))
     };
     let noise = noise.max(level * 1e-4).max(1024.0);
 
