@@ -1,5 +1,7 @@
 //! `leakscope analyze` end to end: CSV in, verdicts out, exit codes 0/1/2.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use common::*;

@@ -1,5 +1,6 @@
 //! Helpers shared by the end-to-end tests: the binary, temp dirs, real child processes.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! A real OOM kill: a supervised command in a memory cgroup with a small limit allocates past
 //! it, the kernel kills it, and `watch` names the exit an OOM kill.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::path::PathBuf;

@@ -2,6 +2,8 @@
 //! at start or dies mid-soak (OOM-killed included), a load target that refuses or fails, and
 //! Ctrl-C. Each gets a clear message and the right exit code, and what was measured is kept.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! A leak detector must not leak: `watch` over many targets for thousands of rounds keeps its
 //! own RSS flat, judged by leakscope's own recognizer.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::process::{Command, Stdio};

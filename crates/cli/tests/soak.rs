@@ -2,6 +2,8 @@
 //! fixed twin passes, and bytes per request is within a factor of 2 of what the program itself
 //! says it retains per request (from its own /stats, after its own GC).
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 //! store: samples logged and stored, exits and restarts recorded, bad targets refused, signals
 //! handled, and a killed watcher's store still readable.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::io::{BufRead, BufReader};
