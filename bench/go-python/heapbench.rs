@@ -17,6 +17,10 @@ fn main() {
             other => files.push(PathBuf::from(other)),
         }
     }
+    if args.first().map(String::as_str) == Some("phases") && files.len() == 2 {
+        phases(&files[0], &files[1]);
+        return;
+    }
     let t = Instant::now();
     let rep = match args.first().map(String::as_str) {
         Some("top") if files.len() == 1 => leakscope_heap::top(&files[0], &opts),
@@ -41,4 +45,40 @@ fn main() {
             std::process::exit(2);
         }
     }
+}
+
+/// `heapbench phases OLD NEW`: time each step of a pprof diff (stderr).
+fn phases(old: &std::path::Path, new: &std::path::Path) {
+    use leakscope_heap::pprof::{self, graph, merge};
+    let t = Instant::now();
+    let (Ok(a), Ok(b)) = (std::fs::read(old), std::fs::read(new)) else {
+        eprintln!("cannot read inputs");
+        return;
+    };
+    let lap = |what: &str, t: &mut Instant| {
+        eprintln!("{what}: {:.3} s", t.elapsed().as_secs_f64());
+        *t = Instant::now();
+    };
+    let mut t = t;
+    lap("read", &mut t);
+    let (Ok(ra), Ok(rb)) = (
+        pprof::decode::gunzip_capped(&a, 1 << 31),
+        pprof::decode::gunzip_capped(&b, 1 << 31),
+    ) else {
+        return;
+    };
+    lap("gunzip", &mut t);
+    let (Ok(pa), Ok(pb)) = (pprof::parse_profile(&ra), pprof::parse_profile(&rb)) else {
+        return;
+    };
+    lap("decode+validate", &mut t);
+    let m = merge::merge(&[(&pb, 1), (&pa, -1)]);
+    lap("merge", &mut t);
+    let g = graph::Graph::new(&m, graph::Granularity::Functions);
+    lap("graph", &mut t);
+    let (f, c, e) = g.weigh_inline(&m, 3, true);
+    lap("weigh", &mut t);
+    let (rows, _) = graph::top_rows(&g, &f, &c, &e, false, 0.005);
+    lap("rows", &mut t);
+    eprintln!("{} samples merged, {} rows", m.samples.len(), rows.len());
 }

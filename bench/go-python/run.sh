@@ -9,8 +9,8 @@ D=${1:-/tmp/leakscope-bench-gopy}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$D/target}
 cargo build -q --release --manifest-path "$here/Cargo.toml"
 HB=$CARGO_TARGET_DIR/release/heapbench
-T() { label=$1; shift; /usr/bin/time -f "$label: %e s %M KB" "$@" > /dev/null; }
-echo "== versions"; go version; python3 --version; rustc --version; nproc
+T() { label=$1; shift; /usr/bin/time -f "$label: %e s wall, %U s user, %S s sys, %M KB max RSS" "$@" > /dev/null; }
+echo "== versions"; go version; python3 --version; rustc --version; nproc; uptime
 echo "== inputs"; ls -l "$D"/a.pb.gz "$D"/b.pb.gz "$D"/big.pickle
 echo "== pprof: heap diff a b (200k-sample source)"
 T "leakscope-heap diff a b" "$HB" diff "$D/a.pb.gz" "$D/b.pb.gz"

@@ -1,7 +1,7 @@
 //! From bytes to a checked [`Profile`]: gunzip with a size cap, prost decode, then the
 //! consistency checks of pprof's `CheckValid` (string indices in range, ids that resolve).
 
-use std::collections::HashMap;
+use super::fxhash::FxHashMap as HashMap;
 use std::io::Read;
 
 use super::proto::Profile;
@@ -126,7 +126,7 @@ pub fn validate(p: &Profile) -> Result<(), ParseError> {
     s(p.keep_frames, "keep_frames")?;
     s(p.default_sample_type, "default_sample_type")?;
     s(p.doc_url, "doc_url")?;
-    let mut ids = HashMap::with_capacity(p.mapping.len());
+    let mut ids = HashMap::with_capacity_and_hasher(p.mapping.len(), Default::default());
     for m in &p.mapping {
         s(m.filename, "a mapping file name")?;
         s(m.build_id, "a mapping build id")?;
@@ -137,7 +137,7 @@ pub fn validate(p: &Profile) -> Result<(), ParseError> {
             ));
         }
     }
-    let mut fids = HashMap::with_capacity(p.function.len());
+    let mut fids = HashMap::with_capacity_and_hasher(p.function.len(), Default::default());
     for f in &p.function {
         s(f.name, "a function name")?;
         s(f.system_name, "a function system name")?;
@@ -149,7 +149,7 @@ pub fn validate(p: &Profile) -> Result<(), ParseError> {
             ));
         }
     }
-    let mut lids = HashMap::with_capacity(p.location.len());
+    let mut lids = HashMap::with_capacity_and_hasher(p.location.len(), Default::default());
     for l in &p.location {
         if l.id == 0 || lids.insert(l.id, ()).is_some() {
             return Err(err(

@@ -4,7 +4,9 @@
 //! merged stack plus labels, and the values of equal samples are added. Strings are interned
 //! once, so later steps compare integers.
 
-use super::fxhash::FxHashMap as HashMap;
+use std::hash::{Hash, Hasher};
+
+use super::fxhash::{FxHashMap as HashMap, FxHasher};
 
 use super::proto::Profile;
 
@@ -102,11 +104,8 @@ struct LocKey {
     lines: Vec<(u32, i64)>,
 }
 
-#[derive(PartialEq, Eq, Hash)]
-struct SampleKey {
-    locs: Vec<u32>,
-    labels: Vec<(u32, bool, i64, u32)>,
-}
+/// A label in merge-key form: (key, is numeric, value or string id, unit).
+type LabelKey = (u32, bool, i64, u32);
 
 /// Merge `inputs` (profile, sign). All must have the same sample types (checked by the caller).
 pub fn merge(inputs: &[(&Profile, i64)]) -> Merged {
@@ -117,7 +116,12 @@ pub fn merge(inputs: &[(&Profile, i64)]) -> Merged {
     let mut locs: Vec<Loc> = Vec::new();
     let mut loc_ids: HashMap<LocKey, u32> = HashMap::default();
     let mut samples: Vec<MSample> = Vec::new();
-    let mut sample_ids: HashMap<SampleKey, usize> = HashMap::default();
+    // Samples by the hash of (stack, labels); equal hashes chain through `next`.
+    let mut heads: HashMap<u64, u32> = HashMap::default();
+    let mut next: Vec<u32> = Vec::new();
+    let mut sample_labels: Vec<Vec<LabelKey>> = Vec::new();
+    let mut stack: Vec<u32> = Vec::new();
+    let mut labels: Vec<LabelKey> = Vec::new();
     let sample_types = inputs
         .first()
         .map(|(p, _)| {
@@ -200,43 +204,46 @@ pub fn merge(inputs: &[(&Profile, i64)]) -> Merged {
             if s.value.iter().all(|&v| v == 0) {
                 continue;
             }
-            let stack: Vec<u32> = s
-                .location_id
-                .iter()
-                .map(|id| lmap.get(id).copied().unwrap_or(0))
-                .collect();
-            let mut labels: Vec<(u32, bool, i64, u32)> = s
-                .label
-                .iter()
-                .map(|lb| {
-                    if lb.str != 0 {
-                        (g(lb.key), false, i64::from(g(lb.str)), 0)
-                    } else {
-                        (g(lb.key), true, lb.num, g(lb.num_unit))
-                    }
-                })
-                .collect();
+            stack.clear();
+            stack.extend(
+                s.location_id
+                    .iter()
+                    .map(|id| lmap.get(id).copied().unwrap_or(0)),
+            );
+            labels.clear();
+            labels.extend(s.label.iter().map(|lb| {
+                if lb.str != 0 {
+                    (g(lb.key), false, i64::from(g(lb.str)), 0)
+                } else {
+                    (g(lb.key), true, lb.num, g(lb.num_unit))
+                }
+            }));
             labels.sort_by_key(|l| (l.1, l.0));
-            let key = SampleKey {
-                locs: stack,
-                labels,
-            };
-            match sample_ids.get(&key) {
-                Some(&i) => {
+            let mut h = FxHasher::default();
+            (&stack, &labels).hash(&mut h);
+            let h = h.finish();
+            let mut found = None;
+            let mut at = heads.get(&h).copied().unwrap_or(u32::MAX);
+            while at != u32::MAX {
+                let i = at as usize;
+                if samples[i].locs == stack && sample_labels[i] == labels {
+                    found = Some(i);
+                    break;
+                }
+                at = next[i];
+            }
+            match found {
+                Some(i) => {
                     for (acc, v) in samples[i].values.iter_mut().zip(&s.value) {
                         *acc = acc.wrapping_add(v.wrapping_mul(sign));
                     }
                 }
                 None => {
-                    sample_ids.insert(
-                        SampleKey {
-                            locs: key.locs.clone(),
-                            labels: key.labels,
-                        },
-                        samples.len(),
-                    );
+                    let i = samples.len() as u32;
+                    next.push(heads.insert(h, i).unwrap_or(u32::MAX));
+                    sample_labels.push(labels.clone());
                     samples.push(MSample {
-                        locs: key.locs,
+                        locs: stack.clone(),
                         values: s.value.iter().map(|v| v.wrapping_mul(sign)).collect(),
                     });
                 }
