@@ -27,7 +27,7 @@ fn rule_a(points: &[Point]) -> Option<f64> {
         }
         let o = points[j];
         let dt = p.t - o.t;
-        if dt >= 0.9 * (HOUR - 300.0) * 1.0 && dt >= 3300.0 && (p.v - o.v) / dt * HOUR > 50e6 {
+        if dt >= 3300.0 && (p.v - o.v) / dt * HOUR > 50e6 {
             return Some(p.t);
         }
     }
@@ -96,10 +96,19 @@ impl Score {
         }
     }
     fn row(&self, name: &str) -> String {
-        let (tp, fp, tn, fn_) = (self.tp as f64, self.fp as f64, self.tn as f64, self.fn_ as f64);
+        let (tp, fp, tn, fn_) = (
+            self.tp as f64,
+            self.fp as f64,
+            self.tn as f64,
+            self.fn_ as f64,
+        );
         let prec = if tp + fp > 0.0 { tp / (tp + fp) } else { 0.0 };
         let rec = if tp + fn_ > 0.0 { tp / (tp + fn_) } else { 0.0 };
-        let f1 = if prec + rec > 0.0 { 2.0 * prec * rec / (prec + rec) } else { 0.0 };
+        let f1 = if prec + rec > 0.0 {
+            2.0 * prec * rec / (prec + rec)
+        } else {
+            0.0
+        };
         let fpr = if fp + tn > 0.0 { fp / (fp + tn) } else { 0.0 };
         let acc = (tp + tn) / (tp + tn + fp + fn_).max(1.0);
         let mut l = self.latencies.clone();
@@ -108,7 +117,10 @@ impl Score {
             if l.is_empty() {
                 "-".to_string()
             } else {
-                format!("{:.2}", l[((l.len() - 1) as f64 * p).round() as usize] / HOUR)
+                format!(
+                    "{:.2}",
+                    l[((l.len() - 1) as f64 * p).round() as usize] / HOUR
+                )
             }
         };
         format!(
@@ -139,8 +151,10 @@ struct Outcome {
 }
 
 fn run(s: &LabeledSeries) -> Outcome {
-    let mut opts = RecognizeOptions::default();
-    opts.limit_bytes = s.limit_bytes;
+    let opts = RecognizeOptions {
+        limit_bytes: s.limit_bytes,
+        ..Default::default()
+    };
     let v = recognize(&s.name, &s.points, &opts);
     let onset = s.onset.unwrap_or(s.points.first().map_or(0.0, |p| p.t));
     let first = s.points.first().map_or(0.0, |p| p.v);
@@ -158,7 +172,8 @@ fn run(s: &LabeledSeries) -> Outcome {
         b: b.is_some(),
         growth: v.growth_bytes_per_hour,
         conf: v.confidence,
-        span_h: s.points.last().map_or(0.0, |p| p.t) / HOUR - s.points.first().map_or(0.0, |p| p.t) / HOUR,
+        span_h: s.points.last().map_or(0.0, |p| p.t) / HOUR
+            - s.points.first().map_or(0.0, |p| p.t) / HOUR,
     }
 }
 
@@ -169,7 +184,13 @@ fn report(title: &str, outs: &[Outcome], verbose: bool) {
         sc[0].add(o.truth, o.ours, o.lat[0]);
         sc[1].add(o.truth, o.a, o.lat[1]);
         sc[2].add(o.truth, o.b, o.lat[2]);
-        let e = per.entry(format!("{} ({})", o.pattern, if o.truth { "leak" } else { "no leak" })).or_default();
+        let e = per
+            .entry(format!(
+                "{} ({})",
+                o.pattern,
+                if o.truth { "leak" } else { "no leak" }
+            ))
+            .or_default();
         e[0] += 1;
         e[1] += u32::from(o.ours == o.truth);
         e[2] += u32::from(o.a == o.truth);
@@ -177,7 +198,13 @@ fn report(title: &str, outs: &[Outcome], verbose: bool) {
         if verbose && o.ours != o.truth {
             println!(
                 "  MISS {} truth={} said={} ({}) growth={:.1}MB/h conf={:.2} span={:.1}h",
-                o.name, o.truth, o.ours, o.ours_pattern, o.growth / 1e6, o.conf, o.span_h
+                o.name,
+                o.truth,
+                o.ours,
+                o.ours_pattern,
+                o.growth / 1e6,
+                o.conf,
+                o.span_h
             );
         }
     }
@@ -192,16 +219,27 @@ fn report(title: &str, outs: &[Outcome], verbose: bool) {
     println!("|---|---|---|---|---|");
     for (p, e) in per {
         let f = |k: u32| format!("{:.2}", k as f64 / e[0] as f64);
-        println!("| {p} | {} | {} | {} | {} |", e[0], f(e[1]), f(e[2]), f(e[3]));
+        println!(
+            "| {p} | {} | {} | {} | {} |",
+            e[0],
+            f(e[1]),
+            f(e[2]),
+            f(e[3])
+        );
     }
 }
 
 /// Print a series coarsely (min/max of 40 slices) and its verdict, for debugging.
 fn show(s: &LabeledSeries) {
-    let mut opts = RecognizeOptions::default();
-    opts.limit_bytes = s.limit_bytes;
+    let opts = RecognizeOptions {
+        limit_bytes: s.limit_bytes,
+        ..Default::default()
+    };
     let v = recognize(&s.name, &s.points, &opts);
-    println!("{} leak={} onset={:?} limit={:?}", s.name, s.leak, s.onset, s.limit_bytes);
+    println!(
+        "{} leak={} onset={:?} limit={:?}",
+        s.name, s.leak, s.onset, s.limit_bytes
+    );
     println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     let k = 40;
     let n = s.points.len();
@@ -210,7 +248,12 @@ fn show(s: &LabeledSeries) {
         let sl = &s.points[j * n / k..((j + 1) * n / k).max(j * n / k + 1)];
         let lo = sl.iter().map(|p| p.v).fold(f64::INFINITY, f64::min);
         let hi = sl.iter().map(|p| p.v).fold(0.0, f64::max);
-        println!("  {:7.2}h  {:10.1} .. {:10.1} MB", (sl[0].t - t0) / HOUR, lo / 1e6, hi / 1e6);
+        println!(
+            "  {:7.2}h  {:10.1} .. {:10.1} MB",
+            (sl[0].t - t0) / HOUR,
+            lo / 1e6,
+            hi / 1e6
+        );
     }
 }
 
@@ -241,8 +284,14 @@ fn main() {
     // Labeled CSV folders: the written corpus and real recordings, when present.
     let dir = |rel: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
     for (rel, title) in [
-        ("tests/corpus", "CSV corpus (crates/core/tests/corpus, subsampled)"),
-        ("tests/corpus/real", "real series (crates/core/tests/corpus/real)"),
+        (
+            "tests/corpus",
+            "CSV corpus (crates/core/tests/corpus, subsampled)",
+        ),
+        (
+            "tests/corpus/real",
+            "real series (crates/core/tests/corpus/real)",
+        ),
         ("../../tests/corpus/real", "real series (tests/corpus/real)"),
     ] {
         match load_labeled_dir(&dir(rel)) {
@@ -260,7 +309,8 @@ fn main() {
 /// read with the leakscope CSV reader.
 fn load_labeled_dir(dir: &std::path::Path) -> Result<Vec<LabeledSeries>, String> {
     use leakscope_core::csv::{read_all, CsvOptions};
-    let labels = std::fs::read_to_string(dir.join("labels.csv")).map_err(|e| format!("labels.csv: {e}"))?;
+    let labels =
+        std::fs::read_to_string(dir.join("labels.csv")).map_err(|e| format!("labels.csv: {e}"))?;
     let mut out = Vec::new();
     for (i, line) in labels.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
@@ -272,7 +322,12 @@ fn load_labeled_dir(dir: &std::path::Path) -> Result<Vec<LabeledSeries>, String>
         let all = read_all(std::io::BufReader::new(file), &CsvOptions::default())
             .map_err(|e| format!("{}: {e}", path.display()))?;
         let Some(s) = all.into_iter().find(|s| s.name == f[1]) else {
-            return Err(format!("labels.csv line {}: no column {:?} in {}", i + 1, f[1], f[0]));
+            return Err(format!(
+                "labels.csv line {}: no column {:?} in {}",
+                i + 1,
+                f[1],
+                f[0]
+            ));
         };
         let leak = f[2] == "leak";
         let pattern = leakscope_core::corpus::PATTERNS
@@ -283,7 +338,10 @@ fn load_labeled_dir(dir: &std::path::Path) -> Result<Vec<LabeledSeries>, String>
             name: format!("{}:{}", f[0], f[1]),
             leak,
             pattern,
-            onset: f.get(4).and_then(|v| v.parse().ok()).or_else(|| leak.then(|| s.points.first().map_or(0.0, |p| p.t))),
+            onset: f
+                .get(4)
+                .and_then(|v| v.parse().ok())
+                .or_else(|| leak.then(|| s.points.first().map_or(0.0, |p| p.t))),
             limit_bytes: f.get(5).and_then(|v| v.parse().ok()),
             points: s.points,
         });

@@ -13,10 +13,17 @@ use std::path::PathBuf;
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let get = |k: &str| args.iter().position(|a| a == k).and_then(|i| args.get(i + 1)).cloned();
+    let get = |k: &str| {
+        args.iter()
+            .position(|a| a == k)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let seed: u64 = get("--seed").and_then(|v| v.parse().ok()).unwrap_or(7);
     let n: usize = get("--n").and_then(|v| v.parse().ok()).unwrap_or(240);
-    let max_rows: usize = get("--max-rows").and_then(|v| v.parse().ok()).unwrap_or(1500);
+    let max_rows: usize = get("--max-rows")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1500);
     let out = PathBuf::from(
         get("--out").unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus").into()),
     );
@@ -43,6 +50,10 @@ fn main() -> std::io::Result<()> {
         );
     }
     std::fs::write(out.join("labels.csv"), labels)?;
-    println!("wrote {n} series ({:.1} MB) and labels.csv to {}", total as f64 / 1e6, out.display());
+    println!(
+        "wrote {n} series ({:.1} MB) and labels.csv to {}",
+        total as f64 / 1e6,
+        out.display()
+    );
     Ok(())
 }

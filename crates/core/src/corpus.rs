@@ -144,7 +144,9 @@ impl Gen {
             }
             Pattern::LeakUnderCycle | Pattern::Cyclic => {
                 let period = rng.log_range(1.0 * HOUR, 24.0 * HOUR);
-                span = span.max(period * rng.range(2.5, 4.5)).min(8.0 * 24.0 * HOUR);
+                span = span
+                    .max(period * rng.range(2.5, 4.5))
+                    .min(8.0 * 24.0 * HOUR);
                 let amp = base * rng.log_range(0.1, 1.0);
                 cycle = Some((period, amp, rng.range(0.0, std::f64::consts::TAU)));
             }
@@ -242,7 +244,12 @@ impl Gen {
         while t <= span {
             let mut v = base;
             // Restarts: time since the last restart.
-            let seg_start = restarts.iter().rev().find(|&&r| r <= t).copied().unwrap_or(0.0);
+            let seg_start = restarts
+                .iter()
+                .rev()
+                .find(|&&r| r <= t)
+                .copied()
+                .unwrap_or(0.0);
             let since = t - seg_start;
             match self.pattern {
                 Pattern::LinearGrowth | Pattern::RisingFloor | Pattern::LeakUnderCycle => {

@@ -117,7 +117,10 @@ impl CsvError {
 /// Strip surrounding whitespace and one pair of double quotes.
 fn unquote(s: &str) -> &str {
     let s = s.trim();
-    s.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(s).trim()
+    s.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s)
+        .trim()
 }
 
 /// Parse a timestamp cell: unix seconds (integer or fractional) or RFC 3339.
@@ -157,7 +160,11 @@ pub fn read_series_csv<R: BufRead>(
         if l.is_empty() {
             continue;
         }
-        summary.columns = l.split(',').skip(1).map(|c| unquote(c).to_string()).collect();
+        summary.columns = l
+            .split(',')
+            .skip(1)
+            .map(|c| unquote(c).to_string())
+            .collect();
         if summary.columns.is_empty() {
             return Err(CsvError::NoSeriesColumn { line: lineno });
         }
@@ -224,10 +231,18 @@ fn parse_row(
         }
     }
     if found != values.len() + 1 {
-        return Err(CsvError::FieldCount { line, expected: values.len() + 1, found });
+        return Err(CsvError::FieldCount {
+            line,
+            expected: values.len() + 1,
+            found,
+        });
     }
     if t < prev_t {
-        return Err(CsvError::NonMonotonic { line, t, prev: prev_t });
+        return Err(CsvError::NonMonotonic {
+            line,
+            t,
+            prev: prev_t,
+        });
     }
     Ok(t)
 }
@@ -259,7 +274,10 @@ pub fn read_all_with_summary<R: BufRead>(
         .columns
         .iter()
         .zip(points)
-        .map(|(name, points)| Series { name: name.clone(), points })
+        .map(|(name, points)| Series {
+            name: name.clone(),
+            points,
+        })
         .collect();
     Ok((series, summary))
 }
@@ -269,7 +287,12 @@ mod tests {
     use super::*;
 
     fn read(s: &str, skip: bool) -> Result<(Vec<Series>, CsvSummary), CsvError> {
-        read_all_with_summary(s.as_bytes(), &CsvOptions { skip_bad_rows: skip })
+        read_all_with_summary(
+            s.as_bytes(),
+            &CsvOptions {
+                skip_bad_rows: skip,
+            },
+        )
     }
 
     #[test]
@@ -288,16 +311,26 @@ mod tests {
 
     #[test]
     fn errors_name_the_line_and_column() {
-        let e = read("timestamp,a,b\n1,2,3\n2,,4\n", false).unwrap_err();
-        assert!(matches!(&e, CsvError::BadValue { line: 3, column, .. } if column == "a"), "{e}");
+        let e = read("timestamp,a,b\n1,2,3\n2,,4\n", false).expect_err("must fail");
+        assert!(
+            matches!(&e, CsvError::BadValue { line: 3, column, .. } if column == "a"),
+            "{e}"
+        );
         assert!(e.to_string().contains("line 3"));
-        let e = read("timestamp,a\n1,2\nx,3\n", false).unwrap_err();
+        let e = read("timestamp,a\n1,2\nx,3\n", false).expect_err("must fail");
         assert!(matches!(e, CsvError::BadTimestamp { line: 3, .. }));
-        let e = read("timestamp,a\n5,2\n4,3\n", false).unwrap_err();
+        let e = read("timestamp,a\n5,2\n4,3\n", false).expect_err("must fail");
         assert!(matches!(e, CsvError::NonMonotonic { line: 3, .. }));
-        let e = read("timestamp,a\n5,2,9\n", false).unwrap_err();
-        assert!(matches!(e, CsvError::FieldCount { line: 2, expected: 2, found: 3 }));
-        let e = read("timestamp,a\n5,nan\n", false).unwrap_err();
+        let e = read("timestamp,a\n5,2,9\n", false).expect_err("must fail");
+        assert!(matches!(
+            e,
+            CsvError::FieldCount {
+                line: 2,
+                expected: 2,
+                found: 3
+            }
+        ));
+        let e = read("timestamp,a\n5,nan\n", false).expect_err("must fail");
         assert_eq!(e.line(), Some(2));
     }
 
@@ -305,8 +338,14 @@ mod tests {
     fn empty_and_header_only() {
         assert!(matches!(read("", false), Err(CsvError::Empty)));
         assert!(matches!(read("\n\n", false), Err(CsvError::Empty)));
-        assert!(matches!(read("timestamp,a\n", false), Err(CsvError::NoRows)));
-        assert!(matches!(read("timestamp\n1\n", false), Err(CsvError::NoSeriesColumn { line: 1 })));
+        assert!(matches!(
+            read("timestamp,a\n", false),
+            Err(CsvError::NoRows)
+        ));
+        assert!(matches!(
+            read("timestamp\n1\n", false),
+            Err(CsvError::NoSeriesColumn { line: 1 })
+        ));
     }
 
     #[test]
@@ -320,11 +359,15 @@ mod tests {
     #[test]
     fn streams_rows() {
         let mut n = 0;
-        let sum = read_series_csv("timestamp,a,b\n1,1,2\n2,3,4\n".as_bytes(), &CsvOptions::default(), |t, v| {
-            n += 1;
-            assert_eq!(v.len(), 2);
-            assert!(t >= 1.0);
-        })
+        let sum = read_series_csv(
+            "timestamp,a,b\n1,1,2\n2,3,4\n".as_bytes(),
+            &CsvOptions::default(),
+            |t, v| {
+                n += 1;
+                assert_eq!(v.len(), 2);
+                assert!(t >= 1.0);
+            },
+        )
         .expect("reads");
         assert_eq!((n, sum.rows), (2, 2));
     }

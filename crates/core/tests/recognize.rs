@@ -51,19 +51,27 @@ fn linear_growth_is_a_leak_with_its_rate() {
     let v = assert_leak(&p);
     let rate = v.growth_bytes_per_hour / MB;
     assert!((rate - 40.0).abs() < 6.0, "rate {rate} MB/h");
-    assert!(v.detected_at.is_some_and(|d| d < T0 + 3.0 * H), "{:?}", v.detected_at);
+    assert!(
+        v.detected_at.is_some_and(|d| d < T0 + 3.0 * H),
+        "{:?}",
+        v.detected_at
+    );
 }
 
 #[test]
 fn rising_floor_under_gc_sawtooth_is_a_leak() {
-    let p = series(8.0, 15.0, 1.0 * MB, 2, |t| 200.0 * MB + 10.0 * MB * t / H + gc(t, 600.0, 80.0 * MB));
+    let p = series(8.0, 15.0, 1.0 * MB, 2, |t| {
+        200.0 * MB + 10.0 * MB * t / H + gc(t, 600.0, 80.0 * MB)
+    });
     let v = assert_leak(&p);
     assert!((v.growth_bytes_per_hour / MB - 10.0).abs() < 3.0, "{v:#?}");
 }
 
 #[test]
 fn sawtooth_with_flat_floor_is_not() {
-    let p = series(8.0, 15.0, 1.0 * MB, 3, |t| 200.0 * MB + gc(t, 600.0, 80.0 * MB));
+    let p = series(8.0, 15.0, 1.0 * MB, 3, |t| {
+        200.0 * MB + gc(t, 600.0, 80.0 * MB)
+    });
     assert_no_leak(&p);
 }
 
@@ -85,7 +93,9 @@ fn leak_with_restarts() {
 #[test]
 fn leak_under_a_daily_cycle() {
     let p = series(96.0, 60.0, 3.0 * MB, 5, |t| {
-        1000.0 * MB + 4.0 * MB * t / H + 300.0 * MB * (0.5 - 0.5 * (std::f64::consts::TAU * t / (24.0 * H)).cos())
+        1000.0 * MB
+            + 4.0 * MB * t / H
+            + 300.0 * MB * (0.5 - 0.5 * (std::f64::consts::TAU * t / (24.0 * H)).cos())
     });
     assert_leak(&p);
 }
@@ -101,27 +111,39 @@ fn daily_cycle_alone_is_not() {
 #[test]
 fn leak_starting_mid_series_is_detected_after_onset() {
     let onset = 10.0 * H;
-    let p = series(20.0, 30.0, 2.0 * MB, 7, |t| 500.0 * MB + 25.0 * MB * (t - onset).max(0.0) / H);
+    let p = series(20.0, 30.0, 2.0 * MB, 7, |t| {
+        500.0 * MB + 25.0 * MB * (t - onset).max(0.0) / H
+    });
     let v = assert_leak(&p);
-    assert!(v.detected_at.is_some_and(|d| d > T0 + onset), "{:?}", v.detected_at);
+    assert!(
+        v.detected_at.is_some_and(|d| d > T0 + onset),
+        "{:?}",
+        v.detected_at
+    );
 }
 
 #[test]
 fn growth_in_bursts() {
-    let p = series(24.0, 30.0, 1.0 * MB, 8, |t| 400.0 * MB + 50.0 * MB * (t / (3.0 * H)).floor());
+    let p = series(24.0, 30.0, 1.0 * MB, 8, |t| {
+        400.0 * MB + 50.0 * MB * (t / (3.0 * H)).floor()
+    });
     assert_leak(&p);
 }
 
 #[test]
 fn cache_fill_plateau_is_not() {
-    let p = series(24.0, 30.0, 2.0 * MB, 9, |t| 300.0 * MB + 500.0 * MB * (1.0 - (-t / (3.0 * H)).exp()));
+    let p = series(24.0, 30.0, 2.0 * MB, 9, |t| {
+        300.0 * MB + 500.0 * MB * (1.0 - (-t / (3.0 * H)).exp())
+    });
     let v = assert_no_leak(&p);
     assert_eq!(v.pattern, Pattern::Plateau);
 }
 
 #[test]
 fn step_then_flat_is_not() {
-    let p = series(12.0, 30.0, 2.0 * MB, 10, |t| 300.0 * MB + if t > 4.0 * H { 400.0 * MB } else { 0.0 });
+    let p = series(12.0, 30.0, 2.0 * MB, 10, |t| {
+        300.0 * MB + if t > 4.0 * H { 400.0 * MB } else { 0.0 }
+    });
     let v = assert_no_leak(&p);
     assert_eq!(v.pattern, Pattern::Step);
 }
@@ -129,7 +151,12 @@ fn step_then_flat_is_not() {
 #[test]
 fn spike_that_recovers_is_not() {
     let p = series(12.0, 30.0, 2.0 * MB, 11, |t| {
-        300.0 * MB + if (4.0 * H..5.0 * H).contains(&t) { 600.0 * MB } else { 0.0 }
+        300.0 * MB
+            + if (4.0 * H..5.0 * H).contains(&t) {
+                600.0 * MB
+            } else {
+                0.0
+            }
     });
     assert_no_leak(&p);
 }
@@ -143,7 +170,9 @@ fn stable_and_tiny_slopes_are_not() {
 
 #[test]
 fn short_series_is_insufficient() {
-    let v = judge(&series(0.1, 30.0, 1.0 * MB, 14, |t| 100.0 * MB + 1e9 * t / H));
+    let v = judge(&series(0.1, 30.0, 1.0 * MB, 14, |t| {
+        100.0 * MB + 1e9 * t / H
+    }));
     assert_eq!(v.verdict, VerdictKind::InsufficientData);
     assert_eq!(judge(&[]).verdict, VerdictKind::InsufficientData);
     assert_eq!(judge(&[Point::new(1.0, 2.0)]).samples, 1);
@@ -152,7 +181,10 @@ fn short_series_is_insufficient() {
 #[test]
 fn time_to_limit_is_reported_for_leaks() {
     let p = series(6.0, 30.0, 1.0 * MB, 15, |t| 300.0 * MB + 100.0 * MB * t / H);
-    let opts = RecognizeOptions { limit_bytes: Some(2000.0 * MB), ..Default::default() };
+    let opts = RecognizeOptions {
+        limit_bytes: Some(2000.0 * MB),
+        ..Default::default()
+    };
     let v = recognize("x", &p, &opts);
     assert_eq!(v.verdict, VerdictKind::Leak);
     // Floor at ~900 MB after 6 h, 1100 MB to go at 100 MB/h: about 11 h.
@@ -188,10 +220,16 @@ fn hostile_points_do_not_panic() {
     pts.insert(40, pts[39]); // duplicate
     pts.push(Point::new(T0 + 4.0 * H, -1e300));
     let v = judge(&pts);
-    assert!(v.reasons.iter().any(|r| r.contains("ignored")), "{:?}", v.reasons);
+    assert!(
+        v.reasons.iter().any(|r| r.contains("ignored")),
+        "{:?}",
+        v.reasons
+    );
     let same: Vec<Point> = (0..500).map(|i| Point::new(T0, i as f64)).collect();
     assert_eq!(judge(&same).verdict, VerdictKind::InsufficientData);
-    let huge: Vec<Point> = (0..5000).map(|i| Point::new(T0 + 30.0 * i as f64, 1e300 * (i % 7) as f64)).collect();
+    let huge: Vec<Point> = (0..5000)
+        .map(|i| Point::new(T0 + 30.0 * i as f64, 1e300 * (i % 7) as f64))
+        .collect();
     let v = judge(&huge);
     assert!((0.0..=1.0).contains(&v.confidence) && v.growth_bytes_per_hour.is_finite());
 }

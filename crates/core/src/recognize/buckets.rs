@@ -27,7 +27,17 @@ pub(crate) struct Bucket {
 
 impl Bucket {
     fn new(idx: i64, t: f64, v: f64) -> Self {
-        Self { idx, t_first: t, t_last: t, lo: v, hi: v, sum: v, n: 1, first: v, last: v }
+        Self {
+            idx,
+            t_first: t,
+            t_last: t,
+            lo: v,
+            hi: v,
+            sum: v,
+            n: 1,
+            first: v,
+            last: v,
+        }
     }
 
     fn add(&mut self, t: f64, v: f64) {
@@ -80,7 +90,11 @@ impl Buckets {
         Self {
             origin: f64::NAN,
             open_end: f64::NEG_INFINITY,
-            width: if width.is_finite() && width > 0.0 { width } else { 60.0 },
+            width: if width.is_finite() && width > 0.0 {
+                width
+            } else {
+                60.0
+            },
             cap: cap.max(8),
             closed: Vec::with_capacity(cap.max(8)),
             open: None,
@@ -133,7 +147,9 @@ impl Buckets {
                 false
             }
         };
-        self.open_end = self.open.map_or(f64::NEG_INFINITY, |b| self.origin + (b.idx + 1) as f64 * self.width);
+        self.open_end = self.open.map_or(f64::NEG_INFINITY, |b| {
+            self.origin + (b.idx + 1) as f64 * self.width
+        });
         closed
     }
 

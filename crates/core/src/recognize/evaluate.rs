@@ -51,7 +51,12 @@ struct Columns {
 
 impl Columns {
     fn cols(&self, a: usize, b: usize) -> Cols<'_> {
-        Cols { t: &self.t[a..b], lo: &self.lo[a..b], hi: &self.hi[a..b], mean: &self.mean[a..b] }
+        Cols {
+            t: &self.t[a..b],
+            lo: &self.lo[a..b],
+            hi: &self.hi[a..b],
+            mean: &self.mean[a..b],
+        }
     }
 }
 
@@ -172,7 +177,11 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     };
 
     let last = judge_seg(restarts);
-    let prev = if restarts > 0 { judge_seg(restarts - 1) } else { None };
+    let prev = if restarts > 0 {
+        judge_seg(restarts - 1)
+    } else {
+        None
+    };
     let prev_leak = prev.is_some_and(|(p, _)| p.leak);
     let pick = match (last, prev) {
         (Some((l, from)), _) if l.leak => {
@@ -205,7 +214,11 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     match pick {
         None => Eval::insufficient(restarts),
         Some((w, from, leak)) => Eval {
-            kind: if leak { VerdictKind::Leak } else { VerdictKind::NoLeak },
+            kind: if leak {
+                VerdictKind::Leak
+            } else {
+                VerdictKind::NoLeak
+            },
             pattern: w.pattern,
             growth_bps: if w.growth_bps > 0.0 && (leak || w.rise >= w.rise_needed) {
                 w.growth_bps

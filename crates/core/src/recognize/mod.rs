@@ -185,11 +185,19 @@ impl Recognizer {
         let first = self.first.unwrap_or(Point::new(0.0, 0.0));
         let last = self.last.unwrap_or(first);
         let leak = e.kind == VerdictKind::Leak;
-        let detected_at = if leak { self.detected_at.or(Some(last.t)) } else { None };
+        let detected_at = if leak {
+            self.detected_at.or(Some(last.t))
+        } else {
+            None
+        };
         let growth = e.growth_bps * 3600.0;
         let time_to_limit_seconds = match self.opts.limit_bytes {
             Some(limit) if leak && e.growth_bps > 0.0 && limit.is_finite() => {
-                let now = if e.floor_now.is_finite() { e.floor_now } else { last.v };
+                let now = if e.floor_now.is_finite() {
+                    e.floor_now
+                } else {
+                    last.v
+                };
                 Some(((limit - now) / e.growth_bps).max(0.0))
             }
             _ => None,
@@ -199,7 +207,11 @@ impl Recognizer {
             verdict: e.kind,
             pattern: e.pattern,
             growth_bytes_per_hour: if growth.is_finite() { growth } else { 0.0 },
-            confidence: if e.confidence.is_finite() { e.confidence.clamp(0.0, 1.0) } else { 0.0 },
+            confidence: if e.confidence.is_finite() {
+                e.confidence.clamp(0.0, 1.0)
+            } else {
+                0.0
+            },
             detected_at,
             time_to_limit_seconds,
             limit_bytes: self.opts.limit_bytes,
@@ -229,7 +241,10 @@ impl Recognizer {
                     e.judged_from,
                     mb(d.rise_needed)
                 ));
-                r.push(format!("trend τ = {:.2} (≥ 0.55 is a monotone trend)", d.tau));
+                r.push(format!(
+                    "trend τ = {:.2} (≥ 0.55 is a monotone trend)",
+                    d.tau
+                ));
                 match e.pattern {
                     Pattern::Plateau => r.push(format!(
                         "growth decelerates: last third grows at {:.0}% of the middle third",
@@ -248,7 +263,10 @@ impl Recognizer {
             r.push(format!("{} restart(s) seen", e.restarts));
         }
         if self.ignored > 0 {
-            r.push(format!("{} non-finite or out-of-order point(s) ignored", self.ignored));
+            r.push(format!(
+                "{} non-finite or out-of-order point(s) ignored",
+                self.ignored
+            ));
         }
         r
     }

@@ -45,7 +45,11 @@ pub(crate) fn half_lag_slope(t: &[f64], y: &[f64], scratch: &mut Vec<f64>) -> f6
     }
     if scratch.is_empty() {
         let dt = t[n - 1] - t[0];
-        return if dt > 0.0 { (y[n - 1] - y[0]) / dt } else { 0.0 };
+        return if dt > 0.0 {
+            (y[n - 1] - y[0]) / dt
+        } else {
+            0.0
+        };
     }
     median_mut(scratch)
 }

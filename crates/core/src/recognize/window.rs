@@ -103,7 +103,11 @@ fn interpolate(pts: &[(usize, f64)], t: &[f64], x: f64) -> f64 {
         let ((ia, va), (ib, vb)) = (w[0], w[1]);
         if x <= t[ib] {
             let dt = t[ib] - t[ia];
-            return if dt > 0.0 { va + (vb - va) * (x - t[ia]) / dt } else { vb };
+            return if dt > 0.0 {
+                va + (vb - va) * (x - t[ia]) / dt
+            } else {
+                vb
+            };
         }
     }
     pts.last().map_or(v0, |&(_, v)| v)
@@ -111,7 +115,12 @@ fn interpolate(pts: &[(usize, f64)], t: &[f64], x: f64) -> f64 {
 
 /// Judge the stretch `c` (at least 4 buckets), given the bucket-level noise `sigma` (bytes)
 /// and an optional known period in buckets (from a longer stretch).
-pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg) -> Option<WinEval> {
+pub(crate) fn judge(
+    c: &Cols,
+    sigma: f64,
+    period_hint: Option<usize>,
+    cfg: &Cfg,
+) -> Option<WinEval> {
     let n = c.t.len();
     if n < 6 {
         return None;
@@ -127,7 +136,13 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
     // (On at most 64 pair-averaged means: cycles shorter than 2 buckets are left to the
     // rolling minimum anyway.)
     let (ds, factor) = if n > 64 {
-        (c.mean.chunks(2).map(|p| p.iter().sum::<f64>() / p.len() as f64).collect(), 2)
+        (
+            c.mean
+                .chunks(2)
+                .map(|p| p.iter().sum::<f64>() / p.len() as f64)
+                .collect(),
+            2,
+        )
     } else {
         (c.mean.to_vec(), 1)
     };
@@ -211,7 +226,13 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
     };
     let late_rise = g3 * fspan / 3.0;
     let mid_rise = g2 * fspan / 3.0;
-    let late_ratio = if g2 > 0.0 { g3 / g2 } else if g3 > 0.0 { 10.0 } else { 0.0 };
+    let late_ratio = if g2 > 0.0 {
+        g3 / g2
+    } else if g3 > 0.0 {
+        10.0
+    } else {
+        0.0
+    };
 
     // Jumps of the floor: short runs of rise that carry most of the growth.
     let jump_thr = (4.0 * noise).max(0.12 * rise_net.abs());
@@ -220,7 +241,11 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
     let mut run_start = 0usize;
     let mut run = 0.0;
     for i in 1..=m {
-        let d = if i < m { floor[i] - floor[i - 1] } else { f64::NEG_INFINITY };
+        let d = if i < m {
+            floor[i] - floor[i - 1]
+        } else {
+            f64::NEG_INFINITY
+        };
         if d > 0.25 * noise {
             if run == 0.0 {
                 run_start = i - 1;
@@ -228,7 +253,11 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
             run += d;
         } else {
             if run > jump_thr && ft[i - 1] - ft[run_start] <= max_run {
-                jumps.push(Jump { start: ft[run_start], end: ft[i - 1], size: run });
+                jumps.push(Jump {
+                    start: ft[run_start],
+                    end: ft[i - 1],
+                    size: run,
+                });
             }
             run = 0.0;
         }
@@ -248,7 +277,10 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
     let step = !jumps.is_empty()
         && jumps.len() <= 2
         && jump_total >= 0.6 * rise_net
-        && jumps.last().and_then(|j| flat_after(j.end, &mut s)).unwrap_or(false);
+        && jumps
+            .last()
+            .and_then(|j| flat_after(j.end, &mut s))
+            .unwrap_or(false);
     let bursts = jumps.len() >= 3 && jump_total >= 0.5 * rise_net && {
         let mut gaps: Vec<f64> = jumps.windows(2).map(|w| w[1].start - w[0].start).collect();
         let gap = median(&gaps, &mut s);
@@ -257,12 +289,16 @@ pub(crate) fn judge(c: &Cols, sigma: f64, period_hint: Option<usize>, cfg: &Cfg)
         since <= (1.6 * gap).max(0.3 * fspan)
     };
 
-    let significant = rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps;
+    let significant =
+        rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps;
     let flat_end = late_rise < (2.5 * noise).max(0.1 * rise);
     // Deceleration must show at two scales (thirds and halves): one noisy third is no plateau.
     let (h1, h2) = if m >= 8 {
         let h = m / 2;
-        (half_lag_slope(&ft[..h], &floor[..h], &mut s), half_lag_slope(&ft[h..], &floor[h..], &mut s))
+        (
+            half_lag_slope(&ft[..h], &floor[..h], &mut s),
+            half_lag_slope(&ft[h..], &floor[h..], &mut s),
+        )
     } else {
         (g, g)
     };
