@@ -86,6 +86,11 @@ fn cycle_troughs(lo: &[f64], p: usize) -> Vec<(usize, f64)> {
         out.push((best, lo[best]));
         b = a;
     }
+    // The partial cycle at the start, when it covers most of a cycle.
+    if b * 5 >= p * 3 {
+        let best = (0..b).fold(0, |best, i| if lo[i] < lo[best] { i } else { best });
+        out.push((best, lo[best]));
+    }
     out.reverse();
     out
 }
@@ -162,7 +167,7 @@ pub(crate) fn judge(
     let ft: &[f64] = match period {
         // A cycle of several buckets: the floor is the line through the cycle troughs (the
         // minimum of each whole cycle, counted back from the end), sampled at the buckets.
-        Some(p) if p >= 3 && n / p >= 3 => {
+        Some(p) if p >= 3 && (n * 5 / p) >= 13 => {
             let troughs = cycle_troughs(c.lo, p);
             let a = troughs.first().map_or(0, |&(i, _)| i);
             let b = troughs.last().map_or(n - 1, |&(i, _)| i);
