@@ -97,7 +97,7 @@ fn find_restarts(c: &Columns, sigma: f64) -> Vec<usize> {
         // one-sample glitch) or the segment is younger than 20 minutes.
         let halved = c.lo[i] < 0.5 * fp_recent
             && after <= fp_recent + sigma
-            && after < fp_recent - drop_min
+            && after < fp_recent - 2.0 * sigma
             && c.t[i] - c.t_first[seg] >= 1200.0;
         let drop = fp - c.lo[i];
         if drop < drop_min && !halved {
