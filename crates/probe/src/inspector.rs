@@ -425,6 +425,9 @@ impl Inspector {
 
     /// Take a heap snapshot, streaming its chunks to `out` as they arrive; `progress(done,
     /// total)` follows V8's progress reports (objects). Returns the bytes written.
+    ///
+    /// Object ids are stable only within one session: when a session ends, V8's inspector
+    /// clears its object-id map, so take every snapshot of a series through one `Inspector`.
     pub fn take_heap_snapshot(
         &mut self,
         out: &mut impl Write,
@@ -453,7 +456,8 @@ impl Inspector {
             },
         )?;
         out.flush()?;
-        self.call("HeapProfiler.disable", json!({}))?;
+        // No HeapProfiler.disable here: it clears V8's object-id map, and snapshots of one
+        // session are only comparable by id while that map lives (until the session ends).
         Ok(written)
     }
 

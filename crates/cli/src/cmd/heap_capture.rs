@@ -83,29 +83,38 @@ fn progress_bar(hidden: bool) -> ProgressBar {
     pb
 }
 
-/// Connect, optionally GC, stream one snapshot to `path`; returns the bytes written.
-fn capture_one(url: &InspectorUrl, path: &Path, gc: bool, pb: &ProgressBar) -> anyhow::Result<u64> {
-    let mut insp = Inspector::connect(&url.ws_url)?;
-    let result = (|| -> anyhow::Result<u64> {
-        if gc {
-            pb.set_message("collecting garbage");
-            insp.collect_garbage()?;
-        }
-        pb.set_message(format!("writing {}", path.display()));
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-        let n = insp.take_heap_snapshot(&mut w, |done, total| {
-            pb.set_length(total);
-            pb.set_position(done);
-        })?;
-        Ok(n)
-    })();
-    // Close the session whatever happened; close the inspector only if we opened it.
-    let closed = insp.close(false);
-    let n = result?;
-    closed?;
+/// Optionally GC, then stream one snapshot to `path`; returns the bytes written.
+fn capture_one(
+    insp: &mut Inspector,
+    path: &Path,
+    gc: bool,
+    pb: &ProgressBar,
+) -> anyhow::Result<u64> {
+    if gc {
+        pb.set_message("collecting garbage");
+        insp.collect_garbage()?;
+    }
+    pb.set_message(format!("writing {}", path.display()));
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let n = insp.take_heap_snapshot(&mut w, |done, total| {
+        pb.set_length(total);
+        pb.set_position(done);
+    })?;
     Ok(n)
+}
+
+/// Stop an inspector leakscope opened when no session could be made.
+fn close_opened(url: &InspectorUrl) {
+    if url.opened_by_us {
+        if let Err(e) = Inspector::connect(&url.ws_url).and_then(|i| i.close(true)) {
+            eprintln!(
+                "warning: could not close the inspector at {} ({e}); it stays open on loopback until the process exits",
+                url.http_base
+            );
+        }
+    }
 }
 
 /// Capture; returns the exit code (0 ok, 1 when a series' diff finds suspects, 2 error).
@@ -129,13 +138,21 @@ pub fn run(args: &CaptureArgs, format_json: bool) -> anyhow::Result<i32> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    // One session for the whole series: V8 keeps object ids stable only within a session.
+    let mut insp = match Inspector::connect(&url.ws_url) {
+        Ok(i) => i,
+        Err(e) => {
+            close_opened(&url);
+            return Err(e.into());
+        }
+    };
     let mut files = Vec::new();
     let mut failure = None;
     for i in 1..=args.count {
         let started = Instant::now();
         let path = out_path(args, i, stamp);
         let pb = progress_bar(args.no_progress || format_json);
-        match capture_one(&url, &path, args.gc, &pb) {
+        match capture_one(&mut insp, &path, args.gc, &pb) {
             Ok(bytes) => {
                 pb.finish_and_clear();
                 eprintln!(
@@ -156,15 +173,14 @@ pub fn run(args: &CaptureArgs, format_json: bool) -> anyhow::Result<i32> {
             std::thread::sleep(args.every.saturating_sub(started.elapsed()));
         }
     }
-    if url.opened_by_us {
-        // Leave the process as found: stop the inspector we started.
-        match Inspector::connect(&url.ws_url).and_then(|i| i.close(true)) {
-            Ok(()) => eprintln!("closed the inspector again"),
-            Err(e) => eprintln!(
-                "warning: could not close the inspector at {} ({e}); it stays open on loopback until the process exits",
-                url.http_base
-            ),
-        }
+    // Leave the process as found: end the session, and stop the inspector if we started it.
+    match insp.close(url.opened_by_us) {
+        Ok(()) if url.opened_by_us => eprintln!("closed the inspector again"),
+        Ok(()) => {}
+        Err(e) => eprintln!(
+            "warning: could not close the inspector session at {} ({e})",
+            url.http_base
+        ),
     }
     if let Some(e) = failure {
         return Err(e);

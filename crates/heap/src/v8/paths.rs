@@ -83,7 +83,11 @@ pub fn describe_node(a: &Analyzed, n: u32) -> String {
             }
         }
         kind::STRING | kind::CONS_STRING | kind::SLICED_STRING => "(string)".into(),
-        _ => a.class_names[a.class_of[n as usize] as usize].clone(),
+        _ => {
+            // The global object is named `global / ` (or `Window / url` in Chrome).
+            let c = &a.class_names[a.class_of[n as usize] as usize];
+            c.trim_end_matches([' ', '/']).to_string()
+        }
     }
 }
 
