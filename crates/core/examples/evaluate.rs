@@ -229,6 +229,33 @@ fn report(title: &str, outs: &[Outcome], verbose: bool) {
     }
 }
 
+/// Make a series messier than the generator does, to check robustness beyond its shapes:
+/// drop 5 % of samples and cut up to three 10–40 min gaps (scrape failures), add heavy-tailed
+/// noise (a Student-t-like mix, ~1 % of the level at most, mostly much less) and round to 4 KiB
+/// pages.
+fn perturb(s: &mut LabeledSeries, seed: u64) {
+    let mut rng = corpus::Rng::new(seed);
+    let level = s.points.iter().map(|p| p.v).sum::<f64>() / s.points.len().max(1) as f64;
+    let scale = level * rng.log_range(1e-4, 3e-3);
+    let gaps: Vec<(f64, f64)> = (0..rng.int(0, 3))
+        .map(|_| {
+            let a = s.points[0].t + rng.f() * (s.points[s.points.len() - 1].t - s.points[0].t);
+            (a, a + rng.range(600.0, 2400.0))
+        })
+        .collect();
+    s.points.retain(|p| !gaps.iter().any(|&(a, b)| p.t >= a && p.t < b));
+    let mut kept = Vec::with_capacity(s.points.len());
+    for p in &s.points {
+        if rng.chance(0.05) {
+            continue;
+        }
+        let heavy = rng.normal() / rng.f().max(0.05).sqrt();
+        let v = ((p.v + scale * heavy) / 4096.0).round() * 4096.0;
+        kept.push(leakscope_core::Point::new(p.t, v));
+    }
+    s.points = kept;
+}
+
 /// Print a series coarsely (min/max of 40 slices) and its verdict, for debugging.
 fn show(s: &LabeledSeries) {
     let opts = RecognizeOptions {
@@ -269,7 +296,10 @@ fn main() {
     let seed = get("--seed", 1);
     let n = get("--n", 240) as usize;
     let verbose = args.iter().any(|a| a == "--verbose");
-    let corpus = corpus::generate(seed, n);
+    let mut corpus = corpus::generate(seed, n);
+    if args.iter().any(|a| a == "--perturb") {
+        corpus.iter_mut().enumerate().for_each(|(i, s)| perturb(s, seed ^ (i as u64) << 20));
+    }
     if let Some(i) = args.iter().position(|a| a == "--show") {
         for name in &args[i + 1..] {
             if let Some(s) = corpus.iter().find(|s| s.name.starts_with(name.as_str())) {

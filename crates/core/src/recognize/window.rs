@@ -216,6 +216,9 @@ pub(crate) fn judge(
     let tau = mk_tau(&cm, 0.5 * noise);
     let rise = g * fspan;
     let rise_net = cm[k - 1] - cm[0];
+    let rise_needed = (cfg.rise_sigmas * noise).max(cfg.min_rise_bytes);
+    // The shape tests below only matter when the floor moved by a significant amount.
+    let gate = rise >= rise_needed || rise_net.abs() >= rise_needed;
 
     // Thirds: is the growth steady, decelerating (plateau) or starting late?
     let third = |i: usize, s: &mut Vec<f64>| {
@@ -224,7 +227,7 @@ pub(crate) fn judge(
         let a = a.min(b.saturating_sub(2));
         half_lag_slope(&ft[a..b], &floor[a..b], s)
     };
-    let (g1, g2, g3) = if m >= 9 {
+    let (g1, g2, g3) = if m >= 9 && gate {
         (third(0, &mut s), third(1, &mut s), third(2, &mut s))
     } else {
         (g, g, g)
@@ -243,9 +246,10 @@ pub(crate) fn judge(
     let jump_thr = (4.0 * noise).max(0.12 * rise_net.abs());
     let max_run = (fspan * 0.15).max(3.0 * (fspan / m as f64));
     let mut jumps: Vec<Jump> = Vec::new();
+    let m_jumps = if gate { m } else { 0 };
     let mut run_start = 0usize;
     let mut run = 0.0;
-    for i in 1..=m {
+    for i in 1..=m_jumps {
         let d = if i < m {
             floor[i] - floor[i - 1]
         } else {
@@ -268,7 +272,6 @@ pub(crate) fn judge(
         }
     }
     let jump_total: f64 = jumps.iter().map(|j| j.size).sum();
-    let rise_needed = (cfg.rise_sigmas * noise).max(cfg.min_rise_bytes);
     let t_end = ft[m - 1];
 
     let flat_after = |t_from: f64, s: &mut Vec<f64>| -> Option<bool> {
@@ -298,7 +301,7 @@ pub(crate) fn judge(
         rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps;
     let flat_end = late_rise < (2.5 * noise).max(0.1 * rise);
     // Deceleration must show at two scales (thirds and halves): one noisy third is no plateau.
-    let (h1, h2) = if m >= 8 {
+    let (h1, h2) = if m >= 8 && gate && g3 < 0.45 * g2.max(g) {
         let h = m / 2;
         (
             half_lag_slope(&ft[..h], &floor[..h], &mut s),
@@ -322,10 +325,6 @@ pub(crate) fn judge(
     let leak = significant && ((trend && spread && !plateau && !step) || (bursts && tau >= 0.4));
 
     let floor_now = icpt + g * t_end;
-    if std::env::var_os("LEAKSCOPE_DEBUG").is_some() {
-        eprintln!("n={n} w={w} period={period:?} m={m} g={:.2}MB/h rise={:.1} net={:.1} need={:.1} noise={:.2} tau={tau:.2} g123=({:.2},{:.2},{:.2}) jumps={:?} step={step} bursts={bursts} plateau={plateau} flat_end={flat_end} decel={decel}",
-            g*3600.0/1e6, rise/1e6, rise_net/1e6, rise_needed/1e6, noise/1e6, g1*3600.0/1e6, g2*3600.0/1e6, g3*3600.0/1e6, jumps.iter().map(|j| ((j.start-ft[0])/3600.0, (j.end-ft[0])/3600.0, j.size/1e6)).collect::<Vec<_>>());
-    }
     // A GC sawtooth inside the buckets: their typical range is wide (only asked for names).
     let mut sawtoothy = || {
         s.clear();
