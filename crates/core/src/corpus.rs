@@ -236,7 +236,10 @@ impl Gen {
         let burst_size = self.rate * span / bursts.len().max(1) as f64;
         let onset = self.onset_frac * span;
         let outlier_p = if rng.chance(0.5) { 0.002 } else { 0.0 };
-        let warm = base * rng.range(0.0, 0.3);
+        // Warm-up after a restart: a quick fill, at most half the leak's rise per segment (a
+        // bigger warm-up makes each segment a cache fill, indistinguishable from a plateau).
+        let seg_rise = self.rate * span / (restarts.len() + 1) as f64;
+        let warm = (base * rng.range(0.0, 0.3)).min(0.5 * seg_rise);
         let warm_tau = rng.range(120.0, 900.0);
 
         let mut points = Vec::with_capacity(n);

@@ -158,6 +158,48 @@ pub(crate) fn acf_period(y: &[f64], b: f64, min_acf: f64, scratch: &mut Vec<f64>
     best.map(|(l, _)| l)
 }
 
+/// Least-squares quadratic `y ≈ a + b·x + c·x²` with `x = (t − t₀)/(t_last − t₀)` in [0, 1]:
+/// returns `(b, c)` in units of `y` (so `b + c` is the fitted rise over the stretch and
+/// `b + 2c` the fitted slope at its end, per whole stretch). `None` when degenerate.
+pub(crate) fn quad_fit(t: &[f64], y: &[f64]) -> Option<(f64, f64)> {
+    let n = t.len().min(y.len());
+    if n < 4 {
+        return None;
+    }
+    let (t0, span) = (t[0], t[n - 1] - t[0]);
+    if span <= 0.0 || !span.is_finite() {
+        return None;
+    }
+    let y0 = y[0];
+    let (mut s0, mut s1, mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut r0, mut r1, mut r2) = (0.0, 0.0, 0.0);
+    for (&ti, &yi) in t.iter().zip(y) {
+        let x = (ti - t0) / span;
+        let v = yi - y0;
+        let x2 = x * x;
+        s0 += 1.0;
+        s1 += x;
+        s2 += x2;
+        s3 += x2 * x;
+        s4 += x2 * x2;
+        r0 += v;
+        r1 += v * x;
+        r2 += v * x2;
+    }
+    // Solve [[s0 s1 s2][s1 s2 s3][s2 s3 s4]] (a b c)ᵀ = (r0 r1 r2)ᵀ by Cramer's rule.
+    let det3 = |a: [f64; 9]| {
+        a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6])
+            + a[2] * (a[3] * a[7] - a[4] * a[6])
+    };
+    let d = det3([s0, s1, s2, s1, s2, s3, s2, s3, s4]);
+    if d.abs() < 1e-12 {
+        return None;
+    }
+    let b = det3([s0, r0, s2, s1, r1, s3, s2, r2, s4]) / d;
+    let c = det3([s0, s1, r0, s1, s2, r1, s2, s3, r2]) / d;
+    (b.is_finite() && c.is_finite()).then_some((b, c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +240,14 @@ mod tests {
         let mut rng = crate::corpus::Rng::new(3);
         let flat: Vec<f64> = (0..96).map(|_| rng.normal()).collect();
         assert!(acf_period(&flat, 0.0, 0.5, &mut s).is_none());
+    }
+
+    #[test]
+    fn quadratic_fit() {
+        let t: Vec<f64> = (0..50).map(|i| 100.0 + i as f64).collect();
+        let y: Vec<f64> = t.iter().map(|t| { let x = (t - 100.0) / 49.0; 5.0 + 3.0 * x - 2.0 * x * x }).collect();
+        let (b, c) = quad_fit(&t, &y).expect("fit");
+        assert!((b - 3.0).abs() < 1e-6 && (c + 2.0).abs() < 1e-6, "{b} {c}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! floor, its trend, and the shape tests that tell a leak from a plateau, a step or a cycle.
 
 use super::stats::{
-    acf_period, diff_noise, half_lag_slope, median, median_mut, mk_tau, residual_scale, rolling_min,
+    acf_period, diff_noise, quad_fit, half_lag_slope, median, median_mut, mk_tau, residual_scale, rolling_min,
 };
 use crate::verdict::Pattern;
 
@@ -316,7 +316,16 @@ pub(crate) fn judge(
         && (g2.max(g) * fspan / 3.0 - late_rise) >= 2.5 * noise;
     // Or the last third stayed flat: within the noise, and well below what the trend predicts.
     let flat_end = flat_end && late_rise < 0.35 * g2.max(g) * fspan / 3.0;
-    let plateau = (significant || rise_net >= rise_needed) && !bursts && (decel || flat_end);
+    // Or a quadratic through the floor bends down clearly (curvature beyond twice its
+    // standard error, ≈ noise·√(180/k) for k independent chunks) and ends at < 40 % of the
+    // mean slope: a fill approaching its bound.
+    let quad_decel = gate
+        && quad_fit(ft, &floor).is_some_and(|(b, c)| {
+            let se_c = noise * (180.0 / k as f64).sqrt();
+            b + c > 0.0 && c < -2.0 * se_c && (b + 2.0 * c) < 0.4 * (b + c)
+        });
+    let plateau =
+        (significant || rise_net >= rise_needed) && !bursts && (decel || flat_end || quad_decel);
     let _ = mid_rise;
     let trend = tau >= cfg.min_tau;
     // Growth spread over the stretch: at least two of its thirds grow (a ramp confined to
