@@ -24,7 +24,7 @@ pub fn sniff(prefix: &[u8]) -> bool {
 
 /// Read a goroutine capture in any of its forms.
 pub fn read_capture(path: &Path) -> Result<Capture, HeapError> {
-    let bytes = std::fs::read(path).map_err(|e| HeapError::io(path, e))?;
+    let bytes = crate::pprof::decode::read_file_capped(path)?;
     if sniff_text(&bytes) {
         let text = String::from_utf8_lossy(&bytes);
         return parse_text(&text)
@@ -43,7 +43,7 @@ pub fn read_capture(path: &Path) -> Result<Capture, HeapError> {
 
 /// True when `path` holds a goroutine profile: text dump, or proto with goroutine samples.
 pub fn is_goroutine_profile(path: &Path) -> Result<bool, HeapError> {
-    let bytes = std::fs::read(path).map_err(|e| HeapError::io(path, e))?;
+    let bytes = crate::pprof::decode::read_file_capped(path)?;
     if sniff_text(&bytes) {
         return Ok(true);
     }

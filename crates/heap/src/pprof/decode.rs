@@ -237,3 +237,19 @@ pub fn sample_type_names(bytes: &[u8]) -> Result<Vec<String>, ParseError> {
         })
         .collect())
 }
+
+/// Read a whole input file, refusing files larger than [`DEFAULT_MAX_DECOMPRESSED_BYTES`]
+/// (no capture leakscope reads is that big; this bounds memory before parsing starts).
+pub fn read_file_capped(path: &std::path::Path) -> Result<Vec<u8>, crate::HeapError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| crate::HeapError::io(path, e))?
+        .len();
+    if len > DEFAULT_MAX_DECOMPRESSED_BYTES {
+        return Err(crate::HeapError::format(
+            path,
+            None,
+            format!("the file is {len} bytes, more than the {DEFAULT_MAX_DECOMPRESSED_BYTES}-byte limit"),
+        ));
+    }
+    std::fs::read(path).map_err(|e| crate::HeapError::io(path, e))
+}

@@ -34,7 +34,7 @@ pub fn sniff(prefix: &[u8]) -> bool {
 
 /// Read and parse the profile at `path` (gzipped or not).
 pub fn read_profile(path: &Path) -> Result<Profile, HeapError> {
-    let bytes = std::fs::read(path).map_err(|e| HeapError::io(path, e))?;
+    let bytes = crate::pprof::decode::read_file_capped(path)?;
     parse_profile(&bytes).map_err(|e| HeapError::format(path, e.offset, e.message))
 }
 

@@ -25,7 +25,7 @@ pub fn sniff(prefix: &[u8]) -> bool {
 
 /// Read and parse the dump at `path`.
 pub fn read_snapshot(path: &Path) -> Result<Snapshot, HeapError> {
-    let bytes = std::fs::read(path).map_err(|e| HeapError::io(path, e))?;
+    let bytes = crate::pprof::decode::read_file_capped(path)?;
     parse_dump(&bytes).map_err(|e| HeapError::format(path, e.offset, e.message))
 }
 
