@@ -17,6 +17,10 @@ fn main() {
             other => files.push(PathBuf::from(other)),
         }
     }
+    if args.first().map(String::as_str) == Some("tmphases") && files.len() == 1 {
+        tm_phases(&files[0]);
+        return;
+    }
     if args.first().map(String::as_str) == Some("phases") && files.len() == 2 {
         phases(&files[0], &files[1]);
         return;
@@ -81,4 +85,33 @@ fn phases(old: &std::path::Path, new: &std::path::Path) {
     let (rows, _) = graph::top_rows(&g, &f, &c, &e, false, 0.005);
     lap("rows", &mut t);
     eprintln!("{} samples merged, {} rows", m.samples.len(), rows.len());
+}
+
+/// `heapbench tmphases DUMP`: time each step of reading and summarizing a tracemalloc dump.
+fn tm_phases(path: &std::path::Path) {
+    use leakscope_heap::tracemalloc::{self, KeyType};
+    let mut t = Instant::now();
+    let lap = |what: &str, t: &mut Instant| {
+        eprintln!("{what}: {:.3} s", t.elapsed().as_secs_f64());
+        *t = Instant::now();
+    };
+    let Ok(bytes) = std::fs::read(path) else {
+        return;
+    };
+    lap("read", &mut t);
+    let Ok((_, arena)) = tracemalloc::pickle::unpickle(&bytes) else {
+        return;
+    };
+    lap("unpickle", &mut t);
+    drop(arena);
+    lap("drop arena", &mut t);
+    let Ok(s) = tracemalloc::parse_dump(&bytes) else {
+        return;
+    };
+    lap("unpickle+snapshot", &mut t);
+    let st = tracemalloc::statistics(&s, KeyType::Lineno, false);
+    lap("statistics(lineno)", &mut t);
+    let tb = tracemalloc::statistics(&s, KeyType::Traceback, false);
+    lap("statistics(traceback)", &mut t);
+    eprintln!("{} traces, {} lineno groups, {} tracebacks", s.traces.len(), st.len(), tb.len());
 }

@@ -119,3 +119,20 @@ pub fn advice(state: &str) -> String {
     };
     s.to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{is_user, package_of};
+
+    #[test]
+    fn packages_and_user_code() {
+        assert_eq!(package_of("github.com/a/b.(*T).M"), "github.com/a/b");
+        assert_eq!(package_of("main.leak.func1"), "main");
+        assert_eq!(package_of("internal/poll.(*FD).Read"), "internal/poll");
+        assert!(is_user("main.leak.func1"));
+        assert!(is_user("github.com/a/b.F"));
+        assert!(!is_user("net/http.(*conn).serve"));
+        assert!(!is_user("sync.(*Mutex).Lock"));
+        assert!(!is_user("runtime.gopark"));
+    }
+}

@@ -376,3 +376,31 @@ impl Graph {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{clean_path, printable_name};
+
+    #[test]
+    fn clean_path_like_go() {
+        for (i, o) in [
+            ("a/b/../c", "a/c"),
+            ("/a/./b//c/", "/a/b/c"),
+            ("../x", "../x"),
+            ("/../x", "/x"),
+            ("a/..", "."),
+            ("runtime/proc.go", "runtime/proc.go"),
+        ] {
+            assert_eq!(clean_path(i), o, "{i}");
+        }
+    }
+
+    #[test]
+    fn printable_names() {
+        assert_eq!(printable_name("main.f", "", 0, ""), "main.f");
+        assert_eq!(printable_name("main.f", "m.go", 3, ""), "main.f m.go:3");
+        assert_eq!(printable_name("", "m.go", 0, "/bin/app"), "m.go");
+        assert_eq!(printable_name("", "", 0, "/bin/app"), "[app]");
+        assert_eq!(printable_name("", "", 0, ""), "<unknown>");
+    }
+}
