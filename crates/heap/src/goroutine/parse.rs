@@ -195,8 +195,9 @@ fn header(t: &str) -> Option<(String, Option<u64>)> {
     if digits == 0 {
         return None;
     }
-    let rest = rest[digits..].trim_start();
-    let inner = rest.strip_prefix('[')?;
+    // Tracebacks with GOTRACEBACK=system put `gp=0x.. m=..` between the id and the bracket.
+    let rest = &rest[digits..];
+    let inner = &rest[rest.find('[')? + 1..];
     let end = inner.rfind("]:")?;
     let inner = &inner[..end];
     let mut parts = inner.split(", ");
