@@ -26,9 +26,8 @@
 //!    restarts).
 //!
 //! Evaluations run when buckets close, on a schedule of one per `max(2, len/6)` closed
-//! buckets — `len/3` while the floor rise is under a third of what a leak needs — so cost per
-//! point stays O(1) amortized and detection lags by at most a sixth of the summarized span,
-//! until a leak is flagged; [`Recognizer::verdict`] reuses the cached
+//! buckets (so cost per point stays O(1) amortized, and detection lags by at most a sixth of
+//! the summarized span), until a leak is flagged; [`Recognizer::verdict`] reuses the cached
 //! result and only re-evaluates (a few µs) when points arrived since.
 
 mod buckets;
@@ -150,11 +149,7 @@ impl Recognizer {
             let len = self.buckets.closed.len();
             // Once a leak is flagged, `detected_at` is known and `verdict` evaluates afresh
             // when asked, so the scheduled evaluations can stop.
-            // Series far from a leak (floor rise under a third of what a leak needs) are
-            // re-evaluated half as often.
-            let far = self.cached.detail.is_some_and(|d| d.rise < d.rise_needed / 3.0);
-            let every = if far { len / 3 } else { len / 6 };
-            if self.detected_at.is_none() && self.closes_since_eval >= every.max(2) {
+            if self.detected_at.is_none() && self.closes_since_eval >= (len / 6).max(2) {
                 self.closes_since_eval = 0;
                 self.cached = evaluate(&self.buckets.closed, &self.cfg);
                 self.cached_at = self.n;
