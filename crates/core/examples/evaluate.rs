@@ -243,7 +243,8 @@ fn perturb(s: &mut LabeledSeries, seed: u64) {
             (a, a + rng.range(600.0, 2400.0))
         })
         .collect();
-    s.points.retain(|p| !gaps.iter().any(|&(a, b)| p.t >= a && p.t < b));
+    s.points
+        .retain(|p| !gaps.iter().any(|&(a, b)| p.t >= a && p.t < b));
     let mut kept = Vec::with_capacity(s.points.len());
     for p in &s.points {
         if rng.chance(0.05) {
@@ -298,7 +299,10 @@ fn main() {
     let verbose = args.iter().any(|a| a == "--verbose");
     let mut corpus = corpus::generate(seed, n);
     if args.iter().any(|a| a == "--perturb") {
-        corpus.iter_mut().enumerate().for_each(|(i, s)| perturb(s, seed ^ (i as u64) << 20));
+        corpus
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, s)| perturb(s, seed ^ (i as u64) << 20));
     }
     if let Some(i) = args.iter().position(|a| a == "--show") {
         for name in &args[i + 1..] {

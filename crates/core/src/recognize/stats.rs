@@ -245,7 +245,13 @@ mod tests {
     #[test]
     fn quadratic_fit() {
         let t: Vec<f64> = (0..50).map(|i| 100.0 + i as f64).collect();
-        let y: Vec<f64> = t.iter().map(|t| { let x = (t - 100.0) / 49.0; 5.0 + 3.0 * x - 2.0 * x * x }).collect();
+        let y: Vec<f64> = t
+            .iter()
+            .map(|t| {
+                let x = (t - 100.0) / 49.0;
+                5.0 + 3.0 * x - 2.0 * x * x
+            })
+            .collect();
         let (b, c) = quad_fit(&t, &y).expect("fit");
         assert!((b - 3.0).abs() < 1e-6 && (c + 2.0).abs() < 1e-6, "{b} {c}");
     }

@@ -2,7 +2,8 @@
 //! floor, its trend, and the shape tests that tell a leak from a plateau, a step or a cycle.
 
 use super::stats::{
-    acf_period, diff_noise, quad_fit, half_lag_slope, median, median_mut, mk_tau, residual_scale, rolling_min,
+    acf_period, diff_noise, half_lag_slope, median, median_mut, mk_tau, quad_fit, residual_scale,
+    rolling_min,
 };
 use crate::verdict::Pattern;
 
