@@ -9,7 +9,6 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     };
     let a = v8::analyze(snap);
     let _ = v8::top_report(&a, "fuzz", &leakscope_heap::Options::default());
-    let ids = v8::diff::sorted_ids(&a);
-    let one = v8::diff::Indexed { a, ids };
+    let one = v8::diff::Indexed::new(a);
     let _ = v8::suspects::find_suspects(std::slice::from_ref(&one));
 });

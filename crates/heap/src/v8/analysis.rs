@@ -95,15 +95,25 @@ fn classes(s: &Snapshot) -> (Vec<u32>, Vec<String>) {
 
 /// Run every per-snapshot analysis.
 pub fn analyze(mut snap: Snapshot) -> Analyzed {
+    let mut t = Timer::new();
+    if snap.first_retainer.len() != snap.node_count() + 1 {
+        snap.build_retainers();
+        t.lap("reverse edges");
+    }
     snap.propagate_dom_state();
     let shallow = shallow_sizes(&snap);
+    t.lap("dom state + shallow sizes");
     let owned = page_owned(&snap);
     let ess = essential_edges(&snap, &owned);
     drop(owned);
+    t.lap("essential edges");
     let d = dominators(&snap, &ess, &shallow);
     drop(ess);
+    t.lap("dominators");
     let dist = distances(&snap);
+    t.lap("distances");
     let (class_of, class_names) = classes(&snap);
+    t.lap("classes");
     Analyzed {
         snap,
         shallow,
@@ -113,6 +123,47 @@ pub fn analyze(mut snap: Snapshot) -> Analyzed {
         class_of,
         class_names,
         unreachable: d.unreachable,
+    }
+}
+
+/// Phase timings on stderr when `LEAKSCOPE_TIMING` is set (for benchmarks).
+pub struct Timer {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Timer {
+    /// Start timing.
+    pub fn new() -> Self {
+        Self {
+            on: std::env::var_os("LEAKSCOPE_TIMING").is_some(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    /// Report the time since the last lap under `what`.
+    pub fn lap(&mut self, what: &str) {
+        if self.on {
+            let rss = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|t| {
+                    t.lines()
+                        .find(|l| l.starts_with("VmRSS:"))
+                        .map(|l| l.trim_start_matches("VmRSS:").trim().to_string())
+                })
+                .unwrap_or_default();
+            eprintln!(
+                "[v8] {what}: {:.3} s (RSS {rss})",
+                self.last.elapsed().as_secs_f64()
+            );
+        }
+        self.last = std::time::Instant::now();
+    }
+}
+
+impl Default for Timer {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

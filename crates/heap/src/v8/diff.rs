@@ -41,24 +41,105 @@ fn cname(x: &Indexed, o: u32) -> &str {
     x.a.class_names[x.a.class_of[o as usize] as usize].as_str()
 }
 
-/// One analyzed snapshot with its id index.
+/// One analyzed snapshot with its id index and the summaries the diff needs.
 pub struct Indexed {
     /// The analyses.
     pub a: Analyzed,
     /// Ordinals sorted by id.
     pub ids: Vec<u64>,
+    /// Per-class aggregates (DevTools Summary), indexed by class id.
+    pub aggs: Vec<super::ClassAgg>,
+    /// Every collection with entries: `(id, entries, retained bytes)`, sorted by id.
+    pub colls: Vec<(u32, u32, f64)>,
+    /// Closures keeping large objects alive, grouped by (function, variable).
+    pub closures: super::suspects::ClosureGroups,
 }
 
-/// Read, analyze and index every file, in parallel (one snapshot per core).
+impl Indexed {
+    /// Index and summarize an analyzed snapshot.
+    pub fn new(a: Analyzed) -> Self {
+        let ids = sorted_ids(&a);
+        let aggs = a.aggregates();
+        let colls = super::suspects::collections(&a);
+        let closures = super::suspects::closure_groups(&a);
+        Self {
+            a,
+            ids,
+            aggs,
+            colls,
+            closures,
+        }
+    }
+
+    /// Entries and retained size of collection `id` of kind `coll`: `Some((0, 0.0))` when
+    /// the object exists with no entries, None when it does not exist (or is another kind).
+    pub fn collection(&self, id: u32, coll: super::suspects::Collection) -> Option<(u64, f64)> {
+        let o = lookup(&self.ids, id)?;
+        if super::suspects::collection_kind(&self.a.snap, o) != Some(coll) {
+            return None;
+        }
+        match self.colls.binary_search_by_key(&id, |c| c.0) {
+            Ok(i) => Some((self.colls[i].1 as u64, self.colls[i].2)),
+            Err(_) => Some((0, 0.0)),
+        }
+    }
+
+    /// Free the object graph of a snapshot that is not the last of a series: the diff only
+    /// needs its ids, classes, sizes and the summaries above.
+    pub fn slim(&mut self) {
+        let s = &mut self.a.snap;
+        for v in [
+            &mut s.edge_name,
+            &mut s.edge_to,
+            &mut s.retainer_edge,
+            &mut s.edge_src,
+            &mut s.first_retainer,
+        ] {
+            *v = Vec::new();
+        }
+        s.edge_kind = Vec::new();
+        s.first_edge = vec![0; s.node_count() + 1];
+        self.a.idom = Vec::new();
+        self.a.dist.parent_edge = Vec::new();
+    }
+}
+
+/// Read, analyze, summarize and index every file, two at a time: while snapshot k is
+/// analyzed, snapshot k+1 is parsed on the other core; every snapshot but the last is then
+/// slimmed, so memory holds one full graph, one being parsed, and small summaries.
+///
+/// With `LEAKSCOPE_V8_SEQUENTIAL` set, one file at a time (lower peak memory, longer wall time).
 pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Indexed>, HeapError> {
-    paths
-        .par_iter()
-        .map(|p| {
-            let a = analyze(read_file(p)?);
-            let ids = sorted_ids(&a);
-            Ok(Indexed { a, ids })
-        })
-        .collect()
+    if std::env::var_os("LEAKSCOPE_V8_SEQUENTIAL").is_some() {
+        let mut out = Vec::with_capacity(paths.len());
+        for (k, p) in paths.iter().enumerate() {
+            let mut x = Indexed::new(analyze(read_file(p)?));
+            if k + 1 < paths.len() {
+                x.slim();
+            }
+            out.push(x);
+        }
+        return Ok(out);
+    }
+    let mut out = Vec::with_capacity(paths.len());
+    let mut next = paths.first().map(|p| read_file(p));
+    for k in 0..paths.len() {
+        let cur = next.take().unwrap_or_else(|| read_file(&paths[k]));
+        let last = k + 1 == paths.len();
+        let (done, parsed) = rayon::join(
+            || -> Result<Indexed, HeapError> {
+                let mut x = Indexed::new(analyze(cur?));
+                if !last {
+                    x.slim();
+                }
+                Ok(x)
+            },
+            || (!last).then(|| read_file(&paths[k + 1])),
+        );
+        out.push(done?);
+        next = parsed;
+    }
+    Ok(out)
 }
 
 /// How well `next` continues `prev`: of the V8 objects in `next` whose id is at most the
@@ -245,7 +326,7 @@ pub fn diff_snapshots(
     }
     let (first, last) = (&snaps[0], &snaps[snaps.len() - 1]);
     let mut per = compare(first, last);
-    for (agg, which) in [(first.a.aggregates(), 0), (last.a.aggregates(), 1)] {
+    for (agg, which) in [(&first.aggs, 0), (&last.aggs, 1)] {
         let a = if which == 0 { &first.a } else { &last.a };
         for (c, g) in agg.iter().enumerate() {
             if g.count == 0 {

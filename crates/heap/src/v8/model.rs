@@ -192,10 +192,18 @@ impl Snapshot {
         self.first_edge[n as usize] as usize..self.first_edge[n as usize + 1] as usize
     }
 
-    /// The retaining edges of node `n` (indexes into the edge arrays).
+    /// The retaining edges of node `n` (indexes into the edge arrays); empty until the
+    /// reverse edges are built (by [`crate::v8::analyze`]).
     pub fn retainers(&self, n: u32) -> &[u32] {
-        &self.retainer_edge
-            [self.first_retainer[n as usize] as usize..self.first_retainer[n as usize + 1] as usize]
+        let (Some(&a), Some(&b)) = (
+            self.first_retainer.get(n as usize),
+            self.first_retainer.get(n as usize + 1),
+        ) else {
+            return &[];
+        };
+        self.retainer_edge
+            .get(a as usize..b as usize)
+            .unwrap_or(&[])
     }
 
     /// The node an edge starts from.
@@ -295,8 +303,9 @@ impl Snapshot {
         }
     }
 
-    /// Build `edge_src`, `first_retainer` and `retainer_edge` from the forward edges.
-    pub(crate) fn build_retainers(&mut self) {
+    /// Build the reverse edges (`edge_src`, `first_retainer`, `retainer_edge`) from the
+    /// forward edges.
+    pub fn build_retainers(&mut self) {
         let n = self.node_count();
         let m = self.edge_count();
         let mut counts = vec![0u32; n + 1];

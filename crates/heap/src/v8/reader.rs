@@ -155,6 +155,7 @@ pub fn sniff(prefix: &[u8]) -> bool {
 
 /// Read a snapshot file into the compact model.
 pub fn read_file(path: &Path) -> Result<Snapshot, HeapError> {
+    let mut t = super::analysis::Timer::new();
     let f = File::open(path).map_err(|e| HeapError::io(path, e))?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
     let mut snap = read(f, size).map_err(|e| match e {
@@ -162,6 +163,7 @@ pub fn read_file(path: &Path) -> Result<Snapshot, HeapError> {
         ScanError::Format { offset, message } => HeapError::format(path, Some(offset), message),
     })?;
     snap.file_size = size;
+    t.lap("read + parse + indexes");
     Ok(snap)
 }
 
@@ -253,25 +255,29 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                 let mut f = 0usize;
                 let s = &mut snap;
                 let ec = &mut edge_counts;
-                node_total = sc.read_uint_array("nodes", |v| {
-                    let v32 =
-                        u32::try_from(v).map_err(|_| format!("node value {v} exceeds 32 bits"))?;
-                    match cols[f] {
-                        NodeCol::Type => {
-                            s.node_kind.push(*kinds.get(v as usize).ok_or_else(|| {
-                                format!("node type {v} is not in meta.node_types")
-                            })?)
+                node_total = sc.read_uint_array("nodes", |vals, _| {
+                    for (i, &v) in vals.iter().enumerate() {
+                        match cols[f] {
+                            NodeCol::Type => match kinds.get(v as usize) {
+                                Some(&k) => s.node_kind.push(k),
+                                None => {
+                                    return Err((
+                                        i,
+                                        format!("node type {v} is not in meta.node_types"),
+                                    ))
+                                }
+                            },
+                            NodeCol::Name => s.node_name.push(v),
+                            NodeCol::Id => s.node_id.push(v),
+                            NodeCol::SelfSize => s.self_size.push(v),
+                            NodeCol::EdgeCount => ec.push(v),
+                            NodeCol::Detachedness => s.detachedness.push(v.min(255) as u8),
+                            NodeCol::Skip => {}
                         }
-                        NodeCol::Name => s.node_name.push(v32),
-                        NodeCol::Id => s.node_id.push(v32),
-                        NodeCol::SelfSize => s.self_size.push(v32),
-                        NodeCol::EdgeCount => ec.push(v32),
-                        NodeCol::Detachedness => s.detachedness.push(v32.min(255) as u8),
-                        NodeCol::Skip => {}
-                    }
-                    f += 1;
-                    if f == nf {
-                        f = 0;
+                        f += 1;
+                        if f == nf {
+                            f = 0;
+                        }
                     }
                     Ok(())
                 })?;
@@ -296,33 +302,34 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                 let nf = l.node_cols.len() as u64;
                 let mut f = 0usize;
                 let s = &mut snap;
-                edge_total = sc.read_uint_array("edges", |v| {
-                    match cols[f] {
-                        EdgeCol::Type => {
-                            s.edge_kind.push(*kinds.get(v as usize).ok_or_else(|| {
-                                format!("edge type {v} is not in meta.edge_types")
-                            })?)
-                        }
-                        EdgeCol::Name => s.edge_name.push(
-                            u32::try_from(v)
-                                .map_err(|_| format!("edge name {v} exceeds 32 bits"))?,
-                        ),
-                        EdgeCol::To => {
-                            if v % nf != 0 {
-                                return Err(format!(
-                                    "edge target {v} is not a multiple of the node field count {nf}"
-                                ));
+                let nf32 = nf as u32;
+                edge_total = sc.read_uint_array("edges", |vals, _| {
+                    for (i, &v) in vals.iter().enumerate() {
+                        match cols[f] {
+                            EdgeCol::Type => match kinds.get(v as usize) {
+                                Some(&k) => s.edge_kind.push(k),
+                                None => {
+                                    return Err((i, format!("edge type {v} is not in meta.edge_types")))
+                                }
+                            },
+                            EdgeCol::Name => s.edge_name.push(v),
+                            EdgeCol::To => {
+                                if v % nf32 != 0 {
+                                    return Err((
+                                        i,
+                                        format!(
+                                            "edge target {v} is not a multiple of the node field count {nf}"
+                                        ),
+                                    ));
+                                }
+                                s.edge_to.push(v / nf32);
                             }
-                            s.edge_to.push(
-                                u32::try_from(v / nf)
-                                    .map_err(|_| format!("edge target {v} is too large"))?,
-                            );
+                            EdgeCol::Skip => {}
                         }
-                        EdgeCol::Skip => {}
-                    }
-                    f += 1;
-                    if f == ef {
-                        f = 0;
+                        f += 1;
+                        if f == ef {
+                            f = 0;
+                        }
                     }
                     Ok(())
                 })?;
@@ -471,6 +478,7 @@ fn finish(
     if root_index % node_fields.max(1) == 0 && root_index / node_fields.max(1) < n as u64 {
         snap.root = (root_index / node_fields.max(1)) as u32;
     }
-    snap.build_retainers();
+    // The reverse edges are built by the analyses (`analyze`), not here, so that a file
+    // being parsed while another is analyzed does not hold them too.
     Ok(())
 }

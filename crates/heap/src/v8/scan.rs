@@ -139,14 +139,33 @@ impl<R: Read> Scanner<R> {
         self.pos += 1;
     }
 
-    /// Read a JSON array of non-negative integers, calling `sink` for each; returns the count.
+    /// Read a JSON array of integers that fit in 32 bits, handing them to `sink` in chunks
+    /// together with each value's byte offset; `sink` may reject value `i` of a chunk with a
+    /// message, which becomes a format error at that value's offset. Returns the count.
     pub(crate) fn read_uint_array(
         &mut self,
         what: &str,
-        mut sink: impl FnMut(u64) -> Result<(), String>,
+        mut sink: impl FnMut(&[u32], &[u64]) -> Result<(), (usize, String)>,
     ) -> ScanResult<u64> {
+        const CHUNK: usize = 1 << 15;
         self.expect(b'[', &format!("the start of the {what} array"))?;
         let mut count = 0u64;
+        let mut vals: Vec<u32> = Vec::with_capacity(CHUNK + 1);
+        let mut offs: Vec<u64> = Vec::with_capacity(CHUNK + 1);
+        let flush = |vals: &mut Vec<u32>,
+                     offs: &mut Vec<u64>,
+                     sink: &mut dyn FnMut(&[u32], &[u64]) -> Result<(), (usize, String)>|
+         -> ScanResult<()> {
+            if let Err((i, message)) = sink(vals, offs) {
+                return Err(ScanError::Format {
+                    offset: offs.get(i).copied().unwrap_or(0),
+                    message,
+                });
+            }
+            vals.clear();
+            offs.clear();
+            Ok(())
+        };
         if self.peek_token()? == Some(b']') {
             self.bump();
             return Ok(0);
@@ -155,7 +174,53 @@ impl<R: Read> Scanner<R> {
             if self.end - self.pos < LOOKAHEAD {
                 self.fill()?;
             }
-            // Leading whitespace.
+            // Fast path: well-formed `digits [ws] , [ws]` runs far from the buffer's end.
+            // Anything else (errors, the closing bracket, buffer edges) takes the slow path.
+            {
+                let buf = &self.buf[..self.end];
+                let limit = self.end.saturating_sub(LOOKAHEAD);
+                let mut p = self.pos;
+                while p < limit && vals.len() < CHUNK {
+                    let mut b = buf[p];
+                    while matches!(b, b' ' | b'\n' | b'\r' | b'\t') && p + 1 < limit {
+                        p += 1;
+                        b = buf[p];
+                    }
+                    let start = p;
+                    let mut v: u64 = 0;
+                    let mut d = b.wrapping_sub(b'0');
+                    while d <= 9 && p - start < 11 {
+                        v = v * 10 + d as u64;
+                        p += 1;
+                        d = buf[p].wrapping_sub(b'0');
+                    }
+                    if p == start || d <= 9 || v > u32::MAX as u64 {
+                        p = start;
+                        break;
+                    }
+                    let mut q = p;
+                    while matches!(buf[q], b' ' | b'\n' | b'\r' | b'\t') && q + 1 < self.end {
+                        q += 1;
+                    }
+                    if buf[q] != b',' {
+                        p = start;
+                        break;
+                    }
+                    vals.push(v as u32);
+                    offs.push(self.base + start as u64);
+                    p = q + 1;
+                }
+                self.pos = p;
+            }
+            if vals.len() >= CHUNK {
+                count += vals.len() as u64;
+                flush(&mut vals, &mut offs, &mut sink)?;
+                continue;
+            }
+            if self.end - self.pos < LOOKAHEAD {
+                self.fill()?;
+            }
+            // Slow path: one value, with every check.
             while self.pos < self.end && matches!(self.buf[self.pos], b' ' | b'\n' | b'\r' | b'\t')
             {
                 self.pos += 1;
@@ -167,9 +232,8 @@ impl<R: Read> Scanner<R> {
             let mut v: u64 = 0;
             let mut p = self.pos;
             let end = self.end;
-            let buf = &self.buf;
-            while p < end {
-                let d = buf[p].wrapping_sub(b'0');
+            while p < end && p - start <= 20 {
+                let d = self.buf[p].wrapping_sub(b'0');
                 if d > 9 {
                     break;
                 }
@@ -195,19 +259,20 @@ impl<R: Read> Scanner<R> {
                 self.fill()?;
                 continue;
             }
-            if digits > 19 {
+            if digits > 10 || v > u32::MAX as u64 {
                 self.pos = start;
-                return self.err(format!("integer too large in the {what} array"));
+                return self.err(format!(
+                    "value too large in the {what} array (over 32 bits)"
+                ));
             }
-            if let Err(m) = sink(v) {
-                self.pos = start;
-                return self.err(m);
-            }
-            count += 1;
+            vals.push(v as u32);
+            offs.push(self.base + start as u64);
             match self.peek_token()? {
                 Some(b',') => self.bump(),
                 Some(b']') => {
                     self.bump();
+                    count += vals.len() as u64;
+                    flush(&mut vals, &mut offs, &mut sink)?;
                     return Ok(count);
                 }
                 Some(b) => {
@@ -221,6 +286,10 @@ impl<R: Read> Scanner<R> {
                         "the file ends inside the {what} array (truncated?)"
                     ))
                 }
+            }
+            if vals.len() >= CHUNK {
+                count += vals.len() as u64;
+                flush(&mut vals, &mut offs, &mut sink)?;
             }
         }
     }
@@ -429,8 +498,8 @@ mod tests {
     fn ints(s: &str) -> Result<Vec<u64>, String> {
         let mut sc = Scanner::new(s.as_bytes());
         let mut v = Vec::new();
-        sc.read_uint_array("test", |x| {
-            v.push(x);
+        sc.read_uint_array("test", |x, _| {
+            v.extend(x.iter().map(|&y| y as u64));
             Ok(())
         })
         .map_err(|e| format!("{e:?}"))?;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use super::analysis::Analyzed;
-use super::diff::{lookup, Indexed};
+use super::diff::Indexed;
 use super::distances::NO_DISTANCE;
 use super::model::{edge_kind, kind, Snapshot};
 use super::paths::{closure_of_context, holder_name, is_context, path_edges, render_path};
@@ -49,19 +49,43 @@ impl Collection {
     }
 }
 
-/// The collection kind and entry count of node `n`, if it is a collection.
-pub fn entry_count(s: &Snapshot, n: u32) -> Option<(Collection, u64)> {
+/// The collection kind of node `n` (from its type and name only), if any.
+pub fn collection_kind(s: &Snapshot, n: u32) -> Option<Collection> {
     if s.node_kind[n as usize] != kind::OBJECT {
         return None;
     }
-    let name = s.name(n);
-    let coll = match name {
-        "Map" => Collection::Map,
-        "Set" => Collection::Set,
-        "Array" => Collection::Array,
-        "Object" => Collection::Dict,
-        _ => return None,
-    };
+    match s.name(n) {
+        "Map" => Some(Collection::Map),
+        "Set" => Some(Collection::Set),
+        "Array" => Some(Collection::Array),
+        "Object" => Some(Collection::Dict),
+        _ => None,
+    }
+}
+
+/// Every collection with at least one entry: `(id, entries, retained bytes)`, sorted by id.
+pub fn collections(a: &Analyzed) -> Vec<(u32, u32, f64)> {
+    let s = &a.snap;
+    let mut v: Vec<(u32, u32, f64)> = (0..s.node_count() as u32)
+        .filter_map(|n| {
+            let (_, c) = entry_count(s, n)?;
+            (c > 0).then(|| {
+                (
+                    s.node_id[n as usize],
+                    c.min(u32::MAX as u64) as u32,
+                    a.retained[n as usize],
+                )
+            })
+        })
+        .collect();
+    v.sort_unstable_by_key(|c| c.0);
+    v.dedup_by_key(|c| c.0);
+    v
+}
+
+/// The collection kind and entry count of node `n`, if it is a collection.
+pub fn entry_count(s: &Snapshot, n: u32) -> Option<(Collection, u64)> {
+    let coll = collection_kind(s, n)?;
     match coll {
         Collection::Map | Collection::Set => {
             let table = s
@@ -167,16 +191,12 @@ fn growing_collections(snaps: &[Indexed]) -> Vec<Suspect> {
         let mut sizes = Vec::with_capacity(snaps.len());
         let mut ok = true;
         for sn in snaps {
-            let Some(o) = lookup(&sn.ids, id) else {
-                ok = false;
-                break;
-            };
-            match entry_count(&sn.a.snap, o) {
-                Some((c, k)) if c == coll => {
+            match sn.collection(id, coll) {
+                Some((k, size)) => {
                     counts.push(k);
-                    sizes.push(sn.a.retained[o as usize]);
+                    sizes.push(size);
                 }
-                _ => {
+                None => {
                     ok = false;
                     break;
                 }
@@ -244,10 +264,14 @@ fn growing_collections(snaps: &[Indexed]) -> Vec<Suspect> {
     out
 }
 
+/// Closure groups: (function name, variable) → (distinct large objects, their retained
+/// bytes, the largest one's node ordinal).
+pub type ClosureGroups = HashMap<(String, String), (u64, f64, u32)>;
+
 /// Closures (grouped by function name and captured variable) whose context holds a large
 /// object, in one snapshot: key → (count of distinct captured objects, their total retained
 /// bytes, example node). One object shared by many closures (e.g. `process`) counts once.
-fn closure_groups(a: &Analyzed) -> HashMap<(String, String), (u64, f64, u32)> {
+pub fn closure_groups(a: &Analyzed) -> ClosureGroups {
     let s = &a.snap;
     let mut g: HashMap<(String, String), (u64, f64, u32)> = HashMap::new();
     let mut seen: std::collections::HashSet<u32> = Default::default();
@@ -292,9 +316,9 @@ fn closure_groups(a: &Analyzed) -> HashMap<(String, String), (u64, f64, u32)> {
 }
 
 fn closures_with_large_objects(snaps: &[Indexed]) -> Vec<Suspect> {
-    let first = closure_groups(&snaps[0].a);
+    let first = &snaps[0].closures;
     let last_a = &snaps[snaps.len() - 1].a;
-    let last = closure_groups(last_a);
+    let last = snaps[snaps.len() - 1].closures.clone();
     let mut out = Vec::new();
     for ((fname, var), (count, bytes, example)) in last {
         let (c0, b0) = first
