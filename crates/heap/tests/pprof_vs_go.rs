@@ -139,7 +139,8 @@ fn generated_profiles_equal_go_tool_pprof() {
 }
 
 /// Compare any two profiles: `PPROF_BASE=a.pb.gz PPROF_SOURCE=b.pb.gz cargo test -p
-/// leakscope-heap --test pprof_vs_go -- --ignored env_files`.
+/// leakscope-heap --test pprof_vs_go -- --ignored env_files` (`PPROF_QUICK=1`: only
+/// `-top -base` by function and by line).
 #[test]
 #[ignore]
 fn env_files_equal_go_tool_pprof() {
@@ -147,5 +148,23 @@ fn env_files_equal_go_tool_pprof() {
         eprintln!("SKIP: set PPROF_BASE and PPROF_SOURCE");
         return;
     };
-    check_all(Path::new(&b), Path::new(&s));
+    let (b, s) = (Path::new(&b), Path::new(&s));
+    if std::env::var("PPROF_QUICK").is_ok() {
+        // Only the default view and -lines of `-top -base` (for big profiles).
+        let bs = b.to_str().expect("utf-8 path");
+        assert_same(
+            &go_top(&["-base", bs], &[s]),
+            s,
+            Some(b),
+            &q(Functions, None, false, true),
+        );
+        assert_same(
+            &go_top(&["-lines", "-base", bs], &[s]),
+            s,
+            Some(b),
+            &q(Lines, None, false, true),
+        );
+        return;
+    }
+    check_all(b, s);
 }
