@@ -43,6 +43,10 @@ pub struct GroupArgs {
     /// Show at most N groups (0 = all).
     #[arg(long, default_value_t = 30, value_name = "N")]
     pub limit: usize,
+    /// Sort by cumulative value (pprof's -cum); for tracemalloc, count each trace under every
+    /// frame of its traceback (statistics(..., cumulative=True)).
+    #[arg(long)]
+    pub cum: bool,
 }
 
 impl GroupArgs {
@@ -51,7 +55,7 @@ impl GroupArgs {
             by: self.by.clone(),
             sample_index: self.sample_index.clone(),
             limit: self.limit,
-            ..Options::default()
+            cumulative: self.cum,
         }
     }
 }

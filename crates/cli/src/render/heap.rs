@@ -59,13 +59,20 @@ pub fn report(r: &HeapReport) -> String {
     if !r.suspects.is_empty() {
         out.push_str("\nSuspects, most likely first:\n");
         for (i, s) in r.suspects.iter().enumerate() {
+            let growth = if s.pattern.contains("goroutine") {
+                format!("{:+} goroutines", s.count_delta)
+            } else {
+                format!(
+                    "{:+} objects, {}",
+                    s.count_delta,
+                    units::signed_bytes(s.size_delta as f64)
+                )
+            };
             out.push_str(&format!(
-                "{}. {} — {}: {:+} objects, {}\n",
+                "{}. {} — {}: {growth}\n",
                 i + 1,
                 s.pattern,
-                s.name,
-                s.count_delta,
-                units::signed_bytes(s.size_delta as f64)
+                s.name
             ));
             if !s.retainer_path.is_empty() {
                 out.push_str(&format!("   path:   {}\n", s.retainer_path.join(" → ")));

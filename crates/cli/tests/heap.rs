@@ -1,0 +1,262 @@
+//! `leakscope heap` end to end on fixtures written by real runtimes (Node, Go, CPython): the
+//! format is told from the content, the Heap JSON contract holds, diff exits 1 when it names a
+//! culprit, URLs work, and bad files are one clear error with exit 2.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(rel)
+}
+
+fn heap_json(args: &[&str], files: &[PathBuf]) -> (Option<i32>, serde_json::Value, String) {
+    let out = leakscope()
+        .arg("heap")
+        .args(args)
+        .args(files)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
+    (out.status.code(), v, err)
+}
+
+fn assert_contract(v: &serde_json::Value, format: &str) {
+    assert_eq!(v["format"], format, "{v}");
+    assert!(v["groups"].is_array());
+    for s in v["suspects"].as_array().unwrap() {
+        for key in [
+            "pattern",
+            "name",
+            "retainer_path",
+            "count_delta",
+            "size_delta",
+            "advice",
+        ] {
+            assert!(!s[key].is_null(), "suspect without {key}: {s}");
+        }
+    }
+}
+
+#[test]
+fn v8_diff_of_three_snapshots_names_the_three_node_leak_patterns() {
+    let files: Vec<PathBuf> = (1..=3)
+        .map(|i| fixture(&format!("v8/service-{i}.heapsnapshot")))
+        .collect();
+    let (code, v, err) = heap_json(&["diff"], &files);
+    assert_eq!(code, Some(1), "{err}");
+    assert_contract(&v, "v8");
+    let patterns: Vec<&str> = v["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pattern"].as_str().unwrap())
+        .collect();
+    for p in [
+        "unbounded-collection",
+        "listener-accumulation",
+        "closure-retains-large-object",
+    ] {
+        assert!(patterns.contains(&p), "{p} missing from {patterns:?}");
+    }
+    let cache = v["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "cache")
+        .expect("the cache Map named");
+    let path = cache["retainer_path"].as_array().unwrap();
+    assert!(
+        path.last()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains("cache (Map)"),
+        "{path:?}"
+    );
+}
+
+#[test]
+fn v8_top_lists_classes_by_retained_size() {
+    let (code, v, err) = heap_json(&["top"], &[fixture("v8/service-3.heapsnapshot")]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_contract(&v, "v8");
+    assert!(v["groups"].as_array().unwrap().len() > 5);
+}
+
+#[test]
+fn v8_snapshots_of_different_processes_are_refused() {
+    let out = leakscope()
+        .args(["heap", "diff"])
+        .arg(fixture("v8/service-1.heapsnapshot"))
+        .arg(fixture("v8/other-1.heapsnapshot"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("process"), "{err}");
+}
+
+#[test]
+fn pprof_heap_diff_names_the_growing_allocation_site() {
+    let (code, v, err) = heap_json(
+        &["diff"],
+        &[fixture("go/heap1.pb.gz"), fixture("go/heap2.pb.gz")],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_contract(&v, "pprof");
+    assert_eq!(v["suspects"][0]["pattern"], "growing-allocation-site");
+    assert!(
+        v["suspects"][0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("main.leakCache"),
+        "{v}"
+    );
+}
+
+#[test]
+fn goroutine_dumps_in_text_show_the_blocked_sites_that_grow() {
+    let (code, v, err) = heap_json(
+        &["diff"],
+        &[
+            fixture("go/goroutine1.debug2.txt"),
+            fixture("go/goroutine3.debug2.txt"),
+        ],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_contract(&v, "pprof");
+    assert_eq!(v["profile"], "goroutine");
+    assert_eq!(v["suspects"][0]["pattern"], "blocked-goroutines");
+    assert!(v["suspects"][0]["name"]
+        .as_str()
+        .unwrap()
+        .contains("leakReceiver"));
+}
+
+#[test]
+fn tracemalloc_diff_names_the_line_that_allocates() {
+    let (code, v, err) = heap_json(
+        &["diff"],
+        &[
+            fixture("python/snap_1.pickle"),
+            fixture("python/snap_2.pickle"),
+        ],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_contract(&v, "tracemalloc");
+    assert_eq!(v["suspects"][0]["name"], "cache.py:9");
+}
+
+#[test]
+fn formats_cannot_be_mixed_in_a_diff() {
+    let out = leakscope()
+        .args(["heap", "diff"])
+        .arg(fixture("go/heap1.pb.gz"))
+        .arg(fixture("python/snap_2.pickle"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pprof"));
+}
+
+#[test]
+fn a_truncated_snapshot_is_one_error_with_the_byte_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = std::fs::read(fixture("v8/service-1.heapsnapshot")).unwrap();
+    let cut = dir.path().join("cut.heapsnapshot");
+    std::fs::write(&cut, &full[..full.len() / 2]).unwrap();
+    let out = leakscope()
+        .args(["heap", "top"])
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cut.heapsnapshot") && err.contains("byte"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn a_file_of_no_known_format_is_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = write(dir.path(), "junk.bin", "hello, I am not a heap snapshot\n");
+    let out = leakscope()
+        .args(["heap", "top"])
+        .arg(&junk)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("junk.bin") && err.contains("not a heap snapshot or profile"),
+        "{err}"
+    );
+    let out = leakscope()
+        .args(["heap", "top", "/no/such/file"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_profile_can_be_read_from_a_url_and_an_unreachable_one_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("go/heap2.pb.gz"), dir.path().join("heap")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_for(Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }));
+    let url = format!("http://127.0.0.1:{port}/heap");
+    let out = leakscope()
+        .args(["heap", "top", &url, "--format", "json"])
+        .output()
+        .unwrap();
+    server.kill().ok();
+    server.wait().ok();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["inputs"][0], url,
+        "inputs name the URL, not a temporary file"
+    );
+    assert_eq!(v["groups"][0]["name"], "main.leakCache");
+    let out = leakscope().args(["heap", "top", &url]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&url));
+}
