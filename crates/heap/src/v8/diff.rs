@@ -99,7 +99,14 @@ impl Indexed {
         }
         s.edge_kind = Vec::new();
         s.first_edge = vec![0; s.node_count() + 1];
+        // Ids live on in `ids`; sizes in `shallow`; distances and retained sizes in the
+        // summaries. Kinds, names and classes stay (same-process check, class diff).
+        s.node_id = Vec::new();
+        s.self_size = Vec::new();
+        s.detachedness = Vec::new();
         self.a.idom = Vec::new();
+        self.a.retained = Vec::new();
+        self.a.dist.distance = Vec::new();
         self.a.dist.parent_edge = Vec::new();
     }
 }

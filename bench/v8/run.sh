@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Benchmarks of `leakscope heap` on V8 snapshots against memlab and the DevTools worker code
+# (heap-snapshot-toolkit), each under /usr/bin/time -v (wall time, peak RSS).
+#
+#   bench/v8/run.sh DIR        # DIR holds s1/s2/s3.heapsnapshot from gen.js
+#
+# Generate the data first (not committed; ~1 GB for the ~300 MB set):
+#   mkdir -p bench-data/v8-300 && node --max-old-space-size=16000 bench/v8/gen.js bench-data/v8-300 600000
+# Build: cargo build --release -p leakscope ; npm deps: (cd bench/v8 && PUPPETEER_SKIP_DOWNLOAD=true npm i)
+set -uo pipefail
+dir="$(cd "$1" && pwd)"
+here="$(cd "$(dirname "$0")" && pwd)"
+bin="${LEAKSCOPE:-${CARGO_TARGET_DIR:-$here/../../target}/release/leakscope}"
+out="${OUT:-/tmp/leakscope-bench-v8}"
+mkdir -p "$out"
+run() {
+  local name="$1"; shift
+  /usr/bin/time -v "$@" > "$out/$name.out" 2> "$out/$name.time"
+  local wall rss
+  wall=$(grep "Elapsed (wall" "$out/$name.time" | awk '{print $NF}')
+  rss=$(grep "Maximum resident" "$out/$name.time" | awk '{print $NF}')
+  user=$(grep "User time" "$out/$name.time" | awk '{print $NF}')
+  printf '%-40s wall %8s  user %6s s  peak RSS %6.0f MB\n' "$name" "$wall" "$user" "$((rss / 1024))"
+}
+echo "machine: $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+ls -la "$dir"/s*.heapsnapshot
+run leakscope-top-s3 "$bin" heap top "$dir/s3.heapsnapshot" --format json
+run leakscope-diff-s1-s2 "$bin" heap diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot" --format json
+run leakscope-diff-s1-s2-s3 "$bin" heap diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot" "$dir/s3.heapsnapshot" --format json
+run devtools-diff-s1-s2 node --max-old-space-size=16000 "$here/devtools-summary.mjs" --diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot"
+memlab="$here/node_modules/.bin/memlab"
+run memlab-unbound-collection "$memlab" analyze unbound-collection --snapshot-dir "$dir"
+run memlab-find-leaks-trace-all "$memlab" find-leaks --baseline "$dir/s1.heapsnapshot" --target "$dir/s2.heapsnapshot" --final "$dir/s3.heapsnapshot" --trace-all-objects
