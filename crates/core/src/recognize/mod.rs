@@ -39,6 +39,7 @@ use crate::series::Point;
 use crate::verdict::{Pattern, Verdict, VerdictKind};
 use buckets::{Bucket, Buckets};
 use evaluate::{evaluate, Eval};
+use std::sync::Mutex;
 use window::Cfg;
 
 /// Knobs of recognition, with the field's defaults.
@@ -95,7 +96,7 @@ impl RecognizeOptions {
 ///
 /// Points with a non-finite time or value, or a time before the previous point, are ignored
 /// (and counted in the verdict's reasons). `push` is O(1) amortized.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Recognizer {
     name: String,
     opts: RecognizeOptions,
@@ -109,6 +110,11 @@ pub struct Recognizer {
     /// Cached evaluation and the number of points it covered.
     cached: Eval,
     cached_at: usize,
+    /// Buckets closed so far (monotone).
+    closes: u64,
+    /// The evaluation `verdict` made between scheduled ones (it includes the open bucket),
+    /// with the `closes` count it was made at: reused until the next bucket closes.
+    fresh: Mutex<Option<(u64, Eval)>>,
     /// First point at which an evaluation said "leak", unix seconds.
     detected_at: Option<f64>,
 }
@@ -130,6 +136,8 @@ impl Recognizer {
             closes_since_eval: 0,
             cached: Eval::insufficient(0),
             cached_at: 0,
+            closes: 0,
+            fresh: Mutex::new(None),
             detected_at: None,
         }
     }
@@ -146,6 +154,7 @@ impl Recognizer {
         self.last = Some(p);
         if self.buckets.push(p.t, p.v) {
             self.closes_since_eval += 1;
+            self.closes += 1;
             let len = self.buckets.closed.len();
             // Once a leak is flagged, `detected_at` is known and `verdict` evaluates afresh
             // when asked, so the scheduled evaluations can stop.
@@ -170,16 +179,25 @@ impl Recognizer {
         self.n == 0
     }
 
-    /// The verdict on everything pushed so far. Cheap when nothing arrived since the last
-    /// evaluation; otherwise evaluates the summary including the open bucket (a few µs).
+    /// The verdict on everything pushed so far. Cheap: it reuses the last evaluation, and
+    /// evaluates afresh (a few µs, the open bucket included) at most once per closed bucket —
+    /// so `watch` can ask after every sample.
     pub fn verdict(&self) -> Verdict {
         let fresh;
         let e = if self.cached_at == self.n {
             &self.cached
         } else {
-            let mut all: Vec<Bucket> = self.buckets.closed.clone();
-            all.extend(self.buckets.open);
-            fresh = evaluate(&all, &self.cfg);
+            let mut slot = self.fresh.lock().unwrap_or_else(|p| p.into_inner());
+            fresh = match *slot {
+                Some((at, e)) if at == self.closes => e,
+                _ => {
+                    let mut all: Vec<Bucket> = self.buckets.closed.clone();
+                    all.extend(self.buckets.open);
+                    let e = evaluate(&all, &self.cfg);
+                    *slot = Some((self.closes, e));
+                    e
+                }
+            };
             &fresh
         };
         let first = self.first.unwrap_or(Point::new(0.0, 0.0));
@@ -269,6 +287,28 @@ impl Recognizer {
             ));
         }
         r
+    }
+}
+
+impl Clone for Recognizer {
+    fn clone(&self) -> Self {
+        let fresh = *self.fresh.lock().unwrap_or_else(|p| p.into_inner());
+        Self {
+            name: self.name.clone(),
+            opts: self.opts.clone(),
+            cfg: self.cfg,
+            buckets: self.buckets.clone(),
+            n: self.n,
+            ignored: self.ignored,
+            first: self.first,
+            last: self.last,
+            closes_since_eval: self.closes_since_eval,
+            cached: self.cached,
+            cached_at: self.cached_at,
+            closes: self.closes,
+            fresh: Mutex::new(fresh),
+            detected_at: self.detected_at,
+        }
     }
 }
 
