@@ -28,7 +28,14 @@
 //! Evaluations run when buckets close, on a schedule of one per `max(2, len/6)` closed
 //! buckets (so cost per point stays O(1) amortized, and detection lags by at most a sixth of
 //! the summarized span), until a leak is flagged; [`Recognizer::verdict`] reuses the cached
-//! result and only re-evaluates (a few µs) when points arrived since.
+//! result and re-evaluates (a few µs, the open bucket included) at most once per closed
+//! bucket.
+//!
+//! # Minimums (why a tiny steady slope is not a leak)
+//! A leak needs the floor to rise by at least `max(rise_sigmas × σ_floor, min_rise_bytes)` —
+//! 6 robust noise scales and 4 MB by default — at ≥ 1 MB/h, over ≥ 20 minutes of data. A
+//! perfectly regular slope of a few KB/h over an hour moves the floor by kilobytes: below the
+//! 4 MB floor, where allocator noise, page rounding and measurement jitter live.
 
 mod buckets;
 mod evaluate;
