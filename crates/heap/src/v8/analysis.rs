@@ -247,8 +247,8 @@ impl Analyzed {
                 }
             }
             stack.push((v, true));
-            for i in a..b {
-                stack.push((kids[i], false));
+            for &k in &kids[a..b] {
+                stack.push((k, false));
             }
         }
         aggs

@@ -138,15 +138,15 @@ pub fn shallow_sizes(s: &Snapshot) -> Vec<u32> {
     let n = s.node_count();
     let mut owners = vec![0u32; n];
     let mut work: Vec<u32> = Vec::new();
-    for i in 0..n {
+    for (i, owner) in owners.iter_mut().enumerate() {
         let k = s.node_kind[i];
         if k == kind::HIDDEN
             || k == kind::ARRAY
             || (k == kind::NATIVE && s.name(i as u32) == "system / ExternalStringData")
         {
-            owners[i] = UNVISITED;
+            *owner = UNVISITED;
         } else {
-            owners[i] = i as u32;
+            *owner = i as u32;
             work.push(i as u32);
         }
     }

@@ -328,8 +328,8 @@ impl Snapshot {
                 self.first_edge[node] as usize,
                 self.first_edge[node + 1] as usize,
             );
+            src[a..b].fill(node as u32);
             for e in a..b {
-                src[e] = node as u32;
                 let t = self.edge_to[e] as usize;
                 ret[fill[t] as usize] = e as u32;
                 fill[t] += 1;

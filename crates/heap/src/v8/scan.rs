@@ -24,6 +24,9 @@ pub(crate) enum ScanError {
 
 pub(crate) type ScanResult<T> = Result<T, ScanError>;
 
+/// Receives parsed integers in chunks with their byte offsets; may reject value `i`.
+type ChunkSink<'a> = dyn FnMut(&[u32], &[u64]) -> Result<(), (usize, String)> + 'a;
+
 /// A buffered reader with JSON tokenizing helpers.
 pub(crate) struct Scanner<R> {
     inner: R,
@@ -154,7 +157,7 @@ impl<R: Read> Scanner<R> {
         let mut offs: Vec<u64> = Vec::with_capacity(CHUNK + 1);
         let flush = |vals: &mut Vec<u32>,
                      offs: &mut Vec<u64>,
-                     sink: &mut dyn FnMut(&[u32], &[u64]) -> Result<(), (usize, String)>|
+                     sink: &mut ChunkSink<'_>|
          -> ScanResult<()> {
             if let Err((i, message)) = sink(vals, offs) {
                 return Err(ScanError::Format {
