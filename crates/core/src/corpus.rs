@@ -86,9 +86,15 @@ impl Rng {
     pub fn chance(&mut self, p: f64) -> bool {
         self.f() < p
     }
-    /// Uniform integer in `[a, b]`.
+    /// Uniform integer in `[a, b]` (`a` when `b ≤ a`).
     pub fn int(&mut self, a: u64, b: u64) -> u64 {
-        a + self.next_u64() % (b - a + 1)
+        if b <= a {
+            return a;
+        }
+        match (b - a).checked_add(1) {
+            Some(k) => a + self.next_u64() % k,
+            None => self.next_u64(),
+        }
     }
 }
 
