@@ -425,7 +425,11 @@ fn finish(
     };
     let n = snap.node_kind.len();
     let m = snap.edge_kind.len();
-    if snap.node_name.len() != n || snap.node_id.len() != n || snap.self_size.len() != n {
+    if snap.node_name.len() != n
+        || snap.node_id.len() != n
+        || snap.self_size.len() != n
+        || edge_counts.len() != n
+    {
         return Err(bad("the node columns have different lengths".into()));
     }
     if n == 0 {
