@@ -112,8 +112,8 @@ pub fn top_report(a: &Analyzed, input: &str, opts: &Options) -> HeapReport {
     r
 }
 
-/// Distances as people read them: system-root distances shown like DevTools (d − 10⁸ is not
-/// done by DevTools either; it shows the raw large value as "-"), so unreachable = -1.
+/// Distances as DevTools computes them: 1 for globals, 100000000 + d for objects reached only
+/// from system roots (DevTools' `baseSystemDistance`), and -1 for unreachable objects.
 fn display_distance(d: u32) -> f64 {
     if d == distances::NO_DISTANCE {
         -1.0
