@@ -179,7 +179,7 @@ fn run(s: &LabeledSeries) -> Outcome {
 
 fn report(title: &str, outs: &[Outcome], verbose: bool) {
     let mut sc = [Score::default(), Score::default(), Score::default()];
-    let mut per: BTreeMap<String, [u32; 4]> = BTreeMap::new();
+    let mut per: BTreeMap<String, [u32; 5]> = BTreeMap::new();
     for o in outs {
         sc[0].add(o.truth, o.ours, o.lat[0]);
         sc[1].add(o.truth, o.a, o.lat[1]);
@@ -195,6 +195,7 @@ fn report(title: &str, outs: &[Outcome], verbose: bool) {
         e[1] += u32::from(o.ours == o.truth);
         e[2] += u32::from(o.a == o.truth);
         e[3] += u32::from(o.b == o.truth);
+        e[4] += u32::from(o.ours_pattern == o.pattern);
         if verbose && o.ours != o.truth {
             println!(
                 "  MISS {} truth={} said={} ({}) growth={:.1}MB/h conf={:.2} span={:.1}h",
@@ -215,16 +216,17 @@ fn report(title: &str, outs: &[Outcome], verbose: bool) {
     println!("{}", sc[1].row("rule A"));
     println!("{}", sc[2].row("rule B"));
     println!("\nPer pattern (share judged correctly):\n");
-    println!("| pattern | n | leakscope | rule A | rule B |");
-    println!("|---|---|---|---|---|");
+    println!("| pattern | n | leakscope | rule A | rule B | leakscope named the pattern |");
+    println!("|---|---|---|---|---|---|");
     for (p, e) in per {
         let f = |k: u32| format!("{:.2}", k as f64 / e[0] as f64);
         println!(
-            "| {p} | {} | {} | {} | {} |",
+            "| {p} | {} | {} | {} | {} | {} |",
             e[0],
             f(e[1]),
             f(e[2]),
-            f(e[3])
+            f(e[3]),
+            f(e[4])
         );
     }
 }
