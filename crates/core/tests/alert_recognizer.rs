@@ -60,7 +60,6 @@ fn steady_leak_pages_once() {
 /// `linear-growth` leak at 57 min, when the rule first has a full hour of data, and flips
 /// between leak and no_leak afterwards. Run with `cargo test -- --ignored` to check progress.
 #[test]
-#[ignore = "recognizer still calls a 20-min-time-constant cache fill a leak at ~57 min"]
 fn filling_cache_pages_nobody() {
     // A cache filling to 400 MB: 300 MB/h at first, flat after an hour or so.
     let (alerts, _) = replay(6.0, |t| 100.0 + 300.0 * (1.0 - (-t / 1200.0).exp()));
