@@ -56,9 +56,8 @@ fn steady_leak_pages_once() {
     );
 }
 
-/// Ignored for now: the recognizer (WIP, another module) calls this cache fill
-/// `linear-growth` leak at 57 min, when the rule first has a full hour of data, and flips
-/// between leak and no_leak afterwards. Run with `cargo test -- --ignored` to check progress.
+/// The growth alert needs recognition to confirm a leak: a cache that fills fast and then
+/// flattens must never page, however steep its first hour.
 #[test]
 fn filling_cache_pages_nobody() {
     // A cache filling to 400 MB: 300 MB/h at first, flat after an hour or so.
