@@ -209,3 +209,37 @@ fn truncated_real_snapshot_names_file_and_offset() {
         }
     }
 }
+
+/// Found by review while fuzzing: a `meta` listing a field twice must be refused, not
+/// mis-indexed.
+#[test]
+fn repeated_meta_fields_are_refused() {
+    let fields = &[
+        "type",
+        "name",
+        "id",
+        "self_size",
+        "edge_count",
+        "edge_count",
+    ];
+    format_offset(read_slice(tiny(fields, STRINGS).as_bytes()));
+    let fields = &["type", "name", "id", "self_size", "edge_count", "name"];
+    format_offset(read_slice(tiny(fields, STRINGS).as_bytes()));
+}
+
+/// Reading fuzz-like garbage after a valid header must fail cleanly, never panic.
+#[test]
+fn garbage_after_a_valid_header() {
+    let text = tiny(NODE18, STRINGS);
+    let head = &text[..text.find("\"nodes\"").expect("nodes")];
+    for tail in [
+        "\"nodes\":[1e5]}",
+        "\"nodes\":[99999999999]}",
+        "\"nodes\":\"x\"}",
+        "\"strings\":[\"\\ud800\"]}",
+        "\"nodes\":[],\"edges\":[],\"strings\":[]}",
+    ] {
+        let doc = format!("{head}{tail}");
+        assert!(read_slice(doc.as_bytes()).is_err(), "{doc}");
+    }
+}
