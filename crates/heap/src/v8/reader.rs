@@ -252,31 +252,52 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                 let cols = &l.node_cols;
                 let kinds = &l.node_kinds;
                 let nf = cols.len();
-                let mut f = 0usize;
                 let s = &mut snap;
                 let ec = &mut edge_counts;
-                node_total = sc.read_uint_array("nodes", |vals, _| {
-                    for (i, &v) in vals.iter().enumerate() {
-                        match cols[f] {
-                            NodeCol::Type => match kinds.get(v as usize) {
-                                Some(&k) => s.node_kind.push(k),
-                                None => {
-                                    return Err((
-                                        i,
-                                        format!("node type {v} is not in meta.node_types"),
-                                    ))
-                                }
-                            },
-                            NodeCol::Name => s.node_name.push(v),
-                            NodeCol::Id => s.node_id.push(v),
-                            NodeCol::SelfSize => s.self_size.push(v),
-                            NodeCol::EdgeCount => ec.push(v),
-                            NodeCol::Detachedness => s.detachedness.push(v.min(255) as u8),
-                            NodeCol::Skip => {}
+                let pos = |c: NodeCol| cols.iter().position(|&x| x == c);
+                let (pt, pn, pi, ps, pe) = (
+                    pos(NodeCol::Type).unwrap_or(0),
+                    pos(NodeCol::Name).unwrap_or(0),
+                    pos(NodeCol::Id).unwrap_or(0),
+                    pos(NodeCol::SelfSize).unwrap_or(0),
+                    pos(NodeCol::EdgeCount).unwrap_or(0),
+                );
+                let pd = pos(NodeCol::Detachedness);
+                // A field listed twice would be read once per row here: refuse it up front.
+                let listed = |c: NodeCol| cols.iter().filter(|&&x| x == c).count();
+                if [
+                    NodeCol::Type,
+                    NodeCol::Name,
+                    NodeCol::Id,
+                    NodeCol::SelfSize,
+                    NodeCol::EdgeCount,
+                    NodeCol::Detachedness,
+                ]
+                .iter()
+                .any(|&c| listed(c) > 1)
+                {
+                    return sc.err("meta.node_fields lists a field twice");
+                }
+                node_total = sc.read_uint_array("nodes", nf, |vals, _| {
+                    for (r, row) in vals.chunks(nf).enumerate() {
+                        if row.len() != nf {
+                            break; // a partial last row: the count check reports it
                         }
-                        f += 1;
-                        if f == nf {
-                            f = 0;
+                        match kinds.get(row[pt] as usize) {
+                            Some(&k) => s.node_kind.push(k),
+                            None => {
+                                return Err((
+                                    r * nf + pt,
+                                    format!("node type {} is not in meta.node_types", row[pt]),
+                                ))
+                            }
+                        }
+                        s.node_name.push(row[pn]);
+                        s.node_id.push(row[pi]);
+                        s.self_size.push(row[ps]);
+                        ec.push(row[pe]);
+                        if let Some(d) = pd {
+                            s.detachedness.push(row[d].min(255) as u8);
                         }
                     }
                     Ok(())
@@ -300,36 +321,40 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                 let kinds = &l.edge_kinds;
                 let ef = cols.len();
                 let nf = l.node_cols.len() as u64;
-                let mut f = 0usize;
                 let s = &mut snap;
                 let nf32 = nf as u32;
-                edge_total = sc.read_uint_array("edges", |vals, _| {
-                    for (i, &v) in vals.iter().enumerate() {
-                        match cols[f] {
-                            EdgeCol::Type => match kinds.get(v as usize) {
-                                Some(&k) => s.edge_kind.push(k),
-                                None => {
-                                    return Err((i, format!("edge type {v} is not in meta.edge_types")))
-                                }
-                            },
-                            EdgeCol::Name => s.edge_name.push(v),
-                            EdgeCol::To => {
-                                if v % nf32 != 0 {
-                                    return Err((
-                                        i,
-                                        format!(
-                                            "edge target {v} is not a multiple of the node field count {nf}"
-                                        ),
-                                    ));
-                                }
-                                s.edge_to.push(v / nf32);
+                let pos = |c: EdgeCol| cols.iter().position(|&x| x == c).unwrap_or(0);
+                let (pt, pn, pto) = (pos(EdgeCol::Type), pos(EdgeCol::Name), pos(EdgeCol::To));
+                let listed = |c: EdgeCol| cols.iter().filter(|&&x| x == c).count();
+                if [EdgeCol::Type, EdgeCol::Name, EdgeCol::To]
+                    .iter()
+                    .any(|&c| listed(c) > 1)
+                {
+                    return sc.err("meta.edge_fields lists a field twice");
+                }
+                edge_total = sc.read_uint_array("edges", ef, |vals, _| {
+                    for (r, row) in vals.chunks(ef).enumerate() {
+                        if row.len() != ef {
+                            break;
+                        }
+                        match kinds.get(row[pt] as usize) {
+                            Some(&k) => s.edge_kind.push(k),
+                            None => {
+                                return Err((
+                                    r * ef + pt,
+                                    format!("edge type {} is not in meta.edge_types", row[pt]),
+                                ))
                             }
-                            EdgeCol::Skip => {}
                         }
-                        f += 1;
-                        if f == ef {
-                            f = 0;
+                        s.edge_name.push(row[pn]);
+                        let v = row[pto];
+                        if v % nf32 != 0 {
+                            return Err((
+                                r * ef + pto,
+                                format!("edge target {v} is not a multiple of the node field count {nf}"),
+                            ));
                         }
+                        s.edge_to.push(v / nf32);
                     }
                     Ok(())
                 })?;

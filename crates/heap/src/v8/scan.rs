@@ -145,12 +145,17 @@ impl<R: Read> Scanner<R> {
     /// Read a JSON array of integers that fit in 32 bits, handing them to `sink` in chunks
     /// together with each value's byte offset; `sink` may reject value `i` of a chunk with a
     /// message, which becomes a format error at that value's offset. Returns the count.
+    ///
+    /// Chunks hold a multiple of `align` values (whole records), except possibly the last.
     pub(crate) fn read_uint_array(
         &mut self,
         what: &str,
+        align: usize,
         mut sink: impl FnMut(&[u32], &[u64]) -> Result<(), (usize, String)>,
     ) -> ScanResult<u64> {
-        const CHUNK: usize = 1 << 15;
+        let align = align.max(1);
+        #[allow(non_snake_case)]
+        let CHUNK: usize = ((1 << 15) / align).max(1) * align;
         self.expect(b'[', &format!("the start of the {what} array"))?;
         let mut count = 0u64;
         let mut vals: Vec<u32> = Vec::with_capacity(CHUNK + 1);
@@ -501,7 +506,7 @@ mod tests {
     fn ints(s: &str) -> Result<Vec<u64>, String> {
         let mut sc = Scanner::new(s.as_bytes());
         let mut v = Vec::new();
-        sc.read_uint_array("test", |x, _| {
+        sc.read_uint_array("test", 1, |x, _| {
             v.extend(x.iter().map(|&y| y as u64));
             Ok(())
         })
