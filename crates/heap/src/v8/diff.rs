@@ -58,10 +58,15 @@ pub struct Indexed {
 impl Indexed {
     /// Index and summarize an analyzed snapshot.
     pub fn new(a: Analyzed) -> Self {
-        let ids = sorted_ids(&a);
-        let aggs = a.aggregates();
-        let colls = super::suspects::collections(&a);
-        let closures = super::suspects::closure_groups(&a);
+        let ((ids, aggs), (colls, closures)) = rayon::join(
+            || rayon::join(|| sorted_ids(&a), || a.aggregates()),
+            || {
+                rayon::join(
+                    || super::suspects::collections(&a),
+                    || super::suspects::closure_groups(&a),
+                )
+            },
+        );
         Self {
             a,
             ids,
