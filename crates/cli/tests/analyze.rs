@@ -152,3 +152,54 @@ fn closing_stdout_early_is_not_an_error() {
         "{status:?} {err}"
     );
 }
+
+#[test]
+fn a_large_csv_streams_through_in_bounded_memory() {
+    use std::io::Write;
+    use std::process::Stdio;
+    // ~150 MB of CSV through a pipe: leakscope must not hold it.
+    let mut child = leakscope()
+        .args(["analyze", "--format", "json", "/dev/stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut stdin);
+        writeln!(w, "timestamp,a_bytes,b_bytes,c_bytes").unwrap();
+        for i in 0..3_000_000u64 {
+            let t = 1_700_000_000 + i * 15;
+            writeln!(
+                w,
+                "{t},{},{},{}",
+                100_000_000 + i * 100_000,
+                200_000_000 + (i % 97) * 1000,
+                50_000_000
+            )
+            .unwrap();
+        }
+    });
+    writer.join().unwrap();
+    let pid = child.id() as i32;
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut s).unwrap();
+        s
+    });
+    // wait4 gives this child's own peak RSS.
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid);
+    let out = reader.join().unwrap();
+    let peak_mb = usage.ru_maxrss as f64 / 1024.0;
+    assert!(peak_mb < 64.0, "peak RSS {peak_mb:.0} MB for a ~150 MB CSV");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["series"].as_array().unwrap().len(), 3);
+    assert_eq!(v["series"][0]["verdict"], "leak");
+    assert_eq!(v["series"][0]["samples"], 3_000_000);
+    assert_ne!(v["series"][2]["verdict"], "leak");
+}

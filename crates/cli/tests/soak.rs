@@ -358,3 +358,65 @@ fn soak_go(bin: &Path) -> Soak {
         truth_per_request: truth,
     }
 }
+
+#[test]
+fn a_leak_of_a_few_hundred_bytes_per_request_is_recognized_within_two_minutes() {
+    // A tiny real Node service that keeps 300 bytes per request in a module-level array.
+    let dir = tempfile::tempdir().unwrap();
+    let script = write(
+        dir.path(),
+        "small-leak.js",
+        "const http = require('http');\n\
+         const kept = [];\n\
+         const port = Number(process.argv[process.argv.indexOf('--port') + 1]);\n\
+         http.createServer((req, res) => {\n\
+           kept.push(Buffer.alloc(300, req.url.length).toString('latin1'));\n\
+           res.end('ok');\n\
+         }).listen(port, '127.0.0.1');\n\
+         process.on('SIGTERM', () => process.exit(0));\n",
+    );
+    let service = vec!["node".to_string(), script.display().to_string()];
+    let port = free_port();
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let out = leakscope()
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--warmup",
+            "10s",
+            "--duration",
+            "110s",
+            "--interval",
+            "1s",
+            "--concurrency",
+            "8",
+        ])
+        .arg("--load")
+        .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+        .arg("--db")
+        .arg(dir.path().join("small.db"))
+        .arg("--")
+        .args(&service)
+        .args(["--port", &port.to_string()])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let s = &v["series"][0];
+    assert_eq!(out.status.code(), Some(1), "{s}");
+    assert_eq!(s["verdict"], "leak", "{s}");
+    let per = s["bytes_per_request"].as_f64().unwrap();
+    assert!(
+        (150.0..=600.0).contains(&per),
+        "{per} B/request for 300 kept"
+    );
+    // Detected within 2 minutes of the load starting (which is after `started`).
+    let detected = s["detected_at"].as_f64().expect("detected_at");
+    let after = detected - started;
+    eprintln!("small leak: {per:.0} B/request, detected {after:.0} s after leakscope started");
+    assert!(after <= 120.0, "detected {after:.0} s after the start");
+}

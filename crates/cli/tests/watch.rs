@@ -442,3 +442,93 @@ fn a_scrape_target_reads_runtime_metrics_and_counts_failures_when_the_service_di
         "failures reported while the run goes on: {err}"
     );
 }
+
+#[test]
+fn alerts_reach_a_webhook_in_the_alertmanager_format() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    // A receiver on loopback that answers 200 and hands each request body to the test.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/alerts", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(8) {
+            let Ok(mut c) = conn else { continue };
+            c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Read headers, then Content-Length bytes of body.
+            loop {
+                let n = c.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf);
+                if let Some(h) = text.find("\r\n\r\n") {
+                    let len = text[..h]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= h + 4 + len {
+                        let _ =
+                            tx.send(String::from_utf8_lossy(&buf[h + 4..h + 4 + len]).into_owned());
+                        break;
+                    }
+                }
+            }
+            let _ =
+                c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    // A process above a 1 MB threshold fires MemoryAboveThreshold at once.
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let out = leakscope()
+        .args([
+            "watch",
+            "--pid",
+            &sleeper.id().to_string(),
+            "--interval",
+            "100ms",
+            "--count",
+            "3",
+            "--alert-above",
+            "1",
+            "-q",
+            "--webhook",
+            &url,
+            "--db",
+        ])
+        .arg(dir.path().join("h.db"))
+        .output()
+        .unwrap();
+    sleeper.kill().ok();
+    sleeper.wait().ok();
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the webhook received a POST");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["version"], "4");
+    assert_eq!(v["status"], "firing");
+    let a = &v["alerts"][0];
+    assert_eq!(a["labels"]["alertname"], "MemoryAboveThreshold");
+    assert_eq!(a["labels"]["target"], format!("pid:{}", sleeper.id()));
+    assert!(a["startsAt"].as_str().unwrap().ends_with('Z'));
+    // Fired once, not once per sample.
+    assert!(
+        rx.recv_timeout(Duration::from_millis(500)).is_err(),
+        "de-duplicated"
+    );
+}
