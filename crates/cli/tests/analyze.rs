@@ -154,6 +154,7 @@ fn closing_stdout_early_is_not_an_error() {
 }
 
 #[test]
+#[allow(clippy::zombie_processes)] // reaped with wait4 below, to read its own peak RSS
 fn a_large_csv_streams_through_in_bounded_memory() {
     use std::io::Write;
     use std::process::Stdio;
