@@ -140,8 +140,10 @@ goroutine 8 [select (no cases)]:\nmain.forever()\n\t/src/app/main.go:50\n";
     assert_eq!(r.frames.len(), 1);
     assert_eq!(r.created_by.as_ref().map(|c| c.line), Some(40));
     assert_eq!(cap.records[1].frames[0].line, 50);
-    let sys = parse_text("goroutine 1 gp=0xc000002380 m=nil [select, 2 minutes]:\nmain.f()\n\t/a.go:1 +0x1\n")
-        .expect("GOTRACEBACK=system header");
+    let sys = parse_text(
+        "goroutine 1 gp=0xc000002380 m=nil [select, 2 minutes]:\nmain.f()\n\t/a.go:1 +0x1\n",
+    )
+    .expect("GOTRACEBACK=system header");
     assert_eq!(sys.records[0].wait_minutes, Some(2));
     assert!(parse_text("hello\n").is_err());
     assert!(parse_text("goroutine x [running]:\n").is_err());
