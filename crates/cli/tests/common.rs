@@ -58,3 +58,83 @@ pub fn csv_series(rows: usize, step_s: f64, start: f64, growth_per_hour: f64, sa
     }
     s
 }
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// How many samples of `field` the store at `db` holds, summed over targets (via `leakscope ls`).
+pub fn stored_samples(db: &Path, field: &str) -> u64 {
+    let ls = leakscope()
+        .args(["ls", "--format", "json", "--db"])
+        .arg(db)
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap_or_default();
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|s| s["field"] == field)
+                .map(|s| s["samples"].as_u64().unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// `leakscope watch --pid PID --interval 50ms -q --db DB`, its stdout as given.
+pub fn spawn_watch(pid: u32, db: &Path, stdout: Stdio) -> Child {
+    leakscope()
+        .args([
+            "watch",
+            "--pid",
+            &pid.to_string(),
+            "--interval",
+            "50ms",
+            "-q",
+            "--db",
+        ])
+        .arg(db)
+        .stdout(stdout)
+        .spawn()
+        .unwrap()
+}
+
+/// A fresh memory cgroup limited to `limit` bytes (v2 when its memory controller is on, else
+/// v1), and the name of the file a pid is written to to join it; Err (why) when this machine
+/// does not let us make one. The caller removes it.
+pub fn memory_cgroup(tag: &str, limit: u64) -> Result<(PathBuf, &'static str), String> {
+    let name = format!("leakscope-{tag}-{}", std::process::id());
+    let v2_root = PathBuf::from("/sys/fs/cgroup");
+    let v2 = std::fs::read_to_string(v2_root.join("cgroup.subtree_control"))
+        .map(|s| s.split_whitespace().any(|c| c == "memory"))
+        .unwrap_or(false);
+    let (dir, limit_file) = if v2 {
+        (v2_root.join(&name), "memory.max")
+    } else {
+        (
+            PathBuf::from("/sys/fs/cgroup/memory").join(&name),
+            "memory.limit_in_bytes",
+        )
+    };
+    std::fs::create_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    if let Err(e) = std::fs::write(dir.join(limit_file), limit.to_string()) {
+        let _ = std::fs::remove_dir(&dir);
+        return Err(format!("cannot set {limit_file}: {e}"));
+    }
+    // v1: no swap to fall back on, so the limit bites.
+    let _ = std::fs::write(dir.join("memory.swappiness"), "0");
+    Ok((dir, "cgroup.procs"))
+}

@@ -6,45 +6,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn example(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(rel)
-        .canonicalize()
-        .unwrap()
-        .display()
-        .to_string()
-}
-
-fn stored_samples(db: &Path) -> u64 {
-    let ls = leakscope()
-        .args(["ls", "--format", "json", "--db"])
-        .arg(db)
-        .output()
-        .unwrap();
-    let list: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap_or_default();
-    list.as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|s| s["field"] == "rss_bytes")
-                .map(|s| s["samples"].as_u64().unwrap_or(0))
-                .sum()
-        })
-        .unwrap_or(0)
+    repo().join("examples").join(rel).display().to_string()
 }
 
 #[test]
@@ -139,7 +107,7 @@ fn a_service_dying_mid_soak_is_reported_and_what_was_measured_is_kept() {
         "a crash is an error, not a verdict: {err}"
     );
     assert!(
-        stored_samples(&db) >= 3,
+        stored_samples(&db, "rss_bytes") >= 3,
         "samples measured before the crash are stored"
     );
     let html = std::fs::read_to_string(&report).expect("the report is written for a partial run");
@@ -272,7 +240,7 @@ fn ctrl_c_stops_the_service_and_reports_partial_results() {
         "{s}"
     );
     assert!(s["requests"].as_u64().unwrap() > 0);
-    assert!(stored_samples(&db) >= 4);
+    assert!(stored_samples(&db, "rss_bytes") >= 4);
     // The service was stopped: nothing listens on its port any more.
     assert!(wait_for(Duration::from_secs(10), || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
@@ -281,20 +249,17 @@ fn ctrl_c_stops_the_service_and_reports_partial_results() {
 
 #[test]
 fn an_oom_killed_service_is_named_and_fails_the_soak() {
-    let name = format!("leakscope-run-oom-{}", std::process::id());
-    let cg = PathBuf::from("/sys/fs/cgroup/memory").join(&name);
-    if std::fs::create_dir(&cg).is_err()
-        || std::fs::write(cg.join("memory.limit_in_bytes"), (96u64 << 20).to_string()).is_err()
-    {
-        let _ = std::fs::remove_dir(&cg);
-        eprintln!("SKIP: no writable v1 memory cgroup here");
-        return;
-    }
-    let _ = std::fs::write(cg.join("memory.swappiness"), "0");
+    let (cg, procs) = match memory_cgroup("run-oom", 96 << 20) {
+        Ok(x) => x,
+        Err(why) => {
+            eprintln!("SKIP: no writable memory cgroup here ({why})");
+            return;
+        }
+    };
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let script = format!(
-        "echo $$ > {}/cgroup.procs && exec python3 {} --port {port}",
+        "echo $$ > {}/{procs} && exec python3 {} --port {port}",
         cg.display(),
         example("python/records/leaky.py")
     );

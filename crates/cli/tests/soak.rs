@@ -13,21 +13,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// GET http://127.0.0.1:port/path as JSON, with a plain TcpStream (no client dependency).
 fn get_json(port: u16, path: &str) -> Option<serde_json::Value> {
     use std::io::{Read, Write};
@@ -79,6 +64,27 @@ fn go_bin(name: &str) -> Option<PathBuf> {
     dir.as_ref().map(|d| d.join(name))
 }
 
+/// Where the program reports what it retains: its /stats path and the JSON key, read after
+/// its own GC.
+#[derive(Clone, Copy)]
+struct Truth {
+    path: &'static str,
+    key: &'static str,
+}
+
+const NODE_HEAP: Truth = Truth {
+    path: "/stats?gc=1",
+    key: "heap_used_bytes",
+};
+const PYTHON_PAYLOAD: Truth = Truth {
+    path: "/stats",
+    key: "retained_payload_bytes",
+};
+const GO_HEAP: Truth = Truth {
+    path: "/stats",
+    key: "heap_inuse_bytes",
+};
+
 struct Soak {
     out: Output,
     json: serde_json::Value,
@@ -88,7 +94,7 @@ struct Soak {
 
 /// Run `leakscope run` on `service` (which takes `--port P`), and meanwhile read the program's
 /// own measure of retained memory from /stats twice, after warm-up.
-fn soak(service: &[String], extra: &[&str], truth_key: Option<&str>) -> Soak {
+fn soak(service: &[String], extra: &[&str], truth: Option<Truth>) -> Soak {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = leakscope();
@@ -107,26 +113,26 @@ fn soak(service: &[String], extra: &[&str], truth_key: Option<&str>) -> Soak {
     .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
     .arg("--db")
     .arg(dir.path().join("soak.db"))
-    .args(extra)
+    .args(extra.iter().map(|a| a.replace("{port}", &port.to_string())))
     .arg("--")
     .args(service)
     .args(["--port", &port.to_string()])
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
     let child = cmd.spawn().unwrap();
-    let mut truth = None;
-    if let Some(key) = truth_key {
+    let mut per_request = None;
+    if let Some(Truth { path, key }) = truth {
         // Two readings 20 s apart, well after warm-up.
         let start = Instant::now();
         std::thread::sleep(Duration::from_secs(15));
-        let a = get_json(port, "/stats?gc=1");
+        let a = get_json(port, path);
         std::thread::sleep(Duration::from_secs(20));
-        let b = get_json(port, "/stats?gc=1");
+        let b = get_json(port, path);
         if let (Some(a), Some(b)) = (a, b) {
             let dm = b[key].as_f64().unwrap_or(0.0) - a[key].as_f64().unwrap_or(0.0);
             let dr = b["requests"].as_f64().unwrap_or(0.0) - a["requests"].as_f64().unwrap_or(0.0);
             if dr > 0.0 {
-                truth = Some(dm / dr);
+                per_request = Some(dm / dr);
             }
         }
         assert!(
@@ -145,7 +151,7 @@ fn soak(service: &[String], extra: &[&str], truth_key: Option<&str>) -> Soak {
     Soak {
         out,
         json,
-        truth_per_request: truth,
+        truth_per_request: per_request,
     }
 }
 
@@ -213,7 +219,7 @@ fn assert_clean(s: &Soak, what: &str) {
 
 #[test]
 fn node_unbounded_cache_is_flagged_and_its_lru_twin_passes() {
-    let s = soak(&node("cache", "leaky"), &[], Some("heap_used_bytes"));
+    let s = soak(&node("cache", "leaky"), &[], Some(NODE_HEAP));
     assert_eq!(s.json["series"][0]["signal"], "heap_used_after_gc_bytes");
     assert_leak(&s, "node cache leaky");
     assert_clean(
@@ -225,7 +231,7 @@ fn node_unbounded_cache_is_flagged_and_its_lru_twin_passes() {
 #[test]
 fn node_listener_accumulation_is_flagged_and_its_twin_passes() {
     assert_leak(
-        &soak(&node("listener", "leaky"), &[], Some("heap_used_bytes")),
+        &soak(&node("listener", "leaky"), &[], Some(NODE_HEAP)),
         "node listener leaky",
     );
     assert_clean(
@@ -240,7 +246,7 @@ fn node_closure_holding_a_buffer_is_flagged_and_its_twin_passes() {
     // timer is the feature); at 200 req/s that stays below what a leak needs within a soak.
     let rate = ["--rps", "200"];
     assert_leak(
-        &soak(&node("closure", "leaky"), &rate, Some("heap_used_bytes")),
+        &soak(&node("closure", "leaky"), &rate, Some(NODE_HEAP)),
         "node closure leaky",
     );
     assert_clean(
@@ -252,11 +258,7 @@ fn node_closure_holding_a_buffer_is_flagged_and_its_twin_passes() {
 #[test]
 fn python_unbounded_cache_is_flagged_and_its_lru_twin_passes() {
     assert_leak(
-        &soak(
-            &python("cache", "leaky"),
-            &[],
-            Some("retained_payload_bytes"),
-        ),
+        &soak(&python("cache", "leaky"), &[], Some(PYTHON_PAYLOAD)),
         "python cache leaky",
     );
     assert_clean(
@@ -268,11 +270,7 @@ fn python_unbounded_cache_is_flagged_and_its_lru_twin_passes() {
 #[test]
 fn python_request_records_are_flagged_and_the_bounded_queue_passes() {
     assert_leak(
-        &soak(
-            &python("records", "leaky"),
-            &[],
-            Some("retained_payload_bytes"),
-        ),
+        &soak(&python("records", "leaky"), &[], Some(PYTHON_PAYLOAD)),
         "python records leaky",
     );
     assert_clean(
@@ -304,59 +302,13 @@ fn go_unbounded_cache_is_flagged_and_its_lru_twin_passes() {
 /// Go services: the heap in use from their /metrics is the signal; the truth is HeapInuse
 /// after runtime.GC() from their /stats.
 fn soak_go(bin: &Path) -> Soak {
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let child = leakscope()
-        .args([
-            "run",
-            "--format",
-            "json",
-            "--warmup",
-            "10s",
-            "--duration",
-            "40s",
-            "--interval",
-            "1s",
-        ])
-        .arg("--load")
-        .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
-        .arg("--scrape")
-        .arg(format!("http://127.0.0.1:{port}/metrics"))
-        .args(["--metric", "go_memstats_heap_inuse_bytes"])
-        .arg("--db")
-        .arg(dir.path().join("soak.db"))
-        .arg("--")
-        .arg(bin)
-        .args(["--port", &port.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_secs(15));
-    let a = get_json(port, "/stats");
-    std::thread::sleep(Duration::from_secs(20));
-    let b = get_json(port, "/stats");
-    let truth = match (a, b) {
-        (Some(a), Some(b)) => {
-            let dm = b["heap_inuse_bytes"].as_f64().unwrap_or(0.0)
-                - a["heap_inuse_bytes"].as_f64().unwrap_or(0.0);
-            let dr = b["requests"].as_f64().unwrap_or(0.0) - a["requests"].as_f64().unwrap_or(0.0);
-            (dr > 0.0).then(|| dm / dr)
-        }
-        _ => None,
-    };
-    let out = child.wait_with_output().unwrap();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON verdict ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    Soak {
-        out,
-        json,
-        truth_per_request: truth,
-    }
+    let scrape = [
+        "--scrape",
+        "http://127.0.0.1:{port}/metrics",
+        "--metric",
+        "go_memstats_heap_inuse_bytes",
+    ];
+    soak(&[bin.display().to_string()], &scrape, Some(GO_HEAP))
 }
 
 #[test]

@@ -284,20 +284,7 @@ fn sigterm_flushes_and_exits_cleanly() {
         .arg("30")
         .spawn()
         .unwrap();
-    let mut watch = leakscope()
-        .args([
-            "watch",
-            "--pid",
-            &sleeper.id().to_string(),
-            "--interval",
-            "50ms",
-            "-q",
-            "--db",
-        ])
-        .arg(&db)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut watch = spawn_watch(sleeper.id(), &db, Stdio::null());
     std::thread::sleep(Duration::from_millis(800));
     unsafe { libc::kill(watch.id() as i32, libc::SIGTERM) };
     let status = watch.wait().unwrap();
@@ -307,20 +294,7 @@ fn sigterm_flushes_and_exits_cleanly() {
         matches!(status.code(), Some(0) | Some(1)),
         "clean exit on SIGTERM: {status:?}"
     );
-    let ls = leakscope()
-        .args(["ls", "--format", "json", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    let list: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
-    let n = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["field"] == "rss_bytes")
-        .unwrap()["samples"]
-        .as_u64()
-        .unwrap();
+    let n = stored_samples(&db, "rss_bytes");
     assert!(n >= 5, "{n} samples stored before SIGTERM");
 }
 
@@ -332,20 +306,7 @@ fn kill_9_of_the_watcher_leaves_a_readable_store_missing_at_most_one_interval() 
         .arg("30")
         .spawn()
         .unwrap();
-    let mut watch = leakscope()
-        .args([
-            "watch",
-            "--pid",
-            &sleeper.id().to_string(),
-            "--interval",
-            "50ms",
-            "-q",
-            "--db",
-        ])
-        .arg(&db)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut watch = spawn_watch(sleeper.id(), &db, Stdio::piped());
     let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
     let mut logged = 0;
     for _ in 0..20 {
