@@ -25,7 +25,7 @@ fn rss_of(pid: u32) -> Option<f64> {
 #[test]
 fn the_watchers_memory_stays_flat_over_thousands_of_rounds() {
     let dir = tempfile::tempdir().unwrap();
-    let mut sleepers: Vec<_> = (0..64)
+    let mut sleepers: Vec<_> = (0..40)
         .map(|_| Command::new("sleep").arg("120").spawn().unwrap())
         .collect();
     let mut args: Vec<String> = vec![
@@ -33,7 +33,7 @@ fn the_watchers_memory_stays_flat_over_thousands_of_rounds() {
         "--interval".into(),
         "5ms".into(),
         "--count".into(),
-        "2000".into(),
+        "10000".into(),
         "-q".into(),
     ];
     for s in &sleepers {
@@ -70,14 +70,22 @@ fn the_watchers_memory_stays_flat_over_thousands_of_rounds() {
     }
     assert!(status.success() || status.code() == Some(1), "{status:?}");
     assert!(samples.len() > 40, "{} RSS readings", samples.len());
-    // Plain check: after warm-up, the last quarter is not above the second quarter.
+    // Plain check: once the bounded buffers are full (each series' alert window keeps at most
+    // 4,096 points, SQLite's page cache 16 MiB: both full before half-way), the last quarter
+    // is not above the third.
     let q = samples.len() / 4;
     let median = |s: &[f64]| {
         let mut v = s.to_vec();
         v.sort_by(|a, b| a.total_cmp(b));
         v[v.len() / 2]
     };
-    let (early, late) = (median(&samples[q..2 * q]), median(&samples[3 * q..]));
+    let (early, late) = (median(&samples[2 * q..3 * q]), median(&samples[3 * q..]));
+    eprintln!(
+        "watcher RSS: first {:.1} MiB, third quarter {:.1} MiB, last quarter {:.1} MiB",
+        samples[0] / 1048576.0,
+        early / 1048576.0,
+        late / 1048576.0
+    );
     assert!(
         late - early < 2.0 * 1024.0 * 1024.0,
         "watcher RSS grew {early} -> {late}"
