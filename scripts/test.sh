@@ -3,4 +3,5 @@
 # and the benchmarks in test mode so they do not rot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --workspace --all-targets --locked "$@"
+cargo test --workspace --all-targets --locked --no-fail-fast "$@"
+cargo test --workspace --doc --locked --no-fail-fast
