@@ -493,3 +493,70 @@ fn alerts_reach_a_webhook_in_the_alertmanager_format() {
         "de-duplicated"
     );
 }
+
+#[test]
+fn scraped_goroutine_counts_are_recognized_beside_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "metrics",
+        "go_goroutines 1234\ngo_memstats_heap_inuse_bytes 5.5e+07\nprocess_resident_memory_bytes 9e+07\n",
+    );
+    let port = free_port();
+    let mut server = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_for(Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }));
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let out = leakscope()
+        .args([
+            "watch",
+            "--scrape",
+            &url,
+            "--interval",
+            "50ms",
+            "--count",
+            "5",
+            "--format",
+            "json",
+            "--db",
+        ])
+        .arg(dir.path().join("g.db"))
+        .arg("--log")
+        .arg(dir.path().join("g.jsonl"))
+        .output()
+        .unwrap();
+    server.kill().ok();
+    server.wait().ok();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let names: Vec<&str> = v["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&format!("{url}/go_goroutines").as_str()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&format!("{url}/go_memstats_heap_inuse_bytes").as_str()),
+        "{names:?}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("g.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    assert_eq!(first["go_goroutines"], 1234.0);
+}
