@@ -23,7 +23,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 
 echo "==> soaking examples/node/cache/$variant.js for 15 s warm-up + 90 s under load"
 set +e
-"$bin" run --load "http://127.0.0.1:$port/user/{n}" --concurrency 8 \
+"$bin" run --load "http://127.0.0.1:$port/user/{n}" --rps 2000 \
   --warmup 15s --duration 90s --db "$out/demo.db" \
   --report "$out/report.html" --plot "$out/memory.svg" \
   -- node "examples/node/cache/$variant.js" --port "$port"
@@ -37,7 +37,7 @@ echo "==> what the store holds"
 echo
 echo "==> analyzing the stored series again (leakscope analyze)"
 set +e
-"$bin" analyze --db "$out/demo.db" --field heap_used_after_gc_bytes --field rss_bytes
+"$bin" analyze --db "$out/demo.db" --field heap_used_after_gc_bytes --field rss_bytes --min-span 60s
 set -e
 echo
 if [ "$run_status" -eq 1 ]; then verdict="LEAK"; else verdict="no leak"; fi

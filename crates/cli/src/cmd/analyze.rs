@@ -28,6 +28,10 @@ pub struct AnalyzeArgs {
     /// their limit.
     #[arg(long, value_name = "BYTES", value_parser = units::parse_bytes)]
     pub limit: Option<f64>,
+    /// The shortest stretch of a series that is judged at all; shorter series get
+    /// insufficient_data. Lower it to judge a short soak's stored series.
+    #[arg(long, value_name = "DURATION", default_value = "20m", value_parser = units::parse_duration)]
+    pub min_span: std::time::Duration,
     /// Skip (and count) CSV rows with blank or unparsable cells or timestamps that go back,
     /// instead of stopping with an error.
     #[arg(long)]
@@ -58,10 +62,10 @@ pub fn run(args: &AnalyzeArgs, common: &Common) -> anyhow::Result<u8> {
     Ok(u8::from(leak))
 }
 
-fn options(limit: Option<f64>) -> RecognizeOptions {
+fn options(args: &AnalyzeArgs, field: &str, limit: Option<f64>) -> RecognizeOptions {
     RecognizeOptions {
-        limit_bytes: limit,
-        ..RecognizeOptions::default()
+        min_span_seconds: args.min_span.as_secs_f64(),
+        ..fields::recognize_options(field, limit)
     }
 }
 
@@ -84,7 +88,7 @@ fn from_csv(
             first_t = t;
             recognizers = values
                 .iter()
-                .map(|_| Recognizer::new("", options(args.limit)))
+                .map(|_| Recognizer::new("", options(args, "", args.limit)))
                 .collect();
         }
         for (r, v) in recognizers.iter_mut().zip(values) {
@@ -147,7 +151,7 @@ fn from_store(args: &AnalyzeArgs) -> anyhow::Result<Vec<(Verdict, f64)>> {
         });
         let mut r = Recognizer::new(
             format!("{}/{}", info.target, info.field),
-            fields::recognize_options(&info.field, limit),
+            options(args, &info.field, limit),
         );
         store.for_each_point(&info.target, &info.field, |p| r.push(p))?;
         verdicts.push((r.verdict(), info.first_t.unwrap_or(0.0)));

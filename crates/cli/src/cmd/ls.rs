@@ -31,7 +31,9 @@ pub fn run(args: &LsArgs, common: &Common) -> anyhow::Result<u8> {
                 };
                 let last = match s.last_v {
                     Some(v) if s.field.ends_with("_bytes") => units::bytes(v),
-                    Some(v) => format!("{v}"),
+                    Some(v) if s.field.ends_with("_seconds") => units::duration(v),
+                    Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
+                    Some(v) => format!("{v:.2}"),
                     None => "-".into(),
                 };
                 t.row(vec![

@@ -258,12 +258,19 @@ impl Recognizer {
                 self.cfg.min_span_s / 60.0
             )),
             (Some(d), kind) => {
+                let judged_s = self.last.map_or(0.0, |p| (p.t - e.judged_from).max(0.0));
+                let judged = if judged_s >= 5400.0 {
+                    format!("{:.1} h", judged_s / 3600.0)
+                } else if judged_s >= 120.0 {
+                    format!("{:.0} min", judged_s / 60.0)
+                } else {
+                    format!("{judged_s:.0} s")
+                };
                 r.push(format!(
-                    "floor {} {:.1} MB ({:.2} MB/h) since {:.0}; a leak needs ≥ {:.1} MB",
+                    "floor {} {:.1} MB ({:.2} MB/h) over the last {judged}; a leak needs ≥ {:.1} MB",
                     if d.rise >= 0.0 { "rose" } else { "fell" },
                     mb(d.rise.abs()),
                     mb(d.growth_bps * 3600.0),
-                    e.judged_from,
                     mb(d.rise_needed)
                 ));
                 r.push(format!(
