@@ -204,3 +204,30 @@ fn a_large_csv_streams_through_in_bounded_memory() {
     assert_eq!(v["series"][0]["samples"], 3_000_000);
     assert_ne!(v["series"][2]["verdict"], "leak");
 }
+
+#[test]
+fn a_short_soak_is_judged_once_min_span_allows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // 3 minutes at 1 s, 2 GB/h: too short for the 20-minute default.
+    let csv = write(
+        dir.path(),
+        "short.csv",
+        &csv_series(180, 1.0, 300e6, 2e9, 1e6),
+    );
+    let out = leakscope()
+        .args(["analyze", "--format", "json"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["series"][0]["verdict"], "insufficient_data");
+    let out = leakscope()
+        .args(["analyze", "--format", "json", "--min-span", "60s"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["series"][0]["verdict"], "leak");
+}

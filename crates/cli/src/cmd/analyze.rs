@@ -63,8 +63,12 @@ pub fn run(args: &AnalyzeArgs, common: &Common) -> anyhow::Result<u8> {
 }
 
 fn options(args: &AnalyzeArgs, field: &str, limit: Option<f64>) -> RecognizeOptions {
+    let min_span = args.min_span.as_secs_f64();
     RecognizeOptions {
-        min_span_seconds: args.min_span.as_secs_f64(),
+        min_span_seconds: min_span,
+        // A judged stretch holds at least 20 buckets: 60 s buckets at the 20-minute default,
+        // finer ones for a short soak.
+        bucket_seconds: (min_span / 20.0).clamp(0.5, 60.0),
         ..fields::recognize_options(field, limit)
     }
 }
