@@ -18,7 +18,7 @@ port=$(free_port)
 node "$svc" --port "$port" >/dev/null & pid=$!
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
 "$loadgen" "http://127.0.0.1:$port/user/{n}" -c "$conc" -d 3s -q >/dev/null   # warm the JIT
-bare=$("$loadgen" "http://127.0.0.1:$port/user/{n}" -c "$conc" -d "${secs}s" | awk '/^Requests\/sec:/ {printf "%.0f", $2}')
+bare=$("$loadgen" "http://127.0.0.1:$port/user/{n}" -c "$conc" -d "${secs}s" 2>/dev/null | awk '/^Requests\/sec:/ {printf "%.0f", $2}')
 kill "$pid"; wait "$pid" 2>/dev/null || true
 
 under() {
