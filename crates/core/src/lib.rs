@@ -11,6 +11,6 @@ pub mod recognize;
 pub mod series;
 pub mod verdict;
 
-pub use recognize::{recognize, RecognizeOptions, Recognizer};
+pub use recognize::{recognize, robust_slope, RecognizeOptions, Recognizer};
 pub use series::{Point, Series};
 pub use verdict::{Pattern, Verdict, VerdictKind};

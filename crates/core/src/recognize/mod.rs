@@ -326,6 +326,13 @@ impl Clone for Recognizer {
     }
 }
 
+/// The recognizer's robust slope (units of `y` per unit of `x`): the median of the slopes
+/// between each point and the point half the series later. Used outside recognition too,
+/// e.g. for memory growth per request served. 0 for fewer than 2 points.
+pub fn robust_slope(x: &[f64], y: &[f64]) -> f64 {
+    stats::half_lag_slope(x, y, &mut Vec::new())
+}
+
 /// Recognize a whole series by replaying it through a [`Recognizer`].
 pub fn recognize(name: &str, points: &[Point], opts: &RecognizeOptions) -> Verdict {
     let mut r = Recognizer::new(name, opts.clone());

@@ -491,18 +491,7 @@ fn bytes_per_request(series: &[Point], requests_at: &[(f64, f64)], warmup_end: f
     }
     let x: Vec<f64> = pairs.iter().map(|p| p.0).collect();
     let y: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-    robust_slope(&x, &y)
-}
-
-// TEMPORARY until core exposes its robust slope: median of pairwise slopes half a window apart.
-fn robust_slope(x: &[f64], y: &[f64]) -> Option<f64> {
-    let n = x.len();
-    let h = n / 2;
-    let s: Vec<f64> = (0..n - h)
-        .filter(|&i| x[i + h] > x[i])
-        .map(|i| (y[i + h] - y[i]) / (x[i + h] - x[i]))
-        .collect();
-    outcome::median(&s)
+    Some(leakscope_core::robust_slope(&x, &y))
 }
 
 fn signal_label(signal: &str) -> String {
