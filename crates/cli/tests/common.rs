@@ -138,3 +138,29 @@ pub fn memory_cgroup(tag: &str, limit: u64) -> Result<(PathBuf, &'static str), S
     let _ = std::fs::write(dir.join("memory.swappiness"), "0");
     Ok((dir, "cgroup.procs"))
 }
+
+/// `python3 -m http.server` serving `dir` on a free loopback port, once it accepts
+/// connections: the child (kill it when done) and its port.
+pub fn serve_dir(dir: &Path) -> (Child, u16) {
+    let port = free_port();
+    let server = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        }),
+        "python3 -m http.server did not start on port {port}"
+    );
+    (server, port)
+}

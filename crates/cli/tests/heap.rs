@@ -7,8 +7,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
 
 use common::*;
 
@@ -216,27 +214,7 @@ fn a_file_of_no_known_format_is_one_error() {
 fn a_profile_can_be_read_from_a_url_and_an_unreachable_one_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixture("go/heap2.pb.gz"), dir.path().join("heap")).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = std::process::Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(wait_for(Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    }));
+    let (mut server, port) = serve_dir(dir.path());
     let url = format!("http://127.0.0.1:{port}/heap");
     let out = leakscope()
         .args(["heap", "top", &url, "--format", "json"])

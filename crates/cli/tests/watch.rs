@@ -351,28 +351,8 @@ fn a_scrape_target_reads_runtime_metrics_and_counts_failures_when_the_service_di
         "# HELP nodejs_heap_size_used_bytes x\n# TYPE nodejs_heap_size_used_bytes gauge\nnodejs_heap_size_used_bytes 12345678\nprocess_resident_memory_bytes 99999999\n",
     );
     let _ = metrics;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = std::process::Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut server, port) = serve_dir(dir.path());
     let url = format!("http://127.0.0.1:{port}/metrics");
-    assert!(wait_for(Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    }));
     let mut watch = leakscope()
         .args([
             "watch",
@@ -502,23 +482,7 @@ fn scraped_goroutine_counts_are_recognized_beside_memory() {
         "metrics",
         "go_goroutines 1234\ngo_memstats_heap_inuse_bytes 5.5e+07\nprocess_resident_memory_bytes 9e+07\n",
     );
-    let port = free_port();
-    let mut server = std::process::Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(wait_for(Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    }));
+    let (mut server, port) = serve_dir(dir.path());
     let url = format!("http://127.0.0.1:{port}/metrics");
     let out = leakscope()
         .args([
