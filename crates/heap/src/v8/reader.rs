@@ -278,7 +278,7 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                 {
                     return sc.err("meta.node_fields lists a field twice");
                 }
-                node_total = sc.read_uint_array("nodes", nf, |vals, _| {
+                node_total = sc.read_uint_array("nodes", nf, |vals| {
                     for (r, row) in vals.chunks(nf).enumerate() {
                         if row.len() != nf {
                             break; // a partial last row: the count check reports it
@@ -332,7 +332,7 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                 {
                     return sc.err("meta.edge_fields lists a field twice");
                 }
-                edge_total = sc.read_uint_array("edges", ef, |vals, _| {
+                edge_total = sc.read_uint_array("edges", ef, |vals| {
                     for (r, row) in vals.chunks(ef).enumerate() {
                         if row.len() != ef {
                             break;

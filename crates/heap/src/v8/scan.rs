@@ -3,9 +3,11 @@
 
 use std::io::Read;
 
-/// Buffer size for reading the file (1 MiB).
-const BUF_SIZE: usize = 1 << 20;
-/// The hot integer loop keeps at least this many bytes ahead of it when the file has them.
+/// Buffer size for reading the file (8 MiB): one batch of integer-array pieces.
+const BUF_SIZE: usize = 8 << 20;
+/// Integer arrays are parsed in pieces of about this many bytes, one per task.
+const PIECE_BYTES: usize = 1 << 20;
+/// A refill stops once at least this many bytes are ahead (token-level reads need few).
 const LOOKAHEAD: usize = 64;
 
 /// A scanning error: what went wrong and at which absolute byte offset.
@@ -23,9 +25,6 @@ pub(crate) enum ScanError {
 }
 
 pub(crate) type ScanResult<T> = Result<T, ScanError>;
-
-/// Receives parsed integers in chunks with their byte offsets; may reject value `i`.
-type ChunkSink<'a> = dyn FnMut(&[u32], &[u64]) -> Result<(), (usize, String)> + 'a;
 
 /// A buffered reader with JSON tokenizing helpers.
 pub(crate) struct Scanner<R> {
@@ -142,162 +141,139 @@ impl<R: Read> Scanner<R> {
         self.pos += 1;
     }
 
-    /// Read a JSON array of integers that fit in 32 bits, handing them to `sink` in chunks
-    /// together with each value's byte offset; `sink` may reject value `i` of a chunk with a
-    /// message, which becomes a format error at that value's offset. Returns the count.
+    /// Move unread bytes to the front and read until the buffer is full or the input ends.
+    fn fill_full(&mut self) -> ScanResult<()> {
+        while !self.eof && (self.pos > 0 || self.end < self.buf.len()) {
+            self.fill()?;
+        }
+        Ok(())
+    }
+
+    /// Read a JSON array of integers that fit in 32 bits, handing them to `sink` in chunks of
+    /// whole records of `align` values (a last partial record is left out; the returned count
+    /// says so). `sink` may reject value `i` of a chunk with a message, which becomes a format
+    /// error at that value's byte offset. Returns the number of values.
     ///
-    /// Chunks hold a multiple of `align` values (whole records), except possibly the last.
+    /// The buffer's text is cut after commas into pieces that are parsed on all cores: the
+    /// `nodes` and `edges` arrays are ~90% of a snapshot file.
     pub(crate) fn read_uint_array(
         &mut self,
         what: &str,
         align: usize,
-        mut sink: impl FnMut(&[u32], &[u64]) -> Result<(), (usize, String)>,
+        mut sink: impl FnMut(&[u32]) -> Result<(), (usize, String)>,
     ) -> ScanResult<u64> {
+        use rayon::prelude::*;
         let align = align.max(1);
-        #[allow(non_snake_case)]
-        let CHUNK: usize = ((1 << 15) / align).max(1) * align;
         self.expect(b'[', &format!("the start of the {what} array"))?;
-        let mut count = 0u64;
-        let mut vals: Vec<u32> = Vec::with_capacity(CHUNK + 1);
-        let mut offs: Vec<u64> = Vec::with_capacity(CHUNK + 1);
-        let flush = |vals: &mut Vec<u32>,
-                     offs: &mut Vec<u64>,
-                     sink: &mut ChunkSink<'_>|
-         -> ScanResult<()> {
-            if let Err((i, message)) = sink(vals, offs) {
-                return Err(ScanError::Format {
-                    offset: offs.get(i).copied().unwrap_or(0),
-                    message,
-                });
-            }
-            vals.clear();
-            offs.clear();
-            Ok(())
-        };
         if self.peek_token()? == Some(b']') {
             self.bump();
             return Ok(0);
         }
+        let mut count = 0u64;
+        // Values of a record cut by a piece boundary, with their offsets.
+        let mut carry: Vec<u32> = Vec::with_capacity(align);
+        let mut carry_off: Vec<u64> = Vec::with_capacity(align);
+        let mut row: Vec<u32> = Vec::with_capacity(align);
+        let mut pool: Vec<Vec<u32>> = Vec::new();
         loop {
-            if self.end - self.pos < LOOKAHEAD {
-                self.fill()?;
+            self.fill_full()?;
+            let region = &self.buf[self.pos..self.end];
+            // Cut after the last comma so no value is split; at the end of the input (or
+            // with no comma in a full buffer) the whole region is one last piece.
+            let cut = match region.iter().rposition(|&b| b == b',') {
+                Some(c) if !self.eof => c + 1,
+                _ => region.len(),
+            };
+            let text = &region[..cut];
+            let bounds = piece_bounds(text, PIECE_BYTES);
+            let base = self.base + self.pos as u64;
+            // Value buffers are reused from batch to batch: fresh ones would cost a page
+            // fault per 4 KiB every time.
+            if pool.len() < bounds.len() {
+                pool.resize_with(bounds.len(), Vec::new);
             }
-            // Fast path: well-formed `digits [ws] , [ws]` runs far from the buffer's end.
-            // Anything else (errors, the closing bracket, buffer edges) takes the slow path.
-            {
-                let buf = &self.buf[..self.end];
-                let limit = self.end.saturating_sub(LOOKAHEAD);
-                let mut p = self.pos;
-                while p < limit && vals.len() < CHUNK {
-                    let mut b = buf[p];
-                    while matches!(b, b' ' | b'\n' | b'\r' | b'\t') && p + 1 < limit {
-                        p += 1;
-                        b = buf[p];
-                    }
-                    let start = p;
-                    let mut v: u64 = 0;
-                    let mut d = b.wrapping_sub(b'0');
-                    while d <= 9 && p - start < 11 {
-                        v = v * 10 + d as u64;
-                        p += 1;
-                        d = buf[p].wrapping_sub(b'0');
-                    }
-                    if p == start || d <= 9 || v > u32::MAX as u64 {
-                        p = start;
-                        break;
-                    }
-                    let mut q = p;
-                    while matches!(buf[q], b' ' | b'\n' | b'\r' | b'\t') && q + 1 < self.end {
-                        q += 1;
-                    }
-                    if buf[q] != b',' {
-                        p = start;
-                        break;
-                    }
-                    vals.push(v as u32);
-                    offs.push(self.base + start as u64);
-                    p = q + 1;
-                }
-                self.pos = p;
-            }
-            if vals.len() >= CHUNK {
+            let parsed: Vec<Result<PieceEnd, ScanError>> = pool[..bounds.len()]
+                .par_iter_mut()
+                .zip(bounds.par_iter())
+                .map(|(vals, &(a, b))| parse_piece(&text[a..b], base + a as u64, what, vals))
+                .collect();
+            let mut closed = None;
+            for ((&(a, b), res), vals) in bounds.iter().zip(parsed).zip(&pool) {
+                let piece = Piece { end: res?, vals };
+                let ptext = &text[a..b];
+                let pbase = base + a as u64;
+                let vals = &piece.vals[..];
                 count += vals.len() as u64;
-                flush(&mut vals, &mut offs, &mut sink)?;
-                continue;
-            }
-            if self.end - self.pos < LOOKAHEAD {
-                self.fill()?;
-            }
-            // Slow path: one value, with every check.
-            while self.pos < self.end && matches!(self.buf[self.pos], b' ' | b'\n' | b'\r' | b'\t')
-            {
-                self.pos += 1;
-                if self.pos == self.end {
-                    self.fill()?;
+                let at = |i: usize| pbase + value_offset(ptext, i) as u64;
+                let mut rest = vals;
+                if !carry.is_empty() {
+                    let need = (align - carry.len()).min(rest.len());
+                    for i in 0..need {
+                        carry.push(rest[i]);
+                        carry_off.push(at(i));
+                    }
+                    rest = &rest[need..];
+                    if carry.len() == align {
+                        row.clear();
+                        row.extend_from_slice(&carry);
+                        if let Err((i, message)) = sink(&row) {
+                            let offset = carry_off.get(i).copied().unwrap_or(pbase);
+                            return Err(ScanError::Format { offset, message });
+                        }
+                        carry.clear();
+                        carry_off.clear();
+                    }
+                }
+                let skipped = vals.len() - rest.len();
+                let whole = rest.len() / align * align;
+                if whole > 0 {
+                    if let Err((i, message)) = sink(&rest[..whole]) {
+                        let offset = at(skipped + i);
+                        return Err(ScanError::Format { offset, message });
+                    }
+                }
+                let tail = skipped + whole;
+                if tail < vals.len() {
+                    let lim = match piece.end {
+                        PieceEnd::Closed(q) => q,
+                        _ => ptext.len(),
+                    };
+                    let offs = tail_offsets(&ptext[..lim], vals.len() - tail);
+                    carry.extend_from_slice(&vals[tail..]);
+                    carry_off.extend(offs.iter().map(|&o| pbase + o as u64));
+                }
+                match piece.end {
+                    PieceEnd::Closed(q) => {
+                        closed = Some(a + q);
+                        break;
+                    }
+                    PieceEnd::AfterValue if b == text.len() => {
+                        // A value not followed by ',' or ']' before the input (or a full
+                        // buffer of whitespace) ends.
+                        let offset = pbase + ptext.len() as u64;
+                        let message = if self.eof {
+                            format!("the file ends inside the {what} array (truncated?)")
+                        } else {
+                            format!(
+                                "over {} MiB of whitespace inside the {what} array",
+                                BUF_SIZE >> 20
+                            )
+                        };
+                        return Err(ScanError::Format { offset, message });
+                    }
+                    _ => {}
                 }
             }
-            let start = self.pos;
-            let mut v: u64 = 0;
-            let mut p = self.pos;
-            let end = self.end;
-            while p < end && p - start <= 20 {
-                let d = self.buf[p].wrapping_sub(b'0');
-                if d > 9 {
-                    break;
-                }
-                v = v.wrapping_mul(10).wrapping_add(d as u64);
-                p += 1;
+            if let Some(q) = closed {
+                // Past the closing bracket.
+                self.pos += q + 1;
+                return Ok(count);
             }
-            let digits = p - start;
-            self.pos = p;
-            if digits == 0 {
-                return match self.peek()? {
-                    None => self.err(format!(
-                        "the file ends inside the {what} array (truncated?)"
-                    )),
-                    Some(b) => self.err(format!(
-                        "expected a non-negative integer in the {what} array, found '{}'",
-                        (b as char).escape_default()
-                    )),
-                };
-            }
-            if p == end && !self.eof {
-                // The number may continue in the next buffer: parse it again after refilling.
-                self.pos = start;
-                self.fill()?;
-                continue;
-            }
-            if digits > 10 || v > u32::MAX as u64 {
-                self.pos = start;
+            self.pos += cut;
+            if self.eof && self.pos >= self.end {
                 return self.err(format!(
-                    "value too large in the {what} array (over 32 bits)"
+                    "the file ends inside the {what} array (truncated?)"
                 ));
-            }
-            vals.push(v as u32);
-            offs.push(self.base + start as u64);
-            match self.peek_token()? {
-                Some(b',') => self.bump(),
-                Some(b']') => {
-                    self.bump();
-                    count += vals.len() as u64;
-                    flush(&mut vals, &mut offs, &mut sink)?;
-                    return Ok(count);
-                }
-                Some(b) => {
-                    return self.err(format!(
-                        "expected ',' or ']' in the {what} array, found '{}'",
-                        (b as char).escape_default()
-                    ))
-                }
-                None => {
-                    return self.err(format!(
-                        "the file ends inside the {what} array (truncated?)"
-                    ))
-                }
-            }
-            if vals.len() >= CHUNK {
-                count += vals.len() as u64;
-                flush(&mut vals, &mut offs, &mut sink)?;
             }
         }
     }
@@ -466,6 +442,22 @@ impl<R: Read> Scanner<R> {
                 _ => {
                     // Number, true, false, null: a run of scalar bytes.
                     let mut n = 0;
+                    if capture.is_none() {
+                        // Skipped arrays (`locations`, `samples`) can be large: scan in place.
+                        loop {
+                            let run = self.buf[self.pos..self.end]
+                                .iter()
+                                .position(|&c| {
+                                    !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.'))
+                                })
+                                .unwrap_or(self.end - self.pos);
+                            self.pos += run;
+                            n += run;
+                            if self.pos < self.end || !self.fill()? {
+                                break;
+                            }
+                        }
+                    }
                     while let Some(c) = self.peek()? {
                         if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.') {
                             if let Some(cap) = capture.as_deref_mut() {
@@ -492,6 +484,208 @@ impl<R: Read> Scanner<R> {
     }
 }
 
+/// How a piece of an integer array's text ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PieceEnd {
+    /// After a comma (or at the start): the next value comes in the next piece.
+    Open,
+    /// Right after a value, with no ',' or ']' yet.
+    AfterValue,
+    /// At the closing bracket, at this index of the piece.
+    Closed(usize),
+}
+
+/// The values of one piece and how it ends.
+struct Piece<'a> {
+    vals: &'a [u32],
+    end: PieceEnd,
+}
+
+#[inline]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+/// Split `text` (which ends after a comma, or is the last region) into pieces of about `size`
+/// bytes, each cut right after a comma.
+fn piece_bounds(text: &[u8], size: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(text.len() / size + 1);
+    let mut a = 0;
+    while a < text.len() {
+        let mut b = (a + size).min(text.len());
+        if b < text.len() {
+            b = match text[b..].iter().position(|&c| c == b',') {
+                Some(i) => b + i + 1,
+                None => text.len(),
+            };
+        }
+        out.push((a, b));
+        a = b;
+    }
+    if out.is_empty() {
+        out.push((0, 0));
+    }
+    out
+}
+
+/// Parse one piece: `ws* digits ws* ,` repeated; stops at `]`. `base` is the piece's offset
+/// in the file, for errors.
+fn parse_piece(text: &[u8], base: u64, what: &str, vals: &mut Vec<u32>) -> ScanResult<PieceEnd> {
+    let n = text.len();
+    vals.clear();
+    // Every value takes at least two bytes (`0,`), so this never reallocates.
+    vals.reserve(n / 2 + 1);
+    let mut p = 0;
+    let err = |at: usize, message: String| {
+        Err(ScanError::Format {
+            offset: base + at as u64,
+            message,
+        })
+    };
+    loop {
+        // Fast path: up to 8 digits and a comma, eight bytes at a time (SWAR). Anything else
+        // (whitespace, longer numbers, errors, the piece's last bytes) takes the checked path.
+        while p + 16 <= n {
+            let (len, v) = swar_digits(&text[p..p + 8]);
+            if len == 0 || text[p + len] != b',' {
+                break;
+            }
+            vals.push(v);
+            p += len + 1;
+        }
+        while p < n && is_ws(text[p]) {
+            p += 1;
+        }
+        if p == n {
+            return Ok(PieceEnd::Open);
+        }
+        let start = p;
+        let mut v: u64 = 0;
+        while p < n {
+            let d = text[p].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v * 10 + d as u64;
+            p += 1;
+            if p - start > 10 {
+                break;
+            }
+        }
+        if p == start {
+            let b = text[p];
+            return err(
+                p,
+                format!(
+                    "expected a non-negative integer in the {what} array, found '{}'",
+                    (b as char).escape_default()
+                ),
+            );
+        }
+        if p - start > 10 || v > u32::MAX as u64 {
+            return err(
+                start,
+                format!("value too large in the {what} array (over 32 bits)"),
+            );
+        }
+        vals.push(v as u32);
+        while p < n && is_ws(text[p]) {
+            p += 1;
+        }
+        if p == n {
+            return Ok(PieceEnd::AfterValue);
+        }
+        match text[p] {
+            b',' => p += 1,
+            b']' => return Ok(PieceEnd::Closed(p)),
+            b => {
+                return err(
+                    p,
+                    format!(
+                        "expected ',' or ']' in the {what} array, found '{}'",
+                        (b as char).escape_default()
+                    ),
+                )
+            }
+        }
+    }
+}
+
+/// The number of leading ASCII digits in `b` (8 bytes) and their value, when that is 1 to 8
+/// digits and the ninth byte is not known to continue the number (`(0, 0)` otherwise is
+/// returned as a zero length).
+#[inline(always)]
+fn swar_digits(b: &[u8]) -> (usize, u32) {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    // Digits become 0..=9; every other byte becomes 10 or more.
+    let d = u64::from_le_bytes(w) ^ 0x3030_3030_3030_3030;
+    // High bit of each byte that is not a digit (a carry may only mark later bytes, and only
+    // the first marked byte is used).
+    let non_digit = (d.wrapping_add(0x7676_7676_7676_7676) | d) & 0x8080_8080_8080_8080;
+    if non_digit == 0 {
+        // Eight digits or more: the checked path decides.
+        return (0, 0);
+    }
+    let len = (non_digit.trailing_zeros() / 8) as usize;
+    if len == 0 {
+        return (0, 0);
+    }
+    // Keep the digits, moved to the high bytes: the low bytes become leading zeros.
+    let mut v = d << (8 * (8 - len));
+    // Combine digits pairwise, then pairs of pairs, then the two halves.
+    v = (v & 0x0f0f_0f0f_0f0f_0f0f)
+        .wrapping_mul(10 << 8)
+        .wrapping_add(v & 0x0f0f_0f0f_0f0f_0f0f)
+        >> 8;
+    v = (v & 0x00ff_00ff_00ff_00ff)
+        .wrapping_mul(100 << 16)
+        .wrapping_add(v & 0x00ff_00ff_00ff_00ff)
+        >> 16;
+    v = (v & 0x0000_ffff_0000_ffff)
+        .wrapping_mul(10000 << 32)
+        .wrapping_add(v & 0x0000_ffff_0000_ffff)
+        >> 32;
+    (len, v as u32)
+}
+
+/// Start indexes of the last `k` values in `text`, in order (backward scan: cheap at the end).
+fn tail_offsets(text: &[u8], k: usize) -> Vec<usize> {
+    let mut out = Vec::with_capacity(k);
+    let mut p = text.len();
+    while out.len() < k && p > 0 {
+        while p > 0 && (is_ws(text[p - 1]) || text[p - 1] == b',') {
+            p -= 1;
+        }
+        while p > 0 && text[p - 1].is_ascii_digit() {
+            p -= 1;
+        }
+        out.push(p);
+    }
+    out.reverse();
+    out
+}
+
+/// Index in `text` where value number `i` of a piece starts: O(i), so for error offsets and
+/// the first values of a piece only.
+fn value_offset(text: &[u8], i: usize) -> usize {
+    let mut p = 0;
+    let mut k = 0;
+    while p < text.len() {
+        while p < text.len() && (is_ws(text[p]) || text[p] == b',') {
+            p += 1;
+        }
+        if k == i {
+            return p;
+        }
+        while p < text.len() && text[p].is_ascii_digit() {
+            p += 1;
+        }
+        k += 1;
+    }
+    p
+}
+
 /// Append code point `c` as UTF-8; surrogates and invalid values become U+FFFD.
 fn push_char(out: &mut Vec<u8>, c: u32) {
     let ch = char::from_u32(c).unwrap_or('\u{FFFD}');
@@ -506,7 +700,7 @@ mod tests {
     fn ints(s: &str) -> Result<Vec<u64>, String> {
         let mut sc = Scanner::new(s.as_bytes());
         let mut v = Vec::new();
-        sc.read_uint_array("test", 1, |x, _| {
+        sc.read_uint_array("test", 1, |x| {
             v.extend(x.iter().map(|&y| y as u64));
             Ok(())
         })
@@ -521,6 +715,70 @@ mod tests {
         assert!(ints("[1,2").is_err());
         assert!(ints("[1,-2]").is_err());
         assert!(ints("[1,,2]").is_err());
+    }
+
+    /// Long arrays take the eight-bytes-at-a-time path; check it against the values written,
+    /// for every digit count, separators with whitespace, and piece and buffer boundaries.
+    #[test]
+    fn long_integer_arrays_match_what_was_written() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut want = Vec::new();
+        let mut text = String::from("[");
+        // Over 8 MiB of text: more than one buffer, many pieces.
+        for i in 0..1_700_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 10) as u32 + 1;
+            let v = if digits == 10 {
+                (x >> 8) as u32
+            } else {
+                ((x >> 8) % 10u64.pow(digits)) as u32
+            };
+            want.push(v as u64);
+            if i > 0 {
+                text.push_str(match x % 7 {
+                    0 => "\n,",
+                    1 => " , ",
+                    _ => ",",
+                });
+            }
+            text.push_str(&v.to_string());
+        }
+        text.push(']');
+        assert!(text.len() > BUF_SIZE);
+        assert_eq!(ints(&text).ok(), Some(want.clone()));
+        // Records of 7 values arrive whole, in order, whatever the piece boundaries.
+        let mut sc = Scanner::new(text.as_bytes());
+        let mut got = Vec::new();
+        let count = sc
+            .read_uint_array("test", 7, |x| {
+                assert_eq!(x.len() % 7, 0);
+                got.extend(x.iter().map(|&y| y as u64));
+                Ok(())
+            })
+            .map_err(|e| format!("{e:?}"));
+        assert_eq!(count, Ok(want.len() as u64));
+        assert_eq!(got[..], want[..want.len() / 7 * 7]);
+        assert_eq!(ints("[4294967295,0]").ok(), Some(vec![4294967295, 0]));
+        let big = format!("[{}4294967296,1]", "1,".repeat(20));
+        assert!(ints(&big).is_err());
+        assert!(ints(&format!("[{}12345678901,1]", "1,".repeat(20))).is_err());
+    }
+
+    #[test]
+    fn bad_values_are_reported_at_their_offset() {
+        let mut text = String::from("[");
+        for i in 0..100_000 {
+            text.push_str(&format!("{},", i * 37));
+        }
+        let at = text.len();
+        text.push_str("12x4,5]");
+        let mut sc = Scanner::new(text.as_bytes());
+        match sc.read_uint_array("test", 1, |_| Ok(())) {
+            Err(ScanError::Format { offset, .. }) => assert_eq!(offset, at as u64 + 2),
+            other => panic!("expected a format error, got {other:?}"),
+        }
     }
 
     #[test]
