@@ -94,36 +94,57 @@ fn classes(s: &Snapshot) -> (Vec<u32>, Vec<String>) {
 }
 
 /// Run every per-snapshot analysis.
-pub fn analyze(mut snap: Snapshot) -> Analyzed {
+pub fn analyze(snap: Snapshot) -> Analyzed {
+    analyze_with(snap, |_| ()).0
+}
+
+/// Run every per-snapshot analysis, and `extra` on the parsed snapshot on the other core while
+/// the dominator tree (the longest step) is built.
+pub fn analyze_with<T: Send>(
+    mut snap: Snapshot,
+    extra: impl FnOnce(&Snapshot) -> T + Send,
+) -> (Analyzed, T) {
     let mut t = Timer::new();
-    if snap.first_retainer.len() != snap.node_count() + 1 {
-        snap.build_retainers();
-        t.lap("reverse edges");
-    }
+    // Renames detached embedder nodes, so it comes before anything that reads names.
     snap.propagate_dom_state();
-    let shallow = shallow_sizes(&snap);
-    t.lap("dom state + shallow sizes");
-    let owned = page_owned(&snap);
-    let ess = essential_edges(&snap, &owned);
-    drop(owned);
-    t.lap("essential edges");
-    let d = dominators(&snap, &ess, &shallow);
-    drop(ess);
-    t.lap("dominators");
-    let dist = distances(&snap);
-    t.lap("distances");
-    let (class_of, class_names) = classes(&snap);
-    t.lap("classes");
-    Analyzed {
-        snap,
-        shallow,
-        idom: d.idom,
-        retained: d.retained,
-        dist,
-        class_of,
-        class_names,
-        unreachable: d.unreachable,
+    let need_retainers = snap.first_retainer.len() != snap.node_count() + 1;
+    let (retainers, (shallow, ess)) = rayon::join(
+        || need_retainers.then(|| snap.retainers_index()),
+        || {
+            rayon::join(
+                || shallow_sizes(&snap),
+                || essential_edges(&snap, &page_owned(&snap)),
+            )
+        },
+    );
+    if let Some(r) = retainers {
+        snap.set_retainers(r);
     }
+    t.lap("reverse edges, shallow sizes, essential edges");
+    let (d, (dist, ((class_of, class_names), x))) = rayon::join(
+        || dominators(&snap, &ess, &shallow),
+        || {
+            rayon::join(
+                || distances(&snap),
+                || rayon::join(|| classes(&snap), || extra(&snap)),
+            )
+        },
+    );
+    drop(ess);
+    t.lap("dominators, distances, classes");
+    (
+        Analyzed {
+            snap,
+            shallow,
+            idom: d.idom,
+            retained: d.retained,
+            dist,
+            class_of,
+            class_names,
+            unreachable: d.unreachable,
+        },
+        x,
+    )
 }
 
 /// Phase timings on stderr when `LEAKSCOPE_TIMING` is set (for benchmarks).

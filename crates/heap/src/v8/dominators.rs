@@ -193,36 +193,39 @@ pub struct Dominators {
     pub unreachable: usize,
 }
 
+/// Per-vertex Lengauer–Tarjan state, kept together so one cache line serves `eval`.
+#[derive(Clone, Copy, Default)]
+struct Lt {
+    semi: u32,
+    label: u32,
+    ancestor: u32,
+    parent: u32,
+}
+
 /// Lengauer–Tarjan over the essential edges, exactly as DevTools does it (iterative DFS from
 /// the root, then from weak-only orphans, then leftover cliques attached to the root).
+/// Vertices are node ordinal + 1 (0 means none).
 pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
     let node_count = s.node_count();
     let len = node_count + 1;
-    let mut parent = vec![0u32; len];
-    let mut ancestor = vec![0u32; len];
+    let mut lt = vec![Lt::default(); len];
     let mut vertex = vec![0u32; len];
-    let mut label = vec![0u32; len];
-    let mut semi = vec![0u32; len];
+    // DFS cursor per vertex; reused as the bucket list heads afterwards.
     let mut next_edge = vec![0u32; len];
     let fe = &s.first_edge;
     let mut n: u32 = 0;
 
-    let mut dfs = |root: u32,
-                   parent: &mut Vec<u32>,
-                   semi: &mut Vec<u32>,
-                   vertex: &mut Vec<u32>,
-                   label: &mut Vec<u32>,
-                   n: &mut u32| {
+    let dfs = |root: u32, lt: &mut [Lt], vertex: &mut [u32], next_edge: &mut [u32], n: &mut u32| {
         next_edge[(root - 1) as usize] = fe[(root - 1) as usize];
         let mut v = root;
         while v != 0 {
-            if semi[v as usize] == 0 {
+            if lt[v as usize].semi == 0 {
                 *n += 1;
-                semi[v as usize] = *n;
+                lt[v as usize].semi = *n;
                 vertex[*n as usize] = v;
-                label[v as usize] = v;
+                lt[v as usize].label = v;
             }
-            let mut v_next = parent[v as usize];
+            let mut v_next = lt[v as usize].parent;
             let vo = (v - 1) as usize;
             while next_edge[vo] < fe[vo + 1] {
                 let e = next_edge[vo] as usize;
@@ -232,8 +235,8 @@ pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
                 }
                 let wo = s.edge_to[e];
                 let w = wo + 1;
-                if semi[w as usize] == 0 {
-                    parent[w as usize] = v;
+                if lt[w as usize].semi == 0 {
+                    lt[w as usize].parent = v;
                     next_edge[wo as usize] = fe[wo as usize];
                     v_next = w;
                     // DevTools does not advance past this edge before descending; the edge
@@ -247,86 +250,86 @@ pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
     };
 
     let r = s.root + 1;
-    dfs(r, &mut parent, &mut semi, &mut vertex, &mut label, &mut n);
+    dfs(r, &mut lt, &mut vertex, &mut next_edge, &mut n);
     let reached = n as usize;
     if (n as usize) < node_count {
         for v in 1..=node_count as u32 {
             let vo = v - 1;
-            if semi[v as usize] == 0 && s.retainers(vo).iter().all(|&e| !bit(ess, e as usize)) {
-                parent[v as usize] = r;
-                dfs(v, &mut parent, &mut semi, &mut vertex, &mut label, &mut n);
+            if lt[v as usize].semi == 0 && s.retainers(vo).iter().all(|&e| !bit(ess, e as usize)) {
+                lt[v as usize].parent = r;
+                dfs(v, &mut lt, &mut vertex, &mut next_edge, &mut n);
             }
         }
     }
     if (n as usize) < node_count {
         for v in 1..=node_count as u32 {
-            if semi[v as usize] == 0 {
-                parent[v as usize] = r;
+            if lt[v as usize].semi == 0 {
+                lt[v as usize].parent = r;
                 n += 1;
-                semi[v as usize] = n;
+                lt[v as usize].semi = n;
                 vertex[n as usize] = v;
-                label[v as usize] = v;
+                lt[v as usize].label = v;
             }
         }
     }
-    drop(next_edge);
 
     let mut stack: Vec<u32> = Vec::new();
-    let mut eval =
-        |v: u32, ancestor: &mut Vec<u32>, label: &mut Vec<u32>, semi: &Vec<u32>| -> u32 {
-            if ancestor[v as usize] == 0 {
-                return v;
+    let mut eval = |v: u32, lt: &mut [Lt]| -> u32 {
+        if lt[v as usize].ancestor == 0 {
+            return v;
+        }
+        // compress
+        let mut x = v;
+        stack.clear();
+        while lt[lt[x as usize].ancestor as usize].ancestor != 0 {
+            stack.push(x);
+            x = lt[x as usize].ancestor;
+        }
+        while let Some(w) = stack.pop() {
+            let a = lt[w as usize].ancestor as usize;
+            let (la, lw) = (lt[a].label, lt[w as usize].label);
+            if lt[la as usize].semi < lt[lw as usize].semi {
+                lt[w as usize].label = la;
             }
-            // compress
-            let mut x = v;
-            stack.clear();
-            while ancestor[ancestor[x as usize] as usize] != 0 {
-                stack.push(x);
-                x = ancestor[x as usize];
-            }
-            while let Some(w) = stack.pop() {
-                let a = ancestor[w as usize] as usize;
-                if semi[label[a] as usize] < semi[label[w as usize] as usize] {
-                    label[w as usize] = label[a];
-                }
-                ancestor[w as usize] = ancestor[a];
-            }
-            label[v as usize]
-        };
+            lt[w as usize].ancestor = lt[a].ancestor;
+        }
+        lt[v as usize].label
+    };
 
     let mut dom = vec![0u32; len];
     // Buckets as linked lists: each vertex enters exactly one bucket once.
-    let mut bucket_head = vec![0u32; len];
+    let mut bucket_head = next_edge;
+    bucket_head.fill(0);
     let mut bucket_next = vec![0u32; len];
     let mut i = n;
     while i >= 2 {
         let w = vertex[i as usize];
         let wo = w - 1;
         let mut orphan = true;
+        let mut semi_w = lt[w as usize].semi;
         for &e in s.retainers(wo) {
             if !bit(ess, e as usize) {
                 continue;
             }
             orphan = false;
             let v = s.edge_from(e as usize) + 1;
-            let u = eval(v, &mut ancestor, &mut label, &semi);
-            if semi[u as usize] < semi[w as usize] {
-                semi[w as usize] = semi[u as usize];
-            }
+            let u = eval(v, &mut lt);
+            semi_w = semi_w.min(lt[u as usize].semi);
         }
         if orphan {
-            semi[w as usize] = semi[r as usize];
+            semi_w = lt[r as usize].semi;
         }
-        let b = vertex[semi[w as usize] as usize] as usize;
+        lt[w as usize].semi = semi_w;
+        let b = vertex[semi_w as usize] as usize;
         bucket_next[w as usize] = bucket_head[b];
         bucket_head[b] = w;
-        let pw = parent[w as usize];
-        ancestor[w as usize] = pw;
+        let pw = lt[w as usize].parent;
+        lt[w as usize].ancestor = pw;
         let mut v = bucket_head[pw as usize];
         bucket_head[pw as usize] = 0;
         while v != 0 {
-            let u = eval(v, &mut ancestor, &mut label, &semi);
-            dom[v as usize] = if semi[u as usize] < semi[v as usize] {
+            let u = eval(v, &mut lt);
+            dom[v as usize] = if lt[u as usize].semi < lt[v as usize].semi {
                 u
             } else {
                 pw
@@ -337,21 +340,22 @@ pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
     }
     drop(bucket_head);
     drop(bucket_next);
-    drop(ancestor);
     dom[0] = r;
     dom[r as usize] = r;
     for i in 2..=n {
         let w = vertex[i as usize] as usize;
-        if dom[w] != vertex[semi[w] as usize] {
+        if dom[w] != vertex[lt[w].semi as usize] {
             dom[w] = dom[dom[w] as usize];
         }
     }
-    let mut idom = vec![0u32; node_count];
-    let mut retained = vec![0f64; node_count];
+    drop(lt);
+    // `dom` becomes `idom` in place: idom[o] = dom[o + 1] - 1.
     for o in 0..node_count {
-        idom[o] = dom[o + 1].saturating_sub(1);
-        retained[o] = sizes[o] as f64;
+        dom[o] = dom[o + 1].saturating_sub(1);
     }
+    dom.truncate(node_count);
+    let idom = dom;
+    let mut retained: Vec<f64> = sizes.iter().map(|&x| x as f64).collect();
     let mut i = n;
     while i > 1 {
         let o = (vertex[i as usize] - 1) as usize;

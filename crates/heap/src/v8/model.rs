@@ -188,8 +188,15 @@ impl Snapshot {
     }
 
     /// The edges of node `n`, as a range of edge indexes.
+    /// Empty for the slimmed earlier snapshots of a diff, which keep no edges.
     pub fn edges(&self, n: u32) -> std::ops::Range<usize> {
-        self.first_edge[n as usize] as usize..self.first_edge[n as usize + 1] as usize
+        match (
+            self.first_edge.get(n as usize),
+            self.first_edge.get(n as usize + 1),
+        ) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
     }
 
     /// The retaining edges of node `n` (indexes into the edge arrays); empty until the
@@ -306,21 +313,24 @@ impl Snapshot {
     /// Build the reverse edges (`edge_src`, `first_retainer`, `retainer_edge`) from the
     /// forward edges.
     pub fn build_retainers(&mut self) {
+        let r = self.retainers_index();
+        self.set_retainers(r);
+    }
+
+    /// The reverse edges, computed without changing the snapshot (so other analyses can read
+    /// it meanwhile): `(first_retainer, retainer_edge, edge_src)`.
+    pub(crate) fn retainers_index(&self) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
         let n = self.node_count();
         let m = self.edge_count();
-        let mut counts = vec![0u32; n + 1];
-        for &t in &self.edge_to {
-            counts[t as usize] += 1;
-        }
+        // Count into first[t + 1], prefix-sum, then use first[t] as the fill cursor: after
+        // the fill, first[t] holds the end of t's run, i.e. the start of t + 1's.
         let mut first = vec![0u32; n + 1];
-        let mut acc = 0u32;
-        for i in 0..n {
-            first[i] = acc;
-            acc += counts[i];
+        for &t in &self.edge_to {
+            first[t as usize + 1] += 1;
         }
-        first[n] = acc;
-        drop(counts);
-        let mut fill = first.clone();
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
         let mut ret = vec![0u32; m];
         let mut src = vec![0u32; m];
         for node in 0..n {
@@ -331,10 +341,20 @@ impl Snapshot {
             src[a..b].fill(node as u32);
             for e in a..b {
                 let t = self.edge_to[e] as usize;
-                ret[fill[t] as usize] = e as u32;
-                fill[t] += 1;
+                ret[first[t] as usize] = e as u32;
+                first[t] += 1;
             }
         }
+        // Shift the cursors back: the start of t is the end of t - 1.
+        for i in (1..=n).rev() {
+            first[i] = first[i - 1];
+        }
+        first[0] = 0;
+        (first, ret, src)
+    }
+
+    /// Install reverse edges from [`Snapshot::retainers_index`].
+    pub(crate) fn set_retainers(&mut self, (first, ret, src): (Vec<u32>, Vec<u32>, Vec<u32>)) {
         self.first_retainer = first;
         self.retainer_edge = ret;
         self.edge_src = src;
