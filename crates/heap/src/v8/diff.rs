@@ -8,17 +8,15 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use super::analysis::{analyze, Analyzed};
+use super::analysis::Analyzed;
 use super::reader::read_file;
 use super::suspects::find_suspects;
 use crate::report::{Column, Group, HeapReport, Unit};
 use crate::{HeapError, Options};
 
 /// Node ordinals sorted by V8 object id: `(id << 32) | ordinal`.
-pub fn sorted_ids(a: &Analyzed) -> Vec<u64> {
-    let mut v: Vec<u64> = a
-        .snap
-        .node_id
+pub fn sorted_ids(node_id: &[u32]) -> Vec<u64> {
+    let mut v: Vec<u64> = node_id
         .iter()
         .enumerate()
         .map(|(o, &id)| ((id as u64) << 32) | o as u64)
@@ -56,10 +54,23 @@ pub struct Indexed {
 }
 
 impl Indexed {
+    /// Analyze, index and summarize a parsed snapshot; the id index is sorted on the other
+    /// core while the dominator tree is built.
+    pub fn build(snap: super::Snapshot) -> Self {
+        let (a, ids) = super::analysis::analyze_with(snap, |s| sorted_ids(&s.node_id));
+        Self::summarize(a, ids)
+    }
+
     /// Index and summarize an analyzed snapshot.
     pub fn new(a: Analyzed) -> Self {
-        let ((ids, aggs), (colls, closures)) = rayon::join(
-            || rayon::join(|| sorted_ids(&a), || a.aggregates()),
+        let ids = sorted_ids(&a.snap.node_id);
+        Self::summarize(a, ids)
+    }
+
+    fn summarize(a: Analyzed, ids: Vec<u64>) -> Self {
+        let mut t = super::analysis::Timer::new();
+        let (aggs, (colls, closures)) = rayon::join(
+            || a.aggregates(),
             || {
                 rayon::join(
                     || super::suspects::collections(&a),
@@ -67,6 +78,7 @@ impl Indexed {
                 )
             },
         );
+        t.lap("aggregates, collections, closures");
         Self {
             a,
             ids,
@@ -103,7 +115,7 @@ impl Indexed {
             *v = Vec::new();
         }
         s.edge_kind = Vec::new();
-        s.first_edge = vec![0; s.node_count() + 1];
+        s.first_edge = Vec::new();
         // Ids live on in `ids`; sizes in `shallow`; distances and retained sizes in the
         // summaries. Kinds, names and classes stay (same-process check, class diff).
         s.node_id = Vec::new();
@@ -125,7 +137,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Indexed>, HeapError> {
     if std::env::var_os("LEAKSCOPE_V8_SEQUENTIAL").is_some() {
         let mut out = Vec::with_capacity(paths.len());
         for (k, p) in paths.iter().enumerate() {
-            let mut x = Indexed::new(analyze(read_file(p)?));
+            let mut x = Indexed::build(read_file(p)?);
             if k + 1 < paths.len() {
                 x.slim();
             }
@@ -140,7 +152,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Indexed>, HeapError> {
         let last = k + 1 == paths.len();
         let (done, parsed) = rayon::join(
             || -> Result<Indexed, HeapError> {
-                let mut x = Indexed::new(analyze(cur?));
+                let mut x = Indexed::build(cur?);
                 if !last {
                     x.slim();
                 }
@@ -172,6 +184,8 @@ pub fn continuity(prev: &Indexed, next: &Indexed) -> (f64, u64) {
         .unwrap_or(0);
     let (ps, ns) = (&prev.a.snap, &next.a.snap);
     let (mut old, mut same) = (0u64, 0u64);
+    // Both id lists are sorted: one merge pass.
+    let mut j = 0;
     for &x in &next.ids {
         let id = (x >> 32) as u32;
         if id > max_prev {
@@ -182,7 +196,11 @@ pub fn continuity(prev: &Indexed, next: &Indexed) -> (f64, u64) {
         }
         let o = x as u32;
         old += 1;
-        if let Some(po) = lookup(&prev.ids, id) {
+        while j < prev.ids.len() && ((prev.ids[j] >> 32) as u32) < id {
+            j += 1;
+        }
+        if let Some(&y) = prev.ids.get(j).filter(|&&y| (y >> 32) as u32 == id) {
+            let po = y as u32;
             if ps.node_kind[po as usize] == ns.node_kind[o as usize] && ps.name(po) == ns.name(o) {
                 same += 1;
             }
@@ -224,14 +242,13 @@ pub struct ClassDiff {
 pub fn compare(base: &Indexed, cur: &Indexed) -> HashMap<String, ClassDiff> {
     let mut out: HashMap<String, ClassDiff> = HashMap::new();
     let live = |x: &Indexed, v: u64| x.a.shallow[v as u32 as usize] > 0;
-    let b: Vec<u64> = base
+    let mut b = base
         .ids
         .iter()
         .copied()
         .filter(|&v| live(base, v))
-        .collect();
-    let c: Vec<u64> = cur.ids.iter().copied().filter(|&v| live(cur, v)).collect();
-    let (mut i, mut j) = (0, 0);
+        .peekable();
+    let mut c = cur.ids.iter().copied().filter(|&v| live(cur, v)).peekable();
     let deleted = |o: u32, out: &mut HashMap<String, ClassDiff>| {
         let d = out.entry(cname(base, o).to_string()).or_default();
         d.deleted += 1;
@@ -242,31 +259,21 @@ pub fn compare(base: &Indexed, cur: &Indexed) -> HashMap<String, ClassDiff> {
         d.new += 1;
         d.alloc += cur.a.shallow[o as usize] as u64;
     };
-    while i < b.len() || j < c.len() {
-        let bid = b.get(i).map(|&x| (x >> 32) as u32);
-        let cid = c.get(j).map(|&x| (x >> 32) as u32);
+    loop {
+        let bid = b.peek().map(|&x| (x >> 32) as u32);
+        let cid = c.peek().map(|&x| (x >> 32) as u32);
         match (bid, cid) {
+            (None, None) => break,
             (Some(x), Some(y)) if x == y => {
-                let (bo, co) = (b[i] as u32, c[j] as u32);
+                let (bo, co) = (b.next().unwrap_or(0) as u32, c.next().unwrap_or(0) as u32);
                 if cname(base, bo) != cname(cur, co) {
                     deleted(bo, &mut out);
                     added(co, &mut out);
                 }
-                i += 1;
-                j += 1;
             }
-            (Some(x), Some(y)) if x < y => {
-                deleted(b[i] as u32, &mut out);
-                i += 1;
-            }
-            (Some(_), None) => {
-                deleted(b[i] as u32, &mut out);
-                i += 1;
-            }
-            _ => {
-                added(c[j] as u32, &mut out);
-                j += 1;
-            }
+            (Some(x), Some(y)) if x < y => deleted(b.next().unwrap_or(0) as u32, &mut out),
+            (Some(_), None) => deleted(b.next().unwrap_or(0) as u32, &mut out),
+            _ => added(c.next().unwrap_or(0) as u32, &mut out),
         }
     }
     out
@@ -320,6 +327,7 @@ pub fn diff_snapshots(
             "heap diff needs at least two snapshots, oldest first".into(),
         ));
     }
+    let mut t = super::analysis::Timer::new();
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut r = HeapReport::new("v8", "snapshot", "diff", inputs.clone());
     for k in 1..snaps.len() {
@@ -336,8 +344,10 @@ pub fn diff_snapshots(
         r.totals
             .insert(format!("continuity_{k}"), (c * 1000.0).round() / 1000.0);
     }
+    t.lap("continuity");
     let (first, last) = (&snaps[0], &snaps[snaps.len() - 1]);
     let mut per = compare(first, last);
+    t.lap("compare");
     for (agg, which) in [(&first.aggs, 0), (&last.aggs, 1)] {
         let a = if which == 0 { &first.a } else { &last.a };
         for (c, g) in agg.iter().enumerate() {
@@ -434,7 +444,9 @@ pub fn diff_snapshots(
     let t1: u64 = last.a.shallow.iter().map(|&x| x as u64).sum();
     r.totals.insert("total_size_first".into(), t0 as f64);
     r.totals.insert("total_size_last".into(), t1 as f64);
+    t.lap("classes diff");
     r.suspects = find_suspects(snaps);
+    t.lap("suspects");
     if snaps.len() == 2 {
         r.notes.push(
             "with two snapshots, growth is one step; take three or more (e.g. --count 3) to see which collections grow at every step".into(),
