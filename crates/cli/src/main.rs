@@ -8,6 +8,7 @@ mod cmd;
 mod event;
 mod fields;
 mod out;
+mod recycle;
 mod render;
 mod supervise;
 mod tree;
@@ -16,6 +17,9 @@ mod units;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+#[global_allocator]
+static ALLOC: recycle::Recycler = recycle::Recycler::new();
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
