@@ -94,57 +94,31 @@ fn classes(s: &Snapshot) -> (Vec<u32>, Vec<String>) {
 }
 
 /// Run every per-snapshot analysis.
-pub fn analyze(snap: Snapshot) -> Analyzed {
-    analyze_with(snap, |_| ()).0
-}
-
-/// Run every per-snapshot analysis, and `extra` on the parsed snapshot on the other core while
-/// the dominator tree (the longest step) is built.
-pub fn analyze_with<T: Send>(
-    mut snap: Snapshot,
-    extra: impl FnOnce(&Snapshot) -> T + Send,
-) -> (Analyzed, T) {
+pub fn analyze(mut snap: Snapshot) -> Analyzed {
     let mut t = Timer::new();
     // Renames detached embedder nodes, so it comes before anything that reads names.
     snap.propagate_dom_state();
-    let need_retainers = snap.first_retainer.len() != snap.node_count() + 1;
-    let (retainers, (shallow, ess)) = rayon::join(
-        || need_retainers.then(|| snap.retainers_index()),
-        || {
-            rayon::join(
-                || shallow_sizes(&snap),
-                || essential_edges(&snap, &page_owned(&snap)),
-            )
-        },
+    let (shallow, ess) = rayon::join(
+        || shallow_sizes(&snap),
+        || essential_edges(&snap, &page_owned(&snap)),
     );
-    if let Some(r) = retainers {
-        snap.set_retainers(r);
-    }
-    t.lap("reverse edges, shallow sizes, essential edges");
-    let (d, (dist, ((class_of, class_names), x))) = rayon::join(
+    t.lap("shallow sizes, essential edges");
+    let (d, (dist, (class_of, class_names))) = rayon::join(
         || dominators(&snap, &ess, &shallow),
-        || {
-            rayon::join(
-                || distances(&snap),
-                || rayon::join(|| classes(&snap), || extra(&snap)),
-            )
-        },
+        || rayon::join(|| distances(&snap), || classes(&snap)),
     );
     drop(ess);
     t.lap("dominators, distances, classes");
-    (
-        Analyzed {
-            snap,
-            shallow,
-            idom: d.idom,
-            retained: d.retained,
-            dist,
-            class_of,
-            class_names,
-            unreachable: d.unreachable,
-        },
-        x,
-    )
+    Analyzed {
+        snap,
+        shallow,
+        idom: d.idom,
+        retained: d.retained,
+        dist,
+        class_of,
+        class_names,
+        unreachable: d.unreachable,
+    }
 }
 
 /// Phase timings on stderr when `LEAKSCOPE_TIMING` is set (for benchmarks).

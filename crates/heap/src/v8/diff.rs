@@ -54,23 +54,17 @@ pub struct Indexed {
 }
 
 impl Indexed {
-    /// Analyze, index and summarize a parsed snapshot; the id index is sorted on the other
-    /// core while the dominator tree is built.
+    /// Analyze, index and summarize a parsed snapshot.
     pub fn build(snap: super::Snapshot) -> Self {
-        let (a, ids) = super::analysis::analyze_with(snap, |s| sorted_ids(&s.node_id));
-        Self::summarize(a, ids)
+        Self::new(super::analysis::analyze(snap))
     }
 
-    /// Index and summarize an analyzed snapshot.
+    /// Index and summarize an analyzed snapshot. The id index is built here, after the
+    /// dominator tree's working arrays are freed, so the two never add up.
     pub fn new(a: Analyzed) -> Self {
-        let ids = sorted_ids(&a.snap.node_id);
-        Self::summarize(a, ids)
-    }
-
-    fn summarize(a: Analyzed, ids: Vec<u64>) -> Self {
         let mut t = super::analysis::Timer::new();
-        let (aggs, (colls, closures)) = rayon::join(
-            || a.aggregates(),
+        let ((ids, aggs), (colls, closures)) = rayon::join(
+            || rayon::join(|| sorted_ids(&a.snap.node_id), || a.aggregates()),
             || {
                 rayon::join(
                     || super::suspects::collections(&a),
@@ -78,7 +72,7 @@ impl Indexed {
                 )
             },
         );
-        t.lap("aggregates, collections, closures");
+        t.lap("ids, aggregates, collections, closures");
         Self {
             a,
             ids,
@@ -105,13 +99,7 @@ impl Indexed {
     /// needs its ids, classes, sizes and the summaries above.
     pub fn slim(&mut self) {
         let s = &mut self.a.snap;
-        for v in [
-            &mut s.edge_name,
-            &mut s.edge_to,
-            &mut s.retainer_edge,
-            &mut s.edge_src,
-            &mut s.first_retainer,
-        ] {
+        for v in [&mut s.edge_name, &mut s.edge_to] {
             *v = Vec::new();
         }
         s.edge_kind = Vec::new();

@@ -202,12 +202,50 @@ struct Lt {
     parent: u32,
 }
 
+/// The sources of every node's essential retaining edges, as a CSR: the sources of node `t`
+/// are `src[first[t]..first[t + 1]]`. Only Lengauer–Tarjan walks edges backwards, so this
+/// lives only while it runs.
+fn essential_predecessors(s: &Snapshot, ess: &[u64]) -> (Vec<u32>, Vec<u32>) {
+    let n = s.node_count();
+    // Count into first[t + 1], prefix-sum, then use first[t] as the fill cursor: after the
+    // fill, first[t] holds the end of t's run, i.e. the start of t + 1's.
+    let mut first = vec![0u32; n + 1];
+    let mut total = 0usize;
+    for (e, &t) in s.edge_to.iter().enumerate() {
+        if bit(ess, e) {
+            first[t as usize + 1] += 1;
+            total += 1;
+        }
+    }
+    for i in 0..n {
+        first[i + 1] += first[i];
+    }
+    let mut src = vec![0u32; total];
+    for v in 0..n {
+        for e in s.edges(v as u32) {
+            if bit(ess, e) {
+                let t = s.edge_to[e] as usize;
+                src[first[t] as usize] = v as u32;
+                first[t] += 1;
+            }
+        }
+    }
+    for i in (1..=n).rev() {
+        first[i] = first[i - 1];
+    }
+    first[0] = 0;
+    (first, src)
+}
+
 /// Lengauer–Tarjan over the essential edges, exactly as DevTools does it (iterative DFS from
 /// the root, then from weak-only orphans, then leftover cliques attached to the root).
 /// Vertices are node ordinal + 1 (0 means none).
 pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
     let node_count = s.node_count();
     let len = node_count + 1;
+    let (pred_first, pred) = essential_predecessors(s, ess);
+    let preds =
+        |o: u32| &pred[pred_first[o as usize] as usize..pred_first[o as usize + 1] as usize];
     let mut lt = vec![Lt::default(); len];
     let mut vertex = vec![0u32; len];
     // DFS cursor per vertex; reused as the bucket list heads afterwards.
@@ -255,7 +293,7 @@ pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
     if (n as usize) < node_count {
         for v in 1..=node_count as u32 {
             let vo = v - 1;
-            if lt[v as usize].semi == 0 && s.retainers(vo).iter().all(|&e| !bit(ess, e as usize)) {
+            if lt[v as usize].semi == 0 && preds(vo).is_empty() {
                 lt[v as usize].parent = r;
                 dfs(v, &mut lt, &mut vertex, &mut next_edge, &mut n);
             }
@@ -307,12 +345,9 @@ pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
         let wo = w - 1;
         let mut orphan = true;
         let mut semi_w = lt[w as usize].semi;
-        for &e in s.retainers(wo) {
-            if !bit(ess, e as usize) {
-                continue;
-            }
+        for &vo in preds(wo) {
             orphan = false;
-            let v = s.edge_from(e as usize) + 1;
+            let v = vo + 1;
             let u = eval(v, &mut lt);
             semi_w = semi_w.min(lt[u as usize].semi);
         }
@@ -340,6 +375,8 @@ pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
     }
     drop(bucket_head);
     drop(bucket_next);
+    drop(pred);
+    drop(pred_first);
     dom[0] = r;
     dom[r as usize] = r;
     for i in 2..=n {

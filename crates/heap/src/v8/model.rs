@@ -1,5 +1,6 @@
 //! The compact heap model of one V8 snapshot: columnar node and edge arrays, one interned
-//! string table, forward edges (CSR by node) and reverse edges (retainers).
+//! string table and forward edges (CSR by node). Reverse edges exist only while dominators
+//! are computed ([`super::dominators`]).
 
 /// Node kinds, normalized from the snapshot's `meta.node_types` by name (so the order of the
 /// names in `meta` never matters). Unknown future kinds map to [`kind::OTHER`].
@@ -161,13 +162,6 @@ pub struct Snapshot {
     pub edge_name: Vec<u32>,
     /// Target node ordinal per edge.
     pub edge_to: Vec<u32>,
-    /// Index of a node's first retainer in `retainer_edge` (len = nodes + 1).
-    pub first_retainer: Vec<u32>,
-    /// Retaining edge indexes grouped by target node (the reverse CSR); the source node of
-    /// edge `e` is found with [`Snapshot::edge_from`].
-    pub retainer_edge: Vec<u32>,
-    /// Source node ordinal per edge (kept to answer `edge_from` in O(1)).
-    pub edge_src: Vec<u32>,
     /// The string table.
     pub strings: Strings,
     /// Ordinal of the root node (`snapshot.root_index`, else 0).
@@ -199,23 +193,12 @@ impl Snapshot {
         }
     }
 
-    /// The retaining edges of node `n` (indexes into the edge arrays); empty until the
-    /// reverse edges are built (by [`crate::v8::analyze`]).
-    pub fn retainers(&self, n: u32) -> &[u32] {
-        let (Some(&a), Some(&b)) = (
-            self.first_retainer.get(n as usize),
-            self.first_retainer.get(n as usize + 1),
-        ) else {
-            return &[];
-        };
-        self.retainer_edge
-            .get(a as usize..b as usize)
-            .unwrap_or(&[])
-    }
-
-    /// The node an edge starts from.
+    /// The node an edge starts from: a binary search over `first_edge` (the reverse index is
+    /// built, essential edges only, inside the dominator computation and freed after it).
     pub fn edge_from(&self, e: usize) -> u32 {
-        self.edge_src[e]
+        // The last node whose first edge is at or before `e` owns it (nodes without edges
+        // share their first_edge with the next node, so they are never the last such).
+        (self.first_edge.partition_point(|&x| x as usize <= e) as u32).saturating_sub(1)
     }
 
     /// The node's name string.
@@ -310,60 +293,10 @@ impl Snapshot {
         }
     }
 
-    /// Build the reverse edges (`edge_src`, `first_retainer`, `retainer_edge`) from the
-    /// forward edges.
-    pub fn build_retainers(&mut self) {
-        let r = self.retainers_index();
-        self.set_retainers(r);
-    }
-
-    /// The reverse edges, computed without changing the snapshot (so other analyses can read
-    /// it meanwhile): `(first_retainer, retainer_edge, edge_src)`.
-    pub(crate) fn retainers_index(&self) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
-        let n = self.node_count();
-        let m = self.edge_count();
-        // Count into first[t + 1], prefix-sum, then use first[t] as the fill cursor: after
-        // the fill, first[t] holds the end of t's run, i.e. the start of t + 1's.
-        let mut first = vec![0u32; n + 1];
-        for &t in &self.edge_to {
-            first[t as usize + 1] += 1;
-        }
-        for i in 0..n {
-            first[i + 1] += first[i];
-        }
-        let mut ret = vec![0u32; m];
-        let mut src = vec![0u32; m];
-        for node in 0..n {
-            let (a, b) = (
-                self.first_edge[node] as usize,
-                self.first_edge[node + 1] as usize,
-            );
-            src[a..b].fill(node as u32);
-            for e in a..b {
-                let t = self.edge_to[e] as usize;
-                ret[first[t] as usize] = e as u32;
-                first[t] += 1;
-            }
-        }
-        // Shift the cursors back: the start of t is the end of t - 1.
-        for i in (1..=n).rev() {
-            first[i] = first[i - 1];
-        }
-        first[0] = 0;
-        (first, ret, src)
-    }
-
-    /// Install reverse edges from [`Snapshot::retainers_index`].
-    pub(crate) fn set_retainers(&mut self, (first, ret, src): (Vec<u32>, Vec<u32>, Vec<u32>)) {
-        self.first_retainer = first;
-        self.retainer_edge = ret;
-        self.edge_src = src;
-    }
-
     /// Approximate bytes this model holds in memory.
     pub fn heap_bytes(&self) -> usize {
-        self.node_count() * (1 + 4 + 4 + 4 + 4 + 4)
-            + self.edge_count() * (1 + 4 + 4 + 4 + 4)
+        self.node_count() * (1 + 4 + 4 + 1 + 4 + 4)
+            + self.edge_count() * (1 + 4 + 4)
             + self.strings.bytes.len()
             + self.strings.ends.len() * 4
     }

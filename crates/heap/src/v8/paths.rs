@@ -25,13 +25,31 @@ pub fn is_context(s: &Snapshot, n: u32) -> bool {
         && s.name(n) == "system / Context"
 }
 
-/// A closure whose `context` edge points at context `ctx`, if any.
+/// A closure whose `context` edge points at context `ctx`, if any. One pass over the
+/// nodes: for the few contexts a report describes; [`context_closures`] serves many.
 pub fn closure_of_context(s: &Snapshot, ctx: u32) -> Option<u32> {
-    s.retainers(ctx).iter().find_map(|&e| {
-        let e = e as usize;
-        let f = s.edge_from(e);
-        (s.node_kind[f as usize] == kind::CLOSURE && s.edge_str(e) == "context").then_some(f)
-    })
+    (0..s.node_count() as u32).find(|&f| context_of_closure(s, f) == Some(ctx))
+}
+
+/// The context a closure's `context` edge points at (None for other nodes).
+fn context_of_closure(s: &Snapshot, f: u32) -> Option<u32> {
+    if s.node_kind[f as usize] != kind::CLOSURE {
+        return None;
+    }
+    s.edges(f)
+        .find(|&e| s.edge_str(e) == "context")
+        .map(|e| s.edge_to[e])
+}
+
+/// Context → the first closure (by node order) whose `context` edge points at it.
+pub fn context_closures(s: &Snapshot) -> std::collections::HashMap<u32, u32> {
+    let mut m = std::collections::HashMap::new();
+    for f in 0..s.node_count() as u32 {
+        if let Some(c) = context_of_closure(s, f) {
+            m.entry(c).or_insert(f);
+        }
+    }
+    m
 }
 
 /// The script file a closure was defined in (closure → shared → script), if known.

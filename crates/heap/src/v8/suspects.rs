@@ -11,7 +11,7 @@ use super::analysis::Analyzed;
 use super::diff::Indexed;
 use super::distances::NO_DISTANCE;
 use super::model::{edge_kind, kind, Snapshot};
-use super::paths::{closure_of_context, holder_name, is_context, path_edges, render_path};
+use super::paths::{context_closures, holder_name, is_context, path_edges, render_path};
 use crate::report::Suspect;
 
 /// A collection must gain at least this many entries across the snapshots to be reported.
@@ -275,6 +275,7 @@ pub fn closure_groups(a: &Analyzed) -> ClosureGroups {
     let s = &a.snap;
     let mut g: HashMap<(String, String), (u64, f64, u32)> = HashMap::new();
     let mut seen: std::collections::HashSet<u32> = Default::default();
+    let mut owners: Option<HashMap<u32, u32>> = None;
     for c in 0..s.node_count() as u32 {
         if !is_context(s, c) {
             continue;
@@ -292,7 +293,8 @@ pub fn closure_groups(a: &Analyzed) -> ClosureGroups {
             {
                 continue;
             }
-            let Some(f) = closure_of_context(s, c) else {
+            let owners = owners.get_or_insert_with(|| context_closures(s));
+            let Some(&f) = owners.get(&c) else {
                 continue;
             };
             if !seen.insert(t) {
