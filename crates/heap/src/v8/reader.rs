@@ -348,13 +348,19 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                         }
                         s.edge_name.push(row[pn]);
                         let v = row[pto];
-                        if v % nf32 != 0 {
+                        // Division by a literal compiles to a multiply; V8 writes 6 or 7 fields.
+                        let (to, rem) = match nf32 {
+                            7 => (v / 7, v % 7),
+                            6 => (v / 6, v % 6),
+                            _ => (v / nf32, v % nf32),
+                        };
+                        if rem != 0 {
                             return Err((
                                 r * ef + pto,
                                 format!("edge target {v} is not a multiple of the node field count {nf}"),
                             ));
                         }
-                        s.edge_to.push(v / nf32);
+                        s.edge_to.push(to);
                     }
                     Ok(())
                 })?;

@@ -162,7 +162,6 @@ impl<R: Read> Scanner<R> {
         align: usize,
         mut sink: impl FnMut(&[u32]) -> Result<(), (usize, String)>,
     ) -> ScanResult<u64> {
-        use rayon::prelude::*;
         let align = align.max(1);
         self.expect(b'[', &format!("the start of the {what} array"))?;
         if self.peek_token()? == Some(b']') {
@@ -192,78 +191,117 @@ impl<R: Read> Scanner<R> {
             if pool.len() < bounds.len() {
                 pool.resize_with(bounds.len(), Vec::new);
             }
-            let parsed: Vec<Result<PieceEnd, ScanError>> = pool[..bounds.len()]
-                .par_iter_mut()
-                .zip(bounds.par_iter())
-                .map(|(vals, &(a, b))| parse_piece(&text[a..b], base + a as u64, what, vals))
-                .collect();
-            let mut closed = None;
-            for ((&(a, b), res), vals) in bounds.iter().zip(parsed).zip(&pool) {
-                let piece = Piece { end: res?, vals };
-                let ptext = &text[a..b];
-                let pbase = base + a as u64;
-                let vals = &piece.vals[..];
-                count += vals.len() as u64;
-                let at = |i: usize| pbase + value_offset(ptext, i) as u64;
-                let mut rest = vals;
-                if !carry.is_empty() {
-                    let need = (align - carry.len()).min(rest.len());
-                    for i in 0..need {
-                        carry.push(rest[i]);
-                        carry_off.push(at(i));
+            let eof = self.eof;
+            // Hand the values of one parsed piece to `sink` in whole records; Some(index of
+            // the closing bracket in `text`) when the array ends in this piece.
+            let mut absorb =
+                |a: usize, b: usize, end: PieceEnd, vals: &[u32]| -> ScanResult<Option<usize>> {
+                    let ptext = &text[a..b];
+                    let pbase = base + a as u64;
+                    count += vals.len() as u64;
+                    let at = |i: usize| pbase + value_offset(ptext, i) as u64;
+                    let mut rest = vals;
+                    if !carry.is_empty() {
+                        let need = (align - carry.len()).min(rest.len());
+                        for (i, &v) in rest[..need].iter().enumerate() {
+                            carry.push(v);
+                            carry_off.push(at(i));
+                        }
+                        rest = &rest[need..];
+                        if carry.len() == align {
+                            row.clear();
+                            row.extend_from_slice(&carry);
+                            if let Err((i, message)) = sink(&row) {
+                                let offset = carry_off.get(i).copied().unwrap_or(pbase);
+                                return Err(ScanError::Format { offset, message });
+                            }
+                            carry.clear();
+                            carry_off.clear();
+                        }
                     }
-                    rest = &rest[need..];
-                    if carry.len() == align {
-                        row.clear();
-                        row.extend_from_slice(&carry);
-                        if let Err((i, message)) = sink(&row) {
-                            let offset = carry_off.get(i).copied().unwrap_or(pbase);
+                    let skipped = vals.len() - rest.len();
+                    let whole = rest.len() / align * align;
+                    if whole > 0 {
+                        if let Err((i, message)) = sink(&rest[..whole]) {
+                            let offset = at(skipped + i);
                             return Err(ScanError::Format { offset, message });
                         }
-                        carry.clear();
-                        carry_off.clear();
                     }
-                }
-                let skipped = vals.len() - rest.len();
-                let whole = rest.len() / align * align;
-                if whole > 0 {
-                    if let Err((i, message)) = sink(&rest[..whole]) {
-                        let offset = at(skipped + i);
-                        return Err(ScanError::Format { offset, message });
-                    }
-                }
-                let tail = skipped + whole;
-                if tail < vals.len() {
-                    let lim = match piece.end {
-                        PieceEnd::Closed(q) => q,
-                        _ => ptext.len(),
-                    };
-                    let offs = tail_offsets(&ptext[..lim], vals.len() - tail);
-                    carry.extend_from_slice(&vals[tail..]);
-                    carry_off.extend(offs.iter().map(|&o| pbase + o as u64));
-                }
-                match piece.end {
-                    PieceEnd::Closed(q) => {
-                        closed = Some(a + q);
-                        break;
-                    }
-                    PieceEnd::AfterValue if b == text.len() => {
-                        // A value not followed by ',' or ']' before the input (or a full
-                        // buffer of whitespace) ends.
-                        let offset = pbase + ptext.len() as u64;
-                        let message = if self.eof {
-                            format!("the file ends inside the {what} array (truncated?)")
-                        } else {
-                            format!(
-                                "over {} MiB of whitespace inside the {what} array",
-                                BUF_SIZE >> 20
-                            )
+                    let tail = skipped + whole;
+                    if tail < vals.len() {
+                        let lim = match end {
+                            PieceEnd::Closed(q) => q,
+                            _ => ptext.len(),
                         };
-                        return Err(ScanError::Format { offset, message });
+                        let offs = tail_offsets(&ptext[..lim], vals.len() - tail);
+                        carry.extend_from_slice(&vals[tail..]);
+                        carry_off.extend(offs.iter().map(|&o| pbase + o as u64));
                     }
-                    _ => {}
+                    match end {
+                        PieceEnd::Closed(q) => Ok(Some(a + q)),
+                        PieceEnd::AfterValue if b == text.len() => {
+                            // A value not followed by ',' or ']' before the input (or a full
+                            // buffer of whitespace) ends.
+                            let offset = pbase + ptext.len() as u64;
+                            let message = if eof {
+                                format!("the file ends inside the {what} array (truncated?)")
+                            } else {
+                                format!(
+                                    "over {} MiB of whitespace inside the {what} array",
+                                    BUF_SIZE >> 20
+                                )
+                            };
+                            Err(ScanError::Format { offset, message })
+                        }
+                        _ => Ok(None),
+                    }
+                };
+            // Pieces are parsed on the pool while this thread hands finished ones, in order,
+            // to the sink: the sink's sequential work overlaps the parsing.
+            let (tx, rx) = std::sync::mpsc::channel();
+            let closed = rayon::in_place_scope(|sc| -> ScanResult<Option<usize>> {
+                for (i, &(a, b)) in bounds.iter().enumerate() {
+                    let tx = tx.clone();
+                    let mut vals = std::mem::take(&mut pool[i]);
+                    sc.spawn(move |_| {
+                        let r = parse_piece(&text[a..b], base + a as u64, what, &mut vals);
+                        let _ = tx.send((i, r, vals));
+                    });
                 }
-            }
+                drop(tx);
+                let mut done: Vec<Option<(ScanResult<PieceEnd>, Vec<u32>)>> =
+                    (0..bounds.len()).map(|_| None).collect();
+                for (next, &(a, b)) in bounds.iter().enumerate() {
+                    while done[next].is_none() {
+                        match rx.try_recv() {
+                            Ok((i, r, v)) => {
+                                done[i] = Some((r, v));
+                                continue;
+                            }
+                            Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
+                            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                        }
+                        // On a pool thread, run pending work (maybe our own pieces) instead
+                        // of blocking it; block only when there is nothing to run.
+                        if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                            match rx.recv() {
+                                Ok((i, r, v)) => done[i] = Some((r, v)),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    let Some((res, vals)) = done[next].take() else {
+                        break;
+                    };
+                    let r = res.and_then(|end| absorb(a, b, end, &vals));
+                    pool[next] = vals;
+                    match r {
+                        Ok(None) => {}
+                        other => return other,
+                    }
+                }
+                Ok(None)
+            })?;
             if let Some(q) = closed {
                 // Past the closing bracket.
                 self.pos += q + 1;
@@ -495,12 +533,6 @@ enum PieceEnd {
     Closed(usize),
 }
 
-/// The values of one piece and how it ends.
-struct Piece<'a> {
-    vals: &'a [u32],
-    end: PieceEnd,
-}
-
 #[inline]
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\n' | b'\r' | b'\t')
@@ -547,11 +579,17 @@ fn parse_piece(text: &[u8], base: u64, what: &str, vals: &mut Vec<u32>) -> ScanR
         // (whitespace, longer numbers, errors, the piece's last bytes) takes the checked path.
         while p + 16 <= n {
             let (len, v) = swar_digits(&text[p..p + 8]);
-            if len == 0 || text[p + len] != b',' {
+            // V8 writes `,` between values and `\n,` after each record.
+            let step = match (text[p + len], text[p + len + 1]) {
+                (b',', _) => len + 1,
+                (b'\n', b',') => len + 2,
+                _ => break,
+            };
+            if len == 0 {
                 break;
             }
             vals.push(v);
-            p += len + 1;
+            p += step;
         }
         while p < n && is_ws(text[p]) {
             p += 1;
@@ -611,9 +649,8 @@ fn parse_piece(text: &[u8], base: u64, what: &str, vals: &mut Vec<u32>) -> ScanR
     }
 }
 
-/// The number of leading ASCII digits in `b` (8 bytes) and their value, when that is 1 to 8
-/// digits and the ninth byte is not known to continue the number (`(0, 0)` otherwise is
-/// returned as a zero length).
+/// The number of leading ASCII digits in `b` (8 bytes, at most 8 counted) and their value;
+/// `(0, 0)` when `b` does not start with a digit.
 #[inline(always)]
 fn swar_digits(b: &[u8]) -> (usize, u32) {
     let mut w = [0u8; 8];
@@ -623,10 +660,8 @@ fn swar_digits(b: &[u8]) -> (usize, u32) {
     // High bit of each byte that is not a digit (a carry may only mark later bytes, and only
     // the first marked byte is used).
     let non_digit = (d.wrapping_add(0x7676_7676_7676_7676) | d) & 0x8080_8080_8080_8080;
-    if non_digit == 0 {
-        // Eight digits or more: the checked path decides.
-        return (0, 0);
-    }
+    // Eight when all are digits: the caller then finds a digit, not a delimiter, after a
+    // longer number and leaves it to the checked path.
     let len = (non_digit.trailing_zeros() / 8) as usize;
     if len == 0 {
         return (0, 0);
