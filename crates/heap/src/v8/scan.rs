@@ -575,6 +575,13 @@ fn parse_piece(text: &[u8], base: u64, what: &str, vals: &mut Vec<u32>) -> ScanR
         })
     };
     loop {
+        // Fastest path: 64 bytes of well-formed `digits[\n],` at a time.
+        while p + 72 <= n {
+            match parse_window(text, p, vals) {
+                Some(q) => p = q,
+                None => break,
+            }
+        }
         // Fast path: up to 8 digits and a comma, eight bytes at a time (SWAR). Anything else
         // (whitespace, longer numbers, errors, the piece's last bytes) takes the checked path.
         while p + 16 <= n {
@@ -649,23 +656,33 @@ fn parse_piece(text: &[u8], base: u64, what: &str, vals: &mut Vec<u32>) -> ScanR
     }
 }
 
-/// The number of leading ASCII digits in `b` (8 bytes, at most 8 counted) and their value;
-/// `(0, 0)` when `b` does not start with a digit.
+/// The high bit of each byte of `w` that equals `b`, exactly (no false positives).
 #[inline(always)]
-fn swar_digits(b: &[u8]) -> (usize, u32) {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[..8]);
-    // Digits become 0..=9; every other byte becomes 10 or more.
-    let d = u64::from_le_bytes(w) ^ 0x3030_3030_3030_3030;
-    // High bit of each byte that is not a digit (a carry may only mark later bytes, and only
-    // the first marked byte is used).
-    let non_digit = (d.wrapping_add(0x7676_7676_7676_7676) | d) & 0x8080_8080_8080_8080;
-    // Eight when all are digits: the caller then finds a digit, not a delimiter, after a
-    // longer number and leaves it to the checked path.
-    let len = (non_digit.trailing_zeros() / 8) as usize;
-    if len == 0 {
-        return (0, 0);
-    }
+fn bytes_eq(w: u64, b: u8) -> u64 {
+    let x = w ^ (0x0101_0101_0101_0101 * b as u64);
+    !(((x & 0x7f7f_7f7f_7f7f_7f7f) + 0x7f7f_7f7f_7f7f_7f7f) | x) & 0x8080_8080_8080_8080
+}
+
+/// The high bit of each byte of `w` that is not an ASCII digit.
+#[inline(always)]
+fn non_digits(w: u64) -> u64 {
+    let d = w ^ 0x3030_3030_3030_3030;
+    // Bytes of 10 or more (after the xor) get the high bit. A carry out of a byte of 0x8a
+    // or more may also mark the digit after it: exact up to the first marked byte, and
+    // callers that need more reject windows holding such bytes.
+    (d.wrapping_add(0x7676_7676_7676_7676) | d) & 0x8080_8080_8080_8080
+}
+
+/// The 8 high bits of `x` (one per byte) as an 8-bit mask, byte 0 in bit 0.
+#[inline(always)]
+fn gather(x: u64) -> u64 {
+    (x >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// The value of the first `len` (1..=8) digit bytes of `w` (little-endian).
+#[inline(always)]
+fn digits_value(w: u64, len: usize) -> u32 {
+    let d = w ^ 0x3030_3030_3030_3030;
     // Keep the digits, moved to the high bytes: the low bytes become leading zeros.
     let mut v = d << (8 * (8 - len));
     // Combine digits pairwise, then pairs of pairs, then the two halves.
@@ -681,7 +698,83 @@ fn swar_digits(b: &[u8]) -> (usize, u32) {
         .wrapping_mul(10000 << 32)
         .wrapping_add(v & 0x0000_ffff_0000_ffff)
         >> 32;
-    (len, v as u32)
+    v as u32
+}
+
+#[inline(always)]
+fn load8(text: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&text[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Parse the 64 bytes at `p` (a value's first byte) up to their last comma when they hold
+/// nothing but values of at most 8 digits, each followed by `,` or `\n,`; returns where the
+/// next value starts, or None to let the checked path look. Values are found from bit masks
+/// of the window's digits, commas and newlines, so one value's parse does not wait for the
+/// previous one's end (no dependency chain through the position). Needs `p + 72 <= len`.
+#[inline]
+fn parse_window(text: &[u8], p: usize, vals: &mut Vec<u32>) -> Option<usize> {
+    let (mut nd, mut comma, mut nl) = (0u64, 0u64, 0u64);
+    for k in 0..8 {
+        let w = load8(text, p + 8 * k);
+        nd |= gather(non_digits(w)) << (8 * k);
+        comma |= gather(bytes_eq(w, b',')) << (8 * k);
+        nl |= gather(bytes_eq(w, b'\n')) << (8 * k);
+    }
+    if comma == 0 || nd & 1 != 0 {
+        return None;
+    }
+    let len = 64 - comma.leading_zeros() as usize; // just past the last comma
+    let lm = if len == 64 { !0 } else { (1u64 << len) - 1 };
+    let (nd, nl) = (nd & lm, nl & lm);
+    let digits = !nd & lm;
+    // Exact classes: a byte is a digit, a comma or a newline, and nothing else. (The
+    // non-digit mask can over-mark after a high byte; such a byte is caught here as bad.)
+    let bad = nd & !comma & !nl;
+    // `,` then a digit (except the last comma, whose follower is outside); `\n` then `,`;
+    // a digit before `\n`; a digit or `\n` before `,`.
+    let comma_ok = comma & (nd >> 1) & (lm >> 1) == 0;
+    let nl_ok = nl & !(comma >> 1) == 0 && nl & (nd << 1) == 0;
+    let comma_after = comma & (nd << 1) & !(nl << 1) == 0;
+    // No run of 9 digits (those take the checked path, which knows 10-digit values).
+    let mut run = digits;
+    for k in 1..9 {
+        run &= digits >> k;
+    }
+    if bad != 0 || !comma_ok || !nl_ok || !comma_after || run != 0 {
+        return None;
+    }
+    let mut starts = digits & ((nd << 1) | 1);
+    let mut ends = nd & (digits << 1);
+    // Staged in registers/stack and appended once: pushing one by one reloads the Vec's
+    // length and capacity every time.
+    let mut out = [0u32; 32];
+    let mut k = 0;
+    while starts != 0 && k < out.len() {
+        let s = starts.trailing_zeros() as usize;
+        let e = ends.trailing_zeros() as usize;
+        starts &= starts - 1;
+        ends &= ends - 1;
+        out[k] = digits_value(load8(text, p + s), e - s);
+        k += 1;
+    }
+    vals.extend_from_slice(&out[..k]);
+    Some(p + len)
+}
+
+/// The number of leading ASCII digits in `b` (8 bytes, at most 8 counted) and their value;
+/// `(0, 0)` when `b` does not start with a digit.
+#[inline(always)]
+fn swar_digits(b: &[u8]) -> (usize, u32) {
+    let w = load8(b, 0);
+    // Eight when all are digits: the caller then finds a digit, not a delimiter, after a
+    // longer number and leaves it to the checked path.
+    let len = (non_digits(w).trailing_zeros() / 8) as usize;
+    if len == 0 {
+        return (0, 0);
+    }
+    (len, digits_value(w, len))
 }
 
 /// Start indexes of the last `k` values in `text`, in order (backward scan: cheap at the end).
@@ -807,12 +900,19 @@ mod tests {
         for i in 0..100_000 {
             text.push_str(&format!("{},", i * 37));
         }
-        let at = text.len();
-        text.push_str("12x4,5]");
-        let mut sc = Scanner::new(text.as_bytes());
-        match sc.read_uint_array("test", 1, |_| Ok(())) {
-            Err(ScanError::Format { offset, .. }) => assert_eq!(offset, at as u64 + 2),
-            other => panic!("expected a format error, got {other:?}"),
+        let text = text;
+        // A letter, and a non-ASCII byte (which could fool the bit tricks), mid-window.
+        for bad in ["12x4", "12\u{e9}4"] {
+            let mut t = text.clone();
+            let at = t.len();
+            t.push_str(bad);
+            t.push_str(&",1".repeat(40));
+            t.push(']');
+            let mut sc = Scanner::new(t.as_bytes());
+            match sc.read_uint_array("test", 1, |_| Ok(())) {
+                Err(ScanError::Format { offset, .. }) => assert_eq!(offset, at as u64 + 2),
+                other => panic!("expected a format error, got {other:?}"),
+            }
         }
     }
 
