@@ -32,7 +32,7 @@ pub fn sorted_ids(node_id: &[u32]) -> Vec<u64> {
         .collect();
     let mut b: Vec<u64> = Vec::new();
     for (d, h) in hist.iter().enumerate() {
-        if h.iter().any(|&c| c == n) {
+        if h.contains(&n) {
             continue;
         }
         if b.len() != n {
@@ -348,8 +348,22 @@ pub fn diff_snapshots(
     let mut t = super::analysis::Timer::new();
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut r = HeapReport::new("v8", "snapshot", "diff", inputs.clone());
-    for k in 1..snaps.len() {
-        let (c, old) = continuity(&snaps[k - 1], &snaps[k]);
+    // Independent passes over the loaded snapshots, run side by side.
+    let (continuities, (mut per, suspects)) = rayon::join(
+        || {
+            (1..snaps.len())
+                .map(|k| continuity(&snaps[k - 1], &snaps[k]))
+                .collect::<Vec<_>>()
+        },
+        || {
+            rayon::join(
+                || compare(&snaps[0], &snaps[snaps.len() - 1]),
+                || find_suspects(snaps),
+            )
+        },
+    );
+    t.lap("continuity, compare, suspects");
+    for (k, &(c, old)) in (1..snaps.len()).zip(&continuities) {
         if old >= 1000 && c < MIN_CONTINUITY {
             return Err(HeapError::Mismatch(format!(
                 "{} and {} do not look like snapshots of one process, in this order: only {:.0}% of the {} older objects in the second match the first by id, type and name (one process gives 100%); take the snapshots from one running process, oldest first",
@@ -362,10 +376,7 @@ pub fn diff_snapshots(
         r.totals
             .insert(format!("continuity_{k}"), (c * 1000.0).round() / 1000.0);
     }
-    t.lap("continuity");
     let (first, last) = (&snaps[0], &snaps[snaps.len() - 1]);
-    let mut per = compare(first, last);
-    t.lap("compare");
     for (agg, which) in [(&first.aggs, 0), (&last.aggs, 1)] {
         let a = if which == 0 { &first.a } else { &last.a };
         for (c, g) in agg.iter().enumerate() {
@@ -462,9 +473,8 @@ pub fn diff_snapshots(
     let t1: u64 = last.a.shallow.iter().map(|&x| x as u64).sum();
     r.totals.insert("total_size_first".into(), t0 as f64);
     r.totals.insert("total_size_last".into(), t1 as f64);
+    r.suspects = suspects;
     t.lap("classes diff");
-    r.suspects = find_suspects(snaps);
-    t.lap("suspects");
     if snaps.len() == 2 {
         r.notes.push(
             "with two snapshots, growth is one step; take three or more (e.g. --count 3) to see which collections grow at every step".into(),

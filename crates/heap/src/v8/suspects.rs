@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use super::analysis::Analyzed;
-use super::diff::Indexed;
+use super::diff::{lookup, Indexed};
 use super::distances::NO_DISTANCE;
 use super::model::{edge_kind, kind, Snapshot};
 use super::paths::{context_closures, holder_name, is_context, path_edges, render_path};
@@ -63,12 +63,112 @@ pub fn collection_kind(s: &Snapshot, n: u32) -> Option<Collection> {
     }
 }
 
+/// What the strings a collection check compares against are, one byte per string of the
+/// table: the collection kind a node name means (low 3 bits) and edge-name flags. Built in
+/// one pass, so the checks over millions of nodes compare integers, not strings.
+pub struct CollectionNames {
+    flags: Vec<u8>,
+}
+
+const KIND_MASK: u8 = 0b111;
+const TABLE: u8 = 1 << 3;
+const PROTO: u8 = 1 << 4;
+const DIGIT: u8 = 1 << 5;
+
+impl CollectionNames {
+    /// Classify every string of `s`.
+    pub fn new(s: &Snapshot) -> Self {
+        let flags = (0..s.strings.len() as u32)
+            .map(|i| {
+                let t = s.strings.get(i);
+                let kind = match t {
+                    "Map" => 1,
+                    "Set" => 2,
+                    "Array" => 3,
+                    "Object" => 4,
+                    _ => 0,
+                };
+                let mut f = kind;
+                if t == "table" {
+                    f |= TABLE;
+                }
+                if t == "__proto__" {
+                    f |= PROTO;
+                }
+                if t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+                    f |= DIGIT;
+                }
+                f
+            })
+            .collect();
+        Self { flags }
+    }
+
+    fn flag(&self, string: u32) -> u8 {
+        self.flags.get(string as usize).copied().unwrap_or(0)
+    }
+
+    /// The collection kind of node `n`, if any (same answer as [`collection_kind`]).
+    pub fn kind(&self, s: &Snapshot, n: u32) -> Option<Collection> {
+        if s.node_kind[n as usize] != kind::OBJECT {
+            return None;
+        }
+        match self.flag(s.node_name[n as usize]) & KIND_MASK {
+            1 => Some(Collection::Map),
+            2 => Some(Collection::Set),
+            3 => Some(Collection::Array),
+            4 => Some(Collection::Dict),
+            _ => None,
+        }
+    }
+
+    /// Edge `e` has a string name carrying `flag`.
+    fn edge_is(&self, s: &Snapshot, e: usize, flag: u8) -> bool {
+        !edge_kind::has_numeric_name(s.edge_kind[e]) && self.flag(s.edge_name[e]) & flag != 0
+    }
+
+    /// The collection kind and entry count of node `n`, if it is a collection: entries of a
+    /// Map's or Set's table, an Array's elements, a plain object's own properties.
+    pub fn entry_count(&self, s: &Snapshot, n: u32) -> Option<(Collection, u64)> {
+        let coll = self.kind(s, n)?;
+        let count = match coll {
+            Collection::Map | Collection::Set => {
+                let table = s
+                    .edges(n)
+                    .find(|&e| s.edge_kind[e] == edge_kind::INTERNAL && self.edge_is(s, e, TABLE))
+                    .map(|e| s.edge_to[e])?;
+                let refs = s
+                    .edges(table)
+                    .filter(|&e| {
+                        edge_kind::has_numeric_name(s.edge_kind[e]) || self.edge_is(s, e, DIGIT)
+                    })
+                    .count() as u64;
+                if coll == Collection::Map {
+                    refs / 2
+                } else {
+                    refs
+                }
+            }
+            Collection::Array => s
+                .edges(n)
+                .filter(|&e| s.edge_kind[e] == edge_kind::ELEMENT)
+                .count() as u64,
+            Collection::Dict => s
+                .edges(n)
+                .filter(|&e| s.edge_kind[e] == edge_kind::PROPERTY && !self.edge_is(s, e, PROTO))
+                .count() as u64,
+        };
+        Some((coll, count))
+    }
+}
+
 /// Every collection with at least one entry: `(id, entries, retained bytes)`, sorted by id.
 pub fn collections(a: &Analyzed) -> Vec<(u32, u32, f64)> {
     let s = &a.snap;
+    let names = CollectionNames::new(s);
     let mut v: Vec<(u32, u32, f64)> = (0..s.node_count() as u32)
         .filter_map(|n| {
-            let (_, c) = entry_count(s, n)?;
+            let (_, c) = names.entry_count(s, n)?;
             (c > 0).then(|| {
                 (
                     s.node_id[n as usize],
@@ -81,49 +181,6 @@ pub fn collections(a: &Analyzed) -> Vec<(u32, u32, f64)> {
     v.sort_unstable_by_key(|c| c.0);
     v.dedup_by_key(|c| c.0);
     v
-}
-
-/// The collection kind and entry count of node `n`, if it is a collection.
-pub fn entry_count(s: &Snapshot, n: u32) -> Option<(Collection, u64)> {
-    let coll = collection_kind(s, n)?;
-    match coll {
-        Collection::Map | Collection::Set => {
-            let table = s
-                .edges(n)
-                .find(|&e| s.edge_kind[e] == edge_kind::INTERNAL && s.edge_str(e) == "table")
-                .map(|e| s.edge_to[e])?;
-            let refs = s
-                .edges(table)
-                .filter(|&e| {
-                    edge_kind::has_numeric_name(s.edge_kind[e])
-                        || s.edge_str(e)
-                            .as_bytes()
-                            .first()
-                            .is_some_and(u8::is_ascii_digit)
-                })
-                .count() as u64;
-            Some((
-                coll,
-                if coll == Collection::Map {
-                    refs / 2
-                } else {
-                    refs
-                },
-            ))
-        }
-        Collection::Array => Some((
-            coll,
-            s.edges(n)
-                .filter(|&e| s.edge_kind[e] == edge_kind::ELEMENT)
-                .count() as u64,
-        )),
-        Collection::Dict => Some((
-            coll,
-            s.edges(n)
-                .filter(|&e| s.edge_kind[e] == edge_kind::PROPERTY && s.edge_str(e) != "__proto__")
-                .count() as u64,
-        )),
-    }
 }
 
 fn fmt_bytes(b: f64) -> String {
@@ -176,8 +233,17 @@ fn growing_collections(snaps: &[Indexed]) -> Vec<Suspect> {
     let last = &snaps[snaps.len() - 1];
     let ls = &last.a.snap;
     let mut out = Vec::new();
-    for n in 0..ls.node_count() as u32 {
-        let Some((coll, count_last)) = entry_count(ls, n) else {
+    // The last snapshot's collections were counted when it was summarized; look only at
+    // those big enough, in node order (ties in the ranking keep that order).
+    let mut candidates: Vec<(u32, u64)> = last
+        .colls
+        .iter()
+        .filter(|c| c.1 as u64 >= MIN_ENTRY_GROWTH)
+        .filter_map(|c| Some((lookup(&last.ids, c.0)?, c.1 as u64)))
+        .collect();
+    candidates.sort_unstable();
+    for (n, count_last) in candidates {
+        let Some(coll) = collection_kind(ls, n) else {
             continue;
         };
         if count_last < MIN_ENTRY_GROWTH
