@@ -22,6 +22,7 @@ use clap::Parser;
 static ALLOC: recycle::Recycler = recycle::Recycler::new();
 
 fn main() -> ExitCode {
+    recycle::fix_mmap_threshold();
     let cli = cli::Cli::parse();
     match cmd::dispatch(cli) {
         Ok(code) => ExitCode::from(code),

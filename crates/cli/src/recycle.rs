@@ -21,6 +21,17 @@ const SLOTS: usize = 16;
 /// malloc's guaranteed alignment on 64-bit glibc.
 const MALLOC_ALIGN: usize = 16;
 
+/// Keep glibc from raising its mmap threshold as big blocks are freed (it goes up to 32 MiB):
+/// arrays of a few MiB then stay separate mappings, which `realloc` resizes without copying
+/// and `free` returns to the kernel, instead of fragmenting the heap.
+pub fn fix_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 struct Cache {
     blocks: [(usize, usize); SLOTS], // (address, size); address 0 = empty slot
     bytes: usize,

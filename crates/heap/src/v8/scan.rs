@@ -565,8 +565,9 @@ fn piece_bounds(text: &[u8], size: usize) -> Vec<(usize, usize)> {
 fn parse_piece(text: &[u8], base: u64, what: &str, vals: &mut Vec<u32>) -> ScanResult<PieceEnd> {
     let n = text.len();
     vals.clear();
-    // Every value takes at least two bytes (`0,`), so this never reallocates.
-    vals.reserve(n / 2 + 1);
+    // Every value takes at least two bytes (`0,`), and a window appends 32 before it trims:
+    // this never reallocates.
+    vals.reserve(n / 2 + 64);
     let mut p = 0;
     let err = |at: usize, message: String| {
         Err(ScanError::Format {
@@ -759,7 +760,10 @@ fn parse_window(text: &[u8], p: usize, vals: &mut Vec<u32>) -> Option<usize> {
         out[k] = digits_value(load8(text, p + s), e - s);
         k += 1;
     }
-    vals.extend_from_slice(&out[..k]);
+    // A fixed-size copy inlines to a few vector moves (a variable one calls memmove).
+    let keep = vals.len() + k;
+    vals.extend_from_slice(&out);
+    vals.truncate(keep);
     Some(p + len)
 }
 
