@@ -243,9 +243,6 @@ fn essential_predecessors(s: &Snapshot, ess: &[u64]) -> (Vec<u32>, Vec<u32>) {
 pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
     let node_count = s.node_count();
     let len = node_count + 1;
-    let (pred_first, pred) = essential_predecessors(s, ess);
-    let preds =
-        |o: u32| &pred[pred_first[o as usize] as usize..pred_first[o as usize + 1] as usize];
     let mut lt = vec![Lt::default(); len];
     let mut vertex = vec![0u32; len];
     // DFS cursor per vertex; reused as the bucket list heads afterwards.
@@ -288,7 +285,13 @@ pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
     };
 
     let r = s.root + 1;
-    dfs(r, &mut lt, &mut vertex, &mut next_edge, &mut n);
+    // The reverse edges are first needed after the DFS from the root: build them meanwhile.
+    let ((pred_first, pred), ()) = rayon::join(
+        || essential_predecessors(s, ess),
+        || dfs(r, &mut lt, &mut vertex, &mut next_edge, &mut n),
+    );
+    let preds =
+        |o: u32| &pred[pred_first[o as usize] as usize..pred_first[o as usize + 1] as usize];
     let reached = n as usize;
     if (n as usize) < node_count {
         for v in 1..=node_count as u32 {
