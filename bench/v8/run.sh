@@ -2,7 +2,11 @@
 # Benchmarks of `leakscope heap` on V8 snapshots against memlab and the DevTools worker code
 # (heap-snapshot-toolkit), each under /usr/bin/time -v (wall time, peak RSS).
 #
-#   bench/v8/run.sh DIR        # DIR holds s1/s2/s3.heapsnapshot from gen.js
+#   bench/v8/run.sh DIR [BIG]  # DIR holds s1/s2/s3.heapsnapshot from gen.js; BIG is one
+#                              # snapshot over 1 GB (gen.js OUT 2400000 1)
+#
+# leakscope runs REPEAT times (default 3; this shared machine's speed varies from run to run),
+# the Node tools once each (they take minutes).
 #
 # Generate the data first (not committed; ~1 GB for the ~300 MB set):
 #   mkdir -p bench-data/v8-300 && node --max-old-space-size=16000 bench/v8/gen.js bench-data/v8-300 600000
@@ -24,9 +28,21 @@ run() {
 }
 echo "machine: $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 ls -la "$dir"/s*.heapsnapshot
-run leakscope-top-s3 "$bin" heap top "$dir/s3.heapsnapshot" --format json
-run leakscope-diff-s1-s2 "$bin" heap diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot" --format json
-run leakscope-diff-s1-s2-s3 "$bin" heap diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot" "$dir/s3.heapsnapshot" --format json
+big="${2:-}"
+repeat="${REPEAT:-3}"
+for i in $(seq "$repeat"); do
+  run "leakscope-top-s3#$i" "$bin" heap top "$dir/s3.heapsnapshot" --format json
+  run "leakscope-diff-s1-s2#$i" "$bin" heap diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot" --format json
+  run "leakscope-diff-s1-s2-s3#$i" "$bin" heap diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot" "$dir/s3.heapsnapshot" --format json
+done
+if [ -n "$big" ]; then
+  ls -la "$big"
+  cat "$big" > /dev/null  # into the page cache, as the other files already are
+  for i in $(seq "$repeat"); do
+    run "leakscope-top-big#$i" "$bin" heap top "$big" --format json
+  done
+  run devtools-top-big node --max-old-space-size=30000 "$here/devtools-summary.mjs" "$big"
+fi
 run devtools-diff-s1-s2 node --max-old-space-size=16000 "$here/devtools-summary.mjs" --diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot"
 memlab="$here/node_modules/.bin/memlab"
 run memlab-unbound-collection "$memlab" analyze unbound-collection --snapshot-dir "$dir"
