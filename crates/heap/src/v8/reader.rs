@@ -181,7 +181,7 @@ pub fn read_slice(data: &[u8]) -> Result<Snapshot, HeapError> {
 /// Read a snapshot from any reader. `size_hint` (bytes, 0 = unknown) caps preallocation so a
 /// lying header cannot make us reserve absurd amounts.
 pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError> {
-    let mut sc = Scanner::new(r);
+    let mut sc = Scanner::with_size_hint(r, size_hint);
     let mut snap = Snapshot::default();
     let mut lay: Option<Layout> = None;
     let mut node_total: u64 = 0;

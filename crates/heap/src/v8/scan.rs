@@ -5,6 +5,8 @@ use std::io::Read;
 
 /// Buffer size for reading the file (8 MiB): one batch of integer-array pieces.
 const BUF_SIZE: usize = 8 << 20;
+/// The smallest buffer (for inputs known to be small).
+const MIN_BUF_SIZE: usize = 64 << 10;
 /// Integer arrays are parsed in pieces of about this many bytes, one per task.
 const PIECE_BYTES: usize = 1 << 20;
 /// A refill stops once at least this many bytes are ahead (token-level reads need few).
@@ -40,9 +42,19 @@ pub(crate) struct Scanner<R> {
 impl<R: Read> Scanner<R> {
     /// Wrap `inner`.
     pub(crate) fn new(inner: R) -> Self {
+        Self::with_size_hint(inner, 0)
+    }
+
+    /// Wrap `inner`, whose length is about `size_hint` bytes (0 = unknown): small inputs get a
+    /// small buffer (fuzzing reads thousands of tiny ones a second).
+    pub(crate) fn with_size_hint(inner: R, size_hint: u64) -> Self {
+        let size = match size_hint {
+            0 => BUF_SIZE,
+            n => (n as usize).saturating_add(1).clamp(MIN_BUF_SIZE, BUF_SIZE),
+        };
         Self {
             inner,
-            buf: vec![0u8; BUF_SIZE].into_boxed_slice(),
+            buf: vec![0u8; size].into_boxed_slice(),
             pos: 0,
             end: 0,
             base: 0,
@@ -247,8 +259,8 @@ impl<R: Read> Scanner<R> {
                                 format!("the file ends inside the {what} array (truncated?)")
                             } else {
                                 format!(
-                                    "over {} MiB of whitespace inside the {what} array",
-                                    BUF_SIZE >> 20
+                                    "a value and over {} KiB of whitespace inside the {what} array",
+                                    text.len() >> 10
                                 )
                             };
                             Err(ScanError::Format { offset, message })
@@ -716,6 +728,10 @@ fn load8(text: &[u8], at: usize) -> u64 {
 /// previous one's end (no dependency chain through the position). Needs `p + 72 <= len`.
 #[inline]
 fn parse_window(text: &[u8], p: usize, vals: &mut Vec<u32>) -> Option<usize> {
+    // Cheap early out for whitespace-formatted arrays (pretty-printed files).
+    if !text[p].is_ascii_digit() {
+        return None;
+    }
     let (mut nd, mut comma, mut nl) = (0u64, 0u64, 0u64);
     for k in 0..8 {
         let w = load8(text, p + 8 * k);
@@ -723,7 +739,7 @@ fn parse_window(text: &[u8], p: usize, vals: &mut Vec<u32>) -> Option<usize> {
         comma |= gather(bytes_eq(w, b',')) << (8 * k);
         nl |= gather(bytes_eq(w, b'\n')) << (8 * k);
     }
-    if comma == 0 || nd & 1 != 0 {
+    if comma == 0 {
         return None;
     }
     let len = 64 - comma.leading_zeros() as usize; // just past the last comma
