@@ -1,3 +1,37 @@
 #![no_main]
-//! Placeholder: the owner of this format writes the target.
-libfuzzer_sys::fuzz_target!(|_data: &[u8]| {});
+//! Fuzz the series CSV reader (`leakscope analyze FILE.csv`) and the recognizer on whatever it
+//! reads: no input may panic or hang; bad input must be a `CsvError` (or skipped rows).
+use leakscope_core::csv::{read_series_csv, CsvOptions};
+use leakscope_core::{recognize, Point, RecognizeOptions};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    for skip_bad_rows in [false, true] {
+        let mut series: Vec<Vec<Point>> = Vec::new();
+        let read = read_series_csv(data, &CsvOptions { skip_bad_rows }, |t, vals| {
+            if series.len() < vals.len() {
+                series.resize_with(vals.len(), Vec::new);
+            }
+            for (s, &v) in series.iter_mut().zip(vals) {
+                if s.len() < 10_000 {
+                    s.push(Point { t, v });
+                }
+            }
+        });
+        if read.is_err() {
+            continue;
+        }
+        let opts = RecognizeOptions {
+            // Short spans too, so small inputs reach the whole recognizer.
+            min_span_seconds: 1.0,
+            ..RecognizeOptions::default()
+        };
+        for (i, points) in series.iter().enumerate() {
+            let v = recognize(&format!("s{i}"), points, &opts);
+            assert!(
+                (0.0..=1.0).contains(&v.confidence),
+                "confidence {} out of [0, 1]",
+                v.confidence
+            );
+        }
+    }
+});
