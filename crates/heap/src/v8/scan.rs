@@ -40,7 +40,8 @@ pub(crate) struct Scanner<R> {
 }
 
 impl<R: Read> Scanner<R> {
-    /// Wrap `inner`.
+    /// Wrap `inner` with the full-size buffer (tests).
+    #[cfg(test)]
     pub(crate) fn new(inner: R) -> Self {
         Self::with_size_hint(inner, 0)
     }
