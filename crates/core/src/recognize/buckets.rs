@@ -148,7 +148,8 @@ impl Buckets {
             }
         };
         self.open_end = self.open.map_or(f64::NEG_INFINITY, |b| {
-            self.origin + (b.idx + 1) as f64 * self.width
+            // In floats: a saturated index (absurd time spans) must not overflow.
+            self.origin + (b.idx as f64 + 1.0) * self.width
         });
         closed
     }
@@ -168,7 +169,7 @@ impl Buckets {
         self.closed = out;
         if let Some(o) = self.open.as_mut() {
             o.idx = o.idx.div_euclid(2);
-            self.open_end = self.origin + (o.idx + 1) as f64 * self.width;
+            self.open_end = self.origin + (o.idx as f64 + 1.0) * self.width;
         }
     }
 }
@@ -190,5 +191,17 @@ mod tests {
         let n: u32 = b.closed.iter().map(|b| b.n).sum::<u32>() + b.open.map_or(0, |o| o.n);
         assert_eq!(n, 10_000);
         assert!(b.closed.windows(2).all(|w| w[0].t_last < w[1].t_first));
+    }
+
+    /// Found by fuzzing (series_csv): timestamps 1e40 s apart saturate the bucket index,
+    /// and `index + 1` overflowed.
+    #[test]
+    fn absurd_time_spans_do_not_overflow() {
+        let mut b = Buckets::new(60.0, 16);
+        b.push(4.0, 3.0);
+        b.push(4.777e40, 3.0);
+        b.push(5.0e40, 4.0);
+        let n: u32 = b.closed.iter().map(|b| b.n).sum::<u32>() + b.open.map_or(0, |o| o.n);
+        assert_eq!(n, 3);
     }
 }
