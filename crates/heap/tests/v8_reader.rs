@@ -160,7 +160,12 @@ fn corrupt_values_are_located() {
     assert_eq!(bad.as_bytes()[off as usize], b'-');
     // A node type that meta does not list.
     let bad = text.replacen("\"nodes\":[9", "\"nodes\":[99", 1);
-    format_offset(read_slice(bad.as_bytes()));
+    let off = format_offset(read_slice(bad.as_bytes()));
+    assert_eq!(&bad.as_bytes()[off as usize..off as usize + 3], b"99,");
+    // An edge type that meta does not list.
+    let bad = text.replacen("5,1,6,", "77,1,6,", 1);
+    let off = format_offset(read_slice(bad.as_bytes()));
+    assert_eq!(off, bad.find("77,1,6,").expect("present") as u64);
     // A name index past the strings table.
     let bad = text.replace(STRINGS, r#"["",""]"#);
     format_offset(read_slice(bad.as_bytes()));

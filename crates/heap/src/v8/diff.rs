@@ -479,11 +479,16 @@ mod tests {
             .collect();
         want.sort_unstable();
         assert_eq!(sorted_ids(&ids), want);
-        // Small ids: the high digits are skipped.
+        // Descending ids (a run per element, the worst case for a run-adaptive sort) and
+        // ascending ones (the one-pass case of a first snapshot).
         let small: Vec<u32> = (0..5000u32).rev().map(|i| i * 2 + 1).collect();
         let got = sorted_ids(&small);
         assert!(got.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(lookup(&got, 1), Some(4999));
+        let ascending: Vec<u32> = (0..5000u32).map(|i| i * 2 + 1).collect();
+        let got = sorted_ids(&ascending);
+        assert_eq!(lookup(&got, 1), Some(0));
+        assert!(got.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(sorted_ids(&[]), Vec::<u64>::new());
     }
 }

@@ -138,6 +138,23 @@ fn layout(h: &Header) -> Result<Layout, String> {
     })
 }
 
+/// True when one of `wanted` appears more than once in `cols`: such a field would be read
+/// once per row, so the layout is refused up front.
+fn listed_twice<T: PartialEq>(cols: &[T], wanted: &[T]) -> bool {
+    wanted
+        .iter()
+        .any(|w| cols.iter().filter(|&c| c == w).count() > 1)
+}
+
+/// The normalized kind a `type` value names (`what` is "node" or "edge"), or why it names
+/// none.
+fn kind_of(kinds: &[u8], v: u32, what: &str) -> Result<u8, String> {
+    kinds
+        .get(v as usize)
+        .copied()
+        .ok_or_else(|| format!("{what} type {v} is not in meta.{what}_types"))
+}
+
 /// True when `prefix` looks like the start of a `.heapsnapshot`.
 pub fn sniff(prefix: &[u8]) -> bool {
     let s = prefix
@@ -263,19 +280,17 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                     pos(NodeCol::EdgeCount).unwrap_or(0),
                 );
                 let pd = pos(NodeCol::Detachedness);
-                // A field listed twice would be read once per row here: refuse it up front.
-                let listed = |c: NodeCol| cols.iter().filter(|&&x| x == c).count();
-                if [
-                    NodeCol::Type,
-                    NodeCol::Name,
-                    NodeCol::Id,
-                    NodeCol::SelfSize,
-                    NodeCol::EdgeCount,
-                    NodeCol::Detachedness,
-                ]
-                .iter()
-                .any(|&c| listed(c) > 1)
-                {
+                if listed_twice(
+                    cols,
+                    &[
+                        NodeCol::Type,
+                        NodeCol::Name,
+                        NodeCol::Id,
+                        NodeCol::SelfSize,
+                        NodeCol::EdgeCount,
+                        NodeCol::Detachedness,
+                    ],
+                ) {
                     return sc.err("meta.node_fields lists a field twice");
                 }
                 node_total = sc.read_uint_array("nodes", nf, |vals| {
@@ -283,15 +298,8 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                         if row.len() != nf {
                             break; // a partial last row: the count check reports it
                         }
-                        match kinds.get(row[pt] as usize) {
-                            Some(&k) => s.node_kind.push(k),
-                            None => {
-                                return Err((
-                                    r * nf + pt,
-                                    format!("node type {} is not in meta.node_types", row[pt]),
-                                ))
-                            }
-                        }
+                        s.node_kind
+                            .push(kind_of(kinds, row[pt], "node").map_err(|m| (r * nf + pt, m))?);
                         s.node_name.push(row[pn]);
                         s.node_id.push(row[pi]);
                         s.self_size.push(row[ps]);
@@ -325,11 +333,7 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                 let nf32 = nf as u32;
                 let pos = |c: EdgeCol| cols.iter().position(|&x| x == c).unwrap_or(0);
                 let (pt, pn, pto) = (pos(EdgeCol::Type), pos(EdgeCol::Name), pos(EdgeCol::To));
-                let listed = |c: EdgeCol| cols.iter().filter(|&&x| x == c).count();
-                if [EdgeCol::Type, EdgeCol::Name, EdgeCol::To]
-                    .iter()
-                    .any(|&c| listed(c) > 1)
-                {
+                if listed_twice(cols, &[EdgeCol::Type, EdgeCol::Name, EdgeCol::To]) {
                     return sc.err("meta.edge_fields lists a field twice");
                 }
                 edge_total = sc.read_uint_array("edges", ef, |vals| {
@@ -337,15 +341,8 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                         if row.len() != ef {
                             break;
                         }
-                        match kinds.get(row[pt] as usize) {
-                            Some(&k) => s.edge_kind.push(k),
-                            None => {
-                                return Err((
-                                    r * ef + pt,
-                                    format!("edge type {} is not in meta.edge_types", row[pt]),
-                                ))
-                            }
-                        }
+                        s.edge_kind
+                            .push(kind_of(kinds, row[pt], "edge").map_err(|m| (r * ef + pt, m))?);
                         s.edge_name.push(row[pn]);
                         let v = row[pto];
                         // Division by a literal compiles to a multiply; V8 writes 6 or 7 fields.
@@ -513,7 +510,5 @@ fn finish(
     if root_index % node_fields.max(1) == 0 && root_index / node_fields.max(1) < n as u64 {
         snap.root = (root_index / node_fields.max(1)) as u32;
     }
-    // The reverse edges are built by the analyses (`analyze`), not here, so that a file
-    // being parsed while another is analyzed does not hold them too.
     Ok(())
 }
