@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::analysis::Analyzed;
+use super::analysis::{analyze, Analyzed};
 use super::reader::read_file;
 use super::suspects::find_suspects;
 use crate::report::{Column, Group, HeapReport, Unit};
@@ -57,11 +57,6 @@ pub struct Indexed {
 }
 
 impl Indexed {
-    /// Analyze, index and summarize a parsed snapshot.
-    pub fn build(snap: super::Snapshot) -> Self {
-        Self::new(super::analysis::analyze(snap))
-    }
-
     /// Index and summarize an analyzed snapshot. The id index is built here, after the
     /// dominator tree's working arrays are freed, so the two never add up.
     pub fn new(a: Analyzed) -> Self {
@@ -128,7 +123,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Indexed>, HeapError> {
     if std::env::var_os("LEAKSCOPE_V8_SEQUENTIAL").is_some() {
         let mut out = Vec::with_capacity(paths.len());
         for (k, p) in paths.iter().enumerate() {
-            let mut x = Indexed::build(read_file(p)?);
+            let mut x = Indexed::new(analyze(read_file(p)?));
             if k + 1 < paths.len() {
                 x.slim();
             }
@@ -143,7 +138,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Indexed>, HeapError> {
         let last = k + 1 == paths.len();
         let (done, parsed) = rayon::join(
             || -> Result<Indexed, HeapError> {
-                let mut x = Indexed::build(cur?);
+                let mut x = Indexed::new(analyze(cur?));
                 if !last {
                     x.slim();
                 }
