@@ -671,6 +671,7 @@ fn parse_piece(text: &[u8], base: u64, what: &str, vals: &mut Vec<u32>) -> ScanR
 }
 
 /// The high bit of each byte of `w` that equals `b`, exactly (no false positives).
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
 #[inline(always)]
 fn bytes_eq(w: u64, b: u8) -> u64 {
     let x = w ^ (0x0101_0101_0101_0101 * b as u64);
@@ -688,6 +689,7 @@ fn non_digits(w: u64) -> u64 {
 }
 
 /// The 8 high bits of `x` (one per byte) as an 8-bit mask, byte 0 in bit 0.
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
 #[inline(always)]
 fn gather(x: u64) -> u64 {
     (x >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
@@ -733,13 +735,7 @@ fn parse_window(text: &[u8], p: usize, vals: &mut Vec<u32>) -> Option<usize> {
     if !text[p].is_ascii_digit() {
         return None;
     }
-    let (mut nd, mut comma, mut nl) = (0u64, 0u64, 0u64);
-    for k in 0..8 {
-        let w = load8(text, p + 8 * k);
-        nd |= gather(non_digits(w)) << (8 * k);
-        comma |= gather(bytes_eq(w, b',')) << (8 * k);
-        nl |= gather(bytes_eq(w, b'\n')) << (8 * k);
-    }
+    let (nd, comma, nl) = classify64(&text[p..p + 64]);
     if comma == 0 {
         return None;
     }
@@ -782,6 +778,54 @@ fn parse_window(text: &[u8], p: usize, vals: &mut Vec<u32>) -> Option<usize> {
     vals.extend_from_slice(&out);
     vals.truncate(keep);
     Some(p + len)
+}
+
+/// Bit masks of the 64 bytes of `w` (byte i in bit i): non-digits, commas, newlines. The
+/// non-digit mask may over-mark after a byte of 0x8a or more (see [`non_digits`]).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn classify64(w: &[u8]) -> (u64, u64, u64) {
+    classify64_swar(w)
+}
+
+/// [`classify64`] in plain 64-bit arithmetic, for targets without SSE2 (and to check the
+/// SSE2 one against).
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
+#[inline(always)]
+fn classify64_swar(w: &[u8]) -> (u64, u64, u64) {
+    let (mut nd, mut comma, mut nl) = (0u64, 0u64, 0u64);
+    for k in 0..8 {
+        let x = load8(w, 8 * k);
+        nd |= gather(non_digits(x)) << (8 * k);
+        comma |= gather(bytes_eq(x, b',')) << (8 * k);
+        nl |= gather(bytes_eq(x, b'\n')) << (8 * k);
+    }
+    (nd, comma, nl)
+}
+
+/// Bit masks of the 64 bytes of `w` (byte i in bit i): non-digits, commas, newlines. SSE2 is
+/// part of x86-64, so no feature check: a compare and a move-mask per 16 bytes and class.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn classify64(w: &[u8]) -> (u64, u64, u64) {
+    use std::arch::x86_64::*;
+    let w: &[u8; 64] = w.try_into().expect("classify64 takes 64 bytes");
+    let (mut nd, mut comma, mut nl) = (0u64, 0u64, 0u64);
+    // SAFETY: SSE2 is always available on x86_64, and every load reads 16 bytes inside `w`.
+    unsafe {
+        let (lo, hi) = (_mm_set1_epi8(b'0' as i8 - 1), _mm_set1_epi8(b'9' as i8 + 1));
+        let (c, n) = (_mm_set1_epi8(b',' as i8), _mm_set1_epi8(b'\n' as i8));
+        for k in 0..4 {
+            let x = _mm_loadu_si128(w.as_ptr().add(16 * k) as *const __m128i);
+            // Signed compares: bytes of 0x80 and up are negative, so never digits.
+            let digit = _mm_and_si128(_mm_cmpgt_epi8(x, lo), _mm_cmplt_epi8(x, hi));
+            let d = _mm_movemask_epi8(digit) as u16 as u64;
+            nd |= (!d & 0xffff) << (16 * k);
+            comma |= (_mm_movemask_epi8(_mm_cmpeq_epi8(x, c)) as u16 as u64) << (16 * k);
+            nl |= (_mm_movemask_epi8(_mm_cmpeq_epi8(x, n)) as u16 as u64) << (16 * k);
+        }
+    }
+    (nd, comma, nl)
 }
 
 /// The number of leading ASCII digits in `b` (8 bytes, at most 8 counted) and their value;
@@ -913,6 +957,47 @@ mod tests {
         let big = format!("[{}4294967296,1]", "1,".repeat(20));
         assert!(ints(&big).is_err());
         assert!(ints(&format!("[{}12345678901,1]", "1,".repeat(20))).is_err());
+    }
+
+    #[test]
+    fn byte_classes_agree_between_sse2_and_plain_arithmetic() {
+        // Windows mixing the bytes of integer arrays with anything else, from a fixed LCG.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as u32
+        };
+        for _ in 0..20_000 {
+            let mut w = [0u8; 64];
+            let mix = next() % 4;
+            for b in w.iter_mut() {
+                let r = next();
+                *b = match (mix, r % 8) {
+                    (0, _) | (_, 0..=4) => b"0123456789,\n"[(r >> 8) as usize % 12],
+                    _ => (r >> 8) as u8,
+                };
+            }
+            let (nd, comma, nl) = classify64(&w);
+            let (snd, scomma, snl) = classify64_swar(&w);
+            assert_eq!((comma, nl), (scomma, snl), "{w:?}");
+            let exact = !w
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (i, b)| m | (b.is_ascii_digit() as u64) << i);
+            assert_eq!(nd, exact, "{w:?}");
+            // The plain version may over-mark only after a byte that is 0x8a or more once
+            // xor-ed with b'0' (see `non_digits`).
+            let high = w.iter().position(|&b| b ^ b'0' >= 0x8a).unwrap_or(64);
+            let upto = if high >= 63 {
+                !0
+            } else {
+                (1u64 << (high + 1)) - 1
+            };
+            assert_eq!(snd & upto, nd & upto, "{w:?}");
+            assert_eq!(snd & nd, nd, "{w:?}");
+        }
     }
 
     #[test]
