@@ -186,3 +186,26 @@ fn golden_diff() {
     let r = leakscope_heap::diff(&paths, &Options::default()).expect("diff");
     golden("golden-diff-service-1-2-3.json", normalized(r));
 }
+
+/// The analyses hand results between two lanes; on a pool of one thread the second lane
+/// runs inside the first one's wait, and a pool of three has a thread with nothing to do.
+/// Neither may hang or change a number.
+#[test]
+fn pool_size_changes_no_result() {
+    let paths: Vec<PathBuf> = (1..=3)
+        .map(|i| fixture(&format!("service-{i}.heapsnapshot")))
+        .collect();
+    let run = || {
+        let d = leakscope_heap::diff(&paths, &all()).expect("diff");
+        let t = leakscope_heap::top(&paths[2], &all()).expect("top");
+        (normalized(d), normalized(t))
+    };
+    let want = run();
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        assert!(pool.install(run) == want, "{threads} thread(s)");
+    }
+}

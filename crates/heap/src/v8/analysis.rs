@@ -4,8 +4,12 @@
 use std::collections::HashMap;
 
 use super::distances::{distances, Distances};
-use super::dominators::{dominators, essential_edges, page_owned, shallow_sizes};
+use super::dominators::{
+    dominators_from, essential_edges, essential_predecessors, page_owned, retained_sizes,
+    shallow_sizes, spanning_tree, Dominators, SpanningTree, WeakMapNames,
+};
 use super::model::{kind, Snapshot};
+use super::timing::{timed, Timer};
 
 /// A snapshot with its analyses.
 pub struct Analyzed {
@@ -23,6 +27,8 @@ pub struct Analyzed {
     pub class_of: Vec<u32>,
     /// Class names as DevTools shows them (`Map`, `(string)`, `Function`, `(system)`...).
     pub class_names: Vec<String>,
+    /// Per-class aggregates (DevTools Summary), indexed by class id.
+    pub aggs: Vec<ClassAgg>,
     /// Nodes unreachable through essential edges.
     pub unreachable: usize,
 }
@@ -65,14 +71,22 @@ pub fn class_name(s: &Snapshot, n: u32) -> std::borrow::Cow<'_, str> {
 /// Assign class ids: object/native names share one id per distinct name string.
 fn classes(s: &Snapshot) -> (Vec<u32>, Vec<String>) {
     let mut by_string = vec![u32::MAX; s.strings.len()];
+    // Other kinds have one class name per kind.
+    let mut by_kind = [u32::MAX; 256];
     let mut by_name: HashMap<String, u32> = HashMap::new();
     let mut names: Vec<String> = Vec::new();
     let mut class_of = Vec::with_capacity(s.node_count());
     for n in 0..s.node_count() as u32 {
         let k = s.node_kind[n as usize];
         let si = s.node_name[n as usize] as usize;
-        if (k == kind::OBJECT || k == kind::NATIVE) && by_string[si] != u32::MAX {
-            class_of.push(by_string[si]);
+        let named = k == kind::OBJECT || k == kind::NATIVE;
+        let known = if named {
+            by_string[si]
+        } else {
+            by_kind[k as usize]
+        };
+        if known != u32::MAX {
+            class_of.push(known);
             continue;
         }
         let name = class_name(s, n);
@@ -85,8 +99,10 @@ fn classes(s: &Snapshot) -> (Vec<u32>, Vec<String>) {
                 id
             }
         };
-        if k == kind::OBJECT || k == kind::NATIVE {
+        if named {
             by_string[si] = id;
+        } else {
+            by_kind[k as usize] = id;
         }
         class_of.push(id);
     }
@@ -94,71 +110,160 @@ fn classes(s: &Snapshot) -> (Vec<u32>, Vec<String>) {
 }
 
 /// Run every per-snapshot analysis.
-pub fn analyze(mut snap: Snapshot) -> Analyzed {
+pub fn analyze(snap: Snapshot) -> Analyzed {
+    analyze_with(snap, |_| ()).0
+}
+
+/// Run every per-snapshot analysis, and `side` (work that needs only the parsed snapshot)
+/// in the gaps.
+///
+/// After the essential edges, work runs in two lanes. This thread takes the critical path:
+/// the reverse edges, the rest of Lengauer–Tarjan, retained sizes, class aggregates. The
+/// other lane runs the DFS from the root first (the dominator lane needs it next), then
+/// shallow sizes, classes, distances and `side`; each result is handed over through a
+/// [`Slot`] as soon as it is ready.
+pub fn analyze_with<E: Send>(
+    mut snap: Snapshot,
+    side: impl FnOnce(&Snapshot) -> E + Send,
+) -> (Analyzed, E) {
     let mut t = Timer::new();
     // Renames detached embedder nodes, so it comes before anything that reads names.
     snap.propagate_dom_state();
-    let (shallow, ess) = rayon::join(
-        || shallow_sizes(&snap),
-        || essential_edges(&snap, &page_owned(&snap)),
+    let snap = snap;
+    let (owned, wm) = rayon::join(
+        || timed("page-owned", || page_owned(&snap)),
+        || timed("WeakMap names", || WeakMapNames::new(&snap)),
     );
-    t.lap("shallow sizes, essential edges");
-    let (d, (dist, (class_of, class_names))) = rayon::join(
-        || dominators(&snap, &ess, &shallow),
-        || rayon::join(|| distances(&snap), || classes(&snap)),
+    let ess = timed("essential edges", || essential_edges(&snap, &owned, &wm));
+    drop(owned);
+    t.lap("page-owned, essential edges");
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let tree: Slot<std::sync::Mutex<Option<SpanningTree>>> = Slot::new(&failed);
+    let shallow: Slot<Vec<u32>> = Slot::new(&failed);
+    let cls: Slot<(Vec<u32>, Vec<String>)> = Slot::new(&failed);
+    let dist: Slot<Distances> = Slot::new(&failed);
+    let (a, extra) = rayon::join(
+        || {
+            let preds = timed("predecessors", || essential_predecessors(&snap, &ess));
+            let first = tree.get().lock().unwrap_or_else(|p| p.into_inner()).take();
+            let first = first.unwrap_or_else(|| spanning_tree(&snap, &ess));
+            let d = dominators_from(&snap, &ess, first, &preds);
+            drop(preds);
+            let sh = shallow.get();
+            let retained = timed("retained sizes", || retained_sizes(&d, sh));
+            let (class_of, class_names) = cls.get();
+            let distance = &dist.get().distance;
+            let aggs = timed("aggregates", || {
+                class_aggregates(
+                    &snap,
+                    sh,
+                    class_of,
+                    class_names.len(),
+                    distance,
+                    &d,
+                    &retained,
+                )
+            });
+            (d, retained, aggs)
+        },
+        || {
+            let _guard = LaneGuard(&failed);
+            let first = timed("dfs", || spanning_tree(&snap, &ess));
+            tree.put(std::sync::Mutex::new(Some(first)));
+            shallow.put(timed("shallow sizes", || shallow_sizes(&snap)));
+            cls.put(timed("classes", || classes(&snap)));
+            dist.put(timed("distances", || distances(&snap, &wm)));
+            side(&snap)
+        },
     );
     drop(ess);
-    t.lap("dominators, distances, classes");
-    Analyzed {
+    let (d, retained, aggs) = a;
+    t.lap("dominators, retained sizes, classes, distances, aggregates");
+    // Every slot was filled by the second lane before the join returned.
+    let (Some(shallow), Some((class_of, class_names)), Some(dist)) =
+        (shallow.into_inner(), cls.into_inner(), dist.into_inner())
+    else {
+        unreachable!("the second lane fills every slot");
+    };
+    let a = Analyzed {
         snap,
         shallow,
         idom: d.idom,
-        retained: d.retained,
+        retained,
         dist,
         class_of,
         class_names,
+        aggs,
         unreachable: d.unreachable,
-    }
+    };
+    (a, extra)
 }
 
-/// Phase timings on stderr when `LEAKSCOPE_TIMING` is set (for benchmarks).
-pub struct Timer {
-    on: bool,
-    last: std::time::Instant,
+/// A value handed from one lane of [`analyze_with`] to the other. Waiting runs other pool
+/// work first, so a lane still queued on this thread (a one-thread pool) runs rather than
+/// deadlocks.
+struct Slot<'a, T> {
+    cell: std::sync::OnceLock<T>,
+    lock: std::sync::Mutex<()>,
+    ready: std::sync::Condvar,
+    /// Set when the lane that fills the slot panicked: waiting would never end.
+    failed: &'a std::sync::atomic::AtomicBool,
 }
 
-impl Timer {
-    /// Start timing.
-    pub fn new() -> Self {
+impl<'a, T> Slot<'a, T> {
+    fn new(failed: &'a std::sync::atomic::AtomicBool) -> Self {
         Self {
-            on: std::env::var_os("LEAKSCOPE_TIMING").is_some(),
-            last: std::time::Instant::now(),
+            cell: std::sync::OnceLock::new(),
+            lock: std::sync::Mutex::new(()),
+            ready: std::sync::Condvar::new(),
+            failed,
         }
     }
 
-    /// Report the time since the last lap under `what`.
-    pub fn lap(&mut self, what: &str) {
-        if self.on {
-            let rss = std::fs::read_to_string("/proc/self/status")
-                .ok()
-                .and_then(|t| {
-                    t.lines()
-                        .find(|l| l.starts_with("VmRSS:"))
-                        .map(|l| l.trim_start_matches("VmRSS:").trim().to_string())
-                })
-                .unwrap_or_default();
-            eprintln!(
-                "[v8] {what}: {:.3} s (RSS {rss})",
-                self.last.elapsed().as_secs_f64()
-            );
+    /// Hand the value over (once).
+    fn put(&self, v: T) {
+        let _ = self.cell.set(v);
+        let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.ready.notify_all();
+    }
+
+    /// The value, once the other lane has put it.
+    fn get(&self) -> &T {
+        loop {
+            if let Some(v) = self.cell.get() {
+                return v;
+            }
+            if self.failed.load(std::sync::atomic::Ordering::Acquire) {
+                panic!("the lane computing this value panicked");
+            }
+            if rayon::yield_now() == Some(rayon::Yield::Executed) {
+                continue;
+            }
+            let g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            if self.cell.get().is_some() {
+                continue;
+            }
+            // Nothing to run here: the other lane is on another thread. Sleep until it
+            // hands the value over (the timeout looks for pool work again).
+            let _ = self
+                .ready
+                .wait_timeout(g, std::time::Duration::from_millis(1));
         }
-        self.last = std::time::Instant::now();
+    }
+
+    fn into_inner(self) -> Option<T> {
+        self.cell.into_inner()
     }
 }
 
-impl Default for Timer {
-    fn default() -> Self {
-        Self::new()
+/// Marks a lane's slots as never to be filled if the lane unwinds.
+struct LaneGuard<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for LaneGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, std::sync::atomic::Ordering::Release);
+        }
     }
 }
 
@@ -176,76 +281,81 @@ pub struct ClassAgg {
     pub distance: u32,
 }
 
-impl Analyzed {
-    /// Per-class aggregates indexed by class id (DevTools `buildAggregates` +
-    /// `calculateClassesRetainedSize`; nodes with zero shallow size are not counted).
-    pub fn aggregates(&self) -> Vec<ClassAgg> {
-        let s = &self.snap;
-        let n = s.node_count();
-        let mut aggs = vec![
-            ClassAgg {
-                distance: u32::MAX,
-                ..Default::default()
-            };
-            self.class_names.len()
-        ];
-        for v in 0..n {
-            let sz = self.shallow[v];
-            if sz == 0 {
-                continue;
-            }
-            let a = &mut aggs[self.class_of[v] as usize];
-            a.count += 1;
-            a.shallow += sz as u64;
-            a.distance = a.distance.min(self.dist.distance[v]);
+/// Per-class aggregates indexed by class id (DevTools `buildAggregates` +
+/// `calculateClassesRetainedSize`; nodes with zero shallow size are not counted).
+fn class_aggregates(
+    s: &Snapshot,
+    shallow: &[u32],
+    class_of: &[u32],
+    classes: usize,
+    distance: &[u32],
+    d: &Dominators,
+    retained: &[f64],
+) -> Vec<ClassAgg> {
+    let n = s.node_count();
+    let mut aggs = vec![
+        ClassAgg {
+            distance: u32::MAX,
+            ..Default::default()
+        };
+        classes
+    ];
+    for v in 0..n {
+        let sz = shallow[v];
+        if sz == 0 {
+            continue;
         }
-        // Dominator-tree children as CSR.
-        let mut first = vec![0u32; n + 1];
-        for v in 0..n {
-            if v as u32 != s.root {
-                first[self.idom[v] as usize + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            first[i + 1] += first[i];
-        }
-        let mut fill = first.clone();
-        let mut kids = vec![0u32; n.saturating_sub(1).max(1)];
-        for v in 0..n {
-            if v as u32 != s.root {
-                let d = self.idom[v] as usize;
-                if let Some(slot) = kids.get_mut(fill[d] as usize) {
-                    *slot = v as u32;
-                }
-                fill[d] += 1;
-            }
-        }
-        drop(fill);
-        let mut active = vec![false; self.class_names.len()];
-        // Stack of (node, entered): on exit, release the class if this node activated it.
-        let mut stack: Vec<(u32, bool)> = vec![(s.root, false)];
-        let mut activated = vec![false; n];
-        while let Some((v, exiting)) = stack.pop() {
-            let c = self.class_of[v as usize] as usize;
-            if exiting {
-                if activated[v as usize] {
-                    active[c] = false;
-                }
-                continue;
-            }
-            let (a, b) = (first[v as usize] as usize, first[v as usize + 1] as usize);
-            if !active[c] && self.shallow[v as usize] > 0 {
-                aggs[c].retained += self.retained[v as usize];
-                if a != b {
-                    active[c] = true;
-                    activated[v as usize] = true;
-                }
-            }
-            stack.push((v, true));
-            for &k in &kids[a..b] {
-                stack.push((k, false));
-            }
-        }
-        aggs
+        let a = &mut aggs[class_of[v] as usize];
+        a.count += 1;
+        a.shallow += sz as u64;
+        a.distance = a.distance.min(distance[v]);
     }
+    // Dominator-tree children as CSR.
+    let mut first = vec![0u32; n + 1];
+    for v in 0..n {
+        if v as u32 != s.root {
+            first[d.idom[v] as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        first[i + 1] += first[i];
+    }
+    let mut fill = first.clone();
+    let mut kids = vec![0u32; n.saturating_sub(1).max(1)];
+    for v in 0..n {
+        if v as u32 != s.root {
+            let p = d.idom[v] as usize;
+            if let Some(slot) = kids.get_mut(fill[p] as usize) {
+                *slot = v as u32;
+            }
+            fill[p] += 1;
+        }
+    }
+    drop(fill);
+    let mut active = vec![false; classes];
+    // Stack of (node, entered): on exit, release the class if this node activated it.
+    let mut stack: Vec<(u32, bool)> = vec![(s.root, false)];
+    let mut activated = vec![false; n];
+    while let Some((v, exiting)) = stack.pop() {
+        let c = class_of[v as usize] as usize;
+        if exiting {
+            if activated[v as usize] {
+                active[c] = false;
+            }
+            continue;
+        }
+        let (a, b) = (first[v as usize] as usize, first[v as usize + 1] as usize);
+        if !active[c] && shallow[v as usize] > 0 {
+            aggs[c].retained += retained[v as usize];
+            if a != b {
+                active[c] = true;
+                activated[v as usize] = true;
+            }
+        }
+        stack.push((v, true));
+        for &k in &kids[a..b] {
+            stack.push((k, false));
+        }
+    }
+    aggs
 }

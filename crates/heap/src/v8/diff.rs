@@ -6,9 +6,12 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::analysis::{analyze, Analyzed};
+use super::analysis::{analyze_with, Analyzed};
+use super::model::Snapshot;
 use super::reader::read_file;
 use super::suspects::find_suspects;
+use super::suspects::{closure_groups, collection_entries, collections};
+use super::timing::timed;
 use crate::report::{Column, Group, HeapReport, Unit};
 use crate::{HeapError, Options};
 
@@ -48,8 +51,6 @@ pub struct Indexed {
     pub a: Analyzed,
     /// Ordinals sorted by id.
     pub ids: Vec<u64>,
-    /// Per-class aggregates (DevTools Summary), indexed by class id.
-    pub aggs: Vec<super::ClassAgg>,
     /// Every collection with entries: `(id, entries, retained bytes)`, sorted by id.
     pub colls: Vec<(u32, u32, f64)>,
     /// Closures keeping large objects alive, grouped by (function, variable).
@@ -57,24 +58,24 @@ pub struct Indexed {
 }
 
 impl Indexed {
-    /// Index and summarize an analyzed snapshot. The id index is built here, after the
-    /// dominator tree's working arrays are freed, so the two never add up.
-    pub fn new(a: Analyzed) -> Self {
-        let mut t = super::analysis::Timer::new();
-        let ((ids, aggs), (colls, closures)) = rayon::join(
-            || rayon::join(|| sorted_ids(&a.snap.node_id), || a.aggregates()),
-            || {
-                rayon::join(
-                    || super::suspects::collections(&a),
-                    || super::suspects::closure_groups(&a),
-                )
-            },
+    /// Analyze, index and summarize a snapshot. The id index and the collections' entry
+    /// counts need only the parsed snapshot: they are built beside the dominator tree.
+    pub fn new(snap: Snapshot) -> Self {
+        let (a, (ids, entries)) = analyze_with(snap, |s| {
+            rayon::join(
+                || timed("ids", || sorted_ids(&s.node_id)),
+                || timed("collection entries", || collection_entries(s)),
+            )
+        });
+        let mut t = super::timing::Timer::new();
+        let (colls, closures) = rayon::join(
+            || collections(&a, entries),
+            || timed("closures", || closure_groups(&a)),
         );
-        t.lap("ids, aggregates, collections, closures");
+        t.lap("collections, closures");
         Self {
             a,
             ids,
-            aggs,
             colls,
             closures,
         }
@@ -114,16 +115,22 @@ impl Indexed {
     }
 }
 
-/// Read, analyze, summarize and index every file, two at a time: while snapshot k is
-/// analyzed, snapshot k+1 is parsed on the other core; every snapshot but the last is then
-/// slimmed, so memory holds one full graph, one being parsed, and small summaries.
+/// Read, analyze, summarize and index every file, two at a time: while snapshot k is read
+/// and analyzed on the thread pool, snapshot k+1 is read by a thread of its own; every
+/// snapshot but the last is then slimmed, so memory holds one full graph, one being parsed,
+/// and small summaries.
+///
+/// The reading thread hands its pieces to the pool from outside it, and rayon runs such
+/// injected work only when no pool thread has work of its own: snapshot k keeps both cores,
+/// and snapshot k+1 is parsed in the gaps (sequential stretches of the reader, the
+/// single-threaded dominator tree) instead of competing with it.
 ///
 /// With `LEAKSCOPE_V8_SEQUENTIAL` set, one file at a time (lower peak memory, longer wall time).
 pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Indexed>, HeapError> {
     if std::env::var_os("LEAKSCOPE_V8_SEQUENTIAL").is_some() {
         let mut out = Vec::with_capacity(paths.len());
         for (k, p) in paths.iter().enumerate() {
-            let mut x = Indexed::new(analyze(read_file(p)?));
+            let mut x = Indexed::new(read_file(p)?);
             if k + 1 < paths.len() {
                 x.slim();
             }
@@ -131,25 +138,36 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Indexed>, HeapError> {
         }
         return Ok(out);
     }
-    let mut out = Vec::with_capacity(paths.len());
-    let mut next = paths.first().map(|p| read_file(p));
-    for k in 0..paths.len() {
-        let cur = next.take().unwrap_or_else(|| read_file(&paths[k]));
-        let last = k + 1 == paths.len();
-        let (done, parsed) = rayon::join(
-            || -> Result<Indexed, HeapError> {
-                let mut x = Indexed::new(analyze(cur?));
-                if !last {
-                    x.slim();
-                }
-                Ok(x)
-            },
-            || (!last).then(|| read_file(&paths[k + 1])),
-        );
-        out.push(done?);
-        next = parsed;
-    }
-    Ok(out)
+    std::thread::scope(|ts| {
+        let mut out = Vec::with_capacity(paths.len());
+        let mut next: Option<std::thread::ScopedJoinHandle<'_, Result<_, HeapError>>> = None;
+        for k in 0..paths.len() {
+            let last = k + 1 == paths.len();
+            // Joined here, off the pool: a pool thread waiting for the reader could leave
+            // none to parse its pieces.
+            let cur = next
+                .take()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            if !last {
+                let p = &paths[k + 1];
+                next = Some(ts.spawn(move || read_file(p)));
+            }
+            // On the pool, so every stage of this snapshot has priority over the reader.
+            let (done, ()) = rayon::join(
+                || -> Result<Indexed, HeapError> {
+                    let cur = cur.unwrap_or_else(|| read_file(&paths[k]));
+                    let mut x = Indexed::new(cur?);
+                    if !last {
+                        x.slim();
+                    }
+                    Ok(x)
+                },
+                || (),
+            );
+            out.push(done?);
+        }
+        Ok(out)
+    })
 }
 
 /// How well `next` continues `prev`: of the V8 objects in `next` whose id is at most the
@@ -313,7 +331,7 @@ pub fn diff_snapshots(
             "heap diff needs at least two snapshots, oldest first".into(),
         ));
     }
-    let mut t = super::analysis::Timer::new();
+    let mut t = super::timing::Timer::new();
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut r = HeapReport::new("v8", "snapshot", "diff", inputs.clone());
     // Independent passes over the loaded snapshots, run side by side.
@@ -345,7 +363,7 @@ pub fn diff_snapshots(
             .insert(format!("continuity_{k}"), (c * 1000.0).round() / 1000.0);
     }
     let (first, last) = (&snaps[0], &snaps[snaps.len() - 1]);
-    for (agg, which) in [(&first.aggs, 0), (&last.aggs, 1)] {
+    for (agg, which) in [(&first.a.aggs, 0), (&last.a.aggs, 1)] {
         let a = if which == 0 { &first.a } else { &last.a };
         for (c, g) in agg.iter().enumerate() {
             if g.count == 0 {

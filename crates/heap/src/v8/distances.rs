@@ -24,12 +24,11 @@ pub struct Distances {
 /// BFS from user roots (the root's non-synthetic children), then from the root for the rest,
 /// over non-weak edges with DevTools' JS filters (NativeContext `sloppy_function_map`,
 /// descriptor-array links, WeakMap ephemeron pairs).
-pub fn distances(s: &Snapshot) -> Distances {
+pub fn distances(s: &Snapshot, wm: &WeakMapNames) -> Distances {
     let n = s.node_count();
     let mut dist = vec![NO_DISTANCE; n];
     let mut parent = vec![NO_EDGE; n];
     let mut queue: Vec<u32> = Vec::with_capacity(n);
-    let mut wm = WeakMapNames::new(s);
     let mut pending: std::collections::HashSet<String> = Default::default();
     let sloppy = find_string(s, "sloppy_function_map");
 
@@ -77,7 +76,7 @@ pub fn distances(s: &Snapshot) -> Distances {
                             continue;
                         }
                     }
-                    if ek == edge_kind::INTERNAL && wm.table_id(s, s.edge_name[e]).is_some() {
+                    if ek == edge_kind::INTERNAL && wm.table_id(s.edge_name[e]).is_some() {
                         let name = s.strings.get(s.edge_name[e]);
                         let dup = name.find(" / ").map(|p| &name[p..]).unwrap_or(name);
                         if !pending.remove(dup) {

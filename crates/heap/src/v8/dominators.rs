@@ -4,6 +4,7 @@
 //! `HeapSnapshot.ts` so that totals match DevTools on the same file.
 
 use super::model::{edge_kind, kind, Snapshot};
+use super::timing::timed;
 
 /// Marks nodes reachable from the root's shortcut edges (user globals) and from the
 /// `(Document DOM trees)` root without following weak edges: DevTools' "page-owned" flag.
@@ -49,69 +50,79 @@ pub fn weakmap_table_id(name: &str) -> Option<u32> {
     id.parse().ok()
 }
 
-/// Per-string cache of [`weakmap_table_id`] (computed lazily for internal edge names).
+/// [`weakmap_table_id`] of every string of a snapshot, computed once (on all cores) and
+/// shared by the passes that skip WeakMap ephemeron edges.
 pub struct WeakMapNames {
-    state: Vec<u8>,
-    ids: std::collections::HashMap<u32, u32>,
+    /// Table id per string; `NOT_EPHEMERON` for any other name.
+    ids: Vec<u32>,
 }
 
+const NOT_EPHEMERON: u32 = u32::MAX;
+
 impl WeakMapNames {
-    /// An empty cache for a snapshot's strings.
+    /// Classify every string of `s`.
     pub fn new(s: &Snapshot) -> Self {
-        Self {
-            state: vec![0; s.strings.len()],
-            ids: Default::default(),
-        }
+        use rayon::prelude::*;
+        let ids = (0..s.strings.len() as u32)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| weakmap_table_id(s.strings.get(i)).unwrap_or(NOT_EPHEMERON))
+            .collect();
+        Self { ids }
     }
 
     /// The WeakMap table id named by string `i`, if it is an ephemeron edge name.
-    pub fn table_id(&mut self, s: &Snapshot, i: u32) -> Option<u32> {
-        let st = self.state.get(i as usize).copied()?;
-        match st {
-            1 => None,
-            2 => self.ids.get(&i).copied(),
-            _ => {
-                let r = weakmap_table_id(s.strings.get(i));
-                self.state[i as usize] = if r.is_some() { 2 } else { 1 };
-                if let Some(id) = r {
-                    self.ids.insert(i, id);
-                }
-                r
-            }
-        }
+    #[inline]
+    pub fn table_id(&self, i: u32) -> Option<u32> {
+        self.ids
+            .get(i as usize)
+            .copied()
+            .filter(|&id| id != NOT_EPHEMERON)
     }
 }
 
-/// DevTools' `computeIsEssentialEdge` for every edge, as a bit per edge.
-pub fn essential_edges(s: &Snapshot, owned: &[bool]) -> Vec<u64> {
+/// DevTools' `computeIsEssentialEdge` for every edge, as a bit per edge. Runs on all cores,
+/// in runs of edges that each start by finding their first edge's source node.
+pub fn essential_edges(s: &Snapshot, owned: &[bool], wm: &WeakMapNames) -> Vec<u64> {
+    use rayon::prelude::*;
+    const WORDS: usize = 4096; // 256 Ki edges per task
     let m = s.edge_count();
     let mut bits = vec![0u64; m.div_ceil(64)];
-    let mut wm = WeakMapNames::new(s);
-    for v in 0..s.node_count() as u32 {
-        let vid = s.node_id[v as usize];
-        for e in s.edges(v) {
-            let k = s.edge_kind[e];
-            if k == edge_kind::WEAK {
-                continue;
-            }
-            if k == edge_kind::INTERNAL && wm.table_id(s, s.edge_name[e]) == Some(vid) {
-                continue;
-            }
-            let t = s.edge_to[e];
-            if t == v {
-                continue;
-            }
-            if v != s.root {
-                if k == edge_kind::SHORTCUT {
+    bits.par_chunks_mut(WORDS)
+        .enumerate()
+        .for_each(|(ci, words)| {
+            let e0 = ci * WORDS * 64;
+            let e1 = (e0 + words.len() * 64).min(m);
+            let mut v = s.edge_from(e0);
+            for e in e0..e1 {
+                while s.first_edge[v as usize + 1] as usize <= e {
+                    v += 1;
+                }
+                let k = s.edge_kind[e];
+                if k == edge_kind::WEAK {
                     continue;
                 }
-                if owned[t as usize] && !owned[v as usize] {
+                if k == edge_kind::INTERNAL
+                    && wm.table_id(s.edge_name[e]) == Some(s.node_id[v as usize])
+                {
                     continue;
                 }
+                let t = s.edge_to[e];
+                if t == v {
+                    continue;
+                }
+                if v != s.root {
+                    if k == edge_kind::SHORTCUT {
+                        continue;
+                    }
+                    if owned[t as usize] && !owned[v as usize] {
+                        continue;
+                    }
+                }
+                let i = e - e0;
+                words[i >> 6] |= 1 << (i & 63);
             }
-            bits[e >> 6] |= 1 << (e & 63);
-        }
-    }
+        });
     bits
 }
 
@@ -183,12 +194,13 @@ pub fn shallow_sizes(s: &Snapshot) -> Vec<u32> {
     sizes
 }
 
-/// The dominator tree and retained sizes.
+/// The dominator tree.
 pub struct Dominators {
     /// Immediate dominator per node ordinal (the root dominates itself).
     pub idom: Vec<u32>,
-    /// Retained size per node, bytes.
-    pub retained: Vec<f64>,
+    /// Node ordinals in DFS preorder (every node's dominator comes before it); the root
+    /// first. Retained sizes are summed over it backwards.
+    pub order: Vec<u32>,
     /// Nodes not reachable from the root through essential edges (attached to the root).
     pub unreachable: usize,
 }
@@ -205,7 +217,19 @@ struct Lt {
 /// The sources of every node's essential retaining edges, as a CSR: the sources of node `t`
 /// are `src[first[t]..first[t + 1]]`. Only Lengauer–Tarjan walks edges backwards, so this
 /// lives only while it runs.
-fn essential_predecessors(s: &Snapshot, ess: &[u64]) -> (Vec<u32>, Vec<u32>) {
+pub struct Predecessors {
+    first: Vec<u32>,
+    src: Vec<u32>,
+}
+
+impl Predecessors {
+    fn of(&self, o: u32) -> &[u32] {
+        &self.src[self.first[o as usize] as usize..self.first[o as usize + 1] as usize]
+    }
+}
+
+/// Build [`Predecessors`] from the essential edges.
+pub fn essential_predecessors(s: &Snapshot, ess: &[u64]) -> Predecessors {
     let n = s.node_count();
     // Count into first[t + 1], prefix-sum, then use first[t] as the fill cursor: after the
     // fill, first[t] holds the end of t's run, i.e. the start of t + 1's.
@@ -234,30 +258,31 @@ fn essential_predecessors(s: &Snapshot, ess: &[u64]) -> (Vec<u32>, Vec<u32>) {
         first[i] = first[i - 1];
     }
     first[0] = 0;
-    (first, src)
+    Predecessors { first, src }
 }
 
-/// Lengauer–Tarjan over the essential edges, exactly as DevTools does it (iterative DFS from
-/// the root, then from weak-only orphans, then leftover cliques attached to the root).
-/// Vertices are node ordinal + 1 (0 means none).
-pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
-    let node_count = s.node_count();
-    let len = node_count + 1;
-    let mut lt = vec![Lt::default(); len];
-    let mut vertex = vec![0u32; len];
-    // DFS cursor per vertex; reused as the bucket list heads afterwards.
-    let mut next_edge = vec![0u32; len];
-    let fe = &s.first_edge;
-    let mut n: u32 = 0;
+/// The spanning tree of Lengauer–Tarjan's first step: the iterative DFS from the root over
+/// essential edges, as DevTools does it. Vertices are node ordinal + 1 (0 means none).
+pub struct SpanningTree {
+    lt: Vec<Lt>,
+    vertex: Vec<u32>,
+    /// DFS cursor per vertex; reused as the bucket list heads afterwards.
+    next_edge: Vec<u32>,
+    n: u32,
+}
 
-    let dfs = |root: u32, lt: &mut [Lt], vertex: &mut [u32], next_edge: &mut [u32], n: &mut u32| {
+impl SpanningTree {
+    /// DFS from `root` (a vertex), numbering what it reaches after the `n` already numbered.
+    fn extend(&mut self, s: &Snapshot, ess: &[u64], root: u32) {
+        let fe = &s.first_edge;
+        let (lt, vertex, next_edge) = (&mut self.lt, &mut self.vertex, &mut self.next_edge);
         next_edge[(root - 1) as usize] = fe[(root - 1) as usize];
         let mut v = root;
         while v != 0 {
             if lt[v as usize].semi == 0 {
-                *n += 1;
-                lt[v as usize].semi = *n;
-                vertex[*n as usize] = v;
+                self.n += 1;
+                lt[v as usize].semi = self.n;
+                vertex[self.n as usize] = v;
                 lt[v as usize].label = v;
             }
             let mut v_next = lt[v as usize].parent;
@@ -282,26 +307,59 @@ pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
             }
             v = v_next;
         }
-    };
+    }
+}
 
-    let r = s.root + 1;
-    // The reverse edges are first needed after the DFS from the root: build them meanwhile.
-    let ((pred_first, pred), ()) = rayon::join(
-        || essential_predecessors(s, ess),
-        || dfs(r, &mut lt, &mut vertex, &mut next_edge, &mut n),
+/// The DFS from the root (the part of Lengauer–Tarjan that needs no reverse edges, so it
+/// can run while [`essential_predecessors`] builds them).
+pub fn spanning_tree(s: &Snapshot, ess: &[u64]) -> SpanningTree {
+    let len = s.node_count() + 1;
+    let mut t = SpanningTree {
+        lt: vec![Lt::default(); len],
+        vertex: vec![0u32; len],
+        next_edge: vec![0u32; len],
+        n: 0,
+    };
+    t.extend(s, ess, s.root + 1);
+    t
+}
+
+/// Lengauer–Tarjan over the essential edges, exactly as DevTools does it (iterative DFS from
+/// the root, then from weak-only orphans, then leftover cliques attached to the root).
+pub fn dominators(s: &Snapshot, ess: &[u64]) -> Dominators {
+    let (preds, tree) = rayon::join(
+        || timed("predecessors", || essential_predecessors(s, ess)),
+        || timed("dfs", || spanning_tree(s, ess)),
     );
-    let preds =
-        |o: u32| &pred[pred_first[o as usize] as usize..pred_first[o as usize + 1] as usize];
-    let reached = n as usize;
-    if (n as usize) < node_count {
+    dominators_from(s, ess, tree, &preds)
+}
+
+/// The rest of Lengauer–Tarjan, from the DFS from the root and the predecessors.
+pub fn dominators_from(
+    s: &Snapshot,
+    ess: &[u64],
+    mut tree: SpanningTree,
+    preds: &Predecessors,
+) -> Dominators {
+    let mut t = super::timing::Timer::new();
+    let node_count = s.node_count();
+    let len = node_count + 1;
+    let r = s.root + 1;
+    let reached = tree.n as usize;
+    if reached < node_count {
         for v in 1..=node_count as u32 {
-            let vo = v - 1;
-            if lt[v as usize].semi == 0 && preds(vo).is_empty() {
-                lt[v as usize].parent = r;
-                dfs(v, &mut lt, &mut vertex, &mut next_edge, &mut n);
+            if tree.lt[v as usize].semi == 0 && preds.of(v - 1).is_empty() {
+                tree.lt[v as usize].parent = r;
+                tree.extend(s, ess, v);
             }
         }
     }
+    let SpanningTree {
+        mut lt,
+        mut vertex,
+        next_edge,
+        mut n,
+    } = tree;
     if (n as usize) < node_count {
         for v in 1..=node_count as u32 {
             if lt[v as usize].semi == 0 {
@@ -348,7 +406,7 @@ pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
         let wo = w - 1;
         let mut orphan = true;
         let mut semi_w = lt[w as usize].semi;
-        for &vo in preds(wo) {
+        for &vo in preds.of(wo) {
             orphan = false;
             let v = vo + 1;
             let u = eval(v, &mut lt);
@@ -376,10 +434,9 @@ pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
         }
         i -= 1;
     }
+    t.lap("    semidominators");
     drop(bucket_head);
     drop(bucket_next);
-    drop(pred);
-    drop(pred_first);
     dom[0] = r;
     dom[r as usize] = r;
     for i in 2..=n {
@@ -389,23 +446,31 @@ pub fn dominators(s: &Snapshot, ess: &[u64], sizes: &[u32]) -> Dominators {
         }
     }
     drop(lt);
-    // `dom` becomes `idom` in place: idom[o] = dom[o + 1] - 1.
+    // `dom` becomes `idom` in place: idom[o] = dom[o + 1] - 1; `vertex` becomes `order`.
     for o in 0..node_count {
         dom[o] = dom[o + 1].saturating_sub(1);
     }
     dom.truncate(node_count);
-    let idom = dom;
-    let mut retained: Vec<f64> = sizes.iter().map(|&x| x as f64).collect();
-    let mut i = n;
-    while i > 1 {
-        let o = (vertex[i as usize] - 1) as usize;
-        let d = idom[o] as usize;
-        retained[d] += retained[o];
-        i -= 1;
+    let mut order = vertex;
+    for i in 0..node_count {
+        order[i] = order[i + 1].saturating_sub(1);
     }
+    order.truncate(node_count);
+    t.lap("    idom");
     Dominators {
-        idom,
-        retained,
+        idom: dom,
+        order,
         unreachable: node_count - reached,
     }
+}
+
+/// Retained size per node: its shallow size plus its dominator-tree children's, summed
+/// children first (backwards over the DFS preorder).
+pub fn retained_sizes(d: &Dominators, sizes: &[u32]) -> Vec<f64> {
+    let mut retained: Vec<f64> = sizes.iter().map(|&x| x as f64).collect();
+    for &o in d.order.iter().skip(1).rev() {
+        let o = o as usize;
+        retained[d.idom[o] as usize] += retained[o];
+    }
+    retained
 }

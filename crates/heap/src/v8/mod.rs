@@ -17,6 +17,7 @@ pub mod paths;
 pub mod reader;
 mod scan;
 pub mod suspects;
+pub mod timing;
 
 use std::path::{Path, PathBuf};
 
@@ -63,7 +64,7 @@ pub fn top_report(a: &Analyzed, input: &str, opts: &Options) -> HeapReport {
         Column::new("retained_size", "Retained", Unit::Bytes),
         Column::new("distance", "Distance", Unit::Count),
     ];
-    let aggs = a.aggregates();
+    let aggs = &a.aggs;
     let mut rows: Vec<(usize, &ClassAgg)> = aggs
         .iter()
         .enumerate()

@@ -172,7 +172,7 @@ pub fn sniff(prefix: &[u8]) -> bool {
 
 /// Read a snapshot file into the compact model.
 pub fn read_file(path: &Path) -> Result<Snapshot, HeapError> {
-    let mut t = super::analysis::Timer::new();
+    let mut t = super::timing::Timer::new();
     let f = File::open(path).map_err(|e| HeapError::io(path, e))?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
     let mut snap = read(f, size).map_err(|e| match e {
@@ -198,6 +198,7 @@ pub fn read_slice(data: &[u8]) -> Result<Snapshot, HeapError> {
 /// Read a snapshot from any reader. `size_hint` (bytes, 0 = unknown) caps preallocation so a
 /// lying header cannot make us reserve absurd amounts.
 pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError> {
+    let mut t = super::timing::Timer::new();
     let mut sc = Scanner::with_size_hint(r, size_hint);
     let mut snap = Snapshot::default();
     let mut lay: Option<Layout> = None;
@@ -316,6 +317,7 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                     ));
                 }
                 seen_nodes = true;
+                t.lap("  nodes");
             }
             b"edges" => {
                 let Some(l) = lay.as_ref() else {
@@ -367,12 +369,17 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                     ));
                 }
                 seen_edges = true;
+                t.lap("  edges");
             }
             b"strings" => {
                 read_strings(&mut sc, &mut snap.strings)?;
                 seen_strings = true;
+                t.lap("  strings");
             }
-            _ => sc.skip_value(None)?,
+            _ => {
+                sc.skip_value(None)?;
+                t.lap("  skipped a section");
+            }
         }
         match sc.peek_token()? {
             Some(b',') => sc.bump(),
@@ -399,6 +406,7 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
         .map(|l| (l.root_index, l.node_cols.len() as u64))
         .unwrap_or((0, 1));
     finish(&mut snap, edge_counts, root_index, node_fields, end)?;
+    t.lap("  checks, edge index");
     Ok(snap)
 }
 

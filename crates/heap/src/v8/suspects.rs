@@ -162,25 +162,28 @@ impl CollectionNames {
     }
 }
 
-/// Every collection with at least one entry: `(id, entries, retained bytes)`, sorted by id.
-pub fn collections(a: &Analyzed) -> Vec<(u32, u32, f64)> {
-    let s = &a.snap;
+/// Every collection with at least one entry: `(id, entries, node)`, sorted by id. Needs
+/// only the parsed snapshot, so it runs beside the dominator tree.
+pub fn collection_entries(s: &Snapshot) -> Vec<(u32, u32, u32)> {
     let names = CollectionNames::new(s);
-    let mut v: Vec<(u32, u32, f64)> = (0..s.node_count() as u32)
+    let mut v: Vec<(u32, u32, u32)> = (0..s.node_count() as u32)
         .filter_map(|n| {
             let (_, c) = names.entry_count(s, n)?;
-            (c > 0).then(|| {
-                (
-                    s.node_id[n as usize],
-                    c.min(u32::MAX as u64) as u32,
-                    a.retained[n as usize],
-                )
-            })
+            (c > 0).then(|| (s.node_id[n as usize], c.min(u32::MAX as u64) as u32, n))
         })
         .collect();
     v.sort_unstable_by_key(|c| c.0);
     v.dedup_by_key(|c| c.0);
     v
+}
+
+/// [`collection_entries`] with each collection's retained size: `(id, entries, retained
+/// bytes)`, sorted by id.
+pub fn collections(a: &Analyzed, entries: Vec<(u32, u32, u32)>) -> Vec<(u32, u32, f64)> {
+    entries
+        .into_iter()
+        .map(|(id, c, n)| (id, c, a.retained[n as usize]))
+        .collect()
 }
 
 fn fmt_bytes(b: f64) -> String {
