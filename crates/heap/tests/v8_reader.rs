@@ -2,7 +2,7 @@
 //! (6 node fields, other field orders, `root_index`), JSON escapes, and truncated, corrupt or
 //! foreign files, which must give one `HeapError::Format` with a byte offset, never a panic.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use leakscope_heap::v8::{self, model::kind, reader::read_slice};
 use leakscope_heap::HeapError;
@@ -246,5 +246,28 @@ fn garbage_after_a_valid_header() {
     ] {
         let doc = format!("{head}{tail}");
         assert!(read_slice(doc.as_bytes()).is_err(), "{doc}");
+    }
+}
+
+/// `heap diff` reads the next file on a thread of its own, which waits for the current
+/// analysis before its edges: a truncated file anywhere in the series must come back as
+/// that file's error (the reader is never left waiting, nothing hangs).
+#[test]
+fn diff_names_the_truncated_file_wherever_it_is() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/v8");
+    let good: Vec<PathBuf> = (1..=3)
+        .map(|i| fixtures.join(format!("service-{i}.heapsnapshot")))
+        .collect();
+    let data = std::fs::read(&good[1]).expect("fixture");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cut = dir.path().join("cut.heapsnapshot");
+    std::fs::write(&cut, &data[..data.len() * 2 / 3]).expect("write");
+    for k in 0..3 {
+        let mut paths = good.clone();
+        paths[k] = cut.clone();
+        match leakscope_heap::diff(&paths, &Default::default()) {
+            Err(HeapError::Format { path, .. }) => assert_eq!(path, cut, "bad file at {k}"),
+            other => panic!("bad file at {k}: expected a format error, got {other:?}"),
+        }
     }
 }

@@ -8,6 +8,7 @@ use super::dominators::{
     dominators_from, essential_edges, essential_predecessors, page_owned, retained_sizes,
     shallow_sizes, spanning_tree, Dominators, SpanningTree, WeakMapNames,
 };
+use super::handoff::{LaneGuard, Slot};
 use super::model::{kind, Snapshot};
 use super::timing::{timed, Timer};
 
@@ -111,11 +112,12 @@ fn classes(s: &Snapshot) -> (Vec<u32>, Vec<String>) {
 
 /// Run every per-snapshot analysis.
 pub fn analyze(snap: Snapshot) -> Analyzed {
-    analyze_with(snap, |_| ()).0
+    analyze_with(snap, |_| (), || ()).0
 }
 
 /// Run every per-snapshot analysis, and `side` (work that needs only the parsed snapshot)
-/// in the gaps.
+/// in the gaps; `dominators_done` is called once the dominator tree's working arrays are
+/// freed (the largest temporary memory of the analysis).
 ///
 /// After the essential edges, work runs in two lanes. This thread takes the critical path:
 /// the reverse edges, the rest of Lengauer–Tarjan, retained sizes, class aggregates. The
@@ -125,6 +127,7 @@ pub fn analyze(snap: Snapshot) -> Analyzed {
 pub fn analyze_with<E: Send>(
     mut snap: Snapshot,
     side: impl FnOnce(&Snapshot) -> E + Send,
+    dominators_done: impl FnOnce() + Send,
 ) -> (Analyzed, E) {
     let mut t = Timer::new();
     // Renames detached embedder nodes, so it comes before anything that reads names.
@@ -147,8 +150,8 @@ pub fn analyze_with<E: Send>(
             let preds = timed("predecessors", || essential_predecessors(&snap, &ess));
             let first = tree.get().lock().unwrap_or_else(|p| p.into_inner()).take();
             let first = first.unwrap_or_else(|| spanning_tree(&snap, &ess));
-            let d = dominators_from(&snap, &ess, first, &preds);
-            drop(preds);
+            let d = dominators_from(&snap, &ess, first, preds);
+            dominators_done();
             let sh = shallow.get();
             let retained = timed("retained sizes", || retained_sizes(&d, sh));
             let (class_of, class_names) = cls.get();
@@ -197,74 +200,6 @@ pub fn analyze_with<E: Send>(
         unreachable: d.unreachable,
     };
     (a, extra)
-}
-
-/// A value handed from one lane of [`analyze_with`] to the other. Waiting runs other pool
-/// work first, so a lane still queued on this thread (a one-thread pool) runs rather than
-/// deadlocks.
-struct Slot<'a, T> {
-    cell: std::sync::OnceLock<T>,
-    lock: std::sync::Mutex<()>,
-    ready: std::sync::Condvar,
-    /// Set when the lane that fills the slot panicked: waiting would never end.
-    failed: &'a std::sync::atomic::AtomicBool,
-}
-
-impl<'a, T> Slot<'a, T> {
-    fn new(failed: &'a std::sync::atomic::AtomicBool) -> Self {
-        Self {
-            cell: std::sync::OnceLock::new(),
-            lock: std::sync::Mutex::new(()),
-            ready: std::sync::Condvar::new(),
-            failed,
-        }
-    }
-
-    /// Hand the value over (once).
-    fn put(&self, v: T) {
-        let _ = self.cell.set(v);
-        let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        self.ready.notify_all();
-    }
-
-    /// The value, once the other lane has put it.
-    fn get(&self) -> &T {
-        loop {
-            if let Some(v) = self.cell.get() {
-                return v;
-            }
-            if self.failed.load(std::sync::atomic::Ordering::Acquire) {
-                panic!("the lane computing this value panicked");
-            }
-            if rayon::yield_now() == Some(rayon::Yield::Executed) {
-                continue;
-            }
-            let g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-            if self.cell.get().is_some() {
-                continue;
-            }
-            // Nothing to run here: the other lane is on another thread. Sleep until it
-            // hands the value over (the timeout looks for pool work again).
-            let _ = self
-                .ready
-                .wait_timeout(g, std::time::Duration::from_millis(1));
-        }
-    }
-
-    fn into_inner(self) -> Option<T> {
-        self.cell.into_inner()
-    }
-}
-
-/// Marks a lane's slots as never to be filled if the lane unwinds.
-struct LaneGuard<'a>(&'a std::sync::atomic::AtomicBool);
-
-impl Drop for LaneGuard<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.store(true, std::sync::atomic::Ordering::Release);
-        }
-    }
 }
 
 /// Per-class totals, DevTools Summary style.

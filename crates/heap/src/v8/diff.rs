@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::analysis::{analyze_with, Analyzed};
+use super::handoff::{Gate, OpenOnDrop};
 use super::model::Snapshot;
-use super::reader::read_file;
+use super::reader::{read_file, read_file_with};
 use super::suspects::find_suspects;
 use super::suspects::{closure_groups, collection_entries, collections};
 use super::timing::timed;
@@ -60,13 +61,18 @@ pub struct Indexed {
 impl Indexed {
     /// Analyze, index and summarize a snapshot. The id index and the collections' entry
     /// counts need only the parsed snapshot: they are built beside the dominator tree.
-    pub fn new(snap: Snapshot) -> Self {
-        let (a, (ids, entries)) = analyze_with(snap, |s| {
-            rayon::join(
-                || timed("ids", || sorted_ids(&s.node_id)),
-                || timed("collection entries", || collection_entries(s)),
-            )
-        });
+    /// `dominators_done` as in [`analyze_with`].
+    pub fn new(snap: Snapshot, dominators_done: impl FnOnce() + Send) -> Self {
+        let (a, (ids, entries)) = analyze_with(
+            snap,
+            |s| {
+                rayon::join(
+                    || timed("ids", || sorted_ids(&s.node_id)),
+                    || timed("collection entries", || collection_entries(s)),
+                )
+            },
+            dominators_done,
+        );
         let mut t = super::timing::Timer::new();
         let (colls, closures) = rayon::join(
             || collections(&a, entries),
@@ -122,15 +128,17 @@ impl Indexed {
 ///
 /// The reading thread hands its pieces to the pool from outside it, and rayon runs such
 /// injected work only when no pool thread has work of its own: snapshot k keeps both cores,
-/// and snapshot k+1 is parsed in the gaps (sequential stretches of the reader, the
-/// single-threaded dominator tree) instead of competing with it.
+/// and snapshot k+1 is parsed in the gaps (sequential stretches of the reader, waits between
+/// the analysis lanes) instead of competing with it. The reader parses the `edges` array
+/// (most of a snapshot) only once snapshot k's dominator tree has freed its working arrays,
+/// so the two largest allocations of the run never add up.
 ///
 /// With `LEAKSCOPE_V8_SEQUENTIAL` set, one file at a time (lower peak memory, longer wall time).
 pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Indexed>, HeapError> {
     if std::env::var_os("LEAKSCOPE_V8_SEQUENTIAL").is_some() {
         let mut out = Vec::with_capacity(paths.len());
         for (k, p) in paths.iter().enumerate() {
-            let mut x = Indexed::new(read_file(p)?);
+            let mut x = Indexed::new(read_file(p)?, || ());
             if k + 1 < paths.len() {
                 x.slim();
             }
@@ -148,15 +156,20 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Indexed>, HeapError> {
             let cur = next
                 .take()
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            // Opened when snapshot k's dominator tree is done, or whenever its analysis
+            // ends (an error, a panic): the reader is never left waiting.
+            let gate = std::sync::Arc::new(Gate::new());
             if !last {
                 let p = &paths[k + 1];
-                next = Some(ts.spawn(move || read_file(p)));
+                let g = gate.clone();
+                next = Some(ts.spawn(move || read_file_with(p, || g.wait())));
             }
             // On the pool, so every stage of this snapshot has priority over the reader.
             let (done, ()) = rayon::join(
                 || -> Result<Indexed, HeapError> {
+                    let _release = OpenOnDrop(&gate);
                     let cur = cur.unwrap_or_else(|| read_file(&paths[k]));
-                    let mut x = Indexed::new(cur?);
+                    let mut x = Indexed::new(cur?, || gate.open());
                     if !last {
                         x.slim();
                     }

@@ -331,7 +331,7 @@ pub fn dominators(s: &Snapshot, ess: &[u64]) -> Dominators {
         || timed("predecessors", || essential_predecessors(s, ess)),
         || timed("dfs", || spanning_tree(s, ess)),
     );
-    dominators_from(s, ess, tree, &preds)
+    dominators_from(s, ess, tree, preds)
 }
 
 /// The rest of Lengauer–Tarjan, from the DFS from the root and the predecessors.
@@ -339,7 +339,7 @@ pub fn dominators_from(
     s: &Snapshot,
     ess: &[u64],
     mut tree: SpanningTree,
-    preds: &Predecessors,
+    preds: Predecessors,
 ) -> Dominators {
     let mut t = super::timing::Timer::new();
     let node_count = s.node_count();
@@ -437,6 +437,7 @@ pub fn dominators_from(
     t.lap("    semidominators");
     drop(bucket_head);
     drop(bucket_next);
+    drop(preds);
     dom[0] = r;
     dom[r as usize] = r;
     for i in 2..=n {

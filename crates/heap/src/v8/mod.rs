@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod diff;
 pub mod distances;
 pub mod dominators;
+pub mod handoff;
 pub mod model;
 pub mod paths;
 pub mod reader;

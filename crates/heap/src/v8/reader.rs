@@ -172,10 +172,17 @@ pub fn sniff(prefix: &[u8]) -> bool {
 
 /// Read a snapshot file into the compact model.
 pub fn read_file(path: &Path) -> Result<Snapshot, HeapError> {
+    read_file_with(path, || ())
+}
+
+/// [`read_file`], calling `before_edges` (which may block) when the `edges` array, the
+/// largest part of the file, is next: a background reader waits there for memory to be
+/// freed beside it.
+pub fn read_file_with(path: &Path, before_edges: impl FnOnce()) -> Result<Snapshot, HeapError> {
     let mut t = super::timing::Timer::new();
     let f = File::open(path).map_err(|e| HeapError::io(path, e))?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut snap = read(f, size).map_err(|e| match e {
+    let mut snap = read(f, size, before_edges).map_err(|e| match e {
         ScanError::Io(e) => HeapError::io(path, e),
         ScanError::Format { offset, message } => HeapError::format(path, Some(offset), message),
     })?;
@@ -187,7 +194,7 @@ pub fn read_file(path: &Path) -> Result<Snapshot, HeapError> {
 /// Read a snapshot held in memory (tests, fuzzing); errors name the file as `<memory>`.
 pub fn read_slice(data: &[u8]) -> Result<Snapshot, HeapError> {
     let path = Path::new("<memory>");
-    let mut snap = read(data, data.len() as u64).map_err(|e| match e {
+    let mut snap = read(data, data.len() as u64, || ()).map_err(|e| match e {
         ScanError::Io(e) => HeapError::io(path, e),
         ScanError::Format { offset, message } => HeapError::format(path, Some(offset), message),
     })?;
@@ -197,7 +204,12 @@ pub fn read_slice(data: &[u8]) -> Result<Snapshot, HeapError> {
 
 /// Read a snapshot from any reader. `size_hint` (bytes, 0 = unknown) caps preallocation so a
 /// lying header cannot make us reserve absurd amounts.
-pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError> {
+pub(crate) fn read<R: Read>(
+    r: R,
+    size_hint: u64,
+    before_edges: impl FnOnce(),
+) -> Result<Snapshot, ScanError> {
+    let mut before_edges = Some(before_edges);
     let mut t = super::timing::Timer::new();
     let mut sc = Scanner::with_size_hint(r, size_hint);
     let mut snap = Snapshot::default();
@@ -266,7 +278,8 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                 snap.node_name.reserve_exact(n);
                 snap.node_id.reserve_exact(n);
                 snap.self_size.reserve_exact(n);
-                edge_counts.reserve_exact(n);
+                // One more: the counts become the edge index in place, with its end.
+                edge_counts.reserve_exact(n + 1);
                 let cols = &l.node_cols;
                 let kinds = &l.node_kinds;
                 let nf = cols.len();
@@ -320,6 +333,10 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
                 t.lap("  nodes");
             }
             b"edges" => {
+                if let Some(f) = before_edges.take() {
+                    f();
+                    t.lap("  waited before the edges");
+                }
                 let Some(l) = lay.as_ref() else {
                     return sc.err("\"edges\" comes before the \"snapshot\" header");
                 };
@@ -410,6 +427,16 @@ pub(crate) fn read<R: Read>(r: R, size_hint: u64) -> Result<Snapshot, ScanError>
     Ok(snap)
 }
 
+/// The first index in `0..len` where `bad` holds, checked in runs on all cores.
+fn first_where(len: usize, bad: impl Fn(usize) -> bool + Sync) -> Option<usize> {
+    use rayon::prelude::*;
+    const RUN: usize = 1 << 18;
+    (0..len.div_ceil(RUN))
+        .into_par_iter()
+        .filter_map(|r| (r * RUN..((r + 1) * RUN).min(len)).find(|&i| bad(i)))
+        .min()
+}
+
 fn read_strings<R: Read>(sc: &mut Scanner<R>, out: &mut Strings) -> Result<(), ScanError> {
     sc.expect(b'[', "the start of the strings array")?;
     let mut bytes: Vec<u8> = Vec::new();
@@ -477,11 +504,13 @@ fn finish(
     if snap.edge_name.len() != m || snap.edge_to.len() != m {
         return Err(bad("the edge columns have different lengths".into()));
     }
-    let mut first = Vec::with_capacity(n + 1);
+    // The counts become the edge index in place.
+    let mut first = edge_counts;
     let mut acc: u64 = 0;
-    for &c in &edge_counts {
-        first.push(acc as u32);
-        acc += c as u64;
+    for c in first.iter_mut() {
+        let count = *c as u64;
+        *c = acc as u32;
+        acc += count;
         if acc > m as u64 {
             return Err(bad(format!(
                 "node edge counts add up to more than the {m} edges in the file"
@@ -496,22 +525,26 @@ fn finish(
     first.push(acc as u32);
     snap.first_edge = first;
     let strings = snap.strings.len() as u32;
-    if let Some(i) = snap.node_name.iter().position(|&s| s >= strings) {
+    // Checked on all cores; the first bad one is reported, as a sequential scan would.
+    let names = &snap.node_name;
+    if let Some(i) = first_where(n, |i| names[i] >= strings) {
         return Err(bad(format!(
             "node {i} names string {} but there are only {strings} strings",
-            snap.node_name[i]
+            names[i]
         )));
     }
-    for e in 0..m {
+    let (to, kinds, edge_names) = (&snap.edge_to, &snap.edge_kind, &snap.edge_name);
+    let bad_edge = first_where(m, |e| {
+        to[e] as usize >= n || (!edge_kind::has_numeric_name(kinds[e]) && edge_names[e] >= strings)
+    });
+    if let Some(e) = bad_edge {
         if snap.edge_to[e] as usize >= n {
             return Err(bad(format!("edge {e} points past the last node")));
         }
-        if !edge_kind::has_numeric_name(snap.edge_kind[e]) && snap.edge_name[e] >= strings {
-            return Err(bad(format!(
-                "edge {e} names string {} but there are only {strings} strings",
-                snap.edge_name[e]
-            )));
-        }
+        return Err(bad(format!(
+            "edge {e} names string {} but there are only {strings} strings",
+            snap.edge_name[e]
+        )));
     }
     // `root_index` is a node index (ordinal × field count), as DevTools reads it.
     snap.root = 0;

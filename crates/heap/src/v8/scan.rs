@@ -340,14 +340,7 @@ impl<R: Read> Scanner<R> {
             }
             // Fast path: copy a run of plain bytes.
             let run_start = self.pos;
-            let mut p = self.pos;
-            while p < self.end {
-                let b = self.buf[p];
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                p += 1;
-            }
+            let p = run_start + plain_string_len(&self.buf[run_start..self.end]);
             if p > run_start {
                 if let Some(h) = pending_high.take() {
                     push_char(out, h as u32);
@@ -494,14 +487,22 @@ impl<R: Read> Scanner<R> {
                     // Number, true, false, null: a run of scalar bytes.
                     let mut n = 0;
                     if capture.is_none() {
-                        // Skipped arrays (`locations`, `samples`) can be large: scan in place.
+                        // Skipped arrays (`locations`, `samples`) can be large: scan in place,
+                        // taking separators along inside arrays and objects. (So a doubled
+                        // comma in a skipped section goes unnoticed; nothing reads it.)
+                        let seps = depth > 0;
                         loop {
-                            let run = self.buf[self.pos..self.end]
-                                .iter()
-                                .position(|&c| {
-                                    !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.'))
-                                })
-                                .unwrap_or(self.end - self.pos);
+                            let region = &self.buf[self.pos..self.end];
+                            let fast = if seps { number_list_len(region) } else { 0 };
+                            let run = fast
+                                + region[fast..]
+                                    .iter()
+                                    .position(|&c| {
+                                        !(c.is_ascii_alphanumeric()
+                                            || matches!(c, b'-' | b'+' | b'.')
+                                            || (seps && (c == b',' || is_ws(c))))
+                                    })
+                                    .unwrap_or(region.len() - fast);
                             self.pos += run;
                             n += run;
                             if self.pos < self.end || !self.fill()? {
@@ -533,6 +534,51 @@ impl<R: Read> Scanner<R> {
             }
         }
     }
+}
+
+/// The length of the leading run of bytes in `b` that a JSON string holds as they are (no
+/// quote, backslash or control character).
+fn plain_string_len(b: &[u8]) -> usize {
+    let mut p = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        while p + 16 <= b.len() {
+            // SAFETY: SSE2 is always available on x86_64; the load reads 16 bytes inside `b`.
+            let stop = unsafe {
+                let x = _mm_loadu_si128(b.as_ptr().add(p) as *const __m128i);
+                let quote = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8));
+                let backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8));
+                // Unsigned x <= 0x1f: max(x, 0x1f) == 0x1f.
+                let c = _mm_set1_epi8(0x1f);
+                let control = _mm_cmpeq_epi8(_mm_max_epu8(x, c), c);
+                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+            };
+            if stop != 0 {
+                return p + stop.trailing_zeros() as usize;
+            }
+            p += 16;
+        }
+    }
+    p + b[p..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .unwrap_or(b.len() - p)
+}
+
+/// The length of the leading run of digits, commas and newlines in `b`, 64 bytes at a time
+/// (a run shorter than it is fine: callers go on byte by byte).
+fn number_list_len(b: &[u8]) -> usize {
+    let mut p = 0;
+    while p + 64 <= b.len() {
+        let (nd, comma, nl) = classify64(&b[p..p + 64]);
+        let other = nd & !comma & !nl;
+        if other != 0 {
+            return p + other.trailing_zeros() as usize;
+        }
+        p += 64;
+    }
+    p
 }
 
 /// How a piece of an integer array's text ends.
@@ -1030,5 +1076,43 @@ mod tests {
             .map_err(|e| format!("{e:?}"))
             .ok();
         assert_eq!(String::from_utf8_lossy(&out), "a\"bé😀\u{FFFD}x");
+    }
+
+    #[test]
+    fn long_strings_with_an_escape_or_a_stop_byte_anywhere() {
+        // Runs are scanned 16 bytes at a time: put the special byte at every position.
+        let plain = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOP";
+        for k in 0..=plain.len() {
+            let (a, b) = plain.split_at(k);
+            let text = format!("\"{a}\\n{b}\",");
+            let mut sc = Scanner::new(text.as_bytes());
+            let mut out = Vec::new();
+            assert!(sc.read_string_into(&mut out).is_ok(), "escape at {k}");
+            assert_eq!(out, format!("{a}\n{b}").into_bytes());
+            assert_eq!(sc.peek().ok().flatten(), Some(b','));
+            // A raw control byte is refused where it stands.
+            let text = format!("\"{a}\u{1}{b}\"");
+            let mut sc = Scanner::new(text.as_bytes());
+            match sc.read_string_into(&mut Vec::new()) {
+                Err(ScanError::Format { offset, .. }) => assert_eq!(offset, 1 + k as u64),
+                other => panic!("control byte at {k}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn long_skipped_number_lists_end_at_their_bracket() {
+        let body: String = (0..300).map(|i| format!("{i},{}\n,", i * 7)).collect();
+        for tail in ["9]", "9,\"s\",[1,2],{\"k\":1}]", "9 ]"] {
+            let text = format!("[{body}{tail},\"next\"");
+            let mut sc = Scanner::new(text.as_bytes());
+            assert!(sc.skip_value(None).is_ok(), "{tail}");
+            assert_eq!(sc.offset(), text.len() as u64 - 7, "{tail}");
+            // Cut anywhere, it is an error, never a panic or a success.
+            for cut in [70, 1000, text.len() - 9] {
+                let mut sc = Scanner::new(&text.as_bytes()[..cut]);
+                assert!(sc.skip_value(None).is_err(), "{tail} cut at {cut}");
+            }
+        }
     }
 }
