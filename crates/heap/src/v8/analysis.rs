@@ -245,51 +245,48 @@ fn class_aggregates(
         a.shallow += sz as u64;
         a.distance = a.distance.min(distance[v]);
     }
-    // Dominator-tree children as CSR.
-    let mut first = vec![0u32; n + 1];
-    for v in 0..n {
-        if v as u32 != s.root {
-            first[d.idom[v] as usize + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        first[i + 1] += first[i];
-    }
-    let mut fill = first.clone();
-    let mut kids = vec![0u32; n.saturating_sub(1).max(1)];
-    for v in 0..n {
+    // The dominator tree as first-child / next-sibling links (one pass), walked without a
+    // stack: down to a first child, else across to a sibling, else back up through idom.
+    const NONE: u32 = u32::MAX;
+    let mut first_child = vec![NONE; n];
+    let mut next_sibling = vec![NONE; n];
+    for (v, sibling) in next_sibling.iter_mut().enumerate() {
         if v as u32 != s.root {
             let p = d.idom[v] as usize;
-            if let Some(slot) = kids.get_mut(fill[p] as usize) {
-                *slot = v as u32;
-            }
-            fill[p] += 1;
+            *sibling = first_child[p];
+            first_child[p] = v as u32;
         }
     }
-    drop(fill);
     let mut active = vec![false; classes];
-    // Stack of (node, entered): on exit, release the class if this node activated it.
-    let mut stack: Vec<(u32, bool)> = vec![(s.root, false)];
+    // Set on a node that switched its class on, so leaving it switches it off again.
     let mut activated = vec![false; n];
-    while let Some((v, exiting)) = stack.pop() {
-        let c = class_of[v as usize] as usize;
-        if exiting {
-            if activated[v as usize] {
-                active[c] = false;
+    let mut v = s.root as usize;
+    'tree: loop {
+        let c = class_of[v] as usize;
+        let kid = first_child[v];
+        if !active[c] && shallow[v] > 0 {
+            aggs[c].retained += retained[v];
+            if kid != NONE {
+                active[c] = true;
+                activated[v] = true;
             }
+        }
+        if kid != NONE {
+            v = kid as usize;
             continue;
         }
-        let (a, b) = (first[v as usize] as usize, first[v as usize + 1] as usize);
-        if !active[c] && shallow[v as usize] > 0 {
-            aggs[c].retained += retained[v as usize];
-            if a != b {
-                active[c] = true;
-                activated[v as usize] = true;
+        loop {
+            if activated[v] {
+                active[class_of[v] as usize] = false;
             }
-        }
-        stack.push((v, true));
-        for &k in &kids[a..b] {
-            stack.push((k, false));
+            if v == s.root as usize {
+                break 'tree;
+            }
+            if next_sibling[v] != NONE {
+                v = next_sibling[v] as usize;
+                continue 'tree;
+            }
+            v = d.idom[v] as usize;
         }
     }
     aggs

@@ -11,7 +11,7 @@ use super::handoff::{Gate, OpenOnDrop};
 use super::model::Snapshot;
 use super::reader::{read_file, read_file_with};
 use super::suspects::find_suspects;
-use super::suspects::{closure_groups, collection_entries, collections};
+use super::suspects::{closure_candidates, closure_groups, collection_entries, collections};
 use super::timing::timed;
 use crate::report::{Column, Group, HeapReport, Unit};
 use crate::{HeapError, Options};
@@ -42,10 +42,6 @@ pub fn lookup(sorted: &[u64], id: u32) -> Option<u32> {
         .map(|&x| x as u32)
 }
 
-fn cname(x: &Indexed, o: u32) -> &str {
-    x.a.class_names[x.a.class_of[o as usize] as usize].as_str()
-}
-
 /// One analyzed snapshot with its id index and the summaries the diff needs.
 pub struct Indexed {
     /// The analyses.
@@ -63,21 +59,24 @@ impl Indexed {
     /// counts need only the parsed snapshot: they are built beside the dominator tree.
     /// `dominators_done` as in [`analyze_with`].
     pub fn new(snap: Snapshot, dominators_done: impl FnOnce() + Send) -> Self {
-        let (a, (ids, entries)) = analyze_with(
+        let (a, (ids, (entries, cands))) = analyze_with(
             snap,
             |s| {
                 rayon::join(
                     || timed("ids", || sorted_ids(&s.node_id)),
-                    || timed("collection entries", || collection_entries(s)),
+                    || {
+                        rayon::join(
+                            || timed("collection entries", || collection_entries(s)),
+                            || timed("closure candidates", || closure_candidates(s)),
+                        )
+                    },
                 )
             },
             dominators_done,
         );
         let mut t = super::timing::Timer::new();
-        let (colls, closures) = rayon::join(
-            || collections(&a, entries),
-            || timed("closures", || closure_groups(&a)),
-        );
+        let colls = collections(&a, entries);
+        let closures = closure_groups(&a, &cands);
         t.lap("collections, closures");
         Self {
             a,
@@ -201,6 +200,20 @@ pub fn continuity(prev: &Indexed, next: &Indexed) -> (f64, u64) {
         .unwrap_or(0);
     let (ps, ns) = (&prev.a.snap, &next.a.snap);
     let (mut old, mut same) = (0u64, 0u64);
+    // Names are compared as strings once per pair of string indexes: `seen[p]` is the
+    // index in `next` last found equal to string `p` of `prev`.
+    let mut seen = vec![u32::MAX; ps.strings.len()];
+    let mut same_name = |po: u32, no: u32| {
+        let (p, n) = (ps.node_name[po as usize], ns.node_name[no as usize]);
+        if seen[p as usize] == n {
+            return true;
+        }
+        let eq = ps.name(po) == ns.name(no);
+        if eq {
+            seen[p as usize] = n;
+        }
+        eq
+    };
     // Both id lists are sorted: one merge pass.
     let mut j = 0;
     for &x in &next.ids {
@@ -218,7 +231,7 @@ pub fn continuity(prev: &Indexed, next: &Indexed) -> (f64, u64) {
         }
         if let Some(&y) = prev.ids.get(j).filter(|&&y| (y >> 32) as u32 == id) {
             let po = y as u32;
-            if ps.node_kind[po as usize] == ns.node_kind[o as usize] && ps.name(po) == ns.name(o) {
+            if ps.node_kind[po as usize] == ns.node_kind[o as usize] && same_name(po, o) {
                 same += 1;
             }
         }
@@ -257,25 +270,47 @@ pub struct ClassDiff {
 /// objects with a non-zero shallow size; an object whose class changed counts as deleted from
 /// its old class and new in its new one.
 pub fn compare(base: &Indexed, cur: &Indexed) -> HashMap<String, ClassDiff> {
-    let mut out: HashMap<String, ClassDiff> = HashMap::new();
-    let live = |x: &Indexed, v: u64| x.a.shallow[v as u32 as usize] > 0;
+    // Counters per class id of each side, merged by name at the end; a base class maps to
+    // the current class of the same name (u32::MAX: none), so the join compares integers.
+    let by_name: HashMap<&str, u32> = cur
+        .a
+        .class_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as u32))
+        .collect();
+    let to_cur: Vec<u32> = base
+        .a
+        .class_names
+        .iter()
+        .map(|n| by_name.get(n.as_str()).copied().unwrap_or(u32::MAX))
+        .collect();
+    let mut freed = vec![(0u64, 0u64); base.a.class_names.len()];
+    let mut alloc = vec![(0u64, 0u64); cur.a.class_names.len()];
+    let (bs, cs) = (&base.a.shallow, &cur.a.shallow);
+    let (bc, cc) = (&base.a.class_of, &cur.a.class_of);
+    let mut deleted = |o: usize| {
+        let d = &mut freed[bc[o] as usize];
+        d.0 += 1;
+        d.1 += bs[o] as u64;
+    };
+    let mut added = |o: usize| {
+        let d = &mut alloc[cc[o] as usize];
+        d.0 += 1;
+        d.1 += cs[o] as u64;
+    };
     let mut b = base
         .ids
         .iter()
         .copied()
-        .filter(|&v| live(base, v))
+        .filter(|&v| bs[v as u32 as usize] > 0)
         .peekable();
-    let mut c = cur.ids.iter().copied().filter(|&v| live(cur, v)).peekable();
-    let deleted = |o: u32, out: &mut HashMap<String, ClassDiff>| {
-        let d = out.entry(cname(base, o).to_string()).or_default();
-        d.deleted += 1;
-        d.freed += base.a.shallow[o as usize] as u64;
-    };
-    let added = |o: u32, out: &mut HashMap<String, ClassDiff>| {
-        let d = out.entry(cname(cur, o).to_string()).or_default();
-        d.new += 1;
-        d.alloc += cur.a.shallow[o as usize] as u64;
-    };
+    let mut c = cur
+        .ids
+        .iter()
+        .copied()
+        .filter(|&v| cs[v as u32 as usize] > 0)
+        .peekable();
     loop {
         let bid = b.peek().map(|&x| (x >> 32) as u32);
         let cid = c.peek().map(|&x| (x >> 32) as u32);
@@ -283,14 +318,29 @@ pub fn compare(base: &Indexed, cur: &Indexed) -> HashMap<String, ClassDiff> {
             (None, None) => break,
             (Some(x), Some(y)) if x == y => {
                 let (bo, co) = (b.next().unwrap_or(0) as u32, c.next().unwrap_or(0) as u32);
-                if cname(base, bo) != cname(cur, co) {
-                    deleted(bo, &mut out);
-                    added(co, &mut out);
+                if to_cur[bc[bo as usize] as usize] != cc[co as usize] {
+                    deleted(bo as usize);
+                    added(co as usize);
                 }
             }
-            (Some(x), Some(y)) if x < y => deleted(b.next().unwrap_or(0) as u32, &mut out),
-            (Some(_), None) => deleted(b.next().unwrap_or(0) as u32, &mut out),
-            _ => added(c.next().unwrap_or(0) as u32, &mut out),
+            (Some(x), Some(y)) if x < y => deleted(b.next().unwrap_or(0) as u32 as usize),
+            (Some(_), None) => deleted(b.next().unwrap_or(0) as u32 as usize),
+            _ => added(c.next().unwrap_or(0) as u32 as usize),
+        }
+    }
+    let mut out: HashMap<String, ClassDiff> = HashMap::new();
+    for (i, &(n, bytes)) in freed.iter().enumerate() {
+        if n > 0 {
+            let d = out.entry(base.a.class_names[i].clone()).or_default();
+            d.deleted += n;
+            d.freed += bytes;
+        }
+    }
+    for (i, &(n, bytes)) in alloc.iter().enumerate() {
+        if n > 0 {
+            let d = out.entry(cur.a.class_names[i].clone()).or_default();
+            d.new += n;
+            d.alloc += bytes;
         }
     }
     out
@@ -350,14 +400,16 @@ pub fn diff_snapshots(
     // Independent passes over the loaded snapshots, run side by side.
     let (continuities, (mut per, suspects)) = rayon::join(
         || {
-            (1..snaps.len())
-                .map(|k| continuity(&snaps[k - 1], &snaps[k]))
-                .collect::<Vec<_>>()
+            timed("continuity", || {
+                (1..snaps.len())
+                    .map(|k| continuity(&snaps[k - 1], &snaps[k]))
+                    .collect::<Vec<_>>()
+            })
         },
         || {
             rayon::join(
-                || compare(&snaps[0], &snaps[snaps.len() - 1]),
-                || find_suspects(snaps),
+                || timed("compare", || compare(&snaps[0], &snaps[snaps.len() - 1])),
+                || timed("suspects", || find_suspects(snaps)),
             )
         },
     );

@@ -337,14 +337,18 @@ fn growing_collections(snaps: &[Indexed]) -> Vec<Suspect> {
 /// bytes, the largest one's node ordinal).
 pub type ClosureGroups = HashMap<(String, String), (u64, f64, u32)>;
 
-/// Closures (grouped by function name and captured variable) whose context holds a large
-/// object, in one snapshot: key → (count of distinct captured objects, their total retained
-/// bytes, example node). One object shared by many closures (e.g. `process`) counts once.
-pub fn closure_groups(a: &Analyzed) -> ClosureGroups {
-    let s = &a.snap;
-    let mut g: HashMap<(String, String), (u64, f64, u32)> = HashMap::new();
-    let mut seen: std::collections::HashSet<u32> = Default::default();
-    let mut owners: Option<HashMap<u32, u32>> = None;
+/// What a closure's context holds, known before retained sizes: every context variable
+/// (`(context, edge, target)`, in node and edge order) that could be a large captured object,
+/// and which closure owns each context.
+pub struct ClosureCandidates {
+    refs: Vec<(u32, u32, u32)>,
+    owners: HashMap<u32, u32>,
+}
+
+/// Find [`ClosureCandidates`]; needs only the parsed snapshot, so it runs beside the
+/// dominator tree.
+pub fn closure_candidates(s: &Snapshot) -> ClosureCandidates {
+    let mut refs = Vec::new();
     for c in 0..s.node_count() as u32 {
         if !is_context(s, c) {
             continue;
@@ -355,32 +359,52 @@ pub fn closure_groups(a: &Analyzed) -> ClosureGroups {
             }
             let t = s.edge_to[e];
             let tk = s.node_kind[t as usize];
-            if a.retained[t as usize] < LARGE_OBJECT_BYTES
-                || tk == kind::CLOSURE
+            if tk == kind::CLOSURE
                 || is_context(s, t)
                 || !matches!(tk, kind::OBJECT | kind::ARRAY | kind::STRING | kind::NATIVE)
             {
                 continue;
             }
-            let owners = owners.get_or_insert_with(|| context_closures(s));
-            let Some(&f) = owners.get(&c) else {
-                continue;
-            };
-            if !seen.insert(t) {
-                continue;
-            }
-            let fname = match s.name(f) {
-                "" => "(anonymous)".to_string(),
-                x => x.to_string(),
-            };
-            let entry = g
-                .entry((fname, s.edge_str(e).to_string()))
-                .or_insert((0, 0.0, t));
-            entry.0 += 1;
-            entry.1 += a.retained[t as usize];
-            if a.retained[t as usize] > a.retained[entry.2 as usize] {
-                entry.2 = t;
-            }
+            refs.push((c, e as u32, t));
+        }
+    }
+    let owners = if refs.is_empty() {
+        HashMap::new()
+    } else {
+        context_closures(s)
+    };
+    ClosureCandidates { refs, owners }
+}
+
+/// Closures (grouped by function name and captured variable) whose context holds a large
+/// object, in one snapshot: key → (count of distinct captured objects, their total retained
+/// bytes, example node). One object shared by many closures (e.g. `process`) counts once.
+pub fn closure_groups(a: &Analyzed, cands: &ClosureCandidates) -> ClosureGroups {
+    let s = &a.snap;
+    let mut g: HashMap<(String, String), (u64, f64, u32)> = HashMap::new();
+    let mut seen: std::collections::HashSet<u32> = Default::default();
+    for &(c, e, t) in &cands.refs {
+        let e = e as usize;
+        if a.retained[t as usize] < LARGE_OBJECT_BYTES {
+            continue;
+        }
+        let Some(&f) = cands.owners.get(&c) else {
+            continue;
+        };
+        if !seen.insert(t) {
+            continue;
+        }
+        let fname = match s.name(f) {
+            "" => "(anonymous)".to_string(),
+            x => x.to_string(),
+        };
+        let entry = g
+            .entry((fname, s.edge_str(e).to_string()))
+            .or_insert((0, 0.0, t));
+        entry.0 += 1;
+        entry.1 += a.retained[t as usize];
+        if a.retained[t as usize] > a.retained[entry.2 as usize] {
+            entry.2 = t;
         }
     }
     g
