@@ -1046,6 +1046,96 @@ mod tests {
         }
     }
 
+    /// Hands out its bytes in uneven reads, with an interruption now and then, as a pipe or
+    /// a slow disk might.
+    struct Dribble<'a> {
+        data: &'a [u8],
+        calls: usize,
+    }
+
+    impl std::io::Read for Dribble<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 97 == 0 {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = out
+                .len()
+                .min(self.data.len())
+                .min(7919 * (1 + self.calls % 300));
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn arrays_across_buffers_and_uneven_reads_and_what_follows_them() {
+        // Two arrays of over a buffer each, with a key between, through uneven reads: what
+        // follows an array's closing bracket is read from where the array's buffer left it.
+        let first: Vec<u64> = (0..2_000_000u64)
+            .map(|i| i * 2_654_435_761 % 100_000_007)
+            .collect();
+        let second: Vec<u64> = (0..1_900_000u64).map(|i| i % 1000).collect();
+        let join = |v: &[u64]| {
+            v.iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    if i % 7 == 6 {
+                        format!("{x}\n")
+                    } else {
+                        x.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let text = format!("[{}],\"next\":[{}]}}", join(&first), join(&second));
+        assert!(text.len() > 2 * BUF_SIZE);
+        let mut sc = Scanner::new(Dribble {
+            data: text.as_bytes(),
+            calls: 0,
+        });
+        let mut got = Vec::new();
+        let n = sc.read_uint_array("first", 1, |x| {
+            got.extend(x.iter().map(|&y| y as u64));
+            Ok(())
+        });
+        assert_eq!(n.ok(), Some(first.len() as u64));
+        assert!(got == first);
+        assert!(sc.expect(b',', "a comma").is_ok());
+        let mut key = Vec::new();
+        assert!(sc.read_string_into(&mut key).is_ok());
+        assert_eq!(key, b"next");
+        assert!(sc.expect(b':', "a colon").is_ok());
+        got.clear();
+        let n = sc.read_uint_array("second", 1, |x| {
+            got.extend(x.iter().map(|&y| y as u64));
+            Ok(())
+        });
+        assert_eq!(n.ok(), Some(second.len() as u64));
+        assert!(got == second);
+        assert_eq!(sc.offset(), text.len() as u64 - 1);
+        assert_eq!(sc.peek_token().ok().flatten(), Some(b'}'));
+        // A bad byte far into the second buffer is reported at its own offset.
+        let at = BUF_SIZE + BUF_SIZE / 3;
+        let at = at
+            + text.as_bytes()[at..]
+                .iter()
+                .position(|b| b.is_ascii_digit())
+                .unwrap_or(0);
+        let mut bad = text.into_bytes();
+        bad[at] = b'x';
+        let mut sc = Scanner::new(Dribble {
+            data: &bad,
+            calls: 0,
+        });
+        match sc.read_uint_array("first", 1, |_| Ok(())) {
+            Err(ScanError::Format { offset, .. }) => assert_eq!(offset, at as u64),
+            other => panic!("expected a format error at {at}: {other:?}"),
+        }
+    }
+
     #[test]
     fn bad_values_are_reported_at_their_offset() {
         let mut text = String::from("[");
