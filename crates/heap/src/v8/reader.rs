@@ -155,6 +155,40 @@ fn kind_of(kinds: &[u8], v: u32, what: &str) -> Result<u8, String> {
         .ok_or_else(|| format!("{what} type {v} is not in meta.{what}_types"))
 }
 
+/// Append each row's `to_node` (a node index: ordinal × `nf`) as an ordinal; None, or the
+/// first row whose target is not a multiple of `nf` (nothing appended then).
+fn push_targets(
+    rows: std::slice::ChunksExact<'_, u32>,
+    pto: usize,
+    nf: u32,
+    out: &mut Vec<u32>,
+) -> Option<usize> {
+    // Division by a constant compiles to a multiply; V8 writes 6 or 7 node fields.
+    fn by<const D: u32>(
+        rows: std::slice::ChunksExact<'_, u32>,
+        pto: usize,
+        out: &mut Vec<u32>,
+    ) -> Option<usize> {
+        if let Some(r) = rows.clone().position(|row| row[pto] % D != 0) {
+            return Some(r);
+        }
+        out.extend(rows.map(|row| row[pto] / D));
+        None
+    }
+    match nf {
+        7 => by::<7>(rows, pto, out),
+        6 => by::<6>(rows, pto, out),
+        _ => {
+            let nf = nf.max(1);
+            if let Some(r) = rows.clone().position(|row| row[pto] % nf != 0) {
+                return Some(r);
+            }
+            out.extend(rows.map(|row| row[pto] / nf));
+            None
+        }
+    }
+}
+
 /// True when `prefix` looks like the start of a `.heapsnapshot`.
 pub fn sniff(prefix: &[u8]) -> bool {
     let s = prefix
@@ -308,19 +342,25 @@ pub(crate) fn read<R: Read>(
                     return sc.err("meta.node_fields lists a field twice");
                 }
                 node_total = sc.read_uint_array("nodes", nf, |vals| {
-                    for (r, row) in vals.chunks(nf).enumerate() {
-                        if row.len() != nf {
-                            break; // a partial last row: the count check reports it
-                        }
-                        s.node_kind
-                            .push(kind_of(kinds, row[pt], "node").map_err(|m| (r * nf + pt, m))?);
-                        s.node_name.push(row[pn]);
-                        s.node_id.push(row[pi]);
-                        s.self_size.push(row[ps]);
-                        ec.push(row[pe]);
-                        if let Some(d) = pd {
-                            s.detachedness.push(row[d].min(255) as u8);
-                        }
+                    // Column by column: each extend writes without a capacity check per value.
+                    let rows = vals.chunks_exact(nf);
+                    if let Some(r) = rows
+                        .clone()
+                        .position(|row| kinds.get(row[pt] as usize).is_none())
+                    {
+                        let m = kind_of(kinds, vals[r * nf + pt], "node")
+                            .err()
+                            .unwrap_or_default();
+                        return Err((r * nf + pt, m));
+                    }
+                    s.node_kind
+                        .extend(rows.clone().map(|row| kinds[row[pt] as usize]));
+                    s.node_name.extend(rows.clone().map(|row| row[pn]));
+                    s.node_id.extend(rows.clone().map(|row| row[pi]));
+                    s.self_size.extend(rows.clone().map(|row| row[ps]));
+                    ec.extend(rows.clone().map(|row| row[pe]));
+                    if let Some(d) = pd {
+                        s.detachedness.extend(rows.map(|row| row[d].min(255) as u8));
                     }
                     Ok(())
                 })?;
@@ -356,28 +396,28 @@ pub(crate) fn read<R: Read>(
                     return sc.err("meta.edge_fields lists a field twice");
                 }
                 edge_total = sc.read_uint_array("edges", ef, |vals| {
-                    for (r, row) in vals.chunks(ef).enumerate() {
-                        if row.len() != ef {
-                            break;
-                        }
-                        s.edge_kind
-                            .push(kind_of(kinds, row[pt], "edge").map_err(|m| (r * ef + pt, m))?);
-                        s.edge_name.push(row[pn]);
-                        let v = row[pto];
-                        // Division by a literal compiles to a multiply; V8 writes 6 or 7 fields.
-                        let (to, rem) = match nf32 {
-                            7 => (v / 7, v % 7),
-                            6 => (v / 6, v % 6),
-                            _ => (v / nf32, v % nf32),
-                        };
-                        if rem != 0 {
-                            return Err((
-                                r * ef + pto,
-                                format!("edge target {v} is not a multiple of the node field count {nf}"),
-                            ));
-                        }
-                        s.edge_to.push(to);
+                    let rows = vals.chunks_exact(ef);
+                    if let Some(r) = rows
+                        .clone()
+                        .position(|row| kinds.get(row[pt] as usize).is_none())
+                    {
+                        let m = kind_of(kinds, vals[r * ef + pt], "edge")
+                            .err()
+                            .unwrap_or_default();
+                        return Err((r * ef + pt, m));
                     }
+                    if let Some(r) = push_targets(rows.clone(), pto, nf32, &mut s.edge_to) {
+                        let v = vals[r * ef + pto];
+                        return Err((
+                            r * ef + pto,
+                            format!(
+                                "edge target {v} is not a multiple of the node field count {nf}"
+                            ),
+                        ));
+                    }
+                    s.edge_kind
+                        .extend(rows.clone().map(|row| kinds[row[pt] as usize]));
+                    s.edge_name.extend(rows.map(|row| row[pn]));
                     Ok(())
                 })?;
                 if edge_total % ef as u64 != 0 {
