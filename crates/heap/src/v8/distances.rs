@@ -2,7 +2,7 @@
 //! every node so that a shortest retainer path can be read back.
 
 use super::dominators::WeakMapNames;
-use super::model::{edge_kind, kind, Snapshot};
+use super::model::{edge_kind, kind, known, Snapshot};
 
 /// Distance of nodes reached only through system roots starts here (DevTools'
 /// `baseSystemDistance`).
@@ -48,8 +48,8 @@ pub fn distances(s: &Snapshot, wm: &WeakMapNames) -> Distances {
                 idx += 1;
                 let d = dist[v as usize].saturating_add(1);
                 let vk = s.node_kind[v as usize];
-                let special_hidden = vk == kind::HIDDEN && s.name(v) == "system / NativeContext";
-                let descriptors = vk == kind::ARRAY && s.name(v) == "(map descriptors)";
+                let special_hidden = vk == kind::HIDDEN && s.known_name(v) == known::NATIVE_CONTEXT;
+                let descriptors = vk == kind::ARRAY && s.known_name(v) == known::MAP_DESCRIPTORS;
                 for e in s.edges(v) {
                     let ek = s.edge_kind[e];
                     if ek == edge_kind::WEAK {

@@ -3,7 +3,7 @@
 //! sizes (`calculateDominatorsAndRetainedSizes`), ported from devtools-frontend's
 //! `HeapSnapshot.ts` so that totals match DevTools on the same file.
 
-use super::model::{edge_kind, kind, Snapshot};
+use super::model::{edge_kind, kind, known, Snapshot};
 use super::timing::timed;
 
 /// Marks nodes reachable from the root's shortcut edges (user globals) and from the
@@ -153,7 +153,7 @@ pub fn shallow_sizes(s: &Snapshot) -> Vec<u32> {
         let k = s.node_kind[i];
         if k == kind::HIDDEN
             || k == kind::ARRAY
-            || (k == kind::NATIVE && s.name(i as u32) == "system / ExternalStringData")
+            || (k == kind::NATIVE && s.known_name(i as u32) == known::EXTERNAL_STRING_DATA)
         {
             *owner = UNVISITED;
         } else {

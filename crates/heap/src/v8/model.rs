@@ -64,6 +64,32 @@ pub mod kind {
     }
 }
 
+/// Names the analyses look for, classified once per string of a snapshot
+/// ([`Snapshot::known`]), so that a check is a byte compare instead of a string compare.
+pub mod known {
+    /// Any other name.
+    pub const OTHER: u8 = 0;
+    /// `system / Context`: a function context.
+    pub const SYSTEM_CONTEXT: u8 = 1;
+    /// `system / NativeContext`: a realm's global context.
+    pub const NATIVE_CONTEXT: u8 = 2;
+    /// `(map descriptors)`.
+    pub const MAP_DESCRIPTORS: u8 = 3;
+    /// `system / ExternalStringData`.
+    pub const EXTERNAL_STRING_DATA: u8 = 4;
+
+    /// The class of one name.
+    pub fn of(name: &str) -> u8 {
+        match name {
+            "system / Context" => SYSTEM_CONTEXT,
+            "system / NativeContext" => NATIVE_CONTEXT,
+            "(map descriptors)" => MAP_DESCRIPTORS,
+            "system / ExternalStringData" => EXTERNAL_STRING_DATA,
+            _ => OTHER,
+        }
+    }
+}
+
 /// Edge kinds, normalized from `meta.edge_types` by name.
 pub mod edge_kind {
     /// A variable in a function context.
@@ -164,6 +190,8 @@ pub struct Snapshot {
     pub edge_to: Vec<u32>,
     /// The string table.
     pub strings: Strings,
+    /// [`known`] class per string (filled by the reader; strings added later are `OTHER`).
+    pub known: Vec<u8>,
     /// Ordinal of the root node (`snapshot.root_index`, else 0).
     pub root: u32,
     /// Bytes of the file.
@@ -199,6 +227,28 @@ impl Snapshot {
         // The last node whose first edge is at or before `e` owns it (nodes without edges
         // share their first_edge with the next node, so they are never the last such).
         (self.first_edge.partition_point(|&x| x as usize <= e) as u32).saturating_sub(1)
+    }
+
+    /// The [`known`] class of the node's name.
+    #[inline]
+    pub fn known_name(&self, n: u32) -> u8 {
+        let i = self.node_name[n as usize] as usize;
+        match self.known.get(i) {
+            Some(&k) => k,
+            // A string added after reading, or a model not built by the reader.
+            None => known::of(self.strings.get(i as u32)),
+        }
+    }
+
+    /// Classify every string into [`Snapshot::known`] (on all cores).
+    pub fn classify_strings(&mut self) {
+        use rayon::prelude::*;
+        let strings = &self.strings;
+        self.known = (0..strings.len() as u32)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| known::of(strings.get(i)))
+            .collect();
     }
 
     /// The node's name string.

@@ -3,7 +3,7 @@
 
 use super::analysis::Analyzed;
 use super::distances::NO_EDGE;
-use super::model::{edge_kind, kind, Snapshot};
+use super::model::{edge_kind, kind, known, Snapshot};
 
 /// The BFS edges from a root to `node`, root first.
 pub fn path_edges(a: &Analyzed, node: u32) -> Vec<usize> {
@@ -22,7 +22,7 @@ pub fn path_edges(a: &Analyzed, node: u32) -> Vec<usize> {
 /// True for V8 function contexts (`system / Context`).
 pub fn is_context(s: &Snapshot, n: u32) -> bool {
     matches!(s.node_kind[n as usize], kind::OBJECT | kind::HIDDEN)
-        && s.name(n) == "system / Context"
+        && s.known_name(n) == known::SYSTEM_CONTEXT
 }
 
 /// A closure whose `context` edge points at context `ctx`, if any. One pass over the

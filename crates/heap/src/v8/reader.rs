@@ -463,6 +463,7 @@ pub(crate) fn read<R: Read>(
         .map(|l| (l.root_index, l.node_cols.len() as u64))
         .unwrap_or((0, 1));
     finish(&mut snap, edge_counts, root_index, node_fields, end)?;
+    snap.classify_strings();
     t.lap("  checks, edge index");
     Ok(snap)
 }
