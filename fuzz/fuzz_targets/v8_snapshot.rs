@@ -8,7 +8,15 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     let a = v8::analyze(snap);
-    let _ = v8::top_report(&a, "fuzz", &leakscope_heap::Options::default());
-    let one = v8::diff::Indexed::new(a);
+    let opts = leakscope_heap::Options::default();
+    let _ = v8::top_report(&a, "fuzz", &opts);
+    // The diff path (id index, collections, closures, Comparison, continuity, suspects), on
+    // the snapshot against itself.
+    let index = || v8::reader::read_slice(data).map(|s| v8::diff::Indexed::new(s, || ()));
+    let (Ok(one), Ok(two)) = (index(), index()) else {
+        return;
+    };
     let _ = v8::suspects::find_suspects(std::slice::from_ref(&one));
+    let paths = [std::path::PathBuf::from("a"), std::path::PathBuf::from("b")];
+    let _ = v8::diff::diff_snapshots(&[one, two], &paths, &opts);
 });
