@@ -146,13 +146,28 @@ fn listed_twice<T: PartialEq>(cols: &[T], wanted: &[T]) -> bool {
         .any(|w| cols.iter().filter(|&c| c == w).count() > 1)
 }
 
-/// The normalized kind a `type` value names (`what` is "node" or "edge"), or why it names
-/// none.
-fn kind_of(kinds: &[u8], v: u32, what: &str) -> Result<u8, String> {
-    kinds
-        .get(v as usize)
-        .copied()
-        .ok_or_else(|| format!("{what} type {v} is not in meta.{what}_types"))
+/// Check that every row's `type` (field `pt` of rows of `width` values) names a kind in
+/// `kinds` (`what` is "node" or "edge"); the error is (index of the first bad value, why).
+fn check_kinds(
+    vals: &[u32],
+    width: usize,
+    pt: usize,
+    kinds: &[u8],
+    what: &str,
+) -> Result<(), (usize, String)> {
+    match vals
+        .chunks_exact(width)
+        .position(|row| kinds.get(row[pt] as usize).is_none())
+    {
+        None => Ok(()),
+        Some(r) => {
+            let v = vals[r * width + pt];
+            Err((
+                r * width + pt,
+                format!("{what} type {v} is not in meta.{what}_types"),
+            ))
+        }
+    }
 }
 
 /// Append each row's `to_node` (a node index: ordinal × `nf`) as an ordinal; None, or the
@@ -343,16 +358,8 @@ pub(crate) fn read<R: Read>(
                 }
                 node_total = sc.read_uint_array("nodes", nf, |vals| {
                     // Column by column: each extend writes without a capacity check per value.
+                    check_kinds(vals, nf, pt, kinds, "node")?;
                     let rows = vals.chunks_exact(nf);
-                    if let Some(r) = rows
-                        .clone()
-                        .position(|row| kinds.get(row[pt] as usize).is_none())
-                    {
-                        let m = kind_of(kinds, vals[r * nf + pt], "node")
-                            .err()
-                            .unwrap_or_default();
-                        return Err((r * nf + pt, m));
-                    }
                     s.node_kind
                         .extend(rows.clone().map(|row| kinds[row[pt] as usize]));
                     s.node_name.extend(rows.clone().map(|row| row[pn]));
@@ -396,16 +403,8 @@ pub(crate) fn read<R: Read>(
                     return sc.err("meta.edge_fields lists a field twice");
                 }
                 edge_total = sc.read_uint_array("edges", ef, |vals| {
+                    check_kinds(vals, ef, pt, kinds, "edge")?;
                     let rows = vals.chunks_exact(ef);
-                    if let Some(r) = rows
-                        .clone()
-                        .position(|row| kinds.get(row[pt] as usize).is_none())
-                    {
-                        let m = kind_of(kinds, vals[r * ef + pt], "edge")
-                            .err()
-                            .unwrap_or_default();
-                        return Err((r * ef + pt, m));
-                    }
                     if let Some(r) = push_targets(rows.clone(), pto, nf32, &mut s.edge_to) {
                         let v = vals[r * ef + pto];
                         return Err((
