@@ -132,7 +132,6 @@ pub fn analyze_with<E: Send>(
     let mut t = Timer::new();
     // Renames detached embedder nodes, so it comes before anything that reads names.
     snap.propagate_dom_state();
-    let snap = snap;
     let (owned, wm) = rayon::join(
         || timed("page-owned", || page_owned(&snap)),
         || timed("WeakMap names", || WeakMapNames::new(&snap)),
@@ -149,7 +148,9 @@ pub fn analyze_with<E: Send>(
         || {
             let preds = timed("predecessors", || essential_predecessors(&snap, &ess));
             let first = tree.get().lock().unwrap_or_else(|p| p.into_inner()).take();
-            let first = first.unwrap_or_else(|| spanning_tree(&snap, &ess));
+            let Some(first) = first else {
+                unreachable!("the DFS is handed over once and taken once");
+            };
             let d = dominators_from(&snap, &ess, first, preds);
             dominators_done();
             let sh = shallow.get();

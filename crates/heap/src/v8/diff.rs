@@ -10,8 +10,9 @@ use super::analysis::{analyze_with, Analyzed};
 use super::handoff::{Gate, OpenOnDrop};
 use super::model::Snapshot;
 use super::reader::{read_file, read_file_with};
-use super::suspects::find_suspects;
-use super::suspects::{closure_candidates, closure_groups, collection_entries, collections};
+use super::suspects::{
+    closure_candidates, closure_groups, collection_entries, collections, find_suspects,
+};
 use super::timing::timed;
 use crate::report::{Column, Group, HeapReport, Unit};
 use crate::{HeapError, Options};

@@ -4,7 +4,6 @@
 //! `HeapSnapshot.ts` so that totals match DevTools on the same file.
 
 use super::model::{edge_kind, kind, known, Snapshot};
-use super::timing::timed;
 
 /// Marks nodes reachable from the root's shortcut edges (user globals) and from the
 /// `(Document DOM trees)` root without following weak edges: DevTools' "page-owned" flag.
@@ -62,13 +61,11 @@ const NOT_EPHEMERON: u32 = u32::MAX;
 impl WeakMapNames {
     /// Classify every string of `s`.
     pub fn new(s: &Snapshot) -> Self {
-        use rayon::prelude::*;
-        let ids = (0..s.strings.len() as u32)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|i| weakmap_table_id(s.strings.get(i)).unwrap_or(NOT_EPHEMERON))
-            .collect();
-        Self { ids }
+        Self {
+            ids: s
+                .strings
+                .classify(|t| weakmap_table_id(t).unwrap_or(NOT_EPHEMERON)),
+        }
     }
 
     /// The WeakMap table id named by string `i`, if it is an ephemeron edge name.
@@ -324,17 +321,9 @@ pub fn spanning_tree(s: &Snapshot, ess: &[u64]) -> SpanningTree {
     t
 }
 
-/// Lengauer–Tarjan over the essential edges, exactly as DevTools does it (iterative DFS from
-/// the root, then from weak-only orphans, then leftover cliques attached to the root).
-pub fn dominators(s: &Snapshot, ess: &[u64]) -> Dominators {
-    let (preds, tree) = rayon::join(
-        || timed("predecessors", || essential_predecessors(s, ess)),
-        || timed("dfs", || spanning_tree(s, ess)),
-    );
-    dominators_from(s, ess, tree, preds)
-}
-
-/// The rest of Lengauer–Tarjan, from the DFS from the root and the predecessors.
+/// Lengauer–Tarjan over the essential edges, exactly as DevTools does it, from its first
+/// step ([`spanning_tree`], the DFS from the root) and the [`Predecessors`]: then DFS from
+/// weak-only orphans, leftover cliques attached to the root, semidominators and idom.
 pub fn dominators_from(
     s: &Snapshot,
     ess: &[u64],

@@ -154,6 +154,17 @@ impl Strings {
         (self.ends.len() - 1) as u32
     }
 
+    /// `f` of every string, in index order, computed on all cores: the per-string tables
+    /// (known names, WeakMap ephemeron names, collection names) are built with it.
+    pub fn classify<T: Send>(&self, f: impl Fn(&str) -> T + Sync + Send) -> Vec<T> {
+        use rayon::prelude::*;
+        (0..self.len() as u32)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| f(self.get(i)))
+            .collect()
+    }
+
     /// String number `i`; empty when out of range.
     pub fn get(&self, i: u32) -> &str {
         let i = i as usize;
@@ -242,13 +253,7 @@ impl Snapshot {
 
     /// Classify every string into [`Snapshot::known`] (on all cores).
     pub fn classify_strings(&mut self) {
-        use rayon::prelude::*;
-        let strings = &self.strings;
-        self.known = (0..strings.len() as u32)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|i| known::of(strings.get(i)))
-            .collect();
+        self.known = self.strings.classify(known::of);
     }
 
     /// The node's name string.

@@ -178,29 +178,25 @@ fn push_targets(
     nf: u32,
     out: &mut Vec<u32>,
 ) -> Option<usize> {
-    // Division by a constant compiles to a multiply; V8 writes 6 or 7 node fields.
-    fn by<const D: u32>(
+    // Inlined with a literal divisor, division compiles to a multiply; V8 writes 6 or 7
+    // node fields.
+    #[inline(always)]
+    fn by(
         rows: std::slice::ChunksExact<'_, u32>,
         pto: usize,
+        d: u32,
         out: &mut Vec<u32>,
     ) -> Option<usize> {
-        if let Some(r) = rows.clone().position(|row| row[pto] % D != 0) {
+        if let Some(r) = rows.clone().position(|row| row[pto] % d != 0) {
             return Some(r);
         }
-        out.extend(rows.map(|row| row[pto] / D));
+        out.extend(rows.map(|row| row[pto] / d));
         None
     }
     match nf {
-        7 => by::<7>(rows, pto, out),
-        6 => by::<6>(rows, pto, out),
-        _ => {
-            let nf = nf.max(1);
-            if let Some(r) = rows.clone().position(|row| row[pto] % nf != 0) {
-                return Some(r);
-            }
-            out.extend(rows.map(|row| row[pto] / nf));
-            None
-        }
+        7 => by(rows, pto, 7, out),
+        6 => by(rows, pto, 6, out),
+        _ => by(rows, pto, nf.max(1), out),
     }
 }
 
@@ -463,7 +459,7 @@ pub(crate) fn read<R: Read>(
         .unwrap_or((0, 1));
     finish(&mut snap, edge_counts, root_index, node_fields, end)?;
     snap.classify_strings();
-    t.lap("  checks, edge index");
+    t.lap("  checks, edge index, known names");
     Ok(snap)
 }
 

@@ -78,29 +78,26 @@ const DIGIT: u8 = 1 << 5;
 impl CollectionNames {
     /// Classify every string of `s`.
     pub fn new(s: &Snapshot) -> Self {
-        let flags = (0..s.strings.len() as u32)
-            .map(|i| {
-                let t = s.strings.get(i);
-                let kind = match t {
-                    "Map" => 1,
-                    "Set" => 2,
-                    "Array" => 3,
-                    "Object" => 4,
-                    _ => 0,
-                };
-                let mut f = kind;
-                if t == "table" {
-                    f |= TABLE;
-                }
-                if t == "__proto__" {
-                    f |= PROTO;
-                }
-                if t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-                    f |= DIGIT;
-                }
-                f
-            })
-            .collect();
+        let flags = s.strings.classify(|t| {
+            let kind = match t {
+                "Map" => 1,
+                "Set" => 2,
+                "Array" => 3,
+                "Object" => 4,
+                _ => 0,
+            };
+            let mut f = kind;
+            if t == "table" {
+                f |= TABLE;
+            }
+            if t == "__proto__" {
+                f |= PROTO;
+            }
+            if t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+                f |= DIGIT;
+            }
+            f
+        });
         Self { flags }
     }
 
