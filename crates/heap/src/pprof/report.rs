@@ -68,7 +68,7 @@ pub fn build(
         opts.limit
     };
     for r in &table.rows {
-        sum = sum.wrapping_add(r.flat);
+        sum = sum.saturating_add(r.flat);
         if rep.groups.len() >= limit {
             continue;
         }
@@ -126,7 +126,7 @@ fn sum_of(p: &Profile, sample_type: &str) -> Option<i64> {
         p.sample
             .iter()
             .map(|s| s.value.get(vi).copied().unwrap_or(0))
-            .fold(0i64, i64::wrapping_add),
+            .fold(0i64, i64::saturating_add),
     )
 }
 
@@ -139,7 +139,7 @@ pub fn add_diff_totals(rep: &mut HeapReport, base: &Profile, source: &Profile, t
         rep.totals.insert("base_total".into(), b as f64);
         rep.totals.insert("source_total".into(), s as f64);
         rep.totals
-            .insert("delta_total".into(), s.wrapping_sub(b) as f64);
+            .insert("delta_total".into(), s.saturating_sub(b) as f64);
     }
     if base.period != source.period {
         rep.notes.push(format!(
