@@ -61,7 +61,7 @@ pub enum Command {
     Run(Box<cmd::run::RunArgs>),
     /// Recognize leaks in stored series or in CSV files.
     #[command(
-        after_help = "Examples:\n  leakscope analyze memory.csv\n  leakscope analyze --db leakscope.db --target node-server --format json\n\nCSV format: a header row; first column `timestamp` (unix seconds or RFC 3339); each further\ncolumn is one series in bytes, named by its header."
+        after_help = "Examples:\n  leakscope analyze memory.csv\n  leakscope analyze --db leakscope.db --target node-server --format json\n\nCSV format: a header row; first column `timestamp` (unix seconds or RFC 3339); each further\ncolumn is one series in bytes, named by its header. Quoted cells follow RFC 4180; Grafana's\n\"Download CSV\" (epoch milliseconds, quoted label sets) reads as it is, with \"Formatted data\" off."
     )]
     Analyze(cmd::analyze::AnalyzeArgs),
     /// List the targets and series in the store.

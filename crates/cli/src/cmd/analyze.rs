@@ -32,7 +32,7 @@ pub struct AnalyzeArgs {
     /// insufficient_data. Lower it to judge a short soak's stored series.
     #[arg(long, value_name = "DURATION", default_value = "20m", value_parser = units::parse_duration)]
     pub min_span: std::time::Duration,
-    /// Skip (and count) CSV rows with blank or unparsable cells or timestamps that go back,
+    /// Skip (and count) CSV rows with blank, unparsable or non-UTF-8 cells or timestamps that go back,
     /// instead of stopping with an error.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -84,6 +84,7 @@ fn from_csv(
     let reader = std::io::BufReader::with_capacity(1 << 16, file);
     let opts = leakscope_core::csv::CsvOptions {
         skip_bad_rows: args.skip_bad_rows,
+        ..leakscope_core::csv::CsvOptions::default()
     };
     let mut recognizers: Vec<Recognizer> = Vec::new();
     let mut first_t = f64::NAN;

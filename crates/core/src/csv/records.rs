@@ -1,0 +1,158 @@
+//! CSV records off a byte stream, parsed by `csv-core` (the RFC 4180 state machine of the
+//! `csv` crate) and buffered here, so that the reader knows the exact line where each
+//! record starts (blank lines and line breaks inside quoted cells counted) and holds
+//! bounded memory: a record's cells may not exceed `max_row_bytes`, and only the first
+//! `keep` cells of a record are stored (the rest are counted and dropped).
+
+use std::io::{BufRead, ErrorKind};
+
+use super::CsvError;
+
+/// One record at a time from `R`.
+pub(super) struct Records<R> {
+    inner: R,
+    core: csv_core::Reader,
+    /// Line of the next unread byte (1-based).
+    line: u64,
+    max_row_bytes: u64,
+    /// Line where the current record starts.
+    record_line: u64,
+    /// The stored cells' bytes (unquoted), back to back; `data[..used]` holds them.
+    data: Vec<u8>,
+    /// Where each stored cell ends in `data`.
+    ends: Vec<usize>,
+    /// Cells of the current record, stored or not.
+    cells: usize,
+}
+
+impl<R: BufRead> Records<R> {
+    /// Records of `inner`, whose first byte is on line `first_line`, split at `delimiter`.
+    pub(super) fn new(inner: R, delimiter: u8, first_line: u64, max_row_bytes: u64) -> Self {
+        Self {
+            inner,
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            line: first_line,
+            max_row_bytes,
+            record_line: first_line,
+            data: Vec::new(),
+            ends: Vec::new(),
+            cells: 0,
+        }
+    }
+
+    /// The line where the current record starts.
+    pub(super) fn line(&self) -> u64 {
+        self.record_line
+    }
+
+    /// How many cells the current record has (stored or not).
+    pub(super) fn len(&self) -> usize {
+        self.cells
+    }
+
+    /// Stored cell `i`, without surrounding whitespace.
+    pub(super) fn cell(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(self.data[start..end].trim_ascii())
+    }
+
+    /// The stored cells.
+    pub(super) fn cells(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.ends.len()).filter_map(|i| self.cell(i))
+    }
+
+    fn fill(&mut self) -> Result<&[u8], CsvError> {
+        loop {
+            match self.inner.fill_buf() {
+                Ok(_) => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(CsvError::Io(e)),
+            }
+        }
+        // Filled: this returns the buffer without reading.
+        self.inner.fill_buf().map_err(CsvError::Io)
+    }
+
+    /// Read the next record that is not blank, storing at most `keep` cells; false at the end.
+    pub(super) fn next(&mut self, keep: usize) -> Result<bool, CsvError> {
+        loop {
+            if !self.skip_line_breaks()? {
+                return Ok(false);
+            }
+            self.read_record(keep)?;
+            let blank = self.cells == self.ends.len() && self.cells().all(<[u8]>::is_empty);
+            if !blank {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Skip the line breaks before a record; false at the end of the input.
+    fn skip_line_breaks(&mut self) -> Result<bool, CsvError> {
+        loop {
+            let buf = self.fill()?;
+            if buf.is_empty() {
+                return Ok(false);
+            }
+            let n = buf
+                .iter()
+                .take_while(|&&b| b == b'\n' || b == b'\r')
+                .count();
+            let newlines = buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+            let rest = buf.len() - n;
+            self.line += newlines;
+            self.inner.consume(n);
+            if rest > 0 {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn read_record(&mut self, keep: usize) -> Result<(), CsvError> {
+        use csv_core::ReadFieldResult as F;
+        self.record_line = self.line;
+        self.ends.clear();
+        self.cells = 0;
+        let mut used = 0usize;
+        loop {
+            if used == self.data.len() {
+                if self.data.len() as u64 >= self.max_row_bytes {
+                    return Err(CsvError::RowTooLong {
+                        line: self.record_line,
+                        max_bytes: self.max_row_bytes,
+                    });
+                }
+                let grown = (self.data.len() * 2)
+                    .max(1024)
+                    .min(usize::try_from(self.max_row_bytes).unwrap_or(usize::MAX));
+                self.data.resize(grown, 0);
+            }
+            let buf = match self.inner.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(CsvError::Io(e)),
+            };
+            let (res, nin, nout) = self.core.read_field(buf, &mut self.data[used..]);
+            self.line += buf[..nin].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.inner.consume(nin);
+            used += nout;
+            match res {
+                F::InputEmpty | F::OutputFull => {}
+                F::Field { record_end } => {
+                    self.cells += 1;
+                    if self.ends.len() < keep {
+                        self.ends.push(used);
+                    } else {
+                        // Counted, not stored.
+                        used = self.ends.last().copied().unwrap_or(0);
+                    }
+                    if record_end {
+                        return Ok(());
+                    }
+                }
+                F::End => return Ok(()),
+            }
+        }
+    }
+}
