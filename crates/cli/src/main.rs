@@ -30,7 +30,11 @@ fn main() -> ExitCode {
             if out::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("leakscope: error: {}", out::sentence(&err));
+            // Errors quote names and cells from input files: escape them as tables do.
+            eprintln!(
+                "leakscope: error: {}",
+                render::escape::printable(&out::sentence(&err))
+            );
             ExitCode::from(2)
         }
     }

@@ -100,6 +100,13 @@ pub fn build(
             ""
         }
     ));
+    if table.total == i64::MAX || sum == i64::MAX {
+        rep.notes.push(
+            "the values add up past the largest 64-bit integer, so totals and percentages are \
+             capped there; the profile's values are corrupt"
+                .to_owned(),
+        );
+    }
     if table.dropped_nodes > 0 {
         rep.notes.push(format!(
             "Dropped {} nodes whose |cum| is under 0.5% of the total, as go tool pprof -top does",
