@@ -201,20 +201,22 @@ sys.exit(os.waitstatus_to_exitcode(status) % 256)
 /// Run `cmd` to its end with piped output and measure its peak RSS (see [`MEASURE_PY`]).
 pub fn run_measured(cmd: &Command) -> Measured {
     let mut py = Command::new("python3");
-    py.arg("-c").arg(MEASURE_PY).arg(cmd.get_program()).args(cmd.get_args());
+    py.arg("-c")
+        .arg(MEASURE_PY)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
         match v {
             Some(v) => py.env(k, v),
             None => py.env_remove(k),
         };
     }
-    let out = py
-        .stdin(Stdio::null())
-        .output()
-        .expect("python3 runs");
+    let out = py.stdin(Stdio::null()).output().expect("python3 runs");
     let mut stderr = out.stderr;
     let text = String::from_utf8_lossy(&stderr).into_owned();
-    let at = text.rfind("\nPEAK_RSS_KB=").expect("the measuring wrapper reports");
+    let at = text
+        .rfind("\nPEAK_RSS_KB=")
+        .expect("the measuring wrapper reports");
     let kb: u64 = text[at + 14..].trim().parse().expect("a number of KB");
     stderr.truncate(at);
     Measured {

@@ -65,12 +65,21 @@ fn a_pprof_gzip_bomb_is_refused_before_it_inflates() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bomb.pb.gz");
     // 30 M empty samples: 60 MB of `12 00`, 58 KB gzipped; decoded they took 2.2 GB.
-    write_profile(&p, &pprof_header(&[]), &sample_entry(Sample::default()), 30_000_000, true);
+    write_profile(
+        &p,
+        &pprof_header(&[]),
+        &sample_entry(Sample::default()),
+        30_000_000,
+        true,
+    );
     assert!(std::fs::metadata(&p).unwrap().len() < 100_000);
     let m = heap_top(&p, &[]);
     let err = m.err();
     assert_eq!(m.code, Some(2), "{err}");
-    assert!(err.contains("bomb.pb.gz") && err.contains("gzip bomb"), "{err}");
+    assert!(
+        err.contains("bomb.pb.gz") && err.contains("gzip bomb"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         m.peak_rss_bytes < 64 * MIB,
@@ -169,7 +178,10 @@ fn a_pickle_whose_memo_jumps_ahead_is_refused_at_the_first_jump() {
     let m = heap_top(&p, &[]);
     let err = m.err();
     assert_eq!(m.code, Some(2), "{err}");
-    assert!(err.contains("memo index") && err.contains("at byte 17"), "{err}");
+    assert!(
+        err.contains("memo index") && err.contains("at byte 17"),
+        "{err}"
+    );
     assert!(
         m.peak_rss_bytes < 32 * MIB,
         "peak RSS {} MiB",
@@ -288,7 +300,10 @@ fn a_grafana_csv_export_is_judged_series_by_series() {
     assert_eq!(series[1]["verdict"], "no_leak", "{v}");
     // Detected within the two hours, in seconds (not milliseconds).
     let at = series[0]["detected_at"].as_f64().unwrap();
-    assert!((1_714_564_800.0..1_714_564_800.0 + 7200.0).contains(&at), "{at}");
+    assert!(
+        (1_714_564_800.0..1_714_564_800.0 + 7200.0).contains(&at),
+        "{at}"
+    );
 }
 
 fn fixture(rel: &str) -> PathBuf {

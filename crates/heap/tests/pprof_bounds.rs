@@ -50,7 +50,14 @@ static A: Counting = Counting;
 /// sample, locations of 1-3 lines, a few hundred strings.
 fn realistic(samples: u64) -> Profile {
     let mut strings: Vec<String> = vec!["".into()];
-    for t in ["alloc_objects", "count", "alloc_space", "bytes", "inuse_objects", "count"] {
+    for t in [
+        "alloc_objects",
+        "count",
+        "alloc_space",
+        "bytes",
+        "inuse_objects",
+        "count",
+    ] {
         strings.push(t.into());
     }
     let mut p = Profile {
@@ -88,7 +95,9 @@ fn realistic(samples: u64) -> Profile {
     }
     for s in 0..samples {
         p.sample.push(Sample {
-            location_id: (0..1 + s % 40).map(|k| 1 + (s * 31 + k * 17) % 500).collect(),
+            location_id: (0..1 + s % 40)
+                .map(|k| 1 + (s * 31 + k * 17) % 500)
+                .collect(),
             value: vec![s as i64 % 97, 1 + s as i64, (s * 4096) as i64],
             label: (0..s % 3)
                 .map(|k| Label {
@@ -118,7 +127,11 @@ fn the_survey_measures_what_prost_builds() {
         "built {built}, estimated {estimate}"
     );
     // A realistic profile is far inside the limits.
-    assert!(estimate < 12 * raw.len() as u64, "{estimate} for {}", raw.len());
+    assert!(
+        estimate < 12 * raw.len() as u64,
+        "{estimate} for {}",
+        raw.len()
+    );
     drop(p);
 }
 

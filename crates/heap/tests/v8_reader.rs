@@ -275,7 +275,13 @@ fn diff_names_the_truncated_file_wherever_it_is() {
 #[test]
 fn root_index_must_name_a_node() {
     let text = tiny(NODE18, STRINGS);
-    let with_root = |r: &str| text.replacen("\"node_count\":4", &format!("\"root_index\":{r},\"node_count\":4"), 1);
+    let with_root = |r: &str| {
+        text.replacen(
+            "\"node_count\":4",
+            &format!("\"root_index\":{r},\"node_count\":4"),
+            1,
+        )
+    };
     // A valid root_index (node 1 × 6 fields) is honoured.
     let s = read_slice(with_root("6").as_bytes()).expect("parses");
     assert_eq!(s.root, 1);

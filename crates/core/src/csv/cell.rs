@@ -70,7 +70,11 @@ fn split_offset(s: &str) -> (&str, f64) {
             _ => return (s, 0.0),
         };
         let digits = |x: &[u8]| -> Option<f64> {
-            std::str::from_utf8(x).ok()?.parse::<u8>().ok().map(f64::from)
+            std::str::from_utf8(x)
+                .ok()?
+                .parse::<u8>()
+                .ok()
+                .map(f64::from)
         };
         if t[3] == b':' {
             if let (Some(h), Some(m)) = (digits(&t[1..3]), digits(&t[4..6])) {

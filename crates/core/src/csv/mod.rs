@@ -96,7 +96,9 @@ pub enum CsvError {
         max: usize,
     },
     /// A row is longer than [`CsvOptions::max_row_bytes`].
-    #[error("line {line}: a row is longer than {max_bytes} bytes, the limit; is this a series CSV?")]
+    #[error(
+        "line {line}: a row is longer than {max_bytes} bytes, the limit; is this a series CSV?"
+    )]
     RowTooLong {
         /// Line where the row starts.
         line: u64,
@@ -520,9 +522,15 @@ mod tests {
     fn quoted_cells_hold_commas_and_doubled_quotes() {
         let text = "timestamp,\"svc, prod\",\"rss{pod=\"\"a\"\"}\"\n1,\"1,5\",2\n";
         let e = read(text, false).expect_err("1,5 is not a number");
-        assert!(matches!(&e, CsvError::BadValue { column, .. } if column == "svc, prod"), "{e}");
-        let (s, _) = read("timestamp,\"svc, prod\",\"rss{pod=\"\"a\"\"}\"\n1,\"15\",2\n", false)
-            .expect("valid");
+        assert!(
+            matches!(&e, CsvError::BadValue { column, .. } if column == "svc, prod"),
+            "{e}"
+        );
+        let (s, _) = read(
+            "timestamp,\"svc, prod\",\"rss{pod=\"\"a\"\"}\"\n1,\"15\",2\n",
+            false,
+        )
+        .expect("valid");
         assert_eq!(s[0].name, "svc, prod");
         assert_eq!(s[1].name, "rss{pod=\"a\"}");
         assert_eq!(s[0].points[0], Point::new(1.0, 15.0));
@@ -547,7 +555,11 @@ mod tests {
         // "Formatted data" writes local times without a zone and values with units.
         let (s, _) = read("\"Time\",\"rss\"\r\n2024-05-01 12:00:00,1\r\n", false).expect("time");
         assert_eq!(s[0].points[0].t, 1_714_564_800.0);
-        let e = read("\"Time\",\"rss\"\r\n2024-05-01 12:00:00,1.21 GiB\r\n", false).expect_err("unit");
+        let e = read(
+            "\"Time\",\"rss\"\r\n2024-05-01 12:00:00,1.21 GiB\r\n",
+            false,
+        )
+        .expect_err("unit");
         assert!(e.to_string().contains("Formatted data"), "{e}");
         let e = read("\u{feff}", false).expect_err("empty");
         assert!(matches!(e, CsvError::Empty));
@@ -560,7 +572,10 @@ mod tests {
     fn non_utf8_cells_name_the_line_and_can_be_skipped() {
         let text = b"timestamp,a\n1,2\n2,\xff\n3,4\n";
         let e = read_all(&text[..], &CsvOptions::default()).expect_err("not utf-8");
-        assert!(matches!(&e, CsvError::NotUtf8 { line: 3, column } if column == "a"), "{e}");
+        assert!(
+            matches!(&e, CsvError::NotUtf8 { line: 3, column } if column == "a"),
+            "{e}"
+        );
         assert!(e.to_string().starts_with("line 3"), "{e}");
         let skip = CsvOptions {
             skip_bad_rows: true,
@@ -599,7 +614,14 @@ mod tests {
         };
         assert!(read_all(&b"t,a,b,c\n1,2,3,4\n"[..], &opts).is_ok());
         let e = read_all(&b"t,a,b,c,d\n1,2,3,4,5\n"[..], &opts).expect_err("4 > 3");
-        assert!(matches!(e, CsvError::TooManyColumns { line: 1, columns: 4, max: 3 }));
+        assert!(matches!(
+            e,
+            CsvError::TooManyColumns {
+                line: 1,
+                columns: 4,
+                max: 3
+            }
+        ));
         assert!(e.to_string().contains("split it"), "{e}");
     }
 

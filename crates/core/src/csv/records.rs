@@ -13,7 +13,7 @@ pub(super) struct Records<R> {
     inner: R,
     core: csv_core::Reader,
     /// Line of the next unread byte (1-based).
-    line: u64,
+    next_line: u64,
     max_row_bytes: u64,
     /// Line where the current record starts.
     record_line: u64,
@@ -31,7 +31,7 @@ impl<R: BufRead> Records<R> {
         Self {
             inner,
             core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
-            line: first_line,
+            next_line: first_line,
             max_row_bytes,
             record_line: first_line,
             data: Vec::new(),
@@ -101,7 +101,7 @@ impl<R: BufRead> Records<R> {
                 .count();
             let newlines = buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
             let rest = buf.len() - n;
-            self.line += newlines;
+            self.next_line += newlines;
             self.inner.consume(n);
             if rest > 0 {
                 return Ok(true);
@@ -111,7 +111,7 @@ impl<R: BufRead> Records<R> {
 
     fn read_record(&mut self, keep: usize) -> Result<(), CsvError> {
         use csv_core::ReadFieldResult as F;
-        self.record_line = self.line;
+        self.record_line = self.next_line;
         self.ends.clear();
         self.cells = 0;
         let mut used = 0usize;
@@ -134,7 +134,7 @@ impl<R: BufRead> Records<R> {
                 Err(e) => return Err(CsvError::Io(e)),
             };
             let (res, nin, nout) = self.core.read_field(buf, &mut self.data[used..]);
-            self.line += buf[..nin].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.next_line += buf[..nin].iter().filter(|&&b| b == b'\n').count() as u64;
             self.inner.consume(nin);
             used += nout;
             match res {

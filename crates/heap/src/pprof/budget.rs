@@ -220,7 +220,12 @@ impl<'a> Wire<'a> {
                 let at = self.base + self.pos;
                 Field::Bytes(self.skip(n, start)?, at)
             }
-            _ => return self.fail(start, &format!("wire type {wire} is not used by profile.proto")),
+            _ => {
+                return self.fail(
+                    start,
+                    &format!("wire type {wire} is not used by profile.proto"),
+                )
+            }
         };
         Ok(Some((tag, field)))
     }
@@ -285,7 +290,11 @@ pub fn survey(raw: &[u8]) -> Result<Shape, ParseError> {
 /// Heap bytes of one sample's location ids, values and labels.
 fn sample_bytes(b: &[u8], base: usize) -> Result<u64, ParseError> {
     let (mut ids, mut values, mut labels) = (0u64, 0u64, 0u64);
-    let mut w = Wire { buf: b, pos: 0, base };
+    let mut w = Wire {
+        buf: b,
+        pos: 0,
+        base,
+    };
     while let Some((tag, f)) = w.next()? {
         match tag {
             1 => ids += scalars(&f),
@@ -302,7 +311,11 @@ fn sample_bytes(b: &[u8], base: usize) -> Result<u64, ParseError> {
 /// Heap bytes of one location's lines.
 fn location_bytes(b: &[u8], base: usize) -> Result<u64, ParseError> {
     let mut lines = 0u64;
-    let mut w = Wire { buf: b, pos: 0, base };
+    let mut w = Wire {
+        buf: b,
+        pos: 0,
+        base,
+    };
     while let Some((tag, _)) = w.next()? {
         if tag == 4 {
             lines += 1;
@@ -339,7 +352,13 @@ mod tests {
         let raw = prost::Message::encode_to_vec(&p);
         let s = survey(&raw).expect("valid");
         assert_eq!(
-            (s.sample_types, s.samples, s.locations, s.strings, s.comments),
+            (
+                s.sample_types,
+                s.samples,
+                s.locations,
+                s.strings,
+                s.comments
+            ),
             (1, 2, 1, 3, 2)
         );
         let expected = 16

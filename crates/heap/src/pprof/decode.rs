@@ -1,5 +1,7 @@
-//! From bytes to a checked [`Profile`]: gunzip with a size cap, prost decode, then the
-//! consistency checks of pprof's `CheckValid` (string indices in range, ids that resolve).
+//! From bytes to a checked [`Profile`]: gunzip within [`Limits`], measure what decoding will
+//! build ([`survey`]) and refuse what the input cannot justify, prost decode into tables of
+//! exact capacity, then the consistency checks of pprof's `CheckValid` (string indices in
+//! range, ids that resolve).
 
 use super::fxhash::FxHashMap as HashMap;
 use std::io::Read;

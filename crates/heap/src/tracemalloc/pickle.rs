@@ -280,8 +280,7 @@ impl<'a> Machine<'a> {
         let len = self.data.len() as u64;
         let cap = len
             .saturating_mul(MAX_BUILT_PER_BYTE)
-            .max(BUILT_FLOOR_BYTES)
-            .min(MAX_BUILT_BYTES);
+            .clamp(BUILT_FLOOR_BYTES, MAX_BUILT_BYTES);
         if built <= cap {
             return Ok(());
         }
