@@ -26,7 +26,7 @@ import leak  # noqa: E402
 import noleak  # noqa: E402
 import short  # noqa: E402
 from rng import Rng, derive_seed  # noqa: E402
-from series import Series, format_rows, leak_truth, quantize, write_csv  # noqa: E402
+from series import Series, format_rows, leak_truth, noise_sd, quantize, write_csv  # noqa: E402
 
 #: Default seed of each split's stream; heldout and short are frozen by MANIFEST.sha256.
 SEEDS = {"dev": 20260417, "heldout": 880031, "short": 5150}
@@ -117,9 +117,13 @@ def label_of(s: Series, file: str, seed: int, rows) -> dict:
         "limit_bytes": None if s.limit is None else round(s.limit),
         "seed": seed,
     }
+    sd = noise_sd(s.values, s.clean) if s.clean else None
+    rec["noise_sd"] = None if sd is None else round(sd, 1)
     if s.label == "leak":
         rec["onset_ts"] = _r(g.start_ts + s.onset_s)
         rec.update(leak_truth(g, s.leak, s.onset_s))
+        # Most the leak holds at once, in noise sds: how plainly the leak stands out.
+        rec["leak_snr"] = round(max(s.leak) / sd, 2) if sd else None
     rec["params"] = s.params
     return rec
 

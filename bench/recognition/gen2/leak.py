@@ -195,24 +195,36 @@ def _daily_leak(r: Rng, pattern, span, base, swing, rate_per_h, follow, hard) ->
     leak = [total * c / (cum[-1] or 1.0) for c in cum]
     vals = [base * (1 + swing * x) + lk for x, lk in zip(traffic, leak)]
     noise = pick_noise(r, base, g.span_s, quiet=hard)
-    p = {"swing": round(swing, 3), "follows_traffic": follow, **d.params(), "swing_bytes": round(swing * base)}
-    return build(r, g, vals, noise, **_meta(pattern, "rising-floor", ["linear-growth"], hard, byte_name(r), params=p,
-                                            onset=onset, leak=leak))
+    # Hidden: over the whole window the leak adds less than a third of one day's swing.
+    hidden = total < swing * base / 3
+    p = {"swing": round(swing, 3), "follows_traffic": follow, **d.params(), "swing_bytes": round(swing * base),
+         "leak_vs_swing": round(total / (swing * base), 3)}
+    return build(r, g, vals, noise, **_meta(pattern, "rising-floor", ["linear-growth"], hard or hidden, byte_name(r),
+                                            params=p, onset=onset, leak=leak))
+
+
+def _base_for(r: Rng, total: float, swing: float, lo: float, hi: float, ratio: float) -> float:
+    """A baseline in [lo, hi] whose daily swing is at most `total / ratio` (when it can be)."""
+    return r.logu(lo, min(hi, max(1.2 * lo, total / (ratio * swing))))
 
 
 def daily_traffic(r: Rng) -> Series:
     """A working set swinging 20-55 % a day, leaking only while traffic is up: 14-47 MiB/h on
     average, 0.4-2.4 GiB over 1-3 days."""
     rate = r.u(14.0, 47.0) * MiB
-    days = min(3.0, max(1.0, r.u(0.4, 2.4) * GiB / rate / 24 / HOUR))
-    return _daily_leak(r, "leak-daily-traffic", pick_span(r, days * DAY, days * DAY * 1.05), r.logu(400 * MB, 6e9),
-                       r.u(0.2, 0.55), rate, True, False)
+    days = min(3.0, max(1.0, r.u(0.4, 2.4) * GiB / rate / 24))  # rate is per hour
+    span = pick_span(r, days * DAY, days * DAY * 1.05)
+    swing = r.u(0.2, 0.55)
+    base = _base_for(r, rate * span / HOUR, swing, 300 * MB, 6e9, 0.5)
+    return _daily_leak(r, "leak-daily-traffic", span, base, swing, rate, True, False)
 
 
 def slow_daily(r: Rng) -> Series:
     """A few MiB/h over days under a daily cycle."""
-    return _daily_leak(r, "leak-slow-daily", pick_span(r, 3 * DAY, 14 * DAY), r.logu(150 * MB, 2e9), r.u(0.1, 0.4),
-                       r.logu(1.0, 8.0) * MiB, r.chance(0.4), False)
+    span = pick_span(r, 3 * DAY, 14 * DAY)
+    rate, swing = r.logu(1.0, 8.0) * MiB, r.u(0.1, 0.4)
+    base = _base_for(r, rate * span / HOUR, swing, 150 * MB, 2e9, 0.5)
+    return _daily_leak(r, "leak-slow-daily", span, base, swing, rate, r.chance(0.4), False)
 
 
 def hidden_daily(r: Rng) -> Series:
@@ -280,10 +292,12 @@ def goroutines(r: Rng) -> Series:
     """Goroutines leaking a few per minute on top of a count that follows load."""
     g = make_grid(r, pick_span(r, 2 * HOUR, 3 * DAY))
     m = r.logu(20.0, 2000.0)
-    per_min = r.logu(0.5, 10.0)
+    sd = r.u(0.01, 0.06)
+    # A few per minute, but at least 6 noise sd over the window (else the label would be a guess).
+    per_min = max(r.logu(0.5, 10.0), 6 * math.sqrt(m + (sd * m) ** 2) / (g.span_s / 60))
     batch = r.choice([1, 1, 1, 2, 4, 8])  # goroutines stranded per failed request
-    tau, sd = r.logu(300.0, 2 * HOUR), r.u(0.01, 0.06)
-    w, prev, vals, leak, held = 0.0, g.t[0], [], [], 0.0
+    tau = r.logu(300.0, max(600.0, min(2 * HOUR, g.span_s / 3)))
+    w, prev, vals, leak, held, clean = 0.0, g.t[0], [], [], 0.0, []
     for t in g.t:
         dt = t - prev
         a = math.exp(-dt / tau)
@@ -292,6 +306,7 @@ def goroutines(r: Rng) -> Series:
         held += batch * r.poisson(per_min / batch * dt / 60.0)
         leak.append(held)
         vals.append(float(max(1, r.poisson(m * (1 + w)) + held)))
+        clean.append(m + held)
     p = {"mean_count": round(m, 1), "leak_per_min": round(per_min, 2), "batch": batch}
-    return Series(g, vals, 1.0, **_meta("leak-goroutines", "linear-growth", ["rising-floor"], False,
+    return Series(g, vals, 1.0, clean=clean, **_meta("leak-goroutines", "linear-growth", ["rising-floor"], False,
                                         r.choice(COUNT_NAMES), "count", p, leak=leak))

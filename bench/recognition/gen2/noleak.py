@@ -46,9 +46,9 @@ def gc_regular(r: Rng, span=None) -> Series:
 def _generational(r: Rng, pattern: str, full_lo: float, full_hi: float, jitter: float, span=None) -> Series:
     g = make_grid(r, span or pick_span(r, 6 * HOUR, 14 * DAY))
     base = base_bytes(r, 100 * MB)
-    young_amp = base * r.logu(0.05, 0.5)
+    young_amp = base * r.logu(0.1, 0.5)
     young_period = r.logu(3.0, 120.0)
-    old_amp = base * r.logu(0.08, 0.8)
+    old_amp = young_amp * r.logu(0.3, 3.0)
     full_period = r.u(full_lo, full_hi) * g.span_s
     young = sawtooth(r, g, young_period, 0.3)
     old = sawtooth(r, g, full_period, jitter)
@@ -57,7 +57,10 @@ def _generational(r: Rng, pattern: str, full_lo: float, full_hi: float, jitter: 
     noise = pick_noise(r, base, g.span_s, quiet=True)
     p = dict(young_amp_bytes=round(young_amp), young_period_s=round(young_period, 1),
              old_amp_bytes=round(old_amp), full_gc_period_s=round(full_period), full_gcs=fulls)
-    return build(r, g, clean, noise, **_meta(pattern, None, GC_OK, fulls < 3, byte_name(r, "jvm", "heap"), params=p))
+    # Hard when few full GCs are seen, or when the old generation's ramp dwarfs the young
+    # sawtooth: then a full GC looks just like a restart of a leaking process.
+    hard = fulls < 3 or old_amp > 2 * young_amp
+    return build(r, g, clean, noise, **_meta(pattern, None, GC_OK, hard, byte_name(r, "jvm", "heap"), params=p))
 
 
 def gc_major_minor(r: Rng, span=None) -> Series:
@@ -314,18 +317,19 @@ def goroutines_flat(r: Rng, span=None) -> Series:
     swing, d = 0.0, None
     if g.span_s >= 1.5 * DAY and r.chance(0.6):
         d, swing = Daily(r, g.start_ts, g.span_s), r.u(0.1, 0.8)
-    tau, sd = r.logu(300.0, 2 * HOUR), r.u(0.01, 0.08)
-    w, prev, vals = 0.0, g.t[0], []
+    tau, sd = r.logu(300.0, max(600.0, min(2 * HOUR, g.span_s / 3))), r.u(0.01, 0.08)
+    w, prev, vals, clean = 0.0, g.t[0], [], []
     for i, t in enumerate(g.t):
         a = math.exp(-(t - prev) / tau)
         w = w * a + sd * math.sqrt(1 - a * a) * r.normal()
         prev = t
         mean = m * (1 + swing * (d.at(g.abs(i)) if d else 0.0)) * (1 + w)
         vals.append(float(max(1, r.poisson(mean))))
+        clean.append(m * (1 + swing * (d.at(g.abs(i)) if d else 0.0)))
     expected = "cyclic" if swing >= 0.2 else "stable"
     meta = _meta("goroutines-flat", expected, ["stable", "cyclic"], span is not None, r.choice(COUNT_NAMES), "count",
                  {"mean_count": round(m, 1), "swing": round(swing, 3)})
-    return Series(g, vals, 1.0, **meta)
+    return Series(g, vals, 1.0, clean=clean, **meta)
 
 
 def short_no_leak(r: Rng) -> Series:

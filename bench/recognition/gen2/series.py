@@ -225,6 +225,7 @@ class Series:
     leak: list[float] | None = None  # bytes (or counts) held by the leak at each grid time
     limit: float | None = None
     params: dict = field(default_factory=dict)
+    clean: list[float] | None = None  # the process before measurement noise (for the noise sd)
 
 
 BYTE_NAMES = {
@@ -253,4 +254,14 @@ def build(r: Rng, grid: Grid, clean: list[float], noise: Noise, *, clamp: float 
     if clamp is not None:
         values = [min(clamp, v) for v in values]
     params = {**grid.params, **noise.params(), **meta.pop("params", {})}
-    return Series(grid, values, noise.quantum, params=params, **meta)
+    return Series(grid, values, noise.quantum, params=params, clean=clean, **meta)
+
+
+def noise_sd(values: list[float], clean: list[float]) -> float:
+    """Robust sd (1.4826 x median absolute deviation) of what measurement added."""
+    res = sorted(v - c for v, c in zip(values, clean))
+    if not res:
+        return 0.0
+    mid = res[len(res) // 2]
+    dev = sorted(abs(x - mid) for x in res)
+    return 1.4826 * dev[len(dev) // 2]
