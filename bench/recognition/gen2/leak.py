@@ -37,8 +37,11 @@ def _linear_on(r: Rng, pattern: str, expected, acceptable, span, onset_frac, har
     rate = added / ((g.t[-1] - onset) / HOUR)
     leak = [max(0.0, t - onset) / HOUR * rate for t in g.t]
     p.update(snr=round(added / sd, 2), rate_bytes_per_hour=round(rate, 1))
+    # Under a daily cycle a leak adding less than one day's swing is partly hidden by it.
+    hidden = p["backdrop"] == "daily" and added < p["swing"] * base
     return build(r, g, [v + x for v, x in zip(vals, leak)], noise,
-                 **_meta(pattern, expected, acceptable, hard, byte_name(r), params=p, onset=onset, leak=leak))
+                 **_meta(pattern, expected, acceptable, hard or hidden, byte_name(r), params=p, onset=onset,
+                         leak=leak))
 
 
 def linear(r: Rng) -> Series:
@@ -145,7 +148,9 @@ def staircase(r: Rng) -> Series:
     p = {"batch_period_s": round(period), "runs": len(plan), "residue_bytes": round(per_run), "burst_bytes":
          0 if pure else round(burst)}
     onset = plan[0][0] if plan else g.span_s
-    return build(r, g, vals, noise, **_meta("leak-staircase", "rising-floor", ["linear-growth", "step"], False,
+    # Hard when all the residues together are under half of one run's transient.
+    hard = not pure and leak[-1] < 0.5 * burst
+    return build(r, g, vals, noise, **_meta("leak-staircase", "rising-floor", ["linear-growth", "step"], hard,
                                             byte_name(r), params=p, onset=onset, leak=leak))
 
 
@@ -175,7 +180,9 @@ def bursts(r: Rng) -> Series:
         leak.append(held)
         vals.append(base + held + extra)
     onset = plan[0][0] if plan else g.span_s
-    return build(r, g, vals, noise, **_meta("leak-bursts", None, ["rising-floor", "linear-growth", "step"], False,
+    # Hard when the whole leak is under half of a burst's working set.
+    hard = leak[-1] < 0.5 * max((ws for _, _, _, ws in plan), default=0.0)
+    return build(r, g, vals, noise, **_meta("leak-bursts", None, ["rising-floor", "linear-growth", "step"], hard,
                                             byte_name(r), params={"bursts": len(plan), "mean_gap_s": round(gap)},
                                             onset=onset, leak=leak))
 

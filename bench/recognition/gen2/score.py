@@ -245,10 +245,11 @@ def main(argv=None) -> int:
     for i in wrong[: a.list]:
         lab, res = i["label"], i["leakscope"]
         kind = "MISS" if lab["label"] == "leak" else "FP  "
-        g = lab["true_growth_bytes_per_hour"]
+        g, est = lab["true_growth_bytes_per_hour"], res.get("growth") or 0.0
+        scale, unit = (2**20, "MiB/h") if lab["unit"] == "bytes" else (1, "/h (count)")
         print(f"  {kind} {lab['file']} {lab['pattern']:<22} hard={str(lab['hard']):<5} span={lab['span_s'] / HOUR:6.1f}h "
-              f"true={g / 2**20:8.2f} MiB/h -> {res.get('verdict')} {res.get('pattern')} "
-              f"conf={f(res.get('confidence'), '.2f')} growth={f((res.get('growth') or 0) / 2**20, '.2f')} MiB/h")
+              f"true={g / scale:8.2f} {unit} -> {res.get('verdict')} {res.get('pattern')} "
+              f"conf={f(res.get('confidence'), '.2f')} growth={est / scale:.2f} {unit}")
     return 0
 
 

@@ -30,7 +30,7 @@ class Daily:
         self.sharp = r.u(1.0, 2.2)
         self.open_h = r.u(6.5, 10.0)
         self.close_h = r.u(16.5, 21.5)
-        self.ramp_h = r.u(0.5, 2.0)
+        self.ramp_up_h, self.ramp_down_h = r.u(0.5, 2.0), r.u(1.0, 4.0)  # mornings rise faster
         self.weekend = r.u(0.15, 0.6)
         self.p1, self.w1 = r.u(11.0, 13.5), r.u(1.0, 2.5)
         self.p2, self.w2, self.h2 = r.u(18.5, 22.0), r.u(1.2, 3.0), r.u(0.6, 1.0)
@@ -48,8 +48,8 @@ class Daily:
         if kind == "sinusoid":
             return (0.5 + 0.5 * math.cos(2 * math.pi * (h - self.peak_h) / 24.0)) ** self.sharp
         if kind == "business-hours":
-            up = smoothstep((h - (self.open_h - self.ramp_h)) / self.ramp_h)
-            down = 1.0 - smoothstep((h - self.close_h) / self.ramp_h)
+            up = smoothstep((h - (self.open_h - self.ramp_up_h)) / self.ramp_up_h)
+            down = 1.0 - smoothstep((h - self.close_h) / self.ramp_down_h)
             return min(up, down)
         d1 = min(abs(h - self.p1), 24 - abs(h - self.p1))
         d2 = min(abs(h - self.p2), 24 - abs(h - self.p2))
