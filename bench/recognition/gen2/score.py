@@ -97,7 +97,7 @@ def metrics(items: list[dict], who: str) -> dict:
             pat_acc_ok += res.get("pattern") in lab["acceptable_patterns"]
     prec = tp / (tp + fp) if tp + fp else None
     rec = tp / (tp + fn) if tp + fn else None
-    f1 = 2 * prec * rec / (prec + rec) if prec and rec else (0.0 if tp + fp and tp + fn else None)
+    f1 = (2 * prec * rec / (prec + rec) if prec and rec else 0.0) if tp + fn else None  # no leaks: no F1
     out = {"n": len(items), "leaks": tp + fn, "tp": tp, "fp": fp, "fn": fn, "tn": tn,
            "precision": prec, "recall": rec, "f1": f1, "fpr": fp / (fp + tn) if fp + tn else None,
            "latency_h_median": median(lat), "latency_h_p90": pct(lat, 0.9), "detected_before_onset": early}
@@ -192,9 +192,18 @@ def main(argv=None) -> int:
         return (metrics(sel, "leakscope"), metrics(with_base, "rule_a") if with_base else None,
                 metrics(with_base, "rule_b") if with_base else None)
 
+    def size(i, lo, hi):
+        lab = i["label"]
+        return lab["label"] == "leak" and lab["unit"] == "bytes" and lo <= lab["leak_total_bytes"] < hi
+
     groups = [("all", items), ("not hard", [i for i in items if not i["label"]["hard"]]),
               ("hard", [i for i in items if i["label"]["hard"]]),
-              ("bytes only (rules' scope)", [i for i in items if i["label"]["unit"] == "bytes"])]
+              ("bytes only (rules' scope)", [i for i in items if i["label"]["unit"] == "bytes"]),
+              ("count series", [i for i in items if i["label"]["unit"] == "count"])]
+    # Recall by how much a byte leak retains in all (sum of its increases over the window).
+    for name, lo, hi in (("leaks < 64 MiB in all", 0, 64 * 2**20), ("leaks 64 MiB-1 GiB", 64 * 2**20, 2**30),
+                         ("leaks >= 1 GiB", 2**30, float("inf"))):
+        groups.append((name, [i for i in items if size(i, lo, hi)]))
     overall = {name: block(sel) for name, sel in groups if sel}
     patterns = sorted({i["label"]["pattern"] for i in items},
                       key=lambda p: (next(i["label"]["label"] for i in items if i["label"]["pattern"] == p), p))
