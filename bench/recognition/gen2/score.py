@@ -239,6 +239,11 @@ def main(argv=None) -> int:
           "true positives; patt = pattern == expected_pattern, patt~ = within acceptable_patterns; gerr = median "
           "|growth/true - 1| on true positives; A/B = baseline rules (byte series only)\n")
     print(table("subset", [(k, *v) for k, v in overall.items()]))
+    _, ra, rb = overall["all"]
+    if ra:
+        print(f"\nbaseline latency (h, true positives): rule A median {f(ra['latency_h_median'], '.2f')} "
+              f"p90 {f(ra['latency_h_p90'], '.2f')}; rule B median {f(rb['latency_h_median'], '.2f')} "
+              f"p90 {f(rb['latency_h_p90'], '.2f')}")
     print()
     print(table("generator pattern", [(p, *v) for p, v in per_pattern.items()]))
     print("\npattern names (expected -> leakscope's):")

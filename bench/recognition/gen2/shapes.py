@@ -92,24 +92,29 @@ def sawtooth(r: Rng, grid: Grid, period_s: float, jitter: float = 0.15, rate=Non
     return out
 
 
-def go_live_heap(r: Rng, grid: Grid, live0: float, regime_mean_s: float) -> list[float]:
+def go_live_heap(r: Rng, grid: Grid, live0: float, regime_mean_s: float) -> tuple[list[float], float | None]:
     """A Go service's live heap: load regimes that double or halve it now and then, moving
-    between them over minutes, always reverting towards `live0` (no trend)."""
+    between them over minutes, always reverting towards `live0` (no trend). Also returns
+    when the last move up began (None if none)."""
     levels = [0.5, 0.7, 1.0, 1.0, 1.4, 2.0]
     out = []
     cur = target = 1.0
+    last_up = None
     next_switch = r.expo(regime_mean_s)
     move_tau = r.logu(120.0, 1800.0)
     prev = grid.t[0]
     for t in grid.t:
         while t >= next_switch:
-            target = r.choice(levels)
+            new_target = r.choice(levels)
+            if new_target > target:
+                last_up = next_switch
+            target = new_target
             next_switch += max(600.0, r.expo(regime_mean_s))
         dt = max(0.0, t - prev)
         prev = t
         cur += (target - cur) * (1.0 - math.exp(-dt / move_tau))
         out.append(live0 * cur)
-    return out
+    return out, last_up
 
 
 def restart_times(r: Rng, span_s: float, period_s: float, cron: bool) -> list[float]:
