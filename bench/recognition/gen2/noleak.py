@@ -83,7 +83,7 @@ def gc_go(r: Rng, span=None) -> Series:
     g = make_grid(r, span or pick_span(r, 4 * HOUR, 10 * DAY))
     base = base_bytes(r, 50 * MB, 4e9)
     gogc = r.choice([50, 100, 100, 100, 200])
-    live, last_up = go_live_heap(r, g, base, r.logu(HOUR, 10 * HOUR))
+    live, last_up, changes = go_live_heap(r, g, base, r.logu(HOUR, 10 * HOUR))
     fill = sawtooth(r, g, r.logu(2.0, 300.0), 0.2)
     heap = [lv * (1 + gogc / 100 * f) for lv, f in zip(live, fill)]
     view = r.choice(["heap", "rss"])
@@ -98,12 +98,12 @@ def gc_go(r: Rng, span=None) -> Series:
         heap = out
     noise = pick_noise(r, base, g.span_s, quiet=True)
     name = byte_name(r, "go") if view == "heap" else byte_name(r, "rss", "container")
-    # Hard when the load last moved up in the final 15 % of the window: a rise that has not yet
-    # shown it will stay flat.
-    late_up = last_up is not None and last_up > 0.85 * g.span_s
+    # Hard when the load moved only a few times and last moved up in the final 10 % of the
+    # window: a rise not yet seen to stay flat, with little history of going back down.
+    late_up = last_up is not None and last_up > 0.9 * g.span_s and changes <= 3
     return build(r, g, heap, noise, **_meta("gc-go-heap-goal", None, GC_OK + ["step"], span is not None or late_up,
-                                            name, params={"gogc": gogc, "view": view, "last_rise_s": last_up and
-                                                          round(last_up)}))
+                                            name, params={"gogc": gogc, "view": view, "regime_changes": changes,
+                                                          "last_rise_s": last_up and round(last_up)}))
 
 
 def _cache(r: Rng, g, base, kind: str, still_filling: bool) -> tuple[list[float], dict]:

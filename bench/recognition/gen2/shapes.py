@@ -92,29 +92,30 @@ def sawtooth(r: Rng, grid: Grid, period_s: float, jitter: float = 0.15, rate=Non
     return out
 
 
-def go_live_heap(r: Rng, grid: Grid, live0: float, regime_mean_s: float) -> tuple[list[float], float | None]:
+def go_live_heap(r: Rng, grid: Grid, live0: float, regime_mean_s: float) -> tuple[list[float], float | None, int]:
     """A Go service's live heap: load regimes that double or halve it now and then, moving
     between them over minutes, always reverting towards `live0` (no trend). Also returns
-    when the last move up began (None if none)."""
+    when the last move up began (None if none) and how many regime changes the window saw."""
     levels = [0.5, 0.7, 1.0, 1.0, 1.4, 2.0]
     out = []
     cur = target = 1.0
-    last_up = None
+    last_up, changes = None, 0
     next_switch = r.expo(regime_mean_s)
     move_tau = r.logu(120.0, 1800.0)
     prev = grid.t[0]
     for t in grid.t:
         while t >= next_switch:
             new_target = r.choice(levels)
-            if new_target > target:
+            if new_target > target and next_switch <= grid.t[-1]:
                 last_up = next_switch
+            changes += new_target != target
             target = new_target
             next_switch += max(600.0, r.expo(regime_mean_s))
         dt = max(0.0, t - prev)
         prev = t
         cur += (target - cur) * (1.0 - math.exp(-dt / move_tau))
         out.append(live0 * cur)
-    return out, last_up
+    return out, last_up, changes
 
 
 def restart_times(r: Rng, span_s: float, period_s: float, cron: bool) -> list[float]:
