@@ -9,6 +9,7 @@ pub mod corpus;
 pub mod csv;
 pub mod recognize;
 pub mod series;
+pub mod units;
 pub mod verdict;
 
 pub use recognize::{recognize, robust_slope, RecognizeOptions, Recognizer};
