@@ -235,7 +235,10 @@ impl Inspector {
         let _ = stream.set_write_timeout(Some(CONNECT_TIMEOUT));
         let (ws, _) = tungstenite::client(ws_url, stream).map_err(|e| err(e.to_string()))?;
         // From here on reads wake up every POLL to look at the interrupt flag and deadline.
+        // Writes are small and block only on a full buffer; without a timeout they are
+        // restarted after a signal instead of failing with EINTR.
         let _ = ws.get_ref().set_read_timeout(Some(POLL));
+        let _ = ws.get_ref().set_write_timeout(None);
         Ok(Self {
             ws,
             url: ws_url.to_string(),
@@ -275,13 +278,35 @@ impl Inspector {
     fn read(&mut self) -> Result<Option<Message>, InspectorError> {
         match self.ws.read() {
             Ok(m) => Ok(Some(m)),
+            // A read with a timeout is not restarted after a signal handler ran (EINTR), even
+            // with SA_RESTART: it is a wake-up like the timeout itself.
             Err(tungstenite::Error::Io(e))
-                if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
             {
                 Ok(None)
             }
             Err(e) => Err(self.ws_err(e)),
         }
+    }
+
+    /// Send one message, finishing the write if a signal interrupted it.
+    fn send(&mut self, text: String) -> Result<(), InspectorError> {
+        let mut result = self.ws.send(Message::text(text));
+        for _ in 0..100 {
+            match result {
+                Err(tungstenite::Error::Io(ref e))
+                    if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::WouldBlock) =>
+                {
+                    // The frame is queued; flushing again finishes it.
+                    result = self.ws.flush();
+                }
+                _ => break,
+            }
+        }
+        result.map_err(|e| self.ws_err(e))
     }
 
     /// Send `method` and wait for its result; every event before it goes to `on_event`.
@@ -299,9 +324,7 @@ impl Inspector {
         let id = self.next_id;
         self.next_id += 1;
         let msg = json!({"id": id, "method": method, "params": params}).to_string();
-        self.ws
-            .send(Message::text(msg))
-            .map_err(|e| self.ws_err(e))?;
+        self.send(msg)?;
         self.pending = Some(id);
         let started = Instant::now();
         loop {
@@ -471,9 +494,7 @@ impl Inspector {
         let msg = json!({"id": id, "method": "Runtime.evaluate",
             "params": {"expression": "process._debugEnd && setImmediate(() => process._debugEnd())"}})
         .to_string();
-        self.ws
-            .send(Message::text(msg))
-            .map_err(|e| self.ws_err(e))?;
+        self.send(msg)?;
         // Wait for the answer (the target closes the socket soon after).
         self.pending = Some(id);
         if self.settle(Duration::from_secs(5)) {
