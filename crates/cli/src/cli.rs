@@ -98,7 +98,10 @@ pub fn open_store(path: &Path, quiet: bool) -> anyhow::Result<leakscope_store::S
     let store = leakscope_store::Store::open(path)?;
     let exposed = store.readable_by_others();
     if !quiet && !exposed.is_empty() {
-        let files: Vec<String> = exposed.iter().map(|(p, _)| p.display().to_string()).collect();
+        let files: Vec<String> = exposed
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
         eprintln!(
             "leakscope: warning: the store is readable by other users ({}); make it private with `chmod 600 {}`",
             exposed

@@ -90,7 +90,10 @@ impl Supervisor {
                     });
                 }
                 Err(e) => {
-                    eprintln!("leakscope: cannot restart {}: {e}", self.argv.join(" "));
+                    eprintln!(
+                        "leakscope: cannot restart {}: {e}",
+                        leakscope_core::redact::redact_command_line(&self.argv)
+                    );
                     self.finished = true;
                 }
             }

@@ -54,7 +54,8 @@ fn start_with_handler(cmd: &mut Command) -> Proc {
             .unwrap(),
     );
     assert!(
-        wait_for(Duration::from_secs(20), || handles_sigusr1(p.pid()).unwrap_or(false)),
+        wait_for(Duration::from_secs(20), || handles_sigusr1(p.pid())
+            .unwrap_or(false)),
         "no SIGUSR1 handler installed in time"
     );
     std::thread::sleep(Duration::from_millis(200));
@@ -85,7 +86,9 @@ const BIG: &str = "globalThis.keep = Array.from({length: 600000}, (_, i) => ({i,
 
 /// True once `pid` listens on no loopback port (its inspector closed), within 5 s.
 fn inspector_closed(pid: u32) -> bool {
-    wait_for(Duration::from_secs(5), || loopback_listen_ports(pid).is_empty())
+    wait_for(Duration::from_secs(5), || {
+        loopback_listen_ports(pid).is_empty()
+    })
 }
 
 fn capture(args: &[&str]) -> Output {
@@ -139,12 +142,14 @@ fn a_python_service_with_a_sigusr1_handler_is_not_signalled() {
     );
     let mut py = start_with_handler(Command::new("python3").args(["-c", &code]));
     let pid = py.pid().to_string();
-    let out = capture(&["--pid", &pid, "--out", dir.path().join("x").to_str().unwrap()]);
+    let out = capture(&[
+        "--pid",
+        &pid,
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
     std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        !marker.exists(),
-        "the Python service's SIGUSR1 handler ran"
-    );
+    assert!(!marker.exists(), "the Python service's SIGUSR1 handler ran");
     assert!(py.alive());
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
@@ -204,7 +209,10 @@ fn a_renamed_node_binary_needs_force() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("myservice"), "{}", stderr(&out));
     assert!(!snap.exists());
-    assert!(loopback_listen_ports(svc.pid()).is_empty(), "it was signalled");
+    assert!(
+        loopback_listen_ports(svc.pid()).is_empty(),
+        "it was signalled"
+    );
     let out = capture(&["--pid", &pid, "--out", snap.to_str().unwrap(), "--force"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(snap.exists());
@@ -240,7 +248,12 @@ fn finish(mut child: Child, limit: Duration) -> (Option<i32>, String) {
     }
     let status = child.wait().unwrap();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     (status.code(), err)
 }
 
@@ -261,13 +274,22 @@ fn sigint_after_the_first_snapshot_closes_the_inspector() {
     ]);
     let first = dir.path().join("s-1.heapsnapshot");
     assert!(wait_for(Duration::from_secs(60), || first.exists()));
-    assert!(!loopback_listen_ports(node.pid()).is_empty(), "inspector open while capturing");
+    assert!(
+        !loopback_listen_ports(node.pid()).is_empty(),
+        "inspector open while capturing"
+    );
     signal(&child, libc::SIGINT);
     let (code, err) = finish(child, Duration::from_secs(20));
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("interrupted after 1 of 3 snapshots; kept"), "{err}");
+    assert!(
+        err.contains("interrupted after 1 of 3 snapshots; kept"),
+        "{err}"
+    );
     assert!(first.exists() && !dir.path().join("s-2.heapsnapshot").exists());
-    assert!(inspector_closed(node.pid()), "inspector left open after SIGINT: {err}");
+    assert!(
+        inspector_closed(node.pid()),
+        "inspector left open after SIGINT: {err}"
+    );
     assert!(node.alive());
 }
 
@@ -301,7 +323,10 @@ fn sigterm_during_a_snapshot_closes_the_inspector_and_leaves_no_partial_file() {
         assert!(err.contains("interrupted after 0 of 1"), "{err}");
         assert!(!snap.exists());
     }
-    assert!(inspector_closed(node.pid()), "inspector left open after SIGTERM: {err}");
+    assert!(
+        inspector_closed(node.pid()),
+        "inspector left open after SIGTERM: {err}"
+    );
     assert!(node.alive());
 }
 
@@ -319,10 +344,21 @@ fn a_timeout_closes_the_inspector() {
         snap.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("took longer than"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("took longer than"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!snap.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no partial file");
-    assert!(inspector_closed(node.pid()), "inspector left open after a timeout");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no partial file"
+    );
+    assert!(
+        inspector_closed(node.pid()),
+        "inspector left open after a timeout"
+    );
     assert!(node.alive());
 }
 
@@ -344,9 +380,16 @@ fn a_write_error_after_the_first_snapshot_closes_the_inspector() {
         dir.path().join("s.heapsnapshot").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("s-2.heapsnapshot"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("s-2.heapsnapshot"),
+        "{}",
+        stderr(&out)
+    );
     assert!(dir.path().join("s-1.heapsnapshot").exists());
-    assert!(inspector_closed(node.pid()), "inspector left open after an error");
+    assert!(
+        inspector_closed(node.pid()),
+        "inspector left open after an error"
+    );
     assert!(node.alive());
 }
 
@@ -366,7 +409,10 @@ fn an_unwritable_destination_is_refused_before_any_signal() {
         stderr(&out)
     );
     std::thread::sleep(Duration::from_millis(300));
-    assert!(loopback_listen_ports(node.pid()).is_empty(), "it was signalled");
+    assert!(
+        loopback_listen_ports(node.pid()).is_empty(),
+        "it was signalled"
+    );
     assert!(node.alive());
 }
 
@@ -384,21 +430,22 @@ fn a_taken_port_9229_is_explained() {
             .args(["-e", IDLE])
             .env_remove("NODE_OPTIONS"),
     );
-    let out = capture(&[
-        "--pid",
-        &svc.pid().to_string(),
-        "--connect-timeout",
-        "1s",
-    ]);
+    let out = capture(&["--pid", &svc.pid().to_string(), "--connect-timeout", "1s"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("127.0.0.1:9229: that port is held by "), "{err}");
+    assert!(
+        err.contains("127.0.0.1:9229: that port is held by "),
+        "{err}"
+    );
     if _held.is_some() {
         assert!(
             err.contains(&format!("held by process {}, ", std::process::id())),
             "{err}"
         );
     }
-    assert!(err.contains("NODE_OPTIONS=--inspect-port=127.0.0.1:0"), "{err}");
+    assert!(
+        err.contains("NODE_OPTIONS=--inspect-port=127.0.0.1:0"),
+        "{err}"
+    );
     assert!(svc.alive());
 }

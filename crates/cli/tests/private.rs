@@ -43,8 +43,11 @@ fn a_symlink_planted_at_the_old_download_name_is_not_followed() {
     let from = last_pid() + 1;
     let planted = from..from + 2000;
     for pid in planted.clone() {
-        std::os::unix::fs::symlink(&victim, tmp.path().join(format!("leakscope-{pid}-0.download")))
-            .unwrap();
+        std::os::unix::fs::symlink(
+            &victim,
+            tmp.path().join(format!("leakscope-{pid}-0.download")),
+        )
+        .unwrap();
     }
     let served = tempfile::tempdir().unwrap();
     std::fs::copy(fixture("go/heap2.pb.gz"), served.path().join("heap")).unwrap();
@@ -67,7 +70,10 @@ fn a_symlink_planted_at_the_old_download_name_is_not_followed() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(planted.contains(&pid), "leakscope got pid {pid}, outside the planted range");
+    assert!(
+        planted.contains(&pid),
+        "leakscope got pid {pid}, outside the planted range"
+    );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     // The planted link is still there and still points where it did; nothing else is left.
     let link = tmp.path().join(format!("leakscope-{pid}-0.download"));
@@ -170,7 +176,9 @@ fn all_bytes(dir: &Path) -> Vec<u8> {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 const SECRETS: [&str; 4] = ["S3CR3T-HEADER", "S3CR3T-PASS", "S3CR3T-TOKEN", "S3CR3T-ARG"];
@@ -239,7 +247,10 @@ fn a_run_store_is_private_and_holds_no_secret() {
     }
     let after = all_bytes(&store_dir);
     for secret in SECRETS {
-        assert!(!contains(&while_running, secret), "{secret} in the store (-wal) while running");
+        assert!(
+            !contains(&while_running, secret),
+            "{secret} in the store (-wal) while running"
+        );
         assert!(!contains(&after, secret), "{secret} in the store files");
         assert!(!stdout.contains(secret), "{secret} on stdout");
         assert!(!stderr.contains(secret), "{secret} on stderr: {stderr}");

@@ -29,7 +29,15 @@ fn soak(dir: &Path, extra: &[&str]) -> Child {
     let port = free_port();
     leakscope()
         .args([
-            "run", "--warmup", "1s", "--duration", "4s", "--interval", "500ms", "--rps", "20",
+            "run",
+            "--warmup",
+            "1s",
+            "--duration",
+            "4s",
+            "--interval",
+            "500ms",
+            "--rps",
+            "20",
         ])
         .args(extra)
         .arg("--load")

@@ -420,12 +420,17 @@ fn two_node_soaks_at_once_both_force_gcs_while_9229_is_taken() {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("no JSON verdict ({e}): {stderr}"));
         assert_eq!(
-            v["series"][0]["signal"], "heap_used_after_gc_bytes",
+            v["series"][0]["signal"],
+            "heap_used_after_gc_bytes",
             "{}: {stderr}",
             db.display()
         );
         let gcs = stored_samples(&db, "heap_used_after_gc_bytes");
-        assert!(gcs >= 5, "{}: {gcs} forced-GC readings: {stderr}", db.display());
+        assert!(
+            gcs >= 5,
+            "{}: {gcs} forced-GC readings: {stderr}",
+            db.display()
+        );
         assert!(!stderr.contains("measuring RSS instead"), "{stderr}");
     }
 }

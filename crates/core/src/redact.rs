@@ -112,7 +112,10 @@ fn redact_url_userinfo(text: &str) -> String {
             .find(|c: char| ends_value(c) || c == '?' || c == '#')
             .unwrap_or(tail.len());
         let segment = &tail[..end];
-        match segment.rfind('@').filter(|&at| scheme_ok && is_userinfo(&segment[..at])) {
+        match segment
+            .rfind('@')
+            .filter(|&at| scheme_ok && is_userinfo(&segment[..at]))
+        {
             Some(at) => {
                 let userinfo = &segment[..at];
                 match userinfo.split_once(':') {
@@ -185,7 +188,7 @@ fn redact_headers(text: &str) -> String {
         out.push_str(&rest[..colon + 2]);
         let tail = &rest[colon + 2..];
         let end = tail
-            .find(|c: char| matches!(c, '\n' | '\r' | '\'' | '"' | '`'))
+            .find(['\n', '\r', '\'', '"', '`'])
             .unwrap_or(tail.len());
         if is_secret_name(name) && !tail[..end].trim().is_empty() && tail[..end] != *REDACTED {
             out.push_str(REDACTED);
@@ -254,7 +257,10 @@ mod tests {
             redact_text("sent 'Authorization: Bearer abc.def' to x"),
             "sent 'Authorization: <redacted>' to x"
         );
-        assert_eq!(redact_text("Content-Type: text/plain"), "Content-Type: text/plain");
+        assert_eq!(
+            redact_text("Content-Type: text/plain"),
+            "Content-Type: text/plain"
+        );
     }
 
     #[test]
@@ -291,7 +297,14 @@ mod tests {
 
     #[test]
     fn secret_names() {
-        for n in ["token", "--api-key", "X-Auth-Token", "DB_PASSWORD", "client_secret", "Cookie"] {
+        for n in [
+            "token",
+            "--api-key",
+            "X-Auth-Token",
+            "DB_PASSWORD",
+            "client_secret",
+            "Cookie",
+        ] {
             assert!(is_secret_name(n), "{n}");
         }
         for n in ["--port", "user", "--load", "--metric", "Content-Type", ""] {

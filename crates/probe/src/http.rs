@@ -160,10 +160,11 @@ pub fn get_to(
                 })
             }
         };
-        out.write_all(&buf[..n]).map_err(|source| HttpError::Write {
-            url: shown(url),
-            source,
-        })?;
+        out.write_all(&buf[..n])
+            .map_err(|source| HttpError::Write {
+                url: shown(url),
+                source,
+            })?;
         written += n as u64;
     }
 }
@@ -204,9 +205,7 @@ fn agent(timeout: Duration) -> ureq::Agent {
 fn check_url(url: &str) -> Result<(), HttpError> {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
     if lower.starts_with("https://") {
-        return Err(HttpError::HttpsUnsupported {
-            url: shown(url),
-        });
+        return Err(HttpError::HttpsUnsupported { url: shown(url) });
     }
     if !lower.starts_with("http://") {
         return Err(HttpError::InvalidUrl {

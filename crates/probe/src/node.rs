@@ -152,9 +152,14 @@ fn sets_inspector_port<'a>(args: impl IntoIterator<Item = &'a str>) -> bool {
 
 /// The host:port value of `--inspect-port=`, `--debug-port=`, `--inspect=` or `--inspect-brk=`.
 fn inspector_port_option(arg: &str) -> Option<&str> {
-    ["--inspect-port=", "--debug-port=", "--inspect=", "--inspect-brk="]
-        .iter()
-        .find_map(|p| arg.strip_prefix(p))
+    [
+        "--inspect-port=",
+        "--debug-port=",
+        "--inspect=",
+        "--inspect-brk=",
+    ]
+    .iter()
+    .find_map(|p| arg.strip_prefix(p))
 }
 
 /// The loopback port Node process `pid` opens its inspector on when signalled, from its
@@ -170,7 +175,10 @@ pub fn inspector_port(pid: u32) -> Option<u16> {
         .into_iter()
         .find_map(|kv| kv.strip_prefix("NODE_OPTIONS=").map(str::to_string))
         .unwrap_or_default();
-    let node_options: Vec<String> = node_options.split_whitespace().map(str::to_string).collect();
+    let node_options: Vec<String> = node_options
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     port_from_options(&node_options, &cmdline)
 }
 
@@ -178,13 +186,10 @@ pub fn inspector_port(pid: u32) -> Option<u16> {
 /// (those before the script; the last setting wins, as in Node): default 9229, `None` for 0.
 fn port_from_options(node_options: &[String], cmdline: &[String]) -> Option<u16> {
     let mut port = DEFAULT_INSPECTOR_PORT;
-    let before_script = cmdline
-        .iter()
-        .skip(1)
-        .scan(false, |value_next, a| {
-            let is_value = std::mem::replace(value_next, a == "--inspect-port" || a == "--debug-port");
-            (is_value || a.starts_with('-')).then_some(a)
-        });
+    let before_script = cmdline.iter().skip(1).scan(false, |value_next, a| {
+        let is_value = std::mem::replace(value_next, a == "--inspect-port" || a == "--debug-port");
+        (is_value || a.starts_with('-')).then_some(a)
+    });
     let mut take_next = false;
     for a in node_options.iter().chain(before_script) {
         let value = if take_next {
@@ -234,10 +239,25 @@ mod tests {
 
     #[test]
     fn node_names() {
-        for n in ["node", "nodejs", "node20", "node-20", "node-v20.11.1", "nodejs18"] {
+        for n in [
+            "node",
+            "nodejs",
+            "node20",
+            "node-20",
+            "node-v20.11.1",
+            "nodejs18",
+        ] {
             assert!(is_node_name(n), "{n}");
         }
-        for n in ["python3.11", "nodemon", "node-red", "bash", "myservice", "nod", "node-"] {
+        for n in [
+            "python3.11",
+            "nodemon",
+            "node-red",
+            "bash",
+            "myservice",
+            "nod",
+            "node-",
+        ] {
             assert!(!is_node_name(n), "{n}");
         }
     }
@@ -266,7 +286,10 @@ mod tests {
             ],
         };
         let d = id.describe();
-        assert!(d.starts_with("/usr/bin/python3.11 (python3 svc.py --token <redacted>"), "{d}");
+        assert!(
+            d.starts_with("/usr/bin/python3.11 (python3 svc.py --token <redacted>"),
+            "{d}"
+        );
         assert!(!d.contains('\x1b') && !d.contains("T0K"), "{d}");
     }
 
@@ -300,7 +323,10 @@ mod tests {
             Some(9300)
         );
         assert_eq!(
-            port_from_options(&v(&["--inspect-port=0"]), &v(&["node", "--inspect=9444", "a.js"])),
+            port_from_options(
+                &v(&["--inspect-port=0"]),
+                &v(&["node", "--inspect=9444", "a.js"])
+            ),
             Some(9444)
         );
         // Options after the script are the script's own.

@@ -376,7 +376,11 @@ fn store_can_move_to_another_thread() {
 /// The mode bits of `path`.
 fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).expect("exists").permissions().mode() & 0o777
+    std::fs::metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 #[test]

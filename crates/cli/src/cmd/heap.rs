@@ -164,8 +164,7 @@ impl Input {
                     leakscope_core::redact::redact_text(arg)
                 )
             })?;
-            w.flush()
-                .with_context(|| format!("cannot write {shown}"))?;
+            w.flush().with_context(|| format!("cannot write {shown}"))?;
         }
         Ok(Input::Downloaded {
             url: arg.to_string(),

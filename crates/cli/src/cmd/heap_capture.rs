@@ -137,7 +137,13 @@ fn private_temp_beside(path: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
         .prefix(".leakscope-")
         .suffix(".heapsnapshot.partial")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create {} (the directory {} must exist and be writable)", path.display(), dir.display()))
+        .with_context(|| {
+            format!(
+                "cannot create {} (the directory {} must exist and be writable)",
+                path.display(),
+                dir.display()
+            )
+        })
 }
 
 /// SIGINT, SIGTERM and SIGHUP raise the returned flag; once it is raised, a second one ends

@@ -39,9 +39,7 @@ use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
 pub use crate::sockets::loopback_listen_ports;
-pub use open::{
-    handles_sigusr1, open_inspector, resolve_inspect_url, websocket_url, NodeCheck,
-};
+pub use open::{handles_sigusr1, open_inspector, resolve_inspect_url, websocket_url, NodeCheck};
 pub use session::{Session, CLOSE_WAIT};
 
 /// Why talking to a Node inspector failed.

@@ -94,7 +94,11 @@ fn port_closes(http_base: &str, wait: Duration) -> bool {
         return false;
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let ip = if host == "localhost" { "127.0.0.1" } else { host };
+    let ip = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
     let Ok(addr) = format!("{ip}:{port}")
         .parse::<SocketAddr>()
         .or_else(|_| format!("[{ip}]:{port}").parse::<SocketAddr>())

@@ -30,7 +30,9 @@ fn urls_split_and_loopback_is_enforced() {
 fn this_test_binary_is_not_node_and_has_no_sigusr1_handler() {
     let pid = std::process::id();
     match open_inspector(pid, Duration::from_millis(100), NodeCheck::Required) {
-        Err(InspectorError::NotNode { what, .. }) => assert!(what.contains("leakscope_probe"), "{what}"),
+        Err(InspectorError::NotNode { what, .. }) => {
+            assert!(what.contains("leakscope_probe"), "{what}")
+        }
         other => panic!("expected NotNode, got {other:?}"),
     }
     // Even when the caller vouches for it, a process without a handler is not signalled:
@@ -147,7 +149,10 @@ fn an_interrupted_snapshot_still_closes_the_inspector() {
             "{r:?} after {seen} progress reports"
         );
         session.close()?;
-        assert!(inspector_gone(pid), "inspector still open after an interrupt");
+        assert!(
+            inspector_gone(pid),
+            "inspector still open after an interrupt"
+        );
         Ok(())
     });
 }
@@ -188,9 +193,7 @@ fn sigusr1_listener_in_the_app_is_reported() {
 fn a_taken_inspector_port_names_its_holder() {
     let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = held.local_addr().unwrap().port();
-    let Some(mut child) =
-        spawn_node_with(IDLE, &format!("--inspect-port=127.0.0.1:{port}"))
-    else {
+    let Some(mut child) = spawn_node_with(IDLE, &format!("--inspect-port=127.0.0.1:{port}")) else {
         return;
     };
     let r = open_inspector(child.id(), Duration::from_millis(1500), NodeCheck::Required);

@@ -136,7 +136,7 @@ pub fn run(args: &RunArgs, common: &Common) -> anyhow::Result<u8> {
     )?;
 
     let mut sup = Supervisor::start(&args.command, false)
-        .with_context(|| format!("cannot start {}", args.command.join(" ")))?;
+        .with_context(|| format!("cannot start {}", redact_command_line(&args.command)))?;
     let result = soak(
         args, common, spec, ready_addr, &stop, &mut sup, &mut store, target,
     );
@@ -529,7 +529,8 @@ fn load_spec(args: &RunArgs) -> anyhow::Result<Option<LoadSpec>> {
     for h in &args.headers {
         let (k, v) = h
             .split_once(':')
-            .with_context(|| format!("--header '{h}' is not `Name: value`"))?;
+            // The value is not echoed: it may be a secret.
+            .context("a --header is not `Name: value` (it has no `:`)")?;
         spec.headers
             .push((k.trim().to_string(), v.trim().to_string()));
     }

@@ -141,8 +141,12 @@ pub fn open_all(args: &WatchArgs) -> anyhow::Result<Vec<Target>> {
         });
     }
     if !args.command.is_empty() {
-        let sup = Supervisor::start(&args.command, args.restart)
-            .with_context(|| format!("cannot start {}", args.command.join(" ")))?;
+        let sup = Supervisor::start(&args.command, args.restart).with_context(|| {
+            format!(
+                "cannot start {}",
+                leakscope_core::redact::redact_command_line(&args.command)
+            )
+        })?;
         let name = args.name.clone().unwrap_or_else(|| {
             PathBuf::from(&args.command[0])
                 .file_name()
