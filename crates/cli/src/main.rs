@@ -23,7 +23,10 @@ static ALLOC: recycle::Recycler = recycle::Recycler::new();
 
 fn main() -> ExitCode {
     recycle::fix_mmap_threshold();
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => cli::exit_with(e),
+    };
     match cmd::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

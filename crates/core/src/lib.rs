@@ -10,6 +10,7 @@ pub mod csv;
 pub mod recognize;
 pub mod redact;
 pub mod series;
+pub mod units;
 pub mod verdict;
 
 pub use recognize::{recognize, robust_slope, RecognizeOptions, Recognizer};

@@ -225,7 +225,7 @@ pub fn run(args: &CaptureArgs, format_json: bool) -> anyhow::Result<i32> {
                 eprintln!(
                     "wrote {} ({}, {:.1} s)",
                     path.display(),
-                    crate::units::bytes(bytes as f64),
+                    crate::units::format_bytes(bytes as f64),
                     started.elapsed().as_secs_f64()
                 );
                 files.push(path);

@@ -29,8 +29,8 @@ use outcome::RunVerdict;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// URL template to drive load at, loopback only; `{n}` is the request number, `{rand}` a
-    /// random number (e.g. http://127.0.0.1:8080/user/{n}).
+    /// URL template to drive load at, loopback only; `{#n}` is the request number, `{#rand}` a
+    /// random number, `{#uuid}` a random UUID (e.g. http://127.0.0.1:8080/user/{#n}).
     #[arg(long, value_name = "URL", required_unless_present = "load_cmd")]
     pub load: Option<String>,
     /// HTTP method of the load requests.
@@ -597,7 +597,7 @@ fn wait_ready(
         if start.elapsed() >= timeout {
             anyhow::bail!(
                 "the service did not accept connections on {addr} within {} (raise --ready-timeout, or check --load/--ready)",
-                units::duration(timeout.as_secs_f64())
+                units::format_duration(timeout.as_secs_f64())
             );
         }
         std::thread::sleep(Duration::from_millis(100));

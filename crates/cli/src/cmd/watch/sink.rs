@@ -55,7 +55,7 @@ impl Sink {
         line.insert("kind".into(), json!(t.kind));
         line.insert("timestamp".into(), json!(round_ms(ts)));
         for (k, v) in fields {
-            line.insert(k.clone(), json!(v));
+            line.insert(k.clone(), leakscope_core::units::json_number(*v));
         }
         self.write_log(&Value::Object(line));
         if let Some(id) = t.store_id {
