@@ -261,3 +261,38 @@ fn a_run_store_is_private_and_holds_no_secret() {
     assert!(contains(&stored, "http://metrics:<redacted>@127.0.0.1"));
     assert!(contains(&stored, "--api-key <redacted>"));
 }
+
+#[test]
+fn an_existing_store_others_can_read_is_warned_about_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut sleeper = Command::new("sleep").arg("30").spawn().unwrap();
+    let watch = || {
+        leakscope()
+            .args(["watch", "--count", "1", "--interval", "50ms", "--pid"])
+            .arg(sleeper.id().to_string())
+            .arg("--db")
+            .arg(&db)
+            .stdout(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let first = watch();
+    assert_eq!(first.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&first.stderr).contains("readable by other users"));
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let second = watch();
+    sleeper.kill().ok();
+    sleeper.wait().ok();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("the store is readable by other users") && err.contains("mode 644"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("chmod 600 {}", db.display())),
+        "{err}"
+    );
+    assert_eq!(mode(&db), 0o644, "the user's file was changed");
+}
