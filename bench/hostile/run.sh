@@ -13,7 +13,7 @@ run() {
 	printf '%-58s ' "$*"
 	( ulimit -v 8000000; /usr/bin/time -f '%x %M %e' "$bin" "$@" >/dev/null 2>"$dir/.err" )
 	tail -n 1 "$dir/.err" | awk '{ printf "exit %s  peak %7.1f MiB  %6.2f s\n", $1, $2 / 1024, $3 }'
-	head -c 160 "$dir/.err" | head -n 1 | sed 's/^/    /'
+	head -n 1 "$dir/.err" | cut -c1-150 | sed "s/^/    /"
 }
 run heap top "$dir/empty-samples.pb.gz"
 run heap top "$dir/empty-samples-400M.pb.gz"

@@ -1,6 +1,6 @@
 //! The command line: one struct per command, shared options here.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -56,7 +56,7 @@ pub enum Command {
     Watch(Box<cmd::watch::WatchArgs>),
     /// Soak a service under load and give a verdict that can gate CI.
     #[command(
-        after_help = "Examples:\n  leakscope run --load 'http://127.0.0.1:8080/user/{n}' --duration 2m --warmup 20s -- node server.js --port 8080\n  leakscope run --load 'http://127.0.0.1:8080/req/{n}' --rps 500 --scrape http://127.0.0.1:8080/metrics --report soak.html -- ./service\n  leakscope run --load-cmd 'k6 run script.js' --ready 127.0.0.1:8080 --fail-above 200MB -- ./service\n\nExit codes: 0 = no leak, 1 = leak (or --fail-above exceeded), 2 = error."
+        after_help = "Examples:\n  leakscope run --load 'http://127.0.0.1:8080/user/{#n}' --duration 2m --warmup 20s -- node server.js --port 8080\n  leakscope run --load 'http://127.0.0.1:8080/req/{#n}' --rps 500 --scrape http://127.0.0.1:8080/metrics --report soak.html -- ./service\n  leakscope run --load-cmd 'k6 run script.js' --ready 127.0.0.1:8080 --fail-above 200MB -- ./service\n\nExit codes: 0 = no leak, 1 = leak (or --fail-above exceeded), 2 = error."
     )]
     Run(Box<cmd::run::RunArgs>),
     /// Recognize leaks in stored series or in CSV files.
@@ -70,6 +70,36 @@ pub enum Command {
     /// Diagnose from heap snapshots and profiles: V8 .heapsnapshot, Go pprof, Python tracemalloc.
     #[command(subcommand)]
     Heap(cmd::heap::HeapCommand),
+}
+
+/// How help text writes a load template's placeholder: clap turns a literal `{n}` into a line
+/// break in every help text, so help is written with `{#n}` and shown as `{n}`.
+const TEMPLATE_MARK: &str = "{#";
+
+/// Print a parse error, help or version the way clap would, with load templates shown
+/// literally (`{n}`, `{rand}`, `{uuid}`), and exit with clap's code (0 for help, 2 for errors).
+pub fn exit_with(err: clap::Error) -> ! {
+    use std::io::{IsTerminal, Write};
+    let styled = err.render();
+    let text = if err.use_stderr() {
+        if std::io::stderr().is_terminal() {
+            styled.ansi().to_string()
+        } else {
+            styled.to_string()
+        }
+    } else if std::io::stdout().is_terminal() {
+        styled.ansi().to_string()
+    } else {
+        styled.to_string()
+    };
+    let text = text.replace(TEMPLATE_MARK, "{");
+    // A closed pipe (`leakscope run --help | head`) is not an error.
+    let _ = if err.use_stderr() {
+        std::io::stderr().write_all(text.as_bytes())
+    } else {
+        std::io::stdout().write_all(text.as_bytes())
+    };
+    std::process::exit(err.exit_code());
 }
 
 /// Where the store lives: `--db PATH`, else the user's data directory.
@@ -90,4 +120,27 @@ impl DbArgs {
             }),
         }
     }
+}
+
+/// Open the store at `path` for writing, warning (unless `quiet`) when other users can read
+/// it: it holds command lines and measurements. A user's existing file is not changed.
+pub fn open_store(path: &Path, quiet: bool) -> anyhow::Result<leakscope_store::Store> {
+    let store = leakscope_store::Store::open(path)?;
+    let exposed = store.readable_by_others();
+    if !quiet && !exposed.is_empty() {
+        let files: Vec<String> = exposed
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        eprintln!(
+            "leakscope: warning: the store is readable by other users ({}); make it private with `chmod 600 {}`",
+            exposed
+                .iter()
+                .map(|(p, m)| format!("{} mode {m:03o}", p.display()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            files.join(" ")
+        );
+    }
+    Ok(store)
 }

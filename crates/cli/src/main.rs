@@ -23,18 +23,21 @@ static ALLOC: recycle::Recycler = recycle::Recycler::new();
 
 fn main() -> ExitCode {
     recycle::fix_mmap_threshold();
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => cli::exit_with(e),
+    };
     match cmd::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             if out::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            // Errors quote names and cells from input files: escape them as tables do.
-            eprintln!(
-                "leakscope: error: {}",
-                render::escape::printable(&out::sentence(&err))
-            );
+            // Errors often quote what the user gave (never its secrets), and names and cells
+            // from input files (escaped as tables do).
+            let sentence = out::sentence(&err);
+            let text = leakscope_core::redact::redact_text(&sentence);
+            eprintln!("leakscope: error: {}", render::escape::printable(&text));
             ExitCode::from(2)
         }
     }

@@ -30,6 +30,7 @@ use window::Window;
 use std::collections::VecDeque;
 
 use crate::series::Point;
+use crate::units::format_bytes;
 use crate::verdict::{Verdict, VerdictKind};
 
 /// The index of each rule in [`AlertState`]'s firing table.
@@ -166,8 +167,8 @@ impl AlertState {
                 "{} of {} is {}, above {}",
                 self.series,
                 self.target,
-                fmt_bytes(p.v),
-                fmt_bytes(threshold)
+                format_bytes(p.v),
+                format_bytes(threshold)
             );
             self.level(THRESHOLD, p, p.v, threshold, severity, summary, &mut out);
         }
@@ -193,7 +194,7 @@ impl AlertState {
                         "{} of {} grows {}/h over the last {:.0} min and is recognized as a leak ({})",
                         self.series,
                         self.target,
-                        fmt_bytes(rate),
+                        format_bytes(rate),
                         self.rules.growth_window_seconds / 60.0,
                         verdict.pattern
                     );
@@ -224,9 +225,9 @@ impl AlertState {
                 "{} of {} is {} above its baseline of {} (limit {} above)",
                 self.series,
                 self.target,
-                fmt_bytes(above),
-                fmt_bytes(baseline),
-                fmt_bytes(excess)
+                format_bytes(above),
+                format_bytes(baseline),
+                format_bytes(excess)
             );
             self.level(
                 BASELINE,
@@ -341,7 +342,7 @@ impl AlertState {
                 "{} was killed by the OOM killer at {} (memory {})",
                 self.target,
                 fmt_time(t),
-                fmt_bytes(self.last_value)
+                format_bytes(self.last_value)
             );
             let total = self.oom_total as f64;
             self.fire(OOM, t, total, 0.0, Severity::Critical, summary, out);
@@ -476,19 +477,5 @@ fn median(xs: &mut [f64]) -> f64 {
         xs[m]
     } else {
         (xs[m - 1] + xs[m]) / 2.0
-    }
-}
-
-/// Bytes for people, decimal units as the thresholds are given (500 MB = 500e6 bytes).
-fn fmt_bytes(b: f64) -> String {
-    let a = b.abs();
-    if a >= 1e9 {
-        format!("{:.2} GB", b / 1e9)
-    } else if a >= 1e6 {
-        format!("{:.1} MB", b / 1e6)
-    } else if a >= 1e3 {
-        format!("{:.1} kB", b / 1e3)
-    } else {
-        format!("{b:.0} B")
     }
 }

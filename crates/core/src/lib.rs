@@ -8,7 +8,9 @@ pub mod alert;
 pub mod corpus;
 pub mod csv;
 pub mod recognize;
+pub mod redact;
 pub mod series;
+pub mod units;
 pub mod verdict;
 
 pub use recognize::{recognize, robust_slope, RecognizeOptions, Recognizer};

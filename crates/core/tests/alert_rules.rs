@@ -75,7 +75,7 @@ fn threshold_fires_once_dedups_and_resolves_with_hysteresis() {
     );
     assert_eq!((a[0].starts_at, a[0].ends_at), (T0 + 60.0, None));
     assert!(
-        a[0].summary.contains("510.0 MB") && a[0].summary.contains("500.0 MB"),
+        a[0].summary.contains("486 MiB") && a[0].summary.contains("477 MiB"),
         "{}",
         a[0].summary
     );
@@ -413,7 +413,7 @@ fn alertmanager_payload_has_the_v4_shape() {
     assert_eq!(a["generatorURL"], "http://host:9090");
     assert!(a["annotations"]["summary"]
         .as_str()
-        .is_some_and(|s| s.contains("600.0 MB")));
+        .is_some_and(|s| s.contains("572 MiB")));
     assert!(a["annotations"]["description"].is_string());
     let fp = a["fingerprint"].as_str().unwrap_or_default();
     assert!(

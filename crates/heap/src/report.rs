@@ -46,7 +46,7 @@ impl Column {
 
 /// One row of the group table: a class (V8), a function or line (pprof), a blocking site
 /// (goroutines), or an allocation site (tracemalloc).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Group {
     /// What the row is: class name, function name, `file:line`.
     pub name: String,
@@ -98,6 +98,7 @@ pub struct HeapReport {
     /// Ranked culprits, most likely first; empty when nothing looks like a leak.
     pub suspects: Vec<Suspect>,
     /// Totals (e.g. `total_size`, `node_count`), keyed like columns.
+    #[serde(serialize_with = "whole_numbers")]
     pub totals: BTreeMap<String, f64>,
     /// Things the reader should know (dropped rows, mismatched periods, unreachable nodes).
     pub notes: Vec<String>,
@@ -118,4 +119,31 @@ impl HeapReport {
             notes: Vec::new(),
         }
     }
+}
+
+/// Groups flatten their values beside `name`; whole numbers (counts, bytes) print as integers.
+impl Serialize for Group {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("name", &self.name)?;
+        if let Some(loc) = &self.location {
+            m.serialize_entry("location", loc)?;
+        }
+        for (k, v) in &self.values {
+            m.serialize_entry(k, &leakscope_core::units::json_number(*v))?;
+        }
+        m.end()
+    }
+}
+
+/// A map of measured values with whole numbers as integers (`14`, not `14.0`).
+fn whole_numbers<S: serde::Serializer>(
+    map: &BTreeMap<String, f64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(
+        map.iter()
+            .map(|(k, v)| (k, leakscope_core::units::json_number(*v))),
+    )
 }

@@ -1,90 +1,10 @@
-//! Number formatting for people (bytes in KiB/MiB/GiB, durations) and "nice" axis ticks.
+//! "Nice" axis ticks and time units for charts. Bytes, rates, durations and counts print
+//! through `leakscope_core::units`, the one convention every crate shares.
 
-/// Binary byte units, smallest first: (name, bytes per unit).
-const BYTE_UNITS: [(&str, f64); 7] = [
-    ("B", 1.0),
-    ("KiB", 1024.0),
-    ("MiB", 1048576.0),
-    ("GiB", 1073741824.0),
-    ("TiB", 1099511627776.0),
-    ("PiB", 1125899906842624.0),
-    ("EiB", 1152921504606846976.0),
-];
-
-/// The byte unit that suits values up to `max_abs` bytes: (name, bytes per unit).
-pub(crate) fn byte_unit(max_abs: f64) -> (&'static str, f64) {
-    let m = if max_abs.is_finite() {
-        max_abs.abs()
-    } else {
-        0.0
-    };
-    let mut best = BYTE_UNITS[0];
-    for u in BYTE_UNITS {
-        if m >= u.1 {
-            best = u;
-        }
-    }
-    best
-}
-
-/// `bytes` for people: "512 B", "12.3 MiB", "1.50 GiB"; "n/a" when not finite.
-pub fn format_bytes(bytes: f64) -> String {
-    if !bytes.is_finite() {
-        return "n/a".to_string();
-    }
-    let (name, per) = byte_unit(bytes);
-    let v = bytes / per;
-    if v.abs() >= 1e7 {
-        format!("{v:.2e} {name}")
-    } else if per == 1.0 {
-        format!("{v:.0} {name}")
-    } else {
-        format!("{} {name}", three_digits(v))
-    }
-}
-
-/// A signed rate in bytes per hour for people: "+12.3 MiB/h", "-4.00 KiB/h", "0 B/h".
-pub fn format_rate_per_hour(bytes_per_hour: f64) -> String {
-    if !bytes_per_hour.is_finite() {
-        return "n/a".to_string();
-    }
-    if bytes_per_hour.abs() < 0.5 {
-        return "0 B/h".to_string();
-    }
-    let sign = if bytes_per_hour < 0.0 { "-" } else { "+" };
-    format!("{sign}{}/h", format_bytes(bytes_per_hour.abs()))
-}
-
-/// A duration in seconds for people: "45 s", "12 min", "3 h 05 min", "2.5 d".
-pub fn format_duration(seconds: f64) -> String {
-    if !seconds.is_finite() || seconds < 0.0 {
-        return "n/a".to_string();
-    }
-    if seconds < 120.0 {
-        format!("{seconds:.0} s")
-    } else if seconds < 7200.0 {
-        format!("{:.0} min", seconds / 60.0)
-    } else if seconds < 172_800.0 {
-        let total_min = (seconds / 60.0).round();
-        let h = (total_min / 60.0).floor();
-        let m = total_min - h * 60.0;
-        format!("{h:.0} h {m:02.0} min")
-    } else {
-        format!("{:.1} d", seconds / 86400.0)
-    }
-}
-
-/// A value with three significant digits (at least), no exponent below 1e15.
-fn three_digits(v: f64) -> String {
-    let a = v.abs();
-    if a >= 100.0 || a == 0.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
+pub(crate) use leakscope_core::units::byte_unit;
+pub use leakscope_core::units::{
+    format_bytes, format_count, format_duration, format_rate_per_hour,
+};
 
 /// The time unit for an axis spanning `span_s` seconds: (name, seconds per unit).
 pub(crate) fn time_unit(span_s: f64) -> (&'static str, f64) {
@@ -116,25 +36,6 @@ pub(crate) fn nice_step(raw: f64) -> f64 {
     } else {
         raw
     }
-}
-
-/// Thousands separated: 3252110 → "3,252,110" (rounded to a whole number).
-pub fn format_count(n: f64) -> String {
-    if !n.is_finite() {
-        return "n/a".to_string();
-    }
-    let digits = format!("{:.0}", n.abs());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < -0.5 {
-        out.insert(0, '-');
-    }
-    out
 }
 
 /// Up to about `target` round tick values covering `[lo, hi]` (steps of 1, 2, 2.5 or 5 × 10^k).
@@ -264,14 +165,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bytes_and_durations_read_well() {
-        assert_eq!(format_bytes(512.0), "512 B");
-        assert_eq!(format_bytes(300.0 * 1048576.0), "300 MiB");
-        assert_eq!(format_bytes(1.5 * 1073741824.0), "1.50 GiB");
-        assert_eq!(format_rate_per_hour(-2048.0), "-2.00 KiB/h");
-        assert_eq!(format_duration(90.0), "90 s");
-        assert_eq!(format_duration(3.0 * 3600.0 + 300.0), "3 h 05 min");
-        assert_eq!(format_bytes(f64::NAN), "n/a");
+    fn times_read_as_utc() {
         assert_eq!(format_utc(1_795_966_339.0), "2026-11-29 15:32:19 UTC");
         assert_eq!(format_utc(0.0), "1970-01-01 00:00:00 UTC");
     }

@@ -26,12 +26,12 @@ pub fn run(args: &LsArgs, common: &Common) -> anyhow::Result<u8> {
             );
             for s in &list {
                 let span = match (s.first_t, s.last_t) {
-                    (Some(a), Some(b)) => units::duration(b - a),
+                    (Some(a), Some(b)) => units::format_duration(b - a),
                     _ => "-".into(),
                 };
                 let last = match s.last_v {
-                    Some(v) if s.field.ends_with("_bytes") => units::bytes(v),
-                    Some(v) if s.field.ends_with("_seconds") => units::duration(v),
+                    Some(v) if s.field.ends_with("_bytes") => units::format_bytes(v),
+                    Some(v) if s.field.ends_with("_seconds") => units::format_duration(v),
                     Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
                     Some(v) => format!("{v:.2}"),
                     None => "-".into(),

@@ -69,7 +69,7 @@ pub fn report(r: &HeapReport) -> String {
                 format!(
                     "{:+} objects, {}",
                     s.count_delta,
-                    units::signed_bytes(s.size_delta as f64)
+                    units::format_signed_bytes(s.size_delta as f64)
                 )
             };
             out.push_str(&format!(
@@ -97,11 +97,11 @@ pub fn report(r: &HeapReport) -> String {
 
 fn value(v: f64, unit: Unit, signed: bool) -> String {
     match unit {
-        Unit::Bytes if signed => units::signed_bytes(v),
-        Unit::Bytes => units::bytes(v),
+        Unit::Bytes if signed => units::format_signed_bytes(v),
+        Unit::Bytes => units::format_bytes(v),
         Unit::Count if signed && v > 0.0 => format!("+{v:.0}"),
         Unit::Count => format!("{v:.0}"),
         Unit::Percent => format!("{v:.2}%"),
-        Unit::Seconds => units::duration(v),
+        Unit::Seconds => units::format_duration(v),
     }
 }

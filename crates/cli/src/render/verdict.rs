@@ -28,13 +28,13 @@ pub fn table(verdicts: &[(Verdict, f64)]) -> String {
             VerdictKind::InsufficientData => "too little data",
         };
         let detected = match v.detected_at {
-            Some(t) => format!("after {}", units::duration(t - first_t)),
+            Some(t) => format!("after {}", units::format_duration(t - first_t)),
             None => "-".into(),
         };
         let growth = if v.growth_bytes_per_hour == 0.0 {
             "0".into()
         } else {
-            units::signed_bytes(v.growth_bytes_per_hour)
+            units::format_signed_bytes(v.growth_bytes_per_hour)
         };
         t.row(vec![
             v.name.clone(),
@@ -44,9 +44,9 @@ pub fn table(verdicts: &[(Verdict, f64)]) -> String {
             format!("{:.2}", v.confidence),
             detected,
             v.time_to_limit_seconds
-                .map(units::duration)
+                .map(units::format_duration)
                 .unwrap_or_else(|| "-".into()),
-            units::bytes(v.last_bytes),
+            units::format_bytes(v.last_bytes),
         ]);
     }
     t.render()

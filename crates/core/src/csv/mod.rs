@@ -623,6 +623,34 @@ mod tests {
             }
         ));
         assert!(e.to_string().contains("split it"), "{e}");
+        // Past the cap, cells are counted without being stored, however many.
+        let wide = |n: usize| (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let opts = CsvOptions {
+            max_columns: 50,
+            ..CsvOptions::default()
+        };
+        let text = format!("{}\n{}\n", wide(301), wide(301));
+        let e = read_all(text.as_bytes(), &opts).expect_err("300 > 50");
+        assert!(
+            matches!(e, CsvError::TooManyColumns { columns: 300, .. }),
+            "{e}"
+        );
+        let text = format!("t,a,b\n1,2,3\n{}\n", wide(1000));
+        let e = read_all(text.as_bytes(), &opts).expect_err("1000 cells");
+        assert!(
+            matches!(
+                e,
+                CsvError::FieldCount {
+                    line: 3,
+                    found: 1000,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let s =
+            read_all(format!("{}\n{}\n", wide(51), wide(51)).as_bytes(), &opts).expect("50 series");
+        assert_eq!((s.len(), s[49].points[0].v), (50, 50.0));
     }
 
     #[test]

@@ -1,5 +1,4 @@
-//! CSV records off a byte stream, parsed by `csv-core` (the RFC 4180 state machine of the
-//! `csv` crate) and buffered here, so that the reader knows the exact line where each
+//! CSV records off a byte stream, parsed by `csv-core` (the RFC 4180 DFA of the `csv` crate) and buffered here, so that the reader knows the exact line where each
 //! record starts (blank lines and line breaks inside quoted cells counted) and holds
 //! bounded memory: a record's cells may not exceed `max_row_bytes`, and only the first
 //! `keep` cells of a record are stored (the rest are counted and dropped).
@@ -19,8 +18,10 @@ pub(super) struct Records<R> {
     record_line: u64,
     /// The stored cells' bytes (unquoted), back to back; `data[..used]` holds them.
     data: Vec<u8>,
-    /// Where each stored cell ends in `data`.
+    /// Where each stored cell ends in `data` (`ends[..stored]`; the rest is room).
     ends: Vec<usize>,
+    /// Cells of the current record stored.
+    stored: usize,
     /// Cells of the current record, stored or not.
     cells: usize,
 }
@@ -36,6 +37,7 @@ impl<R: BufRead> Records<R> {
             record_line: first_line,
             data: Vec::new(),
             ends: Vec::new(),
+            stored: 0,
             cells: 0,
         }
     }
@@ -52,14 +54,14 @@ impl<R: BufRead> Records<R> {
 
     /// Stored cell `i`, without surrounding whitespace.
     pub(super) fn cell(&self, i: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(i)?;
+        let end = *self.ends[..self.stored].get(i)?;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         Some(self.data[start..end].trim_ascii())
     }
 
     /// The stored cells.
     pub(super) fn cells(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        (0..self.ends.len()).filter_map(|i| self.cell(i))
+        (0..self.stored).filter_map(|i| self.cell(i))
     }
 
     fn fill(&mut self) -> Result<&[u8], CsvError> {
@@ -81,7 +83,7 @@ impl<R: BufRead> Records<R> {
                 return Ok(false);
             }
             self.read_record(keep)?;
-            let blank = self.cells == self.ends.len() && self.cells().all(<[u8]>::is_empty);
+            let blank = self.cells == self.stored && self.cells().all(<[u8]>::is_empty);
             if !blank {
                 return Ok(true);
             }
@@ -110,11 +112,13 @@ impl<R: BufRead> Records<R> {
     }
 
     fn read_record(&mut self, keep: usize) -> Result<(), CsvError> {
-        use csv_core::ReadFieldResult as F;
+        use csv_core::ReadRecordResult as R;
         self.record_line = self.next_line;
-        self.ends.clear();
-        self.cells = 0;
+        self.stored = 0;
+        let mut dropped = 0usize;
         let mut used = 0usize;
+        // Where cells past `keep` end: counted, then forgotten.
+        let mut scratch = [0usize; 64];
         loop {
             if used == self.data.len() {
                 if self.data.len() as u64 >= self.max_row_bytes {
@@ -128,30 +132,38 @@ impl<R: BufRead> Records<R> {
                     .min(usize::try_from(self.max_row_bytes).unwrap_or(usize::MAX));
                 self.data.resize(grown, 0);
             }
+            if self.stored == self.ends.len() && self.ends.len() < keep {
+                let grown = (self.ends.len() * 2).max(16).min(keep);
+                self.ends.resize(grown, 0);
+            }
             let buf = match self.inner.fill_buf() {
                 Ok(b) => b,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(CsvError::Io(e)),
             };
-            let (res, nin, nout) = self.core.read_field(buf, &mut self.data[used..]);
+            let storing = self.stored < self.ends.len();
+            let ends = if storing {
+                &mut self.ends[self.stored..]
+            } else {
+                &mut scratch[..]
+            };
+            let (res, nin, nout, nend) = self.core.read_record(buf, &mut self.data[used..], ends);
             self.next_line += buf[..nin].iter().filter(|&&b| b == b'\n').count() as u64;
             self.inner.consume(nin);
             used += nout;
+            if storing {
+                self.stored += nend;
+            } else {
+                dropped += nend;
+                // Their bytes go too: the next ones overwrite them.
+                used = self.stored.checked_sub(1).map_or(0, |i| self.ends[i]);
+            }
             match res {
-                F::InputEmpty | F::OutputFull => {}
-                F::Field { record_end } => {
-                    self.cells += 1;
-                    if self.ends.len() < keep {
-                        self.ends.push(used);
-                    } else {
-                        // Counted, not stored.
-                        used = self.ends.last().copied().unwrap_or(0);
-                    }
-                    if record_end {
-                        return Ok(());
-                    }
+                R::InputEmpty | R::OutputFull | R::OutputEndsFull => {}
+                R::Record | R::End => {
+                    self.cells = self.stored + dropped;
+                    return Ok(());
                 }
-                F::End => return Ok(()),
             }
         }
     }

@@ -7,6 +7,7 @@ use super::graph::{Granularity, Graph};
 use super::merge::{st, Merged};
 use super::Profile;
 use crate::Suspect;
+use leakscope_core::units::format_bytes;
 
 /// At most this many sites are reported.
 const MAX_SUSPECTS: usize = 5;
@@ -15,20 +16,6 @@ const MIN_FRACTION: f64 = 0.01;
 
 fn index_of(p: &Profile, name: &str) -> Option<usize> {
     p.sample_type.iter().position(|vt| st(p, vt.r#type) == name)
-}
-
-fn human_bytes(b: i64) -> String {
-    let a = b.unsigned_abs() as f64;
-    let (v, u) = if a >= 1024.0 * 1024.0 * 1024.0 {
-        (a / (1024.0 * 1024.0 * 1024.0), "GiB")
-    } else if a >= 1024.0 * 1024.0 {
-        (a / (1024.0 * 1024.0), "MiB")
-    } else if a >= 1024.0 {
-        (a / 1024.0, "KiB")
-    } else {
-        (a, "B")
-    };
-    format!("{}{v:.1} {u}", if b < 0 { "-" } else { "" })
 }
 
 /// Rank the lines whose in-use bytes grew (`m` = source minus base). Uses `inuse_space` and
@@ -97,13 +84,13 @@ pub fn growing_sites(
         let advice = if func == "runtime.malg" {
             notes.push(format!(
                 "runtime.malg (goroutine descriptors) grew by {}: goroutines are piling up; their stacks are not in the heap profile",
-                human_bytes(d)
+                format_bytes(d as f64)
             ));
             "runtime.malg allocates goroutine descriptors, so goroutines are piling up: capture /debug/pprof/goroutine two or more times and run `leakscope heap diff` on them to see where they block".to_owned()
         } else {
             format!(
                 "memory allocated by {func} at {location} and still in use grew by {}: something keeps these objects reachable; look for a map, slice or cache filled here and never pruned, and bound it or delete entries when done",
-                human_bytes(d)
+                format_bytes(d as f64)
             )
         };
         let mut extra = BTreeMap::new();

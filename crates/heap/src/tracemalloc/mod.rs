@@ -17,6 +17,7 @@ pub use snapshot::{parse_dump, Frame, Snapshot, Trace};
 pub use stats::{compare_to, statistics, KeyType, Stat};
 
 use crate::{Column, Group, HeapError, HeapReport, Options, Suspect, Unit};
+use leakscope_core::units::format_bytes;
 
 /// True when `prefix` starts a pickle (protocol 2+) that names the `tracemalloc` module.
 pub fn sniff(prefix: &[u8]) -> bool {
@@ -179,17 +180,6 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
     Ok(rep)
 }
 
-fn human(b: i64) -> String {
-    let a = b.unsigned_abs() as f64;
-    if a >= 1024.0 * 1024.0 {
-        format!("{:.1} MiB", a / 1048576.0)
-    } else if a >= 1024.0 {
-        format!("{:.1} KiB", a / 1024.0)
-    } else {
-        format!("{a} B")
-    }
-}
-
 /// `growing-allocation-site`: lines whose live bytes grew by at least 1% of the newer total.
 fn suspects(new: &Snapshot, old: &Snapshot) -> Vec<Suspect> {
     let min = (total(new) as f64 * 0.01).max(1.0);
@@ -220,7 +210,7 @@ fn suspects(new: &Snapshot, old: &Snapshot) -> Vec<Suspect> {
                 size_delta: s.size_diff,
                 advice: format!(
                     "memory allocated at {location} and still alive grew by {} ({:+} blocks) between the dumps: something keeps these objects reachable, often a module-level dict or list or a cache without eviction; bound it or remove entries when done",
-                    human(s.size_diff),
+                    format_bytes(s.size_diff as f64),
                     s.count_diff
                 ),
                 extra,

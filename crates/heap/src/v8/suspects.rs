@@ -13,6 +13,7 @@ use super::distances::NO_DISTANCE;
 use super::model::{edge_kind, kind, Snapshot};
 use super::paths::{context_closures, holder_name, is_context, path_edges, render_path};
 use crate::report::Suspect;
+use leakscope_core::units::format_bytes;
 
 /// A collection must gain at least this many entries across the snapshots to be reported.
 pub const MIN_ENTRY_GROWTH: u64 = 10;
@@ -183,22 +184,6 @@ pub fn collections(a: &Analyzed, entries: Vec<(u32, u32, u32)>) -> Vec<(u32, u32
         .collect()
 }
 
-fn fmt_bytes(b: f64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB"];
-    let mut v = b.abs();
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    let sign = if b < 0.0 { "-" } else { "" };
-    if u == 0 {
-        format!("{sign}{v:.0} {}", units[u])
-    } else {
-        format!("{sign}{v:.1} {}", units[u])
-    }
-}
-
 /// If collection `n` is an EventEmitter's listener array (`emitter._events[event]`), the
 /// event name and the emitter's name.
 fn listener_array(a: &Analyzed, n: u32) -> Option<(String, String)> {
@@ -299,11 +284,11 @@ fn growing_collections(snaps: &[Indexed]) -> Vec<Suspect> {
                 Collection::Map | Collection::Set | Collection::Dict => format!(
                     "`{name}` ({}) only grows: {steps} entries, {} more retained. If it is a cache, bound it: an LRU with a maximum size and a TTL (e.g. the lru-cache package with max and ttl), or delete entries when their request/session ends.",
                     coll.class(),
-                    fmt_bytes(size_delta)
+                    format_bytes(size_delta)
                 ),
                 Collection::Array => format!(
                     "`{name}` (Array) only grows: {steps} elements, {} more retained. Remove items once they are handled (or cap the array, e.g. a ring buffer), instead of pushing forever.",
-                    fmt_bytes(size_delta)
+                    format_bytes(size_delta)
                 ),
             };
             ("unbounded-collection", name, what)
@@ -430,7 +415,7 @@ fn closures_with_large_objects(snaps: &[Indexed]) -> Vec<Suspect> {
             size_delta: (bytes - b0).round() as i64,
             advice: format!(
                 "{count} `{fname}` closures (was {c0}) keep `{var}` ({class}, {} each) alive through their shared context, though the function may never use it. Capture only what is needed: copy the needed fields into locals before creating the closure, or set `{var} = null` when done; and release the closures themselves when they are no longer needed.",
-                fmt_bytes(each)
+                format_bytes(each)
             ),
             extra: Default::default(),
         };

@@ -108,7 +108,7 @@ pub fn table(r: &RunVerdict) -> String {
         "growth",
         format!(
             "{}/h (confidence {:.2})",
-            units::signed_bytes(v.growth_bytes_per_hour),
+            units::format_signed_bytes(v.growth_bytes_per_hour),
             v.confidence
         ),
     );
@@ -120,9 +120,9 @@ pub fn table(r: &RunVerdict) -> String {
             "memory",
             format!(
                 "{} at baseline → {} at the end ({})",
-                units::bytes(b),
-                units::bytes(f),
-                units::signed_bytes(f - b)
+                units::format_bytes(b),
+                units::format_bytes(f),
+                units::format_signed_bytes(f - b)
             ),
         );
     }
@@ -140,15 +140,15 @@ pub fn table(r: &RunVerdict) -> String {
     row(
         "time to limit",
         v.time_to_limit_seconds
-            .map(units::duration)
+            .map(units::format_duration)
             .unwrap_or_else(|| "-".into()),
     );
     row(
         "duration",
         format!(
             "{} (warm-up {})",
-            units::duration(r.duration_seconds),
-            units::duration(r.warmup_seconds)
+            units::format_duration(r.duration_seconds),
+            units::format_duration(r.warmup_seconds)
         ),
     );
     row("service", r.service_end.clone());
@@ -157,7 +157,7 @@ pub fn table(r: &RunVerdict) -> String {
             "fail above",
             format!(
                 "{} above baseline: {}",
-                units::bytes(x),
+                units::format_bytes(x),
                 if r.failed_fail_above { "FAILED" } else { "ok" }
             ),
         );

@@ -54,14 +54,16 @@ impl Progress {
         let values: Vec<f64> = series.iter().map(|p| p.v).collect();
         let line = format!(
             "[{} / {}] {}memory {} {}",
-            units::duration(elapsed.as_secs_f64()),
-            units::duration(self.total.as_secs_f64()),
+            units::format_duration(elapsed.as_secs_f64()),
+            units::format_duration(self.total.as_secs_f64()),
             if load {
                 format!("{rps:.0} req/s  ")
             } else {
                 String::new()
             },
-            memory.map(units::bytes).unwrap_or_else(|| "-".into()),
+            memory
+                .map(units::format_bytes)
+                .unwrap_or_else(|| "-".into()),
             leakscope_report::sparkline(&values, SPARK_WIDTH),
         );
         let mut err = std::io::stderr().lock();

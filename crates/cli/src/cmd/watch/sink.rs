@@ -24,7 +24,7 @@ pub struct Sink {
 impl Sink {
     /// Open the store at `db` (created and migrated if needed) and the log.
     pub fn open(db: &Path, log: Option<&Path>, quiet: bool) -> anyhow::Result<Self> {
-        let store = Store::open(db)?;
+        let store = crate::cli::open_store(db, quiet)?;
         let log: Box<dyn Write> = match log {
             Some(p) => Box::new(BufWriter::new(
                 OpenOptions::new()
@@ -55,7 +55,7 @@ impl Sink {
         line.insert("kind".into(), json!(t.kind));
         line.insert("timestamp".into(), json!(round_ms(ts)));
         for (k, v) in fields {
-            line.insert(k.clone(), json!(v));
+            line.insert(k.clone(), leakscope_core::units::json_number(*v));
         }
         self.write_log(&Value::Object(line));
         if let Some(id) = t.store_id {
