@@ -3,8 +3,9 @@
 //! the whole tree — TERM, then KILL after a grace period — so nothing it started outlives us.
 //!
 //! Every way out stops the tree: [`Supervisor::stop`], and `Drop` (errors, panics). If the
-//! watcher itself is killed with SIGKILL, the kernel sends the command SIGTERM
-//! (`PR_SET_PDEATHSIG`), so it is not left running either.
+//! watcher itself is killed with SIGKILL, a guardian process it forked for the group (it
+//! waits for the end of a pipe only the watcher holds) stops the group, TERM then KILL; the
+//! command also gets SIGTERM from the kernel (`PR_SET_PDEATHSIG`).
 
 use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -35,6 +36,7 @@ pub struct Supervisor {
     restart: bool,
     output: Output,
     child: Option<Child>,
+    guardian: Option<Guardian>,
     oom: OomWatch,
     reader: ProcReader,
     restarts: u32,
@@ -54,11 +56,13 @@ impl Supervisor {
         let child = spawn(argv, output)?;
         let oom = OomWatch::of_pid(child.id());
         tracing::info!(pid = child.id(), command = %argv.join(" "), "started");
+        let guardian = Guardian::start(child.id());
         Ok(Self {
             argv: argv.to_vec(),
             restart,
             output,
             child: Some(child),
+            guardian,
             oom,
             reader: ProcReader::new(),
             restarts: 0,
@@ -111,11 +115,13 @@ impl Supervisor {
         kill_group_now(pgid);
         events.push(exit_event(status, self.oom.moved()));
         self.child = None;
+        self.guardian = None;
         if self.restart {
             match spawn(&self.argv, self.output) {
                 Ok(c) => {
                     self.restarts += 1;
                     self.oom = OomWatch::of_pid(c.id());
+                    self.guardian = Guardian::start(c.id());
                     tracing::info!(pid = c.id(), restarts = self.restarts, "restarted");
                     self.child = Some(c);
                     events.push(Event::Restarted {
@@ -142,6 +148,87 @@ impl Supervisor {
         };
         self.finished = true;
         stop_tree(&mut child, self.grace);
+        self.guardian = None;
+    }
+}
+
+/// A forked process that stops a process group when the watcher dies without doing it
+/// (SIGKILL): it blocks reading a pipe whose write end only the watcher holds (close-on-exec,
+/// so commands do not inherit it); end of file means the watcher is gone.
+struct Guardian {
+    pid: libc::pid_t,
+    write_end: libc::c_int,
+}
+
+impl Guardian {
+    /// Fork a guardian for group `pgid`; None (said in the trace) when it cannot be had.
+    fn start(pgid: u32) -> Option<Guardian> {
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: pipe2 writes two descriptors into the array we own.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            tracing::warn!("no guardian for process group {pgid}: pipe failed");
+            return None;
+        }
+        let (read_end, write_end) = (fds[0], fds[1]);
+        let grace_s = STOP_GRACE.as_secs() as libc::c_uint;
+        // SAFETY: between fork and _exit the child calls only async-signal-safe functions
+        // (close, read, kill, sleep, _exit) on values computed before the fork.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            unsafe {
+                // Hold nothing of the watcher's open (its stdout pipe, its database, ...).
+                for fd in 0..1024 {
+                    if fd != read_end {
+                        libc::close(fd);
+                    }
+                }
+                let mut b = 0u8;
+                loop {
+                    let n = libc::read(read_end, (&mut b as *mut u8).cast(), 1);
+                    if n == 1 {
+                        // The watcher stopped the group itself and says goodbye.
+                        libc::_exit(0);
+                    }
+                    if n == 0 || *libc::__errno_location() != libc::EINTR {
+                        break;
+                    }
+                }
+                let group = -(pgid as libc::pid_t);
+                if libc::kill(group, 0) == 0 {
+                    libc::kill(group, libc::SIGTERM);
+                    let mut left = grace_s * 10;
+                    while left > 0 && libc::kill(group, 0) == 0 {
+                        libc::usleep(100_000);
+                        left -= 1;
+                    }
+                    libc::kill(group, libc::SIGKILL);
+                }
+                libc::_exit(0);
+            }
+        }
+        // SAFETY: closing the read end we no longer need.
+        unsafe { libc::close(read_end) };
+        if pid < 0 {
+            // SAFETY: as above.
+            unsafe { libc::close(write_end) };
+            tracing::warn!("no guardian for process group {pgid}: fork failed");
+            return None;
+        }
+        Some(Guardian { pid, write_end })
+    }
+}
+
+impl Drop for Guardian {
+    fn drop(&mut self) {
+        // SAFETY: one byte tells the guardian we stopped the group ourselves, so it exits at
+        // once; waitpid reaps our own child.
+        unsafe {
+            let b = 1u8;
+            libc::write(self.write_end, (&b as *const u8).cast(), 1);
+            libc::close(self.write_end);
+            let mut status = 0;
+            libc::waitpid(self.pid, &mut status, 0);
+        }
     }
 }
 
@@ -172,7 +259,7 @@ pub fn stop_tree(child: &mut Child, grace: Duration) {
         if !leader_done {
             leader_done = matches!(child.try_wait(), Ok(Some(_)));
         }
-        if leader_done && !group_alive(pgid) && tree.iter().all(|p| !alive(*p)) {
+        if leader_done && group_members(pgid).is_empty() && tree.iter().all(|p| !alive(*p)) {
             tracing::debug!(
                 pgid,
                 took_ms = started.elapsed().as_millis() as u64,
@@ -210,6 +297,32 @@ fn signal_all(pgid: u32, tree: &[u32], sig: libc::c_int) {
             libc::kill(p as libc::pid_t, sig);
         }
     }
+}
+
+/// The live (not zombie) processes of group `pgid`, from /proc.
+fn group_members(pgid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let mut f = rest.split_whitespace();
+        let state = f.next();
+        let pgrp = f.nth(1).and_then(|x| x.parse::<u32>().ok());
+        if pgrp == Some(pgid) && state != Some("Z") {
+            out.push(pid);
+        }
+    }
+    out
 }
 
 /// True while any process is in group `pgid` (zombies included until reaped).
@@ -346,6 +459,43 @@ mod tests {
         let end = Instant::now() + Duration::from_secs(2);
         while !pids_with_marker(&marker).is_empty() && Instant::now() < end {
             std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(pids_with_marker(&marker), Vec::<u32>::new(), "nothing left");
+    }
+
+    #[test]
+    fn the_guardian_stops_the_group_when_its_watcher_dies() {
+        let marker = format!("leakscope-guard-test-{}", std::process::id());
+        // A stand-in watcher: a child process that supervises a tree, then is SIGKILLed.
+        // SAFETY: the child only runs Rust code that forks/execs and then sleeps; it is a
+        // test process of our own.
+        let watcher = unsafe { libc::fork() };
+        if watcher == 0 {
+            let argv = vec![
+                "bash".to_string(),
+                "-c".to_string(),
+                format!(
+                    "trap '' TERM; (exec -a {marker}-x sleep 300) & exec -a {marker}-y sleep 300"
+                ),
+            ];
+            let sup = Supervisor::start_with(&argv, false, Output::Null);
+            std::thread::sleep(Duration::from_secs(60));
+            drop(sup);
+            unsafe { libc::_exit(0) };
+        }
+        let end = Instant::now() + Duration::from_secs(5);
+        while pids_with_marker(&marker).len() < 2 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(pids_with_marker(&marker).len(), 2, "the tree started");
+        unsafe {
+            libc::kill(watcher, libc::SIGKILL);
+            let mut st = 0;
+            libc::waitpid(watcher, &mut st, 0);
+        }
+        let end = Instant::now() + STOP_GRACE + Duration::from_secs(3);
+        while !pids_with_marker(&marker).is_empty() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(50));
         }
         assert_eq!(pids_with_marker(&marker), Vec::<u32>::new(), "nothing left");
     }
