@@ -415,6 +415,14 @@ fn status_error(url: &str, status: u16, body: &mut ureq::Body) -> HttpError {
 /// Maps a ureq error onto our variants.
 fn classify(url: &str, timeout: Duration, err: ureq::Error) -> HttpError {
     let url_s = shown_url(url);
+    // A certificate rejected in the handshake surfaces as an I/O error from rustls.
+    let text = err.to_string();
+    if text.contains("certificate") || text.contains("TLS") || text.contains("tls") {
+        return HttpError::Tls {
+            url: url_s,
+            detail: text.trim_start_matches("io: ").to_string(),
+        };
+    }
     match err {
         ureq::Error::Timeout(_) => HttpError::Timeout {
             url: url_s,
@@ -463,21 +471,10 @@ fn classify(url: &str, timeout: Duration, err: ureq::Error) -> HttpError {
             url: url_s,
             detail: e.to_string(),
         },
-        other => {
-            // A certificate rejected in the handshake surfaces as an I/O error from rustls.
-            let text = other.to_string();
-            if text.contains("certificate") || text.contains("TLS") || text.contains("tls") {
-                HttpError::Tls {
-                    url: url_s,
-                    detail: text,
-                }
-            } else {
-                HttpError::Other {
-                    url: url_s,
-                    source: Box::new(other),
-                }
-            }
-        }
+        other => HttpError::Other {
+            url: url_s,
+            source: Box::new(other),
+        },
     }
 }
 

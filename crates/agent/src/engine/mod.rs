@@ -298,7 +298,6 @@ impl Engine {
                 serde_json::json!({ fields::META_JUDGED: judged.iter().map(|(f, u)| serde_json::json!({"field": f, "unit": u})).collect::<Vec<_>>() }),
             );
         }
-        let status = source.status();
         let rules = settings
             .as_ref()
             .and_then(|s| s.rules.clone())
@@ -327,7 +326,6 @@ impl Engine {
             behind_said: false,
             status: None,
         });
-        self.update_status(slot_index, status, &mut NoObserver);
         Ok(())
     }
 
@@ -776,9 +774,6 @@ impl Engine {
         }
     }
 }
-
-struct NoObserver;
-impl Observer for NoObserver {}
 
 /// The receivers: stderr (when asked) and every configured one.
 fn start_delivery(
