@@ -121,10 +121,9 @@ impl Metrics {
             "The newest sample of a judged series (bytes for memory series, else a count)",
             m.value.clone(),
         );
-        r.register_with_unit(
+        r.register(
             "floor_growth_bytes_per_hour",
-            "Growth of the series' floor (its trend after GC and daily troughs), per hour",
-            Unit::Other("bytes_per_hour".into()),
+            "Growth of the series' floor (its trend after GC and daily troughs), bytes per hour",
             m.growth.clone(),
         );
         r.register(
@@ -422,7 +421,9 @@ fn own_process() -> Option<OwnProcess> {
         cpu_seconds: (utime + stime) as f64 / tick,
         open_fds,
         threads,
-        start_time: leakscope_probe::proc::boottime_seconds() + start_ticks as f64 / tick,
+        // Unix time now, less the seconds since the process started.
+        start_time: crate::now()
+            - (leakscope_probe::proc::boottime_seconds() - start_ticks as f64 / tick),
     })
 }
 
@@ -433,8 +434,71 @@ pub struct Server {
     handle: Option<JoinHandle<()>>,
 }
 
-/// The content type of the exposition.
+/// The content type of the exposition, for clients that ask for OpenMetrics (Prometheus does).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The content type of the classic Prometheus text format, for everyone else.
+pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// True when an `Accept` header ranks OpenMetrics above the classic text format (as
+/// Prometheus does); by q-values, the first listed winning a tie.
+pub fn prefers_openmetrics(accept: &str) -> bool {
+    let mut om: Option<f64> = None;
+    let mut text: Option<f64> = None;
+    for part in accept.split(',') {
+        let mut it = part.split(';').map(str::trim);
+        let media = it.next().unwrap_or("");
+        let q = it
+            .find_map(|p| p.strip_prefix("q="))
+            .and_then(|q| q.parse::<f64>().ok())
+            .unwrap_or(1.0);
+        let slot = match media {
+            "application/openmetrics-text" => &mut om,
+            "text/plain" => &mut text,
+            _ => continue,
+        };
+        *slot = Some(slot.map_or(q, |x: f64| x.max(q)));
+    }
+    match (om, text) {
+        (Some(o), Some(t)) => o > t,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// The OpenMetrics text turned into the classic Prometheus text format (0.0.4) that older
+/// tools read (`promtool check metrics`, curl): counters' HELP and TYPE name the `_total`
+/// series, and the OpenMetrics-only `# UNIT` and `# EOF` lines go.
+pub fn to_text_format(openmetrics: &str) -> String {
+    let lines: Vec<&str> = openmetrics.lines().collect();
+    let mut counters = std::collections::HashSet::new();
+    for l in &lines {
+        if let Some(rest) = l.strip_prefix("# TYPE ") {
+            if let Some(name) = rest.strip_suffix(" counter") {
+                counters.insert(name.to_string());
+            }
+        }
+    }
+    let mut out = String::with_capacity(openmetrics.len());
+    for l in lines {
+        if l.starts_with("# UNIT ") || l == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|p| {
+            let rest = l.strip_prefix(p)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{p}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(r) => out.push_str(&r),
+            None => out.push_str(l),
+        }
+        out.push('\n');
+    }
+    out
+}
 
 impl Server {
     /// Listen on `addr` and serve `metrics` on a thread of its own.
@@ -484,9 +548,19 @@ fn serve(server: &tiny_http::Server, metrics: &Metrics, stop: &AtomicBool) {
         let started = std::time::Instant::now();
         let resp = match (req.method(), path.as_str()) {
             (tiny_http::Method::Get, "/metrics") => {
+                let openmetrics = req
+                    .headers()
+                    .iter()
+                    .find(|h| h.field.equiv("Accept"))
+                    .is_some_and(|h| prefers_openmetrics(h.value.as_str()));
                 let body = metrics.render();
+                let (body, ctype) = if openmetrics {
+                    (body, CONTENT_TYPE)
+                } else {
+                    (to_text_format(&body), TEXT_CONTENT_TYPE)
+                };
                 let mut r = Response::from_string(body);
-                if let Ok(h) = Header::from_bytes("Content-Type", CONTENT_TYPE) {
+                if let Ok(h) = Header::from_bytes("Content-Type", ctype) {
                     r = r.with_header(h);
                 }
                 r
@@ -502,6 +576,21 @@ fn serve(server: &tiny_http::Server, metrics: &Metrics, stop: &AtomicBool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_negotiation_follows_q_values() {
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert!(prefers_openmetrics(prometheus));
+        assert!(!prefers_openmetrics(
+            "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=0.5,*/*;q=0.1"
+        ));
+        assert!(!prefers_openmetrics("*/*"));
+        let text = to_text_format("# HELP a_b x.\n# TYPE a_b counter\na_b_total 1\n# HELP g y.\n# TYPE g gauge\n# UNIT g seconds\ng 2\n# EOF\n");
+        assert_eq!(
+            text,
+            "# HELP a_b_total x.\n# TYPE a_b_total counter\na_b_total 1\n# HELP g y.\n# TYPE g gauge\ng 2\n"
+        );
+    }
 
     #[test]
     fn a_changed_pattern_replaces_the_old_label_set() {
