@@ -85,7 +85,7 @@ fn a_config_file_drives_the_watch_and_sighup_reloads_it() {
         }
     });
     let mut said = Vec::new();
-    let mut wait_line = |want: &str, said: &mut Vec<String>| -> bool {
+    let wait_line = |want: &str, said: &mut Vec<String>| -> bool {
         let end = std::time::Instant::now() + Duration::from_secs(10);
         while std::time::Instant::now() < end {
             if let Ok(l) = rx.recv_timeout(Duration::from_millis(100)) {
