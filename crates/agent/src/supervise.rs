@@ -55,7 +55,7 @@ impl Supervisor {
     pub fn start_with(argv: &[String], restart: bool, output: Output) -> std::io::Result<Self> {
         let child = spawn(argv, output)?;
         let oom = OomWatch::of_pid(child.id());
-        tracing::info!(pid = child.id(), command = %argv.join(" "), "started");
+        tracing::info!(pid = child.id(), command = %leakscope_core::redact::redact_command_line(argv), "started");
         let guardian = Guardian::start(child.id());
         Ok(Self {
             argv: argv.to_vec(),
@@ -129,8 +129,9 @@ impl Supervisor {
                     });
                 }
                 Err(e) => {
-                    tracing::warn!("cannot restart {}: {e}", self.argv.join(" "));
-                    eprintln!("leakscope: cannot restart {}: {e}", self.argv.join(" "));
+                    let shown = leakscope_core::redact::redact_command_line(&self.argv);
+                    tracing::warn!("cannot restart {shown}: {e}");
+                    eprintln!("leakscope: cannot restart {shown}: {e}");
                     self.finished = true;
                 }
             }
@@ -356,6 +357,14 @@ fn spawn(argv: &[String], output: Output) -> std::io::Result<Child> {
     };
     let mut cmd = Command::new(program);
     cmd.args(args)
+        // A Node service gets an inspector port of its own (SIGUSR1 then opens it on a free
+        // port): 9229 may be taken by another service or another soak.
+        .env(
+            "NODE_OPTIONS",
+            leakscope_probe::node::node_options_with_own_inspector_port(
+                std::env::var_os("NODE_OPTIONS").as_deref(),
+            ),
+        )
         .stdin(Stdio::null())
         .stdout(stdout)
         .process_group(0);

@@ -7,6 +7,9 @@
 //! extra headers, so every endpoint leakscope talks to (scrapes, webhooks, Prometheus and
 //! Alertmanager APIs) is configured the same way. Build a [`Client`] once per endpoint and
 //! reuse it: it keeps connections alive.
+//!
+//! Errors show URLs with their credentials redacted ([`leakscope_core::redact`]): they end up
+//! in logs, the store and terminals.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -79,6 +82,15 @@ pub enum HttpError {
         /// The cap, in bytes.
         max_bytes: u64,
     },
+    /// The body could not be written where the caller wanted it ([`Client::get_to`]).
+    #[error("{url}: cannot write the response body ({source})")]
+    Write {
+        /// The URL.
+        url: String,
+        /// The write error.
+        #[source]
+        source: io::Error,
+    },
     /// Any other protocol or I/O failure after connecting.
     #[error("{url}: request failed ({source})")]
     Other {
@@ -108,6 +120,7 @@ impl HttpError {
             | HttpError::Timeout { url, .. }
             | HttpError::Status { url, .. }
             | HttpError::TooLarge { url, .. }
+            | HttpError::Write { url, .. }
             | HttpError::Other { url, .. } => url,
             HttpError::File { .. } => "",
         }
@@ -252,6 +265,21 @@ impl Client {
     /// GETs `url` and returns the body; fails if the whole exchange takes longer than the
     /// timeout, the status is not 2xx, or the body is larger than `max_bytes` bytes.
     pub fn get(&self, url: &str, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
+        let mut body = Vec::new();
+        self.get_to(url, max_bytes, &mut body)?;
+        Ok(body)
+    }
+
+    /// GETs `url` and streams the body into `out` as it arrives (nothing of it is held in
+    /// memory); returns the bytes written. Fails like [`Client::get`]; a body over
+    /// `max_bytes` fails after `max_bytes` were written, so write to something the caller
+    /// discards on error.
+    pub fn get_to(
+        &self,
+        url: &str,
+        max_bytes: u64,
+        out: &mut dyn io::Write,
+    ) -> Result<u64, HttpError> {
         check_url(url)?;
         let timeout = self.timeout;
         let mut req = self.agent.get(url).header(
@@ -266,17 +294,30 @@ impl Client {
         if !(200..=299).contains(&status) {
             return Err(status_error(url, status, resp.body_mut()));
         }
-        resp.body_mut()
-            .with_config()
-            .limit(max_bytes)
-            .read_to_vec()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => HttpError::TooLarge {
-                    url: shown_url(url),
-                    max_bytes,
-                },
-                other => classify(url, timeout, other),
-            })
+        let mut reader = resp.body_mut().with_config().limit(max_bytes).reader();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut written = 0u64;
+        loop {
+            let n = match io::Read::read(&mut reader, &mut buf) {
+                Ok(0) => return Ok(written),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(match ureq::Error::from(e) {
+                        ureq::Error::BodyExceedsLimit(_) => HttpError::TooLarge {
+                            url: shown_url(url),
+                            max_bytes,
+                        },
+                        other => classify(url, timeout, other),
+                    })
+                }
+            };
+            out.write_all(&buf[..n]).map_err(|source| HttpError::Write {
+                url: shown_url(url),
+                source,
+            })?;
+            written += n as u64;
+        }
     }
 
     /// POSTs `body` as `application/json` to `url` and returns the 2xx status; a non-2xx
@@ -310,6 +351,16 @@ pub fn get(url: &str, timeout: Duration, max_bytes: u64) -> Result<Vec<u8>, Http
     Client::plain(timeout).get(url, max_bytes)
 }
 
+/// Streams `url` into `out` with a plain [`Client`] (see [`Client::get_to`]).
+pub fn get_to(
+    url: &str,
+    timeout: Duration,
+    max_bytes: u64,
+    out: &mut dyn io::Write,
+) -> Result<u64, HttpError> {
+    Client::plain(timeout).get_to(url, max_bytes, out)
+}
+
 /// POSTs JSON with a plain [`Client`] (see [`Client::post_json`]).
 pub fn post_json(url: &str, body: &serde_json::Value, timeout: Duration) -> Result<u16, HttpError> {
     Client::plain(timeout).post_json(url, body)
@@ -321,20 +372,10 @@ pub fn validate_url(url: &str) -> Result<(), HttpError> {
     check_url(url)
 }
 
-/// `url` as messages and the store show it: the password of `user:password@` replaced.
+/// `url` as messages and the store show it: credentials and secret query parameters
+/// redacted ([`leakscope_core::redact`]).
 pub fn shown_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:<redacted>@{host}{tail}")
-        }
-        None => url.to_string(),
-    }
+    leakscope_core::redact::redact_text(url).into_owned()
 }
 
 /// Read a secret from a file: its content without the trailing newline.
@@ -499,6 +540,21 @@ mod tests {
             "https://ann:<redacted>@h:1/m?x=1"
         );
         assert_eq!(shown_url("http://h/m@x"), "http://h/m@x");
+    }
+
+    #[test]
+    fn errors_do_not_show_credentials() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(1);
+        let url = format!("http://ann:hunter2@127.0.0.1:{port}/metrics?token=T0K");
+        let err = get(&url, Duration::from_secs(2), 10).expect_err("nothing listens");
+        let text = err.to_string();
+        assert!(!text.contains("hunter2") && !text.contains("T0K"), "{text}");
+        assert!(text.contains("ann:<redacted>@127.0.0.1"), "{text}");
+        let probe = crate::error::ProbeError::from_http(&url, err);
+        assert!(!probe.to_string().contains("hunter2"), "{probe}");
     }
 
     #[test]

@@ -54,6 +54,7 @@ fn retryable(e: &HttpError) -> bool {
         HttpError::Status { status, .. } => *status >= 500 || *status == 408 || *status == 429,
         HttpError::Unreachable { .. } | HttpError::Timeout { .. } | HttpError::Other { .. } => true,
         HttpError::TooLarge { .. }
+        | HttpError::Write { .. }
         | HttpError::InvalidUrl { .. }
         | HttpError::Tls { .. }
         | HttpError::File { .. } => false,

@@ -17,7 +17,7 @@ fn open(spec: &SourceSpec) -> Result<Box<dyn Source>, SourceError> {
         return Err(wrong_kind(KIND.name));
     };
     let sup = Supervisor::start(argv, *restart).map_err(|source| SourceError::Start {
-        command: argv.join(" "),
+        command: leakscope_core::redact::redact_command_line(argv),
         source,
     })?;
     Ok(Box::new(CommandSource::new(sup, *pss)))

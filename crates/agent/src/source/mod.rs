@@ -7,6 +7,22 @@
 //!
 //! Sources that talk to the network ([`Source::remote`]) are sampled off the sampling
 //! thread by the engine, so one that stops answering delays only itself.
+//!
+//! # Sources to come
+//! - **A Prometheus query** (`prometheus = "https://prom:9090"`, `query = "container_memory_
+//!   working_set_bytes{namespace=\"shop\"}"`): a variant `PromQuery { base_url, query, http:
+//!   HttpOptions }` whose source runs an instant query each round through
+//!   [`leakscope_probe::http::Client`] (TLS, bearer token, `X-Scope-OrgID` header already
+//!   there), is `remote`, and yields one field per returned series, named by its label set
+//!   the way [`leakscope_probe::scrape::Selector`] prints it; units by suffix as for scrapes.
+//!   A backfill of history (`query_range`) goes to the recognizer before the first round.
+//! - **A Kubernetes pod** (`pod = "shop/checkout-*"`): per container, its cgroup (the node's
+//!   kubelet path) is a [`SourceSpec::Cgroup`], and the pod's status is the event stream —
+//!   `restartCount` → [`Event::Restarted`], `lastState.terminated.reason = OOMKilled` →
+//!   [`Event::OomKill`]. Pods come and go, so that issue adds a *discovery* beside the
+//!   sources: something that yields [`crate::TargetSettings`] as pods appear and retires
+//!   them as they go, which the engine applies like a config reload
+//!   ([`crate::Engine::apply`], which keeps series of targets that stay).
 
 mod cgroup;
 mod command;
@@ -164,15 +180,15 @@ impl SourceSpec {
         }
     }
 
-    /// What the user gave, for the store: the pid, path, URL (credentials redacted),
-    /// pattern or command line.
+    /// What the user gave, for the store: the pid, path, URL or command line (credentials and
+    /// secrets redacted), or the pattern.
     pub fn describe(&self) -> String {
         match self {
             SourceSpec::Pid { pid, .. } => pid.to_string(),
             SourceSpec::Process { pattern, .. } => pattern.clone(),
             SourceSpec::Cgroup { path } => path.display().to_string(),
             SourceSpec::Scrape { url, .. } => leakscope_probe::http::shown_url(url),
-            SourceSpec::Command { argv, .. } => argv.join(" "),
+            SourceSpec::Command { argv, .. } => leakscope_core::redact::redact_command_line(argv),
             SourceSpec::NodeGc { root } => root.to_string(),
         }
     }

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use leakscope_probe::inspector::{self, Inspector};
-use leakscope_probe::proc as procfs;
+use leakscope_probe::inspector::{self, NodeCheck, Session};
+use leakscope_probe::node;
 
 use super::{wrong_kind, Kind, Outcome, Source, SourceError, SourceSpec};
 use crate::fields::NODE_HEAP_AFTER_GC;
@@ -24,39 +24,30 @@ fn open(spec: &SourceSpec) -> Result<Box<dyn Source>, SourceError> {
     Ok(Box::new(NodeGc::open(root)?))
 }
 
-/// A Node service's inspector session, opened by us (SIGUSR1) or found open.
+/// A Node service's inspector session, opened by us (SIGUSR1) or found open. The session
+/// closes an inspector we opened on every way out (shutdown, error, drop).
 pub struct NodeGc {
-    inspector: Option<Inspector>,
-    opened_by_us: bool,
+    session: Option<Session>,
     /// The Node process.
     pub pid: u32,
     gone: bool,
 }
 
 impl NodeGc {
-    /// Find a Node process in the tree rooted at `root` and open its inspector.
+    /// Find the Node process of the tree rooted at `root` and open its inspector.
     pub fn open(root: u32) -> Result<NodeGc, SourceError> {
-        let pid = std::iter::once(root)
-            .chain(procfs::descendants(root))
-            .find(|p| is_node(*p))
-            .ok_or_else(|| SourceError::Inspector {
-                what: format!("the process tree of {root}"),
-                detail: "no Node process in it".into(),
-            })?;
-        let what = format!("Node process {pid}");
-        let url = inspector::open_inspector(pid, Duration::from_secs(5)).map_err(|e| {
-            SourceError::Inspector {
-                what: what.clone(),
+        let pid = node::service_node(root).ok_or_else(|| SourceError::Inspector {
+            what: format!("the process tree of {root}"),
+            detail: "no Node process in it".into(),
+        })?;
+        let session = inspector::open_inspector(pid, Duration::from_secs(5), NodeCheck::Required)
+            .and_then(Session::connect)
+            .map_err(|e| SourceError::Inspector {
+                what: format!("Node process {pid}"),
                 detail: e.to_string(),
-            }
-        })?;
-        let inspector = Inspector::connect(&url.ws_url).map_err(|e| SourceError::Inspector {
-            what,
-            detail: format!("cannot connect to its inspector: {e}"),
-        })?;
+            })?;
         Ok(NodeGc {
-            inspector: Some(inspector),
-            opened_by_us: url.opened_by_us,
+            session: Some(session),
             pid,
             gone: false,
         })
@@ -64,9 +55,9 @@ impl NodeGc {
 
     /// Force a full GC, then read the heap in use: the floor, bytes.
     pub fn heap_after_gc(&mut self) -> Option<f64> {
-        let i = self.inspector.as_mut()?;
-        i.collect_garbage().ok()?;
-        i.heap_used_bytes().ok().map(|b| b as f64)
+        let s = self.session.as_mut()?;
+        s.collect_garbage().ok()?;
+        s.heap_used_bytes().ok().map(|b| b as f64)
     }
 }
 
@@ -97,8 +88,11 @@ impl Source for NodeGc {
 
     /// Leave the process as found: end the session, and close the inspector if we opened it.
     fn shutdown(&mut self) {
-        if let Some(i) = self.inspector.take() {
-            let _ = i.close(self.opened_by_us);
+        if let Some(s) = self.session.take() {
+            if let Err(e) = s.close() {
+                tracing::warn!("{e}");
+                eprintln!("leakscope: warning: {e}");
+            }
         }
     }
 }
@@ -107,10 +101,4 @@ impl Drop for NodeGc {
     fn drop(&mut self) {
         self.shutdown();
     }
-}
-
-fn is_node(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|c| c.trim() == "node" || c.trim().starts_with("node"))
-        .unwrap_or(false)
 }

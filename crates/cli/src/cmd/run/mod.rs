@@ -21,6 +21,7 @@ use leakscope_agent::source::node_gc::NodeGc;
 use leakscope_agent::source::CommandSource;
 use leakscope_agent::supervise::{Output, Supervisor};
 use leakscope_agent::{Engine, EngineOptions, Settings, SourceSpec};
+use leakscope_core::redact::redact_command_line;
 use leakscope_core::VerdictKind;
 use leakscope_load::{LoadSpec, LoadStats};
 use leakscope_probe::http::HttpOptions;
@@ -138,7 +139,7 @@ pub fn run(args: &RunArgs, common: &Common) -> anyhow::Result<u8> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| args.command[0].clone())
     }));
-    let store = leakscope_store::Store::open(&args.db.path()?)?;
+    let store = crate::cli::open_store(&args.db.path()?, common.quiet)?;
     let total = args.warmup + args.duration;
     let interval = args
         .interval
@@ -155,12 +156,13 @@ pub fn run(args: &RunArgs, common: &Common) -> anyhow::Result<u8> {
         ..EngineOptions::default()
     };
     let mut engine = Engine::start(&settings, store, SampleLog::none(), opts)?;
+    // Header values, URL credentials and secret-named values never reach the store.
     engine.begin_run(
         units::now(),
-        &std::env::args().collect::<Vec<_>>().join(" "),
+        &redact_command_line(&std::env::args().collect::<Vec<_>>()),
     );
     let sup = Supervisor::start(&args.command, false)
-        .with_context(|| format!("cannot start {}", args.command.join(" ")))?;
+        .with_context(|| format!("cannot start {}", redact_command_line(&args.command)))?;
     let result = soak(
         args,
         common,
@@ -214,7 +216,7 @@ fn soak(
     name: &Arc<str>,
     interval: Duration,
 ) -> anyhow::Result<(soak::SoakView, Option<LoadStats>)> {
-    let spec_text = args.command.join(" ");
+    let spec_text = redact_command_line(&args.command);
     // 1. Ready: the service accepts connections, or we say why not.
     if let Some(addr) = &ready_addr {
         wait_ready(
@@ -354,7 +356,8 @@ fn load_spec(args: &RunArgs) -> anyhow::Result<Option<LoadSpec>> {
     for h in &args.headers {
         let (k, v) = h
             .split_once(':')
-            .with_context(|| format!("--header '{h}' is not `Name: value`"))?;
+            // The value is not echoed: it may be a secret.
+            .context("a --header is not `Name: value` (it has no `:`)")?;
         spec.headers
             .push((k.trim().to_string(), v.trim().to_string()));
     }

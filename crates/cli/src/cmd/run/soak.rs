@@ -178,7 +178,7 @@ impl SoakView {
         }
         let slope = rv.verdict.growth_bytes_per_hour / 3600.0;
         let data = RunData {
-            title: args.command.join(" "),
+            title: leakscope_core::redact::redact_command_line(&args.command),
             memory_label: signal_label(&signal),
             extra_series: if signal != "rss_bytes" && !rss.is_empty() {
                 vec![("RSS".into(), rss)]

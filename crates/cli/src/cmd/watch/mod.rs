@@ -226,7 +226,7 @@ pub fn run(args: &WatchArgs, common: &Common) -> anyhow::Result<u8> {
         .path
         .clone()
         .context("no database path is known; pass --db PATH")?;
-    let store = leakscope_store::Store::open(&db_path)?;
+    let store = crate::cli::open_store(&db_path, common.quiet)?;
     if let Some(r) = settings.store.retention {
         tracing::info!(
             "store retention: {} (kept by the store)",
