@@ -439,7 +439,7 @@ mod tests {
                 continue;
             };
             if let Ok(c) = std::fs::read(format!("/proc/{pid}/cmdline")) {
-                if String::from_utf8_lossy(&c).contains(marker) && alive(pid) {
+                if String::from_utf8_lossy(&c).starts_with(marker) && alive(pid) {
                     found.push(pid);
                 }
             }

@@ -312,10 +312,11 @@ impl Client {
                     })
                 }
             };
-            out.write_all(&buf[..n]).map_err(|source| HttpError::Write {
-                url: shown_url(url),
-                source,
-            })?;
+            out.write_all(&buf[..n])
+                .map_err(|source| HttpError::Write {
+                    url: shown_url(url),
+                    source,
+                })?;
             written += n as u64;
         }
     }

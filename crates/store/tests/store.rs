@@ -435,6 +435,7 @@ fn a_database_on_a_read_only_mount_can_be_read() {
     let read = Store::open_read_only(&path).and_then(|s| s.points("api", "rss_bytes"));
     let _ = std::process::Command::new("umount").arg(&mnt).status();
     assert_eq!(read.expect("readable").len(), 5);
+}
 
 /// The mode bits of `path`.
 fn mode(path: &std::path::Path) -> u32 {
