@@ -382,10 +382,15 @@ fn spawn(argv: &[String], output: Output) -> std::io::Result<Child> {
 
 /// The OOM-kill counter of a process's memory cgroup, followed while the process lives (it
 /// may move into another cgroup after it starts) and compared once it is gone.
+///
+/// Reading `/proc/PID/cgroup` costs as much as the sample itself, so it is re-read at each of
+/// the first [`OomWatch::DENSE`] calls of [`OomWatch::follow`] (a service typically moves
+/// itself right after it starts) and at every [`OomWatch::EVERY`]th call after that.
 pub struct OomWatch {
     path: Option<PathBuf>,
     cgroup: Option<Cgroup>,
     before: Option<u64>,
+    calls: u64,
 }
 
 impl OomWatch {
@@ -395,13 +400,24 @@ impl OomWatch {
             path: None,
             cgroup: None,
             before: None,
+            calls: 0,
         };
         w.follow(pid);
         w
     }
 
-    /// Re-read which cgroup `pid` is in; when it moved, start counting there.
+    /// Follows re-read at every call at first.
+    pub const DENSE: u64 = 16;
+    /// Then every this many calls.
+    pub const EVERY: u64 = 16;
+
+    /// Re-read (now and then, see above) which cgroup `pid` is in; when it moved, start
+    /// counting there.
     pub fn follow(&mut self, pid: u32) {
+        self.calls += 1;
+        if self.calls > Self::DENSE && self.calls % Self::EVERY != 0 {
+            return;
+        }
         let path = procfs::cgroup_of_pid(pid);
         if path != self.path {
             self.cgroup = path.as_deref().and_then(|p| Cgroup::open(p).ok());
