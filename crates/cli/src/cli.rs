@@ -51,7 +51,7 @@ pub enum OutputFormat {
 pub enum Command {
     /// Sample processes, cgroups or /metrics endpoints, store and log every sample, and alert.
     #[command(
-        after_help = "Examples:\n  leakscope watch --pid 4242 --interval 10s\n  leakscope watch --cgroup /sys/fs/cgroup/system.slice/app.service\n  leakscope watch --scrape http://127.0.0.1:9100/metrics --metric go_memstats_heap_inuse_bytes\n  leakscope watch --restart --log samples.jsonl -- node server.js"
+        after_help = "Examples:\n  leakscope watch --pid 4242 --interval 10s\n  leakscope watch --cgroup /sys/fs/cgroup/system.slice/app.service\n  leakscope watch --scrape http://127.0.0.1:9100/metrics --metric go_memstats_heap_inuse_bytes\n  leakscope watch --restart --log samples.jsonl -- node server.js\n  leakscope watch --config /etc/leakscope.toml --listen 127.0.0.1:9464"
     )]
     Watch(Box<cmd::watch::WatchArgs>),
     /// Soak a service under load and give a verdict that can gate CI.
@@ -70,6 +70,9 @@ pub enum Command {
     /// Diagnose from heap snapshots and profiles: V8 .heapsnapshot, Go pprof, Python tracemalloc.
     #[command(subcommand)]
     Heap(cmd::heap::HeapCommand),
+    /// Check a config file for `watch --config`.
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCommand),
 }
 
 /// How help text writes a load template's placeholder: clap turns a literal `{n}` into a line
