@@ -73,11 +73,19 @@ pub enum Command {
     /// Check a config file for `watch --config`.
     #[command(subcommand)]
     Config(cmd::config::ConfigCommand),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  leakscope completions bash > /etc/bash_completion.d/leakscope\n  leakscope completions zsh > \"${fpath[1]}/_leakscope\"\n  leakscope completions fish > ~/.config/fish/completions/leakscope.fish"
+    )]
+    Completions(cmd::generate::CompletionsArgs),
+    /// Write the man pages: leakscope(1) and one per command.
+    #[command(after_help = "Example:\n  leakscope man --out /usr/local/share/man/man1")]
+    Man(cmd::generate::ManArgs),
 }
 
 /// How help text writes a load template's placeholder: clap turns a literal `{n}` into a line
 /// break in every help text, so help is written with `{#n}` and shown as `{n}`.
-const TEMPLATE_MARK: &str = "{#";
+pub(crate) const TEMPLATE_MARK: &str = "{#";
 
 /// Print a parse error, help or version the way clap would, with load templates shown
 /// literally (`{n}`, `{rand}`, `{uuid}`), and exit with clap's code (0 for help, 2 for errors).
