@@ -8,6 +8,7 @@ mod cmd;
 mod event;
 mod fields;
 mod out;
+mod prom_args;
 mod recycle;
 mod render;
 mod supervise;

@@ -1,6 +1,7 @@
 //! One module per command. Each returns the exit code: 0 no leak, 1 leak; errors become 2.
 
 pub mod analyze;
+pub mod analyze_prom;
 pub mod heap;
 pub mod heap_capture;
 pub mod ls;
