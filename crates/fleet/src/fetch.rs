@@ -12,6 +12,7 @@ use leakscope_core::{RecognizeOptions, Recognizer, Verdict};
 use crate::labels::{self, quote, regex_escape, Labels, VectorSelector};
 use crate::prom::{PromError, Prometheus};
 use crate::range::{Grid, MAX_POINTS_PER_SERIES};
+use crate::warmup::Warmup;
 
 /// One series to fetch and judge.
 #[derive(Debug, Clone)]
@@ -90,14 +91,16 @@ pub fn batch_key<'a>(all: impl Iterator<Item = &'a Labels>) -> String {
         .map_or_else(|| labels::NAME.to_owned(), |(k, _)| k.to_owned())
 }
 
-/// Fetches every wanted series over `grid` and judges it; calls `on_judged` (on the calling
-/// thread) as series are done. Fails on the first error that is not transient.
+/// Fetches every wanted series over `grid` and judges it, without the points of the
+/// `warmup_seconds` after a start inside the range or a restart; calls `on_judged` (on the
+/// calling thread) as series are done. Fails on the first error that is not transient.
 pub fn fetch_and_judge(
     prom: &Prometheus,
     query: &str,
     grid: &Grid,
     wanted: Vec<Wanted>,
     limits: FetchLimits,
+    warmup_seconds: f64,
     mut on_judged: impl FnMut(Judged),
 ) -> Result<(), PromError> {
     if wanted.is_empty() {
@@ -119,7 +122,15 @@ pub fn fetch_and_judge(
                 if i >= batches.len() || stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let res = run_batch(prom, query, grid, key, batches[i].clone(), &tx);
+                let res = run_batch(
+                    prom,
+                    query,
+                    grid,
+                    key,
+                    warmup_seconds,
+                    batches[i].clone(),
+                    &tx,
+                );
                 if let Err(e) = res {
                     stop.store(true, Ordering::Relaxed);
                     let _ = tx.send(Err(e));
@@ -172,12 +183,13 @@ fn run_batch(
     query: &str,
     grid: &Grid,
     key: &str,
+    warmup_seconds: f64,
     batch: Vec<Wanted>,
     tx: &mpsc::Sender<Result<Judged, PromError>>,
 ) -> Result<(), PromError> {
     let mut stack = vec![batch];
     while let Some(batch) = stack.pop() {
-        match judge_batch(prom, query, grid, key, &batch) {
+        match judge_batch(prom, query, grid, key, warmup_seconds, &batch) {
             Ok(judged) => {
                 for j in judged {
                     let _ = tx.send(Ok(j));
@@ -200,6 +212,7 @@ fn judge_batch(
     query: &str,
     grid: &Grid,
     key: &str,
+    warmup_seconds: f64,
     batch: &[Wanted],
 ) -> Result<Vec<Judged>, PromError> {
     let values: BTreeSet<String> = batch
@@ -212,21 +225,24 @@ fn judge_batch(
         .enumerate()
         .map(|(i, w)| (&w.labels, i))
         .collect();
-    let mut recognizers: Vec<Option<(Recognizer, f64)>> = vec![None; batch.len()];
+    let mut recognizers: Vec<Option<(Recognizer, f64, Warmup)>> = vec![None; batch.len()];
     for chunk in grid.chunks(MAX_POINTS_PER_SERIES) {
         for s in prom.query_range(&expr, &chunk)? {
             let Some(&i) = index.get(&s.labels) else {
                 continue;
             };
-            let (r, _) = recognizers[i].get_or_insert_with(|| {
+            let (r, _, warm) = recognizers[i].get_or_insert_with(|| {
                 let first = s.points.first().map_or(f64::NAN, |p| p.t);
                 (
                     Recognizer::new(labels::selector(&batch[i].labels), batch[i].opts.clone()),
                     first,
+                    Warmup::new(warmup_seconds, grid.start as f64),
                 )
             });
             for p in s.points {
-                r.push(p);
+                if warm.keep(p) {
+                    r.push(p);
+                }
             }
         }
     }
@@ -234,10 +250,20 @@ fn judge_batch(
         .iter()
         .zip(recognizers)
         .filter_map(|(w, r)| {
-            r.map(|(r, first_t)| Judged {
-                labels: w.labels.clone(),
-                verdict: r.verdict(),
-                first_t,
+            r.map(|(r, first_t, warm)| {
+                let mut verdict = r.verdict();
+                if warm.dropped > 0 {
+                    verdict.reasons.push(format!(
+                        "{} point(s) of warm-up ({:.0} min after a start or restart) not judged",
+                        warm.dropped,
+                        warmup_seconds / 60.0
+                    ));
+                }
+                Judged {
+                    labels: w.labels.clone(),
+                    verdict,
+                    first_t,
+                }
             })
         })
         .collect())

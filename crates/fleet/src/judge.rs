@@ -6,12 +6,12 @@ use std::cmp::Ordering;
 use leakscope_core::{Pattern, RecognizeOptions, Verdict, VerdictKind};
 use serde::Serialize;
 
-use crate::cohort::CohortFinding;
+use crate::cohort::{self, CohortFinding, CohortOptions};
 use crate::fetch::{self, FetchLimits, Judged, Wanted};
 use crate::labels::{Labels, VectorSelector};
 use crate::prom::{PromError, Prometheus};
 use crate::range::{auto_step, Grid};
-use crate::screen::{self, SeriesStats};
+use crate::screen::{self, Reading, SeriesStats};
 
 /// When to screen before fetching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,11 @@ pub struct FleetQuery {
     pub screen: ScreenMode,
     /// Fetch spread.
     pub limits: FetchLimits,
+    /// Seconds after a start inside the range (a deploy) or a restart whose points are not
+    /// judged (caches and pools filling).
+    pub warmup_seconds: f64,
+    /// How series are grouped into cohorts.
+    pub cohorts: CohortOptions,
 }
 
 /// One element of the fleet's `{"series": [...]}`: the Verdict JSON of DESIGN.md plus the
@@ -83,6 +88,9 @@ pub struct RunStats {
     pub step: i64,
     /// The screen's window, seconds.
     pub window: i64,
+    /// True when the screen read raw samples (a one-metric selector at its own resolution),
+    /// false when it read grid points through subqueries.
+    pub raw_samples: bool,
     /// Requests sent (retries included).
     pub queries: u64,
     /// Answer bytes read.
@@ -124,9 +132,10 @@ pub enum FleetError {
     Range(String),
 }
 
-/// The grid a run uses: the given step, else the series' resolution (probed on the last hour
-/// when the query is a selector), under the points limit.
-pub fn plan_grid(prom: &Prometheus, q: &FleetQuery) -> Result<Grid, FleetError> {
+/// The grid a run uses and the series' own sampling interval when known (probed on the last
+/// hour when the query is a selector): the given step, else that interval coarsened to stay
+/// under the points limit.
+pub fn plan_grid(prom: &Prometheus, q: &FleetQuery) -> Result<(Grid, Option<f64>), FleetError> {
     let (start, end) = (q.start.ceil() as i64, q.end.floor() as i64);
     if end <= start {
         return Err(FleetError::Range(format!(
@@ -134,37 +143,42 @@ pub fn plan_grid(prom: &Prometheus, q: &FleetQuery) -> Result<Grid, FleetError> 
             q.start, q.end
         )));
     }
+    let native = native_resolution(prom, &q.query, end)?;
     let step = match q.step {
         Some(s) if s >= 1 => s,
         Some(s) => return Err(FleetError::Range(format!("--step must be ≥ 1 s, not {s}"))),
-        None => auto_step(end - start, native_resolution(prom, &q.query, end)?),
+        None => auto_step(end - start, native),
     };
-    Grid::new(start, end, step).ok_or_else(|| {
+    let grid = Grid::new(start, end, step).ok_or_else(|| {
         FleetError::Range(format!(
             "the range from {start} to {end} holds no multiple of the step ({step} s); widen it or use a finer --step"
         ))
-    })
+    })?;
+    Ok((grid, native))
 }
 
-/// Seconds between a selector's samples: the last hour's sample counts, median over series.
+/// Seconds between a selector's samples: the median over series of the last 6 hours' span
+/// over their sample count less one.
 fn native_resolution(prom: &Prometheus, query: &str, end: i64) -> Result<Option<f64>, PromError> {
     if VectorSelector::parse(query).is_none() {
         return Ok(None);
     }
+    const PROBE: f64 = 6.0 * 3600.0;
     let counts = prom.query(
-        &format!("count_over_time({}[1h])", query.trim()),
+        &format!("count_over_time({}[6h])", query.trim()),
         end as f64,
     )?;
     let mut c: Vec<f64> = counts
         .iter()
         .filter_map(|s| s.points.first().map(|p| p.v))
-        .filter(|&n| n >= 2.0)
+        .filter(|&n| n >= 3.0)
+        .map(|n| PROBE / (n - 1.0))
         .collect();
     if c.is_empty() {
         return Ok(None);
     }
     c.sort_by(f64::total_cmp);
-    Ok(Some(3600.0 / c[c.len() / 2]))
+    Ok(Some(c[c.len() / 2]))
 }
 
 /// Judges every series `q.query` returns; verdicts ranked by urgency.
@@ -173,9 +187,10 @@ pub fn judge_fleet(
     q: &FleetQuery,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Vec<FleetVerdict>, RunStats), FleetError> {
-    let grid = plan_grid(prom, q)?;
+    let (grid, native) = plan_grid(prom, q)?;
     let window = screen::floor_window(grid.span(), grid.step, &q.opts);
-    let stats = screen::screen(prom, &q.query, &grid, window)?;
+    let reading = Reading::choose(&q.query, grid.step, native);
+    let stats = screen::screen(prom, &reading, &grid, window)?;
     if stats.is_empty() {
         return Err(FleetError::NoSeries {
             query: q.query.clone(),
@@ -203,8 +218,8 @@ pub fn judge_fleet(
         }
         // Short series are cheap to fetch, and only the recognizer can say they are too short.
         let settled = screening
-            && s.floor_rise() < threshold
-            && s.last_t - s.first_t >= 2.0 * min_span
+            && s.floor_rise < threshold
+            && s.last_t - s.first_t - window as f64 >= 2.0 * min_span
             && s.samples >= 20;
         if settled {
             out.push(settled_verdict(s, &opts, threshold));
@@ -221,6 +236,7 @@ pub fn judge_fleet(
         screened_out: out.len(),
         step: grid.step,
         window,
+        raw_samples: matches!(reading, Reading::Raw { .. }),
         ..RunStats::default()
     };
     progress(Progress::Screened {
@@ -228,28 +244,38 @@ pub fn judge_fleet(
         fetch: wanted.len(),
     });
     drop(stats);
-    fetch::fetch_and_judge(prom, &q.query, &grid, wanted, q.limits, |j: Judged| {
-        progress(Progress::Judged);
-        out.push(FleetVerdict {
-            verdict: j.verdict,
-            labels: j.labels,
-            cohort: None,
-            screened_out: false,
-            first_t: j.first_t,
-        });
-    })?;
+    fetch::fetch_and_judge(
+        prom,
+        &q.query,
+        &grid,
+        wanted,
+        q.limits,
+        q.warmup_seconds,
+        |j: Judged| {
+            progress(Progress::Judged);
+            out.push(FleetVerdict {
+                verdict: j.verdict,
+                labels: j.labels,
+                cohort: None,
+                screened_out: false,
+                first_t: j.first_t,
+            });
+        },
+    )?;
+    cohort::compare(&mut out, &q.cohorts);
     rank(&mut out);
     run.queries = prom.stats().queries();
     run.bytes = prom.stats().bytes();
     Ok((out, run))
 }
 
-/// The verdict of a series the screen settled: not a leak, because its floor moved less than
+/// The verdict of a series the screen settled: not a leak, because its floor rose less than
 /// half the smallest rise a leak needs. Its confidence follows the recognizer's formula for a
-/// no-leak (0.55 + 0.4 × how far the rise stayed below what a leak needs).
+/// no-leak (0.55 + 0.4 × how far the rise stayed below what a leak needs); its span is that
+/// of the screen's windows holding samples.
 fn settled_verdict(s: &SeriesStats, opts: &RecognizeOptions, threshold: f64) -> FleetVerdict {
     let needed = 2.0 * threshold;
-    let rise = s.floor_rise().max(0.0);
+    let rise = s.floor_rise.max(0.0);
     let mb = |b: f64| b / 1e6;
     FleetVerdict {
         verdict: Verdict {
@@ -267,7 +293,7 @@ fn settled_verdict(s: &SeriesStats, opts: &RecognizeOptions, threshold: f64) -> 
             last_bytes: s.last,
             restarts: 0,
             reasons: vec![format!(
-                "screened: the floor moved at most {:.1} MB over the range; a leak needs its floor to rise ≥ {:.1} MB",
+                "screened: the floor rose at most {:.1} MB over the range; a leak needs it to rise ≥ {:.1} MB",
                 mb(rise),
                 mb(needed)
             )],

@@ -111,6 +111,18 @@ impl VectorSelector {
         Some(Self { metric, matchers })
     }
 
+    /// The one metric this selector reads: its name before the braces, or a `__name__="m"`
+    /// matcher; `None` when it may read several.
+    pub fn metric_name(&self) -> Option<String> {
+        if self.metric.is_some() {
+            return self.metric.clone();
+        }
+        self.matchers.iter().find_map(|m| {
+            let v = m.strip_prefix("__name__=\"")?.strip_suffix('"')?;
+            (!v.contains('\\')).then(|| v.to_owned())
+        })
+    }
+
     /// This selector with one more matcher (`label op "value"`, already formatted).
     pub fn with_matcher(&self, matcher: &str) -> String {
         let mut all = self.matchers.clone();
@@ -225,6 +237,11 @@ mod tests {
             s.with_matcher(r#"pod=~"a|b""#),
             r#"m{ns="shop",pod=~"cart-.*",pod=~"a|b"}"#
         );
+        assert_eq!(s.metric_name().as_deref(), Some("m"));
+        let by_matcher = VectorSelector::parse(r#"{__name__="m", a="b"}"#).expect("selector");
+        assert_eq!(by_matcher.metric_name().as_deref(), Some("m"));
+        let several = VectorSelector::parse(r#"{__name__=~"m|n"}"#).expect("selector");
+        assert_eq!(several.metric_name(), None);
         assert!(VectorSelector::parse("m").is_some());
         assert!(VectorSelector::parse(r#"{__name__="m"}"#).is_some());
         assert!(VectorSelector::parse("a:b:rate5m{x!=\"\"}").is_some());

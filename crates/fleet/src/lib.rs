@@ -7,7 +7,8 @@
 //! - [`fetch`]: full curves of the candidates, in batches and chunks, judged by the one
 //!   recognizer of `leakscope-core`;
 //! - [`judge`]: the whole run, ranked by urgency;
-//! - [`cohort`]: replicas and versions of one workload compared;
+//! - [`cohort`]: replicas and versions of one workload compared; [`warmup`]: the warm-up
+//!   after a deploy or restart left unjudged;
 //! - [`range`], [`labels`], [`endpoint`]: grids and steps, selectors, where an API lives.
 
 pub mod cohort;
@@ -20,6 +21,7 @@ pub mod range;
 pub mod screen;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod warmup;
 
 pub use endpoint::Endpoint;
 pub use judge::{

@@ -87,6 +87,8 @@ fn fleet_query(query: &str) -> FleetQuery {
         limit_query: None,
         screen: ScreenMode::Off,
         limits: FetchLimits::default(),
+        warmup_seconds: 600.0,
+        cohorts: Default::default(),
     }
 }
 
@@ -99,6 +101,10 @@ fn series_from_prometheus_get_the_verdicts_of_their_samples() {
     let q = fleet_query(r#"mem_bytes{namespace="shop"}"#);
     let (verdicts, stats) = judge_fleet(&prom, &q, &mut |_| {}).expect("judged");
     assert_eq!(stats.step, STEP, "the native resolution is found");
+    assert!(
+        stats.raw_samples,
+        "a selector at its own resolution is screened on raw samples"
+    );
     assert_eq!(verdicts.len(), 3);
     for (l, points) in &series {
         let direct = recognize(&selector(l), points, &RecognizeOptions::default());
@@ -149,19 +155,29 @@ fn the_screen_is_computed_server_side_as_locally_and_settles_only_flat_floors() 
     let prom = Prometheus::new(Endpoint::new(&server.url));
     let grid = Grid::new(FIXTURE_END - HOURS * 3600, FIXTURE_END, STEP).expect("grid");
     let window = screen::floor_window(grid.span(), STEP, &RecognizeOptions::default());
-    let stats = screen::screen(&prom, "mem_bytes", &grid, window).expect("screen");
-    assert_eq!(stats.len(), 3);
-    for (l, points) in &series {
-        let s = stats.iter().find(|s| &s.labels == l).expect("series");
-        let local = screen::floor_rise(points, window);
-        assert!(
-            (s.floor_rise() - local).abs() < 1.0,
-            "{}: server {} local {local}",
-            selector(l),
-            s.floor_rise()
-        );
-        assert_eq!(s.samples, points.len() as u64);
-        assert_eq!(s.last, points[points.len() - 1].v);
+    // Raw samples and grid points (a subquery) give the same screen here: one sample per step.
+    for reading in [
+        screen::Reading::choose("mem_bytes", STEP, Some(STEP as f64)),
+        screen::Reading::choose("mem_bytes * 1", STEP, None),
+    ] {
+        let stats = screen::screen(&prom, &reading, &grid, window).expect("screen");
+        assert_eq!(stats.len(), 3);
+        for (l, points) in &series {
+            let mut l = l.clone();
+            if matches!(reading, screen::Reading::Grid(_)) {
+                l.remove("__name__");
+            }
+            let s = stats.iter().find(|s| s.labels == l).expect("series");
+            let local = screen::floor_rise(points, window);
+            assert!(
+                (s.floor_rise - local).abs() < 1.0,
+                "{}: server {} local {local}",
+                selector(&l),
+                s.floor_rise
+            );
+            assert_eq!(s.samples, points.len() as u64);
+            assert_eq!(s.last, points[points.len() - 1].v);
+        }
     }
 
     let mut q = fleet_query("mem_bytes");

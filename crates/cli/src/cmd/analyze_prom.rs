@@ -3,6 +3,7 @@
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use leakscope_core::{RecognizeOptions, VerdictKind};
+use leakscope_fleet::cohort::CohortOptions;
 use leakscope_fleet::fetch::FetchLimits;
 use leakscope_fleet::range::parse_time;
 use leakscope_fleet::{
@@ -41,6 +42,16 @@ pub struct FleetArgs {
     /// series in full).
     #[arg(long, value_enum, default_value_t = ScreenArg::Auto)]
     pub screen: ScreenArg,
+    /// Group series into cohorts by these labels (comma-separated), e.g. `deployment,version`
+    /// [default: every label but the instance ones (pod, instance, ...) and the version ones
+    /// (version, image, ...)]. A replica growing alone and a new version growing where the old
+    /// one did not are reported in the `cohort` field.
+    #[arg(long, value_name = "LABELS", value_delimiter = ',')]
+    pub cohort_by: Vec<String>,
+    /// Points this long after a series starts inside the range (a deploy) or restarts are not
+    /// judged: caches and pools fill then. 0 judges every point.
+    #[arg(long = "warmup", value_name = "DURATION", default_value = "10m", value_parser = units::parse_duration)]
+    pub warmup: std::time::Duration,
     /// Requests in flight at once while fetching.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
@@ -95,6 +106,10 @@ pub fn run(
             concurrency: usize::from(args.concurrency),
             ..FetchLimits::default()
         },
+        warmup_seconds: args.warmup.as_secs_f64(),
+        cohorts: CohortOptions {
+            by: (!args.cohort_by.is_empty()).then(|| args.cohort_by.clone()),
+        },
     };
     let prom = Prometheus::new(endpoint);
     let bar = if common.quiet {
@@ -117,10 +132,11 @@ pub fn run(
     bar.finish_and_clear();
     if common.verbose > 0 {
         eprintln!(
-            "leakscope: {} series: {} fetched and judged, {} settled by the screen; step {} s, screen window {} s; {} requests, {} read",
+            "leakscope: {} series: {} fetched and judged, {} settled by the screen ({}); step {} s, screen window {} s; {} requests, {} read",
             stats.series,
             stats.fetched,
             stats.screened_out,
+            if stats.raw_samples { "raw samples" } else { "grid points" },
             stats.step,
             stats.window,
             stats.queries,
@@ -132,13 +148,7 @@ pub fn run(
         .any(|v| v.verdict.verdict == VerdictKind::Leak);
     match common.format {
         OutputFormat::Json => out::json(&Report { series: &verdicts })?,
-        OutputFormat::Table => {
-            let rows: Vec<_> = verdicts
-                .iter()
-                .map(|v| (v.verdict.clone(), v.first_t))
-                .collect();
-            out::line(&render::verdict::table(&rows))?
-        }
+        OutputFormat::Table => out::line(&render::fleet::table(&verdicts))?,
     }
     Ok(u8::from(leak))
 }
