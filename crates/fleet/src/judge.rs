@@ -188,7 +188,7 @@ pub fn judge_fleet(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Vec<FleetVerdict>, RunStats), FleetError> {
     let (grid, native) = plan_grid(prom, q)?;
-    let window = screen::floor_window(grid.span(), grid.step, &q.opts);
+    let window = screen::floor_window(grid.span(), grid.step, &q.opts, q.warmup_seconds);
     let reading = Reading::choose(&q.query, grid.step, native);
     let stats = screen::screen(prom, &reading, &grid, window)?;
     if stats.is_empty() {

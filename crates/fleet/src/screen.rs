@@ -47,9 +47,16 @@ pub struct SeriesStats {
     pub floor_rise: f64,
 }
 
-/// The screen's window, seconds: half the width of the recognizer's buckets once it has seen
-/// `span_seconds` (a lower bound of that width), as a multiple of `step` (at least one step).
-pub fn floor_window(span_seconds: i64, step: i64, opts: &RecognizeOptions) -> i64 {
+/// The screen's window, seconds: half of what remains of the recognizer's bucket width once it
+/// has seen `span_seconds` (a lower bound of that width) after a warm-up of `warmup_seconds`
+/// left unjudged, as a multiple of `step` (at least one step). So a whole window lies in
+/// every floor window even where a warm-up's points were dropped.
+pub fn floor_window(
+    span_seconds: i64,
+    step: i64,
+    opts: &RecognizeOptions,
+    warmup_seconds: f64,
+) -> i64 {
     let cap = opts.max_buckets.clamp(16, 4096) as f64;
     let mut width = if opts.bucket_seconds.is_finite() && opts.bucket_seconds > 0.0 {
         opts.bucket_seconds
@@ -61,7 +68,7 @@ pub fn floor_window(span_seconds: i64, step: i64, opts: &RecognizeOptions) -> i6
     while span_seconds as f64 / width > cap + 2.0 {
         width *= 2.0;
     }
-    let half = (width / 2.0).floor() as i64;
+    let half = ((width - warmup_seconds.max(0.0)) / 2.0).floor() as i64;
     (half / step).max(1) * step
 }
 
@@ -258,11 +265,14 @@ mod tests {
     fn window_is_half_a_bucket_on_the_grid() {
         let o = RecognizeOptions::default();
         // 7 days: buckets of 60 s double to 7680 s; half is 3840 s, 3600 s on a 300 s grid.
-        assert_eq!(floor_window(7 * 86400, 300, &o), 3600);
+        assert_eq!(floor_window(7 * 86400, 300, &o, 0.0), 3600);
+        // After a 10-minute warm-up: (7680 - 600) / 2 = 3540 s, 3300 s on the grid.
+        assert_eq!(floor_window(7 * 86400, 300, &o, 600.0), 3300);
         // One day: 960 s buckets; windows of 480 s on a 60 s grid.
-        assert_eq!(floor_window(86400, 60, &o), 480);
+        assert_eq!(floor_window(86400, 60, &o, 0.0), 480);
         // Never below one step.
-        assert_eq!(floor_window(3600, 600, &o), 600);
+        assert_eq!(floor_window(3600, 600, &o, 0.0), 600);
+        assert_eq!(floor_window(3600, 60, &o, 7200.0), 60);
         assert_eq!(threshold(&o), 2e6);
     }
 

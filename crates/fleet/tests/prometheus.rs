@@ -154,7 +154,7 @@ fn the_screen_is_computed_server_side_as_locally_and_settles_only_flat_floors() 
     };
     let prom = Prometheus::new(Endpoint::new(&server.url));
     let grid = Grid::new(FIXTURE_END - HOURS * 3600, FIXTURE_END, STEP).expect("grid");
-    let window = screen::floor_window(grid.span(), STEP, &RecognizeOptions::default());
+    let window = screen::floor_window(grid.span(), STEP, &RecognizeOptions::default(), 0.0);
     // Raw samples and grid points (a subquery) give the same screen here: one sample per step.
     for reading in [
         screen::Reading::choose("mem_bytes", STEP, Some(STEP as f64)),
@@ -182,6 +182,9 @@ fn the_screen_is_computed_server_side_as_locally_and_settles_only_flat_floors() 
 
     let mut q = fleet_query("mem_bytes");
     q.screen = ScreenMode::On;
+    // No warm-up: a warm-up longer than half a bucket (8 min here) shrinks the windows to one
+    // step, and then the GC sawtooth itself would pass the screen.
+    q.warmup_seconds = 0.0;
     let (verdicts, run) = judge_fleet(&prom, &q, &mut |_| {}).expect("judged");
     assert_eq!(run.series, 3);
     let by_pod = |p: &str| verdicts.iter().find(|v| v.labels["pod"] == p).expect(p);

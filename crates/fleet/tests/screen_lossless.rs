@@ -17,7 +17,7 @@ fn every_recognized_leak_passes_the_screen() {
                 continue;
             };
             let span = (last.t - first.t) as i64;
-            let window = floor_window(span, 1, &opts);
+            let window = floor_window(span, 1, &opts, 0.0);
             let rise = floor_rise(&s.points, window);
             let v = recognize(&s.name, &s.points, &opts);
             if v.verdict == VerdictKind::Leak {
