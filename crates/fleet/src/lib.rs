@@ -9,8 +9,10 @@
 //! - [`judge`]: the whole run, ranked by urgency;
 //! - [`cohort`]: replicas and versions of one workload compared; [`warmup`]: the warm-up
 //!   after a deploy or restart left unjudged;
+//! - [`alertmanager`]: alerts posted to Alertmanager's API, re-sent while firing, resolved;
 //! - [`range`], [`labels`], [`endpoint`]: grids and steps, selectors, where an API lives.
 
+pub mod alertmanager;
 pub mod cohort;
 pub mod endpoint;
 pub mod fetch;

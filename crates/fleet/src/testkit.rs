@@ -221,3 +221,86 @@ fn wait_ready(url: &str, within: Duration) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A webhook receiver on loopback: every POST body it gets, as JSON, in order.
+#[derive(Debug)]
+pub struct WebhookSink {
+    /// `http://127.0.0.1:PORT/hook`.
+    pub url: String,
+    rx: std::sync::mpsc::Receiver<serde_json::Value>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WebhookSink {
+    /// Listens on a free loopback port.
+    pub fn start() -> std::io::Result<Self> {
+        use std::io::Read as _;
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let url = format!("http://{}/hook", listener.local_addr()?);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let Ok((mut c, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                };
+                let _ = c.set_nonblocking(false);
+                let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                let body = loop {
+                    let Ok(n) = c.read(&mut chunk) else {
+                        break None;
+                    };
+                    if n == 0 {
+                        break None;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let Some(h) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..h]).to_ascii_lowercase();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= h + 4 + len {
+                        break Some(buf[h + 4..h + 4 + len].to_vec());
+                    }
+                };
+                let _ = c.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+                if let Some(v) = body.and_then(|b| serde_json::from_slice(&b).ok()) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        Ok(Self {
+            url,
+            rx,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// The next body received within `within`.
+    pub fn next(&self, within: Duration) -> Option<serde_json::Value> {
+        self.rx.recv_timeout(within).ok()
+    }
+}
+
+impl Drop for WebhookSink {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
