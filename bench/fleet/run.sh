@@ -81,6 +81,6 @@ rule "deriv($query[1h]) * 3600 > 50e6"
 rule "deriv($query[24h]) * 3600 > 1e6"
 rule "predict_linear($query[24h], 7 * 86400) > 2 * $query"
 if [ -x "$bin/leakscope" ] && "$bin/leakscope" rules --help >/dev/null 2>&1; then
-  expr=$("$bin/leakscope" rules --query "$query" --print-expr 2>/dev/null || true)
+  expr=$("$bin/leakscope" rules --selector "$query" --inline-expr 2>/dev/null || true)
   [ -n "$expr" ] && rule "$expr"
 fi

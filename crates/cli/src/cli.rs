@@ -70,6 +70,11 @@ pub enum Command {
     /// Diagnose from heap snapshots and profiles: V8 .heapsnapshot, Go pprof, Python tracemalloc.
     #[command(subcommand)]
     Heap(cmd::heap::HeapCommand),
+    /// Prometheus recording and alerting rules that approximate leakscope's judgement.
+    #[command(
+        after_help = "Examples:\n  leakscope rules > leakscope-rules.yml\n  leakscope rules --format prometheus-rule --rule-label release=kube-prometheus-stack --out rules.yaml\n  promtool check rules leakscope-rules.yml"
+    )]
+    Rules(cmd::rules::RulesArgs),
 }
 
 /// How help text writes a load template's placeholder: clap turns a literal `{n}` into a line

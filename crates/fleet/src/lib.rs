@@ -10,6 +10,7 @@
 //! - [`cohort`]: replicas and versions of one workload compared; [`warmup`]: the warm-up
 //!   after a deploy or restart left unjudged;
 //! - [`alertmanager`]: alerts posted to Alertmanager's API, re-sent while firing, resolved;
+//! - [`rules`]: Prometheus recording and alerting rules approximating the judgement;
 //! - [`range`], [`labels`], [`endpoint`]: grids and steps, selectors, where an API lives.
 
 pub mod alertmanager;
@@ -20,6 +21,7 @@ pub mod judge;
 pub mod labels;
 pub mod prom;
 pub mod range;
+pub mod rules;
 pub mod screen;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -5,6 +5,7 @@ pub mod analyze_prom;
 pub mod heap;
 pub mod heap_capture;
 pub mod ls;
+pub mod rules;
 pub mod run;
 pub mod watch;
 
@@ -19,5 +20,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Ls(args) => ls::run(&args, &common),
         Command::Run(args) => run::run(&args, &common),
         Command::Heap(sub) => heap::run(&sub, &common),
+        Command::Rules(args) => rules::run(&args),
     }
 }
