@@ -109,6 +109,9 @@ impl PromServer {
         let om = dir.path().join("fixture.om");
         std::fs::write(&om, openmetrics(series)).map_err(|e| e.to_string())?;
         let data = dir.path().join("data");
+        if series.is_empty() {
+            return Self::serve(dir, data, flags);
+        }
         let out = Command::new("promtool")
             .args(["tsdb", "create-blocks-from", "openmetrics", "-q"])
             .arg(&om)
