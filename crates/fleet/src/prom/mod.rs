@@ -182,11 +182,12 @@ impl Prometheus {
 
     fn call(&self, path: &str, form: &[(&str, &str)]) -> Result<Vec<SeriesData>, PromError> {
         let url = self.endpoint.url(path);
+        let shown = leakscope_core::redact::redact_text(&url).into_owned();
         let body = http::form_urlencoded(form);
         let mut attempt = 0;
         loop {
             self.stats.queries.fetch_add(1, Ordering::Relaxed);
-            match self.once(&url, body.as_bytes()) {
+            match self.once(&url, &shown, body.as_bytes()) {
                 Err(e) if e.is_transient() && attempt < self.retries => {
                     std::thread::sleep(self.backoff * 2u32.saturating_pow(attempt));
                     attempt += 1;
@@ -197,9 +198,10 @@ impl Prometheus {
         }
     }
 
-    fn once(&self, url: &str, body: &[u8]) -> Result<Vec<SeriesData>, PromError> {
+    /// One request to `target`; errors name `url` (the target with credentials redacted).
+    fn once(&self, target: &str, url: &str, body: &[u8]) -> Result<Vec<SeriesData>, PromError> {
         let resp = http::post(
-            url,
+            target,
             "application/x-www-form-urlencoded",
             body,
             &self.endpoint.headers,
