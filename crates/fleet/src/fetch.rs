@@ -152,6 +152,12 @@ pub fn fetch_and_judge(
     })
 }
 
+fn without_name(l: &Labels) -> Labels {
+    let mut l = l.clone();
+    l.remove(labels::NAME);
+    l
+}
+
 /// Wanted series grouped so that series sharing a key value share a batch.
 fn batches(mut wanted: Vec<Wanted>, key: &str, batch_len: usize) -> Vec<Vec<Wanted>> {
     let value = |w: &Wanted| w.labels.get(key).cloned().unwrap_or_default();
@@ -220,23 +226,26 @@ fn judge_batch(
         .map(|w| w.labels.get(key).cloned().unwrap_or_default())
         .collect();
     let expr = narrowed(query, key, &values);
-    let index: HashMap<&Labels, usize> = batch
+    // Matched without the metric name: range functions in the screen drop it, a selector's
+    // range query keeps it.
+    let index: HashMap<Labels, usize> = batch
         .iter()
         .enumerate()
-        .map(|(i, w)| (&w.labels, i))
+        .map(|(i, w)| (without_name(&w.labels), i))
         .collect();
-    let mut recognizers: Vec<Option<(Recognizer, f64, Warmup)>> = vec![None; batch.len()];
+    let mut recognizers: Vec<Option<(Recognizer, f64, Warmup, Labels)>> = vec![None; batch.len()];
     for chunk in grid.chunks(MAX_POINTS_PER_SERIES) {
         for s in prom.query_range(&expr, &chunk)? {
-            let Some(&i) = index.get(&s.labels) else {
+            let Some(&i) = index.get(&without_name(&s.labels)) else {
                 continue;
             };
-            let (r, _, warm) = recognizers[i].get_or_insert_with(|| {
+            let (r, _, warm, _) = recognizers[i].get_or_insert_with(|| {
                 let first = s.points.first().map_or(f64::NAN, |p| p.t);
                 (
-                    Recognizer::new(labels::selector(&batch[i].labels), batch[i].opts.clone()),
+                    Recognizer::new(labels::selector(&s.labels), batch[i].opts.clone()),
                     first,
                     Warmup::new(warmup_seconds, grid.start as f64),
+                    s.labels.clone(),
                 )
             });
             for p in s.points {
@@ -246,11 +255,10 @@ fn judge_batch(
             }
         }
     }
-    Ok(batch
-        .iter()
-        .zip(recognizers)
-        .filter_map(|(w, r)| {
-            r.map(|(r, first_t, warm)| {
+    Ok(recognizers
+        .into_iter()
+        .filter_map(|r| {
+            r.map(|(r, first_t, warm, labels)| {
                 let mut verdict = r.verdict();
                 if warm.dropped > 0 {
                     verdict.reasons.push(format!(
@@ -260,7 +268,7 @@ fn judge_batch(
                     ));
                 }
                 Judged {
-                    labels: w.labels.clone(),
+                    labels,
                     verdict,
                     first_t,
                 }

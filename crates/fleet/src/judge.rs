@@ -190,7 +190,7 @@ pub fn judge_fleet(
     let (grid, native) = plan_grid(prom, q)?;
     let window = screen::floor_window(grid.span(), grid.step, &q.opts, q.warmup_seconds);
     let reading = Reading::choose(&q.query, grid.step, native);
-    let stats = screen::screen(prom, &reading, &grid, window)?;
+    let stats = screen::screen(prom, &reading, &grid, window, q.screen != ScreenMode::Off)?;
     if stats.is_empty() {
         return Err(FleetError::NoSeries {
             query: q.query.clone(),

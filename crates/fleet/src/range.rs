@@ -68,9 +68,11 @@ impl Grid {
 /// (`native_seconds`), coarsened to a round value that keeps the range under the points
 /// limit in one query.
 pub fn auto_step(span_seconds: i64, native_seconds: Option<f64>) -> i64 {
+    // An estimated interval a little above a round step (304 s for 300 s scrapes) still
+    // means that step.
     let floor = native_seconds
         .filter(|s| s.is_finite() && *s >= 1.0)
-        .map_or(15, |s| s.round() as i64);
+        .map_or(15, |s| ((s * 0.95).round() as i64).max(1));
     let need = (span_seconds + MAX_POINTS_PER_SERIES - 1) / MAX_POINTS_PER_SERIES;
     let min = floor.max(need).max(1);
     NICE_STEPS
@@ -113,6 +115,8 @@ mod tests {
     #[test]
     fn auto_step_stays_under_the_points_limit() {
         assert_eq!(auto_step(7 * 86400, Some(300.0)), 300);
+        assert_eq!(auto_step(7 * 86400, Some(304.2)), 300);
+        assert_eq!(auto_step(86400, Some(60.17)), 60);
         assert_eq!(auto_step(7 * 86400, None), 60);
         assert_eq!(auto_step(3600, None), 15);
         assert_eq!(auto_step(3600, Some(1.0)), 1);

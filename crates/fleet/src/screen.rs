@@ -144,16 +144,24 @@ pub fn floor_query(reading: &Reading, grid: &Grid, window: i64) -> String {
 }
 
 /// Runs the screen (its two queries at once): what every series `reading` returns on `grid`
-/// looks like.
+/// looks like. Without `floors`, only samples and last values are read (the floor rise is
+/// left NaN): enough to list the series.
 pub fn screen(
     prom: &Prometheus,
     reading: &Reading,
     grid: &Grid,
     window: i64,
+    floors: bool,
 ) -> Result<Vec<SeriesStats>, PromError> {
     let t = grid.end as f64;
     let (stats, floors) = std::thread::scope(|s| {
-        let floors = s.spawn(|| prom.query(&floor_query(reading, grid, window), t));
+        let floors = s.spawn(move || {
+            if floors {
+                prom.query(&floor_query(reading, grid, window), t)
+            } else {
+                Ok(Vec::new())
+            }
+        });
         let stats = prom.query(&stats_query(reading, grid), t);
         let floors = floors.join().unwrap_or_else(|_| {
             Err(PromError::Malformed {

@@ -122,6 +122,16 @@ fn series_from_prometheus_get_the_verdicts_of_their_samples() {
         .iter()
         .all(|v| v.verdict.verdict == VerdictKind::NoLeak));
 
+    // A step coarser than the samples: the screen reads grid points through subqueries (whose
+    // answers have no metric name), and every series is still matched and judged.
+    let mut coarse = fleet_query(r#"mem_bytes{namespace="shop"}"#);
+    coarse.step = Some(2 * STEP);
+    let (v, stats) = judge_fleet(&prom, &coarse, &mut |_| {}).expect("judged");
+    assert!(!stats.raw_samples);
+    assert_eq!(v.len(), 3);
+    assert!(v.iter().all(|v| v.labels.contains_key("__name__")));
+    assert_eq!(v[0].labels["pod"], "cart-leaky");
+
     // An expression (not a selector) is narrowed with `and on(...)`, same verdicts.
     let mut q = fleet_query(r#"mem_bytes{namespace="shop"} * 1"#);
     let (_, stats) = judge_fleet(&prom, &q, &mut |_| {}).expect("judged");
@@ -160,7 +170,7 @@ fn the_screen_is_computed_server_side_as_locally_and_settles_only_flat_floors() 
         screen::Reading::choose("mem_bytes", STEP, Some(STEP as f64)),
         screen::Reading::choose("mem_bytes * 1", STEP, None),
     ] {
-        let stats = screen::screen(&prom, &reading, &grid, window).expect("screen");
+        let stats = screen::screen(&prom, &reading, &grid, window, true).expect("screen");
         assert_eq!(stats.len(), 3);
         for (l, points) in &series {
             let mut l = l.clone();
