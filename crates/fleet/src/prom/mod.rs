@@ -253,6 +253,18 @@ impl Prometheus {
     }
 }
 
+/// Reads a Prometheus API answer (`{"status":"success","data":{...}}`) into series; the
+/// error text of `{"status":"error"}` or of JSON that is not an answer. (Exposed for fuzzing.)
+pub fn parse_answer(body: &[u8]) -> Result<Vec<SeriesData>, String> {
+    let env: Envelope = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    if env.status != "success" {
+        return Err(env.error.unwrap_or_else(|| "error without a reason".into()));
+    }
+    env.data
+        .map(response::Data::into_series)
+        .ok_or_else(|| "no `data` in a successful answer".into())
+}
+
 fn from_http(url: &str, e: HttpError) -> PromError {
     let detail = match &e {
         HttpError::Unreachable { detail, .. } => detail.clone(),
