@@ -63,7 +63,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  leakscope analyze memory.csv\n  leakscope analyze --db leakscope.db --target node-server --format json\n  leakscope analyze --prometheus http://127.0.0.1:9090 --query 'container_memory_working_set_bytes{container!=\"\"}' --range 7d\n\nCSV format: a header row; first column `timestamp` (unix seconds or RFC 3339); each further\ncolumn is one series in bytes, named by its header."
     )]
-    Analyze(cmd::analyze::AnalyzeArgs),
+    Analyze(Box<cmd::analyze::AnalyzeArgs>),
     /// List the targets and series in the store.
     #[command(after_help = "Example:\n  leakscope ls --db leakscope.db")]
     Ls(cmd::ls::LsArgs),

@@ -39,7 +39,7 @@ fn noise(i: i64, salt: i64) -> f64 {
 
 /// A leak under a GC sawtooth, a flat sawtooth (a GC every 3 minutes: shorter than the
 /// screen's 4-minute windows), and a cache filling to a plateau.
-fn fixture() -> Vec<(Labels, Vec<Point>)> {
+fn fixture() -> Fixture {
     let start = FIXTURE_END - HOURS * 3600;
     let n = HOURS * 3600 / STEP;
     let mk = |f: &dyn Fn(i64, f64) -> f64| -> Vec<Point> {
@@ -67,7 +67,10 @@ fn fixture() -> Vec<(Labels, Vec<Point>)> {
     ]
 }
 
-fn start_prom() -> Option<(PromServer, Vec<(Labels, Vec<Point>)>)> {
+/// The fixture's series, labels and points.
+type Fixture = Vec<(Labels, Vec<Point>)>;
+
+fn start_prom() -> Option<(PromServer, Fixture)> {
     if !have("prometheus") || !have("promtool") {
         eprintln!("SKIP: prometheus/promtool not installed (apt-get install prometheus)");
         return None;
