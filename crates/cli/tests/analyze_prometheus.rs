@@ -147,6 +147,11 @@ fn prometheus_series_get_the_csv_verdicts_with_labels_ranked_by_urgency() {
         );
         assert_eq!(v["screened_out"], false);
     }
+    // Cohorts by default: the two app containers (same namespace and container) both leak.
+    let app = got.iter().find(|v| v["labels"]["pod"] == "search-1").unwrap();
+    assert_eq!(app["cohort"]["finding"], "cohort-grows", "{app}");
+    assert_eq!(app["cohort"]["members"], 2);
+    assert!(got.iter().any(|v| v["cohort"].is_null()), "the lone proxy has no cohort");
     // Ranked: the fast leak, the slow leak, then the rest.
     let order: Vec<&str> = got
         .iter()
@@ -170,6 +175,22 @@ fn prometheus_series_get_the_csv_verdicts_with_labels_ranked_by_urgency() {
         first_row.contains("search-1") && first_row.contains("LEAK"),
         "search-1 is 1.06 GB of 1.1 GB at 8 MB/h: nearest its limit\n{table}"
     );
+
+    // By pod, the cart pod's app grows while its proxy does not.
+    let out = leakscope()
+        .args(["analyze", "--format", "json", "--prometheus", &server.url])
+        .args(["--query", "container_memory_working_set_bytes", "--cohort-by", "pod"])
+        .args(range_args())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cart = v["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["labels"]["pod"] == "cart-7f9" && v["labels"]["container"] == "app")
+        .unwrap();
+    assert_eq!(cart["cohort"]["finding"], "replica-grows-alone", "{cart}");
 
     // A query matching only the flat series exits 0.
     let out = leakscope()
