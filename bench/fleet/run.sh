@@ -53,7 +53,7 @@ run_leakscope() { # name, extra flags...
     --query "$query" --start "$start" --end "$end" --format json -v "$@" \
     > "$out/$name.json" 2> "$out/$name.err" || test $? -eq 1
   local c1; c1=$(cpu)
-  read -r wall rss < "$out/$name.time"
+  read -r wall rss < <(tail -1 "$out/$name.time")
   echo "$name: wall ${wall} s, peak RSS $((rss / 1024)) MB, Prometheus CPU $(echo "$c1 - $c0" | bc) s"
   grep '^leakscope:' "$out/$name.err" || true
   "$bin/examples/fleet_bench" score "$out/$name.json" "$truth"
@@ -67,7 +67,7 @@ c0=$(cpu)
 /usr/bin/time -f '%e %M' -o "$out/naive.time" "$bin/examples/fleet_bench" naive "$url" "$query" \
   "$start" "$end" "$step" 4 "$truth" > "$out/naive.json"
 c1=$(cpu)
-read -r wall rss < "$out/naive.time"
+read -r wall rss < <(tail -1 "$out/naive.time")
 echo "naive: wall ${wall} s, peak RSS $((rss / 1024)) MB, Prometheus CPU $(echo "$c1 - $c0" | bc) s"
 cat "$out/naive.json"
 
