@@ -148,10 +148,16 @@ fn prometheus_series_get_the_csv_verdicts_with_labels_ranked_by_urgency() {
         assert_eq!(v["screened_out"], false);
     }
     // Cohorts by default: the two app containers (same namespace and container) both leak.
-    let app = got.iter().find(|v| v["labels"]["pod"] == "search-1").unwrap();
+    let app = got
+        .iter()
+        .find(|v| v["labels"]["pod"] == "search-1")
+        .unwrap();
     assert_eq!(app["cohort"]["finding"], "cohort-grows", "{app}");
     assert_eq!(app["cohort"]["members"], 2);
-    assert!(got.iter().any(|v| v["cohort"].is_null()), "the lone proxy has no cohort");
+    assert!(
+        got.iter().any(|v| v["cohort"].is_null()),
+        "the lone proxy has no cohort"
+    );
     // Ranked: the fast leak, the slow leak, then the rest.
     let order: Vec<&str> = got
         .iter()
@@ -179,7 +185,12 @@ fn prometheus_series_get_the_csv_verdicts_with_labels_ranked_by_urgency() {
     // By pod, the cart pod's app grows while its proxy does not.
     let out = leakscope()
         .args(["analyze", "--format", "json", "--prometheus", &server.url])
-        .args(["--query", "container_memory_working_set_bytes", "--cohort-by", "pod"])
+        .args([
+            "--query",
+            "container_memory_working_set_bytes",
+            "--cohort-by",
+            "pod",
+        ])
         .args(range_args())
         .output()
         .unwrap();

@@ -48,18 +48,43 @@ impl Default for FetchLimits {
     fn default() -> Self {
         Self {
             concurrency: 4,
-            points_per_request: 1_000_000,
+            points_per_request: 250_000,
         }
     }
 }
 
-/// The expression that returns `query`'s series restricted to those whose label `key` has
-/// one of `values` ("" = the label is absent): an extra matcher when `query` is a plain
-/// selector, otherwise an `and on(key)` with literal label sets.
-pub fn narrowed(query: &str, key: &str, values: &BTreeSet<String>) -> String {
+/// Labels with at most this many values in a batch also narrow a selector's batch query.
+const NARROW_VALUES: usize = 8;
+
+/// The expression that returns `query`'s series restricted to (a superset of) `batch`: when
+/// `query` is a plain selector, a matcher on `key` with the batch's values, and one on each
+/// other label the batch has few values of (so the sidecar beside a candidate is not fetched
+/// with it); otherwise an `and on(key)` with literal label sets. An absent label matches as "".
+pub fn narrowed(query: &str, key: &str, batch: &[&Labels]) -> String {
+    let values_of = |k: &str| -> BTreeSet<String> {
+        batch
+            .iter()
+            .map(|l| l.get(k).cloned().unwrap_or_default())
+            .collect()
+    };
+    let values = values_of(key);
     if let Some(sel) = VectorSelector::parse(query) {
-        let alt: Vec<String> = values.iter().map(|v| regex_escape(v)).collect();
-        return sel.with_matcher(&format!("{key}=~{}", quote(&alt.join("|"))));
+        let alt = |vals: &BTreeSet<String>| {
+            let v: Vec<String> = vals.iter().map(|v| regex_escape(v)).collect();
+            quote(&v.join("|"))
+        };
+        let mut matchers = vec![format!("{key}=~{}", alt(&values))];
+        let names: BTreeSet<&String> = batch.iter().flat_map(|l| l.keys()).collect();
+        for name in names {
+            if name == key || name == labels::NAME {
+                continue;
+            }
+            let vals = values_of(name);
+            if vals.len() <= NARROW_VALUES {
+                matchers.push(format!("{name}=~{}", alt(&vals)));
+            }
+        }
+        return sel.with_matcher(&matchers.join(","));
     }
     let sets: Vec<String> = values
         .iter()
@@ -221,11 +246,8 @@ fn judge_batch(
     warmup_seconds: f64,
     batch: &[Wanted],
 ) -> Result<Vec<Judged>, PromError> {
-    let values: BTreeSet<String> = batch
-        .iter()
-        .map(|w| w.labels.get(key).cloned().unwrap_or_default())
-        .collect();
-    let expr = narrowed(query, key, &values);
+    let all: Vec<&Labels> = batch.iter().map(|w| &w.labels).collect();
+    let expr = narrowed(query, key, &all);
     // Matched without the metric name: range functions in the screen drop it, a selector's
     // range query keeps it.
     let index: HashMap<Labels, usize> = batch
@@ -290,13 +312,20 @@ mod tests {
 
     #[test]
     fn narrowing_adds_a_matcher_or_an_and() {
-        let v: BTreeSet<String> = ["a.1".to_owned(), "b".to_owned()].into();
+        let a = l(&[("pod", "a.1"), ("container", "app")]);
+        let b = l(&[("pod", "b"), ("container", "app")]);
         assert_eq!(
-            narrowed(r#"m{ns="x"}"#, "pod", &v),
-            r#"m{ns="x",pod=~"a\\.1|b"}"#
+            narrowed(r#"m{ns="x"}"#, "pod", &[&a, &b]),
+            r#"m{ns="x",pod=~"a\\.1|b",container=~"app"}"#
+        );
+        // A label some series lack matches as "" (absent).
+        let c = l(&[("pod", "c")]);
+        assert_eq!(
+            narrowed("m", "pod", &[&a, &c]),
+            r#"m{pod=~"a\\.1|c",container=~"|app"}"#
         );
         assert_eq!(
-            narrowed("sum by (pod) (m)", "pod", &v),
+            narrowed("sum by (pod) (m)", "pod", &[&a, &b]),
             r#"(sum by (pod) (m)) and on(pod) (label_replace(vector(1), "pod", "a.1", "", "") or label_replace(vector(1), "pod", "b", "", ""))"#
         );
     }
