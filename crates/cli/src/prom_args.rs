@@ -23,6 +23,14 @@ pub struct PromArgs {
     /// File holding the basic auth password.
     #[arg(long, value_name = "PATH", requires = "basic_auth_user")]
     pub basic_auth_password_file: Option<PathBuf>,
+    /// Trust only the CA certificates in this PEM file for an https Prometheus (instead of the
+    /// system's roots).
+    #[arg(
+        long = "prometheus-ca-file",
+        value_name = "PATH",
+        requires = "prometheus"
+    )]
+    pub ca_file: Option<PathBuf>,
     /// Extra request header, `Name: value` (repeatable), e.g. `X-Scope-OrgID: tenant-1` for
     /// multi-tenant Mimir or Cortex.
     #[arg(long, value_name = "NAME: VALUE")]
@@ -40,13 +48,12 @@ impl PromArgs {
         };
         let mut e = Endpoint::new(url.clone());
         e.timeout = self.prometheus_timeout;
+        e.http.ca_file = self.ca_file.clone();
         if let Some(path) = &self.bearer_token_file {
-            let token = read_secret(path)?;
-            e = e.with_bearer_token(&token);
+            e = e.with_bearer_token_file(path);
         }
         if let (Some(user), Some(path)) = (&self.basic_auth_user, &self.basic_auth_password_file) {
-            let pw = read_secret(path)?;
-            e = e.with_basic_auth(user, &pw);
+            e = e.with_basic_auth(user, path);
         }
         for h in &self.header {
             let (name, value) = h.split_once(':').with_context(|| {
@@ -60,15 +67,4 @@ impl PromArgs {
         }
         Ok(Some(e))
     }
-}
-
-/// A secret file's content without the trailing newline.
-fn read_secret(path: &std::path::Path) -> anyhow::Result<String> {
-    let s = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the secret file {}", path.display()))?;
-    let s = s.trim_end_matches(['\n', '\r']).to_owned();
-    if s.is_empty() {
-        anyhow::bail!("the secret file {} is empty", path.display());
-    }
-    Ok(s)
 }

@@ -82,7 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 (arg(3)?.parse()?, arg(4)?.parse()?, arg(5)?.parse()?);
             let conc: usize = arg(6)?.parse()?;
             let t = truth(&arg(7)?)?;
-            let prom = Prometheus::new(Endpoint::new(url));
+            let prom = Prometheus::new(Endpoint::new(url))?;
             let grid = Grid::new(start, end, step).ok_or("empty grid")?;
             let clock = Instant::now();
             // The series list, then one range query per series.
@@ -131,7 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (url, expr) = (arg(1)?, arg(2)?);
             let end: f64 = arg(3)?.parse()?;
             let t = truth(&arg(4)?)?;
-            let prom = Prometheus::new(Endpoint::new(url));
+            let prom = Prometheus::new(Endpoint::new(url))?;
             let clock = Instant::now();
             let fired = prom.query(&expr, end)?;
             let wall = clock.elapsed().as_secs_f64();

@@ -187,19 +187,17 @@ impl Alertmanagers {
         self.endpoints
             .iter()
             .map(|e| {
-                let url = e.url("/api/v2/alerts");
-                let resp = http::post(
-                    &url,
-                    "application/json",
-                    body.as_bytes(),
-                    &e.headers,
-                    e.timeout,
-                    1 << 20,
-                )
-                .map_err(|err| AmError::Unreachable {
+                let target = e.url("/api/v2/alerts");
+                let url = leakscope_core::redact::redact_text(&target).into_owned();
+                let unreachable = |err: http::HttpError| AmError::Unreachable {
                     url: url.clone(),
                     detail: err.to_string(),
-                })?;
+                };
+                let resp = e
+                    .client()
+                    .map_err(unreachable)?
+                    .post(&target, "application/json", body.as_bytes(), 1 << 20)
+                    .map_err(unreachable)?;
                 if (200..300).contains(&resp.status) {
                     Ok(())
                 } else {

@@ -151,7 +151,8 @@ fn the_dashboard_is_well_formed_and_reads_known_metrics() {
         return;
     }
     let server = PromServer::start(&[]).expect("prometheus");
-    let prom = leakscope_fleet::Prometheus::new(leakscope_fleet::Endpoint::new(&server.url));
+    let prom = leakscope_fleet::Prometheus::new(leakscope_fleet::Endpoint::new(&server.url))
+        .expect("client");
     for e in &exprs {
         let q = e
             .replace("$namespace", ".*")

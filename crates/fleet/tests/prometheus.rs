@@ -100,7 +100,7 @@ fn series_from_prometheus_get_the_verdicts_of_their_samples() {
     let Some((server, series)) = start_prom() else {
         return;
     };
-    let prom = Prometheus::new(Endpoint::new(&server.url));
+    let prom = Prometheus::new(Endpoint::new(&server.url)).expect("client");
     let q = fleet_query(r#"mem_bytes{namespace="shop"}"#);
     let (verdicts, stats) = judge_fleet(&prom, &q, &mut |_| {}).expect("judged");
     assert_eq!(stats.step, STEP, "the native resolution is found");
@@ -165,7 +165,7 @@ fn the_screen_is_computed_server_side_as_locally_and_settles_only_flat_floors() 
     let Some((server, series)) = start_prom() else {
         return;
     };
-    let prom = Prometheus::new(Endpoint::new(&server.url));
+    let prom = Prometheus::new(Endpoint::new(&server.url)).expect("client");
     let grid = Grid::new(FIXTURE_END - HOURS * 3600, FIXTURE_END, STEP).expect("grid");
     let window = screen::floor_window(grid.span(), STEP, &RecognizeOptions::default(), 0.0);
     // Raw samples and grid points (a subquery) give the same screen here: one sample per step.
@@ -215,7 +215,7 @@ fn a_fine_step_is_fetched_in_chunks_under_the_points_limit() {
     let Some((server, _)) = start_prom() else {
         return;
     };
-    let prom = Prometheus::new(Endpoint::new(&server.url));
+    let prom = Prometheus::new(Endpoint::new(&server.url)).expect("client");
     // 12 h at 2 s = 21,601 points per series: Prometheus refuses it in one query...
     let grid = Grid::new(FIXTURE_END - HOURS * 3600, FIXTURE_END, 2).expect("grid");
     let err = prom
@@ -237,7 +237,7 @@ fn failures_read_as_one_sentence() {
     let Some((server, _)) = start_prom() else {
         return;
     };
-    let prom = Prometheus::new(Endpoint::new(&server.url));
+    let prom = Prometheus::new(Endpoint::new(&server.url)).expect("client");
     // Prometheus' own parse error text.
     let err = judge_fleet(&prom, &fleet_query("mem_bytes{"), &mut |_| {}).expect_err("bad");
     let text = err.to_string();
@@ -255,6 +255,7 @@ fn failures_read_as_one_sentence() {
     // Nobody listens.
     let port = leakscope_fleet::testkit::free_port().expect("port");
     let gone = Prometheus::new(Endpoint::new(format!("http://127.0.0.1:{port}")))
+        .expect("client")
         .with_retries(1, Duration::from_millis(10));
     let err = judge_fleet(&gone, &fleet_query("m"), &mut |_| {}).expect_err("unreachable");
     assert!(
@@ -301,24 +302,36 @@ fn refused_credentials_are_named() {
         }
         auth
     });
+    let dir = tempfile::tempdir().expect("dir");
+    let (token, password) = (dir.path().join("token"), dir.path().join("password"));
+    std::fs::write(&token, "s3cret\n").expect("write");
+    std::fs::write(&password, "p\n").expect("write");
     let e1 = Endpoint::new(&url)
-        .with_bearer_token("s3cret\n")
+        .with_bearer_token_file(&token)
         .with_header("X-Scope-OrgID", "tenant-1");
-    let err = Prometheus::new(e1).query("up", 0.0).expect_err("401");
+    let err = Prometheus::new(e1)
+        .expect("client")
+        .query("up", 0.0)
+        .expect_err("401");
     assert!(
         matches!(err, PromError::Unauthorized { status: 401, .. }),
         "{err}"
     );
     assert!(err.to_string().contains("check the credentials"), "{err}");
-    let e2 = Endpoint::new(&url).with_basic_auth("u", "p");
-    let err = Prometheus::new(e2).query("up", 0.0).expect_err("403");
+    let e2 = Endpoint::new(&url).with_basic_auth("u", &password);
+    let err = Prometheus::new(e2)
+        .expect("client")
+        .query("up", 0.0)
+        .expect_err("403");
     assert!(
         matches!(err, PromError::Unauthorized { status: 403, .. }),
         "{err}"
     );
     let auth = seen.join().expect("server");
+    let mut first = auth[0].clone();
+    first.sort();
     assert_eq!(
-        auth[0],
+        first,
         vec!["authorization: bearer s3cret", "x-scope-orgid: tenant-1"]
     );
     assert_eq!(auth[1], vec!["authorization: basic dtpw"]);

@@ -111,7 +111,7 @@ pub fn run(
             by: (!args.cohort_by.is_empty()).then(|| args.cohort_by.clone()),
         },
     };
-    let prom = Prometheus::new(endpoint);
+    let prom = Prometheus::new(endpoint)?;
     let bar = if common.quiet {
         ProgressBar::hidden()
     } else {

@@ -2,6 +2,8 @@
 
 pub mod analyze;
 pub mod analyze_prom;
+pub mod config;
+pub mod generate;
 pub mod heap;
 pub mod heap_capture;
 pub mod ls;
@@ -21,5 +23,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Run(args) => run::run(&args, &common),
         Command::Heap(sub) => heap::run(&sub, &common),
         Command::Rules(args) => rules::run(&args),
+        Command::Config(sub) => config::run(&sub, &common),
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man(args) => generate::man(&args, &common),
     }
 }

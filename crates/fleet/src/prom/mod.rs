@@ -58,6 +58,14 @@ pub enum PromError {
         /// The first characters of the body.
         excerpt: String,
     },
+    /// The client cannot be set up: the CA file or a credential file is unusable.
+    #[error("cannot set up the client for Prometheus at {url}: {detail}")]
+    Setup {
+        /// The base URL.
+        url: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// The answer is not the API's JSON.
     #[error("{url}: the answer is not Prometheus API JSON ({detail}); is this a Prometheus URL?")]
     Malformed {
@@ -119,6 +127,7 @@ impl Stats {
 #[derive(Debug)]
 pub struct Prometheus {
     endpoint: Endpoint,
+    client: http::Client,
     /// Attempts after the first for transient failures.
     retries: u32,
     /// Backoff before the first retry; doubles each time.
@@ -128,14 +137,19 @@ pub struct Prometheus {
 
 impl Prometheus {
     /// A client of the API at `endpoint`, retrying transient failures 3 times (0.25, 0.5,
-    /// 1 s apart).
-    pub fn new(endpoint: Endpoint) -> Self {
-        Self {
+    /// 1 s apart); fails when its CA or credential files are unusable.
+    pub fn new(endpoint: Endpoint) -> Result<Self, PromError> {
+        let client = endpoint.client().map_err(|e| PromError::Setup {
+            url: leakscope_core::redact::redact_text(&endpoint.base_url).into_owned(),
+            detail: e.to_string(),
+        })?;
+        Ok(Self {
             endpoint,
+            client,
             retries: 3,
             backoff: Duration::from_millis(250),
             stats: Stats::default(),
-        }
+        })
     }
 
     /// Sets how often transient failures are retried and the first backoff.
@@ -200,15 +214,15 @@ impl Prometheus {
 
     /// One request to `target`; errors name `url` (the target with credentials redacted).
     fn once(&self, target: &str, url: &str, body: &[u8]) -> Result<Vec<SeriesData>, PromError> {
-        let resp = http::post(
-            target,
-            "application/x-www-form-urlencoded",
-            body,
-            &self.endpoint.headers,
-            self.endpoint.timeout,
-            MAX_ANSWER_BYTES,
-        )
-        .map_err(|e| from_http(url, e))?;
+        let resp = self
+            .client
+            .post(
+                target,
+                "application/x-www-form-urlencoded",
+                body,
+                MAX_ANSWER_BYTES,
+            )
+            .map_err(|e| from_http(url, e))?;
         self.stats
             .bytes
             .fetch_add(resp.body.len() as u64, Ordering::Relaxed);
