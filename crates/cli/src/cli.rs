@@ -59,17 +59,22 @@ pub enum Command {
         after_help = "Examples:\n  leakscope run --load 'http://127.0.0.1:8080/user/{#n}' --duration 2m --warmup 20s -- node server.js --port 8080\n  leakscope run --load 'http://127.0.0.1:8080/req/{#n}' --rps 500 --scrape http://127.0.0.1:8080/metrics --report soak.html -- ./service\n  leakscope run --load-cmd 'k6 run script.js' --ready 127.0.0.1:8080 --fail-above 200MB -- ./service\n\nExit codes: 0 = no leak, 1 = leak (or --fail-above exceeded), 2 = error."
     )]
     Run(Box<cmd::run::RunArgs>),
-    /// Recognize leaks in stored series or in CSV files.
+    /// Recognize leaks in stored series, in CSV files, or in every series of a Prometheus query.
     #[command(
-        after_help = "Examples:\n  leakscope analyze memory.csv\n  leakscope analyze --db leakscope.db --target node-server --format json\n\nCSV format: a header row; first column `timestamp` (unix seconds or RFC 3339); each further\ncolumn is one series in bytes, named by its header. Quoted cells follow RFC 4180; Grafana's\n\"Download CSV\" (epoch milliseconds, quoted label sets) reads as it is, with \"Formatted data\" off."
+        after_help = "Examples:\n  leakscope analyze memory.csv\n  leakscope analyze --db leakscope.db --target node-server --format json\n  leakscope analyze --prometheus http://127.0.0.1:9090 --query 'container_memory_working_set_bytes{container!=\"\"}' --range 7d\n\nCSV format: a header row; first column `timestamp` (unix seconds or RFC 3339); each further\ncolumn is one series in bytes, named by its header. Quoted cells follow RFC 4180; Grafana's\n\"Download CSV\" (epoch milliseconds, quoted label sets) reads as it is, with \"Formatted data\" off."
     )]
-    Analyze(cmd::analyze::AnalyzeArgs),
+    Analyze(Box<cmd::analyze::AnalyzeArgs>),
     /// List the targets and series in the store.
     #[command(after_help = "Example:\n  leakscope ls --db leakscope.db")]
     Ls(cmd::ls::LsArgs),
     /// Diagnose from heap snapshots and profiles: V8 .heapsnapshot, Go pprof, Python tracemalloc.
     #[command(subcommand)]
     Heap(cmd::heap::HeapCommand),
+    /// Prometheus recording and alerting rules that approximate leakscope's judgement.
+    #[command(
+        after_help = "Examples:\n  leakscope rules > leakscope-rules.yml\n  leakscope rules --format prometheus-rule --rule-label release=kube-prometheus-stack --out rules.yaml\n  promtool check rules leakscope-rules.yml"
+    )]
+    Rules(cmd::rules::RulesArgs),
     /// Check a config file for `watch --config`.
     #[command(subcommand)]
     Config(cmd::config::ConfigCommand),

@@ -6,6 +6,7 @@
 mod cli;
 mod cmd;
 mod out;
+mod prom_args;
 mod recycle;
 mod render;
 mod units;

@@ -1,5 +1,6 @@
-//! The one HTTP client of leakscope: GET with a body-size cap (scrapes, pprof downloads) and
-//! POST of a JSON document (webhooks), over `http://` or `https://`.
+//! The one HTTP client of leakscope: GET with a body-size cap (scrapes, pprof downloads),
+//! POST of a JSON document (webhooks), and a POST that returns any status with its body (the
+//! Prometheus and Alertmanager APIs), over `http://` or `https://`.
 //!
 //! Built on `ureq` 3 with rustls. Server certificates are checked against the system's roots
 //! (through the platform verifier), or only against the CA certificates of
@@ -347,6 +348,87 @@ impl Client {
     }
 }
 
+/// An answer of any status, with its body: for APIs that explain errors in the body
+/// (Prometheus' `{"status":"error","error":...}`), where the caller reads it whatever the status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The body, at most the `max_bytes` the caller allowed.
+    pub body: Vec<u8>,
+}
+
+impl Client {
+    /// POSTs `body` as `content_type` to `url` and returns the status and body whatever the
+    /// status; fails when nothing answers within the timeout or the body is larger than
+    /// `max_bytes` bytes.
+    pub fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        max_bytes: u64,
+    ) -> Result<Response, HttpError> {
+        check_url(url)?;
+        let timeout = self.timeout;
+        let mut req = self
+            .agent
+            .post(url)
+            .header("content-type", content_type)
+            .header("accept", "application/json");
+        for (k, v) in self.headers(url)? {
+            req = req.header(k, v);
+        }
+        let mut resp = req.send(body).map_err(|e| classify(url, timeout, e))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(max_bytes)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => HttpError::TooLarge {
+                    url: shown_url(url),
+                    max_bytes,
+                },
+                other => classify(url, timeout, other),
+            })?;
+        Ok(Response { status, body })
+    }
+}
+
+/// `application/x-www-form-urlencoded` encoding of `pairs` (what HTML forms and the Prometheus
+/// API take in a POST body): unreserved bytes as they are, space as `+`, the rest `%XX`.
+pub fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        encode_form_part(k, &mut out);
+        out.push('=');
+        encode_form_part(v, &mut out);
+    }
+    out
+}
+
+fn encode_form_part(s: &str, out: &mut String) {
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
+            b' ' => out.push('+'),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
+}
+
 /// GETs `url` with a plain [`Client`] (see [`Client::get`]).
 pub fn get(url: &str, timeout: Duration, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
     Client::plain(timeout).get(url, max_bytes)
@@ -523,6 +605,13 @@ fn classify(url: &str, timeout: Duration, err: ureq::Error) -> HttpError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_encoding_escapes_what_promql_uses() {
+        let s = form_urlencoded(&[("query", "m{a=\"b c\"}[5m] + 1"), ("step", "60")]);
+        assert_eq!(s, "query=m%7Ba%3D%22b+c%22%7D%5B5m%5D+%2B+1&step=60");
+        assert_eq!(form_urlencoded(&[("q", "é&=")]), "q=%C3%A9%26%3D");
+    }
 
     #[test]
     fn https_urls_are_accepted_and_checked_like_http_ones() {

@@ -10,6 +10,8 @@ use leakscope_core::{RecognizeOptions, Recognizer, Verdict, VerdictKind};
 use crate::cli::{Common, DbArgs, OutputFormat};
 use leakscope_agent::fields::{self, SeriesUnit};
 
+use crate::cmd::analyze_prom::FleetArgs;
+use crate::prom_args::PromArgs;
 use crate::{out, render, units};
 
 #[derive(Debug, Args)]
@@ -38,10 +40,24 @@ pub struct AnalyzeArgs {
     /// instead of stopping with an error.
     #[arg(long)]
     pub skip_bad_rows: bool,
+    #[command(flatten)]
+    pub prom: PromArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// Run `analyze`; exit 1 when any series leaks.
 pub fn run(args: &AnalyzeArgs, common: &Common) -> anyhow::Result<u8> {
+    if let Some(endpoint) = args.prom.endpoint()? {
+        if !args.files.is_empty() {
+            anyhow::bail!("give CSV files or --prometheus, not both");
+        }
+        let opts = options(args, SeriesUnit::Bytes, args.limit);
+        return crate::cmd::analyze_prom::run(endpoint, &args.fleet, opts, common);
+    }
+    if args.fleet.query.is_some() {
+        anyhow::bail!("--query needs --prometheus URL: the server to run it on");
+    }
     let verdicts = if args.files.is_empty() {
         from_store(args)?
     } else {

@@ -1,11 +1,13 @@
 //! One module per command. Each returns the exit code: 0 no leak, 1 leak; errors become 2.
 
 pub mod analyze;
+pub mod analyze_prom;
 pub mod config;
 pub mod generate;
 pub mod heap;
 pub mod heap_capture;
 pub mod ls;
+pub mod rules;
 pub mod run;
 pub mod watch;
 
@@ -20,6 +22,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Ls(args) => ls::run(&args, &common),
         Command::Run(args) => run::run(&args, &common),
         Command::Heap(sub) => heap::run(&sub, &common),
+        Command::Rules(args) => rules::run(&args),
         Command::Config(sub) => config::run(&sub, &common),
         Command::Completions(args) => generate::completions(&args),
         Command::Man(args) => generate::man(&args, &common),
