@@ -18,6 +18,27 @@ use std::path::{Path, PathBuf};
 pub use error::HeapError;
 pub use report::{Column, Group, HeapReport, Suspect, Unit};
 
+/// How `heap diff` follows V8 objects from one snapshot to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matching {
+    /// By V8 object id: exact, but only within one inspector session of one process
+    /// (DevTools' Comparison view, memlab's kept objects).
+    ObjectIds,
+    /// By what holds them (retainer path from a module or global, owner and property name,
+    /// the closure's function and variable): across sessions, restarts and replicas.
+    Retainers,
+}
+
+impl Matching {
+    /// The name used in Heap JSON's `matching` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Matching::ObjectIds => "object-ids",
+            Matching::Retainers => "retainers",
+        }
+    }
+}
+
 /// The formats leakscope reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -98,6 +119,9 @@ pub struct Options {
     /// Sort by cumulative instead of flat value (pprof's `-cum`); for tracemalloc, count a
     /// trace under every frame of its traceback (`statistics(key, cumulative=True)`).
     pub cumulative: bool,
+    /// V8 diffs: how to follow objects across snapshots. None = by object id when the
+    /// snapshots come from one inspector session, else by retainers.
+    pub matching: Option<Matching>,
 }
 
 impl Default for Options {
@@ -107,6 +131,7 @@ impl Default for Options {
             sample_index: None,
             limit: 30,
             cumulative: false,
+            matching: None,
         }
     }
 }

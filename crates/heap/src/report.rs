@@ -91,6 +91,10 @@ pub struct HeapReport {
     pub mode: String,
     /// The input files or URLs, oldest first.
     pub inputs: Vec<String>,
+    /// How a diff matched what it compares across captures: `object-ids` or `retainers`
+    /// (V8), `allocation-sites` (pprof, tracemalloc). Absent for `top`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matching: Option<String>,
     /// The group table's value columns, in display order.
     pub columns: Vec<Column>,
     /// The group table, sorted the way the format's reference tool sorts it.
@@ -112,6 +116,7 @@ impl HeapReport {
             profile: profile.into(),
             mode: mode.into(),
             inputs,
+            matching: None,
             columns: Vec::new(),
             groups: Vec::new(),
             suspects: Vec::new(),

@@ -135,14 +135,50 @@ fn three_snapshots_find_the_three_leaks() {
     assert_eq!(value(&r, "CacheEntry", "leaked"), Some(600.0));
 }
 
+/// Two processes of one program (a restart, a replica): object ids say nothing across them,
+/// so the diff follows collections and closures by what holds them, and names the same
+/// leaks a one-process diff names. Forcing object ids is refused.
 #[test]
-fn snapshots_of_different_processes_are_refused() {
+fn snapshots_of_different_processes_are_matched_by_retainers() {
     let paths = [
         fixture("other-1.heapsnapshot"),
         fixture("service-2.heapsnapshot"),
     ];
-    match leakscope_heap::diff(&paths, &Options::default()) {
-        Err(HeapError::Mismatch(m)) => assert!(m.contains("one process"), "{m}"),
+    let r = leakscope_heap::diff(&paths, &Options::default()).expect("diff");
+    assert_eq!(r.matching.as_deref(), Some("retainers"));
+    assert!(r.notes.iter().any(|n| n.contains("matched by what holds them")));
+    let same_process = leakscope_heap::diff(
+        &[fixture("service-1.heapsnapshot"), fixture("service-2.heapsnapshot")],
+        &Options::default(),
+    )
+    .expect("diff");
+    assert_eq!(same_process.matching.as_deref(), Some("object-ids"));
+    let names = |r: &HeapReport| {
+        let mut v: Vec<(String, String)> = r
+            .suspects
+            .iter()
+            .map(|s| (s.pattern.clone(), s.name.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&r), names(&same_process));
+    let cache = suspect(&r, "unbounded-collection", "cache");
+    // other-1 was written after warm-up (200 requests), service-2 after 600 more.
+    assert_eq!(cache.count_delta, 600);
+    assert_eq!(
+        cache.retainer_path.last().map(String::as_str),
+        Some("cache (Map)")
+    );
+    // Class rows are counts and sizes: CacheEntry objects went from 200 to 800.
+    assert_eq!(value(&r, "CacheEntry", "delta"), Some(600.0));
+    assert_eq!(value(&r, "CacheEntry", "count"), Some(800.0));
+    let forced = Options {
+        matching: Some(leakscope_heap::Matching::ObjectIds),
+        ..Default::default()
+    };
+    match leakscope_heap::diff(&paths, &forced) {
+        Err(HeapError::Mismatch(m)) => assert!(m.contains("object id"), "{m}"),
         other => panic!("expected a mismatch, got {other:?}"),
     }
 }

@@ -56,6 +56,7 @@ impl GroupArgs {
             sample_index: self.sample_index.clone(),
             limit: self.limit,
             cumulative: self.cum,
+            matching: None,
         }
     }
 }
@@ -73,8 +74,35 @@ pub struct DiffArgs {
     /// Two or more captures of one process, oldest first (files or http:// URLs).
     #[arg(required = true, num_args = 2..)]
     pub inputs: Vec<String>,
+    /// V8 snapshots: how objects are followed from one snapshot to the next. `auto`: by
+    /// object id when the snapshots come from one inspector session (`heap capture --count`),
+    /// else by what holds them (retainer paths, property names, closures), which works across
+    /// separate captures, restarts and replicas.
+    #[arg(long = "match", value_enum, default_value_t = MatchArg::Auto, value_name = "HOW")]
+    pub matching: MatchArg,
     #[command(flatten)]
     pub group: GroupArgs,
+}
+
+/// `--match` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MatchArg {
+    /// By object id within one session, else by retainers.
+    Auto,
+    /// By V8 object id (fails on snapshots of different sessions or processes).
+    ObjectIds,
+    /// By retainer paths, owners and property names, closures.
+    Retainers,
+}
+
+impl MatchArg {
+    fn matching(self) -> Option<leakscope_heap::Matching> {
+        match self {
+            MatchArg::Auto => None,
+            MatchArg::ObjectIds => Some(leakscope_heap::Matching::ObjectIds),
+            MatchArg::Retainers => Some(leakscope_heap::Matching::Retainers),
+        }
+    }
 }
 
 /// Run a heap subcommand.
@@ -93,7 +121,11 @@ pub fn run(cmd: &HeapCommand, common: &Common) -> anyhow::Result<u8> {
                 .map(|s| Input::resolve(s))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let paths: Vec<PathBuf> = inputs.iter().map(|i| i.path().to_path_buf()).collect();
-            let report = leakscope_heap::diff(&paths, &a.group.options())?;
+            let opts = Options {
+                matching: a.matching.matching(),
+                ..a.group.options()
+            };
+            let report = leakscope_heap::diff(&paths, &opts)?;
             let leak = !report.suspects.is_empty();
             let refs: Vec<&Input> = inputs.iter().collect();
             print(&relabel(report, &refs), common)?;

@@ -9,10 +9,14 @@
 //! page-owned nodes are skipped; page-owned means reachable from the root's shortcut edges.
 
 pub mod analysis;
+pub mod closures;
+pub mod compare;
 pub mod diff;
 pub mod distances;
 pub mod dominators;
 pub mod handoff;
+pub mod holders;
+pub mod kept;
 pub mod model;
 pub mod paths;
 pub mod reader;
