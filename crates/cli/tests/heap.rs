@@ -93,16 +93,35 @@ fn v8_top_lists_classes_by_retained_size() {
 }
 
 #[test]
-fn v8_snapshots_of_different_processes_are_refused() {
-    let out = leakscope()
+fn v8_snapshots_of_different_processes_are_matched_by_retainers() {
+    let files = [
+        fixture("v8/other-1.heapsnapshot"),
+        fixture("v8/service-2.heapsnapshot"),
+    ];
+    let (code, v, err) = heap_json(&["diff"], &files);
+    assert_eq!(code, Some(1), "{err}");
+    assert_contract(&v, "v8");
+    assert_eq!(v["matching"], "retainers");
+    assert!(v["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == "cache"));
+    let table = leakscope()
         .args(["heap", "diff"])
-        .arg(fixture("v8/service-1.heapsnapshot"))
-        .arg(fixture("v8/other-1.heapsnapshot"))
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).contains("matched by retainers"));
+    // Object ids cannot be forced on them.
+    let out = leakscope()
+        .args(["heap", "diff", "--match", "object-ids"])
+        .args(&files)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("process"), "{err}");
+    assert!(err.contains("object id"), "{err}");
 }
 
 #[test]

@@ -245,3 +245,37 @@ fn pool_size_changes_no_result() {
         assert!(pool.install(run) == want, "{threads} thread(s)");
     }
 }
+
+/// The same series matched by retainers instead of ids names the same leaks with the same
+/// entry counts: the holder keys find the same collections in every snapshot.
+#[test]
+fn retainer_matching_agrees_with_object_ids_on_one_process() {
+    let paths: Vec<PathBuf> = (1..=3)
+        .map(|i| fixture(&format!("service-{i}.heapsnapshot")))
+        .collect();
+    let by_ids = leakscope_heap::diff(&paths, &Options::default()).expect("diff");
+    let by_retainers = leakscope_heap::diff(
+        &paths,
+        &Options {
+            matching: Some(leakscope_heap::Matching::Retainers),
+            ..Default::default()
+        },
+    )
+    .expect("diff");
+    assert_eq!(by_retainers.matching.as_deref(), Some("retainers"));
+    // Forced: no note about different sessions, and no Comparison columns.
+    assert!(!by_retainers.notes.iter().any(|n| n.contains("different")));
+    assert!(by_retainers.columns.iter().all(|c| c.key != "new"));
+    let key = |s: &leakscope_heap::Suspect| {
+        (
+            s.pattern.clone(),
+            s.name.clone(),
+            s.count_delta,
+            s.extra.get("entries").cloned(),
+        )
+    };
+    let a: Vec<_> = by_ids.suspects.iter().map(key).collect();
+    let b: Vec<_> = by_retainers.suspects.iter().map(key).collect();
+    assert_eq!(a, b);
+    assert_eq!(value(&by_retainers, "CacheEntry", "delta"), Some(1200.0));
+}

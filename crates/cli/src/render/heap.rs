@@ -34,6 +34,9 @@ pub fn report(r: &HeapReport) -> String {
         r.mode,
         r.inputs.join(" → ")
     ));
+    if let Some(m) = &r.matching {
+        out.push_str(&format!("matched by {m}\n"));
+    }
     if !r.totals.is_empty() {
         let totals: Vec<String> = r
             .totals

@@ -151,6 +151,12 @@ pub fn hop(
     }
     let desc = describe_node(a, owners, t);
     Some(match s.edge_kind[e] {
+        // `(string)` and `(anonymous)()` already carry their parentheses.
+        edge_kind::CONTEXT | edge_kind::PROPERTY | edge_kind::SHORTCUT
+            if desc.starts_with('(') && desc.ends_with(')') && !desc.ends_with("()") =>
+        {
+            format!("{} {desc}", s.edge_str(e))
+        }
         edge_kind::CONTEXT | edge_kind::PROPERTY | edge_kind::SHORTCUT => {
             format!("{} ({desc})", s.edge_str(e))
         }
@@ -170,20 +176,33 @@ pub fn hop(
 }
 
 /// The retainer path of `node`, root first, as display strings. Internal plumbing hops
-/// (a closure's `context` edge, backing stores) are folded into their neighbours.
+/// (a closure's `context` edge, backing stores) are folded into their neighbours, and a run
+/// of the same hop (a linked list: `_idlePrev (Timeout)` a thousand times) reads as one hop
+/// with a count: `_idlePrev (Timeout) ×1000`.
 pub fn render_path(a: &Analyzed, owners: &ContextOwners, node: u32) -> Vec<String> {
     let s = &a.snap;
     let edges = path_edges(a, node);
-    let mut out: Vec<String> = Vec::new();
+    let mut hops: Vec<String> = Vec::new();
     let start = edges.first().map(|&e| s.edge_from(e)).unwrap_or(node);
     if start != s.root {
-        out.push(describe_node(a, owners, start));
+        hops.push(describe_node(a, owners, start));
     }
     for (i, &e) in edges.iter().enumerate() {
-        out.extend(hop(a, owners, e, i + 1 == edges.len(), true));
+        hops.extend(hop(a, owners, e, i + 1 == edges.len(), true));
     }
-    if out.is_empty() {
-        out.push(describe_node(a, owners, node));
+    if hops.is_empty() {
+        hops.push(describe_node(a, owners, node));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(hops.len());
+    let mut i = 0;
+    while i < hops.len() {
+        let run = hops[i..].iter().take_while(|h| **h == hops[i]).count();
+        if run > 1 {
+            out.push(format!("{} ×{run}", hops[i]));
+        } else {
+            out.push(hops[i].clone());
+        }
+        i += run;
     }
     out
 }
