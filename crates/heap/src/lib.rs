@@ -122,6 +122,15 @@ pub struct Options {
     /// V8 diffs: how to follow objects across snapshots. None = by object id when the
     /// snapshots come from one inspector session, else by retainers.
     pub matching: Option<Matching>,
+    /// pprof: keep only the samples with a frame (function or file name) matching this
+    /// regular expression (`go tool pprof -focus`).
+    pub focus: Option<String>,
+    /// pprof: drop the samples with a frame matching this regular expression (`-ignore`).
+    pub ignore: Option<String>,
+    /// pprof: list the source lines of the functions whose name matches (`-list`).
+    pub list: Option<String>,
+    /// Where `list` looks for source files (and their parents); None = the current directory.
+    pub source_path: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -132,13 +141,38 @@ impl Default for Options {
             limit: 30,
             cumulative: false,
             matching: None,
+            focus: None,
+            ignore: None,
+            list: None,
+            source_path: None,
         }
+    }
+}
+
+/// Refuse the pprof-only options for other formats, in one sentence.
+fn pprof_only(format: Format, opts: &Options) -> Result<(), HeapError> {
+    if matches!(format, Format::Pprof) {
+        return Ok(());
+    }
+    let given = [
+        ("--focus", opts.focus.is_some()),
+        ("--ignore", opts.ignore.is_some()),
+        ("--list", opts.list.is_some()),
+    ];
+    match given.iter().find(|g| g.1) {
+        Some((flag, _)) => Err(HeapError::Usage(format!(
+            "{flag} applies to pprof profiles; this is a {} file",
+            format.as_str()
+        ))),
+        None => Ok(()),
     }
 }
 
 /// `heap top`: what one snapshot or profile holds, grouped.
 pub fn top(path: &Path, opts: &Options) -> Result<HeapReport, HeapError> {
-    match sniff_file(path)? {
+    let format = sniff_file(path)?;
+    pprof_only(format, opts)?;
+    match format {
         Format::V8 => v8::top(path, opts),
         Format::Pprof => pprof::top(path, opts),
         Format::GoroutineText => goroutine::top(path, opts),
@@ -171,6 +205,7 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
             )));
         }
     }
+    pprof_only(first, opts)?;
     match first {
         Format::V8 => v8::diff(paths, opts),
         Format::Pprof | Format::GoroutineText => {

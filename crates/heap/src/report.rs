@@ -106,6 +106,9 @@ pub struct HeapReport {
     pub totals: BTreeMap<String, f64>,
     /// Things the reader should know (dropped rows, mismatched periods, unreachable nodes).
     pub notes: Vec<String>,
+    /// pprof `--list`: the hot source lines of the matching functions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<crate::pprof::list::Listing>,
 }
 
 impl HeapReport {
@@ -122,6 +125,7 @@ impl HeapReport {
             suspects: Vec::new(),
             totals: BTreeMap::new(),
             notes: Vec::new(),
+            listing: None,
         }
     }
 }

@@ -16,7 +16,7 @@ pub enum HeapCommand {
     /// functions or lines by flat and cumulative; tracemalloc allocation sites; goroutines by
     /// blocking site.
     #[command(
-        after_help = "Examples:\n  leakscope heap top app.heapsnapshot\n  leakscope heap top heap.pb.gz --by line --sample-index alloc_space\n  leakscope heap top http://127.0.0.1:6060/debug/pprof/heap\n  leakscope heap top dump.pickle --by traceback --format json"
+        after_help = "Examples:\n  leakscope heap top app.heapsnapshot\n  leakscope heap top heap.pb.gz --by line --sample-index alloc_space\n  leakscope heap top http://127.0.0.1:6060/debug/pprof/heap\n  leakscope heap top dump.pickle --by traceback --format json\n  leakscope heap top heap.pb.gz --focus 'main\\.' --ignore runtime --list 'main\\.leakCache'"
     )]
     Top(TopArgs),
     /// What changed across captures of one process, oldest first, and the likely culprits.
@@ -47,6 +47,21 @@ pub struct GroupArgs {
     /// frame of its traceback (statistics(..., cumulative=True)).
     #[arg(long)]
     pub cum: bool,
+    /// pprof: keep only the samples with a frame whose function or file name matches this
+    /// regular expression (as `go tool pprof -focus`).
+    #[arg(long, value_name = "REGEX")]
+    pub focus: Option<String>,
+    /// pprof: drop the samples with a frame matching this regular expression (`-ignore`).
+    #[arg(long, value_name = "REGEX")]
+    pub ignore: Option<String>,
+    /// pprof: list the hot source lines of the functions whose name matches (as
+    /// `go tool pprof -list`); sources are looked for under --source-path.
+    #[arg(long, value_name = "REGEX")]
+    pub list: Option<String>,
+    /// Where --list looks for source files (and in its parent directories). Default: the
+    /// current directory.
+    #[arg(long, value_name = "DIR")]
+    pub source_path: Option<PathBuf>,
 }
 
 impl GroupArgs {
@@ -57,6 +72,10 @@ impl GroupArgs {
             limit: self.limit,
             cumulative: self.cum,
             matching: None,
+            focus: self.focus.clone(),
+            ignore: self.ignore.clone(),
+            list: self.list.clone(),
+            source_path: self.source_path.clone(),
         }
     }
 }

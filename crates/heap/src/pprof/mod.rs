@@ -7,8 +7,10 @@
 //! Goroutine profiles are handed to [`crate::goroutine`].
 
 pub mod decode;
+pub mod filter;
 pub mod fxhash;
 pub mod graph;
+pub mod list;
 pub mod merge;
 pub mod proto;
 mod report;
@@ -19,6 +21,7 @@ use std::path::{Path, PathBuf};
 pub use decode::{parse_profile, parse_profile_capped, ParseError, DEFAULT_MAX_DECOMPRESSED_BYTES};
 pub use graph::{Granularity, Row};
 pub use proto::Profile;
+pub use report::unit_of as report_unit;
 
 use crate::{HeapError, HeapReport, Options};
 
@@ -176,15 +179,30 @@ pub fn top_table(
 
 /// The `-top` table of an already merged profile for value index `vi`.
 pub fn table_from(m: &merge::Merged, vi: usize, q: &TopQuery) -> Table {
+    table_with_totals(m, vi, q, None)
+}
+
+/// pprof's total: the sum of |value| of index `vi` over the samples of `m`.
+fn sample_total(m: &merge::Merged, vi: usize) -> i64 {
+    m.samples
+        .iter()
+        .map(|s| s.values.get(vi).copied().unwrap_or(0).unsigned_abs() as i64)
+        .fold(0i64, i64::wrapping_add)
+}
+
+/// [`table_from`], with percentages of `total` (pprof's total) taken before
+/// `--focus`/`--ignore` dropped samples, as pprof does ("percentages on all samples").
+fn table_with_totals(
+    m: &merge::Merged,
+    vi: usize,
+    q: &TopQuery,
+    total: Option<i64>,
+) -> Table {
     let g = graph::Graph::new(m, q.granularity);
     let (flat, cum, edges) = g.weigh_inline(m, vi, true);
     let (rows, dropped_nodes) =
         graph::top_rows(&g, &flat, &cum, &edges, q.cum_sort, q.node_fraction);
-    let total = m
-        .samples
-        .iter()
-        .map(|s| s.values.get(vi).copied().unwrap_or(0).unsigned_abs() as i64)
-        .fold(0i64, i64::wrapping_add);
+    let total = total.unwrap_or_else(|| sample_total(m, vi));
     let (sample_type, unit) = m.sample_types.get(vi).cloned().unwrap_or_default();
     Table {
         sample_type,
@@ -222,14 +240,48 @@ pub fn top(path: &Path, opts: &Options) -> Result<HeapReport, HeapError> {
     if is_goroutine(&p) {
         return crate::goroutine::top_profile(path, &p, opts);
     }
-    let table = top_table(&p, None, &query(opts)?)?;
-    Ok(report::build(
-        &p,
-        &table,
-        "top",
-        vec![path.display().to_string()],
-        opts,
-    ))
+    let q = query(opts)?;
+    let vi = sample_index(&p, q.sample_index.as_deref())?;
+    let mut m = merge::merge(&[(&p, 1)]);
+    let total = sample_total(&m, vi);
+    let notes = apply_filters(&mut m, opts)?;
+    let table = table_with_totals(&m, vi, &q, Some(total));
+    let mut rep = report::build(&p, &table, "top", vec![path.display().to_string()], opts);
+    rep.notes.extend(notes);
+    rep.listing = list(&m, vi, opts, total)?;
+    Ok(rep)
+}
+
+/// `--focus` / `--ignore` on a merged profile; notes for the report.
+fn apply_filters(m: &mut merge::Merged, opts: &Options) -> Result<Vec<String>, HeapError> {
+    let focus = filter::compile("--focus", opts.focus.as_deref())?;
+    let ignore = filter::compile("--ignore", opts.ignore.as_deref())?;
+    Ok(filter::focus_ignore(m, focus.as_ref(), ignore.as_ref()))
+}
+
+/// `--list`: the listing of the matching functions, or an error when none matches (as
+/// pprof: "no matches found for regexp").
+fn list(
+    m: &merge::Merged,
+    vi: usize,
+    opts: &Options,
+    total: i64,
+) -> Result<Option<list::Listing>, HeapError> {
+    let Some(re) = filter::compile("--list", opts.list.as_deref())? else {
+        return Ok(None);
+    };
+    let search = match &opts.source_path {
+        Some(p) => p.clone(),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    let l = list::listing(m, vi, &re, &search, total);
+    if l.routines.is_empty() {
+        return Err(HeapError::Usage(format!(
+            "--list {:?}: no function with samples matches",
+            re.as_str()
+        )));
+    }
+    Ok(Some(l))
 }
 
 /// `heap diff OLD.. NEW` on pprof files: `-top -base OLD NEW` rows (the first file is the
@@ -253,10 +305,15 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
     })?;
     let q = query(opts)?;
     let vi = sample_index(&source, q.sample_index.as_deref())?;
-    let m = merge::merge(&[(&source, 1), (&base, -1)]);
-    let table = table_from(&m, vi, &q);
+    let mut m = merge::merge(&[(&source, 1), (&base, -1)]);
+    let total = sample_total(&m, vi);
+    let notes = apply_filters(&mut m, opts)?;
+    let table = table_with_totals(&m, vi, &q, Some(total));
     let inputs = paths.iter().map(|p| p.display().to_string()).collect();
     let mut rep = report::build(&source, &table, "diff", inputs, opts);
+    rep.matching = Some("allocation-sites".into());
+    rep.notes.extend(notes);
+    rep.listing = list(&m, vi, opts, total)?;
     report::add_diff_totals(&mut rep, &base, &source, &table);
     if paths.len() > 2 {
         rep.notes.push(format!(
