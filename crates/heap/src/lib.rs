@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod goroutine;
+pub mod picture;
 pub mod pprof;
 pub mod report;
 pub mod tracemalloc;
@@ -131,6 +132,8 @@ pub struct Options {
     pub list: Option<String>,
     /// Where `list` looks for source files (and their parents); None = the current directory.
     pub source_path: Option<PathBuf>,
+    /// Also build [`HeapReport::picture`] (for `--html`).
+    pub pictures: bool,
 }
 
 impl Default for Options {
@@ -145,6 +148,7 @@ impl Default for Options {
             ignore: None,
             list: None,
             source_path: None,
+            pictures: false,
         }
     }
 }

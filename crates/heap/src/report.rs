@@ -109,6 +109,9 @@ pub struct HeapReport {
     /// pprof `--list`: the hot source lines of the matching functions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing: Option<crate::pprof::list::Listing>,
+    /// What `--html` draws (built only with [`crate::Options::pictures`]; not in JSON).
+    #[serde(skip)]
+    pub picture: Option<crate::picture::Picture>,
 }
 
 impl HeapReport {
@@ -126,6 +129,7 @@ impl HeapReport {
             totals: BTreeMap::new(),
             notes: Vec::new(),
             listing: None,
+            picture: None,
         }
     }
 }

@@ -22,7 +22,7 @@ pub enum HeapCommand {
     /// What changed across captures of one process, oldest first, and the likely culprits.
     /// Exit 1 when suspects are found.
     #[command(
-        after_help = "Examples:\n  leakscope heap diff s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot\n  leakscope heap diff heap1.pb.gz heap2.pb.gz\n  leakscope heap diff goroutine1.txt goroutine2.txt goroutine3.txt\n  leakscope heap diff old.pickle new.pickle --format json"
+        after_help = "Examples:\n  leakscope heap diff s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot\n  leakscope heap diff heap1.pb.gz heap2.pb.gz\n  leakscope heap diff goroutine1.txt goroutine2.txt goroutine3.txt\n  leakscope heap diff old.pickle new.pickle --format json\n  leakscope heap diff a.heapsnapshot b.heapsnapshot --html diff.html"
     )]
     Diff(DiffArgs),
     /// Capture a heap snapshot from a running Node.js process, with no code change.
@@ -62,6 +62,11 @@ pub struct GroupArgs {
     /// current directory.
     #[arg(long, value_name = "DIR")]
     pub source_path: Option<PathBuf>,
+    /// Also write a self-contained HTML page: suspects with their paths, a flame graph of
+    /// allocation stacks (pprof, tracemalloc) or the dominator tree by retained size (V8),
+    /// and the sortable table. Written readable by its owner only: it shows heap contents.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 impl GroupArgs {
@@ -76,6 +81,7 @@ impl GroupArgs {
             ignore: self.ignore.clone(),
             list: self.list.clone(),
             source_path: self.source_path.clone(),
+            pictures: self.html.is_some(),
         }
     }
 }
@@ -130,7 +136,9 @@ pub fn run(cmd: &HeapCommand, common: &Common) -> anyhow::Result<u8> {
         HeapCommand::Top(a) => {
             let input = Input::resolve(&a.input)?;
             let report = leakscope_heap::top(input.path(), &a.group.options())?;
-            print(&relabel(report, &[&input]), common)?;
+            let report = relabel(report, &[&input]);
+            write_html(&a.group, &report)?;
+            print(&report, common)?;
             Ok(0)
         }
         HeapCommand::Diff(a) => {
@@ -147,13 +155,24 @@ pub fn run(cmd: &HeapCommand, common: &Common) -> anyhow::Result<u8> {
             let report = leakscope_heap::diff(&paths, &opts)?;
             let leak = !report.suspects.is_empty();
             let refs: Vec<&Input> = inputs.iter().collect();
-            print(&relabel(report, &refs), common)?;
+            let report = relabel(report, &refs);
+            write_html(&a.group, &report)?;
+            print(&report, common)?;
             Ok(u8::from(leak))
         }
         HeapCommand::Capture(a) => {
             heap_capture::run(a, common.format == OutputFormat::Json).map(|c| c.clamp(0, 2) as u8)
         }
     }
+}
+
+/// `--html FILE`: the page of the report.
+fn write_html(group: &GroupArgs, report: &HeapReport) -> anyhow::Result<()> {
+    if let Some(path) = &group.html {
+        leakscope_report::write_heap_html(path, report)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 fn print(report: &HeapReport, common: &Common) -> anyhow::Result<()> {

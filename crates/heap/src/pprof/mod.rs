@@ -249,7 +249,28 @@ pub fn top(path: &Path, opts: &Options) -> Result<HeapReport, HeapError> {
     let mut rep = report::build(&p, &table, "top", vec![path.display().to_string()], opts);
     rep.notes.extend(notes);
     rep.listing = list(&m, vi, opts, total)?;
+    if opts.pictures {
+        rep.picture = Some(picture(&m, vi, &table));
+    }
     Ok(rep)
+}
+
+/// The allocation stacks of `m` for value index `vi` (functions, outermost first).
+fn picture(m: &merge::Merged, vi: usize, table: &Table) -> crate::picture::Picture {
+    let g = graph::Graph::new(m, Granularity::Functions);
+    let stacks = crate::picture::stacks_from(m.samples.iter().map(|s| {
+        let frames = g
+            .stack(&s.locs)
+            .into_iter()
+            .map(|n| g.names[n as usize].clone())
+            .collect();
+        (frames, s.values.get(vi).copied().unwrap_or(0))
+    }));
+    crate::picture::Picture::Stacks {
+        what: table.sample_type.clone(),
+        bytes: table.unit == "bytes",
+        stacks,
+    }
 }
 
 /// `--focus` / `--ignore` on a merged profile; notes for the report.
@@ -323,5 +344,8 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
         ));
     }
     rep.suspects = suspects::growing_sites(&m, &source, vi, &mut rep.notes);
+    if opts.pictures {
+        rep.picture = Some(picture(&m, vi, &table));
+    }
     Ok(rep)
 }

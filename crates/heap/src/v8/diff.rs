@@ -374,6 +374,9 @@ pub fn diff_snapshots(
     r.totals.insert("total_size_first".into(), t0 as f64);
     r.totals.insert("total_size_last".into(), t1 as f64);
     r.suspects = suspects;
+    if opts.pictures {
+        r.picture = Some(super::picture(&last.a, &last.owners));
+    }
     t.lap("classes diff");
     if snaps.len() == 2 {
         r.notes.push(

@@ -222,3 +222,82 @@ pub fn holder_name(a: &Analyzed, owners: &ContextOwners, node: u32) -> String {
     }
     describe_node(a, owners, node)
 }
+
+/// The top of the dominator tree as a picture: from the root, each node's largest dominated
+/// nodes (at most `max_children`, each retaining at least `min_fraction` of the root's
+/// retained size), down to `max_depth` levels. Nodes read as on a retainer path.
+pub fn dominator_picture(
+    a: &Analyzed,
+    owners: &ContextOwners,
+    max_depth: usize,
+    max_children: usize,
+    min_fraction: f64,
+) -> crate::picture::TreeNode {
+    use crate::picture::TreeNode;
+    let s = &a.snap;
+    let n = s.node_count();
+    const NONE: u32 = u32::MAX;
+    let mut first_child = vec![NONE; n];
+    let mut next_sibling = vec![NONE; n];
+    if a.idom.len() == n {
+        for v in 0..n {
+            if v as u32 != s.root && (a.idom[v] as usize) < n {
+                let p = a.idom[v] as usize;
+                next_sibling[v] = first_child[p];
+                first_child[p] = v as u32;
+            }
+        }
+    }
+    let total = a.retained.get(s.root as usize).copied().unwrap_or(0.0);
+    let min = total * min_fraction;
+    let name = |v: u32| -> String {
+        let pe = a.dist.parent_edge.get(v as usize).copied().unwrap_or(NO_EDGE);
+        if pe != NO_EDGE {
+            if let Some(h) = hop(a, owners, pe as usize, true, true) {
+                return h;
+            }
+        }
+        if s.node_kind[v as usize] == kind::SYNTHETIC {
+            return s.name(v).to_string();
+        }
+        describe_node(a, owners, v)
+    };
+    fn build(
+        v: u32,
+        depth: usize,
+        ctx: &dyn Fn(u32) -> (String, f64, Vec<u32>),
+        max_depth: usize,
+    ) -> TreeNode {
+        let (name, value, kids) = ctx(v);
+        TreeNode {
+            name,
+            value,
+            children: if depth >= max_depth {
+                Vec::new()
+            } else {
+                kids.into_iter()
+                    .map(|k| build(k, depth + 1, ctx, max_depth))
+                    .collect()
+            },
+        }
+    }
+    let ctx = |v: u32| -> (String, f64, Vec<u32>) {
+        let mut kids = Vec::new();
+        let mut c = first_child.get(v as usize).copied().unwrap_or(NONE);
+        while c != NONE {
+            if a.retained[c as usize] >= min {
+                kids.push(c);
+            }
+            c = next_sibling[c as usize];
+        }
+        kids.sort_by(|x, y| a.retained[*y as usize].total_cmp(&a.retained[*x as usize]));
+        kids.truncate(max_children);
+        let label = if v == s.root {
+            "(root)".to_string()
+        } else {
+            name(v)
+        };
+        (label, a.retained[v as usize], kids)
+    };
+    build(s.root, 0, &ctx, max_depth)
+}
