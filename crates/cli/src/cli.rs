@@ -1,6 +1,6 @@
 //! The command line: one struct per command, shared options here.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -120,4 +120,27 @@ impl DbArgs {
             }),
         }
     }
+}
+
+/// Open the store at `path` for writing, warning (unless `quiet`) when other users can read
+/// it: it holds command lines and measurements. A user's existing file is not changed.
+pub fn open_store(path: &Path, quiet: bool) -> anyhow::Result<leakscope_store::Store> {
+    let store = leakscope_store::Store::open(path)?;
+    let exposed = store.readable_by_others();
+    if !quiet && !exposed.is_empty() {
+        let files: Vec<String> = exposed
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        eprintln!(
+            "leakscope: warning: the store is readable by other users ({}); make it private with `chmod 600 {}`",
+            exposed
+                .iter()
+                .map(|(p, m)| format!("{} mode {m:03o}", p.display()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            files.join(" ")
+        );
+    }
+    Ok(store)
 }

@@ -33,7 +33,12 @@ fn main() -> ExitCode {
             if out::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("leakscope: error: {}", out::sentence(&err));
+            // Errors often quote what the user gave: never its secrets.
+            let text = out::sentence(&err);
+            eprintln!(
+                "leakscope: error: {}",
+                leakscope_core::redact::redact_text(&text)
+            );
             ExitCode::from(2)
         }
     }

@@ -90,7 +90,10 @@ impl Supervisor {
                     });
                 }
                 Err(e) => {
-                    eprintln!("leakscope: cannot restart {}: {e}", self.argv.join(" "));
+                    eprintln!(
+                        "leakscope: cannot restart {}: {e}",
+                        leakscope_core::redact::redact_command_line(&self.argv)
+                    );
                     self.finished = true;
                 }
             }
@@ -136,6 +139,14 @@ fn spawn(argv: &[String]) -> std::io::Result<Child> {
         .unwrap_or_else(|_| Stdio::inherit());
     Command::new(program)
         .args(args)
+        // A Node service gets an inspector port of its own (SIGUSR1 then opens it on a free
+        // port): 9229 may be taken by another service or another soak.
+        .env(
+            "NODE_OPTIONS",
+            leakscope_probe::node::node_options_with_own_inspector_port(
+                std::env::var_os("NODE_OPTIONS").as_deref(),
+            ),
+        )
         .stdin(Stdio::null())
         .stdout(stdout)
         .spawn()

@@ -372,3 +372,65 @@ fn a_leak_of_a_few_hundred_bytes_per_request_is_recognized_within_two_minutes() 
     eprintln!("small leak: {per:.0} B/request, detected {after:.0} s after leakscope started");
     assert!(after <= 120.0, "detected {after:.0} s after the start");
 }
+
+/// Two soaks of the Node example at once, while something else holds 127.0.0.1:9229 (the
+/// inspector port every Node process uses by default): each child gets an inspector port of
+/// its own, so both still measure the V8 heap after forced GCs.
+#[test]
+fn two_node_soaks_at_once_both_force_gcs_while_9229_is_taken() {
+    // Hold 9229 ourselves unless something on this machine already does.
+    let _held = std::net::TcpListener::bind("127.0.0.1:9229").ok();
+    let dir = tempfile::tempdir().unwrap();
+    let soaks: Vec<_> = (0..2)
+        .map(|i| {
+            let port = free_port();
+            let db = dir.path().join(format!("soak{i}.db"));
+            let child = leakscope()
+                .args([
+                    "run",
+                    "--format",
+                    "json",
+                    "--warmup",
+                    "2s",
+                    "--duration",
+                    "8s",
+                    "--interval",
+                    "1s",
+                    "--rps",
+                    "100",
+                ])
+                .arg("--load")
+                .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+                .arg("--db")
+                .arg(&db)
+                .arg("--")
+                .args(node("cache", "leaky"))
+                .args(["--port", &port.to_string()])
+                .env_remove("NODE_OPTIONS")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            (db, child)
+        })
+        .collect();
+    for (db, child) in soaks {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("no JSON verdict ({e}): {stderr}"));
+        assert_eq!(
+            v["series"][0]["signal"],
+            "heap_used_after_gc_bytes",
+            "{}: {stderr}",
+            db.display()
+        );
+        let gcs = stored_samples(&db, "heap_used_after_gc_bytes");
+        assert!(
+            gcs >= 5,
+            "{}: {gcs} forced-GC readings: {stderr}",
+            db.display()
+        );
+        assert!(!stderr.contains("measuring RSS instead"), "{stderr}");
+    }
+}

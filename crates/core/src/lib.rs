@@ -8,6 +8,7 @@ pub mod alert;
 pub mod corpus;
 pub mod csv;
 pub mod recognize;
+pub mod redact;
 pub mod series;
 pub mod units;
 pub mod verdict;

@@ -24,7 +24,8 @@ impl fmt::Display for Target {
         match self {
             Target::Pid(pid) => write!(f, "process {pid}"),
             Target::Cgroup(path) => write!(f, "cgroup {}", path.display()),
-            Target::Url(url) => write!(f, "{url}"),
+            // URLs may carry credentials; messages never show them.
+            Target::Url(url) => write!(f, "{}", leakscope_core::redact::redact_text(url)),
         }
     }
 }

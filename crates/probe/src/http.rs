@@ -3,6 +3,9 @@
 //!
 //! Built on `ureq` 3 without TLS: **https is not supported** and is refused up front with
 //! [`HttpError::HttpsUnsupported`].
+//!
+//! Errors show URLs with their credentials redacted ([`leakscope_core::redact`]): they end up
+//! in logs, the store and terminals.
 
 use std::io;
 use std::time::Duration;
@@ -61,6 +64,15 @@ pub enum HttpError {
         /// The cap, in bytes.
         max_bytes: u64,
     },
+    /// The body could not be written where the caller wanted it ([`get_to`]).
+    #[error("{url}: cannot write the response body ({source})")]
+    Write {
+        /// The URL.
+        url: String,
+        /// The write error.
+        #[source]
+        source: io::Error,
+    },
     /// Any other protocol or I/O failure after connecting.
     #[error("{url}: request failed ({source})")]
     Other {
@@ -90,6 +102,7 @@ impl HttpError {
             | HttpError::Timeout { url, .. }
             | HttpError::Status { url, .. }
             | HttpError::TooLarge { url, .. }
+            | HttpError::Write { url, .. }
             | HttpError::Other { url, .. } => url,
         }
     }
@@ -101,6 +114,20 @@ const EXCERPT_BYTES: u64 = 200;
 /// GETs `url` and returns the body; fails if the whole exchange takes longer than `timeout`,
 /// the status is not 2xx, or the body is larger than `max_bytes` bytes.
 pub fn get(url: &str, timeout: Duration, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
+    let mut body = Vec::new();
+    get_to(url, timeout, max_bytes, &mut body)?;
+    Ok(body)
+}
+
+/// GETs `url` and streams the body into `out` as it arrives (nothing of it is held in
+/// memory); returns the bytes written. Fails like [`get`]; a body over `max_bytes` fails
+/// after `max_bytes` were written, so write to something the caller discards on error.
+pub fn get_to(
+    url: &str,
+    timeout: Duration,
+    max_bytes: u64,
+    out: &mut dyn io::Write,
+) -> Result<u64, HttpError> {
     check_url(url)?;
     let agent = agent(timeout);
     let mut resp = agent
@@ -115,17 +142,31 @@ pub fn get(url: &str, timeout: Duration, max_bytes: u64) -> Result<Vec<u8>, Http
     if !(200..=299).contains(&status) {
         return Err(status_error(url, status, resp.body_mut()));
     }
-    resp.body_mut()
-        .with_config()
-        .limit(max_bytes)
-        .read_to_vec()
-        .map_err(|e| match e {
-            ureq::Error::BodyExceedsLimit(_) => HttpError::TooLarge {
-                url: url.to_string(),
-                max_bytes,
-            },
-            other => classify(url, timeout, other),
-        })
+    let mut reader = resp.body_mut().with_config().limit(max_bytes).reader();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut written = 0u64;
+    loop {
+        let n = match io::Read::read(&mut reader, &mut buf) {
+            Ok(0) => return Ok(written),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(match ureq::Error::from(e) {
+                    ureq::Error::BodyExceedsLimit(_) => HttpError::TooLarge {
+                        url: shown(url),
+                        max_bytes,
+                    },
+                    other => classify(url, timeout, other),
+                })
+            }
+        };
+        out.write_all(&buf[..n])
+            .map_err(|source| HttpError::Write {
+                url: shown(url),
+                source,
+            })?;
+        written += n as u64;
+    }
 }
 
 /// POSTs `body` as `application/json` to `url` and returns the 2xx status; a non-2xx status is
@@ -147,6 +188,11 @@ pub fn post_json(url: &str, body: &serde_json::Value, timeout: Duration) -> Resu
     Ok(status)
 }
 
+/// `url` as errors show it: credentials and secret query parameters redacted.
+fn shown(url: &str) -> String {
+    leakscope_core::redact::redact_text(url).into_owned()
+}
+
 fn agent(timeout: Duration) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
@@ -159,13 +205,11 @@ fn agent(timeout: Duration) -> ureq::Agent {
 fn check_url(url: &str) -> Result<(), HttpError> {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
     if lower.starts_with("https://") {
-        return Err(HttpError::HttpsUnsupported {
-            url: url.to_string(),
-        });
+        return Err(HttpError::HttpsUnsupported { url: shown(url) });
     }
     if !lower.starts_with("http://") {
         return Err(HttpError::InvalidUrl {
-            url: url.to_string(),
+            url: shown(url),
             detail: "it must start with http://".to_string(),
         });
     }
@@ -173,7 +217,7 @@ fn check_url(url: &str) -> Result<(), HttpError> {
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() {
         return Err(HttpError::InvalidUrl {
-            url: url.to_string(),
+            url: shown(url),
             detail: "no host".to_string(),
         });
     }
@@ -194,7 +238,7 @@ fn status_error(url: &str, status: u16, body: &mut ureq::Body) -> HttpError {
         .trim()
         .to_string();
     HttpError::Status {
-        url: url.to_string(),
+        url: shown(url),
         status,
         body_excerpt,
     }
@@ -202,7 +246,7 @@ fn status_error(url: &str, status: u16, body: &mut ureq::Body) -> HttpError {
 
 /// Maps a ureq error onto our variants.
 fn classify(url: &str, timeout: Duration, err: ureq::Error) -> HttpError {
-    let url_s = url.to_string();
+    let url_s = shown(url);
     match err {
         ureq::Error::Timeout(_) => HttpError::Timeout {
             url: url_s,
@@ -262,6 +306,21 @@ mod tests {
         let err = get("https://127.0.0.1:1/", Duration::from_secs(1), 10).expect_err("must fail");
         assert!(matches!(err, HttpError::HttpsUnsupported { .. }));
         assert!(err.to_string().contains("https is not supported"));
+    }
+
+    #[test]
+    fn errors_do_not_show_credentials() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(1);
+        let url = format!("http://ann:hunter2@127.0.0.1:{port}/metrics?token=T0K");
+        let err = get(&url, Duration::from_secs(2), 10).expect_err("nothing listens");
+        let text = err.to_string();
+        assert!(!text.contains("hunter2") && !text.contains("T0K"), "{text}");
+        assert!(text.contains("ann:<redacted>@127.0.0.1"), "{text}");
+        let probe = crate::error::ProbeError::from_http(&url, err);
+        assert!(!probe.to_string().contains("hunter2"), "{probe}");
     }
 
     #[test]

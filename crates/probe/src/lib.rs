@@ -10,6 +10,8 @@
 //! - [`scrape`]: runtime metrics from a Prometheus `/metrics` endpoint.
 //! - [`http`]: the small plain-http client behind scrapes, profile downloads and webhooks.
 //! - [`inspector`]: the Node.js inspector client.
+//! - [`node`]: is a process Node.js, and where its inspector listens.
+//! - [`sockets`]: listening TCP sockets from /proc: a process's ports, a port's holder.
 
 pub mod cgroup;
 pub mod error;
@@ -17,8 +19,10 @@ pub mod exposition;
 mod fsutil;
 pub mod http;
 pub mod inspector;
+pub mod node;
 mod pidtree;
 pub mod proc;
 pub mod scrape;
+pub mod sockets;
 
 pub use error::{ProbeError, Target};

@@ -17,6 +17,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The database file could not be created (privately, mode 0600).
+    #[error("cannot create the database {path}: {source}; check that the directory is writable, or pass --db PATH")]
+    Create {
+        /// The database path.
+        path: PathBuf,
+        /// The I/O error behind it.
+        #[source]
+        source: std::io::Error,
+    },
     /// SQLite could not open (or create) the file.
     #[error("cannot open the database {path}: {source}; check that the directory exists and is writable, or pass --db PATH")]
     Open {

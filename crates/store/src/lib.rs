@@ -103,7 +103,9 @@ pub struct Store {
 
 impl Store {
     /// Open (creating directories and the file if needed) and migrate the database at `path`
-    /// for writing. Refuses, without changing a byte, a file that is not a leakscope database
+    /// for writing. What it creates is private: directories 0700, the file 0600 (SQLite gives
+    /// its `-wal` and `-shm` files the database's mode); an existing file keeps its mode (see
+    /// [`Store::readable_by_others`]). Refuses, without changing a byte, a file that is not a leakscope database
     /// or whose schema is newer than this build knows.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if path.exists() {
@@ -112,12 +114,8 @@ impl Store {
             let ro = open_ro(path)?;
             schema::check(&ro, path)?;
             drop(ro);
-        } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: path.to_path_buf(),
-                dir: dir.to_path_buf(),
-                source,
-            })?;
+        } else {
+            create_private(path)?;
         }
         let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
@@ -171,6 +169,26 @@ impl Store {
             compact_every: COMPACT_EVERY,
             has_log: version >= 2,
         }
+    }
+
+    /// The database file and its `-wal`/`-shm` companions that other users may read (mode
+    /// bits for group or others set), with their modes. The store holds command lines and
+    /// measurements of services; the CLI warns about these rather than change a user's file.
+    pub fn readable_by_others(&self) -> Vec<(PathBuf, u32)> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut exposed = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.path.clone().into_os_string();
+            p.push(suffix);
+            let p = PathBuf::from(p);
+            if let Ok(meta) = std::fs::metadata(&p) {
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    exposed.push((p, mode));
+                }
+            }
+        }
+        exposed
     }
 
     /// The database file this store reads and writes.
@@ -495,6 +513,37 @@ fn compact(tx: &rusqlite::Transaction<'_>, lo: i64, hi: i64) -> rusqlite::Result
     tx.prepare_cached("DELETE FROM samples_log WHERE series_id > ?1 AND series_id <= ?2")?
         .execute([lo, hi])?;
     Ok(())
+}
+
+/// Create the database file `path` empty and private (0600), and the directories leading to
+/// it that do not exist yet (0700; existing ones are left as they are). An empty file is a
+/// valid empty SQLite database. Losing a race with another writer creating it is fine.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|source| StoreError::CreateDir {
+                path: path.to_path_buf(),
+                dir: dir.to_path_buf(),
+                source,
+            })?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::Create {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 /// A read-only connection with the busy timeout set.

@@ -372,3 +372,52 @@ fn store_can_move_to_another_thread() {
     assert_send::<Store>();
     assert_send::<StoreError>();
 }
+
+/// The mode bits of `path`.
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn what_the_store_creates_is_private() -> Result<(), StoreError> {
+    let dir = tmp();
+    let path = dir.path().join("new/sub/leakscope.db");
+    let users_dir_mode = mode(dir.path());
+    let mut s = Store::open(&path)?;
+    let t = s.target("api", "pid", "1")?;
+    s.append(t, 1.0, &[("rss_bytes", 1.0)])?;
+    s.flush()?;
+    // While the writer is open, the WAL and shared-memory files exist too.
+    for (p, want) in [
+        (dir.path().join("new"), 0o700),
+        (dir.path().join("new/sub"), 0o700),
+        (path.clone(), 0o600),
+        (dir.path().join("new/sub/leakscope.db-wal"), 0o600),
+        (dir.path().join("new/sub/leakscope.db-shm"), 0o600),
+    ] {
+        assert_eq!(mode(&p), want, "{}", p.display());
+    }
+    assert!(s.readable_by_others().is_empty());
+    // The user's own directory is not changed.
+    assert_eq!(mode(dir.path()), users_dir_mode);
+    Ok(())
+}
+
+#[test]
+fn an_existing_world_readable_store_is_reported_not_changed() -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tmp();
+    let path = dir.path().join("leakscope.db");
+    drop(Store::open(&path)?);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let s = Store::open(&path)?;
+    let exposed = s.readable_by_others();
+    assert!(exposed.contains(&(path.clone(), 0o644)), "{exposed:?}");
+    assert_eq!(mode(&path), 0o644, "left as the user set it");
+    Ok(())
+}

@@ -182,22 +182,26 @@ fn print(report: &HeapReport, common: &Common) -> anyhow::Result<()> {
     }
 }
 
-/// Name downloaded inputs by their URL, not their temporary file.
+/// Name downloaded inputs by their URL (credentials redacted), not their temporary file.
 fn relabel(mut report: HeapReport, inputs: &[&Input]) -> HeapReport {
     if report.inputs.len() == inputs.len() {
         for (slot, input) in report.inputs.iter_mut().zip(inputs) {
             if let Input::Downloaded { url, .. } = input {
-                *slot = url.clone();
+                *slot = leakscope_core::redact::redact_text(url).into_owned();
             }
         }
     }
     report
 }
 
-/// A local file, or a URL downloaded to a temporary file that is removed when dropped.
+/// A local file, or a URL downloaded to a private temporary file (created exclusively with a
+/// random name, mode 0600, never through a symlink) that is removed when dropped.
 enum Input {
     File(PathBuf),
-    Downloaded { url: String, path: PathBuf },
+    Downloaded {
+        url: String,
+        file: tempfile::NamedTempFile,
+    },
 }
 
 /// Largest profile accepted from a URL: profiles are megabytes; this only stops runaways.
@@ -205,43 +209,43 @@ const MAX_DOWNLOAD_BYTES: u64 = 1 << 30;
 
 impl Input {
     fn resolve(arg: &str) -> anyhow::Result<Input> {
-        if arg.starts_with("http://") || arg.starts_with("https://") {
-            let body = leakscope_probe::http::get(
+        if !(arg.starts_with("http://") || arg.starts_with("https://")) {
+            return Ok(Input::File(PathBuf::from(arg)));
+        }
+        let mut file = tempfile::Builder::new()
+            .prefix("leakscope-")
+            .suffix(".download")
+            .tempfile()
+            .context("cannot create a temporary file for the download")?;
+        let shown = file.path().display().to_string();
+        {
+            use std::io::Write;
+            // Streamed to the file as it arrives: nothing of it is held in memory.
+            let mut w = std::io::BufWriter::new(file.as_file_mut());
+            leakscope_probe::http::get_to(
                 arg,
                 std::time::Duration::from_secs(60),
                 MAX_DOWNLOAD_BYTES,
+                &mut w,
             )
-            .with_context(|| format!("cannot download {arg}"))?;
-            let path = std::env::temp_dir().join(format!(
-                "leakscope-{}-{}.download",
-                std::process::id(),
-                DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            ));
-            std::fs::write(&path, body)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            Ok(Input::Downloaded {
-                url: arg.to_string(),
-                path,
-            })
-        } else {
-            Ok(Input::File(PathBuf::from(arg)))
+            .with_context(|| {
+                format!(
+                    "cannot download {}",
+                    leakscope_core::redact::redact_text(arg)
+                )
+            })?;
+            w.flush().with_context(|| format!("cannot write {shown}"))?;
         }
+        Ok(Input::Downloaded {
+            url: arg.to_string(),
+            file,
+        })
     }
 
     fn path(&self) -> &std::path::Path {
         match self {
             Input::File(p) => p,
-            Input::Downloaded { path, .. } => path,
-        }
-    }
-}
-
-static DOWNLOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-impl Drop for Input {
-    fn drop(&mut self) {
-        if let Input::Downloaded { path, .. } = self {
-            let _ = std::fs::remove_file(path);
+            Input::Downloaded { file, .. } => file.path(),
         }
     }
 }

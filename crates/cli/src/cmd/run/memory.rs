@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use leakscope_probe::inspector::{self, Inspector};
-use leakscope_probe::proc::{self as procfs, ProcReader};
+use leakscope_probe::inspector::{self, NodeCheck, Session};
+use leakscope_probe::node;
+use leakscope_probe::proc::ProcReader;
 use leakscope_probe::scrape;
 
 use crate::tree::{sum_tree, Fields};
@@ -12,38 +13,25 @@ use crate::tree::{sum_tree, Fields};
 /// The field holding the post-GC V8 heap of a Node service.
 pub const NODE_HEAP_AFTER_GC: &str = "heap_used_after_gc_bytes";
 
-/// A Node service's inspector session, opened by us (SIGUSR1) or found open.
+/// A Node service's inspector session, opened by us (SIGUSR1) or found open. The session
+/// closes an inspector we opened on every way out (close, error, drop).
 pub struct NodeGc {
-    inspector: Inspector,
-    opened_by_us: bool,
+    session: Session,
     pub pid: u32,
 }
 
 impl NodeGc {
-    /// Find a Node process in the service's tree and open its inspector; None (with the reason
-    /// on stderr unless quiet) when there is none or it cannot be opened.
+    /// Find the Node process of the service's tree and open its inspector; None (with the
+    /// reason on stderr unless quiet) when there is none or it cannot be opened.
     pub fn open(root: u32, quiet: bool) -> Option<NodeGc> {
-        let pid = std::iter::once(root)
-            .chain(procfs::descendants(root))
-            .find(|p| is_node(*p))?;
-        let url = match inspector::open_inspector(pid, Duration::from_secs(5)) {
-            Ok(u) => u,
+        let pid = node::service_node(root)?;
+        let opened = inspector::open_inspector(pid, Duration::from_secs(5), NodeCheck::Required)
+            .and_then(Session::connect);
+        match opened {
+            Ok(session) => Some(NodeGc { session, pid }),
             Err(e) => {
                 if !quiet {
                     eprintln!("leakscope: cannot force GCs in Node process {pid}, measuring RSS instead: {e}");
-                }
-                return None;
-            }
-        };
-        match Inspector::connect(&url.ws_url) {
-            Ok(inspector) => Some(NodeGc {
-                inspector,
-                opened_by_us: url.opened_by_us,
-                pid,
-            }),
-            Err(e) => {
-                if !quiet {
-                    eprintln!("leakscope: cannot connect to the inspector of process {pid}: {e}");
                 }
                 None
             }
@@ -52,20 +40,16 @@ impl NodeGc {
 
     /// Force a full GC, then read the heap in use: the floor.
     pub fn heap_after_gc(&mut self) -> Option<f64> {
-        self.inspector.collect_garbage().ok()?;
-        self.inspector.heap_used_bytes().ok().map(|b| b as f64)
+        self.session.collect_garbage().ok()?;
+        self.session.heap_used_bytes().ok().map(|b| b as f64)
     }
 
     /// Leave the process as found: end the session, and close the inspector if we opened it.
     pub fn close(self) {
-        let _ = self.inspector.close(self.opened_by_us);
+        if let Err(e) = self.session.close() {
+            eprintln!("leakscope: warning: {e}");
+        }
     }
-}
-
-fn is_node(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|c| c.trim() == "node" || c.trim().starts_with("node"))
-        .unwrap_or(false)
 }
 
 /// Everything `run` reads each interval.

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
+use leakscope_core::redact::redact_command_line;
 use leakscope_core::{Point, Recognizer, VerdictKind};
 use leakscope_load::{LoadSpec, LoadStats};
 use leakscope_report::{LoadPoint, RunData};
@@ -126,15 +127,16 @@ pub fn run(args: &RunArgs, common: &Common) -> anyhow::Result<u8> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| args.command[0].clone())
     });
-    let mut store = leakscope_store::Store::open(&args.db.path()?)?;
-    let target = store.target(&name, "run", &args.command.join(" "))?;
+    let mut store = crate::cli::open_store(&args.db.path()?, common.quiet)?;
+    // Header values, URL credentials and secret-named values never reach the store.
+    let target = store.target(&name, "run", &redact_command_line(&args.command))?;
     let run_id = store.begin_run(
         units::now(),
-        &std::env::args().collect::<Vec<_>>().join(" "),
+        &redact_command_line(&std::env::args().collect::<Vec<_>>()),
     )?;
 
     let mut sup = Supervisor::start(&args.command, false)
-        .with_context(|| format!("cannot start {}", args.command.join(" ")))?;
+        .with_context(|| format!("cannot start {}", redact_command_line(&args.command)))?;
     let result = soak(
         args, common, spec, ready_addr, &stop, &mut sup, &mut store, target,
     );
@@ -430,7 +432,7 @@ fn soak(
     }
     let slope = rv.verdict.growth_bytes_per_hour / 3600.0;
     let data = RunData {
-        title: args.command.join(" "),
+        title: redact_command_line(&args.command),
         memory_label: signal_label(&signal),
         extra_series: if signal != "rss_bytes" && !rss.is_empty() {
             vec![("RSS".into(), rss)]
@@ -527,7 +529,8 @@ fn load_spec(args: &RunArgs) -> anyhow::Result<Option<LoadSpec>> {
     for h in &args.headers {
         let (k, v) = h
             .split_once(':')
-            .with_context(|| format!("--header '{h}' is not `Name: value`"))?;
+            // The value is not echoed: it may be a secret.
+            .context("a --header is not `Name: value` (it has no `:`)")?;
         spec.headers
             .push((k.trim().to_string(), v.trim().to_string()));
     }

@@ -24,7 +24,7 @@ pub struct Sink {
 impl Sink {
     /// Open the store at `db` (created and migrated if needed) and the log.
     pub fn open(db: &Path, log: Option<&Path>, quiet: bool) -> anyhow::Result<Self> {
-        let store = Store::open(db)?;
+        let store = crate::cli::open_store(db, quiet)?;
         let log: Box<dyn Write> = match log {
             Some(p) => Box::new(BufWriter::new(
                 OpenOptions::new()

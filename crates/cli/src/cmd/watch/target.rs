@@ -123,10 +123,12 @@ pub fn open_all(args: &WatchArgs) -> anyhow::Result<Vec<Target>> {
                 metrics.join(", ")
             );
         }
+        // Names and specs are logged and stored: no credentials in them.
+        let shown = leakscope_core::redact::redact_text(url).into_owned();
         targets.push(Target {
-            name: url.clone(),
+            name: shown.clone(),
             kind: "scrape",
-            spec: url.clone(),
+            spec: shown,
             active: true,
             store_id: None,
             source: Source::Scrape {
@@ -139,8 +141,12 @@ pub fn open_all(args: &WatchArgs) -> anyhow::Result<Vec<Target>> {
         });
     }
     if !args.command.is_empty() {
-        let sup = Supervisor::start(&args.command, args.restart)
-            .with_context(|| format!("cannot start {}", args.command.join(" ")))?;
+        let sup = Supervisor::start(&args.command, args.restart).with_context(|| {
+            format!(
+                "cannot start {}",
+                leakscope_core::redact::redact_command_line(&args.command)
+            )
+        })?;
         let name = args.name.clone().unwrap_or_else(|| {
             PathBuf::from(&args.command[0])
                 .file_name()
@@ -150,7 +156,7 @@ pub fn open_all(args: &WatchArgs) -> anyhow::Result<Vec<Target>> {
         targets.push(Target {
             name,
             kind: "command",
-            spec: args.command.join(" "),
+            spec: leakscope_core::redact::redact_command_line(&args.command),
             active: true,
             store_id: None,
             source: Source::Command(sup),
