@@ -51,7 +51,11 @@ impl Service {
             .spawn()
             .unwrap();
         assert!(
-            wait_for(Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", port)).is_ok()),
+            wait_for(Duration::from_secs(20), || TcpStream::connect((
+                "127.0.0.1",
+                port
+            ))
+            .is_ok()),
             "{example}/{variant} did not start on port {port}"
         );
         Service { child, port }
@@ -178,13 +182,23 @@ fn burst(port: u16, next: &Arc<AtomicU64>, count: u64) {
     .into_iter()
     .map(|h| h.join().unwrap())
     .sum();
-    assert!(done + 10 >= count, "only {done} of {count} requests answered");
+    assert!(
+        done + 10 >= count,
+        "only {done} of {count} requests answered"
+    );
 }
 
 /// `leakscope heap capture --pid PID -o FILE [extra]`, checked; its stdout.
 fn capture(pid: u32, out: &Path, extra: &[&str]) -> std::process::Output {
     let o = leakscope()
-        .args(["heap", "capture", "--no-progress", "--format", "json", "--pid"])
+        .args([
+            "heap",
+            "capture",
+            "--no-progress",
+            "--format",
+            "json",
+            "--pid",
+        ])
         .arg(pid.to_string())
         .arg("-o")
         .arg(out)
@@ -386,7 +400,11 @@ fn growth_that_stopped_is_named_from_kept_objects() {
     assert_eq!(top["name"], "profiles", "{top}");
     let kept = top["kept_size"].as_f64().unwrap();
     assert!(kept > 55e6, "kept {kept} bytes");
-    assert_eq!(top["size_delta"].as_f64(), Some(kept), "ranked by kept size");
+    assert_eq!(
+        top["size_delta"].as_f64(),
+        Some(kept),
+        "ranked by kept size"
+    );
     let entries: Vec<u64> = top["entries"]
         .as_array()
         .unwrap()
@@ -397,7 +415,10 @@ fn growth_that_stopped_is_named_from_kept_objects() {
     assert!(entries[1] >= entries[0] + 30_000, "{entries:?}");
     assert_eq!(entries[1], entries[2], "held: {entries:?}");
     assert!(
-        top["advice"].as_str().unwrap().contains("grew and then held"),
+        top["advice"]
+            .as_str()
+            .unwrap()
+            .contains("grew and then held"),
         "{top}"
     );
     // Nothing grew at every step: no other pattern claims the Map.

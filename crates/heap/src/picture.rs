@@ -34,9 +34,7 @@ pub struct TreeNode {
 }
 
 /// Sum equal stacks and keep those with a positive value (outermost frame first).
-pub fn stacks_from(
-    items: impl IntoIterator<Item = (Vec<String>, i64)>,
-) -> Vec<(Vec<String>, i64)> {
+pub fn stacks_from(items: impl IntoIterator<Item = (Vec<String>, i64)>) -> Vec<(Vec<String>, i64)> {
     let mut m: BTreeMap<Vec<String>, i64> = BTreeMap::new();
     for (stack, v) in items {
         if stack.is_empty() {

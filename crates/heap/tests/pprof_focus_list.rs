@@ -98,8 +98,8 @@ fn focus_and_ignore_keep_the_samples_pprof_keeps() {
         }
         args.push("heap2.pb.gz".into());
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
-        let r = leakscope_heap::top(&f.join("heap2.pb.gz"), &opts(index, focus, ignore))
-            .expect("top");
+        let r =
+            leakscope_heap::top(&f.join("heap2.pb.gz"), &opts(index, focus, ignore)).expect("top");
         assert_rows(&go_pprof(&a), &r);
         // The same filters on a diff, after the base is subtracted (pprof filters the
         // merged profile).
@@ -119,10 +119,13 @@ fn focus_and_ignore_keep_the_samples_pprof_keeps() {
 #[test]
 fn a_focus_that_matches_nothing_says_so_and_a_bad_regex_is_a_usage_error() {
     let f = fixtures().join("heap2.pb.gz");
-    let r = leakscope_heap::top(&f, &opts("inuse_space", Some("^no_such_fn$"), None))
-        .expect("top");
+    let r = leakscope_heap::top(&f, &opts("inuse_space", Some("^no_such_fn$"), None)).expect("top");
     assert!(r.groups.is_empty());
-    assert!(r.notes.iter().any(|n| n.contains("matched no frame")), "{:?}", r.notes);
+    assert!(
+        r.notes.iter().any(|n| n.contains("matched no frame")),
+        "{:?}",
+        r.notes
+    );
     match leakscope_heap::top(&f, &opts("inuse_space", Some("(unclosed"), None)) {
         Err(HeapError::Usage(m)) => assert!(m.contains("--focus") && m.contains("regular"), "{m}"),
         other => panic!("expected a usage error, got {other:?}"),
@@ -218,6 +221,9 @@ fn list_shows_the_lines_pprof_lists() {
     o.source_path = Some(PathBuf::from("/nonexistent-dir"));
     let r = leakscope_heap::top(&f.join("heap2.pb.gz"), &o).expect("top");
     let x = &r.listing.expect("listing").routines[0];
-    assert!(x.error.as_deref().unwrap_or("").contains("could not find"), "{x:?}");
+    assert!(
+        x.error.as_deref().unwrap_or("").contains("could not find"),
+        "{x:?}"
+    );
     assert!(x.cum > 0);
 }

@@ -146,9 +146,15 @@ fn snapshots_of_different_processes_are_matched_by_retainers() {
     ];
     let r = leakscope_heap::diff(&paths, &Options::default()).expect("diff");
     assert_eq!(r.matching.as_deref(), Some("retainers"));
-    assert!(r.notes.iter().any(|n| n.contains("matched by what holds them")));
+    assert!(r
+        .notes
+        .iter()
+        .any(|n| n.contains("matched by what holds them")));
     let same_process = leakscope_heap::diff(
-        &[fixture("service-1.heapsnapshot"), fixture("service-2.heapsnapshot")],
+        &[
+            fixture("service-1.heapsnapshot"),
+            fixture("service-2.heapsnapshot"),
+        ],
         &Options::default(),
     )
     .expect("diff");

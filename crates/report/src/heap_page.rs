@@ -183,9 +183,9 @@ fn folded_frame(f: &str) -> String {
 }
 
 fn flame(out: &mut String, r: &HeapReport, what: &str, bytes: bool, stacks: &[(Vec<String>, i64)]) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<section class=\"card\" id=\"flamegraph\"><h2>Allocation stacks: {} ({} stacks)</h2>\n",
+        "<section class=\"card\" id=\"flamegraph\"><h2>Allocation stacks: {} ({} stacks)</h2>",
         escape(what),
         stacks.len()
     );
@@ -206,7 +206,11 @@ fn flame(out: &mut String, r: &HeapReport, what: &str, bytes: bool, stacks: &[(V
     } else {
         what.to_string()
     };
-    opt.count_name = if bytes { "bytes".into() } else { "samples".into() };
+    opt.count_name = if bytes {
+        "bytes".into()
+    } else {
+        "samples".into()
+    };
     opt.deterministic = true;
     opt.hash = true;
     opt.image_width = Some(WIDTH as usize);
@@ -219,7 +223,11 @@ fn flame(out: &mut String, r: &HeapReport, what: &str, bytes: bool, stacks: &[(V
             let _ = writeln!(out, "<div class=\"flame\">{body}</div>");
         }
         Err(e) => {
-            let _ = writeln!(out, "<p>The flame graph could not be drawn: {}</p>", escape(&e.to_string()));
+            let _ = writeln!(
+                out,
+                "<p>The flame graph could not be drawn: {}</p>",
+                escape(&e.to_string())
+            );
         }
     }
     out.push_str("</section>\n");

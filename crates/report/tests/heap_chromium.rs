@@ -99,7 +99,12 @@ fn pictures() -> Options {
 }
 
 /// Pixels of the screenshot within `tol` of `rgb`, in rows `ys`.
-fn count(img: &(u32, u32, Vec<u8>, usize), ys: std::ops::Range<i64>, rgb: (u8, u8, u8), tol: u8) -> usize {
+fn count(
+    img: &(u32, u32, Vec<u8>, usize),
+    ys: std::ops::Range<i64>,
+    rgb: (u8, u8, u8),
+    tol: u8,
+) -> usize {
     ys.flat_map(|y| (0..img.0 as i64).map(move |x| (x, y)))
         .filter(|(x, y)| pixel_is(img, *x, *y, rgb, tol))
         .count()
@@ -180,7 +185,10 @@ fn heap_pages_render_with_their_pictures_and_sort() {
     // Its first row differs from the report's own order (by size delta): the browser sorted.
     assert_ne!(news[0], v8.groups[0].values["new"]);
     // Four suspects, each with its path, and the icicle of the dominator tree.
-    assert_eq!(r.dom.matches("class=\"suspect\"").count(), v8.suspects.len());
+    assert_eq!(
+        r.dom.matches("class=\"suspect\"").count(),
+        v8.suspects.len()
+    );
     assert!(r.dom.contains("pendingHandlers (Array)"));
     let cells = r.dom.matches("class=\"cell\"").count();
     assert!(cells > 10, "icicle cells: {cells}");
@@ -263,14 +271,25 @@ fn names_from_a_hostile_snapshot_stay_text() {
     });
     for (name, report, scripts) in [("tree", &tree, 1), ("flame", &flame, 2)] {
         let page = leakscope_report::heap_html(report);
-        assert!(!page.contains("<script>document"), "{name}: raw script in the page");
+        assert!(
+            !page.contains("<script>document"),
+            "{name}: raw script in the page"
+        );
         assert!(!page.contains("<img"), "{name}: raw img in the page");
         let r = render(&chrome, dir.path(), name, report, "");
         // Only the page's own scripts (and inferno's, in the flame graph) exist in the DOM,
         // no element came from a name, and the title was not changed by injected code.
-        assert_eq!(r.dom.matches("<script").count(), scripts, "{name}: {}", r.dom);
+        assert_eq!(
+            r.dom.matches("<script").count(),
+            scripts,
+            "{name}: {}",
+            r.dom
+        );
         assert!(!r.dom.contains("<img"), "{name}");
         assert!(!r.dom.contains("<title>pwned"), "{name}");
-        assert!(r.dom.contains("&lt;/script&gt;&lt;script&gt;"), "{name}: shown as text");
+        assert!(
+            r.dom.contains("&lt;/script&gt;&lt;script&gt;"),
+            "{name}: shown as text"
+        );
     }
 }

@@ -67,7 +67,10 @@ pub fn focus_ignore(m: &mut Merged, focus: Option<&Regex>, ignore: Option<&Regex
     });
     let mut notes = Vec::new();
     if let (Some(re), false) = (focus, fm) {
-        notes.push(format!("--focus {:?} matched no frame: nothing is shown", re.as_str()));
+        notes.push(format!(
+            "--focus {:?} matched no frame: nothing is shown",
+            re.as_str()
+        ));
     }
     if let (Some(re), false) = (ignore, im) {
         notes.push(format!("--ignore {:?} matched no frame", re.as_str()));

@@ -67,6 +67,9 @@ pub struct Listing {
     pub routines: Vec<Routine>,
 }
 
+/// (line, flat, cum) of one line with samples.
+type LineValues = (i64, i64, i64);
+
 /// Find `file` the way pprof does (`openSourceFile`): an absolute path as is; a relative one
 /// under `search` or any of its parents, after trimming the part of the path up to the
 /// search directory's own name (`/remote/my-project/foo.go` → `foo.go` under `my-project`).
@@ -128,7 +131,7 @@ pub fn listing(m: &Merged, vi: usize, re: &Regex, search: &Path, total: i64) -> 
     let g = Graph::new(m, Granularity::Lines);
     let (flat, cum) = g.weigh(m, vi);
     // (function, file) → [(line, flat, cum)], for nodes with a value.
-    let mut by_fn: std::collections::BTreeMap<(String, String), Vec<(i64, i64, i64)>> =
+    let mut by_fn: std::collections::BTreeMap<(String, String), Vec<LineValues>> =
         Default::default();
     for node in 0..g.len() as u32 {
         let (name, file, line) = g.parts(m, node);

@@ -192,12 +192,7 @@ fn sample_total(m: &merge::Merged, vi: usize) -> i64 {
 
 /// [`table_from`], with percentages of `total` (pprof's total) taken before
 /// `--focus`/`--ignore` dropped samples, as pprof does ("percentages on all samples").
-fn table_with_totals(
-    m: &merge::Merged,
-    vi: usize,
-    q: &TopQuery,
-    total: Option<i64>,
-) -> Table {
+fn table_with_totals(m: &merge::Merged, vi: usize, q: &TopQuery, total: Option<i64>) -> Table {
     let g = graph::Graph::new(m, q.granularity);
     let (flat, cum, edges) = g.weigh_inline(m, vi, true);
     let (rows, dropped_nodes) =

@@ -131,7 +131,10 @@ fn picture(
         bytes: true,
         stacks: crate::picture::stacks_from(items.map(|(frames, v)| {
             (
-                frames.into_iter().map(|(f, l)| format!("{f}:{l}")).collect(),
+                frames
+                    .into_iter()
+                    .map(|(f, l)| format!("{f}:{l}"))
+                    .collect(),
                 v,
             )
         })),

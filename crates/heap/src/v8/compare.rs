@@ -258,7 +258,13 @@ pub fn class_count_table(snaps: &[Indexed], opts: &Options, r: &mut HeapReport) 
         Column::new("size_delta", "Size Delta", Unit::Bytes),
         Column::new("retained_delta", "Retained Delta", Unit::Bytes),
     ];
-    let keys = ["count", "delta", "shallow_size", "size_delta", "retained_delta"];
+    let keys = [
+        "count",
+        "delta",
+        "shallow_size",
+        "size_delta",
+        "retained_delta",
+    ];
     let grown: f64 = rows.iter().map(|x| x.1[1].max(0.0)).sum();
     let shrunk: f64 = rows.iter().map(|x| (-x.1[1]).max(0.0)).sum();
     r.totals.insert("count_grown".into(), grown);

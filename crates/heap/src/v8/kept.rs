@@ -100,7 +100,13 @@ struct Held {
 /// The holder of a kept or recent node: its nearest dominator that existed in the first
 /// snapshot (the Map, not the table it outgrew), or the top-most newer one when only the
 /// root is older. Memoized per node walked.
-fn holder_of(k: &KeptObjects, idom: &[u32], root: u32, v: u32, memo: &mut HashMap<u32, u32>) -> u32 {
+fn holder_of(
+    k: &KeptObjects,
+    idom: &[u32],
+    root: u32,
+    v: u32,
+    memo: &mut HashMap<u32, u32>,
+) -> u32 {
     let mut chain = vec![v];
     let mut u = idom[v as usize];
     let holder = loop {

@@ -240,9 +240,9 @@ pub fn dominator_picture(
     let mut first_child = vec![NONE; n];
     let mut next_sibling = vec![NONE; n];
     if a.idom.len() == n {
-        for v in 0..n {
-            if v as u32 != s.root && (a.idom[v] as usize) < n {
-                let p = a.idom[v] as usize;
+        for (v, &p) in a.idom.iter().enumerate() {
+            let p = p as usize;
+            if v as u32 != s.root && p < n {
                 next_sibling[v] = first_child[p];
                 first_child[p] = v as u32;
             }
@@ -251,7 +251,12 @@ pub fn dominator_picture(
     let total = a.retained.get(s.root as usize).copied().unwrap_or(0.0);
     let min = total * min_fraction;
     let name = |v: u32| -> String {
-        let pe = a.dist.parent_edge.get(v as usize).copied().unwrap_or(NO_EDGE);
+        let pe = a
+            .dist
+            .parent_edge
+            .get(v as usize)
+            .copied()
+            .unwrap_or(NO_EDGE);
         if pe != NO_EDGE {
             if let Some(h) = hop(a, owners, pe as usize, true, true) {
                 return h;

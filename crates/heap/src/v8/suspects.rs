@@ -198,7 +198,10 @@ fn listener_array(a: &Analyzed, owners: &ContextOwners, n: u32) -> Option<(Strin
         return None;
     }
     let emitter = s.edge_from(events_edge);
-    Some((s.edge_str(last).to_string(), holder_name(a, owners, emitter)))
+    Some((
+        s.edge_str(last).to_string(),
+        holder_name(a, owners, emitter),
+    ))
 }
 
 /// Every suspect, ranked (largest growth first).
@@ -355,18 +358,19 @@ fn growing_collections(snaps: &[Indexed], followed: &[Followed]) -> Vec<Suspect>
             .filter(|&&i| i > 1)
             .map(|i| format!(" ({i} collections held the same way, summed)"))
             .unwrap_or_default();
-        let (pattern, name, advice) =
-            if let Some((event, emitter)) = listener_array(&last.a, &last.owners, n) {
-                (
+        let (pattern, name, advice) = if let Some((event, emitter)) =
+            listener_array(&last.a, &last.owners, n)
+        {
+            (
                     "listener-accumulation",
                     event.clone(),
                     format!(
                         "{growth} '{event}' listeners were added to `{emitter}` and never removed ({steps}){many}: a listener is added per request or connection. Remove it when that request/connection closes (emitter.off/removeListener in a 'close' handler, or `once`), or register one listener at startup."
                     ),
                 )
-            } else {
-                let name = holder_name(&last.a, &last.owners, n);
-                let what = match coll {
+        } else {
+            let name = holder_name(&last.a, &last.owners, n);
+            let what = match coll {
                     Collection::Map | Collection::Set | Collection::Dict => format!(
                         "`{name}` ({}) only grows: {steps} entries{many}, {} more retained. If it is a cache, bound it: an LRU with a maximum size and a TTL (e.g. the lru-cache package with max and ttl), or delete entries when their request/session ends.",
                         coll.class(),
@@ -377,8 +381,8 @@ fn growing_collections(snaps: &[Indexed], followed: &[Followed]) -> Vec<Suspect>
                         format_bytes(size_delta)
                     ),
                 };
-                ("unbounded-collection", name, what)
-            };
+            ("unbounded-collection", name, what)
+        };
         let mut sus = Suspect {
             pattern: pattern.into(),
             name,
