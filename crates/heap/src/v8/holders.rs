@@ -12,7 +12,7 @@ use super::analysis::Analyzed;
 use super::distances::NO_EDGE;
 use super::model::kind;
 use super::paths::{describe_node, hop, is_top_level_context, ContextOwners};
-use super::suspects::{Collection, CollectionNames, MIN_DICT_PROPERTIES, MIN_ENTRY_GROWTH};
+use super::suspects::{collection_kind, Collection, MIN_DICT_PROPERTIES, MIN_ENTRY_GROWTH};
 
 /// A holder key is at most this many hops long when no anchor comes first.
 pub const MAX_KEY_HOPS: usize = 8;
@@ -83,14 +83,14 @@ pub type Holders = HashMap<String, HolderGroup>;
 /// node)` from [`super::suspects::collection_entries`]) by holder key.
 pub fn holder_groups(a: &Analyzed, owners: &ContextOwners, entries: &[(u32, u32, u32)]) -> Holders {
     let s = &a.snap;
-    let names = CollectionNames::new(s);
     let mut out: Holders = HashMap::new();
     for &(_, count, n) in entries {
         let count = count as u64;
         if count < MIN_ENTRY_GROWTH {
             continue;
         }
-        let Some(coll) = names.kind(s, n) else {
+        // A string compare per collection big enough: few, unlike the strings of the table.
+        let Some(coll) = collection_kind(s, n) else {
             continue;
         };
         if coll == Collection::Dict && count < MIN_DICT_PROPERTIES {
