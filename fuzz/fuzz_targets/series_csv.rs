@@ -7,7 +7,13 @@ use leakscope_core::{recognize, Point, RecognizeOptions};
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     for skip_bad_rows in [false, true] {
         let mut series: Vec<Vec<Point>> = Vec::new();
-        let read = read_series_csv(data, &CsvOptions { skip_bad_rows }, |t, vals| {
+        // Small caps, so that inputs of a few KB reach the column and row limits too.
+        let opts = CsvOptions {
+            skip_bad_rows,
+            max_columns: 64,
+            max_row_bytes: 4096,
+        };
+        let read = read_series_csv(data, &opts, |t, vals| {
             if series.len() < vals.len() {
                 series.resize_with(vals.len(), Vec::new);
             }

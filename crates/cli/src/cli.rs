@@ -51,7 +51,7 @@ pub enum OutputFormat {
 pub enum Command {
     /// Sample processes, cgroups or /metrics endpoints, store and log every sample, and alert.
     #[command(
-        after_help = "Examples:\n  leakscope watch --pid 4242 --interval 10s\n  leakscope watch --cgroup /sys/fs/cgroup/system.slice/app.service\n  leakscope watch --scrape http://127.0.0.1:9100/metrics --metric go_memstats_heap_inuse_bytes\n  leakscope watch --restart --log samples.jsonl -- node server.js"
+        after_help = "Examples:\n  leakscope watch --pid 4242 --interval 10s\n  leakscope watch --cgroup /sys/fs/cgroup/system.slice/app.service\n  leakscope watch --scrape http://127.0.0.1:9100/metrics --metric go_memstats_heap_inuse_bytes\n  leakscope watch --restart --log samples.jsonl -- node server.js\n  leakscope watch --config /etc/leakscope.toml --listen 127.0.0.1:9464"
     )]
     Watch(Box<cmd::watch::WatchArgs>),
     /// Soak a service under load and give a verdict that can gate CI.
@@ -61,7 +61,7 @@ pub enum Command {
     Run(Box<cmd::run::RunArgs>),
     /// Recognize leaks in stored series or in CSV files.
     #[command(
-        after_help = "Examples:\n  leakscope analyze memory.csv\n  leakscope analyze --db leakscope.db --target node-server --format json\n\nCSV format: a header row; first column `timestamp` (unix seconds or RFC 3339); each further\ncolumn is one series in bytes, named by its header."
+        after_help = "Examples:\n  leakscope analyze memory.csv\n  leakscope analyze --db leakscope.db --target node-server --format json\n\nCSV format: a header row; first column `timestamp` (unix seconds or RFC 3339); each further\ncolumn is one series in bytes, named by its header. Quoted cells follow RFC 4180; Grafana's\n\"Download CSV\" (epoch milliseconds, quoted label sets) reads as it is, with \"Formatted data\" off."
     )]
     Analyze(cmd::analyze::AnalyzeArgs),
     /// List the targets and series in the store.
@@ -70,11 +70,22 @@ pub enum Command {
     /// Diagnose from heap snapshots and profiles: V8 .heapsnapshot, Go pprof, Python tracemalloc.
     #[command(subcommand)]
     Heap(cmd::heap::HeapCommand),
+    /// Check a config file for `watch --config`.
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCommand),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  leakscope completions bash > /etc/bash_completion.d/leakscope\n  leakscope completions zsh > \"${fpath[1]}/_leakscope\"\n  leakscope completions fish > ~/.config/fish/completions/leakscope.fish"
+    )]
+    Completions(cmd::generate::CompletionsArgs),
+    /// Write the man pages: leakscope(1) and one per command.
+    #[command(after_help = "Example:\n  leakscope man --out /usr/local/share/man/man1")]
+    Man(cmd::generate::ManArgs),
 }
 
 /// How help text writes a load template's placeholder: clap turns a literal `{n}` into a line
 /// break in every help text, so help is written with `{#n}` and shown as `{n}`.
-const TEMPLATE_MARK: &str = "{#";
+pub(crate) const TEMPLATE_MARK: &str = "{#";
 
 /// Print a parse error, help or version the way clap would, with load templates shown
 /// literally (`{n}`, `{rand}`, `{uuid}`), and exit with clap's code (0 for help, 2 for errors).

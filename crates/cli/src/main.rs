@@ -5,13 +5,9 @@
 
 mod cli;
 mod cmd;
-mod event;
-mod fields;
 mod out;
 mod recycle;
 mod render;
-mod supervise;
-mod tree;
 mod units;
 
 use std::process::ExitCode;
@@ -27,19 +23,41 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => cli::exit_with(e),
     };
+    init_tracing(cli.common.verbose);
     match cmd::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             if out::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            // Errors often quote what the user gave: never its secrets.
-            let text = out::sentence(&err);
-            eprintln!(
-                "leakscope: error: {}",
-                leakscope_core::redact::redact_text(&text)
-            );
+            // Errors often quote what the user gave (never its secrets), and names and cells
+            // from input files (escaped as tables do).
+            let sentence = out::sentence(&err);
+            let text = leakscope_core::redact::redact_text(&sentence);
+            eprintln!("leakscope: error: {}", render::escape::printable(&text));
             ExitCode::from(2)
         }
     }
+}
+
+/// `-v` says what is sampled, scraped, sent and retried, with timings; `-vv` every sample and
+/// round. On stderr; `RUST_LOG` refines it.
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!(
+            "warn,leakscope={level},leakscope_agent={level},leakscope_probe={level},leakscope_store={level}"
+        ))
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

@@ -164,3 +164,65 @@ pub fn serve_dir(dir: &Path) -> (Child, u16) {
     );
     (server, port)
 }
+
+/// What a finished child did, and the most memory it held.
+#[derive(Debug)]
+pub struct Measured {
+    /// Exit code (None when killed by a signal).
+    pub code: Option<i32>,
+    /// Its stdout.
+    pub stdout: Vec<u8>,
+    /// Its stderr.
+    pub stderr: Vec<u8>,
+    /// Peak resident set size (bytes), from the kernel's rusage of this one child.
+    pub peak_rss_bytes: u64,
+}
+
+impl Measured {
+    /// stderr as text.
+    pub fn err(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// Runs argv[1..] as a grandchild and reports its peak RSS. The kernel's figure for a direct
+/// child is useless here: a child spawned with vfork + exec inherits the test process's own
+/// high-water mark (rusage maxrss survives exec), so a small python forks it instead.
+const MEASURE_PY: &str = "import os, resource, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status = os.waitpid(pid, 0)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+sys.stderr.write('\\nPEAK_RSS_KB=%d\\n' % peak)
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+";
+
+/// Run `cmd` to its end with piped output and measure its peak RSS (see [`MEASURE_PY`]).
+pub fn run_measured(cmd: &Command) -> Measured {
+    let mut py = Command::new("python3");
+    py.arg("-c")
+        .arg(MEASURE_PY)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => py.env(k, v),
+            None => py.env_remove(k),
+        };
+    }
+    let out = py.stdin(Stdio::null()).output().expect("python3 runs");
+    let mut stderr = out.stderr;
+    let text = String::from_utf8_lossy(&stderr).into_owned();
+    let at = text
+        .rfind("\nPEAK_RSS_KB=")
+        .expect("the measuring wrapper reports");
+    let kb: u64 = text[at + 14..].trim().parse().expect("a number of KB");
+    stderr.truncate(at);
+    Measured {
+        code: out.status.code(),
+        stdout: out.stdout,
+        stderr,
+        peak_rss_bytes: kb * 1024,
+    }
+}

@@ -42,3 +42,55 @@ fn usage_errors_exit_2_on_stderr() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--load"));
 }
+
+#[test]
+fn bash_completions_load_and_know_the_commands() {
+    let script = help(&["completions", "bash"]);
+    for cmd in ["watch", "run", "analyze", "heap", "config"] {
+        assert!(script.contains(cmd), "completes {cmd}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leakscope.bash");
+    std::fs::write(&path, &script).unwrap();
+    // Sourcing it in a real bash registers the completion function.
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {} && complete -p leakscope",
+            path.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("_leakscope"));
+}
+
+#[test]
+fn man_pages_are_written_for_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::leakscope()
+        .args(["-q", "man", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    for page in [
+        "leakscope",
+        "leakscope-watch",
+        "leakscope-run",
+        "leakscope-heap",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(format!("{page}.1"))).unwrap();
+        assert!(text.contains(".TH"), "{page} is a man page");
+        assert!(!text.contains("{#"), "{page} shows templates literally");
+    }
+    let run = std::fs::read_to_string(dir.path().join("leakscope-run.1")).unwrap();
+    assert!(
+        run.contains("/user/{n}"),
+        "the run page shows the {{n}} template"
+    );
+}

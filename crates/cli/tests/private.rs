@@ -237,8 +237,10 @@ fn a_run_store_is_private_and_holds_no_secret() {
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // A 5 s soak is too short to judge: exit 2 saying so (it still stored what it measured).
     assert!(
-        matches!(out.status.code(), Some(0 | 1)),
+        matches!(out.status.code(), Some(0 | 1))
+            || (out.status.code() == Some(2) && stderr.contains("could not be judged")),
         "{stdout}\n{stderr}"
     );
     for (p, m) in &modes {

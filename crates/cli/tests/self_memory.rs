@@ -1,5 +1,7 @@
 //! A leak detector must not leak: `watch` over many targets for thousands of rounds keeps its
-//! own RSS flat, judged by leakscope's own recognizer.
+//! own RSS flat, judged by leakscope's own recognizer. The targets take every path of the
+//! engine: local sources sampled inline (40 pids), remote ones on worker threads (2 scrapes),
+//! the store writer thread, and the stderr alert lane.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
@@ -28,8 +30,20 @@ fn the_watchers_memory_stays_flat_over_thousands_of_rounds() {
     let mut sleepers: Vec<_> = (0..40)
         .map(|_| Command::new("sleep").arg("120").spawn().unwrap())
         .collect();
+    write(
+        dir.path(),
+        "metrics",
+        "go_memstats_heap_inuse_bytes 5.5e+07\ngo_goroutines 12\n",
+    );
+    let (mut server, port) = serve_dir(dir.path());
     let mut args: Vec<String> = vec![
         "watch".into(),
+        "--scrape".into(),
+        format!("http://127.0.0.1:{port}/metrics"),
+        "--scrape".into(),
+        format!("http://localhost:{port}/metrics"),
+        "--alert-above".into(),
+        "1".into(),
         "--interval".into(),
         "5ms".into(),
         "--count".into(),
@@ -64,6 +78,8 @@ fn the_watchers_memory_stays_flat_over_thousands_of_rounds() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let status = watch.wait().unwrap();
+    server.kill().ok();
+    server.wait().ok();
     for s in &mut sleepers {
         s.kill().ok();
         s.wait().ok();

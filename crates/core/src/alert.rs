@@ -119,6 +119,32 @@ impl AlertState {
         self.limit_bytes = limit_bytes.filter(|l| l.is_finite() && *l > 0.0);
     }
 
+    /// Change the rules, keeping the window, the baseline and what is firing (a config
+    /// reload). A new growth window length takes effect as the window refills.
+    pub fn set_rules(&mut self, rules: AlertRules) {
+        if rules.growth_window_seconds != self.rules.growth_window_seconds {
+            let mut w = Window::new(rules.growth_window_seconds);
+            for p in self.window.points() {
+                w.push(p);
+            }
+            self.window = w;
+        }
+        self.rules = rules;
+    }
+
+    /// The growth threshold in force, bytes per hour: the absolute one, raised to the
+    /// percentage of the baseline when [`AlertRules::growth_percent_per_hour`] is set.
+    fn growth_threshold(&self) -> f64 {
+        let abs = self.rules.growth_bytes_per_hour;
+        match self.rules.growth_percent_per_hour {
+            Some(pct) => {
+                let reference = self.baseline.or_else(|| self.window.first_value());
+                reference.map_or(abs, |r| abs.max(pct / 100.0 * r.abs()))
+            }
+            None => abs,
+        }
+    }
+
     /// The baseline, bytes, once the warm-up is over.
     pub fn baseline_bytes(&self) -> Option<f64> {
         self.baseline
@@ -187,7 +213,7 @@ impl AlertState {
             let rate = self
                 .window
                 .rate_per_hour(self.rules.growth_window_seconds * GROWTH_MIN_SPAN);
-            let threshold = self.rules.growth_bytes_per_hour;
+            let threshold = self.growth_threshold();
             match (rate, self.firing[GROWTH].is_some()) {
                 (Some(rate), false) if leak && rate > threshold => {
                     let summary = format!(

@@ -448,3 +448,63 @@ fn alerts_serialize_as_json_lines() {
     let back: Alert = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     assert_eq!(back, a[0]);
 }
+
+/// A per-target percentage bar: a cache warming up at ~40 %/h of its baseline, recognized as
+/// a leak while it climbs, pages with the absolute rule alone but not with a 60 %/h bar;
+/// a leak at 200 %/h still pages with it. Changing the rules keeps the history.
+#[test]
+fn a_percentage_growth_bar_keeps_a_warming_cache_from_paging() {
+    let leak = |_t: f64| verdict(VerdictKind::Leak);
+    let base = AlertRules {
+        growth_bytes_per_hour: 10e6,
+        warmup_seconds: 60.0,
+        ..AlertRules::default()
+    };
+    let run = |rules: AlertRules, pct_per_hour: f64| {
+        let mut st = AlertState::new("t", "rss_bytes", rules, None);
+        let start = 400e6;
+        let mut fired = false;
+        for i in 0..=240 {
+            let t = 1e9 + f64::from(i) * 30.0;
+            let v = start * (1.0 + pct_per_hour / 100.0 * (t - 1e9) / 3600.0);
+            fired |= st
+                .observe(Point::new(t, v), &leak(t))
+                .iter()
+                .any(|a| a.name == "MemoryGrowthLeak");
+        }
+        fired
+    };
+    assert!(run(base.clone(), 40.0), "the absolute bar alone pages");
+    let with_bar = AlertRules {
+        growth_percent_per_hour: Some(60.0),
+        ..base.clone()
+    };
+    assert!(
+        !run(with_bar.clone(), 40.0),
+        "40 %/h stays under a 60 %/h bar"
+    );
+    assert!(run(with_bar, 200.0), "200 %/h is over it");
+
+    // set_rules keeps the window: raising the bar mid-way stops a page that would come.
+    let mut st = AlertState::new("t", "rss_bytes", base.clone(), None);
+    let mut fired = false;
+    for i in 0..=240 {
+        let t = 1e9 + f64::from(i) * 30.0;
+        if i == 60 {
+            st.set_rules(AlertRules {
+                growth_percent_per_hour: Some(60.0),
+                ..base.clone()
+            });
+        }
+        let v = 400e6 * (1.0 + 0.4 * (t - 1e9) / 3600.0);
+        fired |= st
+            .observe(Point::new(t, v), &leak(t))
+            .iter()
+            .any(|a| a.name == "MemoryGrowthLeak");
+    }
+    assert!(!fired);
+    assert!(
+        st.baseline_bytes().is_some(),
+        "history kept across set_rules"
+    );
+}

@@ -66,3 +66,22 @@ fn heap_top_names_the_file() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn cheap_opcodes_that_build_dear_objects_are_weighed() {
+    // 4 MB of EMPTY_TUPLE: one byte each on the wire, a 32-byte object and a 16-byte stack
+    // slot each once built: past 32 times the input, refused while running.
+    let mut p = b"\x80\x04".to_vec();
+    p.extend(std::iter::repeat_n(b')', 4 << 20));
+    p.push(b'.');
+    let e = parse_dump(&p).expect_err("refused");
+    assert!(e.message.contains("more than 32×"), "{}", e.message);
+    assert!(e.offset.is_some_and(|o| o < 4 << 20), "{e:?}");
+    // Memo entries must come in order: a PUT that jumps ahead is refused before allocating.
+    let e = parse_dump(b"\x80\x04N\x72\x05\x00\x00\x00.").expect_err("jump");
+    assert!(e.message.contains("memo index 5"), "{}", e.message);
+    // In order (and overwriting an earlier entry) is fine as far as the memo goes.
+    let e = parse_dump(b"\x80\x04N\x72\x00\x00\x00\x00\x72\x01\x00\x00\x00\x72\x00\x00\x00\x00.")
+        .expect_err("not a snapshot");
+    assert!(e.message.contains("tracemalloc.Snapshot"), "{}", e.message);
+}

@@ -271,3 +271,35 @@ fn diff_names_the_truncated_file_wherever_it_is() {
         }
     }
 }
+
+#[test]
+fn root_index_must_name_a_node() {
+    let text = tiny(NODE18, STRINGS);
+    let with_root = |r: &str| {
+        text.replacen(
+            "\"node_count\":4",
+            &format!("\"root_index\":{r},\"node_count\":4"),
+            1,
+        )
+    };
+    // A valid root_index (node 1 × 6 fields) is honoured.
+    let s = read_slice(with_root("6").as_bytes()).expect("parses");
+    assert_eq!(s.root, 1);
+    // Past the last node, or not at the start of a node: an error at the header, naming the
+    // field, instead of node 0 in silence.
+    for bad in ["24", "4000000000", "7"] {
+        let r = read_slice(with_root(bad).as_bytes());
+        match r {
+            Err(HeapError::Format {
+                offset: Some(12),
+                message,
+                ..
+            }) => assert!(
+                message.contains(&format!("snapshot.root_index is {bad}"))
+                    && message.contains("4 nodes (6 fields each: 0, 6, ... 18)"),
+                "{message}"
+            ),
+            other => panic!("root_index {bad}: {other:?}"),
+        }
+    }
+}

@@ -169,7 +169,7 @@ impl ProbeError {
 
     /// Wraps an HTTP client error for the URL target, keeping the unreachable/timeout split.
     pub(crate) fn from_http(url: &str, err: HttpError) -> ProbeError {
-        let target = Target::Url(url.to_string());
+        let target = Target::Url(crate::http::shown_url(url));
         match err {
             HttpError::Timeout { timeout, .. } => ProbeError::Timeout { target, timeout },
             HttpError::Unreachable { .. } => ProbeError::Unreachable {

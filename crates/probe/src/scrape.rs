@@ -27,14 +27,23 @@ pub const DEFAULT_METRICS: &[&str] = &[
     "jvm_memory_used_bytes{area=\"heap\"}",
 ];
 
-/// GETs `url` (plain http only; at most [`MAX_SCRAPE_BYTES`]) within `timeout` and parses the
-/// Prometheus text (or OpenMetrics) exposition it returns.
+/// GETs `url` (at most [`MAX_SCRAPE_BYTES`]) within `timeout` and parses the Prometheus text
+/// (or OpenMetrics) exposition it returns.
 pub fn scrape(url: &str, timeout: Duration) -> Result<Vec<MetricSample>, ProbeError> {
-    let body = crate::http::get(url, timeout, MAX_SCRAPE_BYTES)
+    scrape_with(&crate::http::Client::plain(timeout), url)
+}
+
+/// [`scrape`] with a configured client (https with a CA file, credentials, headers).
+pub fn scrape_with(
+    client: &crate::http::Client,
+    url: &str,
+) -> Result<Vec<MetricSample>, ProbeError> {
+    let body = client
+        .get(url, MAX_SCRAPE_BYTES)
         .map_err(|e| ProbeError::from_http(url, e))?;
     let text = String::from_utf8_lossy(&body);
     parse_exposition(&text).map_err(|e| ProbeError::Parse {
-        target: Target::Url(url.to_string()),
+        target: Target::Url(crate::http::shown_url(url)),
         what: "the metrics response".to_string(),
         detail: e.to_string(),
     })

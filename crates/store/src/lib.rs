@@ -143,8 +143,21 @@ impl Store {
                 path: path.to_path_buf(),
             });
         }
-        let conn = open_ro(path)?;
-        let version = schema::check(&conn, path)?;
+        let (conn, version) = match open_ro(path).and_then(|c| {
+            let v = schema::check(&c, path)?;
+            Ok((c, v))
+        }) {
+            Ok(x) => x,
+            // A WAL database in a directory we may not write to (or on a read-only mount):
+            // SQLite cannot create the -shm file a reader needs. Read the file as it is on
+            // disk instead; rows still in an uncheckpointed -wal are not seen then.
+            Err(e) if cannot_open_wal_readonly(&e) => {
+                let conn = open_immutable(path)?;
+                let v = schema::check(&conn, path)?;
+                (conn, v)
+            }
+            Err(e) => return Err(e),
+        };
         if version == 0 {
             return Err(StoreError::Uninitialized {
                 path: path.to_path_buf(),
@@ -232,35 +245,29 @@ impl Store {
     pub fn target(&mut self, name: &str, kind: &str, spec: &str) -> Result<TargetId, StoreError> {
         let path = &self.path;
         let sql = |e| StoreError::sql(path, e);
-        let existing: Option<(i64, String, String)> = self
+        // Insert-or-ignore, then read: idempotent, so two watchers registering the same name
+        // at once both get its one id (a SELECT-then-INSERT lost that race on the UNIQUE name).
+        self.conn
+            .prepare_cached(
+                "INSERT INTO targets (name, kind, spec, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .map_err(sql)?
+            .execute(params![name, kind, spec, unix_now()])
+            .map_err(sql)?;
+        let (id, k, s): (i64, String, String) = self
             .conn
             .prepare_cached("SELECT id, kind, spec FROM targets WHERE name = ?1")
             .map_err(sql)?
             .query_row([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()
             .map_err(sql)?;
-        let id = match existing {
-            Some((id, k, s)) => {
-                if k != kind || s != spec {
-                    self.conn
-                        .prepare_cached("UPDATE targets SET kind = ?2, spec = ?3 WHERE id = ?1")
-                        .map_err(sql)?
-                        .execute(params![id, kind, spec])
-                        .map_err(sql)?;
-                }
-                id
-            }
-            None => {
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO targets (name, kind, spec, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    )
-                    .map_err(sql)?
-                    .execute(params![name, kind, spec, unix_now()])
-                    .map_err(sql)?;
-                self.conn.last_insert_rowid()
-            }
-        };
+        if k != kind || s != spec {
+            self.conn
+                .prepare_cached("UPDATE targets SET kind = ?2, spec = ?3 WHERE id = ?1")
+                .map_err(sql)?
+                .execute(params![id, kind, spec])
+                .map_err(sql)?;
+        }
         self.targets.insert(id);
         Ok(TargetId(id))
     }
@@ -559,6 +566,49 @@ fn open_ro(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| StoreError::sql(path, e))?;
     Ok(conn)
+}
+
+/// True for the errors a read-only open of a WAL database gets when its -shm cannot be
+/// created: SQLITE_CANTOPEN or SQLITE_READONLY (with their extended codes).
+fn cannot_open_wal_readonly(e: &StoreError) -> bool {
+    let source = match e {
+        StoreError::Open { source, .. } | StoreError::Sqlite { source, .. } => source,
+        _ => return false,
+    };
+    matches!(
+        source.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+    )
+}
+
+/// Open the file read-only as immutable: no locks, no -shm, no -wal.
+fn open_immutable(path: &Path) -> Result<Connection, StoreError> {
+    let uri = format!("file:{}?immutable=1", uri_path(path));
+    Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `path` escaped for a `file:` URI (`%`, `?` and `#` would end or change it).
+fn uri_path(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Now, in unix seconds (the store may read the clock; core may not).

@@ -373,6 +373,70 @@ fn store_can_move_to_another_thread() {
     assert_send::<StoreError>();
 }
 
+/// Two watchers starting on one database at once register the same target: both get its one
+/// id, none fails on the UNIQUE name (it did in 1 of 12 starts with SELECT-then-INSERT).
+#[test]
+fn concurrent_registration_of_one_name_is_idempotent() {
+    for round in 0..5 {
+        let dir = tmp();
+        let path = dir.path().join(format!("race{round}.db"));
+        Store::open(&path).expect("create");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(12));
+        let handles: Vec<_> = (0..12)
+            .map(|i| {
+                let (p, b) = (path.clone(), std::sync::Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    let mut s = Store::open(&p).expect("open");
+                    b.wait();
+                    s.target("api", "pid", &i.to_string()).map(|id| id.0)
+                })
+            })
+            .collect();
+        let ids: Vec<i64> = handles
+            .into_iter()
+            .map(|h| h.join().expect("thread").expect("registered"))
+            .collect();
+        assert!(ids.iter().all(|&id| id == ids[0]), "{ids:?}");
+    }
+}
+
+/// A database on a read-only mount (or in a directory we may not write): `ls`/`analyze`
+/// cannot create the -shm a WAL reader needs, so the store opens the file immutable.
+#[test]
+fn a_database_on_a_read_only_mount_can_be_read() {
+    let dir = tmp();
+    let mnt = dir.path().join("ro");
+    std::fs::create_dir(&mnt).expect("mkdir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("SKIP: cannot mount a tmpfs here (not root?)");
+        return;
+    }
+    let path = mnt.join("leakscope.db");
+    {
+        let mut s = Store::open(&path).expect("open");
+        let api = s.target("api", "pid", "1").expect("target");
+        for i in 0..5 {
+            s.append(api, 1e9 + f64::from(i), &[("rss_bytes", 1e6)])
+                .expect("append");
+        }
+        s.flush().expect("flush");
+    } // the last connection checkpoints and removes -wal/-shm
+    let remount = std::process::Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&mnt)
+        .status()
+        .expect("mount runs");
+    assert!(remount.success());
+    let read = Store::open_read_only(&path).and_then(|s| s.points("api", "rss_bytes"));
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    assert_eq!(read.expect("readable").len(), 5);
+}
+
 /// The mode bits of `path`.
 fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;

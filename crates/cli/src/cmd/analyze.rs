@@ -8,7 +8,9 @@ use leakscope_core::verdict::VerdictReport;
 use leakscope_core::{RecognizeOptions, Recognizer, Verdict, VerdictKind};
 
 use crate::cli::{Common, DbArgs, OutputFormat};
-use crate::{fields, out, render, units};
+use leakscope_agent::fields::{self, SeriesUnit};
+
+use crate::{out, render, units};
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
@@ -32,7 +34,7 @@ pub struct AnalyzeArgs {
     /// insufficient_data. Lower it to judge a short soak's stored series.
     #[arg(long, value_name = "DURATION", default_value = "20m", value_parser = units::parse_duration)]
     pub min_span: std::time::Duration,
-    /// Skip (and count) CSV rows with blank or unparsable cells or timestamps that go back,
+    /// Skip (and count) CSV rows with blank, unparsable or non-UTF-8 cells or timestamps that go back,
     /// instead of stopping with an error.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -62,14 +64,14 @@ pub fn run(args: &AnalyzeArgs, common: &Common) -> anyhow::Result<u8> {
     Ok(u8::from(leak))
 }
 
-fn options(args: &AnalyzeArgs, field: &str, limit: Option<f64>) -> RecognizeOptions {
+fn options(args: &AnalyzeArgs, unit: SeriesUnit, limit: Option<f64>) -> RecognizeOptions {
     let min_span = args.min_span.as_secs_f64();
     RecognizeOptions {
         min_span_seconds: min_span,
         // A judged stretch holds at least 20 buckets: 60 s buckets at the 20-minute default,
         // finer ones for a short soak.
         bucket_seconds: (min_span / 20.0).clamp(0.5, 60.0),
-        ..fields::recognize_options(field, limit)
+        ..fields::recognize_options(unit, limit)
     }
 }
 
@@ -84,6 +86,7 @@ fn from_csv(
     let reader = std::io::BufReader::with_capacity(1 << 16, file);
     let opts = leakscope_core::csv::CsvOptions {
         skip_bad_rows: args.skip_bad_rows,
+        ..leakscope_core::csv::CsvOptions::default()
     };
     let mut recognizers: Vec<Recognizer> = Vec::new();
     let mut first_t = f64::NAN;
@@ -92,7 +95,7 @@ fn from_csv(
             first_t = t;
             recognizers = values
                 .iter()
-                .map(|_| Recognizer::new("", options(args, "", args.limit)))
+                .map(|_| Recognizer::new("", options(args, SeriesUnit::Bytes, args.limit)))
                 .collect();
         }
         for (r, v) in recognizers.iter_mut().zip(values) {
@@ -133,13 +136,32 @@ fn from_store(args: &AnalyzeArgs) -> anyhow::Result<Vec<(Verdict, f64)>> {
     let path = args.db.path()?;
     let store = leakscope_store::Store::open_read_only(&path)?;
     let list = store.list()?;
+    // Series a watch was asked to judge beyond the defaults (a named --metric), with units.
+    let mut judged: std::collections::HashMap<(String, String), SeriesUnit> = Default::default();
+    for t in store.targets()? {
+        let Some(list) = t.meta.get(fields::META_JUDGED).and_then(|v| v.as_array()) else {
+            continue;
+        };
+        for j in list {
+            let field = j.get("field").and_then(|f| f.as_str());
+            let unit = j
+                .get("unit")
+                .and_then(|u| serde_json::from_value::<SeriesUnit>(u.clone()).ok());
+            if let (Some(f), Some(u)) = (field, unit) {
+                judged.insert((t.name.clone(), f.to_string()), u);
+            }
+        }
+    }
     let mut verdicts = Vec::new();
     for info in &list {
         if !args.target.is_empty() && !args.target.contains(&info.target) {
             continue;
         }
+        let named = judged
+            .get(&(info.target.clone(), info.field.clone()))
+            .copied();
         let wanted = if args.field.is_empty() {
-            fields::is_recognized(&info.field)
+            fields::is_recognized(&info.field) || named.is_some()
         } else {
             args.field.contains(&info.field)
         };
@@ -155,7 +177,11 @@ fn from_store(args: &AnalyzeArgs) -> anyhow::Result<Vec<(Verdict, f64)>> {
         });
         let mut r = Recognizer::new(
             format!("{}/{}", info.target, info.field),
-            options(args, &info.field, limit),
+            options(
+                args,
+                named.unwrap_or_else(|| fields::default_unit(&info.field)),
+                limit,
+            ),
         );
         store.for_each_point(&info.target, &info.field, |p| r.push(p))?;
         verdicts.push((r.verdict(), info.first_t.unwrap_or(0.0)));

@@ -1,7 +1,10 @@
-//! Heap reports (every snapshot/profile format) as tables for people.
+//! Heap reports (every snapshot/profile format) as tables for people. Names and paths come
+//! from the files: everything printed goes through [`printable`] (the table does it for
+//! its cells).
 
 use leakscope_heap::{HeapReport, Unit};
 
+use crate::render::escape::printable;
 use crate::render::table::Table;
 use crate::units;
 
@@ -27,15 +30,16 @@ pub fn report(r: &HeapReport) -> String {
         }
         t.row(row);
     }
+    let inputs: Vec<_> = r.inputs.iter().map(|i| printable(i)).collect();
     out.push_str(&format!(
         "{} {} {} of {}\n",
-        r.format,
-        r.profile,
-        r.mode,
-        r.inputs.join(" → ")
+        printable(&r.format),
+        printable(&r.profile),
+        printable(&r.mode),
+        inputs.join(" → ")
     ));
     if let Some(m) = &r.matching {
-        out.push_str(&format!("matched by {m}\n"));
+        out.push_str(&format!("matched by {}\n", printable(m)));
     }
     if !r.totals.is_empty() {
         let totals: Vec<String> = r
@@ -47,7 +51,7 @@ pub fn report(r: &HeapReport) -> String {
                 } else {
                     Unit::Count
                 };
-                format!("{k} {}", value(*v, unit, false))
+                format!("{} {}", printable(k), value(*v, unit, false))
             })
             .collect();
         out.push_str(&format!("totals: {}\n", totals.join(", ")));
@@ -77,21 +81,22 @@ pub fn report(r: &HeapReport) -> String {
             out.push_str(&format!(
                 "{}. {} — {}: {growth}\n",
                 i + 1,
-                s.pattern,
-                s.name
+                printable(&s.pattern),
+                printable(&s.name)
             ));
             if !s.retainer_path.is_empty() {
-                out.push_str(&format!("   path:   {}\n", s.retainer_path.join(" → ")));
+                let path: Vec<_> = s.retainer_path.iter().map(|p| printable(p)).collect();
+                out.push_str(&format!("   path:   {}\n", path.join(" → ")));
             }
             if !s.advice.is_empty() {
-                out.push_str(&format!("   advice: {}\n", s.advice));
+                out.push_str(&format!("   advice: {}\n", printable(&s.advice)));
             }
         }
     } else if r.mode == "diff" {
         out.push_str("\nNo suspects: nothing grew in a way that looks like a leak.\n");
     }
     for n in &r.notes {
-        out.push_str(&format!("note: {n}\n"));
+        out.push_str(&format!("note: {}\n", printable(n)));
     }
     out.trim_end().to_string()
 }
@@ -106,7 +111,8 @@ fn listing(l: &leakscope_heap::pprof::list::Listing) -> String {
     for r in &l.routines {
         out.push_str(&format!(
             "ROUTINE ======================== {} in {}\n",
-            r.function, r.file
+            printable(&r.function),
+            printable(&r.file)
         ));
         let pct = if l.total == 0 {
             0.0
@@ -119,15 +125,16 @@ fn listing(l: &leakscope_heap::pprof::list::Listing) -> String {
             v(r.cum)
         ));
         if let Some(e) = &r.error {
-            out.push_str(&format!(" Error: {e}\n"));
+            out.push_str(&format!(" Error: {}\n", printable(e)));
         }
         for s in &r.lines {
+            // Source text is shown with its tabs as spaces; anything else unsafe is escaped.
             out.push_str(&format!(
                 "{:>10} {:>10} {:>6}:{}\n",
                 dot(s.flat),
                 dot(s.cum),
                 s.line,
-                s.text
+                printable(&s.text.replace('\t', "    "))
             ));
         }
     }

@@ -1,4 +1,8 @@
-//! A plain aligned text table: left-aligned text, right-aligned numbers.
+//! A plain aligned text table: left-aligned text, right-aligned numbers. Every cell and
+//! header is passed through [`printable`], so names read from files cannot drive the
+//! terminal.
+
+use super::escape::printable;
 
 /// A table being built row by row.
 #[derive(Debug, Default)]
@@ -12,7 +16,7 @@ impl Table {
     /// A table with these column headers; `right[i]` right-aligns column i (numbers).
     pub fn new(headers: &[&str], right: &[bool]) -> Self {
         Self {
-            headers: headers.iter().map(|h| h.to_string()).collect(),
+            headers: headers.iter().map(|h| printable(h).into_owned()).collect(),
             right: right.to_vec(),
             rows: Vec::new(),
         }
@@ -20,6 +24,13 @@ impl Table {
 
     /// Add a row (missing cells print empty).
     pub fn row(&mut self, cells: Vec<String>) {
+        let cells = cells
+            .into_iter()
+            .map(|c| match printable(&c) {
+                std::borrow::Cow::Borrowed(_) => c,
+                std::borrow::Cow::Owned(escaped) => escaped,
+            })
+            .collect();
         self.rows.push(cells);
     }
 
@@ -82,5 +93,15 @@ mod tests {
             t.render(),
             "NAME       SIZE\na       1.0 KiB\nlonger     12 B"
         );
+    }
+
+    #[test]
+    fn cells_cannot_break_rows_or_drive_the_terminal() {
+        let mut t = Table::new(&["NAME", "N"], &[false, true]);
+        t.row(vec!["x\r\n\u{1b}[2Jfake  99".into(), "1".into()]);
+        let out = t.render();
+        assert_eq!(out.lines().count(), 2, "{out}");
+        assert!(!out.contains('\u{1b}') && !out.contains('\r'), "{out:?}");
+        assert!(out.contains("x\\r\\n\\x1b[2Jfake  99"), "{out}");
     }
 }

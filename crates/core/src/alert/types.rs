@@ -28,6 +28,12 @@ pub struct AlertRules {
     pub limit_fraction: Option<f64>,
     /// Growth rate that, confirmed as a leak, fires, in bytes per hour (default 50 MB/h).
     pub growth_bytes_per_hour: f64,
+    /// Growth must also exceed this percentage of the series' baseline (its warm-up median;
+    /// the oldest value in the window before the baseline is known) per hour, when set
+    /// (default none). Per-target overrides use it: a bounded sawtooth that grows 120 %/h
+    /// between resets, or a cache warming up at 40 %/h, gets a higher bar than a slow leak.
+    #[serde(default)]
+    pub growth_percent_per_hour: Option<f64>,
     /// The window the growth rate is measured over, seconds (default 3600).
     pub growth_window_seconds: f64,
     /// A firing growth alert resolves on recognition only after the verdict has been
@@ -57,6 +63,7 @@ impl Default for AlertRules {
             absolute_bytes: Some(500e6),
             limit_fraction: Some(0.9),
             growth_bytes_per_hour: 50e6,
+            growth_percent_per_hour: None,
             growth_window_seconds: 3600.0,
             growth_clear_seconds: 900.0,
             baseline_excess_bytes: Some(200e6),

@@ -108,6 +108,16 @@ impl Window {
         }
     }
 
+    /// The points held, oldest first.
+    pub(super) fn points(&self) -> Vec<Point> {
+        self.points.iter().copied().collect()
+    }
+
+    /// The oldest value held.
+    pub(super) fn first_value(&self) -> Option<f64> {
+        self.points.front().map(|p| p.v)
+    }
+
     /// Least-squares slope, bytes per hour; `None` until the points span at least
     /// `min_span_seconds` with 3 points or more.
     pub(super) fn rate_per_hour(&self, min_span_seconds: f64) -> Option<f64> {

@@ -76,6 +76,11 @@ pub struct SiteGroup {
 
 type SiteKey = (String, String, i64, String);
 
+/// A goroutine count as i64, saturating (a crafted text dump may claim up to u64::MAX).
+fn signed(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
 /// Group a capture by (site, state), largest first.
 pub fn group(cap: &Capture) -> Vec<SiteGroup> {
     let mut map: HashMap<SiteKey, SiteGroup> = HashMap::new();
@@ -249,7 +254,7 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
         }
     }
     let mut rows: Vec<(Vec<u64>, SiteGroup)> = table.into_values().collect();
-    let growth = |c: &[u64]| c[c.len() - 1] as i64 - c[0] as i64;
+    let growth = |c: &[u64]| signed(c[c.len() - 1]).saturating_sub(signed(c[0]));
     rows.sort_by(|a, b| {
         growth(&b.0)
             .cmp(&growth(&a.0))

@@ -1,14 +1,15 @@
-//! From bytes to a checked [`Profile`]: gunzip with a size cap, prost decode, then the
-//! consistency checks of pprof's `CheckValid` (string indices in range, ids that resolve).
+//! From bytes to a checked [`Profile`]: gunzip within [`Limits`], measure what decoding will
+//! build ([`survey`]) and refuse what the input cannot justify, prost decode into tables of
+//! exact capacity, then the consistency checks of pprof's `CheckValid` (string indices in
+//! range, ids that resolve).
 
 use super::fxhash::FxHashMap as HashMap;
 use std::io::Read;
 
 use super::proto::Profile;
 
-/// The largest decompressed profile accepted by default (2 GiB): a corrupt or hostile gzip
-/// stream cannot make leakscope allocate more than this.
-pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 2 << 30;
+pub use super::budget::DEFAULT_MAX_DECOMPRESSED_BYTES;
+use super::budget::{survey, Limits};
 
 /// Why bytes are not a usable profile, with the byte offset when one is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,27 +45,59 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
 
 /// Gunzip `bytes` (all members) when they are gzipped, refusing output over `max_bytes`.
 pub fn gunzip_capped(bytes: &[u8], max_bytes: u64) -> Result<Vec<u8>, ParseError> {
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(1 << 28));
+    let limits = Limits {
+        max_decompressed_bytes: max_bytes,
+        ..Limits::default()
+    };
+    inflate(bytes, &limits)
+}
+
+/// Gunzip `bytes`, stopping as soon as the output passes [`Limits::inflated_cap`]: a gzip
+/// bomb is refused after a few MB of output, not after gigabytes.
+fn inflate(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, ParseError> {
+    let cap = limits.inflated_cap(bytes.len() as u64);
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(cap as usize).min(1 << 28));
     let dec = flate2::read::MultiGzDecoder::new(bytes);
-    let mut limited = dec.take(max_bytes.saturating_add(1));
+    let mut limited = dec.take(cap.saturating_add(1));
     limited.read_to_end(&mut out).map_err(|e| {
         err(
             None,
             format!("the gzip stream is truncated or corrupt ({e})"),
         )
     })?;
-    if out.len() as u64 > max_bytes {
-        return Err(err(
-            None,
-            format!("the profile decompresses to more than {max_bytes} bytes, the limit"),
-        ));
+    if out.len() as u64 <= cap {
+        return Ok(out);
     }
-    Ok(out)
+    Err(err(
+        None,
+        if cap == limits.max_decompressed_bytes {
+            format!("the profile decompresses to more than {cap} bytes, the limit")
+        } else {
+            format!(
+                "its {} bytes of gzip inflate past {cap} bytes, more than {}-fold; real \
+                 profiles compress about 4-fold, so this is a gzip bomb or not a profile",
+                bytes.len(),
+                limits.max_inflation
+            )
+        },
+    ))
 }
 
-/// Parse a profile.proto, gzipped or not, with the default decompression cap.
+/// The profile bytes, gunzipped when they are gzipped.
+fn raw_profile<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+) -> Result<std::borrow::Cow<'a, [u8]>, ParseError> {
+    Ok(if is_gzip(bytes) {
+        std::borrow::Cow::Owned(inflate(bytes, limits)?)
+    } else {
+        std::borrow::Cow::Borrowed(bytes)
+    })
+}
+
+/// Parse a profile.proto, gzipped or not, with the default [`Limits`].
 pub fn parse_profile(bytes: &[u8]) -> Result<Profile, ParseError> {
-    parse_profile_capped(bytes, DEFAULT_MAX_DECOMPRESSED_BYTES)
+    parse_profile_limited(bytes, &Limits::default())
 }
 
 /// Parse a profile.proto, gzipped or not, refusing more than `max_decompressed_bytes`.
@@ -72,19 +105,43 @@ pub fn parse_profile_capped(
     bytes: &[u8],
     max_decompressed_bytes: u64,
 ) -> Result<Profile, ParseError> {
-    let owned;
-    let raw: &[u8] = if is_gzip(bytes) {
-        owned = gunzip_capped(bytes, max_decompressed_bytes)?;
-        &owned
-    } else {
-        bytes
+    let limits = Limits {
+        max_decompressed_bytes,
+        ..Limits::default()
     };
-    let p = <Profile as prost::Message>::decode(raw).map_err(|e| {
+    parse_profile_limited(bytes, &limits)
+}
+
+/// Parse a profile.proto, gzipped or not, within `limits`: the wire data is measured first
+/// ([`survey`]) and only decoded when its decoded size is justified; the tables are then
+/// allocated at their exact sizes.
+pub fn parse_profile_limited(bytes: &[u8], limits: &Limits) -> Result<Profile, ParseError> {
+    let raw = raw_profile(bytes, limits)?;
+    // Offsets into a gunzipped profile are not offsets in the file.
+    let gz = is_gzip(bytes);
+    let shape = survey(&raw).map_err(|e| match (gz, e.offset) {
+        (true, Some(o)) => err(None, format!("{} (at byte {o} once gunzipped)", e.message)),
+        _ => e,
+    })?;
+    limits.check(&shape, raw.len() as u64)?;
+    let n = |c: u64| usize::try_from(c).unwrap_or(0);
+    let mut p = Profile {
+        sample_type: Vec::with_capacity(n(shape.sample_types)),
+        sample: Vec::with_capacity(n(shape.samples)),
+        mapping: Vec::with_capacity(n(shape.mappings)),
+        location: Vec::with_capacity(n(shape.locations)),
+        function: Vec::with_capacity(n(shape.functions)),
+        string_table: Vec::with_capacity(n(shape.strings)),
+        comment: Vec::with_capacity(n(shape.comments)),
+        ..Profile::default()
+    };
+    prost::Message::merge(&mut p, &raw[..]).map_err(|e| {
         err(
             None,
             format!("not a pprof profile.proto ({e}); is the file complete?"),
         )
     })?;
+    drop(raw);
     validate(&p)?;
     Ok(p)
 }
@@ -214,14 +271,10 @@ pub struct Header {
 
 /// The sample type names of a profile (gzipped or not), decoding only the header fields.
 pub fn sample_type_names(bytes: &[u8]) -> Result<Vec<String>, ParseError> {
-    let owned;
-    let raw: &[u8] = if is_gzip(bytes) {
-        owned = gunzip_capped(bytes, DEFAULT_MAX_DECOMPRESSED_BYTES)?;
-        &owned
-    } else {
-        bytes
-    };
-    let h = <Header as prost::Message>::decode(raw).map_err(|e| {
+    let limits = Limits::default();
+    let raw = raw_profile(bytes, &limits)?;
+    limits.check(&survey(&raw)?, raw.len() as u64)?;
+    let h = <Header as prost::Message>::decode(&raw[..]).map_err(|e| {
         err(
             None,
             format!("not a pprof profile.proto ({e}); is the file complete?"),

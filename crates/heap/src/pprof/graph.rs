@@ -170,7 +170,7 @@ impl Graph {
                     let i = nd as usize;
                     if seen[i] != stamp {
                         seen[i] = stamp;
-                        cum[i] = cum[i].wrapping_add(w);
+                        cum[i] = cum[i].saturating_add(w);
                     }
                     if inlinable[i] {
                         if let Some(p) = leaf.filter(|&p| p != i) {
@@ -180,7 +180,7 @@ impl Graph {
                                 sample_edges.push(key);
                                 let e = edges.entry(key).or_insert((true, 0));
                                 e.0 = e.0 && pos != last;
-                                e.1 = e.1.wrapping_add(w);
+                                e.1 = e.1.saturating_add(w);
                             }
                         }
                     }
@@ -188,7 +188,7 @@ impl Graph {
                 }
             }
             if let Some(i) = leaf {
-                flat[i] = flat[i].wrapping_add(w);
+                flat[i] = flat[i].saturating_add(w);
             }
         }
         let in_edges = edges
@@ -268,7 +268,7 @@ pub fn top_rows(
 ) -> (Vec<Row>, usize) {
     // Like pprof's newTrimmedGraph: the flat sum of the nodes shown (after --focus/--ignore),
     // not the report's total.
-    let total: i64 = flat.iter().fold(0i64, |a, &b| a.wrapping_add(b));
+    let total: i64 = flat.iter().fold(0i64, |a, &b| a.saturating_add(b));
     let marks = inline_marks(
         g.len(),
         edges,

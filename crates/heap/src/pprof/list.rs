@@ -147,8 +147,8 @@ pub fn listing(m: &Merged, vi: usize, re: &Regex, search: &Path, total: i64) -> 
     let routines = by_fn
         .into_iter()
         .map(|((function, file), lines)| {
-            let flat_sum = lines.iter().map(|l| l.1).fold(0i64, i64::wrapping_add);
-            let cum_sum = lines.iter().map(|l| l.2).fold(0i64, i64::wrapping_add);
+            let flat_sum = lines.iter().map(|l| l.1).fold(0i64, i64::saturating_add);
+            let cum_sum = lines.iter().map(|l| l.2).fold(0i64, i64::saturating_add);
             let start = lines.iter().map(|l| l.0).min().unwrap_or(1) - MARGIN;
             let end = lines.iter().map(|l| l.0).max().unwrap_or(1) + MARGIN;
             let found = find_source(&file, search);
@@ -169,7 +169,9 @@ pub fn listing(m: &Merged, vi: usize, re: &Regex, search: &Path, total: i64) -> 
                             let (f, c) = lines
                                 .iter()
                                 .filter(|l| l.0 == n)
-                                .fold((0i64, 0i64), |a, l| (a.0 + l.1, a.1 + l.2));
+                                .fold((0i64, 0i64), |a, l| {
+                                    (a.0.saturating_add(l.1), a.1.saturating_add(l.2))
+                                });
                             SourceLine {
                                 line: n,
                                 flat: f,

@@ -70,7 +70,8 @@ pub struct Loc {
 pub struct MSample {
     /// Merged location indices, leaf first.
     pub locs: Vec<u32>,
-    /// One value per sample type, summed over equal samples of all inputs (with signs).
+    /// One value per sample type, summed over equal samples of all inputs (with signs);
+    /// sums saturate at the ends of i64 instead of wrapping.
     pub values: Vec<i64>,
 }
 
@@ -235,7 +236,7 @@ pub fn merge(inputs: &[(&Profile, i64)]) -> Merged {
             match found {
                 Some(i) => {
                     for (acc, v) in samples[i].values.iter_mut().zip(&s.value) {
-                        *acc = acc.wrapping_add(v.wrapping_mul(sign));
+                        *acc = acc.saturating_add(v.saturating_mul(sign));
                     }
                 }
                 None => {
@@ -244,7 +245,7 @@ pub fn merge(inputs: &[(&Profile, i64)]) -> Merged {
                     sample_labels.push(labels.clone());
                     samples.push(MSample {
                         locs: stack.clone(),
-                        values: s.value.iter().map(|v| v.wrapping_mul(sign)).collect(),
+                        values: s.value.iter().map(|v| v.saturating_mul(sign)).collect(),
                     });
                 }
             }

@@ -1,11 +1,13 @@
 //! Go pprof profiles (profile.proto, gzipped or not): `heap top` and `heap diff` with the
 //! numbers of `go tool pprof -top` and `go tool pprof -top -base OLD NEW`.
 //!
-//! The pipeline mirrors pprof's: [`parse_profile`] (gunzip with a cap, prost decode, checks),
+//! The pipeline mirrors pprof's: [`parse_profile`] (gunzip within [`Limits`], a survey that
+//! measures what decoding will build, prost decode, checks),
 //! [`merge::merge`] (pprof's `Merge`, the base scaled by -1), [`graph::Graph`] (nodes keyed
 //! like pprof's `NodeInfo` at a granularity) and [`graph::top_rows`] (sort and node cut).
 //! Goroutine profiles are handed to [`crate::goroutine`].
 
+pub mod budget;
 pub mod decode;
 pub mod filter;
 pub mod fxhash;
@@ -18,7 +20,11 @@ mod suspects;
 
 use std::path::{Path, PathBuf};
 
-pub use decode::{parse_profile, parse_profile_capped, ParseError, DEFAULT_MAX_DECOMPRESSED_BYTES};
+pub use budget::{Limits, Shape};
+pub use decode::{
+    parse_profile, parse_profile_capped, parse_profile_limited, ParseError,
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+};
 pub use graph::{Granularity, Row};
 pub use proto::Profile;
 pub use report::unit_of as report_unit;
@@ -80,7 +86,8 @@ pub struct Table {
     pub sample_type: String,
     /// Its unit (`bytes`, `count`, `nanoseconds`).
     pub unit: String,
-    /// pprof's total: the sum of |value| over the (merged) samples; percentages divide by it.
+    /// pprof's total: the sum of |value| over the (merged) samples (saturating at i64::MAX);
+    /// percentages divide by it.
     pub total: i64,
     /// The rows, sorted as pprof prints them.
     pub rows: Vec<Row>,
@@ -182,12 +189,12 @@ pub fn table_from(m: &merge::Merged, vi: usize, q: &TopQuery) -> Table {
     table_with_totals(m, vi, q, None)
 }
 
-/// pprof's total: the sum of |value| of index `vi` over the samples of `m`.
+/// pprof's total: the sum of |value| of index `vi` over the samples of `m` (saturating).
 fn sample_total(m: &merge::Merged, vi: usize) -> i64 {
     m.samples
         .iter()
-        .map(|s| s.values.get(vi).copied().unwrap_or(0).unsigned_abs() as i64)
-        .fold(0i64, i64::wrapping_add)
+        .map(|s| abs(s.values.get(vi).copied().unwrap_or(0)))
+        .fold(0i64, i64::saturating_add)
 }
 
 /// [`table_from`], with percentages of `total` (pprof's total) taken before
@@ -206,6 +213,11 @@ fn table_with_totals(m: &merge::Merged, vi: usize, q: &TopQuery, total: Option<i
         rows,
         dropped_nodes,
     }
+}
+
+/// |v|, saturating: |i64::MIN| is i64::MAX.
+fn abs(v: i64) -> i64 {
+    v.checked_abs().unwrap_or(i64::MAX)
 }
 
 fn granularity(opts: &Options) -> Result<Granularity, HeapError> {

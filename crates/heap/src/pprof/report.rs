@@ -68,7 +68,7 @@ pub fn build(
         opts.limit
     };
     for r in &table.rows {
-        sum = sum.wrapping_add(r.flat);
+        sum = sum.saturating_add(r.flat);
         if rep.groups.len() >= limit {
             continue;
         }
@@ -100,6 +100,13 @@ pub fn build(
             ""
         }
     ));
+    if table.total == i64::MAX || sum == i64::MAX {
+        rep.notes.push(
+            "the values add up past the largest 64-bit integer, so totals and percentages are \
+             capped there; the profile's values are corrupt"
+                .to_owned(),
+        );
+    }
     if table.dropped_nodes > 0 {
         rep.notes.push(format!(
             "Dropped {} nodes whose |cum| is under 0.5% of the total, as go tool pprof -top does",
@@ -126,7 +133,7 @@ fn sum_of(p: &Profile, sample_type: &str) -> Option<i64> {
         p.sample
             .iter()
             .map(|s| s.value.get(vi).copied().unwrap_or(0))
-            .fold(0i64, i64::wrapping_add),
+            .fold(0i64, i64::saturating_add),
     )
 }
 
@@ -139,7 +146,7 @@ pub fn add_diff_totals(rep: &mut HeapReport, base: &Profile, source: &Profile, t
         rep.totals.insert("base_total".into(), b as f64);
         rep.totals.insert("source_total".into(), s as f64);
         rep.totals
-            .insert("delta_total".into(), s.wrapping_sub(b) as f64);
+            .insert("delta_total".into(), s.saturating_sub(b) as f64);
     }
     if base.period != source.period {
         rep.notes.push(format!(

@@ -39,7 +39,7 @@ pub fn growing_sites(
         .sample
         .iter()
         .map(|s| s.value.get(space).copied().unwrap_or(0))
-        .fold(0, i64::wrapping_add);
+        .fold(0, i64::saturating_add);
     let min = (source_total as f64 * MIN_FRACTION).max(1.0);
     let mut cands: Vec<u32> = (0..g.len() as u32)
         .filter(|&n| {

@@ -60,7 +60,7 @@ fn group_name(st: &Stat, key: KeyType) -> (String, Option<String>) {
 }
 
 fn total(s: &Snapshot) -> i64 {
-    s.traces.iter().map(|t| t.size).fold(0, i64::wrapping_add)
+    s.traces.iter().map(|t| t.size).fold(0, i64::saturating_add)
 }
 
 fn limit(opts: &Options) -> usize {
@@ -191,7 +191,7 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
     rep.totals.insert("old_total_size".into(), ot as f64);
     rep.totals.insert("new_total_size".into(), nt as f64);
     rep.totals
-        .insert("size_diff".into(), nt.wrapping_sub(ot) as f64);
+        .insert("size_diff".into(), nt.saturating_sub(ot) as f64);
     rep.totals
         .insert("old_traces".into(), old.traces.len() as f64);
     rep.totals

@@ -4,8 +4,11 @@
 //! lists, dicts, memo, `STACK_GLOBAL`/`GLOBAL`, `NEWOBJ`, `BUILD`) into an arena, and refuses
 //! everything that would run code (`REDUCE`, `INST`, `OBJ`, `NEWOBJ_EX`, extensions,
 //! persistent ids) and every class other than `tracemalloc.Snapshot`/`tracemalloc._Traces`.
-//! Declared lengths and memo indices are checked against the remaining input, so hostile
-//! input costs at most a few times its own size in memory and never panics.
+//! Declared lengths are checked against the remaining input and memo indices must come in
+//! order (as Python writes them), so no single opcode can allocate much; what the pickle
+//! builds is weighed as it runs and refused past [`MAX_BUILT_PER_BYTE`] times the input (a
+//! real dump builds 12 to 15 times its size) or [`MAX_BUILT_BYTES`]. Hostile input never
+//! panics.
 //! (serde-pickle 1.2 fails on shared memo references, which every real dump has.)
 
 use crate::pprof::fxhash::FxHashMap as HashMap;
@@ -32,6 +35,15 @@ impl std::fmt::Display for PickleError {
 
 impl std::error::Error for PickleError {}
 
+/// The most memory the unpickler may build per byte of input, past [`BUILT_FLOOR_BYTES`].
+pub const MAX_BUILT_PER_BYTE: u64 = 32;
+/// Memory any dump may build, whatever its size (bytes).
+pub const BUILT_FLOOR_BYTES: u64 = 64 << 20;
+/// The most memory any dump may build (bytes).
+pub const MAX_BUILT_BYTES: u64 = 4 << 30;
+/// How many opcodes run between two weighings of what the pickle built.
+const WEIGH_EVERY: u64 = 1024;
+
 /// Classes a tracemalloc dump may name.
 const ALLOWED: &[(&str, &str)] = &[("tracemalloc", "Snapshot"), ("tracemalloc", "_Traces")];
 
@@ -44,6 +56,10 @@ struct Machine<'a> {
     memo: Vec<Option<Value>>,
     arena: Arena,
     interned: HashMap<String, u32>,
+    /// Bytes held by lists, dicts and strings (their own buffers), as built.
+    held: u64,
+    /// Opcodes run.
+    ops: u64,
 }
 
 impl<'a> Machine<'a> {
@@ -131,6 +147,8 @@ impl<'a> Machine<'a> {
             return Ok(Value::Str(id));
         }
         let id = self.arena.strings.len() as u32;
+        // The string, its copy as a key of `interned`, and the map entry.
+        self.held += 2 * s.len() as u64 + 64;
         self.arena.strings.push(s.to_owned());
         self.interned.insert(s.to_owned(), id);
         Ok(Value::Str(id))
@@ -151,9 +169,12 @@ impl<'a> Machine<'a> {
     }
 
     fn memo_put(&mut self, idx: u64, v: Value) -> Result<(), PickleError> {
-        let remaining = (self.data.len() - self.pos.min(self.data.len())) as u64;
-        if idx > self.memo.len() as u64 + remaining {
-            return self.fail(format!("memo index {idx} is out of any sane range"));
+        // Python numbers memo entries in order; a jump ahead would make us allocate the gap.
+        if idx > self.memo.len() as u64 {
+            return self.fail(format!(
+                "memo index {idx} skips past the {} entries stored so far; pickle numbers them in order",
+                self.memo.len()
+            ));
         }
         let i = idx as usize;
         if i >= self.memo.len() {
@@ -179,6 +200,7 @@ impl<'a> Machine<'a> {
         match list {
             Value::Obj(id) => match self.arena.objs.get_mut(id as usize) {
                 Some(Obj::List(v)) => {
+                    self.held += (items.len() * std::mem::size_of::<Value>()) as u64;
                     v.extend(items);
                     Ok(())
                 }
@@ -195,6 +217,7 @@ impl<'a> Machine<'a> {
         match dict {
             Value::Obj(id) => match self.arena.objs.get_mut(id as usize) {
                 Some(Obj::Dict(kv)) => {
+                    self.held += (items.len() * std::mem::size_of::<Value>()) as u64;
                     kv.extend(items.chunks_exact(2).map(|c| (c[0], c[1])));
                     Ok(())
                 }
@@ -234,8 +257,53 @@ impl<'a> Machine<'a> {
         Ok(Value::Int(i64::from_le_bytes(buf)))
     }
 
+    /// Bytes the unpickler holds now: its stack, memo and arena at their capacities, plus
+    /// the buffers of lists, dicts and strings.
+    fn built_bytes(&self) -> u64 {
+        let value = std::mem::size_of::<Value>();
+        [
+            self.stack.capacity() * value,
+            self.marks.capacity() * std::mem::size_of::<usize>(),
+            self.memo.capacity() * std::mem::size_of::<Option<Value>>(),
+            self.arena.objs.capacity() * std::mem::size_of::<Obj>(),
+            self.arena.items.capacity() * value,
+            self.arena.strings.capacity() * std::mem::size_of::<String>(),
+        ]
+        .iter()
+        .map(|&b| b as u64)
+        .fold(self.held, u64::saturating_add)
+    }
+
+    /// Refuse to go on once what was built is more than the input justifies.
+    fn weigh(&self) -> Result<(), PickleError> {
+        let built = self.built_bytes();
+        let len = self.data.len() as u64;
+        let cap = len
+            .saturating_mul(MAX_BUILT_PER_BYTE)
+            .clamp(BUILT_FLOOR_BYTES, MAX_BUILT_BYTES);
+        if built <= cap {
+            return Ok(());
+        }
+        self.fail(if cap == MAX_BUILT_BYTES {
+            format!(
+                "the pickle builds more than {} MiB, the most leakscope reads from one dump",
+                cap >> 20
+            )
+        } else {
+            format!(
+                "the pickle builds {} MiB from {len} bytes, more than {MAX_BUILT_PER_BYTE}× its \
+                 size (a real dump builds 12-15×); it is corrupt or built to exhaust memory",
+                built >> 20
+            )
+        })
+    }
+
     fn run(mut self) -> Result<(Value, Arena), PickleError> {
         loop {
+            self.ops += 1;
+            if self.ops % WEIGH_EVERY == 0 {
+                self.weigh()?;
+            }
             self.op_at = self.pos;
             let op = match self.data.get(self.pos) {
                 Some(&b) => b,
@@ -379,6 +447,7 @@ impl<'a> Machine<'a> {
                 }
                 b'l' => {
                     let items = self.pop_mark()?;
+                    self.held += (items.capacity() * std::mem::size_of::<Value>()) as u64;
                     let v = self.new_obj(Obj::List(items));
                     self.stack.push(v);
                 }
@@ -513,6 +582,8 @@ pub fn unpickle(data: &[u8]) -> Result<(Value, Arena), PickleError> {
         memo: Vec::new(),
         arena: Arena::default(),
         interned: HashMap::default(),
+        held: 0,
+        ops: 0,
     }
     .run()
 }

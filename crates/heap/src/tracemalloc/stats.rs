@@ -50,14 +50,14 @@ type Key<'a> = Vec<(&'a str, i64)>;
 fn group_by(s: &Snapshot, key: KeyType, cumulative: bool) -> HashMap<Key<'_>, (i64, i64)> {
     fn add<'a>(out: &mut HashMap<Key<'a>, (i64, i64)>, k: Key<'a>, v: (i64, i64)) {
         let e = out.entry(k).or_insert((0, 0));
-        e.0 = e.0.wrapping_add(v.0);
+        e.0 = e.0.saturating_add(v.0);
         e.1 += v.1;
     }
     // Sum per traceback first: O(traces) without hashing.
     let mut per_tb = vec![(0i64, 0i64); s.tracebacks.len()];
     for t in &s.traces {
         if let Some(e) = per_tb.get_mut(t.traceback as usize) {
-            e.0 = e.0.wrapping_add(t.size);
+            e.0 = e.0.saturating_add(t.size);
             e.1 += 1;
         }
     }
@@ -124,10 +124,10 @@ pub fn compare_to(new: &Snapshot, old: &Snapshot, key: KeyType, cumulative: bool
     let mut v: Vec<(Key<'_>, i64, i64, i64, i64)> = Vec::with_capacity(newg.len() + oldg.len());
     for (k, (size, count)) in newg {
         let (os, oc) = oldg.remove(&k).unwrap_or((0, 0));
-        v.push((k, size, size.wrapping_sub(os), count, count - oc));
+        v.push((k, size, size.saturating_sub(os), count, count - oc));
     }
     for (k, (os, oc)) in oldg {
-        v.push((k, 0, os.wrapping_neg(), 0, -oc));
+        v.push((k, 0, os.saturating_neg(), 0, -oc));
     }
     let sort_key =
         |e: &(Key<'_>, i64, i64, i64, i64)| (e.2.unsigned_abs(), e.1, e.4.unsigned_abs(), e.3);

@@ -62,6 +62,8 @@ struct Layout {
     node_count_hint: u64,
     edge_count_hint: u64,
     root_index: u64,
+    /// Byte offset of the `snapshot` header, for errors about its fields.
+    header_at: u64,
 }
 
 fn type_names(v: &[serde_json::Value]) -> Option<Vec<String>> {
@@ -72,7 +74,7 @@ fn type_names(v: &[serde_json::Value]) -> Option<Vec<String>> {
         .collect()
 }
 
-fn layout(h: &Header) -> Result<Layout, String> {
+fn layout(h: &Header, header_at: u64) -> Result<Layout, String> {
     let nf = &h.meta.node_fields;
     let col = |want: &str| nf.iter().position(|f| f == want);
     for want in ["type", "name", "id", "self_size", "edge_count"] {
@@ -135,6 +137,7 @@ fn layout(h: &Header) -> Result<Layout, String> {
         node_count_hint: h.node_count.unwrap_or(0),
         edge_count_hint: h.edge_count.unwrap_or(0),
         root_index: h.root_index.unwrap_or(0),
+        header_at,
     })
 }
 
@@ -304,7 +307,7 @@ pub(crate) fn read<R: Read>(
                         })
                     }
                 };
-                match layout(&h) {
+                match layout(&h, at) {
                     Ok(l) => lay = Some(l),
                     Err(m) => {
                         return Err(ScanError::Format {
@@ -454,10 +457,19 @@ pub(crate) fn read<R: Read>(
         });
     }
     let _ = (node_total, edge_total);
-    let (root_index, node_fields) = lay
-        .map(|l| (l.root_index, l.node_cols.len() as u64))
-        .unwrap_or((0, 1));
-    finish(&mut snap, edge_counts, root_index, node_fields, end)?;
+    let root = lay.map_or(
+        Root {
+            index: 0,
+            node_fields: 1,
+            header_at: 0,
+        },
+        |l| Root {
+            index: l.root_index,
+            node_fields: l.node_cols.len() as u64,
+            header_at: l.header_at,
+        },
+    );
+    finish(&mut snap, edge_counts, root, end)?;
     snap.classify_strings();
     t.lap("  checks, edge index, known names");
     Ok(snap)
@@ -510,12 +522,21 @@ fn read_strings<R: Read>(sc: &mut Scanner<R>, out: &mut Strings) -> Result<(), S
     Ok(())
 }
 
+/// Where the header says the root node is.
+struct Root {
+    /// `snapshot.root_index`: a node index (ordinal × field count), as DevTools reads it.
+    index: u64,
+    /// Fields per node.
+    node_fields: u64,
+    /// Byte offset of the header.
+    header_at: u64,
+}
+
 /// Check the parsed arrays against each other and build the edge and retainer indexes.
 fn finish(
     snap: &mut Snapshot,
     edge_counts: Vec<u32>,
-    root_index: u64,
-    node_fields: u64,
+    root: Root,
     end: u64,
 ) -> Result<(), ScanError> {
     let bad = |message: String| ScanError::Format {
@@ -582,10 +603,19 @@ fn finish(
             snap.edge_name[e]
         )));
     }
-    // `root_index` is a node index (ordinal × field count), as DevTools reads it.
-    snap.root = 0;
-    if root_index % node_fields.max(1) == 0 && root_index / node_fields.max(1) < n as u64 {
-        snap.root = (root_index / node_fields.max(1)) as u32;
+    // A root elsewhere than the header says would make every retained size and path wrong.
+    let nf = root.node_fields.max(1);
+    if root.index % nf != 0 || root.index / nf >= n as u64 {
+        return Err(ScanError::Format {
+            offset: root.header_at,
+            message: format!(
+                "snapshot.root_index is {}, which is not the start of any of the {n} nodes \
+                 ({nf} fields each: 0, {nf}, ... {}); the snapshot is corrupt",
+                root.index,
+                (n as u64 - 1) * nf
+            ),
+        });
     }
+    snap.root = (root.index / nf) as u32;
     Ok(())
 }

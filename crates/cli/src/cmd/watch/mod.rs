@@ -1,43 +1,67 @@
-//! `leakscope watch`: sample targets every interval, log and store every sample, recognize
-//! leaks as they grow, and alert.
-//!
-//! Data flows one way: targets → [`sink`] (JSON-line log + store) → recognizers → alert rules
-//! → alert outputs. A failing target is reported and counted while the others go on.
+//! `leakscope watch`: flags (and `--config FILE`) become [`Settings`]; the engine of
+//! `leakscope_agent` samples, stores, judges and alerts; this module renders what it says and
+//! the final verdicts.
 
-mod alerts;
-mod sink;
-pub(crate) mod target;
+mod rules;
+mod view;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use leakscope_core::{Point, Recognizer, VerdictKind};
+use leakscope_agent::engine::log::SampleLog;
+use leakscope_agent::fields::SeriesUnit;
+use leakscope_agent::{
+    config, Engine, EngineError, EngineOptions, ReceiverSpec, Settings, SourceSpec, TargetSettings,
+};
+use leakscope_core::VerdictKind;
+use leakscope_probe::http::HttpOptions;
 
 use crate::cli::{Common, DbArgs, OutputFormat};
-use crate::{fields, out, render, units};
+use crate::{out, render, units};
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
+    /// Read targets, rules, receivers and the store from this TOML file (`leakscope config
+    /// check FILE` validates one). Flags add targets and override the rest. SIGHUP reloads it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// A process to watch (repeatable).
     #[arg(long, value_name = "PID")]
     pub pid: Vec<u32>,
+    /// A process to watch by a regular expression on its command line (repeatable); followed
+    /// across restarts under new pids, and waited for while none runs.
+    #[arg(long, value_name = "PATTERN")]
+    pub process: Vec<String>,
     /// A cgroup to watch, v1 or v2, absolute or relative to /sys/fs/cgroup (repeatable).
     #[arg(long, value_name = "PATH")]
     pub cgroup: Vec<PathBuf>,
-    /// A Prometheus /metrics endpoint to scrape, http:// only (repeatable).
+    /// A Prometheus /metrics endpoint to scrape, http:// or https:// (repeatable).
     #[arg(long, value_name = "URL")]
     pub scrape: Vec<String>,
-    /// Metric to take from --scrape (repeatable; `name` or `name{label="v"}`). Default: the
-    /// common runtime memory metrics (Node, Go, JVM heap; process RSS; go_goroutines).
+    /// Metric to take from --scrape (repeatable; `name` or `name{label="v"}`); every metric
+    /// named is judged. Default: the common runtime memory metrics (Node, Go, JVM heap;
+    /// process RSS; go_goroutines).
     #[arg(long, value_name = "NAME")]
     pub metric: Vec<String>,
-    /// Time between samples.
-    #[arg(long, default_value = "30s", value_parser = units::parse_duration)]
-    pub interval: Duration,
+    /// Judge a --metric as `bytes` (memory) or a `count`, where its name does not say
+    /// (names ending in _bytes are memory, others counts); `NAME=count` (repeatable).
+    #[arg(long, value_name = "NAME=UNIT", value_parser = parse_metric_unit)]
+    pub metric_unit: Vec<(String, SeriesUnit)>,
+    /// Trust only the CA certificates in this PEM file for https scrapes and webhooks
+    /// (default: the system's roots).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Send `Authorization: Bearer` with the token in this file to --scrape endpoints.
+    #[arg(long, value_name = "FILE")]
+    pub bearer_token_file: Option<PathBuf>,
+    /// Time between samples [default: 30s].
+    #[arg(long, value_parser = units::parse_duration)]
+    pub interval: Option<Duration>,
     /// Stop after this long (default: until Ctrl-C, or until every target is gone).
     #[arg(long, value_parser = units::parse_duration)]
     pub duration: Option<Duration>,
@@ -59,188 +83,204 @@ pub struct WatchArgs {
     /// Write the JSON-line sample log here instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
-    /// Also POST alerts here, in the Alertmanager webhook format (http:// only).
+    /// Also POST alerts here, in the Alertmanager webhook format (http:// or https://).
     #[arg(long, value_name = "URL")]
     pub webhook: Option<String>,
+    /// Serve Prometheus metrics (/metrics) and /healthz here, e.g. 127.0.0.1:9464. A bare
+    /// port listens on 127.0.0.1.
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
+    pub listen: Option<SocketAddr>,
     /// The memory limit in bytes, for time-to-limit and the limit-fraction alert (default:
     /// the cgroup's limit when known).
     #[arg(long, value_name = "BYTES", value_parser = units::parse_bytes)]
     pub limit: Option<f64>,
     #[command(flatten)]
-    pub rules: alerts::RuleArgs,
+    pub rules: rules::RuleArgs,
     /// The command to start and watch, with its children (after `--`).
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
 }
 
-/// One series under recognition: a target's memory (or goroutine) field.
-struct Watched {
-    target: usize,
-    field: String,
-    recognizer: Recognizer,
-    alerts: leakscope_core::alert::AlertState,
-    first_t: f64,
+fn parse_metric_unit(text: &str) -> Result<(String, SeriesUnit), String> {
+    let (name, unit) = text
+        .rsplit_once('=')
+        .ok_or_else(|| format!("'{text}' is not NAME=bytes or NAME=count"))?;
+    Ok((name.trim().to_string(), unit.parse()?))
+}
+
+/// `HOST:PORT`, or a bare port on 127.0.0.1.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.trim().parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not an address: write e.g. 127.0.0.1:9464 or 9464"))
+}
+
+/// The settings the flags and the config file describe together: the file first, then the
+/// flags' targets added and their values overriding.
+pub fn settings(args: &WatchArgs) -> anyhow::Result<Settings> {
+    let mut s = match &args.config {
+        Some(path) => config::load(path)?,
+        None => Settings::default(),
+    };
+    if let Some(i) = args.interval {
+        s.interval = i;
+    }
+    if s.interval.is_zero() {
+        anyhow::bail!("--interval must be more than 0");
+    }
+    s.rules = args.rules.apply(&s.rules);
+    // A flag wins over per-target rules of the file too.
+    for t in &mut s.targets {
+        if let Some(r) = &t.rules {
+            t.rules = Some(args.rules.apply(r));
+        }
+    }
+    if args.limit.is_some() {
+        s.limit_bytes = args.limit;
+    }
+    let scrape_http = HttpOptions {
+        ca_file: args.ca_file.clone(),
+        bearer_token_file: args.bearer_token_file.clone(),
+        ..Default::default()
+    };
+    let mut flag_targets = Vec::new();
+    for &pid in &args.pid {
+        flag_targets.push(SourceSpec::Pid { pid, pss: args.pss });
+    }
+    for pattern in &args.process {
+        flag_targets.push(SourceSpec::Process {
+            pattern: pattern.clone(),
+            pss: args.pss,
+        });
+    }
+    for path in &args.cgroup {
+        flag_targets.push(SourceSpec::Cgroup { path: path.clone() });
+    }
+    for url in &args.scrape {
+        leakscope_probe::http::validate_url(url).context("--scrape")?;
+        flag_targets.push(SourceSpec::Scrape {
+            url: url.clone(),
+            metrics: args.metric.clone(),
+            units: args.metric_unit.clone(),
+            http: scrape_http.clone(),
+            check_at_start: true,
+        });
+    }
+    let mut targets: Vec<TargetSettings> =
+        flag_targets.into_iter().map(TargetSettings::new).collect();
+    if !args.command.is_empty() {
+        let mut t = TargetSettings::new(SourceSpec::Command {
+            argv: args.command.clone(),
+            restart: args.restart,
+            pss: args.pss,
+        });
+        t.name = args.name.clone();
+        targets.push(t);
+    }
+    s.targets.extend(targets);
+    if let Some(url) = &args.webhook {
+        // Checked now: a bad URL is an error at start, not at the first alert.
+        leakscope_probe::http::validate_url(url).context("--webhook")?;
+        s.receivers.push(ReceiverSpec::Webhook {
+            url: url.clone(),
+            http: HttpOptions {
+                ca_file: args.ca_file.clone(),
+                ..Default::default()
+            },
+        });
+    }
+    if args.db.db.is_some() || s.store.path.is_none() {
+        s.store.path = Some(args.db.path()?);
+    }
+    if args.log.is_some() {
+        s.log = args.log.clone();
+    }
+    if args.listen.is_some() {
+        s.listen = args.listen;
+    }
+    Ok(s)
 }
 
 /// Run `watch`; exit 1 when a leak was recognized or a leak alert fired.
 pub fn run(args: &WatchArgs, common: &Common) -> anyhow::Result<u8> {
-    if args.interval.is_zero() {
-        anyhow::bail!("--interval must be more than 0");
-    }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("cannot install the signal handler")?;
     }
+    let hup = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))
+        .context("cannot install the signal handler")?;
 
-    // Open every target first: a typo'd pid or an unreachable endpoint is an error at start.
-    let mut targets = target::open_all(args)?;
-    if targets.is_empty() {
-        anyhow::bail!("nothing to watch: give --pid, --cgroup, --scrape or `-- CMD ARGS...`");
+    let settings = settings(args)?;
+    if settings.targets.is_empty() {
+        anyhow::bail!(
+            "nothing to watch: give --pid, --process, --cgroup, --scrape, `-- CMD ARGS...`, or targets in --config"
+        );
     }
-    let db_path = args.db.path()?;
-    let mut sink = sink::Sink::open(&db_path, args.log.as_deref(), common.quiet)?;
-    for t in &mut targets {
-        t.store_id = Some(sink.register(t)?);
+    let db_path = settings
+        .store
+        .path
+        .clone()
+        .context("no database path is known; pass --db PATH")?;
+    let store = crate::cli::open_store(&db_path, common.quiet)?;
+    if let Some(r) = settings.store.retention {
+        tracing::info!(
+            "store retention: {} (kept by the store)",
+            units::format_duration(r.as_secs_f64())
+        );
     }
-    let mut alert_out = alerts::Output::new(args.webhook.clone(), common.quiet);
-    let rules = args.rules.rules();
-
-    let mut watched: Vec<Watched> = Vec::new();
-    let started = Instant::now();
-    let mut rounds = 0u64;
-    let mut next = Instant::now();
-    let mut behind_reported = false;
-    let mut errors = 0u64;
-    let mut leak_alerted = false;
-
-    while !stop.load(Ordering::Relaxed) {
-        let t_now = units::now();
-        for (i, tgt) in targets.iter_mut().enumerate() {
-            if !tgt.active {
-                continue;
-            }
-            let outcome = tgt.sample(t_now);
-            for ev in &outcome.events {
-                sink.event(tgt, t_now, ev)?;
-                for w in watched.iter_mut().filter(|w| w.target == i) {
-                    let fired = w.alerts.event(t_now, ev.to_alert_event());
-                    leak_alerted |= alerts::is_leak_alert(&fired);
-                    alert_out.send(&fired);
-                }
-                if watched.iter().all(|w| w.target != i) {
-                    // No series yet (it died before the first sample): alert on the event alone.
-                    let mut st = leakscope_core::alert::AlertState::new(
-                        &tgt.name,
-                        "events",
-                        rules.clone(),
-                        None,
-                    );
-                    alert_out.send(&st.event(t_now, ev.to_alert_event()));
-                }
-            }
-            match outcome.reading {
-                Some(Ok(fields_now)) => {
-                    sink.sample(tgt, t_now, &fields_now)?;
-                    let limit = args.limit.or(tgt.limit_bytes(&fields_now));
-                    let primary = fields::primary(fields_now.iter().map(|(f, _)| f.as_str()));
-                    for (field, v) in &fields_now {
-                        let is_primary = primary == Some(field.as_str());
-                        if !(is_primary || fields::COUNT_FIELDS.contains(&field.as_str())) {
-                            continue;
-                        }
-                        let w = match watched
-                            .iter()
-                            .position(|w| w.target == i && w.field == *field)
-                        {
-                            Some(k) => &mut watched[k],
-                            None => {
-                                let series_limit = if is_primary { limit } else { None };
-                                watched.push(Watched {
-                                    target: i,
-                                    field: field.clone(),
-                                    recognizer: Recognizer::new(
-                                        format!("{}/{}", tgt.name, field),
-                                        fields::recognize_options(field, series_limit),
-                                    ),
-                                    alerts: leakscope_core::alert::AlertState::new(
-                                        &tgt.name,
-                                        field,
-                                        if is_primary {
-                                            rules.clone()
-                                        } else {
-                                            alerts::count_rules(&rules)
-                                        },
-                                        series_limit,
-                                    ),
-                                    first_t: t_now,
-                                });
-                                watched.last_mut().expect("just pushed")
-                            }
-                        };
-                        let p = Point::new(t_now, *v);
-                        w.recognizer.push(p);
-                        let verdict = w.recognizer.verdict();
-                        let fired = w.alerts.observe(p, &verdict);
-                        leak_alerted |= alerts::is_leak_alert(&fired);
-                        alert_out.send(&fired);
-                    }
-                }
-                Some(Err(e)) => {
-                    errors += 1;
-                    sink.error(tgt, t_now, &e)?;
-                }
-                None => {}
-            }
-        }
-        sink.flush()?;
-        rounds += 1;
-
-        if targets.iter().all(|t| !t.active) {
-            if !common.quiet {
-                eprintln!("leakscope: every target is gone; stopping");
-            }
-            break;
-        }
-        if args.count.is_some_and(|c| rounds >= c)
-            || args.duration.is_some_and(|d| started.elapsed() >= d)
-        {
-            break;
-        }
-        next += args.interval;
-        let now = Instant::now();
-        if next < now {
-            // Sampling took longer than the interval: say so once, then skip missed rounds.
-            if !behind_reported && !common.quiet {
-                eprintln!(
-                    "leakscope: sampling fell behind by {:.1}s; samples will be further apart than --interval",
-                    (now - next).as_secs_f64()
-                );
-                behind_reported = true;
-            }
-            next = now;
-        }
-        sleep_until(next, &stop);
+    let log = match &settings.log {
+        Some(p) => SampleLog::file(p)
+            .with_context(|| format!("cannot open the log file {}", p.display()))?,
+        None => SampleLog::stdout(),
+    };
+    let opts = EngineOptions {
+        count: args.count,
+        duration: args.duration,
+        ..EngineOptions::default()
+    };
+    let mut engine = Engine::start(&settings, store, log, opts).map_err(start_error)?;
+    if let (Some(addr), false) = (engine.metrics_addr(), common.quiet) {
+        eprintln!("leakscope: serving /metrics and /healthz on http://{addr}");
     }
+    let mut view = view::WatchView::new(common.quiet, stop, hup, args);
+    engine.run(&mut view);
+    let summary = engine.finish(&mut view, Duration::from_secs(6));
 
-    // Stop the supervised command (on Ctrl-C the terminal already signalled it).
-    for t in &mut targets {
-        t.shutdown();
-    }
-    sink.flush()?;
-
-    let verdicts: Vec<_> = watched
-        .iter()
-        .map(|w| (w.recognizer.verdict(), w.first_t))
-        .collect();
-    let leak = leak_alerted || verdicts.iter().any(|(v, _)| v.verdict == VerdictKind::Leak);
-    if errors > 0 && !common.quiet {
-        eprintln!("leakscope: {errors} samples failed (see the log and `leakscope ls`)");
+    let leak = summary.leak_alerted
+        || summary
+            .verdicts
+            .iter()
+            .any(|(v, _)| v.verdict == VerdictKind::Leak);
+    if summary.errors > 0 && !common.quiet {
+        eprintln!(
+            "leakscope: {} samples failed (see the log and `leakscope ls`)",
+            summary.errors
+        );
     }
     if !common.quiet || common.format == OutputFormat::Json {
-        summarize(&verdicts, args, common)?;
+        summarize(&summary.verdicts, args, common)?;
     }
     Ok(u8::from(leak))
+}
+
+/// A target that cannot be watched, as one sentence naming the flag it came from.
+fn start_error(e: EngineError) -> anyhow::Error {
+    match e {
+        EngineError::Source {
+            kind: "command",
+            source,
+            ..
+        } => anyhow::anyhow!("{source}"),
+        EngineError::Source { name, kind, source } => {
+            anyhow::anyhow!("{source} (target {name}, given with --{kind} or in the config)")
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 /// The final verdicts: on stdout as JSON with `--format json` (then the sample log should go to
@@ -266,16 +306,5 @@ fn summarize(
                 Ok(())
             }
         }
-    }
-}
-
-/// Sleep until `deadline`, waking early when `stop` is set.
-fn sleep_until(deadline: Instant, stop: &AtomicBool) {
-    while !stop.load(Ordering::Relaxed) {
-        let now = Instant::now();
-        if now >= deadline {
-            return;
-        }
-        std::thread::sleep((deadline - now).min(Duration::from_millis(100)));
     }
 }

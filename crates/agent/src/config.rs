@@ -1,0 +1,668 @@
+//! The config file (TOML) of a long-running watch: targets, alert rules with per-target
+//! overrides, receivers, the store. It fills the same [`Settings`] as the flags do.
+//!
+//! Every mistake is refused with the line and the key: unknown keys, values of the wrong
+//! type or unit, a target naming no kind or two, a pattern that is not a regular expression,
+//! a URL that is not http(s), two targets with one name. `examples/leakscope.toml` shows
+//! every key.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use leakscope_core::alert::AlertRules;
+use leakscope_probe::http::{BasicAuth, HttpOptions};
+
+use crate::fields::SeriesUnit;
+use crate::settings::{ReceiverSpec, Settings, StoreSettings, TargetSettings};
+use crate::source::{SourceSpec, KINDS};
+
+/// A config file that cannot be used: where, which key, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read the config file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A mistake in the file.
+    #[error("{}: line {line}{}: {message}", path.display(), key.as_ref().map(|k| format!(", key `{k}`")).unwrap_or_default())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the mistake.
+        line: usize,
+        /// The key it is about, when one is.
+        key: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// The 1-based line of the mistake, when it is in the file.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ConfigError::Invalid { line, .. } => Some(*line),
+            ConfigError::Read { .. } => None,
+        }
+    }
+
+    /// The key the mistake is about.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::Invalid { key, .. } => key.as_deref(),
+            ConfigError::Read { .. } => None,
+        }
+    }
+}
+
+/// Read and check the config file at `path`.
+pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path)
+}
+
+/// Check the config `text` (read from `path`, for messages and relative paths).
+pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+    let file: File = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        invalid(text, path, span, None, e.message().to_string())
+    })?;
+    let at = |span: Range<usize>, key: &str, message: String| {
+        invalid(text, path, span, Some(key.to_string()), message)
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut s = Settings::default();
+    if let Some(i) = file.interval {
+        if i.get_ref().0.is_zero() {
+            return Err(at(i.span(), "interval", "must be more than 0".into()));
+        }
+        s.interval = i.into_inner().0;
+    }
+    s.limit_bytes = file.limit.map(|b| b.0);
+    s.log = file.log.map(|p| resolve(dir, &p));
+    if let Some(l) = file.listen {
+        let span = l.span();
+        s.listen =
+            Some(crate::config::listen_addr(l.get_ref()).map_err(|m| at(span, "listen", m))?);
+    }
+    if let Some(st) = file.store {
+        s.store = StoreSettings {
+            path: st.path.map(|p| resolve(dir, &p)),
+            retention: st.retention.map(|d| d.0),
+        };
+    }
+    if let Some(r) = &file.rules {
+        s.rules = r.apply(&AlertRules::default());
+    }
+    let mut names: BTreeMap<String, Range<usize>> = BTreeMap::new();
+    for entry in file.target {
+        let span = entry.span();
+        let t = entry.into_inner();
+        let settings = t.settings(&s.rules, dir, text, path, span.clone())?;
+        let name = settings.name();
+        if let Some(first) = names.get(&name) {
+            let first_line = line_of(text, first.start);
+            return Err(invalid(
+                text,
+                path,
+                span,
+                Some("name".into()),
+                format!("a second target named {name:?} (the first is at line {first_line}); give each a distinct name"),
+            ));
+        }
+        names.insert(name, span);
+        s.targets.push(settings);
+    }
+    for r in file.receiver {
+        let span = r.span();
+        let r = r.into_inner();
+        let http = r.http().options(dir);
+        let url = r.webhook;
+        leakscope_probe::http::validate_url(url.get_ref())
+            .map_err(|e| at(url.span(), "webhook", e.to_string()))?;
+        s.receivers.push(ReceiverSpec::Webhook {
+            url: url.into_inner(),
+            http,
+        });
+        let _ = span;
+    }
+    Ok(s)
+}
+
+/// `HOST:PORT`, or a bare port on 127.0.0.1.
+pub fn listen_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.trim().parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not an address: write e.g. \"127.0.0.1:9464\""))
+}
+
+fn invalid(
+    text: &str,
+    path: &Path,
+    span: Range<usize>,
+    key: Option<String>,
+    message: String,
+) -> ConfigError {
+    let line = line_of(text, span.start);
+    let key = key.or_else(|| key_at(text, span.start));
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        key,
+        message: message.trim().replace('\n', " "),
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// The key written on the line holding `offset` (`key = ...`), if any.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    (!key.is_empty() && !key.starts_with('[') && !key.starts_with('#')).then(|| key.to_string())
+}
+
+fn resolve(dir: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    interval: Option<Spanned<Dur>>,
+    limit: Option<Bytes>,
+    log: Option<PathBuf>,
+    listen: Option<Spanned<String>>,
+    store: Option<StoreEntry>,
+    rules: Option<Rules>,
+    #[serde(default)]
+    target: Vec<Spanned<TargetEntry>>,
+    #[serde(default)]
+    receiver: Vec<Spanned<ReceiverEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreEntry {
+    path: Option<PathBuf>,
+    retention: Option<Dur>,
+}
+
+/// Alert thresholds; any left out keep the shared (or default) value.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rules {
+    alert_above: Option<Bytes>,
+    alert_limit_fraction: Option<f64>,
+    alert_growth: Option<Bytes>,
+    alert_growth_percent: Option<f64>,
+    alert_window: Option<Dur>,
+    alert_baseline: Option<Bytes>,
+    warmup: Option<Dur>,
+    max_restarts: Option<u32>,
+}
+
+impl Rules {
+    fn apply(&self, base: &AlertRules) -> AlertRules {
+        let mut r = base.clone();
+        if let Some(v) = &self.alert_above {
+            r.absolute_bytes = Some(v.0);
+        }
+        if let Some(v) = self.alert_limit_fraction {
+            r.limit_fraction = Some(v);
+        }
+        if let Some(v) = &self.alert_growth {
+            r.growth_bytes_per_hour = v.0;
+        }
+        if let Some(v) = self.alert_growth_percent {
+            r.growth_percent_per_hour = Some(v);
+        }
+        if let Some(v) = &self.alert_window {
+            r.growth_window_seconds = v.0.as_secs_f64();
+        }
+        if let Some(v) = &self.alert_baseline {
+            r.baseline_excess_bytes = Some(v.0);
+        }
+        if let Some(v) = &self.warmup {
+            r.warmup_seconds = v.0.as_secs_f64();
+        }
+        if let Some(v) = self.max_restarts {
+            r.max_restarts = v;
+        }
+        r
+    }
+}
+
+/// TLS and authentication keys, shared by scrape targets and receivers.
+#[derive(Debug, Default)]
+struct HttpEntry {
+    ca_file: Option<PathBuf>,
+    bearer_token_file: Option<PathBuf>,
+    basic_auth_user: Option<String>,
+    basic_auth_password_file: Option<PathBuf>,
+    headers: BTreeMap<String, String>,
+}
+
+impl HttpEntry {
+    fn options(&self, dir: &Path) -> HttpOptions {
+        HttpOptions {
+            ca_file: self.ca_file.as_ref().map(|p| resolve(dir, p)),
+            bearer_token_file: self.bearer_token_file.as_ref().map(|p| resolve(dir, p)),
+            basic_auth: self.basic_auth_user.as_ref().map(|u| BasicAuth {
+                user: u.clone(),
+                password_file: self
+                    .basic_auth_password_file
+                    .as_ref()
+                    .map(|p| resolve(dir, p)),
+            }),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetEntry {
+    name: Option<String>,
+    // The kind: exactly one of these.
+    pid: Option<Spanned<u32>>,
+    process: Option<Spanned<String>>,
+    cgroup: Option<Spanned<PathBuf>>,
+    scrape: Option<Spanned<String>>,
+    command: Option<Spanned<Vec<String>>>,
+    // Options of some kinds.
+    #[serde(default)]
+    pss: bool,
+    #[serde(default)]
+    restart: bool,
+    metrics: Option<Spanned<Vec<String>>>,
+    units: Option<BTreeMap<String, Spanned<String>>>,
+    // TLS and authentication (scrape only).
+    ca_file: Option<PathBuf>,
+    bearer_token_file: Option<PathBuf>,
+    basic_auth_user: Option<String>,
+    basic_auth_password_file: Option<PathBuf>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    limit: Option<Bytes>,
+    rules: Option<Rules>,
+}
+
+impl TargetEntry {
+    fn http(&self) -> HttpEntry {
+        HttpEntry {
+            ca_file: self.ca_file.clone(),
+            bearer_token_file: self.bearer_token_file.clone(),
+            basic_auth_user: self.basic_auth_user.clone(),
+            basic_auth_password_file: self.basic_auth_password_file.clone(),
+            headers: self.headers.clone(),
+        }
+    }
+
+    fn settings(
+        self,
+        shared: &AlertRules,
+        dir: &Path,
+        text: &str,
+        path: &Path,
+        span: Range<usize>,
+    ) -> Result<TargetSettings, ConfigError> {
+        let at = |span: Range<usize>, key: &str, message: String| {
+            invalid(text, path, span, Some(key.to_string()), message)
+        };
+        let kinds: Vec<(&str, Range<usize>)> = [
+            ("pid", self.pid.as_ref().map(Spanned::span)),
+            ("process", self.process.as_ref().map(Spanned::span)),
+            ("cgroup", self.cgroup.as_ref().map(Spanned::span)),
+            ("scrape", self.scrape.as_ref().map(Spanned::span)),
+            ("command", self.command.as_ref().map(Spanned::span)),
+        ]
+        .into_iter()
+        .filter_map(|(k, s)| s.map(|s| (k, s)))
+        .collect();
+        let choices = KINDS
+            .iter()
+            .filter(|k| k.name != "node-gc")
+            .map(|k| format!("{} ({})", k.name, k.about))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (kind, kind_span) = match kinds.as_slice() {
+            [] => {
+                return Err(invalid(
+                    text,
+                    path,
+                    span,
+                    None,
+                    format!("this target names no kind; give one of: {choices}"),
+                ))
+            }
+            [one] => one.clone(),
+            [_, second, ..] => {
+                return Err(at(
+                    second.1.clone(),
+                    second.0,
+                    format!(
+                        "a target has one kind, this one has {} and {}",
+                        kinds[0].0, second.0
+                    ),
+                ))
+            }
+        };
+        let scrape_only = [
+            ("metrics", self.metrics.is_some()),
+            ("units", self.units.is_some()),
+            ("ca_file", self.ca_file.is_some()),
+            ("bearer_token_file", self.bearer_token_file.is_some()),
+            ("basic_auth_user", self.basic_auth_user.is_some()),
+            ("headers", !self.headers.is_empty()),
+        ];
+        if kind != "scrape" {
+            if let Some((key, _)) = scrape_only.iter().find(|(_, set)| *set) {
+                return Err(at(
+                    kind_span,
+                    key,
+                    format!("`{key}` is for scrape targets, not {kind}"),
+                ));
+            }
+        }
+        if kind != "command" && self.restart {
+            return Err(at(
+                kind_span,
+                "restart",
+                format!("`restart` is for command targets, not {kind}"),
+            ));
+        }
+        let http = self.http().options(dir);
+        let spec = match kind {
+            "pid" => SourceSpec::Pid {
+                pid: self.pid.map(Spanned::into_inner).unwrap_or(0),
+                pss: self.pss,
+            },
+            "process" => {
+                let p = self
+                    .process
+                    .ok_or_else(|| at(kind_span.clone(), "process", "missing".into()))?;
+                crate::source::compile_pattern(p.get_ref())
+                    .map_err(|e| at(p.span(), "process", e.to_string()))?;
+                SourceSpec::Process {
+                    pattern: p.into_inner(),
+                    pss: self.pss,
+                }
+            }
+            "cgroup" => SourceSpec::Cgroup {
+                path: self.cgroup.map(Spanned::into_inner).unwrap_or_default(),
+            },
+            "scrape" => {
+                let url = self
+                    .scrape
+                    .ok_or_else(|| at(kind_span.clone(), "scrape", "missing".into()))?;
+                leakscope_probe::http::validate_url(url.get_ref())
+                    .map_err(|e| at(url.span(), "scrape", e.to_string()))?;
+                let metrics = match self.metrics {
+                    Some(m) => {
+                        for name in m.get_ref() {
+                            leakscope_probe::scrape::Selector::parse(name).map_err(|e| {
+                                at(m.span(), "metrics", format!("{name:?}: {}", e.message))
+                            })?;
+                        }
+                        m.into_inner()
+                    }
+                    None => Vec::new(),
+                };
+                let mut units = Vec::new();
+                for (name, unit) in self.units.unwrap_or_default() {
+                    let u: SeriesUnit = unit
+                        .get_ref()
+                        .parse()
+                        .map_err(|m| at(unit.span(), "units", m))?;
+                    units.push((name, u));
+                }
+                SourceSpec::Scrape {
+                    url: url.into_inner(),
+                    metrics,
+                    units,
+                    http,
+                    check_at_start: true,
+                }
+            }
+            _ => {
+                let argv = self
+                    .command
+                    .ok_or_else(|| at(kind_span.clone(), "command", "missing".into()))?;
+                if argv.get_ref().is_empty() {
+                    return Err(at(argv.span(), "command", "an empty command".into()));
+                }
+                SourceSpec::Command {
+                    argv: argv.into_inner(),
+                    restart: self.restart,
+                    pss: self.pss,
+                }
+            }
+        };
+        Ok(TargetSettings {
+            name: self.name,
+            spec,
+            rules: self.rules.map(|r| r.apply(shared)),
+            limit_bytes: self.limit.map(|b| b.0),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiverEntry {
+    webhook: Spanned<String>,
+    ca_file: Option<PathBuf>,
+    bearer_token_file: Option<PathBuf>,
+    basic_auth_user: Option<String>,
+    basic_auth_password_file: Option<PathBuf>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+}
+
+impl ReceiverEntry {
+    fn http(&self) -> HttpEntry {
+        HttpEntry {
+            ca_file: self.ca_file.clone(),
+            bearer_token_file: self.bearer_token_file.clone(),
+            basic_auth_user: self.basic_auth_user.clone(),
+            basic_auth_password_file: self.basic_auth_password_file.clone(),
+            headers: self.headers.clone(),
+        }
+    }
+}
+
+/// A duration written as `"30s"`, `"1h30m"`, `"30d"`, or a number of seconds.
+#[derive(Debug, Clone, Copy)]
+struct Dur(Duration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(f64),
+            S(String),
+        }
+        let err = |m: String| serde::de::Error::custom(m);
+        match Raw::deserialize(d)? {
+            Raw::N(n) if n.is_finite() && n >= 0.0 => Ok(Dur(Duration::from_secs_f64(n))),
+            Raw::N(n) => Err(err(format!("{n} is not a duration"))),
+            Raw::S(s) => humantime::parse_duration(s.trim()).map(Dur).map_err(|e| {
+                err(format!(
+                    "{s:?} is not a duration ({e}): write e.g. \"30s\", \"10m\" or \"30d\""
+                ))
+            }),
+        }
+    }
+}
+
+/// A size in bytes written as `"500MB"`, `"2GiB"`, or a number of bytes.
+#[derive(Debug, Clone, Copy)]
+struct Bytes(f64);
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(f64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) if n.is_finite() && n >= 0.0 => Ok(Bytes(n)),
+            Raw::N(n) => Err(serde::de::Error::custom(format!("{n} is not a size"))),
+            Raw::S(s) => leakscope_core::units::parse_bytes(&s)
+                .map(Bytes)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> Result<Settings, ConfigError> {
+        parse(text, Path::new("/etc/leakscope.toml"))
+    }
+
+    #[test]
+    fn a_full_config_fills_the_settings() {
+        let s = check(
+            r#"
+interval = "10s"
+listen = "127.0.0.1:9464"
+[store]
+path = "data/leakscope.db"
+retention = "30d"
+[rules]
+alert_growth = "20MB"
+[[target]]
+name = "api"
+process = "node .*server.js"
+[target.rules]
+alert_growth_percent = 150
+[[target]]
+scrape = "https://127.0.0.1:9100/metrics"
+metrics = ["jvm_threads_live"]
+units = { jvm_threads_live = "count" }
+ca_file = "ca.pem"
+[[receiver]]
+webhook = "https://hooks.example/alert"
+"#,
+        )
+        .expect("valid");
+        assert_eq!(s.interval, Duration::from_secs(10));
+        assert_eq!(s.store.retention, Some(Duration::from_secs(30 * 86400)));
+        assert_eq!(s.store.path, Some(PathBuf::from("/etc/data/leakscope.db")));
+        assert_eq!(s.rules.growth_bytes_per_hour, 20e6);
+        assert_eq!(s.targets.len(), 2);
+        let api = &s.targets[0];
+        assert_eq!(api.name(), "api");
+        let r = api.rules.as_ref().expect("own rules");
+        assert_eq!(r.growth_percent_per_hour, Some(150.0));
+        assert_eq!(r.growth_bytes_per_hour, 20e6, "the shared rules underneath");
+        match &s.targets[1].spec {
+            SourceSpec::Scrape { units, http, .. } => {
+                assert_eq!(
+                    units,
+                    &vec![("jvm_threads_live".to_string(), SeriesUnit::Count)]
+                );
+                assert_eq!(http.ca_file, Some(PathBuf::from("/etc/ca.pem")));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.receivers.len(), 1);
+    }
+
+    #[test]
+    fn mistakes_name_the_line_and_the_key() {
+        let cases: &[(&str, usize, &str, &str)] = &[
+            ("intervall = \"10s\"\n", 1, "intervall", "unknown field"),
+            ("interval = \"soon\"\n", 1, "interval", "not a duration"),
+            (
+                "\n[[target]]\npid = 1\nprocess = \"x\"\n",
+                4,
+                "process",
+                "one kind",
+            ),
+            (
+                "[[target]]\nprocess = \"(\"\n",
+                2,
+                "process",
+                "regular expression",
+            ),
+            ("[[target]]\nscrape = \"ftp://x\"\n", 2, "scrape", "http"),
+            (
+                "[[target]]\npid = 1\nmetrics = [\"m\"]\n",
+                2,
+                "metrics",
+                "scrape targets",
+            ),
+            (
+                "[rules]\nalert_above = \"5 parsecs\"\n",
+                2,
+                "alert_above",
+                "",
+            ),
+            (
+                "[[receiver]]\nwebhook = \"localhost:1\"\n",
+                2,
+                "webhook",
+                "http",
+            ),
+            (
+                "[[target]]\nname = \"a\"\npid = 1\n[[target]]\nname = \"a\"\npid = 2\n",
+                4,
+                "name",
+                "second target",
+            ),
+            ("[[target]]\nname = \"a\"\n", 1, "", "names no kind"),
+        ];
+        for (text, line, key, words) in cases {
+            let e = check(text).expect_err(text);
+            assert_eq!(e.line(), Some(*line), "{text}: {e}");
+            if !key.is_empty() {
+                assert_eq!(e.key(), Some(*key), "{text}: {e}");
+            }
+            assert!(e.to_string().contains(words), "{text}: {e}");
+            assert!(e.to_string().contains("/etc/leakscope.toml: line"), "{e}");
+        }
+    }
+}

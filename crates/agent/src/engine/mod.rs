@@ -1,0 +1,811 @@
+//! The engine: sample every target each interval, log and store every sample, judge the
+//! series, fire alerts and hand them to delivery — with each slow part off the sampling
+//! path.
+//!
+//! - Local sources (/proc, cgroups, supervised commands) are sampled inline: microseconds.
+//! - Remote sources (scrapes, the Node inspector) each run on a [`worker`] thread; a target
+//!   whose previous sample has not come back by its next tick is skipped and reported as
+//!   behind — that target alone.
+//! - The store is written by its own thread ([`writer`]): a locked or full database is
+//!   reported and counted while rows are held, bounded, and written later.
+//! - Alerts are stored as events, then queued per receiver ([`crate::deliver`]).
+//!
+//! The caller renders: an [`Observer`] sees samples, events, failures and notes, decides when
+//! to stop and hands in reloaded settings.
+
+pub mod judge;
+pub mod log;
+mod worker;
+pub mod writer;
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use leakscope_core::alert::{Alert, AlertRules};
+use leakscope_core::Verdict;
+use leakscope_probe::error::ProbeError;
+use leakscope_store::Store;
+
+use crate::deliver::{self, Delivery, Receiver as _, Report, RetryPolicy};
+use crate::event::Event;
+use crate::fields;
+use crate::metrics::{self, Metrics};
+use crate::settings::{ReceiverSpec, Settings, TargetSettings};
+use crate::source::{Fields, Judged, Outcome, Source, SourceError};
+use judge::Judge;
+use log::SampleLog;
+use worker::{Done, Worker};
+use writer::Writer;
+
+/// What the caller sees and decides while the engine runs. Every method has a default.
+pub trait Observer {
+    /// A sample of `target` at `t` unix seconds.
+    fn sample(&mut self, target: &str, t: f64, fields: &Fields) {
+        let _ = (target, t, fields);
+    }
+    /// An event of `target` (exit, restart, OOM kill).
+    fn event(&mut self, target: &str, t: f64, ev: &Event) {
+        let _ = (target, t, ev);
+    }
+    /// A failed sample of `target`; `count` failures of it so far.
+    fn failure(&mut self, target: &str, err: &ProbeError, count: u64) {
+        let _ = (target, err, count);
+    }
+    /// Something worth saying on stderr (a target waiting, falling behind, the store failing
+    /// and recovering, a delivery retried).
+    fn note(&mut self, text: &str) {
+        let _ = text;
+    }
+    /// Checked often: true to stop now.
+    fn should_stop(&mut self) -> bool {
+        false
+    }
+    /// Checked each round: new settings to apply (a config reload), if any.
+    fn reload(&mut self) -> Option<Settings> {
+        None
+    }
+    /// After each round (`rounds` so far): false to stop.
+    fn round(&mut self, rounds: u64) -> bool {
+        let _ = rounds;
+        true
+    }
+}
+
+/// The engine's own choices (not part of a config file).
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Recognize and alert (`watch`); `run` judges its soak itself.
+    pub judge: bool,
+    /// Print alerts as JSON lines on stderr.
+    pub stderr_alerts: bool,
+    /// Retries of alert delivery.
+    pub retry: RetryPolicy,
+    /// Stop after this many rounds.
+    pub count: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            judge: true,
+            stderr_alerts: true,
+            retry: RetryPolicy::default(),
+            count: None,
+            duration: None,
+        }
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A target could not be opened.
+    #[error("{source}")]
+    Source {
+        /// The target's name.
+        name: String,
+        /// The kind (`pid`, `scrape` ...), for the flag or config key it came from.
+        kind: &'static str,
+        /// Why.
+        #[source]
+        source: Box<SourceError>,
+    },
+    /// A receiver's URL or files are unusable.
+    #[error("the webhook {url}: {source}")]
+    Receiver {
+        /// The URL (credentials redacted).
+        url: String,
+        /// Why.
+        #[source]
+        source: leakscope_probe::http::HttpError,
+    },
+    /// The /metrics listener could not bind.
+    #[error("cannot listen on {addr} for /metrics: {source}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A thread could not be started.
+    #[error("cannot start a thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+enum Runner {
+    Local(Box<dyn Source>),
+    Remote(Worker),
+}
+
+/// One target in the engine.
+struct Slot {
+    name: Arc<str>,
+    kind: &'static str,
+    settings: Option<TargetSettings>,
+    runner: Runner,
+    judged: Judged,
+    judge: Judge,
+    limit: Option<f64>,
+    active: bool,
+    errors: u64,
+    behind: u64,
+    behind_said: bool,
+    status: Option<String>,
+}
+
+/// What a finished watch found.
+#[derive(Debug)]
+pub struct Summary {
+    /// The final verdict of every judged series, with the time of its first sample.
+    pub verdicts: Vec<(Verdict, f64)>,
+    /// True when a leak alert fired during the watch.
+    pub leak_alerted: bool,
+    /// Samples that failed.
+    pub errors: u64,
+    /// Alert batches that could not be delivered (they are in the store).
+    pub undelivered: u64,
+    /// True when everything sampled reached the database.
+    pub stored: bool,
+}
+
+/// The sampling engine.
+pub struct Engine {
+    opts: EngineOptions,
+    interval: Duration,
+    rules: AlertRules,
+    limit: Option<f64>,
+    slots: Vec<Slot>,
+    log: SampleLog,
+    log_failed_said: bool,
+    writer: Writer,
+    delivery: Delivery,
+    receivers: Vec<ReceiverSpec>,
+    metrics: Arc<Metrics>,
+    server: Option<metrics::Server>,
+    results_tx: Sender<Done>,
+    results: Receiver<Done>,
+    rounds: u64,
+    errors: u64,
+    leak_alerted: bool,
+    store_failures_seen: u64,
+    store_failing: bool,
+    behind_said: bool,
+}
+
+impl Engine {
+    /// Start the store writer, the receivers and (with `listen`) the /metrics server, and
+    /// open every target of `settings`; any target that cannot be opened is an error now.
+    pub fn start(
+        settings: &Settings,
+        store: Store,
+        log: SampleLog,
+        opts: EngineOptions,
+    ) -> Result<Engine, EngineError> {
+        let writer = Writer::start(store);
+        let delivery = start_delivery(&settings.receivers, &opts)?;
+        let metrics = Arc::new(Metrics::new());
+        metrics.watch_writer(Arc::clone(writer.status()));
+        metrics.watch_receivers(delivery.stats());
+        let server = match settings.listen {
+            Some(addr) => Some(
+                metrics::Server::start(addr, Arc::clone(&metrics))
+                    .map_err(|source| EngineError::Listen { addr, source })?,
+            ),
+            None => None,
+        };
+        let (results_tx, results) = mpsc::channel();
+        let mut engine = Engine {
+            opts,
+            interval: settings.interval,
+            rules: settings.rules.clone(),
+            limit: settings.limit_bytes,
+            slots: Vec::new(),
+            log,
+            log_failed_said: false,
+            writer,
+            delivery,
+            receivers: settings.receivers.clone(),
+            metrics,
+            server,
+            results_tx,
+            results,
+            rounds: 0,
+            errors: 0,
+            leak_alerted: false,
+            store_failures_seen: 0,
+            store_failing: false,
+            behind_said: false,
+        };
+        for t in &settings.targets {
+            let name = t.name();
+            let source = t.spec.open().map_err(|source| EngineError::Source {
+                name: name.clone(),
+                kind: t.spec.kind(),
+                source: Box::new(source),
+            })?;
+            engine.add(t.spec.kind(), &t.spec.describe(), Some(t.clone()), source)?;
+        }
+        Ok(engine)
+    }
+
+    /// The address /metrics is served on, when it is.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref().map(metrics::Server::addr)
+    }
+
+    /// The interval between rounds.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// Add an opened source as a target named by `settings` (or `kind:describe`). Targets
+    /// sharing a name share one stored target (the first registration's kind and spec).
+    pub fn add(
+        &mut self,
+        kind: &'static str,
+        describe: &str,
+        settings: Option<TargetSettings>,
+        source: Box<dyn Source>,
+    ) -> Result<(), EngineError> {
+        let name: Arc<str> = Arc::from(
+            settings
+                .as_ref()
+                .map(TargetSettings::name)
+                .unwrap_or_else(|| format!("{kind}:{describe}")),
+        );
+        self.add_named(name, kind, describe, settings, source)
+    }
+
+    /// [`Engine::add`] with the name given.
+    pub fn add_named(
+        &mut self,
+        name: Arc<str>,
+        kind: &'static str,
+        describe: &str,
+        settings: Option<TargetSettings>,
+        source: Box<dyn Source>,
+    ) -> Result<(), EngineError> {
+        self.writer.register(&name, kind, describe);
+        let judged = source.judged();
+        if !judged.is_empty() {
+            // analyze --db judges these too.
+            self.writer.meta(
+                &name,
+                serde_json::json!({ fields::META_JUDGED: judged.iter().map(|(f, u)| serde_json::json!({"field": f, "unit": u})).collect::<Vec<_>>() }),
+            );
+        }
+        let rules = settings
+            .as_ref()
+            .and_then(|s| s.rules.clone())
+            .unwrap_or_else(|| self.rules.clone());
+        let limit = settings.as_ref().and_then(|s| s.limit_bytes);
+        let slot_index = self.slots.len();
+        let runner = if source.remote() {
+            Runner::Remote(
+                Worker::spawn(slot_index, &name, source, self.results_tx.clone())
+                    .map_err(EngineError::Thread)?,
+            )
+        } else {
+            Runner::Local(source)
+        };
+        self.slots.push(Slot {
+            judge: Judge::new(&name, rules),
+            name,
+            kind,
+            settings,
+            runner,
+            judged,
+            limit,
+            active: true,
+            errors: 0,
+            behind: 0,
+            behind_said: false,
+            status: None,
+        });
+        Ok(())
+    }
+
+    /// Record the start of this invocation in the store.
+    pub fn begin_run(&self, t: f64, command: &str) {
+        self.writer.begin_run(t, command);
+    }
+
+    /// Record the end of this invocation in the store.
+    pub fn end_run(&self, t: f64) {
+        self.writer.end_run(t);
+    }
+
+    /// Log and store an event of target `name` outside the sampling loop (e.g. while `run`
+    /// waits for its service to become ready).
+    pub fn record_event(
+        &mut self,
+        name: &Arc<str>,
+        kind: &'static str,
+        describe: &str,
+        t: f64,
+        ev: &Event,
+    ) {
+        self.writer.register(name, kind, describe);
+        self.log.event(name, t, ev);
+        self.writer.event(name, t, ev.kind(), ev.detail());
+        self.writer.flush();
+    }
+
+    /// Apply reloaded settings: targets are matched by name; an unchanged one keeps its
+    /// series, verdicts and alert state (only its rules and limit are updated), a changed or
+    /// new one is opened, one no longer named is stopped. Returns the problems (targets that
+    /// could not be opened), each one sentence.
+    pub fn apply(&mut self, settings: &Settings) -> Vec<String> {
+        let mut problems = Vec::new();
+        self.interval = settings.interval;
+        self.rules = settings.rules.clone();
+        self.limit = settings.limit_bytes;
+        if settings.receivers != self.receivers {
+            match start_delivery(&settings.receivers, &self.opts) {
+                Ok(d) => {
+                    let old = std::mem::replace(&mut self.delivery, d);
+                    self.metrics.watch_receivers(self.delivery.stats());
+                    self.receivers = settings.receivers.clone();
+                    let _ = old.close(Duration::from_secs(2));
+                }
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+        let wanted: Vec<(String, &TargetSettings)> =
+            settings.targets.iter().map(|t| (t.name(), t)).collect();
+        for i in 0..self.slots.len() {
+            if !self.slots[i].active {
+                continue;
+            }
+            let keep = wanted.iter().find(|(n, _)| **n == *self.slots[i].name);
+            match keep {
+                Some((_, t))
+                    if self.slots[i].settings.as_ref().map(|s| &s.spec) == Some(&t.spec) =>
+                {
+                    let rules = t.rules.clone().unwrap_or_else(|| self.rules.clone());
+                    let slot = &mut self.slots[i];
+                    slot.judge.set_rules(rules);
+                    slot.limit = t.limit_bytes;
+                    slot.settings = Some((*t).clone());
+                }
+                Some(_) | None if self.slots[i].settings.is_some() => self.retire(i),
+                _ => {}
+            }
+        }
+        for (name, t) in wanted {
+            let running = self.slots.iter().any(|s| {
+                s.active
+                    && *s.name == *name
+                    && s.settings.as_ref().map(|x| &x.spec) == Some(&t.spec)
+            });
+            if running {
+                continue;
+            }
+            match t.spec.open() {
+                Ok(src) => {
+                    if let Err(e) =
+                        self.add(t.spec.kind(), &t.spec.describe(), Some(t.clone()), src)
+                    {
+                        problems.push(e.to_string());
+                    }
+                }
+                Err(e) => problems.push(format!("{name}: {e}")),
+            }
+        }
+        problems
+    }
+
+    /// Stop sampling target `i` (removed from the config).
+    fn retire(&mut self, i: usize) {
+        let slot = &mut self.slots[i];
+        slot.active = false;
+        match &mut slot.runner {
+            Runner::Local(src) => src.shutdown(),
+            Runner::Remote(w) => w.stop(),
+        }
+        self.metrics.forget(&slot.name);
+        tracing::info!(target_name = %slot.name, "target removed");
+    }
+
+    /// Sample until the observer stops it, the limits are reached, or every target is gone.
+    pub fn run(&mut self, obs: &mut dyn Observer) {
+        let started = Instant::now();
+        let mut next = Instant::now();
+        loop {
+            if self.wait_until(next, obs) {
+                break;
+            }
+            if let Some(s) = obs.reload() {
+                for p in self.apply(&s) {
+                    obs.note(&p);
+                }
+            }
+            let round_started = Instant::now();
+            self.round(obs);
+            tracing::debug!(
+                round = self.rounds,
+                took_us = round_started.elapsed().as_micros() as u64,
+                "round"
+            );
+            if !obs.round(self.rounds) {
+                break;
+            }
+            if self.slots.iter().all(|s| !s.active) {
+                obs.note("every target is gone; stopping");
+                break;
+            }
+            if self.opts.count.is_some_and(|c| self.rounds >= c)
+                || self.opts.duration.is_some_and(|d| started.elapsed() >= d)
+            {
+                break;
+            }
+            next += self.interval;
+            let now = Instant::now();
+            if next < now {
+                // Local sampling took longer than the interval: say so once, then skip
+                // missed rounds.
+                if !self.behind_said {
+                    obs.note(&format!(
+                        "sampling fell behind by {:.1}s; samples will be further apart than the interval",
+                        (now - next).as_secs_f64()
+                    ));
+                    self.behind_said = true;
+                }
+                next = now;
+            }
+        }
+    }
+
+    /// Take remote results until `deadline`; true when the observer asks to stop.
+    fn wait_until(&mut self, deadline: Instant, obs: &mut dyn Observer) -> bool {
+        loop {
+            if obs.should_stop() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            let wait = (deadline - now).min(Duration::from_millis(100));
+            match self.results.recv_timeout(wait) {
+                Ok(done) => self.take_done(done, obs),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => std::thread::sleep(wait),
+            }
+        }
+    }
+
+    fn take_done(&mut self, done: Done, obs: &mut dyn Observer) {
+        let i = done.slot;
+        if let Some(Runner::Remote(w)) = self.slots.get_mut(i).map(|s| &mut s.runner) {
+            w.busy_since = None;
+        }
+        if !self.slots[i].active {
+            return;
+        }
+        tracing::debug!(target_name = %self.slots[i].name, took_ms = done.took.as_millis() as u64, "remote sample back");
+        self.process(i, done.t, done.outcome, obs);
+        self.update_status(i, done.status, obs);
+        if done.finished {
+            self.slots[i].active = false;
+        }
+        if self.slots[i].behind_said {
+            self.slots[i].behind_said = false;
+            obs.note(&format!("{}: sampling caught up", self.slots[i].name));
+        }
+    }
+
+    /// One round: sample local targets now, tick idle remote ones, flush.
+    fn round(&mut self, obs: &mut dyn Observer) {
+        let t = crate::now();
+        for i in 0..self.slots.len() {
+            if !self.slots[i].active {
+                continue;
+            }
+            match &mut self.slots[i].runner {
+                Runner::Local(src) => {
+                    let started = Instant::now();
+                    let outcome = src.sample();
+                    let (finished, status) = (src.finished(), src.status());
+                    tracing::trace!(target_name = %self.slots[i].name, took_us = started.elapsed().as_micros() as u64, "sampled");
+                    self.process(i, t, outcome, obs);
+                    self.update_status(i, status, obs);
+                    if finished {
+                        self.slots[i].active = false;
+                    }
+                }
+                Runner::Remote(w) => match w.busy_since {
+                    None => {
+                        if !w.tick(t) {
+                            self.slots[i].active = false;
+                        }
+                    }
+                    Some(since) => {
+                        let running = since.elapsed();
+                        let slot = &mut self.slots[i];
+                        slot.behind += 1;
+                        self.metrics.behind(&slot.name);
+                        if !slot.behind_said {
+                            slot.behind_said = true;
+                            obs.note(&format!(
+                                "{}: sampling fell behind (its last sample has been running for {:.1}s); its rounds are skipped until it answers, the other targets go on",
+                                slot.name,
+                                running.as_secs_f64()
+                            ));
+                        }
+                    }
+                },
+            }
+        }
+        let log_ok = self.log.flush() && !self.log.failed();
+        if !log_ok && !self.log_failed_said {
+            obs.note("the sample log cannot be written any more; samples still go to the store");
+            self.log_failed_said = true;
+        }
+        self.writer.flush();
+        self.rounds += 1;
+        self.check_store(obs);
+        self.check_delivery(obs);
+    }
+
+    fn update_status(&mut self, i: usize, status: Option<String>, obs: &mut dyn Observer) {
+        let slot = &mut self.slots[i];
+        if status != slot.status {
+            if let Some(s) = &status {
+                obs.note(&format!("{}: {s}", slot.name));
+            }
+            slot.status = status;
+        }
+    }
+
+    /// Log, store, judge one outcome of target `i`.
+    fn process(&mut self, i: usize, t: f64, out: Outcome, obs: &mut dyn Observer) {
+        let name = Arc::clone(&self.slots[i].name);
+        for ev in &out.events {
+            self.log.event(&name, t, ev);
+            self.writer.event(&name, t, ev.kind(), ev.detail());
+            obs.event(&name, t, ev);
+            if self.opts.judge {
+                let fired = self.slots[i].judge.event(t, ev.to_alert_event());
+                self.fire(&name, t, fired);
+            }
+        }
+        match out.reading {
+            Some(Ok(fields_now)) => {
+                let kind = self.slots[i].kind;
+                self.log.sample(&name, kind, t, &fields_now);
+                self.writer.sample(&name, t, &fields_now);
+                self.metrics.sampled(&name, t);
+                obs.sample(&name, t, &fields_now);
+                if self.opts.judge {
+                    let slot = &mut self.slots[i];
+                    let limit = self.limit.or(slot.limit).or_else(|| limit_of(&fields_now));
+                    let fired = slot.judge.sample(t, &fields_now, &slot.judged, limit);
+                    for s in &slot.judge.series {
+                        if fields_now.iter().any(|(f, _)| *f == s.field) {
+                            self.metrics
+                                .series(&name, &s.field, s.last_value, &s.verdict());
+                        }
+                    }
+                    self.fire(&name, t, fired);
+                }
+            }
+            Some(Err(e)) => {
+                let slot = &mut self.slots[i];
+                slot.errors += 1;
+                self.errors += 1;
+                self.writer.event(
+                    &name,
+                    t,
+                    "error",
+                    serde_json::json!({ "message": e.to_string() }),
+                );
+                self.metrics.sample_error(&name);
+                obs.failure(&name, &e, slot.errors);
+            }
+            None => {}
+        }
+    }
+
+    /// Store alert transitions as events, then queue them for delivery.
+    fn fire(&mut self, name: &Arc<str>, t: f64, fired: Vec<Alert>) {
+        if fired.is_empty() {
+            return;
+        }
+        self.leak_alerted |= judge::is_leak_alert(&fired);
+        for a in &fired {
+            let detail = serde_json::to_value(a).unwrap_or_default();
+            self.writer.event(name, t, "alert", detail);
+        }
+        self.delivery.send(&fired);
+    }
+
+    /// Say when the store starts failing (first and every 10th failure) and when it recovers.
+    fn check_store(&mut self, obs: &mut dyn Observer) {
+        use std::sync::atomic::Ordering;
+        let st = self.writer.status();
+        let failures = st.failures.load(Ordering::Relaxed);
+        let last = st.last_error.lock().ok().and_then(|l| l.clone());
+        let held = st.held.load(Ordering::Relaxed);
+        if failures > self.store_failures_seen {
+            let first = self.store_failures_seen == 0 || !self.store_failing;
+            self.store_failures_seen = failures;
+            self.store_failing = true;
+            if first || failures % 10 == 0 {
+                obs.note(&format!(
+                    "the database cannot be written ({failures} failures so far): {}; sampling and alerting go on, {held} rows are held and will be written when it is writable again",
+                    last.unwrap_or_default()
+                ));
+            }
+        } else if self.store_failing && last.is_none() {
+            self.store_failing = false;
+            let dropped = st.dropped.load(Ordering::Relaxed);
+            obs.note(&format!(
+                "the database is writable again; the held rows were written{}",
+                if dropped > 0 {
+                    format!(" ({dropped} of the oldest were dropped while it was not)")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
+
+    fn check_delivery(&mut self, obs: &mut dyn Observer) {
+        for r in self.delivery.take_reports() {
+            match r {
+                Report::Retrying {
+                    receiver,
+                    error,
+                    attempt,
+                    retry_in,
+                } => obs.note(&format!(
+                    "cannot send the alert to {receiver} (attempt {attempt}; retrying in {:.1}s): {error}",
+                    retry_in.as_secs_f64()
+                )),
+                Report::Delivered { receiver, attempts } => obs.note(&format!(
+                    "the alert reached {receiver} after {attempts} attempts"
+                )),
+                Report::GaveUp {
+                    receiver,
+                    error,
+                    alerts,
+                } => {
+                    obs.note(&format!(
+                        "gave up sending {} alert(s) to {receiver}: {error} (they are in the store as events)",
+                        alerts.len()
+                    ));
+                    let t = crate::now();
+                    for a in alerts {
+                        let name: Arc<str> = Arc::from(a.target.as_str());
+                        self.writer.event(
+                            &name,
+                            t,
+                            "alert_undelivered",
+                            serde_json::json!({ "receiver": receiver, "error": error, "alert": a }),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stop: take what remote targets are still sampling (up to `wait`), stop every source
+    /// (supervised commands included), write the store, deliver queued alerts, and return
+    /// the verdicts.
+    pub fn finish(mut self, obs: &mut dyn Observer, wait: Duration) -> Summary {
+        let deadline = Instant::now() + wait;
+        while self
+            .slots
+            .iter()
+            .any(|s| matches!(&s.runner, Runner::Remote(w) if w.busy_since.is_some()) && s.active)
+            && Instant::now() < deadline
+        {
+            if let Ok(done) = self.results.recv_timeout(Duration::from_millis(50)) {
+                self.take_done(done, obs);
+            }
+        }
+        // Remote sources first (an inspector is closed while its service still runs), then
+        // local ones (a supervised command is stopped with everything it started).
+        let join_deadline = Instant::now() + Duration::from_secs(10);
+        for s in &mut self.slots {
+            if let Runner::Remote(w) = &mut s.runner {
+                w.stop();
+            }
+        }
+        for s in &mut self.slots {
+            if let Runner::Remote(w) = &mut s.runner {
+                w.join(join_deadline);
+            }
+        }
+        for s in &mut self.slots {
+            if let Runner::Local(src) = &mut s.runner {
+                src.shutdown();
+            }
+        }
+        self.log.flush();
+        self.writer.flush();
+        self.check_delivery(obs);
+        let undelivered = self.delivery.close(Duration::from_secs(5));
+        if undelivered > 0 {
+            obs.note(&format!(
+                "{undelivered} alert batch(es) were not delivered before exit (they are in the store as events)"
+            ));
+        }
+        let stored = self.writer.close(Duration::from_secs(15));
+        if !stored {
+            obs.note("some samples could not be written to the database before exit");
+        }
+        let verdicts = self
+            .slots
+            .iter()
+            .flat_map(|s| s.judge.series.iter().map(|x| (x.verdict(), x.first_t)))
+            .collect();
+        Summary {
+            verdicts,
+            leak_alerted: self.leak_alerted,
+            errors: self.errors,
+            undelivered,
+            stored,
+        }
+    }
+}
+
+/// The receivers: stderr (when asked) and every configured one.
+fn start_delivery(
+    receivers: &[ReceiverSpec],
+    opts: &EngineOptions,
+) -> Result<Delivery, EngineError> {
+    let mut list: Vec<Box<dyn deliver::Receiver>> = Vec::new();
+    if opts.stderr_alerts {
+        list.push(Box::new(deliver::stderr::Stderr));
+    }
+    for r in receivers {
+        match r {
+            ReceiverSpec::Webhook { url, http } => {
+                let w = deliver::webhook::Webhook::new(url, http).map_err(|source| {
+                    EngineError::Receiver {
+                        url: leakscope_probe::http::shown_url(url),
+                        source,
+                    }
+                })?;
+                tracing::info!(receiver = %w.name(), "alerts go to the webhook");
+                list.push(Box::new(w));
+            }
+        }
+    }
+    Ok(Delivery::start(list, opts.retry))
+}
+
+/// The memory limit a reading carries (a cgroup's), bytes.
+fn limit_of(fields_now: &Fields) -> Option<f64> {
+    fields_now
+        .iter()
+        .find(|(k, _)| k == fields::LIMIT_FIELD)
+        .map(|(_, v)| *v)
+        .filter(|v| *v > 0.0)
+}
