@@ -6,7 +6,9 @@
 #                              # snapshot over 1 GB (gen.js OUT 2400000 1)
 #
 # leakscope runs REPEAT times (default 3; this shared machine's speed varies from run to run),
-# the Node tools once each (they take minutes).
+# the Node tools once each (they take minutes). With BEFORE=path/to/older/leakscope, every
+# leakscope run is made with that binary too, right before, so a change is measured against
+# its base under the same load; NODE_TOOLS=0 skips memlab and the DevTools code.
 #
 # Generate the data first (not committed; ~1 GB for the ~300 MB set):
 #   mkdir -p bench-data/v8-300 && node --max-old-space-size=16000 bench/v8/gen.js bench-data/v8-300 600000
@@ -30,18 +32,36 @@ echo "machine: $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 ls -la "$dir"/s*.heapsnapshot
 big="${2:-}"
 repeat="${REPEAT:-3}"
+before="${BEFORE:-}"
+# Each leakscope command, with the BEFORE binary first when given.
+both() {
+  local name="$1"; shift
+  if [ -n "$before" ]; then
+    run "before-$name" "$before" "$@"
+  fi
+  run "$name" "$bin" "$@"
+}
 for i in $(seq "$repeat"); do
-  run "leakscope-top-s3#$i" "$bin" heap top "$dir/s3.heapsnapshot" --format json
-  run "leakscope-diff-s1-s2#$i" "$bin" heap diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot" --format json
-  run "leakscope-diff-s1-s2-s3#$i" "$bin" heap diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot" "$dir/s3.heapsnapshot" --format json
+  both "leakscope-top-s3#$i" heap top "$dir/s3.heapsnapshot" --format json
+  both "leakscope-diff-s1-s2#$i" heap diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot" --format json
+  both "leakscope-diff-s1-s2-s3#$i" heap diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot" "$dir/s3.heapsnapshot" --format json
+  # Across sessions: the same files matched by retainers (what separate captures get).
+  if "$bin" heap diff --help | grep -q -- "--match"; then
+    run "leakscope-diff-s1-s2-retainers#$i" "$bin" heap diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot" --match retainers --format json
+  fi
 done
 if [ -n "$big" ]; then
   ls -la "$big"
   cat "$big" > /dev/null  # into the page cache, as the other files already are
   for i in $(seq "$repeat"); do
-    run "leakscope-top-big#$i" "$bin" heap top "$big" --format json
+    both "leakscope-top-big#$i" heap top "$big" --format json
   done
-  run devtools-top-big node --max-old-space-size=30000 "$here/devtools-summary.mjs" "$big"
+  if [ "${NODE_TOOLS:-1}" != 0 ]; then
+    run devtools-top-big node --max-old-space-size=30000 "$here/devtools-summary.mjs" "$big"
+  fi
+fi
+if [ "${NODE_TOOLS:-1}" = 0 ]; then
+  exit 0
 fi
 run devtools-diff-s1-s2 node --max-old-space-size=16000 "$here/devtools-summary.mjs" --diff "$dir/s1.heapsnapshot" "$dir/s2.heapsnapshot"
 memlab="$here/node_modules/.bin/memlab"

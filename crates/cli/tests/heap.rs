@@ -93,16 +93,35 @@ fn v8_top_lists_classes_by_retained_size() {
 }
 
 #[test]
-fn v8_snapshots_of_different_processes_are_refused() {
-    let out = leakscope()
+fn v8_snapshots_of_different_processes_are_matched_by_retainers() {
+    let files = [
+        fixture("v8/other-1.heapsnapshot"),
+        fixture("v8/service-2.heapsnapshot"),
+    ];
+    let (code, v, err) = heap_json(&["diff"], &files);
+    assert_eq!(code, Some(1), "{err}");
+    assert_contract(&v, "v8");
+    assert_eq!(v["matching"], "retainers");
+    assert!(v["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == "cache"));
+    let table = leakscope()
         .args(["heap", "diff"])
-        .arg(fixture("v8/service-1.heapsnapshot"))
-        .arg(fixture("v8/other-1.heapsnapshot"))
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).contains("matched by retainers"));
+    // Object ids cannot be forced on them.
+    let out = leakscope()
+        .args(["heap", "diff", "--match", "object-ids"])
+        .args(&files)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("process"), "{err}");
+    assert!(err.contains("object id"), "{err}");
 }
 
 #[test]
@@ -237,4 +256,45 @@ fn a_profile_can_be_read_from_a_url_and_an_unreachable_one_is_an_error() {
     let out = leakscope().args(["heap", "top", &url]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&url));
+}
+
+#[test]
+fn pprof_list_and_focus_from_the_command_line() {
+    let out = leakscope()
+        .args(["heap", "top"])
+        .arg(fixture("go/heap2.pb.gz"))
+        .args(["--list", "main\\.leakCache", "--source-path"])
+        .arg(fixture("go"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("ROUTINE ======================== main.leakCache in leakdemo/main.go"),
+        "{text}"
+    );
+    // The allocating line, with its value, and its neighbours as context.
+    assert!(
+        text.lines()
+            .any(|l| l.contains("41:") && l.contains("make([]byte, 4096)") && l.contains("MiB")),
+        "{text}"
+    );
+    assert!(!text.contains('\t'), "tabs shown as spaces");
+    let out = leakscope()
+        .args(["heap", "top", "--focus", "(unclosed"])
+        .arg(fixture("go/heap2.pb.gz"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--focus") && err.contains("regular expression"),
+        "{err}"
+    );
+    let out = leakscope()
+        .args(["heap", "top", "--list", "x"])
+        .arg(fixture("v8/service-1.heapsnapshot"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod goroutine;
+pub mod picture;
 pub mod pprof;
 pub mod report;
 pub mod tracemalloc;
@@ -17,6 +18,27 @@ use std::path::{Path, PathBuf};
 
 pub use error::HeapError;
 pub use report::{Column, Group, HeapReport, Suspect, Unit};
+
+/// How `heap diff` follows V8 objects from one snapshot to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matching {
+    /// By V8 object id: exact, but only within one inspector session of one process
+    /// (DevTools' Comparison view, memlab's kept objects).
+    ObjectIds,
+    /// By what holds them (retainer path from a module or global, owner and property name,
+    /// the closure's function and variable): across sessions, restarts and replicas.
+    Retainers,
+}
+
+impl Matching {
+    /// The name used in Heap JSON's `matching` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Matching::ObjectIds => "object-ids",
+            Matching::Retainers => "retainers",
+        }
+    }
+}
 
 /// The formats leakscope reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +120,20 @@ pub struct Options {
     /// Sort by cumulative instead of flat value (pprof's `-cum`); for tracemalloc, count a
     /// trace under every frame of its traceback (`statistics(key, cumulative=True)`).
     pub cumulative: bool,
+    /// V8 diffs: how to follow objects across snapshots. None = by object id when the
+    /// snapshots come from one inspector session, else by retainers.
+    pub matching: Option<Matching>,
+    /// pprof: keep only the samples with a frame (function or file name) matching this
+    /// regular expression (`go tool pprof -focus`).
+    pub focus: Option<String>,
+    /// pprof: drop the samples with a frame matching this regular expression (`-ignore`).
+    pub ignore: Option<String>,
+    /// pprof: list the source lines of the functions whose name matches (`-list`).
+    pub list: Option<String>,
+    /// Where `list` looks for source files (and their parents); None = the current directory.
+    pub source_path: Option<PathBuf>,
+    /// Also build [`HeapReport::picture`] (for `--html`).
+    pub pictures: bool,
 }
 
 impl Default for Options {
@@ -107,13 +143,40 @@ impl Default for Options {
             sample_index: None,
             limit: 30,
             cumulative: false,
+            matching: None,
+            focus: None,
+            ignore: None,
+            list: None,
+            source_path: None,
+            pictures: false,
         }
+    }
+}
+
+/// Refuse the pprof-only options for other formats, in one sentence.
+fn pprof_only(format: Format, opts: &Options) -> Result<(), HeapError> {
+    if matches!(format, Format::Pprof) {
+        return Ok(());
+    }
+    let given = [
+        ("--focus", opts.focus.is_some()),
+        ("--ignore", opts.ignore.is_some()),
+        ("--list", opts.list.is_some()),
+    ];
+    match given.iter().find(|g| g.1) {
+        Some((flag, _)) => Err(HeapError::Usage(format!(
+            "{flag} applies to pprof profiles; this is a {} file",
+            format.as_str()
+        ))),
+        None => Ok(()),
     }
 }
 
 /// `heap top`: what one snapshot or profile holds, grouped.
 pub fn top(path: &Path, opts: &Options) -> Result<HeapReport, HeapError> {
-    match sniff_file(path)? {
+    let format = sniff_file(path)?;
+    pprof_only(format, opts)?;
+    match format {
         Format::V8 => v8::top(path, opts),
         Format::Pprof => pprof::top(path, opts),
         Format::GoroutineText => goroutine::top(path, opts),
@@ -146,6 +209,7 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
             )));
         }
     }
+    pprof_only(first, opts)?;
     match first {
         Format::V8 => v8::diff(paths, opts),
         Format::Pprof | Format::GoroutineText => {

@@ -91,6 +91,10 @@ pub struct HeapReport {
     pub mode: String,
     /// The input files or URLs, oldest first.
     pub inputs: Vec<String>,
+    /// How a diff matched what it compares across captures: `object-ids` or `retainers`
+    /// (V8), `allocation-sites` (pprof, tracemalloc). Absent for `top`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matching: Option<String>,
     /// The group table's value columns, in display order.
     pub columns: Vec<Column>,
     /// The group table, sorted the way the format's reference tool sorts it.
@@ -102,6 +106,12 @@ pub struct HeapReport {
     pub totals: BTreeMap<String, f64>,
     /// Things the reader should know (dropped rows, mismatched periods, unreachable nodes).
     pub notes: Vec<String>,
+    /// pprof `--list`: the hot source lines of the matching functions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<crate::pprof::list::Listing>,
+    /// What `--html` draws (built only with [`crate::Options::pictures`]; not in JSON).
+    #[serde(skip)]
+    pub picture: Option<crate::picture::Picture>,
 }
 
 impl HeapReport {
@@ -112,11 +122,14 @@ impl HeapReport {
             profile: profile.into(),
             mode: mode.into(),
             inputs,
+            matching: None,
             columns: Vec::new(),
             groups: Vec::new(),
             suspects: Vec::new(),
             totals: BTreeMap::new(),
             notes: Vec::new(),
+            listing: None,
+            picture: None,
         }
     }
 }

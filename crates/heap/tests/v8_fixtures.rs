@@ -135,14 +135,56 @@ fn three_snapshots_find_the_three_leaks() {
     assert_eq!(value(&r, "CacheEntry", "leaked"), Some(600.0));
 }
 
+/// Two processes of one program (a restart, a replica): object ids say nothing across them,
+/// so the diff follows collections and closures by what holds them, and names the same
+/// leaks a one-process diff names. Forcing object ids is refused.
 #[test]
-fn snapshots_of_different_processes_are_refused() {
+fn snapshots_of_different_processes_are_matched_by_retainers() {
     let paths = [
         fixture("other-1.heapsnapshot"),
         fixture("service-2.heapsnapshot"),
     ];
-    match leakscope_heap::diff(&paths, &Options::default()) {
-        Err(HeapError::Mismatch(m)) => assert!(m.contains("one process"), "{m}"),
+    let r = leakscope_heap::diff(&paths, &Options::default()).expect("diff");
+    assert_eq!(r.matching.as_deref(), Some("retainers"));
+    assert!(r
+        .notes
+        .iter()
+        .any(|n| n.contains("matched by what holds them")));
+    let same_process = leakscope_heap::diff(
+        &[
+            fixture("service-1.heapsnapshot"),
+            fixture("service-2.heapsnapshot"),
+        ],
+        &Options::default(),
+    )
+    .expect("diff");
+    assert_eq!(same_process.matching.as_deref(), Some("object-ids"));
+    let names = |r: &HeapReport| {
+        let mut v: Vec<(String, String)> = r
+            .suspects
+            .iter()
+            .map(|s| (s.pattern.clone(), s.name.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&r), names(&same_process));
+    let cache = suspect(&r, "unbounded-collection", "cache");
+    // other-1 was written after warm-up (200 requests), service-2 after 600 more.
+    assert_eq!(cache.count_delta, 600);
+    assert_eq!(
+        cache.retainer_path.last().map(String::as_str),
+        Some("cache (Map)")
+    );
+    // Class rows are counts and sizes: CacheEntry objects went from 200 to 800.
+    assert_eq!(value(&r, "CacheEntry", "delta"), Some(600.0));
+    assert_eq!(value(&r, "CacheEntry", "count"), Some(800.0));
+    let forced = Options {
+        matching: Some(leakscope_heap::Matching::ObjectIds),
+        ..Default::default()
+    };
+    match leakscope_heap::diff(&paths, &forced) {
+        Err(HeapError::Mismatch(m)) => assert!(m.contains("object id"), "{m}"),
         other => panic!("expected a mismatch, got {other:?}"),
     }
 }
@@ -208,4 +250,38 @@ fn pool_size_changes_no_result() {
             .expect("pool");
         assert!(pool.install(run) == want, "{threads} thread(s)");
     }
+}
+
+/// The same series matched by retainers instead of ids names the same leaks with the same
+/// entry counts: the holder keys find the same collections in every snapshot.
+#[test]
+fn retainer_matching_agrees_with_object_ids_on_one_process() {
+    let paths: Vec<PathBuf> = (1..=3)
+        .map(|i| fixture(&format!("service-{i}.heapsnapshot")))
+        .collect();
+    let by_ids = leakscope_heap::diff(&paths, &Options::default()).expect("diff");
+    let by_retainers = leakscope_heap::diff(
+        &paths,
+        &Options {
+            matching: Some(leakscope_heap::Matching::Retainers),
+            ..Default::default()
+        },
+    )
+    .expect("diff");
+    assert_eq!(by_retainers.matching.as_deref(), Some("retainers"));
+    // Forced: no note about different sessions, and no Comparison columns.
+    assert!(!by_retainers.notes.iter().any(|n| n.contains("different")));
+    assert!(by_retainers.columns.iter().all(|c| c.key != "new"));
+    let key = |s: &leakscope_heap::Suspect| {
+        (
+            s.pattern.clone(),
+            s.name.clone(),
+            s.count_delta,
+            s.extra.get("entries").cloned(),
+        )
+    };
+    let a: Vec<_> = by_ids.suspects.iter().map(key).collect();
+    let b: Vec<_> = by_retainers.suspects.iter().map(key).collect();
+    assert_eq!(a, b);
+    assert_eq!(value(&by_retainers, "CacheEntry", "delta"), Some(1200.0));
 }

@@ -43,6 +43,7 @@
 #![warn(missing_docs)]
 
 mod chart;
+mod heap_page;
 mod html;
 mod raster;
 mod scene;
@@ -165,6 +166,43 @@ pub fn html(data: &RunData) -> String {
 pub fn write_html(path: impl AsRef<Path>, data: &RunData) -> Result<(), ReportError> {
     let path = path.as_ref();
     write(path, html(data).as_bytes())
+}
+
+/// The page of a heap diagnosis (`heap top|diff --html`): suspects with their paths, a flame
+/// graph of allocation stacks (pprof, tracemalloc) or an icicle of the dominator tree (V8)
+/// when the report carries a picture, the sortable group table and the notes. One
+/// self-contained HTML page; every name from the snapshot is escaped.
+pub fn heap_html(report: &leakscope_heap::HeapReport) -> String {
+    heap_page::page(report)
+}
+
+/// Writes [`heap_html`] of `report` to `path`, readable by its owner only (0600 on Unix):
+/// the page shows names and strings from the diagnosed process's memory.
+pub fn write_heap_html(
+    path: impl AsRef<Path>,
+    report: &leakscope_heap::HeapReport,
+) -> Result<(), ReportError> {
+    let path = path.as_ref();
+    let fail = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        // An existing file keeps its mode on open: narrow it too.
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(fail)?;
+    }
+    std::io::Write::write_all(&mut f, heap_html(report).as_bytes()).map_err(fail)
 }
 
 /// Writes the chart to `path` as SVG or PNG, chosen by its extension (`.svg`, `.png`, any case),

@@ -16,13 +16,13 @@ pub enum HeapCommand {
     /// functions or lines by flat and cumulative; tracemalloc allocation sites; goroutines by
     /// blocking site.
     #[command(
-        after_help = "Examples:\n  leakscope heap top app.heapsnapshot\n  leakscope heap top heap.pb.gz --by line --sample-index alloc_space\n  leakscope heap top http://127.0.0.1:6060/debug/pprof/heap\n  leakscope heap top dump.pickle --by traceback --format json"
+        after_help = "Examples:\n  leakscope heap top app.heapsnapshot\n  leakscope heap top heap.pb.gz --by line --sample-index alloc_space\n  leakscope heap top http://127.0.0.1:6060/debug/pprof/heap\n  leakscope heap top dump.pickle --by traceback --format json\n  leakscope heap top heap.pb.gz --focus 'main\\.' --ignore runtime --list 'main\\.leakCache'"
     )]
     Top(TopArgs),
     /// What changed across captures of one process, oldest first, and the likely culprits.
     /// Exit 1 when suspects are found.
     #[command(
-        after_help = "Examples:\n  leakscope heap diff s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot\n  leakscope heap diff heap1.pb.gz heap2.pb.gz\n  leakscope heap diff goroutine1.txt goroutine2.txt goroutine3.txt\n  leakscope heap diff old.pickle new.pickle --format json"
+        after_help = "Examples:\n  leakscope heap diff s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot\n  leakscope heap diff heap1.pb.gz heap2.pb.gz\n  leakscope heap diff goroutine1.txt goroutine2.txt goroutine3.txt\n  leakscope heap diff old.pickle new.pickle --format json\n  leakscope heap diff a.heapsnapshot b.heapsnapshot --html diff.html"
     )]
     Diff(DiffArgs),
     /// Capture a heap snapshot from a running Node.js process, with no code change.
@@ -47,6 +47,26 @@ pub struct GroupArgs {
     /// frame of its traceback (statistics(..., cumulative=True)).
     #[arg(long)]
     pub cum: bool,
+    /// pprof: keep only the samples with a frame whose function or file name matches this
+    /// regular expression (as `go tool pprof -focus`).
+    #[arg(long, value_name = "REGEX")]
+    pub focus: Option<String>,
+    /// pprof: drop the samples with a frame matching this regular expression (`-ignore`).
+    #[arg(long, value_name = "REGEX")]
+    pub ignore: Option<String>,
+    /// pprof: list the hot source lines of the functions whose name matches (as
+    /// `go tool pprof -list`); sources are looked for under --source-path.
+    #[arg(long, value_name = "REGEX")]
+    pub list: Option<String>,
+    /// Where --list looks for source files (and in its parent directories). Default: the
+    /// current directory.
+    #[arg(long, value_name = "DIR")]
+    pub source_path: Option<PathBuf>,
+    /// Also write a self-contained HTML page: suspects with their paths, a flame graph of
+    /// allocation stacks (pprof, tracemalloc) or the dominator tree by retained size (V8),
+    /// and the sortable table. Written readable by its owner only: it shows heap contents.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 impl GroupArgs {
@@ -56,6 +76,12 @@ impl GroupArgs {
             sample_index: self.sample_index.clone(),
             limit: self.limit,
             cumulative: self.cum,
+            matching: None,
+            focus: self.focus.clone(),
+            ignore: self.ignore.clone(),
+            list: self.list.clone(),
+            source_path: self.source_path.clone(),
+            pictures: self.html.is_some(),
         }
     }
 }
@@ -73,8 +99,35 @@ pub struct DiffArgs {
     /// Two or more captures of one process, oldest first (files or http:// URLs).
     #[arg(required = true, num_args = 2..)]
     pub inputs: Vec<String>,
+    /// V8 snapshots: how objects are followed from one snapshot to the next. `auto`: by
+    /// object id when the snapshots come from one inspector session (`heap capture --count`),
+    /// else by what holds them (retainer paths, property names, closures), which works across
+    /// separate captures, restarts and replicas.
+    #[arg(long = "match", value_enum, default_value_t = MatchArg::Auto, value_name = "HOW")]
+    pub matching: MatchArg,
     #[command(flatten)]
     pub group: GroupArgs,
+}
+
+/// `--match` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MatchArg {
+    /// By object id within one session, else by retainers.
+    Auto,
+    /// By V8 object id (fails on snapshots of different sessions or processes).
+    ObjectIds,
+    /// By retainer paths, owners and property names, closures.
+    Retainers,
+}
+
+impl MatchArg {
+    fn matching(self) -> Option<leakscope_heap::Matching> {
+        match self {
+            MatchArg::Auto => None,
+            MatchArg::ObjectIds => Some(leakscope_heap::Matching::ObjectIds),
+            MatchArg::Retainers => Some(leakscope_heap::Matching::Retainers),
+        }
+    }
 }
 
 /// Run a heap subcommand.
@@ -83,7 +136,9 @@ pub fn run(cmd: &HeapCommand, common: &Common) -> anyhow::Result<u8> {
         HeapCommand::Top(a) => {
             let input = Input::resolve(&a.input)?;
             let report = leakscope_heap::top(input.path(), &a.group.options())?;
-            print(&relabel(report, &[&input]), common)?;
+            let report = relabel(report, &[&input]);
+            write_html(&a.group, &report)?;
+            print(&report, common)?;
             Ok(0)
         }
         HeapCommand::Diff(a) => {
@@ -93,16 +148,31 @@ pub fn run(cmd: &HeapCommand, common: &Common) -> anyhow::Result<u8> {
                 .map(|s| Input::resolve(s))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let paths: Vec<PathBuf> = inputs.iter().map(|i| i.path().to_path_buf()).collect();
-            let report = leakscope_heap::diff(&paths, &a.group.options())?;
+            let opts = Options {
+                matching: a.matching.matching(),
+                ..a.group.options()
+            };
+            let report = leakscope_heap::diff(&paths, &opts)?;
             let leak = !report.suspects.is_empty();
             let refs: Vec<&Input> = inputs.iter().collect();
-            print(&relabel(report, &refs), common)?;
+            let report = relabel(report, &refs);
+            write_html(&a.group, &report)?;
+            print(&report, common)?;
             Ok(u8::from(leak))
         }
         HeapCommand::Capture(a) => {
             heap_capture::run(a, common.format == OutputFormat::Json).map(|c| c.clamp(0, 2) as u8)
         }
     }
+}
+
+/// `--html FILE`: the page of the report.
+fn write_html(group: &GroupArgs, report: &HeapReport) -> anyhow::Result<()> {
+    if let Some(path) = &group.html {
+        leakscope_report::write_heap_html(path, report)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 fn print(report: &HeapReport, common: &Common) -> anyhow::Result<()> {

@@ -38,6 +38,9 @@ pub fn report(r: &HeapReport) -> String {
         printable(&r.mode),
         inputs.join(" → ")
     ));
+    if let Some(m) = &r.matching {
+        out.push_str(&format!("matched by {}\n", printable(m)));
+    }
     if !r.totals.is_empty() {
         let totals: Vec<String> = r
             .totals
@@ -54,7 +57,10 @@ pub fn report(r: &HeapReport) -> String {
         out.push_str(&format!("totals: {}\n", totals.join(", ")));
     }
     out.push('\n');
-    if t.is_empty() {
+    if let Some(l) = &r.listing {
+        // A listing replaces the group table, as `go tool pprof -list` prints only it.
+        out.push_str(&listing(l));
+    } else if t.is_empty() {
         out.push_str("(no groups)\n");
     } else {
         out.push_str(&t.render());
@@ -93,6 +99,46 @@ pub fn report(r: &HeapReport) -> String {
         out.push_str(&format!("note: {}\n", printable(n)));
     }
     out.trim_end().to_string()
+}
+
+/// A `--list` listing in `go tool pprof -list`'s layout: a header per function and file,
+/// then `flat cum line:text`, `.` for no value.
+fn listing(l: &leakscope_heap::pprof::list::Listing) -> String {
+    let unit = leakscope_heap::pprof::report_unit(&l.unit);
+    let v = |x: i64| value(x as f64, unit, false);
+    let dot = |x: i64| if x == 0 { ".".to_string() } else { v(x) };
+    let mut out = format!("Total: {}\n", v(l.total));
+    for r in &l.routines {
+        out.push_str(&format!(
+            "ROUTINE ======================== {} in {}\n",
+            printable(&r.function),
+            printable(&r.file)
+        ));
+        let pct = if l.total == 0 {
+            0.0
+        } else {
+            (r.cum as f64 / l.total as f64).abs() * 100.0
+        };
+        out.push_str(&format!(
+            "{:>10} {:>10} (flat, cum) {pct:.2}% of Total\n",
+            v(r.flat),
+            v(r.cum)
+        ));
+        if let Some(e) = &r.error {
+            out.push_str(&format!(" Error: {}\n", printable(e)));
+        }
+        for s in &r.lines {
+            // Source text is shown with its tabs as spaces; anything else unsafe is escaped.
+            out.push_str(&format!(
+                "{:>10} {:>10} {:>6}:{}\n",
+                dot(s.flat),
+                dot(s.cum),
+                s.line,
+                printable(&s.text.replace('\t', "    "))
+            ));
+        }
+    }
+    out
 }
 
 fn value(v: f64, unit: Unit, signed: bool) -> String {

@@ -266,6 +266,8 @@ pub fn top_rows(
     cum_sort: bool,
     node_fraction: f64,
 ) -> (Vec<Row>, usize) {
+    // Like pprof's newTrimmedGraph: the flat sum of the nodes shown (after --focus/--ignore),
+    // not the report's total.
     let total: i64 = flat.iter().fold(0i64, |a, &b| a.saturating_add(b));
     let marks = inline_marks(
         g.len(),

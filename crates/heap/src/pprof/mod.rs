@@ -9,8 +9,10 @@
 
 pub mod budget;
 pub mod decode;
+pub mod filter;
 pub mod fxhash;
 pub mod graph;
+pub mod list;
 pub mod merge;
 pub mod proto;
 mod report;
@@ -25,6 +27,7 @@ pub use decode::{
 };
 pub use graph::{Granularity, Row};
 pub use proto::Profile;
+pub use report::unit_of as report_unit;
 
 use crate::{HeapError, HeapReport, Options};
 
@@ -183,15 +186,25 @@ pub fn top_table(
 
 /// The `-top` table of an already merged profile for value index `vi`.
 pub fn table_from(m: &merge::Merged, vi: usize, q: &TopQuery) -> Table {
+    table_with_totals(m, vi, q, None)
+}
+
+/// pprof's total: the sum of |value| of index `vi` over the samples of `m` (saturating).
+fn sample_total(m: &merge::Merged, vi: usize) -> i64 {
+    m.samples
+        .iter()
+        .map(|s| abs(s.values.get(vi).copied().unwrap_or(0)))
+        .fold(0i64, i64::saturating_add)
+}
+
+/// [`table_from`], with percentages of `total` (pprof's total) taken before
+/// `--focus`/`--ignore` dropped samples, as pprof does ("percentages on all samples").
+fn table_with_totals(m: &merge::Merged, vi: usize, q: &TopQuery, total: Option<i64>) -> Table {
     let g = graph::Graph::new(m, q.granularity);
     let (flat, cum, edges) = g.weigh_inline(m, vi, true);
     let (rows, dropped_nodes) =
         graph::top_rows(&g, &flat, &cum, &edges, q.cum_sort, q.node_fraction);
-    let total = m
-        .samples
-        .iter()
-        .map(|s| abs(s.values.get(vi).copied().unwrap_or(0)))
-        .fold(0i64, i64::saturating_add);
+    let total = total.unwrap_or_else(|| sample_total(m, vi));
     let (sample_type, unit) = m.sample_types.get(vi).cloned().unwrap_or_default();
     Table {
         sample_type,
@@ -234,14 +247,69 @@ pub fn top(path: &Path, opts: &Options) -> Result<HeapReport, HeapError> {
     if is_goroutine(&p) {
         return crate::goroutine::top_profile(path, &p, opts);
     }
-    let table = top_table(&p, None, &query(opts)?)?;
-    Ok(report::build(
-        &p,
-        &table,
-        "top",
-        vec![path.display().to_string()],
-        opts,
-    ))
+    let q = query(opts)?;
+    let vi = sample_index(&p, q.sample_index.as_deref())?;
+    let mut m = merge::merge(&[(&p, 1)]);
+    let total = sample_total(&m, vi);
+    let notes = apply_filters(&mut m, opts)?;
+    let table = table_with_totals(&m, vi, &q, Some(total));
+    let mut rep = report::build(&p, &table, "top", vec![path.display().to_string()], opts);
+    rep.notes.extend(notes);
+    rep.listing = list(&m, vi, opts, total)?;
+    if opts.pictures {
+        rep.picture = Some(picture(&m, vi, &table));
+    }
+    Ok(rep)
+}
+
+/// The allocation stacks of `m` for value index `vi` (functions, outermost first).
+fn picture(m: &merge::Merged, vi: usize, table: &Table) -> crate::picture::Picture {
+    let g = graph::Graph::new(m, Granularity::Functions);
+    let stacks = crate::picture::stacks_from(m.samples.iter().map(|s| {
+        let frames = g
+            .stack(&s.locs)
+            .into_iter()
+            .map(|n| g.names[n as usize].clone())
+            .collect();
+        (frames, s.values.get(vi).copied().unwrap_or(0))
+    }));
+    crate::picture::Picture::Stacks {
+        what: table.sample_type.clone(),
+        bytes: table.unit == "bytes",
+        stacks,
+    }
+}
+
+/// `--focus` / `--ignore` on a merged profile; notes for the report.
+fn apply_filters(m: &mut merge::Merged, opts: &Options) -> Result<Vec<String>, HeapError> {
+    let focus = filter::compile("--focus", opts.focus.as_deref())?;
+    let ignore = filter::compile("--ignore", opts.ignore.as_deref())?;
+    Ok(filter::focus_ignore(m, focus.as_ref(), ignore.as_ref()))
+}
+
+/// `--list`: the listing of the matching functions, or an error when none matches (as
+/// pprof: "no matches found for regexp").
+fn list(
+    m: &merge::Merged,
+    vi: usize,
+    opts: &Options,
+    total: i64,
+) -> Result<Option<list::Listing>, HeapError> {
+    let Some(re) = filter::compile("--list", opts.list.as_deref())? else {
+        return Ok(None);
+    };
+    let search = match &opts.source_path {
+        Some(p) => p.clone(),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    let l = list::listing(m, vi, &re, &search, total);
+    if l.routines.is_empty() {
+        return Err(HeapError::Usage(format!(
+            "--list {:?}: no function with samples matches",
+            re.as_str()
+        )));
+    }
+    Ok(Some(l))
 }
 
 /// `heap diff OLD.. NEW` on pprof files: `-top -base OLD NEW` rows (the first file is the
@@ -265,10 +333,15 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
     })?;
     let q = query(opts)?;
     let vi = sample_index(&source, q.sample_index.as_deref())?;
-    let m = merge::merge(&[(&source, 1), (&base, -1)]);
-    let table = table_from(&m, vi, &q);
+    let mut m = merge::merge(&[(&source, 1), (&base, -1)]);
+    let total = sample_total(&m, vi);
+    let notes = apply_filters(&mut m, opts)?;
+    let table = table_with_totals(&m, vi, &q, Some(total));
     let inputs = paths.iter().map(|p| p.display().to_string()).collect();
     let mut rep = report::build(&source, &table, "diff", inputs, opts);
+    rep.matching = Some("allocation-sites".into());
+    rep.notes.extend(notes);
+    rep.listing = list(&m, vi, opts, total)?;
     report::add_diff_totals(&mut rep, &base, &source, &table);
     if paths.len() > 2 {
         rep.notes.push(format!(
@@ -278,5 +351,8 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
         ));
     }
     rep.suspects = suspects::growing_sites(&m, &source, vi, &mut rep.notes);
+    if opts.pictures {
+        rep.picture = Some(picture(&m, vi, &table));
+    }
     Ok(rep)
 }

@@ -110,7 +110,35 @@ pub fn top(path: &Path, opts: &Options) -> Result<HeapReport, HeapError> {
     rep.totals
         .insert("traceback_limit".into(), snap.traceback_limit as f64);
     notes(&mut rep, &snap, stats.len());
+    if opts.pictures {
+        rep.picture = Some(picture(
+            "size",
+            statistics(&snap, KeyType::Traceback, false)
+                .into_iter()
+                .map(|s| (s.frames, s.size)),
+        ));
+    }
     Ok(rep)
+}
+
+/// Tracebacks (outermost frame first) and their bytes as a flame graph's stacks.
+fn picture(
+    what: &str,
+    items: impl Iterator<Item = (Vec<(String, i64)>, i64)>,
+) -> crate::picture::Picture {
+    crate::picture::Picture::Stacks {
+        what: what.into(),
+        bytes: true,
+        stacks: crate::picture::stacks_from(items.map(|(frames, v)| {
+            (
+                frames
+                    .into_iter()
+                    .map(|(f, l)| format!("{f}:{l}"))
+                    .collect(),
+                v,
+            )
+        })),
+    }
 }
 
 fn notes(rep: &mut HeapReport, snap: &Snapshot, groups: usize) {
@@ -177,6 +205,15 @@ pub fn diff(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> 
         ));
     }
     rep.suspects = suspects(&new, &old);
+    rep.matching = Some("allocation-sites".into());
+    if opts.pictures {
+        rep.picture = Some(picture(
+            "size +/-",
+            compare_to(&new, &old, KeyType::Traceback, false)
+                .into_iter()
+                .map(|s| (s.frames, s.size_diff)),
+        ));
+    }
     Ok(rep)
 }
 

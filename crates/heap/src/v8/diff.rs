@@ -1,21 +1,29 @@
-//! `heap diff` for V8 snapshots of one process: DevTools' Comparison view per class (new,
-//! deleted, delta, allocated, freed, size delta) between the first and the last snapshot,
-//! memlab's "allocated between the first and second, still alive in the last" with three or
-//! more, a check that the snapshots come from one process, and the ranked suspects.
+//! `heap diff` for V8 snapshots of one program: loading and indexing the series, deciding how
+//! objects are matched from one snapshot to the next, then the class table
+//! ([`super::compare`]) and the ranked suspects ([`super::suspects`]).
+//!
+//! Within one inspector session of one process V8 object ids line up: DevTools' Comparison
+//! view, memlab's "allocated between the first and second, still alive in the last", and
+//! collections followed by id. Across sessions (V8 clears its ids when a session closes),
+//! restarts and replicas they do not ([`continuity`] tells): collections are then followed
+//! by what holds them ([`super::holders`]) and classes by their counts and sizes.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::analysis::{analyze_with, Analyzed};
+use super::closures::{closure_candidates, closure_groups, ClosureGroups};
+use super::compare::{class_count_table, compare, comparison_table, ClassDiff};
 use super::handoff::{Gate, OpenOnDrop};
+use super::holders::{holder_groups, Holders};
+use super::kept::{kept_objects, KeptObjects};
 use super::model::Snapshot;
+use super::paths::ContextOwners;
 use super::reader::{read_file, read_file_with};
-use super::suspects::{
-    closure_candidates, closure_groups, collection_entries, collections, find_suspects,
-};
+use super::suspects::{collection_entries, collections, find_suspects};
 use super::timing::timed;
-use crate::report::{Column, Group, HeapReport, Unit};
-use crate::{HeapError, Options};
+use crate::report::{HeapReport, Suspect};
+use crate::{HeapError, Matching, Options};
 
 /// Node ordinals sorted by V8 object id: `(id << 32) | ordinal`. V8 writes nodes mostly in
 /// id order (the first snapshot of a process fully, later ones in a few thousand ascending
@@ -52,7 +60,11 @@ pub struct Indexed {
     /// Every collection with entries: `(id, entries, retained bytes)`, sorted by id.
     pub colls: Vec<(u32, u32, f64)>,
     /// Closures keeping large objects alive, grouped by (function, variable).
-    pub closures: super::suspects::ClosureGroups,
+    pub closures: ClosureGroups,
+    /// Collections grouped by holder key, for matching across sessions.
+    pub holders: Holders,
+    /// Context → the closure naming it (for paths; emptied by [`Indexed::slim`]).
+    pub owners: ContextOwners,
 }
 
 impl Indexed {
@@ -76,14 +88,17 @@ impl Indexed {
             dominators_done,
         );
         let mut t = super::timing::Timer::new();
+        let holders = timed("holder keys", || holder_groups(&a, &cands.owners, &entries));
         let colls = collections(&a, entries);
         let closures = closure_groups(&a, &cands);
-        t.lap("collections, closures");
+        t.lap("collections, closures, holders");
         Self {
             a,
             ids,
             colls,
             closures,
+            holders,
+            owners: cands.owners,
         }
     }
 
@@ -118,6 +133,7 @@ impl Indexed {
         self.a.retained = Vec::new();
         self.a.dist.distance = Vec::new();
         self.a.dist.parent_edge = Vec::new();
+        self.owners = ContextOwners::new();
     }
 }
 
@@ -243,145 +259,45 @@ pub fn continuity(prev: &Indexed, next: &Indexed) -> (f64, u64) {
     (same as f64 / old as f64, old)
 }
 
-/// Below this continuity two snapshots are taken to come from different processes.
+/// Below this continuity two snapshots are taken to come from different inspector sessions
+/// or processes, and objects are matched by retainers.
 pub const MIN_CONTINUITY: f64 = 0.95;
-
-/// Per-class Comparison-view counters.
-#[derive(Debug, Default, Clone)]
-pub struct ClassDiff {
-    /// Objects whose id is not in the base snapshot.
-    pub new: u64,
-    /// Base objects whose id is gone.
-    pub deleted: u64,
-    /// Sum of shallow sizes of new objects, bytes.
-    pub alloc: u64,
-    /// Sum of shallow sizes of deleted objects, bytes.
-    pub freed: u64,
-    /// memlab: allocated between the first and second snapshot, alive in the last (count).
-    pub leaked: u64,
-    /// Shallow bytes of those.
-    pub leaked_size: u64,
-    /// Retained size of the class in the base snapshot (DevTools Summary), bytes.
-    pub retained_base: f64,
-    /// Retained size of the class in the last snapshot, bytes.
-    pub retained_last: f64,
-}
-
-/// DevTools' `calculateSnapshotDiff`, with classes matched by name: merge-join by id of the
-/// objects with a non-zero shallow size; an object whose class changed counts as deleted from
-/// its old class and new in its new one.
-pub fn compare(base: &Indexed, cur: &Indexed) -> HashMap<String, ClassDiff> {
-    // Counters per class id of each side, merged by name at the end; a base class maps to
-    // the current class of the same name (u32::MAX: none), so the join compares integers.
-    let by_name: HashMap<&str, u32> = cur
-        .a
-        .class_names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i as u32))
-        .collect();
-    let to_cur: Vec<u32> = base
-        .a
-        .class_names
-        .iter()
-        .map(|n| by_name.get(n.as_str()).copied().unwrap_or(u32::MAX))
-        .collect();
-    let mut freed = vec![(0u64, 0u64); base.a.class_names.len()];
-    let mut alloc = vec![(0u64, 0u64); cur.a.class_names.len()];
-    let (bs, cs) = (&base.a.shallow, &cur.a.shallow);
-    let (bc, cc) = (&base.a.class_of, &cur.a.class_of);
-    let mut deleted = |o: usize| {
-        let d = &mut freed[bc[o] as usize];
-        d.0 += 1;
-        d.1 += bs[o] as u64;
-    };
-    let mut added = |o: usize| {
-        let d = &mut alloc[cc[o] as usize];
-        d.0 += 1;
-        d.1 += cs[o] as u64;
-    };
-    let mut b = base
-        .ids
-        .iter()
-        .copied()
-        .filter(|&v| bs[v as u32 as usize] > 0)
-        .peekable();
-    let mut c = cur
-        .ids
-        .iter()
-        .copied()
-        .filter(|&v| cs[v as u32 as usize] > 0)
-        .peekable();
-    loop {
-        let bid = b.peek().map(|&x| (x >> 32) as u32);
-        let cid = c.peek().map(|&x| (x >> 32) as u32);
-        match (bid, cid) {
-            (None, None) => break,
-            (Some(x), Some(y)) if x == y => {
-                let (bo, co) = (b.next().unwrap_or(0) as u32, c.next().unwrap_or(0) as u32);
-                if to_cur[bc[bo as usize] as usize] != cc[co as usize] {
-                    deleted(bo as usize);
-                    added(co as usize);
-                }
-            }
-            (Some(x), Some(y)) if x < y => deleted(b.next().unwrap_or(0) as u32 as usize),
-            (Some(_), None) => deleted(b.next().unwrap_or(0) as u32 as usize),
-            _ => added(c.next().unwrap_or(0) as u32 as usize),
-        }
-    }
-    let mut out: HashMap<String, ClassDiff> = HashMap::new();
-    for (i, &(n, bytes)) in freed.iter().enumerate() {
-        if n > 0 {
-            let d = out.entry(base.a.class_names[i].clone()).or_default();
-            d.deleted += n;
-            d.freed += bytes;
-        }
-    }
-    for (i, &(n, bytes)) in alloc.iter().enumerate() {
-        if n > 0 {
-            let d = out.entry(cur.a.class_names[i].clone()).or_default();
-            d.new += n;
-            d.alloc += bytes;
-        }
-    }
-    out
-}
-
-/// memlab's method: objects (non-zero shallow size) of `second` not in `first`, still alive
-/// in `last`; counted per class of `last`.
-fn allocated_and_retained(
-    first: &Indexed,
-    second: &Indexed,
-    last: &Indexed,
-    out: &mut HashMap<String, ClassDiff>,
-) -> (u64, u64) {
-    let (mut n, mut bytes) = (0u64, 0u64);
-    for &x in &second.ids {
-        let id = (x >> 32) as u32;
-        if second.a.shallow[x as u32 as usize] == 0 || lookup(&first.ids, id).is_some() {
-            continue;
-        }
-        let Some(lo) = lookup(&last.ids, id) else {
-            continue;
-        };
-        let sz = last.a.shallow[lo as usize] as u64;
-        if sz == 0 {
-            continue;
-        }
-        let name = &last.a.class_names[last.a.class_of[lo as usize] as usize];
-        let d = out.entry(name.clone()).or_default();
-        d.leaked += 1;
-        d.leaked_size += sz;
-        n += 1;
-        bytes += sz;
-    }
-    (n, bytes)
-}
 
 /// The whole `heap diff` over files, oldest first.
 pub fn diff_files(paths: &[PathBuf], opts: &Options) -> Result<HeapReport, HeapError> {
     let snaps = load_all(paths)?;
     diff_snapshots(&snaps, paths, opts)
+}
+
+/// Suspects and (with object ids) the Comparison counters and kept objects, computed
+/// together on the pool.
+fn suspects_and_classes(
+    snaps: &[Indexed],
+    matching: Matching,
+) -> (
+    Vec<Suspect>,
+    Option<HashMap<String, ClassDiff>>,
+    Option<KeptObjects>,
+) {
+    match matching {
+        Matching::ObjectIds => {
+            let (per, (suspects, kept)) = rayon::join(
+                || timed("compare", || compare(&snaps[0], &snaps[snaps.len() - 1])),
+                || {
+                    timed("suspects", || {
+                        let kept = (snaps.len() >= 3).then(|| kept_objects(snaps));
+                        (find_suspects(snaps, matching, kept.as_ref()), kept)
+                    })
+                },
+            );
+            (suspects, Some(per), kept)
+        }
+        Matching::Retainers => (
+            timed("suspects", || find_suspects(snaps, matching, None)),
+            None,
+            None,
+        ),
+    }
 }
 
 /// The whole `heap diff` over loaded snapshots, oldest first.
@@ -398,8 +314,10 @@ pub fn diff_snapshots(
     let mut t = super::timing::Timer::new();
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut r = HeapReport::new("v8", "snapshot", "diff", inputs.clone());
-    // Independent passes over the loaded snapshots, run side by side.
-    let (continuities, (mut per, suspects)) = rayon::join(
+    // Object ids are the usual case (one session): its passes start beside the check
+    // that the ids line up, and are dropped if they do not.
+    let guess = opts.matching.unwrap_or(Matching::ObjectIds);
+    let (continuities, by_guess) = rayon::join(
         || {
             timed("continuity", || {
                 (1..snaps.len())
@@ -407,125 +325,58 @@ pub fn diff_snapshots(
                     .collect::<Vec<_>>()
             })
         },
-        || {
-            rayon::join(
-                || timed("compare", || compare(&snaps[0], &snaps[snaps.len() - 1])),
-                || timed("suspects", || find_suspects(snaps)),
-            )
-        },
+        || suspects_and_classes(snaps, guess),
     );
     t.lap("continuity, compare, suspects");
-    for (k, &(c, old)) in (1..snaps.len()).zip(&continuities) {
-        if old >= 1000 && c < MIN_CONTINUITY {
+    let broken = (1..snaps.len())
+        .zip(&continuities)
+        .find(|(_, &(c, old))| old >= 1000 && c < MIN_CONTINUITY);
+    for (k, &(c, _)) in (1..snaps.len()).zip(&continuities) {
+        r.totals
+            .insert(format!("continuity_{k}"), (c * 1000.0).round() / 1000.0);
+    }
+    let matching = match (opts.matching, broken) {
+        (Some(m), None) => m,
+        (Some(Matching::ObjectIds), Some((k, &(c, old)))) => {
             return Err(HeapError::Mismatch(format!(
-                "{} and {} do not look like snapshots of one process, in this order: only {:.0}% of the {} older objects in the second match the first by id, type and name (one process gives 100%); take the snapshots from one running process, oldest first",
+                "{} and {} cannot be matched by object id: only {:.0}% of the {} older objects in the second match the first by id, type and name (one inspector session of one process gives 100%); take them in one session (heap capture --count), or match by retainers",
                 inputs[k - 1],
                 inputs[k],
                 c * 100.0,
                 old
             )));
         }
-        r.totals
-            .insert(format!("continuity_{k}"), (c * 1000.0).round() / 1000.0);
+        (Some(Matching::Retainers), _) | (None, Some(_)) => Matching::Retainers,
+        (None, None) => Matching::ObjectIds,
+    };
+    let (suspects, per, kept) = if matching == guess {
+        by_guess
+    } else {
+        suspects_and_classes(snaps, matching)
+    };
+    r.matching = Some(matching.as_str().into());
+    if let Some((k, &(c, old))) = broken.filter(|_| opts.matching.is_none()) {
+        r.notes.push(format!(
+            "{} and {} come from different inspector sessions or processes (only {:.0}% of {} older objects match by id), so objects were matched by what holds them: retainer paths from a module or global, property names, closures' functions and variables. Class rows are counts and sizes, not DevTools' per-object # New/# Deleted, and memlab's kept objects need one session (heap capture --count N).",
+            inputs[k - 1],
+            inputs[k],
+            c * 100.0,
+            old
+        ));
     }
     let (first, last) = (&snaps[0], &snaps[snaps.len() - 1]);
-    for (agg, which) in [(&first.a.aggs, 0), (&last.a.aggs, 1)] {
-        let a = if which == 0 { &first.a } else { &last.a };
-        for (c, g) in agg.iter().enumerate() {
-            if g.count == 0 {
-                continue;
-            }
-            let d = per.entry(a.class_names[c].clone()).or_default();
-            if which == 0 {
-                d.retained_base = g.retained;
-            } else {
-                d.retained_last = g.retained;
-            }
-        }
+    match per {
+        Some(per) => comparison_table(snaps, per, kept.as_ref(), opts, &mut r),
+        None => class_count_table(snaps, opts, &mut r),
     }
-    let three = snaps.len() >= 3;
-    r.columns = vec![
-        Column::new("new", "# New", Unit::Count),
-        Column::new("deleted", "# Deleted", Unit::Count),
-        Column::new("delta", "# Delta", Unit::Count),
-        Column::new("alloc_size", "Alloc. Size", Unit::Bytes),
-        Column::new("freed_size", "Freed Size", Unit::Bytes),
-        Column::new("size_delta", "Size Delta", Unit::Bytes),
-        Column::new("retained_delta", "Retained Delta", Unit::Bytes),
-    ];
-    if three {
-        let (n, bytes) = allocated_and_retained(&snaps[0], &snaps[1], last, &mut per);
-        r.columns.push(Column::new(
-            "leaked",
-            "# Kept (1→2, alive in last)",
-            Unit::Count,
-        ));
-        r.columns
-            .push(Column::new("leaked_size", "Kept Size", Unit::Bytes));
-        r.totals.insert("kept_count".into(), n as f64);
-        r.totals.insert("kept_size".into(), bytes as f64);
-        r.notes.push(format!(
-            "memlab's method: {n} objects ({bytes} bytes) allocated between the first and second snapshot are still alive in the last"
-        ));
-    }
-    let mut rows: Vec<(String, ClassDiff)> = per
-        .into_iter()
-        .filter(|(_, d)| d.new + d.deleted + d.leaked > 0)
-        .collect();
-    rows.sort_by(|x, y| {
-        let sx = x.1.alloc as i64 - x.1.freed as i64;
-        let sy = y.1.alloc as i64 - y.1.freed as i64;
-        sy.cmp(&sx)
-            .then((y.1.new as i64 - y.1.deleted as i64).cmp(&(x.1.new as i64 - x.1.deleted as i64)))
-            .then(x.0.cmp(&y.0))
-    });
-    let total_rows = rows.len();
-    let mut sum = [0i64; 4];
-    for (_, d) in &rows {
-        sum[0] += d.new as i64;
-        sum[1] += d.deleted as i64;
-        sum[2] += d.alloc as i64;
-        sum[3] += d.freed as i64;
-    }
-    if opts.limit > 0 && rows.len() > opts.limit {
-        rows.truncate(opts.limit);
-        r.notes.push(format!(
-            "showing the top {} of {} classes by size delta (use --limit 0 for all)",
-            opts.limit, total_rows
-        ));
-    }
-    for (name, d) in rows {
-        let mut g = Group {
-            name,
-            location: None,
-            values: Default::default(),
-        };
-        let v = &mut g.values;
-        v.insert("new".into(), d.new as f64);
-        v.insert("deleted".into(), d.deleted as f64);
-        v.insert("delta".into(), d.new as f64 - d.deleted as f64);
-        v.insert("alloc_size".into(), d.alloc as f64);
-        v.insert("freed_size".into(), d.freed as f64);
-        v.insert("size_delta".into(), d.alloc as f64 - d.freed as f64);
-        v.insert(
-            "retained_delta".into(),
-            (d.retained_last - d.retained_base).round(),
-        );
-        if three {
-            v.insert("leaked".into(), d.leaked as f64);
-            v.insert("leaked_size".into(), d.leaked_size as f64);
-        }
-        r.groups.push(g);
-    }
-    r.totals.insert("new".into(), sum[0] as f64);
-    r.totals.insert("deleted".into(), sum[1] as f64);
-    r.totals.insert("alloc_size".into(), sum[2] as f64);
-    r.totals.insert("freed_size".into(), sum[3] as f64);
     let t0: u64 = first.a.shallow.iter().map(|&x| x as u64).sum();
     let t1: u64 = last.a.shallow.iter().map(|&x| x as u64).sum();
     r.totals.insert("total_size_first".into(), t0 as f64);
     r.totals.insert("total_size_last".into(), t1 as f64);
     r.suspects = suspects;
+    if opts.pictures {
+        r.picture = Some(super::picture(&last.a, &last.owners));
+    }
     t.lap("classes diff");
     if snaps.len() == 2 {
         r.notes.push(

@@ -9,10 +9,14 @@
 //! page-owned nodes are skipped; page-owned means reachable from the root's shortcut edges.
 
 pub mod analysis;
+pub mod closures;
+pub mod compare;
 pub mod diff;
 pub mod distances;
 pub mod dominators;
 pub mod handoff;
+pub mod holders;
+pub mod kept;
 pub mod model;
 pub mod paths;
 pub mod reader;
@@ -53,7 +57,17 @@ fn check_by(opts: &Options) -> Result<(), HeapError> {
 pub fn top(path: &Path, opts: &Options) -> Result<HeapReport, HeapError> {
     check_by(opts)?;
     let a = load(path)?;
-    Ok(top_report(&a, &path.display().to_string(), opts))
+    let mut r = top_report(&a, &path.display().to_string(), opts);
+    if opts.pictures {
+        r.picture = Some(picture(&a, &paths::context_closures(&a.snap)));
+    }
+    Ok(r)
+}
+
+/// The dominator tree picture of `--html`: 8 levels, 12 children a node, nodes of at least
+/// 0.2% of the heap.
+pub fn picture(a: &Analyzed, owners: &paths::ContextOwners) -> crate::picture::Picture {
+    crate::picture::Picture::Tree(paths::dominator_picture(a, owners, 8, 12, 0.002))
 }
 
 /// Build the `heap top` report of an analyzed snapshot.

@@ -1,18 +1,22 @@
-//! Leak suspects across snapshots of one process: collections whose entry count grows at
+//! Leak suspects across snapshots of one program: collections whose entry count grows at
 //! every step (Map, Set, Array, plain objects used as dictionaries), EventEmitter listener
-//! arrays that grow, and closures whose contexts keep large objects alive. Each suspect names
-//! the holder as the code does and carries a readable retainer path and advice.
-
-use std::collections::HashMap;
+//! arrays that grow, closures whose contexts keep large objects alive ([`super::closures`]),
+//! and what grew and then held ([`super::kept`]). Each suspect names the holder as the code
+//! does and carries a readable retainer path and advice.
+//!
+//! A collection is followed from snapshot to snapshot by its V8 object id within one
+//! inspector session, and by its holder key ([`super::holders`]) otherwise.
 
 use serde_json::json;
 
 use super::analysis::Analyzed;
+use super::closures::closures_with_large_objects;
 use super::diff::{lookup, Indexed};
 use super::distances::NO_DISTANCE;
 use super::model::{edge_kind, kind, Snapshot};
-use super::paths::{context_closures, holder_name, is_context, path_edges, render_path};
+use super::paths::{holder_name, path_edges, render_path, ContextOwners};
 use crate::report::Suspect;
+use crate::Matching;
 use leakscope_core::units::format_bytes;
 
 /// A collection must gain at least this many entries across the snapshots to be reported.
@@ -21,8 +25,6 @@ pub const MIN_ENTRY_GROWTH: u64 = 10;
 pub const MIN_DICT_PROPERTIES: u64 = 32;
 /// A suspect must grow by at least this many retained bytes (filters runtime noise).
 pub const MIN_SIZE_GROWTH: f64 = 16.0 * 1024.0;
-/// A captured object retaining at least this many bytes is "large".
-pub const LARGE_OBJECT_BYTES: f64 = 8.0 * 1024.0;
 /// At most this many suspects are reported.
 pub const MAX_SUSPECTS: usize = 10;
 
@@ -40,7 +42,8 @@ pub enum Collection {
 }
 
 impl Collection {
-    fn class(self) -> &'static str {
+    /// The class name of this kind of collection.
+    pub fn class(self) -> &'static str {
         match self {
             Collection::Map => "Map",
             Collection::Set => "Set",
@@ -186,7 +189,7 @@ pub fn collections(a: &Analyzed, entries: Vec<(u32, u32, u32)>) -> Vec<(u32, u32
 
 /// If collection `n` is an EventEmitter's listener array (`emitter._events[event]`), the
 /// event name and the emitter's name.
-fn listener_array(a: &Analyzed, n: u32) -> Option<(String, String)> {
+fn listener_array(a: &Analyzed, owners: &ContextOwners, n: u32) -> Option<(String, String)> {
     let s = &a.snap;
     let edges = path_edges(a, n);
     let (&last, rest) = edges.split_last()?;
@@ -195,13 +198,28 @@ fn listener_array(a: &Analyzed, n: u32) -> Option<(String, String)> {
         return None;
     }
     let emitter = s.edge_from(events_edge);
-    Some((s.edge_str(last).to_string(), holder_name(a, emitter)))
+    Some((
+        s.edge_str(last).to_string(),
+        holder_name(a, owners, emitter),
+    ))
 }
 
 /// Every suspect, ranked (largest growth first).
-pub fn find_suspects(snaps: &[Indexed]) -> Vec<Suspect> {
-    let mut out = growing_collections(snaps);
+/// `kept`: memlab's kept objects (one session, three or more snapshots).
+pub fn find_suspects(
+    snaps: &[Indexed],
+    matching: Matching,
+    kept: Option<&super::kept::KeptObjects>,
+) -> Vec<Suspect> {
+    let mut out = match matching {
+        Matching::ObjectIds => growing_collections(snaps, &by_object_id(snaps)),
+        Matching::Retainers => growing_collections(snaps, &by_holder_key(snaps)),
+    };
     out.extend(closures_with_large_objects(snaps));
+    if let Some(k) = kept {
+        let held = super::kept::grew_then_held(snaps, k, &out);
+        out.extend(held);
+    }
     out.sort_by(|x, y| {
         y.size_delta
             .cmp(&x.size_delta)
@@ -214,49 +232,111 @@ pub fn find_suspects(snaps: &[Indexed]) -> Vec<Suspect> {
     out
 }
 
-fn growing_collections(snaps: &[Indexed]) -> Vec<Suspect> {
+/// One collection (or, across sessions, the collections under one holder key) followed
+/// through the snapshots.
+struct Followed {
+    /// The collection in the last snapshot (node ordinal), for its path and name.
+    node: u32,
+    coll: Collection,
+    /// Entries and retained bytes per snapshot, oldest first; None where it was not found.
+    steps: Vec<Option<(u64, f64)>>,
+    /// How many collections share the holder key in each snapshot (across sessions only).
+    instances: Option<Vec<u32>>,
+}
+
+/// The last snapshot's collections, each followed back by its object id (one session).
+/// One that did not exist in an earlier snapshot is left out.
+fn by_object_id(snaps: &[Indexed]) -> Vec<Followed> {
     let last = &snaps[snaps.len() - 1];
     let ls = &last.a.snap;
-    let mut out = Vec::new();
     // The last snapshot's collections were counted when it was summarized; look only at
     // those big enough, in node order (ties in the ranking keep that order).
-    let mut candidates: Vec<(u32, u64)> = last
+    let mut candidates: Vec<u32> = last
         .colls
         .iter()
         .filter(|c| c.1 as u64 >= MIN_ENTRY_GROWTH)
-        .filter_map(|c| Some((lookup(&last.ids, c.0)?, c.1 as u64)))
+        .filter_map(|c| lookup(&last.ids, c.0))
         .collect();
     candidates.sort_unstable();
-    for (n, count_last) in candidates {
+    let mut out = Vec::new();
+    for n in candidates {
         let Some(coll) = collection_kind(ls, n) else {
             continue;
         };
-        if count_last < MIN_ENTRY_GROWTH
-            || (coll == Collection::Dict && count_last < MIN_DICT_PROPERTIES)
-            || last.a.dist.distance[n as usize] == NO_DISTANCE
-        {
+        if last.a.dist.distance[n as usize] == NO_DISTANCE {
             continue;
         }
         let id = ls.node_id[n as usize];
-        let mut counts = Vec::with_capacity(snaps.len());
-        let mut sizes = Vec::with_capacity(snaps.len());
-        let mut ok = true;
-        for sn in snaps {
-            match sn.collection(id, coll) {
-                Some((k, size)) => {
-                    counts.push(k);
-                    sizes.push(size);
-                }
-                None => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-        if !ok || counts.windows(2).any(|w| w[1] <= w[0]) {
+        let steps: Vec<Option<(u64, f64)>> =
+            snaps.iter().map(|sn| sn.collection(id, coll)).collect();
+        if steps.iter().any(Option::is_none) {
             continue;
         }
-        let growth = counts[counts.len() - 1] - counts[0];
+        out.push(Followed {
+            node: n,
+            coll,
+            steps,
+            instances: None,
+        });
+    }
+    out
+}
+
+/// The last snapshot's collections grouped by holder key, each key followed back through
+/// the earlier snapshots (separate sessions, restarts, replicas). A key missing from an
+/// earlier snapshot had fewer entries there than a suspect needs.
+fn by_holder_key(snaps: &[Indexed]) -> Vec<Followed> {
+    let last = &snaps[snaps.len() - 1];
+    let mut keys: Vec<(&String, &super::holders::HolderGroup)> = last.holders.iter().collect();
+    // Node order, as with object ids, so ties rank the same way.
+    keys.sort_by_key(|(_, g)| g.node);
+    keys.into_iter()
+        .filter(|(_, g)| last.a.dist.distance[g.node as usize] != NO_DISTANCE)
+        .map(|(key, g)| {
+            let found: Vec<Option<&super::holders::HolderGroup>> = snaps
+                .iter()
+                .map(|sn| sn.holders.get(key).filter(|h| h.coll == g.coll))
+                .collect();
+            Followed {
+                node: g.node,
+                coll: g.coll,
+                steps: found
+                    .iter()
+                    .map(|h| h.map(|h| (h.entries, h.retained)))
+                    .collect(),
+                instances: Some(found.iter().map(|h| h.map_or(0, |h| h.instances)).collect()),
+            }
+        })
+        .collect()
+}
+
+/// Entries that grew at every step: strictly increasing where found, and found from some
+/// snapshot on (a collection too small to be counted earlier counts as none).
+fn grows_at_every_step(steps: &[Option<(u64, f64)>]) -> bool {
+    let first_found = steps.iter().position(Option::is_some);
+    let Some(f) = first_found else {
+        return false;
+    };
+    let found: Vec<u64> = steps[f..].iter().map(|x| x.map_or(0, |x| x.0)).collect();
+    steps[f..].iter().all(Option::is_some) && found.windows(2).all(|w| w[1] > w[0])
+}
+
+fn growing_collections(snaps: &[Indexed], followed: &[Followed]) -> Vec<Suspect> {
+    let last = &snaps[snaps.len() - 1];
+    let mut out = Vec::new();
+    for f in followed {
+        let n = f.node;
+        let coll = f.coll;
+        let counts: Vec<u64> = f.steps.iter().map(|x| x.map_or(0, |x| x.0)).collect();
+        let sizes: Vec<f64> = f.steps.iter().map(|x| x.map_or(0.0, |x| x.1)).collect();
+        let count_last = counts[counts.len() - 1];
+        if count_last < MIN_ENTRY_GROWTH
+            || (coll == Collection::Dict && count_last < MIN_DICT_PROPERTIES)
+            || !grows_at_every_step(&f.steps)
+        {
+            continue;
+        }
+        let growth = count_last - counts[0];
         if growth < MIN_ENTRY_GROWTH {
             continue;
         }
@@ -264,33 +344,43 @@ fn growing_collections(snaps: &[Indexed]) -> Vec<Suspect> {
         if size_delta < MIN_SIZE_GROWTH {
             continue;
         }
-        let path = render_path(&last.a, n);
-        let steps = counts
+        let path = render_path(&last.a, &last.owners, n);
+        let steps = f
+            .steps
             .iter()
-            .map(|c| c.to_string())
+            .map(|c| c.map_or_else(|| "few".to_string(), |c| c.0.to_string()))
             .collect::<Vec<_>>()
             .join(" → ");
-        let (pattern, name, advice) = if let Some((event, emitter)) = listener_array(&last.a, n) {
+        let many = f
+            .instances
+            .as_ref()
+            .and_then(|i| i.last())
+            .filter(|&&i| i > 1)
+            .map(|i| format!(" ({i} collections held the same way, summed)"))
+            .unwrap_or_default();
+        let (pattern, name, advice) = if let Some((event, emitter)) =
+            listener_array(&last.a, &last.owners, n)
+        {
             (
-                "listener-accumulation",
-                event.clone(),
-                format!(
-                    "{growth} '{event}' listeners were added to `{emitter}` and never removed ({steps}): a listener is added per request or connection. Remove it when that request/connection closes (emitter.off/removeListener in a 'close' handler, or `once`), or register one listener at startup."
-                ),
-            )
+                    "listener-accumulation",
+                    event.clone(),
+                    format!(
+                        "{growth} '{event}' listeners were added to `{emitter}` and never removed ({steps}){many}: a listener is added per request or connection. Remove it when that request/connection closes (emitter.off/removeListener in a 'close' handler, or `once`), or register one listener at startup."
+                    ),
+                )
         } else {
-            let name = holder_name(&last.a, n);
+            let name = holder_name(&last.a, &last.owners, n);
             let what = match coll {
-                Collection::Map | Collection::Set | Collection::Dict => format!(
-                    "`{name}` ({}) only grows: {steps} entries, {} more retained. If it is a cache, bound it: an LRU with a maximum size and a TTL (e.g. the lru-cache package with max and ttl), or delete entries when their request/session ends.",
-                    coll.class(),
-                    format_bytes(size_delta)
-                ),
-                Collection::Array => format!(
-                    "`{name}` (Array) only grows: {steps} elements, {} more retained. Remove items once they are handled (or cap the array, e.g. a ring buffer), instead of pushing forever.",
-                    format_bytes(size_delta)
-                ),
-            };
+                    Collection::Map | Collection::Set | Collection::Dict => format!(
+                        "`{name}` ({}) only grows: {steps} entries{many}, {} more retained. If it is a cache, bound it: an LRU with a maximum size and a TTL (e.g. the lru-cache package with max and ttl), or delete entries when their request/session ends.",
+                        coll.class(),
+                        format_bytes(size_delta)
+                    ),
+                    Collection::Array => format!(
+                        "`{name}` (Array) only grows: {steps} elements{many}, {} more retained. Remove items once they are handled (or cap the array, e.g. a ring buffer), instead of pushing forever.",
+                        format_bytes(size_delta)
+                    ),
+                };
             ("unbounded-collection", name, what)
         };
         let mut sus = Suspect {
@@ -303,125 +393,16 @@ fn growing_collections(snaps: &[Indexed]) -> Vec<Suspect> {
             extra: Default::default(),
         };
         sus.extra.insert("class".into(), json!(coll.class()));
-        sus.extra.insert("node_id".into(), json!(id));
+        sus.extra
+            .insert("node_id".into(), json!(last.a.snap.node_id[n as usize]));
         sus.extra.insert("entries".into(), json!(counts));
         sus.extra.insert(
             "retained_size".into(),
             json!(sizes.iter().map(|x| x.round() as i64).collect::<Vec<_>>()),
         );
-        out.push(sus);
-    }
-    // A listener array also shows up as an array: keep one suspect per holder node.
-    out
-}
-
-/// Closure groups: (function name, variable) → (distinct large objects, their retained
-/// bytes, the largest one's node ordinal).
-pub type ClosureGroups = HashMap<(String, String), (u64, f64, u32)>;
-
-/// What a closure's context holds, known before retained sizes: every context variable
-/// (`(context, edge, target)`, in node and edge order) that could be a large captured object,
-/// and which closure owns each context.
-pub struct ClosureCandidates {
-    refs: Vec<(u32, u32, u32)>,
-    owners: HashMap<u32, u32>,
-}
-
-/// Find [`ClosureCandidates`]; needs only the parsed snapshot, so it runs beside the
-/// dominator tree.
-pub fn closure_candidates(s: &Snapshot) -> ClosureCandidates {
-    let mut refs = Vec::new();
-    for c in 0..s.node_count() as u32 {
-        if !is_context(s, c) {
-            continue;
+        if let Some(i) = &f.instances {
+            sus.extra.insert("instances".into(), json!(i));
         }
-        for e in s.edges(c) {
-            if s.edge_kind[e] != edge_kind::CONTEXT {
-                continue;
-            }
-            let t = s.edge_to[e];
-            let tk = s.node_kind[t as usize];
-            if tk == kind::CLOSURE
-                || is_context(s, t)
-                || !matches!(tk, kind::OBJECT | kind::ARRAY | kind::STRING | kind::NATIVE)
-            {
-                continue;
-            }
-            refs.push((c, e as u32, t));
-        }
-    }
-    let owners = if refs.is_empty() {
-        HashMap::new()
-    } else {
-        context_closures(s)
-    };
-    ClosureCandidates { refs, owners }
-}
-
-/// Closures (grouped by function name and captured variable) whose context holds a large
-/// object, in one snapshot: key → (count of distinct captured objects, their total retained
-/// bytes, example node). One object shared by many closures (e.g. `process`) counts once.
-pub fn closure_groups(a: &Analyzed, cands: &ClosureCandidates) -> ClosureGroups {
-    let s = &a.snap;
-    let mut g: HashMap<(String, String), (u64, f64, u32)> = HashMap::new();
-    let mut seen: std::collections::HashSet<u32> = Default::default();
-    for &(c, e, t) in &cands.refs {
-        let e = e as usize;
-        if a.retained[t as usize] < LARGE_OBJECT_BYTES {
-            continue;
-        }
-        let Some(&f) = cands.owners.get(&c) else {
-            continue;
-        };
-        if !seen.insert(t) {
-            continue;
-        }
-        let fname = match s.name(f) {
-            "" => "(anonymous)".to_string(),
-            x => x.to_string(),
-        };
-        let entry = g
-            .entry((fname, s.edge_str(e).to_string()))
-            .or_insert((0, 0.0, t));
-        entry.0 += 1;
-        entry.1 += a.retained[t as usize];
-        if a.retained[t as usize] > a.retained[entry.2 as usize] {
-            entry.2 = t;
-        }
-    }
-    g
-}
-
-fn closures_with_large_objects(snaps: &[Indexed]) -> Vec<Suspect> {
-    let first = &snaps[0].closures;
-    let last_a = &snaps[snaps.len() - 1].a;
-    let last = snaps[snaps.len() - 1].closures.clone();
-    let mut out = Vec::new();
-    for ((fname, var), (count, bytes, example)) in last {
-        let (c0, b0) = first
-            .get(&(fname.clone(), var.clone()))
-            .map(|x| (x.0, x.1))
-            .unwrap_or((0, 0.0));
-        if count < 2 || count <= c0 || bytes - b0 < MIN_SIZE_GROWTH {
-            continue;
-        }
-        let class = last_a.class_names[last_a.class_of[example as usize] as usize].clone();
-        let each = bytes / count as f64;
-        let mut sus = Suspect {
-            pattern: "closure-retains-large-object".into(),
-            name: var.clone(),
-            retainer_path: render_path(last_a, example),
-            count_delta: (count - c0) as i64,
-            size_delta: (bytes - b0).round() as i64,
-            advice: format!(
-                "{count} `{fname}` closures (was {c0}) keep `{var}` ({class}, {} each) alive through their shared context, though the function may never use it. Capture only what is needed: copy the needed fields into locals before creating the closure, or set `{var} = null` when done; and release the closures themselves when they are no longer needed.",
-                format_bytes(each)
-            ),
-            extra: Default::default(),
-        };
-        sus.extra.insert("class".into(), json!(class));
-        sus.extra.insert("closure".into(), json!(fname));
-        sus.extra.insert("closures".into(), json!([c0, count]));
         out.push(sus);
     }
     out
