@@ -2,9 +2,9 @@
 //! overrides, receivers, the store. It fills the same [`Settings`] as the flags do.
 //!
 //! Every mistake is refused with the line and the key: unknown keys, values of the wrong
-//! type or unit, a target naming no kind or two, a pattern that is not a regular expression,
-//! a URL that is not http(s), two targets with one name. `examples/leakscope.toml` shows
-//! every key.
+//! type or unit, a target naming no kind or two, a receiver naming no kind or two, a pattern
+//! that is not a regular expression, a URL that is not http(s), two targets with one name.
+//! `examples/leakscope.toml` shows every key.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -18,8 +18,10 @@ use toml::Spanned;
 use leakscope_core::alert::AlertRules;
 use leakscope_probe::http::{BasicAuth, HttpOptions};
 
+use crate::deliver::alertmanager::DEFAULT_RESEND;
 use crate::fields::SeriesUnit;
-use crate::settings::{ReceiverSpec, Settings, StoreSettings, TargetSettings};
+use crate::settings::{DiagnoseSettings, ReceiverSpec, Settings, StoreSettings, TargetSettings};
+use crate::source::prometheus::{DEFAULT_EVERY, DEFAULT_RANGE};
 use crate::source::{SourceSpec, KINDS};
 
 /// A config file that cannot be used: where, which key, and why.
@@ -93,6 +95,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
         s.interval = i.into_inner().0;
     }
     s.limit_bytes = file.limit.map(|b| b.0);
+    if let Some(m) = file.min_span {
+        if m.get_ref().0.is_zero() {
+            return Err(at(m.span(), "min_span", "must be more than 0".into()));
+        }
+        s.min_span = Some(m.into_inner().0);
+    }
     s.log = file.log.map(|p| resolve(dir, &p));
     if let Some(l) = file.listen {
         let span = l.span();
@@ -100,9 +108,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
             Some(crate::config::listen_addr(l.get_ref()).map_err(|m| at(span, "listen", m))?);
     }
     if let Some(st) = file.store {
+        let retention = match st.retention {
+            Some(r) => {
+                let (span, total) = (r.span(), r.into_inner().0);
+                // What the watcher will ask of the store, checked now.
+                leakscope_store::Retention::with_total(total)
+                    .map_err(|e| at(span, "retention", e.to_string()))?;
+                Some(total)
+            }
+            None => None,
+        };
         s.store = StoreSettings {
             path: st.path.map(|p| resolve(dir, &p)),
-            retention: st.retention.map(|d| d.0),
+            retention,
         };
     }
     if let Some(r) = &file.rules {
@@ -127,18 +145,18 @@ pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
         names.insert(name, span);
         s.targets.push(settings);
     }
+    if let Some(d) = file.diagnose {
+        let span = d.span();
+        s.diagnose = match d.into_inner() {
+            DiagnoseEntry::On(true) => Some(DiagnoseSettings::default()),
+            DiagnoseEntry::On(false) => None,
+            DiagnoseEntry::Table(t) => t.settings(dir).map_err(|m| at(span, "diagnose", m))?,
+        };
+    }
     for r in file.receiver {
         let span = r.span();
         let r = r.into_inner();
-        let http = r.http().options(dir);
-        let url = r.webhook;
-        leakscope_probe::http::validate_url(url.get_ref())
-            .map_err(|e| at(url.span(), "webhook", e.to_string()))?;
-        s.receivers.push(ReceiverSpec::Webhook {
-            url: url.into_inner(),
-            http,
-        });
-        let _ = span;
+        s.receivers.push(r.spec(dir, text, path, span)?);
     }
     Ok(s)
 }
@@ -204,19 +222,118 @@ struct File {
     limit: Option<Bytes>,
     log: Option<PathBuf>,
     listen: Option<Spanned<String>>,
+    min_span: Option<Spanned<Dur>>,
     store: Option<StoreEntry>,
     rules: Option<Rules>,
     #[serde(default)]
     target: Vec<Spanned<TargetEntry>>,
     #[serde(default)]
     receiver: Vec<Spanned<ReceiverEntry>>,
+    /// `leakscope lint`'s section: watch leaves it to lint's own reader
+    /// (`leakscope_lint::config`), which `config check` runs too.
+    #[allow(dead_code)]
+    lint: Option<toml::Value>,
+    diagnose: Option<Spanned<DiagnoseEntry>>,
+}
+
+/// `diagnose = true`, or a `[diagnose]` table (which turns it on unless `enabled = false`).
+#[derive(Debug)]
+enum DiagnoseEntry {
+    On(bool),
+    Table(DiagnoseTable),
+}
+
+impl<'de> Deserialize<'de> for DiagnoseEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DiagnoseEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("true, false, or a [diagnose] table")
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<DiagnoseEntry, E> {
+                Ok(DiagnoseEntry::On(b))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                map: M,
+            ) -> Result<DiagnoseEntry, M::Error> {
+                DiagnoseTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(DiagnoseEntry::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiagnoseTable {
+    enabled: Option<bool>,
+    captures: Option<u32>,
+    min_growth: Option<Bytes>,
+    min_spacing: Option<Dur>,
+    max_spacing: Option<Dur>,
+    timeout: Option<Dur>,
+    period: Option<Dur>,
+    disk_budget: Option<Bytes>,
+    headroom: Option<f64>,
+    dir: Option<PathBuf>,
+}
+
+impl DiagnoseTable {
+    fn settings(&self, dir: &Path) -> Result<Option<DiagnoseSettings>, String> {
+        if self.enabled == Some(false) {
+            return Ok(None);
+        }
+        let mut d = DiagnoseSettings::default();
+        if let Some(n) = self.captures {
+            if !(2..=5).contains(&n) {
+                return Err(format!(
+                    "captures is {n}: a diagnosis diffs 2 to 5 captures"
+                ));
+            }
+            d.captures = n;
+        }
+        if let Some(b) = self.min_growth {
+            d.min_growth_bytes = b.0;
+        }
+        if let Some(v) = self.min_spacing {
+            d.min_spacing = v.0;
+        }
+        if let Some(v) = self.max_spacing {
+            d.max_spacing = v.0;
+        }
+        if d.max_spacing.is_zero() || d.min_spacing > d.max_spacing {
+            return Err("max_spacing must be more than 0 and at least min_spacing".into());
+        }
+        if let Some(v) = self.timeout {
+            d.capture_timeout = v.0;
+        }
+        if let Some(v) = self.period {
+            d.period = v.0;
+        }
+        if let Some(b) = self.disk_budget {
+            d.disk_budget_bytes = b.0 as u64;
+        }
+        if let Some(h) = self.headroom {
+            if !(h.is_finite() && h >= 1.0) {
+                return Err(format!(
+                    "headroom is {h}: at least 1 (a V8 snapshot needs about the heap again)"
+                ));
+            }
+            d.headroom_factor = h;
+        }
+        d.dir = self.dir.as_ref().map(|p| resolve(dir, p));
+        Ok(Some(d))
+    }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StoreEntry {
     path: Option<PathBuf>,
-    retention: Option<Dur>,
+    retention: Option<Spanned<Dur>>,
 }
 
 /// Alert thresholds; any left out keep the shared (or default) value.
@@ -305,14 +422,20 @@ struct TargetEntry {
     cgroup: Option<Spanned<PathBuf>>,
     scrape: Option<Spanned<String>>,
     command: Option<Spanned<Vec<String>>>,
+    prometheus: Option<Spanned<String>>,
     // Options of some kinds.
+    query: Option<Spanned<String>>,
+    every: Option<Spanned<Dur>>,
+    range: Option<Spanned<Dur>>,
+    limit_query: Option<Spanned<String>>,
+    timeout: Option<Spanned<Dur>>,
     #[serde(default)]
     pss: bool,
     #[serde(default)]
     restart: bool,
     metrics: Option<Spanned<Vec<String>>>,
     units: Option<BTreeMap<String, Spanned<String>>>,
-    // TLS and authentication (scrape only).
+    // TLS and authentication (scrape and prometheus).
     ca_file: Option<PathBuf>,
     bearer_token_file: Option<PathBuf>,
     basic_auth_user: Option<String>,
@@ -321,6 +444,10 @@ struct TargetEntry {
     headers: BTreeMap<String, String>,
     limit: Option<Bytes>,
     rules: Option<Rules>,
+    /// The pprof base URL of a Go target, for diagnosis.
+    pprof: Option<Spanned<String>>,
+    /// Restart a command target before it runs out of memory.
+    restart_before_oom: Option<Spanned<Dur>>,
 }
 
 impl TargetEntry {
@@ -351,6 +478,7 @@ impl TargetEntry {
             ("cgroup", self.cgroup.as_ref().map(Spanned::span)),
             ("scrape", self.scrape.as_ref().map(Spanned::span)),
             ("command", self.command.as_ref().map(Spanned::span)),
+            ("prometheus", self.prometheus.as_ref().map(Spanned::span)),
         ]
         .into_iter()
         .filter_map(|(k, s)| s.map(|s| (k, s)))
@@ -386,17 +514,41 @@ impl TargetEntry {
         let scrape_only = [
             ("metrics", self.metrics.is_some()),
             ("units", self.units.is_some()),
+        ];
+        let http_only = [
             ("ca_file", self.ca_file.is_some()),
             ("bearer_token_file", self.bearer_token_file.is_some()),
             ("basic_auth_user", self.basic_auth_user.is_some()),
             ("headers", !self.headers.is_empty()),
         ];
-        if kind != "scrape" {
-            if let Some((key, _)) = scrape_only.iter().find(|(_, set)| *set) {
+        let prometheus_only = [
+            ("query", self.query.is_some()),
+            ("every", self.every.is_some()),
+            ("range", self.range.is_some()),
+            ("limit_query", self.limit_query.is_some()),
+            ("timeout", self.timeout.is_some()),
+        ];
+        for (keys, kinds, which) in [
+            (&scrape_only[..], &["scrape"][..], "scrape targets"),
+            (
+                &http_only[..],
+                &["scrape", "prometheus"][..],
+                "scrape and prometheus targets",
+            ),
+            (
+                &prometheus_only[..],
+                &["prometheus"][..],
+                "prometheus targets",
+            ),
+        ] {
+            if kinds.contains(&kind) {
+                continue;
+            }
+            if let Some((key, _)) = keys.iter().find(|(_, set)| *set) {
                 return Err(at(
                     kind_span,
                     key,
-                    format!("`{key}` is for scrape targets, not {kind}"),
+                    format!("`{key}` is for {which}, not {kind}"),
                 ));
             }
         }
@@ -408,6 +560,25 @@ impl TargetEntry {
             ));
         }
         let http = self.http().options(dir);
+        let restart_before_oom = match self.restart_before_oom {
+            Some(d) if kind != "command" => {
+                return Err(at(
+                    d.span(),
+                    "restart_before_oom",
+                    format!("`restart_before_oom` is for command targets (leakscope restarts only what it started), not {kind}"),
+                ))
+            }
+            Some(d) if d.get_ref().0.is_zero() => {
+                return Err(at(d.span(), "restart_before_oom", "must be more than 0".into()))
+            }
+            Some(d) => Some(d.into_inner().0),
+            None => None,
+        };
+        if let Some(p) = &self.pprof {
+            leakscope_probe::http::validate_url(p.get_ref())
+                .map_err(|e| at(p.span(), "pprof", e.to_string()))?;
+        }
+        let pprof = self.pprof.map(Spanned::into_inner);
         let spec = match kind {
             "pid" => SourceSpec::Pid {
                 pid: self.pid.map(Spanned::into_inner).unwrap_or(0),
@@ -460,6 +631,42 @@ impl TargetEntry {
                     check_at_start: true,
                 }
             }
+            "prometheus" => {
+                let url = self
+                    .prometheus
+                    .ok_or_else(|| at(kind_span.clone(), "prometheus", "missing".into()))?;
+                leakscope_probe::http::validate_url(url.get_ref())
+                    .map_err(|e| at(url.span(), "prometheus", e.to_string()))?;
+                let query = self.query.ok_or_else(|| {
+                    at(
+                        kind_span.clone(),
+                        "query",
+                        "a prometheus target needs `query`: the PromQL expression whose series to judge".into(),
+                    )
+                })?;
+                if query.get_ref().trim().is_empty() {
+                    return Err(at(query.span(), "query", "an empty query".into()));
+                }
+                let positive = |d: Option<Spanned<Dur>>, key: &str, default: Duration| match d {
+                    Some(d) if d.get_ref().0 < Duration::from_secs(1) => {
+                        Err(at(d.span(), key, "must be at least 1s".into()))
+                    }
+                    Some(d) => Ok(d.into_inner().0),
+                    None => Ok(default),
+                };
+                let every = positive(self.every, "every", DEFAULT_EVERY)?;
+                let range = positive(self.range, "range", DEFAULT_RANGE)?;
+                let mut endpoint = leakscope_fleet::Endpoint::new(url.into_inner());
+                endpoint.timeout = positive(self.timeout, "timeout", endpoint.timeout)?;
+                endpoint.http = http;
+                SourceSpec::Prometheus {
+                    endpoint,
+                    query: query.into_inner(),
+                    every,
+                    range,
+                    limit_query: self.limit_query.map(Spanned::into_inner),
+                }
+            }
             _ => {
                 let argv = self
                     .command
@@ -479,6 +686,9 @@ impl TargetEntry {
             spec,
             rules: self.rules.map(|r| r.apply(shared)),
             limit_bytes: self.limit.map(|b| b.0),
+            labels: Vec::new(),
+            pprof,
+            restart_before_oom,
         })
     }
 }
@@ -486,7 +696,11 @@ impl TargetEntry {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReceiverEntry {
-    webhook: Spanned<String>,
+    // The kind: exactly one of these.
+    webhook: Option<Spanned<String>>,
+    alertmanager: Option<Spanned<String>>,
+    // Alertmanager only.
+    resend: Option<Spanned<Dur>>,
     ca_file: Option<PathBuf>,
     bearer_token_file: Option<PathBuf>,
     basic_auth_user: Option<String>,
@@ -496,6 +710,64 @@ struct ReceiverEntry {
 }
 
 impl ReceiverEntry {
+    fn spec(
+        self,
+        dir: &Path,
+        text: &str,
+        path: &Path,
+        span: Range<usize>,
+    ) -> Result<ReceiverSpec, ConfigError> {
+        let at = |span: Range<usize>, key: &str, message: String| {
+            invalid(text, path, span, Some(key.to_string()), message)
+        };
+        let http = self.http().options(dir);
+        match (self.webhook, self.alertmanager) {
+            (Some(url), None) => {
+                leakscope_probe::http::validate_url(url.get_ref())
+                    .map_err(|e| at(url.span(), "webhook", e.to_string()))?;
+                if let Some(r) = self.resend {
+                    return Err(at(
+                        r.span(),
+                        "resend",
+                        "`resend` is for alertmanager receivers, not webhooks".into(),
+                    ));
+                }
+                Ok(ReceiverSpec::Webhook {
+                    url: url.into_inner(),
+                    http,
+                })
+            }
+            (None, Some(url)) => {
+                leakscope_probe::http::validate_url(url.get_ref())
+                    .map_err(|e| at(url.span(), "alertmanager", e.to_string()))?;
+                let resend = match self.resend {
+                    Some(r) if r.get_ref().0 < Duration::from_secs(1) => {
+                        return Err(at(r.span(), "resend", "must be at least 1s".into()))
+                    }
+                    Some(r) => r.into_inner().0,
+                    None => DEFAULT_RESEND,
+                };
+                Ok(ReceiverSpec::Alertmanager {
+                    url: url.into_inner(),
+                    http,
+                    resend,
+                })
+            }
+            (Some(_), Some(a)) => Err(at(
+                a.span(),
+                "alertmanager",
+                "a receiver is a webhook or an Alertmanager, not both; write two [[receiver]] entries".into(),
+            )),
+            (None, None) => Err(invalid(
+                text,
+                path,
+                span,
+                None,
+                "this receiver names no kind; give webhook = \"URL\" (the Alertmanager webhook format) or alertmanager = \"URL\" (Alertmanager's base URL)".into(),
+            )),
+        }
+    }
+
     fn http(&self) -> HttpEntry {
         HttpEntry {
             ca_file: self.ca_file.clone(),
@@ -612,6 +884,118 @@ webhook = "https://hooks.example/alert"
     }
 
     #[test]
+    fn restart_before_oom_is_for_command_targets() {
+        let s = check(
+            "limit = \"512MiB\"\n[[target]]\ncommand = [\"./svc\"]\nrestart_before_oom = \"10m\"\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            s.targets[0].restart_before_oom,
+            Some(Duration::from_secs(600))
+        );
+        let e = check("[[target]]\npid = 42\nrestart_before_oom = \"10m\"\n").unwrap_err();
+        assert_eq!(e.line(), Some(3), "{e}");
+        assert_eq!(e.key(), Some("restart_before_oom"), "{e}");
+        assert!(e.to_string().contains("command targets"), "{e}");
+        let e = check("[[target]]\ncommand = [\"x\"]\nrestart_before_oom = \"0s\"\n").unwrap_err();
+        assert!(e.to_string().contains("more than 0"), "{e}");
+    }
+
+    #[test]
+    fn diagnose_is_a_switch_or_a_table() {
+        let on = check("diagnose = true\n").expect("valid");
+        assert_eq!(on.diagnose, Some(DiagnoseSettings::default()));
+        assert_eq!(check("diagnose = false\n").expect("valid").diagnose, None);
+        assert_eq!(check("").expect("valid").diagnose, None);
+        let t = check(
+            "[diagnose]\ncaptures = 2\nmax_spacing = \"30s\"\nperiod = \"2h\"\ndisk_budget = \"500MB\"\ndir = \"ev\"\n[[target]]\ncommand = [\"./svc\"]\npprof = \"http://127.0.0.1:6060\"\n",
+        )
+        .expect("valid");
+        let d = t.diagnose.expect("on");
+        assert_eq!(d.captures, 2);
+        assert_eq!(d.max_spacing, Duration::from_secs(30));
+        assert_eq!(d.period, Duration::from_secs(7200));
+        assert_eq!(d.disk_budget_bytes, 500_000_000);
+        assert_eq!(d.dir, Some(PathBuf::from("/etc/ev")));
+        assert_eq!(t.targets[0].pprof.as_deref(), Some("http://127.0.0.1:6060"));
+        for (text, words) in [
+            ("[diagnose]\ncaptures = 9\n", "2 to 5 captures"),
+            ("[diagnose]\nperiodd = \"1h\"\n", "unknown field"),
+            ("[[target]]\npid = 1\npprof = \"localhost:6060\"\n", "http"),
+        ] {
+            let e = check(text).expect_err(text);
+            assert!(e.to_string().contains(words), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn prometheus_targets_and_alertmanager_receivers() {
+        let s = check(
+            r#"
+min_span = "5m"
+[[target]]
+name = "shop"
+prometheus = "https://mimir:8080/prometheus"
+query = 'container_memory_working_set_bytes{namespace="shop",container!=""}'
+every = "2m"
+limit_query = "container_spec_memory_limit_bytes > 0"
+bearer_token_file = "token"
+headers = { "X-Scope-OrgID" = "tenant-1" }
+[[receiver]]
+alertmanager = "http://127.0.0.1:9093"
+resend = "30s"
+ca_file = "am-ca.pem"
+[[receiver]]
+alertmanager = "http://127.0.0.1:9094"
+"#,
+        )
+        .expect("valid");
+        assert_eq!(s.min_span, Some(Duration::from_secs(300)));
+        match &s.targets[0].spec {
+            SourceSpec::Prometheus {
+                endpoint,
+                query,
+                every,
+                range,
+                limit_query,
+            } => {
+                assert_eq!(endpoint.base_url, "https://mimir:8080/prometheus");
+                assert_eq!(
+                    endpoint.http.bearer_token_file,
+                    Some(PathBuf::from("/etc/token"))
+                );
+                assert_eq!(
+                    endpoint.http.headers,
+                    vec![("X-Scope-OrgID".to_string(), "tenant-1".to_string())]
+                );
+                assert!(query.starts_with("container_memory_working_set_bytes{"));
+                assert_eq!(*every, Duration::from_secs(120));
+                assert_eq!(*range, DEFAULT_RANGE);
+                assert!(limit_query.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            s.receivers,
+            vec![
+                ReceiverSpec::Alertmanager {
+                    url: "http://127.0.0.1:9093".into(),
+                    http: HttpOptions {
+                        ca_file: Some(PathBuf::from("/etc/am-ca.pem")),
+                        ..Default::default()
+                    },
+                    resend: Duration::from_secs(30),
+                },
+                ReceiverSpec::Alertmanager {
+                    url: "http://127.0.0.1:9094".into(),
+                    http: HttpOptions::default(),
+                    resend: DEFAULT_RESEND,
+                },
+            ]
+        );
+    }
+
+    #[test]
     fn mistakes_name_the_line_and_the_key() {
         let cases: &[(&str, usize, &str, &str)] = &[
             ("intervall = \"10s\"\n", 1, "intervall", "unknown field"),
@@ -654,6 +1038,49 @@ webhook = "https://hooks.example/alert"
                 "second target",
             ),
             ("[[target]]\nname = \"a\"\n", 1, "", "names no kind"),
+            (
+                "[[target]]\nprometheus = \"http://p:9090\"\n",
+                2,
+                "query",
+                "needs `query`",
+            ),
+            (
+                "[[target]]\npid = 1\nquery = \"m\"\n",
+                2,
+                "query",
+                "prometheus targets",
+            ),
+            (
+                "[[target]]\nprometheus = \"http://p:9090\"\nquery = \"m\"\nevery = \"0s\"\n",
+                4,
+                "every",
+                "at least 1s",
+            ),
+            (
+                "[[receiver]]\nwebhook = \"http://h\"\nalertmanager = \"http://a\"\n",
+                3,
+                "alertmanager",
+                "not both",
+            ),
+            (
+                "[[receiver]]\nwebhook = \"http://h\"\nresend = \"1m\"\n",
+                3,
+                "resend",
+                "alertmanager receivers",
+            ),
+            ("\n[[receiver]]\nca_file = \"x\"\n", 2, "", "names no kind"),
+            (
+                "[[receiver]]\nalertmanager = \"am:9093\"\n",
+                2,
+                "alertmanager",
+                "http",
+            ),
+            (
+                "[store]\nretention = \"0s\"\n",
+                2,
+                "retention",
+                "invalid retention",
+            ),
         ];
         for (text, line, key, words) in cases {
             let e = check(text).expect_err(text);

@@ -20,6 +20,18 @@ pub enum Event {
         /// Restarts so far.
         count: u32,
     },
+    /// The watcher restarted the supervised command because its time to the memory limit
+    /// fell below `--restart-before-oom`: a restart of ours, not an exit of its own.
+    RestartedBeforeOom {
+        /// Restarts so far (this one counted; exits restarted with `--restart` too).
+        count: u32,
+        /// The recognized time to the limit when it was restarted, seconds.
+        time_to_limit_seconds: f64,
+        /// Its memory then, bytes.
+        used_bytes: f64,
+        /// The memory limit, bytes.
+        limit_bytes: f64,
+    },
     /// The cgroup's OOM-kill counter moved by `delta` (to `total`).
     OomKill {
         /// New kills since the last sample.
@@ -43,7 +55,9 @@ impl Event {
                 oom_killed: true, ..
             } => "oom_kill",
             Event::Exited { .. } => "exit",
-            Event::Restarted { .. } | Event::ServiceRestarted { .. } => "restart",
+            Event::Restarted { .. }
+            | Event::ServiceRestarted { .. }
+            | Event::RestartedBeforeOom { .. } => "restart",
             Event::OomKill { .. } => "oom_kill",
         }
     }
@@ -60,6 +74,24 @@ impl Event {
                 "description": describe_exit(*code, *signal, *oom_killed),
             }),
             Event::Restarted { count } => serde_json::json!({ "restarts": count }),
+            Event::RestartedBeforeOom {
+                count,
+                time_to_limit_seconds,
+                used_bytes,
+                limit_bytes,
+            } => serde_json::json!({
+                "restarts": count,
+                "reason": "restart_before_oom",
+                "time_to_limit_seconds": (time_to_limit_seconds * 10.0).round() / 10.0,
+                "used_bytes": used_bytes.round(),
+                "limit_bytes": limit_bytes.round(),
+                "description": format!(
+                    "restarted by leakscope before it ran out of memory ({} of {} in use, {:.0} s to the limit; restart {count})",
+                    leakscope_core::units::format_bytes(*used_bytes),
+                    leakscope_core::units::format_bytes(*limit_bytes),
+                    time_to_limit_seconds
+                ),
+            }),
             Event::OomKill { delta, total } => {
                 serde_json::json!({ "new_kills": delta, "oom_kill_total": total })
             }
@@ -87,6 +119,14 @@ impl Event {
                     count: u64::from(*count),
                 }
             }
+            Event::RestartedBeforeOom {
+                count,
+                time_to_limit_seconds,
+                ..
+            } => TargetEvent::RestartedBeforeOom {
+                count: u64::from(*count),
+                time_to_limit_seconds: *time_to_limit_seconds,
+            },
             Event::OomKill { total, .. } => TargetEvent::OomKill { count: *total },
         }
     }

@@ -6,8 +6,6 @@
 //! and every metric the user named (`--metric`, `metrics = [...]`), memory or count by its
 //! unit suffix ([`unit_of`]) unless the user said which ([`SeriesUnit`]).
 
-use serde::{Deserialize, Serialize};
-
 /// The field holding a Node service's V8 heap in use right after a forced full GC, bytes.
 pub const NODE_HEAP_AFTER_GC: &str = "heap_used_after_gc_bytes";
 
@@ -33,29 +31,7 @@ pub const COUNT_FIELDS: &[&str] = &["go_goroutines"];
 /// The field holding a target's memory limit (a cgroup's), bytes.
 pub const LIMIT_FIELD: &str = "cgroup_limit_bytes";
 
-/// What a judged series measures: bytes of memory, or a count of things.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SeriesUnit {
-    /// Memory, in bytes: byte thresholds and limits apply.
-    Bytes,
-    /// A count (goroutines, open handles, objects): judged on counts; byte thresholds do not
-    /// apply.
-    Count,
-}
-
-impl std::str::FromStr for SeriesUnit {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "bytes" | "memory" => Ok(SeriesUnit::Bytes),
-            "count" => Ok(SeriesUnit::Count),
-            other => Err(format!(
-                "'{other}' is not a series unit: write bytes or count"
-            )),
-        }
-    }
-}
+pub use leakscope_core::SeriesUnit;
 
 /// The unit of `field` from its metric name: a name with a `_bytes` suffix (or a `_bytes_`
 /// part, as in `jvm_memory_bytes_used`) is memory; anything else is a count. Labels
@@ -66,6 +42,21 @@ pub fn unit_of(field: &str) -> SeriesUnit {
         SeriesUnit::Bytes
     } else {
         SeriesUnit::Count
+    }
+}
+
+/// The unit of a CSV column from its header, where no naming convention holds: bytes,
+/// unless the name says it counts goroutines, threads, handles, file descriptors or
+/// connections (`go_goroutines`, `process_threads`, `nodejs_active_handles`).
+pub fn column_unit(name: &str) -> SeriesUnit {
+    let n = name.to_ascii_lowercase();
+    let counts = ["goroutine", "thread", "handle", "_fds", "connection"];
+    if COUNT_FIELDS.contains(&name)
+        || (!n.contains("bytes") && counts.iter().any(|k| n.contains(k)))
+    {
+        SeriesUnit::Count
+    } else {
+        SeriesUnit::Bytes
     }
 }
 
@@ -91,6 +82,7 @@ pub fn recognize_options(
         limit_bytes,
         ..Default::default()
     };
+    o.unit = unit;
     if unit == SeriesUnit::Count {
         o.limit_bytes = None;
         o.min_rise_bytes = 50.0;
@@ -115,6 +107,31 @@ pub const META_JUDGED: &str = "judged";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_columns_count_things_only_when_their_name_says_so() {
+        for n in [
+            "go_goroutines",
+            "goroutines",
+            "process_threads",
+            "nodejs_active_handles",
+        ] {
+            assert_eq!(column_unit(n), SeriesUnit::Count, "{n}");
+            assert_eq!(
+                recognize_options(column_unit(n), Some(1e9)).unit,
+                SeriesUnit::Count
+            );
+        }
+        for n in [
+            "rss_bytes",
+            "container_memory_rss",
+            "heap_used_bytes",
+            "rss",
+            "threads_bytes",
+        ] {
+            assert_eq!(column_unit(n), SeriesUnit::Bytes, "{n}");
+        }
+    }
 
     #[test]
     fn units_come_from_the_name_suffix() {

@@ -7,12 +7,16 @@
 //! - [`engine`]: the sampling loop with per-target deadlines, the store writer that survives
 //!   a locked or full database, judging and alerting.
 //! - [`deliver`]: alert receivers behind one trait, each on a bounded queue with retries.
+//! - [`diagnosis`]: evidence on a verdict (`--diagnose`), captured off the sampling thread.
 //! - [`metrics`]: the watcher's own `/metrics` and `/healthz`.
+//! - [`discover`]: targets that come and go (a node's pods), beside the sources.
 //! - [`settings`] and [`config`]: what a watch does, from flags or a TOML file.
 //! - [`supervise`]: starting and stopping commands with everything they start.
 
 pub mod config;
 pub mod deliver;
+pub mod diagnosis;
+pub mod discover;
 pub mod engine;
 pub mod event;
 pub mod fields;

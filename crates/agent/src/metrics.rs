@@ -26,6 +26,8 @@ use crate::engine::writer::WriterStatus;
 struct SeriesLabels {
     target: String,
     series: String,
+    #[prometheus(flatten)]
+    labels: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -33,11 +35,15 @@ struct VerdictLabels {
     target: String,
     series: String,
     pattern: String,
+    #[prometheus(flatten)]
+    labels: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TargetLabels {
     target: String,
+    #[prometheus(flatten)]
+    labels: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -81,6 +87,11 @@ struct Live {
     patterns: HashMap<(String, String), String>,
     writer: Option<Arc<WriterStatus>>,
     receivers: Vec<(String, Arc<ReceiverStats>)>,
+    /// A target's own labels (a pod's namespace, pod and container), on each of its series.
+    labels: HashMap<String, Vec<(String, String)>>,
+    /// A series' own labels (a Prometheus series' namespace, pod, container), by target and
+    /// series.
+    series_labels: HashMap<(String, String), Vec<(String, String)>>,
 }
 
 impl Default for Metrics {
@@ -229,9 +240,35 @@ impl Metrics {
         }
     }
 
+    /// Give every series of `target` these labels too (e.g. namespace, pod, container).
+    pub fn label(&self, target: &str, labels: &[(String, String)]) {
+        if let Ok(mut l) = self.live.lock() {
+            if labels.is_empty() {
+                l.labels.remove(target);
+            } else {
+                l.labels.insert(target.to_string(), labels.to_vec());
+            }
+        }
+    }
+
+    fn target_labels(&self, target: &str) -> Vec<(String, String)> {
+        self.live
+            .lock()
+            .ok()
+            .and_then(|l| l.labels.get(target).cloned())
+            .unwrap_or_default()
+    }
+
+    fn tl(&self, target: &str) -> TargetLabels {
+        TargetLabels {
+            target: target.to_string(),
+            labels: self.target_labels(target),
+        }
+    }
+
     /// A sample of `target` at `t` unix seconds.
     pub fn sampled(&self, target: &str, t: f64) {
-        self.samples.get_or_create(&tl(target)).inc();
+        self.samples.get_or_create(&self.tl(target)).inc();
         if let Ok(mut l) = self.live.lock() {
             l.last_sample.insert(target.to_string(), t);
         }
@@ -239,12 +276,71 @@ impl Metrics {
 
     /// A failed sample of `target`.
     pub fn sample_error(&self, target: &str) {
-        self.errors.get_or_create(&tl(target)).inc();
+        self.errors.get_or_create(&self.tl(target)).inc();
     }
 
     /// A round skipped for `target` (its previous sample still running).
     pub fn behind(&self, target: &str) {
-        self.behind.get_or_create(&tl(target)).inc();
+        self.behind.get_or_create(&self.tl(target)).inc();
+    }
+
+    /// Give a series of `target` these labels too (a Prometheus series' own, without names
+    /// that clash with `target`, `series` or `pattern`). A change drops the old label set.
+    pub fn series_labels(&self, target: &str, series: &str, labels: &[(String, String)]) {
+        let key = (target.to_string(), series.to_string());
+        let old = match self.live.lock() {
+            Ok(l) if l.series_labels.get(&key).map(Vec::as_slice) == Some(labels) => return,
+            Ok(l) if !l.series_labels.contains_key(&key) && labels.is_empty() => return,
+            Ok(_) => true,
+            Err(_) => return,
+        };
+        if old {
+            // Remove what is exported under the old labels, then take the new ones.
+            self.forget_series(target, series);
+        }
+        if let Ok(mut l) = self.live.lock() {
+            l.series_labels.insert(key, labels.to_vec());
+        }
+    }
+
+    /// A series' labels: its own (a Prometheus series'), else its target's (a pod's).
+    fn labels_of(&self, target: &str, series: &str) -> Vec<(String, String)> {
+        self.live
+            .lock()
+            .ok()
+            .and_then(|l| {
+                l.series_labels
+                    .get(&(target.to_string(), series.to_string()))
+                    .or_else(|| l.labels.get(target))
+                    .cloned()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Drop one series of `target` (a Prometheus series that is gone).
+    pub fn forget_series(&self, target: &str, series: &str) {
+        let labels = self.labels_of(target, series);
+        let sl = SeriesLabels {
+            target: target.to_string(),
+            series: series.to_string(),
+            labels,
+        };
+        self.value.remove(&sl);
+        self.growth.remove(&sl);
+        self.confidence.remove(&sl);
+        self.time_to_limit.remove(&sl);
+        if let Ok(mut l) = self.live.lock() {
+            let key = (sl.target.clone(), sl.series.clone());
+            if let Some(p) = l.patterns.remove(&key) {
+                self.verdict.remove(&VerdictLabels {
+                    target: sl.target,
+                    series: sl.series,
+                    pattern: p,
+                    labels: sl.labels,
+                });
+            }
+            l.series_labels.remove(&key);
+        }
     }
 
     /// The newest value and verdict of a judged series.
@@ -252,6 +348,7 @@ impl Metrics {
         let sl = SeriesLabels {
             target: target.to_string(),
             series: series.to_string(),
+            labels: self.labels_of(target, series),
         };
         self.value.get_or_create(&sl).set(value);
         self.growth.get_or_create(&sl).set(v.growth_bytes_per_hour);
@@ -273,6 +370,7 @@ impl Metrics {
                         target: sl.target.clone(),
                         series: sl.series.clone(),
                         pattern: old,
+                        labels: sl.labels.clone(),
                     });
                 }
             }
@@ -282,42 +380,35 @@ impl Metrics {
                 target: sl.target,
                 series: sl.series,
                 pattern,
+                labels: sl.labels,
             })
             .set(i64::from(v.verdict == VerdictKind::Leak));
     }
 
     /// Forget a target's series (removed by a config reload).
     pub fn forget(&self, target: &str) {
-        let t = tl(target);
+        let t = self.tl(target);
         self.samples.remove(&t);
         self.errors.remove(&t);
         self.behind.remove(&t);
         self.age.remove(&t);
-        if let Ok(mut l) = self.live.lock() {
-            l.last_sample.remove(target);
-            let gone: Vec<(String, String)> = l
-                .patterns
-                .keys()
-                .filter(|(tg, _)| tg == target)
-                .cloned()
-                .collect();
-            for key in gone {
-                if let Some(p) = l.patterns.remove(&key) {
-                    let sl = SeriesLabels {
-                        target: key.0.clone(),
-                        series: key.1.clone(),
-                    };
-                    self.value.remove(&sl);
-                    self.growth.remove(&sl);
-                    self.confidence.remove(&sl);
-                    self.time_to_limit.remove(&sl);
-                    self.verdict.remove(&VerdictLabels {
-                        target: key.0,
-                        series: key.1,
-                        pattern: p,
-                    });
-                }
+        let gone: Vec<String> = match self.live.lock() {
+            Ok(mut l) => {
+                l.last_sample.remove(target);
+                l.patterns
+                    .keys()
+                    .filter(|(tg, _)| tg == target)
+                    .map(|(_, series)| series.clone())
+                    .collect()
             }
+            Err(_) => return,
+        };
+        // Each series as one that is gone, while the target's labels still name it.
+        for series in gone {
+            self.forget_series(target, &series);
+        }
+        if let Ok(mut l) = self.live.lock() {
+            l.labels.remove(target);
         }
     }
 
@@ -336,7 +427,11 @@ impl Metrics {
         let now = crate::now();
         if let Ok(l) = self.live.lock() {
             for (target, t) in &l.last_sample {
-                self.age.get_or_create(&tl(target)).set((now - t).max(0.0));
+                let labels = TargetLabels {
+                    target: target.clone(),
+                    labels: l.labels.get(target).cloned().unwrap_or_default(),
+                };
+                self.age.get_or_create(&labels).set((now - t).max(0.0));
             }
             if let Some(w) = &l.writer {
                 catch_up(&self.store_failures, w.failures.load(Ordering::Relaxed));
@@ -369,12 +464,6 @@ impl Metrics {
             self.threads.set(p.threads as i64);
             self.start_time.set(p.start_time);
         }
-    }
-}
-
-fn tl(target: &str) -> TargetLabels {
-    TargetLabels {
-        target: target.to_string(),
     }
 }
 

@@ -7,6 +7,8 @@ use std::time::Duration;
 use leakscope_core::alert::AlertRules;
 use leakscope_probe::http::HttpOptions;
 
+pub use leakscope_diagnose::DiagnoseSettings;
+
 use crate::source::SourceSpec;
 
 /// Default time between samples.
@@ -32,6 +34,12 @@ pub struct Settings {
     pub log: Option<PathBuf>,
     /// Serve /metrics and /healthz here.
     pub listen: Option<SocketAddr>,
+    /// The shortest span of samples recognition judges (default: the recognizer's, 20
+    /// minutes); a shorter one recognizes leaks of short-lived services sooner.
+    pub min_span: Option<Duration>,
+    /// Capture evidence from a target when a leak alert fires on it (`--diagnose`); `None`:
+    /// never.
+    pub diagnose: Option<DiagnoseSettings>,
 }
 
 impl Default for Settings {
@@ -45,6 +53,8 @@ impl Default for Settings {
             store: StoreSettings::default(),
             log: None,
             listen: None,
+            min_span: None,
+            diagnose: None,
         }
     }
 }
@@ -60,6 +70,14 @@ pub struct TargetSettings {
     pub rules: Option<AlertRules>,
     /// This target's memory limit, bytes.
     pub limit_bytes: Option<f64>,
+    /// Its own labels (a pod's namespace, pod and container) on its samples, alerts and
+    /// /metrics series.
+    pub labels: crate::discover::Labels,
+    /// The pprof base URL of a Go target (`http://127.0.0.1:8080`), for diagnosis.
+    pub pprof: Option<String>,
+    /// A supervised command is restarted when its recognized time to the memory limit falls
+    /// below this (`--restart-before-oom`), after the evidence is captured.
+    pub restart_before_oom: Option<Duration>,
 }
 
 impl TargetSettings {
@@ -70,6 +88,9 @@ impl TargetSettings {
             spec,
             rules: None,
             limit_bytes: None,
+            labels: Vec::new(),
+            pprof: None,
+            restart_before_oom: None,
         }
     }
 
@@ -91,6 +112,16 @@ pub enum ReceiverSpec {
         /// TLS and authentication.
         http: HttpOptions,
     },
+    /// Alertmanager's own API (`POST /api/v2/alerts`): routing, grouping, silences and
+    /// inhibition apply; firing alerts are re-sent every `resend`.
+    Alertmanager {
+        /// The base URL, e.g. `http://alertmanager:9093`.
+        url: String,
+        /// TLS and authentication.
+        http: HttpOptions,
+        /// How often firing alerts are sent again (Alertmanager expires them otherwise).
+        resend: Duration,
+    },
 }
 
 /// The store's place and retention.
@@ -98,6 +129,7 @@ pub enum ReceiverSpec {
 pub struct StoreSettings {
     /// The database file (default: the user's data directory).
     pub path: Option<PathBuf>,
-    /// How long raw samples are kept (default: the store's, 30 days). Passed to the store.
+    /// How long anything is kept (default: the store's, 30 days): raw samples for up to 24 h,
+    /// then downsampled buckets (see `leakscope_store::Retention::with_total`).
     pub retention: Option<Duration>,
 }

@@ -117,17 +117,8 @@ impl Supervisor {
         self.child = None;
         self.guardian = None;
         if self.restart {
-            match spawn(&self.argv, self.output) {
-                Ok(c) => {
-                    self.restarts += 1;
-                    self.oom = OomWatch::of_pid(c.id());
-                    self.guardian = Guardian::start(c.id());
-                    tracing::info!(pid = c.id(), restarts = self.restarts, "restarted");
-                    self.child = Some(c);
-                    events.push(Event::Restarted {
-                        count: self.restarts,
-                    });
-                }
+            match self.respawn("restarted") {
+                Ok(count) => events.push(Event::Restarted { count }),
                 Err(e) => {
                     let shown = leakscope_core::redact::redact_command_line(&self.argv);
                     tracing::warn!("cannot restart {shown}: {e}");
@@ -139,6 +130,32 @@ impl Supervisor {
             self.finished = true;
         }
         events
+    }
+
+    /// The memory limit of the cgroup the command runs in, bytes, when it has one.
+    pub fn limit_bytes(&self) -> Option<u64> {
+        self.oom.limit_bytes()
+    }
+
+    /// Restart the command now, whether or not it restarts when it exits: stop its process
+    /// group as [`Supervisor::stop`] does (TERM, then KILL after the grace period), start it
+    /// again. Returns the restarts so far (this one counted). Its exit is ours, so it is not
+    /// reported as an exit.
+    pub fn restart_now(&mut self) -> std::io::Result<u32> {
+        self.stop();
+        self.respawn("restarted before it ran out of memory")
+    }
+
+    /// Start the command again (its last run is over): the restarts so far, this one counted.
+    fn respawn(&mut self, why: &'static str) -> std::io::Result<u32> {
+        let c = spawn(&self.argv, self.output)?;
+        self.restarts += 1;
+        self.finished = false;
+        self.oom = OomWatch::of_pid(c.id());
+        self.guardian = Guardian::start(c.id());
+        tracing::info!(pid = c.id(), restarts = self.restarts, "{why}");
+        self.child = Some(c);
+        Ok(self.restarts)
     }
 
     /// Stop the command and everything in its process group: SIGTERM, then SIGKILL after the
@@ -390,6 +407,7 @@ pub struct OomWatch {
     path: Option<PathBuf>,
     cgroup: Option<Cgroup>,
     before: Option<u64>,
+    limit: Option<u64>,
     calls: u64,
 }
 
@@ -400,6 +418,7 @@ impl OomWatch {
             path: None,
             cgroup: None,
             before: None,
+            limit: None,
             calls: 0,
         };
         w.follow(pid);
@@ -422,12 +441,19 @@ impl OomWatch {
         if path != self.path {
             self.cgroup = path.as_deref().and_then(|p| Cgroup::open(p).ok());
             self.path = path;
-            self.before = self.count();
+            let sample = self.cgroup.as_mut().and_then(|c| c.sample().ok());
+            self.before = sample.as_ref().and_then(|s| s.oom_kill_count);
+            self.limit = sample.and_then(|s| s.limit_bytes);
         }
     }
 
     fn count(&mut self) -> Option<u64> {
         self.cgroup.as_mut()?.sample().ok()?.oom_kill_count
+    }
+
+    /// The memory limit of the cgroup followed, bytes (read when it was last found).
+    pub fn limit_bytes(&self) -> Option<u64> {
+        self.limit
     }
 
     /// True when the counter moved since it was last read.

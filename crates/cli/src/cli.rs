@@ -21,15 +21,16 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     #[command(flatten)]
-    pub common: Common,
+    pub common: CommonArgs,
 }
 
-/// Options every command takes.
+/// Options every command takes, as given.
 #[derive(Debug, Args, Clone)]
-pub struct Common {
-    /// Output format: `table` for people, `json` for scripts.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
+pub struct CommonArgs {
+    /// Output format: `table` for people, `json` for scripts; `export` writes `csv` (its
+    /// default) or `openmetrics`; `lint` also writes `sarif` (SARIF 2.1.0, for code scanning).
+    #[arg(long, global = true, value_enum, default_value_t = FormatChoice::Table)]
+    pub format: FormatChoice,
     /// Print nothing but results and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -38,20 +39,71 @@ pub struct Common {
     pub verbose: u8,
 }
 
-/// How results are printed.
+/// Every value `--format` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatChoice {
+    /// Aligned tables for people.
+    Table,
+    /// JSON for scripts.
+    Json,
+    /// CSV in the series CSV contract (`export` only).
+    Csv,
+    /// OpenMetrics text (`export` only).
+    Openmetrics,
+    /// SARIF 2.1.0 for code scanning (`lint` only).
+    Sarif,
+}
+
+/// Options every command takes, resolved for commands that print tables or JSON.
+#[derive(Debug, Clone)]
+pub struct Common {
+    /// Table or JSON.
+    pub format: OutputFormat,
+    /// Print nothing but results and errors.
+    pub quiet: bool,
+    /// How much to log to stderr (`-v` count).
+    pub verbose: u8,
+}
+
+impl CommonArgs {
+    /// The options for `command`, refusing `--format sarif` where it means nothing.
+    pub fn resolve(&self, command: &str) -> anyhow::Result<Common> {
+        let format = match self.format {
+            FormatChoice::Table => OutputFormat::Table,
+            FormatChoice::Json => OutputFormat::Json,
+            FormatChoice::Csv => OutputFormat::Csv,
+            FormatChoice::Openmetrics => OutputFormat::Openmetrics,
+            FormatChoice::Sarif => anyhow::bail!(
+                "--format sarif is for `leakscope lint` only; `leakscope {command}` prints --format table or json"
+            ),
+        };
+        Ok(Common {
+            format,
+            quiet: self.quiet,
+            verbose: self.verbose,
+        })
+    }
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     /// Aligned tables for people.
     Table,
     /// JSON for scripts.
     Json,
+    /// CSV in the series CSV contract (`export` only).
+    Csv,
+    /// OpenMetrics text, for `promtool tsdb create-blocks-from openmetrics` (`export` only).
+    Openmetrics,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Sample processes, cgroups or /metrics endpoints, store and log every sample, and alert.
+    /// Sample processes, cgroups or /metrics endpoints — or judge every series of a Prometheus
+    /// query on a schedule — store and log every sample, and alert.
     #[command(
-        after_help = "Examples:\n  leakscope watch --pid 4242 --interval 10s\n  leakscope watch --cgroup /sys/fs/cgroup/system.slice/app.service\n  leakscope watch --scrape http://127.0.0.1:9100/metrics --metric go_memstats_heap_inuse_bytes\n  leakscope watch --restart --log samples.jsonl -- node server.js\n  leakscope watch --config /etc/leakscope.toml --listen 127.0.0.1:9464"
+        after_help = "Examples:\n  leakscope watch --pid 4242 --interval 10s\n  leakscope watch --cgroup /sys/fs/cgroup/system.slice/app.service\n  leakscope watch --scrape http://127.0.0.1:9100/metrics --metric go_memstats_heap_inuse_bytes\n  leakscope watch --restart --log samples.jsonl -- node server.js\n  leakscope watch --diagnose --restart-before-oom 10m --limit 2GiB -- node server.js\n  leakscope watch --config /etc/leakscope.toml --listen 127.0.0.1:9464\n  leakscope watch --pid 4242 --alertmanager http://127.0.0.1:9093\n  leakscope watch --prometheus http://prometheus:9090 --query 'container_memory_working_set_bytes{container!=\"\"}' \\\n      --every 5m --range 24h --alertmanager http://alertmanager:9093 --listen 127.0.0.1:9464"
     )]
     Watch(Box<cmd::watch::WatchArgs>),
     /// Soak a service under load and give a verdict that can gate CI.
@@ -67,6 +119,11 @@ pub enum Command {
     /// List the targets and series in the store.
     #[command(after_help = "Example:\n  leakscope ls --db leakscope.db")]
     Ls(cmd::ls::LsArgs),
+    /// Write stored series as CSV (what `analyze` reads) or OpenMetrics (for Prometheus).
+    #[command(
+        after_help = "Examples:\n  leakscope export --db leakscope.db --target api --field rss_bytes > api.csv\n  leakscope analyze api.csv\n  leakscope export --db leakscope.db --format openmetrics > leakscope.om\n  promtool tsdb create-blocks-from openmetrics leakscope.om /var/lib/prometheus/metrics2\n\nCSV: `timestamp` (unix seconds), then one column per series (`FIELD` with one target,\n`TARGET/FIELD` otherwise), in the field's unit; a blank cell where a series has no point.\nDownsampled periods (older than the store's raw window) give each bucket's minimum, the\nfloor, at the bucket's midpoint: the points `analyze --db` judges.\n\nOpenMetrics: one gauge per field, `leakscope_FIELD{target=\"...\",kind=\"...\"}`, with raw\nsamples and, for downsampled periods, the bucket mean at its midpoint; `leakscope_FIELD_min`\nand `leakscope_FIELD_max` carry the bucket minimum and maximum (downsampled periods only:\na raw sample is its own minimum and maximum). Prometheus refuses to backfill the last 3 hours."
+    )]
+    Export(cmd::export::ExportArgs),
     /// Diagnose from heap snapshots and profiles: V8 .heapsnapshot, Go pprof, Python tracemalloc.
     #[command(subcommand)]
     Heap(cmd::heap::HeapCommand),
@@ -78,6 +135,9 @@ pub enum Command {
     /// Check a config file for `watch --config`.
     #[command(subcommand)]
     Config(cmd::config::ConfigCommand),
+    /// Kubernetes: OOM kills, restarts and leaking containers across a cluster.
+    #[command(subcommand)]
+    K8s(cmd::k8s::K8sCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  leakscope completions bash > /etc/bash_completion.d/leakscope\n  leakscope completions zsh > \"${fpath[1]}/_leakscope\"\n  leakscope completions fish > ~/.config/fish/completions/leakscope.fish"
@@ -86,6 +146,13 @@ pub enum Command {
     /// Write the man pages: leakscope(1) and one per command.
     #[command(after_help = "Example:\n  leakscope man --out /usr/local/share/man/man1")]
     Man(cmd::generate::ManArgs),
+    /// The leak review checklist as static checks for JavaScript/TypeScript, Python and Go:
+    /// unbounded caches, listeners and timers never removed, unbounded queries, goroutines and
+    /// threads with no exit, connections and files not released. Exit 1 when findings are shown.
+    #[command(
+        after_help = "Examples:\n  leakscope lint\n  leakscope lint src/ --rule js --skip unbounded-query\n  leakscope lint --format sarif > leakscope.sarif\n  leakscope lint --evidence heap-diff.json services/api\n  leakscope lint --list-rules\n\nSuppress one finding with a comment on its line or the line above:\n  // leakscope: ignore[js/interval-not-cleared]\nConfigure in the [lint] section of a config file (--config, or ./leakscope.toml).\nExit codes: 0 = nothing shown, 1 = findings shown, 2 = error."
+    )]
+    Lint(cmd::lint::LintArgs),
 }
 
 /// How help text writes a load template's placeholder: clap turns a literal `{n}` into a line
@@ -127,6 +194,22 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
+    /// Open the store for reading; when the directory is read-only and a writer left its last
+    /// intervals in a `-wal` file that cannot be read there, say so on stderr (unless `quiet`).
+    pub fn open_read_only(&self, quiet: bool) -> anyhow::Result<(PathBuf, leakscope_store::Store)> {
+        let path = self.path()?;
+        let store = leakscope_store::Store::open_read_only(&path)?;
+        if let leakscope_store::OpenMode::Immutable { unread_wal_bytes } = store.open_mode() {
+            if unread_wal_bytes > 0 && !quiet {
+                eprintln!(
+                    "leakscope: {} is in a directory this user cannot write, so the last intervals a writer left in its -wal file ({unread_wal_bytes} bytes) are not read",
+                    path.display()
+                );
+            }
+        }
+        Ok((path, store))
+    }
+
     /// The path to use, or an error saying how to choose one.
     pub fn path(&self) -> anyhow::Result<PathBuf> {
         match &self.db {
@@ -159,4 +242,16 @@ pub fn open_store(path: &Path, quiet: bool) -> anyhow::Result<leakscope_store::S
         );
     }
     Ok(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Clap's own checks of every command (unique argument names across flattened groups,
+    /// valid `requires`), which otherwise fail only when that command is run.
+    #[test]
+    fn every_command_s_flags_are_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

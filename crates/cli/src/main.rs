@@ -51,9 +51,12 @@ fn init_tracing(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
+    // The kube client logs each failed request at ERROR; leakscope says it in one sentence,
+    // so its own logs show only with -v.
+    let kube = if verbose == 0 { "off" } else { level };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!(
-            "warn,leakscope={level},leakscope_agent={level},leakscope_probe={level},leakscope_store={level}"
+            "warn,leakscope={level},leakscope_agent={level},leakscope_probe={level},leakscope_store={level},leakscope_k8s={level},kube_client={kube},kube_runtime={kube}"
         ))
     });
     let _ = tracing_subscriber::fmt()

@@ -1,7 +1,8 @@
 //! Flags that say where a Prometheus-API server is and how to authenticate to it, shared by
-//! every command that reads from one.
+//! every command that reads from one. (`--bearer-token-file` is each command's own: `watch`
+//! has one for its scrapes too.)
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
@@ -14,9 +15,6 @@ pub struct PromArgs {
     /// http://mimir:8080/prometheus, VictoriaMetrics).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
-    /// Send `Authorization: Bearer <token>` with the token read from this file.
-    #[arg(long, value_name = "PATH", requires = "prometheus")]
-    pub bearer_token_file: Option<PathBuf>,
     /// Basic auth user (the password comes from --basic-auth-password-file).
     #[arg(long, value_name = "USER", requires = "basic_auth_password_file")]
     pub basic_auth_user: Option<String>,
@@ -30,7 +28,7 @@ pub struct PromArgs {
         value_name = "PATH",
         requires = "prometheus"
     )]
-    pub ca_file: Option<PathBuf>,
+    pub prometheus_ca_file: Option<PathBuf>,
     /// Extra request header, `Name: value` (repeatable), e.g. `X-Scope-OrgID: tenant-1` for
     /// multi-tenant Mimir or Cortex.
     #[arg(long, value_name = "NAME: VALUE")]
@@ -41,15 +39,16 @@ pub struct PromArgs {
 }
 
 impl PromArgs {
-    /// The endpoint these flags describe; `None` without `--prometheus`.
-    pub fn endpoint(&self) -> anyhow::Result<Option<Endpoint>> {
+    /// The endpoint these flags describe, with `Authorization: Bearer` from
+    /// `bearer_token_file` when given; `None` without `--prometheus`.
+    pub fn endpoint(&self, bearer_token_file: Option<&Path>) -> anyhow::Result<Option<Endpoint>> {
         let Some(url) = &self.prometheus else {
             return Ok(None);
         };
         let mut e = Endpoint::new(url.clone());
         e.timeout = self.prometheus_timeout;
-        e.http.ca_file = self.ca_file.clone();
-        if let Some(path) = &self.bearer_token_file {
+        e.http.ca_file = self.prometheus_ca_file.clone();
+        if let Some(path) = bearer_token_file {
             e = e.with_bearer_token_file(path);
         }
         if let (Some(user), Some(path)) = (&self.basic_auth_user, &self.basic_auth_password_file) {

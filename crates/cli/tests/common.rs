@@ -226,3 +226,162 @@ pub fn run_measured(cmd: &Command) -> Measured {
         peak_rss_bytes: kb * 1024,
     }
 }
+
+/// A webhook receiver on loopback that answers 200 to its first `max` requests and hands
+/// each request's body to the returned channel; its URL first.
+pub fn webhook_receiver(max: usize) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/alerts", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(max) {
+            let Ok(mut c) = conn else { continue };
+            c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Read headers, then Content-Length bytes of body.
+            loop {
+                let n = c.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf);
+                if let Some(h) = text.find("\r\n\r\n") {
+                    let len = text[..h]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= h + 4 + len {
+                        let _ =
+                            tx.send(String::from_utf8_lossy(&buf[h + 4..h + 4 + len]).into_owned());
+                        break;
+                    }
+                }
+            }
+            let _ =
+                c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (url, rx)
+}
+
+/// `/user/<n>` with a new `n` each time, about `per_second` a second, until `stop`.
+/// Keep-alive, reconnecting after a failure (a service restarting).
+pub fn drive(
+    port: u16,
+    per_second: u64,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<u64> {
+    use std::io::{BufRead, Read, Write};
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        let mut conn: Option<std::io::BufReader<std::net::TcpStream>> = None;
+        let mut done = 0u64;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let due = Duration::from_secs_f64(done as f64 / per_second as f64);
+            if let Some(wait) = due.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            if conn.is_none() {
+                conn = std::net::TcpStream::connect(("127.0.0.1", port))
+                    .ok()
+                    .map(std::io::BufReader::new);
+            }
+            let Some(c) = conn.as_mut() else {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            };
+            let req = format!("GET /user/{done} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            let mut ok = c.get_mut().write_all(req.as_bytes()).is_ok();
+            let mut length = 0;
+            let mut line = String::new();
+            while ok {
+                line.clear();
+                ok = c.read_line(&mut line).unwrap_or(0) > 0;
+                let l = line.trim_end().to_ascii_lowercase();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some(v) = l.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if ok && c.read_exact(&mut body).is_ok() {
+                done += 1;
+            } else {
+                conn = None;
+            }
+        }
+        done
+    })
+}
+
+/// True when `program --version` runs; otherwise says on stderr that the test skips.
+pub fn have(program: &str) -> bool {
+    let ok = Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIP: {program} is not installed");
+    }
+    ok
+}
+
+/// Each line `child` writes to its (piped) stderr, on a channel, as it comes.
+pub fn stderr_lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err = child.stderr.take().expect("stderr is piped");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// True once something accepts connections on 127.0.0.1:`port`, within `timeout`.
+pub fn listening(port: u16, timeout: Duration) -> bool {
+    wait_for(timeout, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })
+}
+
+/// SIGTERM to `child` (a watcher stops what it supervises), and its exit.
+pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    // SAFETY: kill(2) on our own child with a valid signal.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    child.wait().unwrap()
+}
+
+/// What a fixed twin's watch may say: any diagnosis among its stderr lines `seen` names no
+/// culprit, and it exited 0, or 1 after a growth alert (a seconds-long judged span can alert on
+/// warm-up on a loaded machine; that is recognition's business, tested elsewhere). Returns
+/// whether such an alert came.
+pub fn assert_no_culprit_named(seen: &[String], code: Option<i32>) -> bool {
+    let alerted = seen.iter().any(|l| l.contains("\"MemoryGrowthLeak\""));
+    for l in seen.iter().filter(|l| l.contains("\"diagnosis\"")) {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(
+            v["diagnosis"]["suspects"].as_array().map(Vec::len),
+            Some(0),
+            "a culprit named in a fixed service: {l}"
+        );
+    }
+    assert!(
+        code == Some(0) || (alerted && code == Some(1)),
+        "{code:?}\n{}",
+        seen.join("\n")
+    );
+    alerted
+}

@@ -20,17 +20,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn have_node() -> bool {
-    let ok = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIP: node is not installed");
-    }
-    ok
-}
-
 /// A Node example service on a free port; its inspector, once opened by SIGUSR1, listens on
 /// a random loopback port (so tests running side by side do not fight over 9229). Killed on
 /// drop.
@@ -278,7 +267,7 @@ fn sessions(example: &str, variant: &str) -> (serde_json::Value, serde_json::Val
 }
 
 fn leaky_example(example: &str, want: (&str, &str)) {
-    if !have_node() {
+    if !have("node") {
         return;
     }
     let (one, two) = sessions(example, "leaky");
@@ -304,7 +293,7 @@ fn leaky_example(example: &str, want: (&str, &str)) {
 }
 
 fn fixed_example(example: &str) {
-    if !have_node() {
+    if !have("node") {
         return;
     }
     let (one, two) = sessions(example, "fixed");
@@ -347,7 +336,7 @@ fn fixed_closure_names_nothing() {
 /// gained: memlab's kept objects name it, ranked by kept size, as grown and then held.
 #[test]
 fn growth_that_stopped_is_named_from_kept_objects() {
-    if !have_node() {
+    if !have("node") {
         return;
     }
     let svc = Service::start("cache", "leaky");

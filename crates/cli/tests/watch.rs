@@ -386,46 +386,8 @@ fn a_scrape_target_reads_runtime_metrics_and_counts_failures_when_the_service_di
 
 #[test]
 fn alerts_reach_a_webhook_in_the_alertmanager_format() {
-    use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    // A receiver on loopback that answers 200 and hands each request body to the test.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/alerts", listener.local_addr().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().take(8) {
-            let Ok(mut c) = conn else { continue };
-            c.set_read_timeout(Some(Duration::from_secs(5))).ok();
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            // Read headers, then Content-Length bytes of body.
-            loop {
-                let n = c.read(&mut chunk).unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf);
-                if let Some(h) = text.find("\r\n\r\n") {
-                    let len = text[..h]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= h + 4 + len {
-                        let _ =
-                            tx.send(String::from_utf8_lossy(&buf[h + 4..h + 4 + len]).into_owned());
-                        break;
-                    }
-                }
-            }
-            let _ =
-                c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-        }
-    });
+    let (url, rx) = webhook_receiver(8);
     // A process above a 1 MB threshold fires MemoryAboveThreshold at once.
     let mut sleeper = std::process::Command::new("sleep")
         .arg("30")

@@ -3,7 +3,10 @@
 //!
 //! ```text
 //! cargo run --release -p leakscope-core --example evaluate -- [--seed S] [--n N] [--verbose]
+//!     [--perturb] [--no-dirs]
 //! ```
+//! `--no-dirs` skips the labeled CSV folders (whose generated part is the held-out seed 7):
+//! use it while tuning on other seeds.
 //! * rule A — "growth > 50 MB/h": growth between the oldest and the newest sample of a trailing
 //!   60-minute window above 50 MB/h (flag at the first sample where it holds; needs ≥ 55 min of
 //!   data in the window).
@@ -215,6 +218,24 @@ fn report(title: &str, outs: &[Outcome], verbose: bool) {
     println!("{}", sc[0].row("leakscope"));
     println!("{}", sc[1].row("rule A"));
     println!("{}", sc[2].row("rule B"));
+    if verbose {
+        // Which names the generator's patterns got.
+        let mut conf: BTreeMap<&str, BTreeMap<&str, u32>> = BTreeMap::new();
+        for o in outs {
+            *conf
+                .entry(o.pattern.as_str())
+                .or_default()
+                .entry(o.ours_pattern.as_str())
+                .or_default() += 1;
+        }
+        println!("\nNames given (generator pattern -> leakscope's pattern: count):\n");
+        for (p, m) in conf {
+            let mut v: Vec<_> = m.into_iter().collect();
+            v.sort_by_key(|e| std::cmp::Reverse(e.1));
+            let row: Vec<String> = v.iter().map(|(n, c)| format!("{n} {c}")).collect();
+            println!("  {p:<18} {}", row.join(", "));
+        }
+    }
     println!("\nPer pattern (share judged correctly):\n");
     println!("| pattern | n | leakscope | rule A | rule B | leakscope named the pattern |");
     println!("|---|---|---|---|---|---|");
@@ -317,6 +338,9 @@ fn main() {
     let outs: Vec<Outcome> = corpus.par_iter().map(run).collect();
     report(&format!("generated corpus, seed {seed}"), &outs, verbose);
 
+    if args.iter().any(|a| a == "--no-dirs") {
+        return;
+    }
     // Labeled CSV folders: the written corpus and real recordings, when present.
     let dir = |rel: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
     for (rel, title) in [

@@ -15,14 +15,20 @@
 //!   5 min of samples);
 //! - [`names::OOM_KILLED`]: an OOM kill was seen;
 //! - [`names::TARGET_EXITED`]: the target exited (each exit fires; resolved when it runs again);
-//! - [`names::TOO_MANY_RESTARTS`]: more than 5 restarts within an hour.
+//! - [`names::TOO_MANY_RESTARTS`]: more than 5 restarts within an hour;
+//! - [`names::RESTARTED_BEFORE_OOM`]: the watcher restarted the target before it ran out of
+//!   memory (`--restart-before-oom`); held like an OOM kill, and counted as a restart.
 
 mod payload;
 mod types;
 mod window;
 
-pub use payload::{alertmanager_payload, fmt_time};
-pub use types::{names, Alert, AlertRules, AlertStatus, Severity, TargetEvent};
+pub use payload::{
+    alertmanager_payload, diagnosis_annotations, fmt_time, labels, recognition_annotations,
+};
+pub use types::{
+    names, Alert, AlertDiagnosis, AlertRules, AlertStatus, Recognition, Severity, TargetEvent,
+};
 pub use window::MAX_WINDOW_POINTS;
 
 use window::Window;
@@ -34,13 +40,14 @@ use crate::units::format_bytes;
 use crate::verdict::{Verdict, VerdictKind};
 
 /// The index of each rule in [`AlertState`]'s firing table.
-const RULES: [&str; 6] = [
+const RULES: [&str; 7] = [
     names::MEMORY_ABOVE_THRESHOLD,
     names::MEMORY_GROWTH_LEAK,
     names::MEMORY_ABOVE_BASELINE,
     names::OOM_KILLED,
     names::TARGET_EXITED,
     names::TOO_MANY_RESTARTS,
+    names::RESTARTED_BEFORE_OOM,
 ];
 /// The growth rule waits until the window spans this fraction of `growth_window_seconds`
 /// ("over the last 60 minutes" means a full window, give or take a sample or two).
@@ -52,6 +59,7 @@ const BASELINE: usize = 2;
 const OOM: usize = 3;
 const EXITED: usize = 4;
 const RESTARTS: usize = 5;
+const MITIGATED: usize = 6;
 
 /// A firing alert's start and what it fired with.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,7 +83,7 @@ pub struct AlertState {
     /// Samples of the warm-up period, until the baseline is fixed.
     warmup: Vec<f64>,
     baseline: Option<f64>,
-    firing: [Option<Firing>; 6],
+    firing: [Option<Firing>; 7],
     last_value: f64,
     /// Since when the verdict has been `no_leak` without a break (growth-rule hysteresis).
     no_leak_since: Option<f64>,
@@ -87,6 +95,8 @@ pub struct AlertState {
     restart_count: Option<u64>,
     /// Times of recent restarts (at most `max_restarts + 1` kept).
     restarts: VecDeque<f64>,
+    /// Time of the last restart before an OOM kill, while its alert is held.
+    last_mitigated_at: f64,
 }
 
 impl AlertState {
@@ -102,7 +112,7 @@ impl AlertState {
             first_t: None,
             warmup: Vec::new(),
             baseline: None,
-            firing: [None; 6],
+            firing: [None; 7],
             last_value: 0.0,
             no_leak_since: None,
             exited_at: None,
@@ -111,6 +121,7 @@ impl AlertState {
             last_oom_at: f64::NEG_INFINITY,
             restart_count: None,
             restarts: VecDeque::new(),
+            last_mitigated_at: f64::NEG_INFINITY,
         }
     }
 
@@ -307,36 +318,66 @@ impl AlertState {
                     self.oom(t, new, &mut out);
                 }
             }
-            TargetEvent::Restarted { count } => {
-                let new = new_since(&mut self.restart_count, count);
-                let keep = self.rules.max_restarts as usize + 1;
-                for _ in 0..new.min(keep as u64) {
-                    self.restarts.push_back(t);
-                }
-                while self.restarts.len() > keep {
-                    self.restarts.pop_front();
-                }
-                let n = self.restarts.len();
-                if n > self.rules.max_restarts as usize && self.firing[RESTARTS].is_none() {
+            TargetEvent::RestartedBeforeOom {
+                count,
+                time_to_limit_seconds,
+            } => {
+                self.last_mitigated_at = t;
+                if self.firing[MITIGATED].is_none() {
                     let summary = format!(
-                        "{} restarted more than {} times within {:.0} min",
+                        "{} was restarted by leakscope before it ran out of memory (memory {}, {:.0} s to its limit)",
                         self.target,
-                        self.rules.max_restarts,
-                        self.rules.restart_window_seconds / 60.0
+                        format_bytes(self.last_value),
+                        time_to_limit_seconds
                     );
-                    let max = f64::from(self.rules.max_restarts);
                     self.fire(
-                        RESTARTS,
+                        MITIGATED,
                         t,
-                        n as f64,
-                        max,
-                        Severity::Critical,
+                        time_to_limit_seconds,
+                        0.0,
+                        Severity::Warning,
                         summary,
                         &mut out,
                     );
                 }
+                self.restarted(t, count, &mut out);
             }
+            TargetEvent::Restarted { count } => self.restarted(t, count, &mut out),
         }
+        out
+    }
+
+    /// Restarts counted to `count` (cumulative) at `t`.
+    fn restarted(&mut self, t: f64, count: u64, out: &mut Vec<Alert>) {
+        let new = new_since(&mut self.restart_count, count);
+        let keep = self.rules.max_restarts as usize + 1;
+        for _ in 0..new.min(keep as u64) {
+            self.restarts.push_back(t);
+        }
+        while self.restarts.len() > keep {
+            self.restarts.pop_front();
+        }
+        let n = self.restarts.len();
+        if n > self.rules.max_restarts as usize && self.firing[RESTARTS].is_none() {
+            let summary = format!(
+                "{} restarted more than {} times within {:.0} min",
+                self.target,
+                self.rules.max_restarts,
+                self.rules.restart_window_seconds / 60.0
+            );
+            let max = f64::from(self.rules.max_restarts);
+            self.fire(RESTARTS, t, n as f64, max, Severity::Critical, summary, out);
+        }
+    }
+
+    /// The series is gone (its target or its Prometheus series no longer exists): resolve
+    /// everything firing at `t`; returns those resolutions.
+    pub fn clear(&mut self, t: f64) -> Vec<Alert> {
+        let mut out = Vec::new();
+        for rule in 0..RULES.len() {
+            self.resolve(rule, t, self.last_value, &mut out);
+        }
+        self.exited_at = None;
         out
     }
 
@@ -344,6 +385,11 @@ impl AlertState {
     fn expire(&mut self, t: f64, out: &mut Vec<Alert>) {
         if self.firing[OOM].is_some() && t >= self.last_oom_at + self.rules.oom_hold_seconds {
             self.resolve(OOM, t, self.oom_total as f64, out);
+        }
+        if self.firing[MITIGATED].is_some()
+            && t >= self.last_mitigated_at + self.rules.oom_hold_seconds
+        {
+            self.resolve(MITIGATED, t, 0.0, out);
         }
         while self
             .restarts
@@ -458,6 +504,10 @@ impl AlertState {
             summary,
             starts_at,
             ends_at,
+            labels: std::collections::BTreeMap::new(),
+            recognition: None,
+            generator_url: None,
+            diagnosis: None,
         }
     }
 

@@ -13,6 +13,8 @@ pub mod series;
 pub mod units;
 pub mod verdict;
 
-pub use recognize::{recognize, robust_slope, RecognizeOptions, Recognizer};
+pub use recognize::{
+    recognize, robust_slope, Explanation, RecognizeOptions, Recognizer, SeriesUnit, SummaryBucket,
+};
 pub use series::{Point, Series};
 pub use verdict::{Pattern, Verdict, VerdictKind};

@@ -125,6 +125,43 @@ pub struct Verdict {
     pub restarts: usize,
     /// Short human reasons behind the verdict, most important first.
     pub reasons: Vec<String>,
+    /// The floor's trend over the trailing 1 h, 6 h and 1 d, for each window the series
+    /// covers (empty for shorter series).
+    #[serde(default)]
+    pub windows: Vec<WindowTrend>,
+    /// Length in seconds of the stretch whose floor confirmed the leak: one of the
+    /// `windows` (3600, 21600, 86400), or the whole judged stretch (the series since its
+    /// last restart, or since the onset of a late leak); null when there is no leak.
+    #[serde(default)]
+    pub confirmed_by_window_seconds: Option<f64>,
+    /// Why the verdict may be wrong when recognition knows it might be — e.g. a series only
+    /// minutes long whose growth could still be a cache filling — else null. Confidence is
+    /// lowered in the same breath.
+    #[serde(default)]
+    pub caveat: Option<String>,
+    /// Period of the cycle seen in the series (GC sawtooth, daily traffic), seconds; null when
+    /// none was seen.
+    #[serde(default)]
+    pub period_seconds: Option<f64>,
+}
+
+/// The floor's trend over one trailing window of the series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowTrend {
+    /// Length of the window, seconds (3600, 21600 or 86400).
+    pub window_seconds: f64,
+    /// Trend of the floor inside the window, bytes per hour (robust slope; may be negative).
+    pub growth_bytes_per_hour: f64,
+    /// True when the floor inside this window, judged on its own and in the context of the
+    /// whole series, is a leak.
+    pub confirmed: bool,
+    /// The shape seen inside the window.
+    pub pattern: Pattern,
+    /// Floor at the start and at the end of the window, bytes (null when the window's floor
+    /// could not be judged).
+    pub floor_start_bytes: Option<f64>,
+    /// See `floor_start_bytes`.
+    pub floor_end_bytes: Option<f64>,
 }
 
 /// The document `analyze --format json` prints: `{"series": [...]}`.

@@ -29,6 +29,10 @@ fn verdict(kind: VerdictKind) -> Verdict {
         last_bytes: 0.0,
         restarts: 0,
         reasons: vec![],
+        windows: vec![],
+        confirmed_by_window_seconds: None,
+        caveat: None,
+        period_seconds: None,
     }
 }
 
@@ -355,6 +359,48 @@ fn more_than_max_restarts_in_the_window_fires_then_resolves() {
 }
 
 #[test]
+fn a_restart_before_oom_alerts_once_is_held_and_counts_as_a_restart_not_an_exit() {
+    let mut s = state();
+    let ev = |count| TargetEvent::RestartedBeforeOom {
+        count,
+        time_to_limit_seconds: 42.0,
+    };
+    let a = s.event(T0, ev(1));
+    assert_eq!(
+        names_of(&a),
+        vec![(names::RESTARTED_BEFORE_OOM, AlertStatus::Firing)]
+    );
+    assert_eq!(a[0].value, 42.0);
+    assert!(
+        a[0].summary.contains("before it ran out of memory"),
+        "{}",
+        a[0].summary
+    );
+    // Restarts of ours and of its own share one count: the sixth fires TooManyRestarts.
+    for n in 2..=4 {
+        assert!(
+            s.event(T0 + n as f64, ev(n)).is_empty(),
+            "held, not re-fired"
+        );
+    }
+    assert!(s
+        .event(T0 + 5.0, TargetEvent::Restarted { count: 5 })
+        .is_empty());
+    let a = s.event(T0 + 6.0, ev(6));
+    assert_eq!(
+        names_of(&a),
+        vec![(names::TOO_MANY_RESTARTS, AlertStatus::Firing)]
+    );
+    // Held like an OOM kill, then resolved.
+    let none = verdict(VerdictKind::InsufficientData);
+    let r = s.observe(Point::new(T0 + 6.0 + 601.0, 1e6), &none);
+    assert!(
+        names_of(&r).contains(&(names::RESTARTED_BEFORE_OOM, AlertStatus::Resolved)),
+        "{r:?}"
+    );
+}
+
+#[test]
 fn memory_is_bounded_whatever_the_sampling_rate() {
     let mut s = state();
     let leak = verdict(VerdictKind::Leak);
@@ -433,6 +479,36 @@ fn alertmanager_payload_has_the_v4_shape() {
         p["alerts"][0]["fingerprint"],
         p_fired["alerts"][0]["fingerprint"]
     );
+}
+
+#[test]
+fn a_diagnosed_alert_carries_its_culprit_in_json_and_annotations() {
+    let mut s = AlertState::new("api", "rss_bytes", only_levels(true, false), None);
+    let none = verdict(VerdictKind::InsufficientData);
+    let mut a = s.observe(Point::new(T0, 600.0 * MB), &none).remove(0);
+    // Without a diagnosis the JSON line has no such key (the contract before --diagnose).
+    assert!(!serde_json::to_string(&a).unwrap().contains("diagnosis"));
+    a.diagnosis = Some(leakscope_core::alert::AlertDiagnosis {
+        format: "v8".into(),
+        suspects: vec![serde_json::json!({
+            "pattern": "unbounded-collection", "name": "profiles", "retainer_path": ["module leaky.js", "profiles"],
+            "count_delta": 5600, "size_delta": 12_300_000, "advice": "bound it"
+        })],
+        evidence: vec!["/data/evidence/1-api-1.heapsnapshot".into()],
+        took_seconds: 21.5,
+    });
+    let line: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+    assert_eq!(line["diagnosis"]["format"], "v8");
+    assert_eq!(line["diagnosis"]["suspects"][0]["name"], "profiles");
+    let p = alertmanager_payload(&[a], "leakscope", "");
+    let ann = &p["alerts"][0]["annotations"];
+    assert_eq!(
+        ann["culprit"],
+        "unbounded-collection profiles (+12.3 MB, +5600)"
+    );
+    let d: serde_json::Value = serde_json::from_str(ann["diagnosis"].as_str().unwrap()).unwrap();
+    assert_eq!(d["suspects"][0]["retainer_path"][0], "module leaky.js");
 }
 
 #[test]

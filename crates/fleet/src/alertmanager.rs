@@ -7,9 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use leakscope_core::alert::{fmt_time, names, Alert, AlertStatus, Severity};
+use leakscope_core::alert::{self, names, Alert, AlertStatus, Recognition, Severity};
 use leakscope_core::units::{format_bytes, format_duration};
-use leakscope_core::{Verdict, VerdictKind};
+use leakscope_core::VerdictKind;
 use leakscope_probe::http;
 use serde_json::{json, Value};
 
@@ -33,23 +33,20 @@ pub struct AmAlert {
 }
 
 impl AmAlert {
-    /// The alert for a watch transition `a` of a target labeled `target_labels` (e.g.
-    /// `{namespace, pod, container}`, or `{target, series}`), with the recognizer's verdict on
-    /// the series when known (growth, time to limit, pattern).
-    pub fn from_alert(
-        a: &Alert,
-        target_labels: &Labels,
-        verdict: Option<&Verdict>,
-        generator_url: &str,
-    ) -> Self {
-        let mut labels = target_labels.clone();
+    /// The alert for a watch transition `a`: the labels the webhook payload gives it (the
+    /// target's or series' own, then `alertname`, `target`, `series`, `severity`) without
+    /// `__name__`; its summary and what recognition said (growth, time to limit, pattern) as
+    /// annotations; its own generator URL, else `generator_url`.
+    pub fn from_alert(a: &Alert, generator_url: &str) -> Self {
+        let mut labels = alert::labels(a);
         labels.remove(NAME);
-        labels.insert("alertname".into(), a.name.clone());
-        labels.insert("severity".into(), a.severity.as_str().into());
         let mut annotations = Labels::new();
         annotations.insert("summary".into(), a.summary.clone());
-        if let Some(v) = verdict {
-            annotate(&mut annotations, v);
+        if let Some(r) = &a.recognition {
+            alert::recognition_annotations(r, &mut annotations);
+        }
+        if let Some(d) = &a.diagnosis {
+            alert::diagnosis_annotations(d, &mut annotations);
         }
         Self {
             labels,
@@ -59,7 +56,10 @@ impl AmAlert {
                 AlertStatus::Firing => None,
                 AlertStatus::Resolved => a.ends_at.or(Some(a.starts_at)),
             },
-            generator_url: generator_url.to_owned(),
+            generator_url: a
+                .generator_url
+                .clone()
+                .unwrap_or_else(|| generator_url.to_owned()),
         }
     }
 
@@ -100,7 +100,7 @@ impl AmAlert {
             annotations.insert("cohort".into(), c.summary.clone());
         }
         annotations.insert("summary".into(), summary);
-        annotate(&mut annotations, &v.verdict);
+        alert::recognition_annotations(&Recognition::from(&v.verdict), &mut annotations);
         Some(Self {
             labels,
             annotations,
@@ -121,27 +121,10 @@ impl AmAlert {
         json!({
             "labels": self.labels,
             "annotations": self.annotations,
-            "startsAt": fmt_time(self.starts_at),
-            "endsAt": fmt_time(self.ends_at.unwrap_or(valid_until)),
+            "startsAt": alert::fmt_time(self.starts_at),
+            "endsAt": alert::fmt_time(self.ends_at.unwrap_or(valid_until)),
             "generatorURL": self.generator_url,
         })
-    }
-}
-
-/// Growth, time to limit and pattern as annotations.
-fn annotate(annotations: &mut Labels, v: &Verdict) {
-    annotations.insert(
-        "growth_bytes_per_hour".into(),
-        format!("{:.0}", v.growth_bytes_per_hour),
-    );
-    annotations.insert("pattern".into(), v.pattern.as_str().into());
-    annotations.insert(
-        "time_to_limit".into(),
-        v.time_to_limit_seconds
-            .map_or_else(|| "unknown".into(), format_duration),
-    );
-    if let Some(ttl) = v.time_to_limit_seconds {
-        annotations.insert("time_to_limit_seconds".into(), format!("{ttl:.0}"));
     }
 }
 
@@ -166,6 +149,17 @@ pub enum AmError {
         /// Its explanation, shortened.
         body: String,
     },
+}
+
+impl AmError {
+    /// True for failures that may pass: nothing answered, a 5xx, 408 or 429. A 4xx says the
+    /// alerts themselves are refused, which no retry changes.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AmError::Unreachable { .. } => true,
+            AmError::Refused { status, .. } => *status >= 500 || *status == 408 || *status == 429,
+        }
+    }
 }
 
 /// The Alertmanagers alerts go to (`--alertmanager URL`, repeatable).
@@ -214,13 +208,21 @@ impl Alertmanagers {
     }
 }
 
-/// What a client owes Alertmanager over time: new alerts at once, firing ones again every
-/// `resend_seconds`, resolved ones once with their `endsAt`.
+/// What a client owes Alertmanager over time: every firing alert again at least every
+/// `resend_seconds` (so Alertmanager, which expires an alert at its `endsAt`, keeps it), and
+/// each resolved alert with its `endsAt` until one send of it succeeds. Alerts go as a whole
+/// set (Alertmanager dedupes on labels), so a failed send is simply tried again.
 #[derive(Debug, Clone)]
 pub struct Notifier {
     resend_seconds: f64,
-    /// Firing alerts by label set, with when each was last sent.
-    firing: BTreeMap<Labels, (AmAlert, f64)>,
+    /// Firing alerts by label set.
+    firing: BTreeMap<Labels, AmAlert>,
+    /// Resolved alerts not yet delivered, by label set.
+    resolved: BTreeMap<Labels, AmAlert>,
+    /// When the set last reached Alertmanager, unix seconds.
+    last_sent: f64,
+    /// Something changed since then.
+    changed: bool,
 }
 
 impl Notifier {
@@ -229,6 +231,9 @@ impl Notifier {
         Self {
             resend_seconds: resend_seconds.max(1.0),
             firing: BTreeMap::new(),
+            resolved: BTreeMap::new(),
+            last_sent: f64::NEG_INFINITY,
+            changed: false,
         }
     }
 
@@ -238,45 +243,88 @@ impl Notifier {
         now + 4.0 * self.resend_seconds
     }
 
-    /// Given the alerts firing at `now`, the alerts to send now: those that started firing,
-    /// those due a re-send, and those that stopped firing (resolved with `endsAt = now`).
-    pub fn update(&mut self, now: f64, firing: Vec<AmAlert>) -> Vec<AmAlert> {
-        let mut out = Vec::new();
-        let mut next: BTreeMap<Labels, (AmAlert, f64)> = BTreeMap::new();
+    /// Takes a transition: an alert without `ends_at` fires (again, with fresh annotations;
+    /// a repeat keeps its first start), one with `ends_at` is resolved.
+    pub fn apply(&mut self, a: AmAlert) {
+        let key = a.labels.clone();
+        self.changed = true;
+        if a.ends_at.is_some() {
+            self.firing.remove(&key);
+            self.resolved.insert(key, a);
+            return;
+        }
+        self.resolved.remove(&key);
+        let starts_at = self
+            .firing
+            .get(&key)
+            .map_or(a.starts_at, |old| old.starts_at);
+        self.firing.insert(key, AmAlert { starts_at, ..a });
+    }
+
+    /// Makes `firing` the whole set of firing alerts at `now`: those that stopped firing are
+    /// resolved with `endsAt = now` (for a client that re-judges everything each time).
+    pub fn set_firing(&mut self, now: f64, firing: Vec<AmAlert>) {
+        let mut keep: BTreeMap<Labels, AmAlert> = BTreeMap::new();
         for a in firing {
-            let key = a.labels.clone();
-            let (a, last) = match self.firing.remove(&key) {
-                // Keep the original start; refresh annotations.
-                Some((old, last)) => (
-                    AmAlert {
-                        starts_at: old.starts_at,
-                        ..a
-                    },
-                    last,
-                ),
-                None => (a, f64::NEG_INFINITY),
-            };
-            let sent = if now - last >= self.resend_seconds {
-                out.push(a.clone());
-                now
-            } else {
-                last
-            };
-            next.insert(key, (a, sent));
+            keep.insert(a.labels.clone(), a);
         }
-        for (_, (a, _)) in std::mem::take(&mut self.firing) {
-            out.push(AmAlert {
-                ends_at: Some(now),
-                ..a
+        let gone: Vec<Labels> = self
+            .firing
+            .keys()
+            .filter(|k| !keep.contains_key(*k))
+            .cloned()
+            .collect();
+        for k in gone {
+            if let Some(a) = self.firing.get(&k).cloned() {
+                self.apply(AmAlert {
+                    ends_at: Some(now),
+                    ..a
+                });
+            }
+        }
+        for (_, a) in keep {
+            let same = self.firing.get(&a.labels).is_some_and(|old| {
+                old.annotations == a.annotations && old.generator_url == a.generator_url
             });
+            if !same {
+                self.apply(a);
+            }
         }
-        self.firing = next;
-        out
+    }
+
+    /// The alerts to send at `now` — every firing one and every resolved one not yet
+    /// delivered — when something changed since the last successful send or `resend_seconds`
+    /// have passed with alerts firing; `None` when nothing is due.
+    pub fn due(&self, now: f64) -> Option<Vec<AmAlert>> {
+        let resend = !self.firing.is_empty() && now - self.last_sent >= self.resend_seconds;
+        if !(self.changed || resend) || (self.firing.is_empty() && self.resolved.is_empty()) {
+            return None;
+        }
+        Some(
+            self.firing
+                .values()
+                .chain(self.resolved.values())
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// What [`Notifier::due`] gave reached Alertmanager at `now`.
+    pub fn sent(&mut self, now: f64) {
+        self.resolved.clear();
+        self.changed = false;
+        self.last_sent = now;
+    }
+
+    /// Resolved alerts that cannot be delivered (Alertmanager refuses them): stop trying.
+    pub fn drop_resolved(&mut self) {
+        self.resolved.clear();
+        self.changed = false;
     }
 
     /// Alerts firing now.
     pub fn firing(&self) -> impl Iterator<Item = &AmAlert> {
-        self.firing.values().map(|(a, _)| a)
+        self.firing.values()
     }
 }
 
@@ -298,28 +346,104 @@ mod tests {
     }
 
     #[test]
-    fn firing_alerts_are_resent_and_resolved_once() {
+    fn firing_alerts_are_resent_and_resolved_until_delivered() {
         let mut n = Notifier::new(60.0);
-        let sent = n.update(1000.0, vec![alert("a"), alert("b")]);
-        assert_eq!(sent.len(), 2, "new alerts go at once");
-        assert!(
-            n.update(1030.0, vec![alert("a"), alert("b")]).is_empty(),
-            "not yet due"
+        assert!(n.due(1000.0).is_none(), "nothing to say");
+        n.apply(alert("a"));
+        n.apply(alert("b"));
+        assert_eq!(
+            n.due(1000.0).map(|d| d.len()),
+            Some(2),
+            "new alerts go at once"
         );
-        let sent = n.update(1060.0, vec![alert("a")]);
-        // a is due again; b stopped firing and is resolved now.
-        assert_eq!(sent.len(), 2);
-        let b = sent.iter().find(|a| a.labels["pod"] == "b").expect("b");
-        assert_eq!(b.ends_at, Some(1060.0));
-        let a = sent.iter().find(|a| a.labels["pod"] == "a").expect("a");
-        assert_eq!(a.ends_at, None);
-        assert!(n.update(1070.0, vec![alert("a")]).is_empty());
+        n.sent(1000.0);
+        assert!(n.due(1030.0).is_none(), "not yet due");
+        let again = n.due(1060.0).expect("re-sent after the interval");
+        assert_eq!(again.len(), 2);
+        n.sent(1060.0);
+        // b stops firing: it goes with its end, and the firing a with it.
+        n.apply(AmAlert {
+            ends_at: Some(1065.0),
+            ..alert("b")
+        });
+        let d = n.due(1065.0).expect("a change goes at once");
+        let b = d.iter().find(|a| a.labels["pod"] == "b").expect("b");
+        assert_eq!(b.ends_at, Some(1065.0));
+        // The send failed: it is still due, resolved b included.
+        assert_eq!(n.due(1066.0).map(|d| d.len()), Some(2));
+        n.sent(1067.0);
+        let d = n.due(1127.0).expect("a is re-sent");
+        assert_eq!(d.len(), 1, "b was delivered once");
+        assert_eq!(d[0].labels["pod"], "a");
         assert_eq!(n.firing().count(), 1);
-        let json = a.to_json(n.valid_until(1060.0));
+        let json = d[0].to_json(n.valid_until(1060.0));
         assert_eq!(
             json["endsAt"], "1970-01-01T00:21:40Z",
             "valid for 4 resend intervals"
         );
         assert_eq!(json["startsAt"], "1970-01-01T00:01:40Z");
+    }
+
+    #[test]
+    fn a_whole_set_resolves_what_left_it() {
+        let mut n = Notifier::new(60.0);
+        n.set_firing(1000.0, vec![alert("a"), alert("b")]);
+        n.sent(1000.0);
+        n.set_firing(1010.0, vec![alert("a")]);
+        let d = n.due(1010.0).expect("b resolved");
+        assert_eq!(d.len(), 2);
+        assert_eq!(
+            d.iter()
+                .find(|a| a.labels["pod"] == "b")
+                .and_then(|a| a.ends_at),
+            Some(1010.0)
+        );
+    }
+
+    #[test]
+    fn a_watch_alert_carries_its_labels_and_recognition() {
+        let a = Alert {
+            name: names::MEMORY_GROWTH_LEAK.into(),
+            status: AlertStatus::Resolved,
+            target: "api".into(),
+            series: "rss_bytes".into(),
+            severity: Severity::Warning,
+            value: 2e7,
+            threshold: 5e6,
+            summary: "grows".into(),
+            starts_at: 100.0,
+            ends_at: Some(200.0),
+            labels: [("pod".to_owned(), "p-1".to_owned())].into(),
+            recognition: Some(Recognition {
+                verdict: VerdictKind::Leak,
+                pattern: leakscope_core::Pattern::LinearGrowth,
+                growth_bytes_per_hour: 2e7,
+                time_to_limit_seconds: Some(7200.0),
+                confidence: 0.9,
+            }),
+            generator_url: None,
+            diagnosis: Some(leakscope_core::alert::AlertDiagnosis {
+                format: "v8".into(),
+                suspects: vec![
+                    serde_json::json!({"pattern": "unbounded-collection", "name": "profiles", "size_delta": 2e6, "count_delta": 900}),
+                ],
+                evidence: vec![],
+                took_seconds: 20.0,
+            }),
+        };
+        let am = AmAlert::from_alert(&a, "http://127.0.0.1:9464/metrics");
+        assert_eq!(
+            am.annotations["culprit"],
+            "unbounded-collection profiles (+2.0 MB, +900)"
+        );
+        assert_eq!(am.labels["alertname"], "MemoryGrowthLeak");
+        assert_eq!(am.labels["target"], "api");
+        assert_eq!(am.labels["series"], "rss_bytes");
+        assert_eq!(am.labels["pod"], "p-1");
+        assert_eq!(am.annotations["pattern"], "linear-growth");
+        assert_eq!(am.annotations["growth_bytes_per_hour"], "20000000");
+        assert_eq!(am.annotations["time_to_limit_seconds"], "7200");
+        assert_eq!(am.ends_at, Some(200.0));
+        assert_eq!(am.generator_url, "http://127.0.0.1:9464/metrics");
     }
 }

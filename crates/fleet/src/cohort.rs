@@ -245,11 +245,16 @@ mod tests {
                 last_bytes: 1.0,
                 restarts: 0,
                 reasons: Vec::new(),
+                windows: Vec::new(),
+                confirmed_by_window_seconds: None,
+                caveat: None,
+                period_seconds: None,
             },
             labels,
             cohort: None,
             screened_out: false,
             first_t,
+            recent: Vec::new(),
         }
     }
 

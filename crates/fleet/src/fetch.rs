@@ -3,11 +3,11 @@
 //! plain threads, and bounded memory (one answer per worker, one recognizer per series of
 //! the batch at hand).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use leakscope_core::{RecognizeOptions, Recognizer, Verdict};
+use leakscope_core::{Point, RecognizeOptions, Recognizer, Verdict};
 
 use crate::labels::{self, quote, regex_escape, Labels, VectorSelector};
 use crate::prom::{PromError, Prometheus};
@@ -32,6 +32,20 @@ pub struct Judged {
     pub verdict: Verdict,
     /// Time of the first point, unix seconds.
     pub first_t: f64,
+    /// The points of the last [`Points::recent_seconds`] before the series' last point,
+    /// oldest first (all of them, warm-up included).
+    pub recent: Vec<Point>,
+}
+
+/// What happens to fetched points besides recognition.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Points {
+    /// Points this long after a start inside the range or a restart are not judged (caches
+    /// and pools fill then), seconds.
+    pub warmup_seconds: f64,
+    /// The points of this many seconds before each series' last point are handed back with
+    /// its verdict (for alert rules over a recent window), seconds; 0 hands back none.
+    pub recent_seconds: f64,
 }
 
 /// How fetching is spread out.
@@ -116,16 +130,16 @@ pub fn batch_key<'a>(all: impl Iterator<Item = &'a Labels>) -> String {
         .map_or_else(|| labels::NAME.to_owned(), |(k, _)| k.to_owned())
 }
 
-/// Fetches every wanted series over `grid` and judges it, without the points of the
-/// `warmup_seconds` after a start inside the range or a restart; calls `on_judged` (on the
-/// calling thread) as series are done. Fails on the first error that is not transient.
+/// Fetches every wanted series over `grid` and judges it, without the points of the warm-up
+/// after a start inside the range or a restart (`points`); calls `on_judged` (on the calling
+/// thread) as series are done. Fails on the first error that is not transient.
 pub fn fetch_and_judge(
     prom: &Prometheus,
     query: &str,
     grid: &Grid,
     wanted: Vec<Wanted>,
     limits: FetchLimits,
-    warmup_seconds: f64,
+    points: Points,
     mut on_judged: impl FnMut(Judged),
 ) -> Result<(), PromError> {
     if wanted.is_empty() {
@@ -147,15 +161,7 @@ pub fn fetch_and_judge(
                 if i >= batches.len() || stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let res = run_batch(
-                    prom,
-                    query,
-                    grid,
-                    key,
-                    warmup_seconds,
-                    batches[i].clone(),
-                    &tx,
-                );
+                let res = run_batch(prom, query, grid, key, points, batches[i].clone(), &tx);
                 if let Err(e) = res {
                     stop.store(true, Ordering::Relaxed);
                     let _ = tx.send(Err(e));
@@ -214,13 +220,13 @@ fn run_batch(
     query: &str,
     grid: &Grid,
     key: &str,
-    warmup_seconds: f64,
+    points: Points,
     batch: Vec<Wanted>,
     tx: &mpsc::Sender<Result<Judged, PromError>>,
 ) -> Result<(), PromError> {
     let mut stack = vec![batch];
     while let Some(batch) = stack.pop() {
-        match judge_batch(prom, query, grid, key, warmup_seconds, &batch) {
+        match judge_batch(prom, query, grid, key, points, &batch) {
             Ok(judged) => {
                 for j in judged {
                     let _ = tx.send(Ok(j));
@@ -243,9 +249,10 @@ fn judge_batch(
     query: &str,
     grid: &Grid,
     key: &str,
-    warmup_seconds: f64,
+    points: Points,
     batch: &[Wanted],
 ) -> Result<Vec<Judged>, PromError> {
+    let warmup_seconds = points.warmup_seconds;
     let all: Vec<&Labels> = batch.iter().map(|w| &w.labels).collect();
     let expr = narrowed(query, key, &all);
     // Matched without the metric name: range functions in the screen drop it, a selector's
@@ -255,22 +262,33 @@ fn judge_batch(
         .enumerate()
         .map(|(i, w)| (without_name(&w.labels), i))
         .collect();
-    let mut recognizers: Vec<Option<(Recognizer, f64, Warmup, Labels)>> = vec![None; batch.len()];
+    type State = (Recognizer, f64, Warmup, Labels, VecDeque<Point>);
+    let mut recognizers: Vec<Option<State>> = vec![None; batch.len()];
     for chunk in grid.chunks(MAX_POINTS_PER_SERIES) {
         for s in prom.query_range(&expr, &chunk)? {
             let Some(&i) = index.get(&without_name(&s.labels)) else {
                 continue;
             };
-            let (r, _, warm, _) = recognizers[i].get_or_insert_with(|| {
+            let (r, _, warm, _, recent) = recognizers[i].get_or_insert_with(|| {
                 let first = s.points.first().map_or(f64::NAN, |p| p.t);
                 (
                     Recognizer::new(labels::selector(&s.labels), batch[i].opts.clone()),
                     first,
                     Warmup::new(warmup_seconds, grid.start as f64),
                     s.labels.clone(),
+                    VecDeque::new(),
                 )
             });
             for p in s.points {
+                if points.recent_seconds > 0.0 {
+                    while recent
+                        .front()
+                        .is_some_and(|f| f.t < p.t - points.recent_seconds)
+                    {
+                        recent.pop_front();
+                    }
+                    recent.push_back(p);
+                }
                 if warm.keep(p) {
                     r.push(p);
                 }
@@ -280,7 +298,7 @@ fn judge_batch(
     Ok(recognizers
         .into_iter()
         .filter_map(|r| {
-            r.map(|(r, first_t, warm, labels)| {
+            r.map(|(r, first_t, warm, labels, recent)| {
                 let mut verdict = r.verdict();
                 if warm.dropped > 0 {
                     verdict.reasons.push(format!(
@@ -293,6 +311,7 @@ fn judge_batch(
                     labels,
                     verdict,
                     first_t,
+                    recent: recent.into(),
                 }
             })
         })

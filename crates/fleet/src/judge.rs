@@ -3,11 +3,11 @@
 
 use std::cmp::Ordering;
 
-use leakscope_core::{Pattern, RecognizeOptions, Verdict, VerdictKind};
+use leakscope_core::{Pattern, Point, RecognizeOptions, Verdict, VerdictKind};
 use serde::Serialize;
 
 use crate::cohort::{self, CohortFinding, CohortOptions};
-use crate::fetch::{self, FetchLimits, Judged, Wanted};
+use crate::fetch::{self, FetchLimits, Judged, Points, Wanted};
 use crate::labels::{Labels, VectorSelector};
 use crate::prom::{PromError, Prometheus};
 use crate::range::{auto_step, Grid};
@@ -54,6 +54,9 @@ pub struct FleetQuery {
     pub warmup_seconds: f64,
     /// How series are grouped into cohorts.
     pub cohorts: CohortOptions,
+    /// Hand back each series' points of this many seconds before its last one
+    /// ([`FleetVerdict::recent`]), for alert rules over a recent window; 0 for none.
+    pub keep_recent_seconds: f64,
 }
 
 /// One element of the fleet's `{"series": [...]}`: the Verdict JSON of DESIGN.md plus the
@@ -73,6 +76,10 @@ pub struct FleetVerdict {
     /// Time of the first point, unix seconds (for "detected after").
     #[serde(skip)]
     pub first_t: f64,
+    /// With [`FleetQuery::keep_recent_seconds`]: the series' points of that long before its
+    /// last one, oldest first — only the last one when the screen settled the series.
+    #[serde(skip)]
+    pub recent: Vec<Point>,
 }
 
 /// What a fleet run did, for `-v` and the benchmark.
@@ -222,7 +229,11 @@ pub fn judge_fleet(
             && s.last_t - s.first_t - window as f64 >= 2.0 * min_span
             && s.samples >= 20;
         if settled {
-            out.push(settled_verdict(s, &opts, threshold));
+            let mut v = settled_verdict(s, &opts, threshold);
+            if q.keep_recent_seconds > 0.0 {
+                v.recent = vec![Point::new(s.last_t, s.last)];
+            }
+            out.push(v);
         } else {
             wanted.push(Wanted {
                 labels: s.labels.clone(),
@@ -250,7 +261,10 @@ pub fn judge_fleet(
         &grid,
         wanted,
         q.limits,
-        q.warmup_seconds,
+        Points {
+            warmup_seconds: q.warmup_seconds,
+            recent_seconds: q.keep_recent_seconds.max(0.0),
+        },
         |j: Judged| {
             progress(Progress::Judged);
             out.push(FleetVerdict {
@@ -259,6 +273,7 @@ pub fn judge_fleet(
                 cohort: None,
                 screened_out: false,
                 first_t: j.first_t,
+                recent: j.recent,
             });
         },
     )?;
@@ -297,11 +312,16 @@ fn settled_verdict(s: &SeriesStats, opts: &RecognizeOptions, threshold: f64) -> 
                 mb(rise),
                 mb(needed)
             )],
+            windows: Vec::new(),
+            confirmed_by_window_seconds: None,
+            caveat: None,
+            period_seconds: None,
         },
         labels: s.labels.clone(),
         cohort: None,
         screened_out: true,
         first_t: s.first_t,
+        recent: Vec::new(),
     }
 }
 

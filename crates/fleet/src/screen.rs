@@ -272,12 +272,19 @@ mod tests {
     #[test]
     fn window_is_half_a_bucket_on_the_grid() {
         let o = RecognizeOptions::default();
-        // 7 days: buckets of 60 s double to 7680 s; half is 3840 s, 3600 s on a 300 s grid.
-        assert_eq!(floor_window(7 * 86400, 300, &o, 0.0), 3600);
-        // After a 10-minute warm-up: (7680 - 600) / 2 = 3540 s, 3300 s on the grid.
-        assert_eq!(floor_window(7 * 86400, 300, &o, 600.0), 3300);
-        // One day: 960 s buckets; windows of 480 s on a 60 s grid.
+        // 7 days: buckets of 1 s (the recognizer's default) double to 8192 s; half is
+        // 4096 s, 3900 s on a 300 s grid.
+        assert_eq!(floor_window(7 * 86400, 300, &o, 0.0), 3900);
+        // After a 10-minute warm-up: (8192 - 600) / 2 = 3796 s, 3600 s on the grid.
+        assert_eq!(floor_window(7 * 86400, 300, &o, 600.0), 3600);
+        // One day: 1024 s buckets; windows of 480 s on a 60 s grid.
         assert_eq!(floor_window(86400, 60, &o, 0.0), 480);
+        // Buckets of 60 s, as a caller may set them: 7680 s after 7 days, 3600 s windows.
+        let o60 = RecognizeOptions {
+            bucket_seconds: 60.0,
+            ..RecognizeOptions::default()
+        };
+        assert_eq!(floor_window(7 * 86400, 300, &o60, 0.0), 3600);
         // Never below one step.
         assert_eq!(floor_window(3600, 600, &o, 0.0), 600);
         assert_eq!(floor_window(3600, 60, &o, 7200.0), 60);

@@ -177,12 +177,17 @@ pub struct AlertmanagerServer {
 impl AlertmanagerServer {
     /// Starts `prometheus-alertmanager` with `config` (YAML), no cluster port.
     pub fn start(config: &str) -> Result<Self, String> {
+        Self::start_on(config, free_port().map_err(|e| e.to_string())?)
+    }
+
+    /// Like [`AlertmanagerServer::start`], on loopback port `port` (one a client was told
+    /// about before the server came up).
+    pub fn start_on(config: &str, port: u16) -> Result<Self, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let cfg = dir.path().join("am.yml");
         std::fs::File::create(&cfg)
             .and_then(|mut f| f.write_all(config.as_bytes()))
             .map_err(|e| e.to_string())?;
-        let port = free_port().map_err(|e| e.to_string())?;
         let url = format!("http://127.0.0.1:{port}");
         let child = Command::new("prometheus-alertmanager")
             .arg(format!("--config.file={}", cfg.display()))

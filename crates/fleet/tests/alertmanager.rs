@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use leakscope_core::alert::{names, Alert, AlertStatus, Severity};
+use leakscope_core::alert::{names, Alert, AlertStatus, Recognition, Severity};
 use leakscope_fleet::alertmanager::{Alertmanagers, AmAlert, Notifier};
 use leakscope_fleet::testkit::{have, AlertmanagerServer, WebhookSink};
 use leakscope_fleet::{Endpoint, Labels};
@@ -36,18 +36,6 @@ fn alerts_reach_the_receiver_through_alertmanager_and_resolve() {
     let ams = Alertmanagers::new(vec![Endpoint::new(&am.url), Endpoint::new(dead)]);
 
     let t0 = now();
-    let a = Alert {
-        name: names::MEMORY_GROWTH_LEAK.into(),
-        status: AlertStatus::Firing,
-        target: "shop/cart-7f9/app".into(),
-        series: "container_memory_working_set_bytes".into(),
-        severity: Severity::Warning,
-        value: 2e7,
-        threshold: 5e6,
-        summary: "cart-7f9/app grows 20 MB/h and is recognized as a leak (linear-growth)".into(),
-        starts_at: t0 - 60.0,
-        ends_at: None,
-    };
     let target: Labels = [
         ("__name__", "container_memory_working_set_bytes"),
         ("namespace", "shop"),
@@ -72,14 +60,26 @@ fn alerts_reach_the_receiver_through_alertmanager_and_resolve() {
             ..Default::default()
         },
     );
-    let firing = AmAlert::from_alert(
-        &a,
-        &target,
-        Some(&verdict),
-        "http://leakscope.example/graph",
-    );
+    let a = Alert {
+        name: names::MEMORY_GROWTH_LEAK.into(),
+        status: AlertStatus::Firing,
+        target: "shop/cart-7f9/app".into(),
+        series: "container_memory_working_set_bytes".into(),
+        severity: Severity::Warning,
+        value: 2e7,
+        threshold: 5e6,
+        summary: "cart-7f9/app grows 20 MB/h and is recognized as a leak (linear-growth)".into(),
+        starts_at: t0 - 60.0,
+        ends_at: None,
+        labels: target,
+        recognition: Some(Recognition::from(&verdict)),
+        generator_url: Some("http://leakscope.example/graph".into()),
+        diagnosis: None,
+    };
+    let firing = AmAlert::from_alert(&a, "http://unused.example");
     let mut n = Notifier::new(60.0);
-    let due = n.update(t0, vec![firing.clone()]);
+    n.apply(firing.clone());
+    let due = n.due(t0).expect("a new alert is due");
     let results = ams.post(&due, n.valid_until(t0));
     assert!(results[0].is_ok(), "{:?}", results[0]);
     let err = results[1].as_ref().expect_err("nobody listens");
@@ -87,6 +87,8 @@ fn alerts_reach_the_receiver_through_alertmanager_and_resolve() {
         err.to_string().starts_with("cannot reach Alertmanager at"),
         "{err}"
     );
+    assert!(err.is_transient());
+    n.sent(t0);
 
     let msg = hook.next(Duration::from_secs(20)).expect("webhook called");
     assert_eq!(msg["status"], "firing");
@@ -126,7 +128,8 @@ fn alerts_reach_the_receiver_through_alertmanager_and_resolve() {
 
     // The condition clears: the alert goes once more with its endsAt, and resolves.
     let t1 = now();
-    let due = n.update(t1, vec![]);
+    n.set_firing(t1, vec![]);
+    let due = n.due(t1).expect("the resolution is due");
     assert_eq!(due.len(), 1);
     assert!(ams.post(&due, n.valid_until(t1))[0].is_ok());
     let msg = hook

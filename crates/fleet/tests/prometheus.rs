@@ -92,6 +92,7 @@ fn fleet_query(query: &str) -> FleetQuery {
         limits: FetchLimits::default(),
         warmup_seconds: 600.0,
         cohorts: Default::default(),
+        keep_recent_seconds: 0.0,
     }
 }
 

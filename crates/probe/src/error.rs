@@ -103,6 +103,15 @@ pub enum ProbeError {
     /// Its message is the [`HttpError`]'s, which names the URL.
     #[error(transparent)]
     Http(HttpError),
+    /// A query of a metrics API (Prometheus) failed; `message` is the client's own sentence,
+    /// which names the URL and what to check.
+    #[error("{message}")]
+    Query {
+        /// The API's base URL.
+        target: Target,
+        /// What failed, one sentence.
+        message: String,
+    },
     /// Any other I/O error while reading a file of the target.
     #[error("cannot read {} for {target}: {source}", path.display())]
     Io {
@@ -126,6 +135,7 @@ impl ProbeError {
             | ProbeError::NotACgroup { target, .. }
             | ProbeError::Unreachable { target, .. }
             | ProbeError::Timeout { target, .. }
+            | ProbeError::Query { target, .. }
             | ProbeError::Io { target, .. } => target.clone(),
             ProbeError::Http(err) => Target::Url(err.url().to_string()),
         }

@@ -155,6 +155,16 @@ pub struct BasicAuth {
     pub password_file: Option<PathBuf>,
 }
 
+/// The certificates (DER) of a PEM file's `CERTIFICATE` blocks; other blocks are skipped.
+pub fn pem_certificates(pem: &[u8]) -> Vec<Vec<u8>> {
+    ureq::tls::parse_pem(pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c.der().to_vec()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A configured client for one endpoint (or several with the same settings).
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -176,11 +186,9 @@ impl Client {
                     path: path.clone(),
                     detail: e.to_string(),
                 })?;
-                let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
-                    .filter_map(|item| match item {
-                        Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                        _ => None,
-                    })
+                let certs: Vec<Certificate<'static>> = pem_certificates(&pem)
+                    .iter()
+                    .map(|der| Certificate::from_der(der).to_owned())
                     .collect();
                 if certs.is_empty() {
                     return Err(HttpError::File {

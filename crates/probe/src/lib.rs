@@ -11,6 +11,7 @@
 //! - [`http`]: the small plain-http client behind scrapes, profile downloads and webhooks.
 //! - [`inspector`]: the Node.js inspector client.
 //! - [`node`]: is a process Node.js, and where its inspector listens.
+//! - [`pidfd`]: signals that reach the process checked, never a pid reused since.
 //! - [`sockets`]: listening TCP sockets from /proc: a process's ports, a port's holder.
 
 pub mod cgroup;
@@ -20,6 +21,7 @@ mod fsutil;
 pub mod http;
 pub mod inspector;
 pub mod node;
+pub mod pidfd;
 mod pidtree;
 pub mod proc;
 pub mod scrape;

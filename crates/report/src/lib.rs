@@ -28,6 +28,8 @@
 //!     baseline_bytes: Some(100.0 * 1048576.0),
 //!     trend: Some((1_700_000_000.0, 100.0 * 1048576.0, 1048576.0 / 60.0)),
 //!     limit_bytes: None,
+//!     floor: vec![],
+//!     restarts_at: vec![],
 //!     verdict: recognize("rss_bytes", &memory, &RecognizeOptions::default()),
 //!     facts: vec![("Load".into(), "GET / at 200 req/s".into())],
 //!     memory,
@@ -79,6 +81,12 @@ pub struct RunData {
     pub trend: Option<(f64, f64, f64)>,
     /// The memory limit, bytes (cgroup limit, `--limit`), when known.
     pub limit_bytes: Option<f64>,
+    /// The floor recognition judged (the level after each GC, or each cycle's trough), one
+    /// run after another (unix seconds, bytes); drawn dashed, and empty to draw none.
+    pub floor: Vec<Point>,
+    /// Times the process restarted, unix seconds; each is marked on the chart and splits the
+    /// floor into runs.
+    pub restarts_at: Vec<f64>,
     /// The leak verdict about `memory`.
     pub verdict: Verdict,
     /// Extra "label: value" rows to show with the verdict's numbers (bytes per request,

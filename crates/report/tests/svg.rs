@@ -112,3 +112,26 @@ fn long_series_are_thinned_but_keep_their_extremes() {
     assert!(spike_y >= 1, "the spike survives thinning");
     assert!(svg.len() < 200_000, "SVG stays small: {} bytes", svg.len());
 }
+
+#[test]
+fn the_floor_is_drawn_one_run_per_restart_with_the_restarts_marked() {
+    let mut data = bare(series(240, |i| (100.0 + (i % 80) as f64) * MIB));
+    let t = |i: usize| data.memory[i].t;
+    // Two runs: the floor rises in each and is split at the restart between them.
+    data.floor = (0..240)
+        .filter(|i| i % 10 == 0)
+        .map(|i| leakscope_core::Point::new(t(i), (100.0 + (i % 80) as f64 * 0.5) * MIB))
+        .collect();
+    data.restarts_at = vec![t(80), t(160)];
+    let svg = leakscope_report::chart_svg(&data, 1000, 440);
+    roxmltree::Document::parse(&svg).expect("well-formed");
+    let runs: Vec<usize> = (0..4)
+        .filter_map(|k| polyline(&svg, &format!("floor-{k}")).map(|p| p.len()))
+        .collect();
+    assert_eq!(runs, vec![8, 8, 8], "three runs of eight floor points");
+    assert!(polyline(&svg, "restart-0").is_some() && polyline(&svg, "restart-1").is_some());
+    assert!(
+        svg.contains(">floor<") && svg.contains(">restarts<"),
+        "legend"
+    );
+}

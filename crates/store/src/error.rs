@@ -100,6 +100,15 @@ pub enum StoreError {
         /// The id.
         id: i64,
     },
+    /// A stored chunk or log row does not decode (the file was damaged or written by
+    /// something else).
+    #[error("the database {path} holds damaged data ({what}); `PRAGMA integrity_check` may say more, or start a new --db PATH")]
+    Damaged {
+        /// The database path.
+        path: PathBuf,
+        /// What did not decode.
+        what: String,
+    },
     /// Any other SQLite failure (disk full, locked past the busy timeout, I/O error).
     #[error("database {path}: {source}")]
     Sqlite {
@@ -121,6 +130,44 @@ impl StoreError {
                 StoreError::NotADatabase { path, source }
             }
             _ => StoreError::Sqlite { path, source },
+        }
+    }
+}
+
+/// A failure inside the store before the database path is attached.
+#[derive(Debug)]
+pub(crate) enum Fail {
+    Sql(rusqlite::Error),
+    Damaged(&'static str),
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        Fail::Sql(e)
+    }
+}
+
+impl From<rusqlite::types::FromSqlError> for Fail {
+    fn from(_: rusqlite::types::FromSqlError) -> Self {
+        Fail::Damaged("a blob column holds another type")
+    }
+}
+
+impl From<crate::codec::Corrupt> for Fail {
+    fn from(e: crate::codec::Corrupt) -> Self {
+        Fail::Damaged(e.0)
+    }
+}
+
+impl Fail {
+    /// The error for the database at `path`.
+    pub(crate) fn at(self, path: &std::path::Path) -> StoreError {
+        match self {
+            Fail::Sql(e) => StoreError::sql(path, e),
+            Fail::Damaged(what) => StoreError::Damaged {
+                path: path.to_path_buf(),
+                what: what.to_owned(),
+            },
         }
     }
 }

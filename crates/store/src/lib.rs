@@ -3,14 +3,20 @@
 //! One file (WAL mode) holds many targets, each with many series (`rss_bytes`, `anon_bytes`,
 //! ...). Writers buffer samples with [`Store::append`] and write them in one transaction per
 //! interval with [`Store::flush`], so a `kill -9` loses at most the last interval. Readers
-//! (`analyze`, `ls`) use [`Store::open_read_only`], which never creates or migrates anything and
-//! can run while a writer is active.
+//! (`analyze`, `ls`, `export`) use [`Store::open_read_only`], which never creates or migrates
+//! anything, can run while a writer is active, and falls back to an immutable open when the
+//! directory is read-only.
 //!
-//! Layout (schema v2): `targets`, `series` (one per target and field), `events`, `runs`, and
-//! the samples in two tables: `samples_log`, a small indexed log that flushes append to, and
-//! `samples`, clustered by (series, time) (`WITHOUT ROWID`), into which each flush moves one
-//! slice of the series (see [`COMPACT_EVERY`]). Readers merge the two. This keeps a flush of
-//! 1,000 targets × 8 fields to a few hundred dirtied pages instead of one page per series.
+//! Layout (schema v3): `targets`, `series` (one per target and field), `events`, `runs`, and
+//! the samples in two tables. `recent` is a log that flushes append to: one row per part of
+//! the targets (`target id % parts`) per flush, every field in one compact blob; compacted
+//! rows are deleted a whole flush at a time. `chunks`
+//! holds, per target and tier, blobs of all its series over a stretch of time: raw samples
+//! (times as deltas of deltas in µs, values as integer steps scaled by their gcd, or XOR'd
+//! f64 bits), or downsampled buckets (count, min, max, sum). Each flush moves one part of the
+//! log into chunks (see [`COMPACT_EVERY`]) and runs one bounded slice of [`Retention`]:
+//! data past the raw window becomes buckets, data past the retention is deleted. A flush of
+//! 1,000 targets × 8 fields writes a few dozen pages.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), leakscope_store::StoreError> {
@@ -23,17 +29,33 @@
 //! # Ok(()) }
 //! ```
 
+mod chunk;
+mod chunks;
+mod codec;
+mod conn;
+mod cursor;
 mod error;
+mod flush;
+mod known;
+mod legacy;
+mod log;
+mod maintain;
 mod path;
 mod read;
+mod recent;
+mod retention;
 pub mod schema;
 mod types;
+mod upgrade;
 
 pub use error::StoreError;
 pub use path::{default_db_path, DB_FILE_NAME};
-pub use types::{unit_for_field, EventRow, FlushStats, RunId, SeriesInfo, TargetId, TargetInfo};
+pub use retention::{Retention, RetentionError, Tier};
+pub use types::{
+    unit_for_field, Bucket, EventRow, FlushStats, OpenMode, RunId, SeriesInfo, TargetId, TargetInfo,
+};
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -45,15 +67,31 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// failing and the buffer is full, the oldest buffered rows are dropped and counted.
 pub const DEFAULT_BUFFER_CAP: usize = 200_000;
 
-/// SQLite page cache of a writer, KiB (the default is 2 MiB, too small for thousands of series).
-pub const CACHE_KIB: i64 = 16 * 1024;
+/// SQLite page cache of a writer, KiB: [`CACHE_KIB_PER_TARGET`] for each target, between
+/// SQLite's own default and [`CACHE_KIB_MAX`]. The cache fills as the file grows and then stays
+/// full, so it is part of a watcher's steady footprint: a watcher of 40 processes has no use for
+/// the 16 MiB that keeps the hot pages of a thousand targets.
+pub const CACHE_KIB_MIN: i64 = 2 * 1024;
 
-/// Flushes append to a small, indexed log of recent samples; each flush also moves one slice
-/// of the series (1/`COMPACT_EVERY` of the id range) from the log into the main `samples`
-/// table, so a series' pages are touched once per `COMPACT_EVERY` flushes (with that many
-/// samples at once) instead of at every flush, and the cost is spread evenly over flushes.
+/// The most page cache a writer keeps, KiB.
+pub const CACHE_KIB_MAX: i64 = 16 * 1024;
+
+/// Page cache per target, KiB: its recent-log and chunk-index pages.
+pub const CACHE_KIB_PER_TARGET: i64 = 16;
+
+/// Flushes append to the recent log; each flush also moves one part of the targets
+/// (`id % COMPACT_EVERY`) from the log into chunks, so a target's chunk is written once per
+/// `COMPACT_EVERY` flushes (with that many samples per series) and the cost is spread evenly
+/// over flushes. Retention visits each target about once per `COMPACT_EVERY` flushes too.
 /// The log holds at most about `COMPACT_EVERY` intervals.
-pub const COMPACT_EVERY: u64 = 16;
+pub const COMPACT_EVERY: u64 = 64;
+
+/// Most chunk rows one flush's retention slice reads (about 2 KB each), so pruning and
+/// downsampling never hold a flush up for long, even with a large backlog.
+pub const MAINTENANCE_CHUNKS: usize = 256;
+
+/// Most old events one flush deletes.
+const MAINTENANCE_EVENTS: usize = 1000;
 
 /// A buffered sample's series: already in the database, or created at the next flush.
 #[derive(Debug, Clone, Copy)]
@@ -64,8 +102,10 @@ enum SeriesRef {
 
 #[derive(Debug, Clone, Copy)]
 struct PendingSample {
+    target: i64,
     series: SeriesRef,
-    t: f64,
+    /// Unix µs.
+    t: i64,
     v: f64,
 }
 
@@ -83,7 +123,7 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     /// target id → field → series id, for series known to exist in the file.
-    series_ids: HashMap<i64, HashMap<String, i64>>,
+    series_ids: known::IdMap<known::KnownSeries>,
     /// Target ids known to exist in the file.
     targets: HashSet<i64>,
     /// Series to create at the next flush, and their index in that list.
@@ -93,12 +133,20 @@ pub struct Store {
     events: VecDeque<PendingEvent>,
     cap: usize,
     dropped: u64,
-    /// Successful flushes so far: flush `n` compacts slice `n % compact_every`.
+    events_dropped: u64,
+    /// Successful flushes so far: flush `n` compacts part `n % compact_every`.
     flushes: u64,
     /// The log is compacted over this many flushes.
     compact_every: u64,
-    /// Whether the file has `samples_log` (schema v2+; a reader may open a v1 file).
-    has_log: bool,
+    /// The schema version of the file: a reader may open a v1 or v2 file as it is.
+    version: i64,
+    /// How the file was opened.
+    mode: OpenMode,
+    retention: retention::Plan,
+    /// The newest sample time appended (µs): "now" for retention.
+    newest_us: Option<i64>,
+    /// Retention's last slice stopped after this target id.
+    maintained_after: i64,
 }
 
 impl Store {
@@ -111,7 +159,7 @@ impl Store {
         if path.exists() {
             // Check with a read-only connection first: a too-new or foreign file is not touched
             // (not even switched to WAL).
-            let ro = open_ro(path)?;
+            let ro = conn::open_ro(path)?;
             schema::check(&ro, path)?;
             drop(ro);
         } else {
@@ -121,18 +169,15 @@ impl Store {
             path: path.to_path_buf(),
             source,
         })?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| StoreError::sql(path, e))?;
+        conn::tune(&conn, path)?;
         schema::migrate(&mut conn, path)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| StoreError::sql(path, e))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| StoreError::sql(path, e))?;
-        // Room for the hot pages of a few thousand series (KiB when negative); grows only as used.
-        conn.pragma_update(None, "cache_size", -CACHE_KIB)
-            .map_err(|e| StoreError::sql(path, e))?;
-        conn.set_prepared_statement_cache_capacity(32);
-        Ok(Store::from_conn(conn, path, schema::SCHEMA_VERSION))
+        let mut store = Store::from_conn(conn, path, schema::SCHEMA_VERSION);
+        store.size_cache()?;
+        Ok(store)
     }
 
     /// Open an existing database for reading only (`analyze`, `ls`): never creates, migrates
@@ -143,18 +188,24 @@ impl Store {
                 path: path.to_path_buf(),
             });
         }
-        let (conn, version) = match open_ro(path).and_then(|c| {
+        let (conn, version, mode) = match conn::open_ro(path).and_then(|c| {
             let v = schema::check(&c, path)?;
             Ok((c, v))
         }) {
-            Ok(x) => x,
-            // A WAL database in a directory we may not write to (or on a read-only mount):
-            // SQLite cannot create the -shm file a reader needs. Read the file as it is on
-            // disk instead; rows still in an uncheckpointed -wal are not seen then.
-            Err(e) if cannot_open_wal_readonly(&e) => {
-                let conn = open_immutable(path)?;
-                let v = schema::check(&conn, path)?;
-                (conn, v)
+            Ok((c, v)) => (c, v, OpenMode::ReadOnly),
+            Err(e) if conn::cannot_open(&e) && !conn::dir_writable(path) => {
+                // WAL needs a `-shm` file beside the database; in a read-only directory
+                // there is none to create. An immutable open reads the file as it is.
+                let c = conn::open_immutable(path)?;
+                let v = schema::check(&c, path)?;
+                let wal = std::fs::metadata(conn::sibling(path, "-wal")).map_or(0, |m| m.len());
+                (
+                    c,
+                    v,
+                    OpenMode::Immutable {
+                        unread_wal_bytes: wal,
+                    },
+                )
             }
             Err(e) => return Err(e),
         };
@@ -163,14 +214,16 @@ impl Store {
                 path: path.to_path_buf(),
             });
         }
-        Ok(Store::from_conn(conn, path, version))
+        let mut store = Store::from_conn(conn, path, version);
+        store.mode = mode;
+        Ok(store)
     }
 
     fn from_conn(conn: Connection, path: &Path, version: i64) -> Store {
         Store {
             conn,
             path: path.to_path_buf(),
-            series_ids: HashMap::new(),
+            series_ids: known::IdMap::default(),
             targets: HashSet::new(),
             new_series: Vec::new(),
             new_series_index: HashMap::new(),
@@ -178,10 +231,30 @@ impl Store {
             events: VecDeque::new(),
             cap: DEFAULT_BUFFER_CAP,
             dropped: 0,
+            events_dropped: 0,
             flushes: 0,
             compact_every: COMPACT_EVERY,
-            has_log: version >= 2,
+            version,
+            mode: OpenMode::ReadWrite,
+            retention: retention::Plan::new(&Retention::default()),
+            newest_us: None,
+            maintained_after: 0,
         }
+    }
+
+    /// How the file was opened: for writing, read-only, or (in a read-only directory)
+    /// immutable, in which case a `-wal` file left by a writer that did not close cleanly
+    /// is not read.
+    pub fn open_mode(&self) -> OpenMode {
+        self.mode
+    }
+
+    /// Set the retention (default [`Retention::default`]: raw 24 h, 5-minute buckets to
+    /// 7 days, 1-hour buckets to 30 days). Applied a slice at a time by later flushes.
+    pub fn set_retention(&mut self, retention: &Retention) -> Result<(), RetentionError> {
+        retention.validate()?;
+        self.retention = retention::Plan::new(retention);
+        Ok(())
     }
 
     /// The database file and its `-wal`/`-shm` companions that other users may read (mode
@@ -227,10 +300,10 @@ impl Store {
         self.cap = rows.max(1);
     }
 
-    /// Move each series from the recent log into the main table once per `flushes` flushes
-    /// (default [`COMPACT_EVERY`]; at least 1). Larger: cheaper flushes, a larger log.
+    /// Move each target from the recent log into chunks once per `flushes` flushes (default
+    /// [`COMPACT_EVERY`]; at least 1). Larger: cheaper flushes and larger chunks, a larger log.
     pub fn set_compact_every(&mut self, flushes: u64) {
-        self.compact_every = flushes.max(1);
+        self.compact_every = flushes.clamp(1, recent::MAX_PARTS);
     }
 
     /// Number of samples and events waiting for the next [`Store::flush`].
@@ -245,31 +318,56 @@ impl Store {
     pub fn target(&mut self, name: &str, kind: &str, spec: &str) -> Result<TargetId, StoreError> {
         let path = &self.path;
         let sql = |e| StoreError::sql(path, e);
-        // Insert-or-ignore, then read: idempotent, so two watchers registering the same name
-        // at once both get its one id (a SELECT-then-INSERT lost that race on the UNIQUE name).
-        self.conn
-            .prepare_cached(
-                "INSERT INTO targets (name, kind, spec, created_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (name) DO NOTHING",
-            )
-            .map_err(sql)?
-            .execute(params![name, kind, spec, unix_now()])
-            .map_err(sql)?;
-        let (id, k, s): (i64, String, String) = self
+        // Insert-if-absent then read, under the write lock: two writers registering the
+        // same name at once both get its one id.
+        let tx = self
             .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        tx.prepare_cached(
+            "INSERT INTO targets (name, kind, spec, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .map_err(sql)?
+        .execute(params![name, kind, spec, unix_now()])
+        .map_err(sql)?;
+        let (id, k, s): (i64, String, String) = tx
             .prepare_cached("SELECT id, kind, spec FROM targets WHERE name = ?1")
             .map_err(sql)?
             .query_row([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map_err(sql)?;
         if k != kind || s != spec {
-            self.conn
-                .prepare_cached("UPDATE targets SET kind = ?2, spec = ?3 WHERE id = ?1")
+            tx.prepare_cached("UPDATE targets SET kind = ?2, spec = ?3 WHERE id = ?1")
                 .map_err(sql)?
                 .execute(params![id, kind, spec])
                 .map_err(sql)?;
         }
-        self.targets.insert(id);
+        tx.commit().map_err(sql)?;
+        if self.targets.insert(id) {
+            self.size_cache()?;
+        }
         Ok(TargetId(id))
+    }
+
+    /// Size the page cache for the targets written so far (see [`CACHE_KIB_MIN`]).
+    fn size_cache(&mut self) -> Result<(), StoreError> {
+        let n = i64::try_from(self.targets.len()).unwrap_or(i64::MAX);
+        let kib = n
+            .saturating_mul(CACHE_KIB_PER_TARGET)
+            .clamp(CACHE_KIB_MIN, CACHE_KIB_MAX);
+        // Negative: KiB rather than pages.
+        self.conn
+            .pragma_update(None, "cache_size", -kib)
+            .map_err(|e| StoreError::sql(&self.path, e))
+    }
+
+    /// The page cache's size now, KiB.
+    pub fn cache_kib(&self) -> Result<i64, StoreError> {
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .map_err(|e| StoreError::sql(&self.path, e))?;
+        Ok(-v)
     }
 
     /// Replace the JSON metadata of a target (e.g. `{"limit_bytes": 536870912}`). Immediate.
@@ -303,16 +401,27 @@ impl Store {
         if !t.is_finite() {
             return Ok(());
         }
-        for &(field, v) in fields {
+        let t = codec::to_us(t);
+        for (i, &(field, v)) in fields.iter().enumerate() {
             if !v.is_finite() {
                 continue;
             }
-            let series = self.series_ref(target, field)?;
+            let known = self.series_ids.get(&target.0).and_then(|k| k.get(field, i));
+            let series = match known {
+                Some(id) => SeriesRef::Known(id),
+                None => self.series_ref(target, field)?,
+            };
             if self.samples.len() >= self.cap {
                 self.samples.pop_front();
                 self.dropped += 1;
             }
-            self.samples.push_back(PendingSample { series, t, v });
+            self.samples.push_back(PendingSample {
+                target: target.0,
+                series,
+                t,
+                v,
+            });
+            self.newest_us = Some(self.newest_us.map_or(t, |n| n.max(t)));
         }
         Ok(())
     }
@@ -329,6 +438,7 @@ impl Store {
         self.ensure_target(target)?;
         if self.events.len() >= self.cap {
             self.events.pop_front();
+            self.events_dropped += 1;
         }
         self.events.push_back(PendingEvent {
             target: target.0,
@@ -339,92 +449,76 @@ impl Store {
         Ok(())
     }
 
-    /// Write everything buffered in one transaction. On failure nothing is written and the
-    /// rows stay buffered (up to the cap) for the next try.
+    /// Write everything buffered in one transaction, with one part of the log's compaction
+    /// and one slice of retention. On failure nothing is written and the rows stay buffered
+    /// (up to the cap) for the next try.
     pub fn flush(&mut self) -> Result<FlushStats, StoreError> {
         if self.samples.is_empty() && self.events.is_empty() && self.new_series.is_empty() {
-            let dropped = std::mem::take(&mut self.dropped);
             return Ok(FlushStats {
-                dropped,
+                dropped: std::mem::take(&mut self.dropped),
+                events_dropped: std::mem::take(&mut self.events_dropped),
                 ..FlushStats::default()
             });
         }
-        let path = &self.path;
-        let sql = |e| StoreError::sql(path, e);
-        let tx = self.conn.transaction().map_err(sql)?;
-        let mut new_ids = Vec::with_capacity(self.new_series.len());
-        {
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT INTO series (target_id, field, unit) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (target_id, field) DO NOTHING",
-                )
-                .map_err(sql)?;
-            let mut sel = tx
-                .prepare_cached("SELECT id FROM series WHERE target_id = ?1 AND field = ?2")
-                .map_err(sql)?;
-            for (target, field) in &self.new_series {
-                ins.execute(params![target, field, unit_for_field(field)])
-                    .map_err(sql)?;
-                let id: i64 = sel
-                    .query_row(params![target, field], |r| r.get(0))
-                    .map_err(sql)?;
-                new_ids.push(id);
-            }
-            let mut ins = tx
-                .prepare_cached("INSERT INTO samples_log (series_id, t, v) VALUES (?1, ?2, ?3)")
-                .map_err(sql)?;
-            for s in &self.samples {
-                let id = match s.series {
-                    SeriesRef::Known(id) => id,
-                    SeriesRef::New(i) => new_ids[i],
+        let parts = self.compact_every;
+        let part = self.flushes % parts;
+        let batch = flush::Batch {
+            new_series: &self.new_series,
+            samples: &self.samples,
+            events: &self.events,
+            compaction: flush::Compaction::Part {
+                parts,
+                part,
+                strays: part == 0,
+            },
+            maintenance: self.newest_us.map(|now| {
+                let budget = maintain::Budget {
+                    // Every target about once per `parts` flushes.
+                    period: parts as usize,
+                    chunks: MAINTENANCE_CHUNKS,
+                    events: MAINTENANCE_EVENTS,
                 };
-                ins.execute(params![id, s.t, s.v]).map_err(sql)?;
-            }
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT INTO events (target_id, t, kind, detail) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(sql)?;
-            for e in &self.events {
-                ins.execute(params![e.target, e.t, e.kind, e.detail])
-                    .map_err(sql)?;
-            }
-        }
-        let max_id: i64 = tx
-            .prepare_cached("SELECT coalesce(max(id), 0) FROM series")
-            .map_err(sql)?
-            .query_row([], |r| r.get(0))
-            .map_err(sql)?;
-        let step = (max_id.max(0) as u64).div_ceil(self.compact_every).max(1);
-        let lo = (self.flushes % self.compact_every).saturating_mul(step);
-        let (lo, hi) = (lo as i64, lo.saturating_add(step) as i64);
-        compact(&tx, lo, hi).map_err(sql)?;
-        tx.commit().map_err(sql)?;
+                (now, &self.retention, self.maintained_after, budget)
+            }),
+        };
+        let out = flush::write(&mut self.conn, &batch).map_err(|e| e.at(&self.path))?;
         self.flushes += 1;
-        for ((target, field), id) in self.new_series.drain(..).zip(new_ids) {
+        for ((target, field), id) in self.new_series.drain(..).zip(out.new_ids) {
             self.series_ids.entry(target).or_default().insert(field, id);
         }
         self.new_series_index.clear();
+        let done = out.done.unwrap_or_default();
+        if out.done.is_some() {
+            self.maintained_after = done.after;
+        }
         let stats = FlushStats {
             samples: self.samples.len(),
             events: self.events.len(),
             dropped: std::mem::take(&mut self.dropped),
+            events_dropped: std::mem::take(&mut self.events_dropped),
+            compacted: out.compacted,
+            downsampled: done.downsampled,
+            expired: done.expired,
+            events_expired: done.events_expired,
+            compaction: out.compaction,
+            maintenance: out.maintenance,
         };
         self.samples.clear();
         self.events.clear();
         Ok(stats)
     }
 
-    /// Move all flushed samples from the recent log into the main table now (flushes do this
-    /// a slice at a time, see [`COMPACT_EVERY`]). Useful before a big export.
+    /// Move all flushed samples from the recent log into chunks now (flushes do this a part
+    /// at a time, see [`COMPACT_EVERY`]). Useful before a big export.
     pub fn compact(&mut self) -> Result<(), StoreError> {
         let path = &self.path;
-        let sql = |e| StoreError::sql(path, e);
-        let tx = self.conn.transaction().map_err(sql)?;
-        compact(&tx, i64::MIN, i64::MAX).map_err(sql)?;
-        tx.commit().map_err(sql)?;
-        Ok(())
+        let run = |conn: &mut Connection| -> Result<(), error::Fail> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            flush::compact(&tx, flush::Compaction::All, Vec::new())?;
+            tx.commit()?;
+            Ok(())
+        };
+        run(&mut self.conn).map_err(|e| e.at(path))
     }
 
     /// Record the start of a `watch`/`run` invocation (`command` is its command line, `t` unix
@@ -450,9 +544,6 @@ impl Store {
 
     /// The series a sample of `field` goes to, queueing its creation if new.
     fn series_ref(&mut self, target: TargetId, field: &str) -> Result<SeriesRef, StoreError> {
-        if let Some(id) = self.series_ids.get(&target.0).and_then(|m| m.get(field)) {
-            return Ok(SeriesRef::Known(*id));
-        }
         let key = (target.0, field.to_owned());
         if let Some(&i) = self.new_series_index.get(&key) {
             return Ok(SeriesRef::New(i));
@@ -507,21 +598,6 @@ impl Store {
     }
 }
 
-/// Move the log rows of series ids in `(lo, hi]` into `samples`, in (series, time) order so
-/// each series' pages are touched once. A later sample at the same time as a stored one
-/// replaces it.
-fn compact(tx: &rusqlite::Transaction<'_>, lo: i64, hi: i64) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO samples (series_id, t, v)
-         SELECT series_id, t, v FROM samples_log WHERE series_id > ?1 AND series_id <= ?2
-         ORDER BY series_id, t, rowid",
-    )?
-    .execute([lo, hi])?;
-    tx.prepare_cached("DELETE FROM samples_log WHERE series_id > ?1 AND series_id <= ?2")?
-        .execute([lo, hi])?;
-    Ok(())
-}
-
 /// Create the database file `path` empty and private (0600), and the directories leading to
 /// it that do not exist yet (0700; existing ones are left as they are). An empty file is a
 /// valid empty SQLite database. Losing a race with another writer creating it is fine.
@@ -553,68 +629,20 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     }
 }
 
-/// A read-only connection with the busy timeout set.
-fn open_ro(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|source| StoreError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| StoreError::sql(path, e))?;
-    Ok(conn)
-}
-
-/// True for the errors a read-only open of a WAL database gets when its -shm cannot be
-/// created: SQLITE_CANTOPEN or SQLITE_READONLY (with their extended codes).
-fn cannot_open_wal_readonly(e: &StoreError) -> bool {
-    let source = match e {
-        StoreError::Open { source, .. } | StoreError::Sqlite { source, .. } => source,
-        _ => return false,
-    };
-    matches!(
-        source.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
-    )
-}
-
-/// Open the file read-only as immutable: no locks, no -shm, no -wal.
-fn open_immutable(path: &Path) -> Result<Connection, StoreError> {
-    let uri = format!("file:{}?immutable=1", uri_path(path));
-    Connection::open_with_flags(
-        uri,
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI,
-    )
-    .map_err(|source| StoreError::Open {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// `path` escaped for a `file:` URI (`%`, `?` and `#` would end or change it).
-fn uri_path(path: &Path) -> String {
-    let text = path.to_string_lossy();
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '?' => out.push_str("%3f"),
-            '#' => out.push_str("%23"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Now, in unix seconds (the store may read the clock; core may not).
 fn unix_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
+}
+
+/// For the fuzz target `store_blobs`: decode `data` as a stored chunk and as a recent-log row,
+/// as readers do. Must never panic, and never allocate more than the input justifies.
+#[doc(hidden)]
+pub fn fuzz_decode(data: &[u8]) {
+    if let Ok(c) = chunk::Chunk::parse(data, 0) {
+        let _ = c.all();
+    }
+    let _ = log::decode(data, None, &mut Vec::new());
 }

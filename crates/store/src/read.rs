@@ -1,77 +1,125 @@
-//! Reading: listing series and targets, streaming points, events. Only flushed rows are seen.
+//! Reading: listing series and targets, streaming points and buckets, events. Only flushed
+//! rows are seen. Each read runs in one read transaction, so it sees one consistent snapshot
+//! while a writer compacts and downsamples.
 
 use leakscope_core::Point;
-use rusqlite::{OptionalExtension, Row, Rows};
+use rusqlite::OptionalExtension;
 use std::collections::HashMap;
 
-use crate::{EventRow, SeriesInfo, Store, StoreError, TargetInfo};
+use crate::chunk::{Chunk, Item};
+use crate::codec::from_us;
+use crate::cursor::SeriesCursor;
+use crate::error::Fail;
+use crate::{legacy, recent, Bucket, EventRow, SeriesInfo, Store, StoreError, TargetInfo};
+
+/// Where a series' newest point is, for `list()`.
+#[derive(Clone, Copy)]
+enum Newest {
+    /// In this chunk (by id), at this point time (µs).
+    Chunk(i64, i64),
+    /// In the recent log, with its value.
+    Log(i64, f64),
+}
+
+impl Newest {
+    fn t(self) -> i64 {
+        match self {
+            Newest::Chunk(_, t) | Newest::Log(t, _) => t,
+        }
+    }
+}
 
 impl Store {
-    /// Every stored series with its sample count, first/last time and last value, ordered by
-    /// target name then field. Cost: one indexed count per series, one pass over the recent log.
+    /// Every stored series with its raw sample count, downsampled bucket count, first/last
+    /// point time and last value, ordered by target name then field. Cost: one pass over the
+    /// chunk headers (the whole file) and the recent log.
     pub fn list(&self) -> Result<Vec<SeriesInfo>, StoreError> {
-        let sql = |e| StoreError::sql(&self.path, e);
-        let mut recent: HashMap<i64, (u64, f64, f64, f64)> = HashMap::new();
-        if self.has_log {
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    // With a single max(), SQLite takes the bare column v from the max row.
-                    "SELECT series_id, count(*), min(t), max(t), v FROM samples_log
-                     GROUP BY series_id",
-                )
-                .map_err(sql)?;
-            let mut rows = stmt.query([]).map_err(sql)?;
-            while let Some(r) = rows.next().map_err(sql)? {
-                let n: i64 = r.get(1).map_err(sql)?;
-                recent.insert(
-                    r.get(0).map_err(sql)?,
-                    (
-                        n.max(0) as u64,
-                        r.get(2).map_err(sql)?,
-                        r.get(3).map_err(sql)?,
-                        r.get(4).map_err(sql)?,
-                    ),
-                );
-            }
+        if self.version < 3 {
+            return legacy::list(&self.conn, self.version)
+                .map_err(|e| StoreError::sql(&self.path, e));
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT tg.name, tg.kind, s.field, s.unit,
-                        (SELECT count(*) FROM samples WHERE series_id = s.id),
-                        (SELECT min(t) FROM samples WHERE series_id = s.id),
-                        (SELECT max(t) FROM samples WHERE series_id = s.id),
-                        (SELECT v FROM samples WHERE series_id = s.id ORDER BY t DESC LIMIT 1),
-                        s.id
-                 FROM series s JOIN targets tg ON tg.id = s.target_id
-                 ORDER BY tg.name, s.field",
-            )
-            .map_err(sql)?;
-        let rows = stmt
-            .query_map([], |r| {
-                let mut info = SeriesInfo {
-                    target: r.get(0)?,
-                    kind: r.get(1)?,
-                    field: r.get(2)?,
-                    unit: r.get(3)?,
-                    samples: r.get::<_, i64>(4)?.max(0) as u64,
-                    first_t: r.get(5)?,
-                    last_t: r.get(6)?,
-                    last_v: r.get(7)?,
-                };
-                if let Some(&(n, first, last, v)) = recent.get(&r.get::<_, i64>(8)?) {
-                    info.samples += n;
-                    info.first_t = Some(info.first_t.map_or(first, |f: f64| f.min(first)));
-                    if info.last_t.is_none_or(|l| last >= l) {
-                        info.last_t = Some(last);
-                        info.last_v = Some(v);
+        self.in_snapshot(|conn| {
+            let mut infos = Vec::new();
+            let mut index: HashMap<i64, usize> = HashMap::new();
+            {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT s.id, tg.name, tg.kind, s.field, s.unit
+                     FROM series s JOIN targets tg ON tg.id = s.target_id
+                     ORDER BY tg.name, s.field",
+                )?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    index.insert(r.get(0)?, infos.len());
+                    infos.push(SeriesInfo {
+                        target: r.get(1)?,
+                        kind: r.get(2)?,
+                        field: r.get(3)?,
+                        unit: r.get(4)?,
+                        samples: 0,
+                        first_t: None,
+                        last_t: None,
+                        last_v: None,
+                        downsampled_buckets: 0,
+                        downsampled_samples: 0,
+                    });
+                }
+            }
+            let mut first: Vec<Option<i64>> = vec![None; infos.len()];
+            let mut newest: Vec<Option<Newest>> = vec![None; infos.len()];
+            {
+                let mut stmt = conn.prepare_cached("SELECT id, tier, t0, data FROM chunks")?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    let (id, tier): (i64, i64) = (r.get(0)?, r.get(1)?);
+                    let half = tier.saturating_mul(500_000);
+                    let c = Chunk::parse(r.get_ref(3)?.as_blob()?, r.get(2)?)?;
+                    for h in &c.headers {
+                        let Some(&i) = index.get(&h.series) else {
+                            continue;
+                        };
+                        if tier == 0 {
+                            infos[i].samples += h.n as u64;
+                        } else {
+                            infos[i].downsampled_buckets += h.n as u64;
+                            infos[i].downsampled_samples += h.samples;
+                        }
+                        let (a, b) = (h.first.saturating_add(half), h.last.saturating_add(half));
+                        first[i] = Some(first[i].map_or(a, |f| f.min(a)));
+                        if newest[i].is_none_or(|n| b > n.t()) {
+                            newest[i] = Some(Newest::Chunk(id, b));
+                        }
                     }
                 }
-                Ok(info)
-            })
-            .map_err(sql)?;
-        rows.collect::<Result<_, _>>().map_err(sql)
+            }
+            let logged = recent::pending(conn, None)?;
+            for l in &logged {
+                let Some(&i) = index.get(&l.series) else {
+                    continue;
+                };
+                infos[i].samples += 1;
+                first[i] = Some(first[i].map_or(l.t, |f| f.min(l.t)));
+                if newest[i].is_none_or(|n| l.t >= n.t()) {
+                    newest[i] = Some(Newest::Log(l.t, l.v));
+                }
+            }
+            let mut by_id = conn.prepare_cached("SELECT t0, data FROM chunks WHERE id = ?1")?;
+            let series_of: HashMap<usize, i64> = index.iter().map(|(&s, &i)| (i, s)).collect();
+            for (i, info) in infos.iter_mut().enumerate() {
+                info.first_t = first[i].map(from_us);
+                info.last_t = newest[i].map(|n| from_us(n.t()));
+                info.last_v = match newest[i] {
+                    Some(Newest::Log(_, v)) => Some(v),
+                    Some(Newest::Chunk(id, _)) => {
+                        let (t0, blob): (i64, Vec<u8>) =
+                            by_id.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                        let items = Chunk::parse(&blob, t0)?.series(series_of[&i])?;
+                        items.and_then(|v| v.last().map(|it| it.min))
+                    }
+                    None => None,
+                };
+            }
+            Ok(infos)
+        })
     }
 
     /// Every stored target, ordered by name.
@@ -105,68 +153,87 @@ impl Store {
     }
 
     /// Stream the points of `target`/`field`, oldest first, to `f`, in bounded memory; returns
-    /// how many there were. Errors name the missing target or series.
+    /// how many there were. Downsampled periods come as their buckets' minimum (the floor,
+    /// which recognition needs) at each bucket's midpoint, then the raw samples. Errors name
+    /// the missing target or series.
     pub fn for_each_point(
         &self,
         target: &str,
         field: &str,
         mut f: impl FnMut(Point),
     ) -> Result<u64, StoreError> {
-        let sql = |e| StoreError::sql(&self.path, e);
-        let series = self.series_id(target, field)?;
-        // Merge the main table and the recent log, both in time order; on equal times the log
-        // row wins, as it will when compacted.
-        let mut main = self
-            .conn
-            .prepare_cached("SELECT t, v FROM samples WHERE series_id = ?1 ORDER BY t")
-            .map_err(sql)?;
-        let mut main = main.query([series]).map_err(sql)?;
-        let mut log_stmt = if self.has_log {
-            Some(
-                self.conn
-                    .prepare_cached(
-                        "SELECT t, v FROM samples_log WHERE series_id = ?1 ORDER BY t, rowid",
-                    )
-                    .map_err(sql)?,
-            )
-        } else {
-            None
-        };
-        let mut log = match log_stmt.as_mut() {
-            Some(stmt) => Some(stmt.query([series]).map_err(sql)?),
-            None => None,
-        };
-        let mut a = next_point(&mut main).map_err(sql)?;
-        let mut b = match log.as_mut() {
-            Some(rows) => next_point(rows).map_err(sql)?,
-            None => None,
-        };
-        let mut n = 0u64;
-        loop {
-            let take_log = match (a, b) {
-                (None, None) => break,
-                (Some(_), None) => false,
-                (None, Some(_)) => true,
-                (Some(x), Some(y)) => {
-                    if x.t == y.t {
-                        a = next_point(&mut main).map_err(sql)?; // replaced by the log row
-                        continue;
-                    }
-                    y.t < x.t
-                }
-            };
-            if take_log {
-                if let (Some(p), Some(rows)) = (b, log.as_mut()) {
-                    f(p);
-                    b = next_point(rows).map_err(sql)?;
-                }
-            } else if let Some(p) = a {
-                f(p);
-                a = next_point(&mut main).map_err(sql)?;
+        self.for_each_bucket(target, field, |b| f(Point::new(b.mid_t(), b.min)))
+    }
+
+    /// Stream the rows of `target`/`field` for export, oldest first (by midpoint), in bounded
+    /// memory: downsampled buckets with min/mean/max/count, then raw samples (width 0, count
+    /// 1); returns how many there were.
+    pub fn for_each_bucket(
+        &self,
+        target: &str,
+        field: &str,
+        mut f: impl FnMut(Bucket),
+    ) -> Result<u64, StoreError> {
+        let (target_id, series) = self.series_id(target, field)?;
+        let version = self.version;
+        self.in_snapshot(|conn| {
+            let mut cursor = SeriesCursor::open(conn, version, target_id, series)?;
+            let mut n = 0u64;
+            while let Some((width, item)) = cursor.next(conn)? {
+                f(bucket(width, &item));
+                n += 1;
             }
-            n += 1;
-        }
-        Ok(n)
+            Ok(n)
+        })
+    }
+
+    /// Stream several series joined on time, for a table with one column per series: `f`
+    /// gets each point time (unix seconds, oldest first) and, per series in the order asked,
+    /// its point's value there (a bucket's minimum, as [`Store::for_each_point`]) or `None`;
+    /// it returns `Break` to stop early. Memory: a few chunks per series. Returns the number
+    /// of rows given to `f`.
+    pub fn for_each_row(
+        &self,
+        series: &[(&str, &str)],
+        mut f: impl FnMut(f64, &[Option<f64>]) -> std::ops::ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        let ids = series
+            .iter()
+            .map(|(t, fld)| self.series_id(t, fld))
+            .collect::<Result<Vec<_>, _>>()?;
+        let version = self.version;
+        self.in_snapshot(|conn| {
+            let mut cursors = ids
+                .iter()
+                .map(|&(t, s)| SeriesCursor::open(conn, version, t, s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let point = |c: &mut SeriesCursor| -> Result<Option<(i64, f64)>, Fail> {
+                Ok(c.next(conn)?
+                    .map(|(w, i)| (i.t.saturating_add(w / 2), i.min)))
+            };
+            let mut heads = cursors
+                .iter_mut()
+                .map(point)
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut values = vec![None; heads.len()];
+            let mut rows = 0u64;
+            while let Some(t) = heads.iter().flatten().map(|h| h.0).min() {
+                for (i, head) in heads.iter_mut().enumerate() {
+                    values[i] = None;
+                    if let Some((ht, v)) = *head {
+                        if ht == t {
+                            values[i] = Some(v);
+                            *head = point(&mut cursors[i])?;
+                        }
+                    }
+                }
+                rows += 1;
+                if f(from_us(t), &values).is_break() {
+                    break;
+                }
+            }
+            Ok(rows)
+        })
     }
 
     /// Stored events, oldest first; only those of `target` when given.
@@ -204,8 +271,26 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(sql)
     }
 
-    /// The id of `target`/`field`, or an error naming what is missing.
-    fn series_id(&self, target: &str, field: &str) -> Result<i64, StoreError> {
+    /// Run `read` in one read transaction (one snapshot), unless one is already open.
+    fn in_snapshot<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> Result<T, Fail>,
+    ) -> Result<T, StoreError> {
+        let run = || -> Result<T, Fail> {
+            let tx = if self.conn.is_autocommit() {
+                Some(self.conn.unchecked_transaction()?)
+            } else {
+                None
+            };
+            let out = read(&self.conn)?;
+            drop(tx); // a read: nothing to commit
+            Ok(out)
+        };
+        run().map_err(|e| e.at(&self.path))
+    }
+
+    /// The target id and series id of `target`/`field`, or an error naming what is missing.
+    fn series_id(&self, target: &str, field: &str) -> Result<(i64, i64), StoreError> {
         let sql = |e| StoreError::sql(&self.path, e);
         let target_id: Option<i64> = self
             .conn
@@ -226,6 +311,7 @@ impl Store {
             .query_row(rusqlite::params![target_id, field], |r| r.get(0))
             .optional()
             .map_err(sql)?
+            .map(|id| (target_id, id))
             .ok_or_else(|| StoreError::NoSuchSeries {
                 path: self.path.clone(),
                 target: target.to_owned(),
@@ -234,13 +320,20 @@ impl Store {
     }
 }
 
-/// The next `(t, v)` row as a point.
-fn next_point(rows: &mut Rows<'_>) -> rusqlite::Result<Option<Point>> {
-    rows.next()?.map(point).transpose()
-}
-
-fn point(row: &Row<'_>) -> rusqlite::Result<Point> {
-    Ok(Point::new(row.get(0)?, row.get(1)?))
+/// An item of a tier of bucket width `width` µs (0: raw) as an export row.
+fn bucket(width: i64, item: &Item) -> Bucket {
+    Bucket {
+        start_t: from_us(item.t),
+        width_seconds: width as f64 / 1e6,
+        min: item.min,
+        mean: if item.count > 0 {
+            item.sum / item.count as f64
+        } else {
+            item.min
+        },
+        max: item.max,
+        count: item.count,
+    }
 }
 
 /// Parse stored JSON text; text that is not JSON comes back as a JSON string, never a panic.

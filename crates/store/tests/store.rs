@@ -192,7 +192,7 @@ fn migrates_from_v1_keeping_data() -> Result<(), StoreError> {
     // A reader can read an older schema without migrating it.
     assert_eq!(Store::open_read_only(&path)?.schema_version()?, 1);
     let mut s = Store::open(&path)?;
-    assert_eq!(s.schema_version()?, 2);
+    assert_eq!(s.schema_version()?, schema::SCHEMA_VERSION);
     assert_eq!(s.points("old", "rss_bytes")?, vec![Point::new(10.0, 100.0)]);
     let run = s.begin_run(20.0, "leakscope watch --pid 1")?;
     s.end_run(run, 30.0)?;
@@ -297,7 +297,9 @@ fn compaction_keeps_order_counts_and_last_value() -> Result<(), StoreError> {
     let dir = tmp();
     let path = dir.path().join("c.db");
     let mut s = Store::open(&path)?;
-    s.set_compact_every(4); // flush n compacts ids in (n % 4, n % 4 + 1]: series 1 at flush 0
+    // Flush n compacts the targets with id % 4 == n % 4: target 2 at the third flush.
+    s.set_compact_every(4);
+    s.target("other", "pid", "0")?;
     let a = s.target("a", "pid", "1")?;
     for i in 0..5 {
         s.append(a, i as f64, &[("rss_bytes", i as f64)])?;
@@ -373,70 +375,6 @@ fn store_can_move_to_another_thread() {
     assert_send::<StoreError>();
 }
 
-/// Two watchers starting on one database at once register the same target: both get its one
-/// id, none fails on the UNIQUE name (it did in 1 of 12 starts with SELECT-then-INSERT).
-#[test]
-fn concurrent_registration_of_one_name_is_idempotent() {
-    for round in 0..5 {
-        let dir = tmp();
-        let path = dir.path().join(format!("race{round}.db"));
-        Store::open(&path).expect("create");
-        let barrier = std::sync::Arc::new(std::sync::Barrier::new(12));
-        let handles: Vec<_> = (0..12)
-            .map(|i| {
-                let (p, b) = (path.clone(), std::sync::Arc::clone(&barrier));
-                std::thread::spawn(move || {
-                    let mut s = Store::open(&p).expect("open");
-                    b.wait();
-                    s.target("api", "pid", &i.to_string()).map(|id| id.0)
-                })
-            })
-            .collect();
-        let ids: Vec<i64> = handles
-            .into_iter()
-            .map(|h| h.join().expect("thread").expect("registered"))
-            .collect();
-        assert!(ids.iter().all(|&id| id == ids[0]), "{ids:?}");
-    }
-}
-
-/// A database on a read-only mount (or in a directory we may not write): `ls`/`analyze`
-/// cannot create the -shm a WAL reader needs, so the store opens the file immutable.
-#[test]
-fn a_database_on_a_read_only_mount_can_be_read() {
-    let dir = tmp();
-    let mnt = dir.path().join("ro");
-    std::fs::create_dir(&mnt).expect("mkdir");
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
-        .arg(&mnt)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("SKIP: cannot mount a tmpfs here (not root?)");
-        return;
-    }
-    let path = mnt.join("leakscope.db");
-    {
-        let mut s = Store::open(&path).expect("open");
-        let api = s.target("api", "pid", "1").expect("target");
-        for i in 0..5 {
-            s.append(api, 1e9 + f64::from(i), &[("rss_bytes", 1e6)])
-                .expect("append");
-        }
-        s.flush().expect("flush");
-    } // the last connection checkpoints and removes -wal/-shm
-    let remount = std::process::Command::new("mount")
-        .args(["-o", "remount,ro"])
-        .arg(&mnt)
-        .status()
-        .expect("mount runs");
-    assert!(remount.success());
-    let read = Store::open_read_only(&path).and_then(|s| s.points("api", "rss_bytes"));
-    let _ = std::process::Command::new("umount").arg(&mnt).status();
-    assert_eq!(read.expect("readable").len(), 5);
-}
-
 /// The mode bits of `path`.
 fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
@@ -483,5 +421,23 @@ fn an_existing_world_readable_store_is_reported_not_changed() -> Result<(), Stor
     let exposed = s.readable_by_others();
     assert!(exposed.contains(&(path.clone(), 0o644)), "{exposed:?}");
     assert_eq!(mode(&path), 0o644, "left as the user set it");
+    Ok(())
+}
+
+#[test]
+fn the_page_cache_grows_with_the_targets_between_2_and_16_mib() -> Result<(), StoreError> {
+    let dir = tmp();
+    let mut s = Store::open(&dir.path().join("c.db"))?;
+    assert_eq!(s.cache_kib()?, 2048, "a new store: SQLite's own default");
+    for i in 0..300 {
+        s.target(&format!("pid:{i}"), "pid", &i.to_string())?;
+    }
+    // The same target again is not a new one.
+    s.target("pid:0", "pid", "0")?;
+    assert_eq!(s.cache_kib()?, 300 * 16);
+    for i in 300..2000 {
+        s.target(&format!("pid:{i}"), "pid", &i.to_string())?;
+    }
+    assert_eq!(s.cache_kib()?, 16 * 1024, "capped");
     Ok(())
 }

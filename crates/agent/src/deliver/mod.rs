@@ -3,10 +3,11 @@
 //! fails delays only its own queue, never sampling; alerts are stored as events by the engine
 //! before they are queued, so one that cannot be delivered is still on record.
 //!
-//! Receivers: [`stderr::Stderr`] (JSON lines) and [`webhook::Webhook`] (the Alertmanager
-//! webhook format). Alertmanager's own API (`POST /api/v2/alerts`, re-sent while firing) is
-//! another `Receiver` of the same shape.
+//! Receivers: [`stderr::Stderr`] (JSON lines), [`webhook::Webhook`] (the Alertmanager
+//! webhook format) and [`alertmanager::Alertmanager`] (Alertmanager's own API, which must hear
+//! again about what still fires: its lane asks it between batches, [`Receiver::refresh_due`]).
 
+pub mod alertmanager;
 pub mod stderr;
 pub mod webhook;
 
@@ -32,8 +33,17 @@ pub struct DeliveryError {
 pub trait Receiver: Send {
     /// The receiver as messages name it (`stderr`, a URL without credentials).
     fn name(&self) -> String;
-    /// Deliver one batch of alert transitions (one attempt).
+    /// Deliver one batch of alert transitions (one attempt). An empty batch is a refresh
+    /// (see [`Receiver::refresh_due`]). A failed batch is delivered again, so taking the same
+    /// transitions twice must do no harm.
     fn deliver(&mut self, alerts: &[Alert]) -> Result<(), DeliveryError>;
+
+    /// True when the receiver must be called again although no alert changed (Alertmanager
+    /// forgets a firing alert that is not re-sent); asked between batches, a few times a
+    /// second. Then [`Receiver::deliver`] gets an empty batch.
+    fn refresh_due(&self) -> bool {
+        false
+    }
 }
 
 /// How retries are spaced and bounded.
@@ -259,6 +269,9 @@ fn lane(
                 if q.closing.load(Ordering::Relaxed) {
                     return;
                 }
+                if r.refresh_due() {
+                    break Vec::new();
+                }
                 guard = match q.wake.wait_timeout(guard, Duration::from_millis(200)) {
                     Ok((g, _)) => g,
                     Err(_) => return,
@@ -271,13 +284,12 @@ fn lane(
             let started = Instant::now();
             match r.deliver(&batch) {
                 Ok(()) => {
-                    tracing::info!(
-                        receiver = %name,
-                        alerts = batch.len(),
-                        attempt,
-                        took_ms = started.elapsed().as_millis() as u64,
-                        "alerts sent"
-                    );
+                    let took_ms = started.elapsed().as_millis() as u64;
+                    if batch.is_empty() {
+                        tracing::debug!(receiver = %name, attempt, took_ms, "refreshed");
+                    } else {
+                        tracing::info!(receiver = %name, alerts = batch.len(), attempt, took_ms, "alerts sent");
+                    }
                     break Ok(());
                 }
                 Err(e) => {
@@ -364,6 +376,10 @@ mod tests {
             summary: "s".into(),
             starts_at: 0.0,
             ends_at: None,
+            labels: Default::default(),
+            recognition: None,
+            generator_url: None,
+            diagnosis: None,
         }
     }
 

@@ -47,14 +47,25 @@ impl SampleLog {
         }
     }
 
-    /// Log one sample: `{"target", "kind", "timestamp", <field>: <value>...}`.
-    pub fn sample(&mut self, target: &str, kind: &str, ts: f64, fields: &[(String, f64)]) {
+    /// Log one sample: `{"target", "kind", "timestamp", "labels": {...}, <field>: <value>...}`
+    /// (`labels` only for targets that have them: a pod's namespace, pod and container).
+    pub fn sample(
+        &mut self,
+        target: &str,
+        kind: &str,
+        ts: f64,
+        fields: &[(String, f64)],
+        labels: &[(String, String)],
+    ) {
         if self.out.is_none() {
             return;
         }
         let mut line = Map::new();
         line.insert("target".into(), json!(target));
         line.insert("kind".into(), json!(kind));
+        if !labels.is_empty() {
+            line.insert("labels".into(), super::labels_json(labels));
+        }
         line.insert("timestamp".into(), json!(round_ms(ts)));
         for (k, v) in fields {
             line.insert(k.clone(), leakscope_core::units::json_number(*v));
@@ -62,13 +73,16 @@ impl SampleLog {
         self.write(&Value::Object(line));
     }
 
-    /// Log an event: `{"target", "timestamp", "event": <kind>, <details>...}`.
-    pub fn event(&mut self, target: &str, ts: f64, ev: &Event) {
+    /// Log an event: `{"target", "timestamp", "labels": {...}, "event": <kind>, <details>...}`.
+    pub fn event(&mut self, target: &str, ts: f64, ev: &Event, labels: &[(String, String)]) {
         if self.out.is_none() {
             return;
         }
         let mut line = Map::new();
         line.insert("target".into(), json!(target));
+        if !labels.is_empty() {
+            line.insert("labels".into(), super::labels_json(labels));
+        }
         line.insert("timestamp".into(), json!(round_ms(ts)));
         line.insert("event".into(), json!(ev.kind()));
         if let Value::Object(m) = ev.detail() {

@@ -5,7 +5,10 @@
 //! - Local sources (/proc, cgroups, supervised commands) are sampled inline: microseconds.
 //! - Remote sources (scrapes, the Node inspector) each run on a [`worker`] thread; a target
 //!   whose previous sample has not come back by its next tick is skipped and reported as
-//!   behind — that target alone.
+//!   behind — that target alone. A remote source with a period of its own (a Prometheus
+//!   query judged every 5 minutes) is ticked on that schedule, checked every 100 ms.
+//! - Series a source judged itself (a Prometheus query's) go through the same alert rules as
+//!   sampled ones; their labels go on their alerts and /metrics series.
 //! - The store is written by its own thread ([`writer`]): a locked or full database is
 //!   reported and counted while rows are held, bounded, and written later.
 //! - Alerts are stored as events, then queued per receiver ([`crate::deliver`]).
@@ -13,26 +16,31 @@
 //! The caller renders: an [`Observer`] sees samples, events, failures and notes, decides when
 //! to stop and hands in reloaded settings.
 
+mod evidence;
 pub mod judge;
 pub mod log;
+pub mod mitigate;
 mod worker;
 pub mod writer;
 
+use std::collections::{BTreeMap, HashSet};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use leakscope_core::alert::{Alert, AlertRules};
+use leakscope_core::alert::{Alert, AlertRules, AlertStatus};
 use leakscope_core::Verdict;
 use leakscope_probe::error::ProbeError;
 use leakscope_store::Store;
 
 use crate::deliver::{self, Delivery, Receiver as _, Report, RetryPolicy};
+use crate::diagnosis::Diagnoser;
+use crate::discover::{Change, Discovered, Discovery, Labels};
 use crate::event::Event;
 use crate::fields;
 use crate::metrics::{self, Metrics};
 use crate::settings::{ReceiverSpec, Settings, TargetSettings};
-use crate::source::{Fields, Judged, Outcome, Source, SourceError};
+use crate::source::{Fields, Judged, JudgedSeries, Outcome, Source, SourceError};
 use judge::Judge;
 use log::SampleLog;
 use worker::{Done, Worker};
@@ -114,7 +122,7 @@ pub enum EngineError {
         source: Box<SourceError>,
     },
     /// A receiver's URL or files are unusable.
-    #[error("the webhook {url}: {source}")]
+    #[error("the alert receiver {url}: {source}")]
     Receiver {
         /// The URL (credentials redacted).
         url: String,
@@ -134,6 +142,12 @@ pub enum EngineError {
     /// A thread could not be started.
     #[error("cannot start a thread: {0}")]
     Thread(#[source] std::io::Error),
+    /// `--diagnose`: the evidence directory cannot be used.
+    #[error("{0}")]
+    Evidence(#[source] leakscope_diagnose::DiagnoseError),
+    /// `--restart-before-oom` cannot work (no supervised command, no known limit).
+    #[error("{0}")]
+    RestartBeforeOom(String),
 }
 
 enum Runner {
@@ -150,11 +164,16 @@ struct Slot {
     judged: Judged,
     judge: Judge,
     limit: Option<f64>,
+    labels: Labels,
+    /// A remote source's own schedule, and when it is due next.
+    period: Option<(Duration, Instant)>,
     active: bool,
     errors: u64,
     behind: u64,
     behind_said: bool,
     status: Option<String>,
+    /// `--restart-before-oom`: said that its restart waits for a diagnosis.
+    restart_waiting_said: bool,
 }
 
 /// What a finished watch found.
@@ -184,6 +203,12 @@ pub struct Engine {
     writer: Writer,
     delivery: Delivery,
     receivers: Vec<ReceiverSpec>,
+    /// The link on alerts that have none of their own (this watcher's /metrics).
+    generator_url: String,
+    /// Alerts firing now, by target, series and rule: handed to receivers started by a
+    /// reload, so Alertmanager keeps hearing of them.
+    firing: BTreeMap<(String, String, String), Alert>,
+    min_span: Option<Duration>,
     metrics: Arc<Metrics>,
     server: Option<metrics::Server>,
     results_tx: Sender<Done>,
@@ -194,6 +219,8 @@ pub struct Engine {
     store_failures_seen: u64,
     store_failing: bool,
     behind_said: bool,
+    discoveries: Vec<Box<dyn Discovery>>,
+    diagnoser: Option<Diagnoser>,
 }
 
 impl Engine {
@@ -205,8 +232,19 @@ impl Engine {
         log: SampleLog,
         opts: EngineOptions,
     ) -> Result<Engine, EngineError> {
+        mitigate::check(settings).map_err(EngineError::RestartBeforeOom)?;
+        let diagnoser = match &settings.diagnose {
+            Some(d) => {
+                Some(Diagnoser::start(d.clone(), store.path()).map_err(EngineError::Evidence)?)
+            }
+            None => None,
+        };
         let writer = Writer::start(store);
-        let delivery = start_delivery(&settings.receivers, &opts)?;
+        let generator_url = settings
+            .listen
+            .map(|a| format!("http://{a}/metrics"))
+            .unwrap_or_default();
+        let delivery = start_delivery(&settings.receivers, &opts, &generator_url, &[])?;
         let metrics = Arc::new(Metrics::new());
         metrics.watch_writer(Arc::clone(writer.status()));
         metrics.watch_receivers(delivery.stats());
@@ -229,6 +267,9 @@ impl Engine {
             writer,
             delivery,
             receivers: settings.receivers.clone(),
+            generator_url,
+            firing: BTreeMap::new(),
+            min_span: settings.min_span,
             metrics,
             server,
             results_tx,
@@ -239,6 +280,8 @@ impl Engine {
             store_failures_seen: 0,
             store_failing: false,
             behind_said: false,
+            discoveries: Vec::new(),
+            diagnoser,
         };
         for t in &settings.targets {
             let name = t.name();
@@ -289,21 +332,58 @@ impl Engine {
         settings: Option<TargetSettings>,
         source: Box<dyn Source>,
     ) -> Result<(), EngineError> {
+        let labels = settings
+            .as_ref()
+            .map(|s| s.labels.clone())
+            .unwrap_or_default();
+        let limit = settings.as_ref().and_then(|s| s.limit_bytes);
+        self.add_slot(name, kind, describe, settings, labels, limit, source)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_slot(
+        &mut self,
+        name: Arc<str>,
+        kind: &'static str,
+        describe: &str,
+        settings: Option<TargetSettings>,
+        labels: Labels,
+        limit: Option<f64>,
+        source: Box<dyn Source>,
+    ) -> Result<(), EngineError> {
         self.writer.register(&name, kind, describe);
         let judged = source.judged();
+        let mut meta = serde_json::Map::new();
         if !judged.is_empty() {
             // analyze --db judges these too.
-            self.writer.meta(
-                &name,
-                serde_json::json!({ fields::META_JUDGED: judged.iter().map(|(f, u)| serde_json::json!({"field": f, "unit": u})).collect::<Vec<_>>() }),
+            meta.insert(
+                fields::META_JUDGED.into(),
+                judged
+                    .iter()
+                    .map(|(f, u)| serde_json::json!({"field": f, "unit": u}))
+                    .collect(),
             );
         }
+        if !labels.is_empty() {
+            meta.insert("labels".into(), labels_json(&labels));
+        }
+        if !meta.is_empty() {
+            self.writer.meta(&name, serde_json::Value::Object(meta));
+        }
+        self.metrics.label(&name, &labels);
         let rules = settings
             .as_ref()
             .and_then(|s| s.rules.clone())
             .unwrap_or_else(|| self.rules.clone());
-        let limit = settings.as_ref().and_then(|s| s.limit_bytes);
         let slot_index = self.slots.len();
+        let mut source = source;
+        source.rules(&rules);
+        let period = source
+            .period()
+            .filter(|_| source.remote())
+            .map(|p| (p, Instant::now()));
+        let mut judge = Judge::new(&name, rules);
+        judge.set_min_span(self.min_span.map(|d| d.as_secs_f64()));
         let runner = if source.remote() {
             Runner::Remote(
                 Worker::spawn(slot_index, &name, source, self.results_tx.clone())
@@ -313,20 +393,119 @@ impl Engine {
             Runner::Local(source)
         };
         self.slots.push(Slot {
-            judge: Judge::new(&name, rules),
+            judge,
             name,
             kind,
             settings,
             runner,
             judged,
             limit,
+            labels,
+            period,
             active: true,
             errors: 0,
             behind: 0,
             behind_said: false,
             status: None,
+            restart_waiting_said: false,
         });
         Ok(())
+    }
+
+    /// Let `d` add and remove targets, and report their events, while the engine runs.
+    pub fn discover(&mut self, d: Box<dyn Discovery>) {
+        self.discoveries.push(d);
+    }
+
+    /// Stop sampling the target named `name` and forget its /metrics series (its pod is
+    /// gone). True when it was sampled.
+    pub fn remove(&mut self, name: &str) -> bool {
+        match self.slots.iter().position(|s| s.active && *s.name == *name) {
+            Some(i) => {
+                self.retire(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Apply what the discoveries found since the last call.
+    fn poll_discoveries(&mut self, obs: &mut dyn Observer) {
+        let mut changes = Vec::new();
+        for d in &mut self.discoveries {
+            changes.extend(d.poll());
+        }
+        for c in changes {
+            match c {
+                Change::Add(d) => self.add_discovered(d, obs),
+                Change::Remove { name } => {
+                    if self.remove(&name) {
+                        obs.note(&format!("{name}: gone; no longer sampled"));
+                    }
+                }
+                Change::Event { name, t, event } => {
+                    match self.slots.iter().position(|s| s.active && *s.name == *name) {
+                        Some(i) => {
+                            let out = Outcome {
+                                reading: None,
+                                events: vec![event],
+                            };
+                            self.process(i, t, out, obs);
+                        }
+                        None => {
+                            let n: Arc<str> = Arc::from(name.as_str());
+                            self.log.event(&n, t, &event, &[]);
+                            self.writer.event(&n, t, event.kind(), event.detail());
+                            obs.event(&n, t, &event);
+                        }
+                    }
+                    self.log.flush();
+                }
+                Change::Note(n) => obs.note(&n),
+            }
+        }
+    }
+
+    /// A discovered target: a new slot, or the running slot of that name with a new source
+    /// (a restarted container's new cgroup), keeping its series and alert state.
+    fn add_discovered(&mut self, d: Discovered, obs: &mut dyn Observer) {
+        let existing = self
+            .slots
+            .iter()
+            .position(|s| s.active && *s.name == *d.name && s.settings.is_none());
+        match existing {
+            Some(i) if !d.source.remote() => {
+                let slot = &mut self.slots[i];
+                match &mut slot.runner {
+                    Runner::Local(old) => old.shutdown(),
+                    Runner::Remote(w) => w.stop(),
+                }
+                slot.runner = Runner::Local(d.source);
+                slot.limit = d.limit_bytes;
+                if slot.labels != d.labels {
+                    slot.labels = d.labels;
+                    self.metrics.label(&slot.name, &slot.labels);
+                }
+                self.writer.register(&slot.name, d.kind, &d.describe);
+            }
+            _ => {
+                if let Some(i) = existing {
+                    self.retire(i);
+                }
+                let name: Arc<str> = Arc::from(d.name.as_str());
+                if let Err(e) = self.add_slot(
+                    name,
+                    d.kind,
+                    &d.describe,
+                    None,
+                    d.labels,
+                    d.limit_bytes,
+                    d.source,
+                ) {
+                    obs.note(&format!("{}: {e}", d.name));
+                }
+            }
+        }
     }
 
     /// Record the start of this invocation in the store.
@@ -350,7 +529,7 @@ impl Engine {
         ev: &Event,
     ) {
         self.writer.register(name, kind, describe);
-        self.log.event(name, t, ev);
+        self.log.event(name, t, ev, &[]);
         self.writer.event(name, t, ev.kind(), ev.detail());
         self.writer.flush();
     }
@@ -361,11 +540,28 @@ impl Engine {
     /// could not be opened), each one sentence.
     pub fn apply(&mut self, settings: &Settings) -> Vec<String> {
         let mut problems = Vec::new();
+        if let Err(e) = mitigate::check(settings) {
+            problems.push(e);
+        }
         self.interval = settings.interval;
         self.rules = settings.rules.clone();
         self.limit = settings.limit_bytes;
+        self.min_span = settings.min_span;
+        match (&settings.diagnose, self.diagnoser.as_mut()) {
+            (_, Some(running)) => running.set_settings(settings.diagnose.clone()),
+            (Some(_), None) => problems.push(
+                "diagnose was turned on in the config file: restart the watch for it to take effect".into(),
+            ),
+            (None, None) => {}
+        }
         if settings.receivers != self.receivers {
-            match start_delivery(&settings.receivers, &self.opts) {
+            let firing: Vec<Alert> = self.firing.values().cloned().collect();
+            match start_delivery(
+                &settings.receivers,
+                &self.opts,
+                &self.generator_url,
+                &firing,
+            ) {
                 Ok(d) => {
                     let old = std::mem::replace(&mut self.delivery, d);
                     self.metrics.watch_receivers(self.delivery.stats());
@@ -421,6 +617,10 @@ impl Engine {
 
     /// Stop sampling target `i` (removed from the config).
     fn retire(&mut self, i: usize) {
+        // No receiver keeps paging for a target no longer watched.
+        let t = crate::now();
+        let resolved = self.slots[i].judge.clear(t);
+        self.fire(i, t, resolved);
         let slot = &mut self.slots[i];
         slot.active = false;
         match &mut slot.runner {
@@ -454,7 +654,7 @@ impl Engine {
             if !obs.round(self.rounds) {
                 break;
             }
-            if self.slots.iter().all(|s| !s.active) {
+            if self.discoveries.is_empty() && self.slots.iter().all(|s| !s.active) {
                 obs.note("every target is gone; stopping");
                 break;
             }
@@ -486,10 +686,13 @@ impl Engine {
             if obs.should_stop() {
                 return true;
             }
+            self.poll_discoveries(obs);
+            self.tick_scheduled(obs);
             let now = Instant::now();
             if now >= deadline {
                 return false;
             }
+            self.take_diagnoses(obs);
             let wait = (deadline - now).min(Duration::from_millis(100));
             match self.results.recv_timeout(wait) {
                 Ok(done) => self.take_done(done, obs),
@@ -509,6 +712,9 @@ impl Engine {
         }
         tracing::debug!(target_name = %self.slots[i].name, took_ms = done.took.as_millis() as u64, "remote sample back");
         self.process(i, done.t, done.outcome, obs);
+        if let Some(list) = done.judged {
+            self.judge_given(i, list);
+        }
         self.update_status(i, done.status, obs);
         if done.finished {
             self.slots[i].active = false;
@@ -526,18 +732,25 @@ impl Engine {
             if !self.slots[i].active {
                 continue;
             }
+            let scheduled = self.slots[i].period.is_some();
             match &mut self.slots[i].runner {
                 Runner::Local(src) => {
                     let started = Instant::now();
                     let outcome = src.sample();
                     let (finished, status) = (src.finished(), src.status());
+                    let given = src.take_judged();
                     tracing::trace!(target_name = %self.slots[i].name, took_us = started.elapsed().as_micros() as u64, "sampled");
                     self.process(i, t, outcome, obs);
+                    if let Some(list) = given {
+                        self.judge_given(i, list);
+                    }
                     self.update_status(i, status, obs);
                     if finished {
                         self.slots[i].active = false;
                     }
                 }
+                // Ticked on its own schedule (tick_scheduled).
+                Runner::Remote(_) if scheduled => {}
                 Runner::Remote(w) => match w.busy_since {
                     None => {
                         if !w.tick(t) {
@@ -572,6 +785,77 @@ impl Engine {
         self.check_delivery(obs);
     }
 
+    /// Tick the remote targets with a schedule of their own that are due; one still busy
+    /// then is behind (counted and said, like a round skipped).
+    fn tick_scheduled(&mut self, obs: &mut dyn Observer) {
+        let now = Instant::now();
+        for i in 0..self.slots.len() {
+            let slot = &mut self.slots[i];
+            let Some((period, due)) = slot.period else {
+                continue;
+            };
+            if !slot.active || now < due {
+                continue;
+            }
+            // The next due time keeps the cadence; after a long stall it starts from now.
+            let next = if due + period > now {
+                due + period
+            } else {
+                now + period
+            };
+            slot.period = Some((period, next));
+            let Runner::Remote(w) = &mut slot.runner else {
+                continue;
+            };
+            match w.busy_since {
+                None => {
+                    if !w.tick(crate::now()) {
+                        slot.active = false;
+                    }
+                }
+                Some(since) => {
+                    slot.behind += 1;
+                    self.metrics.behind(&slot.name);
+                    if !slot.behind_said {
+                        slot.behind_said = true;
+                        obs.note(&format!(
+                            "{}: the judgement due now is skipped: the last one has been running for {:.1}s (longer than its period); the other targets go on",
+                            slot.name,
+                            since.elapsed().as_secs_f64()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Series target `i`'s source judged itself: each through its alert rules, onto
+    /// /metrics with its labels; those it no longer lists are gone (alerts resolved, metrics
+    /// dropped).
+    fn judge_given(&mut self, i: usize, list: Vec<JudgedSeries>) {
+        if !self.opts.judge {
+            return;
+        }
+        let name = Arc::clone(&self.slots[i].name);
+        let limit = self.limit.or(self.slots[i].limit);
+        let present: HashSet<String> = list.iter().map(|s| s.name.clone()).collect();
+        let mut fired = Vec::new();
+        for js in list {
+            let (alerts, s) = self.slots[i].judge.given(js, limit);
+            self.metrics.series_labels(&name, &s.field, &s.labels);
+            self.metrics
+                .series(&name, &s.field, s.last_value, &s.verdict());
+            fired.extend(alerts);
+        }
+        let t = crate::now();
+        let (resolved, dropped) = self.slots[i].judge.gone(t, &present);
+        for field in dropped {
+            self.metrics.forget_series(&name, &field);
+        }
+        fired.extend(resolved);
+        self.fire(i, t, fired);
+    }
+
     fn update_status(&mut self, i: usize, status: Option<String>, obs: &mut dyn Observer) {
         let slot = &mut self.slots[i];
         if status != slot.status {
@@ -586,18 +870,19 @@ impl Engine {
     fn process(&mut self, i: usize, t: f64, out: Outcome, obs: &mut dyn Observer) {
         let name = Arc::clone(&self.slots[i].name);
         for ev in &out.events {
-            self.log.event(&name, t, ev);
+            self.log.event(&name, t, ev, &self.slots[i].labels);
             self.writer.event(&name, t, ev.kind(), ev.detail());
             obs.event(&name, t, ev);
             if self.opts.judge {
                 let fired = self.slots[i].judge.event(t, ev.to_alert_event());
-                self.fire(&name, t, fired);
+                self.fire(i, t, fired);
             }
         }
         match out.reading {
             Some(Ok(fields_now)) => {
                 let kind = self.slots[i].kind;
-                self.log.sample(&name, kind, t, &fields_now);
+                self.log
+                    .sample(&name, kind, t, &fields_now, &self.slots[i].labels);
                 self.writer.sample(&name, t, &fields_now);
                 self.metrics.sampled(&name, t);
                 obs.sample(&name, t, &fields_now);
@@ -611,7 +896,8 @@ impl Engine {
                                 .series(&name, &s.field, s.last_value, &s.verdict());
                         }
                     }
-                    self.fire(&name, t, fired);
+                    self.fire(i, t, fired);
+                    self.restart_if_due(i, t, limit, obs);
                 }
             }
             Some(Err(e)) => {
@@ -631,17 +917,41 @@ impl Engine {
         }
     }
 
-    /// Store alert transitions as events, then queue them for delivery.
-    fn fire(&mut self, name: &Arc<str>, t: f64, fired: Vec<Alert>) {
+    /// Store alert transitions of target `i` as events (with its labels), then queue them for
+    /// delivery.
+    fn fire(&mut self, i: usize, t: f64, mut fired: Vec<Alert>) {
         if fired.is_empty() {
             return;
         }
+        let name = &self.slots[i].name;
+        if !self.slots[i].labels.is_empty() {
+            // The target's labels (a pod's), under a series' own (a Prometheus series').
+            let labels: std::collections::BTreeMap<String, String> =
+                self.slots[i].labels.iter().cloned().collect();
+            for a in &mut fired {
+                let own = std::mem::replace(&mut a.labels, labels.clone());
+                a.labels.extend(own);
+            }
+        }
         self.leak_alerted |= judge::is_leak_alert(&fired);
         for a in &fired {
+            let key = (a.target.clone(), a.series.clone(), a.name.clone());
+            match a.status {
+                AlertStatus::Firing => {
+                    self.firing.insert(key, a.clone());
+                }
+                AlertStatus::Resolved => {
+                    self.firing.remove(&key);
+                }
+            }
             let detail = serde_json::to_value(a).unwrap_or_default();
             self.writer.event(name, t, "alert", detail);
         }
         self.delivery.send(&fired);
+        if self.diagnoser.is_some() {
+            let name = Arc::clone(name);
+            self.ask_diagnosis(&name, &fired);
+        }
     }
 
     /// Say when the store starts failing (first and every 10th failure) and when it recovers.
@@ -689,6 +999,13 @@ impl Engine {
                 )),
                 Report::Delivered { receiver, attempts } => obs.note(&format!(
                     "the alert reached {receiver} after {attempts} attempts"
+                )),
+                Report::GaveUp {
+                    receiver,
+                    error,
+                    alerts,
+                } if alerts.is_empty() => obs.note(&format!(
+                    "gave up re-sending the firing alerts to {receiver} for now: {error} (trying again later)"
                 )),
                 Report::GaveUp {
                     receiver,
@@ -747,6 +1064,19 @@ impl Engine {
                 src.shutdown();
             }
         }
+        for d in &mut self.discoveries {
+            d.shutdown();
+        }
+        if let Some(mut d) = self.diagnoser.take() {
+            if d.busy() {
+                obs.note(
+                    "stopping the diagnosis under way (an inspector it opened is closed first)",
+                );
+            }
+            for f in d.stop(leakscope_probe::inspector::CLOSE_WAIT + Duration::from_secs(10)) {
+                self.diagnosed(f, obs);
+            }
+        }
         self.log.flush();
         self.writer.flush();
         self.check_delivery(obs);
@@ -775,10 +1105,14 @@ impl Engine {
     }
 }
 
-/// The receivers: stderr (when asked) and every configured one.
+/// The receivers: stderr (when asked) and every configured one; `generator_url` links
+/// Alertmanager alerts that carry no link of their own; Alertmanagers start knowing the
+/// alerts `firing` (after a reload), which they must keep hearing of.
 fn start_delivery(
     receivers: &[ReceiverSpec],
     opts: &EngineOptions,
+    generator_url: &str,
+    firing: &[Alert],
 ) -> Result<Delivery, EngineError> {
     let mut list: Vec<Box<dyn deliver::Receiver>> = Vec::new();
     if opts.stderr_alerts {
@@ -796,9 +1130,30 @@ fn start_delivery(
                 tracing::info!(receiver = %w.name(), "alerts go to the webhook");
                 list.push(Box::new(w));
             }
+            ReceiverSpec::Alertmanager { url, http, resend } => {
+                let mut a =
+                    deliver::alertmanager::Alertmanager::new(url, http, *resend, generator_url)
+                        .map_err(|source| EngineError::Receiver {
+                            url: leakscope_probe::http::shown_url(url),
+                            source,
+                        })?;
+                a.resume(firing);
+                tracing::info!(receiver = %a.name(), "alerts go to Alertmanager");
+                list.push(Box::new(a));
+            }
         }
     }
     Ok(Delivery::start(list, opts.retry))
+}
+
+/// Labels as a JSON object.
+pub fn labels_json(labels: &[(String, String)]) -> serde_json::Value {
+    serde_json::Value::Object(
+        labels
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect(),
+    )
 }
 
 /// The memory limit a reading carries (a cgroup's), bytes.

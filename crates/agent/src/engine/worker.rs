@@ -5,7 +5,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::source::{Outcome, Source};
+use crate::source::{JudgedSeries, Outcome, Source};
 
 /// What a worker sends back after one sampling.
 pub(crate) struct Done {
@@ -14,6 +14,8 @@ pub(crate) struct Done {
     /// The time the sampling was asked for, unix seconds (the sample's timestamp).
     pub t: f64,
     pub outcome: Outcome,
+    /// Series the source judged itself, when it did.
+    pub judged: Option<Vec<JudgedSeries>>,
     pub finished: bool,
     pub status: Option<String>,
     pub took: Duration,
@@ -54,6 +56,7 @@ impl Worker {
                         t,
                         finished: source.finished(),
                         status: source.status(),
+                        judged: source.take_judged(),
                         outcome,
                         took,
                     };

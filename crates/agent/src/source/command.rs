@@ -45,7 +45,13 @@ impl Source for CommandSource {
             .pid()
             .map(|pid| sum_tree(self.sup.reader(), pid, pss))
             .filter(|f| f.iter().any(|(k, v)| k == "processes" && *v > 0.0))
-            .map(Ok);
+            .map(|mut f| {
+                // The limit of the cgroup the command runs in, for time-to-limit.
+                if let Some(limit) = self.sup.limit_bytes() {
+                    f.push((crate::fields::LIMIT_FIELD.into(), limit as f64));
+                }
+                Ok(f)
+            });
         Outcome { reading, events }
     }
 
@@ -53,7 +59,15 @@ impl Source for CommandSource {
         self.sup.finished()
     }
 
+    fn pid(&self) -> Option<u32> {
+        self.sup.pid()
+    }
+
     fn shutdown(&mut self) {
         self.sup.stop();
+    }
+
+    fn restart_now(&mut self) -> Option<std::io::Result<u32>> {
+        Some(self.sup.restart_now())
     }
 }

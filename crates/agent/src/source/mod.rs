@@ -6,16 +6,15 @@
 //! variant, its `open`, and one line in [`KINDS`].
 //!
 //! Sources that talk to the network ([`Source::remote`]) are sampled off the sampling
-//! thread by the engine, so one that stops answering delays only itself.
+//! thread by the engine, so one that stops answering delays only itself; one with a
+//! [`Source::period`] of its own (a Prometheus query re-judged every few minutes) is sampled
+//! on that schedule instead of every round.
+//!
+//! A source may judge its series itself ([`Source::take_judged`]): a Prometheus query's series are
+//! judged over a trailing window by the fleet judge (screen, fetch, recognizer), and the
+//! engine applies the same alert rules, dedupe and resolve to them as to sampled series.
 //!
 //! # Sources to come
-//! - **A Prometheus query** (`prometheus = "https://prom:9090"`, `query = "container_memory_
-//!   working_set_bytes{namespace=\"shop\"}"`): a variant `PromQuery { base_url, query, http:
-//!   HttpOptions }` whose source runs an instant query each round through
-//!   [`leakscope_probe::http::Client`] (TLS, bearer token, `X-Scope-OrgID` header already
-//!   there), is `remote`, and yields one field per returned series, named by its label set
-//!   the way [`leakscope_probe::scrape::Selector`] prints it; units by suffix as for scrapes.
-//!   A backfill of history (`query_range`) goes to the recognizer before the first round.
 //! - **A Kubernetes pod** (`pod = "shop/checkout-*"`): per container, its cgroup (the node's
 //!   kubelet path) is a [`SourceSpec::Cgroup`], and the pod's status is the event stream —
 //!   `restartCount` → [`Event::Restarted`], `lastState.terminated.reason = OOMKilled` →
@@ -31,12 +30,16 @@ pub use command::CommandSource;
 pub use process::compile as compile_pattern;
 mod pid;
 mod process;
+pub mod prometheus;
 mod scrape;
 pub mod tree;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use leakscope_core::alert::AlertRules;
+use leakscope_core::{Point, Verdict};
+use leakscope_fleet::Endpoint;
 use leakscope_probe::error::ProbeError;
 use leakscope_probe::http::HttpOptions;
 
@@ -55,6 +58,25 @@ pub struct Outcome {
     pub reading: Option<Result<Fields, ProbeError>>,
     /// Events seen since the last sampling.
     pub events: Vec<Event>,
+}
+
+/// A series a source judged itself — a series of a Prometheus query, judged over its trailing
+/// window by the fleet judge — with its newest points for the alert rules.
+#[derive(Debug, Clone)]
+pub struct JudgedSeries {
+    /// Its name: the series' selector, e.g. `mem_bytes{namespace="shop",pod="cart-7f9"}`.
+    pub name: String,
+    /// Its labels (no `__name__`), on its alerts and its /metrics series.
+    pub labels: Vec<(String, String)>,
+    /// Its recent points (bytes), oldest first; the engine takes those newer than the last it
+    /// took.
+    pub points: Vec<Point>,
+    /// The verdict on the whole trailing window.
+    pub verdict: Verdict,
+    /// Where it can be looked at (a Prometheus graph of it).
+    pub link: Option<String>,
+    /// Time of its first point in the window, unix seconds.
+    pub first_t: f64,
 }
 
 /// Which of a source's fields are judged beyond the defaults (the primary memory field and
@@ -80,15 +102,46 @@ pub trait Source: Send {
         Vec::new()
     }
 
+    /// For a remote source with a schedule of its own (a Prometheus query re-judged every 5
+    /// minutes): the time between samplings, instead of the engine's interval.
+    fn period(&self) -> Option<Duration> {
+        None
+    }
+
+    /// The alert rules the target is judged by, given once before the first sample; a source
+    /// that judges its series itself hands back enough recent points for them.
+    fn rules(&mut self, rules: &AlertRules) {
+        let _ = rules;
+    }
+
+    /// The series the source judged itself at its last sampling, when it did (taken once):
+    /// every series it has — one missing from the list is gone, and its alerts resolve.
+    fn take_judged(&mut self) -> Option<Vec<JudgedSeries>> {
+        None
+    }
+
     /// A sentence about the source's state when it is not sampling normally (e.g. "waiting
     /// for a process matching ..."); the engine says it when it changes.
     fn status(&self) -> Option<String> {
         None
     }
 
+    /// The root of the target's processes now (the pid, the matched process, the
+    /// supervised command), for capturing evidence from it; `None` for targets without one.
+    fn pid(&self) -> Option<u32> {
+        None
+    }
+
     /// Stop what the source started (a supervised command), close what it opened (an
     /// inspector). Called once, when the target is dropped or the watch ends.
     fn shutdown(&mut self) {}
+
+    /// Restart the command this source supervises, now (`--restart-before-oom`): its
+    /// restarts so far, or why it could not be started again; `None` when the source
+    /// supervises nothing.
+    fn restart_now(&mut self) -> Option<std::io::Result<u32>> {
+        None
+    }
 }
 
 /// What to watch, as flags and the config file describe it. One variant per kind of source;
@@ -143,6 +196,20 @@ pub enum SourceSpec {
         /// The root of the tree (the supervised service).
         root: u32,
     },
+    /// Every series of a PromQL query on a Prometheus-API server (Prometheus, Thanos, Mimir,
+    /// VictoriaMetrics), re-judged every `every` over the trailing `range`.
+    Prometheus {
+        /// The server, its timeout, TLS and credentials.
+        endpoint: Endpoint,
+        /// The expression whose series are judged (bytes).
+        query: String,
+        /// Time between judgements.
+        every: Duration,
+        /// The trailing window each judgement covers.
+        range: Duration,
+        /// An instant query giving each series' memory limit, bytes, matched on shared labels.
+        limit_query: Option<String>,
+    },
 }
 
 impl SourceSpec {
@@ -156,6 +223,7 @@ impl SourceSpec {
             SourceSpec::Scrape { .. } => "scrape",
             SourceSpec::Command { .. } => "command",
             SourceSpec::NodeGc { .. } => "node-gc",
+            SourceSpec::Prometheus { .. } => "prometheus",
         }
     }
 
@@ -177,6 +245,7 @@ impl SourceSpec {
                 })
                 .unwrap_or_default(),
             SourceSpec::NodeGc { root } => format!("node-gc:{root}"),
+            SourceSpec::Prometheus { query, .. } => query.clone(),
         }
     }
 
@@ -190,6 +259,12 @@ impl SourceSpec {
             SourceSpec::Scrape { url, .. } => leakscope_probe::http::shown_url(url),
             SourceSpec::Command { argv, .. } => leakscope_core::redact::redact_command_line(argv),
             SourceSpec::NodeGc { root } => root.to_string(),
+            SourceSpec::Prometheus {
+                endpoint, query, ..
+            } => format!(
+                "{} {query}",
+                leakscope_probe::http::shown_url(&endpoint.base_url)
+            ),
         }
     }
 
@@ -222,6 +297,7 @@ pub const KINDS: &[Kind] = &[
     scrape::KIND,
     command::KIND,
     node_gc::KIND,
+    prometheus::KIND,
 ];
 
 /// Why a source could not be opened. Each names the target.
@@ -313,6 +389,13 @@ mod tests {
                 pss: false,
             },
             SourceSpec::NodeGc { root: 1 },
+            SourceSpec::Prometheus {
+                endpoint: Endpoint::new("http://x"),
+                query: "m".into(),
+                every: Duration::from_secs(300),
+                range: Duration::from_secs(86400),
+                limit_query: None,
+            },
         ];
         for s in &specs {
             assert_eq!(

@@ -89,4 +89,8 @@ impl Source for PidSource {
     fn finished(&self) -> bool {
         self.gone
     }
+
+    fn pid(&self) -> Option<u32> {
+        (!self.gone).then_some(self.pid)
+    }
 }

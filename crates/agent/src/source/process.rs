@@ -174,6 +174,10 @@ impl Source for ProcessSource {
         }
     }
 
+    fn pid(&self) -> Option<u32> {
+        self.current.as_ref().map(|c| c.pid)
+    }
+
     fn finished(&self) -> bool {
         false
     }

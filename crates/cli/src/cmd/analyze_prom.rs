@@ -110,6 +110,7 @@ pub fn run(
         cohorts: CohortOptions {
             by: (!args.cohort_by.is_empty()).then(|| args.cohort_by.clone()),
         },
+        keep_recent_seconds: 0.0,
     };
     let prom = Prometheus::new(endpoint)?;
     let bar = if common.quiet {
@@ -148,7 +149,8 @@ pub fn run(
         .any(|v| v.verdict.verdict == VerdictKind::Leak);
     match common.format {
         OutputFormat::Json => out::json(&Report { series: &verdicts })?,
-        OutputFormat::Table => out::line(&render::fleet::table(&verdicts))?,
+        // Export formats are refused before dispatch (cmd::dispatch).
+        _ => out::line(&render::fleet::table(&verdicts))?,
     }
     Ok(u8::from(leak))
 }

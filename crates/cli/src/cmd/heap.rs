@@ -178,7 +178,7 @@ fn write_html(group: &GroupArgs, report: &HeapReport) -> anyhow::Result<()> {
 fn print(report: &HeapReport, common: &Common) -> anyhow::Result<()> {
     match common.format {
         OutputFormat::Json => out::json(report),
-        OutputFormat::Table => out::line(&render::heap::report(report)),
+        _ => out::line(&render::heap::report(report)),
     }
 }
 

@@ -8,7 +8,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use leakscope_fleet::rules::{inline_alert_expr, prometheus_rule_yaml, rule_file_yaml, RuleSpec};
 
-use crate::cli::OutputFormat;
+use crate::cli::FormatChoice;
 use crate::{out, units};
 
 /// Flags of `rules`.
@@ -17,7 +17,7 @@ pub struct RulesArgs {
     /// `prometheus`: a rule file for `rule_files:`; `prometheus-rule`: a PrometheusRule resource
     /// for prometheus-operator (kube-prometheus-stack).
     // Clap passes values between a command's and its subcommands' options of the same id, and
-    // the global --format (table|json) has this id: so this option's two values travel as
+    // the global --format (table|json|sarif) has this id: so this option's two values travel as
     // that type (prometheus = table, prometheus-rule = json), mapped back in `run`.
     #[arg(
         long = "format",
@@ -25,9 +25,9 @@ pub struct RulesArgs {
         value_name = "FORMAT",
         default_value = "prometheus",
         value_parser = PossibleValuesParser::new(["prometheus", "prometheus-rule"])
-            .map(|s| if s == "prometheus-rule" { OutputFormat::Json } else { OutputFormat::Table })
+            .map(|s| if s == "prometheus-rule" { FormatChoice::Json } else { FormatChoice::Table })
     )]
-    pub format: OutputFormat,
+    pub format: FormatChoice,
     /// Write the rules to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -87,7 +87,7 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
     };
     let text = if args.inline_expr {
         inline_alert_expr(&spec, "5m")
-    } else if args.format == OutputFormat::Json {
+    } else if args.format == FormatChoice::Json {
         let mut labels = Vec::new();
         for l in &args.rule_labels {
             let (k, v) = l

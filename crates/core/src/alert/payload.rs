@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::{names, Alert, AlertStatus};
+use super::{names, Alert, AlertStatus, Recognition};
+use crate::units::format_duration;
 
 /// Unix seconds as RFC 3339 (UTC, whole seconds); Alertmanager's zero time
 /// `0001-01-01T00:00:00Z` for times it cannot represent (negative, NaN, far future).
@@ -23,18 +24,40 @@ pub fn fmt_time(t: f64) -> String {
         )
 }
 
-/// The labels Alertmanager sees for `a`.
-fn labels(a: &Alert) -> BTreeMap<&'static str, String> {
-    BTreeMap::from([
-        ("alertname", a.name.clone()),
-        ("target", a.target.clone()),
-        ("series", a.series.clone()),
-        ("severity", a.severity.as_str().to_owned()),
-    ])
+/// The labels Alertmanager sees for `a`: its own, then the target's (which cannot override
+/// them).
+pub fn labels(a: &Alert) -> BTreeMap<String, String> {
+    let mut l: BTreeMap<String, String> = a.labels.clone();
+    l.extend([
+        ("alertname".to_owned(), a.name.clone()),
+        ("target".to_owned(), a.target.clone()),
+        ("series".to_owned(), a.series.clone()),
+        ("severity".to_owned(), a.severity.as_str().to_owned()),
+    ]);
+    l
+}
+
+/// What recognition said, as annotations: `growth_bytes_per_hour` (a whole number),
+/// `pattern`, `time_to_limit` (e.g. `14h 3m`, or `unknown`) and, when known,
+/// `time_to_limit_seconds`.
+pub fn recognition_annotations(r: &Recognition, out: &mut BTreeMap<String, String>) {
+    out.insert(
+        "growth_bytes_per_hour".into(),
+        format!("{:.0}", r.growth_bytes_per_hour),
+    );
+    out.insert("pattern".into(), r.pattern.as_str().into());
+    out.insert(
+        "time_to_limit".into(),
+        r.time_to_limit_seconds
+            .map_or_else(|| "unknown".into(), format_duration),
+    );
+    if let Some(ttl) = r.time_to_limit_seconds {
+        out.insert("time_to_limit_seconds".into(), format!("{ttl:.0}"));
+    }
 }
 
 /// Prometheus' label-set fingerprint: FNV-1a 64 over sorted `name 0xff value 0xff`, as hex.
-fn fingerprint(labels: &BTreeMap<&'static str, String>) -> String {
+fn fingerprint(labels: &BTreeMap<String, String>) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (k, v) in labels {
         for b in k.bytes().chain([0xff]).chain(v.bytes()).chain([0xff]) {
@@ -71,6 +94,17 @@ fn description(a: &Alert) -> String {
     )
 }
 
+/// A diagnosis as annotations (their values are strings): `culprit` in one line, and
+/// `diagnosis`, the JSON `{"format", "suspects", "evidence", "took_seconds"}`.
+pub fn diagnosis_annotations(d: &super::AlertDiagnosis, out: &mut BTreeMap<String, String>) {
+    if let Some(c) = d.culprit() {
+        out.insert("culprit".to_owned(), c);
+    }
+    if let Ok(text) = serde_json::to_string(d) {
+        out.insert("diagnosis".to_owned(), text);
+    }
+}
+
 /// Keep only the entries every map has with the same value.
 fn common(maps: &[Map<String, Value>]) -> Map<String, Value> {
     let mut it = maps.iter();
@@ -90,21 +124,28 @@ pub fn alertmanager_payload(alerts: &[Alert], receiver: &str, external_url: &str
     for a in alerts {
         let l = labels(a);
         let fp = fingerprint(&l);
-        let lm: Map<String, Value> = l
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), Value::String(v)))
-            .collect();
-        let am: Map<String, Value> = Map::from_iter([
-            ("summary".to_owned(), Value::String(a.summary.clone())),
-            ("description".to_owned(), Value::String(description(a))),
+        let lm: Map<String, Value> = l.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        let mut annotations = BTreeMap::from([
+            ("summary".to_owned(), a.summary.clone()),
+            ("description".to_owned(), description(a)),
         ]);
+        if let Some(r) = &a.recognition {
+            recognition_annotations(r, &mut annotations);
+        }
+        if let Some(d) = &a.diagnosis {
+            diagnosis_annotations(d, &mut annotations);
+        }
+        let am: Map<String, Value> = annotations
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
         items.push(json!({
             "status": a.status.as_str(),
             "labels": lm,
             "annotations": am,
             "startsAt": fmt_time(a.starts_at),
             "endsAt": a.ends_at.map_or_else(|| fmt_time(-1.0), fmt_time),
-            "generatorURL": external_url,
+            "generatorURL": a.generator_url.as_deref().unwrap_or(external_url),
             "fingerprint": fp,
         }));
         label_maps.push(lm);

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::verdict::{Pattern, Verdict, VerdictKind};
+
 /// The alert names (`alertname` label), a stable contract for users' routing rules.
 pub mod names {
     /// Memory above the absolute threshold or the fraction of the limit.
@@ -16,6 +18,9 @@ pub mod names {
     pub const TARGET_EXITED: &str = "TargetExited";
     /// The target restarted too often.
     pub const TOO_MANY_RESTARTS: &str = "TooManyRestarts";
+    /// The watcher restarted the target because its time to the memory limit fell below
+    /// `--restart-before-oom`.
+    pub const RESTARTED_BEFORE_OOM: &str = "RestartedBeforeOom";
 }
 
 /// The rules' thresholds, all configurable; [`Default`] holds the field's defaults.
@@ -101,6 +106,14 @@ pub enum TargetEvent {
         /// Restarts so far (cumulative; a decrease is read as a counter reset).
         count: u64,
     },
+    /// The watcher restarted the target before it ran out of memory; counted as a restart
+    /// (`count` is the same cumulative count as [`TargetEvent::Restarted`]'s), not as an exit.
+    RestartedBeforeOom {
+        /// Restarts so far (cumulative, shared with `Restarted`).
+        count: u64,
+        /// The time to the memory limit that made it restart, seconds.
+        time_to_limit_seconds: f64,
+    },
     /// OOM kills seen; `count` is cumulative (e.g. cgroup `memory.events` `oom_kill`).
     OomKill {
         /// OOM kills so far (cumulative; a decrease is read as a counter reset).
@@ -171,4 +184,80 @@ pub struct Alert {
     pub starts_at: f64,
     /// When it cleared, unix seconds; `None` while firing.
     pub ends_at: Option<f64>,
+    /// The target's own labels (a pod's `namespace`, `pod`, `container`), for receivers that
+    /// route on them; empty for targets without any.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// What recognition said of the series when the alert was raised (pattern, floor growth,
+    /// time to limit), for receivers' annotations; absent for alerts about events alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recognition: Option<Recognition>,
+    /// Where the series can be looked at (a Prometheus graph of it), Alertmanager's
+    /// `generatorURL`; absent when there is no such place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_url: Option<String>,
+    /// Evidence on the verdict (`watch --diagnose`): the culprit named from captures of the
+    /// target; absent until a diagnosis has finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<AlertDiagnosis>,
+}
+
+/// The recognizer's view of a series, in brief, as an alert carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recognition {
+    /// leak, no_leak or insufficient_data.
+    pub verdict: VerdictKind,
+    /// The recognized shape.
+    pub pattern: Pattern,
+    /// Trend of the floor, bytes per hour.
+    pub growth_bytes_per_hour: f64,
+    /// Seconds until the floor reaches the limit at that trend, when a limit is known.
+    pub time_to_limit_seconds: Option<f64>,
+    /// How sure recognition is, 0..1.
+    pub confidence: f64,
+}
+
+impl From<&Verdict> for Recognition {
+    fn from(v: &Verdict) -> Self {
+        Recognition {
+            verdict: v.verdict,
+            pattern: v.pattern,
+            growth_bytes_per_hour: v.growth_bytes_per_hour,
+            time_to_limit_seconds: v.time_to_limit_seconds,
+            confidence: v.confidence,
+        }
+    }
+}
+
+/// What a diagnosis named, as an alert carries it: Heap JSON's `format` and `suspects`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertDiagnosis {
+    /// `v8`, `pprof` or `tracemalloc`.
+    pub format: String,
+    /// Ranked culprits in the Heap JSON suspect shape (`pattern`, `name`, `retainer_path`,
+    /// `count_delta`, `size_delta`, `advice`, ...), most likely first.
+    pub suspects: Vec<serde_json::Value>,
+    /// The captures kept (paths in the evidence directory), oldest first.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// From the leak alert to the named culprit, seconds.
+    #[serde(default)]
+    pub took_seconds: f64,
+}
+
+impl AlertDiagnosis {
+    /// The most likely culprit in one line: `unbounded-collection profiles (+12.3 MB, +5600)`;
+    /// `None` when nothing was named.
+    pub fn culprit(&self) -> Option<String> {
+        let s = self.suspects.first()?;
+        let text = |k: &str| s.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
+        let num = |k: &str| s.get(k).and_then(serde_json::Value::as_f64).unwrap_or(0.0);
+        Some(format!(
+            "{} {} ({:+.1} MB, {:+.0})",
+            text("pattern"),
+            text("name"),
+            num("size_delta") / 1e6,
+            num("count_delta")
+        ))
+    }
 }

@@ -1,6 +1,11 @@
-//! The bounded summary a [`super::Recognizer`] keeps: time buckets holding min/mean/max of
-//! the points that fell in them. When the buffer is full, neighbouring buckets merge pairwise
-//! and the bucket width doubles, so memory stays bounded whatever the length of the series.
+//! The bounded summaries a [`super::Recognizer`] keeps: time buckets holding min/mean/max of
+//! the points that fell in them.
+//!
+//! * [`Buckets`] covers the whole series: when its buffer is full, neighbouring buckets merge
+//!   pairwise and the bucket width doubles, so memory stays bounded however long the series.
+//! * [`Ring`] covers only the recent past (the last hour, six hours or day) at a fixed width,
+//!   dropping its oldest bucket as a new one opens — a round-robin archive, so that a recent
+//!   window keeps its resolution in a series weeks long.
 
 /// Summary of the points of one time bucket (values in bytes, times in unix seconds).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -118,6 +123,21 @@ impl Buckets {
                 return false;
             }
         }
+        // At the second point, widen the buckets (doubling) to the sampling interval: buckets
+        // finer than the samples hold one point each and only cost merges.
+        if self.closed.is_empty() {
+            if let Some(b) = self.open.as_mut().filter(|b| b.n == 1 && b.idx == 0) {
+                let dt = t - self.origin;
+                while self.width < dt && self.width < 1e9 {
+                    self.width *= 2.0;
+                }
+                self.open_end = self.origin + self.width;
+                if t < self.open_end {
+                    b.add(t, v);
+                    return false;
+                }
+            }
+        }
         let idx = self.index(t);
         let closed = match self.open.as_mut() {
             Some(b) if idx <= b.idx => {
@@ -174,6 +194,92 @@ impl Buckets {
     }
 }
 
+/// The recent past at a fixed bucket width: at most `cap` buckets (the open one included),
+/// oldest dropped first.
+#[derive(Debug, Clone)]
+pub(crate) struct Ring {
+    origin: f64,
+    /// Bucket width, seconds.
+    pub width: f64,
+    cap: usize,
+    /// Buckets, oldest first; the last one is still open.
+    buckets: std::collections::VecDeque<Bucket>,
+    open_end: f64,
+}
+
+impl Ring {
+    /// A ring of `cap` (≥ 4) buckets of `width` seconds, so it spans `cap × width` seconds.
+    pub fn new(width: f64, cap: usize) -> Self {
+        let cap = cap.max(4);
+        Self {
+            origin: f64::NAN,
+            width,
+            cap,
+            buckets: std::collections::VecDeque::with_capacity(cap),
+            open_end: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Add a point (finite, in time order). Returns the bucket that closed, if one did.
+    pub fn push(&mut self, t: f64, v: f64) -> Option<Bucket> {
+        if t < self.open_end {
+            if let Some(b) = self.buckets.back_mut() {
+                b.add(t, v);
+                return None;
+            }
+        }
+        self.open_at(Bucket::new(0, t, v))
+    }
+
+    /// Add a closed bucket of a finer ring (same origin, a width that divides this one's):
+    /// merged into the open bucket when it falls inside it. Returns the bucket that closed.
+    pub fn push_bucket(&mut self, b: &Bucket) -> Option<Bucket> {
+        if b.t_first < self.open_end {
+            if let Some(o) = self.buckets.back_mut() {
+                o.merge(b);
+                return None;
+            }
+        }
+        self.open_at(*b)
+    }
+
+    /// Open a new bucket starting with `b`, dropping the oldest when full.
+    fn open_at(&mut self, mut b: Bucket) -> Option<Bucket> {
+        let t = b.t_first;
+        if self.origin.is_nan() {
+            self.origin = t;
+        }
+        let idx = ((t - self.origin) / self.width).floor() as i64;
+        b.idx = idx;
+        let closed = self.buckets.back().copied();
+        if self.buckets.len() >= self.cap {
+            self.buckets.pop_front();
+        }
+        self.buckets.push_back(b);
+        self.open_end = self.origin + (idx as f64 + 1.0) * self.width;
+        closed
+    }
+
+    /// Set the time the bucket boundaries count from (before the first point).
+    pub fn set_origin(&mut self, t: f64) {
+        if self.buckets.is_empty() {
+            self.origin = t;
+        }
+    }
+
+    /// The buckets that end after `since` (unix seconds), oldest first, the open one included.
+    pub fn since(&self, since: f64, out: &mut Vec<Bucket>) {
+        out.clear();
+        out.extend(self.buckets.iter().filter(|b| b.t_last >= since).copied());
+    }
+
+    /// Number of buckets held (the open one included).
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.buckets.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +297,55 @@ mod tests {
         let n: u32 = b.closed.iter().map(|b| b.n).sum::<u32>() + b.open.map_or(0, |o| o.n);
         assert_eq!(n, 10_000);
         assert!(b.closed.windows(2).all(|w| w[0].t_last < w[1].t_first));
+    }
+
+    #[test]
+    fn ring_keeps_only_the_recent_past() {
+        let mut r = Ring::new(60.0, 10);
+        let mut closes = 0;
+        for i in 0..1000 {
+            closes += usize::from(r.push(i as f64 * 15.0, i as f64).is_some());
+        }
+        assert_eq!(r.len(), 10);
+        // 1000 points 15 s apart fill 250 buckets of 60 s; 249 closed.
+        assert_eq!(closes, 249);
+        let mut out = Vec::new();
+        r.since(0.0, &mut out);
+        assert_eq!(out.len(), 10);
+        assert_eq!(out[9].last, 999.0);
+        assert_eq!(out[0].lo, 960.0);
+        r.since(999.0 * 15.0 - 100.0, &mut out);
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn a_coarse_ring_fed_by_a_fine_one_matches_one_fed_by_points() {
+        let (mut fine, mut coarse, mut direct) = (
+            Ring::new(60.0, 10),
+            Ring::new(300.0, 10),
+            Ring::new(300.0, 10),
+        );
+        for r in [&mut fine, &mut coarse, &mut direct] {
+            r.set_origin(0.0);
+        }
+        for i in 0..1000 {
+            let (t, v) = (i as f64 * 7.0, ((i * 37) % 101) as f64);
+            direct.push(t, v);
+            if let Some(b) = fine.push(t, v) {
+                coarse.push_bucket(&b);
+            }
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        direct.since(0.0, &mut a);
+        coarse.since(0.0, &mut b);
+        // All but the open bucket agree (the fine ring still holds the newest minute).
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b).take(a.len() - 1) {
+            assert_eq!(
+                (x.lo, x.hi, x.n, x.sum, x.t_first, x.t_last),
+                (y.lo, y.hi, y.n, y.sum, y.t_first, y.t_last)
+            );
+        }
     }
 
     /// Found by fuzzing (series_csv): timestamps 1e40 s apart saturate the bucket index,

@@ -4,7 +4,7 @@
 
 use super::buckets::Bucket;
 use super::stats::{diff_noise, median_mut};
-use super::window::{judge, Cfg, Cols, WinEval};
+use super::stretch::{floor_curve, judge, Cfg, Cols, StretchEval};
 use crate::verdict::{Pattern, VerdictKind};
 
 /// The outcome of one evaluation (numbers only; reasons are worded on demand).
@@ -19,7 +19,7 @@ pub(crate) struct Eval {
     pub floor_now: f64,
     pub restarts: usize,
     /// The judged stretch's details, when one was judged.
-    pub detail: Option<WinEval>,
+    pub detail: Option<StretchEval>,
     /// Start of the judged stretch, unix seconds.
     pub judged_from: f64,
 }
@@ -37,6 +37,112 @@ impl Eval {
             judged_from: f64::NAN,
         }
     }
+}
+
+const DAY: f64 = 86400.0;
+
+/// One day of a stretch: its lowest floor (and when), and how far it swung above it.
+#[derive(Debug, Clone, Copy)]
+struct Day {
+    t_trough: f64,
+    trough: f64,
+    swing: f64,
+}
+
+/// The days of a stretch counted back from its end (oldest first; the first may be partial,
+/// when it covers at least a quarter of a day), when the stretch repeats itself a day later
+/// (see [`repeats_daily`]) with a swing well above the noise (`sigma`): a daily cycle, even
+/// when too few days are in view for the autocorrelation to show it. `None` when there is no
+/// such cycle or less than two days.
+fn daily_troughs(c: &Columns, sigma: f64) -> Option<Vec<Day>> {
+    let n = c.t.len();
+    let mut days = Vec::new();
+    let mut end = n;
+    while end > 0 {
+        let t_end = c.t_first[end - 1].max(c.t[end - 1]);
+        let start = c.t[..end].partition_point(|&x| x < t_end - DAY);
+        let whole = start > 0;
+        if end - start < 6 || (!whole && t_end - c.t[0] < 0.25 * DAY) {
+            break;
+        }
+        let (m_lo, m_hi) = c.mean[start..end]
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let (i, trough) =
+            c.lo[start..end]
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::INFINITY),
+                    |(bi, bv), (i, &v)| if v < bv { (i, v) } else { (bi, bv) },
+                );
+        days.push(Day {
+            t_trough: c.t[start + i],
+            trough,
+            swing: m_hi - m_lo,
+        });
+        end = start;
+        if !whole {
+            break;
+        }
+    }
+    days.reverse();
+    let swing = {
+        let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
+        median_mut(&mut s)
+    };
+    (days.len() >= 2 && swing >= 8.0 * sigma && repeats_daily(c)).then_some(days)
+}
+
+/// True when the bucket means one day apart move together (correlation ≥ 0.5 after removing
+/// the trend, taken as the median change over a day): the day repeats. Wander and fills do
+/// not repeat a day later.
+fn repeats_daily(c: &Columns) -> bool {
+    let n = c.t.len();
+    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
+    let lag = (DAY / width).round() as usize;
+    if lag == 0 || lag + 4 > n {
+        return false;
+    }
+    let mut d: Vec<f64> = (0..n - lag).map(|i| c.mean[i + lag] - c.mean[i]).collect();
+    let slope = median_mut(&mut d) / lag as f64;
+    let r: Vec<f64> = (0..n).map(|i| c.mean[i] - slope * i as f64).collect();
+    let mean = r.iter().sum::<f64>() / n as f64;
+    let var: f64 = r.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+    let (a, b) = (&r[..n - lag], &r[lag..]);
+    let cov: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - mean) * (y - mean))
+        .sum::<f64>()
+        / (n - lag) as f64;
+    var > 0.0 && cov / var >= 0.5
+}
+
+/// The floor of each day: a leak under a daily cycle raises every trough above the one
+/// before — by at least 6 noise scales and a tenth of the day's swing, so that the day-to-day
+/// wobble of a cycle is not taken for growth — and the rise does not fade.
+fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
+    let swing = {
+        let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
+        median_mut(&mut s)
+    };
+    let step_min = (6.0 * sigma).max(0.1 * swing);
+    let steps: Vec<f64> = days.windows(2).map(|w| w[1].trough - w[0].trough).collect();
+    let up = steps.iter().filter(|&&d| d >= step_min).count();
+    let first = days.first()?;
+    let last = days.last()?;
+    let rise = last.trough - first.trough;
+    let dt = last.t_trough - first.t_trough;
+    let growth = if dt > 0.0 { rise / dt } else { 0.0 };
+    let fading = steps.len() >= 3 && steps[steps.len() - 1] < 0.3 * steps[0];
+    (up * 5 >= steps.len() * 4
+        && rise >= cfg.min_rise_bytes
+        && growth >= cfg.min_growth_bps
+        && !fading)
+        .then_some((growth, rise))
 }
 
 /// Bucket columns, owned.
@@ -60,19 +166,34 @@ impl Columns {
     }
 }
 
-const MB: f64 = 1e6;
-
-/// Indices of buckets where the process restarted: the floor falls by more than half
-/// (Coroot's rule), or falls back near the segment's starting floor after climbing for at
-/// least 90 minutes. A drop must persist into the next bucket (one bad sample is no restart).
-fn find_restarts(c: &Columns, sigma: f64) -> Vec<usize> {
+/// Indices of buckets where the process restarted (the first is always 0). A restart is a
+/// sudden fall of the floor that persists into the next bucket (one bad sample is no
+/// restart) and is large against what the series does between restarts — at least 1.5
+/// times the typical spread inside a bucket, so that a full or major GC whose drop hides in
+/// the band of minor collections is not taken for one — and either
+/// * falls below half of the last 20 minutes' floor (a new process starts small; Coroot's
+///   rule), or
+/// * falls back near where the run started, after a run of at least an hour that grew from
+///   its start (shorter regular drops are GC cycles; a long flat run that rose late and fell
+///   back is a spike).
+fn find_restarts(
+    c: &Columns,
+    (sigma, sigma2): (f64, f64),
+    cfg: &Cfg,
+    scratch: &mut Vec<f64>,
+) -> Vec<usize> {
     let n = c.t.len();
     let mut starts = vec![0usize];
     let mut seg = 0usize;
-    let mut s0 = c.lo[0].min(*c.lo.get(1).unwrap_or(&c.lo[0]));
+    // Lowest floor of the run so far: where it started, or — when the series opens in the
+    // middle of a run — the lowest it was seen.
+    let mut s0 = c.lo[0];
     for i in 1..n {
         let prev = c.lo[i - 1];
-        let drop_min = (4.0 * sigma).max(0.05 * prev.abs()).max(1.0 * MB);
+        if i > seg + 1 || seg == 0 {
+            s0 = s0.min(prev);
+        }
+        let drop_min = (4.0 * sigma).max(0.01 * prev.abs()).max(cfg.min_drop);
         if c.lo[i] > prev - drop_min || i <= seg {
             continue;
         }
@@ -92,38 +213,70 @@ fn find_restarts(c: &Columns, sigma: f64) -> Vec<usize> {
         let fp = floor_before(3600.0);
         let fp_recent = floor_before(1200.0);
         let after = if i + 1 < n { c.lo[i + 1] } else { c.last[i] };
-        // A fall to below half of the last 20 minutes' floor: the new process starts small.
-        // It is a restart unless the level right after is back above the floor before (a
-        // one-sample glitch) or the segment is younger than 20 minutes.
+        let age = c.t[i] - c.t_first[seg];
+        // The spread inside the run's buckets: minor GCs, traffic, noise (and the trend
+        // across one bucket).
+        scratch.clear();
+        scratch.extend((seg + usize::from(seg > 0)..i).map(|j| c.hi[j] - c.lo[j]));
+        // (Buckets of one sample have no spread: the noise about a smooth curve stands in.)
+        let band = median_mut(scratch).max(4.0 * sigma2);
+        let drop = fp - c.lo[i];
+        if drop < drop_min.max(1.5 * band) {
+            continue;
+        }
         let halved = c.lo[i] < 0.5 * fp_recent
             && after <= fp_recent + sigma
             && after < fp_recent - 2.0 * sigma
-            && c.t[i] - c.t_first[seg] >= 1200.0;
-        let drop = fp - c.lo[i];
-        if drop < drop_min && !halved {
-            continue;
-        }
+            && age >= 1200.0;
         let rise = fp - s0;
-        let back_to_start = c.t[i] - c.t_first[seg] >= 5400.0
-            && rise >= (0.05 * fp.abs()).max(8.0 * sigma).max(2.0 * MB)
+        // A run grows from its start (a warm-up, a leak): by its middle the floor is a
+        // quarter of the way up. A flat run that rose only lately and fell back is a spike.
+        let grew_early = || {
+            let mid = 0.5 * (c.t_first[seg] + c.t[i]);
+            let j = c.t[..i]
+                .partition_point(|&t| t < mid)
+                .max(seg + 1)
+                .min(i - 1);
+            let around = c.lo[j.saturating_sub(1).max(seg)..=(j + 1).min(i - 1)]
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min);
+            around >= s0 + 0.25 * rise
+        };
+        let back_to_start = age >= 3600.0
+            && rise >= (0.01 * fp.abs()).max(8.0 * sigma2).max(2.0 * cfg.min_drop)
             && c.lo[i] <= s0 + 0.35 * rise
-            && after <= s0 + 0.5 * rise;
-        if halved || back_to_start {
+            // (The next bucket stays down, below the floor before by more than the band: not
+            // one bad sample. A quick warm-up may already have lifted it well above the
+            // run's start.)
+            && after <= fp - band.max(0.5 * drop_min)
+            && grew_early();
+        // A trailing window opens in the middle of a run, whose start it never saw: there a
+        // restart is a fall, after an hour, well below the lowest floor the window held.
+        let new_low = cfg.window
+            && seg == 0
+            && age >= 3600.0
+            && c.lo[i] < s0 - drop_min.max(1.5 * band)
+            && after <= fp - band.max(0.5 * drop_min);
+        if halved || back_to_start || new_low {
             starts.push(i);
             seg = i;
-            s0 = c.lo[i].min(after);
+            s0 = after;
         }
     }
     starts
 }
 
-/// Evaluate the buckets (oldest first).
-pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
-    let n = bs.len();
-    let points: u64 = bs.iter().map(|b| u64::from(b.n)).sum();
-    if n < 6 || points < 10 {
-        return Eval::insufficient(0);
-    }
+/// The buckets as columns, their noise, and where the runs between restarts start.
+struct Runs {
+    c: Columns,
+    /// Noise of the bucket minima about a smooth curve, bytes.
+    sigma2: f64,
+    /// First bucket of each run (the first is 0).
+    starts: Vec<usize>,
+}
+
+fn runs(bs: &[Bucket], cfg: &Cfg) -> Runs {
     let c = Columns {
         t: bs.iter().map(Bucket::t_mid).collect(),
         t_first: bs.iter().map(|b| b.t_first).collect(),
@@ -132,28 +285,59 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         mean: bs.iter().map(Bucket::mean).collect(),
         last: bs.iter().map(|b| b.last).collect(),
     };
-    let mut s = Vec::with_capacity(n);
+    let mut s = Vec::with_capacity(bs.len());
     let sigma = diff_noise(&c.lo, &mut s);
     // Measurement noise from second differences of the bucket minima: blind to smooth
     // trends and cycles, which first differences mistake for noise.
     s.clear();
     s.extend(c.lo.windows(3).map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()));
     let sigma2 = 1.4826 * median_mut(&mut s) / 6f64.sqrt();
-    let starts = find_restarts(&c, sigma);
-    let restarts = starts.len() - 1;
+    let starts = find_restarts(&c, (sigma, sigma2), cfg, &mut s);
+    Runs { c, sigma2, starts }
+}
 
-    // Segments [a, b); after a restart skip the restart bucket itself.
-    let seg = |k: usize| -> (usize, usize) {
-        let a = starts[k] + usize::from(k > 0);
-        let b = starts.get(k + 1).copied().unwrap_or(n);
-        (a.min(b), b)
-    };
-    let judge_seg = |k: usize| -> Option<(WinEval, f64)> {
+/// Run `k` as buckets `[a, b)`; after a restart, the restart bucket itself is left out.
+fn segment(starts: &[usize], k: usize, n: usize) -> (usize, usize) {
+    let a = starts[k] + usize::from(k > 0);
+    let b = starts.get(k + 1).copied().unwrap_or(n);
+    (a.min(b), b)
+}
+
+/// The floor of each run and the restart times, as the recognizer sees them in `bs`: for
+/// charts and explanations. Runs too short to have a floor are left out.
+pub(crate) fn floors(bs: &[Bucket], cfg: &Cfg) -> (Vec<(f64, f64)>, Vec<f64>) {
+    if bs.len() < 8 {
+        return (Vec::new(), Vec::new());
+    }
+    let r = runs(bs, cfg);
+    let n = bs.len();
+    let mut floor = Vec::new();
+    for k in 0..r.starts.len() {
+        let (a, b) = segment(&r.starts, k, n);
+        if b >= a + 6 {
+            floor.extend(floor_curve(&r.c.cols(a, b), 4.0 * cfg.min_noise));
+        }
+    }
+    let restarts = r.starts[1..].iter().map(|&i| r.c.t_first[i]).collect();
+    (floor, restarts)
+}
+
+/// Evaluate the buckets (oldest first).
+pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
+    let n = bs.len();
+    let points: u64 = bs.iter().map(|b| u64::from(b.n)).sum();
+    if n < 8 || points < 12 {
+        return Eval::insufficient(0);
+    }
+    let Runs { c, sigma2, starts } = runs(bs, cfg);
+    let restarts = starts.len() - 1;
+    let seg = |k: usize| segment(&starts, k, n);
+    let judge_seg = |k: usize| -> Option<(StretchEval, f64)> {
         let (a, b) = seg(k);
         if b < a + 6 {
             return None;
         }
-        let full = judge(&c.cols(a, b), sigma2, None, cfg)?;
+        let full = judge(&c.cols(a, b), sigma2, None, None, cfg)?;
         if full.leak {
             return Some((full, c.t_first[a]));
         }
@@ -164,7 +348,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             return Some((full, c.t_first[a]));
         }
         let hint = full.period.map(|p| p.min((b - h) / 2));
-        match judge(&c.cols(h, b), sigma2, hint, cfg) {
+        match judge(&c.cols(h, b), sigma2, hint, None, cfg) {
             Some(late) if late.leak && full.pattern != Pattern::Step => {
                 let mut late = late;
                 if full.growth_bps < 0.5 * late.growth_bps && restarts == 0 {
@@ -176,41 +360,88 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         }
     };
 
+    // The runs between restarts, newest first: the last one (still running) and up to five
+    // complete ones before it.
     let last = judge_seg(restarts);
-    let prev = if restarts > 0 {
-        judge_seg(restarts - 1)
-    } else {
-        None
+    // (Earlier runs only matter when the current one does not decide alone.)
+    let decided = restarts == 0 || last.is_some_and(|(l, _)| l.leak && restarts == 0);
+    let mut prev: Vec<(StretchEval, f64)> = Vec::new();
+    if !decided {
+        for k in (restarts.saturating_sub(5)..restarts).rev() {
+            prev.extend(judge_seg(k));
+        }
+    }
+    let prev_leaks: Vec<&(StretchEval, f64)> = prev.iter().filter(|(p, _)| p.leak).collect();
+    // Most complete runs leak: the process leaks and is restarted.
+    let runs_leak = !prev.is_empty() && prev_leaks.len() * 3 >= prev.len() * 2;
+    let typical_run = {
+        let mut spans: Vec<f64> = prev.iter().map(|(p, _)| p.span_s).collect();
+        median_mut(&mut spans)
     };
-    let prev_leak = prev.is_some_and(|(p, _)| p.leak);
-    let pick = match (last, prev) {
-        (Some((l, from)), _) if l.leak => {
+    let pick = match last {
+        // The run going on now leaks — unless it is young next to earlier runs that did not
+        // leak: then its rise is the warm-up after the restart.
+        Some((l, from))
+            if l.leak && (runs_leak || prev.is_empty() || l.span_s >= 0.5 * typical_run) =>
+        {
             let mut l = l;
             if restarts > 0 && l.pattern != Pattern::GrowthInBursts {
                 l.pattern = Pattern::LeakWithRestarts;
             }
             Some((l, from, true))
         }
-        (Some((l, from)), Some((p, _)))
-            if prev_leak
-                && l.growth_bps > 0.3 * p.growth_bps
-                && !matches!(l.pattern, Pattern::Step | Pattern::Plateau) =>
+        // Earlier runs leaked; the current one, too young or too short to tell on its own,
+        // grows again or has only just started.
+        Some((l, from))
+            if runs_leak
+                && (l.growth_bps > 0.3 * prev_leaks[0].0.growth_bps
+                    || l.span_s < 0.5 * typical_run)
+                && !matches!(l.pattern, Pattern::Step) =>
         {
-            // Growing again after a restart, at the rate that leaked before.
             let mut l = l;
             l.pattern = Pattern::LeakWithRestarts;
-            l.confidence = l.confidence.max(p.confidence * 0.9);
+            l.leak = true;
+            l.growth_bps = l.growth_bps.max(prev_leaks[0].0.growth_bps);
+            l.confidence = l.confidence.max(prev_leaks[0].0.confidence * 0.9);
             Some((l, from, true))
         }
-        (Some((l, from)), _) => Some((l, from, false)),
-        (None, Some((p, from))) if prev_leak => {
-            let mut p = p;
+        Some((l, from)) => Some((l, from, false)),
+        None if runs_leak => {
+            let (mut p, from) = *prev_leaks[0];
             p.pattern = Pattern::LeakWithRestarts;
             Some((p, from, true))
         }
-        (None, Some((p, from))) => Some((p, from, false)),
-        (None, None) => None,
+        None => prev.first().map(|&(p, from)| (p, from, false)),
     };
+    // A day or more under a daily cycle: the floor of each day (its trough) decides what the
+    // cycle hides from the stretch's own floor, restarts or not.
+    let span = c.t[n - 1] - c.t[0];
+    let pick = match pick {
+        Some((w, _, false)) if span >= 1.25 * DAY => match daily_troughs(&c, sigma2)
+            .and_then(|days| daily_leak(&days, sigma2, cfg).map(|g| (days, g)))
+        {
+            Some((days, (growth, rise))) => {
+                let (first, last) = (days[0], days[days.len() - 1]);
+                let mut w = w;
+                w.leak = true;
+                w.pattern = Pattern::LeakUnderCycle;
+                w.growth_bps = growth;
+                w.rise = rise;
+                w.floor_start = first.trough;
+                w.floor_now = last.trough + growth * (c.t[n - 1] - last.t_trough);
+                w.span_s = last.t_trough - first.t_trough;
+                w.period_s = Some(DAY);
+                w.confidence = w.confidence.max(0.7);
+                Some((w, first.t_trough, true))
+            }
+            None => Some((w, c.t_first[0], false)),
+        },
+        other => other,
+    };
+    // When the process has only just restarted and earlier runs decided, memory is where
+    // the new run is now (the lowest sample of the newest bucket), not where the earlier run
+    // ended: the limit is that much further away.
+    let just_restarted = last.is_none() && runs_leak;
     match pick {
         None => Eval::insufficient(restarts),
         Some((w, from, leak)) => Eval {
@@ -226,7 +457,11 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 0.0
             },
             confidence: w.confidence,
-            floor_now: w.floor_now,
+            floor_now: if just_restarted {
+                c.lo[n - 1]
+            } else {
+                w.floor_now
+            },
             restarts,
             detail: Some(w),
             judged_from: from,

@@ -1,63 +1,87 @@
 //! Leak recognition: one streaming recognizer that every command uses.
 //!
 //! # How it decides
-//! A [`Recognizer`] keeps a bounded summary of the series — at most
-//! [`RecognizeOptions::max_buckets`] time buckets with the min/mean/max of their points; when
-//! full, neighbours merge pairwise and the width doubles — so memory stays bounded however long
-//! the series. Each evaluation then:
-//! 1. splits the series at **restarts**: the floor falls by more than half (Coroot's rule), or
-//!    falls back near where the segment started after climbing for ≥ 90 minutes;
-//! 2. takes the **floor** of the last segment: a trailing rolling minimum of the bucket minima
-//!    over 1/12 of the segment, widened to a whole cycle when the autocorrelation of the
-//!    bucket means shows one (GC sawtooth, daily traffic) — the floor after each GC / each
-//!    daily trough;
-//! 3. measures the floor's **trend** with a robust Theil–Sen-style slope (median of slopes
-//!    between points half the segment apart) and a Mann–Kendall τ on ≤ 12 chunk medians of
-//!    the floor (aggregating tames autocorrelation; ties within noise count as neither);
-//! 4. calls it a **leak** when the floor rise over the segment is significant —
-//!    ≥ [`RecognizeOptions::rise_sigmas`] × the robust noise of the floor *and* ≥
-//!    [`RecognizeOptions::min_rise_bytes`], with growth ≥
-//!    [`RecognizeOptions::min_growth_bytes_per_hour`] — the trend is monotone (τ ≥ 0.55),
-//!    and it is not a **plateau** (the last third grows < 45 % of the middle third's rate, or
-//!    barely at all) nor a **step** (one or two jumps carry the rise, flat afterwards). A
-//!    staircase of ≥ 3 jumps that keeps coming is **growth in bursts**, a leak;
-//! 5. if the whole segment is not a leak, judges its recent half alone (a leak that starts
-//!    mid-series); if the last segment is too short, the previous one speaks (leak with
-//!    restarts).
+//! A [`Recognizer`] keeps bounded summaries of the series: the whole series in at most
+//! [`RecognizeOptions::max_buckets`] time buckets (min/mean/max; neighbours merge pairwise and
+//! the width doubles when full, starting at the sampling interval), and the last hour, six
+//! hours and day at a fixed resolution each (rings of 60 s, 5 min and 15 min buckets, fed one
+//! from the other). Each evaluation of a summary:
+//! 1. splits it into **runs** at restarts: a sudden fall of the floor, larger than 1.5 × the
+//!    spread inside the run's buckets (a full GC that hides in the band of minor collections
+//!    is no restart), persisting into the next bucket, that either halves the floor (Coroot's
+//!    rule) or returns near where a run of at least an hour started, after growing from its
+//!    start (a late spike that ends is no restart);
+//! 2. takes the **floor** of each run: a trailing rolling minimum of the bucket minima over a
+//!    twelfth of it, or the line through the troughs of each cycle when the autocorrelation
+//!    of the bucket means shows one (GC sawtooth, traffic);
+//! 3. measures the floor's **trend** (Theil–Sen-style median of half-span slopes) and its
+//!    monotony (Mann–Kendall τ on ≤ 12 chunk means, ties within noise count as neither);
+//! 4. calls the run a **leak** when the floor rises by ≥ [`RecognizeOptions::rise_sigmas`] ×
+//!    its robust noise and ≥ [`RecognizeOptions::min_rise_bytes`], at ≥
+//!    [`RecognizeOptions::min_growth_bytes_per_hour`], monotonically (τ ≥ 0.55), over at least
+//!    nine floor points and two thirds of the run — and it is not a **plateau** (deceleration
+//!    at two scales, a flat last third, or a quadratic that ends under half its starting
+//!    slope while the last third slows) nor a **step** (one or two jumps, flat since);
+//! 5. judges the recent half of a run alone (a leak that started late), and when restarts
+//!    were seen, the runs together: most complete runs leaking is a leak with restarts, and a
+//!    young run after runs that did not leak is a warm-up;
+//! 6. over a day or more under a daily cycle (the series repeats a day later, with a swing
+//!    above the noise) judges the **floor of each day**: troughs that rise day after day by
+//!    6 noise scales and a tenth of the swing are a leak the cycle hides.
 //!
-//! Evaluations run when buckets close, on a schedule of one per `max(2, len/6)` closed
-//! buckets (so cost per point stays O(1) amortized, and detection lags by at most a sixth of
-//! the summarized span), until a leak is flagged; [`Recognizer::verdict`] reuses the cached
-//! result and re-evaluates (a few µs, the open bucket included) at most once per closed
-//! bucket.
+//! The whole series decides first; a trailing window (1 h, 6 h, 1 d) confirms a leak of its
+//! own only when the whole series does not contradict it: not inside a cycle longer than half
+//! the window, not to a floor the series already held before and came down from, not the tail
+//! of a fill or a step. The verdict reports the floor's trend over each window and which
+//! stretch confirmed the leak.
+//!
+//! Evaluations run when buckets close — the whole series once per `max(2, len/6)` closed
+//! buckets, each window once per quarter of its length — behind a cheap screen (did the floor
+//! rise at all?), until the first flag: that is `detected_at`. [`Recognizer::verdict`] judges
+//! everything afresh (the open buckets included) at most once per closed bucket.
+//!
+//! # Evidence, not a fixed span
+//! A series is judged once it holds 12 points in 8 buckets; there is no minimum span unless
+//! [`RecognizeOptions::min_span_seconds`] asks for one. Confidence scales with the time the
+//! deciding stretch covers (full from an hour), and a short verdict says in its `caveat` what
+//! it cannot tell: a cache still filling at a steady rate looks like a leak until it reaches
+//! its bound, which only the plateau test (deceleration) can see.
 //!
 //! # Minimums (why a tiny steady slope is not a leak)
 //! A leak needs the floor to rise by at least `max(rise_sigmas × σ_floor, min_rise_bytes)` —
-//! 6 robust noise scales and 4 MB by default — at ≥ 1 MB/h, over ≥ 20 minutes of data. A
-//! perfectly regular slope of a few KB/h over an hour moves the floor by kilobytes: below the
-//! 4 MB floor, where allocator noise, page rounding and measurement jitter live.
+//! 6 robust noise scales and 4 MB by default — at ≥ 0.1 MB/h. A perfectly regular slope of a
+//! few KB/h over an hour moves the floor by kilobytes: below the 4 MB floor, where allocator
+//! noise, page rounding and measurement jitter live.
 
 mod buckets;
 mod evaluate;
+mod explain;
 mod stats;
-mod window;
+mod stretch;
+mod windows;
 
 use crate::series::Point;
-use crate::verdict::{Pattern, Verdict, VerdictKind};
+use crate::verdict::{Verdict, VerdictKind};
 use buckets::{Bucket, Buckets};
 use evaluate::{evaluate, Eval};
+pub use explain::{Explanation, SummaryBucket};
 use std::sync::Mutex;
-use window::Cfg;
+use stretch::Cfg;
+use windows::{Windows, WINDOWS};
 
 /// Knobs of recognition, with the field's defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecognizeOptions {
     /// The memory limit in bytes (cgroup limit or `--limit`), for `time_to_limit_seconds`.
     pub limit_bytes: Option<f64>,
-    /// Shortest stretch of series judged at all, seconds (default 1200 = 20 min); shorter
-    /// series get `insufficient_data`.
+    /// Shortest stretch of series judged at all, seconds (default 0: no fixed minimum — a
+    /// series is judged once it holds 12 points in 8 time buckets, and its confidence says
+    /// how little time it covers); shorter series get `insufficient_data`.
     pub min_span_seconds: f64,
-    /// Smallest floor growth called a leak, bytes per hour (default 1 MB/h).
+    /// What the series counts: bytes of memory (default) or things such as goroutines.
+    pub unit: SeriesUnit,
+    /// Smallest floor growth called a leak, bytes per hour (default 0.1 MB/h; the total
+    /// rise and its significance are what keep slow noise from passing).
     pub min_growth_bytes_per_hour: f64,
     /// Smallest total rise of the floor over the judged stretch called a leak, bytes
     /// (default 4 MB): below it a steady slope is allocator noise, whatever its regularity.
@@ -67,20 +91,51 @@ pub struct RecognizeOptions {
     pub rise_sigmas: f64,
     /// Maximum number of buckets kept (default 128; memory per recognizer ≈ 64 B × this).
     pub max_buckets: usize,
-    /// Initial bucket width, seconds (default 60); doubles each time the buffer fills.
+    /// Initial bucket width, seconds (default 1); doubles each time the buffer fills.
     pub bucket_seconds: f64,
+}
+
+/// What a judged series measures: bytes of memory, or a count of things. Recognition takes
+/// its smallest changes worth noticing from it and words its reasons in it; serialized as
+/// `"bytes"` or `"count"`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SeriesUnit {
+    /// Memory, in bytes: byte thresholds and limits apply; noise below 1 KiB and falls below
+    /// 1 MB are not taken for a change.
+    #[default]
+    Bytes,
+    /// A count (goroutines, open handles, objects): judged on counts, where a change of one
+    /// is real; byte thresholds do not apply.
+    Count,
+}
+
+impl std::str::FromStr for SeriesUnit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "bytes" | "memory" => Ok(SeriesUnit::Bytes),
+            "count" => Ok(SeriesUnit::Count),
+            other => Err(format!(
+                "'{other}' is not a series unit: write bytes or count"
+            )),
+        }
+    }
 }
 
 impl Default for RecognizeOptions {
     fn default() -> Self {
         Self {
             limit_bytes: None,
-            min_span_seconds: 1200.0,
-            min_growth_bytes_per_hour: 1e6,
+            min_span_seconds: 0.0,
+            unit: SeriesUnit::Bytes,
+            min_growth_bytes_per_hour: 1e5,
             min_rise_bytes: 4e6,
             rise_sigmas: 6.0,
             max_buckets: 128,
-            bucket_seconds: 60.0,
+            bucket_seconds: 1.0,
         }
     }
 }
@@ -89,11 +144,21 @@ impl RecognizeOptions {
     fn cfg(&self) -> Cfg {
         let pos = |x: f64, d: f64| if x.is_finite() && x >= 0.0 { x } else { d };
         Cfg {
-            min_span_s: pos(self.min_span_seconds, 1200.0),
-            min_growth_bps: pos(self.min_growth_bytes_per_hour, 1e6) / 3600.0,
+            min_span_s: pos(self.min_span_seconds, 0.0),
+            min_growth_bps: pos(self.min_growth_bytes_per_hour, 1e5) / 3600.0,
             min_rise_bytes: pos(self.min_rise_bytes, 4e6),
             rise_sigmas: pos(self.rise_sigmas, 6.0),
             min_tau: 0.55,
+            screen: false,
+            min_noise: match self.unit {
+                SeriesUnit::Bytes => 1024.0,
+                SeriesUnit::Count => 0.5,
+            },
+            window: false,
+            min_drop: match self.unit {
+                SeriesUnit::Bytes => 1e6,
+                SeriesUnit::Count => 3.0,
+            },
         }
     }
 }
@@ -109,21 +174,50 @@ pub struct Recognizer {
     opts: RecognizeOptions,
     cfg: Cfg,
     buckets: Buckets,
+    windows: Windows,
     n: usize,
     ignored: usize,
     first: Option<Point>,
     last: Option<Point>,
     closes_since_eval: usize,
-    /// Cached evaluation and the number of points it covered.
-    cached: Eval,
-    cached_at: usize,
-    /// Buckets closed so far (monotone).
+    /// The latest scheduled evaluations (whole series and windows).
+    cached: Assessment,
+    /// Buckets closed so far, in the summary and the rings (monotone).
     closes: u64,
-    /// The evaluation `verdict` made between scheduled ones (it includes the open bucket),
-    /// with the `closes` count it was made at: reused until the next bucket closes.
-    fresh: Mutex<Option<(u64, Eval)>>,
+    /// The assessment `verdict` made (it includes the open buckets), with the `closes` count
+    /// it was made at: reused until the next bucket closes.
+    fresh: Mutex<Option<(u64, Assessment)>>,
     /// First point at which an evaluation said "leak", unix seconds.
     detected_at: Option<f64>,
+    scratch: Vec<Bucket>,
+}
+
+/// The evaluations of the whole series and of each trailing window.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Assessment {
+    pub main: Eval,
+    pub windows: [Option<Eval>; 3],
+    /// The floor before and inside each window at a coarser resolution.
+    pub history: [windows::History; 3],
+}
+
+impl Assessment {
+    fn new() -> Self {
+        Self {
+            main: Eval::insufficient(0),
+            windows: [None; 3],
+            history: [windows::History::UNKNOWN; 3],
+        }
+    }
+
+    /// Which windows confirm a leak.
+    pub fn confirmed(&self) -> [bool; 3] {
+        let mut c = [false; 3];
+        for (k, w) in self.windows.iter().enumerate() {
+            c[k] = w.is_some_and(|w| windows::window_confirms(k, &w, &self.main, &self.history[k]));
+        }
+        c
+    }
 }
 
 impl Recognizer {
@@ -134,6 +228,7 @@ impl Recognizer {
         Self {
             name: name.into(),
             buckets: Buckets::new(opts.bucket_seconds, cap),
+            windows: Windows::new(),
             opts,
             cfg,
             n: 0,
@@ -141,12 +236,18 @@ impl Recognizer {
             first: None,
             last: None,
             closes_since_eval: 0,
-            cached: Eval::insufficient(0),
-            cached_at: 0,
+            cached: Assessment::new(),
             closes: 0,
             fresh: Mutex::new(None),
             detected_at: None,
+            scratch: Vec::new(),
         }
+    }
+
+    /// Set or change the memory limit, bytes, for `time_to_limit_seconds` (a cgroup limit
+    /// read after the series began).
+    pub fn set_limit_bytes(&mut self, limit_bytes: Option<f64>) {
+        self.opts.limit_bytes = limit_bytes.filter(|l| l.is_finite() && *l > 0.0);
     }
 
     /// Feed the next point (`t` unix seconds, `v` bytes), in time order. Non-finite points and
@@ -157,22 +258,100 @@ impl Recognizer {
             return;
         }
         self.n += 1;
-        self.first.get_or_insert(p);
+        let first = *self.first.get_or_insert(p);
         self.last = Some(p);
-        if self.buckets.push(p.t, p.v) {
-            self.closes_since_eval += 1;
+        let main_closed = self.buckets.push(p.t, p.v);
+        let rings_closed = self.windows.push(p.t, p.v);
+        let screen = Cfg {
+            screen: true,
+            ..self.cfg
+        };
+        let mut judged = false;
+        let mut fresh = 0u8;
+        if main_closed {
             self.closes += 1;
+            self.closes_since_eval += 1;
             let len = self.buckets.closed.len();
-            // Once a leak is flagged, `detected_at` is known and `verdict` evaluates afresh
-            // when asked, so the scheduled evaluations can stop.
+            // Once a leak is flagged, `detected_at` is known (the first flag is the detection)
+            // and `verdict` judges afresh when asked, so the scheduled judgements stop.
             if self.detected_at.is_none() && self.closes_since_eval >= (len / 6).max(2) {
                 self.closes_since_eval = 0;
-                self.cached = evaluate(&self.buckets.closed, &self.cfg);
-                self.cached_at = self.n;
-                if self.cached.kind == VerdictKind::Leak && self.detected_at.is_none() {
-                    self.detected_at = Some(p.t);
-                }
+                self.cached.main = if may_rise(&self.buckets.closed, &screen, false) {
+                    evaluate(&self.buckets.closed, &screen)
+                } else {
+                    Eval::insufficient(0)
+                };
+                judged = true;
             }
+        }
+        if rings_closed != 0 {
+            self.closes += 1;
+        }
+        if rings_closed != 0 && self.detected_at.is_none() {
+            // Each window is judged when a quarter of it has passed since its last judgement.
+            for (k, spec) in WINDOWS.iter().enumerate() {
+                if rings_closed & (1 << k) == 0
+                    || p.t - self.windows.judged_at[k] < spec.seconds / 4.0
+                {
+                    continue;
+                }
+                // A window shorter than two cycles of the whole series' cycle can confirm
+                // nothing (see `window_confirms`): not worth judging on schedule.
+                if self.cached.main.kind != VerdictKind::Leak
+                    && self
+                        .cached
+                        .main
+                        .detail
+                        .and_then(|d| d.period_s)
+                        .is_some_and(|p| spec.seconds < 2.2 * p)
+                {
+                    continue;
+                }
+                self.cached.windows[k] = windows::judge_window(
+                    k,
+                    p.t - first.t,
+                    (&self.buckets.closed, self.buckets.width),
+                    &self.windows.rings,
+                    p.t,
+                    &screen,
+                    &mut self.scratch,
+                );
+                self.windows.judged_at[k] = p.t;
+                judged = true;
+                fresh |= 1 << k;
+            }
+        }
+        if judged {
+            self.update_detection(p.t, fresh);
+        }
+    }
+
+    /// After scheduled judgements at `t`: flag a leak when the whole series or a window that
+    /// stands against it says so.
+    /// `fresh` has a bit set for each window judged just now.
+    fn update_detection(&mut self, t: f64, fresh: u8) {
+        let mut leak = self.cached.main.kind == VerdictKind::Leak;
+        let window_leak =
+            self.cached.windows.iter().enumerate().any(|(k, w)| {
+                fresh & (1 << k) != 0 && w.is_some_and(|w| w.kind == VerdictKind::Leak)
+            });
+        if !leak && !window_leak {
+            leak = self.cached.confirmed().iter().any(|&c| c);
+        }
+        if !leak && window_leak {
+            // Ask the whole series, as it stands now, whether it contradicts the windows.
+            let mut all = self.buckets.closed.clone();
+            all.extend(self.buckets.open);
+            self.cached.main = evaluate(&all, &self.cfg);
+            leak = self.cached.main.kind == VerdictKind::Leak;
+            for k in 0..WINDOWS.len() {
+                self.cached.history[k] =
+                    windows::history(k, &self.windows.rings, &all, t, &mut self.scratch);
+            }
+            leak |= self.cached.confirmed().iter().any(|&c| c);
+        }
+        if leak {
+            self.detected_at = Some(t);
         }
     }
 
@@ -186,121 +365,60 @@ impl Recognizer {
         self.n == 0
     }
 
-    /// The verdict on everything pushed so far. Cheap: it reuses the last evaluation, and
-    /// evaluates afresh (a few µs, the open bucket included) at most once per closed bucket —
-    /// so `watch` can ask after every sample.
-    pub fn verdict(&self) -> Verdict {
-        let fresh;
-        let e = if self.cached_at == self.n {
-            &self.cached
-        } else {
-            let mut slot = self.fresh.lock().unwrap_or_else(|p| p.into_inner());
-            fresh = match *slot {
-                Some((at, e)) if at == self.closes => e,
-                _ => {
-                    let mut all: Vec<Bucket> = self.buckets.closed.clone();
-                    all.extend(self.buckets.open);
-                    let e = evaluate(&all, &self.cfg);
-                    *slot = Some((self.closes, e));
-                    e
-                }
-            };
-            &fresh
+    /// Everything pushed so far, judged afresh (open buckets included): the whole series and
+    /// each window the series covers.
+    fn assess(&self) -> Assessment {
+        let mut all: Vec<Bucket> = self.buckets.closed.clone();
+        all.extend(self.buckets.open);
+        let main = evaluate(&all, &self.cfg);
+        let mut a = Assessment {
+            main,
+            windows: [None; 3],
+            history: [windows::History::UNKNOWN; 3],
         };
-        let first = self.first.unwrap_or(Point::new(0.0, 0.0));
-        let last = self.last.unwrap_or(first);
-        let leak = e.kind == VerdictKind::Leak;
-        let detected_at = if leak {
-            self.detected_at.or(Some(last.t))
-        } else {
-            None
-        };
-        let growth = e.growth_bps * 3600.0;
-        let time_to_limit_seconds = match self.opts.limit_bytes {
-            Some(limit) if leak && e.growth_bps > 0.0 && limit.is_finite() => {
-                let now = if e.floor_now.is_finite() {
-                    e.floor_now
-                } else {
-                    last.v
-                };
-                Some(((limit - now) / e.growth_bps).max(0.0))
+        if let (Some(f), Some(l)) = (self.first, self.last) {
+            let mut scratch = Vec::new();
+            for k in 0..WINDOWS.len() {
+                a.history[k] = windows::history(k, &self.windows.rings, &all, l.t, &mut scratch);
+                a.windows[k] = windows::judge_window(
+                    k,
+                    l.t - f.t,
+                    (&all, self.buckets.width),
+                    &self.windows.rings,
+                    l.t,
+                    &self.cfg,
+                    &mut scratch,
+                );
             }
-            _ => None,
-        };
-        Verdict {
-            name: self.name.clone(),
-            verdict: e.kind,
-            pattern: e.pattern,
-            growth_bytes_per_hour: if growth.is_finite() { growth } else { 0.0 },
-            confidence: if e.confidence.is_finite() {
-                e.confidence.clamp(0.0, 1.0)
-            } else {
-                0.0
-            },
-            detected_at,
-            time_to_limit_seconds,
-            limit_bytes: self.opts.limit_bytes,
-            samples: self.n,
-            span_seconds: last.t - first.t,
-            first_bytes: first.v,
-            last_bytes: last.v,
-            restarts: e.restarts,
-            reasons: self.reasons(e),
+        }
+        a
+    }
+
+    /// The assessment of everything pushed so far, reused until a bucket closes.
+    fn current(&self) -> Assessment {
+        let mut slot = self.fresh.lock().unwrap_or_else(|p| p.into_inner());
+        match *slot {
+            Some((at, a)) if at == self.closes => a,
+            _ => {
+                let a = self.assess();
+                *slot = Some((self.closes, a));
+                a
+            }
         }
     }
 
-    fn reasons(&self, e: &Eval) -> Vec<String> {
-        let mb = |b: f64| b / 1e6;
-        let mut r = Vec::new();
-        match (&e.detail, e.kind) {
-            (_, VerdictKind::InsufficientData) => r.push(format!(
-                "need at least {:.0} minutes and 10 samples to judge",
-                self.cfg.min_span_s / 60.0
-            )),
-            (Some(d), kind) => {
-                let judged_s = self.last.map_or(0.0, |p| (p.t - e.judged_from).max(0.0));
-                let judged = if judged_s >= 5400.0 {
-                    format!("{:.1} h", judged_s / 3600.0)
-                } else if judged_s >= 120.0 {
-                    format!("{:.0} min", judged_s / 60.0)
-                } else {
-                    format!("{judged_s:.0} s")
-                };
-                r.push(format!(
-                    "floor {} {:.1} MB ({:.2} MB/h) over the last {judged}; a leak needs ≥ {:.1} MB",
-                    if d.rise >= 0.0 { "rose" } else { "fell" },
-                    mb(d.rise.abs()),
-                    mb(d.growth_bps * 3600.0),
-                    mb(d.rise_needed)
-                ));
-                r.push(format!(
-                    "trend τ = {:.2} (≥ 0.55 is a monotone trend)",
-                    d.tau
-                ));
-                match e.pattern {
-                    Pattern::Plateau => r.push(format!(
-                        "growth decelerates: last third grows at {:.0}% of the middle third",
-                        100.0 * d.late_ratio
-                    )),
-                    Pattern::Step => r.push("one step up, flat since".into()),
-                    _ => {}
-                }
-                if kind == VerdictKind::Leak && self.detected_at.is_some() {
-                    r.push("flagged while replaying the series in order".into());
-                }
-            }
-            (None, _) => {}
-        }
-        if e.restarts > 0 {
-            r.push(format!("{} restart(s) seen", e.restarts));
-        }
-        if self.ignored > 0 {
-            r.push(format!(
-                "{} non-finite or out-of-order point(s) ignored",
-                self.ignored
-            ));
-        }
-        r
+    /// The verdict with what it was drawn from — the series summary, the floor per run, the
+    /// restarts and the deciding stretch — for charts and `analyze --explain`.
+    pub fn explain(&self) -> Explanation {
+        explain::explanation(self)
+    }
+
+    /// The verdict on everything pushed so far. Cheap: it reuses the last assessment, and
+    /// assesses afresh (the open buckets included) at most once per closed bucket — so `watch`
+    /// can ask after every sample.
+    pub fn verdict(&self) -> Verdict {
+        let a = self.current();
+        explain::verdict(self, &a)
     }
 }
 
@@ -312,18 +430,50 @@ impl Clone for Recognizer {
             opts: self.opts.clone(),
             cfg: self.cfg,
             buckets: self.buckets.clone(),
+            windows: self.windows.clone(),
             n: self.n,
             ignored: self.ignored,
             first: self.first,
             last: self.last,
             closes_since_eval: self.closes_since_eval,
             cached: self.cached,
-            cached_at: self.cached_at,
             closes: self.closes,
             fresh: Mutex::new(fresh),
             detected_at: self.detected_at,
+            scratch: Vec::new(),
         }
     }
+}
+
+/// A cheap screen before a scheduled evaluation: can the floor of `bs` have risen enough to
+/// be a leak? Either the lowest bucket minimum of the last third stands above that of the
+/// first third by three times the mean successive change of the minima, or the minima climb
+/// above an earlier low by six times it (for an hour or more with `hour`: in a window, only a
+/// run between restarts climbs that way). Both must reach half the smallest
+/// rise called a leak. It only skips judgements that cannot flag a leak in practice, so that
+/// the many series that never leak cost little; the verdict itself is always judged in full.
+pub(crate) fn may_rise(bs: &[Bucket], cfg: &Cfg, hour: bool) -> bool {
+    let n = bs.len();
+    if n < 3 {
+        return false;
+    }
+    // The climb above the running low lasting an hour or more (a run between restarts), and
+    // the mean successive change of the minima.
+    let (mut low, mut low_t, mut up, mut dsum) = (bs[0].lo, bs[0].t_first, 0.0f64, 0.0);
+    for w in bs.windows(2) {
+        let b = &w[1];
+        if b.lo < low {
+            (low, low_t) = (b.lo, b.t_first);
+        } else if b.t_last - low_t >= 3600.0 || !hour {
+            up = up.max(b.lo - low);
+        }
+        dsum += (b.lo - w[0].lo).abs();
+    }
+    let change = dsum / (n - 1) as f64;
+    let min_lo = |b: &[Bucket]| b.iter().map(|b| b.lo).fold(f64::INFINITY, f64::min);
+    let thirds = min_lo(&bs[2 * n / 3..]) - min_lo(&bs[..n / 3]);
+    let floor = 0.5 * cfg.min_rise_bytes;
+    (thirds >= 3.0 * change && thirds >= floor) || (up >= 6.0 * change && up >= floor)
 }
 
 /// The recognizer's robust slope (units of `y` per unit of `x`): the median of the slopes

@@ -2,13 +2,13 @@
 //! Node, only when it handles the signal, and through a pidfd so that a pid reused between
 //! the checks and the signal is not hit — then find the port it opened.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::{is_loopback_host, split_url, InspectorError, InspectorUrl};
 use crate::node::{self, ProcessIdentity};
+use crate::pidfd::Pidfd;
 use crate::sockets::{self, loopback_listen_ports};
 
 /// Whether [`open_inspector`] may signal a process whose executable is not Node.
@@ -112,7 +112,7 @@ pub fn open_inspector(
     check: NodeCheck,
 ) -> Result<InspectorUrl, InspectorError> {
     // Hold the process first: every check below is then about the process we signal.
-    let handle = Pidfd::open(pid)?;
+    let handle = Pidfd::open(pid).ok_or(InspectorError::NoProcess { pid })?;
     let identity = ProcessIdentity::read(pid).ok_or(InspectorError::NoProcess { pid })?;
     if check == NodeCheck::Required && !identity.is_node() {
         return Err(InspectorError::NotNode {
@@ -186,57 +186,5 @@ fn not_listening(pid: u32, waited: Duration) -> InspectorError {
         pid,
         waited,
         ports: tried.join(", "),
-    }
-}
-
-/// A process held by a pidfd (Linux ≥ 5.3): a signal through it reaches that process or
-/// fails, never a later process that reused the pid. Older kernels fall back to kill(2).
-struct Pidfd {
-    pid: u32,
-    fd: Option<OwnedFd>,
-}
-
-impl Pidfd {
-    fn open(pid: u32) -> Result<Pidfd, InspectorError> {
-        let Ok(raw_pid) = libc::pid_t::try_from(pid) else {
-            return Err(InspectorError::NoProcess { pid });
-        };
-        // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
-        let rc = unsafe { libc::syscall(libc::SYS_pidfd_open, raw_pid, 0) };
-        if rc >= 0 {
-            // SAFETY: rc is a file descriptor we just received and own.
-            let fd = unsafe { OwnedFd::from_raw_fd(rc as i32) };
-            return Ok(Pidfd { pid, fd: Some(fd) });
-        }
-        match std::io::Error::last_os_error().raw_os_error() {
-            Some(libc::ESRCH) => Err(InspectorError::NoProcess { pid }),
-            // ENOSYS (old kernel), EPERM (seccomp): fall back to kill(2).
-            _ if std::path::Path::new(&format!("/proc/{pid}")).exists() => {
-                Ok(Pidfd { pid, fd: None })
-            }
-            _ => Err(InspectorError::NoProcess { pid }),
-        }
-    }
-
-    fn signal(&self, sig: libc::c_int) -> std::io::Result<()> {
-        let rc = match &self.fd {
-            // SAFETY: a valid pidfd, a valid signal, no siginfo, no flags.
-            Some(fd) => unsafe {
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    fd.as_raw_fd(),
-                    sig,
-                    std::ptr::null::<libc::siginfo_t>(),
-                    0,
-                )
-            },
-            // SAFETY: kill(2) with a valid signal number has no memory-safety preconditions.
-            None => libc::c_long::from(unsafe { libc::kill(self.pid as libc::pid_t, sig) }),
-        };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(std::io::Error::last_os_error())
-        }
     }
 }

@@ -2,8 +2,8 @@
 
 use super::draw::{axes, hline, legend_row, path, series, text};
 use super::{
-    Frame, LegendItem, Scale, AXIS, BASELINE, DETECTED, EXTRA, LIMIT, MEMORY, MUTED, RED, TREND,
-    WARMUP, WHITE,
+    clean, Frame, LegendItem, Scale, AXIS, BASELINE, DETECTED, EXTRA, FLOOR, LIMIT, MEMORY, MUTED,
+    RED, RESTART, TREND, WARMUP, WHITE,
 };
 use crate::scene::{text_width, Anchor, Rect, Shape};
 use crate::units::{
@@ -142,6 +142,24 @@ pub(super) fn memory_panel(
     }
 
     let clip = Some(plot);
+    // Restarts: a dotted line each, under the series.
+    let restarts: Vec<f64> = data
+        .restarts_at
+        .iter()
+        .copied()
+        .filter(|t| t.is_finite() && *t >= frame.t0 && *t <= frame.t1)
+        .collect();
+    for (i, &t) in restarts.iter().enumerate() {
+        let rx = x.map(t);
+        s.push(path(
+            &format!("restart-{i}"),
+            vec![(rx, plot.y), (rx, plot.y + plot.h)],
+            RESTART,
+            1.0,
+            Some((1.5, 3.0)),
+            None,
+        ));
+    }
     if let Some(l) = limit_on_chart {
         let ly = y.map(l);
         s.push(hline("limit", plot, ly, LIMIT, 1.5, Some((8.0, 4.0))));
@@ -163,6 +181,29 @@ pub(super) fn memory_panel(
         ));
     }
     series(s, "memory".into(), memory, (&x, &y), plot, MEMORY, 2.2);
+    // The floor recognition judged, one dashed line per run between restarts.
+    let floor = clean(data.floor.iter().map(|p| (p.t, p.v)));
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut prev_t = f64::NEG_INFINITY;
+    for p in &floor {
+        if runs.is_empty() || restarts.iter().any(|&t| prev_t < t && t <= p.0) {
+            runs.push(Vec::new());
+        }
+        if let Some(r) = runs.last_mut() {
+            r.push((x.map(p.0), y.map(p.1)));
+        }
+        prev_t = p.0;
+    }
+    for (i, pts) in runs.into_iter().enumerate() {
+        s.push(path(
+            &format!("floor-{i}"),
+            pts,
+            FLOOR,
+            2.0,
+            Some((5.0, 3.0)),
+            clip,
+        ));
+    }
     if let Some(seg) = trend_seg {
         let pts = seg.iter().map(|p| (x.map(p.0), y.map(p.1))).collect();
         s.push(path("trend", pts, TREND, 2.2, Some((9.0, 5.0)), clip));
@@ -211,6 +252,16 @@ pub(super) fn memory_panel(
     items.push((label, MEMORY, None));
     for (i, (n, _)) in extras.iter().enumerate() {
         items.push((n.clone(), EXTRA[i % EXTRA.len()], None));
+    }
+    if !floor.is_empty() {
+        items.push(("floor".into(), FLOOR, Some((5.0, 3.0))));
+    }
+    if !restarts.is_empty() {
+        items.push((
+            format!("restart{}", if restarts.len() > 1 { "s" } else { "" }),
+            RESTART,
+            Some((1.5, 3.0)),
+        ));
     }
     if let Some(b) = baseline {
         items.push((

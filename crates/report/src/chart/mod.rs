@@ -27,6 +27,10 @@ pub(crate) const TREND: Rgb = Rgb(0xe8, 0x59, 0x0c);
 pub(crate) const BASELINE: Rgb = Rgb(0x2d, 0x8a, 0x4e);
 /// Colour of the limit line.
 pub(crate) const LIMIT: Rgb = Rgb(0xcf, 0x22, 0x2e);
+/// Colour of the floor recognition judged.
+pub(crate) const FLOOR: Rgb = Rgb(0x0b, 0x6e, 0x6e);
+/// Colour of the restart markers.
+pub(crate) const RESTART: Rgb = Rgb(0x8c, 0x95, 0x9f);
 /// Colour of the "leak detected" marker.
 pub(crate) const DETECTED: Rgb = Rgb(0xe0, 0x7b, 0x84);
 /// Colour of the requests/s series.
@@ -76,7 +80,7 @@ pub(crate) fn has_load(data: &RunData) -> bool {
 }
 
 /// Finite (t, v) pairs sorted by time.
-fn clean(points: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
+pub(crate) fn clean(points: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
     let mut v: Vec<(f64, f64)> = points
         .filter(|(t, v)| t.is_finite() && v.is_finite())
         .collect();

@@ -35,6 +35,10 @@ pub fn verdict(
             "the floor after GC rose 78 MiB over 1 h 55 min and is still rising".into(),
             "no deceleration toward a plateau in the last quarter".into(),
         ],
+        windows: vec![],
+        confirmed_by_window_seconds: None,
+        caveat: None,
+        period_seconds: None,
     }
 }
 
@@ -97,6 +101,8 @@ pub fn run(growth_mib_per_h: f64) -> RunData {
         baseline_bytes: Some(120.0 * MIB),
         trend: Some((T0 + warm, 120.0 * MIB, growth_mib_per_h * MIB / 3600.0)),
         limit_bytes: Some(512.0 * MIB),
+        floor: Vec::new(),
+        restarts_at: Vec::new(),
         verdict,
         facts: vec![(
             "Load".into(),
@@ -133,6 +139,8 @@ pub fn bare(memory: Vec<Point>) -> RunData {
         baseline_bytes: None,
         trend: None,
         limit_bytes: None,
+        floor: Vec::new(),
+        restarts_at: Vec::new(),
         verdict,
         facts: Vec::new(),
         memory,

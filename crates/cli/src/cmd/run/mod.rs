@@ -4,6 +4,7 @@
 //! One sampling loop on this thread; the load generator (or `--load-cmd`) on its own.
 //! Everything measured goes to the store as it is taken, so a crash or Ctrl-C keeps it.
 
+mod diagnosis;
 mod outcome;
 mod progress;
 mod soak;
@@ -97,6 +98,15 @@ pub struct RunArgs {
     /// The memory limit, for time-to-limit.
     #[arg(long, value_name = "BYTES", value_parser = units::parse_bytes)]
     pub limit: Option<f64>,
+    /// Once the soak's growth is recognized as a leak, capture evidence from the service
+    /// while the load runs (Node heap snapshots, Go profiles with --pprof, Python
+    /// tracemalloc dumps through its SIGUSR2 hook) and put the named culprit into the
+    /// verdict and the report. Evidence is kept in `evidence/` beside the database.
+    #[arg(long)]
+    pub diagnose: bool,
+    /// The pprof base URL of a Go service (`http://127.0.0.1:6060`), for --diagnose.
+    #[arg(long, value_name = "URL")]
+    pub pprof: Option<String>,
     /// Name of the service in the store (default: the command's file name).
     #[arg(long)]
     pub name: Option<String>,
@@ -120,6 +130,9 @@ pub(super) struct LoadShared {
 /// short to judge).
 pub fn run(args: &RunArgs, common: &Common) -> anyhow::Result<u8> {
     let spec = load_spec(args)?;
+    if let Some(url) = &args.pprof {
+        leakscope_probe::http::validate_url(url).context("--pprof")?;
+    }
     if let Some(url) = &args.scrape {
         leakscope_probe::http::validate_url(url).context("--scrape")?;
     }
@@ -306,6 +319,17 @@ fn soak(
     }
 
     // 3. Sample until the end, Ctrl-C, or the service dies.
+    let diagnosis = match args.diagnose {
+        true => Some(diagnosis::RunDiagnosis::new(
+            name,
+            pid,
+            args.pprof.clone(),
+            args.limit,
+            &args.db.path()?,
+            Arc::clone(stop),
+        )?),
+        false => None,
+    };
     let mut view = soak::SoakView::new(
         args,
         common,
@@ -313,6 +337,7 @@ fn soak(
         Arc::clone(&shared),
         total,
         interval,
+        diagnosis,
     );
     engine.run(&mut view);
     view.finish_progress();
@@ -342,7 +367,7 @@ fn finish(args: &RunArgs, common: &Common, v: &RunVerdict, data: &RunData) -> an
     }
     match common.format {
         OutputFormat::Json => out::json(&serde_json::json!({ "series": [v] })),
-        OutputFormat::Table => out::line(&outcome::table(v)),
+        _ => out::line(&outcome::table(v)),
     }
 }
 

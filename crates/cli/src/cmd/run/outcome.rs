@@ -44,6 +44,10 @@ pub struct RunVerdict {
     pub partial: bool,
     /// True when the service died during the soak for a reason other than an OOM kill.
     pub service_crashed: bool,
+    /// `--diagnose`: `{"format", "suspects", "evidence", ...}` (Heap JSON suspects) when a
+    /// diagnosis ran, `{"skipped"|"error": reason}` when it could not; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<serde_json::Value>,
 }
 
 impl RunVerdict {

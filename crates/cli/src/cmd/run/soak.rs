@@ -15,6 +15,7 @@ use leakscope_core::{Point, Recognizer, VerdictKind};
 use leakscope_load::LoadStats;
 use leakscope_report::{LoadPoint, RunData};
 
+use super::diagnosis::{self, RunDiagnosis};
 use super::outcome::{self, RunVerdict};
 use super::progress::Progress;
 use super::{LoadShared, RunArgs};
@@ -39,6 +40,10 @@ pub struct SoakView {
     died_oom: bool,
     crashed: bool,
     died: bool,
+    diagnosis: Option<RunDiagnosis>,
+    /// How the soak judges, for asking for the diagnosis as soon as it would say leak.
+    judging: leakscope_core::RecognizeOptions,
+    rounds: u64,
 }
 
 impl SoakView {
@@ -50,9 +55,9 @@ impl SoakView {
         shared: Arc<LoadShared>,
         total: Duration,
         interval: Duration,
+        diagnosis: Option<RunDiagnosis>,
     ) -> SoakView {
         let t0 = units::now();
-        let _ = interval;
         SoakView {
             stop,
             shared,
@@ -69,6 +74,49 @@ impl SoakView {
             died_oom: false,
             crashed: false,
             died: false,
+            diagnosis,
+            judging: soak_options(args, "rss_bytes", interval),
+            rounds: 0,
+        }
+    }
+
+    /// Every few rounds after warm-up, judge the soak so far; at the first leak, ask for the
+    /// diagnosis (once).
+    fn maybe_diagnose(&mut self) {
+        self.rounds += 1;
+        let Some(d) = self.diagnosis.as_ref() else {
+            return;
+        };
+        if d.asked() || self.rounds % 5 != 0 {
+            return;
+        }
+        let after: Vec<Point> = self
+            .signal()
+            .and_then(|s| self.candidates.get(s))
+            .map(|v| {
+                v.iter()
+                    .map(|(p, _)| *p)
+                    .filter(|p| p.t >= self.warmup_end)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut r = Recognizer::new("soak", self.judging.clone());
+        for p in &after {
+            r.push(*p);
+        }
+        let v = r.verdict();
+        if v.verdict != VerdictKind::Leak {
+            return;
+        }
+        let remaining = self.total.saturating_sub(self.started.elapsed());
+        let used = after.last().map_or(0.0, |p| p.v);
+        if let Some(d) = self.diagnosis.as_mut() {
+            self.progress.finish();
+            eprintln!(
+                "leakscope: the growth is recognized as a leak ({}/h); capturing evidence from the service",
+                units::format_signed_bytes(v.growth_bytes_per_hour)
+            );
+            d.start(v.growth_bytes_per_hour, used, remaining);
         }
     }
 
@@ -127,7 +175,8 @@ impl SoakView {
         for p in &after {
             r.push(*p);
         }
-        let mut verdict = r.verdict();
+        let explanation = r.explain();
+        let mut verdict = explanation.verdict.clone();
         verdict.name = format!(
             "{}/{}",
             args.name.clone().unwrap_or_else(|| "service".into()),
@@ -148,6 +197,13 @@ impl SoakView {
             (Some(x), Some(b), Some(f)) => f - b > x,
             _ => false,
         };
+        let diagnosed = self.diagnosis.as_mut().and_then(|d| d.finish());
+        let diagnosis_json = diagnosed.map(|o| match o {
+            Ok(d) => serde_json::to_value(d).unwrap_or_default(),
+            Err(e) if e.is_skip() => serde_json::json!({ "skipped": e.to_string() }),
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        });
+        let diagnosis_facts = diagnosed.map(diagnosis::facts).unwrap_or_default();
         let rv = RunVerdict {
             signal: signal.clone(),
             bytes_per_request: if self.load { per_request } else { None },
@@ -168,6 +224,7 @@ impl SoakView {
             partial: self.partial,
             service_crashed: self.crashed,
             verdict,
+            diagnosis: diagnosis_json,
         };
         if requests == Some(0) || errors.zip(requests).is_some_and(|(e, r)| r > 0 && e == r) {
             eprintln!(
@@ -190,8 +247,10 @@ impl SoakView {
             baseline_bytes: base,
             trend: base.map(|b| (warmup_end, b, slope)),
             limit_bytes: args.limit,
+            floor: explanation.floor,
+            restarts_at: explanation.restarts_at,
             verdict: rv.verdict.clone(),
-            facts: run_facts(&rv),
+            facts: run_facts(&rv).into_iter().chain(diagnosis_facts).collect(),
             memory: series,
         };
         Ok((rv, data))
@@ -274,7 +333,10 @@ impl Observer for SoakView {
             &series,
             self.load,
         );
-        !self.died && self.started.elapsed() < self.total
+        self.maybe_diagnose();
+        // A diagnosis under way is waited for (its captures were spaced to fit the load).
+        let diagnosing = self.diagnosis.as_ref().is_some_and(RunDiagnosis::running);
+        !self.died && (self.started.elapsed() < self.total || diagnosing)
     }
 }
 

@@ -2,7 +2,8 @@
 //! `leakscope_agent` samples, stores, judges and alerts; this module renders what it says and
 //! the final verdicts.
 
-mod rules;
+mod fleet;
+pub mod rules;
 mod view;
 
 use std::net::SocketAddr;
@@ -52,13 +53,16 @@ pub struct WatchArgs {
     /// (names ending in _bytes are memory, others counts); `NAME=count` (repeatable).
     #[arg(long, value_name = "NAME=UNIT", value_parser = parse_metric_unit)]
     pub metric_unit: Vec<(String, SeriesUnit)>,
-    /// Trust only the CA certificates in this PEM file for https scrapes and webhooks
-    /// (default: the system's roots).
+    /// Trust only the CA certificates in this PEM file for https scrapes, webhooks and
+    /// Alertmanagers (default: the system's roots).
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
-    /// Send `Authorization: Bearer` with the token in this file to --scrape endpoints.
+    /// Send `Authorization: Bearer` with the token in this file to --scrape endpoints, or to
+    /// --prometheus (not both: give each its own token in a --config file).
     #[arg(long, value_name = "FILE")]
     pub bearer_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub fleet: fleet::FleetWatchArgs,
     /// Time between samples [default: 30s].
     #[arg(long, value_parser = units::parse_duration)]
     pub interval: Option<Duration>,
@@ -75,6 +79,12 @@ pub struct WatchArgs {
     /// Restart the command when it exits, and count restarts (with `-- CMD`).
     #[arg(long)]
     pub restart: bool,
+    /// Restart the `-- CMD` when its recognized time to the memory limit falls below this
+    /// (e.g. 10m), after --diagnose has captured its evidence; the restart is logged, stored,
+    /// alerted as RestartedBeforeOom and counted as a restart. Needs a known limit: the
+    /// cgroup's, or --limit. Only the command (its process group) is ever signalled.
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
+    pub restart_before_oom: Option<Duration>,
     /// Name for the `-- CMD` target (default: the command's file name).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -94,8 +104,43 @@ pub struct WatchArgs {
     /// the cgroup's limit when known).
     #[arg(long, value_name = "BYTES", value_parser = units::parse_bytes)]
     pub limit: Option<f64>,
+    /// When a leak alert fires on a target, capture evidence from it and name the culprit:
+    /// heap snapshots of Node (through its inspector), heap and goroutine profiles of Go
+    /// (--pprof), tracemalloc dumps of Python (its SIGUSR2 hook). The alert is sent again
+    /// carrying `diagnosis`; evidence is kept in `evidence/` beside the database (see
+    /// `leakscope ls`). Bounds and spacing: `[diagnose]` in --config.
+    #[arg(long)]
+    pub diagnose: bool,
+    /// The pprof base URL of the Go service watched (`http://127.0.0.1:6060`), for
+    /// --diagnose: its /debug/pprof/heap and /goroutine are captured. Applies to `-- CMD`,
+    /// or to the only target given.
+    #[arg(long, value_name = "URL")]
+    pub pprof: Option<String>,
     #[command(flatten)]
     pub rules: rules::RuleArgs,
+    /// Node agent mode (a DaemonSet): follow the pods of this node and sample each container's
+    /// cgroup as a target `namespace/pod/container` with those labels; OOM kills are read
+    /// from the cgroup counters every second, restarts from the pods' status.
+    #[arg(long)]
+    pub k8s_node: bool,
+    /// This node's name, for --k8s-node (the DaemonSet passes it from the downward API).
+    #[arg(long, value_name = "NAME", env = "NODE_NAME")]
+    pub node: Option<String>,
+    /// The node's cgroup root as mounted here, for --k8s-node (a DaemonSet mounts the host's
+    /// at e.g. /host/sys/fs/cgroup).
+    #[arg(long, value_name = "DIR", default_value = "/sys/fs/cgroup")]
+    pub cgroup_root: PathBuf,
+    /// A kubeconfig for --k8s-node [default: $KUBECONFIG or ~/.kube/config, else the pod's
+    /// service account (its directory moved by $LEAKSCOPE_SERVICEACCOUNT_DIR)].
+    #[arg(long, value_name = "FILE", conflicts_with = "server")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The API server's URL for --k8s-node, e.g. http://127.0.0.1:8001 behind `kubectl proxy`.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// The shortest span of samples recognition judges before calling a leak [default: 20m];
+    /// lower it for services that live minutes, e.g. in CI.
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
+    pub min_span: Option<Duration>,
     /// The command to start and watch, with its children (after `--`).
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -141,6 +186,20 @@ pub fn settings(args: &WatchArgs) -> anyhow::Result<Settings> {
     if args.limit.is_some() {
         s.limit_bytes = args.limit;
     }
+    if let Some(m) = args.min_span {
+        if m.is_zero() {
+            anyhow::bail!("--min-span must be more than 0");
+        }
+        s.min_span = Some(m);
+    }
+    if args.bearer_token_file.is_some()
+        && !args.scrape.is_empty()
+        && args.fleet.prom.prometheus.is_some()
+    {
+        anyhow::bail!(
+            "--bearer-token-file would go to the --scrape endpoints and to --prometheus alike; give each its own token in a --config file"
+        );
+    }
     let scrape_http = HttpOptions {
         ca_file: args.ca_file.clone(),
         bearer_token_file: args.bearer_token_file.clone(),
@@ -159,6 +218,7 @@ pub fn settings(args: &WatchArgs) -> anyhow::Result<Settings> {
     for path in &args.cgroup {
         flag_targets.push(SourceSpec::Cgroup { path: path.clone() });
     }
+    flag_targets.extend(args.fleet.targets(args.bearer_token_file.as_deref())?);
     for url in &args.scrape {
         leakscope_probe::http::validate_url(url).context("--scrape")?;
         flag_targets.push(SourceSpec::Scrape {
@@ -178,9 +238,30 @@ pub fn settings(args: &WatchArgs) -> anyhow::Result<Settings> {
             pss: args.pss,
         });
         t.name = args.name.clone();
+        t.restart_before_oom = args.restart_before_oom;
         targets.push(t);
     }
+    match args.restart_before_oom {
+        Some(d) if d.is_zero() => anyhow::bail!("--restart-before-oom must be more than 0"),
+        Some(_) if args.command.is_empty() => anyhow::bail!(
+            "--restart-before-oom restarts only a command leakscope supervises: give it with `-- CMD ARGS...`"
+        ),
+        _ => {}
+    }
+    if let Some(url) = &args.pprof {
+        leakscope_probe::http::validate_url(url).context("--pprof")?;
+        match targets.as_mut_slice() {
+            [.., last] if !args.command.is_empty() => last.pprof = Some(url.clone()),
+            [only] => only.pprof = Some(url.clone()),
+            _ => anyhow::bail!(
+                "--pprof applies to one target (`-- CMD` or a single --pid/--process/--scrape); give `pprof = URL` per target in --config instead"
+            ),
+        }
+    }
     s.targets.extend(targets);
+    if args.diagnose && s.diagnose.is_none() {
+        s.diagnose = Some(leakscope_agent::settings::DiagnoseSettings::default());
+    }
     if let Some(url) = &args.webhook {
         // Checked now: a bad URL is an error at start, not at the first alert.
         leakscope_probe::http::validate_url(url).context("--webhook")?;
@@ -192,6 +273,8 @@ pub fn settings(args: &WatchArgs) -> anyhow::Result<Settings> {
             },
         });
     }
+    s.receivers
+        .extend(args.fleet.receivers(args.ca_file.as_deref())?);
     if args.db.db.is_some() || s.store.path.is_none() {
         s.store.path = Some(args.db.path()?);
     }
@@ -216,9 +299,9 @@ pub fn run(args: &WatchArgs, common: &Common) -> anyhow::Result<u8> {
         .context("cannot install the signal handler")?;
 
     let settings = settings(args)?;
-    if settings.targets.is_empty() {
+    if settings.targets.is_empty() && !args.k8s_node {
         anyhow::bail!(
-            "nothing to watch: give --pid, --process, --cgroup, --scrape, `-- CMD ARGS...`, or targets in --config"
+            "nothing to watch: give --pid, --process, --cgroup, --scrape, --prometheus with --query, `-- CMD ARGS...`, or targets in --config"
         );
     }
     let db_path = settings
@@ -226,10 +309,14 @@ pub fn run(args: &WatchArgs, common: &Common) -> anyhow::Result<u8> {
         .path
         .clone()
         .context("no database path is known; pass --db PATH")?;
-    let store = crate::cli::open_store(&db_path, common.quiet)?;
+    let mut store = crate::cli::open_store(&db_path, common.quiet)?;
     if let Some(r) = settings.store.retention {
+        // The default tiers cut at the configured total: raw 24 h, 5-minute buckets to 7 days,
+        // 1-hour buckets to the end.
+        let retention = leakscope_store::Retention::with_total(r)?;
+        store.set_retention(&retention)?;
         tracing::info!(
-            "store retention: {} (kept by the store)",
+            "store retention: {} ({retention:?})",
             units::format_duration(r.as_secs_f64())
         );
     }
@@ -243,7 +330,15 @@ pub fn run(args: &WatchArgs, common: &Common) -> anyhow::Result<u8> {
         duration: args.duration,
         ..EngineOptions::default()
     };
+    #[cfg(not(feature = "k8s"))]
+    if args.k8s_node {
+        return Err(crate::cmd::k8s::not_built());
+    }
     let mut engine = Engine::start(&settings, store, log, opts).map_err(start_error)?;
+    #[cfg(feature = "k8s")]
+    if args.k8s_node {
+        engine.discover(Box::new(node_discovery(args, common)?));
+    }
     if let (Some(addr), false) = (engine.metrics_addr(), common.quiet) {
         eprintln!("leakscope: serving /metrics and /healthz on http://{addr}");
     }
@@ -266,6 +361,33 @@ pub fn run(args: &WatchArgs, common: &Common) -> anyhow::Result<u8> {
         summarize(&summary.verdicts, args, common)?;
     }
     Ok(u8::from(leak))
+}
+
+/// The node agent's discovery: this node's pods, their containers' cgroups.
+#[cfg(feature = "k8s")]
+fn node_discovery(
+    args: &WatchArgs,
+    common: &Common,
+) -> anyhow::Result<leakscope_k8s::node::NodeDiscovery> {
+    let node = args.node.clone().filter(|n| !n.is_empty()).context(
+        "--k8s-node needs this node's name: set NODE_NAME (the DaemonSet's downward API does) or pass --node NAME",
+    )?;
+    let opts = leakscope_k8s::node::NodeOptions {
+        connect: leakscope_k8s::Connect {
+            kubeconfig: args.kubeconfig.clone(),
+            server: args.server.clone(),
+        },
+        node: node.clone(),
+        cgroup_root: args.cgroup_root.clone(),
+    };
+    let d = leakscope_k8s::node::NodeDiscovery::start(&opts)?;
+    if !common.quiet {
+        eprintln!(
+            "leakscope: following the pods of node {node}; cgroups under {}",
+            args.cgroup_root.display()
+        );
+    }
+    Ok(d)
 }
 
 /// A target that cannot be watched, as one sentence naming the flag it came from.
@@ -297,7 +419,7 @@ fn summarize(
         OutputFormat::Json => out::json(&leakscope_core::verdict::VerdictReport {
             series: verdicts.iter().map(|(v, _)| v.clone()).collect(),
         }),
-        OutputFormat::Table => {
+        _ => {
             let text = render::verdict::table(verdicts);
             if args.log.is_some() {
                 out::line(&text)

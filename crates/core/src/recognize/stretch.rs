@@ -20,6 +20,16 @@ pub(crate) struct Cfg {
     pub rise_sigmas: f64,
     /// Smallest Mann–Kendall τ of the floor called a trend.
     pub min_tau: f64,
+    /// Only ask "leak or not": a stretch whose floor did not rise significantly is left
+    /// unnamed (the scheduled evaluations of the streaming recognizer, which only look for
+    /// the first leak; the verdict itself is always judged in full).
+    pub screen: bool,
+    /// Smallest noise scale assumed (bytes: 1 KiB; counts: half a unit).
+    pub min_noise: f64,
+    /// Smallest fall taken for a restart (bytes: 1 MB; counts: 3).
+    pub min_drop: f64,
+    /// The stretch is a trailing window: it may open in the middle of a run.
+    pub window: bool,
 }
 
 /// Bucket columns of the stretch being judged.
@@ -30,9 +40,24 @@ pub(crate) struct Cols<'a> {
     pub mean: &'a [f64],
 }
 
+/// What the plateau test said about a floor that rose.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Plateau {
+    /// The floor did not rise significantly: nothing to test.
+    NotTested,
+    /// Growth kept its pace: the last third's rate over the middle third's.
+    Steady(f64),
+    /// Growth slowed, not enough for a plateau (same ratio).
+    Slowing(f64),
+    /// Growth decelerates towards a bound: a plateau (same ratio).
+    Decelerates(f64),
+    /// The last third is flat.
+    FlatEnd,
+}
+
 /// What one stretch looks like.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct WinEval {
+pub(crate) struct StretchEval {
     pub leak: bool,
     pub pattern: Pattern,
     /// Robust floor growth, bytes per second.
@@ -45,10 +70,18 @@ pub(crate) struct WinEval {
     pub tau: f64,
     /// The floor trend's value at the end of the stretch, bytes.
     pub floor_now: f64,
+    /// The floor trend's value at the start of the stretch, bytes.
+    pub floor_start: f64,
+    /// Seconds covered by the judged floor.
+    pub span_s: f64,
     /// Dominant cycle, in buckets, when one was seen.
     pub period: Option<usize>,
+    /// The same cycle in seconds.
+    pub period_s: Option<f64>,
     /// Growth of the last third over growth of the middle third (1 = steady).
     pub late_ratio: f64,
+    /// What the plateau test said.
+    pub plateau: Plateau,
     /// Range of the floor over the recent half of the stretch, bytes.
     pub recent_rise: f64,
     pub confidence: f64,
@@ -119,14 +152,131 @@ fn interpolate(pts: &[(usize, f64)], t: &[f64], x: f64) -> f64 {
     pts.last().map_or(v0, |&(_, v)| v)
 }
 
-/// Judge the stretch `c` (at least 4 buckets), given the bucket-level noise `sigma` (bytes)
-/// and an optional known period in buckets (from a longer stretch).
+/// The dominant cycle of the stretch in buckets: from the autocorrelation of the bucket
+/// means (or `period_hint`, a period from a longer stretch), with at least 2.2 cycles in view
+/// — or `force_period` whatever the means say.
+fn find_period(
+    c: &Cols,
+    period_hint: Option<usize>,
+    force_period: Option<usize>,
+    min_swing: f64,
+    s: &mut Vec<f64>,
+) -> Option<usize> {
+    let n = c.t.len();
+    if let Some(p) = force_period {
+        return Some(p.clamp(1, n.saturating_sub(4).max(1)));
+    }
+    // (On at most 64 pair-averaged means: cycles shorter than 2 buckets are left to the
+    // rolling minimum anyway.)
+    let pairs = |x: &[f64]| -> Vec<f64> {
+        x.chunks(2)
+            .map(|p| p.iter().sum::<f64>() / p.len() as f64)
+            .collect()
+    };
+    let (ds, dt, factor): (Vec<f64>, Vec<f64>, usize) = if n > 64 {
+        (pairs(c.mean), pairs(c.t), 2)
+    } else {
+        (c.mean.to_vec(), c.t.to_vec(), 1)
+    };
+    // Detrended against time, not position: buckets holding one or two samples alternate,
+    // and a line drawn against their positions would leave that rhythm as a false cycle.
+    let slope = half_lag_slope(&dt, &ds, s);
+    let resid: Vec<f64> = ds
+        .iter()
+        .zip(&dt)
+        .map(|(v, t)| v - slope * (t - dt[0]))
+        .collect();
+    // A cycle must swing by more than the smallest noise: rounding is no cycle.
+    let (lo, hi) = resid
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &r| {
+            (a.min(r), b.max(r))
+        });
+    if hi - lo <= min_swing || hi.is_nan() || lo.is_nan() {
+        return period_hint.filter(|&p| (p as f64) * 2.2 <= n as f64);
+    }
+    // The autocorrelation of white noise scatters by 1/√n: a peak must stand 3 of those above
+    // zero (and at 0.3) to be a cycle, not chance.
+    let min_acf = (3.0 / (ds.len() as f64).sqrt()).max(0.3);
+    acf_period(&resid, 0.0, min_acf, s)
+        .map(|p| p * factor)
+        .or(period_hint)
+        .filter(|&p| (p as f64) * 2.2 <= n as f64)
+}
+
+/// The floor of the stretch into `floor`, for the buckets `a..b` it returns: the line through
+/// the troughs of each whole cycle when a cycle of several buckets is in view, else the
+/// trailing rolling minimum of the bucket minima over a twelfth of the stretch (or a whole
+/// cycle).
+fn floor_of(
+    c: &Cols,
+    period: Option<usize>,
+    floor: &mut Vec<f64>,
+    dq: &mut Vec<usize>,
+) -> (usize, usize) {
+    let n = c.t.len();
+    let mut w = ((n as f64) / 12.0).round().max(1.0) as usize;
+    if let Some(p) = period {
+        w = w.max(p + 1);
+    }
+    floor.clear();
+    match period {
+        // A cycle of several buckets: the floor is the line through the cycle troughs (the
+        // minimum of each whole cycle, counted back from the end), sampled at the buckets.
+        Some(p) if p >= 3 && (n * 5 / p) >= 13 => {
+            let troughs = cycle_troughs(c.lo, p);
+            let a = troughs.first().map_or(0, |&(i, _)| i);
+            let b = troughs.last().map_or(n - 1, |&(i, _)| i);
+            floor.extend(c.t[a..=b].iter().map(|&t| interpolate(&troughs, c.t, t)));
+            (a, b + 1)
+        }
+        _ => {
+            let w = w.min(n);
+            rolling_min(c.lo, w, floor, dq);
+            (w - 1, n)
+        }
+    }
+}
+
+/// The floor the recognizer sees in the stretch `c`, as (time, bytes) points: for charts
+/// and explanations.
+pub(crate) fn floor_curve(c: &Cols, min_swing: f64) -> Vec<(f64, f64)> {
+    if c.t.len() < 6 {
+        return Vec::new();
+    }
+    let mut s = Vec::new();
+    let period = find_period(c, None, None, min_swing, &mut s);
+    let (mut floor, mut dq) = (Vec::new(), Vec::new());
+    let (a, b) = floor_of(c, period, &mut floor, &mut dq);
+    c.t[a..b].iter().copied().zip(floor).collect()
+}
+
+/// True when the stretch rose well above where its floor ended (`floor_end`) and came back:
+/// at least two bucket means stand `height` above the typical mean (their median) — one
+/// bucket alone may be a single wild sample — and the last tenth is back near that median.
+fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) -> bool {
+    let n = c.mean.len();
+    let typical = median(c.mean, s);
+    let high = c
+        .mean
+        .iter()
+        .filter(|&&m| m - typical.max(floor_end) > height)
+        .count();
+    let tail = &c.mean[n - (n / 10).max(1)..];
+    let back = median(tail, s) - typical < 0.5 * height;
+    high >= 2 && high * 2 < n && back
+}
+
+/// Judge the stretch `c` (at least 6 buckets), given the bucket-level noise `sigma` (bytes)
+/// and an optional known period in buckets (from a longer stretch), or a period to assume
+/// whatever the autocorrelation says (`force_period`: a day, for the daily floor).
 pub(crate) fn judge(
     c: &Cols,
     sigma: f64,
     period_hint: Option<usize>,
+    force_period: Option<usize>,
     cfg: &Cfg,
-) -> Option<WinEval> {
+) -> Option<StretchEval> {
     let n = c.t.len();
     if n < 6 {
         return None;
@@ -137,49 +287,14 @@ pub(crate) fn judge(
     }
     let mut s = Vec::with_capacity(n);
     let level = (c.mean.iter().sum::<f64>() / n as f64).abs();
-
-    // Seasonality: a cycle seen in the means (or a period from the whole segment).
-    // (On at most 64 pair-averaged means: cycles shorter than 2 buckets are left to the
-    // rolling minimum anyway.)
-    let (ds, factor) = if n > 64 {
-        (
-            c.mean
-                .chunks(2)
-                .map(|p| p.iter().sum::<f64>() / p.len() as f64)
-                .collect(),
-            2,
-        )
-    } else {
-        (c.mean.to_vec(), 1)
-    };
-    let idx: Vec<f64> = (0..ds.len()).map(|i| i as f64).collect();
-    let per_sample = half_lag_slope(&idx, &ds, &mut s);
-    let period = acf_period(&ds, per_sample, 0.3, &mut s)
-        .map(|p| p * factor)
-        .or(period_hint)
-        .filter(|&p| (p as f64) * 2.2 <= n as f64);
-
-    // The floor: trailing rolling minimum over a window that spans a whole cycle.
+    let period = find_period(c, period_hint, force_period, 4.0 * cfg.min_noise, &mut s);
     let mut w = ((n as f64) / 12.0).round().max(1.0) as usize;
     if let Some(p) = period {
         w = w.max(p + 1);
     }
     let (mut floor, mut dq) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let ft: &[f64] = match period {
-        // A cycle of several buckets: the floor is the line through the cycle troughs (the
-        // minimum of each whole cycle, counted back from the end), sampled at the buckets.
-        Some(p) if p >= 3 && (n * 5 / p) >= 13 => {
-            let troughs = cycle_troughs(c.lo, p);
-            let a = troughs.first().map_or(0, |&(i, _)| i);
-            let b = troughs.last().map_or(n - 1, |&(i, _)| i);
-            floor.extend(c.t[a..=b].iter().map(|&t| interpolate(&troughs, c.t, t)));
-            &c.t[a..=b]
-        }
-        _ => {
-            rolling_min(c.lo, w, &mut floor, &mut dq);
-            &c.t[w - 1..]
-        }
-    };
+    let (fa, fb) = floor_of(c, period, &mut floor, &mut dq);
+    let ft: &[f64] = &c.t[fa..fb];
     let m = floor.len();
     if m < 4 {
         return None;
@@ -203,7 +318,7 @@ pub(crate) fn judge(
         let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
         (icpt, resid.max(0.5 * sigma))
     };
-    let noise = noise.max(level * 1e-4).max(1024.0);
+    let noise = noise.max(level * 1e-4).max(cfg.min_noise);
 
     // Chunk means of the (already robust) floor: the trend test runs on these (≤ 12 values, spaced ≥ one
     // window apart, which tames the autocorrelation of a rolling minimum).
@@ -220,6 +335,32 @@ pub(crate) fn judge(
     let rise_needed = (cfg.rise_sigmas * noise).max(cfg.min_rise_bytes);
     // The shape tests below only matter when the floor moved by a significant amount.
     let gate = rise >= rise_needed || rise_net.abs() >= rise_needed;
+    let recent_rise = {
+        let tail = &floor[m / 2..];
+        tail.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            - tail.iter().copied().fold(f64::INFINITY, f64::min)
+    };
+    if cfg.screen
+        && !(rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps)
+    {
+        return Some(StretchEval {
+            leak: false,
+            pattern: Pattern::Unknown,
+            growth_bps: g,
+            rise,
+            rise_needed,
+            tau,
+            floor_now: icpt + g * ft[m - 1],
+            floor_start: icpt + g * ft[0],
+            span_s: fspan,
+            period,
+            period_s: period.map(|p| p as f64 * span / (n - 1).max(1) as f64),
+            late_ratio: 1.0,
+            plateau: Plateau::NotTested,
+            recent_rise,
+            confidence: 0.5,
+        });
+    }
 
     // Thirds: is the growth steady, decelerating (plateau) or starting late?
     let third = |i: usize, s: &mut Vec<f64>| {
@@ -298,6 +439,37 @@ pub(crate) fn judge(
         since <= (1.6 * gap).max(0.3 * fspan)
     };
 
+    // For the name only: a staircase of many small steps (each above 4 noise scales, flat
+    // between them, the steps taking at most two fifths of the time) is growth in bursts even
+    // when no single step carries an eighth of the rise.
+    let staircase = bursts || {
+        let thr = (4.0 * noise).max(0.04 * rise_net.abs());
+        let (mut count, mut total, mut time) = (0usize, 0.0, 0.0);
+        let (mut run_start, mut run) = (0usize, 0.0);
+        for i in 1..=m_jumps {
+            let d = if i < m {
+                floor[i] - floor[i - 1]
+            } else {
+                f64::NEG_INFINITY
+            };
+            if d > 0.25 * noise {
+                if run == 0.0 {
+                    run_start = i - 1;
+                }
+                run += d;
+            } else {
+                let dur = ft[i - 1] - ft[run_start];
+                if run > thr && dur <= max_run {
+                    count += 1;
+                    total += run;
+                    time += dur + fspan / m as f64;
+                }
+                run = 0.0;
+            }
+        }
+        count >= 3 && total >= 0.6 * rise_net && time <= 0.4 * fspan
+    };
+
     let significant =
         rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps;
     let flat_end = late_rise < (2.5 * noise).max(0.1 * rise);
@@ -318,12 +490,15 @@ pub(crate) fn judge(
     // Or the last third stayed flat: within the noise, and well below what the trend predicts.
     let flat_end = flat_end && late_rise < 0.35 * g2.max(g) * fspan / 3.0;
     // Or a quadratic through the floor bends down clearly (curvature beyond twice its
-    // standard error, ≈ noise·√(180/k) for k independent chunks) and ends at < 40 % of the
-    // mean slope: a fill approaching its bound.
+    // standard error, ≈ noise·√(180/k) for k independent chunks) and ends at less than half
+    // the slope it started with: a fill approaching its bound. The last third must be slower
+    // than the middle one too — a warm-up bends the quadratic at the start of a run that then
+    // grows steadily.
     let quad_decel = gate
+        && g3 < 0.8 * g2
         && quad_fit(ft, &floor).is_some_and(|(b, c)| {
             let se_c = noise * (180.0 / k as f64).sqrt();
-            b + c > 0.0 && c < -2.0 * se_c && (b + 2.0 * c) < 0.4 * (b + c)
+            b > 0.0 && c < -2.0 * se_c && (b + 2.0 * c) < 0.5 * b
         });
     let plateau =
         (significant || rise_net >= rise_needed) && !bursts && (decel || flat_end || quad_decel);
@@ -332,7 +507,9 @@ pub(crate) fn judge(
     // Growth spread over the stretch: at least two of its thirds grow (a ramp confined to
     // the last third is a step in progress or a blip, not yet a leak).
     let spread = [g1, g2, g3].iter().filter(|&&gi| gi >= 0.3 * g).count() >= 2;
-    let leak = significant && ((trend && spread && !plateau && !step) || (bursts && tau >= 0.4));
+    // (Nine floor points at least: with fewer, a warm-up cannot be told from a leak.)
+    let leak =
+        m >= 9 && significant && ((trend && spread && !plateau && !step) || (bursts && tau >= 0.4));
 
     let floor_now = icpt + g * t_end;
     // A GC sawtooth inside the buckets: their typical range is wide (only asked for names).
@@ -341,9 +518,10 @@ pub(crate) fn judge(
         s.extend(c.hi.iter().zip(c.lo).map(|(h, l)| h - l));
         median_mut(&mut s) > (0.03 * level).max(6.0 * sigma)
     };
-    let cyc_long = period.is_some_and(|p| (p as f64) * (span / n as f64) >= 2400.0);
+    // Cycles of an hour or more are traffic; shorter ones are garbage collection.
+    let cyc_long = period.is_some_and(|p| (p as f64) * (span / n as f64) >= 3600.0);
     let pattern = if leak {
-        if bursts {
+        if staircase {
             Pattern::GrowthInBursts
         } else if cyc_long {
             Pattern::LeakUnderCycle
@@ -362,15 +540,17 @@ pub(crate) fn judge(
         Pattern::Declining
     } else if cyc_long {
         Pattern::Cyclic
+    } else if spiked(
+        c,
+        cm[k - 1],
+        (10.0 * noise).max(0.15 * level),
+        &mut Vec::new(),
+    ) {
+        Pattern::SpikeRecovered
     } else if period.is_some() || sawtoothy() {
         Pattern::Sawtooth
     } else {
-        let peak = c.mean.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if peak - cm[k - 1] > (10.0 * noise).max(0.15 * level) {
-            Pattern::SpikeRecovered
-        } else {
-            Pattern::Stable
-        }
+        Pattern::Stable
     };
     let confidence = if leak {
         let a = clamp01((rise / rise_needed - 1.0) / 3.0);
@@ -383,7 +563,7 @@ pub(crate) fn judge(
         let b = clamp01((cfg.min_tau - tau) / cfg.min_tau.max(1e-9));
         0.55 + 0.4 * a.max(b)
     };
-    Some(WinEval {
+    Some(StretchEval {
         leak,
         pattern,
         growth_bps: g,
@@ -391,13 +571,23 @@ pub(crate) fn judge(
         rise_needed,
         tau,
         floor_now,
+        floor_start: icpt + g * ft[0],
+        span_s: fspan,
         period,
+        period_s: period.map(|p| p as f64 * span / (n - 1).max(1) as f64),
         late_ratio,
-        recent_rise: {
-            let tail = &floor[m / 2..];
-            tail.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-                - tail.iter().copied().fold(f64::INFINITY, f64::min)
+        plateau: if !gate {
+            Plateau::NotTested
+        } else if plateau && flat_end && !decel {
+            Plateau::FlatEnd
+        } else if plateau {
+            Plateau::Decelerates(late_ratio.max(0.0))
+        } else if late_ratio < 0.8 {
+            Plateau::Slowing(late_ratio.max(0.0))
+        } else {
+            Plateau::Steady(late_ratio)
         },
+        recent_rise,
         confidence: clamp01(confidence),
     })
 }

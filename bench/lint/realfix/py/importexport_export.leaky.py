@@ -1,0 +1,18 @@
+# source: https://github.com/django-import-export/django-import-export/pull/44 ("Prevent queryset caching when exporting")
+# label: leaky  item: unbounded query (Django queryset iterated whole)
+# Written here after the PR: export walks the whole queryset, which caches every row.
+class ModelResource:
+    model = None
+
+    def get_queryset(self):
+        return self.model.objects.all()
+
+    def export(self, dataset, queryset=None):
+        if queryset is None:
+            queryset = self.get_queryset()
+        for obj in queryset:  # LEAK
+            dataset.append(self.export_row(obj))
+        return dataset
+
+    def export_row(self, obj):
+        return [getattr(obj, f.name) for f in self.model._meta.fields]

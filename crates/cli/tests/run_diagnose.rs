@@ -1,0 +1,59 @@
+//! `run --diagnose` on the real leaking Node example: once the soak's growth is recognized
+//! as a leak, evidence is captured while the load runs, and the culprit is in the JSON
+//! verdict and the HTML report.
+//!
+//! Skips (passing, with a message) when `node` is not installed.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use common::*;
+
+#[test]
+fn run_diagnose_names_the_culprit_in_the_verdict_and_the_report() {
+    let ok = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIP: node is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let report = dir.path().join("r.html");
+    let out = leakscope()
+        .args(["run", "--load"])
+        .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+        .args([
+            "--rps",
+            "300",
+            "--warmup",
+            "5s",
+            "--duration",
+            "60s",
+            "--diagnose",
+        ])
+        .args(["--format", "json", "--report"])
+        .arg(&report)
+        .arg("--db")
+        .arg(dir.path().join("l.db"))
+        .args(["--", "node"])
+        .arg(repo().join("examples/node/cache/leaky.js"))
+        .args(["--port", &port.to_string()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("capturing evidence from the service"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &v["series"][0]["diagnosis"];
+    assert_eq!(d["format"], "v8", "{v}");
+    assert_eq!(d["suspects"][0]["name"], "profiles", "{d}");
+    assert_eq!(d["suspects"][0]["pattern"], "unbounded-collection", "{d}");
+    assert_eq!(d["evidence"].as_array().unwrap().len(), 3, "{d}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("Culprit (diagnosis)"), "the report embeds it");
+    assert!(html.contains("unbounded-collection profiles"));
+}

@@ -1,0 +1,355 @@
+//! From evaluations to the verdict people read: which stretch decided, the numbers behind it
+//! in words they can check, how sure it is, and when it might be wrong (a caveat).
+
+use super::evaluate::Eval;
+use super::stretch::Plateau;
+use super::windows::{self, WINDOWS};
+use super::{Assessment, Recognizer, SeriesUnit};
+use crate::series::Point;
+use crate::units;
+use crate::verdict::{Pattern, Verdict, VerdictKind};
+
+/// Below this judged span a steady rise may still be a cache filling at a steady rate: the
+/// verdict says so and confidence is scaled down (seconds).
+const SHORT_S: f64 = 3600.0;
+
+/// What a verdict was drawn from, for a chart and an explanation a person can check: the
+/// bounded summary of the series the recognizer kept, the floor it judged, the restarts it
+/// saw and the stretch that decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// The verdict explained.
+    pub verdict: Verdict,
+    /// The series as the recognizer summarized it: time buckets, oldest first (at most
+    /// [`super::RecognizeOptions::max_buckets`] of them).
+    pub buckets: Vec<SummaryBucket>,
+    /// The floor of each run between restarts (the level after each GC, or each cycle's
+    /// trough): `t` unix seconds, `v` in the series' unit.
+    pub floor: Vec<Point>,
+    /// Times of the restarts seen, unix seconds.
+    pub restarts_at: Vec<f64>,
+    /// Start of the stretch that decided the verdict, unix seconds (null without a verdict).
+    pub judged_from: Option<f64>,
+}
+
+/// One time bucket of the series summary.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SummaryBucket {
+    /// Time of its first and last point, unix seconds.
+    pub t_first: f64,
+    /// See `t_first`.
+    pub t_last: f64,
+    /// Smallest, mean and largest value of its points.
+    pub min: f64,
+    /// See `min`.
+    pub mean: f64,
+    /// See `min`.
+    pub max: f64,
+}
+
+/// The explanation of `r`'s verdict (see [`Recognizer::explain`]).
+pub(crate) fn explanation(r: &Recognizer) -> Explanation {
+    let a = r.current();
+    let verdict = verdict(r, &a);
+    let mut all = r.buckets.closed.clone();
+    all.extend(r.buckets.open);
+    let (floor, restarts_at) = super::evaluate::floors(&all, &r.cfg);
+    let d = decide(&a);
+    let judged_from = match (d.window, r.last) {
+        (Some(k), Some(l)) => Some(l.t - WINDOWS[k].seconds),
+        _ => Some(d.eval.judged_from).filter(|t| t.is_finite()),
+    };
+    Explanation {
+        verdict,
+        buckets: all
+            .iter()
+            .map(|b| SummaryBucket {
+                t_first: b.t_first,
+                t_last: b.t_last,
+                min: b.lo,
+                mean: b.mean(),
+                max: b.hi,
+            })
+            .collect(),
+        floor: floor.into_iter().map(|(t, v)| Point::new(t, v)).collect(),
+        restarts_at,
+        judged_from,
+    }
+}
+
+/// The stretch that decided the verdict.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Decision {
+    pub eval: Eval,
+    /// Window index when a trailing window decided (the whole series did not).
+    pub window: Option<usize>,
+    pub leak: bool,
+}
+
+/// Which evaluation decides: the whole series when it calls a leak (or when no window does),
+/// else the longest window that confirms one.
+pub(crate) fn decide(a: &Assessment) -> Decision {
+    if a.main.kind == VerdictKind::Leak {
+        return Decision {
+            eval: a.main,
+            window: None,
+            leak: true,
+        };
+    }
+    let confirmed = a.confirmed();
+    for k in (0..WINDOWS.len()).rev() {
+        if let (true, Some(w)) = (confirmed[k], a.windows[k]) {
+            let mut eval = w;
+            // Flat for most of the series, growing in the recent window: a late leak.
+            let whole_s = a.main.detail.map_or(0.0, |d| d.span_s);
+            if whole_s >= 2.0 * WINDOWS[k].seconds
+                && !matches!(
+                    eval.pattern,
+                    Pattern::GrowthInBursts | Pattern::LeakWithRestarts
+                )
+            {
+                eval.pattern = Pattern::LateOnsetLeak;
+            }
+            eval.restarts = eval.restarts.max(a.main.restarts);
+            return Decision {
+                eval,
+                window: Some(k),
+                leak: true,
+            };
+        }
+    }
+    Decision {
+        eval: a.main,
+        window: None,
+        leak: false,
+    }
+}
+
+/// How much a judged span of `s` seconds counts towards full confidence, 0..1: a minute of
+/// evidence is not an hour of it.
+fn coverage(s: f64) -> f64 {
+    if s >= SHORT_S {
+        1.0
+    } else {
+        (s.max(0.0) / SHORT_S).powf(0.3)
+    }
+}
+
+/// A duration in words: "45 s", "12 min", "1 h", "3.5 h", "2.1 d".
+pub(crate) fn span_words(s: f64) -> String {
+    if s > 0.0 && s % 3600.0 == 0.0 && s <= 86400.0 {
+        format!("{:.0} h", s / 3600.0)
+    } else if s >= 2.0 * 86400.0 {
+        format!("{:.1} d", s / 86400.0)
+    } else if s >= 5400.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else if s >= 120.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{s:.0} s")
+    }
+}
+
+/// An amount in the series' unit: "12.3 MiB" or "412".
+fn amount(u: SeriesUnit, v: f64) -> String {
+    match u {
+        SeriesUnit::Bytes => units::format_bytes(v),
+        SeriesUnit::Count => units::format_count(v),
+    }
+}
+
+/// A rate per hour in the series' unit: "+4.20 MiB/h" or "+35.0/h".
+fn rate(u: SeriesUnit, v: f64) -> String {
+    match u {
+        SeriesUnit::Bytes => units::format_rate_per_hour(v),
+        SeriesUnit::Count => format!("{v:+.1}/h"),
+    }
+}
+
+/// The verdict of `r` from its assessment `a`.
+pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
+    let d = decide(a);
+    let e = d.eval;
+    let first = r.first.unwrap_or(Point::new(0.0, 0.0));
+    let last = r.last.unwrap_or(first);
+    let kind = if d.leak { VerdictKind::Leak } else { e.kind };
+    let leak = kind == VerdictKind::Leak;
+    let detected_at = if leak {
+        r.detected_at.or(Some(last.t))
+    } else {
+        None
+    };
+    let growth_bps = if leak || e.kind != VerdictKind::InsufficientData {
+        e.growth_bps
+    } else {
+        0.0
+    };
+    let growth = growth_bps * 3600.0;
+    let time_to_limit_seconds = match r.opts.limit_bytes {
+        Some(limit) if leak && growth_bps > 0.0 && limit.is_finite() => {
+            let now = if e.floor_now.is_finite() {
+                e.floor_now
+            } else {
+                last.v
+            };
+            Some(((limit - now) / growth_bps).max(0.0))
+        }
+        _ => None,
+    };
+    let judged_s = match d.window {
+        Some(k) => WINDOWS[k].seconds,
+        None => (last.t - e.judged_from).max(0.0),
+    };
+    let confirmed = a.confirmed();
+    let windows: Vec<_> = (0..WINDOWS.len())
+        .filter_map(|k| a.windows[k].map(|w| windows::trend(k, &w, confirmed[k])))
+        .collect();
+    let mut confidence = if e.confidence.is_finite() {
+        e.confidence.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let cover = coverage(judged_s);
+    let mut caveat = None;
+    if kind != VerdictKind::InsufficientData && cover < 1.0 {
+        // Little time judged: confidence moves towards a coin toss.
+        confidence = 0.5 + (confidence - 0.5) * cover;
+        caveat = Some(if leak {
+            let slowing = e
+                .detail
+                .map_or(String::new(), |d| match d.plateau {
+                    Plateau::Steady(ratio) | Plateau::Slowing(ratio) => format!(
+                        " (its growth has not slowed: the last third grew at {:.0}% of the rate before)",
+                        100.0 * ratio
+                    ),
+                    _ => String::new(),
+                });
+            format!(
+                "only {} of growth seen{slowing}: a cache still filling at a steady rate looks the same until it reaches its bound; watch longer to be sure",
+                span_words(judged_s)
+            )
+        } else {
+            format!(
+                "only {} seen: a leak slower than the noise over that time would not show yet",
+                span_words(judged_s)
+            )
+        });
+    }
+    Verdict {
+        name: r.name.clone(),
+        verdict: kind,
+        pattern: e.pattern,
+        growth_bytes_per_hour: if growth.is_finite() { growth } else { 0.0 },
+        confidence: confidence.clamp(0.0, 1.0),
+        detected_at,
+        time_to_limit_seconds,
+        limit_bytes: r.opts.limit_bytes,
+        samples: r.n,
+        span_seconds: last.t - first.t,
+        first_bytes: first.v,
+        last_bytes: last.v,
+        restarts: e.restarts.max(a.main.restarts),
+        reasons: reasons(r, a, &d, judged_s),
+        windows,
+        confirmed_by_window_seconds: leak.then_some(judged_s),
+        caveat,
+        period_seconds: e
+            .detail
+            .and_then(|d| d.period_s)
+            .or(a.main.detail.and_then(|d| d.period_s))
+            .filter(|p| p.is_finite()),
+    }
+}
+
+/// The reasons behind the verdict in words a person can check against a chart: which
+/// stretch, which floor, how many restarts, what the plateau test said.
+fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<String> {
+    let e = &d.eval;
+    let u = r.opts.unit;
+    let mut out = Vec::new();
+    match (&e.detail, e.kind) {
+        (_, VerdictKind::InsufficientData) if !d.leak => out.push(format!(
+            "too few samples to judge: {} point(s) over {}; the floor's trend needs at least 12 points in 8 time buckets",
+            r.n,
+            span_words(r.last.map_or(0.0, |l| l.t) - r.first.map_or(0.0, |f| f.t))
+        )),
+        (Some(s), _) => {
+            let which = match d.window {
+                Some(k) => format!("the last {}", span_words(WINDOWS[k].seconds)),
+                None if e.restarts > 0 => {
+                    format!("the {} since the last restart", span_words(judged_s))
+                }
+                None => format!("the last {}", span_words(judged_s)),
+            };
+            out.push(format!(
+                "floor {} from {} to {} ({}) over {which}; a leak needs a rise of at least {} ({} × its noise, and {})",
+                if s.rise >= 0.0 { "rose" } else { "fell" },
+                amount(u, s.floor_start),
+                amount(u, s.floor_now),
+                rate(u, s.growth_bps * 3600.0),
+                amount(u, s.rise_needed),
+                r.cfg.rise_sigmas,
+                amount(u, r.cfg.min_rise_bytes)
+            ));
+            out.push(match s.period_s {
+                Some(p) => format!(
+                    "the floor is the minimum of each cycle: a cycle of {} was seen",
+                    span_words(p)
+                ),
+                None => "the floor is the rolling minimum of the samples (the level after each GC)".into(),
+            });
+            out.push(format!(
+                "trend τ = {:.2} on the floor (0.55 or more is a monotone rise)",
+                s.tau
+            ));
+            out.push(match s.plateau {
+                Plateau::NotTested => "plateau test not needed: the floor did not rise significantly".into(),
+                Plateau::Steady(ratio) => format!(
+                    "plateau test: growth did not slow (last third at {:.0}% of the middle third; a plateau needs under 45%)",
+                    100.0 * ratio
+                ),
+                Plateau::Slowing(ratio) => format!(
+                    "plateau test: growth slows but not enough to call a plateau (last third at {:.0}% of the middle third)",
+                    100.0 * ratio
+                ),
+                Plateau::Decelerates(ratio) => format!(
+                    "plateau test: growth decelerates towards a bound (last third at {:.0}% of the middle third): a cache filling, not a leak",
+                    100.0 * ratio
+                ),
+                Plateau::FlatEnd => "plateau test: the last third of the floor is flat".into(),
+            });
+            if e.pattern == Pattern::Step {
+                out.push("one or two steps up, flat since: a deploy or a batch that keeps its results".into());
+            }
+            if d.leak && r.detected_at.is_some() {
+                out.push("flagged while replaying the series in order".into());
+            }
+        }
+        (None, _) => {}
+    }
+    let restarts = e.restarts.max(a.main.restarts);
+    if restarts > 0 {
+        out.push(format!(
+            "{restarts} restart(s) seen: the floor is judged within each run, not across them"
+        ));
+    }
+    for (k, w) in a.windows.iter().enumerate() {
+        if let Some(w) = w {
+            let t = windows::trend(k, w, a.confirmed()[k]);
+            out.push(format!(
+                "last {}: floor {}, {}{}",
+                span_words(WINDOWS[k].seconds),
+                rate(u, t.growth_bytes_per_hour),
+                t.pattern,
+                if t.confirmed { ", confirms a leak" } else { "" }
+            ));
+        }
+    }
+    if r.ignored > 0 {
+        out.push(format!(
+            "{} non-finite or out-of-order point(s) ignored",
+            r.ignored
+        ));
+    }
+    out
+}

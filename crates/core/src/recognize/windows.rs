@@ -1,0 +1,260 @@
+//! The trailing windows — the last hour, six hours and day — judged on their own beside the
+//! whole series: a recent window keeps a fixed resolution however long the series (a ring of
+//! buckets), so a leak that starts late in a month-long series is seen within hours, and
+//! fleet users get the floor's trend over the windows their alerts use.
+//!
+//! A window's leak counts only when the whole series does not contradict it: a window shorter
+//! than about two cycles of a cycle seen in the whole series (a daily ramp seen in the last
+//! hour) cannot confirm anything.
+
+use super::buckets::{Bucket, Ring};
+use super::evaluate::{evaluate, Eval};
+use super::stretch::Cfg;
+use crate::verdict::{Pattern, VerdictKind, WindowTrend};
+
+/// One trailing window: its length and the ring that keeps it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WindowSpec {
+    /// Length, seconds.
+    pub seconds: f64,
+    /// Ring bucket width, seconds.
+    pub bucket_seconds: f64,
+}
+
+/// The windows reported and judged: 1 h, 6 h, 1 d.
+pub(crate) const WINDOWS: [WindowSpec; 3] = [
+    WindowSpec {
+        seconds: 3600.0,
+        bucket_seconds: 60.0,
+    },
+    WindowSpec {
+        seconds: 21600.0,
+        bucket_seconds: 300.0,
+    },
+    WindowSpec {
+        seconds: 86400.0,
+        bucket_seconds: 900.0,
+    },
+];
+
+/// A series must cover this share of a window for the window to be judged.
+const COVER: f64 = 0.95;
+
+/// The rings of the trailing windows and when each was last judged.
+#[derive(Debug, Clone)]
+pub(crate) struct Windows {
+    pub rings: [Ring; 3],
+    /// Time of the last scheduled judgement of each window, unix seconds.
+    pub judged_at: [f64; 3],
+    started: bool,
+}
+
+impl Windows {
+    pub fn new() -> Self {
+        let ring = |w: WindowSpec| {
+            Ring::new(
+                w.bucket_seconds,
+                (w.seconds / w.bucket_seconds) as usize + 2,
+            )
+        };
+        Self {
+            rings: WINDOWS.map(ring),
+            judged_at: [f64::NEG_INFINITY; 3],
+            started: false,
+        }
+    }
+
+    /// Feed a point: to the finest ring, and each bucket closing there to the next coarser
+    /// ring (their widths divide each other and they share an origin, so the coarse buckets
+    /// are exactly what the points would have made; they lag by one fine bucket). Returns a
+    /// bit per ring whose bucket closed.
+    pub fn push(&mut self, t: f64, v: f64) -> u8 {
+        if !self.started {
+            self.started = true;
+            for r in &mut self.rings {
+                r.set_origin(t);
+            }
+        }
+        let Some(mut b) = self.rings[0].push(t, v) else {
+            return 0;
+        };
+        let mut closed = 1u8;
+        for k in 1..self.rings.len() {
+            match self.rings[k].push_bucket(&b) {
+                Some(c) => {
+                    closed |= 1 << k;
+                    b = c;
+                }
+                None => break,
+            }
+        }
+        closed
+    }
+}
+
+/// The buckets of the last `spec.seconds` before `t_last`: from the whole-series summary when
+/// it is at least as fine there, else from the window's ring.
+pub(crate) fn window_buckets(
+    spec: WindowSpec,
+    main: &[Bucket],
+    main_width: f64,
+    ring: &Ring,
+    t_last: f64,
+    out: &mut Vec<Bucket>,
+) {
+    let since = t_last - spec.seconds;
+    if main_width <= spec.bucket_seconds {
+        out.clear();
+        out.extend(main.iter().filter(|b| b.t_first >= since).copied());
+    } else {
+        ring.since(since, out);
+        // The ring's oldest bucket may reach back before the window: keep whole buckets only.
+        if out.first().is_some_and(|b| b.t_first < since) {
+            out.remove(0);
+        }
+    }
+}
+
+/// Judge window `k` when the series covers it (`span` seconds so far).
+/// `main` holds the whole-series buckets (`main_width` seconds wide). With `cfg.screen`, a
+/// window whose floor cannot have risen enough is not judged (see [`super::may_rise`]).
+pub(crate) fn judge_window(
+    k: usize,
+    span: f64,
+    (main, main_width): (&[Bucket], f64),
+    rings: &[Ring; 3],
+    t_last: f64,
+    cfg: &Cfg,
+    scratch: &mut Vec<Bucket>,
+) -> Option<Eval> {
+    let spec = WINDOWS[k];
+    if span < COVER * spec.seconds {
+        return None;
+    }
+    window_buckets(spec, main, main_width, &rings[k], t_last, scratch);
+    if cfg.screen && !super::may_rise(scratch, cfg, true) {
+        return None;
+    }
+    Some(evaluate(
+        scratch,
+        &Cfg {
+            window: true,
+            ..*cfg
+        },
+    ))
+}
+
+/// The floor before and inside window `k`, read at one coarser resolution than the window's
+/// own (the next ring, or the whole-series summary for the day), so that earlier heights and
+/// the window's rise compare like with like.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct History {
+    /// The highest bucket minimum before the window (NaN when none).
+    pub peak_before: f64,
+    /// The lowest bucket minimum in the window's first sixth.
+    pub floor_start: f64,
+    /// The lowest bucket minimum in the window's last sixth.
+    pub floor_end: f64,
+}
+
+impl History {
+    pub const UNKNOWN: History = History {
+        peak_before: f64::NAN,
+        floor_start: f64::NAN,
+        floor_end: f64::NAN,
+    };
+
+    /// True when the series already held the floor the window rose to (three quarters of the
+    /// way up) before the window began, and came down from it.
+    pub fn seen_before(&self) -> bool {
+        self.floor_end > self.floor_start
+            && self.peak_before >= self.floor_start + 0.75 * (self.floor_end - self.floor_start)
+    }
+}
+
+/// The [`History`] of window `k` ending at `t_last`, from the next coarser ring or, for the
+/// last window, from the whole-series buckets `main`.
+pub(crate) fn history(
+    k: usize,
+    rings: &[Ring; 3],
+    main: &[Bucket],
+    t_last: f64,
+    scratch: &mut Vec<Bucket>,
+) -> History {
+    let since = t_last - WINDOWS[k].seconds;
+    let bs: &[Bucket] = match rings.get(k + 1) {
+        Some(r) => {
+            r.since(f64::NEG_INFINITY, scratch);
+            scratch
+        }
+        None => main,
+    };
+    let split = bs.partition_point(|b| b.t_last < since);
+    let (before, inside) = bs.split_at(split);
+    if before.is_empty() || inside.len() < 2 {
+        return History::UNKNOWN;
+    }
+    let sixth = inside.len().div_ceil(6);
+    let min_lo = |b: &[Bucket]| b.iter().map(|b| b.lo).fold(f64::INFINITY, f64::min);
+    History {
+        peak_before: before.iter().map(|b| b.lo).fold(f64::NAN, f64::max),
+        floor_start: min_lo(&inside[..sixth]),
+        floor_end: min_lo(&inside[inside.len() - sixth..]),
+    }
+}
+
+/// True when window `k`'s leak stands against what the whole series says (`main`, and
+/// `peak_before`, the highest floor held before the window):
+/// * a window without restarts that cannot hold two cycles of a cycle seen in the whole
+///   series confirms nothing (a daily ramp seen in the last hour);
+/// * nor does a rise without restarts to a floor the series already held before and came
+///   down from (an old generation filling between full collections, a recurring batch, a
+///   wandering level — see [`History::seen_before`]);
+/// * nor a window that only sees the tail of a fill or of a step the whole series
+///   recognized (its floor grows no faster than the whole series' did on the way up).
+///
+/// Restarts inside the window are no phase of a cycle and regrow to earlier heights by
+/// nature: such a window stands on its own.
+pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History) -> bool {
+    if w.kind != VerdictKind::Leak {
+        return false;
+    }
+    if main.kind == VerdictKind::Leak {
+        return true;
+    }
+    let Some(d) = main.detail else {
+        return true;
+    };
+    if w.restarts == 0 {
+        if d.period_s.is_some_and(|p| WINDOWS[k].seconds < 2.2 * p) {
+            return false;
+        }
+        if history.seen_before() {
+            return false;
+        }
+    }
+    !(matches!(main.pattern, Pattern::Plateau | Pattern::Step) && w.growth_bps <= d.growth_bps)
+}
+
+/// The report of window `k` from its evaluation.
+pub(crate) fn trend(k: usize, w: &Eval, confirmed: bool) -> WindowTrend {
+    let finite = |x: f64| x.is_finite().then_some(x);
+    WindowTrend {
+        window_seconds: WINDOWS[k].seconds,
+        growth_bytes_per_hour: w.detail.map_or(0.0, |d| {
+            if d.growth_bps.is_finite() {
+                d.growth_bps * 3600.0
+            } else {
+                0.0
+            }
+        }),
+        confirmed,
+        pattern: if w.kind == VerdictKind::InsufficientData {
+            Pattern::Unknown
+        } else {
+            w.pattern
+        },
+        floor_start_bytes: w.detail.and_then(|d| finite(d.floor_start)),
+        floor_end_bytes: w.detail.and_then(|d| finite(d.floor_now)),
+    }
+}
