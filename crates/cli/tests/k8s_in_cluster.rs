@@ -3,11 +3,13 @@
 //! with token, ca.crt and namespace), against the fake API server serving HTTPS with a CA and
 //! a server certificate made here by the openssl CLI. The token must arrive as the bearer
 //! token (and its rotation be picked up), and a server the CA does not vouch for must be
-//! refused with one sentence and exit 2.
+//! refused with one sentence and exit 2. The node agent (`watch --k8s-node`, the DaemonSet
+//! mode) runs the same way, its node named by $NODE_NAME as the downward API sets it.
 
 #![cfg(feature = "k8s")]
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+mod cgroup_tree;
 mod common;
 #[path = "../../k8s/tests/support/mod.rs"]
 mod fake;
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use cgroup_tree::{log_lines, Tree};
 use common::*;
 use fake::FakeApi;
 use serde_json::json;
@@ -291,5 +294,91 @@ fn in_a_pod_the_watch_sends_the_rotated_token_within_a_minute() {
     assert!(
         api.authorizations().iter().all(|(_, a)| a.is_some()),
         "no request went without a token"
+    );
+}
+
+#[test]
+fn in_a_pod_the_node_agent_follows_its_node_with_the_service_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((api, ca, _)) = tls_api(dir.path(), "token-one") else {
+        return;
+    };
+    // The recorded cluster's worker-1 runs default/nginx (BestEffort, containerd, running):
+    // its container cgroup in the cgroupfs driver's layout, as kubelet makes it.
+    let Some(tree) = Tree::v1_memory("k8s-in-cluster") else {
+        return;
+    };
+    tree.mk(&format!(
+        "kubepods/besteffort/pod4e5f6071-8293-4a4b-bcd2-e3f405162839/{}",
+        "08".repeat(32)
+    ));
+    let sa = service_account(dir.path(), &ca, "token-one");
+    let home = tempfile::tempdir().unwrap();
+    let log = dir.path().join("samples.jsonl");
+    let mut agent = in_pod(
+        &[
+            "watch",
+            "--k8s-node",
+            "--interval",
+            "200ms",
+            "--duration",
+            "60s",
+            "--db",
+        ],
+        &sa,
+        api.tls_port.unwrap(),
+        home.path(),
+    )
+    .arg(dir.path().join("agent.db"))
+    .arg("--cgroup-root")
+    .arg(&tree.root)
+    .arg("--log")
+    .arg(&log)
+    .env("NODE_NAME", "worker-1")
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let sampled = wait_for(Duration::from_secs(20), || {
+        log_lines(&log)
+            .iter()
+            .any(|l| l["target"] == "default/nginx/nginx")
+    });
+    let _ = agent.kill();
+    let out = agent.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(sampled, "the node's container was never sampled: {err}");
+    assert!(err.contains("following the pods of node worker-1"), "{err}");
+    let lines = log_lines(&log);
+    let s = lines
+        .iter()
+        .find(|l| l["target"] == "default/nginx/nginx")
+        .unwrap();
+    assert_eq!(
+        s["labels"],
+        json!({"namespace": "default", "pod": "nginx", "container": "nginx"})
+    );
+    // Only this node's pods: the checkout pod on worker-1 has no cgroup here, worker-2's
+    // pods are never asked for.
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l["labels"]["pod"].as_str().is_some_and(|p| p != "nginx")),
+        "{lines:?}"
+    );
+    let auth = api.authorizations();
+    assert!(
+        auth.iter()
+            .any(|(p, _)| p.starts_with("/api/v1/nodes/worker-1")),
+        "the node is checked: {auth:?}"
+    );
+    assert!(
+        auth.iter().any(|(p, _)| p.starts_with("/api/v1/pods?")
+            && p.contains("fieldSelector=spec.nodeName%3Dworker-1")),
+        "the pods are listed by node: {auth:?}"
+    );
+    assert!(
+        auth.iter()
+            .all(|(_, a)| a.as_deref() == Some("Bearer token-one")),
+        "every request carries the service account's token: {auth:?}"
     );
 }

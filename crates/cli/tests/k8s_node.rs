@@ -8,16 +8,18 @@
 #![cfg(feature = "k8s")]
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+mod cgroup_tree;
 mod common;
 #[path = "../../k8s/tests/support/mod.rs"]
 mod fake;
 
 use std::fs;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use cgroup_tree::{log_lines, Tree};
 use common::*;
 use fake::FakeApi;
 use serde_json::{json, Value};
@@ -28,43 +30,6 @@ const UID_D: &str = "0d0d0d0d-1111-4222-8333-444444444444";
 
 fn cid(n: u8) -> String {
     format!("{n:02x}").repeat(32)
-}
-
-/// Cgroups under a test root, removed deepest first.
-struct Tree {
-    root: PathBuf,
-}
-
-impl Tree {
-    fn mk(&self, rel: &str) -> PathBuf {
-        let mut p = self.root.clone();
-        for part in rel.split('/') {
-            p.push(part);
-            if !p.exists() {
-                fs::create_dir(&p).unwrap();
-            }
-        }
-        p
-    }
-}
-
-impl Drop for Tree {
-    fn drop(&mut self) {
-        fn rm(dir: &Path) {
-            if let Ok(rd) = fs::read_dir(dir) {
-                for e in rd.flatten() {
-                    if e.file_type().is_ok_and(|t| t.is_dir()) {
-                        rm(&e.path());
-                    }
-                }
-            }
-            let end = Instant::now() + Duration::from_secs(5);
-            while fs::remove_dir(dir).is_err() && Instant::now() < end {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        rm(&self.root);
-    }
 }
 
 /// A pod of `[namespace, name, uid]` with one container.
@@ -101,14 +66,6 @@ fn get(port: u16, path: &str) -> String {
     out
 }
 
-fn log_lines(path: &Path) -> Vec<Value> {
-    fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 fn allocate_in(cgroup: &Path) -> Child {
     let script = format!(
         "echo $$ > {}/cgroup.procs && exec python3 -c 'import time\nb=[]\nfor i in range(100):\n    b.append(bytearray(8<<20)); time.sleep(0.02)\n'",
@@ -123,15 +80,9 @@ fn allocate_in(cgroup: &Path) -> Child {
 
 #[test]
 fn a_node_agent_samples_labels_sees_oom_kills_and_follows_pods() {
-    let root = PathBuf::from(format!(
-        "/sys/fs/cgroup/memory/leakscope-k8s-node-{}",
-        std::process::id()
-    ));
-    if let Err(e) = fs::create_dir(&root) {
-        eprintln!("SKIP: no writable cgroup v1 memory hierarchy here ({e})");
+    let Some(tree) = Tree::v1_memory("k8s-node") else {
         return;
-    }
-    let tree = Tree { root };
+    };
     let a = tree.mk(&format!(
         "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{}.scope",
         UID_A.replace('-', "_"),
