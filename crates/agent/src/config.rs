@@ -24,56 +24,12 @@ use crate::settings::{DiagnoseSettings, ReceiverSpec, Settings, StoreSettings, T
 use crate::source::prometheus::{DEFAULT_EVERY, DEFAULT_RANGE};
 use crate::source::{SourceSpec, KINDS};
 
-/// A config file that cannot be used: where, which key, and why.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file cannot be read.
-    #[error("cannot read the config file {}: {source}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A mistake in the file.
-    #[error("{}: line {line}{}: {message}", path.display(), key.as_ref().map(|k| format!(", key `{k}`")).unwrap_or_default())]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line of the mistake.
-        line: usize,
-        /// The key it is about, when one is.
-        key: Option<String>,
-        /// What is wrong.
-        message: String,
-    },
-}
-
-impl ConfigError {
-    /// The 1-based line of the mistake, when it is in the file.
-    pub fn line(&self) -> Option<usize> {
-        match self {
-            ConfigError::Invalid { line, .. } => Some(*line),
-            ConfigError::Read { .. } => None,
-        }
-    }
-
-    /// The key the mistake is about.
-    pub fn key(&self) -> Option<&str> {
-        match self {
-            ConfigError::Invalid { key, .. } => key.as_deref(),
-            ConfigError::Read { .. } => None,
-        }
-    }
-}
+pub use leakscope_core::config_file::ConfigError;
+use leakscope_core::config_file::{invalid, line_of, read};
 
 /// Read and check the config file at `path`.
 pub fn load(path: &Path) -> Result<Settings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read(path)?;
     parse(&text, path)
 }
 
@@ -169,42 +125,6 @@ pub fn listen_addr(text: &str) -> Result<SocketAddr, String> {
     text.trim()
         .parse()
         .map_err(|_| format!("{text:?} is not an address: write e.g. \"127.0.0.1:9464\""))
-}
-
-fn invalid(
-    text: &str,
-    path: &Path,
-    span: Range<usize>,
-    key: Option<String>,
-    message: String,
-) -> ConfigError {
-    let line = line_of(text, span.start);
-    let key = key.or_else(|| key_at(text, span.start));
-    ConfigError::Invalid {
-        path: path.to_path_buf(),
-        line,
-        key,
-        message: message.trim().replace('\n', " "),
-    }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
-
-/// The key written on the line holding `offset` (`key = ...`), if any.
-fn key_at(text: &str, offset: usize) -> Option<String> {
-    let start = text[..offset.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let line = text[start..].lines().next()?;
-    let (key, _) = line.split_once('=')?;
-    let key = key.trim().trim_matches('"');
-    (!key.is_empty() && !key.starts_with('[') && !key.starts_with('#')).then(|| key.to_string())
 }
 
 fn resolve(dir: &Path, p: &Path) -> PathBuf {

@@ -5,6 +5,7 @@
 //! verdicts into [`alert::Alert`]s.
 
 pub mod alert;
+pub mod config_file;
 pub mod corpus;
 pub mod csv;
 pub mod recognize;

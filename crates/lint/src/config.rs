@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -23,31 +23,8 @@ use toml::Spanned;
 use crate::finding::Severity;
 use crate::options::{Options, Selector};
 
-/// A `[lint]` section that cannot be used: where, which key, and why.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file cannot be read.
-    #[error("cannot read the config file {}: {source}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A mistake in the file.
-    #[error("{}: line {line}{}: {message}", path.display(), key.as_ref().map(|k| format!(", key `{k}`")).unwrap_or_default())]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line of the mistake.
-        line: usize,
-        /// The key it is about, when one is.
-        key: Option<String>,
-        /// What is wrong.
-        message: String,
-    },
-}
+pub use leakscope_core::config_file::ConfigError;
+use leakscope_core::config_file::{invalid, read};
 
 #[derive(Debug, Deserialize)]
 struct Document {
@@ -68,10 +45,7 @@ struct Section {
 /// Read the `[lint]` section of the config file at `path` into `opts` (keys it does not
 /// have leave `opts` as they are). Returns whether the file has a `[lint]` section.
 pub fn load(path: &Path, opts: &mut Options) -> Result<bool, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read(path)?;
     apply(&text, path, opts)
 }
 
@@ -137,26 +111,6 @@ pub fn apply(text: &str, path: &Path, opts: &mut Options) -> Result<bool, Config
         }
     }
     Ok(true)
-}
-
-fn invalid(
-    text: &str,
-    path: &Path,
-    span: Range<usize>,
-    key: Option<String>,
-    message: String,
-) -> ConfigError {
-    let line = text.as_bytes()[..span.start.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1;
-    ConfigError::Invalid {
-        path: path.to_path_buf(),
-        line,
-        key,
-        message: message.trim().replace('\n', " "),
-    }
 }
 
 #[cfg(test)]
