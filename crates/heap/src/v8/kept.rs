@@ -133,7 +133,9 @@ fn holder_of(
 
 /// Holders that kept at least [`MIN_KEPT_BYTES`] of objects allocated between the first and
 /// second snapshot and gained less than [`HELD_FRACTION`] of that in the last interval,
-/// largest first. Holders already named in `already` (by object id) are left out.
+/// largest first. Holders already named in `already` (by object id), and holders on the
+/// retainer path of a suspect already named (the same leak, seen from higher up: the timer
+/// list above a growing closure, the Map above its growing entries), are left out.
 pub fn grew_then_held(snaps: &[Indexed], k: &KeptObjects, already: &[Suspect]) -> Vec<Suspect> {
     let last = &snaps[snaps.len() - 1];
     let a = &last.a;
@@ -174,7 +176,14 @@ pub fn grew_then_held(snaps: &[Indexed], k: &KeptObjects, already: &[Suspect]) -
     let n = snaps.len();
     picked
         .into_iter()
-        .map(|(h, x)| {
+        .map(|(h, x)| (h, x, render_path(a, &last.owners, h)))
+        .filter(|(_, _, path)| {
+            path.is_empty()
+                || !already
+                .iter()
+                .any(|sus| sus.retainer_path.starts_with(path))
+        })
+        .map(|(h, x, retainer_path)| {
             let name = holder_name(a, &last.owners, h);
             let class = a.class_names[a.class_of[h as usize] as usize].clone();
             let id = s.node_id[h as usize];
@@ -198,7 +207,7 @@ pub fn grew_then_held(snaps: &[Indexed], k: &KeptObjects, already: &[Suspect]) -
             let mut sus = Suspect {
                 pattern: "grew-then-held".into(),
                 name: name.clone(),
-                retainer_path: render_path(a, &last.owners, h),
+                retainer_path,
                 count_delta: x.count as i64,
                 size_delta: x.bytes as i64,
                 advice: format!(
