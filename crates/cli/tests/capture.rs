@@ -368,7 +368,9 @@ fn a_timeout_closes_the_inspector() {
     );
     assert!(
         inspector_closed(node.pid()),
-        "inspector left open after a timeout"
+        "inspector left open after a timeout (still listening on {:?}): {}",
+        loopback_listen_ports(node.pid()),
+        stderr(&out)
     );
     assert!(node.alive());
 }

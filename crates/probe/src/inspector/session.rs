@@ -88,7 +88,7 @@ impl Session {
     }
 }
 
-/// True once nothing accepts connections at `http_base` (checked until `wait` passes).
+/// True once connections to `http_base` are refused (checked until `wait` passes).
 fn port_closes(http_base: &str, wait: Duration) -> bool {
     let Some((host, port, _)) = split_url(http_base) else {
         return false;
@@ -107,7 +107,11 @@ fn port_closes(http_base: &str, wait: Duration) -> bool {
     };
     let deadline = Instant::now() + wait;
     loop {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        // Only a refusal says nothing listens: a connect that times out (a starved target
+        // whose accept queue is full, a loaded machine) says nothing either way.
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
             return true;
         }
         if Instant::now() >= deadline {
