@@ -385,3 +385,33 @@ pub fn assert_no_culprit_named(seen: &[String], code: Option<i32>) -> bool {
     );
     alerted
 }
+
+/// The JSON lines of a watcher's `--log` so far (a line being written is skipped).
+pub fn log_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Every line `child` writes to its (piped) stderr, kept as it comes; join the handle to have
+/// all of them once the child has exited.
+pub fn collect_stderr(
+    child: &mut Child,
+) -> (
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    std::thread::JoinHandle<()>,
+) {
+    let kept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let lines = stderr_lines(child);
+    let reader = {
+        let kept = std::sync::Arc::clone(&kept);
+        std::thread::spawn(move || {
+            for l in lines {
+                kept.lock().unwrap().push(l);
+            }
+        })
+    };
+    (kept, reader)
+}

@@ -9,7 +9,6 @@
 #![cfg(feature = "k8s")]
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod cgroup_tree;
 mod common;
 #[path = "../../k8s/tests/support/mod.rs"]
 mod fake;
@@ -18,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use cgroup_tree::{log_lines, Tree};
 use common::*;
+use fake::cgroups::Root;
 use fake::FakeApi;
 use serde_json::json;
 
@@ -305,10 +304,10 @@ fn in_a_pod_the_node_agent_follows_its_node_with_the_service_account() {
     };
     // The recorded cluster's worker-1 runs default/nginx (BestEffort, containerd, running):
     // its container cgroup in the cgroupfs driver's layout, as kubelet makes it.
-    let Some(tree) = Tree::v1_memory("k8s-in-cluster") else {
+    let Some(tree) = Root::v1_memory("in-cluster") else {
         return;
     };
-    tree.mk(&format!(
+    tree.mkdir(format!(
         "kubepods/besteffort/pod4e5f6071-8293-4a4b-bcd2-e3f405162839/{}",
         "08".repeat(32)
     ));
@@ -331,7 +330,7 @@ fn in_a_pod_the_node_agent_follows_its_node_with_the_service_account() {
     )
     .arg(dir.path().join("agent.db"))
     .arg("--cgroup-root")
-    .arg(&tree.root)
+    .arg(&tree.dir)
     .arg("--log")
     .arg(&log)
     .env("NODE_NAME", "worker-1")

@@ -8,7 +8,6 @@
 #![cfg(feature = "k8s")]
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod cgroup_tree;
 mod common;
 #[path = "../../k8s/tests/support/mod.rs"]
 mod fake;
@@ -19,8 +18,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cgroup_tree::{log_lines, Tree};
 use common::*;
+use fake::cgroups::Root;
 use fake::FakeApi;
 use serde_json::{json, Value};
 
@@ -80,16 +79,16 @@ fn allocate_in(cgroup: &Path) -> Child {
 
 #[test]
 fn a_node_agent_samples_labels_sees_oom_kills_and_follows_pods() {
-    let Some(tree) = Tree::v1_memory("k8s-node") else {
+    let Some(tree) = Root::v1_memory("node") else {
         return;
     };
-    let a = tree.mk(&format!(
+    let a = tree.mkdir(format!(
         "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{}.scope",
         UID_A.replace('-', "_"),
         cid(1)
     ));
-    let b = tree.mk(&format!("kubepods/pod{UID_B}/crio-{}", cid(2)));
-    let d = tree.mk(&format!("kubepods/besteffort/pod{UID_D}/{}", cid(4)));
+    let b = tree.mkdir(format!("kubepods/pod{UID_B}/crio-{}", cid(2)));
+    let d = tree.mkdir(format!("kubepods/besteffort/pod{UID_D}/{}", cid(4)));
     for c in [&a, &b, &d] {
         fs::write(c.join("memory.limit_in_bytes"), (48u64 << 20).to_string()).unwrap();
         let _ = fs::write(c.join("memory.swappiness"), "0");
@@ -119,7 +118,7 @@ fn a_node_agent_samples_labels_sees_oom_kills_and_follows_pods() {
             &api.url(),
             "--cgroup-root",
         ])
-        .arg(&tree.root)
+        .arg(&tree.dir)
         .args([
             "--interval",
             "200ms",

@@ -10,7 +10,6 @@ mod common;
 #[path = "../../k8s/tests/support/mod.rs"]
 mod fake;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -34,14 +33,6 @@ fn fixture_pod(name: &str) -> Value {
         .find(|o| o["kind"] == "Pod" && o["metadata"]["name"] == name)
         .unwrap()
         .clone()
-}
-
-fn log_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
 }
 
 fn metrics(ns: &str, pod: &str, container: &str, bytes: u64) -> Value {
@@ -79,16 +70,7 @@ fn new_oom_kills_restart_storms_and_node_ooms_alert_and_410_relists() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = Arc::new(Mutex::new(Vec::<String>::new()));
-    let reader = {
-        let stderr = Arc::clone(&stderr);
-        let pipe = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for l in BufReader::new(pipe).lines().map_while(Result::ok) {
-                stderr.lock().unwrap().push(l);
-            }
-        })
-    };
+    let (stderr, reader) = collect_stderr(&mut child);
     let alerts = |name: &str| -> Vec<Value> {
         stderr
             .lock()
@@ -265,16 +247,7 @@ fn start_watch(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = Arc::new(Mutex::new(Vec::<String>::new()));
-    let reader = {
-        let stderr = Arc::clone(&stderr);
-        let pipe = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for l in BufReader::new(pipe).lines().map_while(Result::ok) {
-                stderr.lock().unwrap().push(l);
-            }
-        })
-    };
+    let (stderr, reader) = collect_stderr(&mut child);
     (child, stderr, reader)
 }
 
@@ -408,16 +381,7 @@ fn a_container_whose_metrics_server_memory_climbs_alerts_as_a_leak_and_its_flat_
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = Arc::new(Mutex::new(Vec::<String>::new()));
-    let reader = {
-        let stderr = Arc::clone(&stderr);
-        let pipe = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for l in BufReader::new(pipe).lines().map_while(Result::ok) {
-                stderr.lock().unwrap().push(l);
-            }
-        })
-    };
+    let (stderr, reader) = collect_stderr(&mut child);
     let alerts = || -> Vec<Value> {
         stderr
             .lock()

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -77,13 +76,7 @@ fn a_config_file_drives_the_watch_and_sighup_reloads_it() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = watch.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = stderr_lines(&mut watch);
     let mut said = Vec::new();
     let wait_line = |want: &str, said: &mut Vec<String>| -> bool {
         let end = std::time::Instant::now() + Duration::from_secs(10);

@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -63,17 +62,6 @@ fn fixture() -> Vec<(Labels, Vec<Point>)> {
     ]
 }
 
-/// Every line the child writes on stderr, as it comes.
-fn lines_of(stderr: std::process::ChildStderr) -> std::sync::mpsc::Receiver<String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    rx
-}
-
 /// The webhook bodies received within `within` until one satisfies `want`.
 fn wait_body(
     hook: &WebhookSink,
@@ -124,7 +112,7 @@ fn a_watched_fleet_pages_its_leak_through_alertmanager_and_resolves_it_when_gone
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let said = lines_of(watch.stderr.take().unwrap());
+    let said = stderr_lines(&mut watch);
     let mut bodies = Vec::new();
 
     // The leak pages through Alertmanager's route, with the series' labels and what
@@ -360,7 +348,7 @@ fn an_alert_fired_while_alertmanager_is_down_reaches_it_once_it_is_up() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let said = lines_of(watch.stderr.take().unwrap());
+    let said = stderr_lines(&mut watch);
     // The alert fires at the first sample; the first attempts are refused.
     let end = Instant::now() + Duration::from_secs(10);
     let mut refused = false;
@@ -479,7 +467,7 @@ fn reloads_keep_alertmanager_alerts_alive_and_resolve_removed_targets() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let said = lines_of(watch.stderr.take().unwrap());
+    let said = stderr_lines(&mut watch);
     let target_a = format!("t{}", first.id());
     let is_a = |a: &serde_json::Value, status: &str| {
         a["labels"]["alertname"] == "MemoryAboveThreshold"

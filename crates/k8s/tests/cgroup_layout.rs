@@ -7,56 +7,14 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+
+mod support;
 
 use leakscope_k8s::cgroup_map::{container_dir, pod_dir, ContainerId, Driver, Layout, QosClass};
 use leakscope_k8s::node::oom_kills;
 use leakscope_probe::cgroup::Cgroup;
-
-/// A directory of cgroups standing for a node's cgroup root, removed deepest first on drop.
-struct Root {
-    dir: PathBuf,
-}
-
-impl Root {
-    fn create(parent: &str, tag: &str) -> Result<Root, String> {
-        let dir = Path::new(parent).join(format!("leakscope-k8s-{}-{tag}", std::process::id()));
-        fs::create_dir(&dir).map_err(|e| format!("cannot mkdir {}: {e}", dir.display()))?;
-        Ok(Root { dir })
-    }
-
-    fn mkdir(&self, rel: &Path) -> PathBuf {
-        let mut p = self.dir.clone();
-        for part in rel.components() {
-            p.push(part);
-            if !p.exists() {
-                fs::create_dir(&p).unwrap();
-            }
-        }
-        p
-    }
-}
-
-impl Drop for Root {
-    fn drop(&mut self) {
-        fn rm(dir: &Path) {
-            if let Ok(rd) = fs::read_dir(dir) {
-                for e in rd.flatten() {
-                    if e.file_type().is_ok_and(|t| t.is_dir()) {
-                        rm(&e.path());
-                    }
-                }
-            }
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while fs::remove_dir(dir).is_err() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        rm(&self.dir);
-    }
-}
+use support::cgroups::Root;
 
 const UIDS: [&str; 3] = [
     "8f3a1c2e-5b6d-4e7f-9a0b-1c2d3e4f5a6b",
@@ -83,12 +41,12 @@ fn layouts_are_found(root: &Root) {
         {
             // One pod per driver and class (a node uses one driver; the mapping tries both).
             let uid = format!("{}{}", &UIDS[qi][..35], di);
-            let pod = root.mkdir(&pod_dir(driver, qos, &uid));
+            let pod = root.mkdir(pod_dir(driver, qos, &uid));
             for runtime in ["containerd", "cri-o", "docker"] {
                 n += 1;
                 let cid = id(runtime, n);
                 let c = root.mkdir(
-                    &pod.strip_prefix(&root.dir)
+                    pod.strip_prefix(&root.dir)
                         .unwrap()
                         .join(container_dir(driver, &cid)),
                 );
@@ -98,7 +56,7 @@ fn layouts_are_found(root: &Root) {
                 // CRI-O's conmon scope sits beside the container's and must not be taken.
                 let cid = id("cri-o", n);
                 root.mkdir(
-                    &pod.strip_prefix(&root.dir)
+                    pod.strip_prefix(&root.dir)
                         .unwrap()
                         .join(format!("crio-conmon-{}.scope", cid.id)),
                 );
@@ -171,10 +129,10 @@ fn an_oom_kill_in_a_container_cgroup_moves_its_counter() {
         }
     };
     let uid = UIDS[0];
-    let pod = root.mkdir(&pod_dir(Driver::Systemd, QosClass::Burstable, uid));
+    let pod = root.mkdir(pod_dir(Driver::Systemd, QosClass::Burstable, uid));
     let cid = id("containerd", 1);
     let c = root.mkdir(
-        &pod.strip_prefix(&root.dir)
+        pod.strip_prefix(&root.dir)
             .unwrap()
             .join(container_dir(Driver::Systemd, &cid)),
     );

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)] // each test file uses part of it
 
+pub mod cgroups;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
