@@ -389,3 +389,33 @@ fn a_supervised_command_is_never_orphaned() {
         assert!(gone, "{how}: left running: {left:?}");
     }
 }
+
+#[test]
+fn a_log_file_that_cannot_be_opened_is_said_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sleeper = sleeper();
+    let log = dir.path().join("no-such-dir").join("samples.jsonl");
+    let out = leakscope()
+        .args([
+            "watch",
+            "--pid",
+            &sleeper.id().to_string(),
+            "--count",
+            "2",
+            "--db",
+        ])
+        .arg(dir.path().join("w.db"))
+        .arg("--log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+    assert!(
+        err.contains("cannot open the log file") && err.contains("no-such-dir"),
+        "{err}"
+    );
+}

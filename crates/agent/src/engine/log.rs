@@ -39,6 +39,20 @@ impl SampleLog {
         })
     }
 
+    /// The log the settings ask for: the file at `path`, or stdout without one; an error
+    /// names the file.
+    pub fn open(path: Option<&Path>) -> std::io::Result<SampleLog> {
+        match path {
+            Some(p) => SampleLog::file(p).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot open the log file {}: {e}", p.display()),
+                )
+            }),
+            None => Ok(SampleLog::stdout()),
+        }
+    }
+
     /// No log at all.
     pub fn none() -> SampleLog {
         SampleLog {

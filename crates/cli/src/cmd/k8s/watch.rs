@@ -56,11 +56,7 @@ pub fn run(args: &K8sWatchArgs, common: &Common) -> anyhow::Result<u8> {
         metrics_every: (!args.no_metrics).then_some(settings.interval),
     })?;
     let store = crate::cli::open_store(&db, common.quiet)?;
-    let log = match &settings.log {
-        Some(p) => SampleLog::file(p)
-            .with_context(|| format!("cannot open the log file {}", p.display()))?,
-        None => SampleLog::stdout(),
-    };
+    let log = SampleLog::open(settings.log.as_deref())?;
     let opts = EngineOptions {
         count: args.count,
         duration: args.duration,

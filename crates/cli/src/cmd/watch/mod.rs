@@ -320,11 +320,7 @@ pub fn run(args: &WatchArgs, common: &Common) -> anyhow::Result<u8> {
             units::format_duration(r.as_secs_f64())
         );
     }
-    let log = match &settings.log {
-        Some(p) => SampleLog::file(p)
-            .with_context(|| format!("cannot open the log file {}", p.display()))?,
-        None => SampleLog::stdout(),
-    };
+    let log = SampleLog::open(settings.log.as_deref())?;
     let opts = EngineOptions {
         count: args.count,
         duration: args.duration,
