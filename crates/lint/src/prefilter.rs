@@ -28,9 +28,10 @@ pub enum Needs {
 /// sensitivity), for one pass over each file.
 #[derive(Debug)]
 pub struct Prefilter {
-    /// For each literal of `exact`, the rules (catalog indexes) it lets through.
-    exact: Option<(AhoCorasick, Vec<Vec<usize>>)>,
-    any_case: Option<(AhoCorasick, Vec<Vec<usize>>)>,
+    /// Literals matched exactly as written.
+    exact: Option<Automaton>,
+    /// Literals matched in any ASCII case.
+    any_case: Option<Automaton>,
     /// Rules always run.
     always: Vec<usize>,
 }
@@ -75,11 +76,12 @@ impl Prefilter {
     }
 }
 
+/// An automaton over distinct literals and, for each literal, the rules (catalog indexes) it
+/// lets through.
+type Automaton = (AhoCorasick, Vec<Vec<usize>>);
+
 /// One automaton over the distinct literals, each with the rules it lets through.
-fn automaton(
-    lits: Vec<(String, usize)>,
-    any_case: bool,
-) -> Result<Option<(AhoCorasick, Vec<Vec<usize>>)>, String> {
+fn automaton(lits: Vec<(String, usize)>, any_case: bool) -> Result<Option<Automaton>, String> {
     let mut words: Vec<String> = Vec::new();
     let mut rules: Vec<Vec<usize>> = Vec::new();
     for (lit, rule) in lits {
