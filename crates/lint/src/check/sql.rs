@@ -187,7 +187,11 @@ pub fn django<'t>(src: &Src<'t>, m: &Match<'t>) -> Vec<Hit<'t>> {
         return Vec::new();
     };
     let text = norm(iter, t);
-    let Some(at) = text.find(".objects.") else {
+    // `objects` as written, not only once whitespace is gone: the rule's `needs` promises it.
+    let Some(at) = text
+        .find(".objects.")
+        .filter(|_| syntax::text(iter, t).contains("objects"))
+    else {
         return Vec::new();
     };
     let chain = &text[at + ".objects.".len()..];
