@@ -463,6 +463,44 @@ fn bad_files_warn_by_name_and_the_run_goes_on() {
     }
 }
 
+/// A file none of whose literals any selected rule needs is read (counted) but not parsed, so
+/// its syntax error is not reported; `--parse-all` parses it and reports it. Findings are the
+/// same either way.
+#[test]
+fn files_no_selected_rule_can_match_are_not_parsed_unless_parse_all() {
+    let dir = project(&[
+        ("broken.py", "def handle(request):\n    return )\n"),
+        (
+            "repo.py",
+            "import functools\n\nclass Repo:\n    @functools.lru_cache(maxsize=None)\n    def get(self, k):\n        return k\n",
+        ),
+    ]);
+    let args = ["--format", "json", "--rule", "py/lru-cache-on-method"];
+    let fast = lint(&args, dir.path());
+    let all = lint(&[&args[..], &["--parse-all"]].concat(), dir.path());
+    for out in [&fast, &all] {
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = json(out);
+        assert_eq!(rules_of(&v), [("py/lru-cache-on-method".to_string(), 4)]);
+        assert_eq!(v["files"], 2, "{v}");
+        assert_eq!(v["lines"], 8, "{v}");
+    }
+    let fast_err = String::from_utf8_lossy(&fast.stderr);
+    let all_err = String::from_utf8_lossy(&all.stderr);
+    assert!(!fast_err.contains("broken.py"), "{fast_err}");
+    assert!(
+        all_err
+            .lines()
+            .any(|l| l.contains("broken.py") && l.contains("syntax error at line 2")),
+        "{all_err}"
+    );
+}
+
 #[test]
 fn lint_list_rules_covers_every_checklist_item() {
     let out = leakscope()

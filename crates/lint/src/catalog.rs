@@ -47,6 +47,11 @@ pub struct Rule {
     /// The check's parameters.
     #[serde(default)]
     pub params: toml::Table,
+    /// Literals (any ASCII case) one of which the check needs in a file's text for the rule to
+    /// find anything there (a SQL rule: `select`). A file with none of them is not checked
+    /// for this rule. When absent, they are derived from the query's text predicates.
+    #[serde(default)]
+    pub needs: Option<Vec<String>>,
     /// The tree-sitter query (the match to check is captured `@match`).
     pub query: String,
     /// More patterns for the JavaScript grammar only (its parameter nodes differ from TS's).

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashSet;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{CaptureQuantifier, Node, Parser, Query, QueryCursor};
@@ -12,6 +12,7 @@ use crate::catalog::{self, Rule};
 use crate::check::{Check, Hit, Match, Src};
 use crate::finding::Severity;
 use crate::lang::Language;
+use crate::prefilter::{self, Needs, Prefilter};
 use crate::syntax;
 
 /// The rules of one language, compiled.
@@ -23,6 +24,24 @@ pub struct Compiled {
     checks: Vec<Option<Check>>,
     /// Capture names, leaked once so matches can hold `&'static str`.
     names: Vec<&'static str>,
+    /// What each rule needs in a file's text to possibly match there.
+    needs: Vec<(usize, Needs)>,
+    prefilter: Prefilter,
+}
+
+impl Compiled {
+    /// What each rule of this language needs in a file to possibly match (catalog index).
+    pub fn needs(&self) -> &[(usize, Needs)] {
+        &self.needs
+    }
+
+    /// The rules (by catalog index) that could match in `text`: a rule whose literals are all
+    /// absent cannot.
+    pub fn possible(&self, text: &[u8]) -> Vec<bool> {
+        let mut possible = vec![false; self.checks.len()];
+        self.prefilter.possible(text, &mut possible);
+        possible
+    }
 }
 
 /// The tree-sitter grammar of a language.
@@ -47,12 +66,41 @@ pub fn compiled(lang: Language) -> Result<&'static Compiled, String> {
     ];
     let i = Language::ALL.iter().position(|l| *l == lang).unwrap_or(0);
     CELLS[i]
-        .get_or_init(|| compile(lang))
+        .get_or_init(|| compile(lang, None))
         .as_ref()
         .map_err(Clone::clone)
 }
 
-fn compile(lang: Language) -> Result<Compiled, String> {
+/// Compile only the rules of `lang` that `enabled` selects, once per process and selection
+/// (all of them: [`compiled`]). With two rules of nine, compiling the query and matching it
+/// cost a fraction of the whole catalog's; a run has one selection, so little is kept.
+pub fn compiled_for(
+    lang: Language,
+    enabled: &dyn Fn(&Rule) -> bool,
+) -> Result<&'static Compiled, String> {
+    type Selections = Vec<(Language, Vec<bool>, &'static Compiled)>;
+    static SUBSETS: Mutex<Selections> = Mutex::new(Vec::new());
+    let mask: Vec<bool> = catalog::rules()
+        .iter()
+        .map(|r| r.family() == lang.family() && enabled(r))
+        .collect();
+    if catalog::rules()
+        .iter()
+        .zip(&mask)
+        .all(|(r, on)| *on || r.family() != lang.family())
+    {
+        return compiled(lang);
+    }
+    let mut subsets = SUBSETS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, _, c)) = subsets.iter().find(|(l, m, _)| *l == lang && *m == mask) {
+        return Ok(c);
+    }
+    let c: &'static Compiled = Box::leak(Box::new(compile(lang, Some(&mask))?));
+    subsets.push((lang, mask, c));
+    Ok(c)
+}
+
+fn compile(lang: Language, only: Option<&[bool]>) -> Result<Compiled, String> {
     let g = grammar(lang);
     let rules = catalog::rules();
     let mut source = String::new();
@@ -61,7 +109,7 @@ fn compile(lang: Language) -> Result<Compiled, String> {
     let mut starts: Vec<(usize, usize)> = Vec::new();
     let mut checks = vec![None; rules.len()];
     for (i, rule) in rules.iter().enumerate() {
-        if rule.family() != lang.family() {
+        if rule.family() != lang.family() || only.is_some_and(|m| !m[i]) {
             continue;
         }
         starts.push((source.len(), i));
@@ -102,6 +150,8 @@ fn compile(lang: Language) -> Result<Compiled, String> {
     if let Some(&(_, ri)) = starts.iter().find(|(_, ri)| !has_match[*ri]) {
         return Err(format!("rule {} captures no @match", rules[ri].id));
     }
+    let needs = rule_needs(&query, &source, &starts, &pattern_rule);
+    let prefilter = Prefilter::new(&needs)?;
     let names = query
         .capture_names()
         .iter()
@@ -112,7 +162,59 @@ fn compile(lang: Language) -> Result<Compiled, String> {
         pattern_rule,
         checks,
         names,
+        needs,
+        prefilter,
     })
+}
+
+/// What each rule needs in a file's text: its declared `needs` (any case), else one literal of
+/// each of its patterns' (see [`prefilter`]), else nothing (always run).
+fn rule_needs(
+    query: &Query,
+    source: &str,
+    starts: &[(usize, usize)],
+    pattern_rule: &[usize],
+) -> Vec<(usize, Needs)> {
+    let rules = catalog::rules();
+    starts
+        .iter()
+        .map(|&(_, ri)| {
+            let rule = &rules[ri];
+            if let Some(declared) = rule
+                .needs
+                .as_ref()
+                .filter(|d| !d.is_empty() && d.iter().all(|l| !l.is_empty()))
+            {
+                return (ri, Needs::AnyCase(declared.clone()));
+            }
+            let mut all: Vec<String> = Vec::new();
+            for (p, _) in pattern_rule.iter().enumerate().filter(|(_, r)| **r == ri) {
+                let text = source
+                    .get(query.start_byte_for_pattern(p)..query.end_byte_for_pattern(p))
+                    .unwrap_or("");
+                let quantifiers = query.capture_quantifiers(p);
+                let always = |name: &str| {
+                    query.capture_index_for_name(name).is_some_and(|i| {
+                        matches!(
+                            quantifiers.get(i as usize),
+                            Some(CaptureQuantifier::One | CaptureQuantifier::OneOrMore)
+                        )
+                    })
+                };
+                match prefilter::pattern_literals(text, &always) {
+                    Some(lits) => all.extend(lits),
+                    None => return (ri, Needs::Always),
+                }
+            }
+            all.sort();
+            all.dedup();
+            if all.is_empty() {
+                (ri, Needs::Always)
+            } else {
+                (ri, Needs::Exact(all))
+            }
+        })
+        .collect()
 }
 
 /// A rule's query for one grammar: its patterns plus those for that grammar only.
@@ -179,9 +281,13 @@ pub fn first_error_line(root: Node<'_>) -> Option<usize> {
     line.or(Some(1))
 }
 
-/// Run the `enabled` rules of the file's family over its tree.
-pub fn run<'t>(src: &Src<'t>, enabled: &dyn Fn(&Rule) -> bool) -> Result<Vec<RuleHit<'t>>, String> {
-    let compiled = compiled(src.lang)?;
+/// Run the `enabled` rules of `compiled` (the file's language's) over its tree (`enabled` is
+/// given the rule's catalog index and the rule).
+pub fn run<'t>(
+    compiled: &Compiled,
+    src: &Src<'t>,
+    enabled: &dyn Fn(usize, &Rule) -> bool,
+) -> Result<Vec<RuleHit<'t>>, String> {
     let rules = catalog::rules();
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(&compiled.query, src.root, src.text);
@@ -193,7 +299,7 @@ pub fn run<'t>(src: &Src<'t>, enabled: &dyn Fn(&Rule) -> bool) -> Result<Vec<Rul
             continue;
         };
         let rule = &rules[ri];
-        if !enabled(rule) {
+        if !enabled(ri, rule) {
             continue;
         }
         let Some(check) = compiled.checks[ri].as_ref() else {

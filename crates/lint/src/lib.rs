@@ -33,6 +33,8 @@ mod context;
 #[cfg(feature = "parsers")]
 pub mod engine;
 #[cfg(feature = "parsers")]
+pub mod prefilter;
+#[cfg(feature = "parsers")]
 pub mod run;
 #[cfg(feature = "parsers")]
 pub mod syntax;

@@ -1,5 +1,5 @@
 //! What a run reads and shows: rule selection (`--rule`, `--skip`), the severity threshold,
-//! per-rule severities, excludes and the file size limit.
+//! per-rule severities, excludes, the file size limit and whether every file is parsed.
 
 use crate::catalog::{self, Rule};
 use crate::finding::Severity;
@@ -53,6 +53,9 @@ pub struct Options {
     pub exclude: Vec<String>,
     /// Files larger than this many bytes are skipped with a warning.
     pub max_file_bytes: u64,
+    /// Parse every file, even one in which no enabled rule can match (it lacks every literal
+    /// they need): slower, but a syntax error in such a file is reported too.
+    pub parse_all: bool,
 }
 
 impl Default for Options {
@@ -64,6 +67,7 @@ impl Default for Options {
             severities: Vec::new(),
             exclude: Vec::new(),
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            parse_all: false,
         }
     }
 }

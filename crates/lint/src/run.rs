@@ -1,5 +1,6 @@
 //! One lint run: collect files, read each (bounded), parse, run the rules, and turn hits into
-//! findings. Files are linted in parallel; a file that cannot be used is a warning.
+//! findings. Files are linted in parallel; a file that cannot be used is a warning. A file in
+//! which no enabled rule can match (see [`crate::prefilter`]) is read but not parsed.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -42,7 +43,7 @@ pub fn lint(paths: &[std::path::PathBuf], opts: &Options) -> Result<Report, Lint
         .collect();
     present
         .par_iter()
-        .try_for_each(|l| engine::compiled(*l).map(|_| ()))
+        .try_for_each(|l| engine::compiled_for(*l, &|r| opts.enabled(r)).map(|_| ()))
         .map_err(LintError::Rules)?;
     let gomods = GoMods::default();
     let results: Vec<FileResult> = files
@@ -129,8 +130,8 @@ fn lint_file(f: &SourceFile, opts: &Options, gomods: &GoMods) -> FileResult {
         None
     };
     let checked = check_text(&f.display, f.lang, &text, go_version, opts);
-    out.read = checked.parsed;
-    if checked.parsed {
+    out.read = checked.parsed || checked.unmatchable;
+    if out.read {
         out.bytes = text.len() as u64;
         out.lines = text.iter().filter(|b| **b == b'\n').count() as u64
             + u64::from(!text.is_empty() && !text.ends_with(b"\n"));
@@ -148,6 +149,9 @@ fn lint_file(f: &SourceFile, opts: &Options, gomods: &GoMods) -> FileResult {
 pub struct Checked {
     /// True when the text was parsed (possibly with syntax errors).
     pub parsed: bool,
+    /// True when no enabled rule could match the text (it has none of the literals they need),
+    /// so it was not parsed.
+    pub unmatchable: bool,
     /// Findings of every severity.
     pub findings: Vec<Finding>,
     /// Findings silenced by comments.
@@ -166,6 +170,35 @@ pub fn check_text(
     opts: &Options,
 ) -> Checked {
     let mut out = Checked::default();
+    if !catalog::rules_of(lang.family()).any(|r| opts.enabled(r)) {
+        out.unmatchable = true;
+        return out;
+    }
+    let compiled = match engine::compiled_for(lang, &|r| opts.enabled(r)) {
+        Ok(c) => c,
+        Err(e) => {
+            out.problems.push(format!("rules could not run: {e}"));
+            return out;
+        }
+    };
+    // Rules whose literals are all absent cannot match: skip them, and the parse when none is
+    // left.
+    let possible = if opts.parse_all {
+        vec![true; catalog::rules().len()]
+    } else {
+        compiled.possible(text)
+    };
+    let enabled = |ri: usize, r: &catalog::Rule| {
+        possible.get(ri).copied().unwrap_or(false) && opts.enabled(r)
+    };
+    if !catalog::rules()
+        .iter()
+        .enumerate()
+        .any(|(ri, r)| r.family() == lang.family() && enabled(ri, r))
+    {
+        out.unmatchable = true;
+        return out;
+    }
     let tree = match engine::parse(lang, text) {
         Ok(t) => t,
         Err(e) => {
@@ -186,7 +219,7 @@ pub fn check_text(
         root,
         go_version,
     };
-    let hits = match engine::run(&src, &|r| opts.enabled(r)) {
+    let hits = match engine::run(compiled, &src, &enabled) {
         Ok(h) => h,
         Err(e) => {
             out.problems.push(format!("rules could not run: {e}"));

@@ -129,12 +129,17 @@ fn every_rule_compiles_for_every_grammar_of_its_family() {
 /// Every prefix of every example (cut at each line and mid-line), in every grammar of its
 /// family: tree-sitter's error recovery builds odd trees, and no check may panic on them or
 /// name a line the text does not have. The `lint_source` fuzz target does the same on
-/// arbitrary bytes.
+/// arbitrary bytes. The prefilter changes nothing: parsing every file and running every rule
+/// gives the same findings.
 #[test]
 fn truncated_examples_never_panic_and_name_real_lines() {
     let opts = Options {
         min_severity: Severity::Note,
         ..Options::default()
+    };
+    let all = Options {
+        parse_all: true,
+        ..opts.clone()
     };
     let mut runs = 0;
     for rule in catalog::rules() {
@@ -154,6 +159,8 @@ fn truncated_examples_never_panic_and_name_real_lines() {
                 let lines = part.split('\n').count();
                 for lang in grammars {
                     let checked = check_text("cut", *lang, part.as_bytes(), Some((1, 19)), &opts);
+                    let parsed = check_text("cut", *lang, part.as_bytes(), Some((1, 19)), &all);
+                    assert_eq!(checked.findings, parsed.findings, "{}: {part}", rule.id);
                     for f in &checked.findings {
                         assert!(
                             f.line >= 1 && f.line <= lines,
@@ -168,4 +175,52 @@ fn truncated_examples_never_panic_and_name_real_lines() {
         }
     }
     assert!(runs > 1000, "{runs}");
+}
+
+/// Each rule's prefilter lets its own leak examples through, and every rule whose query has a
+/// literal-bearing predicate on each pattern (or that declares `needs`) gets one: the rules
+/// that are always run are exactly the ones whose queries cannot say a literal.
+#[test]
+fn prefilter_lets_every_example_through_and_derives_literals() {
+    use leakscope_lint::prefilter::Needs;
+    let mut always = Vec::new();
+    for lang in Language::ALL {
+        let compiled = leakscope_lint::engine::compiled(lang).unwrap_or_else(|e| panic!("{e}"));
+        for (ri, needs) in compiled.needs() {
+            let rule = &catalog::rules()[*ri];
+            if *needs == Needs::Always {
+                always.push(rule.id.clone());
+            }
+            for text in &rule.examples.leak {
+                assert!(
+                    compiled.possible(text.as_bytes())[*ri],
+                    "{} ({}): {needs:?} rejects\n{text}",
+                    rule.id,
+                    lang.name()
+                );
+            }
+        }
+        // A text with no literal at all lets through only the rules always run.
+        let none = compiled.possible(b"");
+        for (ri, needs) in compiled.needs() {
+            assert_eq!(
+                none[*ri],
+                *needs == Needs::Always,
+                "{}",
+                catalog::rules()[*ri].id
+            );
+        }
+    }
+    always.sort();
+    always.dedup();
+    assert_eq!(
+        always,
+        [
+            "go/goroutine-blocked",
+            "go/unbounded-cache",
+            "js/unbounded-cache",
+            "py/unbounded-cache",
+        ],
+        "rules always run"
+    );
 }

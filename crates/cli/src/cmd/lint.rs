@@ -40,6 +40,11 @@ pub struct LintArgs {
     /// Leave out files matching this glob (besides .gitignore). Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Parse every file, even one in which no selected rule can match (none of the literals
+    /// the rules need is in it, so by default it is read but not parsed): slower, and a syntax
+    /// error in such a file is then reported too.
+    #[arg(long)]
+    pub parse_all: bool,
     /// List the rules and exit.
     #[arg(long)]
     pub list_rules: bool,
@@ -163,6 +168,7 @@ fn options(args: &LintArgs, verbose: u8) -> anyhow::Result<Options> {
         })?;
     }
     opts.exclude.extend(args.exclude.iter().cloned());
+    opts.parse_all |= args.parse_all;
     Ok(opts)
 }
 

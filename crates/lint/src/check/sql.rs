@@ -103,19 +103,21 @@ pub fn run<'t>(src: &Src<'t>, m: &Match<'t>) -> Vec<Hit<'t>> {
     let fam = src.family();
     let t = src.text;
     let node = m.node;
-    // Docstrings and bare strings are prose, not queries.
-    if node
-        .parent()
-        .is_some_and(|p| p.kind() == "expression_statement")
-    {
-        return Vec::new();
-    }
+    // Most strings are not SQL: look at the text first, the parent (a walk down from the root
+    // in tree-sitter) only for those that may be.
     let content = syntax::string_content(node, t);
     if content.len() < 14
         || !content
             .as_bytes()
             .windows(6)
             .any(|w| w.eq_ignore_ascii_case(b"select"))
+    {
+        return Vec::new();
+    }
+    // Docstrings and bare strings are prose, not queries.
+    if node
+        .parent()
+        .is_some_and(|p| p.kind() == "expression_statement")
     {
         return Vec::new();
     }
@@ -185,7 +187,11 @@ pub fn django<'t>(src: &Src<'t>, m: &Match<'t>) -> Vec<Hit<'t>> {
         return Vec::new();
     };
     let text = norm(iter, t);
-    let Some(at) = text.find(".objects.") else {
+    // `objects` as written, not only once whitespace is gone: the rule's `needs` promises it.
+    let Some(at) = text
+        .find(".objects.")
+        .filter(|_| syntax::text(iter, t).contains("objects"))
+    else {
         return Vec::new();
     };
     let chain = &text[at + ".objects.".len()..];
