@@ -3,8 +3,8 @@
 //! one is too short, and name the result.
 
 use super::buckets::Bucket;
-use super::stats::{diff_noise, median_mut};
-use super::stretch::{floor_curve, judge, Cfg, Cols, StretchEval};
+use super::stats::{diff_noise, half_lag_slope, median_mut};
+use super::stretch::{floor_curve, judge, Cfg, Cols, Plateau, StretchEval};
 use crate::verdict::{Pattern, VerdictKind};
 
 /// The outcome of one evaluation (numbers only; reasons are worded on demand).
@@ -22,6 +22,9 @@ pub(crate) struct Eval {
     pub detail: Option<StretchEval>,
     /// Start of the judged stretch, unix seconds.
     pub judged_from: f64,
+    /// How the falls of the floor look: a collector's cycles, or restarts (see
+    /// [`collector_drops`]).
+    pub falls: Falls,
 }
 
 impl Eval {
@@ -35,6 +38,7 @@ impl Eval {
             restarts,
             detail: None,
             judged_from: f64::NAN,
+            falls: Falls::default(),
         }
     }
 }
@@ -267,6 +271,80 @@ fn find_restarts(
     starts
 }
 
+/// True when the falls of the floor (`starts`, at least three) are a collector's, not
+/// restarts: a collector fires when occupancy reaches a level, so every complete run ends at
+/// the same height above its start however fast it filled; a leak grows at a pace, so a run
+/// restarted by a clock rises by its pace × its length, and a run that is cut short stops
+/// lower. Measured on the robust line through each complete run's bucket minima: the rises
+/// vary (coefficient of variation) less than half as much as the paces do. A run killed at a
+/// memory limit also ends at one height; what tells it from a collection is the limit, when
+/// known (the runs end at it), or the warm-up after the fall (see [`Falls::warmups`]).
+fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Falls {
+    let n = c.t.len();
+    let restarts = starts.len() - 1;
+    let mut s = Vec::new();
+    let (mut rises, mut paces) = (Vec::new(), Vec::new());
+    let (mut under, mut seen, mut at_limit) = (0usize, 0usize, false);
+    for k in 1..=restarts {
+        let i = starts[k];
+        let (a, b) = (i + 1, starts.get(k + 1).copied().unwrap_or(n));
+        // The run before the fall ended at the memory limit: a kill.
+        at_limit |= c.hi[i.saturating_sub(2)..i].iter().any(|&h| h >= 0.97 * cfg.limit);
+        if b < a + 4 {
+            continue;
+        }
+        let g = half_lag_slope(&c.t[a..b], &c.lo[a..b], &mut s);
+        s.clear();
+        s.extend((a..b).map(|j| c.lo[j] - g * c.t[j]));
+        let icpt = median_mut(&mut s);
+        let start = icpt + g * c.t_first[i];
+        let rise = g * (c.t[b - 1] - c.t_first[i]);
+        seen += 1;
+        // Below the line's start and below every bucket of the run after it: a collection
+        // the falls missed inside the run would drop as low as the run's own floor.
+        let deep = (4.0 * sigma).max(0.1 * rise.abs());
+        let run_low = c.lo[a..b].iter().copied().fold(f64::INFINITY, f64::min);
+        if start - c.lo[i] >= deep && run_low - c.lo[i] >= deep {
+            under += 1;
+        }
+        // (The run going on now has not ended: its rise says nothing about where runs end.)
+        if k < restarts && g > 0.0 && rise > 0.0 {
+            rises.push(rise);
+            paces.push(g);
+        }
+    }
+    let cv = |x: &[f64]| {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        let v = x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() - 1) as f64;
+        v.sqrt() / m
+    };
+    let warmups = seen > 0 && under * 2 > seen;
+    Falls {
+        collector: restarts >= 3
+            && rises.len() >= 2
+            && cv(&rises) < 0.5 * cv(&paces)
+            && !warmups
+            && !at_limit,
+        warmups,
+    }
+}
+
+/// How the falls of the floor look (see [`collector_drops`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Falls {
+    /// Every complete run ended at one height, whatever its pace, with no warm-up after the
+    /// falls and not at the memory limit: a collector's cycles.
+    pub collector: bool,
+    /// Most falls undershoot the floor the run after them then holds by 4 noise scales and a
+    /// tenth of its rise (on the robust line through the run's bucket minima, and below
+    /// every bucket minimum of that run): a new process
+    /// starts below the floor it settles at (caches, pools and code not yet touched), while a
+    /// collection leaves the floor where the next run starts. Only seen when the buckets are
+    /// fine against the run: `Eval`s of the finer trailing windows may see it where the whole
+    /// series cannot.
+    pub warmups: bool,
+}
+
 /// The buckets as columns, their noise, and where the runs between restarts start.
 struct Runs {
     c: Columns,
@@ -330,6 +408,11 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         return Eval::insufficient(0);
     }
     let Runs { c, sigma2, starts } = runs(bs, cfg);
+    let young = Cfg {
+        young: !cfg.window && c.t[n - 1] - c.t_first[0] < 3600.0,
+        ..*cfg
+    };
+    let cfg = &young;
     let restarts = starts.len() - 1;
     let seg = |k: usize| segment(&starts, k, n);
     let judge_seg = |k: usize| -> Option<(StretchEval, f64)> {
@@ -349,7 +432,14 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         }
         let hint = full.period.map(|p| p.min((b - h) / 2));
         match judge(&c.cols(h, b), sigma2, hint, None, cfg) {
-            Some(late) if late.leak && full.pattern != Pattern::Step => {
+            // (Not the tail of a fill: a recent half that grows no faster than the whole
+            // segment did, after the whole was seen to decelerate, is that fill's end.)
+            Some(late)
+                if late.leak
+                    && full.pattern != Pattern::Step
+                    && !(matches!(full.plateau, Plateau::Decelerates(_))
+                        && late.growth_bps <= full.growth_bps) =>
+            {
                 let mut late = late;
                 if full.growth_bps < 0.5 * late.growth_bps && restarts == 0 {
                     late.pattern = Pattern::LateOnsetLeak;
@@ -413,6 +503,23 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         }
         None => prev.first().map(|&(p, from)| (p, from, false)),
     };
+    // Falls that a collector makes, not restarts: the runs between them are its cycles.
+    let falls = if restarts > 0 {
+        collector_drops(&c, &starts, sigma2, cfg)
+    } else {
+        Falls::default()
+    };
+    let collector = falls.collector;
+    let pick = match pick {
+        Some((mut w, from, true)) if collector && w.pattern == Pattern::LeakWithRestarts => {
+            w.leak = false;
+            w.pattern = Pattern::Sawtooth;
+            w.growth_bps = 0.0;
+            w.confidence = 0.6;
+            Some((w, from, false))
+        }
+        other => other,
+    };
     // A day or more under a daily cycle: the floor of each day (its trough) decides what the
     // cycle hides from the stretch's own floor, restarts or not.
     let span = c.t[n - 1] - c.t[0];
@@ -465,6 +572,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             restarts,
             detail: Some(w),
             judged_from: from,
+            falls,
         },
     }
 }

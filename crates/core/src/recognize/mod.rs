@@ -155,6 +155,11 @@ impl RecognizeOptions {
                 SeriesUnit::Count => 0.5,
             },
             window: false,
+            limit: self
+                .limit_bytes
+                .filter(|l| l.is_finite() && *l > 0.0)
+                .unwrap_or(f64::INFINITY),
+            young: false,
             min_drop: match self.unit {
                 SeriesUnit::Bytes => 1e6,
                 SeriesUnit::Count => 3.0,
@@ -248,6 +253,7 @@ impl Recognizer {
     /// read after the series began).
     pub fn set_limit_bytes(&mut self, limit_bytes: Option<f64>) {
         self.opts.limit_bytes = limit_bytes.filter(|l| l.is_finite() && *l > 0.0);
+        self.cfg.limit = self.opts.cfg().limit;
     }
 
     /// Feed the next point (`t` unix seconds, `v` bytes), in time order. Non-finite points and
