@@ -157,6 +157,8 @@ struct Columns {
     hi: Vec<f64>,
     mean: Vec<f64>,
     last: Vec<f64>,
+    /// Samples in each bucket.
+    n: Vec<u32>,
 }
 
 impl Columns {
@@ -220,8 +222,25 @@ fn find_restarts(
         let age = c.t[i] - c.t_first[seg];
         // The spread inside the run's buckets: minor GCs, traffic, noise (and the trend
         // across one bucket).
+        // Read over groups of neighbouring buckets holding 8 samples or more: a bucket of one
+        // or two samples (a fine trailing window) sees a fraction of a minor-GC sawtooth
+        // faster than the sampling, and would take a full GC inside it for a restart. The rise
+        // across a group (first to last minimum) is taken out.
         scratch.clear();
-        scratch.extend((seg + usize::from(seg > 0)..i).map(|j| c.hi[j] - c.lo[j]));
+        let mut j = seg + usize::from(seg > 0);
+        while j < i {
+            let (mut k, mut cnt, mut hi, mut lo) = (j, 0u32, f64::NEG_INFINITY, f64::INFINITY);
+            while k < i && (cnt < 8 || k == j) {
+                cnt += c.n[k];
+                hi = hi.max(c.hi[k]);
+                lo = lo.min(c.lo[k]);
+                k += 1;
+            }
+            if cnt >= 8 || j == seg + usize::from(seg > 0) {
+                scratch.push(hi - lo - (c.lo[k - 1] - c.lo[j]).max(0.0));
+            }
+            j = k;
+        }
         // (Buckets of one sample have no spread: the noise about a smooth curve stands in.)
         let band = median_mut(scratch).max(4.0 * sigma2);
         let drop = fp - c.lo[i];
@@ -285,19 +304,35 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     let mut s = Vec::new();
     let (mut rises, mut paces) = (Vec::new(), Vec::new());
     let (mut under, mut seen, mut at_limit) = (0usize, 0usize, false);
+    // Height of each run's line where it ended in a fall, and where the next run started.
+    let (mut peaks, mut floors) = (Vec::new(), Vec::new());
+    let line = |a: usize, b: usize, s: &mut Vec<f64>| {
+        let g = half_lag_slope(&c.t[a..b], &c.lo[a..b], s);
+        s.clear();
+        s.extend((a..b).map(|j| c.lo[j] - g * c.t[j]));
+        (g, median_mut(s))
+    };
+    if starts.len() > 1 && starts[1] >= 4 {
+        // (The first run, whose start may not be in view, still shows where it ended.)
+        let (g, icpt) = line(0, starts[1], &mut s);
+        peaks.push(icpt + g * c.t[starts[1] - 1]);
+    }
     for k in 1..=restarts {
         let i = starts[k];
         let (a, b) = (i + 1, starts.get(k + 1).copied().unwrap_or(n));
         // The run before the fall ended at the memory limit: a kill.
-        at_limit |= c.hi[i.saturating_sub(2)..i].iter().any(|&h| h >= 0.97 * cfg.limit);
+        at_limit |= c.hi[i.saturating_sub(2)..i]
+            .iter()
+            .any(|&h| h >= 0.97 * cfg.limit);
         if b < a + 4 {
             continue;
         }
-        let g = half_lag_slope(&c.t[a..b], &c.lo[a..b], &mut s);
-        s.clear();
-        s.extend((a..b).map(|j| c.lo[j] - g * c.t[j]));
-        let icpt = median_mut(&mut s);
+        let (g, icpt) = line(a, b, &mut s);
         let start = icpt + g * c.t_first[i];
+        floors.push(start);
+        if k < restarts {
+            peaks.push(icpt + g * c.t[b - 1]);
+        }
         let rise = g * (c.t[b - 1] - c.t_first[i]);
         seen += 1;
         // Below the line's start and below every bucket of the run after it: a collection
@@ -319,12 +354,24 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
         v.sqrt() / m
     };
     let warmups = seen > 0 && under * 2 > seen;
+    // Or a stationary sawtooth: three falls or more, each from the same peak to the same
+    // floor, both within 5 % of the height between them. A leak's pace follows the load,
+    // which differs from one run to the next, and so do the heights its runs reach; a
+    // collector's threshold does not.
+    let sd = |x: &[f64]| {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+    };
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
+    let height = mean(&peaks) - mean(&floors);
+    let level = rises.len() >= 2 && cv(&rises) < 0.5 * cv(&paces);
+    let stationary = peaks.len() >= 3
+        && floors.len() >= 2
+        && height > 0.0
+        && sd(&peaks) <= 0.05 * height
+        && sd(&floors) <= 0.05 * height;
     Falls {
-        collector: restarts >= 3
-            && rises.len() >= 2
-            && cv(&rises) < 0.5 * cv(&paces)
-            && !warmups
-            && !at_limit,
+        collector: restarts >= 3 && (level || stationary) && !warmups && !at_limit,
         warmups,
     }
 }
@@ -362,6 +409,7 @@ fn runs(bs: &[Bucket], cfg: &Cfg) -> Runs {
         hi: bs.iter().map(|b| b.hi).collect(),
         mean: bs.iter().map(Bucket::mean).collect(),
         last: bs.iter().map(|b| b.last).collect(),
+        n: bs.iter().map(|b| b.n).collect(),
     };
     let mut s = Vec::with_capacity(bs.len());
     let sigma = diff_noise(&c.lo, &mut s);
