@@ -303,7 +303,7 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     let restarts = starts.len() - 1;
     let mut s = Vec::new();
     let (mut rises, mut paces) = (Vec::new(), Vec::new());
-    let (mut under, mut seen, mut at_limit) = (0usize, 0usize, false);
+    let (mut under, mut seen, mut at_limit, mut halved) = (0usize, 0usize, false, 0usize);
     // Height of each run's line where it ended in a fall, and where the next run started.
     let (mut peaks, mut floors) = (Vec::new(), Vec::new());
     let line = |a: usize, b: usize, s: &mut Vec<f64>| {
@@ -324,6 +324,15 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
         at_limit |= c.hi[i.saturating_sub(2)..i]
             .iter()
             .any(|&h| h >= 0.97 * cfg.limit);
+        // The fall more than halved the floor: a new process starts from its footprint,
+        // while a collection gives back a part of the heap (Coroot's rule, as for restarts).
+        let before = c.lo[i.saturating_sub(2)..i]
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        if c.lo[i] < 0.5 * before {
+            halved += 1;
+        }
         if b < a + 4 {
             continue;
         }
@@ -371,7 +380,11 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
         && sd(&peaks) <= 0.05 * height
         && sd(&floors) <= 0.05 * height;
     Falls {
-        collector: restarts >= 3 && (level || stationary) && !warmups && !at_limit,
+        collector: restarts >= 3
+            && (level || stationary)
+            && !warmups
+            && !at_limit
+            && halved * 2 <= restarts,
         warmups,
     }
 }
@@ -379,8 +392,9 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
 /// How the falls of the floor look (see [`collector_drops`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Falls {
-    /// Every complete run ended at one height, whatever its pace, with no warm-up after the
-    /// falls and not at the memory limit: a collector's cycles.
+    /// Every complete run ended at one height, whatever its pace (or all at the same peak and
+    /// floor), with no warm-up after the falls, not at the memory limit, and most falls
+    /// keeping more than half the floor: a collector's cycles.
     pub collector: bool,
     /// Most falls undershoot the floor the run after them then holds by 4 noise scales and a
     /// tenth of its rise (on the robust line through the run's bucket minima, and below
