@@ -89,10 +89,7 @@ fn snapshots(
         }
         evidence.make_room(0, &taken.files)?;
         if n < plan.captures {
-            // From the end of the snapshot, not its start: V8 stops the service while it
-            // writes one, so nothing leaks meanwhile, and a snapshot longer than the spacing
-            // (a loaded machine) would start the next at once, leaving nothing to diff.
-            sleep_until(Instant::now() + plan.spacing, stop)?;
+            sleep_until(started + plan.spacing, stop)?;
         }
     }
     Ok(taken)
