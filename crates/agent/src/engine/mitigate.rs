@@ -145,7 +145,12 @@ impl Engine {
         };
         let verdict = series.verdict();
         let Some(due) = due(&verdict, series.last_value, limit, within) else {
-            self.slots[i].restart_waiting = None;
+            // A capture under way can make the verdict waver (a snapshot is built in the
+            // heap it measures): the wait it began keeps its bound until it ends.
+            let name = &self.slots[i].name;
+            if !self.diagnoser.as_ref().is_some_and(|d| d.busy_with(name)) {
+                self.slots[i].restart_waiting = None;
+            }
             return;
         };
         let field = series.field.clone();
