@@ -83,7 +83,7 @@ def load():
     while not stop:
         due = start + n / rate
         if due > time.time():
-            time.sleep(due - time.time())
+            time.sleep(max(0.0, due - time.time()))
         try:
             if c is None:
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
