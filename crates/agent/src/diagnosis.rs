@@ -5,6 +5,9 @@
 //!
 //! The bounds that need to know every target live here: one diagnosis per target per
 //! period, and never two of one target at once.
+//!
+//! Most diagnoses are asked by a leak alert; `--restart-before-oom` asks for one itself when
+//! a restart falls due before any alert did, so that the restart comes after the evidence.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -21,7 +24,7 @@ use leakscope_diagnose::{DiagnoseError, DiagnoseSettings, Diagnosis, Evidence, R
 /// A diagnosis to run.
 struct Job {
     request: Request,
-    alert: Alert,
+    alert: Option<Alert>,
     settings: DiagnoseSettings,
     asked_at: Instant,
 }
@@ -31,8 +34,11 @@ struct Job {
 pub struct Finished {
     /// The target.
     pub target: String,
-    /// The alert that asked for it; with the diagnosis attached when it named something.
-    pub alert: Alert,
+    /// The alert that asked for it, with the diagnosis attached when there is one; `None`
+    /// when a restart before the OOM asked for it.
+    pub alert: Option<Alert>,
+    /// What it found as alerts carry it (`None` when it failed or was skipped).
+    pub diagnosis: Option<AlertDiagnosis>,
     /// What it found, or why there is nothing.
     pub result: Result<Diagnosis, DiagnoseError>,
     /// From the alert to the end of the diagnosis.
@@ -75,13 +81,15 @@ impl Diagnoser {
                     let result =
                         leakscope_diagnose::diagnose(&job.request, &job.settings, &evidence, &flag);
                     let took = job.asked_at.elapsed();
-                    let alert = match &result {
-                        Ok(d) => with_diagnosis(&job.alert, d, took),
-                        Err(_) => job.alert,
-                    };
+                    let diagnosis = result.as_ref().ok().map(|d| alert_diagnosis(d, took));
+                    let alert = job.alert.map(|mut a| {
+                        a.diagnosis.clone_from(&diagnosis);
+                        a
+                    });
                     let done = Finished {
                         target: job.request.target,
                         alert,
+                        diagnosis,
                         result,
                         took,
                     };
@@ -119,10 +127,10 @@ impl Diagnoser {
         }
     }
 
-    /// Queue a diagnosis of `request` for `alert`, unless one of that target is queued or
-    /// running, or the period since its last one has not passed; then why not is among
-    /// what [`Self::take`] returns next.
-    pub fn submit(&mut self, request: Request, alert: &Alert) {
+    /// Queue a diagnosis of `request` for `alert` (`None`: for a restart before the OOM),
+    /// unless one of that target is queued or running, or the period since its last one has
+    /// not passed; then why not is among what [`Self::take`] returns next.
+    pub fn submit(&mut self, request: Request, alert: Option<&Alert>) {
         if !self.enabled {
             return;
         }
@@ -130,14 +138,15 @@ impl Diagnoser {
         if let Err(e) = self.queue(request, alert) {
             self.refused.push(Finished {
                 target,
-                alert: alert.clone(),
+                alert: alert.cloned(),
+                diagnosis: None,
                 result: Err(e),
                 took: Duration::ZERO,
             });
         }
     }
 
-    fn queue(&mut self, request: Request, alert: &Alert) -> Result<(), DiagnoseError> {
+    fn queue(&mut self, request: Request, alert: Option<&Alert>) -> Result<(), DiagnoseError> {
         if self.busy.contains(&request.target) {
             return Err(DiagnoseError::Skipped(format!(
                 "a diagnosis of {} is already under way",
@@ -148,7 +157,7 @@ impl Diagnoser {
         let target = request.target.clone();
         let job = Job {
             request,
-            alert: alert.clone(),
+            alert: alert.cloned(),
             settings: self.settings.clone(),
             asked_at: Instant::now(),
         };
@@ -177,6 +186,11 @@ impl Diagnoser {
         self.busy.contains(target)
     }
 
+    /// True when diagnoses are asked for (not turned off by a config reload).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// True while a diagnosis is queued or running.
     pub fn busy(&self) -> bool {
         !self.busy.is_empty()
@@ -201,10 +215,9 @@ impl Diagnoser {
     }
 }
 
-/// `alert` carrying what `d` named; `took` from the alert to the culprit.
-pub fn with_diagnosis(alert: &Alert, d: &Diagnosis, took: Duration) -> Alert {
-    let mut a = alert.clone();
-    a.diagnosis = Some(AlertDiagnosis {
+/// What `d` named, as alerts carry it; `took` from the ask to the culprit.
+pub fn alert_diagnosis(d: &Diagnosis, took: Duration) -> AlertDiagnosis {
+    AlertDiagnosis {
         format: d.format.clone(),
         suspects: d
             .suspects
@@ -213,6 +226,5 @@ pub fn with_diagnosis(alert: &Alert, d: &Diagnosis, took: Duration) -> Alert {
             .collect(),
         evidence: d.evidence.iter().map(|p| p.display().to_string()).collect(),
         took_seconds: (took.as_secs_f64() * 10.0).round() / 10.0,
-    });
-    a
+    }
 }

@@ -31,6 +31,9 @@ pub enum Event {
         used_bytes: f64,
         /// The memory limit, bytes.
         limit_bytes: f64,
+        /// What it was restarted after: the evidence captured first (the named culprit), or
+        /// why none was, one sentence.
+        evidence: String,
     },
     /// The cgroup's OOM-kill counter moved by `delta` (to `total`).
     OomKill {
@@ -79,14 +82,16 @@ impl Event {
                 time_to_limit_seconds,
                 used_bytes,
                 limit_bytes,
+                evidence,
             } => serde_json::json!({
                 "restarts": count,
                 "reason": "restart_before_oom",
                 "time_to_limit_seconds": (time_to_limit_seconds * 10.0).round() / 10.0,
                 "used_bytes": used_bytes.round(),
                 "limit_bytes": limit_bytes.round(),
+                "evidence": evidence,
                 "description": format!(
-                    "restarted by leakscope before it ran out of memory ({} of {} in use, {:.0} s to the limit; restart {count})",
+                    "restarted by leakscope before it ran out of memory ({} of {} in use, {:.0} s to the limit; restart {count}), {evidence}",
                     leakscope_core::units::format_bytes(*used_bytes),
                     leakscope_core::units::format_bytes(*limit_bytes),
                     time_to_limit_seconds

@@ -1,9 +1,11 @@
 //! `watch --restart-before-oom`: the leaking Node example service, in a real memory cgroup
 //! with a small limit (the watcher in it too, as in a container), is restarted by leakscope
 //! before the kernel OOM-kills it — after `--diagnose` has its evidence — and the restart is
-//! logged, stored and alerted, counted as a restart and not as an exit. Its fixed twin under
-//! the same load is never restarted. Without a supervised command or a known limit the flag
-//! is refused with exit 2.
+//! logged, stored and alerted, counted as a restart and not as an exit. When the restart
+//! falls due before any leak alert (a long alert window), the restart asks for the evidence
+//! itself and waits for it; without `--diagnose` it says that no evidence was captured. Its
+//! fixed twin under the same load is never restarted. Without a supervised command or a
+//! known limit the flag is refused with exit 2.
 //!
 //! Skips (passing, with a message) without `node` or a writable memory cgroup.
 
@@ -59,6 +61,23 @@ fn oom_kills(cg: &Path) -> u64 {
         .sum()
 }
 
+/// How a watch is started.
+struct Opts {
+    /// `--restart-before-oom`.
+    within: &'static str,
+    /// `--alert-window`: long enough, no leak alert fires before the restart.
+    alert_window: &'static str,
+    /// `--diagnose`.
+    diagnose: bool,
+}
+
+/// The alert-driven case: the leak alert (8 s window) asks for the diagnosis first.
+const ALERTED: Opts = Opts {
+    within: WITHIN,
+    alert_window: "8s",
+    diagnose: true,
+};
+
 struct Watch {
     child: Child,
     port: u16,
@@ -70,7 +89,7 @@ struct Watch {
 /// `watch --restart-before-oom` of `examples/node/cache/<variant>.js`, the watcher (and so
 /// the service) started inside a fresh memory cgroup limited to [`LIMIT`]; None (skip) when
 /// no cgroup can be made here.
-fn start(variant: &str, dir: &Path) -> Option<Watch> {
+fn start(variant: &str, dir: &Path, opts: &Opts) -> Option<Watch> {
     let (cg, procs) = match memory_cgroup(&format!("rbo-{variant}"), LIMIT) {
         Ok(x) => x,
         Err(why) => {
@@ -88,18 +107,16 @@ fn start(variant: &str, dir: &Path) -> Option<Watch> {
     );
     // The shell joins the cgroup, then becomes the watcher.
     let script = format!("echo $$ > {}/{procs} && exec \"$@\"", cg.display());
-    let mut child = Command::new("sh")
-        .args(["-c", &script, "sh", env!("CARGO_BIN_EXE_leakscope")])
-        .args([
-            "watch",
-            "--restart-before-oom",
-            WITHIN,
-            "--diagnose",
-            "--config",
-        ])
-        .arg(&config)
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", &script, "sh", env!("CARGO_BIN_EXE_leakscope")])
+        .args(["watch", "--restart-before-oom", opts.within]);
+    if opts.diagnose {
+        cmd.args(["--diagnose", "--config"]).arg(&config);
+    }
+    let mut child = cmd
         .args(["--interval", "500ms", "--min-span", "15s", "--warmup", "3s"])
-        .args(["--alert-growth", "1MB", "--alert-window", "8s", "--db"])
+        .args(["--alert-growth", "1MB", "--alert-window", opts.alert_window])
+        .arg("--db")
         .arg(&db)
         .arg("--log")
         .arg(&log)
@@ -169,13 +186,149 @@ fn a_leaking_service_is_restarted_before_its_oom_kill_and_its_fixed_twin_never()
     if !leaky_is_restarted_after_its_evidence() {
         return;
     }
+    restart_due_before_any_alert_asks_for_the_evidence_and_waits();
+    without_diagnose_the_restart_says_no_evidence_was_captured();
     fixed_twin_is_never_restarted();
+}
+
+/// Requests a second in the cases where the restart falls due before any alert: slower
+/// growth leaves the diagnosis time to finish before the time left is urgent.
+const EARLY_RATE: u64 = 1000;
+/// `--restart-before-oom` for those cases: longer than the time to the limit recognized
+/// here at that rate (~250 s), so due as soon as recognition calls the leak, and with the
+/// wait's bound (a quarter of it, 100 s) far enough below for the diagnosis to finish.
+const EARLY_WITHIN: &str = "400s";
+
+/// Drive the leaky service at [`EARLY_RATE`] until the RestartedBeforeOom alert; the stderr
+/// lines up to it, its index, and the logged events.
+fn until_restarted(w: &mut Watch) -> (Vec<String>, usize, Vec<serde_json::Value>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = drive(w.port, EARLY_RATE, Arc::clone(&stop));
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut seen = Vec::new();
+    let mut restarted_at = None;
+    while restarted_at.is_none() && Instant::now() < deadline {
+        let Ok(line) = w.lines.recv_timeout(Duration::from_secs(1)) else {
+            continue;
+        };
+        seen.push(line.clone());
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if v["name"] == "RestartedBeforeOom" && v["status"] == "firing" {
+            restarted_at = Some(seen.len() - 1);
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    load.join().unwrap();
+    let all = seen.join("\n");
+    let at = restarted_at.unwrap_or_else(|| panic!("no RestartedBeforeOom alert:\n{all}"));
+    assert_eq!(
+        oom_kills(&w.cg),
+        0,
+        "the kernel OOM-killed something:\n{all}"
+    );
+    let events = w.events();
+    w.stop();
+    (seen, at, events)
+}
+
+/// The alert window (5 min) is longer than the time the service has left: no leak alert
+/// asks for a diagnosis before the restart falls due, so the restart asks for one and
+/// restarts after it, carrying the named culprit.
+fn restart_due_before_any_alert_asks_for_the_evidence_and_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Opts {
+        within: EARLY_WITHIN,
+        alert_window: "5m",
+        diagnose: true,
+    };
+    let Some(mut w) = start("leaky", dir.path(), &opts) else {
+        return;
+    };
+    let (seen, at, events) = until_restarted(&mut w);
+    let all = seen.join("\n");
+    let before = &seen[..at];
+    assert!(
+        !before.iter().any(|l| l.contains("\"MemoryGrowthLeak\"")),
+        "no leak alert before the restart, so none asked for the evidence:\n{all}"
+    );
+    // The diagnosis was asked by the restart and ended before it.
+    let diagnosed = before
+        .iter()
+        .position(|l| l.contains("diagnosis (") && l.contains("after the restart fell due"))
+        .unwrap_or_else(|| panic!("no diagnosis ended before the restart:\n{all}"));
+    assert!(
+        seen[diagnosed].contains("profiles"),
+        "the diagnosis names the leaking map:\n{all}"
+    );
+    // The restart alert refers to it: the culprit in its summary and its diagnosis.
+    let alert: serde_json::Value = serde_json::from_str(&seen[at]).unwrap();
+    let summary = alert["summary"].as_str().unwrap_or("");
+    eprintln!("asked by the restart: {}\nthen: {summary}", seen[diagnosed]);
+    assert!(summary.contains("after its evidence"), "{alert}");
+    assert!(summary.contains("profiles"), "{alert}");
+    assert_eq!(
+        alert["diagnosis"]["suspects"][0]["name"], "profiles",
+        "{alert}"
+    );
+    // So does the logged restart, and its evidence files predate it.
+    let restart = events
+        .iter()
+        .find(|e| e["event"] == "restart")
+        .unwrap_or_else(|| panic!("no restart in the log: {events:?}"));
+    assert!(
+        restart["evidence"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("after its evidence")),
+        "{restart}"
+    );
+    let restart_t = restart["timestamp"].as_f64().unwrap();
+    for f in alert["diagnosis"]["evidence"].as_array().unwrap() {
+        let written = std::fs::metadata(f.as_str().unwrap())
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        assert!(written <= restart_t, "{f} written after the restart");
+    }
+}
+
+/// Without `--diagnose` the restart does not wait, and says that it had no evidence.
+fn without_diagnose_the_restart_says_no_evidence_was_captured() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Opts {
+        within: EARLY_WITHIN,
+        alert_window: "5m",
+        diagnose: false,
+    };
+    let Some(mut w) = start("leaky", dir.path(), &opts) else {
+        return;
+    };
+    let (seen, at, events) = until_restarted(&mut w);
+    let alert: serde_json::Value = serde_json::from_str(&seen[at]).unwrap();
+    eprintln!("without --diagnose: {}", alert["summary"]);
+    assert!(
+        alert["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("without evidence: --diagnose is off"),
+        "{alert}"
+    );
+    assert!(alert.get("diagnosis").is_none(), "{alert}");
+    let restart = events.iter().find(|e| e["event"] == "restart").unwrap();
+    assert_eq!(
+        restart["evidence"], "without evidence: --diagnose is off",
+        "{restart}"
+    );
 }
 
 /// False when it skipped.
 fn leaky_is_restarted_after_its_evidence() -> bool {
     let dir = tempfile::tempdir().unwrap();
-    let Some(mut w) = start("leaky", dir.path()) else {
+    let Some(mut w) = start("leaky", dir.path(), &ALERTED) else {
         return false;
     };
     let first = service_pids(&w.cg);
@@ -258,6 +411,13 @@ fn leaky_is_restarted_after_its_evidence() -> bool {
             .contains("before it ran out of memory"),
         "{alert}"
     );
+    assert!(
+        alert["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("after its evidence"),
+        "{alert}"
+    );
 
     // The evidence was captured before the restart.
     let diagnosed_at =
@@ -281,7 +441,7 @@ fn leaky_is_restarted_after_its_evidence() -> bool {
 
 fn fixed_twin_is_never_restarted() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(mut w) = start("fixed", dir.path()) else {
+    let Some(mut w) = start("fixed", dir.path(), &ALERTED) else {
         return;
     };
     let first = service_pids(&w.cg);

@@ -1,15 +1,22 @@
 //! `--restart-before-oom` (RESIN's last step): a supervised command whose recognized time to
-//! its memory limit falls below the configured span is restarted by us — after a diagnosis
-//! under way has captured its evidence, unless the time left falls below a quarter of the
-//! span while it waits — and the restart is logged, stored and alerted as
-//! [`Event::RestartedBeforeOom`], a restart of ours rather than a crash.
+//! its memory limit falls below the configured span is restarted by us, and the restart is
+//! logged, stored and alerted as [`Event::RestartedBeforeOom`], a restart of ours rather than
+//! a crash.
+//!
+//! With `--diagnose` the restart comes after the evidence: it waits for the diagnosis under
+//! way, or asks for one when no leak alert has (its window can be longer than the time
+//! left). The wait is bounded: a diagnosis that fails or is skipped (the period, the limit
+//! too near for a snapshot) lets the restart go on, and so does the time left falling below
+//! a quarter of the span. The restart says which: the culprit it was restarted after, or
+//! why there is no evidence (`--diagnose` off among the reasons).
 //!
 //! Only the supervised command (its process group and descendants, as
 //! [`crate::supervise::Supervisor`] stops them) is ever signalled.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use leakscope_core::alert::{names, AlertDiagnosis, AlertStatus};
 use leakscope_core::{Verdict, VerdictKind};
 use leakscope_probe::cgroup::Cgroup;
 
@@ -17,7 +24,7 @@ use super::{Engine, Observer, Runner};
 use crate::event::Event;
 use crate::fields::SeriesUnit;
 use crate::settings::Settings;
-use crate::source::{Outcome, SourceSpec};
+use crate::source::SourceSpec;
 
 /// Why a command should be restarted now.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,9 +98,32 @@ fn own_cgroup_limit() -> Option<u64> {
     Cgroup::open(&path).ok()?.sample().ok()?.limit_bytes
 }
 
+/// What the diagnoses of a target found since we last restarted it, for the restart to
+/// refer to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Captured {
+    /// No diagnosis has ended yet.
+    #[default]
+    Nothing,
+    /// One named its culprit (or found nothing that grew), from evidence kept on disk.
+    Named(AlertDiagnosis),
+    /// None could be had: why, one clause ("the diagnosis was skipped: ...").
+    Missing(String),
+}
+
+/// What a restart falls due with.
+enum Before {
+    /// Wait: evidence is being captured.
+    Wait,
+    /// Restart now, after this (a sentence for the event and the alert, and the diagnosis
+    /// the alert carries, when there is one).
+    Restart(String, Option<AlertDiagnosis>),
+}
+
 impl Engine {
     /// After a sample of target `i` judged with `limit`: restart it when it is due (see
-    /// [`due`]), unless a diagnosis of it is still capturing evidence.
+    /// [`due`]) — with `--diagnose`, once a diagnosis has its evidence, asking for one when no
+    /// leak alert has yet.
     pub(super) fn restart_if_due(
         &mut self,
         i: usize,
@@ -113,42 +143,54 @@ impl Engine {
         else {
             return;
         };
-        let Some(due) = due(&series.verdict(), series.last_value, limit, within) else {
-            return;
-        };
-        let name = Arc::clone(&slot.name);
-        // Evidence first, unless the limit is now so near that waiting would lose the
-        // evidence and the service to the OOM killer alike.
-        let urgent = due.time_to_limit_seconds < within.as_secs_f64() / 4.0;
-        if !urgent && self.diagnoser.as_ref().is_some_and(|d| d.busy_with(&name)) {
-            if !self.slots[i].restart_waiting_said {
-                self.slots[i].restart_waiting_said = true;
-                obs.note(&format!(
-                    "{name}: {:.0} s to its memory limit; restarting it once the diagnosis under way has its evidence",
-                    due.time_to_limit_seconds
-                ));
+        let verdict = series.verdict();
+        let Some(due) = due(&verdict, series.last_value, limit, within) else {
+            // A capture under way can make the verdict waver (a snapshot is built in the
+            // heap it measures): the wait it began keeps its bound until it ends.
+            let name = &self.slots[i].name;
+            if !self.diagnoser.as_ref().is_some_and(|d| d.busy_with(name)) {
+                self.slots[i].restart_waiting = None;
             }
             return;
-        }
-        self.slots[i].restart_waiting_said = false;
+        };
+        let field = series.field.clone();
+        let (evidence, diagnosis) = match self.before_restart(
+            i,
+            &due,
+            within,
+            &field,
+            verdict.growth_bytes_per_hour,
+            obs,
+        ) {
+            Before::Wait => return,
+            Before::Restart(evidence, diagnosis) => (evidence, diagnosis),
+        };
+        self.slots[i].restart_waiting = None;
+        let name = Arc::clone(&self.slots[i].name);
         let Runner::Local(src) = &mut self.slots[i].runner else {
             return;
         };
         match src.restart_now() {
             None => {}
             Some(Ok(count)) => {
+                // A new process: what was captured was of the one before.
+                self.slots[i].captured = Captured::Nothing;
                 // The event says it on stderr, in the log, the store and the alert.
                 let ev = Event::RestartedBeforeOom {
                     count,
                     time_to_limit_seconds: due.time_to_limit_seconds,
                     used_bytes: due.used_bytes,
                     limit_bytes: due.limit_bytes,
+                    evidence: evidence.clone(),
                 };
-                let out = Outcome {
-                    reading: None,
-                    events: vec![ev],
-                };
-                self.process(i, t, out, obs);
+                let mut fired = self.record(i, t, &ev, obs);
+                for a in &mut fired {
+                    if a.name == names::RESTARTED_BEFORE_OOM && a.status == AlertStatus::Firing {
+                        a.summary = format!("{}, {evidence}", a.summary);
+                        a.diagnosis.clone_from(&diagnosis);
+                    }
+                }
+                self.fire(i, t, fired);
                 self.log.flush();
             }
             Some(Err(e)) => {
@@ -158,6 +200,90 @@ impl Engine {
                 self.slots[i].active = false;
             }
         }
+    }
+
+    /// Whether target `i`, due for a restart, has its evidence: restart when a diagnosis has
+    /// ended (named or not) or cannot be had (`--diagnose` off, the limit too near to wait);
+    /// wait while one is capturing, asking for one first when nothing has.
+    ///
+    /// The wait ends when less than a quarter of `within` is left by the time to the limit
+    /// recognized when it began, counted down by the clock: a capture inflates the memory it
+    /// measures (a V8 snapshot is built in the heap), and the rate recognized during it would
+    /// cut short the very wait it is for. Memory above 90% of the limit ends it too, however
+    /// it got there.
+    fn before_restart(
+        &mut self,
+        i: usize,
+        due: &Due,
+        within: Duration,
+        field: &str,
+        growth_bytes_per_hour: f64,
+        obs: &mut dyn Observer,
+    ) -> Before {
+        let name = Arc::clone(&self.slots[i].name);
+        let left = match self.slots[i].restart_waiting {
+            Some((since, then)) => then - since.elapsed().as_secs_f64(),
+            None => due.time_to_limit_seconds,
+        };
+        // Waiting longer would lose the evidence and the service to the OOM killer alike.
+        let urgent = left < within.as_secs_f64() / 4.0 || due.used_bytes > 0.9 * due.limit_bytes;
+        let Some(d) = self.diagnoser.as_ref().filter(|d| d.enabled()) else {
+            return Before::Restart("without evidence: --diagnose is off".into(), None);
+        };
+        let busy = d.busy_with(&name);
+        match &self.slots[i].captured {
+            Captured::Named(a) if !busy => {
+                let culprit = a
+                    .culprit()
+                    .unwrap_or_else(|| "nothing that grew like a leak".into());
+                let dir = a
+                    .evidence
+                    .first()
+                    .and_then(|p| std::path::Path::new(p).parent())
+                    .map(|p| format!(", evidence in {}", p.display()))
+                    .unwrap_or_default();
+                return Before::Restart(
+                    format!(
+                        "after its evidence: the diagnosis named {culprit} ({} captures{dir})",
+                        a.evidence.len()
+                    ),
+                    Some(a.clone()),
+                );
+            }
+            Captured::Missing(why) if !busy => {
+                return Before::Restart(format!("without evidence: {why}"), None);
+            }
+            _ => {}
+        }
+        if urgent {
+            let why = if busy {
+                "the diagnosis under way had not finished"
+            } else {
+                "no diagnosis had started"
+            };
+            return Before::Restart(
+                format!(
+                    "without evidence: {why} with {:.0} s left to the limit",
+                    left.min(due.time_to_limit_seconds).max(0.0)
+                ),
+                None,
+            );
+        }
+        if !busy {
+            // No leak alert asked yet (its window is longer than the time left): ask now.
+            let request = self.diagnosis_request(i, field, growth_bytes_per_hour);
+            if let Some(d) = self.diagnoser.as_mut() {
+                d.submit(request, None);
+            }
+        }
+        if self.slots[i].restart_waiting.is_none() {
+            self.slots[i].restart_waiting = Some((Instant::now(), left));
+            obs.note(&format!(
+                "{name}: {left:.0} s to its memory limit; restarting it once the diagnosis {} has its evidence",
+                if busy { "under way" } else { "asked for now" }
+            ));
+        }
+        Before::Wait
     }
 }
 

@@ -172,8 +172,12 @@ struct Slot {
     behind: u64,
     behind_said: bool,
     status: Option<String>,
-    /// `--restart-before-oom`: said that its restart waits for a diagnosis.
-    restart_waiting_said: bool,
+    /// `--restart-before-oom`: since when its restart waits for a diagnosis, and the time
+    /// to the limit then (seconds), which bounds the wait.
+    restart_waiting: Option<(Instant, f64)>,
+    /// `--diagnose`: what the diagnoses of it found since we last restarted it (or why
+    /// nothing), for a restart before its OOM to refer to.
+    captured: mitigate::Captured,
 }
 
 /// What a finished watch found.
@@ -407,7 +411,8 @@ impl Engine {
             behind: 0,
             behind_said: false,
             status: None,
-            restart_waiting_said: false,
+            restart_waiting: None,
+            captured: mitigate::Captured::Nothing,
         });
         Ok(())
     }
@@ -866,17 +871,25 @@ impl Engine {
         }
     }
 
+    /// Log and store event `ev` of target `i`; the alerts it raises, not fired yet.
+    fn record(&mut self, i: usize, t: f64, ev: &Event, obs: &mut dyn Observer) -> Vec<Alert> {
+        let name = &self.slots[i].name;
+        self.log.event(name, t, ev, &self.slots[i].labels);
+        self.writer.event(name, t, ev.kind(), ev.detail());
+        obs.event(name, t, ev);
+        if self.opts.judge {
+            self.slots[i].judge.event(t, ev.to_alert_event())
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Log, store, judge one outcome of target `i`.
     fn process(&mut self, i: usize, t: f64, out: Outcome, obs: &mut dyn Observer) {
         let name = Arc::clone(&self.slots[i].name);
         for ev in &out.events {
-            self.log.event(&name, t, ev, &self.slots[i].labels);
-            self.writer.event(&name, t, ev.kind(), ev.detail());
-            obs.event(&name, t, ev);
-            if self.opts.judge {
-                let fired = self.slots[i].judge.event(t, ev.to_alert_event());
-                self.fire(i, t, fired);
-            }
+            let fired = self.record(i, t, ev, obs);
+            self.fire(i, t, fired);
         }
         match out.reading {
             Some(Ok(fields_now)) => {

@@ -18,7 +18,8 @@ pub struct Plan<'a> {
     pub target: &'a str,
     /// How many captures.
     pub captures: u32,
-    /// Time from the start of one capture to the start of the next.
+    /// Time from the start of one capture to the start of the next (V8: from the end of one
+    /// snapshot, which stops the service, to the start of the next).
     pub spacing: Duration,
     /// How long one capture may take.
     pub timeout: Duration,

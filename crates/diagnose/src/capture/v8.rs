@@ -89,7 +89,10 @@ fn snapshots(
         }
         evidence.make_room(0, &taken.files)?;
         if n < plan.captures {
-            sleep_until(started + plan.spacing, stop)?;
+            // From the end of the snapshot, not its start: V8 stops the service while it
+            // writes one, so nothing leaks meanwhile, and a snapshot longer than the spacing
+            // (a loaded machine) would start the next at once, leaving nothing to diff.
+            sleep_until(Instant::now() + plan.spacing, stop)?;
         }
     }
     Ok(taken)

@@ -59,8 +59,10 @@ impl RunDiagnosis {
     }
 
     /// A leak growing `growth_bytes_per_hour` was recognized with `remaining` of load left:
-    /// start, with captures spaced to end a few seconds before the load does (or say why
-    /// not, when even the shortest spacing does not fit).
+    /// start, with captures spaced to end a few seconds before the load does, or say why not
+    /// when even the shortest spacing does not fit. (V8 snapshots stop the service and add
+    /// their own length, so they may end a little after the load; the samples taken after
+    /// it are not judged.)
     pub fn start(&mut self, growth_bytes_per_hour: f64, used_bytes: f64, remaining: Duration) {
         if self.asked() {
             return;

@@ -259,6 +259,12 @@ impl SoakView {
 
 impl Observer for SoakView {
     fn sample(&mut self, _target: &str, t: f64, fields_now: &Fields) {
+        // Past the soak's end the load has stopped and sampling goes on only while a
+        // diagnosis finishes: a floor flat without load is no part of the verdict (judged,
+        // it made a leak look like a cache that filled).
+        if self.started.elapsed() >= self.total {
+            return;
+        }
         let requests = self.shared.requests.load(Ordering::Relaxed) as f64;
         for (k, v) in fields_now {
             if fields::MEMORY_FIELDS.contains(&k.as_str()) {

@@ -80,9 +80,11 @@ pub struct WatchArgs {
     #[arg(long)]
     pub restart: bool,
     /// Restart the `-- CMD` when its recognized time to the memory limit falls below this
-    /// (e.g. 10m), after --diagnose has captured its evidence; the restart is logged, stored,
-    /// alerted as RestartedBeforeOom and counted as a restart. Needs a known limit: the
-    /// cgroup's, or --limit. Only the command (its process group) is ever signalled.
+    /// (e.g. 10m), after --diagnose has captured its evidence (asked for by the restart when
+    /// no leak alert has; without it when it fails, is skipped, or a quarter of this is left);
+    /// the restart is logged, stored, alerted as RestartedBeforeOom (saying what evidence it
+    /// came after) and counted as a restart. Needs a known limit: the cgroup's, or --limit.
+    /// Only the command (its process group) is ever signalled.
     #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
     pub restart_before_oom: Option<Duration>,
     /// Name for the `-- CMD` target (default: the command's file name).
