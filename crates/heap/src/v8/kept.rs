@@ -133,7 +133,8 @@ fn holder_of(
 
 /// Holders that kept at least [`MIN_KEPT_BYTES`] of objects allocated between the first and
 /// second snapshot and gained less than [`HELD_FRACTION`] of that in the last interval,
-/// largest first. Holders already named in `already` (by object id), and holders on the
+/// largest first; a collection among them must have gained entries between the first and
+/// second snapshot. Holders already named in `already` (by object id), and holders on the
 /// retainer path of a suspect already named (the same leak, seen from higher up: the timer
 /// list above a growing closure, the Map above its growing entries), are left out.
 pub fn grew_then_held(snaps: &[Indexed], k: &KeptObjects, already: &[Suspect]) -> Vec<Suspect> {
@@ -183,9 +184,7 @@ pub fn grew_then_held(snaps: &[Indexed], k: &KeptObjects, already: &[Suspect]) -
                 .iter()
                 .any(|sus| sus.retainer_path.starts_with(path))
         })
-        .map(|(h, x, retainer_path)| {
-            let name = holder_name(a, &last.owners, h);
-            let class = a.class_names[a.class_of[h as usize] as usize].clone();
+        .filter_map(|(h, x, retainer_path)| {
             let id = s.node_id[h as usize];
             let coll = collection_kind(s, h);
             let entries: Option<Vec<u64>> = coll.and_then(|c| {
@@ -194,6 +193,13 @@ pub fn grew_then_held(snaps: &[Indexed], k: &KeptObjects, already: &[Suspect]) -
                     .map(|sn| sn.collection(id, c).map(|e| e.0))
                     .collect()
             });
+            // A collection that did not gain entries did not grow: what it kept are
+            // replacements (a full LRU evicting as it inserts), not growth.
+            if entries.as_ref().is_some_and(|e| e[1] <= e[0]) {
+                return None;
+            }
+            let name = holder_name(a, &last.owners, h);
+            let class = a.class_names[a.class_of[h as usize] as usize].clone();
             let steps = entries
                 .as_ref()
                 .map(|e| {
@@ -228,7 +234,7 @@ pub fn grew_then_held(snaps: &[Indexed], k: &KeptObjects, already: &[Suspect]) -
             }
             sus.extra
                 .insert("snapshots".into(), json!(n));
-            sus
+            Some(sus)
         })
         .collect()
 }
