@@ -155,10 +155,13 @@ fn matches(f: &Finding, g: &Growth) -> Option<&'static str> {
     best
 }
 
+/// How strongly a growth is tied to a finding: in its code (its line or its function) beats
+/// by name only. Between line and function the larger growth wins, line breaking ties: a
+/// cache's line may show only the map's own bucket growth (or, with Go's heap sampling,
+/// nothing), while its entries are allocated by a call in the same function.
 fn rank(m: &str) -> u8 {
     match m {
-        "line" => 3,
-        "function" => 2,
+        "line" | "function" => 2,
         _ => 1,
     }
 }
@@ -171,7 +174,7 @@ pub fn apply(report: &mut Report, growth: &[Growth]) -> usize {
         let best = growth
             .iter()
             .filter_map(|g| matches(f, g).map(|m| (m, g)))
-            .max_by_key(|(m, g)| (rank(m), g.size_delta, g.count_delta));
+            .max_by_key(|(m, g)| (rank(m), g.size_delta, g.count_delta, *m == "line"));
         if let Some((m, g)) = best {
             f.confirmed = true;
             f.severity = Severity::Error;
@@ -195,6 +198,77 @@ pub fn apply(report: &mut Report, growth: &[Growth]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn growth(name: &str, place: (&str, usize), size_delta: i64) -> Growth {
+        Growth {
+            source: "diff.json".into(),
+            format: "pprof".into(),
+            pattern: "growing-allocation-site".into(),
+            name: name.into(),
+            location: Some(format!("{}:{}", place.0, place.1)),
+            places: vec![(place.0.into(), place.1)],
+            names: Vec::new(),
+            size_delta,
+            count_delta: 1,
+        }
+    }
+
+    /// The Go cache example: the map's bucket growth is sampled on the finding's line, the
+    /// entries are allocated by a call one line up in the same function. The larger wins.
+    #[test]
+    fn the_larger_growth_in_the_findings_code_is_its_evidence() {
+        let finding = Finding {
+            rule: "go/unbounded-cache".into(),
+            file: "examples/go/cache/leaky/main.go".into(),
+            line: 31,
+            column: 3,
+            end_line: 31,
+            end_column: 27,
+            severity: Severity::Warning,
+            message: String::new(),
+            fix: String::new(),
+            language: "go",
+            item: "cache".into(),
+            precision: crate::finding::Precision::Medium,
+            subject: Some("profiles".into()),
+            function_lines: Some([26, 35]),
+            related_lines: vec![23],
+            confirmed: false,
+            evidence: None,
+            fingerprint: String::new(),
+        };
+        let main = "/w/examples/go/cache/leaky/main.go";
+        let mut report = Report {
+            findings: vec![finding],
+            ..Report::default()
+        };
+        let diff = [
+            growth("main.handle", (main, 31), 730_032),
+            growth("service.Payload", (main, 30), 12_000_000),
+            growth("elsewhere", ("/w/examples/go/other.go", 31), 50_000_000),
+        ];
+        assert_eq!(apply(&mut report, &diff), 1);
+        let ev = report.findings[0].evidence.as_ref().unwrap();
+        assert_eq!(
+            (ev.name.as_str(), ev.size_delta),
+            ("service.Payload", 12_000_000)
+        );
+        assert_eq!(ev.matched, "function");
+        // Equal growth: the finding's own line.
+        let mut report = Report {
+            findings: vec![report.findings[0].clone()],
+            ..Report::default()
+        };
+        let diff = [
+            growth("a", (main, 30), 1_000),
+            growth("b", (main, 31), 1_000),
+        ];
+        apply(&mut report, &diff);
+        assert_eq!(
+            report.findings[0].evidence.as_ref().unwrap().matched,
+            "line"
+        );
+    }
 
     #[test]
     fn places_and_paths() {
