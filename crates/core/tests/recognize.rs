@@ -557,3 +557,60 @@ fn time_to_limit_after_a_fresh_restart_counts_from_the_new_run() {
     let ttl = v.time_to_limit_seconds.expect("ttl") / H;
     assert!((5.5..8.0).contains(&ttl), "{ttl} h: {v:#?}");
 }
+
+#[test]
+fn a_stationary_generational_sawtooth_is_not_a_leak_with_restarts() {
+    // An old generation filling 30 MB above a 300 MB floor and collected back to it every
+    // 100 min (± a few minutes), sampled every 60 s: each fall starts from the same peak and
+    // lands on the same floor, with no warm-up after it — a collector, not restarts.
+    let period = |k: f64| 100.0 * 60.0 + 240.0 * (k * 2.7).sin();
+    let p = series(14.0, 60.0, 0.3 * MB, 40, |t| {
+        let (mut start, mut k) = (0.0, 0.0);
+        while t >= start + period(k) {
+            start += period(k);
+            k += 1.0;
+        }
+        300.0 * MB + 30.0 * MB * (t - start) / period(k)
+    });
+    let v = assert_no_leak(&p);
+    assert!(v.restarts >= 3, "{v:#?}");
+}
+
+#[test]
+fn a_leak_restarted_by_cron_whose_runs_grow_at_their_own_pace_is_a_leak() {
+    // Restarted every 3 h; each run starts at 120 MB, warms up to 200 MB within minutes and
+    // leaks at a pace that follows the load of that run (20–45 MB/h).
+    let pace = [30.0, 20.0, 45.0, 25.0, 40.0, 33.0];
+    let p = series(17.0, 60.0, 0.5 * MB, 41, |t| {
+        let k = (t / (3.0 * H)) as usize;
+        let since = t - k as f64 * 3.0 * H;
+        120.0 * MB + 80.0 * MB * (1.0 - (-since / 120.0).exp()) + pace[k] * MB * since / H
+    });
+    let v = assert_leak(&p);
+    assert_eq!(v.pattern, Pattern::LeakWithRestarts, "{v:#?}");
+}
+
+#[test]
+fn a_cache_still_filling_but_slowing_every_third_is_not_a_leak() {
+    // 30 hours of an exponential fill whose slope at the end is a fifth of its first: still
+    // rising, slower every third of the way.
+    let tau = 30.0 * H / 5f64.ln();
+    let p = series(30.0, 60.0, 0.5 * MB, 42, |t| {
+        400.0 * MB + 600.0 * MB * (1.0 - (-t / tau).exp())
+    });
+    let v = assert_no_leak(&p);
+    assert_eq!(v.pattern, Pattern::Plateau, "{v:#?}");
+}
+
+#[test]
+fn a_service_still_warming_at_minute_five_is_not_a_leak() {
+    // 5 minutes at 1 s: a warm-up with a time constant of 200 s, still rising at the end at
+    // a fifth of its first pace; its twin leaking 300 MB/min steadily is a leak.
+    let p = series(300.0 / H, 1.0, 0.5 * MB, 43, |t| {
+        500.0 * MB + 60.0 * MB * (1.0 - (-t / 200.0).exp())
+    });
+    assert_no_leak(&p);
+    assert_leak(&series(300.0 / H, 1.0, 0.5 * MB, 44, |t| {
+        500.0 * MB + 5.0 * MB * t
+    }));
+}

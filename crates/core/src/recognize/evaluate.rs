@@ -3,8 +3,8 @@
 //! one is too short, and name the result.
 
 use super::buckets::Bucket;
-use super::stats::{diff_noise, median_mut};
-use super::stretch::{floor_curve, judge, Cfg, Cols, StretchEval};
+use super::stats::{diff_noise, half_lag_slope, median_mut};
+use super::stretch::{floor_curve, judge, Cfg, Cols, Plateau, StretchEval};
 use crate::verdict::{Pattern, VerdictKind};
 
 /// The outcome of one evaluation (numbers only; reasons are worded on demand).
@@ -22,6 +22,9 @@ pub(crate) struct Eval {
     pub detail: Option<StretchEval>,
     /// Start of the judged stretch, unix seconds.
     pub judged_from: f64,
+    /// How the falls of the floor look: a collector's cycles, or restarts (see
+    /// [`collector_drops`]).
+    pub falls: Falls,
 }
 
 impl Eval {
@@ -35,6 +38,7 @@ impl Eval {
             restarts,
             detail: None,
             judged_from: f64::NAN,
+            falls: Falls::default(),
         }
     }
 }
@@ -153,6 +157,8 @@ struct Columns {
     hi: Vec<f64>,
     mean: Vec<f64>,
     last: Vec<f64>,
+    /// Samples in each bucket.
+    n: Vec<u32>,
 }
 
 impl Columns {
@@ -216,8 +222,25 @@ fn find_restarts(
         let age = c.t[i] - c.t_first[seg];
         // The spread inside the run's buckets: minor GCs, traffic, noise (and the trend
         // across one bucket).
+        // Read over groups of neighbouring buckets holding 8 samples or more: a bucket of one
+        // or two samples (a fine trailing window) sees a fraction of a minor-GC sawtooth
+        // faster than the sampling, and would take a full GC inside it for a restart. The rise
+        // across a group (first to last minimum) is taken out.
         scratch.clear();
-        scratch.extend((seg + usize::from(seg > 0)..i).map(|j| c.hi[j] - c.lo[j]));
+        let mut j = seg + usize::from(seg > 0);
+        while j < i {
+            let (mut k, mut cnt, mut hi, mut lo) = (j, 0u32, f64::NEG_INFINITY, f64::INFINITY);
+            while k < i && (cnt < 8 || k == j) {
+                cnt += c.n[k];
+                hi = hi.max(c.hi[k]);
+                lo = lo.min(c.lo[k]);
+                k += 1;
+            }
+            if cnt >= 8 || j == seg + usize::from(seg > 0) {
+                scratch.push(hi - lo - (c.lo[k - 1] - c.lo[j]).max(0.0));
+            }
+            j = k;
+        }
         // (Buckets of one sample have no spread: the noise about a smooth curve stands in.)
         let band = median_mut(scratch).max(4.0 * sigma2);
         let drop = fp - c.lo[i];
@@ -267,6 +290,122 @@ fn find_restarts(
     starts
 }
 
+/// True when the falls of the floor (`starts`, at least three) are a collector's, not
+/// restarts: a collector fires when occupancy reaches a level, so every complete run ends at
+/// the same height above its start however fast it filled; a leak grows at a pace, so a run
+/// restarted by a clock rises by its pace × its length, and a run that is cut short stops
+/// lower. Measured on the robust line through each complete run's bucket minima: the rises
+/// vary (coefficient of variation) less than half as much as the paces do. A run killed at a
+/// memory limit also ends at one height; what tells it from a collection is the limit, when
+/// known (the runs end at it), or the warm-up after the fall (see [`Falls::warmups`]).
+fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Falls {
+    let n = c.t.len();
+    let restarts = starts.len() - 1;
+    let mut s = Vec::new();
+    let (mut rises, mut paces) = (Vec::new(), Vec::new());
+    let (mut under, mut seen, mut at_limit, mut halved) = (0usize, 0usize, false, 0usize);
+    // Height of each run's line where it ended in a fall, and where the next run started.
+    let (mut peaks, mut floors) = (Vec::new(), Vec::new());
+    let line = |a: usize, b: usize, s: &mut Vec<f64>| {
+        let g = half_lag_slope(&c.t[a..b], &c.lo[a..b], s);
+        s.clear();
+        s.extend((a..b).map(|j| c.lo[j] - g * c.t[j]));
+        (g, median_mut(s))
+    };
+    if starts.len() > 1 && starts[1] >= 4 {
+        // (The first run, whose start may not be in view, still shows where it ended.)
+        let (g, icpt) = line(0, starts[1], &mut s);
+        peaks.push(icpt + g * c.t[starts[1] - 1]);
+    }
+    for k in 1..=restarts {
+        let i = starts[k];
+        let (a, b) = (i + 1, starts.get(k + 1).copied().unwrap_or(n));
+        // The run before the fall ended at the memory limit: a kill.
+        at_limit |= c.hi[i.saturating_sub(2)..i]
+            .iter()
+            .any(|&h| h >= 0.97 * cfg.limit);
+        // The fall more than halved the floor: a new process starts from its footprint,
+        // while a collection gives back a part of the heap (Coroot's rule, as for restarts).
+        let before = c.lo[i.saturating_sub(2)..i]
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        if c.lo[i] < 0.5 * before {
+            halved += 1;
+        }
+        if b < a + 4 {
+            continue;
+        }
+        let (g, icpt) = line(a, b, &mut s);
+        let start = icpt + g * c.t_first[i];
+        floors.push(start);
+        if k < restarts {
+            peaks.push(icpt + g * c.t[b - 1]);
+        }
+        let rise = g * (c.t[b - 1] - c.t_first[i]);
+        seen += 1;
+        // Below the line's start and below every bucket of the run after it: a collection
+        // the falls missed inside the run would drop as low as the run's own floor.
+        let deep = (4.0 * sigma).max(0.1 * rise.abs());
+        let run_low = c.lo[a..b].iter().copied().fold(f64::INFINITY, f64::min);
+        if start - c.lo[i] >= deep && run_low - c.lo[i] >= deep {
+            under += 1;
+        }
+        // (The run going on now has not ended: its rise says nothing about where runs end.)
+        if k < restarts && g > 0.0 && rise > 0.0 {
+            rises.push(rise);
+            paces.push(g);
+        }
+    }
+    let cv = |x: &[f64]| {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        let v = x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() - 1) as f64;
+        v.sqrt() / m
+    };
+    let warmups = seen > 0 && under * 2 > seen;
+    // Or a stationary sawtooth: three falls or more, each from the same peak to the same
+    // floor, both within 5 % of the height between them. A leak's pace follows the load,
+    // which differs from one run to the next, and so do the heights its runs reach; a
+    // collector's threshold does not.
+    let sd = |x: &[f64]| {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+    };
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
+    let height = mean(&peaks) - mean(&floors);
+    let level = rises.len() >= 2 && cv(&rises) < 0.5 * cv(&paces);
+    let stationary = peaks.len() >= 3
+        && floors.len() >= 2
+        && height > 0.0
+        && sd(&peaks) <= 0.05 * height
+        && sd(&floors) <= 0.05 * height;
+    Falls {
+        collector: restarts >= 3
+            && (level || stationary)
+            && !warmups
+            && !at_limit
+            && halved * 2 <= restarts,
+        warmups,
+    }
+}
+
+/// How the falls of the floor look (see [`collector_drops`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Falls {
+    /// Every complete run ended at one height, whatever its pace (or all at the same peak and
+    /// floor), with no warm-up after the falls, not at the memory limit, and most falls
+    /// keeping more than half the floor: a collector's cycles.
+    pub collector: bool,
+    /// Most falls undershoot the floor the run after them then holds by 4 noise scales and a
+    /// tenth of its rise (on the robust line through the run's bucket minima, and below
+    /// every bucket minimum of that run): a new process
+    /// starts below the floor it settles at (caches, pools and code not yet touched), while a
+    /// collection leaves the floor where the next run starts. Only seen when the buckets are
+    /// fine against the run: `Eval`s of the finer trailing windows may see it where the whole
+    /// series cannot.
+    pub warmups: bool,
+}
+
 /// The buckets as columns, their noise, and where the runs between restarts start.
 struct Runs {
     c: Columns,
@@ -284,6 +423,7 @@ fn runs(bs: &[Bucket], cfg: &Cfg) -> Runs {
         hi: bs.iter().map(|b| b.hi).collect(),
         mean: bs.iter().map(Bucket::mean).collect(),
         last: bs.iter().map(|b| b.last).collect(),
+        n: bs.iter().map(|b| b.n).collect(),
     };
     let mut s = Vec::with_capacity(bs.len());
     let sigma = diff_noise(&c.lo, &mut s);
@@ -330,6 +470,11 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         return Eval::insufficient(0);
     }
     let Runs { c, sigma2, starts } = runs(bs, cfg);
+    let young = Cfg {
+        young: !cfg.window && c.t[n - 1] - c.t_first[0] < 3600.0,
+        ..*cfg
+    };
+    let cfg = &young;
     let restarts = starts.len() - 1;
     let seg = |k: usize| segment(&starts, k, n);
     let judge_seg = |k: usize| -> Option<(StretchEval, f64)> {
@@ -349,7 +494,14 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         }
         let hint = full.period.map(|p| p.min((b - h) / 2));
         match judge(&c.cols(h, b), sigma2, hint, None, cfg) {
-            Some(late) if late.leak && full.pattern != Pattern::Step => {
+            // (Not the tail of a fill: a recent half that grows no faster than the whole
+            // segment did, after the whole was seen to decelerate, is that fill's end.)
+            Some(late)
+                if late.leak
+                    && full.pattern != Pattern::Step
+                    && !(matches!(full.plateau, Plateau::Decelerates(_))
+                        && late.growth_bps <= full.growth_bps) =>
+            {
                 let mut late = late;
                 if full.growth_bps < 0.5 * late.growth_bps && restarts == 0 {
                     late.pattern = Pattern::LateOnsetLeak;
@@ -413,6 +565,23 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         }
         None => prev.first().map(|&(p, from)| (p, from, false)),
     };
+    // Falls that a collector makes, not restarts: the runs between them are its cycles.
+    let falls = if restarts > 0 {
+        collector_drops(&c, &starts, sigma2, cfg)
+    } else {
+        Falls::default()
+    };
+    let collector = falls.collector;
+    let pick = match pick {
+        Some((mut w, from, true)) if collector && w.pattern == Pattern::LeakWithRestarts => {
+            w.leak = false;
+            w.pattern = Pattern::Sawtooth;
+            w.growth_bps = 0.0;
+            w.confidence = 0.6;
+            Some((w, from, false))
+        }
+        other => other,
+    };
     // A day or more under a daily cycle: the floor of each day (its trough) decides what the
     // cycle hides from the stretch's own floor, restarts or not.
     let span = c.t[n - 1] - c.t[0];
@@ -465,6 +634,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             restarts,
             detail: Some(w),
             judged_from: from,
+            falls,
         },
     }
 }

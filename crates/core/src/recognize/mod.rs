@@ -20,11 +20,16 @@
 //!    its robust noise and ≥ [`RecognizeOptions::min_rise_bytes`], at ≥
 //!    [`RecognizeOptions::min_growth_bytes_per_hour`], monotonically (τ ≥ 0.55), over at least
 //!    nine floor points and two thirds of the run — and it is not a **plateau** (deceleration
-//!    at two scales, a flat last third, or a quadratic that ends under half its starting
-//!    slope while the last third slows) nor a **step** (one or two jumps, flat since);
+//!    at two scales, a flat last third, a quadratic that ends under half its starting
+//!    slope while the last third slows, growth that slows every third with a significant
+//!    bend, or — in a series under an hour old — growth that slows at all) nor a **step**
+//!    (one or two jumps, flat since);
 //! 5. judges the recent half of a run alone (a leak that started late), and when restarts
 //!    were seen, the runs together: most complete runs leaking is a leak with restarts, and a
-//!    young run after runs that did not leak is a warm-up;
+//!    young run after runs that did not leak is a warm-up — unless the falls are a
+//!    **collector's** (three or more, every run ending at one height whatever its pace, or
+//!    peaks and floors both flat to 5 %), with no warm-up after them, not from the memory
+//!    limit and not halving the floor: then the runs are its cycles, not a leak;
 //! 6. over a day or more under a daily cycle (the series repeats a day later, with a swing
 //!    above the noise) judges the **floor of each day**: troughs that rise day after day by
 //!    6 noise scales and a tenth of the swing are a leak the cycle hides.
@@ -155,6 +160,11 @@ impl RecognizeOptions {
                 SeriesUnit::Count => 0.5,
             },
             window: false,
+            limit: self
+                .limit_bytes
+                .filter(|l| l.is_finite() && *l > 0.0)
+                .unwrap_or(f64::INFINITY),
+            young: false,
             min_drop: match self.unit {
                 SeriesUnit::Bytes => 1e6,
                 SeriesUnit::Count => 3.0,
@@ -248,6 +258,7 @@ impl Recognizer {
     /// read after the series began).
     pub fn set_limit_bytes(&mut self, limit_bytes: Option<f64>) {
         self.opts.limit_bytes = limit_bytes.filter(|l| l.is_finite() && *l > 0.0);
+        self.cfg.limit = self.opts.cfg().limit;
     }
 
     /// Feed the next point (`t` unix seconds, `v` bytes), in time order. Non-finite points and

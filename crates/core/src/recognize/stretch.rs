@@ -30,6 +30,10 @@ pub(crate) struct Cfg {
     pub min_drop: f64,
     /// The stretch is a trailing window: it may open in the middle of a run.
     pub window: bool,
+    /// The memory limit, bytes (infinite when unknown): falls from it are kills.
+    pub limit: f64,
+    /// The whole series covers less than an hour (set by `evaluate`).
+    pub young: bool,
 }
 
 /// Bucket columns of the stretch being judged.
@@ -474,7 +478,7 @@ pub(crate) fn judge(
         rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps;
     let flat_end = late_rise < (2.5 * noise).max(0.1 * rise);
     // Deceleration must show at two scales (thirds and halves): one noisy third is no plateau.
-    let (h1, h2) = if m >= 8 && gate && g3 < 0.45 * g2.max(g) {
+    let (h1, h2) = if m >= 8 && gate && g3 < 0.8 * g2.max(g) {
         let h = m / 2;
         (
             half_lag_slope(&ft[..h], &floor[..h], &mut s),
@@ -487,6 +491,33 @@ pub(crate) fn judge(
     let decel = g3 < 0.45 * g2.max(g)
         && h2 < 0.6 * h1
         && (g2.max(g) * fspan / 3.0 - late_rise) >= 2.5 * noise;
+    // Or the growth slows at every step: the first third faster than the middle one, the
+    // middle faster than the last (by 30% at least, beyond the noise), and the second half
+    // under 60% of the first. A fill still far from its bound does this
+    // (an exponential approach slows by the same factor each third); a steady leak's thirds
+    // differ only by noise, and a leak after a warm-up is steady after its first third.
+    // The curvature must stand beyond twice its standard error as well (see `quad_decel`):
+    // a wander of the level bends one third or another by chance, not the whole stretch.
+    // The floor drawn through cycle troughs holds one independent value per cycle, not one
+    // per chunk: nine of them at least, as for a leak.
+    let independent = match period {
+        Some(p) if p >= 3 && (n * 5 / p) >= 13 => k.min(n / p),
+        _ => k,
+    };
+    let curved = || {
+        quad_fit(ft, &floor).is_some_and(|(b, c)| {
+            let se_c = noise * (180.0 / independent as f64).sqrt();
+            b > 0.0 && c < -2.0 * se_c
+        })
+    };
+    let decel = decel
+        || (gate
+            && independent >= 9
+            && g3 < 0.7 * g2
+            && g2 < g1
+            && h2 < 0.6 * h1
+            && (g2 - g3) * fspan / 3.0 >= 2.5 * noise
+            && curved());
     // Or the last third stayed flat: within the noise, and well below what the trend predicts.
     let flat_end = flat_end && late_rise < 0.35 * g2.max(g) * fspan / 3.0;
     // Or a quadratic through the floor bends down clearly (curvature beyond twice its
@@ -500,8 +531,21 @@ pub(crate) fn judge(
             let se_c = noise * (180.0 / k as f64).sqrt();
             b > 0.0 && c < -2.0 * se_c && (b + 2.0 * c) < 0.5 * b
         });
-    let plateau =
-        (significant || rise_net >= rise_needed) && !bursts && (decel || flat_end || quad_decel);
+    // Under an hour a warm-up or a fill has not had time to show its bound, and a leak has
+    // not had time to show it has none: there only growth that keeps its pace is a leak.
+    // Growth that slows at all — the second half under 80% of the first, by 3 noise scales
+    // — is called a plateau (with a caveat: see `explain`).
+    // (Only in a series under an hour old: a run between restarts or a trailing window of a
+    // longer series has the whole series behind it.)
+    let young_slowing = cfg.young && m >= 8 && gate && {
+        let h = m / 2;
+        let a = half_lag_slope(&ft[..h], &floor[..h], &mut s);
+        let b = half_lag_slope(&ft[h..], &floor[h..], &mut s);
+        a > 0.0 && b < 0.8 * a && (a - b) * fspan / 2.0 >= 3.0 * noise
+    };
+    let plateau = (significant || rise_net >= rise_needed)
+        && !bursts
+        && (decel || flat_end || quad_decel || young_slowing);
     let _ = mid_rise;
     let trend = tau >= cfg.min_tau;
     // Growth spread over the stretch: at least two of its thirds grow (a ramp confined to

@@ -214,7 +214,8 @@ pub(crate) fn history(
 ///   recognized (its floor grows no faster than the whole series' did on the way up).
 ///
 /// Restarts inside the window are no phase of a cycle and regrow to earlier heights by
-/// nature: such a window stands on its own.
+/// nature: such a window stands on its own — when it holds two falls or more, or sees the
+/// warm-up that follows a restart (one fall alone may be a collector's or a cycle's).
 pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History) -> bool {
     if w.kind != VerdictKind::Leak {
         return false;
@@ -225,7 +226,13 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
     let Some(d) = main.detail else {
         return true;
     };
-    if w.restarts == 0 {
+    // A single fall in a window stands on its own only when the window, at its finer
+    // resolution, sees the warm-up that follows a restart; else it may be a collector's or a
+    // cycle's, and the window's rise is judged against the whole series like any other.
+    if main.falls.collector && w.restarts > 0 && !w.falls.warmups {
+        return false;
+    }
+    if w.restarts == 0 || (w.restarts < 2 && !w.falls.warmups) {
         if d.period_s.is_some_and(|p| WINDOWS[k].seconds < 2.2 * p) {
             return false;
         }
