@@ -533,15 +533,23 @@ pub(crate) fn judge(
         });
     // Under an hour a warm-up or a fill has not had time to show its bound, and a leak has
     // not had time to show it has none: there only growth that keeps its pace is a leak.
-    // Growth that slows at all — the second half under 80% of the first, by 3 noise scales
-    // — is called a plateau (with a caveat: see `explain`).
+    // Growth that slows — the second half under 80% of the first, by 3 noise scales, and the
+    // last third under 80% of the middle one — is called a plateau (with a caveat: see
+    // `explain`).
     // (Only in a series under an hour old: a run between restarts or a trailing window of a
     // longer series has the whole series behind it.)
     let young_slowing = cfg.young && m >= 8 && gate && {
         let h = m / 2;
         let a = half_lag_slope(&ft[..h], &floor[..h], &mut s);
         let b = half_lag_slope(&ft[h..], &floor[h..], &mut s);
-        a > 0.0 && b < 0.8 * a && (a - b) * fspan / 2.0 >= 3.0 * noise
+        // The last third slower than the middle one as well: a leak whose first minutes ran
+        // faster (a load ramp, a warm-up under it) has a slower second half, yet keeps its
+        // pace from the middle on; a fill slows at every step.
+        a > 0.0
+            && b < 0.8 * a
+            && (a - b) * fspan / 2.0 >= 3.0 * noise
+            && g3 < 0.8 * g2
+            && (g2 - g3) * fspan / 3.0 >= 2.0 * noise
     };
     let plateau = (significant || rise_net >= rise_needed)
         && !bursts
