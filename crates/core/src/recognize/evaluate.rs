@@ -3,7 +3,7 @@
 //! one is too short, and name the result.
 
 use super::buckets::Bucket;
-use super::stats::{diff_noise, half_lag_slope, median_mut};
+use super::stats::{detrended_diff_noise, half_lag_slope, median_mut};
 use super::stretch::{floor_curve, judge, Cfg, Cols, Plateau, StretchEval};
 use crate::verdict::{Pattern, VerdictKind};
 
@@ -389,6 +389,71 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     }
 }
 
+/// Runs too short to be judged one by one (a restart every hour or two, a warm-up taking
+/// the first part of each): the second halves of the runs, read together. A process that
+/// leaks and is restarted on a clock regrows at its pace in every run, so the floor keeps
+/// rising to the end of each run; a warm-up or a cache that fills after each restart slows
+/// toward its bound, so the last quarters rise less than the third ones. Counted over the
+/// complete runs (and the current one when it is as long as they are), at least three: most
+/// must rise over their second half, the rises together must stand above the noise of as
+/// many differences and reach the smallest leak, and the last quarters must keep at least
+/// three quarters of the pace of the third ones (an exponential approach to its bound over
+/// a run of four time constants keeps 40 %). A run whose second half holds a fall is left out
+/// (a restart the search missed). Returns the pooled pace, bytes per second, and the
+/// start of the first run read.
+fn run_tails(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
+    let n = c.t.len();
+    let restarts = starts.len() - 1;
+    let bounds = |k: usize| (starts[k] + 1, starts.get(k + 1).copied().unwrap_or(n));
+    let mut lens: Vec<f64> = (1..restarts)
+        .map(|k| {
+            let (a, b) = bounds(k);
+            c.t[b - 1] - c.t_first[a.min(b - 1)]
+        })
+        .collect();
+    let typical = median_mut(&mut lens);
+    // The floor near bucket `j` of run [a, b): the middle of three bucket minima.
+    let level = |j: usize, a: usize, b: usize| {
+        let (x, y) = (j.saturating_sub(1).max(a), (j + 2).min(b));
+        let mut v: Vec<f64> = c.lo[x..y].to_vec();
+        median_mut(&mut v)
+    };
+    let (mut rise3, mut rise4, mut time3, mut time4) = (0.0, 0.0, 0.0, 0.0);
+    let (mut runs, mut rising, mut from) = (0usize, 0usize, f64::NAN);
+    for k in (1..=restarts).rev().take(6) {
+        let (a, b) = bounds(k);
+        if b < a + 12 || (k == restarts && c.t[b - 1] - c.t_first[a] < 0.8 * typical) {
+            continue;
+        }
+        let m = b - a;
+        let (mid, tq, end) = (a + m / 2, a + 3 * m / 4, b - 1);
+        let (l2, l3, l4) = (level(mid, a, b), level(tq, a, b), level(end, a, b));
+        // A fall inside the second half is a restart the search missed (runs shorter than an
+        // hour are only cut where the floor halves): this is no single run's tail.
+        let low = c.lo[mid..b].iter().copied().fold(f64::INFINITY, f64::min);
+        if low < l2 - 3.0 * sigma - 0.1 * (l4 - l2).abs() {
+            continue;
+        }
+        rise3 += l3 - l2;
+        rise4 += l4 - l3;
+        time3 += c.t[tq] - c.t[mid];
+        time4 += c.t[end] - c.t[tq];
+        runs += 1;
+        rising += usize::from(l4 - l2 > 0.0);
+        from = c.t_first[a];
+    }
+    if runs < 3 || time3 <= 0.0 || time4 <= 0.0 {
+        return None;
+    }
+    let rise = rise3 + rise4;
+    let pace = rise / (time3 + time4);
+    let steady = rise4 / time4 >= 0.6 * (rise3 / time3);
+    let above_noise = rise >= cfg.rise_sigmas * sigma * (2.0 * runs as f64).sqrt();
+    let enough = rise / runs as f64 >= 0.5 * cfg.min_rise_bytes && pace >= cfg.min_growth_bps;
+    (rising * 5 >= runs * 4 && rise3 > 0.0 && steady && above_noise && enough)
+        .then_some((pace, from))
+}
+
 /// How the falls of the floor look (see [`collector_drops`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Falls {
@@ -426,7 +491,8 @@ fn runs(bs: &[Bucket], cfg: &Cfg) -> Runs {
         n: bs.iter().map(|b| b.n).collect(),
     };
     let mut s = Vec::with_capacity(bs.len());
-    let sigma = diff_noise(&c.lo, &mut s);
+    // (About the median step: the climb of a leaking run is no noise to a restart's fall.)
+    let sigma = detrended_diff_noise(&c.lo, &mut s);
     // Measurement noise from second differences of the bucket minima: blind to smooth
     // trends and cycles, which first differences mistake for noise.
     s.clear();
@@ -582,6 +648,22 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         }
         other => other,
     };
+    // Runs too short to judge one by one: their second halves, read together.
+    let pick = match pick {
+        Some((mut w, from, false)) if restarts >= 3 && !collector => {
+            match run_tails(&c, &starts, sigma2, cfg) {
+                Some((pace, first)) => {
+                    w.leak = true;
+                    w.pattern = Pattern::LeakWithRestarts;
+                    w.growth_bps = pace;
+                    w.confidence = w.confidence.clamp(0.6, 0.8);
+                    Some((w, first, true))
+                }
+                None => Some((w, from, false)),
+            }
+        }
+        other => other,
+    };
     // A day or more under a daily cycle: the floor of each day (its trough) decides what the
     // cycle hides from the stretch's own floor, restarts or not.
     let span = c.t[n - 1] - c.t[0];
@@ -636,5 +718,71 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             judged_from: from,
             falls,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recognize::RecognizeOptions;
+
+    const MB: f64 = 1e6;
+
+    /// Five-minute buckets of runs restarted every `run` buckets: each bucket's minimum is
+    /// `f(age in buckets)`, the restart bucket holds the fall to `low`.
+    fn columns(
+        runs: usize,
+        run: usize,
+        low: f64,
+        f: impl Fn(usize) -> f64,
+    ) -> (Columns, Vec<usize>) {
+        let mut lo = Vec::new();
+        let mut starts = vec![0];
+        for r in 0..runs {
+            if r > 0 {
+                starts.push(lo.len());
+                lo.push(low);
+            }
+            lo.extend((1..run).map(&f));
+        }
+        let t: Vec<f64> = (0..lo.len()).map(|i| 300.0 * i as f64 + 150.0).collect();
+        let c = Columns {
+            t_first: t.iter().map(|t| t - 150.0).collect(),
+            hi: lo.iter().map(|v| v + 2.0 * MB).collect(),
+            mean: lo.iter().map(|v| v + MB).collect(),
+            last: lo.clone(),
+            n: vec![20; lo.len()],
+            t,
+            lo,
+        };
+        (c, starts)
+    }
+
+    #[test]
+    fn run_tails_that_keep_rising_are_a_leak_and_tails_that_slow_are_not() {
+        let cfg = RecognizeOptions::default().cfg();
+        // Runs of 16 buckets (80 minutes): a warm-up of τ 2 buckets from 600 MB to 1.5 GB,
+        // then 10 MB a bucket (120 MB/h).
+        let leak = |a: usize| {
+            600.0 * MB + 900.0 * MB * (1.0 - (-(a as f64) / 2.0).exp()) + 10.0 * MB * a as f64
+        };
+        let (c, starts) = columns(6, 16, 590.0 * MB, leak);
+        let (pace, _) = run_tails(&c, &starts, MB, &cfg).expect("the tails rise");
+        // (The warm-up's remnant in the second halves adds to the pace: 139 MB/h here.)
+        let per_hour = pace * 3600.0 / MB;
+        assert!((110.0..150.0).contains(&per_hour), "{per_hour}");
+        // A warm-up alone, τ 5 buckets: the tails still rise, ever slower.
+        let fill = |a: usize| 170.0 * MB + 80.0 * MB * (1.0 - (-(a as f64) / 5.0).exp());
+        let (c, starts) = columns(6, 16, 165.0 * MB, fill);
+        assert_eq!(run_tails(&c, &starts, 0.2 * MB, &cfg), None);
+        // A restart the search missed inside each run's second half: no single run's tail.
+        let (c, starts) = columns(6, 16, 590.0 * MB, |a| {
+            if a >= 12 {
+                leak(a - 12)
+            } else {
+                leak(a + 4)
+            }
+        });
+        assert_eq!(run_tails(&c, &starts, MB, &cfg), None);
     }
 }

@@ -72,6 +72,18 @@ pub(crate) fn diff_noise(y: &[f64], scratch: &mut Vec<f64>) -> f64 {
     1.4826 * median_mut(scratch) / std::f64::consts::SQRT_2
 }
 
+/// [`diff_noise`] about the median step: a steady trend moves every first difference alike,
+/// and is not noise (a floor climbing 50 MB a bucket would otherwise read as 50 MB of noise).
+pub(crate) fn detrended_diff_noise(y: &[f64], scratch: &mut Vec<f64>) -> f64 {
+    scratch.clear();
+    scratch.extend(y.windows(2).map(|w| w[1] - w[0]));
+    let step = median_mut(scratch);
+    for d in scratch.iter_mut() {
+        *d = (*d - step).abs();
+    }
+    1.4826 * median_mut(scratch) / std::f64::consts::SQRT_2
+}
+
 /// Mann–Kendall τ of `y` (−1..1): the share of concordant minus discordant pairs. Ties
 /// within `tol` count as neither (the many-ties pitfall of flat steps). O(n²): call it on
 /// ≤ a few dozen aggregated values (chunk medians), which also tames autocorrelation.
