@@ -251,7 +251,8 @@ fn find_restarts(
             && after <= fp_recent + sigma
             && after < fp_recent - 2.0 * sigma
             && age >= 1200.0;
-        let rise = fp - s0;
+        // (Up to the floor just before the fall: the hour's floor lags a run that leaks.)
+        let rise = fp_recent - s0;
         // A run grows from its start (a warm-up, a leak): by its middle the floor is a
         // quarter of the way up. A flat run that rose only lately and fell back is a spike.
         let grew_early = || {
