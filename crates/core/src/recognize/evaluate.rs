@@ -159,6 +159,8 @@ struct Columns {
     last: Vec<f64>,
     /// Samples in each bucket.
     n: Vec<u32>,
+    /// First sample of each bucket (with `last`: consecutive samples across bucket edges).
+    first: Vec<f64>,
 }
 
 impl Columns {
@@ -168,6 +170,9 @@ impl Columns {
             lo: &self.lo[a..b],
             hi: &self.hi[a..b],
             mean: &self.mean[a..b],
+            first: &self.first[a..b],
+            last: &self.last[a..b],
+            n: &self.n[a..b],
         }
     }
 }
@@ -424,6 +429,7 @@ fn runs(bs: &[Bucket], cfg: &Cfg) -> Runs {
         mean: bs.iter().map(Bucket::mean).collect(),
         last: bs.iter().map(|b| b.last).collect(),
         n: bs.iter().map(|b| b.n).collect(),
+        first: bs.iter().map(|b| b.first).collect(),
     };
     let mut s = Vec::with_capacity(bs.len());
     let sigma = diff_noise(&c.lo, &mut s);
@@ -619,7 +625,18 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             } else {
                 VerdictKind::NoLeak
             },
-            pattern: w.pattern,
+            pattern: match w.pattern {
+                // (The name only: both say the floor rose and stopped.)
+                Pattern::Step | Pattern::Plateau if !leak => {
+                    let a = c.t_first.partition_point(|&x| x < from);
+                    match super::names::held_level_before_rise(&c.t[a..], &c.lo[a..]) {
+                        Some(true) => Pattern::Step,
+                        Some(false) => Pattern::Plateau,
+                        None => w.pattern,
+                    }
+                }
+                p => p,
+            },
             growth_bps: if w.growth_bps > 0.0 && (leak || w.rise >= w.rise_needed) {
                 w.growth_bps
             } else {
