@@ -243,6 +243,26 @@ pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
     Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && t[i2] - t[i1] <= 0.2 * span)
 }
 
+/// True when a cycle of the bucket means is the stretch's own (traffic), not the beat of a
+/// faster sawtooth inside the buckets against their width: the means, the trend taken out,
+/// swing (between their 10th and 90th percentiles) by more than a bucket typically spans
+/// inside itself. A collector's sawtooth faster than the buckets fills each of them from
+/// trough to peak, and its beat moves their means by a fraction of that; traffic moves the
+/// means by more than the spread at any one time.
+pub(crate) fn cycle_outswings_buckets(t: &[f64], mean: &[f64], lo: &[f64], hi: &[f64]) -> bool {
+    let n = t.len().min(mean.len()).min(lo.len()).min(hi.len());
+    if n < 6 {
+        return true;
+    }
+    let mut s = Vec::with_capacity(n);
+    let g = super::stats::half_lag_slope(&t[..n], &mean[..n], &mut s);
+    let mut r: Vec<f64> = (0..n).map(|i| mean[i] - g * (t[i] - t[0])).collect();
+    r.sort_by(f64::total_cmp);
+    let swing = r[(9 * (n - 1)) / 10] - r[(n - 1) / 10];
+    let mut band: Vec<f64> = (0..n).map(|i| hi[i] - lo[i]).collect();
+    swing > super::stats::median_mut(&mut band)
+}
+
 /// The expected range of `k` independent standard normal draws (Blom's plotting position
 /// through a Tukey-lambda inverse normal: within 5 % of the tables from 2 to 10⁴ draws).
 fn normal_range(k: u32) -> f64 {
@@ -431,5 +451,24 @@ mod tests {
         let flat: Vec<f64> = (0..200).map(|i| 200e6 + 0.5e6 * noise(i)).collect();
         assert!(!band(&flat, 1));
         assert!(!band(&flat, 2));
+    }
+    #[test]
+    fn a_level_held_then_a_short_rise_is_a_step_and_a_fill_from_the_start_is_not() {
+        let t = times(100);
+        // Flat for 40 buckets, up 30 MB over 5, flat since.
+        let step: Vec<f64> = (0..100)
+            .map(|i| 100e6 + 30e6 * ((i as f64 - 40.0) / 5.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &step), Some(true));
+        // A cache filling from the first sample towards its bound.
+        let fill: Vec<f64> = (0..100)
+            .map(|i| 100e6 + 30e6 * (1.0 - (-(i as f64) / 8.0).exp()) + 1e6 * jitter(i))
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &fill), Some(false));
+        // A level held, then a slow climb over half the stretch: a fill, not a step.
+        let slow: Vec<f64> = (0..100)
+            .map(|i| 100e6 + 30e6 * ((i as f64 - 20.0) / 50.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &slow), Some(false));
     }
 }

@@ -539,7 +539,8 @@ pub(crate) fn judge(
     // A GC sawtooth inside the buckets: their typical range is wide (only asked for names).
     let sawtoothy = || super::names::collector_band(c.lo, c.hi, c.mean, c.first, c.last, c.n);
     // Cycles of an hour or more are traffic; shorter ones are garbage collection.
-    let cyc_long = period.is_some_and(|p| (p as f64) * (span / n as f64) >= 3600.0);
+    let cyc_long = period.is_some_and(|p| (p as f64) * (span / n as f64) >= 3600.0)
+        && super::names::cycle_outswings_buckets(c.t, c.mean, c.lo, c.hi);
     let pattern = if leak {
         if cyc_long {
             Pattern::LeakUnderCycle
