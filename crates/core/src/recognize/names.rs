@@ -260,7 +260,7 @@ pub(crate) fn cycle_outswings_buckets(t: &[f64], mean: &[f64], lo: &[f64], hi: &
     r.sort_by(f64::total_cmp);
     let swing = r[(9 * (n - 1)) / 10] - r[(n - 1) / 10];
     let mut band: Vec<f64> = (0..n).map(|i| hi[i] - lo[i]).collect();
-    swing > super::stats::median_mut(&mut band)
+    swing > 0.5 * super::stats::median_mut(&mut band)
 }
 
 /// The expected range of `k` independent standard normal draws (Blom's plotting position
@@ -470,5 +470,21 @@ mod tests {
             .map(|i| 100e6 + 30e6 * ((i as f64 - 20.0) / 50.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
             .collect();
         assert_eq!(held_level_before_rise(&t, &slow), Some(false));
+    }
+    #[test]
+    fn a_traffic_cycle_outswings_its_buckets_and_a_sawtooth_beat_does_not() {
+        // Means swinging by 40 MB over a 24-bucket cycle, each bucket spanning 4 MB.
+        let t = times(96);
+        let cyc = |i: usize| 20e6 * (1.0 - (std::f64::consts::TAU * i as f64 / 24.0).cos());
+        let mean: Vec<f64> = (0..96).map(|i| 300e6 + cyc(i)).collect();
+        let lo: Vec<f64> = mean.iter().map(|m| m - 2e6).collect();
+        let hi: Vec<f64> = mean.iter().map(|m| m + 2e6).collect();
+        assert!(cycle_outswings_buckets(&t, &mean, &lo, &hi));
+        // A collector filling every bucket from its 300 MB trough to its 360 MB peak, whose
+        // beat against the bucket width moves the means by 4 MB with the same period.
+        let mean: Vec<f64> = (0..96).map(|i| 330e6 + 0.1 * cyc(i)).collect();
+        let lo = vec![300e6; 96];
+        let hi = vec![360e6; 96];
+        assert!(!cycle_outswings_buckets(&t, &mean, &lo, &hi));
     }
 }
