@@ -4,7 +4,7 @@
 
 use super::buckets::Bucket;
 use super::stats::{diff_noise, half_lag_slope, median_mut};
-use super::stretch::{floor_curve, judge, Cfg, Cols, Plateau, StretchEval};
+use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
 use crate::verdict::{Pattern, VerdictKind};
 
 /// The outcome of one evaluation (numbers only; reasons are worded on demand).
@@ -634,6 +634,23 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                         Some(false) => Pattern::Plateau,
                         None => w.pattern,
                     }
+                }
+                // A fall that ended a spike can pass for a restart, and the run after it is
+                // flat: the whole series shows the spike that came back (the test the judged
+                // stretch gets, on every bucket; height as there, the bucket noise standing in
+                // for the floor's).
+                Pattern::Stable | Pattern::Sawtooth
+                    if !leak
+                        && restarts > 0
+                        && spiked(
+                            &c.cols(0, n),
+                            w.floor_now,
+                            (10.0 * sigma2)
+                                .max(0.15 * (c.mean.iter().sum::<f64>() / n as f64).abs()),
+                            &mut Vec::new(),
+                        ) =>
+                {
+                    Pattern::SpikeRecovered
                 }
                 p => p,
             },

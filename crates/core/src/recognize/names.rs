@@ -487,4 +487,53 @@ mod tests {
         let hi = vec![360e6; 96];
         assert!(!cycle_outswings_buckets(&t, &mean, &lo, &hi));
     }
+    /// Samples every 20 s for `hours`, from `f(t)` (seconds since the start) plus noise.
+    fn samples(hours: f64, scatter: f64, f: impl Fn(f64) -> f64) -> Vec<crate::series::Point> {
+        (0..(hours * 180.0) as usize)
+            .map(|i| {
+                let t = 20.0 * i as f64;
+                crate::series::Point::new(1.7e9 + t, f(t) + scatter * noise(i))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_spike_whose_fall_passes_for_a_restart_is_still_a_spike() {
+        use crate::verdict::{Pattern, VerdictKind};
+        let opts = crate::recognize::RecognizeOptions::default();
+        // 5.3 GB, up by 9 GB for two hours from the first hour on, back since.
+        let spike = samples(10.0, 15e6, |t| {
+            let x = (t - 3600.0) / 7500.0;
+            5.3e9
+                + if (0.0..1.0).contains(&x) {
+                    9e9 * (std::f64::consts::PI * x).sin().sqrt()
+                } else {
+                    0.0
+                }
+        });
+        let v = crate::recognize::recognize("spike", &spike, &opts);
+        assert_eq!(v.verdict, VerdictKind::NoLeak, "{v:#?}");
+        assert!(
+            v.restarts >= 1,
+            "the path under test needs the restart: {v:#?}"
+        );
+        assert_eq!(v.pattern, Pattern::SpikeRecovered, "{v:#?}");
+        // A real restart, the runs flat at one level: stable.
+        // A real restart: a run that warmed up from 200 MB to 300 MB, the restart, the same
+        // warm-up again, flat since. Its high level is the runs themselves, not an excursion.
+        let restarted = samples(10.0, 2e6, |t| {
+            let since = if t < 4.0 * 3600.0 {
+                t
+            } else {
+                t - 4.0 * 3600.0
+            };
+            200e6 + 100e6 * (1.0 - (-since / 600.0).exp())
+        });
+        let v = crate::recognize::recognize("restarted", &restarted, &opts);
+        assert!(
+            v.restarts >= 1,
+            "the path under test needs the restart: {v:#?}"
+        );
+        assert_ne!(v.pattern, Pattern::SpikeRecovered, "{v:#?}");
+    }
 }
