@@ -186,8 +186,9 @@ pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64]) -> bool {
 
 /// Which of step and plateau names a floor that rose and stopped (`t`, `lo`: the judged
 /// stretch's bucket times and minima): a **step** held a level before it rose — for at least a
-/// tenth of the stretch — and rose within a fifth of it (a deploy, a batch keeping its
-/// results); a **plateau** rose from the start, or took longer to get there (a cache filling).
+/// tenth of the stretch — and rose within two fifths of it (a deploy, a batch keeping its
+/// results); a **plateau** rose from the start, or climbed for most of the stretch (a cache
+/// filling).
 /// The place of the rise comes from the least-squares fit of flat, ramp, flat (the knots are
 /// searched; the levels are fitted). `None` when the stretch is too short to tell.
 pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
@@ -240,7 +241,7 @@ pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
         }
     }
     let (_, i1, i2, d) = best?;
-    Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && t[i2] - t[i1] <= 0.2 * span)
+    Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && t[i2] - t[i1] <= 0.4 * span)
 }
 
 /// True when a cycle of the bucket means is the stretch's own (traffic), not the beat of a
