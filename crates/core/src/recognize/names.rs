@@ -186,9 +186,9 @@ pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64]) -> bool {
 
 /// Which of step and plateau names a floor that rose and stopped (`t`, `lo`: the judged
 /// stretch's bucket times and minima): a **step** held a level before it rose — for at least a
-/// tenth of the stretch — and rose within two fifths of it (a deploy, a batch keeping its
-/// results); a **plateau** rose from the start, or climbed for most of the stretch (a cache
-/// filling).
+/// tenth of the stretch — and rose quickly: within half an hour (or as fast as the buckets can
+/// show) and two fifths of the stretch (a deploy, a batch keeping its results); a **plateau**
+/// rose from the start, or climbed for longer (a cache filling, however it started).
 /// The place of the rise comes from the least-squares fit of flat, ramp, flat (the knots are
 /// searched; the levels are fitted). `None` when the stretch is too short to tell.
 pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
@@ -241,7 +241,10 @@ pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
         }
     }
     let (_, i1, i2, d) = best?;
-    Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && t[i2] - t[i1] <= 0.4 * span)
+    // (Within half an hour, or as fast as the fit can see — two knots: an event, not a fill.)
+    let ramp = t[i2] - t[i1];
+    let quick = ramp <= 1800.0 || i2 - i1 <= 2 * stride;
+    Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && ramp <= 0.4 * span && quick)
 }
 
 /// True when a cycle of the bucket means is the stretch's own (traffic), not the beat of a
@@ -471,6 +474,20 @@ mod tests {
             .map(|i| 100e6 + 30e6 * ((i as f64 - 20.0) / 50.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
             .collect();
         assert_eq!(held_level_before_rise(&t, &slow), Some(false));
+        // Held, then an S-shaped fill over two hours of a twelve-hour stretch (buckets of
+        // 7.2 min): quick against the stretch, yet no event.
+        let t: Vec<f64> = (0..100).map(|i| 1.7e9 + 432.0 * i as f64).collect();
+        let s_curve: Vec<f64> = (0..100)
+            .map(|i| 100e6 + 30e6 / (1.0 + (-(i as f64 - 35.0) / 3.5).exp()) + 1e6 * jitter(i))
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &s_curve), Some(false));
+        // The same stretch with a five-minute step: a step.
+        let quick: Vec<f64> = (0..100)
+            .map(|i| {
+                100e6 + 30e6 * ((i as f64 - 35.0) * 432.0 / 300.0).clamp(0.0, 1.0) + 1e6 * jitter(i)
+            })
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &quick), Some(true));
     }
     #[test]
     fn a_traffic_cycle_outswings_its_buckets_and_a_sawtooth_beat_does_not() {
