@@ -83,8 +83,8 @@ fn stairs(y: &[f64], k: usize) -> Option<(f64, Vec<f64>)> {
     // best[j][b]: the least cost of y[..b] in j + 1 pieces; from[j][b]: where the last starts.
     let mut best = vec![vec![f64::INFINITY; n + 1]; k];
     let mut from = vec![vec![0usize; n + 1]; k];
-    for b in 2..=n {
-        best[0][b] = cost(0, b);
+    for (b, v) in best[0].iter_mut().enumerate().skip(2) {
+        *v = cost(0, b);
     }
     for j in 1..k {
         for b in 2 * (j + 1)..=n {
