@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! cargo run --release -p leakscope-core --example evaluate -- [--seed S] [--n N] [--verbose]
-//!     [--perturb] [--no-dirs]
+//!     [--perturb] [--no-dirs] [--names]
 //! ```
+//! `--names` lists every series whose pattern name differs from the generator's.
 //! `--no-dirs` skips the labeled CSV folders (whose generated part is the held-out seed 7):
 //! use it while tuning on other seeds.
 //! * rule A — "growth > 50 MB/h": growth between the oldest and the newest sample of a trailing
@@ -180,7 +181,7 @@ fn run(s: &LabeledSeries) -> Outcome {
     }
 }
 
-fn report(title: &str, outs: &[Outcome], verbose: bool) {
+fn report(title: &str, outs: &[Outcome], verbose: bool, names: bool) {
     let mut sc = [Score::default(), Score::default(), Score::default()];
     let mut per: BTreeMap<String, [u32; 5]> = BTreeMap::new();
     for o in outs {
@@ -199,6 +200,9 @@ fn report(title: &str, outs: &[Outcome], verbose: bool) {
         e[2] += u32::from(o.a == o.truth);
         e[3] += u32::from(o.b == o.truth);
         e[4] += u32::from(o.ours_pattern == o.pattern);
+        if names && o.ours_pattern != o.pattern {
+            println!("  NAME {} said={} leak={}", o.name, o.ours_pattern, o.ours);
+        }
         if verbose && o.ours != o.truth {
             println!(
                 "  MISS {} truth={} said={} ({}) growth={:.1}MB/h conf={:.2} span={:.1}h",
@@ -250,6 +254,12 @@ fn report(title: &str, outs: &[Outcome], verbose: bool) {
             f(e[4])
         );
     }
+    let named = outs.iter().filter(|o| o.ours_pattern == o.pattern).count();
+    println!(
+        "\nleakscope named the pattern of {named} of {} series ({:.1} %)",
+        outs.len(),
+        100.0 * named as f64 / outs.len().max(1) as f64
+    );
 }
 
 /// Make a series messier than the generator does, to check robustness beyond its shapes:
@@ -336,7 +346,13 @@ fn main() {
         return;
     }
     let outs: Vec<Outcome> = corpus.par_iter().map(run).collect();
-    report(&format!("generated corpus, seed {seed}"), &outs, verbose);
+    let names = args.iter().any(|a| a == "--names");
+    report(
+        &format!("generated corpus, seed {seed}"),
+        &outs,
+        verbose,
+        names,
+    );
 
     if args.iter().any(|a| a == "--no-dirs") {
         return;
@@ -357,7 +373,7 @@ fn main() {
         match load_labeled_dir(&dir(rel)) {
             Ok(series) if !series.is_empty() => {
                 let outs: Vec<Outcome> = series.par_iter().map(run).collect();
-                report(title, &outs, verbose);
+                report(title, &outs, verbose, names);
             }
             Ok(_) => println!("\n({rel}: no labeled series)"),
             Err(e) => println!("\n({rel}: skipped: {e})"),

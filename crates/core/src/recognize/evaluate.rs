@@ -4,7 +4,7 @@
 
 use super::buckets::Bucket;
 use super::stats::{detrended_diff_noise, half_lag_slope, median_mut};
-use super::stretch::{floor_curve, judge, Cfg, Cols, Plateau, StretchEval};
+use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
 use crate::verdict::{Pattern, VerdictKind};
 
 /// The outcome of one evaluation (numbers only; reasons are worded on demand).
@@ -159,6 +159,8 @@ struct Columns {
     last: Vec<f64>,
     /// Samples in each bucket.
     n: Vec<u32>,
+    /// First sample of each bucket (with `last`: consecutive samples across bucket edges).
+    first: Vec<f64>,
 }
 
 impl Columns {
@@ -168,6 +170,9 @@ impl Columns {
             lo: &self.lo[a..b],
             hi: &self.hi[a..b],
             mean: &self.mean[a..b],
+            first: &self.first[a..b],
+            last: &self.last[a..b],
+            n: &self.n[a..b],
         }
     }
 }
@@ -490,6 +495,7 @@ fn runs(bs: &[Bucket], cfg: &Cfg) -> Runs {
         mean: bs.iter().map(Bucket::mean).collect(),
         last: bs.iter().map(|b| b.last).collect(),
         n: bs.iter().map(|b| b.n).collect(),
+        first: bs.iter().map(|b| b.first).collect(),
     };
     let mut s = Vec::with_capacity(bs.len());
     // (About the median step: the climb of a leaking run is no noise to a restart's fall.)
@@ -702,7 +708,35 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             } else {
                 VerdictKind::NoLeak
             },
-            pattern: w.pattern,
+            pattern: match w.pattern {
+                // (The name only: both say the floor rose and stopped.)
+                Pattern::Step | Pattern::Plateau if !leak => {
+                    let a = c.t_first.partition_point(|&x| x < from);
+                    match super::names::held_level_before_rise(&c.t[a..], &c.lo[a..]) {
+                        Some(true) => Pattern::Step,
+                        Some(false) => Pattern::Plateau,
+                        None => w.pattern,
+                    }
+                }
+                // A fall that ended a spike can pass for a restart, and the run after it is
+                // flat: the whole series shows the spike that came back (the test the judged
+                // stretch gets, on every bucket; height as there, the bucket noise standing in
+                // for the floor's).
+                Pattern::Stable | Pattern::Sawtooth
+                    if !leak
+                        && restarts > 0
+                        && spiked(
+                            &c.cols(0, n),
+                            w.floor_now,
+                            (10.0 * sigma2)
+                                .max(0.15 * (c.mean.iter().sum::<f64>() / n as f64).abs()),
+                            &mut Vec::new(),
+                        ) =>
+                {
+                    Pattern::SpikeRecovered
+                }
+                p => p,
+            },
             growth_bps: if w.growth_bps > 0.0 && (leak || w.rise >= w.rise_needed) {
                 w.growth_bps
             } else {
@@ -751,6 +785,7 @@ mod tests {
             t_first: t.iter().map(|t| t - 150.0).collect(),
             hi: lo.iter().map(|v| v + 2.0 * MB).collect(),
             mean: lo.iter().map(|v| v + MB).collect(),
+            first: lo.clone(),
             last: lo.clone(),
             n: vec![20; lo.len()],
             t,

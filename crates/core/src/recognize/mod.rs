@@ -61,6 +61,7 @@
 mod buckets;
 mod evaluate;
 mod explain;
+mod names;
 mod stats;
 mod stretch;
 mod windows;

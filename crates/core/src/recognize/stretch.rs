@@ -2,8 +2,7 @@
 //! floor, its trend, and the shape tests that tell a leak from a plateau, a step or a cycle.
 
 use super::stats::{
-    acf_period, diff_noise, half_lag_slope, median, median_mut, mk_tau, quad_fit, residual_scale,
-    rolling_min,
+    acf_period, diff_noise, half_lag_slope, median, mk_tau, quad_fit, residual_scale, rolling_min,
 };
 use crate::verdict::Pattern;
 
@@ -42,6 +41,10 @@ pub(crate) struct Cols<'a> {
     pub lo: &'a [f64],
     pub hi: &'a [f64],
     pub mean: &'a [f64],
+    /// First and last sample of each bucket, and how many it holds (for names only).
+    pub first: &'a [f64],
+    pub last: &'a [f64],
+    pub n: &'a [u32],
 }
 
 /// What the plateau test said about a floor that rose.
@@ -258,7 +261,7 @@ pub(crate) fn floor_curve(c: &Cols, min_swing: f64) -> Vec<(f64, f64)> {
 /// True when the stretch rose well above where its floor ended (`floor_end`) and came back:
 /// at least two bucket means stand `height` above the typical mean (their median) — one
 /// bucket alone may be a single wild sample — and the last tenth is back near that median.
-fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) -> bool {
+pub(crate) fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) -> bool {
     let n = c.mean.len();
     let typical = median(c.mean, s);
     let high = c
@@ -443,37 +446,6 @@ pub(crate) fn judge(
         since <= (1.6 * gap).max(0.3 * fspan)
     };
 
-    // For the name only: a staircase of many small steps (each above 4 noise scales, flat
-    // between them, the steps taking at most two fifths of the time) is growth in bursts even
-    // when no single step carries an eighth of the rise.
-    let staircase = bursts || {
-        let thr = (4.0 * noise).max(0.04 * rise_net.abs());
-        let (mut count, mut total, mut time) = (0usize, 0.0, 0.0);
-        let (mut run_start, mut run) = (0usize, 0.0);
-        for i in 1..=m_jumps {
-            let d = if i < m {
-                floor[i] - floor[i - 1]
-            } else {
-                f64::NEG_INFINITY
-            };
-            if d > 0.25 * noise {
-                if run == 0.0 {
-                    run_start = i - 1;
-                }
-                run += d;
-            } else {
-                let dur = ft[i - 1] - ft[run_start];
-                if run > thr && dur <= max_run {
-                    count += 1;
-                    total += run;
-                    time += dur + fspan / m as f64;
-                }
-                run = 0.0;
-            }
-        }
-        count >= 3 && total >= 0.6 * rise_net && time <= 0.4 * fspan
-    };
-
     let significant =
         rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps;
     let flat_end = late_rise < (2.5 * noise).max(0.1 * rise);
@@ -565,18 +537,16 @@ pub(crate) fn judge(
 
     let floor_now = icpt + g * t_end;
     // A GC sawtooth inside the buckets: their typical range is wide (only asked for names).
-    let mut sawtoothy = || {
-        s.clear();
-        s.extend(c.hi.iter().zip(c.lo).map(|(h, l)| h - l));
-        median_mut(&mut s) > (0.03 * level).max(6.0 * sigma)
-    };
+    let sawtoothy = || super::names::collector_band(c.lo, c.hi, c.mean, c.first, c.last, c.n);
     // Cycles of an hour or more are traffic; shorter ones are garbage collection.
-    let cyc_long = period.is_some_and(|p| (p as f64) * (span / n as f64) >= 3600.0);
+    let cyc_long = period.is_some_and(|p| (p as f64) * (span / n as f64) >= 3600.0)
+        && super::names::cycle_outswings_buckets(c.t, c.mean, c.lo, c.hi);
     let pattern = if leak {
-        if staircase {
-            Pattern::GrowthInBursts
-        } else if cyc_long {
+        if cyc_long {
             Pattern::LeakUnderCycle
+        } else if super::names::grew_in_bursts(c.t, c.lo) {
+            // (A name only: the floor's flat stretches and jumps, see `names`.)
+            Pattern::GrowthInBursts
         } else if g1 < 0.25 * g3.max(g) && g1 * fspan / 3.0 < 0.15 * rise {
             Pattern::LateOnsetLeak
         } else if period.is_some() || sawtoothy() {

@@ -1,0 +1,557 @@
+//! Shape tests that only choose a verdict's name (its [`crate::verdict::Pattern`]): whether a
+//! stretch leaks, and how fast, is decided elsewhere and never changes here.
+//!
+//! Each test compares models of the stretch's bucket minima by how well they fit against how
+//! many parameters they spend (the Bayesian information criterion), so that the scale of
+//! "well" is the series' own scatter about each model, not a constant.
+
+/// The Bayesian information criterion of a Gaussian model with `p` parameters that leaves
+/// `sse` on `n` points (smaller is better). `floor` keeps a perfect fit finite.
+fn bic(sse: f64, n: usize, p: usize, floor: f64) -> f64 {
+    let n = n as f64;
+    n * (sse.max(floor) / n).ln() + p as f64 * n.ln()
+}
+
+/// Least-squares fit of `y` on the regressors `x` (each a column of the same length as `y`):
+/// the sum of squared residuals; `None` when the columns are degenerate.
+fn lsq_sse(cols: &[&[f64]], y: &[f64]) -> Option<f64> {
+    let k = cols.len();
+    let mut a = vec![0.0; k * k];
+    let mut b = vec![0.0; k];
+    for (i, ci) in cols.iter().enumerate() {
+        for (j, cj) in cols.iter().enumerate() {
+            a[i * k + j] = ci.iter().zip(*cj).map(|(u, v)| u * v).sum();
+        }
+        b[i] = ci.iter().zip(y).map(|(u, v)| u * v).sum();
+    }
+    // Gaussian elimination with partial pivoting (k ≤ 3).
+    for col in 0..k {
+        let piv =
+            (col..k).max_by(|&r, &s| a[r * k + col].abs().total_cmp(&a[s * k + col].abs()))?;
+        if a[piv * k + col].abs() < 1e-12 * a[col * k + col].abs().max(1e-300) {
+            return None;
+        }
+        for j in 0..k {
+            a.swap(col * k + j, piv * k + j);
+        }
+        b.swap(col, piv);
+        for r in col + 1..k {
+            let f = a[r * k + col] / a[col * k + col];
+            for j in col..k {
+                a[r * k + j] -= f * a[col * k + j];
+            }
+            b[r] -= f * b[col];
+        }
+    }
+    let mut beta = vec![0.0; k];
+    for col in (0..k).rev() {
+        let s: f64 = (col + 1..k).map(|j| a[col * k + j] * beta[j]).sum();
+        beta[col] = (b[col] - s) / a[col * k + col];
+    }
+    if beta.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    Some(
+        y.iter()
+            .enumerate()
+            .map(|(r, v)| {
+                let fit: f64 = cols.iter().zip(&beta).map(|(c, b)| c[r] * b).sum();
+                (v - fit) * (v - fit)
+            })
+            .sum(),
+    )
+}
+
+/// The best fit of `y` by `k` constant pieces of at least two points each (dynamic
+/// programming, O(k·n²)): the sum of squared residuals and the pieces' means, oldest first.
+fn stairs(y: &[f64], k: usize) -> Option<(f64, Vec<f64>)> {
+    let n = y.len();
+    if k == 0 || 2 * k > n {
+        return None;
+    }
+    let mut s1 = vec![0.0; n + 1];
+    let mut s2 = vec![0.0; n + 1];
+    for (i, v) in y.iter().enumerate() {
+        s1[i + 1] = s1[i] + v;
+        s2[i + 1] = s2[i] + v * v;
+    }
+    let cost = |a: usize, b: usize| {
+        let m = (b - a) as f64;
+        let s = s1[b] - s1[a];
+        (s2[b] - s2[a] - s * s / m).max(0.0)
+    };
+    // best[j][b]: the least cost of y[..b] in j + 1 pieces; from[j][b]: where the last starts.
+    let mut best = vec![vec![f64::INFINITY; n + 1]; k];
+    let mut from = vec![vec![0usize; n + 1]; k];
+    for (b, v) in best[0].iter_mut().enumerate().skip(2) {
+        *v = cost(0, b);
+    }
+    for j in 1..k {
+        for b in 2 * (j + 1)..=n {
+            for a in 2 * j..=b - 2 {
+                let c = best[j - 1][a] + cost(a, b);
+                if c < best[j][b] {
+                    best[j][b] = c;
+                    from[j][b] = a;
+                }
+            }
+        }
+    }
+    let sse = best[k - 1][n];
+    if !sse.is_finite() {
+        return None;
+    }
+    let mut bounds = vec![n];
+    let mut b = n;
+    for j in (1..k).rev() {
+        b = from[j][b];
+        bounds.push(b);
+    }
+    bounds.push(0);
+    bounds.reverse();
+    let means = bounds
+        .windows(2)
+        .map(|w| (s1[w[1]] - s1[w[0]]) / (w[1] - w[0]) as f64)
+        .collect();
+    Some((sse, means))
+}
+
+/// True when the floor of a leaking stretch (`lo`, the bucket minima at times `t`) grew in
+/// bursts: flat stretches joined by short jumps, at least three of them up, describe it better
+/// than a straight line or a line that bends once (a late onset) do — by the information
+/// criterion, so that more pieces must buy a clearly better fit — and the jumps that stand
+/// out of the scatter about the pieces (three of its standard deviations) go up, not down (a
+/// sawtooth's floor seen at a fine resolution rises and falls).
+pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64]) -> bool {
+    let n = t.len().min(lo.len());
+    if n < 12 {
+        return false;
+    }
+    let y = lo[..n].to_vec();
+    let t0 = t[0];
+    let tt: Vec<f64> = t[..n].iter().map(|x| x - t0).collect();
+    let ones = vec![1.0; n];
+    let mean = y.iter().sum::<f64>() / n as f64;
+    let total: f64 = y.iter().map(|v| (v - mean) * (v - mean)).sum();
+    if total <= 0.0 {
+        return false;
+    }
+    // A floor for the residual sum, so that a noise-free synthetic stretch stays finite.
+    let floor = total * 1e-9;
+    let Some(line) = lsq_sse(&[&ones, &tt], &y) else {
+        return false;
+    };
+    let mut best_smooth = bic(line, n, 2, floor);
+    // One bend at any bucket but the first and last two (its place is a parameter too).
+    let mut hinge = vec![0.0; n];
+    for knot in 2..n - 2 {
+        for (h, &x) in hinge.iter_mut().zip(&tt) {
+            *h = (x - tt[knot]).max(0.0);
+        }
+        if let Some(sse) = lsq_sse(&[&ones, &tt, &hinge], &y) {
+            best_smooth = best_smooth.min(bic(sse, n, 4, floor));
+        }
+    }
+    // Up to 16 pieces (and never pieces shorter than three buckets on average).
+    let max_k = (n / 3).min(16);
+    let mut chosen: Option<(f64, f64, Vec<f64>, usize)> = None;
+    for k in 4..=max_k {
+        let Some((sse, means)) = stairs(&y, k) else {
+            break;
+        };
+        let score = bic(sse, n, 2 * k - 1, floor);
+        if chosen.as_ref().is_none_or(|c| score < c.0) {
+            chosen = Some((score, sse, means, k));
+        }
+    }
+    let Some((score, sse, means, k)) = chosen else {
+        return false;
+    };
+    if score >= best_smooth {
+        return false;
+    }
+    let sd = (sse / (n - k) as f64).sqrt();
+    let (mut ups, mut up, mut down) = (0usize, 0.0, 0.0);
+    for w in means.windows(2) {
+        let d = w[1] - w[0];
+        if d > 3.0 * sd {
+            ups += 1;
+            up += d;
+        } else if d < -3.0 * sd {
+            down -= d;
+        }
+    }
+    ups >= 3 && down <= 0.2 * up
+}
+
+/// Which of step and plateau names a floor that rose and stopped (`t`, `lo`: the judged
+/// stretch's bucket times and minima): a **step** held a level before it rose — for at least a
+/// tenth of the stretch — and rose quickly: within half an hour (or as fast as the buckets can
+/// show) and two fifths of the stretch (a deploy, a batch keeping its results); a **plateau**
+/// rose from the start, or climbed for longer (a cache filling, however it started).
+/// The place of the rise comes from the least-squares fit of flat, ramp, flat (the knots are
+/// searched; the levels are fitted). `None` when the stretch is too short to tell.
+pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
+    let n = t.len().min(lo.len());
+    if n < 8 {
+        return None;
+    }
+    let span = t[n - 1] - t[0];
+    if span <= 0.0 {
+        return None;
+    }
+    // Knots on at most 48 candidate buckets (O(48²·n)).
+    let stride = n.div_ceil(48).max(1);
+    let knots: Vec<usize> = (0..n)
+        .step_by(stride)
+        .chain(std::iter::once(n - 1))
+        .collect();
+    let mut u = vec![0.0; n];
+    let mut best: Option<(f64, usize, usize, f64)> = None;
+    for (x, &i1) in knots.iter().enumerate() {
+        for &i2 in &knots[x + 1..] {
+            let w = t[i2] - t[i1];
+            for (j, uj) in u.iter_mut().enumerate() {
+                *uj = ((t[j] - t[i1]) / w).clamp(0.0, 1.0);
+            }
+            // y = a + d·u by least squares.
+            let (mu, my) = (
+                u.iter().sum::<f64>() / n as f64,
+                lo[..n].iter().sum::<f64>() / n as f64,
+            );
+            let (mut suu, mut suy) = (0.0, 0.0);
+            for j in 0..n {
+                suu += (u[j] - mu) * (u[j] - mu);
+                suy += (u[j] - mu) * (lo[j] - my);
+            }
+            if suu <= 0.0 {
+                continue;
+            }
+            let d = suy / suu;
+            let a = my - d * mu;
+            let sse: f64 = (0..n)
+                .map(|j| {
+                    let r = lo[j] - a - d * u[j];
+                    r * r
+                })
+                .sum();
+            if best.is_none_or(|b| sse < b.0) {
+                best = Some((sse, i1, i2, d));
+            }
+        }
+    }
+    let (_, i1, i2, d) = best?;
+    // (Within half an hour, or as fast as the fit can see — two knots: an event, not a fill.)
+    let ramp = t[i2] - t[i1];
+    let quick = ramp <= 1800.0 || i2 - i1 <= 2 * stride;
+    Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && ramp <= 0.4 * span && quick)
+}
+
+/// True when a cycle of the bucket means is the stretch's own (traffic), not the beat of a
+/// faster sawtooth inside the buckets against their width: the means, the trend taken out,
+/// swing (between their 10th and 90th percentiles) by more than a bucket typically spans
+/// inside itself. A collector's sawtooth faster than the buckets fills each of them from
+/// trough to peak, and its beat moves their means by a fraction of that; traffic moves the
+/// means by more than the spread at any one time.
+pub(crate) fn cycle_outswings_buckets(t: &[f64], mean: &[f64], lo: &[f64], hi: &[f64]) -> bool {
+    let n = t.len().min(mean.len()).min(lo.len()).min(hi.len());
+    if n < 6 {
+        return true;
+    }
+    let mut s = Vec::with_capacity(n);
+    let g = super::stats::half_lag_slope(&t[..n], &mean[..n], &mut s);
+    let mut r: Vec<f64> = (0..n).map(|i| mean[i] - g * (t[i] - t[0])).collect();
+    r.sort_by(f64::total_cmp);
+    let swing = r[(9 * (n - 1)) / 10] - r[(n - 1) / 10];
+    let mut band: Vec<f64> = (0..n).map(|i| hi[i] - lo[i]).collect();
+    swing > 0.5 * super::stats::median_mut(&mut band)
+}
+
+/// The expected range of `k` independent standard normal draws (Blom's plotting position
+/// through a Tukey-lambda inverse normal: within 5 % of the tables from 2 to 10⁴ draws).
+fn normal_range(k: u32) -> f64 {
+    let k = f64::from(k.max(2));
+    let p = (k - 0.375) / (k + 0.25);
+    2.0 * 4.91 * (p.powf(0.14) - (1.0 - p).powf(0.14))
+}
+
+/// True when the buckets hold a GC sawtooth (or another cycle faster than a bucket): their
+/// spread is more than twice what noise explains. The noise is read from consecutive samples —
+/// the last of one bucket and the first of the next — about their typical difference (a
+/// trend, or the ramp of a slow sawtooth, moves every pair alike): `k` samples of white noise
+/// of that scale span the expected range of `k` normal draws. (Comparing the spread with the
+/// scatter of the bucket minima instead calls plain noise a sawtooth once buckets hold a few
+/// dozen samples: their minimum is steadier than any one sample.) Buckets of fewer than three
+/// samples say nothing here; a cycle slower than a bucket shows in the autocorrelation.
+pub(crate) fn collector_band(
+    lo: &[f64],
+    hi: &[f64],
+    mean: &[f64],
+    first: &[f64],
+    last: &[f64],
+    count: &[u32],
+) -> bool {
+    let n = lo.len();
+    if n < 6
+        || [hi.len(), mean.len(), first.len(), last.len(), count.len()]
+            .iter()
+            .any(|&l| l != n)
+    {
+        return false;
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let m = v.len();
+        if m == 0 {
+            0.0
+        } else if m % 2 == 1 {
+            v[m / 2]
+        } else {
+            0.5 * (v[m / 2 - 1] + v[m / 2])
+        }
+    };
+    let mut d: Vec<f64> = (1..n).map(|i| first[i] - last[i - 1]).collect();
+    let typical = median(&mut d);
+    let mut dev: Vec<f64> = d.iter().map(|x| (x - typical).abs()).collect();
+    let sigma = 1.4826 * median(&mut dev) / std::f64::consts::SQRT_2;
+    // The trend across one bucket widens its range as well.
+    let mut steps: Vec<f64> = (1..n).map(|i| mean[i] - mean[i - 1]).collect();
+    let trend = median(&mut steps).abs();
+    let mut ratios: Vec<f64> = (0..n)
+        .filter(|&i| count[i] >= 3)
+        .map(|i| (hi[i] - lo[i] - trend).max(0.0) / (normal_range(count[i]) * sigma))
+        .collect();
+    if ratios.len() < 5 {
+        // Buckets of one or two samples: the samples themselves show a sawtooth as falls far
+        // beyond the noise (six of its scales), each after a rise of a few steps, not a wild
+        // sample that came back at once.
+        let mut pairs: Vec<f64> = Vec::with_capacity(2 * n);
+        for i in 0..n {
+            if count[i] >= 2 {
+                pairs.push(last[i] - first[i]);
+            }
+            if i + 1 < n {
+                pairs.push(first[i + 1] - last[i]);
+            }
+        }
+        let typical = median(&mut pairs.clone());
+        let mut dev: Vec<f64> = pairs.iter().map(|x| (x - typical).abs()).collect();
+        let scale = 1.4826 * median(&mut dev);
+        let far = 6.0 * scale.max(f64::MIN_POSITIVE);
+        let falls = (1..pairs.len())
+            .filter(|&i| pairs[i] - typical < -far && pairs[i - 1] - typical < far)
+            .count();
+        return falls >= 3;
+    }
+    median(&mut ratios) > 2.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic scatter in [-1, 1] (no RNG dependency).
+    fn jitter(i: usize) -> f64 {
+        let x = ((i as f64 + 1.0) * 12.9898).sin() * 43758.5453;
+        2.0 * (x - x.floor()) - 1.0
+    }
+
+    fn times(n: usize) -> Vec<f64> {
+        (0..n).map(|i| 1.7e9 + 60.0 * i as f64).collect()
+    }
+
+    #[test]
+    fn a_staircase_grew_in_bursts() {
+        let t = times(120);
+        // Four jumps of 20 MB over two buckets each, flat between, 1 MB of scatter.
+        let y: Vec<f64> = (0..120)
+            .map(|i| {
+                let steps: f64 = [20usize, 45, 70, 95]
+                    .iter()
+                    .map(|&at| ((i as f64 - at as f64) / 2.0).clamp(0.0, 1.0))
+                    .sum();
+                500e6 + 20e6 * steps + 1e6 * jitter(i)
+            })
+            .collect();
+        assert!(grew_in_bursts(&t, &y));
+    }
+
+    #[test]
+    fn a_straight_line_or_a_late_onset_is_no_staircase() {
+        let t = times(120);
+        let line: Vec<f64> = (0..120)
+            .map(|i| 500e6 + 0.7e6 * i as f64 + 1e6 * jitter(i))
+            .collect();
+        assert!(!grew_in_bursts(&t, &line));
+        let late: Vec<f64> = (0..120)
+            .map(|i| 500e6 + 1.5e6 * (i as f64 - 50.0).max(0.0) + 1e6 * jitter(i))
+            .collect();
+        assert!(!grew_in_bursts(&t, &late));
+    }
+
+    #[test]
+    fn a_floor_that_rises_and_falls_is_no_staircase() {
+        // Flat pieces whose jumps go up and down by as much: a slow sawtooth, not bursts.
+        let t = times(120);
+        let y: Vec<f64> = (0..120)
+            .map(|i| {
+                let up = (i / 15) % 2 == 1;
+                500e6 + if up { 20e6 } else { 0.0 } + 0.05e6 * i as f64 + 1e6 * jitter(i)
+            })
+            .collect();
+        assert!(!grew_in_bursts(&t, &y));
+    }
+    /// Bucket columns (lo, hi, mean, first, last, count) of `v` cut into buckets of `k`.
+    #[allow(clippy::type_complexity)]
+    fn buckets(
+        v: &[f64],
+        k: usize,
+    ) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<u32>) {
+        let mut c = (vec![], vec![], vec![], vec![], vec![], vec![]);
+        for b in v.chunks(k) {
+            c.0.push(b.iter().copied().fold(f64::INFINITY, f64::min));
+            c.1.push(b.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+            c.2.push(b.iter().sum::<f64>() / b.len() as f64);
+            c.3.push(b[0]);
+            c.4.push(b[b.len() - 1]);
+            c.5.push(b.len() as u32);
+        }
+        c
+    }
+
+    fn band(v: &[f64], k: usize) -> bool {
+        let (lo, hi, mean, first, last, count) = buckets(v, k);
+        collector_band(&lo, &hi, &mean, &first, &last, &count)
+    }
+
+    /// A Gaussian-looking scatter of unit scale (sum of four uniform-ish draws).
+    fn noise(i: usize) -> f64 {
+        (0..4).map(|j| jitter(7 * i + j)).sum::<f64>() * 0.87
+    }
+
+    #[test]
+    fn plain_noise_in_full_buckets_is_no_sawtooth() {
+        // 40 samples a bucket: their range is ~4.3 noise scales, far above the scatter of
+        // the bucket minima, yet only what noise makes.
+        let v: Vec<f64> = (0..5120).map(|i| 200e6 + 2e6 * noise(i)).collect();
+        assert!(!band(&v, 40));
+        // A slow leak under the noise changes nothing.
+        let v: Vec<f64> = (0..5120)
+            .map(|i| 200e6 + 5e3 * i as f64 + 2e6 * noise(i))
+            .collect();
+        assert!(!band(&v, 40));
+    }
+
+    #[test]
+    fn a_gc_sawtooth_inside_the_buckets_is_one() {
+        // A 20 MB ramp over 12 samples, then a collection, with 0.5 MB of noise.
+        let v: Vec<f64> = (0..5120)
+            .map(|i| 200e6 + 20e6 * (i % 12) as f64 / 12.0 + 0.5e6 * noise(i))
+            .collect();
+        assert!(band(&v, 40));
+        // The same with one or two samples a bucket: the falls show between samples.
+        assert!(band(&v[..200], 2));
+        assert!(band(&v[..120], 1));
+        let flat: Vec<f64> = (0..200).map(|i| 200e6 + 0.5e6 * noise(i)).collect();
+        assert!(!band(&flat, 1));
+        assert!(!band(&flat, 2));
+    }
+    #[test]
+    fn a_level_held_then_a_short_rise_is_a_step_and_a_fill_from_the_start_is_not() {
+        let t = times(100);
+        // Flat for 40 buckets, up 30 MB over 5, flat since.
+        let step: Vec<f64> = (0..100)
+            .map(|i| 100e6 + 30e6 * ((i as f64 - 40.0) / 5.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &step), Some(true));
+        // A cache filling from the first sample towards its bound.
+        let fill: Vec<f64> = (0..100)
+            .map(|i| 100e6 + 30e6 * (1.0 - (-(i as f64) / 8.0).exp()) + 1e6 * jitter(i))
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &fill), Some(false));
+        // A level held, then a slow climb over half the stretch: a fill, not a step.
+        let slow: Vec<f64> = (0..100)
+            .map(|i| 100e6 + 30e6 * ((i as f64 - 20.0) / 50.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &slow), Some(false));
+        // Held, then an S-shaped fill over two hours of a twelve-hour stretch (buckets of
+        // 7.2 min): quick against the stretch, yet no event.
+        let t: Vec<f64> = (0..100).map(|i| 1.7e9 + 432.0 * i as f64).collect();
+        let s_curve: Vec<f64> = (0..100)
+            .map(|i| 100e6 + 30e6 / (1.0 + (-(i as f64 - 35.0) / 3.5).exp()) + 1e6 * jitter(i))
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &s_curve), Some(false));
+        // The same stretch with a five-minute step: a step.
+        let quick: Vec<f64> = (0..100)
+            .map(|i| {
+                100e6 + 30e6 * ((i as f64 - 35.0) * 432.0 / 300.0).clamp(0.0, 1.0) + 1e6 * jitter(i)
+            })
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &quick), Some(true));
+    }
+    #[test]
+    fn a_traffic_cycle_outswings_its_buckets_and_a_sawtooth_beat_does_not() {
+        // Means swinging by 40 MB over a 24-bucket cycle, each bucket spanning 4 MB.
+        let t = times(96);
+        let cyc = |i: usize| 20e6 * (1.0 - (std::f64::consts::TAU * i as f64 / 24.0).cos());
+        let mean: Vec<f64> = (0..96).map(|i| 300e6 + cyc(i)).collect();
+        let lo: Vec<f64> = mean.iter().map(|m| m - 2e6).collect();
+        let hi: Vec<f64> = mean.iter().map(|m| m + 2e6).collect();
+        assert!(cycle_outswings_buckets(&t, &mean, &lo, &hi));
+        // A collector filling every bucket from its 300 MB trough to its 360 MB peak, whose
+        // beat against the bucket width moves the means by 4 MB with the same period.
+        let mean: Vec<f64> = (0..96).map(|i| 330e6 + 0.1 * cyc(i)).collect();
+        let lo = vec![300e6; 96];
+        let hi = vec![360e6; 96];
+        assert!(!cycle_outswings_buckets(&t, &mean, &lo, &hi));
+    }
+    /// Samples every 20 s for `hours`, from `f(t)` (seconds since the start) plus noise.
+    fn samples(hours: f64, scatter: f64, f: impl Fn(f64) -> f64) -> Vec<crate::series::Point> {
+        (0..(hours * 180.0) as usize)
+            .map(|i| {
+                let t = 20.0 * i as f64;
+                crate::series::Point::new(1.7e9 + t, f(t) + scatter * noise(i))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_spike_whose_fall_passes_for_a_restart_is_still_a_spike() {
+        use crate::verdict::{Pattern, VerdictKind};
+        let opts = crate::recognize::RecognizeOptions::default();
+        // 5.3 GB, up by 9 GB for two hours from the first hour on, back since.
+        let spike = samples(10.0, 15e6, |t| {
+            let x = (t - 3600.0) / 7500.0;
+            5.3e9
+                + if (0.0..1.0).contains(&x) {
+                    9e9 * (std::f64::consts::PI * x).sin().sqrt()
+                } else {
+                    0.0
+                }
+        });
+        let v = crate::recognize::recognize("spike", &spike, &opts);
+        assert_eq!(v.verdict, VerdictKind::NoLeak, "{v:#?}");
+        assert!(
+            v.restarts >= 1,
+            "the path under test needs the restart: {v:#?}"
+        );
+        assert_eq!(v.pattern, Pattern::SpikeRecovered, "{v:#?}");
+        // A real restart, the runs flat at one level: stable.
+        // A real restart: a run that warmed up from 200 MB to 300 MB, the restart, the same
+        // warm-up again, flat since. Its high level is the runs themselves, not an excursion.
+        let restarted = samples(10.0, 2e6, |t| {
+            let since = if t < 4.0 * 3600.0 {
+                t
+            } else {
+                t - 4.0 * 3600.0
+            };
+            200e6 + 100e6 * (1.0 - (-since / 600.0).exp())
+        });
+        let v = crate::recognize::recognize("restarted", &restarted, &opts);
+        assert!(
+            v.restarts >= 1,
+            "the path under test needs the restart: {v:#?}"
+        );
+        assert_ne!(v.pattern, Pattern::SpikeRecovered, "{v:#?}");
+    }
+}
