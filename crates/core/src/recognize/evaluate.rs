@@ -543,11 +543,6 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         return Eval::insufficient(0);
     }
     let Runs { c, sigma2, starts } = runs(bs, cfg);
-    let young = Cfg {
-        young: !cfg.window && c.t[n - 1] - c.t_first[0] < 3600.0,
-        ..*cfg
-    };
-    let cfg = &young;
     let restarts = starts.len() - 1;
     let seg = |k: usize| segment(&starts, k, n);
     let judge_seg = |k: usize| -> Option<(StretchEval, f64)> {

@@ -218,8 +218,13 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
             let slowing = e
                 .detail
                 .map_or(String::new(), |d| match d.plateau {
-                    Plateau::Steady(ratio) | Plateau::Slowing(ratio) => format!(
+                    Plateau::Steady(ratio) => format!(
                         " (its growth has not slowed: the last third grew at {:.0}% of the rate before)",
+                        100.0 * ratio
+                    ),
+                    // Slowing, yet not enough to call a bound: the hard case, said plainly.
+                    Plateau::Slowing(ratio) => format!(
+                        " (its growth slowed: the last third grew at {:.0}% of the rate before, as a cache nearing its bound would, though not enough to call a plateau)",
                         100.0 * ratio
                     ),
                     _ => String::new(),

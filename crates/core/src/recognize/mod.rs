@@ -21,9 +21,8 @@
 //!    [`RecognizeOptions::min_growth_bytes_per_hour`], monotonically (τ ≥ 0.55), over at least
 //!    nine floor points and two thirds of the run — and it is not a **plateau** (deceleration
 //!    at two scales, a flat last third, a quadratic that ends under half its starting
-//!    slope while the last third slows, growth that slows every third with a significant
-//!    bend, or — in a series under an hour old — growth that slows at all) nor a **step**
-//!    (one or two jumps, flat since);
+//!    slope while the last third slows, or growth that slows every third with a significant
+//!    bend) nor a **step** (one or two jumps, flat since);
 //! 5. judges the recent half of a run alone (a leak that started late), and when restarts
 //!    were seen, the runs together: most complete runs leaking is a leak with restarts, and a
 //!    young run after runs that did not leak is a warm-up — unless the falls are a
@@ -165,7 +164,6 @@ impl RecognizeOptions {
                 .limit_bytes
                 .filter(|l| l.is_finite() && *l > 0.0)
                 .unwrap_or(f64::INFINITY),
-            young: false,
             min_drop: match self.unit {
                 SeriesUnit::Bytes => 1e6,
                 SeriesUnit::Count => 3.0,

@@ -31,8 +31,6 @@ pub(crate) struct Cfg {
     pub window: bool,
     /// The memory limit, bytes (infinite when unknown): falls from it are kills.
     pub limit: f64,
-    /// The whole series covers less than an hour (set by `evaluate`).
-    pub young: bool,
 }
 
 /// Bucket columns of the stretch being judged.
@@ -503,29 +501,8 @@ pub(crate) fn judge(
             let se_c = noise * (180.0 / k as f64).sqrt();
             b > 0.0 && c < -2.0 * se_c && (b + 2.0 * c) < 0.5 * b
         });
-    // Under an hour a warm-up or a fill has not had time to show its bound, and a leak has
-    // not had time to show it has none: there only growth that keeps its pace is a leak.
-    // Growth that slows — the second half under 80% of the first, by 3 noise scales, and the
-    // last third under 80% of the middle one — is called a plateau (with a caveat: see
-    // `explain`).
-    // (Only in a series under an hour old: a run between restarts or a trailing window of a
-    // longer series has the whole series behind it.)
-    let young_slowing = cfg.young && m >= 8 && gate && {
-        let h = m / 2;
-        let a = half_lag_slope(&ft[..h], &floor[..h], &mut s);
-        let b = half_lag_slope(&ft[h..], &floor[h..], &mut s);
-        // The last third slower than the middle one as well: a leak whose first minutes ran
-        // faster (a load ramp, a warm-up under it) has a slower second half, yet keeps its
-        // pace from the middle on; a fill slows at every step.
-        a > 0.0
-            && b < 0.8 * a
-            && (a - b) * fspan / 2.0 >= 3.0 * noise
-            && g3 < 0.8 * g2
-            && (g2 - g3) * fspan / 3.0 >= 2.0 * noise
-    };
-    let plateau = (significant || rise_net >= rise_needed)
-        && !bursts
-        && (decel || flat_end || quad_decel || young_slowing);
+    let plateau =
+        (significant || rise_net >= rise_needed) && !bursts && (decel || flat_end || quad_decel);
     let _ = mid_rise;
     let trend = tau >= cfg.min_tau;
     // Growth spread over the stretch: at least two of its thirds grow (a ramp confined to
