@@ -574,6 +574,17 @@ fn a_stationary_generational_sawtooth_is_not_a_leak_with_restarts() {
     });
     let v = assert_no_leak(&p);
     assert!(v.restarts >= 3, "{v:#?}");
+    // The verdict says what would change it: kills at a memory limit look the same.
+    let caveat = v.caveat.as_deref().unwrap_or_default();
+    assert!(caveat.contains("--limit"), "{v:#?}");
+    // Given that limit, the falls from it are kills: a leak restarted by them.
+    let opts = RecognizeOptions {
+        limit_bytes: Some(330.5 * MB),
+        ..RecognizeOptions::default()
+    };
+    let v = recognize("test", &p, &opts);
+    assert_eq!(v.verdict, VerdictKind::Leak, "{v:#?}");
+    assert!(v.caveat.as_deref().is_none_or(|c| !c.contains("--limit")));
 }
 
 #[test]

@@ -240,6 +240,14 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
             )
         });
     }
+    // Falls to one height read as a collector's: with no limit known, kills at a limit look
+    // the same (every run ends at the limit), and only the limit tells them apart.
+    if caveat.is_none() && !leak && e.falls.collector && r.opts.limit_bytes.is_none() {
+        caveat = Some(format!(
+            "{} falls to one height were read as a collector's cycles; if the process was killed at a memory limit each time, pass it with --limit (kills at a known limit are restarts of a leak)",
+            e.restarts
+        ));
+    }
     Verdict {
         name: r.name.clone(),
         verdict: kind,
