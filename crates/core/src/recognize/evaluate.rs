@@ -705,7 +705,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             },
             pattern: match w.pattern {
                 // (The name only: both say the floor rose and stopped.)
-                Pattern::Step | Pattern::Plateau if !leak => {
+                Pattern::Step | Pattern::Plateau if !leak && !cfg.screen => {
                     let a = c.t_first.partition_point(|&x| x < from);
                     match super::names::held_level_before_rise(&c.t[a..], &c.lo[a..]) {
                         Some(true) => Pattern::Step,

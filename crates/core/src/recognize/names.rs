@@ -62,58 +62,73 @@ fn lsq_sse(cols: &[&[f64]], y: &[f64]) -> Option<f64> {
     )
 }
 
-/// The best fit of `y` by `k` constant pieces of at least two points each (dynamic
-/// programming, O(k·n²)): the sum of squared residuals and the pieces' means, oldest first.
-fn stairs(y: &[f64], k: usize) -> Option<(f64, Vec<f64>)> {
-    let n = y.len();
-    if k == 0 || 2 * k > n {
-        return None;
-    }
-    let mut s1 = vec![0.0; n + 1];
-    let mut s2 = vec![0.0; n + 1];
-    for (i, v) in y.iter().enumerate() {
-        s1[i + 1] = s1[i] + v;
-        s2[i + 1] = s2[i] + v * v;
-    }
-    let cost = |a: usize, b: usize| {
-        let m = (b - a) as f64;
-        let s = s1[b] - s1[a];
-        (s2[b] - s2[a] - s * s / m).max(0.0)
-    };
-    // best[j][b]: the least cost of y[..b] in j + 1 pieces; from[j][b]: where the last starts.
-    let mut best = vec![vec![f64::INFINITY; n + 1]; k];
-    let mut from = vec![vec![0usize; n + 1]; k];
-    for (b, v) in best[0].iter_mut().enumerate().skip(2) {
-        *v = cost(0, b);
-    }
-    for j in 1..k {
-        for b in 2 * (j + 1)..=n {
-            for a in 2 * j..=b - 2 {
-                let c = best[j - 1][a] + cost(a, b);
-                if c < best[j][b] {
-                    best[j][b] = c;
-                    from[j][b] = a;
+/// The best fits of `y` by 1 to `max_k` constant pieces of at least two points each, from one
+/// dynamic programme (O(max_k·n²)): [`Stairs::fit`] reads the fit for any `k` off its tables.
+struct Stairs {
+    s1: Vec<f64>,
+    /// best[j][b]: the least cost of y[..b] in j + 1 pieces; from[j][b]: where the last starts.
+    best: Vec<Vec<f64>>,
+    from: Vec<Vec<usize>>,
+}
+
+impl Stairs {
+    fn new(y: &[f64], max_k: usize) -> Self {
+        let n = y.len();
+        let mut s1 = vec![0.0; n + 1];
+        let mut s2 = vec![0.0; n + 1];
+        for (i, v) in y.iter().enumerate() {
+            s1[i + 1] = s1[i] + v;
+            s2[i + 1] = s2[i] + v * v;
+        }
+        let cost = |a: usize, b: usize| {
+            let m = (b - a) as f64;
+            let s = s1[b] - s1[a];
+            (s2[b] - s2[a] - s * s / m).max(0.0)
+        };
+        let k = max_k.min(n / 2).max(1);
+        let mut best = vec![vec![f64::INFINITY; n + 1]; k];
+        let mut from = vec![vec![0usize; n + 1]; k];
+        for (b, v) in best[0].iter_mut().enumerate().skip(2) {
+            *v = cost(0, b);
+        }
+        for j in 1..k {
+            for b in 2 * (j + 1)..=n {
+                for a in 2 * j..=b - 2 {
+                    let c = best[j - 1][a] + cost(a, b);
+                    if c < best[j][b] {
+                        best[j][b] = c;
+                        from[j][b] = a;
+                    }
                 }
             }
         }
+        Self { s1, best, from }
     }
-    let sse = best[k - 1][n];
-    if !sse.is_finite() {
-        return None;
+
+    /// The fit by `k` pieces: the sum of squared residuals and the pieces' means, oldest first.
+    fn fit(&self, k: usize) -> Option<(f64, Vec<f64>)> {
+        let n = self.s1.len() - 1;
+        if k == 0 || k > self.best.len() {
+            return None;
+        }
+        let sse = self.best[k - 1][n];
+        if !sse.is_finite() {
+            return None;
+        }
+        let mut bounds = vec![n];
+        let mut b = n;
+        for j in (1..k).rev() {
+            b = self.from[j][b];
+            bounds.push(b);
+        }
+        bounds.push(0);
+        bounds.reverse();
+        let means = bounds
+            .windows(2)
+            .map(|w| (self.s1[w[1]] - self.s1[w[0]]) / (w[1] - w[0]) as f64)
+            .collect();
+        Some((sse, means))
     }
-    let mut bounds = vec![n];
-    let mut b = n;
-    for j in (1..k).rev() {
-        b = from[j][b];
-        bounds.push(b);
-    }
-    bounds.push(0);
-    bounds.reverse();
-    let means = bounds
-        .windows(2)
-        .map(|w| (s1[w[1]] - s1[w[0]]) / (w[1] - w[0]) as f64)
-        .collect();
-    Some((sse, means))
 }
 
 /// True when the floor of a leaking stretch (`lo`, the bucket minima at times `t`) grew in
@@ -122,14 +137,28 @@ fn stairs(y: &[f64], k: usize) -> Option<(f64, Vec<f64>)> {
 /// criterion, so that more pieces must buy a clearly better fit — and the jumps that stand
 /// out of the scatter about the pieces (three of its standard deviations) go up, not down (a
 /// sawtooth's floor seen at a fine resolution rises and falls).
+///
+/// Read on at most 48 points (neighbouring buckets merged: the earliest time, the lowest
+/// floor): the fits cost O(n²) each, and a staircase whose steps are three buckets apart at
+/// that resolution keeps its shape.
 pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64]) -> bool {
     let n = t.len().min(lo.len());
     if n < 12 {
         return false;
     }
-    let y = lo[..n].to_vec();
-    let t0 = t[0];
-    let tt: Vec<f64> = t[..n].iter().map(|x| x - t0).collect();
+    let per = n.div_ceil(48);
+    let (tt, y): (Vec<f64>, Vec<f64>) = (0..n)
+        .step_by(per)
+        .map(|i| {
+            let j = (i + per).min(n);
+            let low = lo[i..j].iter().copied().fold(f64::INFINITY, f64::min);
+            (t[i] - t[0], low)
+        })
+        .unzip();
+    let n = y.len();
+    if n < 12 {
+        return false;
+    }
     let ones = vec![1.0; n];
     let mean = y.iter().sum::<f64>() / n as f64;
     let total: f64 = y.iter().map(|v| (v - mean) * (v - mean)).sum();
@@ -155,8 +184,9 @@ pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64]) -> bool {
     // Up to 16 pieces (and never pieces shorter than three buckets on average).
     let max_k = (n / 3).min(16);
     let mut chosen: Option<(f64, f64, Vec<f64>, usize)> = None;
+    let stairs = Stairs::new(&y, max_k);
     for k in 4..=max_k {
-        let Some((sse, means)) = stairs(&y, k) else {
+        let Some((sse, means)) = stairs.fit(k) else {
             break;
         };
         let score = bic(sse, n, 2 * k - 1, floor);
