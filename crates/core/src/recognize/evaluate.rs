@@ -403,8 +403,8 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
 /// complete runs (and the current one when it is as long as they are), at least three: most
 /// must rise over their second half, the rises together must stand above the noise of as
 /// many differences and reach the smallest leak, and the last quarters must keep at least
-/// three quarters of the pace of the third ones (an exponential approach to its bound over
-/// a run of four time constants keeps 40 %). A run whose second half holds a fall is left out
+/// 60 % of the pace of the third ones (an exponential approach to its bound over a run of
+/// four time constants keeps 40 %). A run whose second half holds a fall is left out
 /// (a restart the search missed). Returns the pooled pace, bytes per second, and the
 /// start of the first run read.
 fn run_tails(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
@@ -421,8 +421,9 @@ fn run_tails(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Option<(f6
     // The floor near bucket `j` of run [a, b): the middle of three bucket minima.
     let level = |j: usize, a: usize, b: usize| {
         let (x, y) = (j.saturating_sub(1).max(a), (j + 2).min(b));
-        let mut v: Vec<f64> = c.lo[x..y].to_vec();
-        median_mut(&mut v)
+        let mut v = [0.0; 3];
+        v[..y - x].copy_from_slice(&c.lo[x..y]);
+        median_mut(&mut v[..y - x])
     };
     let (mut rise3, mut rise4, mut time3, mut time4) = (0.0, 0.0, 0.0, 0.0);
     let (mut runs, mut rising, mut from) = (0usize, 0usize, f64::NAN);

@@ -5,6 +5,8 @@
 //! many parameters they spend (the Bayesian information criterion), so that the scale of
 //! "well" is the series' own scatter about each model, not a constant.
 
+use super::stats::{half_lag_slope, median_and_mad, median_mut};
+
 /// The Bayesian information criterion of a Gaussian model with `p` parameters that leaves
 /// `sse` on `n` points (smaller is better). `floor` keeps a perfect fit finite.
 fn bic(sse: f64, n: usize, p: usize, floor: f64) -> f64 {
@@ -289,12 +291,12 @@ pub(crate) fn cycle_outswings_buckets(t: &[f64], mean: &[f64], lo: &[f64], hi: &
         return true;
     }
     let mut s = Vec::with_capacity(n);
-    let g = super::stats::half_lag_slope(&t[..n], &mean[..n], &mut s);
+    let g = half_lag_slope(&t[..n], &mean[..n], &mut s);
     let mut r: Vec<f64> = (0..n).map(|i| mean[i] - g * (t[i] - t[0])).collect();
     r.sort_by(f64::total_cmp);
     let swing = r[(9 * (n - 1)) / 10] - r[(n - 1) / 10];
     let mut band: Vec<f64> = (0..n).map(|i| hi[i] - lo[i]).collect();
-    swing > 0.5 * super::stats::median_mut(&mut band)
+    swing > 0.5 * median_mut(&mut band)
 }
 
 /// The expected range of `k` independent standard normal draws (Blom's plotting position
@@ -329,24 +331,11 @@ pub(crate) fn collector_band(
     {
         return false;
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        let m = v.len();
-        if m == 0 {
-            0.0
-        } else if m % 2 == 1 {
-            v[m / 2]
-        } else {
-            0.5 * (v[m / 2 - 1] + v[m / 2])
-        }
-    };
     let mut d: Vec<f64> = (1..n).map(|i| first[i] - last[i - 1]).collect();
-    let typical = median(&mut d);
-    let mut dev: Vec<f64> = d.iter().map(|x| (x - typical).abs()).collect();
-    let sigma = 1.4826 * median(&mut dev) / std::f64::consts::SQRT_2;
+    let sigma = median_and_mad(&mut d).1 / std::f64::consts::SQRT_2;
     // The trend across one bucket widens its range as well.
     let mut steps: Vec<f64> = (1..n).map(|i| mean[i] - mean[i - 1]).collect();
-    let trend = median(&mut steps).abs();
+    let trend = median_mut(&mut steps).abs();
     let mut ratios: Vec<f64> = (0..n)
         .filter(|&i| count[i] >= 3)
         .map(|i| (hi[i] - lo[i] - trend).max(0.0) / (normal_range(count[i]) * sigma))
@@ -364,16 +353,14 @@ pub(crate) fn collector_band(
                 pairs.push(first[i + 1] - last[i]);
             }
         }
-        let typical = median(&mut pairs.clone());
-        let mut dev: Vec<f64> = pairs.iter().map(|x| (x - typical).abs()).collect();
-        let scale = 1.4826 * median(&mut dev);
+        let (typical, scale) = median_and_mad(&mut pairs.clone());
         let far = 6.0 * scale.max(f64::MIN_POSITIVE);
         let falls = (1..pairs.len())
             .filter(|&i| pairs[i] - typical < -far && pairs[i - 1] - typical < far)
             .count();
         return falls >= 3;
     }
-    median(&mut ratios) > 2.0
+    median_mut(&mut ratios) > 2.0
 }
 
 #[cfg(test)]

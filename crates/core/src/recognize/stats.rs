@@ -54,15 +54,21 @@ pub(crate) fn half_lag_slope(t: &[f64], y: &[f64], scratch: &mut Vec<f64>) -> f6
     median_mut(scratch)
 }
 
+/// The median of `xs` and its robust scale about it, 1.4826 × MAD (reorders and overwrites
+/// `xs`); (0, 0) when empty.
+pub(crate) fn median_and_mad(xs: &mut [f64]) -> (f64, f64) {
+    let m = median_mut(xs);
+    for x in xs.iter_mut() {
+        *x = (*x - m).abs();
+    }
+    (m, 1.4826 * median_mut(xs))
+}
+
 /// Robust scale of the residuals of `y` about the line `a + b·t`: 1.4826 × MAD.
 pub(crate) fn residual_scale(t: &[f64], y: &[f64], b: f64, scratch: &mut Vec<f64>) -> (f64, f64) {
     scratch.clear();
     scratch.extend(t.iter().zip(y).map(|(t, y)| y - b * t));
-    let a = median_mut(scratch);
-    for r in scratch.iter_mut() {
-        *r = (*r - a).abs();
-    }
-    (a, 1.4826 * median_mut(scratch))
+    median_and_mad(scratch)
 }
 
 /// Robust noise scale of a sequence from its first differences: 1.4826 × median|Δy| / √2.
@@ -77,11 +83,7 @@ pub(crate) fn diff_noise(y: &[f64], scratch: &mut Vec<f64>) -> f64 {
 pub(crate) fn detrended_diff_noise(y: &[f64], scratch: &mut Vec<f64>) -> f64 {
     scratch.clear();
     scratch.extend(y.windows(2).map(|w| w[1] - w[0]));
-    let step = median_mut(scratch);
-    for d in scratch.iter_mut() {
-        *d = (*d - step).abs();
-    }
-    1.4826 * median_mut(scratch) / std::f64::consts::SQRT_2
+    median_and_mad(scratch).1 / std::f64::consts::SQRT_2
 }
 
 /// Mann–Kendall τ of `y` (−1..1): the share of concordant minus discordant pairs. Ties

@@ -522,9 +522,8 @@ pub(crate) fn judge(
         if cyc_long {
             Pattern::LeakUnderCycle
         } else if !cfg.screen && super::names::grew_in_bursts(c.t, c.lo) {
-            // (Not while screening: its fits cost more than the judgement, and a screened
-            // evaluation's name is never shown.)
-            // (A name only: the floor's flat stretches and jumps, see `names`.)
+            // (A name only, from the floor's flat stretches and jumps; not while screening:
+            // its fits cost more than the judgement, and a screened name is never shown.)
             Pattern::GrowthInBursts
         } else if g1 < 0.25 * g3.max(g) && g1 * fspan / 3.0 < 0.15 * rise {
             Pattern::LateOnsetLeak
