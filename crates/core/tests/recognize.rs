@@ -642,3 +642,31 @@ fn restarts_followed_by_a_slow_warm_up_alone_are_no_leak() {
     });
     assert_no_leak(&p);
 }
+
+/// Under a day seen, a rise small beside the floor may be a daily cycle's morning: the leak
+/// verdict says so, with less confidence. A floor that tripled, or the same slope seen for
+/// two days, is no morning's rise and carries no such caveat.
+#[test]
+fn a_morning_sized_rise_within_the_first_day_says_a_cycle_looks_the_same() {
+    let said = |v: &leakscope_core::Verdict| {
+        v.caveat
+            .as_deref()
+            .is_some_and(|c| c.contains("daily traffic cycle"))
+    };
+    // Flat for 4 h, then +5 MB/h for 6 h on 200 MB: +15 % in a morning.
+    let morning = |t: f64| 200.0 * MB + 5.0 * MB * ((t - 4.0 * H).max(0.0) / H);
+    let v = assert_leak(&series(10.0, 60.0, 0.3 * MB, 31, morning));
+    assert!(said(&v), "{v:#?}");
+    assert!(v.confidence < 0.85, "{v:#?}");
+    // The floor tripling in 10 h: a leak, no cycle's swing.
+    let steep = assert_leak(&series(10.0, 60.0, 0.3 * MB, 32, |t| {
+        100.0 * MB + 20.0 * MB * t / H
+    }));
+    assert!(!said(&steep), "{steep:#?}");
+    // The same slope seen for two days.
+    let long = assert_leak(&series(48.0, 120.0, 0.3 * MB, 33, |t| {
+        200.0 * MB + 2.0 * MB * t / H
+    }));
+    assert!(!said(&long), "{long:#?}");
+    assert!(long.confidence > v.confidence, "{long:#?}");
+}

@@ -13,6 +13,14 @@ use crate::verdict::{Pattern, Verdict, VerdictKind};
 /// verdict says so and confidence is scaled down (seconds).
 const SHORT_S: f64 = 3600.0;
 
+/// Seconds in a day: less than this seen, a daily traffic cycle cannot be ruled out.
+const DAY_S: f64 = 86400.0;
+
+/// The largest daily swing of a service's working set taken for a cycle's, as a share of its
+/// floor: traffic-driven working sets swing 10–60 % a day. A floor that rose further than this
+/// within a day is no morning's rise.
+const DAILY_SWING: f64 = 0.6;
+
 /// What a verdict was drawn from, for a chart and an explanation a person can check: the
 /// bounded summary of the series the recognizer kept, the floor it judged, the restarts it
 /// saw and the stretch that decided.
@@ -239,6 +247,23 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
                 span_words(judged_s)
             )
         });
+    }
+    // Under a day seen, with no restarts: the morning of a daily traffic cycle lifts the
+    // working set for hours before the evening fall, and reads as a leak until then. A rise
+    // small beside the floor could be one; confidence moves towards a coin toss by the share
+    // of a day seen, and the verdict says why.
+    let seen_s = last.t - first.t;
+    if leak && caveat.is_none() && e.restarts == 0 && seen_s < DAY_S {
+        let rise = e.growth_bps * judged_s;
+        let before = e.floor_now - rise;
+        if rise.is_finite() && before > 0.0 && rise < DAILY_SWING * before {
+            confidence = 0.5 + (confidence - 0.5) * (seen_s / DAY_S).sqrt();
+            caveat = Some(format!(
+                "only {} seen and the floor rose {:.0}% of its level: the morning of a daily traffic cycle rises as much before its evening fall; a full day tells them apart",
+                span_words(seen_s),
+                100.0 * rise / before
+            ));
+        }
     }
     // Falls to one height read as a collector's: with no limit known, kills at a limit look
     // the same (every run ends at the limit), and only the limit tells them apart.
