@@ -20,6 +20,12 @@ pub struct LabeledSeries {
     pub leak: bool,
     /// The shape the generator drew.
     pub pattern: Pattern,
+    /// Another name that describes the series as well, when the generator made one fit: a GC
+    /// sawtooth put on a flat series makes it a `sawtooth` and on a steady leak a
+    /// `rising-floor` (a third of all series carry such an overlay), and a sawtooth the
+    /// samples cannot show (under four samples a cycle, or teeth within the noise) leaves
+    /// `stable` or `linear-growth`.
+    pub also: Option<Pattern>,
     /// Unix seconds at which the leak starts (first sample for most leaks); `None` for no leak.
     pub onset: Option<f64>,
     /// A memory limit in bytes when the generator gave the series one (about half of them).
@@ -314,10 +320,23 @@ impl Gen {
         } else {
             None
         };
+        // A sawtooth shows when a cycle holds four samples and its teeth stand out of the
+        // noise (three sd: the noise alone spans about four).
+        let seen_gc = self
+            .gc
+            .is_some_and(|(period, amp)| period >= 4.0 * self.dt && amp >= 3.0 * self.noise);
+        let also = match (self.pattern, self.gc.is_some(), seen_gc) {
+            (Pattern::Stable, true, true) => Some(Pattern::Sawtooth),
+            (Pattern::LinearGrowth, true, true) => Some(Pattern::RisingFloor),
+            (Pattern::Sawtooth, _, false) => Some(Pattern::Stable),
+            (Pattern::RisingFloor, _, false) => Some(Pattern::LinearGrowth),
+            _ => None,
+        };
         LabeledSeries {
             name,
             leak,
             pattern: self.pattern,
+            also,
             onset: leak.then_some(self.t0 + onset),
             limit_bytes,
             points,
