@@ -39,7 +39,7 @@
 //! of a fill or a step. The verdict reports the floor's trend over each window and which
 //! stretch confirmed the leak.
 //!
-//! Evaluations run when buckets close — the whole series once per `max(2, len/6)` closed
+//! Evaluations run when buckets close — the whole series once per `max(2, len/12)` closed
 //! buckets, each window once per quarter of its length — behind a cheap screen (did the floor
 //! rise at all?), until the first flag: that is `detected_at`. [`Recognizer::verdict`] judges
 //! everything afresh (the open buckets included) at most once per closed bucket.
@@ -284,7 +284,7 @@ impl Recognizer {
             let len = self.buckets.closed.len();
             // Once a leak is flagged, `detected_at` is known (the first flag is the detection)
             // and `verdict` judges afresh when asked, so the scheduled judgements stop.
-            if self.detected_at.is_none() && self.closes_since_eval >= (len / 6).max(2) {
+            if self.detected_at.is_none() && self.closes_since_eval >= (len / 12).max(2) {
                 self.closes_since_eval = 0;
                 self.cached.main = if may_rise(&self.buckets.closed, &screen, false) {
                     evaluate(&self.buckets.closed, &screen)
