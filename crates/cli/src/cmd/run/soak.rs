@@ -334,10 +334,9 @@ impl Observer for SoakView {
             .unwrap_or_default();
         self.progress.update(
             self.started.elapsed(),
-            dreq as f64 / dt,
+            self.load.then_some(req),
             series.last().map(|p| p.v),
             &series,
-            self.load,
         );
         self.maybe_diagnose();
         // A diagnosis under way is waited for (its captures were spaced to fit the load).
