@@ -97,6 +97,22 @@ pub fn enclosing_class<'t>(family: Family, node: Node<'t>) -> Option<Node<'t>> {
     None
 }
 
+/// True when some ancestor of `node` strictly below `region` has a kind that `is` accepts
+/// (a loop, a branch, a `go` statement between a statement and the function that holds it).
+pub fn ancestor_below(node: Node<'_>, region: Node<'_>, is: impl Fn(&str) -> bool) -> bool {
+    let mut cur = node.parent();
+    while let Some(p) = cur {
+        if p == region {
+            return false;
+        }
+        if is(p.kind()) {
+            return true;
+        }
+        cur = p.parent();
+    }
+    false
+}
+
 /// True when `anc` is `node` or holds it.
 pub fn contains(anc: Node<'_>, node: Node<'_>) -> bool {
     anc.start_byte() <= node.start_byte() && node.end_byte() <= anc.end_byte()

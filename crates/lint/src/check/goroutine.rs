@@ -83,8 +83,10 @@ pub fn run<'t>(src: &Src<'t>, m: &Match<'t>) -> Vec<Hit<'t>> {
                         "early_return"
                     })
                 } else if matches!(origin, Origin::Local)
-                    && in_loop_within(go, parent_fn)
-                    && !recvs.iter().any(|r| in_loop_within(**r, region))
+                    && syntax::ancestor_below(go, parent_fn, |k| k == "for_statement")
+                    && !recvs
+                        .iter()
+                        .any(|r| syntax::ancestor_below(**r, region, |k| k == "for_statement"))
                 {
                     Some("ncast")
                 } else {
@@ -168,7 +170,7 @@ fn mapped(chan: String, params: &[(String, String)]) -> String {
 fn chan_ops<'t>(body: Node<'t>, t: &[u8], params: &[(String, String)]) -> Vec<ChanOp<'t>> {
     let mut ops = Vec::new();
     syntax::walk(body, |n| {
-        if inside_nested_go(n, body) {
+        if syntax::ancestor_below(n, body, |k| k == "go_statement") {
             return;
         }
         match n.kind() {
@@ -210,20 +212,6 @@ fn chan_ops<'t>(body: Node<'t>, t: &[u8], params: &[(String, String)]) -> Vec<Ch
         }
     });
     ops
-}
-
-fn inside_nested_go(n: Node<'_>, body: Node<'_>) -> bool {
-    let mut cur = n.parent();
-    while let Some(p) = cur {
-        if p == body {
-            return false;
-        }
-        if p.kind() == "go_statement" {
-            return true;
-        }
-        cur = p.parent();
-    }
-    false
 }
 
 /// The enclosing `select` of an operation, if the operation is one of its cases' headers.
@@ -450,20 +438,7 @@ fn counterparts<'t>(
 /// Does the operation run on some paths only (under an if/switch/case, or as one case of a
 /// select with others) within `region`?
 fn conditional(op: Node<'_>, region: Node<'_>, t: &[u8]) -> bool {
-    if in_racing_select(op, t) {
-        return true;
-    }
-    let mut cur = op.parent();
-    while let Some(p) = cur {
-        if p == region {
-            return false;
-        }
-        if syntax::is_branch(p.kind()) {
-            return true;
-        }
-        cur = p.parent();
-    }
-    false
+    in_racing_select(op, t) || syntax::ancestor_below(op, region, syntax::is_branch)
 }
 
 /// Can the spawning function return after starting the goroutine and before any receive
@@ -478,7 +453,7 @@ fn returns_before_receiving(parent_fn: Node<'_>, go: Node<'_>, recvs: &[&Node<'_
             return;
         }
         if syntax::enclosing_function(Family::Go, n) != Some(parent_fn)
-            || !under_branch(n, parent_fn)
+            || !syntax::ancestor_below(n, parent_fn, syntax::is_branch)
         {
             return;
         }
@@ -488,20 +463,6 @@ fn returns_before_receiving(parent_fn: Node<'_>, go: Node<'_>, recvs: &[&Node<'_
         early = !served;
     });
     early
-}
-
-fn under_branch(n: Node<'_>, region: Node<'_>) -> bool {
-    let mut cur = n.parent();
-    while let Some(p) = cur {
-        if p == region {
-            return false;
-        }
-        if syntax::is_branch(p.kind()) {
-            return true;
-        }
-        cur = p.parent();
-    }
-    false
 }
 
 /// Does `earlier` run on every path that reaches `later`: no branch between it and the
@@ -514,20 +475,6 @@ fn runs_before(earlier: Node<'_>, later: Node<'_>) -> bool {
         }
         if syntax::is_branch(p.kind()) {
             return false;
-        }
-        cur = p.parent();
-    }
-    false
-}
-
-fn in_loop_within(n: Node<'_>, region: Node<'_>) -> bool {
-    let mut cur = n.parent();
-    while let Some(p) = cur {
-        if p == region {
-            return false;
-        }
-        if p.kind() == "for_statement" {
-            return true;
         }
         cur = p.parent();
     }
