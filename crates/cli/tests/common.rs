@@ -415,3 +415,26 @@ pub fn collect_stderr(
     };
     (kept, reader)
 }
+
+/// The first `MemoryGrowthLeak` alert that carries a diagnosis among the JSON lines `lines`
+/// brings within `timeout`, and every line seen (for the failure message).
+pub fn first_diagnosed_alert(
+    lines: &std::sync::mpsc::Receiver<String>,
+    timeout: Duration,
+) -> (Option<serde_json::Value>, Vec<String>) {
+    let deadline = Instant::now() + timeout;
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        let Ok(line) = lines.recv_timeout(Duration::from_secs(1)) else {
+            continue;
+        };
+        seen.push(line.clone());
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if v["name"] == "MemoryGrowthLeak" && v.get("diagnosis").is_some() {
+            return (Some(v), seen);
+        }
+    }
+    (None, seen)
+}

@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
@@ -81,21 +81,7 @@ fn diagnosed(exe: &Path) -> serde_json::Value {
     let (mut child, port, lines) = watch(exe, dir.path());
     let stop = Arc::new(AtomicBool::new(false));
     let load = drive(port, 400, Arc::clone(&stop));
-    let deadline = Instant::now() + Duration::from_secs(150);
-    let mut seen = Vec::new();
-    let mut alert = None;
-    while alert.is_none() && Instant::now() < deadline {
-        let Ok(line) = lines.recv_timeout(Duration::from_secs(1)) else {
-            continue;
-        };
-        seen.push(line.clone());
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        if v["name"] == "MemoryGrowthLeak" && v.get("diagnosis").is_some() {
-            alert = Some(v);
-        }
-    }
+    let (alert, seen) = first_diagnosed_alert(&lines, Duration::from_secs(150));
     stop.store(true, Ordering::Relaxed);
     load.join().unwrap();
     let code = terminate(&mut child).code();

@@ -14,7 +14,7 @@ use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
@@ -80,21 +80,7 @@ fn leaky_gets_its_site_named() {
     let (mut child, port, lines) = watch("leaky", dir.path());
     let stop = Arc::new(AtomicBool::new(false));
     let load = drive(port, 300, Arc::clone(&stop));
-    let deadline = Instant::now() + Duration::from_secs(150);
-    let mut seen = Vec::new();
-    let mut diagnosed = None;
-    while diagnosed.is_none() && Instant::now() < deadline {
-        let Ok(line) = lines.recv_timeout(Duration::from_secs(1)) else {
-            continue;
-        };
-        seen.push(line.clone());
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        if v["name"] == "MemoryGrowthLeak" && v.get("diagnosis").is_some() {
-            diagnosed = Some(v);
-        }
-    }
+    let (diagnosed, seen) = first_diagnosed_alert(&lines, Duration::from_secs(150));
     stop.store(true, Ordering::Relaxed);
     load.join().unwrap();
     let code = terminate(&mut child).code();
