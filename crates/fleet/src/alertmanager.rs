@@ -420,6 +420,7 @@ mod tests {
                 growth_bytes_per_hour: 2e7,
                 time_to_limit_seconds: Some(7200.0),
                 confidence: 0.9,
+                caveat: Some("only 3 h seen".into()),
             }),
             generator_url: None,
             diagnosis: Some(leakscope_core::alert::AlertDiagnosis {
@@ -443,6 +444,8 @@ mod tests {
         assert_eq!(am.annotations["pattern"], "linear-growth");
         assert_eq!(am.annotations["growth_bytes_per_hour"], "20000000");
         assert_eq!(am.annotations["time_to_limit_seconds"], "7200");
+        assert_eq!(am.annotations["confidence"], "0.90");
+        assert_eq!(am.annotations["caveat"], "only 3 h seen");
         assert_eq!(am.ends_at, Some(200.0));
         assert_eq!(am.generator_url, "http://127.0.0.1:9464/metrics");
     }

@@ -120,6 +120,18 @@ fn alerts_reach_the_receiver_through_alertmanager_and_resolve() {
     assert!(got["annotations"]["summary"]
         .as_str()
         .is_some_and(|s| s.contains("cart-7f9")));
+    // Two hours of +13 %: the verdict's doubt reaches whoever is paged.
+    let confidence: f64 = got["annotations"]["confidence"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("confidence");
+    assert!((0.5..0.9).contains(&confidence), "{got}");
+    assert!(
+        got["annotations"]["caveat"]
+            .as_str()
+            .is_some_and(|s| s.contains("daily traffic cycle")),
+        "{got}"
+    );
     assert_eq!(got["generatorURL"], "http://leakscope.example/graph");
     assert_eq!(
         got["endsAt"], "0001-01-01T00:00:00Z",

@@ -38,14 +38,19 @@ pub fn labels(a: &Alert) -> BTreeMap<String, String> {
 }
 
 /// What recognition said, as annotations: `growth_bytes_per_hour` (a whole number),
-/// `pattern`, `time_to_limit` (e.g. `14h 3m`, or `unknown`) and, when known,
-/// `time_to_limit_seconds`.
+/// `pattern`, `confidence` (two decimals), `time_to_limit` (e.g. `14h 3m`, or `unknown`) and,
+/// when known, `time_to_limit_seconds` and the verdict's `caveat` (so whoever is paged reads
+/// why it may be wrong, such as a first morning that a daily cycle would also explain).
 pub fn recognition_annotations(r: &Recognition, out: &mut BTreeMap<String, String>) {
     out.insert(
         "growth_bytes_per_hour".into(),
         format!("{:.0}", r.growth_bytes_per_hour),
     );
     out.insert("pattern".into(), r.pattern.as_str().into());
+    out.insert("confidence".into(), format!("{:.2}", r.confidence));
+    if let Some(c) = &r.caveat {
+        out.insert("caveat".into(), c.clone());
+    }
     out.insert(
         "time_to_limit".into(),
         r.time_to_limit_seconds

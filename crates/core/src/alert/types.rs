@@ -215,6 +215,10 @@ pub struct Recognition {
     pub time_to_limit_seconds: Option<f64>,
     /// How sure recognition is, 0..1.
     pub confidence: f64,
+    /// When the verdict might be wrong, in a sentence (little time seen, a daily cycle not
+    /// yet ruled out, falls read as a collector's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<String>,
 }
 
 impl From<&Verdict> for Recognition {
@@ -225,6 +229,7 @@ impl From<&Verdict> for Recognition {
             growth_bytes_per_hour: v.growth_bytes_per_hour,
             time_to_limit_seconds: v.time_to_limit_seconds,
             confidence: v.confidence,
+            caveat: v.caveat.clone(),
         }
     }
 }
