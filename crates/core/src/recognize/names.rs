@@ -134,15 +134,19 @@ impl Stairs {
 }
 
 /// True when the floor of a leaking stretch (`lo`, the bucket minima at times `t`) grew in
-/// bursts: flat stretches joined by short jumps, at least three of them up, describe it better
-/// than a straight line or a line that bends once (a late onset) do — by the information
-/// criterion, so that more pieces must buy a clearly better fit — and the jumps that stand
-/// out of the scatter about the pieces (three of its standard deviations) go up, not down (a
-/// sawtooth's floor seen at a fine resolution rises and falls).
+/// bursts: flat stretches joined by short jumps, at least three of them up. Either of two
+/// readings of the floor says so:
+/// - [`rise_in_few_intervals`]: most of the rise happened in a few short intervals that stand
+///   out of the noise of the rest, which stayed flat;
+/// - [`staircase_fits`]: flat pieces describe the floor better than a line or a bent line.
+///
+/// The first sees sharp bursts whatever their number or spacing; the second sees steps that
+/// take a few buckets each (their rise spread over several intervals, none standing out
+/// alone) when the levels between them are clear.
 ///
 /// Read on at most 48 points (neighbouring buckets merged: the earliest time, the lowest
-/// floor): the fits cost O(n²) each, and a staircase whose steps are three buckets apart at
-/// that resolution keeps its shape.
+/// floor): the fit costs O(n²), and a staircase whose steps are three buckets apart at that
+/// resolution keeps its shape; the lowest of two or three buckets is steadier than one.
 pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64]) -> bool {
     let n = t.len().min(lo.len());
     if n < 12 {
@@ -157,6 +161,64 @@ pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64]) -> bool {
             (t[i] - t[0], low)
         })
         .unzip();
+    y.len() >= 12 && (rise_in_few_intervals(&y) || staircase_fits(&tt, &y))
+}
+
+/// True when most of the rise of `y` (a floor at even steps) happened in a few short
+/// intervals: at least three separate bursts — runs of intervals whose rise stands out of
+/// the typical interval's by three noise scales — that together carry three quarters of the
+/// rise, in under half of the intervals, with no falls beyond the noise worth a fifth of it
+/// (a sawtooth's floor read too finely rises and falls by as much).
+///
+/// The typical interval is the median of the first differences and the noise their MAD, so
+/// that the scale is the series' own: while bursts fill under half of the intervals, the
+/// median and the MAD read the flat stretches between them. Smooth growth — a line, a floor
+/// rising under a collector, a late onset — moves the median with it, and its intervals
+/// scatter about the median like noise: none, or a stray one, stands out by three scales,
+/// and a few strays never carry three quarters of a rise. (A staircase fitted by the least
+/// squares misses bursts that land on a bucket boundary, their rise split over two
+/// intervals, or a level held for a single bucket: read as differences, each is one burst.)
+fn rise_in_few_intervals(y: &[f64]) -> bool {
+    let m = y.len();
+    let rise = y[m - 1] - y[0];
+    if m < 12 || rise.is_nan() || rise <= 0.0 {
+        return false;
+    }
+    let d: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
+    let (typical, noise) = median_and_mad(&mut d.clone());
+    // (A floor without noise still needs its jumps to be more than rounding.)
+    let out = (3.0 * noise).max(1e-9 * rise);
+    let (mut bursts, mut intervals, mut up, mut down) = (0usize, 0usize, 0.0, 0.0);
+    let (mut in_burst, mut first, mut last) = (false, d.len(), 0);
+    for (i, &x) in d.iter().enumerate() {
+        if x - typical > out {
+            first = first.min(i);
+            last = i;
+            bursts += usize::from(!in_burst);
+            in_burst = true;
+            intervals += 1;
+            up += x;
+        } else {
+            in_burst = false;
+            if typical - x > out {
+                down += typical - x;
+            }
+        }
+    }
+    bursts >= 3
+        && 2 * intervals < d.len()
+        && up >= 0.75 * rise
+        && down <= 0.2 * up
+        && 2 * first < d.len()
+        && 2 * last >= d.len()
+}
+
+/// True when flat pieces, at least three jumps up, describe `y` (a floor at times `t`) better
+/// than a straight line or a line that bends once (a late onset) do — by the information
+/// criterion, so that more pieces must buy a clearly better fit — and the jumps that stand
+/// out of the scatter about the pieces (three of its standard deviations) go up, not down (a
+/// sawtooth's floor seen at a fine resolution rises and falls).
+fn staircase_fits(tt: &[f64], y: &[f64]) -> bool {
     let n = y.len();
     if n < 12 {
         return false;
@@ -169,24 +231,24 @@ pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64]) -> bool {
     }
     // A floor for the residual sum, so that a noise-free synthetic stretch stays finite.
     let floor = total * 1e-9;
-    let Some(line) = lsq_sse(&[&ones, &tt], &y) else {
+    let Some(line) = lsq_sse(&[&ones, tt], y) else {
         return false;
     };
     let mut best_smooth = bic(line, n, 2, floor);
     // One bend at any bucket but the first and last two (its place is a parameter too).
     let mut hinge = vec![0.0; n];
     for knot in 2..n - 2 {
-        for (h, &x) in hinge.iter_mut().zip(&tt) {
+        for (h, &x) in hinge.iter_mut().zip(tt) {
             *h = (x - tt[knot]).max(0.0);
         }
-        if let Some(sse) = lsq_sse(&[&ones, &tt, &hinge], &y) {
+        if let Some(sse) = lsq_sse(&[&ones, tt, &hinge], y) {
             best_smooth = best_smooth.min(bic(sse, n, 4, floor));
         }
     }
     // Up to 16 pieces (and never pieces shorter than three buckets on average).
     let max_k = (n / 3).min(16);
     let mut chosen: Option<(f64, f64, Vec<f64>, usize)> = None;
-    let stairs = Stairs::new(&y, max_k);
+    let stairs = Stairs::new(y, max_k);
     for k in 4..=max_k {
         let Some((sse, means)) = stairs.fit(k) else {
             break;
@@ -404,6 +466,71 @@ mod tests {
             .map(|i| 500e6 + 1.5e6 * (i as f64 - 50.0).max(0.0) + 1e6 * jitter(i))
             .collect();
         assert!(!grew_in_bursts(&t, &late));
+    }
+
+    /// A floor of `n` buckets that jumps by `size` at each of `at` (a fraction puts the jump
+    /// across a bucket boundary, its rise split over two intervals), with `scatter`.
+    fn stairs(n: usize, at: &[f64], size: f64, scatter: f64) -> Vec<f64> {
+        (0..n)
+            .map(|i| {
+                let level: f64 = at.iter().map(|&p| (i as f64 - p).clamp(0.0, 1.0)).sum();
+                500e6 + size * level + scatter * noise(i)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bursts_across_bucket_boundaries_grew_in_bursts() {
+        // Twelve jumps of 20 MB at irregular gaps, three of them split over two intervals,
+        // the first and the last level held for one bucket each, 0.5 MB of scatter.
+        let t = times(40);
+        let at = [
+            0.0, 3.0, 6.5, 10.0, 13.0, 17.5, 21.0, 24.0, 28.5, 32.0, 35.0, 38.0,
+        ];
+        let y = stairs(40, &at, 20e6, 0.5e6);
+        // The least-squares staircase (pieces of two buckets at least) misses it; its rise
+        // happened in twelve short intervals, flat between, all the same.
+        assert!(!staircase_fits(&t, &y));
+        assert!(grew_in_bursts(&t, &y));
+    }
+
+    #[test]
+    fn smooth_growth_under_noise_is_no_burst() {
+        let t = times(48);
+        // Late onsets whose climb the noise breaks into pieces that stand out of the flat
+        // stretch before (onset at 28 of 48, 14.7 MB an interval: four bursts in under half
+        // of the intervals, carrying the rise) — all of them in the second half. Nor any
+        // other onset or pace.
+        for onset in (10..40).step_by(2) {
+            for pace in (2..150).step_by(6) {
+                let late: Vec<f64> = (0..48)
+                    .map(|i| {
+                        500e6
+                            + f64::from(pace) * 0.1e6 * (i as f64 - f64::from(onset)).max(0.0)
+                            + 1e6 * noise(i)
+                    })
+                    .collect();
+                assert!(!grew_in_bursts(&t, &late), "onset {onset}, pace {pace}");
+            }
+        }
+        let late: Vec<f64> = (0..48)
+            .map(|i| 500e6 + 14.7e6 * (i as f64 - 28.0).max(0.0) + 1e6 * noise(i))
+            .collect();
+        assert!(!grew_in_bursts(&t, &late));
+        // A line rising by a noise scale an interval: a few intervals stand out by chance.
+        let line: Vec<f64> = (0..48)
+            .map(|i| 500e6 + 1e6 * i as f64 + 1e6 * noise(i))
+            .collect();
+        assert!(!grew_in_bursts(&t, &line));
+        // A leak under a cycle of twelve buckets: the floor climbs fast, then slowly, four
+        // times, rising every interval; its intervals spread like the cycle, none stands out.
+        let cycle: Vec<f64> = (0..48)
+            .map(|i| {
+                let x = std::f64::consts::TAU * i as f64 / 12.0;
+                500e6 + 2e6 * i as f64 + 3.5e6 * x.sin() + 0.3e6 * noise(i)
+            })
+            .collect();
+        assert!(!grew_in_bursts(&t, &cycle));
     }
 
     #[test]
