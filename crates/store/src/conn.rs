@@ -34,6 +34,42 @@ pub(crate) fn tune(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Put the database in WAL mode, once for the file's life. The switch needs the file to
+/// itself, and SQLite runs no busy handler for it: while another connection reads, it fails
+/// with "database is locked" or is refused without an error (the old mode comes back), and
+/// writers that then share a rollback journal fail at once when their locks cross. So the
+/// mode is read first (WAL persists in the file: later opens take no lock), and a busy or
+/// refused switch is tried again, with backoff, within the busy timeout. A file system that
+/// cannot do WAL keeps its journal, as before.
+pub(crate) fn use_wal(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let is_wal = |conn: &Connection, sql: &str| -> rusqlite::Result<bool> {
+        conn.query_row(sql, [], |r| r.get::<_, String>(0))
+            .map(|m| m.eq_ignore_ascii_case("wal"))
+    };
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mut pause = std::time::Duration::from_millis(2);
+    loop {
+        let result = is_wal(conn, "PRAGMA journal_mode").and_then(|wal| {
+            if wal {
+                Ok(true)
+            } else {
+                is_wal(conn, "PRAGMA journal_mode = WAL")
+            }
+        });
+        match result {
+            Ok(true) => return Ok(()),
+            Ok(false) if std::time::Instant::now() >= deadline => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline => {}
+            Ok(false) => {}
+            Err(e) => return Err(StoreError::sql(path, e)),
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(100));
+    }
+}
+
 /// An immutable read-only connection: SQLite reads the file as it is, with no locks and no
 /// `-shm`/`-wal` (for a database in a directory the reader cannot write).
 pub(crate) fn open_immutable(path: &Path) -> Result<Connection, StoreError> {
@@ -98,4 +134,55 @@ pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(suffix);
     PathBuf::from(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A writer in the middle of a transaction (a reserved lock, as another process's
+    /// migration or flush holds) makes the switch fail at once, without the busy handler:
+    /// the switch waits for it instead (12 writers on a new file failed this way in CI).
+    #[test]
+    fn the_switch_to_wal_waits_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("wal.db");
+        let setup = Connection::open(&db).unwrap();
+        setup.execute_batch("CREATE TABLE t(x)").unwrap();
+        drop(setup);
+        let (locked, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+        let holder = std::thread::spawn({
+            let db = db.clone();
+            move || {
+                let c = Connection::open(&db).unwrap();
+                c.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
+                    .unwrap();
+                locked.0.send(()).unwrap();
+                release.1.recv().unwrap();
+                c.execute_batch("COMMIT").unwrap();
+            }
+        });
+        locked.1.recv().unwrap();
+        let conn = Connection::open(&db).unwrap();
+        tune(&conn, &db).unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            release.0.send(()).unwrap();
+        });
+        let t0 = Instant::now();
+        use_wal(&conn, &db).unwrap();
+        assert!(
+            t0.elapsed() >= Duration::from_millis(250),
+            "{:?}",
+            t0.elapsed()
+        );
+        releaser.join().unwrap();
+        holder.join().unwrap();
+        let mode: String = Connection::open(&db)
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
 }

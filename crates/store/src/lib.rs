@@ -171,8 +171,7 @@ impl Store {
         })?;
         conn::tune(&conn, path)?;
         schema::migrate(&mut conn, path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| StoreError::sql(path, e))?;
+        conn::use_wal(&conn, path)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| StoreError::sql(path, e))?;
         let mut store = Store::from_conn(conn, path, schema::SCHEMA_VERSION);
