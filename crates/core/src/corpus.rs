@@ -325,11 +325,11 @@ impl Gen {
         let seen_gc = self
             .gc
             .is_some_and(|(period, amp)| period >= 4.0 * self.dt && amp >= 3.0 * self.noise);
-        let also = match (self.pattern, self.gc.is_some(), seen_gc) {
-            (Pattern::Stable, true, true) => Some(Pattern::Sawtooth),
-            (Pattern::LinearGrowth, true, true) => Some(Pattern::RisingFloor),
-            (Pattern::Sawtooth, _, false) => Some(Pattern::Stable),
-            (Pattern::RisingFloor, _, false) => Some(Pattern::LinearGrowth),
+        let also = match (self.pattern, seen_gc) {
+            (Pattern::Stable, true) => Some(Pattern::Sawtooth),
+            (Pattern::LinearGrowth, true) => Some(Pattern::RisingFloor),
+            (Pattern::Sawtooth, false) => Some(Pattern::Stable),
+            (Pattern::RisingFloor, false) => Some(Pattern::LinearGrowth),
             _ => None,
         };
         LabeledSeries {

@@ -43,7 +43,8 @@ impl Eval {
     }
 }
 
-const DAY: f64 = 86400.0;
+/// Seconds in a day (daily cycles; under a day seen, one cannot be ruled out).
+pub(crate) const DAY: f64 = 86400.0;
 
 /// One day of a stretch: its lowest floor (and when), and how far it swung above it.
 #[derive(Debug, Clone, Copy)]

@@ -1,7 +1,7 @@
 //! From evaluations to the verdict people read: which stretch decided, the numbers behind it
 //! in words they can check, how sure it is, and when it might be wrong (a caveat).
 
-use super::evaluate::Eval;
+use super::evaluate::{Eval, DAY};
 use super::stretch::Plateau;
 use super::windows::{self, WINDOWS};
 use super::{Assessment, Recognizer, SeriesUnit};
@@ -12,9 +12,6 @@ use crate::verdict::{Pattern, Verdict, VerdictKind};
 /// Below this judged span a steady rise may still be a cache filling at a steady rate: the
 /// verdict says so and confidence is scaled down (seconds).
 const SHORT_S: f64 = 3600.0;
-
-/// Seconds in a day: less than this seen, a daily traffic cycle cannot be ruled out.
-const DAY_S: f64 = 86400.0;
 
 /// The largest daily swing of a service's working set taken for a cycle's, as a share of its
 /// floor: traffic-driven working sets swing 10–60 % a day. A floor that rose further than this
@@ -253,11 +250,11 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
     // small beside the floor could be one; confidence moves towards a coin toss by the share
     // of a day seen, and the verdict says why.
     let seen_s = last.t - first.t;
-    if leak && caveat.is_none() && e.restarts == 0 && seen_s < DAY_S {
+    if leak && caveat.is_none() && e.restarts == 0 && seen_s < DAY {
         let rise = e.growth_bps * judged_s;
         let before = e.floor_now - rise;
         if rise.is_finite() && before > 0.0 && rise < DAILY_SWING * before {
-            confidence = 0.5 + (confidence - 0.5) * (seen_s / DAY_S).sqrt();
+            confidence = 0.5 + (confidence - 0.5) * (seen_s / DAY).sqrt();
             caveat = Some(format!(
                 "only {} seen and the floor rose {:.0}% of its level: the morning of a daily traffic cycle rises as much before its evening fall; a full day tells them apart",
                 span_words(seen_s),
