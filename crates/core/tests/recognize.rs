@@ -670,3 +670,42 @@ fn a_morning_sized_rise_within_the_first_day_says_a_cycle_looks_the_same() {
     assert!(!said(&long), "{long:#?}");
     assert!(long.confidence > v.confidence, "{long:#?}");
 }
+
+/// One or two falls of the floor with nothing after them that shows a new process are read as
+/// restarts of a leak, and the verdict says that a collector's full collections fall the same
+/// way. Falls that halve the floor, or that a warm-up follows, are restarts without that doubt.
+#[test]
+fn one_or_two_falls_with_no_new_process_say_a_full_collection_looks_the_same() {
+    let said = |v: &leakscope_core::Verdict| {
+        v.caveat
+            .as_deref()
+            .is_some_and(|c| c.contains("full collection"))
+    };
+    // A JVM-like heap: minor collections every 10 min over an old generation that fills at
+    // 20 MB/h for 20 h, then one full collection back to 400 MB.
+    let heap = series(34.0, 60.0, 1.0 * MB, 51, |t| {
+        400.0 * MB + 20.0 * MB * (t % (20.0 * H)) / H + gc(t, 600.0, 30.0 * MB)
+    });
+    let v = assert_leak(&heap);
+    assert_eq!(v.restarts, 1, "{v:#?}");
+    assert!(said(&v), "{v:#?}");
+    assert!(v.confidence < 0.7, "{v:#?}");
+    // Falls from 270 MB to 20 MB: new processes.
+    let halving = series(12.0, 30.0, 1.0 * MB, 4, |t| {
+        let since = t % (4.0 * H);
+        if since < 30.0 {
+            20.0 * MB
+        } else {
+            150.0 * MB + 30.0 * MB * since / H
+        }
+    });
+    let v = assert_leak(&halving);
+    assert!(!said(&v), "{v:#?}");
+    // Two restarts, each from 170 MB warming up to 250 MB in minutes, then leaking 5 MB/h (the falls keep more than half the floor).
+    let warming = series(30.0, 60.0, 0.5 * MB, 52, |t| {
+        restarted(t, 11.0 * H, 170.0 * MB, 250.0 * MB, 600.0, 5.0 * MB)
+    });
+    let v = assert_leak(&warming);
+    assert_eq!(v.restarts, 2, "{v:#?}");
+    assert!(!said(&v), "{v:#?}");
+}

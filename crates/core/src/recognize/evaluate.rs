@@ -393,6 +393,7 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
             && !at_limit
             && halved * 2 <= restarts,
         warmups,
+        new_process: warmups || at_limit || halved * 2 > restarts,
     }
 }
 
@@ -477,6 +478,10 @@ pub(crate) struct Falls {
     /// fine against the run: `Eval`s of the finer trailing windows may see it where the whole
     /// series cannot.
     pub warmups: bool,
+    /// The falls show a new process: warm-ups after them, a run that ended at the memory
+    /// limit, or most falls halving the floor. Without any of these, one or two falls could
+    /// as well be a collector's full collections.
+    pub new_process: bool,
 }
 
 /// The buckets as columns, their noise, and where the runs between restarts start.

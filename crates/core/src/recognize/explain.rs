@@ -262,6 +262,21 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
             ));
         }
     }
+    // One or two falls read as restarts, with nothing that shows a new process after them: a
+    // collector's full collections (a JVM's old generation) fall the same way, and only a
+    // third fall shows whether the runs end at one height (a collector's threshold) or
+    // wherever the clock cut them. Confidence moves towards a coin toss by the falls missing.
+    if leak && caveat.is_none() && (1..=2).contains(&e.restarts) && !e.falls.new_process {
+        confidence = 0.5 + (confidence - 0.5) * e.restarts as f64 / 3.0;
+        let (falls, them) = if e.restarts == 1 {
+            ("one fall of the floor was read as a restart", "it")
+        } else {
+            ("two falls of the floor were read as restarts", "them")
+        };
+        caveat = Some(format!(
+            "{falls}, with no warm-up after {them} and not at a memory limit: a collector's full collection (a JVM's old generation) falls the same way; a third fall tells them apart (a collector's come at one height)"
+        ));
+    }
     // Falls to one height read as a collector's: with no limit known, kills at a limit look
     // the same (every run ends at the limit), and only the limit tells them apart.
     if caveat.is_none() && !leak && e.falls.collector && r.opts.limit_bytes.is_none() {
