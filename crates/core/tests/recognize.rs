@@ -75,16 +75,20 @@ fn sawtooth_with_flat_floor_is_not() {
     assert_no_leak(&p);
 }
 
+/// A process leaking 30 MB/h from 150 MB, restarted every 4 h: down at 20 MB for its first
+/// 30 s.
+fn killed_every_4h(t: f64) -> f64 {
+    let since = t % (4.0 * H);
+    if since < 30.0 {
+        20.0 * MB
+    } else {
+        150.0 * MB + 30.0 * MB * since / H
+    }
+}
+
 #[test]
 fn leak_with_restarts() {
-    let p = series(12.0, 30.0, 1.0 * MB, 4, |t| {
-        let since = t % (4.0 * H);
-        if since < 30.0 {
-            20.0 * MB
-        } else {
-            150.0 * MB + 30.0 * MB * since / H
-        }
-    });
+    let p = series(12.0, 30.0, 1.0 * MB, 4, killed_every_4h);
     let v = assert_leak(&p);
     assert_eq!(v.pattern, Pattern::LeakWithRestarts);
     assert!(v.restarts >= 2, "{v:#?}");
@@ -643,16 +647,17 @@ fn restarts_followed_by_a_slow_warm_up_alone_are_no_leak() {
     assert_no_leak(&p);
 }
 
+/// True when the verdict's caveat holds `words`.
+fn caveat_says(v: &leakscope_core::Verdict, words: &str) -> bool {
+    v.caveat.as_deref().is_some_and(|c| c.contains(words))
+}
+
 /// Under a day seen, a rise small beside the floor may be a daily cycle's morning: the leak
 /// verdict says so, with less confidence. A floor that tripled, or the same slope seen for
 /// two days, is no morning's rise and carries no such caveat.
 #[test]
 fn a_morning_sized_rise_within_the_first_day_says_a_cycle_looks_the_same() {
-    let said = |v: &leakscope_core::Verdict| {
-        v.caveat
-            .as_deref()
-            .is_some_and(|c| c.contains("daily traffic cycle"))
-    };
+    let said = |v: &leakscope_core::Verdict| caveat_says(v, "daily traffic cycle");
     // Flat for 4 h, then +5 MB/h for 6 h on 200 MB: +15 % in a morning.
     let morning = |t: f64| 200.0 * MB + 5.0 * MB * ((t - 4.0 * H).max(0.0) / H);
     let v = assert_leak(&series(10.0, 60.0, 0.3 * MB, 31, morning));
@@ -676,11 +681,7 @@ fn a_morning_sized_rise_within_the_first_day_says_a_cycle_looks_the_same() {
 /// way. Falls that halve the floor, or that a warm-up follows, are restarts without that doubt.
 #[test]
 fn one_or_two_falls_with_no_new_process_say_a_full_collection_looks_the_same() {
-    let said = |v: &leakscope_core::Verdict| {
-        v.caveat
-            .as_deref()
-            .is_some_and(|c| c.contains("full collection"))
-    };
+    let said = |v: &leakscope_core::Verdict| caveat_says(v, "full collection");
     // A JVM-like heap: minor collections every 10 min over an old generation that fills at
     // 20 MB/h for 20 h, then one full collection back to 400 MB.
     let heap = series(34.0, 60.0, 1.0 * MB, 51, |t| {
@@ -691,15 +692,7 @@ fn one_or_two_falls_with_no_new_process_say_a_full_collection_looks_the_same() {
     assert!(said(&v), "{v:#?}");
     assert!(v.confidence < 0.7, "{v:#?}");
     // Falls from 270 MB to 20 MB: new processes.
-    let halving = series(12.0, 30.0, 1.0 * MB, 4, |t| {
-        let since = t % (4.0 * H);
-        if since < 30.0 {
-            20.0 * MB
-        } else {
-            150.0 * MB + 30.0 * MB * since / H
-        }
-    });
-    let v = assert_leak(&halving);
+    let v = assert_leak(&series(12.0, 30.0, 1.0 * MB, 4, killed_every_4h));
     assert!(!said(&v), "{v:#?}");
     // Two restarts, each from 170 MB warming up to 250 MB in minutes, then leaking 5 MB/h (the falls keep more than half the floor).
     let warming = series(30.0, 60.0, 0.5 * MB, 52, |t| {
