@@ -17,8 +17,8 @@ fn json_lists_oom_killed_and_restarting_containers_and_exits_1() {
     let Some(api) = FakeApi::with_cluster() else {
         return;
     };
-    let out = leakscope()
-        .args([
+    let v = run_json(
+        leakscope().args([
             "k8s",
             "scan",
             "--server",
@@ -27,16 +27,9 @@ fn json_lists_oom_killed_and_restarting_containers_and_exits_1() {
             "json",
             "--page-size",
             "2",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ]),
+        1,
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let cs = v["containers"].as_array().unwrap();
     assert_eq!(cs.len(), 3);
     let c = &cs[0];
@@ -193,19 +186,13 @@ fn a_kubeconfig_from_the_environment_is_used() {
             api.url()
         ),
     );
-    let out = leakscope()
-        .args(["k8s", "scan", "--format", "json"])
-        .env("KUBECONFIG", &kc)
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = run_json(
+        leakscope()
+            .args(["k8s", "scan", "--format", "json"])
+            .env("KUBECONFIG", &kc)
+            .env_remove("KUBERNETES_SERVICE_HOST"),
+        1,
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["scanned"]["pods"], 5);
 }
 
@@ -247,30 +234,24 @@ fn with_prometheus_each_container_is_judged_and_a_leak_alone_is_listed() {
         series("cart-0", "redis", &|_| 300e6),
     ])
     .expect("prometheus starts");
-    let out = leakscope()
-        .args([
-            "k8s",
-            "scan",
-            "--server",
-            &api.url(),
-            "--format",
-            "json",
-            "--prometheus",
-            &prom.url,
-            "--range",
-            "24h",
-            "--end",
-        ])
-        .arg(FIXTURE_END.to_string())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = run_json(
+        leakscope()
+            .args([
+                "k8s",
+                "scan",
+                "--server",
+                &api.url(),
+                "--format",
+                "json",
+                "--prometheus",
+                &prom.url,
+                "--range",
+                "24h",
+                "--end",
+            ])
+            .arg(FIXTURE_END.to_string()),
+        1,
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let by = |pod: &str| {
         v["containers"]
             .as_array()
