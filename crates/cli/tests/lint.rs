@@ -119,19 +119,19 @@ fn every_leaky_example_is_flagged_and_every_fixed_twin_is_clean() {
         seen,
     ));
     expected.sort();
-    let mut all: Vec<(String, String, u64)> =
-        run_json(lint_cmd(&["--format", "json", "examples"], &repo), 1)["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                (
-                    f["file"].as_str().unwrap().to_string(),
-                    f["rule"].as_str().unwrap().to_string(),
-                    f["line"].as_u64().unwrap(),
-                )
-            })
-            .collect();
+    let v = run_json(lint_cmd(&["--format", "json", "examples"], &repo), 1);
+    let mut all: Vec<(String, String, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
     all.sort();
     assert_eq!(all, expected);
 }
