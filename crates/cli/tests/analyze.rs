@@ -15,18 +15,10 @@ fn a_steady_leak_in_csv_exits_1_with_leak_verdict_json() {
         "leak.csv",
         &csv_series(720, 30.0, 300e6, 200e6, 20e6),
     );
-    let out = leakscope()
-        .args(["analyze", "--format", "json"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = run_json(
+        leakscope().args(["analyze", "--format", "json"]).arg(&csv),
+        1,
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let s = &v["series"][0];
     assert_eq!(s["name"], "rss_bytes");
     assert_eq!(s["verdict"], "leak");
@@ -218,25 +210,21 @@ fn a_short_soak_is_judged_from_its_evidence() {
         "short.csv",
         &csv_series(180, 1.0, 300e6, 2e9, 1e6),
     );
-    let out = leakscope()
-        .args(["analyze", "--format", "json"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{v}");
+    let v = run_json(
+        leakscope().args(["analyze", "--format", "json"]).arg(&csv),
+        1,
+    );
     let s = &v["series"][0];
     assert_eq!(s["verdict"], "leak", "{s}");
     assert!(s["confidence"].as_f64().unwrap() < 0.8, "{s}");
     assert!(s["caveat"].as_str().is_some(), "{s}");
     assert_eq!(s["windows"].as_array().map(Vec::len), Some(0), "{s}");
-    let out = leakscope()
-        .args(["analyze", "--format", "json", "--min-span", "20m"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{v}");
+    let v = run_json(
+        leakscope()
+            .args(["analyze", "--format", "json", "--min-span", "20m"])
+            .arg(&csv),
+        0,
+    );
     assert_eq!(v["series"][0]["verdict"], "insufficient_data");
 }
 
@@ -291,19 +279,13 @@ fn plot_writes_the_chart_as_svg_and_png() {
     }
     std::fs::write(&csv, text).unwrap();
     let svg = dir.path().join("out.svg");
-    let out = leakscope()
-        .args(["analyze", "--format", "json", "--plot"])
-        .arg(&svg)
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = run_json(
+        leakscope()
+            .args(["analyze", "--format", "json", "--plot"])
+            .arg(&svg)
+            .arg(&csv),
+        1,
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // The goroutine column is judged as a count: 200 more goroutines in 5 hours is a leak.
     assert_eq!(v["series"][1]["verdict"], "leak", "{v}");
     let first = std::fs::read_to_string(&svg).unwrap();

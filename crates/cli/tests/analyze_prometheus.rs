@@ -96,30 +96,21 @@ fn prometheus_series_get_the_csv_verdicts_with_labels_ranked_by_urgency() {
     let server = PromServer::start(&with_limits(series.clone())).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let csv = write(dir.path(), "same.csv", &csv_of(&series));
-    let from_csv = leakscope()
-        .args(["analyze", "--format", "json"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert_eq!(from_csv.status.code(), Some(1));
-    let from_csv: serde_json::Value = serde_json::from_slice(&from_csv.stdout).unwrap();
-
-    let out = leakscope()
-        .args(["analyze", "--format", "json", "--prometheus", &server.url])
-        .args([
-            "--query",
-            r#"container_memory_working_set_bytes{namespace="shop"}"#,
-        ])
-        .args(range_args())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let from_csv = run_json(
+        leakscope().args(["analyze", "--format", "json"]).arg(&csv),
+        1,
     );
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let got = run_json(
+        leakscope()
+            .args(["analyze", "--format", "json", "--prometheus", &server.url])
+            .args([
+                "--query",
+                r#"container_memory_working_set_bytes{namespace="shop"}"#,
+            ])
+            .args(range_args()),
+        1,
+    );
     let got = got["series"].as_array().unwrap();
     assert_eq!(got.len(), 3);
     for (i, (l, _)) in series.iter().enumerate() {
@@ -183,18 +174,18 @@ fn prometheus_series_get_the_csv_verdicts_with_labels_ranked_by_urgency() {
     );
 
     // By pod, the cart pod's app grows while its proxy does not.
-    let out = leakscope()
-        .args(["analyze", "--format", "json", "--prometheus", &server.url])
-        .args([
-            "--query",
-            "container_memory_working_set_bytes",
-            "--cohort-by",
-            "pod",
-        ])
-        .args(range_args())
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = run_json(
+        leakscope()
+            .args(["analyze", "--format", "json", "--prometheus", &server.url])
+            .args([
+                "--query",
+                "container_memory_working_set_bytes",
+                "--cohort-by",
+                "pod",
+            ])
+            .args(range_args()),
+        1,
+    );
     let cart = v["series"]
         .as_array()
         .unwrap()

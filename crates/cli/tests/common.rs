@@ -3,8 +3,9 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 #![allow(dead_code)]
 
+use std::borrow::BorrowMut;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The `leakscope` binary built for these tests.
@@ -12,6 +13,47 @@ pub fn leakscope() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_leakscope"));
     c.env_remove("LEAKSCOPE_DB");
     c
+}
+
+/// Run `cmd` (a `&mut Command` or a `Command`) to its end and read its stdout as JSON; panics
+/// with the command, its exit status, stdout and stderr unless it exited with `code` and wrote
+/// JSON.
+#[track_caller]
+pub fn run_json(mut cmd: impl BorrowMut<Command>, code: i32) -> serde_json::Value {
+    let cmd = cmd.borrow_mut();
+    let out = cmd.output().expect("the command runs");
+    stdout_json(&format!("{cmd:?}"), &out, Some(code))
+}
+
+/// [`run_json`] for a command already run (a spawned child's output, or one that had to be
+/// cleaned up after before anything is asserted).
+#[track_caller]
+pub fn expect_json(out: &Output, code: i32) -> serde_json::Value {
+    stdout_json("the command", out, Some(code))
+}
+
+/// The stdout of a finished command as JSON, whatever its exit code (the caller checks it:
+/// several may do); panics with its exit status, stdout and stderr when it is not JSON.
+#[track_caller]
+pub fn json_of(out: &Output) -> serde_json::Value {
+    stdout_json("the command", out, None)
+}
+
+#[track_caller]
+fn stdout_json(cmd: &str, out: &Output, code: Option<i32>) -> serde_json::Value {
+    let ran = format!(
+        "{cmd}\n{}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if let Some(code) = code {
+        assert_eq!(out.status.code(), Some(code), "exit code of {ran}");
+    }
+    match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => panic!("stdout is not JSON ({e}): {ran}"),
+    }
 }
 
 /// A python3 process that allocates `step_mb` MiB of touched memory every `every_s` seconds,

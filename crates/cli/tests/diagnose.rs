@@ -131,12 +131,12 @@ fn leaky_gets_its_culprit_named() {
         std::fs::metadata(&ev_dir).unwrap().permissions().mode() & 0o777,
         0o700
     );
-    let ls = leakscope()
-        .args(["ls", "--evidence", "--format", "json", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    let kept: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
+    let kept = run_json(
+        leakscope()
+            .args(["ls", "--evidence", "--format", "json", "--db"])
+            .arg(&db),
+        0,
+    );
     assert_eq!(kept.as_array().unwrap().len(), 3, "{kept}");
     assert_eq!(kept[0]["target"], "node");
     assert_eq!(kept[0]["kind"], "heapsnapshot");

@@ -63,13 +63,7 @@ fn run(args: &[&str], db: &Path) -> std::process::Output {
 }
 
 fn verdicts(out: &std::process::Output) -> Vec<Value> {
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let v = common::json_of(out);
     let mut series = v["series"].as_array().unwrap().clone();
     for s in &mut series {
         s.as_object_mut().unwrap().remove("name");
@@ -123,8 +117,7 @@ fn ls_shows_downsampled_counts() {
     write_store(&db, 1_700_000_000.0, 30.0);
     let table = String::from_utf8(run(&["ls"], &db).stdout).unwrap();
     assert!(table.contains("DOWNSAMPLED"), "{table}");
-    let json: Value =
-        serde_json::from_slice(&run(&["ls", "--format", "json"], &db).stdout).unwrap();
+    let json = common::expect_json(&run(&["ls", "--format", "json"], &db), 0);
     let api = json
         .as_array()
         .unwrap()

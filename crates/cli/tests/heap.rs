@@ -16,17 +16,16 @@ fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-fn heap_json(args: &[&str], files: &[PathBuf]) -> (Option<i32>, serde_json::Value, String) {
-    let out = leakscope()
-        .arg("heap")
-        .args(args)
-        .args(files)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
-    (out.status.code(), v, err)
+/// `leakscope heap ARGS FILES --format json`, which must exit `code`.
+fn heap_json(args: &[&str], files: &[PathBuf], code: i32) -> serde_json::Value {
+    run_json(
+        leakscope()
+            .arg("heap")
+            .args(args)
+            .args(files)
+            .args(["--format", "json"]),
+        code,
+    )
 }
 
 fn assert_contract(v: &serde_json::Value, format: &str) {
@@ -51,8 +50,7 @@ fn v8_diff_of_three_snapshots_names_the_three_node_leak_patterns() {
     let files: Vec<PathBuf> = (1..=3)
         .map(|i| fixture(&format!("v8/service-{i}.heapsnapshot")))
         .collect();
-    let (code, v, err) = heap_json(&["diff"], &files);
-    assert_eq!(code, Some(1), "{err}");
+    let v = heap_json(&["diff"], &files, 1);
     assert_contract(&v, "v8");
     let patterns: Vec<&str> = v["suspects"]
         .as_array()
@@ -86,8 +84,7 @@ fn v8_diff_of_three_snapshots_names_the_three_node_leak_patterns() {
 
 #[test]
 fn v8_top_lists_classes_by_retained_size() {
-    let (code, v, err) = heap_json(&["top"], &[fixture("v8/service-3.heapsnapshot")]);
-    assert_eq!(code, Some(0), "{err}");
+    let v = heap_json(&["top"], &[fixture("v8/service-3.heapsnapshot")], 0);
     assert_contract(&v, "v8");
     assert!(v["groups"].as_array().unwrap().len() > 5);
 }
@@ -98,8 +95,7 @@ fn v8_snapshots_of_different_processes_are_matched_by_retainers() {
         fixture("v8/other-1.heapsnapshot"),
         fixture("v8/service-2.heapsnapshot"),
     ];
-    let (code, v, err) = heap_json(&["diff"], &files);
-    assert_eq!(code, Some(1), "{err}");
+    let v = heap_json(&["diff"], &files, 1);
     assert_contract(&v, "v8");
     assert_eq!(v["matching"], "retainers");
     assert!(v["suspects"]
@@ -126,11 +122,11 @@ fn v8_snapshots_of_different_processes_are_matched_by_retainers() {
 
 #[test]
 fn pprof_heap_diff_names_the_growing_allocation_site() {
-    let (code, v, err) = heap_json(
+    let v = heap_json(
         &["diff"],
         &[fixture("go/heap1.pb.gz"), fixture("go/heap2.pb.gz")],
+        1,
     );
-    assert_eq!(code, Some(1), "{err}");
     assert_contract(&v, "pprof");
     assert_eq!(v["suspects"][0]["pattern"], "growing-allocation-site");
     assert!(
@@ -144,14 +140,14 @@ fn pprof_heap_diff_names_the_growing_allocation_site() {
 
 #[test]
 fn goroutine_dumps_in_text_show_the_blocked_sites_that_grow() {
-    let (code, v, err) = heap_json(
+    let v = heap_json(
         &["diff"],
         &[
             fixture("go/goroutine1.debug2.txt"),
             fixture("go/goroutine3.debug2.txt"),
         ],
+        1,
     );
-    assert_eq!(code, Some(1), "{err}");
     assert_contract(&v, "pprof");
     assert_eq!(v["profile"], "goroutine");
     assert_eq!(v["suspects"][0]["pattern"], "blocked-goroutines");
@@ -163,14 +159,14 @@ fn goroutine_dumps_in_text_show_the_blocked_sites_that_grow() {
 
 #[test]
 fn tracemalloc_diff_names_the_line_that_allocates() {
-    let (code, v, err) = heap_json(
+    let v = heap_json(
         &["diff"],
         &[
             fixture("python/snap_1.pickle"),
             fixture("python/snap_2.pickle"),
         ],
+        1,
     );
-    assert_eq!(code, Some(1), "{err}");
     assert_contract(&v, "tracemalloc");
     assert_eq!(v["suspects"][0]["name"], "cache.py:9");
 }
@@ -241,13 +237,7 @@ fn a_profile_can_be_read_from_a_url_and_an_unreachable_one_is_an_error() {
         .unwrap();
     server.kill().ok();
     server.wait().ok();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = expect_json(&out, 0);
     assert_eq!(
         v["inputs"][0], url,
         "inputs name the URL, not a temporary file"

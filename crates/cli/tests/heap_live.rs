@@ -213,7 +213,7 @@ fn diff(files: &[PathBuf]) -> serde_json::Value {
         "diff failed: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json_of(&o);
     assert_eq!(
         o.status.code(),
         Some(i32::from(!v["suspects"].as_array().unwrap().is_empty())),
@@ -259,7 +259,7 @@ fn sessions(example: &str, variant: &str) -> (serde_json::Value, serde_json::Val
     assert!(sent > 1000, "only {sent} requests during the series");
     let b = dir.path().join("b.heapsnapshot");
     capture(svc.pid(), &b, &[]);
-    let one: serde_json::Value = serde_json::from_slice(&series.stdout).unwrap();
+    let one = json_of(&series);
     assert_eq!(one["matching"], "object-ids", "one session: {one}");
     let two = diff(&[a, b]);
     assert_eq!(two["matching"], "retainers", "separate sessions: {two}");

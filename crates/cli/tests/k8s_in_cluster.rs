@@ -168,13 +168,11 @@ fn in_a_pod_the_scan_uses_https_the_service_account_ca_and_its_token() {
     let port = api.tls_port.unwrap();
     let sa = service_account(dir.path(), &ca, "token-one");
     let home = tempfile::tempdir().unwrap();
-    let out = in_pod(&["k8s", "scan", "--format", "json"], &sa, port, home.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
     // The recorded cluster has OOM-killed containers: found, so exit 1.
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = run_json(
+        in_pod(&["k8s", "scan", "--format", "json"], &sa, port, home.path()),
+        1,
+    );
     assert_eq!(v["containers"][0]["pod"], "checkout-7d4b9c8f6-x2k9p", "{v}");
     let auth = api.authorizations();
     assert!(

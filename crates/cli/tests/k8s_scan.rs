@@ -12,31 +12,22 @@ mod fake;
 use common::*;
 use fake::FakeApi;
 
+/// `leakscope k8s scan --server API --format json EXTRA`, which must exit `code`.
+fn scan_json(api: &FakeApi, extra: &[&str], code: i32) -> serde_json::Value {
+    run_json(
+        leakscope()
+            .args(["k8s", "scan", "--server", &api.url(), "--format", "json"])
+            .args(extra),
+        code,
+    )
+}
+
 #[test]
 fn json_lists_oom_killed_and_restarting_containers_and_exits_1() {
     let Some(api) = FakeApi::with_cluster() else {
         return;
     };
-    let out = leakscope()
-        .args([
-            "k8s",
-            "scan",
-            "--server",
-            &api.url(),
-            "--format",
-            "json",
-            "--page-size",
-            "2",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = scan_json(&api, &["--page-size", "2"], 1);
     let cs = v["containers"].as_array().unwrap();
     assert_eq!(cs.len(), 3);
     let c = &cs[0];
@@ -193,19 +184,13 @@ fn a_kubeconfig_from_the_environment_is_used() {
             api.url()
         ),
     );
-    let out = leakscope()
-        .args(["k8s", "scan", "--format", "json"])
-        .env("KUBECONFIG", &kc)
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = run_json(
+        leakscope()
+            .args(["k8s", "scan", "--format", "json"])
+            .env("KUBECONFIG", &kc)
+            .env_remove("KUBERNETES_SERVICE_HOST"),
+        1,
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["scanned"]["pods"], 5);
 }
 
@@ -247,30 +232,12 @@ fn with_prometheus_each_container_is_judged_and_a_leak_alone_is_listed() {
         series("cart-0", "redis", &|_| 300e6),
     ])
     .expect("prometheus starts");
-    let out = leakscope()
-        .args([
-            "k8s",
-            "scan",
-            "--server",
-            &api.url(),
-            "--format",
-            "json",
-            "--prometheus",
-            &prom.url,
-            "--range",
-            "24h",
-            "--end",
-        ])
-        .arg(FIXTURE_END.to_string())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let end = FIXTURE_END.to_string();
+    let v = scan_json(
+        &api,
+        &["--prometheus", &prom.url, "--range", "24h", "--end", &end],
+        1,
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let by = |pod: &str| {
         v["containers"]
             .as_array()

@@ -13,23 +13,15 @@ use std::time::Duration;
 
 use common::*;
 
-fn lint(args: &[&str], cwd: &Path) -> Output {
-    leakscope()
-        .arg("lint")
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
+/// `leakscope lint ARGS` in `cwd`, not yet run.
+fn lint_cmd(args: &[&str], cwd: &Path) -> Command {
+    let mut cmd = leakscope();
+    cmd.arg("lint").args(args).current_dir(cwd);
+    cmd
 }
 
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+fn lint(args: &[&str], cwd: &Path) -> Output {
+    lint_cmd(args, cwd).output().unwrap()
 }
 
 fn rules_of(v: &serde_json::Value) -> Vec<(String, u64)> {
@@ -96,14 +88,7 @@ fn every_leaky_example_is_flagged_and_every_fixed_twin_is_clean() {
     ];
     let mut expected = Vec::new();
     for (leaky, fixed, rule, at) in cases {
-        let out = lint(&["--format", "json", leaky], &repo);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{leaky}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let found = rules_of(&json(&out));
+        let found = rules_of(&run_json(lint_cmd(&["--format", "json", leaky], &repo), 1));
         assert_eq!(found.len(), 1, "{leaky}: one finding, the leak: {found:?}");
         assert_eq!(found[0].0, rule, "{leaky}: {found:?}");
         // The finding names the line of the leak's statement.
@@ -116,14 +101,8 @@ fn every_leaky_example_is_flagged_and_every_fixed_twin_is_clean() {
         );
         expected.push((leaky.to_string(), rule.to_string(), line as u64));
 
-        let out = lint(&["--format", "json", fixed], &repo);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{fixed}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        assert!(rules_of(&json(&out)).is_empty());
+        let v = run_json(lint_cmd(&["--format", "json", fixed], &repo), 0);
+        assert!(rules_of(&v).is_empty());
     }
     // The whole examples tree at the default severity: the seven leaks above, plus the
     // deliberate leak of the tracemalloc example (`SEEN`, remembered forever), and nothing else.
@@ -140,9 +119,8 @@ fn every_leaky_example_is_flagged_and_every_fixed_twin_is_clean() {
         seen,
     ));
     expected.sort();
-    let out = lint(&["--format", "json", "examples"], &repo);
-    assert_eq!(out.status.code(), Some(1));
-    let mut all: Vec<(String, String, u64)> = json(&out)["findings"]
+    let v = run_json(lint_cmd(&["--format", "json", "examples"], &repo), 1);
+    let mut all: Vec<(String, String, u64)> = v["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -165,13 +143,7 @@ fn sarif_is_valid_2_1_0_with_what_github_reads() {
         &["--format", "sarif", "--severity", "note", "examples"],
         &repo,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = expect_json(&out, 1);
     assert_eq!(v["version"], "2.1.0");
     let run = &v["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
@@ -269,9 +241,7 @@ fn gitignore_rules_suppressions_and_the_lint_section() {
             "const seen = new Map();\nfunction handle(req, res) {\n  // leakscope: ignore[js/unbounded-cache]\n  seen.set(req.url, req.body);\n}\n",
         ),
     ]);
-    let out = lint(&["--format", "json"], dir.path());
-    assert_eq!(out.status.code(), Some(1));
-    let v = json(&out);
+    let v = run_json(lint_cmd(&["--format", "json"], dir.path()), 1);
     let files: Vec<String> = v["findings"]
         .as_array()
         .unwrap()
@@ -296,8 +266,7 @@ fn gitignore_rules_suppressions_and_the_lint_section() {
     }
 
     // --rule and --skip
-    let out = lint(&["--format", "json", "--rule", "py"], dir.path());
-    let v = json(&out);
+    let v = json_of(&lint(&["--format", "json", "--rule", "py"], dir.path()));
     assert!(rules_of(&v).iter().all(|(r, _)| r.starts_with("py/")));
     assert_eq!(
         v["files"], 1,
@@ -328,8 +297,7 @@ fn gitignore_rules_suppressions_and_the_lint_section() {
         "[lint]\nskip = [\"js\"]\nseverity = \"warning\"\n",
     )
     .unwrap();
-    let out = lint(&["--format", "json"], dir.path());
-    assert!(rules_of(&json(&out))
+    assert!(rules_of(&json_of(&lint(&["--format", "json"], dir.path())))
         .iter()
         .all(|(r, _)| !r.starts_with("js/")));
 
@@ -373,7 +341,7 @@ fn exit_codes_and_formats_clean_leaky_and_missing() {
             String::from_utf8_lossy(&out.stderr)
         );
         if format != "table" {
-            let v = json(&out);
+            let v = json_of(&out);
             let results = if format == "json" {
                 &v["findings"]
             } else {
@@ -434,8 +402,7 @@ fn bad_files_warn_by_name_and_the_run_goes_on() {
     std::os::unix::fs::symlink("missing.js", dir.path().join("dangling.js")).unwrap();
     let out = lint(&["--format", "json"], dir.path());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    let v = json(&out);
+    let v = expect_json(&out, 1);
     let found = rules_of(&v);
     assert!(
         found.iter().any(|(r, _)| r == "js/unbounded-cache"),
@@ -479,13 +446,7 @@ fn files_no_selected_rule_can_match_are_not_parsed_unless_parse_all() {
     let fast = lint(&args, dir.path());
     let all = lint(&[&args[..], &["--parse-all"]].concat(), dir.path());
     for out in [&fast, &all] {
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v = json(out);
+        let v = expect_json(out, 1);
         assert_eq!(rules_of(&v), [("py/lru-cache-on-method".to_string(), 4)]);
         assert_eq!(v["files"], 2, "{v}");
         assert_eq!(v["lines"], 8, "{v}");
@@ -503,12 +464,10 @@ fn files_no_selected_rule_can_match_are_not_parsed_unless_parse_all() {
 
 #[test]
 fn lint_list_rules_covers_every_checklist_item() {
-    let out = leakscope()
-        .args(["lint", "--list-rules", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let v = json(&out);
+    let v = run_json(
+        leakscope().args(["lint", "--list-rules", "--format", "json"]),
+        0,
+    );
     let items: std::collections::BTreeSet<String> = v["rules"]
         .as_array()
         .unwrap()
@@ -564,23 +523,19 @@ impl Drop for Service {
 }
 
 fn evidence_lint(target: &str, diff: &Path) -> serde_json::Value {
-    let out = lint(
-        &[
-            "--format",
-            "json",
-            "--evidence",
-            diff.to_str().unwrap(),
-            target,
-        ],
-        &repo(),
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out)
+    run_json(
+        lint_cmd(
+            &[
+                "--format",
+                "json",
+                "--evidence",
+                diff.to_str().unwrap(),
+                target,
+            ],
+            &repo(),
+        ),
+        1,
+    )
 }
 
 #[test]

@@ -44,10 +44,9 @@ fn run_diagnose_names_the_culprit_in_the_verdict_and_the_report() {
         .args(["--port", &port.to_string()])
         .output()
         .unwrap();
+    let v = expect_json(&out, 1);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("capturing evidence from the service"), "{err}");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let d = &v["series"][0]["diagnosis"];
     assert_eq!(d["format"], "v8", "{v}");
     assert_eq!(d["suspects"][0]["name"], "profiles", "{d}");

@@ -153,8 +153,7 @@ fn a_load_target_that_refuses_or_fails_is_counted_not_hidden() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let v = json_of(&out);
     let s = &v["series"][0];
     assert!(s["errors"].as_u64().unwrap() > 0, "{s}");
     assert_eq!(s["error_rate"], 1.0, "{s}");
@@ -187,7 +186,7 @@ fn a_load_target_that_refuses_or_fails_is_counted_not_hidden() {
         ])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     let s = &v["series"][0];
     assert!(s["requests"].as_u64().unwrap() > 10, "{s}");
     assert_eq!(s["errors"], s["requests"], "every 404 counted: {s}");
@@ -231,8 +230,7 @@ fn ctrl_c_stops_the_service_and_reports_partial_results() {
     std::thread::sleep(Duration::from_secs(4));
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let v = json_of(&out);
     let s = &v["series"][0];
     assert_eq!(s["partial"], true, "{s}");
     assert!(
@@ -287,11 +285,7 @@ fn an_oom_killed_service_is_named_and_fails_the_soak() {
     let _ = std::fs::remove_dir(&cg);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("OOM-killed"), "{err}");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "an OOM kill during a soak is a leak verdict: {err}"
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // An OOM kill during a soak is a leak verdict.
+    let v = expect_json(&out, 1);
     assert_eq!(v["series"][0]["verdict"], "leak");
 }

@@ -114,6 +114,6 @@ fn the_watchers_memory_stays_flat_over_thousands_of_rounds() {
         .arg(&path)
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     assert_ne!(v["series"][0]["verdict"], "leak", "{v}");
 }

@@ -65,10 +65,7 @@ fn record(service: &[String], db: &Path) -> (Option<i32>, serde_json::Value) {
         .arg(db)
         .output()
         .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
-    });
-    (out.status.code(), json["series"][0].clone())
+    (out.status.code(), json_of(&out)["series"][0].clone())
 }
 
 #[track_caller]

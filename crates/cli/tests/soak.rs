@@ -141,13 +141,7 @@ fn soak(service: &[String], extra: &[&str], truth: Option<Truth>) -> Soak {
         );
     }
     let out = child.wait_with_output().unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON verdict ({e}); stdout {} stderr {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let json = json_of(&out);
     Soak {
         out,
         json,
@@ -356,10 +350,8 @@ fn a_leak_of_a_few_hundred_bytes_per_request_is_recognized_within_two_minutes() 
         .args(["--port", &port.to_string()])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let v = expect_json(&out, 1);
     let s = &v["series"][0];
-    assert_eq!(out.status.code(), Some(1), "{s}");
     assert_eq!(s["verdict"], "leak", "{s}");
     let per = s["bytes_per_request"].as_f64().unwrap();
     assert!(
@@ -417,8 +409,7 @@ fn two_node_soaks_at_once_both_force_gcs_while_9229_is_taken() {
     for (db, child) in soaks {
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("no JSON verdict ({e}): {stderr}"));
+        let v = json_of(&out);
         assert_eq!(
             v["series"][0]["signal"],
             "heap_used_after_gc_bytes",

@@ -69,18 +69,12 @@ fn watching_a_growing_process_logs_stores_and_lists_its_samples() {
         "RSS should grow by ~4 MiB per 100 ms: {rss0} -> {rss_last}"
     );
 
-    let ls = leakscope()
-        .args(["ls", "--format", "json", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert_eq!(
-        ls.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ls.stderr)
+    let list = run_json(
+        leakscope()
+            .args(["ls", "--format", "json", "--db"])
+            .arg(&db),
+        0,
     );
-    let list: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
     let rss = list
         .as_array()
         .unwrap()
@@ -100,7 +94,7 @@ fn watching_a_growing_process_logs_stores_and_lists_its_samples() {
         "{}",
         String::from_utf8_lossy(&an.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&an.stdout).unwrap();
+    let v = json_of(&an);
     assert_eq!(v["series"][0]["name"], format!("pid:{pid}/rss_bytes"));
 }
 
@@ -318,18 +312,12 @@ fn kill_9_of_the_watcher_leaves_a_readable_store_missing_at_most_one_interval() 
     watch.wait().unwrap();
     sleeper.kill().ok();
     sleeper.wait().ok();
-    let ls = leakscope()
-        .args(["ls", "--format", "json", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert_eq!(
-        ls.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ls.stderr)
+    let list = run_json(
+        leakscope()
+            .args(["ls", "--format", "json", "--db"])
+            .arg(&db),
+        0,
     );
-    let list: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
     let n = list
         .as_array()
         .unwrap()
@@ -466,8 +454,7 @@ fn scraped_goroutine_counts_are_recognized_beside_memory() {
         .unwrap();
     server.kill().ok();
     server.wait().ok();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let v = json_of(&out);
     let names: Vec<&str> = v["series"]
         .as_array()
         .unwrap()

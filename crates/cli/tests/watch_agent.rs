@@ -371,8 +371,7 @@ fn every_named_metric_is_judged_in_watch_and_in_analyze() {
         .unwrap();
     server.kill().ok();
     server.wait().ok();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let v = json_of(&out);
     let names: Vec<String> = v["series"]
         .as_array()
         .unwrap()
@@ -394,8 +393,7 @@ fn every_named_metric_is_judged_in_watch_and_in_analyze() {
         .arg(&db)
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&an.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&an.stderr)));
+    let v = json_of(&an);
     assert_eq!(v["series"].as_array().unwrap().len(), 3, "{v}");
 
     // A run database: the heap after GC is judged by default.
@@ -422,7 +420,7 @@ fn every_named_metric_is_judged_in_watch_and_in_analyze() {
         .arg(&run_db)
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&an.stdout).unwrap();
+    let v = json_of(&an);
     let heap = v["series"]
         .as_array()
         .unwrap()
