@@ -676,25 +676,59 @@ fn a_morning_sized_rise_within_the_first_day_says_a_cycle_looks_the_same() {
     assert!(long.confidence > v.confidence, "{long:#?}");
 }
 
-/// One or two falls of the floor with nothing after them that shows a new process are read as
-/// restarts of a leak, and the verdict says that a collector's full collections fall the same
-/// way. Falls that halve the floor, or that a warm-up follows, are restarts without that doubt.
+/// A JVM-like heap: minor collections every 10 min over an old generation that fills at
+/// `fill` MB/h from 400 MB until one full collection at `fall_at` seconds takes it back to
+/// 400 MB, after which it fills at `after` MB/h.
+fn old_generation(fill: f64, fall_at: f64, after: f64) -> impl Fn(f64) -> f64 {
+    move |t| {
+        let old = if t < fall_at {
+            fill * t / H
+        } else {
+            after * (t - fall_at) / H
+        };
+        400.0 * MB + old * MB + gc(t, 600.0, 30.0 * MB)
+    }
+}
+
+/// What a collection gives back was never leaked: after one fall with no sign of a new
+/// process, the floor refilling towards the height it fell from is no leak. Past that height,
+/// or for well over the time the fill before the fall took, it is, and the verdict says a
+/// collector's full collection would fall the same way.
 #[test]
-fn one_or_two_falls_with_no_new_process_say_a_full_collection_looks_the_same() {
-    let said = |v: &leakscope_core::Verdict| caveat_says(v, "full collection");
-    // A JVM-like heap: minor collections every 10 min over an old generation that fills at
-    // 20 MB/h for 20 h, then one full collection back to 400 MB.
-    let heap = series(34.0, 60.0, 1.0 * MB, 51, |t| {
-        400.0 * MB + 20.0 * MB * (t % (20.0 * H)) / H + gc(t, 600.0, 30.0 * MB)
-    });
-    let v = assert_leak(&heap);
+fn a_floor_refilling_after_one_full_collection_is_no_leak_until_it_passes_the_fall() {
+    let heap = |fill, fall_h, after| {
+        series(
+            34.0,
+            60.0,
+            1.0 * MB,
+            51,
+            old_generation(fill, fall_h * H, after),
+        )
+    };
+    // 20 MB/h for 20 h, then again for 14 h: 280 MB of the 400 MB it fell.
+    let v = assert_no_leak(&heap(20.0, 20.0, 20.0));
     assert_eq!(v.restarts, 1, "{v:#?}");
-    assert!(said(&v), "{v:#?}");
+    // 40 MB/h after the fall: 560 MB in 14 h, past the height it fell from.
+    let v = assert_leak(&heap(20.0, 20.0, 40.0));
+    assert!(caveat_says(&v, "full collection"), "{v:#?}");
     assert!(v.confidence < 0.7, "{v:#?}");
+    // 100 MB/h for 4 h, then 5 MB/h for 30 h: 150 MB of the 400 MB, over 7 times as long.
+    let v = assert_leak(&heap(100.0, 4.0, 5.0));
+    assert!(caveat_says(&v, "full collection"), "{v:#?}");
+}
+
+/// One or two falls of the floor with nothing after them that shows a new process are read as
+/// restarts of a leak only with a caveat (above). Falls that halve the floor, or that a
+/// warm-up follows, are restarts without that doubt, whether or not the run since has passed
+/// the height of the fall.
+#[test]
+fn falls_that_show_a_new_process_are_restarts_without_doubt() {
+    let said = |v: &leakscope_core::Verdict| caveat_says(v, "full collection");
     // Falls from 270 MB to 20 MB: new processes.
     let v = assert_leak(&series(12.0, 30.0, 1.0 * MB, 4, killed_every_4h));
     assert!(!said(&v), "{v:#?}");
-    // Two restarts, each from 170 MB warming up to 250 MB in minutes, then leaking 5 MB/h (the falls keep more than half the floor).
+    // Two restarts, each from 170 MB warming up to 250 MB in minutes, then leaking 5 MB/h
+    // (the falls keep more than half the floor).
     let warming = series(30.0, 60.0, 0.5 * MB, 52, |t| {
         restarted(t, 11.0 * H, 170.0 * MB, 250.0 * MB, 600.0, 5.0 * MB)
     });

@@ -333,11 +333,7 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
             .any(|&h| h >= 0.97 * cfg.limit);
         // The fall more than halved the floor: a new process starts from its footprint,
         // while a collection gives back a part of the heap (Coroot's rule, as for restarts).
-        let before = c.lo[i.saturating_sub(2)..i]
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max);
-        if c.lo[i] < 0.5 * before {
+        if c.lo[i] < 0.5 * fell_from(c, i) {
             halved += 1;
         }
         if b < a + 4 {
@@ -395,6 +391,15 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
         warmups,
         new_process: warmups || at_limit || halved * 2 > restarts,
     }
+}
+
+/// The floor just before the fall that starts at bucket `i`: the highest of the two bucket
+/// minima before it.
+fn fell_from(c: &Columns, i: usize) -> f64 {
+    c.lo[i.saturating_sub(2)..i]
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
 }
 
 /// Runs too short to be judged one by one (a restart every hour or two, a warm-up taking
@@ -649,6 +654,28 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     let collector = falls.collector;
     let pick = match pick {
         Some((mut w, from, true)) if collector && w.pattern == Pattern::LeakWithRestarts => {
+            w.leak = false;
+            w.pattern = Pattern::Sawtooth;
+            w.growth_bps = 0.0;
+            w.confidence = 0.6;
+            Some((w, from, false))
+        }
+        other => other,
+    };
+    // One or two falls with no sign of a new process (no warm-up after them, not at the
+    // limit, not halving the floor) may as well be a collector's full collections, and what
+    // a collection gives back was never leaked: the run since the last fall leaks only once
+    // its floor passes the height the floor fell from, or once it has lasted well past the
+    // run before it (a collector's cycles recur at like lengths).
+    let last_fall = starts[restarts];
+    let run_before = c.t_first[last_fall] - c.t_first[starts[restarts.saturating_sub(1)]];
+    let pick = match pick {
+        Some((mut w, from, true))
+            if (1..=2).contains(&restarts)
+                && !falls.new_process
+                && w.floor_now <= fell_from(&c, last_fall)
+                && c.t[n - 1] - c.t_first[last_fall] <= 2.0 * run_before =>
+        {
             w.leak = false;
             w.pattern = Pattern::Sawtooth;
             w.growth_bps = 0.0;
