@@ -315,10 +315,8 @@ pub(crate) fn judge(
     let (icpt, noise) = if mins.len() >= 5 {
         // Scatter from successive differences of the detrended minima, so that a step or a
         // curve (model misfit) does not pass for noise.
-        let tt: Vec<f64> = mins.iter().map(|&(i, _)| c.t[i]).collect();
         let vv: Vec<f64> = mins.iter().map(|&(i, v)| v - g * c.t[i]).collect();
         let icpt = median(&vv, &mut s);
-        let _ = tt;
         (icpt, diff_noise(&vv, &mut s))
     } else {
         let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
