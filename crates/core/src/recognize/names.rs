@@ -390,52 +390,80 @@ pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
     if span <= 0.0 {
         return None;
     }
-    // Knots on at most 48 candidate buckets (O(48²·n)).
-    let stride = n.div_ceil(48).max(1);
-    let knots: Vec<usize> = (0..n)
-        .step_by(stride)
-        .chain(std::iter::once(n - 1))
-        .collect();
-    let mut u = vec![0.0; n];
-    let mut best: Option<(f64, usize, usize, f64)> = None;
-    for (x, &i1) in knots.iter().enumerate() {
-        for &i2 in &knots[x + 1..] {
-            let w = t[i2] - t[i1];
-            for (j, uj) in u.iter_mut().enumerate() {
-                *uj = ((t[j] - t[i1]) / w).clamp(0.0, 1.0);
-            }
-            // y = a + d·u by least squares.
-            let (mu, my) = (
-                u.iter().sum::<f64>() / n as f64,
-                lo[..n].iter().sum::<f64>() / n as f64,
-            );
-            let (mut suu, mut suy) = (0.0, 0.0);
-            for j in 0..n {
-                suu += (u[j] - mu) * (u[j] - mu);
-                suy += (u[j] - mu) * (lo[j] - my);
-            }
-            if suu <= 0.0 {
-                continue;
-            }
-            let d = suy / suu;
-            let a = my - d * mu;
-            let sse: f64 = (0..n)
-                .map(|j| {
-                    let r = lo[j] - a - d * u[j];
-                    r * r
-                })
-                .sum();
-            if best.is_none_or(|b| sse < b.0) {
-                best = Some((sse, i1, i2, d));
-            }
-        }
-    }
-    let (_, i1, i2, d) = best?;
+    let (stride, (_, i1, i2, d)) = flat_ramp_flat(t, lo, n)?;
     // (Within half an hour, or as fast as the fit can see — two knots: an event, not a fill.)
     let ramp = t[i2] - t[i1];
     let quick = ramp <= 1800.0 || i2 - i1 <= 2 * stride;
     Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && ramp <= 0.4 * span && quick)
 }
+
+/// The least-squares fit of flat, ramp, flat to `lo[..n]` behind [`held_level_before_rise`]:
+/// the knot stride and the best `(sse, first knot, second knot, rise)`, knots searched on at
+/// most 48 candidate buckets (O(48²·n)).
+///
+/// The fits of up to [`LANES`] second knots run side by side: each is the same sequence of
+/// operations as alone (so the same numbers to the bit), but their sums no longer wait on one
+/// another.
+fn flat_ramp_flat(t: &[f64], lo: &[f64], n: usize) -> Option<(usize, (f64, usize, usize, f64))> {
+    let stride = n.div_ceil(48).max(1);
+    let knots: Vec<usize> = (0..n)
+        .step_by(stride)
+        .chain(std::iter::once(n - 1))
+        .collect();
+    let my = lo[..n].iter().sum::<f64>() / n as f64;
+    let mut u = vec![[0.0; LANES]; n];
+    let mut best: Option<(f64, usize, usize, f64)> = None;
+    for (x, &i1) in knots.iter().enumerate() {
+        for group in knots[x + 1..].chunks(LANES) {
+            // (Lanes past the group's end fit a dummy ramp, never read.)
+            let mut w = [1.0; LANES];
+            for (wl, &i2) in w.iter_mut().zip(group) {
+                *wl = t[i2] - t[i1];
+            }
+            // y = a + d·u by least squares, u the ramp from 0 at i1 to 1 at i2.
+            let mut su = [0.0; LANES];
+            for (uj, &tj) in u.iter_mut().zip(&t[..n]) {
+                for l in 0..LANES {
+                    uj[l] = ((tj - t[i1]) / w[l]).clamp(0.0, 1.0);
+                    su[l] += uj[l];
+                }
+            }
+            let mu = su.map(|s| s / n as f64);
+            let (mut suu, mut suy) = ([0.0; LANES], [0.0; LANES]);
+            for (uj, &yj) in u.iter().zip(&lo[..n]) {
+                for l in 0..LANES {
+                    suu[l] += (uj[l] - mu[l]) * (uj[l] - mu[l]);
+                    suy[l] += (uj[l] - mu[l]) * (yj - my);
+                }
+            }
+            let mut d = [0.0; LANES];
+            let mut a = [0.0; LANES];
+            for l in 0..LANES {
+                d[l] = suy[l] / suu[l];
+                a[l] = my - d[l] * mu[l];
+            }
+            let mut sse = [0.0; LANES];
+            for (uj, &yj) in u.iter().zip(&lo[..n]) {
+                for l in 0..LANES {
+                    let r = yj - a[l] - d[l] * uj[l];
+                    sse[l] += r * r;
+                }
+            }
+            for (l, &i2) in group.iter().enumerate() {
+                if suu[l] <= 0.0 {
+                    continue;
+                }
+                if best.is_none_or(|b| sse[l] < b.0) {
+                    best = Some((sse[l], i1, i2, d[l]));
+                }
+            }
+        }
+    }
+    Some((stride, best?))
+}
+
+/// How many fits [`flat_ramp_flat`] runs side by side.
+const LANES: usize = 4;
 
 /// True when a cycle of the bucket means is the stretch's own (traffic), not the beat of a
 /// faster sawtooth inside the buckets against their width: the means, the trend taken out,
@@ -797,6 +825,91 @@ mod tests {
         assert!(!band(&flat, 1));
         assert!(!band(&flat, 2));
     }
+    /// The flat, ramp, flat fit one knot pair at a time, as it was written first: the fits
+    /// run side by side must find the same fit, to the bit.
+    fn flat_ramp_flat_one_by_one(
+        t: &[f64],
+        lo: &[f64],
+        n: usize,
+    ) -> Option<(f64, usize, usize, f64)> {
+        // Knots on at most 48 candidate buckets (O(48²·n)).
+        let stride = n.div_ceil(48).max(1);
+        let knots: Vec<usize> = (0..n)
+            .step_by(stride)
+            .chain(std::iter::once(n - 1))
+            .collect();
+        let mut u = vec![0.0; n];
+        let mut best: Option<(f64, usize, usize, f64)> = None;
+        for (x, &i1) in knots.iter().enumerate() {
+            for &i2 in &knots[x + 1..] {
+                let w = t[i2] - t[i1];
+                for (j, uj) in u.iter_mut().enumerate() {
+                    *uj = ((t[j] - t[i1]) / w).clamp(0.0, 1.0);
+                }
+                // y = a + d·u by least squares.
+                let (mu, my) = (
+                    u.iter().sum::<f64>() / n as f64,
+                    lo[..n].iter().sum::<f64>() / n as f64,
+                );
+                let (mut suu, mut suy) = (0.0, 0.0);
+                for j in 0..n {
+                    suu += (u[j] - mu) * (u[j] - mu);
+                    suy += (u[j] - mu) * (lo[j] - my);
+                }
+                if suu <= 0.0 {
+                    continue;
+                }
+                let d = suy / suu;
+                let a = my - d * mu;
+                let sse: f64 = (0..n)
+                    .map(|j| {
+                        let r = lo[j] - a - d * u[j];
+                        r * r
+                    })
+                    .sum();
+                if best.is_none_or(|b| sse < b.0) {
+                    best = Some((sse, i1, i2, d));
+                }
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn fits_side_by_side_match_fits_one_by_one_to_the_bit() {
+        let mut rng = crate::corpus::Rng::new(11);
+        for n in [8, 9, 13, 47, 48, 49, 64, 97, 128, 130] {
+            for shape in 0..6 {
+                let t: Vec<f64> = (0..n)
+                    .map(|i| {
+                        1.7e9 + 60.0 * i as f64 + if shape == 5 { 0.0 } else { 7.0 * rng.normal() }
+                    })
+                    .collect();
+                let mut t = t;
+                t.sort_by(f64::total_cmp);
+                let lo: Vec<f64> = (0..n)
+                    .map(|i| {
+                        let x = i as f64 / n as f64;
+                        let base = match shape {
+                            0 => 0.0,
+                            1 => 30e6 * ((x - 0.4) / 0.05).clamp(0.0, 1.0),
+                            2 => 30e6 * (1.0 - (-x * 8.0).exp()),
+                            3 => 30e6 * x,
+                            _ => 5e6 * (x * 20.0).sin(),
+                        };
+                        100e6 + base + 1e6 * rng.normal()
+                    })
+                    .collect();
+                let got = flat_ramp_flat(&t, &lo, n).map(|(_, b)| b);
+                let want = flat_ramp_flat_one_by_one(&t, &lo, n);
+                let bits = |b: Option<(f64, usize, usize, f64)>| {
+                    b.map(|(s, i, j, d)| (s.to_bits(), i, j, d.to_bits()))
+                };
+                assert_eq!(bits(got), bits(want), "n={n} shape={shape}");
+            }
+        }
+    }
+
     #[test]
     fn a_level_held_then_a_short_rise_is_a_step_and_a_fill_from_the_start_is_not() {
         let t = times(100);

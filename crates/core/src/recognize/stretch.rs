@@ -5,6 +5,7 @@ use super::stats::{
     acf_period, diff_noise, half_lag_slope, median, mk_tau, quad_fit, residual_scale, rolling_min,
 };
 use crate::verdict::Pattern;
+use std::borrow::Cow;
 
 /// Thresholds that come from [`super::RecognizeOptions`].
 #[derive(Debug, Clone, Copy)]
@@ -178,17 +179,17 @@ fn find_period(
             .map(|p| p.iter().sum::<f64>() / p.len() as f64)
             .collect()
     };
-    let (ds, dt, factor): (Vec<f64>, Vec<f64>, usize) = if n > 64 {
-        (pairs(c.mean), pairs(c.t), 2)
+    let (ds, dt, factor): (Cow<[f64]>, Cow<[f64]>, usize) = if n > 64 {
+        (pairs(c.mean).into(), pairs(c.t).into(), 2)
     } else {
-        (c.mean.to_vec(), c.t.to_vec(), 1)
+        (c.mean.into(), c.t.into(), 1)
     };
     // Detrended against time, not position: buckets holding one or two samples alternate,
     // and a line drawn against their positions would leave that rhythm as a false cycle.
     let slope = half_lag_slope(&dt, &ds, s);
     let resid: Vec<f64> = ds
         .iter()
-        .zip(&dt)
+        .zip(dt.iter())
         .map(|(v, t)| v - slope * (t - dt[0]))
         .collect();
     // A cycle must swing by more than the smallest noise: rounding is no cycle.
@@ -314,10 +315,8 @@ pub(crate) fn judge(
     let (icpt, noise) = if mins.len() >= 5 {
         // Scatter from successive differences of the detrended minima, so that a step or a
         // curve (model misfit) does not pass for noise.
-        let tt: Vec<f64> = mins.iter().map(|&(i, _)| c.t[i]).collect();
         let vv: Vec<f64> = mins.iter().map(|&(i, v)| v - g * c.t[i]).collect();
         let icpt = median(&vv, &mut s);
-        let _ = tt;
         (icpt, diff_noise(&vv, &mut s))
     } else {
         let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
