@@ -652,16 +652,6 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         Falls::default()
     };
     let collector = falls.collector;
-    let pick = match pick {
-        Some((mut w, from, true)) if collector && w.pattern == Pattern::LeakWithRestarts => {
-            w.leak = false;
-            w.pattern = Pattern::Sawtooth;
-            w.growth_bps = 0.0;
-            w.confidence = 0.6;
-            Some((w, from, false))
-        }
-        other => other,
-    };
     // One or two falls with no sign of a new process (no warm-up after them, not at the
     // limit, not halving the floor) may as well be a collector's full collections, and what
     // a collection gives back was never leaked: the run since the last fall leaks only once
@@ -669,12 +659,15 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // run before it (a collector's cycles recur at like lengths).
     let last_fall = starts[restarts];
     let run_before = c.t_first[last_fall] - c.t_first[starts[restarts.saturating_sub(1)]];
+    let refilling = |w: &StretchEval| {
+        (1..=2).contains(&restarts)
+            && !falls.new_process
+            && w.floor_now <= fell_from(&c, last_fall)
+            && c.t[n - 1] - c.t_first[last_fall] <= 2.0 * run_before
+    };
     let pick = match pick {
         Some((mut w, from, true))
-            if (1..=2).contains(&restarts)
-                && !falls.new_process
-                && w.floor_now <= fell_from(&c, last_fall)
-                && c.t[n - 1] - c.t_first[last_fall] <= 2.0 * run_before =>
+            if (collector && w.pattern == Pattern::LeakWithRestarts) || refilling(&w) =>
         {
             w.leak = false;
             w.pattern = Pattern::Sawtooth;
