@@ -469,7 +469,7 @@ pub(crate) fn may_rise(bs: &[Bucket], cfg: &Cfg, hour: bool) -> bool {
         return false;
     }
     // The climb above the running low lasting an hour or more (a run between restarts), and
-    // the mean successive change of the minima.
+    // the successive changes of the minima.
     let (mut low, mut low_t, mut up) = (bs[0].lo, bs[0].t_first, 0.0f64);
     // The successive changes, on the stack: the first 256 (the default summary keeps 128
     // buckets, the windows' rings under 100).

@@ -171,12 +171,17 @@ impl SoakView {
             .filter(|p| p.t >= warmup_end)
             .collect();
         let opts = soak_options(args, &signal, interval);
-        let mut r = Recognizer::new(format!("service/{signal}"), opts);
+        let mut r = Recognizer::new(format!("service/{signal}"), opts.clone());
         for p in &after {
             r.push(*p);
         }
         let explanation = r.explain();
         let mut verdict = explanation.verdict.clone();
+        if verdict.verdict != VerdictKind::Leak && self.load {
+            if let Some(leak) = judged_on_load_clock(&series, &requests_at, warmup_end, opts) {
+                verdict = leak;
+            }
+        }
         verdict.name = format!(
             "{}/{}",
             args.name.clone().unwrap_or_else(|| "service".into()),
@@ -385,6 +390,67 @@ fn soak_options(
     o
 }
 
+/// The samples after warm-up on the load's clock: each at the time its requests served so far
+/// would take at the run's mean rate.
+fn on_load_clock(series: &[Point], requests_at: &[(f64, f64)], warmup_end: f64) -> Vec<Point> {
+    let pairs: Vec<(Point, f64)> = series
+        .iter()
+        .zip(requests_at)
+        .filter(|(p, _)| p.t >= warmup_end)
+        .map(|(p, (_, r))| (*p, *r))
+        .collect();
+    let (Some(first), Some(last)) = (pairs.first(), pairs.last()) else {
+        return Vec::new();
+    };
+    let (served, took) = (last.1 - first.1, last.0.t - first.0.t);
+    if served < 1.0 || took <= 0.0 {
+        return Vec::new();
+    }
+    let rate = served / took;
+    pairs
+        .iter()
+        .map(|(p, r)| Point::new(first.0.t + (r - first.1) / rate, p.v))
+        .collect()
+}
+
+/// The leak verdict on memory against requests served, when the wall clock found none: a leak
+/// slows what it leaks in (a forced collection of a growing heap takes longer each second),
+/// so memory that grows with every request grows ever slower in time and reads as a bound,
+/// while per request it grows as steadily as before. Its detection time is put back on the
+/// wall clock, and its first reason says how it was judged.
+fn judged_on_load_clock(
+    series: &[Point],
+    requests_at: &[(f64, f64)],
+    warmup_end: f64,
+    opts: leakscope_core::RecognizeOptions,
+) -> Option<leakscope_core::Verdict> {
+    let clock = on_load_clock(series, requests_at, warmup_end);
+    let wall: Vec<Point> = series
+        .iter()
+        .copied()
+        .filter(|p| p.t >= warmup_end)
+        .collect();
+    let mut r = Recognizer::new("soak", opts);
+    for p in &clock {
+        r.push(*p);
+    }
+    let mut v = r.verdict();
+    if v.verdict != VerdictKind::Leak {
+        return None;
+    }
+    v.detected_at = v
+        .detected_at
+        .and_then(|d| clock.iter().position(|p| p.t >= d))
+        .and_then(|i| wall.get(i))
+        .map(|p| p.t);
+    v.span_seconds = wall.last()?.t - wall.first()?.t;
+    v.reasons.insert(
+        0,
+        "judged against the requests served (on the wall clock the growth slowed as the service did): memory grew with every request".into(),
+    );
+    Some(v)
+}
+
 /// Memory growth per request after warm-up: the robust slope of memory over requests served.
 fn bytes_per_request(series: &[Point], requests_at: &[(f64, f64)], warmup_end: f64) -> Option<f64> {
     let pairs: Vec<(f64, f64)> = series
@@ -407,5 +473,44 @@ fn signal_label(signal: &str) -> String {
         NODE_HEAP_AFTER_GC => "V8 heap used after a forced GC".into(),
         "rss_bytes" => "resident set (RSS)".into(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 40 s at 1 s after a 10 s warm-up, served at a rate falling from 6,000 to 2,000 requests
+    /// per second; memory is `per_request` bytes a request above 200 MB.
+    fn slowing(per_request: f64) -> (Vec<Point>, Vec<(f64, f64)>) {
+        let (mut series, mut requests, mut served) = (Vec::new(), Vec::new(), 0.0);
+        for i in 0..50 {
+            let t = 1.7e9 + i as f64;
+            served += 6000.0 - 100.0 * i as f64;
+            series.push(Point::new(t, 200e6 + per_request * served));
+            requests.push((t, served));
+        }
+        (series, requests)
+    }
+
+    fn options() -> leakscope_core::RecognizeOptions {
+        leakscope_core::RecognizeOptions {
+            min_span_seconds: 30.0,
+            ..Default::default()
+        }
+    }
+
+    /// Memory that grows with every request is a leak on the load's clock however the rate
+    /// fell, detected at a time of the wall clock; memory that does not grow is none.
+    #[test]
+    fn memory_growing_with_every_request_is_a_leak_on_the_load_clock() {
+        let (series, requests) = slowing(2000.0);
+        let v = judged_on_load_clock(&series, &requests, 1.7e9 + 10.0, options()).unwrap();
+        assert_eq!(v.verdict, VerdictKind::Leak);
+        let d = v.detected_at.unwrap();
+        assert!((1.7e9 + 10.0..=1.7e9 + 49.0).contains(&d), "{d}");
+        assert!(v.reasons[0].contains("requests served"));
+        let (flat, requests) = slowing(0.0);
+        assert!(judged_on_load_clock(&flat, &requests, 1.7e9 + 10.0, options()).is_none());
     }
 }
