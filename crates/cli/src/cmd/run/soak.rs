@@ -177,8 +177,9 @@ impl SoakView {
         }
         let explanation = r.explain();
         let mut verdict = explanation.verdict.clone();
+        let served = served_after_warmup(&series, &requests_at, warmup_end);
         if verdict.verdict != VerdictKind::Leak && self.load {
-            if let Some(leak) = judged_on_load_clock(&series, &requests_at, warmup_end, opts) {
+            if let Some(leak) = judged_on_load_clock(&served, opts) {
                 verdict = leak;
             }
         }
@@ -197,7 +198,7 @@ impl SoakView {
         let fin = outcome::final_value(&series);
         let requests = load_stats.as_ref().map(|s| s.requests);
         let errors = load_stats.as_ref().map(|s| s.errors());
-        let per_request = bytes_per_request(&series, &requests_at, warmup_end);
+        let per_request = bytes_per_request(&served);
         let failed_fail_above = match (args.fail_above, base, fin) {
             (Some(x), Some(b), Some(f)) => f - b > x,
             _ => false,
@@ -390,24 +391,32 @@ fn soak_options(
     o
 }
 
-/// The samples after warm-up on the load's clock: each at the time its requests served so far
-/// would take at the run's mean rate.
-fn on_load_clock(series: &[Point], requests_at: &[(f64, f64)], warmup_end: f64) -> Vec<Point> {
-    let pairs: Vec<(Point, f64)> = series
+/// Each sample after warm-up with the requests served by its time.
+fn served_after_warmup(
+    series: &[Point],
+    requests_at: &[(f64, f64)],
+    warmup_end: f64,
+) -> Vec<(Point, f64)> {
+    series
         .iter()
         .zip(requests_at)
         .filter(|(p, _)| p.t >= warmup_end)
         .map(|(p, (_, r))| (*p, *r))
-        .collect();
-    let (Some(first), Some(last)) = (pairs.first(), pairs.last()) else {
+        .collect()
+}
+
+/// The samples on the load's clock: each at the time its requests served so far would take at
+/// the run's mean rate (none when no request was served).
+fn on_load_clock(served: &[(Point, f64)]) -> Vec<Point> {
+    let (Some(first), Some(last)) = (served.first(), served.last()) else {
         return Vec::new();
     };
-    let (served, took) = (last.1 - first.1, last.0.t - first.0.t);
-    if served < 1.0 || took <= 0.0 {
+    let (requests, took) = (last.1 - first.1, last.0.t - first.0.t);
+    if requests < 1.0 || took <= 0.0 {
         return Vec::new();
     }
-    let rate = served / took;
-    pairs
+    let rate = requests / took;
+    served
         .iter()
         .map(|(p, r)| Point::new(first.0.t + (r - first.1) / rate, p.v))
         .collect()
@@ -419,17 +428,10 @@ fn on_load_clock(series: &[Point], requests_at: &[(f64, f64)], warmup_end: f64) 
 /// while per request it grows as steadily as before. Its detection time is put back on the
 /// wall clock, and its first reason says how it was judged.
 fn judged_on_load_clock(
-    series: &[Point],
-    requests_at: &[(f64, f64)],
-    warmup_end: f64,
+    served: &[(Point, f64)],
     opts: leakscope_core::RecognizeOptions,
 ) -> Option<leakscope_core::Verdict> {
-    let clock = on_load_clock(series, requests_at, warmup_end);
-    let wall: Vec<Point> = series
-        .iter()
-        .copied()
-        .filter(|p| p.t >= warmup_end)
-        .collect();
+    let clock = on_load_clock(served);
     let mut r = Recognizer::new("soak", opts);
     for p in &clock {
         r.push(*p);
@@ -441,9 +443,9 @@ fn judged_on_load_clock(
     v.detected_at = v
         .detected_at
         .and_then(|d| clock.iter().position(|p| p.t >= d))
-        .and_then(|i| wall.get(i))
-        .map(|p| p.t);
-    v.span_seconds = wall.last()?.t - wall.first()?.t;
+        .and_then(|i| served.get(i))
+        .map(|(p, _)| p.t);
+    v.span_seconds = served.last()?.0.t - served.first()?.0.t;
     v.reasons.insert(
         0,
         "judged against the requests served (on the wall clock the growth slowed as the service did): memory grew with every request".into(),
@@ -452,19 +454,13 @@ fn judged_on_load_clock(
 }
 
 /// Memory growth per request after warm-up: the robust slope of memory over requests served.
-fn bytes_per_request(series: &[Point], requests_at: &[(f64, f64)], warmup_end: f64) -> Option<f64> {
-    let pairs: Vec<(f64, f64)> = series
-        .iter()
-        .zip(requests_at)
-        .filter(|(p, _)| p.t >= warmup_end)
-        .map(|(p, (_, r))| (*r, p.v))
-        .collect();
-    let (first, last) = (pairs.first()?, pairs.last()?);
-    if last.0 - first.0 < 1.0 {
+fn bytes_per_request(served: &[(Point, f64)]) -> Option<f64> {
+    let (first, last) = (served.first()?, served.last()?);
+    if last.1 - first.1 < 1.0 {
         return None;
     }
-    let x: Vec<f64> = pairs.iter().map(|p| p.0).collect();
-    let y: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+    let x: Vec<f64> = served.iter().map(|(_, r)| *r).collect();
+    let y: Vec<f64> = served.iter().map(|(p, _)| p.v).collect();
     Some(leakscope_core::robust_slope(&x, &y))
 }
 
@@ -505,12 +501,14 @@ mod tests {
     #[test]
     fn memory_growing_with_every_request_is_a_leak_on_the_load_clock() {
         let (series, requests) = slowing(2000.0);
-        let v = judged_on_load_clock(&series, &requests, 1.7e9 + 10.0, options()).unwrap();
+        let served = served_after_warmup(&series, &requests, 1.7e9 + 10.0);
+        let v = judged_on_load_clock(&served, options()).unwrap();
         assert_eq!(v.verdict, VerdictKind::Leak);
         let d = v.detected_at.unwrap();
         assert!((1.7e9 + 10.0..=1.7e9 + 49.0).contains(&d), "{d}");
         assert!(v.reasons[0].contains("requests served"));
         let (flat, requests) = slowing(0.0);
-        assert!(judged_on_load_clock(&flat, &requests, 1.7e9 + 10.0, options()).is_none());
+        let served = served_after_warmup(&flat, &requests, 1.7e9 + 10.0);
+        assert!(judged_on_load_clock(&served, options()).is_none());
     }
 }
