@@ -65,6 +65,7 @@ mod buckets;
 mod evaluate;
 mod explain;
 mod names;
+pub mod per_request;
 mod stats;
 mod stretch;
 mod windows;

@@ -11,6 +11,7 @@ use leakscope_agent::event::{describe_exit, Event};
 use leakscope_agent::fields::{self, NODE_HEAP_AFTER_GC};
 use leakscope_agent::source::Fields;
 use leakscope_agent::Observer;
+use leakscope_core::recognize::per_request;
 use leakscope_core::{Point, Recognizer, VerdictKind};
 use leakscope_load::LoadStats;
 use leakscope_report::{LoadPoint, RunData};
@@ -154,10 +155,10 @@ impl SoakView {
                 self.service_end
             );
         }
-        let requests_at: Vec<(f64, f64)> = self
+        let requests_at: Vec<f64> = self
             .candidates
             .get(&signal)
-            .map(|v| v.iter().map(|(p, r)| (p.t, *r)).collect())
+            .map(|v| v.iter().map(|(_, r)| *r).collect())
             .unwrap_or_default();
         let rss: Vec<Point> = self
             .candidates
@@ -177,9 +178,9 @@ impl SoakView {
         }
         let explanation = r.explain();
         let mut verdict = explanation.verdict.clone();
-        let served = served_after_warmup(&series, &requests_at, warmup_end);
+        let served = per_request::served_from(&series, &requests_at, warmup_end);
         if verdict.verdict != VerdictKind::Leak && self.load {
-            if let Some(leak) = judged_on_load_clock(&served, opts) {
+            if let Some(leak) = per_request::judged_on_load_clock(&served, opts) {
                 verdict = leak;
             }
         }
@@ -198,7 +199,7 @@ impl SoakView {
         let fin = outcome::final_value(&series);
         let requests = load_stats.as_ref().map(|s| s.requests);
         let errors = load_stats.as_ref().map(|s| s.errors());
-        let per_request = bytes_per_request(&served);
+        let growth_per_request = per_request::bytes_per_request(&served);
         let failed_fail_above = match (args.fail_above, base, fin) {
             (Some(x), Some(b), Some(f)) => f - b > x,
             _ => false,
@@ -212,7 +213,7 @@ impl SoakView {
         let diagnosis_facts = diagnosed.map(diagnosis::facts).unwrap_or_default();
         let rv = RunVerdict {
             signal: signal.clone(),
-            bytes_per_request: if self.load { per_request } else { None },
+            bytes_per_request: if self.load { growth_per_request } else { None },
             baseline_bytes: base,
             final_bytes: fin,
             requests,
@@ -391,124 +392,10 @@ fn soak_options(
     o
 }
 
-/// Each sample after warm-up with the requests served by its time.
-fn served_after_warmup(
-    series: &[Point],
-    requests_at: &[(f64, f64)],
-    warmup_end: f64,
-) -> Vec<(Point, f64)> {
-    series
-        .iter()
-        .zip(requests_at)
-        .filter(|(p, _)| p.t >= warmup_end)
-        .map(|(p, (_, r))| (*p, *r))
-        .collect()
-}
-
-/// The samples on the load's clock: each at the time its requests served so far would take at
-/// the run's mean rate (none when no request was served).
-fn on_load_clock(served: &[(Point, f64)]) -> Vec<Point> {
-    let (Some(first), Some(last)) = (served.first(), served.last()) else {
-        return Vec::new();
-    };
-    let (requests, took) = (last.1 - first.1, last.0.t - first.0.t);
-    if requests < 1.0 || took <= 0.0 {
-        return Vec::new();
-    }
-    let rate = requests / took;
-    served
-        .iter()
-        .map(|(p, r)| Point::new(first.0.t + (r - first.1) / rate, p.v))
-        .collect()
-}
-
-/// The leak verdict on memory against requests served, when the wall clock found none: a leak
-/// slows what it leaks in (a forced collection of a growing heap takes longer each second),
-/// so memory that grows with every request grows ever slower in time and reads as a bound,
-/// while per request it grows as steadily as before. Its detection time is put back on the
-/// wall clock, and its first reason says how it was judged.
-fn judged_on_load_clock(
-    served: &[(Point, f64)],
-    opts: leakscope_core::RecognizeOptions,
-) -> Option<leakscope_core::Verdict> {
-    let clock = on_load_clock(served);
-    let mut r = Recognizer::new("soak", opts);
-    for p in &clock {
-        r.push(*p);
-    }
-    let mut v = r.verdict();
-    if v.verdict != VerdictKind::Leak {
-        return None;
-    }
-    v.detected_at = v
-        .detected_at
-        .and_then(|d| clock.iter().position(|p| p.t >= d))
-        .and_then(|i| served.get(i))
-        .map(|(p, _)| p.t);
-    v.span_seconds = served.last()?.0.t - served.first()?.0.t;
-    v.reasons.insert(
-        0,
-        "judged against the requests served (on the wall clock the growth slowed as the service did): memory grew with every request".into(),
-    );
-    Some(v)
-}
-
-/// Memory growth per request after warm-up: the robust slope of memory over requests served.
-fn bytes_per_request(served: &[(Point, f64)]) -> Option<f64> {
-    let (first, last) = (served.first()?, served.last()?);
-    if last.1 - first.1 < 1.0 {
-        return None;
-    }
-    let x: Vec<f64> = served.iter().map(|(_, r)| *r).collect();
-    let y: Vec<f64> = served.iter().map(|(p, _)| p.v).collect();
-    Some(leakscope_core::robust_slope(&x, &y))
-}
-
 fn signal_label(signal: &str) -> String {
     match signal {
         NODE_HEAP_AFTER_GC => "V8 heap used after a forced GC".into(),
         "rss_bytes" => "resident set (RSS)".into(),
         other => other.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// 40 s at 1 s after a 10 s warm-up, served at a rate falling from 6,000 to 2,000 requests
-    /// per second; memory is `per_request` bytes a request above 200 MB.
-    fn slowing(per_request: f64) -> (Vec<Point>, Vec<(f64, f64)>) {
-        let (mut series, mut requests, mut served) = (Vec::new(), Vec::new(), 0.0);
-        for i in 0..50 {
-            let t = 1.7e9 + i as f64;
-            served += 6000.0 - 100.0 * i as f64;
-            series.push(Point::new(t, 200e6 + per_request * served));
-            requests.push((t, served));
-        }
-        (series, requests)
-    }
-
-    fn options() -> leakscope_core::RecognizeOptions {
-        leakscope_core::RecognizeOptions {
-            min_span_seconds: 30.0,
-            ..Default::default()
-        }
-    }
-
-    /// Memory that grows with every request is a leak on the load's clock however the rate
-    /// fell, detected at a time of the wall clock; memory that does not grow is none.
-    #[test]
-    fn memory_growing_with_every_request_is_a_leak_on_the_load_clock() {
-        let (series, requests) = slowing(2000.0);
-        let served = served_after_warmup(&series, &requests, 1.7e9 + 10.0);
-        let v = judged_on_load_clock(&served, options()).unwrap();
-        assert_eq!(v.verdict, VerdictKind::Leak);
-        let d = v.detected_at.unwrap();
-        assert!((1.7e9 + 10.0..=1.7e9 + 49.0).contains(&d), "{d}");
-        assert!(v.reasons[0].contains("requests served"));
-        let (flat, requests) = slowing(0.0);
-        let served = served_after_warmup(&flat, &requests, 1.7e9 + 10.0);
-        assert!(judged_on_load_clock(&served, options()).is_none());
     }
 }
