@@ -393,32 +393,6 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     }
 }
 
-/// True when the leak `late`, judged on the recent half of a stretch, only climbs back to a
-/// floor the first half (`first`, bucket minima; the stretch is `n` buckets, with a cycle of
-/// `period` buckets when one was seen) already held and came down from: three quarters of the
-/// way up. A collector's rare full collection, or a wandering level, refills to heights seen
-/// before; a leak that started late climbs to new ones. The first half's floor is its rolling
-/// minimum over the window the stretch's floor uses (a twelfth of the stretch, or a whole
-/// cycle), so that a spike or a cycle's crest is not taken for a floor.
-fn held_before(first: &[f64], n: usize, period: Option<usize>, late: &StretchEval) -> bool {
-    let rise = late.floor_now - late.floor_start;
-    if rise <= 0.0 || first.is_empty() {
-        return false;
-    }
-    let mut w = ((n as f64) / 12.0).round().max(1.0) as usize;
-    if let Some(p) = period {
-        w = w.max(p + 1);
-    }
-    if w > first.len() {
-        return false;
-    }
-    let (mut floor, mut dq) = (Vec::new(), Vec::new());
-    super::stats::rolling_min(first, w, &mut floor, &mut dq);
-    // (One value per whole window of `first`.)
-    let peak = floor.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    peak >= late.floor_start + 0.75 * rise
-}
-
 /// The floor just before the fall that starts at bucket `i`: the highest of the two bucket
 /// minima before it.
 fn fell_from(c: &Columns, i: usize) -> f64 {
@@ -583,10 +557,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     let Runs { c, sigma2, starts } = runs(bs, cfg);
     let restarts = starts.len() - 1;
     let seg = |k: usize| segment(&starts, k, n);
-    // (`refill`: a recent half that climbs back to a floor held before is a refill, not a late
-    // leak — unless earlier runs of the process leaked: then a restart the search missed,
-    // regrowing to the heights the process reached before, is as likely.)
-    let judge_seg = |k: usize, refill: bool| -> Option<(StretchEval, f64)> {
+    let judge_seg = |k: usize| -> Option<(StretchEval, f64)> {
         let (a, b) = seg(k);
         if b < a + 6 {
             return None;
@@ -604,15 +575,12 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         let hint = full.period.map(|p| p.min((b - h) / 2));
         match judge(&c.cols(h, b), sigma2, hint, None, cfg) {
             // (Not the tail of a fill: a recent half that grows no faster than the whole
-            // segment did, after the whole was seen to decelerate, is that fill's end. Nor a
-            // refill: a recent half that climbs back to a floor the first half already held
-            // — see `held_before`.)
+            // segment did, after the whole was seen to decelerate, is that fill's end.)
             Some(late)
                 if late.leak
                     && full.pattern != Pattern::Step
                     && !(matches!(full.plateau, Plateau::Decelerates(_))
-                        && late.growth_bps <= full.growth_bps)
-                    && !(refill && held_before(&c.lo[a..h], b - a, full.period, &late)) =>
+                        && late.growth_bps <= full.growth_bps) =>
             {
                 let mut late = late;
                 if full.growth_bps < 0.5 * late.growth_bps && restarts == 0 {
@@ -625,12 +593,12 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     };
 
     // The runs between restarts, newest first: up to five complete ones and the last one
-    // (still running), judged knowing whether the earlier ones leaked.
+    // (still running).
     let mut prev: Vec<(StretchEval, f64)> = Vec::new();
     for k in (restarts.saturating_sub(5)..restarts).rev() {
-        prev.extend(judge_seg(k, false));
+        prev.extend(judge_seg(k));
     }
-    let last = judge_seg(restarts, !prev.iter().any(|(p, _)| p.leak));
+    let last = judge_seg(restarts);
     let prev_leaks: Vec<&(StretchEval, f64)> = prev.iter().filter(|(p, _)| p.leak).collect();
     // Most complete runs leak: the process leaks and is restarted.
     let runs_leak = !prev.is_empty() && prev_leaks.len() * 3 >= prev.len() * 2;
@@ -874,32 +842,6 @@ mod tests {
     }
 
     const H: f64 = 3600.0;
-
-    /// A JVM's old generation filling at 6 MB/h under a young-generation sawtooth of 100 MB
-    /// (its full collection at 10 h hides in that band: no restart), then filling again at
-    /// 4 MB/h to 56 MB: the recent half climbs back to a floor the first half held, which a
-    /// collector's refill does and a leak that started late does not. The same climb after a
-    /// flat first half is a late leak.
-    #[test]
-    fn a_recent_half_that_refills_to_a_floor_held_before_is_no_late_leak() {
-        let cfg = RecognizeOptions::default().cfg();
-        let young = |t: f64| 100.0 * MB * (t % 150.0) / 150.0;
-        let old = |t: f64| {
-            if t < 10.0 * H {
-                6.0 * MB * t / H
-            } else {
-                4.0 * MB * (t - 10.0 * H) / H
-            }
-        };
-        let refill = summary(24.0, |t| 300.0 * MB + old(t) + young(t));
-        let e = evaluate(&refill, &cfg);
-        assert_eq!(e.restarts, 0);
-        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
-        let late = |t: f64| 4.0 * MB * (t - 12.0 * H).max(0.0) / H;
-        let leak = summary(24.0, |t| 300.0 * MB + late(t) + young(t));
-        let e = evaluate(&leak, &cfg);
-        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
-    }
 
     /// Restarts every 4 h of a process that warms up to 500 MB within minutes; the current
     /// run, 2.4 h old, climbs steadily from 200 MB. Below the height the earlier runs held,

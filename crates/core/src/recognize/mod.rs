@@ -23,8 +23,7 @@
 //!    at two scales, a flat last third, a quadratic that ends under half its starting
 //!    slope while the last third slows, or growth that slows every third with a significant
 //!    bend) nor a **step** (one or two jumps, flat since);
-//! 5. judges the recent half of a run alone (a leak that started late — not a refill to a
-//!    floor the first half already held and came down from, unless earlier runs leaked), and
+//! 5. judges the recent half of a run alone (a leak that started late), and
 //!    when restarts were seen, the runs together: most complete runs leaking is a leak with
 //!    restarts, and a young run after runs that did not leak is a warm-up (under half their
 //!    length, or shorter than they are and not past the floor they held) — unless the falls are a
