@@ -592,17 +592,13 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         }
     };
 
-    // The runs between restarts, newest first: the last one (still running) and up to five
-    // complete ones before it.
-    let last = judge_seg(restarts);
-    // (Earlier runs only matter when the current one does not decide alone.)
-    let decided = restarts == 0 || last.is_some_and(|(l, _)| l.leak && restarts == 0);
+    // The runs between restarts, newest first: up to five complete ones and the last one
+    // (still running).
     let mut prev: Vec<(StretchEval, f64)> = Vec::new();
-    if !decided {
-        for k in (restarts.saturating_sub(5)..restarts).rev() {
-            prev.extend(judge_seg(k));
-        }
+    for k in (restarts.saturating_sub(5)..restarts).rev() {
+        prev.extend(judge_seg(k));
     }
+    let last = judge_seg(restarts);
     let prev_leaks: Vec<&(StretchEval, f64)> = prev.iter().filter(|(p, _)| p.leak).collect();
     // Most complete runs leak: the process leaks and is restarted.
     let runs_leak = !prev.is_empty() && prev_leaks.len() * 3 >= prev.len() * 2;
@@ -610,11 +606,23 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         let mut spans: Vec<f64> = prev.iter().map(|(p, _)| p.span_s).collect();
         median_mut(&mut spans)
     };
+    // The highest floor the earlier runs that did not leak reached: a new process warms up
+    // to the height its predecessors held, while a leak climbs past it.
+    let held = prev
+        .iter()
+        .filter(|(p, _)| !p.leak)
+        .map(|(p, _)| p.floor_now)
+        .fold(f64::NEG_INFINITY, f64::max);
     let pick = match last {
         // The run going on now leaks — unless it is young next to earlier runs that did not
-        // leak: then its rise is the warm-up after the restart.
+        // leak (under half their typical length), or shorter than they are and not past the
+        // floor they held: then its rise is the warm-up after the restart.
         Some((l, from))
-            if l.leak && (runs_leak || prev.is_empty() || l.span_s >= 0.5 * typical_run) =>
+            if l.leak
+                && (runs_leak
+                    || prev.is_empty()
+                    || (l.span_s >= 0.5 * typical_run
+                        && (l.span_s >= typical_run || l.floor_now > held + l.rise_needed))) =>
         {
             let mut l = l;
             if restarts > 0 && l.pattern != Pattern::GrowthInBursts {
@@ -657,13 +665,17 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // a collection gives back was never leaked: the run since the last fall leaks only once
     // its floor passes the height the floor fell from, or once it has lasted well past the
     // run before it (a collector's cycles recur at like lengths).
+    // (A trailing window opens in the middle of the run before its only fall: how long that
+    // run lasted is unknown, and a run since the fall that outlasts the part of it in view
+    // says nothing.)
     let last_fall = starts[restarts];
     let run_before = c.t_first[last_fall] - c.t_first[starts[restarts.saturating_sub(1)]];
+    let run_before_seen = !(cfg.window && restarts == 1);
     let refilling = |w: &StretchEval| {
         (1..=2).contains(&restarts)
             && !falls.new_process
             && w.floor_now <= fell_from(&c, last_fall)
-            && c.t[n - 1] - c.t_first[last_fall] <= 2.0 * run_before
+            && (!run_before_seen || c.t[n - 1] - c.t_first[last_fall] <= 2.0 * run_before)
     };
     let pick = match pick {
         Some((mut w, from, true))
@@ -814,6 +826,69 @@ mod tests {
             lo,
         };
         (c, starts)
+    }
+
+    /// The buckets (open one included) of `hours` of samples every 30 s of `f(t)`, as the
+    /// whole-series summary keeps them (128 buckets at most).
+    fn summary(hours: f64, f: impl Fn(f64) -> f64) -> Vec<Bucket> {
+        let mut b = super::super::buckets::Buckets::new(1.0, 128);
+        for i in 0..(hours * 120.0) as usize {
+            let t = i as f64 * 30.0;
+            b.push(1.7e9 + t, f(t));
+        }
+        let mut all = b.closed;
+        all.extend(b.open);
+        all
+    }
+
+    const H: f64 = 3600.0;
+
+    /// Restarts every 4 h of a process that warms up to 500 MB within minutes; the current
+    /// run, 2.4 h old, climbs steadily from 200 MB. Below the height the earlier runs held,
+    /// that climb is a slower warm-up; past it, a leak.
+    #[test]
+    fn a_young_run_below_the_height_earlier_runs_held_is_warming_up() {
+        let cfg = RecognizeOptions::default().cfg();
+        let run = 4.0 * H;
+        let series = |top: f64| {
+            move |t: f64| {
+                let age = t % run;
+                if t < 3.0 * run {
+                    500.0 * MB - 300.0 * MB * (-age / 300.0).exp()
+                } else {
+                    200.0 * MB + (top - 200.0 * MB) * age / (2.4 * H)
+                }
+            }
+        };
+        let slow_warmup = summary(14.4, series(450.0 * MB));
+        let e = evaluate(&slow_warmup, &cfg);
+        assert_eq!(e.restarts, 3, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+        let leak = summary(14.4, series(700.0 * MB));
+        let e = evaluate(&leak, &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+    }
+
+    /// A trailing window of a day that opens in the middle of an old generation's fill (200
+    /// to 400 MB over the 7 h in view), sees its full collection and 17 h of refilling at a
+    /// slower pace to 350 MB: the run before the fall may have lasted far longer than the
+    /// window shows, so outlasting the part in view is no sign of a leak.
+    #[test]
+    fn a_window_does_not_time_a_refill_against_a_run_it_saw_only_part_of() {
+        let cfg = Cfg {
+            window: true,
+            ..RecognizeOptions::default().cfg()
+        };
+        let fill = |t: f64| {
+            if t < 7.0 * H {
+                200.0 * MB + 200.0 * MB * t / (7.0 * H)
+            } else {
+                200.0 * MB + 150.0 * MB * (t - 7.0 * H) / (17.0 * H)
+            }
+        };
+        let e = evaluate(&summary(24.0, fill), &cfg);
+        assert_eq!(e.restarts, 1, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
     }
 
     #[test]

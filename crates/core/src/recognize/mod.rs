@@ -23,9 +23,10 @@
 //!    at two scales, a flat last third, a quadratic that ends under half its starting
 //!    slope while the last third slows, or growth that slows every third with a significant
 //!    bend) nor a **step** (one or two jumps, flat since);
-//! 5. judges the recent half of a run alone (a leak that started late), and when restarts
-//!    were seen, the runs together: most complete runs leaking is a leak with restarts, and a
-//!    young run after runs that did not leak is a warm-up — unless the falls are a
+//! 5. judges the recent half of a run alone (a leak that started late), and
+//!    when restarts were seen, the runs together: most complete runs leaking is a leak with
+//!    restarts, and a young run after runs that did not leak is a warm-up (under half their
+//!    length, or shorter than they are and not past the floor they held) — unless the falls are a
 //!    **collector's** (three or more, every run ending at one height whatever its pace, or
 //!    peaks and floors both flat to 5 %), with no warm-up after them, not from the memory
 //!    limit and not halving the floor: then the runs are its cycles, not a leak;
@@ -36,8 +37,10 @@
 //! The whole series decides first; a trailing window (1 h, 6 h, 1 d) confirms a leak of its
 //! own only when the whole series does not contradict it: not inside a cycle longer than half
 //! the window, not to a floor the series already held before and came down from, not the tail
-//! of a fill or a step. The verdict reports the floor's trend over each window and which
-//! stretch confirmed the leak.
+//! of a fill or a step, not across falls the whole series saw as a collector's or as one or two
+//! falls without a new process (a window opening mid-run cannot time the run before a fall).
+//! The verdict reports the floor's trend over each window and which stretch confirmed the
+//! leak.
 //!
 //! Evaluations run when buckets close — the whole series once per `max(2, len/12)` closed
 //! buckets, each window once per quarter of its length — behind a cheap screen (did the floor

@@ -232,6 +232,16 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
     if main.falls.collector && w.restarts > 0 && !w.falls.warmups {
         return false;
     }
+    // Nor does a window whose falls the whole series saw, with the runs before them, as one
+    // or two falls without a new process and no leak: a window opening in the middle of the
+    // run before a fall cannot tell a collector's refill from a restart better than that.
+    if (1..=2).contains(&main.restarts)
+        && !main.falls.new_process
+        && w.restarts > 0
+        && !w.falls.warmups
+    {
+        return false;
+    }
     if w.restarts == 0 || (w.restarts < 2 && !w.falls.warmups) {
         if d.period_s.is_some_and(|p| WINDOWS[k].seconds < 2.2 * p) {
             return false;
@@ -263,5 +273,76 @@ pub(crate) fn trend(k: usize, w: &Eval, confirmed: bool) -> WindowTrend {
         },
         floor_start_bytes: w.detail.and_then(|d| finite(d.floor_start)),
         floor_end_bytes: w.detail.and_then(|d| finite(d.floor_now)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::evaluate::Falls;
+    use super::super::stretch::{Plateau, StretchEval};
+    use super::*;
+
+    fn eval(kind: VerdictKind, pattern: Pattern, restarts: usize, falls: Falls) -> Eval {
+        let leak = kind == VerdictKind::Leak;
+        let growth_bps = if leak { 1e4 } else { 0.0 };
+        Eval {
+            kind,
+            pattern,
+            growth_bps,
+            confidence: 0.7,
+            floor_now: 2.2e9,
+            restarts,
+            detail: Some(StretchEval {
+                leak,
+                pattern,
+                growth_bps,
+                rise: 7e8,
+                rise_needed: 6e7,
+                tau: 1.0,
+                floor_now: 2.2e9,
+                floor_start: 1.5e9,
+                span_s: 72000.0,
+                period: None,
+                period_s: None,
+                late_ratio: 1.0,
+                plateau: Plateau::Steady(1.0),
+                recent_rise: 3e8,
+                confidence: 0.7,
+            }),
+            judged_from: 0.0,
+            falls,
+        }
+    }
+
+    /// A day's window that sees one fall and a leak in the run after it, in a series whose
+    /// whole, seeing the run before that fall too, read it as no new process and no leak (a
+    /// collector's rare full collection): the window cannot overrule it. When the whole series
+    /// saw a new process after its falls, or the window sees the warm-up after its own, the
+    /// window's leak stands.
+    #[test]
+    fn a_window_defers_to_the_whole_series_on_falls_without_a_new_process() {
+        let history = History {
+            peak_before: 2.56e9,
+            floor_start: 2.56e9,
+            floor_end: 2.2e9,
+        };
+        let quiet = Falls::default();
+        let w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 1, quiet);
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 1, quiet);
+        assert!(!window_confirms(2, &w, &main, &history));
+        let restarted = Falls {
+            new_process: true,
+            ..quiet
+        };
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 1, restarted);
+        assert!(window_confirms(2, &w, &main, &history));
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 1, quiet);
+        let warm = Falls {
+            warmups: true,
+            new_process: true,
+            ..quiet
+        };
+        let w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 1, warm);
+        assert!(window_confirms(2, &w, &main, &history));
     }
 }
