@@ -489,6 +489,14 @@ pub(crate) struct Falls {
     pub new_process: bool,
 }
 
+impl Falls {
+    /// `restarts` falls that could as well be a collector's full collections: one or two of
+    /// them (a third shows whether the runs end at one height), none showing a new process.
+    pub(crate) fn may_be_collections(&self, restarts: usize) -> bool {
+        (1..=2).contains(&restarts) && !self.new_process
+    }
+}
+
 /// The buckets as columns, their noise, and where the runs between restarts start.
 struct Runs {
     c: Columns,
@@ -672,8 +680,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     let run_before = c.t_first[last_fall] - c.t_first[starts[restarts.saturating_sub(1)]];
     let run_before_seen = !(cfg.window && restarts == 1);
     let refilling = |w: &StretchEval| {
-        (1..=2).contains(&restarts)
-            && !falls.new_process
+        falls.may_be_collections(restarts)
             && w.floor_now <= fell_from(&c, last_fall)
             && (!run_before_seen || c.t[n - 1] - c.t_first[last_fall] <= 2.0 * run_before)
     };

@@ -266,7 +266,7 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
     // collector's full collections (a JVM's old generation) fall the same way, and only a
     // third fall shows whether the runs end at one height (a collector's threshold) or
     // wherever the clock cut them. Confidence moves towards a coin toss by the falls missing.
-    if leak && caveat.is_none() && (1..=2).contains(&e.restarts) && !e.falls.new_process {
+    if leak && caveat.is_none() && e.falls.may_be_collections(e.restarts) {
         confidence = 0.5 + (confidence - 0.5) * e.restarts as f64 / 3.0;
         let (falls, them) = if e.restarts == 1 {
             ("one fall of the floor was read as a restart", "it")

@@ -12,17 +12,12 @@ pub struct Served {
     pub requests: f64,
 }
 
-/// Pairs each sample from `from` on with the requests served by its time (`requests_at`
-/// holds one count per sample, in the same order).
-pub fn served_from(series: &[Point], requests_at: &[f64], from: f64) -> Vec<Served> {
-    series
+/// The samples from `from` on (after a warm-up), with the requests served by each.
+pub fn served_from(served: &[Served], from: f64) -> Vec<Served> {
+    served
         .iter()
-        .zip(requests_at)
-        .filter(|(p, _)| p.t >= from)
-        .map(|(p, r)| Served {
-            sample: *p,
-            requests: *r,
-        })
+        .filter(|s| s.sample.t >= from)
+        .copied()
         .collect()
 }
 
@@ -97,14 +92,17 @@ mod tests {
 
     /// 50 s at 1 s, served at a rate falling from 6,000 to 2,000 requests per second; memory
     /// is `per_request` bytes a request above 200 MB.
-    fn slowing(per_request: f64) -> (Vec<Point>, Vec<f64>) {
-        let (mut series, mut requests, mut served) = (Vec::new(), Vec::new(), 0.0);
-        for i in 0..50 {
-            served += 6000.0 - 100.0 * i as f64;
-            series.push(Point::new(T0 + i as f64, 200e6 + per_request * served));
-            requests.push(served);
-        }
-        (series, requests)
+    fn slowing(per_request: f64) -> Vec<Served> {
+        let mut requests = 0.0;
+        (0..50)
+            .map(|i| {
+                requests += 6000.0 - 100.0 * i as f64;
+                Served {
+                    sample: Point::new(T0 + i as f64, 200e6 + per_request * requests),
+                    requests,
+                }
+            })
+            .collect()
     }
 
     fn options() -> RecognizeOptions {
@@ -118,25 +116,28 @@ mod tests {
     /// fell, detected at a time of the wall clock; memory that does not grow is none.
     #[test]
     fn memory_growing_with_every_request_is_a_leak_on_the_load_clock() {
-        let (series, requests) = slowing(2000.0);
-        let served = served_from(&series, &requests, T0 + 10.0);
+        let served = served_from(&slowing(2000.0), T0 + 10.0);
         assert_eq!(served.len(), 40, "the warm-up's samples are left out");
         let v = judged_on_load_clock(&served, options()).unwrap();
         assert_eq!(v.verdict, VerdictKind::Leak);
         let d = v.detected_at.unwrap();
         assert!((T0 + 10.0..=T0 + 49.0).contains(&d), "{d}");
         assert!(v.reasons[0].contains("requests served"));
-        let (flat, requests) = slowing(0.0);
-        let served = served_from(&flat, &requests, T0 + 10.0);
-        assert!(judged_on_load_clock(&served, options()).is_none());
+        assert!(judged_on_load_clock(&served_from(&slowing(0.0), T0 + 10.0), options()).is_none());
     }
 
     #[test]
     fn growth_per_request_is_the_slope_over_requests_served() {
-        let (series, requests) = slowing(2000.0);
-        let per = bytes_per_request(&served_from(&series, &requests, T0)).unwrap();
+        let served = slowing(2000.0);
+        let per = bytes_per_request(&served).unwrap();
         assert!((per - 2000.0).abs() < 1.0, "{per}");
-        let idle = vec![5.0; series.len()];
-        assert_eq!(bytes_per_request(&served_from(&series, &idle, T0)), None);
+        let idle: Vec<Served> = served
+            .iter()
+            .map(|s| Served {
+                requests: 5.0,
+                ..*s
+            })
+            .collect();
+        assert_eq!(bytes_per_request(&idle), None);
     }
 }

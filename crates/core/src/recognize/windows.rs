@@ -235,11 +235,7 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
     // Nor does a window whose falls the whole series saw, with the runs before them, as one
     // or two falls without a new process and no leak: a window opening in the middle of the
     // run before a fall cannot tell a collector's refill from a restart better than that.
-    if (1..=2).contains(&main.restarts)
-        && !main.falls.new_process
-        && w.restarts > 0
-        && !w.falls.warmups
-    {
+    if main.falls.may_be_collections(main.restarts) && w.restarts > 0 && !w.falls.warmups {
         return false;
     }
     if w.restarts == 0 || (w.restarts < 2 && !w.falls.warmups) {

@@ -11,7 +11,7 @@ use leakscope_agent::event::{describe_exit, Event};
 use leakscope_agent::fields::{self, NODE_HEAP_AFTER_GC};
 use leakscope_agent::source::Fields;
 use leakscope_agent::Observer;
-use leakscope_core::recognize::per_request;
+use leakscope_core::recognize::per_request::{self, Served};
 use leakscope_core::{Point, Recognizer, VerdictKind};
 use leakscope_load::LoadStats;
 use leakscope_report::{LoadPoint, RunData};
@@ -32,7 +32,7 @@ pub struct SoakView {
     warmup_end: f64,
     load: bool,
     /// Memory series that could be the signal, with the requests served at each point.
-    candidates: BTreeMap<String, Vec<(Point, f64)>>,
+    candidates: BTreeMap<String, Vec<Served>>,
     load_points: Vec<LoadPoint>,
     last_req: (f64, u64, u64),
     progress: Progress,
@@ -96,7 +96,7 @@ impl SoakView {
             .and_then(|s| self.candidates.get(s))
             .map(|v| {
                 v.iter()
-                    .map(|(p, _)| *p)
+                    .map(|s| s.sample)
                     .filter(|p| p.t >= self.warmup_end)
                     .collect()
             })
@@ -147,7 +147,7 @@ impl SoakView {
         let series: Vec<Point> = self
             .candidates
             .get(&signal)
-            .map(|v| v.iter().map(|(p, _)| *p).collect())
+            .map(|v| v.iter().map(|s| s.sample).collect())
             .unwrap_or_default();
         if series.is_empty() {
             anyhow::bail!(
@@ -155,15 +155,10 @@ impl SoakView {
                 self.service_end
             );
         }
-        let requests_at: Vec<f64> = self
-            .candidates
-            .get(&signal)
-            .map(|v| v.iter().map(|(_, r)| *r).collect())
-            .unwrap_or_default();
         let rss: Vec<Point> = self
             .candidates
             .get("rss_bytes")
-            .map(|v| v.iter().map(|(p, _)| *p).collect())
+            .map(|v| v.iter().map(|s| s.sample).collect())
             .unwrap_or_default();
         let warmup_end = self.warmup_end;
         let after: Vec<Point> = series
@@ -178,7 +173,11 @@ impl SoakView {
         }
         let explanation = r.explain();
         let mut verdict = explanation.verdict.clone();
-        let served = per_request::served_from(&series, &requests_at, warmup_end);
+        let served = self
+            .candidates
+            .get(&signal)
+            .map(|v| per_request::served_from(v, warmup_end))
+            .unwrap_or_default();
         if verdict.verdict != VerdictKind::Leak && self.load {
             if let Some(leak) = per_request::judged_on_load_clock(&served, opts) {
                 verdict = leak;
@@ -275,10 +274,10 @@ impl Observer for SoakView {
         let requests = self.shared.requests.load(Ordering::Relaxed) as f64;
         for (k, v) in fields_now {
             if fields::MEMORY_FIELDS.contains(&k.as_str()) {
-                self.candidates
-                    .entry(k.clone())
-                    .or_default()
-                    .push((Point::new(t, *v), requests));
+                self.candidates.entry(k.clone()).or_default().push(Served {
+                    sample: Point::new(t, *v),
+                    requests,
+                });
             }
         }
     }
@@ -337,7 +336,7 @@ impl Observer for SoakView {
         let series: Vec<Point> = self
             .signal()
             .and_then(|s| self.candidates.get(s))
-            .map(|v| v.iter().map(|(p, _)| *p).collect())
+            .map(|v| v.iter().map(|s| s.sample).collect())
             .unwrap_or_default();
         self.progress.update(
             self.started.elapsed(),
