@@ -22,7 +22,11 @@
 //!    nine floor points and two thirds of the run — and it is not a **plateau** (deceleration
 //!    at two scales, a flat last third, a quadratic that ends under half its starting
 //!    slope while the last third slows, or growth that slows every third with a significant
-//!    bend) nor a **step** (one or two jumps, flat since);
+//!    bend) nor a **step** (one or two jumps, flat since); when the floor shows no leak and
+//!    nothing else explains the stretch (no cycle, step, plateau or spike), the bucket
+//!    **means**, smoothed over the same twelfth, get the same tests: under plain noise a
+//!    bucket's minimum scatters most and its mean least, so a slow leak a few noise scales
+//!    tall shows there first;
 //! 5. judges the recent half of a run alone (a leak that started late), and
 //!    when restarts were seen, the runs together: most complete runs leaking is a leak with
 //!    restarts, and a young run after runs that did not leak is a warm-up (under half their

@@ -90,6 +90,8 @@ pub(crate) struct StretchEval {
     pub plateau: Plateau,
     /// Range of the floor over the recent half of the stretch, bytes.
     pub recent_rise: f64,
+    /// The trend was read on the bucket means, not the minima (see [`judge`]).
+    pub on_means: bool,
     pub confidence: f64,
 }
 
@@ -133,6 +135,34 @@ fn cycle_troughs(lo: &[f64], p: usize) -> Vec<(usize, f64)> {
     }
     out.reverse();
     out
+}
+
+/// The mean of each whole chunk of `q` buckets, counted back from the last bucket:
+/// `(middle bucket index, mean)`, oldest first.
+fn chunk_means(y: &[f64], q: usize) -> Vec<(usize, f64)> {
+    let mut out: Vec<(usize, f64)> = y
+        .rchunks_exact(q)
+        .enumerate()
+        .map(|(j, ch)| {
+            (
+                y.len() - (j + 1) * q + q / 2,
+                ch.iter().sum::<f64>() / q as f64,
+            )
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
+/// Trailing rolling mean with a window of `w` values, laid out as [`rolling_min`]'s.
+fn rolling_mean(y: &[f64], w: usize, out: &mut Vec<f64>) {
+    out.clear();
+    let mut sum: f64 = y[..w - 1].iter().sum();
+    for i in w - 1..y.len() {
+        sum += y[i];
+        out.push(sum / w as f64);
+        sum -= y[i + 1 - w];
+    }
 }
 
 /// The piecewise-linear line through `pts` (bucket index, value) at time `x`; flat beyond
@@ -276,8 +306,79 @@ pub(crate) fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) ->
 /// Judge the stretch `c` (at least 6 buckets), given the bucket-level noise `sigma` (bytes)
 /// and an optional known period in buckets (from a longer stretch), or a period to assume
 /// whatever the autocorrelation says (`force_period`: a day, for the daily floor).
+///
+/// The floor is judged first. When it did not show a leak and nothing else explains the
+/// stretch (no cycle, no step, plateau or spike), the bucket means get the same judgement:
+/// under noise with no sawtooth, a bucket's minimum is its noisiest statistic and its mean
+/// the steadiest (many samples averaged), so a slow leak a few noise scales tall over the
+/// whole stretch shows in the means long before the minima.
 pub(crate) fn judge(
     c: &Cols,
+    sigma: f64,
+    period_hint: Option<usize>,
+    force_period: Option<usize>,
+    cfg: &Cfg,
+) -> Option<StretchEval> {
+    let floor = judge_level(c, Level::Minima, sigma, period_hint, force_period, cfg)?;
+    if floor.leak
+        || cfg.window
+        || force_period.is_some()
+        || floor.period.is_some()
+        || !matches!(
+            floor.pattern,
+            Pattern::Stable | Pattern::Sawtooth | Pattern::Unknown
+        )
+        || !means_rise(c, cfg)
+    {
+        return Some(floor);
+    }
+    match judge_level(c, Level::Means, sigma, None, None, cfg) {
+        Some(m) if m.leak && m.period.is_none() => Some(m),
+        _ => Some(floor),
+    }
+}
+
+/// A cheap screen before the means are judged: the means of twelve chunks rise by
+/// `rise_sigmas` times their own scatter (from successive differences about the trend, so
+/// a wander slower than a chunk counts as scatter, not trend) and by `min_rise_bytes`, and
+/// mostly monotonically.
+fn means_rise(c: &Cols, cfg: &Cfg) -> bool {
+    const K: usize = 12;
+    let n = c.t.len();
+    if n < 2 * K {
+        return false;
+    }
+    let (mut ct, mut cm) = ([0.0; K], [0.0; K]);
+    for j in 0..K {
+        let (a, b) = (j * n / K, (j + 1) * n / K);
+        let w = (b - a) as f64;
+        ct[j] = c.t[a..b].iter().sum::<f64>() / w;
+        cm[j] = c.mean[a..b].iter().sum::<f64>() / w;
+    }
+    let mut s = Vec::with_capacity(K);
+    let g = half_lag_slope(&ct, &cm, &mut s);
+    let rise = g * (ct[K - 1] - ct[0]);
+    let resid: Vec<f64> = ct.iter().zip(&cm).map(|(t, m)| m - g * t).collect();
+    let noise = diff_noise(&resid, &mut s).max(cfg.min_noise);
+    rise >= cfg.rise_sigmas * noise
+        && rise >= cfg.min_rise_bytes
+        && g >= cfg.min_growth_bps
+        && mk_tau(&cm, 0.5 * noise) >= cfg.min_tau
+}
+
+/// Which level of the buckets a stretch's trend is read on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Level {
+    /// The floor: minima, what is left after each collection (robust to a sawtooth).
+    Minima,
+    /// The means, smoothed over a window: steadier under plain noise, used only where no
+    /// cycle is in view.
+    Means,
+}
+
+fn judge_level(
+    c: &Cols,
+    level_of: Level,
     sigma: f64,
     period_hint: Option<usize>,
     force_period: Option<usize>,
@@ -299,7 +400,14 @@ pub(crate) fn judge(
         w = w.max(p + 1);
     }
     let (mut floor, mut dq) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let (fa, fb) = floor_of(c, period, &mut floor, &mut dq);
+    let (fa, fb) = match level_of {
+        Level::Minima => floor_of(c, period, &mut floor, &mut dq),
+        Level::Means => {
+            let w = w.min(n);
+            rolling_mean(c.mean, w, &mut floor);
+            (w - 1, n)
+        }
+    };
     let ft: &[f64] = &c.t[fa..fb];
     let m = floor.len();
     if m < 4 {
@@ -311,7 +419,10 @@ pub(crate) fn judge(
     // chunks one window (or one cycle) long — independent samples of the floor, unlike the
     // overlapping rolling minimum whose scatter understates it.
     let q = period.filter(|&p| p >= 3 && n / p >= 3).unwrap_or(w).max(1);
-    let mins = cycle_troughs(c.lo, q);
+    let mins = match level_of {
+        Level::Minima => cycle_troughs(c.lo, q),
+        Level::Means => chunk_means(c.mean, q),
+    };
     let (icpt, noise) = if mins.len() >= 5 {
         // Scatter from successive differences of the detrended minima, so that a step or a
         // curve (model misfit) does not pass for noise.
@@ -362,6 +473,7 @@ pub(crate) fn judge(
             late_ratio: 1.0,
             plateau: Plateau::NotTested,
             recent_rise,
+            on_means: level_of == Level::Means,
             confidence: 0.5,
         });
     }
@@ -587,6 +699,7 @@ pub(crate) fn judge(
             Plateau::Steady(late_ratio)
         },
         recent_rise,
+        on_means: level_of == Level::Means,
         confidence: clamp01(confidence),
     })
 }

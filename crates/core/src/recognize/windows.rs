@@ -303,6 +303,7 @@ mod tests {
                 late_ratio: 1.0,
                 plateau: Plateau::Steady(1.0),
                 recent_rise: 3e8,
+                on_means: false,
                 confidence: 0.7,
             }),
             judged_from: 0.0,
