@@ -342,9 +342,9 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
                 amount(u, r.cfg.min_rise_bytes)
             ));
             out.push(match s.period_s {
-                _ if s.on_means => "the floor is the rolling mean of the samples: no collector \
-                                    sawtooth and no cycle in view, and under plain noise the \
-                                    means show a slow rise that the minima scatter too much to show"
+                _ if s.on_means => "the floor is the rolling mean of the samples: no cycle in \
+                                    view, and under plain noise the means show a slow rise that \
+                                    the minima scatter too much to show"
                     .into(),
                 Some(p) => format!(
                     "the floor is the minimum of each cycle: a cycle of {} was seen",

@@ -105,6 +105,30 @@ pub(crate) fn mk_tau(y: &[f64], tol: f64) -> f64 {
     s as f64 / (n * (n - 1) / 2) as f64
 }
 
+/// The means of `k` consecutive parts of `y` of (nearly) equal length, each at least one
+/// value long.
+pub(crate) fn part_means(y: &[f64], k: usize) -> Vec<f64> {
+    let n = y.len();
+    (0..k)
+        .map(|j| {
+            let a = j * n / k;
+            let b = ((j + 1) * n / k).max(a + 1);
+            y[a..b].iter().sum::<f64>() / (b - a) as f64
+        })
+        .collect()
+}
+
+/// Trailing rolling mean with a window of `w` values, laid out as [`rolling_min`]'s.
+pub(crate) fn rolling_mean(y: &[f64], w: usize, out: &mut Vec<f64>) {
+    out.clear();
+    let mut sum: f64 = y[..w - 1].iter().sum();
+    for i in w - 1..y.len() {
+        sum += y[i];
+        out.push(sum / w as f64);
+        sum -= y[i + 1 - w];
+    }
+}
+
 /// Trailing rolling minimum with a window of `w` values: `out[i] = min(y[i+1-w..=i])`, only
 /// for `i ≥ w−1` (so `out.len() = y.len() − w + 1`). Monotone deque, O(n).
 pub(crate) fn rolling_min(y: &[f64], w: usize, out: &mut Vec<f64>, deque: &mut Vec<usize>) {

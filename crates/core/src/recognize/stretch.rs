@@ -2,7 +2,8 @@
 //! floor, its trend, and the shape tests that tell a leak from a plateau, a step or a cycle.
 
 use super::stats::{
-    acf_period, diff_noise, half_lag_slope, median, mk_tau, quad_fit, residual_scale, rolling_min,
+    acf_period, diff_noise, half_lag_slope, median, mk_tau, part_means, quad_fit, residual_scale,
+    rolling_mean, rolling_min,
 };
 use crate::verdict::Pattern;
 use std::borrow::Cow;
@@ -154,17 +155,6 @@ fn chunk_means(y: &[f64], q: usize) -> Vec<(usize, f64)> {
     out
 }
 
-/// Trailing rolling mean with a window of `w` values, laid out as [`rolling_min`]'s.
-fn rolling_mean(y: &[f64], w: usize, out: &mut Vec<f64>) {
-    out.clear();
-    let mut sum: f64 = y[..w - 1].iter().sum();
-    for i in w - 1..y.len() {
-        sum += y[i];
-        out.push(sum / w as f64);
-        sum -= y[i + 1 - w];
-    }
-}
-
 /// The piecewise-linear line through `pts` (bucket index, value) at time `x`; flat beyond
 /// the ends.
 fn interpolate(pts: &[(usize, f64)], t: &[f64], x: f64) -> f64 {
@@ -308,10 +298,11 @@ pub(crate) fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) ->
 /// whatever the autocorrelation says (`force_period`: a day, for the daily floor).
 ///
 /// The floor is judged first. When it did not show a leak and nothing else explains the
-/// stretch (no cycle, no step, plateau or spike), the bucket means get the same judgement:
-/// under noise with no sawtooth, a bucket's minimum is its noisiest statistic and its mean
-/// the steadiest (many samples averaged), so a slow leak a few noise scales tall over the
-/// whole stretch shows in the means long before the minima.
+/// stretch (no cycle at bucket level, no step, plateau or spike), the bucket means get the
+/// same judgement: under plain noise a bucket's minimum is its noisiest statistic and its
+/// mean the steadiest (many samples averaged), so a slow leak a few noise scales tall over
+/// the whole stretch shows in the means long before the minima. (A sawtooth inside the
+/// buckets is let through: a stationary one leaves the means flat.)
 pub(crate) fn judge(
     c: &Cols,
     sigma: f64,
@@ -332,8 +323,9 @@ pub(crate) fn judge(
     {
         return Some(floor);
     }
+    // (No cycle here: the means' autocorrelation already found none for the floor.)
     match judge_level(c, Level::Means, sigma, None, None, cfg) {
-        Some(m) if m.leak && m.period.is_none() => Some(m),
+        Some(m) if m.leak => Some(m),
         _ => Some(floor),
     }
 }
@@ -344,17 +336,10 @@ pub(crate) fn judge(
 /// mostly monotonically.
 fn means_rise(c: &Cols, cfg: &Cfg) -> bool {
     const K: usize = 12;
-    let n = c.t.len();
-    if n < 2 * K {
+    if c.t.len() < 2 * K {
         return false;
     }
-    let (mut ct, mut cm) = ([0.0; K], [0.0; K]);
-    for j in 0..K {
-        let (a, b) = (j * n / K, (j + 1) * n / K);
-        let w = (b - a) as f64;
-        ct[j] = c.t[a..b].iter().sum::<f64>() / w;
-        cm[j] = c.mean[a..b].iter().sum::<f64>() / w;
-    }
+    let (ct, cm) = (part_means(c.t, K), part_means(c.mean, K));
     let mut s = Vec::with_capacity(K);
     let g = half_lag_slope(&ct, &cm, &mut s);
     let rise = g * (ct[K - 1] - ct[0]);
@@ -438,12 +423,7 @@ fn judge_level(
     // Chunk means of the (already robust) floor: the trend test runs on these (≤ 12 values, spaced ≥ one
     // window apart, which tames the autocorrelation of a rolling minimum).
     let k = m.min(12);
-    let mut cm = Vec::with_capacity(k);
-    for j in 0..k {
-        let a = j * m / k;
-        let b = ((j + 1) * m / k).max(a + 1);
-        cm.push(floor[a..b].iter().sum::<f64>() / (b - a) as f64);
-    }
+    let cm = part_means(&floor, k);
     let tau = mk_tau(&cm, 0.5 * noise);
     let rise = g * fspan;
     let rise_net = cm[k - 1] - cm[0];
