@@ -382,9 +382,17 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     // ran (a clock cut them) or as their paces (they were cut at any time and grew at one
     // pace): the runs end where they were cut, not at a level.
     // (Beyond the noise: heights that differ by less than 4 noise scales are one height.)
-    let cut = rises.len() >= 3
-        && cv(&rises) >= 2.0 * cv(&lengths).min(cv(&paces))
-        && sd(&rises) >= 4.0 * sigma;
+    // (A run's length is read to a bucket at each end: lengths that differ by that much
+    // are one length to this resolution, so that part of their variance is taken out.)
+    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
+    let clock = if lengths.len() >= 2 {
+        let m = mean(&lengths);
+        (sd(&lengths).powi(2) - width * width / 6.0).max(0.0).sqrt() / m
+    } else {
+        f64::INFINITY
+    };
+    let cut =
+        rises.len() >= 3 && cv(&rises) >= 2.0 * clock.min(cv(&paces)) && sd(&rises) >= 4.0 * sigma;
     let stationary = peaks.len() >= 3
         && floors.len() >= 2
         && height > 0.0
@@ -506,9 +514,11 @@ pub(crate) struct Falls {
     /// as well be a collector's full collections.
     pub new_process: bool,
     /// Three complete runs or more whose heights vary twice as much as their lengths (a
-    /// clock cut them) or as their paces (cut at any time, growing at one pace): the falls
-    /// came whatever the height, unlike a collector's, and the runs did not settle at one
-    /// level, unlike warm-ups.
+    /// clock cut them; lengths read to a bucket) or as their paces (cut at any time, growing
+    /// at one pace), by 4 noise scales or more: the falls came whatever the height, unlike a
+    /// collector's. Warm-ups pass it too when their heights wander or a short run had no
+    /// time to settle: what tells them from a leak is the shape of the runs (see
+    /// [`run_tails`]).
     pub cut: bool,
 }
 
@@ -722,8 +732,8 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // Runs too short to judge one by one: their second halves, read together — from 12
     // buckets a run (a quarter of one, three bucket minima, then tells a pace that keeps up
     // from one that slows), or from 8 when the runs were cut whatever their height (see
-    // `Falls::cut`): at 8 an old generation's fill or a slow warm-up passes for a leak's
-    // run, and only heights set by the cut rule out both.
+    // `Falls::cut`): at 8 an old generation's fill passes for a leak's run, and falls that
+    // came at no one height are no collector's.
     let tail_run = if falls.cut { 8 } else { 12 };
     let pick = match pick {
         Some((mut w, from, false)) if restarts >= 3 && !collector => {
