@@ -309,7 +309,7 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     let n = c.t.len();
     let restarts = starts.len() - 1;
     let mut s = Vec::new();
-    let (mut rises, mut paces) = (Vec::new(), Vec::new());
+    let (mut rises, mut paces, mut lengths) = (Vec::new(), Vec::new(), Vec::new());
     let (mut under, mut seen, mut at_limit, mut halved) = (0usize, 0usize, false, 0usize);
     // Height of each run's line where it ended in a fall, and where the next run started.
     let (mut peaks, mut floors) = (Vec::new(), Vec::new());
@@ -357,6 +357,7 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
         // (The run going on now has not ended: its rise says nothing about where runs end.)
         if k < restarts && g > 0.0 && rise > 0.0 {
             rises.push(rise);
+            lengths.push(c.t[b - 1] - c.t_first[i]);
             paces.push(g);
         }
     }
@@ -377,6 +378,21 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
     let height = mean(&peaks) - mean(&floors);
     let level = rises.len() >= 2 && cv(&rises) < 0.5 * cv(&paces);
+    // The other way round: the heights the runs reach vary twice as much as how long they
+    // ran (a clock cut them) or as their paces (they were cut at any time and grew at one
+    // pace): the runs end where they were cut, not at a level.
+    // (Beyond the noise: heights that differ by less than 4 noise scales are one height.)
+    // (A run's length is read to a bucket at each end: lengths that differ by that much
+    // are one length to this resolution, so that part of their variance is taken out.)
+    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
+    let clock = if lengths.len() >= 2 {
+        let m = mean(&lengths);
+        (sd(&lengths).powi(2) - width * width / 6.0).max(0.0).sqrt() / m
+    } else {
+        f64::INFINITY
+    };
+    let cut =
+        rises.len() >= 3 && cv(&rises) >= 2.0 * clock.min(cv(&paces)) && sd(&rises) >= 4.0 * sigma;
     let stationary = peaks.len() >= 3
         && floors.len() >= 2
         && height > 0.0
@@ -390,6 +406,7 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
             && halved * 2 <= restarts,
         warmups,
         new_process: warmups || at_limit || halved * 2 > restarts,
+        cut,
     }
 }
 
@@ -414,7 +431,13 @@ fn fell_from(c: &Columns, i: usize) -> f64 {
 /// four time constants keeps 40 %). A run whose second half holds a fall is left out
 /// (a restart the search missed). Returns the pooled pace, bytes per second, and the
 /// start of the first run read.
-fn run_tails(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
+fn run_tails(
+    c: &Columns,
+    starts: &[usize],
+    sigma: f64,
+    min_run: usize,
+    cfg: &Cfg,
+) -> Option<(f64, f64)> {
     let n = c.t.len();
     let restarts = starts.len() - 1;
     let bounds = |k: usize| (starts[k] + 1, starts.get(k + 1).copied().unwrap_or(n));
@@ -425,23 +448,26 @@ fn run_tails(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Option<(f6
         })
         .collect();
     let typical = median_mut(&mut lens);
-    // The floor near bucket `j` of run [a, b): the middle of three bucket minima.
+    // The floor near bucket `j` of run [a, b): the middle of three bucket minima, and the
+    // mean time of the buckets it was read from (at the run's end only two: a level read
+    // there stands half a bucket before the last).
     let level = |j: usize, a: usize, b: usize| {
         let (x, y) = (j.saturating_sub(1).max(a), (j + 2).min(b));
         let mut v = [0.0; 3];
         v[..y - x].copy_from_slice(&c.lo[x..y]);
-        median_mut(&mut v[..y - x])
+        let t = c.t[x..y].iter().sum::<f64>() / (y - x) as f64;
+        (median_mut(&mut v[..y - x]), t)
     };
     let (mut rise3, mut rise4, mut time3, mut time4) = (0.0, 0.0, 0.0, 0.0);
     let (mut runs, mut rising, mut from) = (0usize, 0usize, f64::NAN);
     for k in (1..=restarts).rev().take(6) {
         let (a, b) = bounds(k);
-        if b < a + 12 || (k == restarts && c.t[b - 1] - c.t_first[a] < 0.8 * typical) {
+        if b < a + min_run || (k == restarts && c.t[b - 1] - c.t_first[a] < 0.8 * typical) {
             continue;
         }
         let m = b - a;
         let (mid, tq, end) = (a + m / 2, a + 3 * m / 4, b - 1);
-        let (l2, l3, l4) = (level(mid, a, b), level(tq, a, b), level(end, a, b));
+        let ((l2, t2), (l3, t3), (l4, t4)) = (level(mid, a, b), level(tq, a, b), level(end, a, b));
         // A fall inside the second half is a restart the search missed (runs shorter than an
         // hour are only cut where the floor halves): this is no single run's tail.
         let low = c.lo[mid..b].iter().copied().fold(f64::INFINITY, f64::min);
@@ -450,8 +476,8 @@ fn run_tails(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Option<(f6
         }
         rise3 += l3 - l2;
         rise4 += l4 - l3;
-        time3 += c.t[tq] - c.t[mid];
-        time4 += c.t[end] - c.t[tq];
+        time3 += t3 - t2;
+        time4 += t4 - t3;
         runs += 1;
         rising += usize::from(l4 - l2 > 0.0);
         from = c.t_first[a];
@@ -487,6 +513,13 @@ pub(crate) struct Falls {
     /// limit, or most falls halving the floor. Without any of these, one or two falls could
     /// as well be a collector's full collections.
     pub new_process: bool,
+    /// Three complete runs or more whose heights vary twice as much as their lengths (a
+    /// clock cut them; lengths read to a bucket) or as their paces (cut at any time, growing
+    /// at one pace), by 4 noise scales or more: the falls came whatever the height, unlike a
+    /// collector's. Warm-ups pass it too when their heights wander or a short run had no
+    /// time to settle: what tells them from a leak is the shape of the runs (see
+    /// [`run_tails`]).
+    pub cut: bool,
 }
 
 impl Falls {
@@ -696,10 +729,15 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         }
         other => other,
     };
-    // Runs too short to judge one by one: their second halves, read together.
+    // Runs too short to judge one by one: their second halves, read together — from 12
+    // buckets a run (a quarter of one, three bucket minima, then tells a pace that keeps up
+    // from one that slows), or from 8 when the runs were cut whatever their height (see
+    // `Falls::cut`): at 8 an old generation's fill passes for a leak's run, and falls that
+    // came at no one height are no collector's.
+    let tail_run = if falls.cut { 8 } else { 12 };
     let pick = match pick {
         Some((mut w, from, false)) if restarts >= 3 && !collector => {
-            match run_tails(&c, &starts, sigma2, cfg) {
+            match run_tails(&c, &starts, sigma2, tail_run, cfg) {
                 Some((pace, first)) => {
                     w.leak = true;
                     w.pattern = Pattern::LeakWithRestarts;
@@ -898,6 +936,46 @@ mod tests {
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
     }
 
+    /// A day in quarter-hour buckets (a trailing day's window) of a process restarted by a
+    /// cron every 2 h 15 min: nine buckets a run, too few to judge each run and, before the
+    /// heights were compared with the lengths, too few to read their tails. Each run warms up
+    /// within minutes and leaks at the pace of that run's load (30-50 MB/h): the heights vary
+    /// while the clock does not, so the runs were cut, not settled, and their tails keep
+    /// rising. The same clock over a slow warm-up settles every run at one height: no leak.
+    #[test]
+    fn runs_cut_by_a_clock_at_heights_that_vary_are_a_leak_even_when_short() {
+        let cfg = Cfg {
+            window: true,
+            ..RecognizeOptions::default().cfg()
+        };
+        let run = 2.25 * H;
+        let paces = [
+            30.0, 45.0, 36.0, 50.0, 33.0, 42.0, 48.0, 35.0, 40.0, 44.0, 38.0,
+        ];
+        let day = |f: &dyn Fn(f64, usize) -> f64| {
+            let mut b = super::super::buckets::Buckets::new(900.0, 128);
+            for i in 0..1440 {
+                let t = i as f64 * 60.0 + 1200.0;
+                // (A little deterministic noise, ±0.3 MB.)
+                let noise = 0.3 * MB * ((i * 7919 % 101) as f64 / 50.0 - 1.0);
+                b.push(1.7e9 + t, f(t % run, (t / run) as usize) + noise);
+            }
+            let mut all = b.closed;
+            all.extend(b.open);
+            all
+        };
+        let leak = day(&|age, k| {
+            300.0 * MB + 200.0 * MB * (1.0 - (-age / 200.0).exp()) + paces[k] * MB * age / H
+        });
+        let e = evaluate(&leak, &cfg);
+        assert!(e.restarts >= 8, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        assert_eq!(e.pattern, Pattern::LeakWithRestarts, "{e:?}");
+        let warmup = day(&|age, _| 300.0 * MB + 100.0 * MB * (1.0 - (-age / (0.6 * H)).exp()));
+        let e = evaluate(&warmup, &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
     #[test]
     fn run_tails_that_keep_rising_are_a_leak_and_tails_that_slow_are_not() {
         let cfg = RecognizeOptions::default().cfg();
@@ -907,14 +985,14 @@ mod tests {
             600.0 * MB + 900.0 * MB * (1.0 - (-(a as f64) / 2.0).exp()) + 10.0 * MB * a as f64
         };
         let (c, starts) = columns(6, 16, 590.0 * MB, leak);
-        let (pace, _) = run_tails(&c, &starts, MB, &cfg).expect("the tails rise");
+        let (pace, _) = run_tails(&c, &starts, MB, 12, &cfg).expect("the tails rise");
         // (The warm-up's remnant in the second halves adds to the pace: 139 MB/h here.)
         let per_hour = pace * 3600.0 / MB;
         assert!((110.0..150.0).contains(&per_hour), "{per_hour}");
         // A warm-up alone, τ 5 buckets: the tails still rise, ever slower.
         let fill = |a: usize| 170.0 * MB + 80.0 * MB * (1.0 - (-(a as f64) / 5.0).exp());
         let (c, starts) = columns(6, 16, 165.0 * MB, fill);
-        assert_eq!(run_tails(&c, &starts, 0.2 * MB, &cfg), None);
+        assert_eq!(run_tails(&c, &starts, 0.2 * MB, 12, &cfg), None);
         // A restart the search missed inside each run's second half: no single run's tail.
         let (c, starts) = columns(6, 16, 590.0 * MB, |a| {
             if a >= 12 {
@@ -923,6 +1001,6 @@ mod tests {
                 leak(a + 4)
             }
         });
-        assert_eq!(run_tails(&c, &starts, MB, &cfg), None);
+        assert_eq!(run_tails(&c, &starts, MB, 12, &cfg), None);
     }
 }
