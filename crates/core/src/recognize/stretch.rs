@@ -512,8 +512,9 @@ pub(crate) fn judge(
         m >= 9 && significant && ((trend && spread && !plateau && !step) || (bursts && tau >= 0.4));
 
     let floor_now = icpt + g * t_end;
-    // A GC sawtooth inside the buckets: their typical range is wide (only asked for names).
-    let sawtoothy = || super::names::collector_band(c.lo, c.hi, c.mean, c.first, c.last, c.n);
+    // A collector's sawtooth under the stretch: a slow climb, a sharp fall (only asked for
+    // names; a cycle alone is not one).
+    let sawtoothy = || super::names::collector_sawtooth(c.lo, c.hi, c.mean, c.first, c.last, c.n);
     // Cycles of an hour or more are traffic; shorter ones are garbage collection.
     let cyc_long = period.is_some_and(|p| (p as f64) * (span / n as f64) >= 3600.0)
         && super::names::cycle_outswings_buckets(c.t, c.mean, c.lo, c.hi);
@@ -526,7 +527,7 @@ pub(crate) fn judge(
             Pattern::GrowthInBursts
         } else if g1 < 0.25 * g3.max(g) && g1 * fspan / 3.0 < 0.15 * rise {
             Pattern::LateOnsetLeak
-        } else if period.is_some() || sawtoothy() {
+        } else if sawtoothy() {
             Pattern::RisingFloor
         } else {
             Pattern::LinearGrowth
@@ -546,7 +547,7 @@ pub(crate) fn judge(
         &mut Vec::new(),
     ) {
         Pattern::SpikeRecovered
-    } else if period.is_some() || sawtoothy() {
+    } else if sawtoothy() {
         Pattern::Sawtooth
     } else {
         Pattern::Stable
