@@ -1163,6 +1163,19 @@ mod tests {
     }
 
     #[test]
+    fn a_wide_sawtooth_is_no_spike() {
+        use crate::verdict::Pattern;
+        let opts = crate::recognize::RecognizeOptions::default();
+        // A collector taking back half of a 40 MB process every 20 to 25 minutes: its peaks
+        // stand far above the typical level, again and again, not once.
+        for period in [1200.0, 1500.0] {
+            let saw = samples(6.0, 0.5e6, |t| 30e6 + 20e6 * (t % period) / period);
+            let v = crate::recognize::recognize("saw", &saw, &opts);
+            assert_eq!(v.pattern, Pattern::Sawtooth, "{period}: {v:#?}");
+        }
+    }
+
+    #[test]
     fn a_spike_whose_fall_passes_for_a_restart_is_still_a_spike() {
         use crate::verdict::{Pattern, VerdictKind};
         let opts = crate::recognize::RecognizeOptions::default();

@@ -257,20 +257,22 @@ pub(crate) fn floor_curve(c: &Cols, min_swing: f64) -> Vec<(f64, f64)> {
     c.t[a..b].iter().copied().zip(floor).collect()
 }
 
-/// True when the stretch rose well above where its floor ended (`floor_end`) and came back:
-/// at least two bucket means stand `height` above the typical mean (their median) — one
-/// bucket alone may be a single wild sample — and the last tenth is back near that median.
+/// True when the stretch rose well above where its floor ended (`floor_end`) once and came
+/// back: at least two bucket means stand `height` above the typical mean (their median) — one
+/// bucket alone may be a single wild sample — all within under half of the stretch (one
+/// excursion: a wide sawtooth or a cycle stands that high again and again), and the last
+/// tenth is back near that median.
 pub(crate) fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) -> bool {
     let n = c.mean.len();
     let typical = median(c.mean, s);
-    let high = c
-        .mean
-        .iter()
-        .filter(|&&m| m - typical.max(floor_end) > height)
-        .count();
+    let is_high = |m: f64| m - typical.max(floor_end) > height;
+    let high = c.mean.iter().filter(|&&m| is_high(m)).count();
+    let first = c.mean.iter().position(|&m| is_high(m));
+    let last = c.mean.iter().rposition(|&m| is_high(m));
+    let once = first.zip(last).is_some_and(|(a, b)| 2 * (b - a) < n);
     let tail = &c.mean[n - (n / 10).max(1)..];
     let back = median(tail, s) - typical < 0.5 * height;
-    high >= 2 && high * 2 < n && back
+    high >= 2 && high * 2 < n && once && back
 }
 
 /// Judge the stretch `c` (at least 6 buckets), given the bucket-level noise `sigma` (bytes)
