@@ -257,22 +257,22 @@ pub(crate) fn floor_curve(c: &Cols, min_swing: f64) -> Vec<(f64, f64)> {
     c.t[a..b].iter().copied().zip(floor).collect()
 }
 
-/// True when the stretch rose well above where its floor ended (`floor_end`) once and came
-/// back: at least two bucket means stand `height` above the typical mean (their median) — one
-/// bucket alone may be a single wild sample — all within under half of the stretch (one
-/// excursion: a wide sawtooth or a cycle stands that high again and again), and the last
-/// tenth is back near that median.
+/// True when the stretch rose well above where its floor ended (`floor_end`) and came back:
+/// at least two bucket means stand `height` above the typical mean (their median) — one
+/// bucket alone may be a single wild sample — in a few excursions (runs of high buckets,
+/// four at most), and the last tenth is back near that median. Spikes are events, a handful in view; a collector wide against the level
+/// stands that high in every one of its cycles.
 pub(crate) fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) -> bool {
     let n = c.mean.len();
     let typical = median(c.mean, s);
-    let is_high = |m: f64| m - typical.max(floor_end) > height;
-    let high = c.mean.iter().filter(|&&m| is_high(m)).count();
-    let first = c.mean.iter().position(|&m| is_high(m));
-    let last = c.mean.iter().rposition(|&m| is_high(m));
-    let once = first.zip(last).is_some_and(|(a, b)| 2 * (b - a) < n);
+    let is_high = |i: usize| c.mean[i] - typical.max(floor_end) > height;
+    let high = (0..n).filter(|&i| is_high(i)).count();
+    let excursions = (0..n)
+        .filter(|&i| is_high(i) && !(i >= 1 && is_high(i - 1)))
+        .count();
     let tail = &c.mean[n - (n / 10).max(1)..];
     let back = median(tail, s) - typical < 0.5 * height;
-    high >= 2 && high * 2 < n && once && back
+    high >= 2 && high * 2 < n && excursions <= 4 && back
 }
 
 /// Judge the stretch `c` (at least 6 buckets), given the bucket-level noise `sigma` (bytes)
