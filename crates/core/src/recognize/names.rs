@@ -519,15 +519,19 @@ fn normal_range(k: u32) -> f64 {
     2.0 * 4.91 * (p.powf(0.14) - (1.0 - p).powf(0.14))
 }
 
-/// True when the buckets hold a GC sawtooth (or another cycle faster than a bucket): their
-/// spread is more than twice what noise explains. The noise is read from consecutive samples —
-/// the last of one bucket and the first of the next — about their typical difference (a
-/// trend, or the ramp of a slow sawtooth, moves every pair alike): `k` samples of white noise
-/// of that scale span the expected range of `k` normal draws. (Comparing the spread with the
-/// scatter of the bucket minima instead calls plain noise a sawtooth once buckets hold a few
-/// dozen samples: their minimum is steadier than any one sample.) Buckets of fewer than three
-/// samples say nothing here; a cycle slower than a bucket shows in the autocorrelation.
-pub(crate) fn collector_band(
+/// True when a collector's sawtooth runs under the stretch: memory climbs as it is allocated
+/// and falls at once when it is collected. Any of three readings says so:
+/// - the buckets are wider than noise explains ([`collector_band`]): cycles inside them;
+/// - consecutive samples fall far more often than they rise as far ([`falls_without_rises`]
+///   on the pairs of samples next to one another: the last of one bucket and the first of
+///   the next, and the two of a two-sample bucket): collections the samples catch;
+/// - so do the bucket means: a sawtooth slower than the buckets, each fall in a bucket or
+///   two after a climb over several.
+///
+/// A cycle of the bucket means alone is not enough: traffic rises and falls alike, and the
+/// autocorrelation of noise finds a period of a few buckets by chance; only the shape — a slow
+/// climb, a sharp fall — is a collector's.
+pub(crate) fn collector_sawtooth(
     lo: &[f64],
     hi: &[f64],
     mean: &[f64],
@@ -543,6 +547,61 @@ pub(crate) fn collector_band(
     {
         return false;
     }
+    let mut d: Vec<f64> = Vec::with_capacity(2 * n);
+    d.extend((1..n).map(|i| first[i] - last[i - 1]));
+    d.extend(
+        (0..n)
+            .filter(|&i| count[i] == 2)
+            .map(|i| last[i] - first[i]),
+    );
+    if falls_without_rises(&d) {
+        return true;
+    }
+    d.clear();
+    d.extend(mean.windows(2).map(|w| w[1] - w[0]));
+    falls_without_rises(&d) || collector_band(lo, hi, mean, first, last, count)
+}
+
+/// True when the differences `d` of a series read in time order fall far beyond the noise
+/// (three of its scales below the typical difference, the median) at least three times, with
+/// at most a quarter as many rises as far above it.
+///
+/// Noise, a wandering level, a cycle of traffic and a wild sample that comes back move up as
+/// often and as far as down; a collector's climb is many small steps and its collection one
+/// big fall. (The scale is the MAD of the differences, so that the climb's steps, not the
+/// falls, set it: falls must be under half of the differences, a sawtooth of two samples or
+/// more a cycle.) Under Gaussian noise a difference passes three scales below with odds of
+/// 0.13 %: three such falls and no such rise in 255 differences happen about once in 200
+/// stretches, and heavier tails bring rises as well as falls.
+fn falls_without_rises(d: &[f64]) -> bool {
+    if d.len() < 8 {
+        return false;
+    }
+    let (typical, scale) = median_and_mad(&mut d.to_vec());
+    let far = 3.0 * scale.max(f64::MIN_POSITIVE);
+    let falls = d.iter().filter(|&&x| x - typical < -far).count();
+    let rises = d.iter().filter(|&&x| x - typical > far).count();
+    falls >= 3 && 4 * rises <= falls
+}
+
+/// True when the buckets hold a GC sawtooth (or another cycle faster than a bucket): their
+/// spread is more than twice what noise explains. The noise is read from consecutive samples —
+/// the last of one bucket and the first of the next — about their typical difference (a
+/// trend, or the ramp of a slow sawtooth, moves every pair alike): `k` samples of white noise
+/// of that scale span the expected range of `k` normal draws. (Comparing the spread with the
+/// scatter of the bucket minima instead calls plain noise a sawtooth once buckets hold a few
+/// dozen samples: their minimum is steadier than any one sample.) Buckets of fewer than three
+/// samples say nothing here (five such buckets at least); the samples' falls show a sawtooth
+/// there (see [`collector_sawtooth`]).
+fn collector_band(
+    lo: &[f64],
+    hi: &[f64],
+    mean: &[f64],
+    first: &[f64],
+    last: &[f64],
+    count: &[u32],
+) -> bool {
+    let n = lo.len();
     let mut d: Vec<f64> = (1..n).map(|i| first[i] - last[i - 1]).collect();
     let sigma = median_and_mad(&mut d).1 / std::f64::consts::SQRT_2;
     // The trend across one bucket widens its range as well.
@@ -552,27 +611,7 @@ pub(crate) fn collector_band(
         .filter(|&i| count[i] >= 3)
         .map(|i| (hi[i] - lo[i] - trend).max(0.0) / (normal_range(count[i]) * sigma))
         .collect();
-    if ratios.len() < 5 {
-        // Buckets of one or two samples: the samples themselves show a sawtooth as falls far
-        // beyond the noise (six of its scales), each after a rise of a few steps, not a wild
-        // sample that came back at once.
-        let mut pairs: Vec<f64> = Vec::with_capacity(2 * n);
-        for i in 0..n {
-            if count[i] >= 2 {
-                pairs.push(last[i] - first[i]);
-            }
-            if i + 1 < n {
-                pairs.push(first[i + 1] - last[i]);
-            }
-        }
-        let (typical, scale) = median_and_mad(&mut pairs.clone());
-        let far = 6.0 * scale.max(f64::MIN_POSITIVE);
-        let falls = (1..pairs.len())
-            .filter(|&i| pairs[i] - typical < -far && pairs[i - 1] - typical < far)
-            .count();
-        return falls >= 3;
-    }
-    median_mut(&mut ratios) > 2.0
+    ratios.len() >= 5 && median_mut(&mut ratios) > 2.0
 }
 
 #[cfg(test)]
@@ -888,7 +927,7 @@ mod tests {
 
     fn band(v: &[f64], k: usize) -> bool {
         let (lo, hi, mean, first, last, count) = buckets(v, k);
-        collector_band(&lo, &hi, &mean, &first, &last, &count)
+        collector_sawtooth(&lo, &hi, &mean, &first, &last, &count)
     }
 
     /// A Gaussian-looking scatter of unit scale (sum of four uniform-ish draws).
@@ -1042,6 +1081,62 @@ mod tests {
         assert_eq!(held_level_before_rise(&t, &quick), Some(true));
     }
     #[test]
+    fn a_collector_falls_sharply_and_noise_cycles_and_wander_do_not() {
+        let mut rng = crate::corpus::Rng::new(5);
+        // A sawtooth of ten buckets' period (a climb of 12 MB, then a collection), one sample
+        // a bucket, under 1 MB of noise: a slow cycle of the buckets themselves.
+        let saw: Vec<f64> = (0..128)
+            .map(|i| 300e6 + 12e6 * (i % 10) as f64 / 10.0 + 1e6 * rng.normal())
+            .collect();
+        assert!(band(&saw, 1));
+        // The same read in buckets of 32 samples (a cycle of 320): the means climb and fall.
+        let slow: Vec<f64> = (0..4096)
+            .map(|i| 300e6 + 12e6 * (i % 320) as f64 / 320.0 + 1e6 * rng.normal())
+            .collect();
+        assert!(band(&slow, 32));
+        // Turned around — a jump up, then a slow drain (a batch loading, then its results
+        // dropped) — it is no collector; nor a cycle of traffic of the same period and swing,
+        // nor a level wandering as much.
+        let drain: Vec<f64> = saw.iter().map(|v| 600e6 - v).collect();
+        assert!(!band(&drain, 1));
+        let cycle: Vec<f64> = (0..128)
+            .map(|i| {
+                300e6 + 6e6 * (std::f64::consts::TAU * i as f64 / 10.0).sin() + 1e6 * rng.normal()
+            })
+            .collect();
+        assert!(!band(&cycle, 1));
+        let mut level = 300e6;
+        let wander: Vec<f64> = (0..4096)
+            .map(|_| {
+                level += 0.3e6 * rng.normal();
+                level + 1e6 * rng.normal()
+            })
+            .collect();
+        assert!(!band(&wander, 1));
+        assert!(!band(&wander, 32));
+    }
+
+    #[test]
+    fn noise_and_wild_samples_rarely_fall_without_rising() {
+        // 2,000 flat stretches of 128 buckets of one or two samples under Gaussian noise, one
+        // in five with a few wild samples up (each rises and comes back: a rise and a fall).
+        let mut rng = crate::corpus::Rng::new(2027);
+        let mut passed = 0;
+        for j in 0..2000 {
+            let k = 1 + j % 2;
+            let v: Vec<f64> = (0..128 * k)
+                .map(|_| {
+                    let wild = j % 5 == 0 && rng.chance(0.02);
+                    200e6 + 2e6 * rng.normal() + if wild { 40e6 } else { 0.0 }
+                })
+                .collect();
+            passed += usize::from(band(&v, k));
+        }
+        // (8 pass: the odds of three far falls and no far rise in 255 differences.)
+        assert!(passed <= 16, "{passed} of 2,000 stretches");
+    }
+
+    #[test]
     fn a_traffic_cycle_outswings_its_buckets_and_a_sawtooth_beat_does_not() {
         // Means swinging by 40 MB over a 24-bucket cycle, each bucket spanning 4 MB.
         let t = times(96);
@@ -1065,6 +1160,19 @@ mod tests {
                 crate::series::Point::new(1.7e9 + t, f(t) + scatter * noise(i))
             })
             .collect()
+    }
+
+    #[test]
+    fn a_wide_sawtooth_is_no_spike() {
+        use crate::verdict::Pattern;
+        let opts = crate::recognize::RecognizeOptions::default();
+        // A collector taking back half of a 40 MB process every 20 to 25 minutes: its peaks
+        // stand far above the typical level, again and again, not once.
+        for period in [1200.0, 1500.0] {
+            let saw = samples(6.0, 0.5e6, |t| 30e6 + 20e6 * (t % period) / period);
+            let v = crate::recognize::recognize("saw", &saw, &opts);
+            assert_eq!(v.pattern, Pattern::Sawtooth, "{period}: {v:#?}");
+        }
     }
 
     #[test]

@@ -279,18 +279,20 @@ pub(crate) fn floor_curve(c: &Cols, min_swing: f64) -> Vec<(f64, f64)> {
 
 /// True when the stretch rose well above where its floor ended (`floor_end`) and came back:
 /// at least two bucket means stand `height` above the typical mean (their median) — one
-/// bucket alone may be a single wild sample — and the last tenth is back near that median.
+/// bucket alone may be a single wild sample — in a few excursions (runs of high buckets,
+/// four at most), and the last tenth is back near that median. Spikes are events, a handful in view; a collector wide against the level
+/// stands that high in every one of its cycles.
 pub(crate) fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) -> bool {
     let n = c.mean.len();
     let typical = median(c.mean, s);
-    let high = c
-        .mean
-        .iter()
-        .filter(|&&m| m - typical.max(floor_end) > height)
+    let is_high = |i: usize| c.mean[i] - typical.max(floor_end) > height;
+    let high = (0..n).filter(|&i| is_high(i)).count();
+    let excursions = (0..n)
+        .filter(|&i| is_high(i) && !(i >= 1 && is_high(i - 1)))
         .count();
     let tail = &c.mean[n - (n / 10).max(1)..];
     let back = median(tail, s) - typical < 0.5 * height;
-    high >= 2 && high * 2 < n && back
+    high >= 2 && high * 2 < n && excursions <= 4 && back
 }
 
 /// Judge the stretch `c` (at least 6 buckets), given the bucket-level noise `sigma` (bytes)
@@ -604,8 +606,9 @@ fn judge_level(
         m >= 9 && significant && ((trend && spread && !plateau && !step) || (bursts && tau >= 0.4));
 
     let floor_now = icpt + g * t_end;
-    // A GC sawtooth inside the buckets: their typical range is wide (only asked for names).
-    let sawtoothy = || super::names::collector_band(c.lo, c.hi, c.mean, c.first, c.last, c.n);
+    // A collector's sawtooth under the stretch: a slow climb, a sharp fall (only asked for
+    // names; a cycle alone is not one).
+    let sawtoothy = || super::names::collector_sawtooth(c.lo, c.hi, c.mean, c.first, c.last, c.n);
     // Cycles of an hour or more are traffic; shorter ones are garbage collection.
     let cyc_long = period.is_some_and(|p| (p as f64) * (span / n as f64) >= 3600.0)
         && super::names::cycle_outswings_buckets(c.t, c.mean, c.lo, c.hi);
@@ -618,7 +621,7 @@ fn judge_level(
             Pattern::GrowthInBursts
         } else if g1 < 0.25 * g3.max(g) && g1 * fspan / 3.0 < 0.15 * rise {
             Pattern::LateOnsetLeak
-        } else if period.is_some() || sawtoothy() {
+        } else if sawtoothy() {
             Pattern::RisingFloor
         } else {
             Pattern::LinearGrowth
@@ -638,7 +641,7 @@ fn judge_level(
         &mut Vec::new(),
     ) {
         Pattern::SpikeRecovered
-    } else if period.is_some() || sawtoothy() {
+    } else if sawtoothy() {
         Pattern::Sawtooth
     } else {
         Pattern::Stable
