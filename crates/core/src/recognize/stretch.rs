@@ -280,8 +280,8 @@ pub(crate) fn floor_curve(c: &Cols, min_swing: f64) -> Vec<(f64, f64)> {
 /// True when the stretch rose well above where its floor ended (`floor_end`) and came back:
 /// at least two bucket means stand `height` above the typical mean (their median) — one
 /// bucket alone may be a single wild sample — in a few excursions (runs of high buckets,
-/// four at most), and the last tenth is back near that median. Spikes are events, a handful in view; a collector wide against the level
-/// stands that high in every one of its cycles.
+/// four at most), and the last tenth is back near that median. Spikes are events, a handful
+/// in view; a collector wide against the level stands that high in every one of its cycles.
 pub(crate) fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) -> bool {
     let n = c.mean.len();
     let typical = median(c.mean, s);
