@@ -312,7 +312,13 @@ pub(crate) fn judge(
     force_period: Option<usize>,
     cfg: &Cfg,
 ) -> Option<StretchEval> {
-    let floor = judge_level(c, Level::Minima, sigma, period_hint, force_period, cfg)?;
+    let n = c.t.len();
+    if n < 6 || c.t[n - 1] - c.t[0] < cfg.min_span_s {
+        return None;
+    }
+    let mut s = Vec::with_capacity(n);
+    let period = find_period(c, period_hint, force_period, 4.0 * cfg.min_noise, &mut s);
+    let floor = judge_level(c, Level::Minima, sigma, period, cfg)?;
     if floor.leak
         || cfg.window
         || force_period.is_some()
@@ -325,8 +331,8 @@ pub(crate) fn judge(
     {
         return Some(floor);
     }
-    // (No cycle here: the means' autocorrelation already found none for the floor.)
-    match judge_level(c, Level::Means, sigma, None, None, cfg) {
+    // (No cycle here: the autocorrelation of the means found none for the floor.)
+    match judge_level(c, Level::Means, sigma, None, cfg) {
         Some(m) if m.leak => Some(m),
         _ => Some(floor),
     }
@@ -363,25 +369,19 @@ enum Level {
     Means,
 }
 
+/// Judge one level of the buckets of `c` (at least 6 of them, over at least the minimum
+/// span: `judge` checked), given the stretch's cycle in buckets (`period`), found once.
 fn judge_level(
     c: &Cols,
     level_of: Level,
     sigma: f64,
-    period_hint: Option<usize>,
-    force_period: Option<usize>,
+    period: Option<usize>,
     cfg: &Cfg,
 ) -> Option<StretchEval> {
     let n = c.t.len();
-    if n < 6 {
-        return None;
-    }
     let span = c.t[n - 1] - c.t[0];
-    if span < cfg.min_span_s {
-        return None;
-    }
     let mut s = Vec::with_capacity(n);
     let level = (c.mean.iter().sum::<f64>() / n as f64).abs();
-    let period = find_period(c, period_hint, force_period, 4.0 * cfg.min_noise, &mut s);
     let mut w = ((n as f64) / 12.0).round().max(1.0) as usize;
     if let Some(p) = period {
         w = w.max(p + 1);
