@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""What a watcher would have said on the way: the verdict asked every STEP seconds of series time.
+
+    python3 watch.py out/dev --example target/release/examples/watch_replay [--step 900] [--hold 1] [--json]
+
+score.py judges each series whole, and `detected_at` is the streaming replay's first flag.
+`watch` and the agent ask for the verdict as samples arrive, and page on what it says then.
+This replays every series of a split through the core example `watch_replay` (build it with
+`cargo build --release -p leakscope-core --example watch_replay`), asking every `--step`
+seconds, and counts per generator pattern (byte series only: the example judges with the
+byte defaults): no-leak series the watcher said leak on at some
+point, leak series it said leak on before the onset, and the latency of its first leak
+verdict after the onset. `--hold K` counts a leak only once it was said K checks in a row
+(Alertmanager's `for:`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import subprocess
+import sys
+
+HOUR = 3600.0
+
+
+def median(xs: list[float]) -> float | None:
+    xs = sorted(xs)
+    if not xs:
+        return None
+    m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else 0.5 * (xs[m - 1] + xs[m])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("split_dir", help="a generated split (holds labels.json and the CSVs)")
+    ap.add_argument("--example", default="target/release/examples/watch_replay", help="the watch_replay example")
+    ap.add_argument("--step", type=float, default=900.0, help="seconds of series time between checks (900)")
+    ap.add_argument("--hold", type=int, default=1, help="checks in a row a leak must be said (1)")
+    ap.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    a = ap.parse_args(argv)
+    try:
+        with open(os.path.join(a.split_dir, "labels.json")) as fh:
+            labels = {l["file"]: l for l in json.load(fh)["series"] if l["unit"] == "bytes"}
+    except (OSError, ValueError, KeyError) as e:
+        print(f"watch: {e}", file=sys.stderr)
+        return 2
+    if not (os.path.isfile(a.example) and os.access(a.example, os.X_OK)):
+        print(f"watch: {a.example} is not executable; build the watch_replay example or pass --example",
+              file=sys.stderr)
+        return 2
+    paths = [os.path.join(a.split_dir, f) for f in sorted(labels)]
+    p = subprocess.run([a.example, str(a.step), str(a.hold)], input="\n".join(paths) + "\n",
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        print(f"watch: {a.example} failed: {p.stderr.strip()}", file=sys.stderr)
+        return 2
+    per = collections.defaultdict(lambda: {"series": 0, "said_leak": 0, "early": 0, "latency_h": []})
+    for line in p.stdout.splitlines():
+        path, first, _final, _detected = line.split()
+        lab = labels[os.path.basename(path)]
+        row = per[lab["pattern"]]
+        row["series"] += 1
+        if first == "-":
+            continue
+        if lab["label"] != "leak":
+            row["said_leak"] += 1
+        elif float(first) < lab["onset_ts"]:
+            row["early"] += 1
+        else:
+            row["latency_h"].append((float(first) - lab["onset_ts"]) / HOUR)
+    leak_patterns = {l["pattern"] for l in labels.values() if l["label"] == "leak"}
+    no_leak = [per[k] for k in per if k not in leak_patterns]
+    leak = [per[k] for k in per if k in leak_patterns]
+    total = {
+        "no_leak_series": sum(r["series"] for r in no_leak),
+        "no_leak_said_leak": sum(r["said_leak"] for r in no_leak),
+        "leak_series": sum(r["series"] for r in leak),
+        "leak_said_before_onset": sum(r["early"] for r in leak),
+        "leak_found_after_onset": sum(len(r["latency_h"]) for r in leak),
+        "latency_h_median": median([x for r in leak for x in r["latency_h"]]),
+    }
+    if a.json:
+        json.dump({"split_dir": a.split_dir, "step_s": a.step, "hold": a.hold, "total": total,
+                   "per_pattern": per}, sys.stdout, indent=1)
+        print()
+        return 0
+    print(f"{a.split_dir}: the verdict asked every {a.step:g} s of series time, a leak counted after "
+          f"{a.hold} check(s) in a row")
+    print(f"{'pattern':<24} {'said leak':>13} {'before onset':>13} {'found':>7} {'p50 h':>6}")
+    for k in sorted(per):
+        r = per[k]
+        if k in leak_patterns:
+            m = median(r["latency_h"])
+            print(f"{k:<24} {'':>13} {r['early']:>5} of {r['series']:>4} {len(r['latency_h']):>7} "
+                  f"{'-' if m is None else f'{m:.2f}':>6}")
+        else:
+            print(f"{k:<24} {r['said_leak']:>5} of {r['series']:>4}")
+    m = total["latency_h_median"]
+    print(f"{'no-leak series':<24} {total['no_leak_said_leak']:>5} of {total['no_leak_series']:>4}")
+    print(f"{'leak series':<24} {'':>13} {total['leak_said_before_onset']:>5} of {total['leak_series']:>4} "
+          f"{total['leak_found_after_onset']:>7} {'-' if m is None else f'{m:.2f}':>6}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

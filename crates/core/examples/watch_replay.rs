@@ -1,0 +1,69 @@
+//! What a watcher would have said: replays CSV series (`timestamp,value`, one header line)
+//! through the streaming recognizer and asks for the verdict every STEP seconds of series
+//! time, as `watch` and the agent do, noting when it first said leak for HOLD checks in a
+//! row.
+//!
+//! ```text
+//! cargo run --release -p leakscope-core --example watch_replay -- [STEP] [HOLD] < paths
+//! ```
+//! Reads one CSV path per line on stdin; prints one line per series:
+//! `path first_leak_t final_verdict detected_at` (`-` for none). `score.py` judges each series
+//! whole and `detected_at` is the replay's first flag; this shows the verdicts a person
+//! watching would have seen on the way (bench/recognition/gen2/watch.py sums them up).
+
+use leakscope_core::{Point, RecognizeOptions, Recognizer, VerdictKind};
+use std::io::BufRead;
+
+fn read_csv(path: &str) -> std::io::Result<Vec<Point>> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut it = l.split(',');
+            let t: f64 = it.next()?.parse().ok()?;
+            let v: f64 = it.next()?.parse().ok()?;
+            Some(Point { t, v })
+        })
+        .collect())
+}
+
+fn main() {
+    let arg = |i: usize, default: f64| -> f64 {
+        std::env::args()
+            .nth(i)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let (step, hold) = (arg(1, 900.0), arg(2, 1.0).max(1.0) as usize);
+    for line in std::io::stdin().lock().lines() {
+        let Ok(path) = line else { break };
+        let points = match read_csv(&path) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("{path}: {e}");
+                continue;
+            }
+        };
+        let mut r = Recognizer::new(path.clone(), RecognizeOptions::default());
+        let mut next = points.first().map_or(0.0, |p| p.t) + step;
+        let (mut first, mut run) = (None, 0usize);
+        for p in &points {
+            r.push(*p);
+            if first.is_none() && p.t >= next {
+                next = p.t + step;
+                run = if r.verdict().verdict == VerdictKind::Leak {
+                    run + 1
+                } else {
+                    0
+                };
+                if run >= hold {
+                    first = Some(p.t);
+                }
+            }
+        }
+        let v = r.verdict();
+        let t = |x: Option<f64>| x.map_or("-".to_string(), |t| format!("{t:.0}"));
+        println!("{path} {} {:?} {}", t(first), v.verdict, t(v.detected_at));
+    }
+}
