@@ -547,8 +547,10 @@ pub(crate) fn collector_sawtooth(
     {
         return false;
     }
-    let mut d: Vec<f64> = Vec::with_capacity(2 * n);
-    d.extend((1..n).map(|i| first[i] - last[i - 1]));
+    // Consecutive samples across buckets: the last of one, the first of the next.
+    let across: Vec<f64> = (1..n).map(|i| first[i] - last[i - 1]).collect();
+    let mut d = Vec::with_capacity(2 * n);
+    d.extend_from_slice(&across);
     d.extend(
         (0..n)
             .filter(|&i| count[i] == 2)
@@ -557,9 +559,8 @@ pub(crate) fn collector_sawtooth(
     if falls_without_rises(&d) {
         return true;
     }
-    d.clear();
-    d.extend(mean.windows(2).map(|w| w[1] - w[0]));
-    falls_without_rises(&d) || collector_band(lo, hi, mean, first, last, count)
+    let steps: Vec<f64> = mean.windows(2).map(|w| w[1] - w[0]).collect();
+    falls_without_rises(&steps) || collector_band(lo, hi, count, &across, &steps)
 }
 
 /// True when the differences `d` of a series read in time order fall far beyond the noise
@@ -593,20 +594,13 @@ fn falls_without_rises(d: &[f64]) -> bool {
 /// dozen samples: their minimum is steadier than any one sample.) Buckets of fewer than three
 /// samples say nothing here (five such buckets at least); the samples' falls show a sawtooth
 /// there (see [`collector_sawtooth`]).
-fn collector_band(
-    lo: &[f64],
-    hi: &[f64],
-    mean: &[f64],
-    first: &[f64],
-    last: &[f64],
-    count: &[u32],
-) -> bool {
+/// `across` holds the differences of consecutive samples across buckets, `steps` those of
+/// the bucket means.
+fn collector_band(lo: &[f64], hi: &[f64], count: &[u32], across: &[f64], steps: &[f64]) -> bool {
     let n = lo.len();
-    let mut d: Vec<f64> = (1..n).map(|i| first[i] - last[i - 1]).collect();
-    let sigma = median_and_mad(&mut d).1 / std::f64::consts::SQRT_2;
+    let sigma = median_and_mad(&mut across.to_vec()).1 / std::f64::consts::SQRT_2;
     // The trend across one bucket widens its range as well.
-    let mut steps: Vec<f64> = (1..n).map(|i| mean[i] - mean[i - 1]).collect();
-    let trend = median_mut(&mut steps).abs();
+    let trend = median_mut(&mut steps.to_vec()).abs();
     let mut ratios: Vec<f64> = (0..n)
         .filter(|&i| count[i] >= 3)
         .map(|i| (hi[i] - lo[i] - trend).max(0.0) / (normal_range(count[i]) * sigma))
