@@ -11,21 +11,20 @@
 //! whole and `detected_at` is the replay's first flag; this shows the verdicts a person
 //! watching would have seen on the way (bench/recognition/gen2/watch.py sums them up).
 
+use leakscope_core::csv::{read_all, CsvOptions};
 use leakscope_core::{Point, RecognizeOptions, Recognizer, VerdictKind};
-use std::io::BufRead;
+use std::io::{BufRead, BufReader};
 
-fn read_csv(path: &str) -> std::io::Result<Vec<Point>> {
-    let text = std::fs::read_to_string(path)?;
-    Ok(text
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut it = l.split(',');
-            let t: f64 = it.next()?.parse().ok()?;
-            let v: f64 = it.next()?.parse().ok()?;
-            Some(Point { t, v })
-        })
-        .collect())
+/// The points of the CSV's first series, read as `analyze` reads it.
+fn read_csv(path: &str) -> Result<Vec<Point>, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut series =
+        read_all(BufReader::new(file), &CsvOptions::default()).map_err(|e| e.to_string())?;
+    Ok(if series.is_empty() {
+        Vec::new()
+    } else {
+        series.swap_remove(0).points
+    })
 }
 
 fn main() {
