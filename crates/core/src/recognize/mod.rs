@@ -363,9 +363,12 @@ impl Recognizer {
             all.extend(self.buckets.open);
             self.cached.main = evaluate(&all, &self.cfg);
             leak = self.cached.main.kind == VerdictKind::Leak;
+            // (Only a window that says leak needs what came before it.)
             for k in 0..WINDOWS.len() {
-                self.cached.history[k] =
-                    windows::history(k, &self.windows.rings, &all, t, &mut self.scratch);
+                if self.cached.windows[k].is_some_and(|w| w.kind == VerdictKind::Leak) {
+                    self.cached.history[k] =
+                        windows::history(k, &self.windows.rings, &all, t, &mut self.scratch);
+                }
             }
             leak |= self.cached.confirmed().iter().any(|&c| c);
         }
@@ -398,7 +401,6 @@ impl Recognizer {
         if let (Some(f), Some(l)) = (self.first, self.last) {
             let mut scratch = Vec::new();
             for k in 0..WINDOWS.len() {
-                a.history[k] = windows::history(k, &self.windows.rings, &all, l.t, &mut scratch);
                 a.windows[k] = windows::judge_window(
                     k,
                     l.t - f.t,
@@ -408,6 +410,11 @@ impl Recognizer {
                     &self.cfg,
                     &mut scratch,
                 );
+                // (Only a window that says leak needs what came before it.)
+                if a.windows[k].is_some_and(|w| w.kind == VerdictKind::Leak) {
+                    a.history[k] =
+                        windows::history(k, &self.windows.rings, &all, l.t, &mut scratch);
+                }
             }
         }
         a
