@@ -767,3 +767,34 @@ fn falls_that_show_a_new_process_are_restarts_without_doubt() {
     assert_eq!(v.restarts, 2, "{v:#?}");
     assert!(!said(&v), "{v:#?}");
 }
+
+/// `hours` of samples every minute of a level at 1.6 GB that wanders (Ornstein–Uhlenbeck: it
+/// reverts to its mean with a 3 h time constant, 40 MB from it on average) under 2 MB of
+/// measurement noise, plus a leak of `leak` bytes per hour.
+fn wandering(hours: f64, seed: u64, leak: f64) -> Vec<Point> {
+    let (dt, tau, sd) = (60.0, 3.0 * H, 40.0 * MB);
+    let mut rng = Rng::new(seed);
+    let a = (-dt / tau).exp();
+    let step = sd * (1.0 - a * a).sqrt();
+    let mut x = sd * rng.normal();
+    (0..=(hours * H / dt) as usize)
+        .map(|i| {
+            let t = i as f64 * dt;
+            x = a * x + step * rng.normal();
+            Point::new(
+                T0 + t,
+                1600.0 * MB + x + leak * t / H + 2.0 * MB * rng.normal(),
+            )
+        })
+        .collect()
+}
+
+/// A level that wanders with a time constant of hours, longer than the chunks a trailing
+/// window reads its noise from, rises over the last hour further than that window's noise
+/// allows: but over two days the floor had already fallen as far as gradually, so the rise
+/// is the wander's, not a leak. A slow leak under the same wander still is one.
+#[test]
+fn a_level_that_wanders_for_hours_is_no_leak_but_a_leak_under_it_is() {
+    assert_no_leak(&wandering(48.0, 45, 0.0));
+    assert_leak(&wandering(48.0, 1, 10.0 * MB));
+}

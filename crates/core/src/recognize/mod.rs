@@ -40,7 +40,8 @@
 //!
 //! The whole series decides first; a trailing window (1 h, 6 h, 1 d) confirms a leak of its
 //! own only when the whole series does not contradict it: not inside a cycle longer than half
-//! the window, not to a floor the series already held before and came down from, not the tail
+//! the window, not to a floor the series already held before and came down from, not by less
+//! than the floor already fell gradually over as long (a level that wanders), not the tail
 //! of a fill or a step, not across falls the whole series saw as a collector's or as one or two
 //! falls without a new process (a window opening mid-run cannot time the run before a fall).
 //! The verdict reports the floor's trend over each window and which stretch confirmed the
@@ -362,9 +363,12 @@ impl Recognizer {
             all.extend(self.buckets.open);
             self.cached.main = evaluate(&all, &self.cfg);
             leak = self.cached.main.kind == VerdictKind::Leak;
+            // (Only a window that says leak needs what came before it.)
             for k in 0..WINDOWS.len() {
-                self.cached.history[k] =
-                    windows::history(k, &self.windows.rings, &all, t, &mut self.scratch);
+                if self.cached.windows[k].is_some_and(|w| w.kind == VerdictKind::Leak) {
+                    self.cached.history[k] =
+                        windows::history(k, &self.windows.rings, &all, t, &mut self.scratch);
+                }
             }
             leak |= self.cached.confirmed().iter().any(|&c| c);
         }
@@ -397,7 +401,6 @@ impl Recognizer {
         if let (Some(f), Some(l)) = (self.first, self.last) {
             let mut scratch = Vec::new();
             for k in 0..WINDOWS.len() {
-                a.history[k] = windows::history(k, &self.windows.rings, &all, l.t, &mut scratch);
                 a.windows[k] = windows::judge_window(
                     k,
                     l.t - f.t,
@@ -407,6 +410,11 @@ impl Recognizer {
                     &self.cfg,
                     &mut scratch,
                 );
+                // (Only a window that says leak needs what came before it.)
+                if a.windows[k].is_some_and(|w| w.kind == VerdictKind::Leak) {
+                    a.history[k] =
+                        windows::history(k, &self.windows.rings, &all, l.t, &mut scratch);
+                }
             }
         }
         a

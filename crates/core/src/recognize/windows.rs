@@ -155,6 +155,9 @@ pub(crate) struct History {
     pub floor_start: f64,
     /// The lowest bucket minimum in the window's last sixth.
     pub floor_end: f64,
+    /// The farthest the floor fell gradually (not in one cliff) over a span no longer than
+    /// the window, before it or inside it (0 when it never did; see [`gradual_fall`]).
+    pub fall: f64,
 }
 
 impl History {
@@ -162,6 +165,7 @@ impl History {
         peak_before: f64::NAN,
         floor_start: f64::NAN,
         floor_end: f64::NAN,
+        fall: f64::NAN,
     };
 
     /// True when the series already held the floor the window rose to (three quarters of the
@@ -169,6 +173,16 @@ impl History {
     pub fn seen_before(&self) -> bool {
         self.floor_end > self.floor_start
             && self.peak_before >= self.floor_start + 0.75 * (self.floor_end - self.floor_start)
+    }
+
+    /// True when the floor already fell gradually, over no longer than the window, by as much
+    /// as the window rose: a level that wanders that far by itself rises that far too, and
+    /// such a rise is no evidence of a leak. (A wander slower than the window's chunks passes
+    /// for trend inside the window, and its noise estimate misses it.)
+    pub fn wandered(&self) -> bool {
+        self.fall > 0.0
+            && self.floor_end > self.floor_start
+            && self.floor_end - self.floor_start <= self.fall
     }
 }
 
@@ -200,7 +214,32 @@ pub(crate) fn history(
         peak_before: before.iter().map(|b| b.lo).fold(f64::NAN, f64::max),
         floor_start: min_lo(&inside[..sixth]),
         floor_end: min_lo(&inside[inside.len() - sixth..]),
+        fall: gradual_fall(bs, WINDOWS[k].seconds),
     }
+}
+
+/// The largest fall of the bucket minima of `bs` from one bucket to a later one at most
+/// `span` seconds on, made gradually: no single step between them carries more than half of
+/// it. A restart or a collection drops the floor in one step; a level that wanders, a load
+/// that eases or a cache that is let go of comes down over many, and shows how far the floor
+/// moves by itself over that span.
+pub(crate) fn gradual_fall(bs: &[Bucket], span: f64) -> f64 {
+    let mut fall = 0.0f64;
+    for (i, a) in bs.iter().enumerate() {
+        let mut cliff = 0.0f64;
+        for w in bs[i..].windows(2) {
+            let b = &w[1];
+            if b.t_last - a.t_first > span {
+                break;
+            }
+            cliff = cliff.max(w[0].lo - b.lo);
+            let f = a.lo - b.lo;
+            if f > fall && cliff <= 0.5 * f {
+                fall = f;
+            }
+        }
+    }
+    fall
 }
 
 /// True when window `k`'s leak stands against what the whole series says (`main`, and
@@ -210,6 +249,9 @@ pub(crate) fn history(
 /// * nor does a rise without restarts to a floor the series already held before and came
 ///   down from (an old generation filling between full collections, a recurring batch, a
 ///   wandering level — see [`History::seen_before`]);
+/// * nor a rise without restarts no larger than a fall the floor made gradually, over no
+///   longer than the window, before it or inside it: the level wanders that far by itself
+///   (see [`History::wandered`]);
 /// * nor a window that only sees the tail of a fill or of a step the whole series
 ///   recognized (its floor grows no faster than the whole series' did on the way up).
 ///
@@ -243,6 +285,9 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
             return false;
         }
         if history.seen_before() {
+            return false;
+        }
+        if history.wandered() {
             return false;
         }
     }
@@ -322,6 +367,7 @@ mod tests {
             peak_before: 2.56e9,
             floor_start: 2.56e9,
             floor_end: 2.2e9,
+            fall: 0.0,
         };
         let quiet = Falls::default();
         let w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 1, quiet);
