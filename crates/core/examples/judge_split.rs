@@ -12,19 +12,21 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = std::path::PathBuf::from(&args[0]);
     let only = &args[1..];
-    let labels: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("labels.json")).unwrap()).unwrap();
+    let labels: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("labels.json")).expect("DIR/labels.json"),
+    )
+    .expect("labels.json is JSON");
     let series: Vec<&serde_json::Value> = labels["series"]
         .as_array()
-        .unwrap()
+        .expect("labels.json lists series")
         .iter()
         .filter(|s| only.is_empty() || only.iter().any(|f| s["file"] == f.as_str()))
         .collect();
     let rows: Vec<(String, bool, VerdictKind, String)> = series
         .par_iter()
         .map(|s| {
-            let file = s["file"].as_str().unwrap();
-            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            let file = s["file"].as_str().expect("a series names its file");
+            let text = std::fs::read_to_string(dir.join(file)).expect("the series file");
             let points: Vec<Point> = text
                 .lines()
                 .skip(1)
