@@ -172,6 +172,9 @@ struct DayOverDay {
 ///   difference of two minima, the smallest leak, and a tenth of the cycle's swing (a cycle
 ///   wobbles from one day to the next);
 /// * no fading: the last third of them higher by at least 70 % of what the first third was;
+/// * no jump: the floor's largest rise across two buckets of the last day under 60 % of the
+///   day's rise — a deploy or a batch steps up in one bucket and holds, a leak spreads over
+///   the traffic's hours;
 /// * a cycle: the last day's means came down from their peak to the end by that rise and by
 ///   8 noise scales of the means (means read as the middle of three neighbours) — the flat end
 ///   is a night, not the level a fill or a step reached and holds;
@@ -235,8 +238,14 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<DayOverD
     let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
     let fading = mean(&d[m - k..]) < 0.7 * mean(&d[..k]);
     let fell = m_hi - means[means.len() - 1];
+    // The largest rise of the floor across two buckets in the last day: a deploy's step
+    // lands in one, a leak spreads over the traffic's hours.
+    let jump = (day + 2..n)
+        .map(|i| c.lo[i] - c.lo[i - 2])
+        .fold(0.0f64, f64::max);
     (higher * 5 >= m * 4
         && !fading
+        && jump < 0.6 * rise
         && fell >= needed.max(8.0 * mean_noise)
         && rise / DAY >= cfg.min_growth_bps)
         .then_some(DayOverDay {
