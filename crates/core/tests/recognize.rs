@@ -449,6 +449,30 @@ fn a_leak_that_follows_daily_traffic_is_found_from_the_daily_troughs() {
     assert_no_leak(&q);
 }
 
+/// Thirty hours from midnight under a 30 % daily swing: a leak that grows only while traffic
+/// is up (20 MB/h on average) spends the last ten hours in the night, flat, and its floor reads
+/// as a plateau; the hours seen twice (midnight to 6 h) stand a day's leak higher the second
+/// time. A cache that fills in its first 6 hours then follows the same cycle stands higher
+/// a day later only by what it had still to fill, which fades to nothing by 6 h: no leak.
+#[test]
+fn a_leak_that_follows_traffic_over_thirty_hours_stands_higher_a_day_later() {
+    let base = 500.0 * MB;
+    let per_traffic_hour = 20.0 * MB * 24.0 / 7.64; // 7.64 traffic-hours a day
+    let cum: Vec<f64> = (0..=(30.0 * 60.0) as usize)
+        .map(|i| traffic_hours(i as f64 * 60.0))
+        .collect();
+    let p = series(30.0, 60.0, 3.0 * MB, 40, |t| {
+        let leaked = per_traffic_hour * cum[((t / 60.0) as usize).min(cum.len() - 1)];
+        base + 0.3 * base * traffic(t) + leaked
+    });
+    let v = assert_leak(&p);
+    assert_eq!(v.pattern, Pattern::LeakUnderCycle, "{v:#?}");
+    let cache = series(30.0, 60.0, 3.0 * MB, 41, |t| {
+        base + 200.0 * MB * (1.0 - (-t / (1.5 * H)).exp()) + 0.3 * base * traffic(t)
+    });
+    assert_no_leak(&cache);
+}
+
 #[test]
 fn cron_restarts_every_two_hours_with_regrowth_are_a_leak_with_restarts() {
     // 30 hours at 60 s: restarted every 2 h, each run warms up to 400 MB in ~3 minutes and

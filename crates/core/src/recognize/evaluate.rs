@@ -150,6 +150,110 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
         .then_some((growth, rise))
 }
 
+/// What the same hours a day apart say (see [`day_over_day`]).
+#[derive(Debug, Clone, Copy)]
+struct DayOverDay {
+    /// How much higher the floor stands a day later, bytes (the median over the hours seen
+    /// twice).
+    rise: f64,
+    /// The floor at the end (the last bucket minimum), bytes.
+    floor_now: f64,
+}
+
+/// The floor at each hour the run saw twice (its last `span − 1 day`) against the same hour a
+/// day before. Under a daily cycle the hour of the day explains the shape of the day, so what
+/// stands higher a day later grew, whatever the shape: a leak that follows the traffic stands
+/// higher at every such hour by about a day's leak — at night too, where its floor is flat and
+/// reads as a plateau; a cache that filled on the first day stands higher only by what it had
+/// still to fill at that hour, which fades across the hours seen twice; a cycle alone stands no
+/// higher. Within the run only (a restart starts another day). A leak needs:
+/// * two buckets seen twice at least;
+/// * 4 in 5 of them higher a day later by the rise a leak needs: 6 noise scales of a
+///   difference of two minima, the smallest leak, and a tenth of the cycle's swing (a cycle
+///   wobbles from one day to the next);
+/// * no fading: the last third of them higher by at least 70 % of what the first third was;
+/// * no jump: the floor's largest rise across two buckets of the last day under 60 % of the
+///   day's rise — a deploy or a batch steps up in one bucket and holds, a leak spreads over
+///   the traffic's hours;
+/// * a cycle: the last day's means came down from their peak to the end by that rise and by
+///   8 noise scales of the means (means read as the middle of three neighbours) — the flat end
+///   is a night, not the level a fill or a step reached and holds;
+/// * a day's rise of at least the smallest growth.
+fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<DayOverDay> {
+    let n = c.t.len();
+    let t_end = c.t[n - 1];
+    if n < a + 8 || t_end - c.t[a] <= DAY {
+        return None;
+    }
+    // The floor a day before: the bucket minima, interpolated (the buckets are as wide a day
+    // apart, so minima compare with minima).
+    let before = |t: f64| {
+        let j = c.t[a..n].partition_point(|&x| x < t) + a;
+        if j == a {
+            return c.lo[a];
+        }
+        let (t0, t1) = (c.t[j - 1], c.t[j]);
+        let f = if t1 > t0 { (t - t0) / (t1 - t0) } else { 1.0 };
+        c.lo[j - 1] + f * (c.lo[j] - c.lo[j - 1])
+    };
+    let twice = c.t[a..n].partition_point(|&t| t < c.t[a] + DAY) + a;
+    let d: Vec<f64> = (twice..n).map(|i| c.lo[i] - before(c.t[i] - DAY)).collect();
+    let m = d.len();
+    let day = c.t[a..n].partition_point(|&t| t < t_end - DAY) + a;
+    if m < 2 || n < day + 3 {
+        return None;
+    }
+    let mut s = d.clone();
+    let rise = median_mut(&mut s);
+    let means: Vec<f64> = (day..n)
+        .map(|i| {
+            let mut v = [
+                c.mean[(i - 1).max(day)],
+                c.mean[i],
+                c.mean[(i + 1).min(n - 1)],
+            ];
+            median_mut(&mut v)
+        })
+        .collect();
+    // (Noise of the means from second differences: blind to the cycle's smooth swing.)
+    s.clear();
+    s.extend(
+        c.mean[day..n]
+            .windows(3)
+            .map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()),
+    );
+    let mean_noise = 1.4826 * median_mut(&mut s) / 6f64.sqrt();
+    let (m_lo, m_hi) = means
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    // (The day's range of means holds its growth too: the cycle's swing is what is left.)
+    let swing = (m_hi - m_lo - rise.max(0.0)).max(0.0);
+    let needed = (6.0 * std::f64::consts::SQRT_2 * sigma)
+        .max(cfg.min_rise_bytes)
+        .max(0.1 * swing);
+    let higher = d.iter().filter(|&&x| x >= needed).count();
+    let k = (m / 3).max(1);
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+    let fading = mean(&d[m - k..]) < 0.7 * mean(&d[..k]);
+    let fell = m_hi - means[means.len() - 1];
+    // The largest rise of the floor across two buckets in the last day: a deploy's step
+    // lands in one, a leak spreads over the traffic's hours.
+    let jump = (day + 2..n)
+        .map(|i| c.lo[i] - c.lo[i - 2])
+        .fold(0.0f64, f64::max);
+    (higher * 5 >= m * 4
+        && !fading
+        && jump < 0.6 * rise
+        && fell >= needed.max(8.0 * mean_noise)
+        && rise / DAY >= cfg.min_growth_bps)
+        .then_some(DayOverDay {
+            rise,
+            floor_now: c.lo[n - 1],
+        })
+}
+
 /// Bucket columns, owned.
 struct Columns {
     t: Vec<f64>,
@@ -772,6 +876,27 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 Some((w, first.t_trough, true))
             }
             None => Some((w, c.t_first[0], false)),
+        },
+        other => other,
+    };
+    // Over a day under a daily cycle, a leak that follows the traffic is flat at night, and
+    // the night reads as a plateau: the same hours a day apart tell (see [`day_over_day`]).
+    let pick = match pick {
+        Some((w, from, false)) => match day_over_day(&c, seg(restarts).0, sigma2, cfg) {
+            Some(d) => {
+                let mut w = w;
+                w.leak = true;
+                w.pattern = Pattern::LeakUnderCycle;
+                w.growth_bps = d.rise / DAY;
+                w.rise = d.rise;
+                w.floor_start = d.floor_now - d.rise;
+                w.floor_now = d.floor_now;
+                w.span_s = DAY;
+                w.period_s = Some(DAY);
+                w.confidence = w.confidence.clamp(0.6, 0.8);
+                Some((w, c.t[n - 1] - DAY, true))
+            }
+            None => Some((w, from, false)),
         },
         other => other,
     };

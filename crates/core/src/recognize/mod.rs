@@ -36,7 +36,12 @@
 //!    limit and not halving the floor: then the runs are its cycles, not a leak;
 //! 6. over a day or more under a daily cycle (the series repeats a day later, with a swing
 //!    above the noise) judges the **floor of each day**: troughs that rise day after day by
-//!    6 noise scales and a tenth of the swing are a leak the cycle hides.
+//!    6 noise scales and a tenth of the swing are a leak the cycle hides; and, from a day
+//!    and a bucket on, compares the **same hours a day apart** within the run: a floor that
+//!    stands higher a day later at 4 in 5 of the hours seen twice, by as much, without fading,
+//!    having risen over hours rather than in one jump, while the last day's means came down
+//!    from their peak to the end (a night, not a level reached and held), is a leak that
+//!    follows the traffic and is flat at night, where the plateau test saw a fill's end.
 //!
 //! The whole series decides first; a trailing window (1 h, 6 h, 1 d) confirms a leak of its
 //! own only when the whole series does not contradict it: not inside a cycle longer than half
