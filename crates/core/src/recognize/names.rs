@@ -400,6 +400,25 @@ fn staircase_fits(tt: &[f64], y: &[f64]) -> bool {
     ups >= 3 && down <= 0.2 * up
 }
 
+/// True when the floor before a climb (`lo`, bucket minima, oldest first) came down once or
+/// twice: a level it held — three buckets running — fell by more than `fall` to a level it
+/// held later. A late onset is a level held, then a climb; a floor that stood higher and fell
+/// back is a run that ended (a restart the fall test did not take, e.g. one within an hour of
+/// a low first sample), and the climb since is the next run's. Three falls or more are a
+/// collector's cycles, slower than the buckets, not runs.
+pub(crate) fn fell_before_climb(lo: &[f64], fall: f64) -> bool {
+    let (mut high, mut falls) = (f64::NEG_INFINITY, 0usize);
+    for w in lo.windows(3) {
+        let held = w.iter().copied().fold(f64::INFINITY, f64::min);
+        if high - held > fall {
+            falls += 1;
+            high = held;
+        }
+        high = high.max(held);
+    }
+    (1..=2).contains(&falls)
+}
+
 /// Which of step and plateau names a floor that rose and stopped (`t`, `lo`: the judged
 /// stretch's bucket times and minima): a **step** held a level before it rose — for at least a
 /// tenth of the stretch — and rose quickly: within half an hour (or as fast as the buckets can
@@ -893,6 +912,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_run_that_fell_back_before_the_climb_is_no_late_onset() {
+        // Flat under 1 MB of scatter, then a climb: a late onset, no fall.
+        let flat: Vec<f64> = (0..40).map(|i| 100e6 + 1e6 * jitter(i)).collect();
+        assert!(!fell_before_climb(&flat, 6e6));
+        // A run that climbed 30 MB, a restart back to the start, the next run climbing.
+        let run = |i: usize| 100e6 + 1.5e6 * (i % 20) as f64 + 1e6 * jitter(i);
+        let restarted: Vec<f64> = (0..40).map(run).collect();
+        assert!(fell_before_climb(&restarted, 6e6));
+        // A collector's sawtooth slower than the buckets falls every cycle: not runs.
+        let saw: Vec<f64> = (0..40)
+            .map(|i| 100e6 + 3e6 * (i % 8) as f64 + 1e6 * jitter(i))
+            .collect();
+        assert!(!fell_before_climb(&saw, 6e6));
     }
 
     #[test]

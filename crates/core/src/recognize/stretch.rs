@@ -620,7 +620,11 @@ fn judge_level(
             // its fits cost more than the judgement, and a screened name is never shown.)
             Pattern::GrowthInBursts
         } else if g1 < 0.25 * g3.max(g) && g1 * fspan / 3.0 < 0.15 * rise {
-            Pattern::LateOnsetLeak
+            if super::names::fell_before_climb(&c.lo[..fa + m / 3], rise_needed.max(8.0 * sigma)) {
+                Pattern::LeakWithRestarts
+            } else {
+                Pattern::LateOnsetLeak
+            }
         } else if sawtoothy() {
             Pattern::RisingFloor
         } else {
