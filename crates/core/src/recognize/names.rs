@@ -156,17 +156,128 @@ pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64]) -> bool {
     if n < 12 {
         return false;
     }
+    let (tt, y) = coarse_minima(t, lo, n);
+    y.len() >= 12
+        && (rise_in_few_intervals(&y) || rose_in_runs_between_flats(&y) || staircase_fits(&tt, &y))
+}
+
+/// The bucket minima `lo[..n]` read on at most 48 points: neighbouring buckets merged (the
+/// earliest time, counted from the first, and the lowest floor).
+fn coarse_minima(t: &[f64], lo: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
     let per = n.div_ceil(48);
-    let (tt, y): (Vec<f64>, Vec<f64>) = (0..n)
+    (0..n)
         .step_by(per)
         .map(|i| {
             let j = (i + per).min(n);
             let low = lo[i..j].iter().copied().fold(f64::INFINITY, f64::min);
             (t[i] - t[0], low)
         })
-        .unzip();
-    y.len() >= 12
-        && (rise_in_few_intervals(&y) || rose_in_runs_between_flats(&y) || staircase_fits(&tt, &y))
+        .unzip()
+}
+
+/// True when the floor of a leaking stretch (`lo`, the bucket minima at times `t`) held a
+/// level, then climbed: a flat line that bends up once describes it better than a straight
+/// line and no worse than a line that bends once anywhere with a slope before the bend — by
+/// the information criterion, so that the bend must buy a clearly better fit — and the level
+/// was held for at least a sixth of the stretch (a bend sooner is a warm-up's end, or noise at
+/// the start of a line). Read on at most 48 points, as [`grew_in_bursts`] reads them.
+pub(crate) fn held_level_then_climbed(t: &[f64], lo: &[f64]) -> bool {
+    let n = t.len().min(lo.len());
+    if n < 12 {
+        return false;
+    }
+    let (tt, y) = coarse_minima(t, lo, n);
+    let m = y.len();
+    let span = tt[m - 1];
+    let mean = y.iter().sum::<f64>() / m as f64;
+    // (Centred, and time in parts of the span: the fits below read sums, not columns.)
+    let y: Vec<f64> = y.iter().map(|v| v - mean).collect();
+    let x: Vec<f64> = tt.iter().map(|v| v / span).collect();
+    let total: f64 = y.iter().map(|v| v * v).sum();
+    if m < 12 || total <= 0.0 || span <= 0.0 {
+        return false;
+    }
+    let floor = total * 1e-9;
+    let mf = m as f64;
+    let (sx, sxx, sxy) = x
+        .iter()
+        .zip(&y)
+        .fold((0.0, 0.0, 0.0), |(a, b, c), (&u, &v)| {
+            (a + u, b + u * u, c + u * v)
+        });
+    let Some(line) = normal_sse(
+        [[mf, sx, 0.0], [sx, sxx, 0.0], [0.0; 3]],
+        [0.0, sxy, 0.0],
+        2,
+        total,
+    ) else {
+        return false;
+    };
+    let line = bic(line, m, 2, floor);
+    // Sums over the points from each knot on (the hinge is zero before it), from the end.
+    let (mut c, mut s1, mut s2, mut sy, mut sxy_k) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut flat, mut bent, mut knot_at) = (f64::INFINITY, f64::INFINITY, 0.0);
+    for k in (2..m).rev() {
+        c += 1.0;
+        s1 += x[k];
+        s2 += x[k] * x[k];
+        sy += y[k];
+        sxy_k += x[k] * y[k];
+        if k > m - 3 {
+            continue;
+        }
+        let xk = x[k];
+        let sh = s1 - xk * c;
+        let shh = s2 - 2.0 * xk * s1 + xk * xk * c;
+        let shy = sxy_k - xk * sy;
+        let sxh = s2 - xk * s1;
+        if let Some(sse) = normal_sse(
+            [[mf, sh, 0.0], [sh, shh, 0.0], [0.0; 3]],
+            [0.0, shy, 0.0],
+            2,
+            total,
+        ) {
+            let score = bic(sse, m, 3, floor);
+            if score < flat {
+                (flat, knot_at) = (score, tt[k]);
+            }
+        }
+        let a = [[mf, sx, sh], [sx, sxx, sxh], [sh, sxh, shh]];
+        if let Some(sse) = normal_sse(a, [0.0, sxy, shy], 3, total) {
+            bent = bent.min(bic(sse, m, 4, floor));
+        }
+    }
+    flat < line && flat <= bent && knot_at >= span / 6.0
+}
+
+/// The sum of squared residuals of the least-squares fit whose normal equations are
+/// `a·β = b` (the first `k` ≤ 3 rows and columns), `yy` the sum of squares of the fitted
+/// values' target: `yy − β·b`. `None` when the equations are degenerate.
+fn normal_sse(mut a: [[f64; 3]; 3], mut b: [f64; 3], k: usize, yy: f64) -> Option<f64> {
+    let b0 = b;
+    for col in 0..k {
+        let piv = (col..k).max_by(|&r, &s| a[r][col].abs().total_cmp(&a[s][col].abs()))?;
+        if a[piv][col].abs() < 1e-12 * a[col][col].abs().max(1e-300) {
+            return None;
+        }
+        a.swap(col, piv);
+        b.swap(col, piv);
+        for r in col + 1..k {
+            let f = a[r][col] / a[col][col];
+            let pivot_row = a[col];
+            for (x, p) in a[r][col..k].iter_mut().zip(&pivot_row[col..k]) {
+                *x -= f * p;
+            }
+            b[r] -= f * b[col];
+        }
+    }
+    let mut beta = [0.0; 3];
+    for col in (0..k).rev() {
+        let s: f64 = (col + 1..k).map(|j| a[col][j] * beta[j]).sum();
+        beta[col] = (b[col] - s) / a[col][col];
+    }
+    let fit: f64 = (0..k).map(|j| beta[j] * b0[j]).sum();
+    fit.is_finite().then(|| (yy - fit).max(0.0))
 }
 
 /// True when the interval differences of `y` (a floor at even steps, 31 to 64 points) are
@@ -398,6 +509,25 @@ fn staircase_fits(tt: &[f64], y: &[f64]) -> bool {
         }
     }
     ups >= 3 && down <= 0.2 * up
+}
+
+/// True when the floor before a climb (`lo`, bucket minima, oldest first) came down once or
+/// twice: a level it held — three buckets running — fell by more than `fall` to a level it
+/// held later. A late onset is a level held, then a climb; a floor that stood higher and fell
+/// back is a run that ended (a restart the fall test did not take, e.g. one within an hour of
+/// a low first sample), and the climb since is the next run's. Three falls or more are a
+/// collector's cycles, slower than the buckets, not runs.
+pub(crate) fn fell_before_climb(lo: &[f64], fall: f64) -> bool {
+    let (mut high, mut falls) = (f64::NEG_INFINITY, 0usize);
+    for w in lo.windows(3) {
+        let held = w.iter().copied().fold(f64::INFINITY, f64::min);
+        if high - held > fall {
+            falls += 1;
+            high = held;
+        }
+        high = high.max(held);
+    }
+    (1..=2).contains(&falls)
 }
 
 /// Which of step and plateau names a floor that rose and stopped (`t`, `lo`: the judged
@@ -887,6 +1017,46 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_level_held_then_a_climb_is_a_late_onset_and_a_line_is_not() {
+        let t = times(96);
+        // Flat for 40 buckets, then 0.5 MB a bucket, under 1 MB of scatter.
+        let late: Vec<f64> = (0..96)
+            .map(|i| 100e6 + 0.5e6 * (i as f64 - 40.0).max(0.0) + 1e6 * jitter(i))
+            .collect();
+        assert!(held_level_then_climbed(&t, &late));
+        // A line from the start, and a line after a warm-up: no level held.
+        let line: Vec<f64> = (0..96)
+            .map(|i| 100e6 + 0.3e6 * i as f64 + 1e6 * jitter(i))
+            .collect();
+        assert!(!held_level_then_climbed(&t, &line));
+        let warm: Vec<f64> = (0..96)
+            .map(|i| {
+                100e6
+                    + 20e6 * (1.0 - (-(i as f64) / 4.0).exp())
+                    + 0.3e6 * i as f64
+                    + 1e6 * jitter(i)
+            })
+            .collect();
+        assert!(!held_level_then_climbed(&t, &warm));
+    }
+
+    #[test]
+    fn a_run_that_fell_back_before_the_climb_is_no_late_onset() {
+        // Flat under 1 MB of scatter, then a climb: a late onset, no fall.
+        let flat: Vec<f64> = (0..40).map(|i| 100e6 + 1e6 * jitter(i)).collect();
+        assert!(!fell_before_climb(&flat, 6e6));
+        // A run that climbed 30 MB, a restart back to the start, the next run climbing.
+        let run = |i: usize| 100e6 + 1.5e6 * (i % 20) as f64 + 1e6 * jitter(i);
+        let restarted: Vec<f64> = (0..40).map(run).collect();
+        assert!(fell_before_climb(&restarted, 6e6));
+        // A collector's sawtooth slower than the buckets falls every cycle: not runs.
+        let saw: Vec<f64> = (0..40)
+            .map(|i| 100e6 + 3e6 * (i % 8) as f64 + 1e6 * jitter(i))
+            .collect();
+        assert!(!fell_before_climb(&saw, 6e6));
     }
 
     #[test]

@@ -619,8 +619,14 @@ fn judge_level(
             // (A name only, from the floor's flat stretches and jumps; not while screening:
             // its fits cost more than the judgement, and a screened name is never shown.)
             Pattern::GrowthInBursts
-        } else if g1 < 0.25 * g3.max(g) && g1 * fspan / 3.0 < 0.15 * rise {
-            Pattern::LateOnsetLeak
+        } else if (g1 < 0.25 * g3.max(g) && g1 * fspan / 3.0 < 0.15 * rise)
+            || (!cfg.screen && super::names::held_level_then_climbed(c.t, c.lo))
+        {
+            if super::names::fell_before_climb(&c.lo[..fa + m / 3], rise_needed.max(8.0 * sigma)) {
+                Pattern::LeakWithRestarts
+            } else {
+                Pattern::LateOnsetLeak
+            }
         } else if sawtoothy() {
             Pattern::RisingFloor
         } else {
