@@ -23,7 +23,9 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-HOUR = 3600.0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import split  # noqa: E402
+from split import HOUR  # noqa: E402
 
 
 def judge_prefixes(binary: str, path: str, hours: list[float], tmpdir: str) -> list[dict]:
@@ -65,14 +67,13 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     try:
         hours = sorted(float(h) for h in a.hours.split(","))
-        with open(os.path.join(a.split_dir, "labels.json")) as fh:
-            labels = [l for l in json.load(fh)["series"] if l["label"] == "no_leak"]
-    except (OSError, ValueError, KeyError) as e:
-        print(f"prefixes: {e}", file=sys.stderr)
+    except ValueError as e:
+        print(f"prefixes: --hours: {e}", file=sys.stderr)
         return 2
-    if not (os.path.isfile(a.bin) and os.access(a.bin, os.X_OK)):
-        print(f"prefixes: {a.bin} is not an executable leakscope binary; build it or pass --bin", file=sys.stderr)
+    doc = split.load(a.split_dir, "prefixes")
+    if doc is None or not split.executable(a.bin, "prefixes", "build leakscope or pass --bin"):
         return 2
+    labels = [l for l in doc["series"] if l["label"] == "no_leak"]
     with tempfile.TemporaryDirectory() as tmpdir, ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
         results = list(pool.map(
             lambda l: judge_prefixes(a.bin, os.path.join(a.split_dir, l["file"]), hours, tmpdir), labels))

@@ -23,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import baselines  # noqa: E402
-
-HOUR = 3600.0
+import split  # noqa: E402
+from split import HOUR, median, pct  # noqa: E402
 
 # labels.json names the closest of leakscope's eight contract names (DESIGN.md); leakscope also
 # has finer names that describe some generator patterns exactly (a flat series, then a leak; a
@@ -61,17 +61,6 @@ def run_leakscope(binary: str, path: str, extra: list[str], timeout: float) -> d
     # Exit code contract: 1 when a leak was found, 0 when none.
     out["exit_ok"] = p.returncode == (1 if any(s.get("verdict") == "leak" for s in series) else 0)
     return out
-
-
-def pct(xs: list[float], q: float):
-    if not xs:
-        return None
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, int(round(q * len(xs) + 0.5)) - 1))]
-
-
-def median(xs):
-    return pct(xs, 0.5)
 
 
 def metrics(items: list[dict], who: str) -> dict:
@@ -160,14 +149,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     ap.add_argument("--list", type=int, default=60, help="misses / false positives to list (default 60)")
     a = ap.parse_args(argv)
-    try:
-        with open(os.path.join(a.split_dir, "labels.json")) as fh:
-            doc = json.load(fh)
-    except (OSError, ValueError) as e:
-        print(f"score: cannot read {a.split_dir}/labels.json ({e}); generate the split first", file=sys.stderr)
-        return 2
-    if not (os.path.isfile(a.bin) and os.access(a.bin, os.X_OK)):
-        print(f"score: {a.bin} is not an executable leakscope binary; build it or pass --bin", file=sys.stderr)
+    doc = split.load(a.split_dir, "score")
+    if doc is None or not split.executable(a.bin, "score", "build leakscope or pass --bin"):
         return 2
     labels = doc["series"]
     t0 = time.monotonic()

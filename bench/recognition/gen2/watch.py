@@ -23,15 +23,9 @@ import os
 import subprocess
 import sys
 
-HOUR = 3600.0
-
-
-def median(xs: list[float]) -> float | None:
-    xs = sorted(xs)
-    if not xs:
-        return None
-    m = len(xs) // 2
-    return xs[m] if len(xs) % 2 else 0.5 * (xs[m - 1] + xs[m])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import split  # noqa: E402
+from split import HOUR, median  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -42,16 +36,10 @@ def main(argv=None) -> int:
     ap.add_argument("--hold", type=int, default=1, help="checks in a row a leak must be said (1)")
     ap.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     a = ap.parse_args(argv)
-    try:
-        with open(os.path.join(a.split_dir, "labels.json")) as fh:
-            labels = {l["file"]: l for l in json.load(fh)["series"] if l["unit"] == "bytes"}
-    except (OSError, ValueError, KeyError) as e:
-        print(f"watch: {e}", file=sys.stderr)
+    doc = split.load(a.split_dir, "watch")
+    if doc is None or not split.executable(a.example, "watch", "build the watch_replay example or pass --example"):
         return 2
-    if not (os.path.isfile(a.example) and os.access(a.example, os.X_OK)):
-        print(f"watch: {a.example} is not executable; build the watch_replay example or pass --example",
-              file=sys.stderr)
-        return 2
+    labels = {l["file"]: l for l in doc["series"] if l["unit"] == "bytes"}
     paths = [os.path.join(a.split_dir, f) for f in sorted(labels)]
     p = subprocess.run([a.example, str(a.step), str(a.hold)], input="\n".join(paths) + "\n",
                        capture_output=True, text=True)
