@@ -11,7 +11,9 @@ seconds, and counts per generator pattern (byte series only: the example judges 
 byte defaults): no-leak series the watcher said leak on at some
 point, leak series it said leak on before the onset, and the latency of its first leak
 verdict after the onset. `--hold K` counts a leak only once it was said K checks in a row
-(Alertmanager's `for:`).
+(Alertmanager's `for:`). The `paged` columns count the same for the agent's growth alert
+(MemoryGrowthLeak with its default rules: a leak verdict and 50 MB/h over the last hour), fed
+every sample, which is what would have woken someone.
 """
 
 from __future__ import annotations
@@ -46,51 +48,69 @@ def main(argv=None) -> int:
     if p.returncode != 0:
         print(f"watch: {a.example} failed: {p.stderr.strip()}", file=sys.stderr)
         return 2
-    per = collections.defaultdict(lambda: {"series": 0, "said_leak": 0, "early": 0, "latency_h": []})
+    per = collections.defaultdict(lambda: {"series": 0, "said_leak": 0, "early": 0, "latency_h": [],
+                                           "paged": 0, "paged_early": 0, "page_latency_h": []})
     for line in p.stdout.splitlines():
-        path, first, _final, _detected = line.split()
+        path, first, _final, _detected, page = line.split()
         lab = labels[os.path.basename(path)]
         row = per[lab["pattern"]]
         row["series"] += 1
-        if first == "-":
-            continue
-        if lab["label"] != "leak":
-            row["said_leak"] += 1
-        elif float(first) < lab["onset_ts"]:
-            row["early"] += 1
-        else:
-            row["latency_h"].append((float(first) - lab["onset_ts"]) / HOUR)
+        for t, said, early, latency in ((first, "said_leak", "early", "latency_h"),
+                                        (page, "paged", "paged_early", "page_latency_h")):
+            if t == "-":
+                continue
+            if lab["label"] != "leak":
+                row[said] += 1
+            elif float(t) < lab["onset_ts"]:
+                row[early] += 1
+            else:
+                row[latency].append((float(t) - lab["onset_ts"]) / HOUR)
     leak_patterns = {l["pattern"] for l in labels.values() if l["label"] == "leak"}
     no_leak = [per[k] for k in per if k not in leak_patterns]
     leak = [per[k] for k in per if k in leak_patterns]
     total = {
         "no_leak_series": sum(r["series"] for r in no_leak),
         "no_leak_said_leak": sum(r["said_leak"] for r in no_leak),
+        "no_leak_paged": sum(r["paged"] for r in no_leak),
         "leak_series": sum(r["series"] for r in leak),
         "leak_said_before_onset": sum(r["early"] for r in leak),
         "leak_found_after_onset": sum(len(r["latency_h"]) for r in leak),
         "latency_h_median": median([x for r in leak for x in r["latency_h"]]),
+        "leak_paged_before_onset": sum(r["paged_early"] for r in leak),
+        "leak_paged_after_onset": sum(len(r["page_latency_h"]) for r in leak),
+        "page_latency_h_median": median([x for r in leak for x in r["page_latency_h"]]),
     }
     if a.json:
         json.dump({"split_dir": a.split_dir, "step_s": a.step, "hold": a.hold, "total": total,
                    "per_pattern": per}, sys.stdout, indent=1)
         print()
         return 0
+
+    def h(x):
+        return "-" if x is None else f"{x:.2f}"
+
+    def of(k, n):
+        return f"{k:>5} of {n:>4}"
+
     print(f"{a.split_dir}: the verdict asked every {a.step:g} s of series time, a leak counted after "
-          f"{a.hold} check(s) in a row")
-    print(f"{'pattern':<24} {'said leak':>13} {'before onset':>13} {'found':>7} {'p50 h':>6}")
+          f"{a.hold} check(s) in a row; paged = the agent's growth alert fired")
+    print(f"{'pattern':<24} {'said leak':>13} {'paged':>13} {'said early':>13} {'found':>6} {'p50 h':>6} "
+          f"{'paged early':>13} {'paged':>6} {'p50 h':>6}")
     for k in sorted(per):
         r = per[k]
         if k in leak_patterns:
-            m = median(r["latency_h"])
-            print(f"{k:<24} {'':>13} {r['early']:>5} of {r['series']:>4} {len(r['latency_h']):>7} "
-                  f"{'-' if m is None else f'{m:.2f}':>6}")
+            print(f"{k:<24} {'':>13} {'':>13} {of(r['early'], r['series'])} {len(r['latency_h']):>6} "
+                  f"{h(median(r['latency_h'])):>6} {of(r['paged_early'], r['series'])} "
+                  f"{len(r['page_latency_h']):>6} {h(median(r['page_latency_h'])):>6}")
         else:
-            print(f"{k:<24} {r['said_leak']:>5} of {r['series']:>4}")
-    m = total["latency_h_median"]
-    print(f"{'no-leak series':<24} {total['no_leak_said_leak']:>5} of {total['no_leak_series']:>4}")
-    print(f"{'leak series':<24} {'':>13} {total['leak_said_before_onset']:>5} of {total['leak_series']:>4} "
-          f"{total['leak_found_after_onset']:>7} {'-' if m is None else f'{m:.2f}':>6}")
+            print(f"{k:<24} {of(r['said_leak'], r['series'])} {of(r['paged'], r['series'])}")
+    t = total
+    print(f"{'no-leak series':<24} {of(t['no_leak_said_leak'], t['no_leak_series'])} "
+          f"{of(t['no_leak_paged'], t['no_leak_series'])}")
+    print(f"{'leak series':<24} {'':>13} {'':>13} {of(t['leak_said_before_onset'], t['leak_series'])} "
+          f"{t['leak_found_after_onset']:>6} {h(t['latency_h_median']):>6} "
+          f"{of(t['leak_paged_before_onset'], t['leak_series'])} {t['leak_paged_after_onset']:>6} "
+          f"{h(t['page_latency_h_median']):>6}")
     return 0
 
 
