@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use leakscope_core::alert::AlertRules;
+use leakscope_core::alert::{AlertRules, RuleOverrides};
 use leakscope_probe::http::{BasicAuth, HttpOptions};
 
 use crate::deliver::alertmanager::DEFAULT_RESEND;
@@ -265,6 +265,7 @@ struct Rules {
     alert_growth: Option<Bytes>,
     alert_growth_percent: Option<f64>,
     alert_window: Option<Dur>,
+    alert_for: Option<Dur>,
     alert_baseline: Option<Bytes>,
     warmup: Option<Dur>,
     max_restarts: Option<u32>,
@@ -272,32 +273,19 @@ struct Rules {
 
 impl Rules {
     fn apply(&self, base: &AlertRules) -> AlertRules {
-        let mut r = base.clone();
-        if let Some(v) = &self.alert_above {
-            r.absolute_bytes = Some(v.0);
+        let secs = |d: &Option<Dur>| d.as_ref().map(|d| d.0.as_secs_f64());
+        RuleOverrides {
+            absolute_bytes: self.alert_above.as_ref().map(|b| b.0),
+            limit_fraction: self.alert_limit_fraction,
+            growth_bytes_per_hour: self.alert_growth.as_ref().map(|b| b.0),
+            growth_percent_per_hour: self.alert_growth_percent,
+            growth_window_seconds: secs(&self.alert_window),
+            growth_for_seconds: secs(&self.alert_for),
+            baseline_excess_bytes: self.alert_baseline.as_ref().map(|b| b.0),
+            warmup_seconds: secs(&self.warmup),
+            max_restarts: self.max_restarts,
         }
-        if let Some(v) = self.alert_limit_fraction {
-            r.limit_fraction = Some(v);
-        }
-        if let Some(v) = &self.alert_growth {
-            r.growth_bytes_per_hour = v.0;
-        }
-        if let Some(v) = self.alert_growth_percent {
-            r.growth_percent_per_hour = Some(v);
-        }
-        if let Some(v) = &self.alert_window {
-            r.growth_window_seconds = v.0.as_secs_f64();
-        }
-        if let Some(v) = &self.alert_baseline {
-            r.baseline_excess_bytes = Some(v.0);
-        }
-        if let Some(v) = &self.warmup {
-            r.warmup_seconds = v.0.as_secs_f64();
-        }
-        if let Some(v) = self.max_restarts {
-            r.max_restarts = v;
-        }
-        r
+        .apply(base)
     }
 }
 
@@ -765,6 +753,7 @@ path = "data/leakscope.db"
 retention = "30d"
 [rules]
 alert_growth = "20MB"
+alert_for = "30m"
 [[target]]
 name = "api"
 process = "node .*server.js"
@@ -790,6 +779,7 @@ webhook = "https://hooks.example/alert"
         let r = api.rules.as_ref().expect("own rules");
         assert_eq!(r.growth_percent_per_hour, Some(150.0));
         assert_eq!(r.growth_bytes_per_hour, 20e6, "the shared rules underneath");
+        assert_eq!(r.growth_for_seconds, 1800.0, "the shared rules underneath");
         match &s.targets[1].spec {
             SourceSpec::Scrape { units, http, .. } => {
                 assert_eq!(

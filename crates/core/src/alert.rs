@@ -27,7 +27,8 @@ pub use payload::{
     alertmanager_payload, diagnosis_annotations, fmt_time, labels, recognition_annotations,
 };
 pub use types::{
-    names, Alert, AlertDiagnosis, AlertRules, AlertStatus, Recognition, Severity, TargetEvent,
+    names, Alert, AlertDiagnosis, AlertRules, AlertStatus, Recognition, RuleOverrides, Severity,
+    TargetEvent,
 };
 pub use window::MAX_WINDOW_POINTS;
 
@@ -87,6 +88,8 @@ pub struct AlertState {
     last_value: f64,
     /// Since when the verdict has been `no_leak` without a break (growth-rule hysteresis).
     no_leak_since: Option<f64>,
+    /// Since when the verdict has been `leak` without a break (the growth rule's `for`).
+    leak_since: Option<f64>,
     /// Time of the last exit, while [`names::TARGET_EXITED`] fires.
     exited_at: Option<f64>,
     oom_count: Option<u64>,
@@ -115,6 +118,7 @@ impl AlertState {
             firing: [None; 7],
             last_value: 0.0,
             no_leak_since: None,
+            leak_since: None,
             exited_at: None,
             oom_count: None,
             oom_total: 0,
@@ -211,7 +215,13 @@ impl AlertState {
         }
 
         // Growth over the window, confirmed by recognition.
-        let leak = verdict.verdict == VerdictKind::Leak;
+        let leak = verdict.verdict == VerdictKind::Leak && {
+            let since = *self.leak_since.get_or_insert(p.t);
+            p.t - since >= self.rules.growth_for_seconds
+        };
+        if verdict.verdict != VerdictKind::Leak {
+            self.leak_since = None;
+        }
         if verdict.verdict == VerdictKind::NoLeak {
             self.no_leak_since.get_or_insert(p.t);
         } else {

@@ -179,6 +179,46 @@ fn growth_needs_leak_verdict_then_fires_once_and_resolves() {
 }
 
 #[test]
+fn growth_for_holds_the_page_until_the_leak_verdict_has_lasted() {
+    let rules = AlertRules {
+        growth_for_seconds: 1800.0,
+        ..only_levels(false, false)
+    };
+    let (leak, no) = (verdict(VerdictKind::Leak), verdict(VerdictKind::NoLeak));
+    // A leak verdict from the first sample: the rate is there after ~57 min, the verdict has
+    // lasted 30 min by then, so it fires when the rate does.
+    let mut s = AlertState::new("api", "rss_bytes", rules.clone(), None);
+    let a = feed(&mut s, &linear(90), &leak);
+    assert_eq!(
+        names_of(&a),
+        vec![(names::MEMORY_GROWTH_LEAK, AlertStatus::Firing)]
+    );
+    assert!(a[0].starts_at <= T0 + 3450.0, "{}", a[0].starts_at - T0);
+
+    // The verdict turns to leak only at 60 min: the page waits 30 min more.
+    let mut s = AlertState::new("api", "rss_bytes", rules.clone(), None);
+    let pts = linear(150);
+    let mut fired = Vec::new();
+    for &(t, mb) in &pts {
+        let v = if t < 3600.0 { &no } else { &leak };
+        fired.extend(s.observe(Point::new(T0 + t, mb * MB), v));
+    }
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].starts_at, T0 + 3600.0 + 1800.0);
+
+    // A verdict that says leak for 20 min out of every 40 never pages, whatever the rate.
+    let mut s = AlertState::new("api", "rss_bytes", rules, None);
+    for &(t, mb) in &pts {
+        let v = if (t / 1200.0) as u64 % 2 == 1 {
+            &leak
+        } else {
+            &no
+        };
+        assert!(s.observe(Point::new(T0 + t, mb * MB), v).is_empty(), "{t}");
+    }
+}
+
+#[test]
 fn growth_resolves_when_recognition_says_no_leak_for_a_while() {
     let mut s = AlertState::new("api", "rss_bytes", only_levels(false, false), None);
     let (leak, no) = (verdict(VerdictKind::Leak), verdict(VerdictKind::NoLeak));

@@ -45,6 +45,12 @@ pub struct AlertRules {
     /// `no_leak` for this long, seconds (default 900), so a verdict that flips does not flap
     /// the page. (It also resolves when the rate falls below `resolve_ratio` × the threshold.)
     pub growth_clear_seconds: f64,
+    /// The growth alert fires only once the verdict has been `leak` for this long without a
+    /// break, seconds (default 0: at once), as a Prometheus rule's `for:`. A verdict that says
+    /// leak for a moment on a level that wanders then pages no one; a real leak pages this
+    /// much later.
+    #[serde(default)]
+    pub growth_for_seconds: f64,
     /// Fire when memory is this many bytes above the baseline (default 200 MB); `None`
     /// disables it.
     pub baseline_excess_bytes: Option<f64>,
@@ -71,6 +77,7 @@ impl Default for AlertRules {
             growth_percent_per_hour: None,
             growth_window_seconds: 3600.0,
             growth_clear_seconds: 900.0,
+            growth_for_seconds: 0.0,
             baseline_excess_bytes: Some(200e6),
             warmup_seconds: 300.0,
             max_restarts: 5,
@@ -78,6 +85,65 @@ impl Default for AlertRules {
             oom_hold_seconds: 600.0,
             resolve_ratio: 0.95,
         }
+    }
+}
+
+/// The rules a user set (a config file's `[rules]`, a command's `--alert-*` flags): each one
+/// given replaces the value underneath, the rest keep it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleOverrides {
+    /// `alert_above`.
+    pub absolute_bytes: Option<f64>,
+    /// `alert_limit_fraction`.
+    pub limit_fraction: Option<f64>,
+    /// `alert_growth`.
+    pub growth_bytes_per_hour: Option<f64>,
+    /// `alert_growth_percent`.
+    pub growth_percent_per_hour: Option<f64>,
+    /// `alert_window`.
+    pub growth_window_seconds: Option<f64>,
+    /// `alert_for`.
+    pub growth_for_seconds: Option<f64>,
+    /// `alert_baseline`.
+    pub baseline_excess_bytes: Option<f64>,
+    /// `warmup`.
+    pub warmup_seconds: Option<f64>,
+    /// `max_restarts`.
+    pub max_restarts: Option<u32>,
+}
+
+impl RuleOverrides {
+    /// `base` with the rules that were set replacing its values.
+    pub fn apply(&self, base: &AlertRules) -> AlertRules {
+        let mut r = base.clone();
+        if let Some(v) = self.absolute_bytes {
+            r.absolute_bytes = Some(v);
+        }
+        if let Some(v) = self.limit_fraction {
+            r.limit_fraction = Some(v);
+        }
+        if let Some(v) = self.growth_bytes_per_hour {
+            r.growth_bytes_per_hour = v;
+        }
+        if let Some(v) = self.growth_percent_per_hour {
+            r.growth_percent_per_hour = Some(v);
+        }
+        if let Some(v) = self.growth_window_seconds {
+            r.growth_window_seconds = v;
+        }
+        if let Some(v) = self.growth_for_seconds {
+            r.growth_for_seconds = v;
+        }
+        if let Some(v) = self.baseline_excess_bytes {
+            r.baseline_excess_bytes = Some(v);
+        }
+        if let Some(v) = self.warmup_seconds {
+            r.warmup_seconds = v;
+        }
+        if let Some(v) = self.max_restarts {
+            r.max_restarts = v;
+        }
+        r
     }
 }
 

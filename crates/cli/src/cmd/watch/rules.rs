@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clap::Args;
-use leakscope_core::alert::AlertRules;
+use leakscope_core::alert::{AlertRules, RuleOverrides};
 
 use crate::units;
 
@@ -28,6 +28,11 @@ pub struct RuleArgs {
     /// The window of the growth alert [default: 60m].
     #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
     pub alert_window: Option<Duration>,
+    /// Fire the growth alert only once the verdict has said leak this long without a break,
+    /// as a Prometheus rule's `for:` (e.g. 30m: fewer pages for a level that wanders, later
+    /// ones for a leak) [default: 0s].
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
+    pub alert_for: Option<Duration>,
     /// Alert when memory is this far above the post-warm-up baseline [default: 200MB].
     #[arg(long, value_name = "BYTES", value_parser = units::parse_bytes)]
     pub alert_baseline: Option<f64>,
@@ -42,31 +47,18 @@ pub struct RuleArgs {
 impl RuleArgs {
     /// `base` with the flags that were given applied.
     pub fn apply(&self, base: &AlertRules) -> AlertRules {
-        let mut r = base.clone();
-        if let Some(v) = self.alert_above {
-            r.absolute_bytes = Some(v);
+        let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
+        RuleOverrides {
+            absolute_bytes: self.alert_above,
+            limit_fraction: self.alert_limit_fraction,
+            growth_bytes_per_hour: self.alert_growth,
+            growth_percent_per_hour: self.alert_growth_percent,
+            growth_window_seconds: secs(self.alert_window),
+            growth_for_seconds: secs(self.alert_for),
+            baseline_excess_bytes: self.alert_baseline,
+            warmup_seconds: secs(self.warmup),
+            max_restarts: self.max_restarts,
         }
-        if let Some(v) = self.alert_limit_fraction {
-            r.limit_fraction = Some(v);
-        }
-        if let Some(v) = self.alert_growth {
-            r.growth_bytes_per_hour = v;
-        }
-        if let Some(v) = self.alert_growth_percent {
-            r.growth_percent_per_hour = Some(v);
-        }
-        if let Some(v) = self.alert_window {
-            r.growth_window_seconds = v.as_secs_f64();
-        }
-        if let Some(v) = self.alert_baseline {
-            r.baseline_excess_bytes = Some(v);
-        }
-        if let Some(v) = self.warmup {
-            r.warmup_seconds = v.as_secs_f64();
-        }
-        if let Some(v) = self.max_restarts {
-            r.max_restarts = v;
-        }
-        r
+        .apply(base)
     }
 }
