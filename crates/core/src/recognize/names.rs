@@ -641,6 +641,38 @@ pub(crate) fn cycle_outswings_buckets(t: &[f64], mean: &[f64], lo: &[f64], hi: &
     swing > 0.5 * median_mut(&mut band)
 }
 
+/// True when the cycle of `p` buckets in the bucket means (`mean` at times `t`) is a
+/// collector's, not traffic: folded at its period (the trend taken out), the mean cycle
+/// falls in one step by more than twice the steepest step it climbs by. Traffic rises and
+/// falls alike; a collector climbs as it allocates and falls at once when it collects — and
+/// so does a multiple of its period, which the period search may find instead of the period
+/// itself when the collector is slower than the buckets.
+pub(crate) fn cycle_falls_sharply(t: &[f64], mean: &[f64], p: usize) -> bool {
+    let n = t.len().min(mean.len());
+    if p < 3 || n < 2 * p {
+        return false;
+    }
+    let mut s = Vec::with_capacity(n);
+    let g = half_lag_slope(&t[..n], &mean[..n], &mut s);
+    let (mut sum, mut count) = (vec![0.0; p], vec![0u32; p]);
+    for i in 0..n {
+        sum[i % p] += mean[i] - g * (t[i] - t[0]);
+        count[i % p] += 1;
+    }
+    let profile: Vec<f64> = sum
+        .iter()
+        .zip(&count)
+        .map(|(s, &k)| s / f64::from(k))
+        .collect();
+    let (mut rise, mut fall) = (0.0f64, 0.0f64);
+    for j in 0..p {
+        let d = profile[(j + 1) % p] - profile[j];
+        rise = rise.max(d);
+        fall = fall.max(-d);
+    }
+    fall > 2.0 * rise
+}
+
 /// The expected range of `k` independent standard normal draws (Blom's plotting position
 /// through a Tukey-lambda inverse normal: within 5 % of the tables from 2 to 10⁴ draws).
 fn normal_range(k: u32) -> f64 {
@@ -1324,6 +1356,26 @@ mod tests {
                 crate::series::Point::new(1.7e9 + t, f(t) + scatter * noise(i))
             })
             .collect()
+    }
+
+    #[test]
+    fn a_collector_caught_at_twice_its_period_falls_sharply_and_traffic_does_not() {
+        let t = times(96);
+        // Bucket means of a collector climbing 20 MB over 7 buckets and falling at once, on a
+        // leak: folded at 14 buckets (the period search's multiple), it falls in one step.
+        let saw: Vec<f64> = (0..96)
+            .map(|i| 300e6 + 0.5e6 * i as f64 + 20e6 * (i % 7) as f64 / 7.0 + 1e6 * noise(i))
+            .collect();
+        assert!(cycle_falls_sharply(&t, &saw, 14));
+        assert!(cycle_falls_sharply(&t, &saw, 7));
+        // Traffic of that period and swing rises and falls alike.
+        let traffic: Vec<f64> = (0..96)
+            .map(|i| {
+                let x = std::f64::consts::TAU * i as f64 / 14.0;
+                300e6 + 0.5e6 * i as f64 + 10e6 * (1.0 - x.cos()) + 1e6 * noise(i)
+            })
+            .collect();
+        assert!(!cycle_falls_sharply(&t, &traffic, 14));
     }
 
     #[test]

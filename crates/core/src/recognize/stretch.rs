@@ -610,8 +610,13 @@ fn judge_level(
     // names; a cycle alone is not one).
     let sawtoothy = || super::names::collector_sawtooth(c.lo, c.hi, c.mean, c.first, c.last, c.n);
     // Cycles of an hour or more are traffic; shorter ones are garbage collection.
-    let cyc_long = period.is_some_and(|p| (p as f64) * (span / n as f64) >= 3600.0)
-        && super::names::cycle_outswings_buckets(c.t, c.mean, c.lo, c.hi);
+    // (Not when a collector's sawtooth runs under the stretch and the cycle has its shape:
+    // the period search caught a multiple of the collector's period, see
+    // `cycle_falls_sharply`.)
+    let cyc_long = period.is_some_and(|p| {
+        (p as f64) * (span / n as f64) >= 3600.0
+            && !(super::names::cycle_falls_sharply(c.t, c.mean, p) && sawtoothy())
+    }) && super::names::cycle_outswings_buckets(c.t, c.mean, c.lo, c.hi);
     let pattern = if leak {
         if cyc_long {
             Pattern::LeakUnderCycle
