@@ -822,3 +822,18 @@ fn a_level_that_wanders_for_hours_is_no_leak_but_a_leak_under_it_is() {
     assert_no_leak(&wandering(48.0, 45, 0.0));
     assert_leak(&wandering(48.0, 1, 10.0 * MB));
 }
+
+/// A level that came down 30 MB gradually over 50 min early in the series (an evening's
+/// fall), held for ten hours, and rises as much over the last hour: the last hour's rise is
+/// no larger than a fall the level already made by itself, though that fall is older than the
+/// six hours the finer window's history keeps — the whole series remembers it.
+#[test]
+fn a_window_remembers_a_gradual_fall_older_than_its_history() {
+    let p = series(14.0, 30.0, 0.5 * MB, 43, |t| {
+        let fall = 30.0 * MB * ((t - 2.0 * H) / (50.0 * 60.0)).clamp(0.0, 1.0);
+        let rise = 28.0 * MB * ((t - 13.0 * H) / H).clamp(0.0, 1.0);
+        400.0 * MB - fall + rise
+    });
+    let v = judge(&p);
+    assert!(v.windows.iter().all(|w| !w.confirmed), "{v:#?}");
+}

@@ -46,7 +46,8 @@
 //! The whole series decides first; a trailing window (1 h, 6 h, 1 d) confirms a leak of its
 //! own only when the whole series does not contradict it: not inside a cycle longer than half
 //! the window, not to a floor the series already held before and came down from, not by less
-//! than the floor already fell gradually over as long (a level that wanders), not the tail
+//! than the floor already fell gradually over as long, anywhere in the series the summaries
+//! still resolve (a level that wanders), not the tail
 //! of a fill or a step, not across falls the whole series saw as a collector's or as one or two
 //! falls without a new process (a window opening mid-run cannot time the run before a fall).
 //! The verdict reports the floor's trend over each window and which stretch confirmed the

@@ -156,7 +156,8 @@ pub(crate) struct History {
     /// The lowest bucket minimum in the window's last sixth.
     pub floor_end: f64,
     /// The farthest the floor fell gradually (not in one cliff) over a span no longer than
-    /// the window, before it or inside it (0 when it never did; see [`gradual_fall`]).
+    /// the window, before it or inside it — in the coarser ring, or in the whole-series
+    /// summary when that is fine enough (0 when it never did; see [`gradual_fall`]).
     pub fall: f64,
 }
 
@@ -210,11 +211,22 @@ pub(crate) fn history(
     }
     let sixth = inside.len().div_ceil(6);
     let min_lo = |b: &[Bucket]| b.iter().map(|b| b.lo).fold(f64::INFINITY, f64::min);
+    // The coarser ring keeps a few window lengths only: the whole-series summary remembers
+    // the falls before them (an evening's fall seen the night before a morning's rise), when
+    // it is fine enough to time a fall over one window length.
+    let fall_in_series = match main {
+        [a, b, ..]
+            if k + 1 < WINDOWS.len() && 6.0 * (b.t_first - a.t_first) <= WINDOWS[k].seconds =>
+        {
+            gradual_fall(main, WINDOWS[k].seconds)
+        }
+        _ => 0.0,
+    };
     History {
         peak_before: before.iter().map(|b| b.lo).fold(f64::NAN, f64::max),
         floor_start: min_lo(&inside[..sixth]),
         floor_end: min_lo(&inside[inside.len() - sixth..]),
-        fall: gradual_fall(bs, WINDOWS[k].seconds),
+        fall: gradual_fall(bs, WINDOWS[k].seconds).max(fall_in_series),
     }
 }
 
