@@ -68,7 +68,10 @@
 //! A leak needs the floor to rise by at least `max(rise_sigmas × σ_floor, min_rise_bytes)` —
 //! 6 robust noise scales and 4 MB by default — at ≥ 0.1 MB/h. A perfectly regular slope of a
 //! few KB/h over an hour moves the floor by kilobytes: below the 4 MB floor, where allocator
-//! noise, page rounding and measurement jitter live.
+//! noise, page rounding and measurement jitter live. Those scale with the heap: over an hour
+//! or more the floor of the minima may be 2 % of the series' level instead, when that is less
+//! (never under 2 MB), so that a slow leak in a 40 MB process is not held back by a floor
+//! sized for a large one.
 
 mod buckets;
 mod evaluate;
