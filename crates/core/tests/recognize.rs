@@ -837,3 +837,20 @@ fn a_window_remembers_a_gradual_fall_older_than_its_history() {
     let v = judge(&p);
     assert!(v.windows.iter().all(|w| !w.confirmed), "{v:#?}");
 }
+
+/// The smallest rise called a leak scales with the process over an hour or more: a 40 MB
+/// service whose floor climbs 0.5 MB an hour, in steps of a batch's residue, is flagged
+/// before its floor has risen by the absolute 4 MB (8 h); the same climb on a 2 GB process
+/// is not a leak at 3 MB, where 4 MB is noise; and a 40 MB process that warms up by 2.5 MB
+/// in its first minutes and holds is not one either (under an hour the absolute floor stands).
+#[test]
+fn the_rise_needed_scales_with_the_level_of_a_small_process() {
+    let stairs = |base: f64| move |t: f64| base + 0.5 * MB * (t / H).floor();
+    let small = series(12.0, 60.0, 0.1 * MB, 41, stairs(40.0 * MB));
+    let v = assert_leak(&small);
+    let after = (v.detected_at.unwrap() - T0) / H;
+    assert!(after < 7.0, "flagged {after:.2} h in");
+    assert_no_leak(&series(6.0, 60.0, 0.1 * MB, 42, stairs(2000.0 * MB)));
+    let warm = |t: f64| 40.0 * MB + 2.5 * MB * (1.0 - (-t / 300.0).exp());
+    assert_no_leak(&series(0.8, 15.0, 0.1 * MB, 43, warm));
+}

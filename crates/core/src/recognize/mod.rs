@@ -69,7 +69,10 @@
 //! A leak needs the floor to rise by at least `max(rise_sigmas × σ_floor, min_rise_bytes)` —
 //! 6 robust noise scales and 4 MB by default — at ≥ 0.1 MB/h. A perfectly regular slope of a
 //! few KB/h over an hour moves the floor by kilobytes: below the 4 MB floor, where allocator
-//! noise, page rounding and measurement jitter live.
+//! noise, page rounding and measurement jitter live. Those scale with the heap: over an hour
+//! or more the floor of the minima may be 2 % of the series' level instead, when that is less
+//! (never under 2 MB), so that a slow leak in a 40 MB process is not held back by a floor
+//! sized for a large one.
 
 mod buckets;
 mod evaluate;
@@ -167,6 +170,10 @@ impl RecognizeOptions {
             min_span_s: pos(self.min_span_seconds, 0.0),
             min_growth_bps: pos(self.min_growth_bytes_per_hour, 1e5) / 3600.0,
             min_rise_bytes: pos(self.min_rise_bytes, 4e6),
+            rise_share: match self.unit {
+                SeriesUnit::Bytes => RISE_SHARE,
+                SeriesUnit::Count => 0.0,
+            },
             rise_sigmas: pos(self.rise_sigmas, 6.0),
             min_tau: 0.55,
             screen: false,
@@ -186,6 +193,10 @@ impl RecognizeOptions {
         }
     }
 }
+
+/// Share of a byte series' level a floor rise must reach, when under `min_rise_bytes` (see
+/// `Cfg::rise_floor`).
+const RISE_SHARE: f64 = 0.02;
 
 /// The streaming recognizer: fed points in time order, in bounded memory; its verdict at any
 /// moment is what `watch` acts on, and its final verdict is what `analyze` reports.
@@ -213,6 +224,8 @@ pub struct Recognizer {
     fresh: Mutex<Option<(u64, Assessment)>>,
     /// First point at which an evaluation said "leak", unix seconds.
     detected_at: Option<f64>,
+    /// What flagged first: bit 0 the whole series, bit k + 1 window k.
+    detected_by: u8,
     scratch: Vec<Bucket>,
 }
 
@@ -264,6 +277,7 @@ impl Recognizer {
             closes: 0,
             fresh: Mutex::new(None),
             detected_at: None,
+            detected_by: 0,
             scratch: Vec::new(),
         }
     }
@@ -380,7 +394,17 @@ impl Recognizer {
         }
         if leak {
             self.detected_at = Some(t);
+            let c = self.cached.confirmed();
+            self.detected_by = u8::from(self.cached.main.kind == VerdictKind::Leak)
+                | (0..3).fold(0, |b, k| b | (u8::from(c[k]) << (k + 1)));
         }
+    }
+
+    /// When the first flag was raised (unix seconds) and by what: bit 0 the whole series,
+    /// bit k + 1 the trailing window k (1 h, 6 h, 1 d). For diagnostics.
+    #[doc(hidden)]
+    pub fn detection(&self) -> Option<(f64, u8)> {
+        self.detected_at.map(|t| (t, self.detected_by))
     }
 
     /// Number of points accepted so far.
@@ -472,6 +496,7 @@ impl Clone for Recognizer {
             closes: self.closes,
             fresh: Mutex::new(fresh),
             detected_at: self.detected_at,
+            detected_by: self.detected_by,
             scratch: Vec::new(),
         }
     }
@@ -511,7 +536,8 @@ pub(crate) fn may_rise(bs: &[Bucket], cfg: &Cfg, hour: bool) -> bool {
     let change = stats::median_mut(&mut d[..m]);
     let min_lo = |b: &[Bucket]| b.iter().map(|b| b.lo).fold(f64::INFINITY, f64::min);
     let thirds = min_lo(&bs[2 * n / 3..]) - min_lo(&bs[..n / 3]);
-    let floor = 0.5 * cfg.min_rise_bytes;
+    let level = bs.iter().map(|b| b.mean()).sum::<f64>() / n as f64;
+    let floor = 0.5 * cfg.rise_floor(level, bs[n - 1].t_last - bs[0].t_first);
     (thirds >= 3.0 * change && thirds >= floor) || (up >= 6.0 * change && up >= floor)
 }
 

@@ -15,8 +15,11 @@ pub(crate) struct Cfg {
     pub min_span_s: f64,
     /// Smallest floor growth called a leak, bytes per second.
     pub min_growth_bps: f64,
-    /// Smallest total floor rise called a leak, bytes.
+    /// Smallest total floor rise called a leak, bytes: at most this (see [`Cfg::rise_floor`]).
     pub min_rise_bytes: f64,
+    /// Share of the series' level that a floor rise must reach when that is less than
+    /// `min_rise_bytes` (bytes: see [`Cfg::rise_floor`]; counts: 0, the absolute floor only).
+    pub rise_share: f64,
     /// How many noise scales the floor rise must exceed.
     pub rise_sigmas: f64,
     /// Smallest Mann–Kendall τ of the floor called a trend.
@@ -33,6 +36,24 @@ pub(crate) struct Cfg {
     pub window: bool,
     /// The memory limit, bytes (infinite when unknown): falls from it are kills.
     pub limit: f64,
+}
+
+impl Cfg {
+    /// The smallest floor rise called a leak over a stretch of `span_s` seconds at `level`
+    /// (its mean): `min_rise_bytes`, or, over an hour or more, `rise_share` of the level when
+    /// that is less — but never under twice `min_drop`, the smallest fall taken for a
+    /// restart. Allocator noise, page rounding and measurement jitter scale with the heap:
+    /// 4 MB is noise on a 2 GB process but a tenth of a 40 MB one, where a slow leak would
+    /// wait hours for an absolute floor its own noise (judged separately, in noise scales)
+    /// does not ask for. Under an hour a warm-up or a fill's first minutes rise by as much,
+    /// and the absolute floor stands.
+    pub fn rise_floor(&self, level: f64, span_s: f64) -> f64 {
+        if self.rise_share <= 0.0 || !level.is_finite() || span_s < 3600.0 {
+            return self.min_rise_bytes;
+        }
+        self.min_rise_bytes
+            .min((self.rise_share * level.abs()).max(2.0 * self.min_drop))
+    }
 }
 
 /// Bucket columns of the stretch being judged.
@@ -429,7 +450,13 @@ fn judge_level(
     let tau = mk_tau(&cm, 0.5 * noise);
     let rise = g * fspan;
     let rise_net = cm[k - 1] - cm[0];
-    let rise_needed = (cfg.rise_sigmas * noise).max(cfg.min_rise_bytes);
+    // (The relative floor holds for the minima only: the means carry the working set, which
+    // moves with the load by a few percent without anything being retained.)
+    let rise_floor = match level_of {
+        Level::Minima => cfg.rise_floor(level, span),
+        Level::Means => cfg.min_rise_bytes,
+    };
+    let rise_needed = (cfg.rise_sigmas * noise).max(rise_floor);
     // The shape tests below only matter when the floor moved by a significant amount.
     let gate = rise >= rise_needed || rise_net.abs() >= rise_needed;
     let recent_rise = {

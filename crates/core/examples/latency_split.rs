@@ -1,0 +1,122 @@
+//! Where detection latency goes on a gen2 split: for every leak series, when it was flagged
+//! (hours after the onset), by what (the whole series or a trailing window), and its final
+//! verdict; then the median latency per generator pattern.
+//!
+//! ```text
+//! cargo run --release -p leakscope-core --example latency_split -- DIR [FILE...]
+//! ```
+
+use leakscope_core::{Point, RecognizeOptions, Recognizer, SeriesUnit, VerdictKind};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// File, generator pattern, labelled a leak, flagged, (latency h, flagged by), verdict pattern.
+type Row = (String, String, bool, bool, Option<(f64, u8)>, String);
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dir = std::path::PathBuf::from(&args[0]);
+    let only = &args[1..];
+    let labels: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("labels.json")).expect("DIR/labels.json"),
+    )
+    .expect("labels.json is JSON");
+    let series: Vec<&serde_json::Value> = labels["series"]
+        .as_array()
+        .expect("labels.json lists series")
+        .iter()
+        .filter(|s| only.is_empty() || only.iter().any(|f| s["file"] == f.as_str()))
+        .collect();
+    let rows: Vec<Row> = series
+        .par_iter()
+        .map(|s| {
+            let file = s["file"].as_str().expect("a series names its file");
+            let text = std::fs::read_to_string(dir.join(file)).expect("the series file");
+            let mut o = RecognizeOptions::default();
+            if s["unit"] == "count" {
+                o.unit = SeriesUnit::Count;
+                o.min_rise_bytes = 50.0;
+                o.min_growth_bytes_per_hour = 20.0;
+            }
+            let mut r = Recognizer::new("s", o);
+            for l in text.lines().skip(1) {
+                let Some((a, b)) = l.split_once(',') else {
+                    continue;
+                };
+                if let (Ok(t), Ok(v)) = (a.trim().parse(), b.trim().parse()) {
+                    r.push(Point::new(t, v));
+                }
+            }
+            let v = r.verdict();
+            let onset = s["onset_ts"].as_f64();
+            let flagged = v.verdict == VerdictKind::Leak;
+            let det = if flagged {
+                r.detection()
+                    .or(v.detected_at.map(|t| (t, 0x10)))
+                    .map(|(t, by)| ((t - onset.unwrap_or(t)) / 3600.0, by))
+            } else {
+                None
+            };
+            (
+                file.to_string(),
+                s["pattern"].as_str().unwrap_or("").to_string(),
+                s["label"] == "leak",
+                flagged,
+                det,
+                format!("{:?}", v.pattern),
+            )
+        })
+        .collect();
+    let mut per: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut all = Vec::new();
+    for (file, pat, leak, flagged, det, vp) in &rows {
+        if !leak {
+            if *flagged {
+                println!("{file} FP {pat} -> {vp}");
+            }
+            continue;
+        }
+        match det {
+            Some((h, by)) => {
+                let who = match by {
+                    0x10 => "end".to_string(),
+                    b => {
+                        let names = ["main", "1h", "6h", "1d"];
+                        (0..4)
+                            .filter(|k| b & (1 << k) != 0)
+                            .map(|k| names[k])
+                            .collect::<Vec<_>>()
+                            .join("+")
+                    }
+                };
+                println!("{file} {pat} lat {h:.2} h by {who} -> {vp}");
+                per.entry(pat.clone()).or_default().push(*h);
+                all.push(*h);
+            }
+            None => println!("{file} {pat} MISS -> {vp}"),
+        }
+    }
+    let med = |xs: &mut Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        if xs.is_empty() {
+            f64::NAN
+        } else {
+            xs[((0.5 * xs.len() as f64 + 0.5).round() as usize).clamp(1, xs.len()) - 1]
+        }
+    };
+    for (pat, xs) in per.iter_mut() {
+        let late = xs.iter().filter(|&&x| x > 1.0).count();
+        eprintln!(
+            "{pat:24} n {:3} p50 {:6.2} over1h {late}",
+            xs.len(),
+            med(xs)
+        );
+    }
+    let mut after: Vec<f64> = all.iter().copied().filter(|&x| x >= 0.0).collect();
+    eprintln!(
+        "all n {} p50 {:.2} p50 after onset {:.2}",
+        all.len(),
+        med(&mut all.clone()),
+        med(&mut after)
+    );
+}
