@@ -2,14 +2,21 @@
 //! line per series (file, label, verdict, pattern) and the confusion counts.
 //!
 //! ```text
-//! cargo run --release -p leakscope-core --example judge_split -- DIR [FILE...]
+//! cargo run --release -p leakscope-core --example judge_split -- [--min-span SECONDS] DIR [FILE...]
 //! ```
+//!
+//! `--min-span` is `analyze --min-span` (the short split is scored with `--min-span 1m`).
 
 use leakscope_core::{recognize, Point, RecognizeOptions, SeriesUnit, VerdictKind};
 use rayon::prelude::*;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut min_span_seconds = 0.0;
+    if args.first().is_some_and(|a| a == "--min-span") {
+        min_span_seconds = args[1].parse().expect("--min-span takes seconds");
+        args.drain(..2);
+    }
     let dir = std::path::PathBuf::from(&args[0]);
     let only = &args[1..];
     let labels: serde_json::Value = serde_json::from_str(
@@ -35,7 +42,10 @@ fn main() {
                     Some(Point::new(a.trim().parse().ok()?, b.trim().parse().ok()?))
                 })
                 .collect();
-            let mut o = RecognizeOptions::default();
+            let mut o = RecognizeOptions {
+                min_span_seconds,
+                ..RecognizeOptions::default()
+            };
             if s["unit"] == "count" {
                 o.unit = SeriesUnit::Count;
                 o.min_rise_bytes = 50.0;
@@ -46,7 +56,13 @@ fn main() {
                 file.to_string(),
                 s["label"] == "leak",
                 v.verdict,
-                format!("{:?} {}", v.pattern, s["pattern"].as_str().unwrap_or("")),
+                format!(
+                    "{:?} {} conf={:.2} caveat={}",
+                    v.pattern,
+                    s["pattern"].as_str().unwrap_or(""),
+                    v.confidence,
+                    v.caveat.as_deref().unwrap_or("-")
+                ),
             )
         })
         .collect();

@@ -702,6 +702,10 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     let Runs { c, sigma2, starts } = runs(bs, cfg);
     let restarts = starts.len() - 1;
     let seg = |k: usize| segment(&starts, k, n);
+    let cfg = &Cfg {
+        one_run: restarts == 0,
+        ..*cfg
+    };
     let judge_seg = |k: usize| -> Option<(StretchEval, f64)> {
         let (a, b) = seg(k);
         if b < a + 6 {
@@ -724,8 +728,10 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             Some(late)
                 if late.leak
                     && full.pattern != Pattern::Step
-                    && !(matches!(full.plateau, Plateau::Decelerates(_))
-                        && late.growth_bps <= full.growth_bps) =>
+                    && !(matches!(
+                        full.plateau,
+                        Plateau::Decelerates(_) | Plateau::SlowsByHalves(_)
+                    ) && late.growth_bps <= full.growth_bps) =>
             {
                 let mut late = late;
                 if full.growth_bps < 0.5 * late.growth_bps && restarts == 0 {

@@ -238,6 +238,14 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
                 "only {} of growth seen{slowing}: a cache still filling at a steady rate looks the same until it reaches its bound; watch longer to be sure",
                 span_words(judged_s)
             )
+        } else if let Some(Plateau::SlowsByHalves(ratio)) = e.detail.map(|d| d.plateau) {
+            // The hard case of a short recording, said plainly: the fill is told by its pace
+            // alone, and a leak whose pace eased for a while would read the same.
+            format!(
+                "only {} seen and the floor still rising, at {:.0}% of its earlier pace by the second half: a cache still filling slows like this, but a leak whose pace eased for a while cannot be told from it yet; watch longer to be sure",
+                span_words(judged_s),
+                100.0 * ratio
+            )
         } else {
             format!(
                 "only {} seen: a leak slower than the noise over that time would not show yet",
@@ -371,6 +379,10 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
                     100.0 * ratio
                 ),
                 Plateau::FlatEnd => "plateau test: the last third of the floor is flat".into(),
+                Plateau::SlowsByHalves(ratio) => format!(
+                    "plateau test: over this short run the second half of the floor grew at {:.0}% of the first half's pace, beyond the noise: a cache filling, not a leak so far",
+                    100.0 * ratio
+                ),
             });
             if e.pattern == Pattern::Step {
                 out.push("one or two steps up, flat since: a deploy or a batch that keeps its results".into());

@@ -182,6 +182,7 @@ impl RecognizeOptions {
                 SeriesUnit::Count => 0.5,
             },
             window: false,
+            one_run: false,
             limit: self
                 .limit_bytes
                 .filter(|l| l.is_finite() && *l > 0.0)

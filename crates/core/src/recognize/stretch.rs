@@ -34,6 +34,10 @@ pub(crate) struct Cfg {
     pub min_drop: f64,
     /// The stretch is a trailing window: it may open in the middle of a run.
     pub window: bool,
+    /// The stretch belongs to a series with no restart: the recording so far is one run, and
+    /// a short one tells its fill from a leak only by the pace of its floor (see
+    /// `judge_level`). Runs between restarts are judged together instead.
+    pub one_run: bool,
     /// The memory limit, bytes (infinite when unknown): falls from it are kills.
     pub limit: f64,
 }
@@ -81,6 +85,9 @@ pub(crate) enum Plateau {
     Decelerates(f64),
     /// The last third is flat.
     FlatEnd,
+    /// A short run (under an hour, no restart) whose second half grew clearly slower than
+    /// its first: a fill slowing; the ratio is the second half's pace over the first's.
+    SlowsByHalves(f64),
 }
 
 /// What one stretch looks like.
@@ -621,8 +628,24 @@ fn judge_level(
             let se_c = noise * (180.0 / k as f64).sqrt();
             b > 0.0 && c < -2.0 * se_c && (b + 2.0 * c) < 0.5 * b
         });
-    let plateau =
-        (significant || rise_net >= rise_needed) && !bursts && (decel || flat_end || quad_decel);
+    // Or, over a short run (under an hour, no restart: the whole recording so far), the second
+    // half grew clearly slower than the first — by a quarter at least, and by more than three
+    // noise scales of a half's rise. A fill decelerates over any span (an exponential approach
+    // with a time constant twice the stretch already slows by that much); a leak's pace holds,
+    // and one that starts late or speeds up grows faster in the second half. The thirds
+    // above hold too few independent floor values to see this in minutes.
+    let halves_ratio = if gate && cfg.one_run && !cfg.window && fspan < 3600.0 && m >= 8 {
+        let h = m / 2;
+        let h1 = half_lag_slope(&ft[..h], &floor[..h], &mut s);
+        let h2 = half_lag_slope(&ft[h..], &floor[h..], &mut s);
+        (h1 > 0.0 && (h1 - h2) * fspan / 2.0 >= 3.0 * noise).then_some(h2 / h1)
+    } else {
+        None
+    };
+    let short_fill = halves_ratio.is_some_and(|r| r < 0.75);
+    let plateau = (significant || rise_net >= rise_needed)
+        && !bursts
+        && (decel || flat_end || quad_decel || short_fill);
     let _ = mid_rise;
     let trend = tau >= cfg.min_tau;
     // Growth spread over the stretch: at least two of its thirds grow (a ramp confined to
@@ -712,6 +735,8 @@ fn judge_level(
             Plateau::NotTested
         } else if plateau && flat_end && !decel {
             Plateau::FlatEnd
+        } else if plateau && short_fill && !decel && !quad_decel {
+            Plateau::SlowsByHalves(halves_ratio.unwrap_or(0.0).max(0.0))
         } else if plateau {
             Plateau::Decelerates(late_ratio.max(0.0))
         } else if late_ratio < 0.8 {
