@@ -78,17 +78,10 @@ pub fn recognize_options(
     unit: SeriesUnit,
     limit_bytes: Option<f64>,
 ) -> leakscope_core::RecognizeOptions {
-    let mut o = leakscope_core::RecognizeOptions {
-        limit_bytes,
-        ..Default::default()
-    };
-    o.unit = unit;
-    if unit == SeriesUnit::Count {
-        o.limit_bytes = None;
-        o.min_rise_bytes = 50.0;
-        o.min_growth_bytes_per_hour = 20.0;
+    leakscope_core::RecognizeOptions {
+        limit_bytes: limit_bytes.filter(|_| unit == SeriesUnit::Bytes),
+        ..leakscope_core::RecognizeOptions::for_unit(unit)
     }
-    o
 }
 
 /// The unit of a field judged by default: counts for [`COUNT_FIELDS`], else by suffix.

@@ -7,7 +7,9 @@
 //!
 //! `--min-span` is `analyze --min-span` (the short split is scored with `--min-span 1m`).
 
-use leakscope_core::{recognize, Point, RecognizeOptions, SeriesUnit, VerdictKind};
+mod common;
+
+use leakscope_core::{recognize, RecognizeOptions, VerdictKind};
 use rayon::prelude::*;
 
 fn main() {
@@ -17,49 +19,24 @@ fn main() {
         min_span_seconds = args[1].parse().expect("--min-span takes seconds");
         args.drain(..2);
     }
-    let dir = std::path::PathBuf::from(&args[0]);
-    let only = &args[1..];
-    let labels: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("labels.json")).expect("DIR/labels.json"),
-    )
-    .expect("labels.json is JSON");
-    let series: Vec<&serde_json::Value> = labels["series"]
-        .as_array()
-        .expect("labels.json lists series")
-        .iter()
-        .filter(|s| only.is_empty() || only.iter().any(|f| s["file"] == f.as_str()))
-        .collect();
+    let series = common::split(std::path::Path::new(&args[0]), &args[1..]);
     let rows: Vec<(String, bool, VerdictKind, String)> = series
         .par_iter()
         .map(|s| {
-            let file = s["file"].as_str().expect("a series names its file");
-            let text = std::fs::read_to_string(dir.join(file)).expect("the series file");
-            let points: Vec<Point> = text
-                .lines()
-                .skip(1)
-                .filter_map(|l| {
-                    let (a, b) = l.split_once(',')?;
-                    Some(Point::new(a.trim().parse().ok()?, b.trim().parse().ok()?))
-                })
-                .collect();
-            let mut o = RecognizeOptions {
+            let points = common::read_points(&s.path).expect("the series file");
+            let o = RecognizeOptions {
                 min_span_seconds,
-                ..RecognizeOptions::default()
+                ..s.options()
             };
-            if s["unit"] == "count" {
-                o.unit = SeriesUnit::Count;
-                o.min_rise_bytes = 50.0;
-                o.min_growth_bytes_per_hour = 20.0;
-            }
             let v = recognize("s", &points, &o);
             (
-                file.to_string(),
-                s["label"] == "leak",
+                s.file.clone(),
+                s.leak,
                 v.verdict,
                 format!(
                     "{:?} {} conf={:.2} caveat={}",
                     v.pattern,
-                    s["pattern"].as_str().unwrap_or(""),
+                    s.pattern,
                     v.confidence,
                     v.caveat.as_deref().unwrap_or("-")
                 ),

@@ -6,7 +6,9 @@
 //! cargo run --release -p leakscope-core --example latency_split -- DIR [FILE...]
 //! ```
 
-use leakscope_core::{Point, RecognizeOptions, Recognizer, SeriesUnit, VerdictKind};
+mod common;
+
+use leakscope_core::{Recognizer, VerdictKind};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -15,40 +17,16 @@ type Row = (String, String, bool, bool, Option<(f64, u8)>, String);
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let dir = std::path::PathBuf::from(&args[0]);
-    let only = &args[1..];
-    let labels: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("labels.json")).expect("DIR/labels.json"),
-    )
-    .expect("labels.json is JSON");
-    let series: Vec<&serde_json::Value> = labels["series"]
-        .as_array()
-        .expect("labels.json lists series")
-        .iter()
-        .filter(|s| only.is_empty() || only.iter().any(|f| s["file"] == f.as_str()))
-        .collect();
+    let series = common::split(std::path::Path::new(&args[0]), &args[1..]);
     let rows: Vec<Row> = series
         .par_iter()
         .map(|s| {
-            let file = s["file"].as_str().expect("a series names its file");
-            let text = std::fs::read_to_string(dir.join(file)).expect("the series file");
-            let mut o = RecognizeOptions::default();
-            if s["unit"] == "count" {
-                o.unit = SeriesUnit::Count;
-                o.min_rise_bytes = 50.0;
-                o.min_growth_bytes_per_hour = 20.0;
-            }
-            let mut r = Recognizer::new("s", o);
-            for l in text.lines().skip(1) {
-                let Some((a, b)) = l.split_once(',') else {
-                    continue;
-                };
-                if let (Ok(t), Ok(v)) = (a.trim().parse(), b.trim().parse()) {
-                    r.push(Point::new(t, v));
-                }
+            let mut r = Recognizer::new("s", s.options());
+            for p in common::read_points(&s.path).expect("the series file") {
+                r.push(p);
             }
             let v = r.verdict();
-            let onset = s["onset_ts"].as_f64();
+            let onset = s.onset;
             let flagged = v.verdict == VerdictKind::Leak;
             let det = if flagged {
                 r.detection()
@@ -58,9 +36,9 @@ fn main() {
                 None
             };
             (
-                file.to_string(),
-                s["pattern"].as_str().unwrap_or("").to_string(),
-                s["label"] == "leak",
+                s.file.clone(),
+                s.pattern.clone(),
+                s.leak,
                 flagged,
                 det,
                 format!("{:?}", v.pattern),

@@ -14,22 +14,11 @@
 //! leak verdict and 50 MB/h over the last hour) would first have fired, fed every sample with
 //! the verdict of that moment as the agent feeds it.
 
-use leakscope_core::alert::{names, AlertRules, AlertState, AlertStatus};
-use leakscope_core::csv::{read_all, CsvOptions};
-use leakscope_core::{Point, RecognizeOptions, Recognizer, VerdictKind};
-use std::io::{BufRead, BufReader};
+mod common;
 
-/// The points of the CSV's first series, read as `analyze` reads it.
-fn read_csv(path: &str) -> Result<Vec<Point>, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut series =
-        read_all(BufReader::new(file), &CsvOptions::default()).map_err(|e| e.to_string())?;
-    Ok(if series.is_empty() {
-        Vec::new()
-    } else {
-        series.swap_remove(0).points
-    })
-}
+use leakscope_core::alert::{names, AlertRules, AlertState, AlertStatus};
+use leakscope_core::{RecognizeOptions, Recognizer, VerdictKind};
+use std::io::BufRead;
 
 fn main() {
     let arg = |i: usize, default: f64| -> f64 {
@@ -41,10 +30,10 @@ fn main() {
     let (step, hold) = (arg(1, 900.0), arg(2, 1.0).max(1.0) as usize);
     for line in std::io::stdin().lock().lines() {
         let Ok(path) = line else { break };
-        let points = match read_csv(&path) {
+        let points = match common::read_points(std::path::Path::new(&path)) {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("{path}: {e}");
+                eprintln!("{e}");
                 continue;
             }
         };

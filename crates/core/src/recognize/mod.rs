@@ -164,6 +164,20 @@ impl Default for RecognizeOptions {
 }
 
 impl RecognizeOptions {
+    /// The defaults for a series of `unit`: memory keeps the byte-scaled ones; counts are
+    /// judged on counts, where a rise of a few dozen is already meaningful.
+    pub fn for_unit(unit: SeriesUnit) -> Self {
+        match unit {
+            SeriesUnit::Bytes => Self::default(),
+            SeriesUnit::Count => Self {
+                unit,
+                min_rise_bytes: 50.0,
+                min_growth_bytes_per_hour: 20.0,
+                ..Self::default()
+            },
+        }
+    }
+
     fn cfg(&self) -> Cfg {
         let pos = |x: f64, d: f64| if x.is_finite() && x >= 0.0 { x } else { d };
         Cfg {
