@@ -735,14 +735,8 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             {
                 let mut late = late;
                 if full.growth_bps < 0.5 * late.growth_bps && restarts == 0 {
-                    late.pattern = if super::names::fell_before_climb(
-                        &c.lo[a..h],
-                        late.rise_needed.max(8.0 * sigma2),
-                    ) {
-                        Pattern::LeakWithRestarts
-                    } else {
-                        Pattern::LateOnsetLeak
-                    };
+                    late.pattern =
+                        super::names::late_climb(&c.lo[a..h], late.rise_needed.max(8.0 * sigma2));
                 }
                 Some((late, c.t_first[h]))
             }

@@ -411,7 +411,7 @@ impl Recognizer {
             self.detected_at = Some(t);
             let c = self.cached.confirmed();
             self.detected_by = u8::from(self.cached.main.kind == VerdictKind::Leak)
-                | (0..3).fold(0, |b, k| b | (u8::from(c[k]) << (k + 1)));
+                | (0..WINDOWS.len()).fold(0, |b, k| b | (u8::from(c[k]) << (k + 1)));
         }
     }
 
@@ -551,7 +551,7 @@ pub(crate) fn may_rise(bs: &[Bucket], cfg: &Cfg, hour: bool) -> bool {
     let change = stats::median_mut(&mut d[..m]);
     let min_lo = |b: &[Bucket]| b.iter().map(|b| b.lo).fold(f64::INFINITY, f64::min);
     let thirds = min_lo(&bs[2 * n / 3..]) - min_lo(&bs[..n / 3]);
-    let level = bs.iter().map(|b| b.mean()).sum::<f64>() / n as f64;
+    let level = || bs.iter().map(|b| b.mean()).sum::<f64>() / n as f64;
     let floor = 0.5 * cfg.rise_floor(level, bs[n - 1].t_last - bs[0].t_first);
     (thirds >= 3.0 * change && thirds >= floor) || (up >= 6.0 * change && up >= floor)
 }

@@ -6,6 +6,7 @@
 //! "well" is the series' own scatter about each model, not a constant.
 
 use super::stats::{half_lag_slope, median_and_mad, median_mut};
+use crate::verdict::Pattern;
 
 /// The Bayesian information criterion of a Gaussian model with `p` parameters that leaves
 /// `sse` on `n` points (smaller is better). `floor` keeps a perfect fit finite.
@@ -18,39 +19,15 @@ fn bic(sse: f64, n: usize, p: usize, floor: f64) -> f64 {
 /// the sum of squared residuals; `None` when the columns are degenerate.
 fn lsq_sse(cols: &[&[f64]], y: &[f64]) -> Option<f64> {
     let k = cols.len();
-    let mut a = vec![0.0; k * k];
-    let mut b = vec![0.0; k];
+    let (mut a, mut b) = ([[0.0; 3]; 3], [0.0; 3]);
     for (i, ci) in cols.iter().enumerate() {
         for (j, cj) in cols.iter().enumerate() {
-            a[i * k + j] = ci.iter().zip(*cj).map(|(u, v)| u * v).sum();
+            a[i][j] = ci.iter().zip(*cj).map(|(u, v)| u * v).sum();
         }
         b[i] = ci.iter().zip(y).map(|(u, v)| u * v).sum();
     }
-    // Gaussian elimination with partial pivoting (k ≤ 3).
-    for col in 0..k {
-        let piv =
-            (col..k).max_by(|&r, &s| a[r * k + col].abs().total_cmp(&a[s * k + col].abs()))?;
-        if a[piv * k + col].abs() < 1e-12 * a[col * k + col].abs().max(1e-300) {
-            return None;
-        }
-        for j in 0..k {
-            a.swap(col * k + j, piv * k + j);
-        }
-        b.swap(col, piv);
-        for r in col + 1..k {
-            let f = a[r * k + col] / a[col * k + col];
-            for j in col..k {
-                a[r * k + j] -= f * a[col * k + j];
-            }
-            b[r] -= f * b[col];
-        }
-    }
-    let mut beta = vec![0.0; k];
-    for col in (0..k).rev() {
-        let s: f64 = (col + 1..k).map(|j| a[col * k + j] * beta[j]).sum();
-        beta[col] = (b[col] - s) / a[col * k + col];
-    }
-    if beta.iter().any(|v| !v.is_finite()) {
+    let beta = solve_normal(a, b, k)?;
+    if beta[..k].iter().any(|v| !v.is_finite()) {
         return None;
     }
     Some(
@@ -253,8 +230,15 @@ pub(crate) fn held_level_then_climbed(t: &[f64], lo: &[f64]) -> bool {
 /// The sum of squared residuals of the least-squares fit whose normal equations are
 /// `a·β = b` (the first `k` ≤ 3 rows and columns), `yy` the sum of squares of the fitted
 /// values' target: `yy − β·b`. `None` when the equations are degenerate.
-fn normal_sse(mut a: [[f64; 3]; 3], mut b: [f64; 3], k: usize, yy: f64) -> Option<f64> {
-    let b0 = b;
+fn normal_sse(a: [[f64; 3]; 3], b: [f64; 3], k: usize, yy: f64) -> Option<f64> {
+    let beta = solve_normal(a, b, k)?;
+    let fit: f64 = (0..k).map(|j| beta[j] * b[j]).sum();
+    fit.is_finite().then(|| (yy - fit).max(0.0))
+}
+
+/// β solving the normal equations `a·β = b` on their first `k` ≤ 3 rows and columns, by
+/// Gaussian elimination with partial pivoting; `None` when they are degenerate.
+fn solve_normal(mut a: [[f64; 3]; 3], mut b: [f64; 3], k: usize) -> Option<[f64; 3]> {
     for col in 0..k {
         let piv = (col..k).max_by(|&r, &s| a[r][col].abs().total_cmp(&a[s][col].abs()))?;
         if a[piv][col].abs() < 1e-12 * a[col][col].abs().max(1e-300) {
@@ -276,8 +260,7 @@ fn normal_sse(mut a: [[f64; 3]; 3], mut b: [f64; 3], k: usize, yy: f64) -> Optio
         let s: f64 = (col + 1..k).map(|j| a[col][j] * beta[j]).sum();
         beta[col] = (b[col] - s) / a[col][col];
     }
-    let fit: f64 = (0..k).map(|j| beta[j] * b0[j]).sum();
-    fit.is_finite().then(|| (yy - fit).max(0.0))
+    Some(beta)
 }
 
 /// True when the interval differences of `y` (a floor at even steps, 31 to 64 points) are
@@ -517,7 +500,7 @@ fn staircase_fits(tt: &[f64], y: &[f64]) -> bool {
 /// back is a run that ended (a restart the fall test did not take, e.g. one within an hour of
 /// a low first sample), and the climb since is the next run's. Three falls or more are a
 /// collector's cycles, slower than the buckets, not runs.
-pub(crate) fn fell_before_climb(lo: &[f64], fall: f64) -> bool {
+fn fell_before_climb(lo: &[f64], fall: f64) -> bool {
     let (mut high, mut falls) = (f64::NEG_INFINITY, 0usize);
     for w in lo.windows(3) {
         let held = w.iter().copied().fold(f64::INFINITY, f64::min);
@@ -528,6 +511,17 @@ pub(crate) fn fell_before_climb(lo: &[f64], fall: f64) -> bool {
         high = high.max(held);
     }
     (1..=2).contains(&falls)
+}
+
+/// The name of a leak whose floor climbed late: a leak with restarts when the floor before
+/// the climb (`lo_before`) fell back once or twice by more than `fall` (see
+/// [`fell_before_climb`]), else a late onset.
+pub(crate) fn late_climb(lo_before: &[f64], fall: f64) -> Pattern {
+    if fell_before_climb(lo_before, fall) {
+        Pattern::LeakWithRestarts
+    } else {
+        Pattern::LateOnsetLeak
+    }
 }
 
 /// Which of step and plateau names a floor that rose and stopped (`t`, `lo`: the judged

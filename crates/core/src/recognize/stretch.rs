@@ -44,15 +44,19 @@ pub(crate) struct Cfg {
 
 impl Cfg {
     /// The smallest floor rise called a leak over a stretch of `span_s` seconds at `level`
-    /// (its mean): `min_rise_bytes`, or, over an hour or more, `rise_share` of the level when
+    /// (its mean, asked for only when the share applies): `min_rise_bytes`, or, over an hour or more, `rise_share` of the level when
     /// that is less — but never under twice `min_drop`, the smallest fall taken for a
     /// restart. Allocator noise, page rounding and measurement jitter scale with the heap:
     /// 4 MB is noise on a 2 GB process but a tenth of a 40 MB one, where a slow leak would
     /// wait hours for an absolute floor its own noise (judged separately, in noise scales)
     /// does not ask for. Under an hour a warm-up or a fill's first minutes rise by as much,
     /// and the absolute floor stands.
-    pub fn rise_floor(&self, level: f64, span_s: f64) -> f64 {
-        if self.rise_share <= 0.0 || !level.is_finite() || span_s < 3600.0 {
+    pub fn rise_floor(&self, level: impl FnOnce() -> f64, span_s: f64) -> f64 {
+        if self.rise_share <= 0.0 || span_s < 3600.0 {
+            return self.min_rise_bytes;
+        }
+        let level = level();
+        if !level.is_finite() {
             return self.min_rise_bytes;
         }
         self.min_rise_bytes
@@ -460,7 +464,7 @@ fn judge_level(
     // (The relative floor holds for the minima only: the means carry the working set, which
     // moves with the load by a few percent without anything being retained.)
     let rise_floor = match level_of {
-        Level::Minima => cfg.rise_floor(level, span),
+        Level::Minima => cfg.rise_floor(|| level, span),
         Level::Means => cfg.min_rise_bytes,
     };
     let rise_needed = (cfg.rise_sigmas * noise).max(rise_floor);
@@ -677,11 +681,7 @@ fn judge_level(
         } else if (g1 < 0.25 * g3.max(g) && g1 * fspan / 3.0 < 0.15 * rise)
             || (!cfg.screen && super::names::held_level_then_climbed(c.t, c.lo))
         {
-            if super::names::fell_before_climb(&c.lo[..fa + m / 3], rise_needed.max(8.0 * sigma)) {
-                Pattern::LeakWithRestarts
-            } else {
-                Pattern::LateOnsetLeak
-            }
+            super::names::late_climb(&c.lo[..fa + m / 3], rise_needed.max(8.0 * sigma))
         } else if sawtoothy() {
             Pattern::RisingFloor
         } else {
