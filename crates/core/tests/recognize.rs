@@ -421,10 +421,17 @@ fn traffic(t: f64) -> f64 {
     }
 }
 
-/// Integral of `traffic` from 0 to `t`, in traffic-hours (numerically, 1-minute steps).
-fn traffic_hours(t: f64) -> f64 {
-    let steps = (t / 60.0) as usize;
-    (0..steps).map(|i| traffic(i as f64 * 60.0) / 60.0).sum()
+/// A leak that grows only while traffic is up, `per_hour` on average over a day, for `hours`:
+/// the bytes leaked by time `t`. Traffic-hours are summed once, minute by minute.
+fn leaked_with_traffic(hours: f64, per_hour: f64) -> impl Fn(f64) -> f64 {
+    let per_traffic_hour = per_hour * 24.0 / 7.64; // 7.64 traffic-hours a day
+    let mut traffic_hours = Vec::with_capacity((hours * 60.0) as usize + 1);
+    let mut sum = 0.0;
+    for i in 0..=(hours * 60.0) as usize {
+        traffic_hours.push(sum);
+        sum += traffic(i as f64 * 60.0) / 60.0;
+    }
+    move |t| per_traffic_hour * traffic_hours[((t / 60.0) as usize).min(traffic_hours.len() - 1)]
 }
 
 #[test]
@@ -433,13 +440,9 @@ fn a_leak_that_follows_daily_traffic_is_found_from_the_daily_troughs() {
     // swinging 35 % with traffic, and a leak of ~30 MiB/h on average that only grows while
     // traffic is up (nothing at night).
     let base = 1500.0 * MB;
-    let per_traffic_hour = 30.0 * MB * 24.0 / 7.64; // 7.64 traffic-hours a day
-    let cum: Vec<f64> = (0..=(40.0 * 60.0) as usize)
-        .map(|i| traffic_hours(i as f64 * 60.0))
-        .collect();
+    let leaked = leaked_with_traffic(40.0, 30.0 * MB);
     let p = series(40.0, 60.0, 4.0 * MB, 30, |t| {
-        let leaked = per_traffic_hour * cum[((t / 60.0) as usize).min(cum.len() - 1)];
-        base + 0.35 * base * traffic(t) + leaked
+        base + 0.35 * base * traffic(t) + leaked(t)
     });
     assert_leak(&p);
     // The same cycle without the leak is no leak.
@@ -457,13 +460,9 @@ fn a_leak_that_follows_daily_traffic_is_found_from_the_daily_troughs() {
 #[test]
 fn a_leak_that_follows_traffic_over_thirty_hours_stands_higher_a_day_later() {
     let base = 500.0 * MB;
-    let per_traffic_hour = 20.0 * MB * 24.0 / 7.64; // 7.64 traffic-hours a day
-    let cum: Vec<f64> = (0..=(30.0 * 60.0) as usize)
-        .map(|i| traffic_hours(i as f64 * 60.0))
-        .collect();
+    let leaked = leaked_with_traffic(30.0, 20.0 * MB);
     let p = series(30.0, 60.0, 3.0 * MB, 40, |t| {
-        let leaked = per_traffic_hour * cum[((t / 60.0) as usize).min(cum.len() - 1)];
-        base + 0.3 * base * traffic(t) + leaked
+        base + 0.3 * base * traffic(t) + leaked(t)
     });
     let v = assert_leak(&p);
     assert_eq!(v.pattern, Pattern::LeakUnderCycle, "{v:#?}");
