@@ -452,6 +452,31 @@ fn a_leak_that_follows_daily_traffic_is_found_from_the_daily_troughs() {
     assert_no_leak(&q);
 }
 
+/// A cache that starts filling three hours in and approaches its bound with a time constant
+/// of 13 h, seen for 31 h: one day and a part of the next of a concave climb, detrended,
+/// look like a day that repeats, and the lowest floor of the last day stands above the
+/// first part-day's. But a daily cycle comes down every evening and this never comes down
+/// beyond its noise: no cycle, no leak under one. Nor does a daily cycle with no leak whose
+/// first part-day holds one wild low sample: one sample is no trough.
+#[test]
+fn a_cache_filling_for_a_day_and_more_is_no_leak_under_a_daily_cycle() {
+    let fill = series(31.0, 300.0, 2.5 * MB, 50, |t| {
+        let since = (t - 3.3 * H).max(0.0);
+        270.0 * MB + 160.0 * MB * (1.0 - (-since / (13.0 * H)).exp())
+    });
+    let v = judge(&fill);
+    assert_ne!(v.pattern, Pattern::LeakUnderCycle, "{v:#?}");
+    assert_eq!(v.verdict, VerdictKind::NoLeak, "{v:#?}");
+    let mut cycle = series(31.0, 20.0, 0.1 * MB, 51, |t| {
+        let h = (t / H + 17.0) % 24.0;
+        57.5 * MB + 14.5 * MB * 0.5 * (1.0 - (std::f64::consts::PI * (h - 4.0) / 12.0).cos())
+    });
+    let wild = (2.0 * H / 20.0) as usize;
+    cycle[wild].v -= 6.5 * MB;
+    let v = judge(&cycle);
+    assert_eq!(v.verdict, VerdictKind::NoLeak, "{v:#?}");
+}
+
 /// Thirty hours from midnight under a 30 % daily swing: a leak that grows only while traffic
 /// is up (20 MB/h on average) spends the last ten hours in the night, flat, and its floor reads
 /// as a plateau; the hours seen twice (midnight to 6 h) stand a day's leak higher the second

@@ -56,8 +56,9 @@ struct Day {
 
 /// The days of a stretch counted back from its end (oldest first; the first may be partial,
 /// when it covers at least a quarter of a day), when the stretch repeats itself a day later
-/// (see [`repeats_daily`]) with a swing well above the noise (`sigma`): a daily cycle, even
-/// when too few days are in view for the autocorrelation to show it. `None` when there is no
+/// (see [`repeats_daily`]) with a swing well above the noise (`sigma`) and its means come
+/// down by as much somewhere (see [`comes_down`]): a daily cycle, even when too few days
+/// are in view for the autocorrelation to show it. `None` when there is no
 /// such cycle or less than two days.
 fn daily_troughs(c: &Columns, sigma: f64) -> Option<Vec<Day>> {
     let n = c.t.len();
@@ -75,16 +76,17 @@ fn daily_troughs(c: &Columns, sigma: f64) -> Option<Vec<Day>> {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
                 (a.min(v), b.max(v))
             });
-        let (i, trough) =
-            c.lo[start..end]
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f64::INFINITY),
-                    |(bi, bv), (i, &v)| if v < bv { (i, v) } else { (bi, bv) },
-                );
+        // (The middle of three neighbouring bucket minima: one wild sample is no trough.)
+        let (i, trough) = (start..end).fold((start, f64::INFINITY), |(bi, bv), i| {
+            let v = middle_of_three(&c.lo[start..end], i - start);
+            if v < bv {
+                (i, v)
+            } else {
+                (bi, bv)
+            }
+        });
         days.push(Day {
-            t_trough: c.t[start + i],
+            t_trough: c.t[i],
             trough,
             swing: m_hi - m_lo,
         });
@@ -98,7 +100,30 @@ fn daily_troughs(c: &Columns, sigma: f64) -> Option<Vec<Day>> {
         let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
         median_mut(&mut s)
     };
-    (days.len() >= 2 && swing >= 8.0 * sigma && repeats_daily(c)).then_some(days)
+    (days.len() >= 2 && swing >= 8.0 * sigma && comes_down(c, 8.0 * sigma) && repeats_daily(c))
+        .then_some(days)
+}
+
+/// The middle of `x[i - 1..=i + 1]` (of two at the ends).
+fn middle_of_three(x: &[f64], i: usize) -> f64 {
+    let (a, b) = (i.saturating_sub(1), (i + 2).min(x.len()));
+    let mut v = [0.0; 3];
+    v[..b - a].copy_from_slice(&x[a..b]);
+    median_mut(&mut v[..b - a])
+}
+
+/// True when the bucket means (each the middle of three neighbours) came down somewhere by
+/// `fall` from a height they held before: a daily cycle falls every evening, even over a
+/// leak that follows the traffic; a cache still filling never comes down beyond its noise,
+/// and one day and a part of the next of its concave climb, detrended, look like a day that
+/// repeats.
+fn comes_down(c: &Columns, fall: f64) -> bool {
+    let mut peak = f64::NEG_INFINITY;
+    (0..c.mean.len()).any(|i| {
+        let v = middle_of_three(&c.mean, i);
+        peak = peak.max(v);
+        peak - v >= fall
+    })
 }
 
 /// True when the bucket means one day apart move together (correlation ≥ 0.5 after removing
