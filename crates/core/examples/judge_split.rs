@@ -2,7 +2,7 @@
 //! line per series (file, label, verdict, pattern) and the confusion counts.
 //!
 //! ```text
-//! cargo run --release -p leakscope-core --example judge_split -- [--min-span SECONDS] DIR [FILE...]
+//! cargo run --release -p leakscope-core --example judge_split -- [--min-span DURATION] DIR [FILE...]
 //! ```
 //!
 //! `--min-span` is `analyze --min-span` (the short split is scored with `--min-span 1m`).
@@ -16,7 +16,14 @@ fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut min_span_seconds = 0.0;
     if args.first().is_some_and(|a| a == "--min-span") {
-        min_span_seconds = args[1].parse().expect("--min-span takes seconds");
+        min_span_seconds = match args
+            .get(1)
+            .map(|a| leakscope_core::units::parse_duration(a))
+        {
+            Some(Ok(d)) => d.as_secs_f64(),
+            Some(Err(e)) => return eprintln!("--min-span: {e}"),
+            None => return eprintln!("--min-span needs a duration (1m, 90s)"),
+        };
         args.drain(..2);
     }
     let series = common::split(std::path::Path::new(&args[0]), &args[1..]);

@@ -9,28 +9,11 @@
 //! `--body TEMPLATE`, `--timeout 30s`, `--quiet`. Ctrl-C stops the run early.
 //! Exit code 0 when every request succeeded, 1 when any failed, 2 on bad usage.
 
+use leakscope_core::units::parse_duration;
 use leakscope_load::{run, LoadSpec, LoadStats};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text
-        .find(|c: char| c.is_ascii_alphabetic())
-        .map_or((text, "s"), |i| text.split_at(i));
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("bad duration {text:?}: use e.g. 10s, 500ms, 2m"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(format!("bad duration unit in {text:?}: use ms, s, m or h")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("bad duration {text:?}: {e}"))
-}
 
 fn parse_args(args: &[String]) -> Result<(LoadSpec, bool), String> {
     let mut spec: Option<LoadSpec> = None;
