@@ -163,6 +163,12 @@ fn a_small_step_is_named_a_step_and_noise_stays_stable() {
         let v = assert_no_leak(&p);
         assert_eq!(v.pattern, Pattern::Step, "seed {seed}: {v:#?}");
     }
+    // Under a collector's sawtooth too (this one was named a sawtooth).
+    let p = series(6.0, 15.0, 1.5 * MB, 46, |t| {
+        300.0 * MB + gc(t, 300.0, 10.0 * MB) + if t > 2.4 * H { 4.5 * MB } else { 0.0 }
+    });
+    let v = assert_no_leak(&p);
+    assert_eq!(v.pattern, Pattern::Step, "{v:#?}");
     for seed in 0..20 {
         let v = assert_no_leak(&series(8.0, 15.0, 2.0 * MB, 60 + seed, |_| 300.0 * MB));
         assert!(

@@ -947,8 +947,9 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                     Pattern::SpikeRecovered
                 }
                 // A floor too low a rise for the verdict's tests can still have risen once and
-                // held: then "stable" says what the samples deny (the name only).
-                Pattern::Stable if !leak && !cfg.screen => {
+                // held: then "stable" (or a sawtooth over a flat floor) says what the samples
+                // deny (the name only).
+                Pattern::Stable | Pattern::Sawtooth if !leak && !cfg.screen => {
                     let a = c.t_first.partition_point(|&x| x < from);
                     let (t, lo) = (&c.t[a..], &c.lo[a..]);
                     match super::names::floor_rose_and_held(t, lo)
@@ -957,7 +958,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                     {
                         Some(true) => Pattern::Step,
                         Some(false) => Pattern::Plateau,
-                        None => Pattern::Stable,
+                        None => w.pattern,
                     }
                 }
                 p => p,
