@@ -152,6 +152,32 @@ fn step_then_flat_is_not() {
     assert_eq!(v.pattern, Pattern::Step);
 }
 
+/// A level shift too small to matter for the verdict is still no "stable": the floor rose
+/// once and held, and the name says so; noise alone is named no step or plateau.
+#[test]
+fn a_small_step_is_named_a_step_and_noise_stays_stable() {
+    for seed in 0..8 {
+        let p = series(6.0, 30.0, 1.5 * MB, 40 + seed, |t| {
+            300.0 * MB + if t > 2.4 * H { 4.5 * MB } else { 0.0 }
+        });
+        let v = assert_no_leak(&p);
+        assert_eq!(v.pattern, Pattern::Step, "seed {seed}: {v:#?}");
+    }
+    // Under a collector's sawtooth too (this one was named a sawtooth).
+    let p = series(6.0, 15.0, 1.5 * MB, 46, |t| {
+        300.0 * MB + gc(t, 300.0, 10.0 * MB) + if t > 2.4 * H { 4.5 * MB } else { 0.0 }
+    });
+    let v = assert_no_leak(&p);
+    assert_eq!(v.pattern, Pattern::Step, "{v:#?}");
+    for seed in 0..20 {
+        let v = assert_no_leak(&series(8.0, 15.0, 2.0 * MB, 60 + seed, |_| 300.0 * MB));
+        assert!(
+            !matches!(v.pattern, Pattern::Step | Pattern::Plateau),
+            "seed {seed}: {v:#?}"
+        );
+    }
+}
+
 #[test]
 fn spike_that_recovers_is_not() {
     let p = series(12.0, 30.0, 2.0 * MB, 11, |t| {

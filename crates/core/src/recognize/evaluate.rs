@@ -971,6 +971,21 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 {
                     Pattern::SpikeRecovered
                 }
+                // A floor too low a rise for the verdict's tests can still have risen once and
+                // held: then "stable" (or a sawtooth over a flat floor) says what the samples
+                // deny (the name only).
+                Pattern::Stable | Pattern::Sawtooth if !leak && !cfg.screen => {
+                    let a = c.t_first.partition_point(|&x| x < from);
+                    let (t, lo) = (&c.t[a..], &c.lo[a..]);
+                    match super::names::floor_rose_and_held(t, lo)
+                        .then(|| super::names::held_level_before_rise(t, lo))
+                        .flatten()
+                    {
+                        Some(true) => Pattern::Step,
+                        Some(false) => Pattern::Plateau,
+                        None => w.pattern,
+                    }
+                }
                 p => p,
             },
             growth_bps: if w.growth_bps > 0.0 && (leak || w.rise >= w.rise_needed) {

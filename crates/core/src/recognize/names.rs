@@ -547,6 +547,33 @@ pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
     Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && ramp <= 0.4 * span && quick)
 }
 
+/// True when a floor judged flat (`t`, `lo`: the stretch's bucket times and minima) rose once
+/// and held: flat, ramp, flat (two levels and two knots) describes it better than one level by
+/// the information criterion, the rise stands beyond four of the fit's residual scales, and
+/// the new level held for a tenth of the stretch at least — a level shift the buckets
+/// resolve, not a wander of the noise. The verdict's tests ask for a
+/// rise that matters; this one only asks whether "stable" is the right word.
+pub(crate) fn floor_rose_and_held(t: &[f64], lo: &[f64]) -> bool {
+    let n = t.len().min(lo.len());
+    if n < 8 {
+        return false;
+    }
+    let Some((_, (sse, _, i2, rise))) = flat_ramp_flat(t, lo, n) else {
+        return false;
+    };
+    // (Held: for a tenth of the stretch at least — a few high buckets at its end are a blip
+    // the fit can always find somewhere in the noise.)
+    if t[n - 1] - t[i2] < 0.1 * (t[n - 1] - t[0]) {
+        return false;
+    }
+    let mean = lo[..n].iter().sum::<f64>() / n as f64;
+    let total: f64 = lo[..n].iter().map(|v| (v - mean) * (v - mean)).sum();
+    let floor = total * 1e-9;
+    rise > 0.0
+        && rise >= 4.0 * (sse / n as f64).sqrt()
+        && bic(sse, n, 4, floor) < bic(total, n, 1, floor)
+}
+
 /// The least-squares fit of flat, ramp, flat to `lo[..n]` behind [`held_level_before_rise`]:
 /// the knot stride and the best `(sse, first knot, second knot, rise)`, knots searched on at
 /// most 48 candidate buckets.
@@ -1423,5 +1450,22 @@ mod tests {
             "the path under test needs the restart: {v:#?}"
         );
         assert_ne!(v.pattern, Pattern::SpikeRecovered, "{v:#?}");
+    }
+
+    #[test]
+    fn a_level_shift_rose_and_held_and_noise_or_a_blip_at_the_end_did_not() {
+        let mut rng = crate::corpus::Rng::new(5);
+        let t: Vec<f64> = (0..96).map(|i| i as f64 * 300.0).collect();
+        let mut draw = || -> Vec<f64> { (0..96).map(|_| rng.normal()).collect() };
+        let passed = (0..2000)
+            .filter(|_| floor_rose_and_held(&t, &draw()))
+            .count();
+        assert!(passed <= 2, "{passed} of 2000 noise floors rose and held");
+        let mut blip = draw();
+        blip[93..].iter_mut().for_each(|v| *v += 10.0);
+        assert!(!floor_rose_and_held(&t, &blip));
+        let mut shift = draw();
+        shift[40..].iter_mut().for_each(|v| *v += 5.0);
+        assert!(floor_rose_and_held(&t, &shift));
     }
 }
