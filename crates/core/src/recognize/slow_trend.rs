@@ -81,12 +81,23 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg) -> Option<SlowTrend> {
         x[k] = sx / w;
         y[k] = sy / w;
     }
+    // (Monotony first: it is the cheapest test, and most runs that reach here are flat.)
+    let tau = mk_tau(&y, 0.0);
+    if tau < cfg.min_tau {
+        return None;
+    }
     let mut s = Vec::with_capacity(BLOCKS * BLOCKS / 2);
     let g = theil_sen(&x, &y, &mut s);
-    let resid: Vec<f64> = x.iter().zip(&y).map(|(t, v)| v - g * t).collect();
-    let centre = median(&resid, &mut s);
-    let r: Vec<f64> = resid.iter().map(|v| v - centre).collect();
-    let abs: Vec<f64> = r.iter().map(|v| v.abs()).collect();
+    let mut r = [0.0f64; BLOCKS];
+    for k in 0..BLOCKS {
+        r[k] = y[k] - g * x[k];
+    }
+    let centre = median(&r, &mut s);
+    let mut abs = [0.0f64; BLOCKS];
+    for k in 0..BLOCKS {
+        r[k] -= centre;
+        abs[k] = r[k].abs();
+    }
     let ss: f64 = r.iter().map(|v| v * v).sum();
     // The larger of the robust (MAD) and the plain (RMS about the line) scatter: from 16
     // blocks either alone misjudges the noise by a quarter now and then, and a test that
@@ -114,7 +125,6 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg) -> Option<SlowTrend> {
     let rise = g * span;
     let level = || c.mean.iter().sum::<f64>() / n as f64;
     let rise_needed = (cfg.rise_sigmas * se_rise).max(cfg.rise_floor(level, c.t[n - 1] - c.t[0]));
-    let tau = mk_tau(&y, 0.0);
     let third = |k: usize| {
         let (a, b) = (k * BLOCKS / 3, (k + 1) * BLOCKS / 3);
         y[a..b].iter().sum::<f64>() / (b - a) as f64
