@@ -279,6 +279,38 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<DayOverD
         })
 }
 
+/// A whole run the floor judged no leak, given the whole-run trend test (see
+/// [`slow_trend`](super::slow_trend)): a slow leak under noise too heavy for the floor. Only
+/// where nothing else explains the run — no cycle (the blocks would sample it), no step, not a
+/// trailing window (it may open in the middle of a fill).
+fn slow_leak(c: &Cols, full: StretchEval, cfg: &Cfg) -> StretchEval {
+    if full.leak
+        || cfg.window
+        || full.period.is_some()
+        || matches!(
+            full.pattern,
+            Pattern::Step | Pattern::Declining | Pattern::Cyclic | Pattern::SpikeRecovered
+        )
+    {
+        return full;
+    }
+    match super::slow_trend::slow_trend(c, cfg) {
+        Some(t) => StretchEval {
+            leak: true,
+            pattern: Pattern::LinearGrowth,
+            growth_bps: t.growth_bps,
+            rise: t.rise,
+            rise_needed: t.rise_needed,
+            tau: t.tau,
+            floor_now: full.floor_start + t.rise,
+            on_means: true,
+            confidence: 0.6 + 0.2 * ((t.rise / t.rise_needed - 1.0) / 3.0).clamp(0.0, 1.0),
+            ..full
+        },
+        None => full,
+    }
+}
+
 /// Bucket columns, owned.
 struct Columns {
     t: Vec<f64>,
@@ -731,7 +763,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         one_run: restarts == 0,
         ..*cfg
     };
-    let judge_seg = |k: usize| -> Option<(StretchEval, f64)> {
+    let judge_floor = |k: usize| -> Option<(StretchEval, f64)> {
         let (a, b) = seg(k);
         if b < a + 6 {
             return None;
@@ -767,6 +799,16 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             }
             _ => Some((full, c.t_first[a])),
         }
+    };
+    // When neither the whole run nor its recent half showed a leak: the whole-run trend of
+    // the means (a slow leak under heavy noise).
+    let judge_seg = |k: usize| -> Option<(StretchEval, f64)> {
+        let (e, from) = judge_floor(k)?;
+        if e.leak {
+            return Some((e, from));
+        }
+        let (a, b) = seg(k);
+        Some((slow_leak(&c.cols(a, b), e, cfg), from))
     };
 
     // The runs between restarts, newest first: up to five complete ones and the last one

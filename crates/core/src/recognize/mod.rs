@@ -79,6 +79,7 @@ mod evaluate;
 mod explain;
 mod names;
 pub mod per_request;
+mod slow_trend;
 mod stats;
 mod stretch;
 mod windows;

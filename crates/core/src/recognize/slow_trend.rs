@@ -1,0 +1,148 @@
+//! A slow leak under heavy noise, judged on the whole run at once.
+//!
+//! The floor (minima) of a run scatters by the full noise, wander included, and so do the
+//! means of a twelfth of it when the noise wanders over hours: a leak of 170 KB/h over 44 h
+//! (7.6 MB) under 5 MB of noise never stands 6 noise scales above it at any one place. Its
+//! trend over the whole run is still clear: the means of [`BLOCKS`] blocks of the run, each
+//! many times longer than the noise's correlation time, scatter little, and the standard error
+//! of a line fitted through 16 of them is under a block's scatter. The test reads that line's
+//! rise against its own standard error, widened by the residuals' lag-one autocorrelation
+//! (blocks that are not independent carry less evidence), and asks what the floor asks of a
+//! leak otherwise: the smallest rise and growth, monotony, a rise spread over the run (no
+//! step) that does not slow down the way a fill does.
+
+use super::stats::{median, median_mut, mk_tau};
+use super::stretch::{Cfg, Cols};
+
+/// Blocks the run is cut into: enough for a trend test with an honest standard error, few
+/// enough that each block averages many buckets.
+const BLOCKS: usize = 16;
+
+/// Shortest run judged, seconds: each block then averages 15 minutes or more of samples, past
+/// a collector's cycles and the minutes-long noise; shorter runs are judged by the floor.
+const MIN_SPAN_S: f64 = 4.0 * 3600.0;
+
+/// What the whole-run trend test found, when it found a leak.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SlowTrend {
+    /// Growth (Theil–Sen slope of the block means), bytes per second.
+    pub growth_bps: f64,
+    /// Rise of the fitted line from the first block to the last, bytes.
+    pub rise: f64,
+    /// The rise a leak needs here: `rise_sigmas` standard errors of the rise, and the rise
+    /// floor.
+    pub rise_needed: f64,
+    /// Mann–Kendall τ of the block means.
+    pub tau: f64,
+}
+
+/// Theil–Sen slope of `y` against `x`: the median of all pairwise slopes (≤ 120 pairs here).
+fn theil_sen(x: &[f64], y: &[f64], s: &mut Vec<f64>) -> f64 {
+    s.clear();
+    for i in 0..x.len() {
+        for j in i + 1..x.len() {
+            if x[j] > x[i] {
+                s.push((y[j] - y[i]) / (x[j] - x[i]));
+            }
+        }
+    }
+    if s.is_empty() {
+        return 0.0;
+    }
+    median_mut(s)
+}
+
+/// The whole-run trend test on the stretch `c` (a run between restarts, judged whole): a
+/// leak when the line through the means of [`BLOCKS`] blocks
+/// * rises by `rise_sigmas` standard errors of its rise (the blocks' residual scatter, robust,
+///   widened by `√((1 + ρ)/(1 − ρ))` for their lag-one autocorrelation ρ: a wander slower than
+///   a block counts as fewer independent blocks), by the rise floor and at the smallest growth;
+/// * mostly monotonically (Mann–Kendall τ of the block means ≥ `min_tau`);
+/// * spread over the run: each third's mean stands above the one before by a fifth of the
+///   rise — a step, a deploy or a batch load, rises in one place and is flat elsewhere;
+/// * steady: each half's slope at least half the other's (a fill approaching its bound within
+///   the run slows by more; a climb of the second half alone started late).
+pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg) -> Option<SlowTrend> {
+    let n = c.t.len();
+    if n < 2 * BLOCKS || c.t[n - 1] - c.t[0] < MIN_SPAN_S {
+        return None;
+    }
+    // Block means, weighted by the samples in each bucket.
+    let (mut x, mut y) = ([0.0f64; BLOCKS], [0.0f64; BLOCKS]);
+    for k in 0..BLOCKS {
+        let (a, b) = (k * n / BLOCKS, (k + 1) * n / BLOCKS);
+        let (mut w, mut sx, mut sy) = (0.0, 0.0, 0.0);
+        for i in a..b {
+            let wi = f64::from(c.n[i].max(1));
+            w += wi;
+            sx += wi * c.t[i];
+            sy += wi * c.mean[i];
+        }
+        x[k] = sx / w;
+        y[k] = sy / w;
+    }
+    // (Monotony first: it is the cheapest test, and most runs that reach here are flat.)
+    let tau = mk_tau(&y, 0.0);
+    if tau < cfg.min_tau {
+        return None;
+    }
+    let mut s = Vec::with_capacity(BLOCKS * BLOCKS / 2);
+    let g = theil_sen(&x, &y, &mut s);
+    let mut r = [0.0f64; BLOCKS];
+    for k in 0..BLOCKS {
+        r[k] = y[k] - g * x[k];
+    }
+    let centre = median(&r, &mut s);
+    let mut abs = [0.0f64; BLOCKS];
+    for k in 0..BLOCKS {
+        r[k] -= centre;
+        abs[k] = r[k].abs();
+    }
+    let ss: f64 = r.iter().map(|v| v * v).sum();
+    // The larger of the robust (MAD) and the plain (RMS about the line) scatter: from 16
+    // blocks either alone misjudges the noise by a quarter now and then, and a test that
+    // reads the rise in standard errors must not take its noise for smaller than it is.
+    let scatter = (1.4826 * median(&abs, &mut s))
+        .max((ss / (BLOCKS - 2) as f64).sqrt())
+        .max(cfg.min_noise);
+    // Lag-one autocorrelation of the residuals, corrected for its small-sample bias
+    // (E[r] ≈ ρ − (1 + 3ρ)/k, Marriott–Pope): a wander as slow as a block leaves neighbouring
+    // blocks alike, and fewer independent ones.
+    let rho = if ss > 0.0 {
+        let r1 = r.windows(2).map(|w| w[0] * w[1]).sum::<f64>() / ss;
+        let k = BLOCKS as f64;
+        ((k * r1 + 1.0) / (k - 3.0)).clamp(0.0, 0.9)
+    } else {
+        0.0
+    };
+    let x_mean = x.iter().sum::<f64>() / BLOCKS as f64;
+    let sxx: f64 = x.iter().map(|t| (t - x_mean) * (t - x_mean)).sum();
+    let span = x[BLOCKS - 1] - x[0];
+    if sxx <= 0.0 || span <= 0.0 {
+        return None;
+    }
+    let se_rise = scatter * span / sxx.sqrt() * ((1.0 + rho) / (1.0 - rho)).sqrt();
+    let rise = g * span;
+    let level = || c.mean.iter().sum::<f64>() / n as f64;
+    let rise_needed = (cfg.rise_sigmas * se_rise).max(cfg.rise_floor(level, c.t[n - 1] - c.t[0]));
+    let third = |k: usize| {
+        let (a, b) = (k * BLOCKS / 3, (k + 1) * BLOCKS / 3);
+        y[a..b].iter().sum::<f64>() / (b - a) as f64
+    };
+    let (m1, m2, m3) = (third(0), third(1), third(2));
+    let spread = m2 - m1 >= 0.2 * rise && m3 - m2 >= 0.2 * rise;
+    let h = BLOCKS / 2;
+    let g1 = theil_sen(&x[..h], &y[..h], &mut s);
+    let g2 = theil_sen(&x[h..], &y[h..], &mut s);
+    // Steady: neither half's slope under half the other's. A fill slows by more within the
+    // run; a climb confined to the second half is a late start (judged by the recent half)
+    // or a wander, not a slope spread over the run.
+    let steady = g2 >= 0.5 * g1 && g1 >= 0.5 * g2;
+    (rise >= rise_needed && g >= cfg.min_growth_bps && tau >= cfg.min_tau && spread && steady)
+        .then_some(SlowTrend {
+            growth_bps: g,
+            rise,
+            rise_needed,
+            tau,
+        })
+}
