@@ -769,8 +769,12 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                     ) && late.growth_bps <= full.growth_bps)
                     // (After falls that showed a new process, a climb back inside a run
                     // is the regrowth after a restart the search missed: runs under an
-                    // hour are only cut where the floor halves.)
-                    && (falls.new_process || !climbed_back(&c.lo[a..h], b - h, &late)) =>
+                    // hour are only cut where the floor halves. Not while screening: the
+                    // verdict is judged in full, and a first flag that it does not bear out
+                    // only stops the scheduled screens early.)
+                    && (cfg.screen
+                        || falls.new_process
+                        || !climbed_back(&c.lo[a..h], b - h, &late)) =>
             {
                 let mut late = late;
                 if full.growth_bps < 0.5 * late.growth_bps && restarts == 0 {
