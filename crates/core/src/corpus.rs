@@ -307,7 +307,10 @@ impl Gen {
             if outlier_p > 0.0 && rng.chance(outlier_p) {
                 v += base * rng.range(0.05, 0.5);
             }
-            if self.pattern == Pattern::LeakWithRestarts && since < self.dt * 0.999 && t > 0.0 {
+            if self.pattern == Pattern::LeakWithRestarts
+                && since < self.dt * 0.999
+                && seg_start > 0.0
+            {
                 v = base * rng.range(0.05, 0.5); // the process just came back up
             }
             points.push(Point::new(self.t0 + t, v.max(1.0 * MB)));

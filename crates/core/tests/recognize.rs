@@ -973,3 +973,19 @@ fn a_cache_still_filling_at_minute_three_is_told_by_its_slowing_pace() {
         800.0 * MB + steps.iter().filter(|s| s.0 <= t).map(|s| s.1).sum::<f64>()
     }));
 }
+
+/// A JVM's old generation, filling at 26 MB/h under a young generation's sawtooth ten times
+/// as tall as a collection of the old one gives back, collected fully once at 9.5 h and then
+/// filling again at the same pace: the fall hides in the band of minor collections (no
+/// restart is seen), and the recent half's climb only returns the floor to the height the
+/// series held before that fall. No onset of a leak: a leak that starts late climbs past it.
+#[test]
+fn an_old_generation_refilling_after_a_hidden_full_collection_is_not_a_late_leak() {
+    let full_gc = 9.5 * H;
+    let p = series(17.6, 30.0, 5.0 * MB, 85, |t| {
+        let since = if t < full_gc { t } else { t - full_gc };
+        1250.0 * MB + 26.0 * MB * since / H + gc(t, 9.5, 217.0 * MB)
+    });
+    let v = assert_no_leak(&p);
+    assert_eq!(v.restarts, 0, "{v:#?}");
+}

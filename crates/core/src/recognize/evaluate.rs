@@ -3,7 +3,7 @@
 //! one is too short, and name the result.
 
 use super::buckets::Bucket;
-use super::stats::{detrended_diff_noise, half_lag_slope, median_mut};
+use super::stats::{detrended_diff_noise, half_lag_slope, median_mut, rolling_min};
 use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
 use crate::verdict::{Pattern, VerdictKind};
 
@@ -311,6 +311,29 @@ fn slow_leak(c: &Cols, full: StretchEval, cfg: &Cfg) -> StretchEval {
     }
 }
 
+/// True when the first half of a segment (its bucket minima `lo`) already held the floor
+/// that its recent half (`late`, judged over `n_late` buckets) climbed to — three quarters of
+/// the way up, as [`super::windows::History::seen_before`] asks of a window — and came down
+/// from it: the late climb returns to a height held before (an old generation refilling after
+/// a full collection hidden in the band of minor ones, a load that came back, a cycle), which
+/// is no onset of a leak. A leak that starts late climbs past everything held before it.
+/// The earlier floor is read as the late stretch reads its own: the rolling minimum over a
+/// twelfth of the recent half, or over a whole cycle when one was seen, so that a single
+/// high bucket (or a cycle's crest) is no floor held.
+fn climbed_back(lo: &[f64], n_late: usize, late: &StretchEval) -> bool {
+    let mut w = ((n_late as f64) / 12.0).round().max(1.0) as usize;
+    if let Some(p) = late.period {
+        w = w.max(p + 1);
+    }
+    if lo.len() < w || late.floor_now <= late.floor_start {
+        return false;
+    }
+    let (mut floor, mut dq) = (Vec::with_capacity(lo.len()), Vec::new());
+    rolling_min(lo, w, &mut floor, &mut dq);
+    let held = floor.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    held >= late.floor_start + 0.75 * (late.floor_now - late.floor_start)
+}
+
 /// Bucket columns, owned.
 struct Columns {
     t: Vec<f64>,
@@ -367,14 +390,17 @@ fn find_restarts(
             s0 = s0.min(prev);
         }
         let drop_min = (4.0 * sigma).max(0.01 * prev.abs()).max(cfg.min_drop);
-        if c.lo[i] > prev - drop_min || i <= seg {
+        // (The run's first bucket after the restart bucket: no floor before it to fall from.)
+        let first = seg + usize::from(seg > 0);
+        if c.lo[i] > prev - drop_min || i <= first {
             continue;
         }
-        // Floor of the hour before (at least two buckets), within the segment.
+        // Floor of the hour before (at least two buckets), within the segment — after a
+        // restart, without the restart bucket, which holds the fall (as in `segment`).
         let floor_before = |window: f64| {
             let mut fp = f64::INFINITY;
             let mut j = i;
-            while j > seg {
+            while j > first {
                 j -= 1;
                 fp = fp.min(c.lo[j]);
                 if c.t[i] - c.t_first[j] >= window && i - j >= 2 {
@@ -385,6 +411,7 @@ fn find_restarts(
         };
         let fp = floor_before(3600.0);
         let fp_recent = floor_before(1200.0);
+        let fp_late = floor_before(3600f64.min(0.5 * (c.t[i] - c.t_first[seg])));
         let after = if i + 1 < n { c.lo[i + 1] } else { c.last[i] };
         let age = c.t[i] - c.t_first[seg];
         // The spread inside the run's buckets: minor GCs, traffic, noise (and the trend
@@ -439,8 +466,10 @@ fn find_restarts(
             && c.lo[i] <= s0 + 0.35 * rise
             // (The next bucket stays down, below the floor before by more than the band: not
             // one bad sample. A quick warm-up may already have lifted it well above the
-            // run's start.)
-            && after <= fp - band.max(0.5 * drop_min)
+            // run's start. The floor before is the hour's, or the later half's of a run
+            // shorter than two hours: the hour before a run of little more than an hour
+            // reaches back to its start, where the next run's warm-up returns.)
+            && after <= fp_late - band.max(0.5 * drop_min)
             && grew_early();
         // A trailing window opens in the middle of a run, whose start it never saw: there a
         // restart is a fall, after an hour, well below the lowest floor the window held.
@@ -763,6 +792,12 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         one_run: restarts == 0,
         ..*cfg
     };
+    // Falls that a collector makes, not restarts: the runs between them are its cycles.
+    let falls = if restarts > 0 {
+        collector_drops(&c, &starts, sigma2, cfg)
+    } else {
+        Falls::default()
+    };
     let judge_floor = |k: usize| -> Option<(StretchEval, f64)> {
         let (a, b) = seg(k);
         if b < a + 6 {
@@ -788,7 +823,15 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                     && !(matches!(
                         full.plateau,
                         Plateau::Decelerates(_) | Plateau::SlowsByHalves(_)
-                    ) && late.growth_bps <= full.growth_bps) =>
+                    ) && late.growth_bps <= full.growth_bps)
+                    // (After falls that showed a new process, a climb back inside a run
+                    // is the regrowth after a restart the search missed: runs under an
+                    // hour are only cut where the floor halves. Not while screening: the
+                    // verdict is judged in full, and a first flag that it does not bear out
+                    // only stops the scheduled screens early.)
+                    && (cfg.screen
+                        || falls.new_process
+                        || !climbed_back(&c.lo[a..h], b - h, &late)) =>
             {
                 let mut late = late;
                 if full.growth_bps < 0.5 * late.growth_bps && restarts == 0 {
@@ -871,12 +914,6 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             Some((p, from, true))
         }
         None => prev.first().map(|&(p, from)| (p, from, false)),
-    };
-    // Falls that a collector makes, not restarts: the runs between them are its cycles.
-    let falls = if restarts > 0 {
-        collector_drops(&c, &starts, sigma2, cfg)
-    } else {
-        Falls::default()
     };
     let collector = falls.collector;
     // One or two falls with no sign of a new process (no warm-up after them, not at the
