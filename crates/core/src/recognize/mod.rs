@@ -27,7 +27,9 @@
 //!    **means**, smoothed over the same twelfth, get the same tests: under plain noise a
 //!    bucket's minimum scatters most and its mean least, so a slow leak a few noise scales
 //!    tall shows there first;
-//! 5. judges the recent half of a run alone (a leak that started late), and
+//! 5. judges the recent half of a run alone (a leak that started late, unless it only
+//!    climbs back to a floor the first half already held and came down from: an old
+//!    generation refilling, a load that came back), and
 //!    when restarts were seen, the runs together: most complete runs leaking is a leak with
 //!    restarts, and a young run after runs that did not leak is a warm-up (under half their
 //!    length, or shorter than they are and not past the floor they held) — unless the falls are a
@@ -35,13 +37,20 @@
 //!    peaks and floors both flat to 5 %), with no warm-up after them, not from the memory
 //!    limit and not halving the floor: then the runs are its cycles, not a leak;
 //! 6. over a day or more under a daily cycle (the series repeats a day later, with a swing
-//!    above the noise) judges the **floor of each day**: troughs that rise day after day by
+//!    above the noise, and its means come down somewhere by 8 noise scales: a fill never
+//!    does) judges the **floor of each day**: troughs that rise day after day by
 //!    6 noise scales and a tenth of the swing are a leak the cycle hides; and, from a day
 //!    and a bucket on, compares the **same hours a day apart** within the run: a floor that
 //!    stands higher a day later at 4 in 5 of the hours seen twice, by as much, without fading,
 //!    having risen over hours rather than in one jump, while the last day's means came down
 //!    from their peak to the end (a night, not a level reached and held), is a leak that
-//!    follows the traffic and is flat at night, where the plateau test saw a fill's end.
+//!    follows the traffic and is flat at night, where the plateau test saw a fill's end;
+//! 7. as a last resort, for a whole run of 4 h or more that nothing above called a leak or
+//!    explained (no cycle, step, fall or spike), fits a line through the means of 16 blocks
+//!    (`slow_trend`): a rise of 6 standard errors, the error widened by the blocks'
+//!    autocorrelation so that slow wander counts as fewer blocks, monotone (τ ≥ 0.55), spread
+//!    over the thirds and at a steady pace in both halves, is a slow leak under noise too
+//!    heavy for the floor.
 //!
 //! The whole series decides first; a trailing window (1 h, 6 h, 1 d) confirms a leak of its
 //! own only when the whole series does not contradict it: not inside a cycle longer than half
