@@ -536,15 +536,29 @@ pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
     if n < 8 {
         return None;
     }
+    step_not_fill(t, n, flat_ramp_flat(t, lo, n)?)
+}
+
+/// [`held_level_before_rise`] read off a fit of flat, ramp, flat already made (`fit`: the
+/// knot stride and the best fit, from [`flat_ramp_flat`] on the first `n` buckets).
+fn step_not_fill(t: &[f64], n: usize, fit: (usize, (f64, usize, usize, f64))) -> Option<bool> {
     let span = t[n - 1] - t[0];
     if span <= 0.0 {
         return None;
     }
-    let (stride, (_, i1, i2, d)) = flat_ramp_flat(t, lo, n)?;
+    let (stride, (_, i1, i2, d)) = fit;
     // (Within half an hour, or as fast as the fit can see — two knots: an event, not a fill.)
     let ramp = t[i2] - t[i1];
     let quick = ramp <= 1800.0 || i2 - i1 <= 2 * stride;
     Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && ramp <= 0.4 * span && quick)
+}
+
+/// [`floor_rose_and_held`], then [`held_level_before_rise`] when it did, from one fit of
+/// flat, ramp, flat (both ask the same fit): `None` when the floor did not rise and hold or
+/// the stretch is too short to tell, else whether the rise was a step (true) or a fill.
+pub(crate) fn rose_and_held_as_step(t: &[f64], lo: &[f64]) -> Option<bool> {
+    let n = t.len().min(lo.len());
+    step_not_fill(t, n, rose_and_held(t, lo)?)
 }
 
 /// True when a floor judged flat (`t`, `lo`: the stretch's bucket times and minima) rose once
@@ -553,25 +567,31 @@ pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
 /// the new level held for a tenth of the stretch at least — a level shift the buckets
 /// resolve, not a wander of the noise. The verdict's tests ask for a
 /// rise that matters; this one only asks whether "stable" is the right word.
+#[cfg(test)]
 pub(crate) fn floor_rose_and_held(t: &[f64], lo: &[f64]) -> bool {
+    rose_and_held(t, lo).is_some()
+}
+
+/// [`floor_rose_and_held`] with the fit behind it: `Some(fit)` when the floor rose and held.
+fn rose_and_held(t: &[f64], lo: &[f64]) -> Option<(usize, (f64, usize, usize, f64))> {
     let n = t.len().min(lo.len());
     if n < 8 {
-        return false;
+        return None;
     }
-    let Some((_, (sse, _, i2, rise))) = flat_ramp_flat(t, lo, n) else {
-        return false;
-    };
+    let fit = flat_ramp_flat(t, lo, n)?;
+    let (_, (sse, _, i2, rise)) = fit;
     // (Held: for a tenth of the stretch at least — a few high buckets at its end are a blip
     // the fit can always find somewhere in the noise.)
     if t[n - 1] - t[i2] < 0.1 * (t[n - 1] - t[0]) {
-        return false;
+        return None;
     }
     let mean = lo[..n].iter().sum::<f64>() / n as f64;
     let total: f64 = lo[..n].iter().map(|v| (v - mean) * (v - mean)).sum();
     let floor = total * 1e-9;
-    rise > 0.0
+    (rise > 0.0
         && rise >= 4.0 * (sse / n as f64).sqrt()
-        && bic(sse, n, 4, floor) < bic(total, n, 1, floor)
+        && bic(sse, n, 4, floor) < bic(total, n, 1, floor))
+    .then_some(fit)
 }
 
 /// The least-squares fit of flat, ramp, flat to `lo[..n]` behind [`held_level_before_rise`]:
