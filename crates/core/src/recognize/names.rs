@@ -15,17 +15,31 @@ fn bic(sse: f64, n: usize, p: usize, floor: f64) -> f64 {
     n * (sse.max(floor) / n).ln() + p as f64 * n.ln()
 }
 
-/// Least-squares fit of `y` on the regressors `x` (each a column of the same length as `y`):
-/// the sum of squared residuals; `None` when the columns are degenerate.
-fn lsq_sse(cols: &[&[f64]], y: &[f64]) -> Option<f64> {
-    let k = cols.len();
-    let (mut a, mut b) = ([[0.0; 3]; 3], [0.0; 3]);
-    for (i, ci) in cols.iter().enumerate() {
-        for (j, cj) in cols.iter().enumerate() {
-            a[i][j] = ci.iter().zip(*cj).map(|(u, v)| u * v).sum();
+/// Fill the normal equations `a·β = b` of `y` on `cols` from column `from` on (the rows and
+/// columns before it are already there, from the same leading columns): a fit that adds one
+/// column to another reuses the sums of the columns they share.
+fn normal_equations(
+    cols: &[&[f64]],
+    y: &[f64],
+    from: usize,
+    a: &mut [[f64; 3]; 3],
+    b: &mut [f64; 3],
+) {
+    for j in from..cols.len() {
+        for i in 0..=j {
+            // (u·v and v·u are the same number: the matrix is symmetric to the bit.)
+            a[i][j] = cols[i].iter().zip(cols[j]).map(|(u, v)| u * v).sum();
+            a[j][i] = a[i][j];
         }
-        b[i] = ci.iter().zip(y).map(|(u, v)| u * v).sum();
+        b[j] = cols[j].iter().zip(y).map(|(u, v)| u * v).sum();
     }
+}
+
+/// Least-squares fit of `y` on the regressors `cols` (each a column of the same length as
+/// `y`), from its normal equations already summed ([`normal_equations`]): the sum of squared
+/// residuals; `None` when the columns are degenerate.
+fn lsq_sse_of(cols: &[&[f64]], y: &[f64], a: [[f64; 3]; 3], b: [f64; 3]) -> Option<f64> {
+    let k = cols.len();
     let beta = solve_normal(a, b, k)?;
     if beta[..k].iter().any(|v| !v.is_finite()) {
         return None;
@@ -447,7 +461,9 @@ fn staircase_fits(tt: &[f64], y: &[f64]) -> bool {
     }
     // A floor for the residual sum, so that a noise-free synthetic stretch stays finite.
     let floor = total * 1e-9;
-    let Some(line) = lsq_sse(&[&ones, tt], y) else {
+    let (mut a, mut b) = ([[0.0; 3]; 3], [0.0; 3]);
+    normal_equations(&[&ones, tt], y, 0, &mut a, &mut b);
+    let Some(line) = lsq_sse_of(&[&ones, tt], y, a, b) else {
         return false;
     };
     let mut best_smooth = bic(line, n, 2, floor);
@@ -457,7 +473,10 @@ fn staircase_fits(tt: &[f64], y: &[f64]) -> bool {
         for (h, &x) in hinge.iter_mut().zip(tt) {
             *h = (x - tt[knot]).max(0.0);
         }
-        if let Some(sse) = lsq_sse(&[&ones, tt, &hinge], y) {
+        // (The line's sums stand: only the hinge's are new.)
+        let cols: [&[f64]; 3] = [&ones, tt, &hinge];
+        normal_equations(&cols, y, 2, &mut a, &mut b);
+        if let Some(sse) = lsq_sse_of(&cols, y, a, b) {
             best_smooth = best_smooth.min(bic(sse, n, 4, floor));
         }
     }
