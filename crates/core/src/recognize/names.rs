@@ -817,9 +817,17 @@ fn collector_band(lo: &[f64], hi: &[f64], count: &[u32], across: &[f64], steps: 
     let sigma = median_and_mad(&mut across.to_vec()).1 / std::f64::consts::SQRT_2;
     // The trend across one bucket widens its range as well.
     let trend = median_mut(&mut steps.to_vec()).abs();
+    // (Buckets mostly hold as many samples as the one before: its range is kept, not
+    // recomputed — two powers a bucket otherwise.)
+    let mut range_of = (0u32, 0.0f64);
     let mut ratios: Vec<f64> = (0..n)
         .filter(|&i| count[i] >= 3)
-        .map(|i| (hi[i] - lo[i] - trend).max(0.0) / (normal_range(count[i]) * sigma))
+        .map(|i| {
+            if range_of.0 != count[i] {
+                range_of = (count[i], normal_range(count[i]));
+            }
+            (hi[i] - lo[i] - trend).max(0.0) / (range_of.1 * sigma)
+        })
         .collect();
     ratios.len() >= 5 && median_mut(&mut ratios) > 2.0
 }
