@@ -642,20 +642,23 @@ fn flat_ramp_flat(t: &[f64], lo: &[f64], n: usize) -> Option<(usize, (f64, usize
         acc[4] += y * y;
         sums.push(acc);
     }
-    let range = |from: usize, to: usize, k: usize| sums[to][k] - sums[from][k];
     let (nf, syy, sy) = (n as f64, sums[n][4], sums[n][2]);
     let mut best: Option<(f64, usize, usize, f64)> = None;
     for (x, &i1) in knots.iter().enumerate() {
         let t1 = t[i1] - t[0];
+        // (The sums up to the ramp's start, read once per first knot.)
+        let (from, at_from) = (i1 + 1, sums[i1 + 1]);
         for &i2 in &knots[x + 1..] {
             let w = t[i2] - t[i1];
             if w <= 0.0 {
                 continue;
             }
             // Between the knots (i1, i2); after them [i2, n).
-            let (from, cb, ca) = (i1 + 1, i2.saturating_sub(i1 + 1) as f64, (n - i2) as f64);
-            let (st, stt) = (range(from, i2, 0), range(from, i2, 1));
-            let (sy_b, sty_b, sy_a) = (range(from, i2, 2), range(from, i2, 3), range(i2, n, 2));
+            let (cb, ca) = (i2.saturating_sub(from) as f64, (n - i2) as f64);
+            let at_i2 = sums[i2];
+            let range = |k: usize| at_i2[k] - at_from[k];
+            let (st, stt) = (range(0), range(1));
+            let (sy_b, sty_b, sy_a) = (range(2), range(3), sy - at_i2[2]);
             let su = (st - cb * t1) / w + ca;
             let suu_raw = (stt - 2.0 * t1 * st + cb * t1 * t1) / (w * w) + ca;
             let suy_raw = (sty_b - t1 * sy_b) / w + sy_a;
