@@ -1061,10 +1061,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 Pattern::Stable | Pattern::Sawtooth if !leak && !cfg.screen => {
                     let a = c.t_first.partition_point(|&x| x < from);
                     let (t, lo) = (&c.t[a..], &c.lo[a..]);
-                    match super::names::floor_rose_and_held(t, lo)
-                        .then(|| super::names::held_level_before_rise(t, lo))
-                        .flatten()
-                    {
+                    match super::names::rose_and_held_as_step(t, lo) {
                         Some(true) => Pattern::Step,
                         Some(false) => Pattern::Plateau,
                         None => w.pattern,

@@ -540,29 +540,32 @@ pub(crate) fn may_rise(bs: &[Bucket], cfg: &Cfg, hour: bool) -> bool {
     if n < 3 {
         return false;
     }
-    // The climb above the running low lasting an hour or more (a run between restarts), and
-    // the successive changes of the minima.
+    // The climb above the running low lasting an hour or more (a run between restarts).
     let (mut low, mut low_t, mut up) = (bs[0].lo, bs[0].t_first, 0.0f64);
-    // The successive changes, on the stack: the first 256 (the default summary keeps 128
-    // buckets, the windows' rings under 100).
-    let mut d = [0.0f64; 256];
-    let m = (n - 1).min(d.len());
-    for (i, w) in bs.windows(2).enumerate() {
-        let b = &w[1];
+    for b in &bs[1..] {
         if b.lo < low {
             (low, low_t) = (b.lo, b.t_first);
         } else if b.t_last - low_t >= 3600.0 || !hour {
             up = up.max(b.lo - low);
         }
-        if let Some(x) = d.get_mut(i) {
-            *x = (b.lo - w[0].lo).abs();
-        }
     }
-    let change = stats::median_mut(&mut d[..m]);
     let min_lo = |b: &[Bucket]| b.iter().map(|b| b.lo).fold(f64::INFINITY, f64::min);
     let thirds = min_lo(&bs[2 * n / 3..]) - min_lo(&bs[..n / 3]);
     let level = || bs.iter().map(|b| b.mean()).sum::<f64>() / n as f64;
     let floor = 0.5 * cfg.rise_floor(level, bs[n - 1].t_last - bs[0].t_first);
+    // Neither climb reaches the floor: no typical change can make it a rise (and the median
+    // of the changes, the costly part, is not needed).
+    if !(thirds >= floor || up >= floor) {
+        return false;
+    }
+    // The successive changes of the minima, on the stack: the first 256 (the default summary
+    // keeps 128 buckets, the windows' rings under 100).
+    let mut d = [0.0f64; 256];
+    let m = (n - 1).min(d.len());
+    for (x, w) in d.iter_mut().zip(bs.windows(2)) {
+        *x = (w[1].lo - w[0].lo).abs();
+    }
+    let change = stats::median_mut(&mut d[..m]);
     (thirds >= 3.0 * change && thirds >= floor) || (up >= 6.0 * change && up >= floor)
 }
 

@@ -15,17 +15,31 @@ fn bic(sse: f64, n: usize, p: usize, floor: f64) -> f64 {
     n * (sse.max(floor) / n).ln() + p as f64 * n.ln()
 }
 
-/// Least-squares fit of `y` on the regressors `x` (each a column of the same length as `y`):
-/// the sum of squared residuals; `None` when the columns are degenerate.
-fn lsq_sse(cols: &[&[f64]], y: &[f64]) -> Option<f64> {
-    let k = cols.len();
-    let (mut a, mut b) = ([[0.0; 3]; 3], [0.0; 3]);
-    for (i, ci) in cols.iter().enumerate() {
-        for (j, cj) in cols.iter().enumerate() {
-            a[i][j] = ci.iter().zip(*cj).map(|(u, v)| u * v).sum();
+/// Fill the normal equations `a·β = b` of `y` on `cols` from column `from` on (the rows and
+/// columns before it are already there, from the same leading columns): a fit that adds one
+/// column to another reuses the sums of the columns they share.
+fn normal_equations(
+    cols: &[&[f64]],
+    y: &[f64],
+    from: usize,
+    a: &mut [[f64; 3]; 3],
+    b: &mut [f64; 3],
+) {
+    for j in from..cols.len() {
+        for i in 0..=j {
+            // (u·v and v·u are the same number: the matrix is symmetric to the bit.)
+            a[i][j] = cols[i].iter().zip(cols[j]).map(|(u, v)| u * v).sum();
+            a[j][i] = a[i][j];
         }
-        b[i] = ci.iter().zip(y).map(|(u, v)| u * v).sum();
+        b[j] = cols[j].iter().zip(y).map(|(u, v)| u * v).sum();
     }
+}
+
+/// Least-squares fit of `y` on the regressors `cols` (each a column of the same length as
+/// `y`), from its normal equations already summed ([`normal_equations`]): the sum of squared
+/// residuals; `None` when the columns are degenerate.
+fn lsq_sse_of(cols: &[&[f64]], y: &[f64], a: [[f64; 3]; 3], b: [f64; 3]) -> Option<f64> {
+    let k = cols.len();
     let beta = solve_normal(a, b, k)?;
     if beta[..k].iter().any(|v| !v.is_finite()) {
         return None;
@@ -447,7 +461,9 @@ fn staircase_fits(tt: &[f64], y: &[f64]) -> bool {
     }
     // A floor for the residual sum, so that a noise-free synthetic stretch stays finite.
     let floor = total * 1e-9;
-    let Some(line) = lsq_sse(&[&ones, tt], y) else {
+    let (mut a, mut b) = ([[0.0; 3]; 3], [0.0; 3]);
+    normal_equations(&[&ones, tt], y, 0, &mut a, &mut b);
+    let Some(line) = lsq_sse_of(&[&ones, tt], y, a, b) else {
         return false;
     };
     let mut best_smooth = bic(line, n, 2, floor);
@@ -457,7 +473,10 @@ fn staircase_fits(tt: &[f64], y: &[f64]) -> bool {
         for (h, &x) in hinge.iter_mut().zip(tt) {
             *h = (x - tt[knot]).max(0.0);
         }
-        if let Some(sse) = lsq_sse(&[&ones, tt, &hinge], y) {
+        // (The line's sums stand: only the hinge's are new.)
+        let cols: [&[f64]; 3] = [&ones, tt, &hinge];
+        normal_equations(&cols, y, 2, &mut a, &mut b);
+        if let Some(sse) = lsq_sse_of(&cols, y, a, b) {
             best_smooth = best_smooth.min(bic(sse, n, 4, floor));
         }
     }
@@ -536,15 +555,29 @@ pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
     if n < 8 {
         return None;
     }
+    step_not_fill(t, n, flat_ramp_flat(t, lo, n)?)
+}
+
+/// [`held_level_before_rise`] read off a fit of flat, ramp, flat already made (`fit`: the
+/// knot stride and the best fit, from [`flat_ramp_flat`] on the first `n` buckets).
+fn step_not_fill(t: &[f64], n: usize, fit: (usize, (f64, usize, usize, f64))) -> Option<bool> {
     let span = t[n - 1] - t[0];
     if span <= 0.0 {
         return None;
     }
-    let (stride, (_, i1, i2, d)) = flat_ramp_flat(t, lo, n)?;
+    let (stride, (_, i1, i2, d)) = fit;
     // (Within half an hour, or as fast as the fit can see — two knots: an event, not a fill.)
     let ramp = t[i2] - t[i1];
     let quick = ramp <= 1800.0 || i2 - i1 <= 2 * stride;
     Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && ramp <= 0.4 * span && quick)
+}
+
+/// [`floor_rose_and_held`], then [`held_level_before_rise`] when it did, from one fit of
+/// flat, ramp, flat (both ask the same fit): `None` when the floor did not rise and hold or
+/// the stretch is too short to tell, else whether the rise was a step (true) or a fill.
+pub(crate) fn rose_and_held_as_step(t: &[f64], lo: &[f64]) -> Option<bool> {
+    let n = t.len().min(lo.len());
+    step_not_fill(t, n, rose_and_held(t, lo)?)
 }
 
 /// True when a floor judged flat (`t`, `lo`: the stretch's bucket times and minima) rose once
@@ -553,25 +586,31 @@ pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
 /// the new level held for a tenth of the stretch at least — a level shift the buckets
 /// resolve, not a wander of the noise. The verdict's tests ask for a
 /// rise that matters; this one only asks whether "stable" is the right word.
+#[cfg(test)]
 pub(crate) fn floor_rose_and_held(t: &[f64], lo: &[f64]) -> bool {
+    rose_and_held(t, lo).is_some()
+}
+
+/// [`floor_rose_and_held`] with the fit behind it: `Some(fit)` when the floor rose and held.
+fn rose_and_held(t: &[f64], lo: &[f64]) -> Option<(usize, (f64, usize, usize, f64))> {
     let n = t.len().min(lo.len());
     if n < 8 {
-        return false;
+        return None;
     }
-    let Some((_, (sse, _, i2, rise))) = flat_ramp_flat(t, lo, n) else {
-        return false;
-    };
+    let fit = flat_ramp_flat(t, lo, n)?;
+    let (_, (sse, _, i2, rise)) = fit;
     // (Held: for a tenth of the stretch at least — a few high buckets at its end are a blip
     // the fit can always find somewhere in the noise.)
     if t[n - 1] - t[i2] < 0.1 * (t[n - 1] - t[0]) {
-        return false;
+        return None;
     }
     let mean = lo[..n].iter().sum::<f64>() / n as f64;
     let total: f64 = lo[..n].iter().map(|v| (v - mean) * (v - mean)).sum();
     let floor = total * 1e-9;
-    rise > 0.0
+    (rise > 0.0
         && rise >= 4.0 * (sse / n as f64).sqrt()
-        && bic(sse, n, 4, floor) < bic(total, n, 1, floor)
+        && bic(sse, n, 4, floor) < bic(total, n, 1, floor))
+    .then_some(fit)
 }
 
 /// The least-squares fit of flat, ramp, flat to `lo[..n]` behind [`held_level_before_rise`]:
@@ -603,20 +642,23 @@ fn flat_ramp_flat(t: &[f64], lo: &[f64], n: usize) -> Option<(usize, (f64, usize
         acc[4] += y * y;
         sums.push(acc);
     }
-    let range = |from: usize, to: usize, k: usize| sums[to][k] - sums[from][k];
     let (nf, syy, sy) = (n as f64, sums[n][4], sums[n][2]);
     let mut best: Option<(f64, usize, usize, f64)> = None;
     for (x, &i1) in knots.iter().enumerate() {
         let t1 = t[i1] - t[0];
+        // (The sums up to the ramp's start, read once per first knot.)
+        let (from, at_from) = (i1 + 1, sums[i1 + 1]);
         for &i2 in &knots[x + 1..] {
             let w = t[i2] - t[i1];
             if w <= 0.0 {
                 continue;
             }
             // Between the knots (i1, i2); after them [i2, n).
-            let (from, cb, ca) = (i1 + 1, i2.saturating_sub(i1 + 1) as f64, (n - i2) as f64);
-            let (st, stt) = (range(from, i2, 0), range(from, i2, 1));
-            let (sy_b, sty_b, sy_a) = (range(from, i2, 2), range(from, i2, 3), range(i2, n, 2));
+            let (cb, ca) = (i2.saturating_sub(from) as f64, (n - i2) as f64);
+            let at_i2 = sums[i2];
+            let range = |k: usize| at_i2[k] - at_from[k];
+            let (st, stt) = (range(0), range(1));
+            let (sy_b, sty_b, sy_a) = (range(2), range(3), sy - at_i2[2]);
             let su = (st - cb * t1) / w + ca;
             let suu_raw = (stt - 2.0 * t1 * st + cb * t1 * t1) / (w * w) + ca;
             let suy_raw = (sty_b - t1 * sy_b) / w + sy_a;
@@ -778,9 +820,17 @@ fn collector_band(lo: &[f64], hi: &[f64], count: &[u32], across: &[f64], steps: 
     let sigma = median_and_mad(&mut across.to_vec()).1 / std::f64::consts::SQRT_2;
     // The trend across one bucket widens its range as well.
     let trend = median_mut(&mut steps.to_vec()).abs();
+    // (Buckets mostly hold as many samples as the one before: its range is kept, not
+    // recomputed — two powers a bucket otherwise.)
+    let mut range_of = (0u32, 0.0f64);
     let mut ratios: Vec<f64> = (0..n)
         .filter(|&i| count[i] >= 3)
-        .map(|i| (hi[i] - lo[i] - trend).max(0.0) / (normal_range(count[i]) * sigma))
+        .map(|i| {
+            if range_of.0 != count[i] {
+                range_of = (count[i], normal_range(count[i]));
+            }
+            (hi[i] - lo[i] - trend).max(0.0) / (range_of.1 * sigma)
+        })
         .collect();
     ratios.len() >= 5 && median_mut(&mut ratios) > 2.0
 }
