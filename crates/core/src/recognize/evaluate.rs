@@ -3,7 +3,7 @@
 //! one is too short, and name the result.
 
 use super::buckets::Bucket;
-use super::stats::{detrended_diff_noise, half_lag_slope, median_mut, rolling_min};
+use super::stats::{detrended_diff_noise, half_lag_slope, median_mut, rolling_min, MAD_TO_SD};
 use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
 use crate::verdict::{Pattern, VerdictKind};
 
@@ -247,7 +247,7 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<DayOverD
             .windows(3)
             .map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()),
     );
-    let mean_noise = 1.4826 * median_mut(&mut s) / 6f64.sqrt();
+    let mean_noise = MAD_TO_SD * median_mut(&mut s) / 6f64.sqrt();
     let (m_lo, m_hi) = means
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
@@ -752,7 +752,7 @@ fn runs(bs: &[Bucket], cfg: &Cfg) -> Runs {
     // trends and cycles, which first differences mistake for noise.
     s.clear();
     s.extend(c.lo.windows(3).map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()));
-    let sigma2 = 1.4826 * median_mut(&mut s) / 6f64.sqrt();
+    let sigma2 = MAD_TO_SD * median_mut(&mut s) / 6f64.sqrt();
     let starts = find_restarts(&c, (sigma, sigma2), cfg, &mut s);
     Runs { c, sigma2, starts }
 }

@@ -11,7 +11,7 @@
 //! leak otherwise: the smallest rise and growth, monotony, a rise spread over the run (no
 //! step) that does not slow down the way a fill does.
 
-use super::stats::{median, median_mut, mk_tau};
+use super::stats::{median, median_mut, mk_tau, MAD_TO_SD};
 use super::stretch::{Cfg, Cols};
 
 /// Blocks the run is cut into: enough for a trend test with an honest standard error, few
@@ -102,7 +102,7 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg) -> Option<SlowTrend> {
     // The larger of the robust (MAD) and the plain (RMS about the line) scatter: from 16
     // blocks either alone misjudges the noise by a quarter now and then, and a test that
     // reads the rise in standard errors must not take its noise for smaller than it is.
-    let scatter = (1.4826 * median(&abs, &mut s))
+    let scatter = (MAD_TO_SD * median(&abs, &mut s))
         .max((ss / (BLOCKS - 2) as f64).sqrt())
         .max(cfg.min_noise);
     // Lag-one autocorrelation of the residuals, corrected for its small-sample bias

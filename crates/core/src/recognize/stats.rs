@@ -54,6 +54,10 @@ pub(crate) fn half_lag_slope(t: &[f64], y: &[f64], scratch: &mut Vec<f64>) -> f6
     median_mut(scratch)
 }
 
+/// A normal distribution's standard deviation per unit of its median absolute deviation:
+/// the MAD times this is a robust noise scale.
+pub(crate) const MAD_TO_SD: f64 = 1.4826;
+
 /// The median of `xs` and its robust scale about it, 1.4826 × MAD (reorders and overwrites
 /// `xs`); (0, 0) when empty.
 pub(crate) fn median_and_mad(xs: &mut [f64]) -> (f64, f64) {
@@ -61,7 +65,7 @@ pub(crate) fn median_and_mad(xs: &mut [f64]) -> (f64, f64) {
     for x in xs.iter_mut() {
         *x = (*x - m).abs();
     }
-    (m, 1.4826 * median_mut(xs))
+    (m, MAD_TO_SD * median_mut(xs))
 }
 
 /// Robust scale of the residuals of `y` about the line `a + b·t`: 1.4826 × MAD.
@@ -75,7 +79,7 @@ pub(crate) fn residual_scale(t: &[f64], y: &[f64], b: f64, scratch: &mut Vec<f64
 pub(crate) fn diff_noise(y: &[f64], scratch: &mut Vec<f64>) -> f64 {
     scratch.clear();
     scratch.extend(y.windows(2).map(|w| (w[1] - w[0]).abs()));
-    1.4826 * median_mut(scratch) / std::f64::consts::SQRT_2
+    MAD_TO_SD * median_mut(scratch) / std::f64::consts::SQRT_2
 }
 
 /// [`diff_noise`] about the median step: a steady trend moves every first difference alike,
