@@ -254,6 +254,24 @@ fn a_slow_leak_under_wandering_noise_shows_in_the_trend_of_the_whole_run() {
     }
 }
 
+/// The whole-run trend test asks the rise floor of the run, and reads the line's rise over
+/// the run: 300 KB/h for 14 h (4.2 MB) in 400 MB, where the floor is 4 MB, rises only 3.9 MB
+/// between the centres of the first and the last of its 16 blocks. The same noise on a flat
+/// level stays no leak.
+#[test]
+fn the_trend_of_the_whole_run_reads_its_rise_over_the_run() {
+    for seed in [71, 72, 73] {
+        let v = assert_leak(&series(14.0, 10.0, 2.0 * MB, seed, |t| {
+            400.0 * MB + 0.3 * MB * t / H
+        }));
+        assert!(
+            (v.growth_bytes_per_hour / (0.3 * MB) - 1.0).abs() < 0.2,
+            "{v:#?}"
+        );
+        assert_no_leak(&series(14.0, 10.0, 2.0 * MB, seed, |_| 400.0 * MB));
+    }
+}
+
 #[test]
 fn stable_and_tiny_slopes_are_not() {
     assert_no_leak(&series(6.0, 30.0, 2.0 * MB, 12, |_| 300.0 * MB));

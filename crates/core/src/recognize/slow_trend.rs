@@ -27,7 +27,7 @@ const MIN_SPAN_S: f64 = 4.0 * 3600.0;
 pub(crate) struct SlowTrend {
     /// Growth (Theil–Sen slope of the block means), bytes per second.
     pub growth_bps: f64,
-    /// Rise of the fitted line from the first block to the last, bytes.
+    /// Rise of the fitted line over the whole run, bytes.
     pub rise: f64,
     /// The rise a leak needs here: `rise_sigmas` standard errors of the rise, and the rise
     /// floor.
@@ -121,16 +121,19 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg) -> Option<SlowTrend> {
     if sxx <= 0.0 || span <= 0.0 {
         return None;
     }
-    let se_rise = scatter * span / sxx.sqrt() * ((1.0 + rho) / (1.0 - rho)).sqrt();
-    let rise = g * span;
+    // The line's rise over the whole run, not only between the first and the last block's
+    // centres (a sixteenth of the run shorter): the rise floor is asked of the run.
+    let run = c.t[n - 1] - c.t[0];
+    let se_rise = scatter * run / sxx.sqrt() * ((1.0 + rho) / (1.0 - rho)).sqrt();
+    let rise = g * run;
     let level = || c.mean.iter().sum::<f64>() / n as f64;
-    let rise_needed = (cfg.rise_sigmas * se_rise).max(cfg.rise_floor(level, c.t[n - 1] - c.t[0]));
+    let rise_needed = (cfg.rise_sigmas * se_rise).max(cfg.rise_floor(level, run));
     let third = |k: usize| {
         let (a, b) = (k * BLOCKS / 3, (k + 1) * BLOCKS / 3);
         y[a..b].iter().sum::<f64>() / (b - a) as f64
     };
     let (m1, m2, m3) = (third(0), third(1), third(2));
-    let spread = m2 - m1 >= 0.2 * rise && m3 - m2 >= 0.2 * rise;
+    let spread = m2 - m1 >= 0.2 * g * span && m3 - m2 >= 0.2 * g * span;
     let h = BLOCKS / 2;
     let g1 = theil_sen(&x[..h], &y[..h], &mut s);
     let g2 = theil_sen(&x[h..], &y[h..], &mut s);
