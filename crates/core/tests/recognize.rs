@@ -1007,3 +1007,14 @@ fn an_old_generation_refilling_after_a_hidden_full_collection_is_not_a_late_leak
     let v = assert_no_leak(&p);
     assert_eq!(v.restarts, 0, "{v:#?}");
 }
+
+#[test]
+fn a_staircase_whose_recent_half_shows_the_leak_is_named_from_the_whole_run() {
+    // Series 53 of the generated corpus of seed 3: four steps up over 95 hours under a
+    // collector's sawtooth. The whole run is not judged a leak, its recent half is, and that
+    // half holds two steps only: the bursts are read over the whole run.
+    let s = leakscope_core::corpus::generate_one(3, 53);
+    assert_eq!(s.pattern, Pattern::GrowthInBursts);
+    let v = assert_leak(&s.points);
+    assert_eq!(v.pattern, Pattern::GrowthInBursts, "{v:#?}");
+}

@@ -839,7 +839,15 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                         || !climbed_back(&c.lo[a..h], b - h, &late)) =>
             {
                 let mut late = late;
-                if full.growth_bps < 0.5 * late.growth_bps && restarts == 0 {
+                if !cfg.screen
+                    && late.pattern != Pattern::GrowthInBursts
+                    && super::names::grew_in_bursts(&c.t[a..b], &c.lo[a..b])
+                {
+                    // (The name only: bursts are read over the whole run, not the recent
+                    // half that showed the leak; the first steps of a staircase can fall
+                    // before it, and two steps in view are too few to call bursts.)
+                    late.pattern = Pattern::GrowthInBursts;
+                } else if full.growth_bps < 0.5 * late.growth_bps && restarts == 0 {
                     late.pattern =
                         super::names::late_climb(&c.lo[a..h], late.rise_needed.max(8.0 * sigma2));
                 }
