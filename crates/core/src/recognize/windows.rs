@@ -151,6 +151,10 @@ pub(crate) fn judge_window(
 pub(crate) struct History {
     /// The highest bucket minimum before the window (NaN when none).
     pub peak_before: f64,
+    /// The highest bucket minimum of the whole-series summary at this hour on an earlier day
+    /// (NaN when none; see [`held_at_this_hour`]): a floor held for a whole summary bucket,
+    /// days back where the ring forgets.
+    pub held_in_series: f64,
     /// The lowest bucket minimum in the window's first sixth.
     pub floor_start: f64,
     /// The lowest bucket minimum in the window's last sixth.
@@ -164,6 +168,7 @@ pub(crate) struct History {
 impl History {
     pub const UNKNOWN: History = History {
         peak_before: f64::NAN,
+        held_in_series: f64::NAN,
         floor_start: f64::NAN,
         floor_end: f64::NAN,
         fall: f64::NAN,
@@ -172,8 +177,21 @@ impl History {
     /// True when the series already held the floor the window rose to (three quarters of the
     /// way up) before the window began, and came down from it.
     pub fn seen_before(&self) -> bool {
+        self.reached_before(self.peak_before)
+    }
+
+    /// True when the whole-series summary held the floor the window rose to (three quarters
+    /// of the way up) for a whole bucket at this hour on an earlier day (see
+    /// [`Self::seen_before`]).
+    /// The summary's buckets are coarser than the ring's, so their minima can only understate
+    /// how high the floor stood: yesterday's busy hours, seen again this morning.
+    pub fn held_in_series(&self) -> bool {
+        self.reached_before(self.held_in_series)
+    }
+
+    fn reached_before(&self, peak: f64) -> bool {
         self.floor_end > self.floor_start
-            && self.peak_before >= self.floor_start + 0.75 * (self.floor_end - self.floor_start)
+            && peak >= self.floor_start + 0.75 * (self.floor_end - self.floor_start)
     }
 
     /// True when the floor already fell gradually, over no longer than the window, by as much
@@ -224,10 +242,27 @@ pub(crate) fn history(
     };
     History {
         peak_before: before.iter().map(|b| b.lo).fold(f64::NAN, f64::max),
+        held_in_series: held_at_this_hour(main, since, t_last, WINDOWS[k].seconds),
         floor_start: min_lo(&inside[..sixth]),
         floor_end: min_lo(&inside[inside.len() - sixth..]),
         fall: gradual_fall(bs, WINDOWS[k].seconds).max(fall_in_series),
     }
+}
+
+/// The highest bucket minimum of the whole-series summary `main` before `since`, among the
+/// buckets at the hour `t_last` stands at now on an earlier day (to within `tol` seconds or
+/// a bucket): where a load that follows the clock stood at this hour before.
+fn held_at_this_hour(main: &[Bucket], since: f64, t_last: f64, tol: f64) -> f64 {
+    const DAY: f64 = 86400.0;
+    main.iter()
+        .take_while(|b| b.t_last < since)
+        .filter(|b| {
+            let x = t_last - 0.5 * (b.t_first + b.t_last);
+            let days = (x / DAY).round();
+            days >= 1.0 && (x - days * DAY).abs() <= tol.max(b.t_last - b.t_first)
+        })
+        .map(|b| b.lo)
+        .fold(f64::NAN, f64::max)
 }
 
 /// The largest fall of the bucket minima of `bs` from one bucket to a later one at most
@@ -297,6 +332,14 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
             return false;
         }
         if history.seen_before() {
+            return false;
+        }
+        // The same further back, in the whole-series summary, when it saw no restart: a
+        // floor held at this hour on earlier days and come down from without a new process
+        // is a level the load reaches and leaves by the clock (a weekday's busy hours), not
+        // one a leak reached first now; a leak starting late rises at an hour the days before
+        // did not. (After restarts, each run regrows to where the last one stood by nature.)
+        if main.restarts == 0 && history.held_in_series() {
             return false;
         }
         if history.wandered() {
@@ -377,6 +420,7 @@ mod tests {
     fn a_window_defers_to_the_whole_series_on_falls_without_a_new_process() {
         let history = History {
             peak_before: 2.56e9,
+            held_in_series: f64::NAN,
             floor_start: 2.56e9,
             floor_end: 2.2e9,
             fall: 0.0,
@@ -399,5 +443,59 @@ mod tests {
         };
         let w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 1, warm);
         assert!(window_confirms(2, &w, &main, &history));
+    }
+
+    /// Twelve days of a working set that swings 25 % with weekday traffic (8 h to 20 h, flat
+    /// at weekends), in the whole-series summary (buckets hours wide). On a weekday morning
+    /// at 10:30, the summary held the floor the morning climbs to at this hour on earlier
+    /// weekdays: an hour's climb to it confirms nothing when the whole series saw no restart
+    /// (it does after restarts: each run regrows to where the last one stood). At 3:00 the
+    /// floor held at this hour is the night's: a rise then is not one the days made before.
+    #[test]
+    fn a_climb_to_the_floor_held_at_this_hour_on_earlier_days_confirms_nothing() {
+        use super::super::buckets::Buckets;
+        const H: f64 = 3600.0;
+        let traffic = |t: f64| {
+            let h = (t / H) % 24.0;
+            let weekday = ((t / (24.0 * H)) as u64 % 7) < 5;
+            if weekday && (8.0..20.0).contains(&h) {
+                (std::f64::consts::PI * (h - 8.0) / 12.0).sin()
+            } else {
+                0.0
+            }
+        };
+        let level = |t: f64| 3.7e9 * (1.0 + 0.25 * traffic(t));
+        let summary = |end_h: f64| {
+            let mut b = Buckets::new(1.0, 128);
+            for i in 0..=(end_h * 30.0) as usize {
+                let t = i as f64 * 120.0;
+                b.push(1.7e9 + t, level(t));
+            }
+            b.closed
+        };
+        // Day 9 is a weekday; 10:30 is on its morning climb.
+        let end = (9.0 * 24.0 + 10.5) * H;
+        let main_bs = summary(end / H);
+        let held = held_at_this_hour(&main_bs, 1.7e9 + end - H, 1.7e9 + end, H);
+        assert!(held >= level(end), "{held} < {}", level(end));
+        let history = History {
+            peak_before: level(end - H),
+            held_in_series: held,
+            floor_start: level(end - H),
+            floor_end: level(end),
+            fall: 0.0,
+        };
+        assert!(!history.seen_before() && history.held_in_series());
+        let quiet = Falls::default();
+        let w = eval(VerdictKind::Leak, Pattern::LinearGrowth, 0, quiet);
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 0, quiet);
+        assert!(!window_confirms(0, &w, &main, &history));
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 1, quiet);
+        assert!(window_confirms(0, &w, &main, &history));
+        // At 3:00 the days before held the night's floor at this hour, nothing higher.
+        let night = (9.0 * 24.0 + 3.0) * H;
+        let night_bs = summary(night / H);
+        let held = held_at_this_hour(&night_bs, 1.7e9 + night - H, 1.7e9 + night, H);
+        assert!(held < 3.7e9 * 1.05, "{held}");
     }
 }
