@@ -261,6 +261,17 @@ fn stable_and_tiny_slopes_are_not() {
     assert_no_leak(&series(2.0, 15.0, 1e3, 13, |t| 300.0 * MB + 5e3 * t / H));
 }
 
+/// A week of a small process whose floor climbs 40 KB/h without fail (6.7 MB, 15 % of its
+/// level, far beyond its noise) is a leak: the rate floor (4 MB a week) must not overrule
+/// the rise and the monotony tests over a long recording.
+#[test]
+fn a_slow_steady_leak_over_a_week_is_a_leak() {
+    let p = series(168.0, 300.0, 0.1 * MB, 14, |t| 45.0 * MB + 4e4 * t / H);
+    let v = assert_leak(&p);
+    let rate = v.growth_bytes_per_hour / 1e3;
+    assert!((rate - 40.0).abs() < 8.0, "rate {rate} KB/h");
+}
+
 /// Evidence decides, not a fixed span: 6 minutes of a steep, steady climb is a leak, said with
 /// the confidence six minutes deserve and a caveat; a handful of points is too few; a minimum
 /// span, when asked for, is still honoured. (This test used to expect `insufficient_data` for
