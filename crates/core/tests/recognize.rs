@@ -279,6 +279,35 @@ fn stable_and_tiny_slopes_are_not() {
     assert_no_leak(&series(2.0, 15.0, 1e3, 13, |t| 300.0 * MB + 5e3 * t / H));
 }
 
+/// A week of a small process whose floor climbs 40 KB/h without fail (6.7 MB, 15 % of its
+/// level, far beyond its noise) is a leak: the rate floor (4 MB a week) must not overrule
+/// the rise and the monotony tests over a long recording.
+#[test]
+fn a_slow_steady_leak_over_a_week_is_a_leak() {
+    let p = series(168.0, 300.0, 0.1 * MB, 14, |t| 45.0 * MB + 4e4 * t / H);
+    let v = assert_leak(&p);
+    let rate = v.growth_bytes_per_hour / 1e3;
+    assert!((rate - 40.0).abs() < 8.0, "rate {rate} KB/h");
+}
+
+/// A process that warms up from 82 to 123 MiB within minutes, then leaks 1 MiB/h for 20 hours
+/// (gen2 dev5151 dev-0146, read in 1 MiB pages): the warm-up is one large jump of the floor,
+/// but the 17 MiB climbed since is a significant rise on its own — a leak, not a step that
+/// held. (The step test took the climb after the jump for flat: under a fifth of the jump.)
+#[test]
+fn a_steady_leak_after_a_quick_warm_up_jump_is_no_step() {
+    let p: Vec<Point> = include_str!("data/gen2-linear-after-warm-up.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (t, v) = l.split_once(',')?;
+            Some(Point::new(t.parse().ok()?, v.parse().ok()?))
+        })
+        .collect();
+    assert!(p.len() > 4000);
+    assert_leak(&p);
+}
+
 /// Evidence decides, not a fixed span: 6 minutes of a steep, steady climb is a leak, said with
 /// the confidence six minutes deserve and a caveat; a handful of points is too few; a minimum
 /// span, when asked for, is still honoured. (This test used to expect `insufficient_data` for

@@ -77,12 +77,16 @@
 //!
 //! # Minimums (why a tiny steady slope is not a leak)
 //! A leak needs the floor to rise by at least `max(rise_sigmas × σ_floor, min_rise_bytes)` —
-//! 6 robust noise scales and 4 MB by default — at ≥ 0.1 MB/h. A perfectly regular slope of a
-//! few KB/h over an hour moves the floor by kilobytes: below the 4 MB floor, where allocator
-//! noise, page rounding and measurement jitter live. Those scale with the heap: over an hour
-//! or more the floor of the minima may be 2 % of the series' level instead, when that is less
-//! (never under 2 MB), so that a slow leak in a 40 MB process is not held back by a floor
-//! sized for a large one.
+//! 6 robust noise scales and 4 MB by default — at ≥ 4 MB a week (≈ 24 KB/h). A perfectly
+//! regular slope of a few KB/h over an hour moves the floor by kilobytes: below the 4 MB floor,
+//! where allocator noise, page rounding and measurement jitter live. Those scale with the heap:
+//! over an hour or more the floor of the minima may be 2 % of the series' level instead, when
+//! that is less (never under 2 MB), so that a slow leak in a 40 MB process is not held back by
+//! a floor sized for a large one. The rate floor only speaks over long recordings (the rise
+//! floor is the stricter one up to a week): a slope that needs more than a week to add the
+//! 4 MB a leak must show is too slow to call one. (It was 0.1 MB/h, which overruled the rise
+//! and monotony tests from 40 h on: floors climbing 30-50 KB/h for a week, 5-20 % of a small
+//! process, τ = 1, went unflagged.)
 
 mod buckets;
 mod evaluate;
@@ -114,8 +118,9 @@ pub struct RecognizeOptions {
     pub min_span_seconds: f64,
     /// What the series counts: bytes of memory (default) or things such as goroutines.
     pub unit: SeriesUnit,
-    /// Smallest floor growth called a leak, bytes per hour (default 0.1 MB/h; the total
-    /// rise and its significance are what keep slow noise from passing).
+    /// Smallest floor growth called a leak, bytes per hour (default 4 MB a week, ≈ 24 KB/h:
+    /// the total rise and its significance are what keep slow noise from passing; this only
+    /// bounds how slow a leak may be over long recordings).
     pub min_growth_bytes_per_hour: f64,
     /// Smallest total rise of the floor over the judged stretch called a leak, bytes
     /// (default 4 MB): below it a steady slope is allocator noise, whatever its regularity.
@@ -159,13 +164,16 @@ impl std::str::FromStr for SeriesUnit {
     }
 }
 
+/// The default rate floor for memory: 4 MB (the default rise floor) a week.
+const MIN_GROWTH_BYTES_PER_HOUR: f64 = 4e6 / (7.0 * 24.0);
+
 impl Default for RecognizeOptions {
     fn default() -> Self {
         Self {
             limit_bytes: None,
             min_span_seconds: 0.0,
             unit: SeriesUnit::Bytes,
-            min_growth_bytes_per_hour: 1e5,
+            min_growth_bytes_per_hour: MIN_GROWTH_BYTES_PER_HOUR,
             min_rise_bytes: 4e6,
             rise_sigmas: 6.0,
             max_buckets: 128,
@@ -193,7 +201,7 @@ impl RecognizeOptions {
         let pos = |x: f64, d: f64| if x.is_finite() && x >= 0.0 { x } else { d };
         Cfg {
             min_span_s: pos(self.min_span_seconds, 0.0),
-            min_growth_bps: pos(self.min_growth_bytes_per_hour, 1e5) / 3600.0,
+            min_growth_bps: pos(self.min_growth_bytes_per_hour, MIN_GROWTH_BYTES_PER_HOUR) / 3600.0,
             min_rise_bytes: pos(self.min_rise_bytes, 4e6),
             rise_share: match self.unit {
                 SeriesUnit::Bytes => RISE_SHARE,

@@ -558,7 +558,10 @@ fn judge_level(
             return None;
         }
         let ga = half_lag_slope(&ft[a..], &floor[a..], s);
-        Some(ga * (t_end - t_from) < (3.0 * noise).max(0.2 * jump_total))
+        // (Not when the climb since is a significant rise on its own: a steady leak after a
+        // quick warm-up jump is no step, however large the jump.)
+        let since = ga * (t_end - t_from);
+        Some(since < (3.0 * noise).max(0.2 * jump_total) && since < rise_needed)
     };
     let step = !jumps.is_empty()
         && jumps.len() <= 2
