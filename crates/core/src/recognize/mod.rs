@@ -565,8 +565,19 @@ pub(crate) fn may_rise(bs: &[Bucket], cfg: &Cfg, hour: bool) -> bool {
     for (x, w) in d.iter_mut().zip(bs.windows(2)) {
         *x = (w[1].lo - w[0].lo).abs();
     }
-    let change = stats::median_mut(&mut d[..m]);
-    (thirds >= 3.0 * change && thirds >= floor) || (up >= 6.0 * change && up >= floor)
+    let passes = |change: f64| {
+        (thirds >= 3.0 * change && thirds >= floor) || (up >= 6.0 * change && up >= floor)
+    };
+    // `passes` holds for every change up to a bar and for none beyond it, so the median
+    // passes exactly when more than half the changes do: counting them spares the selection,
+    // which is needed only when the two middle changes of an even count fall either side.
+    let count = d[..m].iter().filter(|&&c| passes(c)).count();
+    let mid = m / 2;
+    match count.cmp(&mid) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => m % 2 == 0 && passes(stats::median_mut(&mut d[..m])),
+    }
 }
 
 /// The recognizer's robust slope (units of `y` per unit of `x`): the median of the slopes
