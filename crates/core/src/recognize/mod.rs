@@ -326,7 +326,9 @@ impl Recognizer {
         self.last = Some(p);
         let main_closed = self.buckets.push(p.t, p.v);
         let rings_closed = self.windows.push(p.t, p.v);
-        let screen = Cfg {
+        // (The scheduled judgements only screen: see `Cfg::screen`. Made where one is due, not
+        // at every point.)
+        let screen = || Cfg {
             screen: true,
             ..self.cfg
         };
@@ -340,6 +342,7 @@ impl Recognizer {
             // and `verdict` judges afresh when asked, so the scheduled judgements stop.
             if self.detected_at.is_none() && self.closes_since_eval >= (len / 12).max(2) {
                 self.closes_since_eval = 0;
+                let screen = screen();
                 self.cached.main = if may_rise(&self.buckets.closed, &screen, false) {
                     evaluate(&self.buckets.closed, &screen)
                 } else {
@@ -377,7 +380,7 @@ impl Recognizer {
                     (&self.buckets.closed, self.buckets.width),
                     &self.windows.rings,
                     p.t,
-                    &screen,
+                    &screen(),
                     &mut self.scratch,
                 );
                 self.windows.judged_at[k] = p.t;
