@@ -123,16 +123,24 @@ impl Buckets {
     }
 
     /// Add a point (finite, time order already checked). Returns true when a bucket closed.
+    #[inline]
     pub fn push(&mut self, t: f64, v: f64) -> bool {
-        if self.origin.is_nan() {
-            self.origin = t;
-        }
-        // Fast path: still inside the open bucket.
+        // Fast path, inlined into the caller: still inside the open bucket (most points, once
+        // the buckets are wider than the sampling interval).
         if t < self.open_end {
             if let Some(b) = self.open.as_mut() {
                 b.add(t, v);
                 return false;
             }
+        }
+        self.push_new_bucket(t, v)
+    }
+
+    /// [`Buckets::push`] of a point outside the open bucket (or the first point).
+    #[inline(never)]
+    fn push_new_bucket(&mut self, t: f64, v: f64) -> bool {
+        if self.origin.is_nan() {
+            self.origin = t;
         }
         // At the second point, widen the buckets (doubling) to the sampling interval: buckets
         // finer than the samples hold one point each and only cost merges.
