@@ -335,7 +335,9 @@ impl Recognizer {
         self.last = Some(p);
         let main_closed = self.buckets.push(p.t, p.v);
         let rings_closed = self.windows.push(p.t, p.v);
-        let screen = Cfg {
+        // (The scheduled judgements only screen: see `Cfg::screen`. Made where one is due, not
+        // at every point.)
+        let screen = || Cfg {
             screen: true,
             ..self.cfg
         };
@@ -349,6 +351,7 @@ impl Recognizer {
             // and `verdict` judges afresh when asked, so the scheduled judgements stop.
             if self.detected_at.is_none() && self.closes_since_eval >= (len / 12).max(2) {
                 self.closes_since_eval = 0;
+                let screen = screen();
                 self.cached.main = if may_rise(&self.buckets.closed, &screen, false) {
                     evaluate(&self.buckets.closed, &screen)
                 } else {
@@ -386,7 +389,7 @@ impl Recognizer {
                     (&self.buckets.closed, self.buckets.width),
                     &self.windows.rings,
                     p.t,
-                    &screen,
+                    &screen(),
                     &mut self.scratch,
                 );
                 self.windows.judged_at[k] = p.t;
@@ -574,8 +577,19 @@ pub(crate) fn may_rise(bs: &[Bucket], cfg: &Cfg, hour: bool) -> bool {
     for (x, w) in d.iter_mut().zip(bs.windows(2)) {
         *x = (w[1].lo - w[0].lo).abs();
     }
-    let change = stats::median_mut(&mut d[..m]);
-    (thirds >= 3.0 * change && thirds >= floor) || (up >= 6.0 * change && up >= floor)
+    let passes = |change: f64| {
+        (thirds >= 3.0 * change && thirds >= floor) || (up >= 6.0 * change && up >= floor)
+    };
+    // `passes` holds for every change up to a bar and for none beyond it, so the median
+    // passes exactly when more than half the changes do: counting them spares the selection,
+    // which is needed only when the two middle changes of an even count fall either side.
+    let count = d[..m].iter().filter(|&&c| passes(c)).count();
+    let mid = m / 2;
+    match count.cmp(&mid) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => m % 2 == 0 && passes(stats::median_mut(&mut d[..m])),
+    }
 }
 
 /// The recognizer's robust slope (units of `y` per unit of `x`): the median of the slopes

@@ -271,12 +271,24 @@ fn held_at_this_hour(main: &[Bucket], since: f64, t_last: f64, tol: f64) -> f64 
 /// that eases or a cache that is let go of comes down over many, and shows how far the floor
 /// moves by itself over that span.
 pub(crate) fn gradual_fall(bs: &[Bucket], span: f64) -> f64 {
+    // The lowest bucket minimum from each bucket on: no later bucket falls below it, so the
+    // search from a bucket stops where no fall left can exceed the largest found (the same
+    // result, for a fraction of the pairs).
+    let mut lowest: Vec<f64> = bs
+        .iter()
+        .rev()
+        .scan(f64::INFINITY, |low, b| {
+            *low = low.min(b.lo);
+            Some(*low)
+        })
+        .collect();
+    lowest.reverse();
     let mut fall = 0.0f64;
     for (i, a) in bs.iter().enumerate() {
         let mut cliff = 0.0f64;
-        for w in bs[i..].windows(2) {
+        for (j, w) in (i + 1..).zip(bs[i..].windows(2)) {
             let b = &w[1];
-            if b.t_last - a.t_first > span {
+            if b.t_last - a.t_first > span || a.lo - lowest[j] <= fall {
                 break;
             }
             cliff = cliff.max(w[0].lo - b.lo);
