@@ -1047,3 +1047,25 @@ fn a_staircase_whose_recent_half_shows_the_leak_is_named_from_the_whole_run() {
     let v = assert_leak(&s.points);
     assert_eq!(v.pattern, Pattern::GrowthInBursts, "{v:#?}");
 }
+
+/// Two weeks of a working set that swings half its size with weekday traffic (8 h to 20 h,
+/// flat at weekends): the whole-series summary holds buckets hours wide, and averaged in
+/// pairs a day would span under three of them — too few for the cycle to show. It is named
+/// a cycle, and no window's climb after the evening's fall passes for a leak.
+#[test]
+fn a_weekday_cycle_shows_in_a_fortnight() {
+    let traffic = |t: f64| {
+        let h = (t / H) % 24.0;
+        let weekday = ((t / (24.0 * H)) as u64 % 7) < 5;
+        if weekday && (8.0..20.0).contains(&h) {
+            (std::f64::consts::PI * (h - 8.0) / 12.0).sin()
+        } else {
+            0.0
+        }
+    };
+    let p = series(14.0 * 24.0 + 10.0, 60.0, 4.0 * MB, 11, |t| {
+        3500.0 * MB * (1.0 + 0.49 * traffic(t)) + gc(t, 600.0, 60.0 * MB)
+    });
+    let v = assert_no_leak(&p);
+    assert_eq!(v.pattern, Pattern::Cyclic, "{v:#?}");
+}

@@ -231,7 +231,12 @@ fn find_period(
             .map(|p| p.iter().sum::<f64>() / p.len() as f64)
             .collect()
     };
-    let (ds, dt, factor): (Cow<[f64]>, Cow<[f64]>, usize) = if n > 64 {
+    // (Not when pairs would be wider than an eighth of a day: a day would span fewer than
+    // eight of them, too few for the autocorrelation to time it — under three in the summary
+    // of a 13-day series, buckets 4.5 h wide — and a daily cycle would go unseen.)
+    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
+    let day_hidden = 2.0 * width > super::evaluate::DAY / 8.0;
+    let (ds, dt, factor): (Cow<[f64]>, Cow<[f64]>, usize) = if n > 64 && !day_hidden {
         (pairs(c.mean).into(), pairs(c.t).into(), 2)
     } else {
         (c.mean.into(), c.t.into(), 1)
