@@ -1069,3 +1069,18 @@ fn a_weekday_cycle_shows_in_a_fortnight() {
     let v = assert_no_leak(&p);
     assert_eq!(v.pattern, Pattern::Cyclic, "{v:#?}");
 }
+
+/// A cache that fills over the first 14 hours of 45 under a collector's sawtooth, then holds
+/// while its floor wanders (down over the middle third, back up over the last): the floor
+/// held for two thirds of the series, within its noise, is a plateau, however the pace of the
+/// whole series (pulled down by the flat two thirds) predicts.
+#[test]
+fn a_cache_that_filled_early_and_then_wandered_is_a_plateau() {
+    let p = series(45.0, 20.0, 3.0 * MB, 12, |t| {
+        let fill = 440.0 * MB * (t / (14.0 * H)).min(1.0);
+        let wander = 12.0 * MB * (std::f64::consts::TAU * (t - 15.0 * H) / (30.0 * H)).cos();
+        1150.0 * MB + fill + wander + gc(t, 240.0, 87.0 * MB)
+    });
+    let v = assert_no_leak(&p);
+    assert_eq!(v.pattern, Pattern::Plateau, "{v:#?}");
+}

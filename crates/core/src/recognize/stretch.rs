@@ -628,7 +628,18 @@ fn judge_level(
             && (g2 - g3) * fspan / 3.0 >= 2.5 * noise
             && curved());
     // Or the last third stayed flat: within the noise, and well below what the trend predicts.
-    let flat_end = flat_end && late_rise < 0.35 * g2.max(g) * fspan / 3.0;
+    // Or the floor held over the last two thirds — each third within the noise, and the two
+    // together: the rise came in the first third and stopped (a cache filled to its bound),
+    // and a level that wanders about it, down in one third and back up in the next, is no
+    // growth. (The whole stretch's pace, pulled down by the flat two thirds, predicts too
+    // little for the test above; a leak of the size that is significant here rises four
+    // noise scales over two thirds of the stretch.)
+    let held = gate
+        && m >= 9
+        && mid_rise < 2.5 * noise
+        && late_rise < 2.5 * noise
+        && half_lag_slope(&ft[m / 3..], &floor[m / 3..], &mut s) * fspan * 2.0 / 3.0 < 2.5 * noise;
+    let flat_end = (flat_end && late_rise < 0.35 * g2.max(g) * fspan / 3.0) || held;
     // Or a quadratic through the floor bends down clearly (curvature beyond twice its
     // standard error, ≈ noise·√(180/k) for k independent chunks) and ends at less than half
     // the slope it started with: a fill approaching its bound. The last third must be slower
@@ -658,7 +669,6 @@ fn judge_level(
     let plateau = (significant || rise_net >= rise_needed)
         && !bursts
         && (decel || flat_end || quad_decel || short_fill);
-    let _ = mid_rise;
     let trend = tau >= cfg.min_tau;
     // Growth spread over the stretch: at least two of its thirds grow (a ramp confined to
     // the last third is a step in progress or a blip, not yet a leak).
