@@ -799,6 +799,21 @@ fn a_cache_still_filling_but_slowing_every_third_is_not_a_leak() {
     });
     let v = assert_no_leak(&p);
     assert_eq!(v.pattern, Pattern::Plateau, "{v:#?}");
+    // Still rising by far more than the noise at the end: a leak whose pace eased reads the
+    // same so far, and the verdict says so.
+    assert!(caveat_says(&v, "watch until the floor holds"), "{v:#?}");
+}
+
+/// A cache that has reached its bound (flat for its last hours) is a plateau without the
+/// caveat of one still filling: nothing is left to tell apart.
+#[test]
+fn a_filled_cache_carries_no_still_rising_caveat() {
+    let p = series(24.0, 30.0, 2.0 * MB, 9, |t| {
+        300.0 * MB + 500.0 * MB * (1.0 - (-t / (3.0 * H)).exp())
+    });
+    let v = assert_no_leak(&p);
+    assert_eq!(v.pattern, Pattern::Plateau);
+    assert!(!caveat_says(&v, "watch until the floor holds"), "{v:#?}");
 }
 
 #[test]

@@ -827,7 +827,9 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                     && full.pattern != Pattern::Step
                     && !(matches!(
                         full.plateau,
-                        Plateau::Decelerates(_) | Plateau::SlowsByHalves(_)
+                        Plateau::Decelerates(_)
+                            | Plateau::DeceleratesStillRising(_)
+                            | Plateau::SlowsByHalves(_)
                     ) && late.growth_bps <= full.growth_bps)
                     // (After falls that showed a new process, a climb back inside a run
                     // is the regrowth after a restart the search missed: runs under an

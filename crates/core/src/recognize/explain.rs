@@ -253,6 +253,18 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
             )
         });
     }
+    // A plateau whose floor still rose beyond the noise in its last third: the growth slowed,
+    // as a cache nearing its bound does, but has not stopped; a leak whose pace eased for a
+    // while reads the same until the floor holds (or climbs on), and the verdict says so.
+    if !leak && caveat.is_none() {
+        if let Some(Plateau::DeceleratesStillRising(ratio)) = e.detail.map(|d| d.plateau) {
+            caveat = Some(format!(
+                "the floor's growth slowed to {:.0}% of its earlier pace but still rose beyond the noise in the last third of {}: a cache nearing its bound slows like this, and so does a leak whose pace eased for a while; watch until the floor holds to be sure",
+                100.0 * ratio,
+                span_words(judged_s)
+            ));
+        }
+    }
     // Under a day seen, with no restarts: the morning of a daily traffic cycle lifts the
     // working set for hours before the evening fall, and reads as a leak until then. A rise
     // small beside the floor could be one; confidence moves towards a coin toss by the share
@@ -376,6 +388,10 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
                 ),
                 Plateau::Decelerates(ratio) => format!(
                     "plateau test: growth decelerates towards a bound (last third at {:.0}% of the middle third): a cache filling, not a leak",
+                    100.0 * ratio
+                ),
+                Plateau::DeceleratesStillRising(ratio) => format!(
+                    "plateau test: growth decelerates (last third at {:.0}% of the middle third), but the last third still rose beyond the noise: a cache nearing its bound, or a leak whose pace eased",
                     100.0 * ratio
                 ),
                 Plateau::FlatEnd => "plateau test: the last third of the floor is flat".into(),

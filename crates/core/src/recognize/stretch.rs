@@ -87,6 +87,10 @@ pub(crate) enum Plateau {
     Slowing(f64),
     /// Growth decelerates towards a bound: a plateau (same ratio).
     Decelerates(f64),
+    /// Growth decelerates, yet the last third still rose beyond the noise (same ratio): a
+    /// cache nearing its bound, or a leak whose pace eased for a while — the floor so far
+    /// cannot tell them apart.
+    DeceleratesStillRising(f64),
     /// The last third is flat.
     FlatEnd,
     /// A short run (under an hour, no restart) whose second half grew clearly slower than
@@ -755,6 +759,10 @@ fn judge_level(
             Plateau::FlatEnd
         } else if plateau && short_fill && !decel && !quad_decel {
             Plateau::SlowsByHalves(halves_ratio.unwrap_or(0.0).max(0.0))
+        } else if plateau && !flat_end && late_rise >= 2.5 * noise {
+            // (The same margin the slowdown itself must clear: a last third that still
+            // rose by as much has not reached a bound.)
+            Plateau::DeceleratesStillRising(late_ratio.max(0.0))
         } else if plateau {
             Plateau::Decelerates(late_ratio.max(0.0))
         } else if late_ratio < 0.8 {
