@@ -153,7 +153,9 @@ fn repeats_daily(c: &Columns) -> bool {
 
 /// The floor of each day: a leak under a daily cycle raises every trough above the one
 /// before — by at least 6 noise scales and a tenth of the day's swing, so that the day-to-day
-/// wobble of a cycle is not taken for growth — and the rise does not fade.
+/// wobble of a cycle is not taken for growth, or, over three steps or more, every one by 6
+/// noise scales and none under half the largest (a wobble has no direction and no pace) —
+/// and the rise does not fade.
 fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     let swing = {
         let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
@@ -168,7 +170,16 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     let dt = last.t_trough - first.t_trough;
     let growth = if dt > 0.0 { rise / dt } else { 0.0 };
     let fading = steps.len() >= 3 && steps[steps.len() - 1] < 0.3 * steps[0];
-    (up * 5 >= steps.len() * 4
+    // A day-to-day wobble has no direction and no pace: three steps or more, every one up by
+    // the noise's 6 scales and none under half the largest, are a staircase, however small
+    // against the swing (a leak the cycle hides).
+    let (lo_step, hi_step) = steps
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &d| {
+            (a.min(d), b.max(d))
+        });
+    let steady = steps.len() >= 3 && lo_step >= 6.0 * sigma && lo_step >= 0.5 * hi_step;
+    ((up * 5 >= steps.len() * 4 || steady)
         && rise >= cfg.min_rise_bytes
         && growth >= cfg.min_growth_bps
         && !fading)
@@ -1173,6 +1184,28 @@ mod tests {
     }
 
     const H: f64 = 3600.0;
+
+    /// The troughs of four days under a 520 MB daily swing (the numbers of a leak the swing
+    /// hides: 180 MB over three and a half days): each stands 41-51 MB above the one before,
+    /// under a tenth of the swing, steadily — a leak. Troughs that wobble by as much from
+    /// night to night, up and down, or rise by fits (one step of many times another), are not.
+    #[test]
+    fn troughs_that_rise_steadily_every_day_are_a_leak_however_small_against_the_swing() {
+        let cfg = RecognizeOptions::default().cfg();
+        let days = |troughs: [f64; 4]| -> Vec<Day> {
+            (0..4)
+                .map(|i| Day {
+                    t_trough: 1.7e9 + i as f64 * DAY,
+                    trough: troughs[i] * MB,
+                    swing: 520.0 * MB,
+                })
+                .collect()
+        };
+        let sigma = 2.0 * MB;
+        assert!(daily_leak(&days([980.0, 1027.0, 1068.0, 1119.0]), sigma, &cfg).is_some());
+        assert!(daily_leak(&days([980.0, 1027.0, 985.0, 1030.0]), sigma, &cfg).is_none());
+        assert!(daily_leak(&days([980.0, 995.0, 1068.0, 1083.0]), sigma, &cfg).is_none());
+    }
 
     /// Three days and 16 h of a 140 MB working set swinging 40 % with the day, and a leak of
     /// 4 MB/h from hour 65 on: the last day stands higher than every earlier day at nearly

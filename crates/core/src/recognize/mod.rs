@@ -39,7 +39,9 @@
 //! 6. over a day or more under a daily cycle (the series repeats a day later, with a swing
 //!    above the noise, and its means come down somewhere by 8 noise scales: a fill never
 //!    does) judges the **floor of each day**: troughs that rise day after day by
-//!    6 noise scales and a tenth of the swing are a leak the cycle hides; and, from a day
+//!    6 noise scales and a tenth of the swing (or, over three steps or more, each by 6 noise
+//!    scales and none under half the largest: a steady staircase, where a wobble has no
+//!    direction) are a leak the cycle hides; and, from a day
 //!    and a bucket on, compares the **same hours a day apart** within the run: a floor that
 //!    stands higher a day later at 4 in 5 of the hours seen twice, by as much, without fading,
 //!    having risen over hours rather than in one jump, while the last day's means came down
