@@ -153,7 +153,9 @@ fn repeats_daily(c: &Columns) -> bool {
 
 /// The floor of each day: a leak under a daily cycle raises every trough above the one
 /// before — by at least 6 noise scales and a tenth of the day's swing, so that the day-to-day
-/// wobble of a cycle is not taken for growth — and the rise does not fade.
+/// wobble of a cycle is not taken for growth, or, over three steps or more, every one by 6
+/// noise scales and none under half the largest (a wobble has no direction and no pace) —
+/// and the rise does not fade.
 fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     let swing = {
         let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
@@ -168,7 +170,16 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     let dt = last.t_trough - first.t_trough;
     let growth = if dt > 0.0 { rise / dt } else { 0.0 };
     let fading = steps.len() >= 3 && steps[steps.len() - 1] < 0.3 * steps[0];
-    (up * 5 >= steps.len() * 4
+    // A day-to-day wobble has no direction and no pace: three steps or more, every one up by
+    // the noise's 6 scales and none under half the largest, are a staircase, however small
+    // against the swing (a leak the cycle hides).
+    let (lo_step, hi_step) = steps
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &d| {
+            (a.min(d), b.max(d))
+        });
+    let steady = steps.len() >= 3 && lo_step >= 6.0 * sigma && lo_step >= 0.5 * hi_step;
+    ((up * 5 >= steps.len() * 4 || steady)
         && rise >= cfg.min_rise_bytes
         && growth >= cfg.min_growth_bps
         && !fading)
@@ -204,15 +215,21 @@ struct DayOverDay {
 ///   8 noise scales of the means (means read as the middle of three neighbours) — the flat end
 ///   is a night, not the level a fill or a step reached and holds;
 /// * a day's rise of at least the smallest growth.
-fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<DayOverDay> {
+///
+/// With `late`, over more than two days of the run: the last day's hours alone, each against
+/// the highest floor held at that hour on any earlier day of the run — a leak that began
+/// within the last day is no day-after-day rise over the whole run, and its trough, at the
+/// onset, stands no higher than the days' before; a busy day after quiet ones (a Monday) does
+/// not pass the busy days before them, nor a cycle's night its earlier nights.
+fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Option<DayOverDay> {
     let n = c.t.len();
     let t_end = c.t[n - 1];
-    if n < a + 8 || t_end - c.t[a] <= DAY {
+    if n < a + 8 || t_end - c.t[a] <= if late { 2.0 * DAY } else { DAY } {
         return None;
     }
     // The floor a day before: the bucket minima, interpolated (the buckets are as wide a day
     // apart, so minima compare with minima).
-    let before = |t: f64| {
+    let floor_at = |t: f64| {
         let j = c.t[a..n].partition_point(|&x| x < t) + a;
         if j == a {
             return c.lo[a];
@@ -221,10 +238,27 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<DayOverD
         let f = if t1 > t0 { (t - t0) / (t1 - t0) } else { 1.0 };
         c.lo[j - 1] + f * (c.lo[j] - c.lo[j - 1])
     };
-    let twice = c.t[a..n].partition_point(|&t| t < c.t[a] + DAY) + a;
-    let d: Vec<f64> = (twice..n).map(|i| c.lo[i] - before(c.t[i] - DAY)).collect();
-    let m = d.len();
+    // Late: the highest floor held at this hour on any earlier day of the run — a weekday
+    // after the weekend, or a busier day than the last, stands no higher than the busy days
+    // before them; a leak that began in the last day stands higher than all of them.
+    let before = |t: f64| {
+        if !late {
+            return floor_at(t - DAY);
+        }
+        (1..)
+            .map(|k| t - k as f64 * DAY)
+            .take_while(|&x| x >= c.t[a])
+            .map(floor_at)
+            .fold(f64::NAN, f64::max)
+    };
     let day = c.t[a..n].partition_point(|&t| t < t_end - DAY) + a;
+    let twice = if late {
+        day
+    } else {
+        c.t[a..n].partition_point(|&t| t < c.t[a] + DAY) + a
+    };
+    let d: Vec<f64> = (twice..n).map(|i| c.lo[i] - before(c.t[i])).collect();
+    let m = d.len();
     if m < 2 || n < day + 3 {
         return None;
     }
@@ -1008,7 +1042,9 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // Over a day under a daily cycle, a leak that follows the traffic is flat at night, and
     // the night reads as a plateau: the same hours a day apart tell (see [`day_over_day`]).
     let pick = match pick {
-        Some((w, from, false)) => match day_over_day(&c, seg(restarts).0, sigma2, cfg) {
+        Some((w, from, false)) => match day_over_day(&c, seg(restarts).0, sigma2, cfg, false)
+            .or_else(|| day_over_day(&c, seg(restarts).0, sigma2, cfg, true))
+        {
             Some(d) => {
                 let mut w = w;
                 w.leak = true;
@@ -1150,6 +1186,54 @@ mod tests {
     }
 
     const H: f64 = 3600.0;
+
+    /// The troughs of four days under a 520 MB daily swing (the numbers of a leak the swing
+    /// hides: 180 MB over three and a half days): each stands 41-51 MB above the one before,
+    /// under a tenth of the swing, steadily — a leak. Troughs that wobble by as much from
+    /// night to night, up and down, or rise by fits (one step of many times another), are not.
+    #[test]
+    fn troughs_that_rise_steadily_every_day_are_a_leak_however_small_against_the_swing() {
+        let cfg = RecognizeOptions::default().cfg();
+        let days = |troughs: [f64; 4]| -> Vec<Day> {
+            (0..4)
+                .map(|i| Day {
+                    t_trough: 1.7e9 + i as f64 * DAY,
+                    trough: troughs[i] * MB,
+                    swing: 520.0 * MB,
+                })
+                .collect()
+        };
+        let sigma = 2.0 * MB;
+        assert!(daily_leak(&days([980.0, 1027.0, 1068.0, 1119.0]), sigma, &cfg).is_some());
+        assert!(daily_leak(&days([980.0, 1027.0, 985.0, 1030.0]), sigma, &cfg).is_none());
+        assert!(daily_leak(&days([980.0, 995.0, 1068.0, 1083.0]), sigma, &cfg).is_none());
+    }
+
+    /// Three days and 16 h of a 140 MB working set swinging 40 % with the day, and a leak of
+    /// 4 MB/h from hour 65 on: the last day stands higher than every earlier day at nearly
+    /// every hour, though its floor reads as a plateau (the evening fall ends it) and its
+    /// trough, at the onset, is no higher than the days' before. Without the leak, and with
+    /// a last day busier than the others instead, nothing stands higher at night.
+    #[test]
+    fn a_leak_starting_in_the_last_day_stands_higher_than_every_earlier_day() {
+        let cfg = RecognizeOptions::default().cfg();
+        let jitter = |t: f64| 0.5 * MB * (((t / 30.0) as u64 * 7919 % 1000) as f64 / 1000.0 - 0.5);
+        let cycle = |t: f64| 0.5 + 0.5 * (2.0 * std::f64::consts::PI * (t / H - 6.0) / 24.0).cos();
+        let leak = |t: f64| 4.0 * MB * (t / H - 65.0).max(0.0);
+        let late = summary(88.75, |t| {
+            140.0 * MB * (1.0 + 0.4 * cycle(t)) + leak(t) + jitter(t)
+        });
+        let e = evaluate(&late, &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        let flat = summary(88.75, |t| 140.0 * MB * (1.0 + 0.4 * cycle(t)) + jitter(t));
+        assert_eq!(evaluate(&flat, &cfg).kind, VerdictKind::NoLeak);
+        let busy = |t: f64| if t / H > 64.75 { 1.3 } else { 1.0 };
+        let busier = summary(88.75, |t| {
+            140.0 * MB * (1.0 + 0.4 * busy(t) * cycle(t)) + jitter(t)
+        });
+        let e = evaluate(&busier, &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
 
     /// Restarts every 4 h of a process that warms up to 500 MB within minutes; the current
     /// run, 2.4 h old, climbs steadily from 200 MB. Below the height the earlier runs held,
