@@ -15,18 +15,22 @@ use rayon::prelude::*;
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut min_span_seconds = 0.0;
-    if args.first().is_some_and(|a| a == "--min-span") {
+    // `--min-span` may stand anywhere: after DIR it would otherwise be read as a file name.
+    if let Some(i) = args.iter().position(|a| a == "--min-span") {
         min_span_seconds = match args
-            .get(1)
+            .get(i + 1)
             .map(|a| leakscope_core::units::parse_duration(a))
         {
             Some(Ok(d)) => d.as_secs_f64(),
             Some(Err(e)) => return eprintln!("--min-span: {e}"),
             None => return eprintln!("--min-span needs a duration (1m, 90s)"),
         };
-        args.drain(..2);
+        args.drain(i..i + 2);
     }
-    let series = common::split(std::path::Path::new(&args[0]), &args[1..]);
+    let Some(dir) = args.first() else {
+        return eprintln!("usage: judge_split [--min-span DURATION] DIR [FILE...]");
+    };
+    let series = common::split(std::path::Path::new(dir), &args[1..]);
     let rows: Vec<(String, bool, VerdictKind, String)> = series
         .par_iter()
         .map(|s| {

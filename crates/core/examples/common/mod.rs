@@ -39,6 +39,22 @@ impl Labelled {
     }
 }
 
+/// The recognition options for the CSV at `path`: its unit's, when the labels.json of a split
+/// beside it names the file (a goroutine count is judged as `analyze` judges counts), else
+/// the byte defaults.
+pub fn options_for(path: &Path) -> RecognizeOptions {
+    let (Some(dir), Some(file)) = (path.parent(), path.file_name()) else {
+        return RecognizeOptions::default();
+    };
+    if !dir.join("labels.json").is_file() {
+        return RecognizeOptions::default();
+    }
+    let file = file.to_string_lossy().into_owned();
+    split(dir, std::slice::from_ref(&file))
+        .first()
+        .map_or_else(RecognizeOptions::default, Labelled::options)
+}
+
 /// The series of the split in `dir`, or only those whose file is in `only` when it is not
 /// empty. Panics with what is wrong: these are bench tools.
 pub fn split(dir: &Path, only: &[String]) -> Vec<Labelled> {
