@@ -3,7 +3,9 @@
 //! one is too short, and name the result.
 
 use super::buckets::Bucket;
-use super::stats::{detrended_diff_noise, half_lag_slope, median_mut, rolling_min, MAD_TO_SD};
+use super::stats::{
+    detrended_diff_noise, half_lag_slope, median_mut, min_max, rolling_min, MAD_TO_SD,
+};
 use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
 use crate::verdict::{Pattern, VerdictKind};
 
@@ -71,11 +73,7 @@ fn daily_troughs(c: &Columns, sigma: f64) -> Option<Vec<Day>> {
         if end - start < 6 || (!whole && t_end - c.t[0] < 0.25 * DAY) {
             break;
         }
-        let (m_lo, m_hi) = c.mean[start..end]
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                (a.min(v), b.max(v))
-            });
+        let (m_lo, m_hi) = min_max(&c.mean[start..end]);
         // (The middle of three neighbouring bucket minima: one wild sample is no trough.)
         let (i, trough) = (start..end).fold((start, f64::INFINITY), |(bi, bv), i| {
             let v = middle_of_three(&c.lo[start..end], i - start);
@@ -173,11 +171,7 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     // A day-to-day wobble has no direction and no pace: three steps or more, every one up by
     // the noise's 6 scales and none under half the largest, are a staircase, however small
     // against the swing (a leak the cycle hides).
-    let (lo_step, hi_step) = steps
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &d| {
-            (a.min(d), b.max(d))
-        });
+    let (lo_step, hi_step) = min_max(&steps);
     let steady = steps.len() >= 3 && lo_step >= 6.0 * sigma && lo_step >= 0.5 * hi_step;
     ((up * 5 >= steps.len() * 4 || steady)
         && rise >= cfg.min_rise_bytes
@@ -282,11 +276,7 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
             .map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()),
     );
     let mean_noise = MAD_TO_SD * median_mut(&mut s) / 6f64.sqrt();
-    let (m_lo, m_hi) = means
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
+    let (m_lo, m_hi) = min_max(&means);
     // (The day's range of means holds its growth too: the cycle's swing is what is left.)
     let swing = (m_hi - m_lo - rise.max(0.0)).max(0.0);
     let needed = (6.0 * std::f64::consts::SQRT_2 * sigma)

@@ -4,6 +4,14 @@
 //! filtered out before they reach here.
 
 /// Median of `xs` (reorders `xs`); 0 when empty.
+/// The smallest and the largest of `xs` (NaNs skipped; `(∞, −∞)` when none).
+pub(crate) fn min_max(xs: &[f64]) -> (f64, f64) {
+    xs.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
+}
+
 pub(crate) fn median_mut(xs: &mut [f64]) -> f64 {
     let n = xs.len();
     if n == 0 {

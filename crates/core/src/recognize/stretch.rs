@@ -254,11 +254,7 @@ fn find_period(
         .map(|(v, t)| v - slope * (t - dt[0]))
         .collect();
     // A cycle must swing by more than the smallest noise: rounding is no cycle.
-    let (lo, hi) = resid
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &r| {
-            (a.min(r), b.max(r))
-        });
+    let (lo, hi) = super::stats::min_max(&resid);
     if hi - lo <= min_swing || hi.is_nan() || lo.is_nan() {
         return period_hint.filter(|&p| (p as f64) * 2.2 <= n as f64);
     }
