@@ -46,11 +46,11 @@ impl Cfg {
     /// The smallest floor rise called a leak over a stretch of `span_s` seconds at `level`
     /// (its mean, asked for only when the share applies): `min_rise_bytes`, or, over an hour
     /// or more, `rise_share` of the level when that is less — but never under twice
-    /// `min_drop`, the smallest fall taken for a restart. Allocator noise, page rounding and measurement jitter scale with the heap:
-    /// 4 MB is noise on a 2 GB process but a tenth of a 40 MB one, where a slow leak would
-    /// wait hours for an absolute floor its own noise (judged separately, in noise scales)
-    /// does not ask for. Under an hour a warm-up or a fill's first minutes rise by as much,
-    /// and the absolute floor stands.
+    /// `min_drop`, the smallest fall taken for a restart. Allocator noise, page rounding and
+    /// measurement jitter scale with the heap: 4 MB is noise on a 2 GB process but a tenth of
+    /// a 40 MB one, where a slow leak would wait hours for an absolute floor its own noise
+    /// (judged separately, in noise scales) does not ask for. Under an hour a warm-up or a
+    /// fill's first minutes rise by as much, and the absolute floor stands.
     pub fn rise_floor(&self, level: impl FnOnce() -> f64, span_s: f64) -> f64 {
         if self.rise_share <= 0.0 || span_s < 3600.0 {
             return self.min_rise_bytes;
