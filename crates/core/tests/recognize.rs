@@ -1099,3 +1099,27 @@ fn a_cache_that_filled_early_and_then_wandered_is_a_plateau() {
     let v = assert_no_leak(&p);
     assert_eq!(v.pattern, Pattern::Plateau, "{v:#?}");
 }
+
+/// A floor that climbed fast for its first quarter and at a third of that pace since: a leak
+/// after a warm-up, or a cache still far from its bound — the thirds hold their pace, the
+/// halves do not. The verdict stays a leak and says that a cache filling slows the same way;
+/// its steady twin carries no such caveat.
+#[test]
+fn a_leak_whose_second_half_grew_slower_says_a_cache_still_filling_reads_the_same() {
+    let p = series(26.0, 60.0, 1.0 * MB, 45, |t| {
+        let h = t / H;
+        400.0 * MB + 30.0 * MB * h.min(6.5) + 10.0 * MB * (h - 6.5).max(0.0)
+    });
+    let v = assert_leak(&p);
+    assert!(
+        caveat_says(&v, "a cache still filling slows like this"),
+        "{v:#?}"
+    );
+    let steady = assert_leak(&series(26.0, 60.0, 1.0 * MB, 46, |t| {
+        400.0 * MB + 10.0 * MB * t / H
+    }));
+    assert!(
+        !caveat_says(&steady, "a cache still filling"),
+        "{steady:#?}"
+    );
+}

@@ -232,6 +232,10 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
                         " (its growth slowed: the last third grew at {:.0}% of the rate before, as a cache nearing its bound would, though not enough to call a plateau)",
                         100.0 * ratio
                     ),
+                    Plateau::EasedByHalves(ratio) => format!(
+                        " (its growth slowed: the second half grew at {:.0}% of the first half's pace, as a cache still filling would)",
+                        100.0 * ratio
+                    ),
                     _ => String::new(),
                 });
             format!(
@@ -262,6 +266,20 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
                 "the floor's growth slowed to {:.0}% of its earlier pace but still rose beyond the noise in the last third of {}: a cache nearing its bound slows like this, and so does a leak whose pace eased for a while; watch until the floor holds to be sure",
                 100.0 * ratio,
                 span_words(judged_s)
+            ));
+        }
+    }
+    // A leak whose floor grew clearly slower in its second half than in its first: a cache
+    // still far from its bound slows the same way, and so does a leak after a warm-up or one
+    // whose pace eased; the floor so far cannot tell them apart (a deceleration test strict
+    // enough to clear such caches also clears leaks after a warm-up), and the verdict says
+    // so. Confidence moves towards a coin toss by the share of the pace kept.
+    if leak && caveat.is_none() {
+        if let Some(Plateau::EasedByHalves(ratio)) = e.detail.map(|d| d.plateau) {
+            confidence = 0.5 + (confidence - 0.5) * ratio.clamp(0.0, 1.0);
+            caveat = Some(format!(
+                "the floor's second half grew at {:.0}% of the first half's pace, beyond the noise: a cache still filling slows like this, and so does a leak after a warm-up or one whose pace eased; watch until the floor holds or climbs on to be sure",
+                100.0 * ratio
             ));
         }
     }
@@ -395,6 +413,10 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
                     100.0 * ratio
                 ),
                 Plateau::FlatEnd => "plateau test: the last third of the floor is flat".into(),
+                Plateau::EasedByHalves(ratio) => format!(
+                    "plateau test: the thirds did not slow enough to call a plateau, but the floor's second half grew at {:.0}% of the first half's pace, beyond the noise",
+                    100.0 * ratio
+                ),
                 Plateau::SlowsByHalves(ratio) => format!(
                     "plateau test: over this short run the second half of the floor grew at {:.0}% of the first half's pace, beyond the noise: a cache filling, not a leak so far",
                     100.0 * ratio

@@ -96,6 +96,11 @@ pub(crate) enum Plateau {
     /// A short run (under an hour, no restart) whose second half grew clearly slower than
     /// its first: a fill slowing; the ratio is the second half's pace over the first's.
     SlowsByHalves(f64),
+    /// A leak whose floor grew clearly slower in the second half than in the first (by a
+    /// quarter at least, and by more than three noise scales of a half's rise; same ratio as
+    /// `SlowsByHalves`), the thirds not slowing enough to call a plateau: a cache still far
+    /// from its bound reads the same, and so does a leak after a warm-up.
+    EasedByHalves(f64),
 }
 
 /// What one stretch looks like.
@@ -725,6 +730,21 @@ fn judge_level(
     } else {
         Pattern::Stable
     };
+    // A leak whose second half grew clearly slower than its first, by the halves test above
+    // over any span: the verdict stands (a leak after a warm-up does this too, and one whose
+    // pace eased), but it says that a cache still filling slows the same way. (Not for growth
+    // in jumps: its halves' paces show where the jumps fell. Not while screening: a screened
+    // verdict carries no words.)
+    let eased_by_halves =
+        if leak && !cfg.screen && m >= 8 && !bursts && pattern != Pattern::GrowthInBursts {
+            let h = m / 2;
+            let h1 = half_lag_slope(&ft[..h], &floor[..h], &mut s);
+            let h2 = half_lag_slope(&ft[h..], &floor[h..], &mut s);
+            (h1 > 0.0 && (h1 - h2) * fspan / 2.0 >= 3.0 * noise && h2 < 0.75 * h1)
+                .then_some((h2 / h1).max(0.0))
+        } else {
+            None
+        };
     let confidence = if leak {
         let a = clamp01((rise / rise_needed - 1.0) / 3.0);
         let b = clamp01((tau - cfg.min_tau) / (1.0 - cfg.min_tau).max(1e-9));
@@ -761,6 +781,8 @@ fn judge_level(
             Plateau::DeceleratesStillRising(late_ratio.max(0.0))
         } else if plateau {
             Plateau::Decelerates(late_ratio.max(0.0))
+        } else if let Some(ratio) = eased_by_halves {
+            Plateau::EasedByHalves(ratio)
         } else if late_ratio < 0.8 {
             Plateau::Slowing(late_ratio.max(0.0))
         } else {
