@@ -321,7 +321,14 @@ fn slow_leak(c: &Cols, full: StretchEval, cfg: &Cfg) -> StretchEval {
     match super::slow_trend::slow_trend(c, cfg) {
         Some(t) => StretchEval {
             leak: true,
-            pattern: Pattern::LinearGrowth,
+            // (The trend of the means shows the leak; the floor may still show how it grew:
+            // in steps between flat stretches, as the floor's tests name it. Not while
+            // screening, as there.)
+            pattern: if !cfg.screen && super::names::grew_in_bursts(c.t, c.lo) {
+                Pattern::GrowthInBursts
+            } else {
+                Pattern::LinearGrowth
+            },
             growth_bps: t.growth_bps,
             rise: t.rise,
             rise_needed: t.rise_needed,
@@ -1223,6 +1230,29 @@ mod tests {
         });
         let e = evaluate(&busier, &cfg);
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// 23 h of a 234 MB floor that rose by 125 MB four times, each in ten minutes, between
+    /// flat stretches of 2.4 to 7 h, under a 10 MB collector's sawtooth: the last third is
+    /// flat, so the floor's own tests read a plateau and the trend of the means shows the
+    /// leak. The name still comes from the floor, which rose in steps: growth in bursts.
+    #[test]
+    fn a_leak_the_means_show_is_named_by_its_floor_steps() {
+        let cfg = RecognizeOptions::default().cfg();
+        let jitter = |t: f64| MB * (((t / 30.0) as u64 * 7919 % 1000) as f64 / 1000.0 - 0.5);
+        let steps = |t: f64| -> f64 {
+            [2.4, 6.2, 12.9, 20.2]
+                .iter()
+                .map(|at| ((t / H - at) * 6.0).clamp(0.0, 1.0))
+                .sum()
+        };
+        let collector = |t: f64| 10.0 * MB * (t % 1200.0) / 1200.0;
+        let bursts = summary(23.0, |t| {
+            234.0 * MB + 125.0 * MB * steps(t) + collector(t) + jitter(t)
+        });
+        let e = evaluate(&bursts, &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        assert_eq!(e.pattern, Pattern::GrowthInBursts, "{e:?}");
     }
 
     /// Restarts every 4 h of a process that warms up to 500 MB within minutes; the current
