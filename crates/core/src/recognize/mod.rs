@@ -34,8 +34,9 @@
 //!    restarts, and a young run after runs that did not leak is a warm-up (under half their
 //!    length, or shorter than they are and not past the floor they held) — unless the falls are a
 //!    **collector's** (three or more, every run ending at one height whatever its pace, or
-//!    peaks and floors both flat to 5 %), with no warm-up after them, not from the memory
-//!    limit and not halving the floor: then the runs are its cycles, not a leak;
+//!    peaks and floors both flat to 5 % or to the noise), with no warm-up after them, not
+//!    from the memory limit and not halving the floor: then the runs are its cycles, not a
+//!    leak;
 //! 6. over a day or more under a daily cycle (the series repeats a day later, with a swing
 //!    above the noise, and its means come down somewhere by 8 noise scales: a fill never
 //!    does) judges the **floor of each day**: troughs that rise day after day by
