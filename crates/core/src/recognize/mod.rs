@@ -34,8 +34,9 @@
 //!    restarts, and a young run after runs that did not leak is a warm-up (under half their
 //!    length, or shorter than they are and not past the floor they held) — unless the falls are a
 //!    **collector's** (three or more, every run ending at one height whatever its pace, or
-//!    peaks and floors both flat to 5 %), with no warm-up after them, not from the memory
-//!    limit and not halving the floor: then the runs are its cycles, not a leak;
+//!    peaks and floors both flat to 5 % or to the noise), with no warm-up after them, not
+//!    from the memory limit and not halving the floor: then the runs are its cycles, not a
+//!    leak;
 //! 6. over a day or more under a daily cycle (the series repeats a day later, with a swing
 //!    above the noise, and its means come down somewhere by 8 noise scales: a fill never
 //!    does) judges the **floor of each day**: troughs that rise day after day by
@@ -59,7 +60,8 @@
 //! The whole series decides first; a trailing window (1 h, 6 h, 1 d) confirms a leak of its
 //! own only when the whole series does not contradict it: not inside a cycle longer than half
 //! the window, not to a floor the series already held before and came down from (or, with no
-//! restart seen, held at this hour on an earlier day: a weekday's busy hours), not by less
+//! restart seen, held at this hour on an earlier day: a weekday's busy hours; after falls
+//! read as a collector's, held anywhere before: the old generation refilling), not by less
 //! than the floor already fell gradually over as long, anywhere in the series the summaries
 //! still resolve (a level that wanders), not the tail
 //! of a fill or a step, not across falls the whole series saw as a collector's or as one or two

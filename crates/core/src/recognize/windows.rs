@@ -155,6 +155,9 @@ pub(crate) struct History {
     /// (NaN when none; see [`held_at_this_hour`]): a floor held for a whole summary bucket,
     /// days back where the ring forgets.
     pub held_in_series: f64,
+    /// The highest bucket minimum of the whole-series summary before the window, at any hour
+    /// (NaN when none): a floor held that far back, where the rings forget.
+    pub peak_in_series: f64,
     /// The lowest bucket minimum in the window's first sixth.
     pub floor_start: f64,
     /// The lowest bucket minimum in the window's last sixth.
@@ -169,6 +172,7 @@ impl History {
     pub const UNKNOWN: History = History {
         peak_before: f64::NAN,
         held_in_series: f64::NAN,
+        peak_in_series: f64::NAN,
         floor_start: f64::NAN,
         floor_end: f64::NAN,
         fall: f64::NAN,
@@ -187,6 +191,13 @@ impl History {
     /// how high the floor stood: yesterday's busy hours, seen again this morning.
     pub fn held_in_series(&self) -> bool {
         self.reached_before(self.held_in_series)
+    }
+
+    /// True when the whole-series summary held the floor the window rose to (three quarters
+    /// of the way up) for a whole bucket at any time before the window (see
+    /// [`Self::seen_before`]).
+    pub fn held_anywhere_in_series(&self) -> bool {
+        self.reached_before(self.peak_in_series)
     }
 
     fn reached_before(&self, peak: f64) -> bool {
@@ -243,6 +254,11 @@ pub(crate) fn history(
     History {
         peak_before: before.iter().map(|b| b.lo).fold(f64::NAN, f64::max),
         held_in_series: held_at_this_hour(main, since, t_last, WINDOWS[k].seconds),
+        peak_in_series: main
+            .iter()
+            .take_while(|b| b.t_last < since)
+            .map(|b| b.lo)
+            .fold(f64::NAN, f64::max),
         floor_start: min_lo(&inside[..sixth]),
         floor_end: min_lo(&inside[inside.len() - sixth..]),
         fall: gradual_fall(bs, WINDOWS[k].seconds).max(fall_in_series),
@@ -354,6 +370,13 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
         if main.restarts == 0 && history.held_in_series() {
             return false;
         }
+        // After falls the whole series read as a collector's, every run before them was this
+        // same process between collections: a floor one of them held before it came down is
+        // a height the old generation refills to, at any hour, however long ago (a cycle
+        // longer than a day leaves the rings before its last collection).
+        if main.falls.collector && history.held_anywhere_in_series() {
+            return false;
+        }
         if history.wandered() {
             return false;
         }
@@ -433,6 +456,7 @@ mod tests {
         let history = History {
             peak_before: 2.56e9,
             held_in_series: f64::NAN,
+            peak_in_series: f64::NAN,
             floor_start: 2.56e9,
             floor_end: 2.2e9,
             fall: 0.0,
@@ -455,6 +479,38 @@ mod tests {
         };
         let w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 1, warm);
         assert!(window_confirms(2, &w, &main, &history));
+    }
+
+    /// Six hours of an old generation refilling, a day and a half after its last full
+    /// collection, in a series whose falls the whole read as a collector's: the day's ring no
+    /// longer holds the heights earlier cycles reached, the whole-series summary does, and a
+    /// rise to one of them confirms nothing. After falls that are not a collector's (a leak
+    /// restarted, regrowing to where it stood), the same rise stands.
+    #[test]
+    fn a_refill_to_a_height_a_collectors_cycle_held_days_ago_confirms_nothing() {
+        let history = History {
+            peak_before: 1.38e9,
+            held_in_series: f64::NAN,
+            peak_in_series: 1.51e9,
+            floor_start: 1.37e9,
+            floor_end: 1.40e9,
+            fall: 0.0,
+        };
+        assert!(!history.seen_before() && history.held_anywhere_in_series());
+        let w = eval(
+            VerdictKind::Leak,
+            Pattern::LinearGrowth,
+            0,
+            Falls::default(),
+        );
+        let collector = Falls {
+            collector: true,
+            ..Falls::default()
+        };
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 7, collector);
+        assert!(!window_confirms(1, &w, &main, &history));
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 7, Falls::default());
+        assert!(window_confirms(1, &w, &main, &history));
     }
 
     /// Twelve days of a working set that swings 25 % with weekday traffic (8 h to 20 h, flat
@@ -493,6 +549,7 @@ mod tests {
         let history = History {
             peak_before: level(end - H),
             held_in_series: held,
+            peak_in_series: f64::NAN,
             floor_start: level(end - H),
             floor_end: level(end),
             fall: 0.0,
