@@ -180,6 +180,26 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
         .then_some((growth, rise))
 }
 
+/// The noise a step of the troughs is judged against: the scatter of the bucket minima
+/// about the same hour a day before (about their median change, a leak's day), as one
+/// sample's scale, when smaller than `sigma2`, the second differences' noise. At buckets of
+/// hours those read the curvature of the daily shape as noise; day-over-day changes do not,
+/// and they grow with what really varies from day to day (a busier day, a weekend), which is
+/// what a trough's step must stand out from. Each errs only upwards, each for its own
+/// reason: the smaller is the nearer. Three days' worth of pairs at least.
+fn trough_noise(c: &Columns, sigma2: f64) -> f64 {
+    let n = c.t.len();
+    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
+    let lag = (DAY / width).round() as usize;
+    if lag == 0 || n < 3 * lag {
+        return sigma2;
+    }
+    let mut d: Vec<f64> = (0..n - lag).map(|i| c.lo[i + lag] - c.lo[i]).collect();
+    let m = median_mut(&mut d);
+    d.iter_mut().for_each(|v| *v = (*v - m).abs());
+    (MAD_TO_SD * median_mut(&mut d) / 2f64.sqrt()).min(sigma2)
+}
+
 /// What the same hours a day apart say (see [`day_over_day`]).
 #[derive(Debug, Clone, Copy)]
 struct DayOverDay {
@@ -1026,25 +1046,27 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // cycle hides from the stretch's own floor, restarts or not.
     let span = c.t[n - 1] - c.t[0];
     let pick = match pick {
-        Some((w, _, false)) if span >= 1.25 * DAY => match daily_troughs(&c, sigma2)
-            .and_then(|days| daily_leak(&days, sigma2, cfg).map(|g| (days, g)))
-        {
-            Some((days, (growth, rise))) => {
-                let (first, last) = (days[0], days[days.len() - 1]);
-                let mut w = w;
-                w.leak = true;
-                w.pattern = Pattern::LeakUnderCycle;
-                w.growth_bps = growth;
-                w.rise = rise;
-                w.floor_start = first.trough;
-                w.floor_now = last.trough + growth * (c.t[n - 1] - last.t_trough);
-                w.span_s = last.t_trough - first.t_trough;
-                w.period_s = Some(DAY);
-                w.confidence = w.confidence.max(0.7);
-                Some((w, first.t_trough, true))
+        Some((w, _, false)) if span >= 1.25 * DAY => {
+            match daily_troughs(&c, sigma2).and_then(|days| {
+                daily_leak(&days, trough_noise(&c, sigma2), cfg).map(|g| (days, g))
+            }) {
+                Some((days, (growth, rise))) => {
+                    let (first, last) = (days[0], days[days.len() - 1]);
+                    let mut w = w;
+                    w.leak = true;
+                    w.pattern = Pattern::LeakUnderCycle;
+                    w.growth_bps = growth;
+                    w.rise = rise;
+                    w.floor_start = first.trough;
+                    w.floor_now = last.trough + growth * (c.t[n - 1] - last.t_trough);
+                    w.span_s = last.t_trough - first.t_trough;
+                    w.period_s = Some(DAY);
+                    w.confidence = w.confidence.max(0.7);
+                    Some((w, first.t_trough, true))
+                }
+                None => Some((w, c.t_first[0], false)),
             }
-            None => Some((w, c.t_first[0], false)),
-        },
+        }
         other => other,
     };
     // Over a day under a daily cycle, a leak that follows the traffic is flat at night, and
@@ -1215,6 +1237,40 @@ mod tests {
         assert!(daily_leak(&days([980.0, 1027.0, 1068.0, 1119.0]), sigma, &cfg).is_some());
         assert!(daily_leak(&days([980.0, 1027.0, 985.0, 1030.0]), sigma, &cfg).is_none());
         assert!(daily_leak(&days([980.0, 995.0, 1068.0, 1083.0]), sigma, &cfg).is_none());
+    }
+
+    /// Six days and a quarter of a 600 MB heap that swings 380 MB with business hours (flat at
+    /// night, a smooth rise and fall over the day), sampled every 30 s and kept in buckets of
+    /// 2.3 h, and a leak of 1 MB/h: every trough stands about 24 MB above the one before. At
+    /// that width the second differences of the bucket minima read the shape of the day as
+    /// noise, several times the leak's day; the same hours a day apart do not. Without the
+    /// leak the troughs do not climb.
+    #[test]
+    fn troughs_are_judged_against_the_noise_of_the_same_hour_a_day_apart() {
+        let cfg = RecognizeOptions::default().cfg();
+        let jitter = |t: f64| 3.0 * MB * (((t / 30.0) as u64 * 7919 % 1000) as f64 / 1000.0 - 0.5);
+        let business = |t: f64| {
+            let h = (t / H) % 24.0;
+            if (8.0..20.0).contains(&h) {
+                0.5 - 0.5 * (2.0 * std::f64::consts::PI * (h - 8.0) / 12.0).cos()
+            } else {
+                0.0
+            }
+        };
+        let leak = summary(150.0, |t| {
+            600.0 * MB + 380.0 * MB * business(t) + MB * t / H + jitter(t)
+        });
+        let troughs = |bs: &[Bucket]| {
+            let r = runs(bs, &cfg);
+            let days = daily_troughs(&r.c, r.sigma2).expect("a daily cycle");
+            (days, r.sigma2, trough_noise(&r.c, r.sigma2))
+        };
+        let (days, sigma2, noise) = troughs(&leak);
+        assert!(daily_leak(&days, sigma2, &cfg).is_none(), "{sigma2}");
+        assert!(daily_leak(&days, noise, &cfg).is_some(), "{noise}");
+        let flat = summary(150.0, |t| 600.0 * MB + 380.0 * MB * business(t) + jitter(t));
+        let (days, _, noise) = troughs(&flat);
+        assert!(daily_leak(&days, noise, &cfg).is_none(), "{noise}");
     }
 
     /// Three days and 16 h of a 140 MB working set swinging 40 % with the day, and a leak of
