@@ -180,6 +180,26 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
         .then_some((growth, rise))
 }
 
+/// The noise a step of the troughs is judged against: the scatter of the bucket minima
+/// about the same hour a day before (about their median change, a leak's day), as one
+/// sample's scale, when smaller than `sigma2`, the second differences' noise. At buckets of
+/// hours those read the curvature of the daily shape as noise; day-over-day changes do not,
+/// and they grow with what really varies from day to day (a busier day, a weekend), which is
+/// what a trough's step must stand out from. Each errs only upwards, each for its own
+/// reason: the smaller is the nearer. Three days' worth of pairs at least.
+fn trough_noise(c: &Columns, sigma2: f64) -> f64 {
+    let n = c.t.len();
+    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
+    let lag = (DAY / width).round() as usize;
+    if lag == 0 || n < 3 * lag {
+        return sigma2;
+    }
+    let mut d: Vec<f64> = (0..n - lag).map(|i| c.lo[i + lag] - c.lo[i]).collect();
+    let m = median_mut(&mut d);
+    d.iter_mut().for_each(|v| *v = (*v - m).abs());
+    (MAD_TO_SD * median_mut(&mut d) / 2f64.sqrt()).min(sigma2)
+}
+
 /// What the same hours a day apart say (see [`day_over_day`]).
 #[derive(Debug, Clone, Copy)]
 struct DayOverDay {
@@ -403,6 +423,9 @@ impl Columns {
 /// * falls back near where the run started, after a run of at least an hour that grew from
 ///   its start (shorter regular drops are GC cycles; a long flat run that rose late and fell
 ///   back is a spike).
+///
+/// A trailing window that opens in the middle of a run takes the run as starting where its
+/// floor was lowest: a fall it saw too early to judge is not held against the runs after it.
 fn find_restarts(
     c: &Columns,
     (sigma, sigma2): (f64, f64),
@@ -415,10 +438,13 @@ fn find_restarts(
     // Lowest floor of the run so far: where it started, or — when the series opens in the
     // middle of a run — the lowest it was seen.
     let mut s0 = c.lo[0];
+    // When the run's climb began: its start, or where its lowest floor was seen.
+    let (mut climb_from, mut climb_at) = (c.t_first[0], 0usize);
     for i in 1..n {
         let prev = c.lo[i - 1];
-        if i > seg + 1 || seg == 0 {
-            s0 = s0.min(prev);
+        if (i > seg + 1 || seg == 0) && prev < s0 {
+            s0 = prev;
+            (climb_from, climb_at) = (c.t_first[i - 1], i - 1);
         }
         let drop_min = (4.0 * sigma).max(0.01 * prev.abs()).max(cfg.min_drop);
         // (The run's first bucket after the restart bucket: no floor before it to fall from.)
@@ -442,7 +468,10 @@ fn find_restarts(
         };
         let fp = floor_before(3600.0);
         let fp_recent = floor_before(1200.0);
-        let fp_late = floor_before(3600f64.min(0.5 * (c.t[i] - c.t_first[seg])));
+        // (Half the climb, not of the run: a window that opens in the middle of a run and
+        // misses the restart after it, within its first hour, would otherwise reach back past
+        // the next one to where its warm-up returns.)
+        let fp_late = floor_before(3600f64.min(0.5 * (c.t[i] - climb_from)));
         let after = if i + 1 < n { c.lo[i + 1] } else { c.last[i] };
         let age = c.t[i] - c.t_first[seg];
         // The spread inside the run's buckets: minor GCs, traffic, noise (and the trend
@@ -452,7 +481,15 @@ fn find_restarts(
         // faster than the sampling, and would take a full GC inside it for a restart. The rise
         // across a group (first to last minimum) is taken out.
         scratch.clear();
-        let mut j = seg + usize::from(seg > 0);
+        // A trailing window that opens in the middle of a run saw the end of the run before
+        // it only in part, and cannot tell a fall there from a restart: from the run's
+        // lowest floor on, the spread is this run's alone.
+        let mut j = if cfg.window && seg == 0 {
+            climb_at
+        } else {
+            seg + usize::from(seg > 0)
+        };
+        let band_from = j;
         while j < i {
             let (mut k, mut cnt, mut hi, mut lo) = (j, 0u32, f64::NEG_INFINITY, f64::INFINITY);
             while k < i && (cnt < 8 || k == j) {
@@ -461,7 +498,7 @@ fn find_restarts(
                 lo = lo.min(c.lo[k]);
                 k += 1;
             }
-            if cnt >= 8 || j == seg + usize::from(seg > 0) {
+            if cnt >= 8 || j == band_from {
                 scratch.push(hi - lo - (c.lo[k - 1] - c.lo[j]).max(0.0));
             }
             j = k;
@@ -513,6 +550,7 @@ fn find_restarts(
             starts.push(i);
             seg = i;
             s0 = after;
+            (climb_from, climb_at) = (c.t_first[i], i);
         }
     }
     starts
@@ -1020,25 +1058,27 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // cycle hides from the stretch's own floor, restarts or not.
     let span = c.t[n - 1] - c.t[0];
     let pick = match pick {
-        Some((w, _, false)) if span >= 1.25 * DAY => match daily_troughs(&c, sigma2)
-            .and_then(|days| daily_leak(&days, sigma2, cfg).map(|g| (days, g)))
-        {
-            Some((days, (growth, rise))) => {
-                let (first, last) = (days[0], days[days.len() - 1]);
-                let mut w = w;
-                w.leak = true;
-                w.pattern = Pattern::LeakUnderCycle;
-                w.growth_bps = growth;
-                w.rise = rise;
-                w.floor_start = first.trough;
-                w.floor_now = last.trough + growth * (c.t[n - 1] - last.t_trough);
-                w.span_s = last.t_trough - first.t_trough;
-                w.period_s = Some(DAY);
-                w.confidence = w.confidence.max(0.7);
-                Some((w, first.t_trough, true))
+        Some((w, _, false)) if span >= 1.25 * DAY => {
+            match daily_troughs(&c, sigma2).and_then(|days| {
+                daily_leak(&days, trough_noise(&c, sigma2), cfg).map(|g| (days, g))
+            }) {
+                Some((days, (growth, rise))) => {
+                    let (first, last) = (days[0], days[days.len() - 1]);
+                    let mut w = w;
+                    w.leak = true;
+                    w.pattern = Pattern::LeakUnderCycle;
+                    w.growth_bps = growth;
+                    w.rise = rise;
+                    w.floor_start = first.trough;
+                    w.floor_now = last.trough + growth * (c.t[n - 1] - last.t_trough);
+                    w.span_s = last.t_trough - first.t_trough;
+                    w.period_s = Some(DAY);
+                    w.confidence = w.confidence.max(0.7);
+                    Some((w, first.t_trough, true))
+                }
+                None => Some((w, c.t_first[0], false)),
             }
-            None => Some((w, c.t_first[0], false)),
-        },
+        }
         other => other,
     };
     // Over a day under a daily cycle, a leak that follows the traffic is flat at night, and
@@ -1209,6 +1249,40 @@ mod tests {
         assert!(daily_leak(&days([980.0, 1027.0, 1068.0, 1119.0]), sigma, &cfg).is_some());
         assert!(daily_leak(&days([980.0, 1027.0, 985.0, 1030.0]), sigma, &cfg).is_none());
         assert!(daily_leak(&days([980.0, 995.0, 1068.0, 1083.0]), sigma, &cfg).is_none());
+    }
+
+    /// Six days and a quarter of a 600 MB heap that swings 380 MB with business hours (flat at
+    /// night, a smooth rise and fall over the day), sampled every 30 s and kept in buckets of
+    /// 2.3 h, and a leak of 1 MB/h: every trough stands about 24 MB above the one before. At
+    /// that width the second differences of the bucket minima read the shape of the day as
+    /// noise, several times the leak's day; the same hours a day apart do not. Without the
+    /// leak the troughs do not climb.
+    #[test]
+    fn troughs_are_judged_against_the_noise_of_the_same_hour_a_day_apart() {
+        let cfg = RecognizeOptions::default().cfg();
+        let jitter = |t: f64| 3.0 * MB * (((t / 30.0) as u64 * 7919 % 1000) as f64 / 1000.0 - 0.5);
+        let business = |t: f64| {
+            let h = (t / H) % 24.0;
+            if (8.0..20.0).contains(&h) {
+                0.5 - 0.5 * (2.0 * std::f64::consts::PI * (h - 8.0) / 12.0).cos()
+            } else {
+                0.0
+            }
+        };
+        let leak = summary(150.0, |t| {
+            600.0 * MB + 380.0 * MB * business(t) + MB * t / H + jitter(t)
+        });
+        let troughs = |bs: &[Bucket]| {
+            let r = runs(bs, &cfg);
+            let days = daily_troughs(&r.c, r.sigma2).expect("a daily cycle");
+            (days, r.sigma2, trough_noise(&r.c, r.sigma2))
+        };
+        let (days, sigma2, noise) = troughs(&leak);
+        assert!(daily_leak(&days, sigma2, &cfg).is_none(), "{sigma2}");
+        assert!(daily_leak(&days, noise, &cfg).is_some(), "{noise}");
+        let flat = summary(150.0, |t| 600.0 * MB + 380.0 * MB * business(t) + jitter(t));
+        let (days, _, noise) = troughs(&flat);
+        assert!(daily_leak(&days, noise, &cfg).is_none(), "{noise}");
     }
 
     /// Three days and 16 h of a 140 MB working set swinging 40 % with the day, and a leak of
@@ -1382,6 +1456,43 @@ mod tests {
         assert!(falls.collector, "{falls:?}");
         let falls = collector_drops(&c, &starts, 1.0 * MB, &cfg);
         assert!(!falls.collector, "{falls:?}");
+    }
+
+    /// A trailing window of six hours in five-minute buckets of a process that leaks 90 MB/h
+    /// and is restarted by a cron every 65 min: it warms up within minutes, from 30 MB below
+    /// where the run starts. The window opens five minutes before a restart, whose fall it
+    /// cannot judge (it never saw the run before); the restarts after it it can: their runs
+    /// are all in view. The same clock over a collector's sawtooth, which falls to where its
+    /// runs start with no warm-up, stays its cycles.
+    #[test]
+    fn a_window_opening_just_before_a_restart_still_sees_the_restarts_after_it() {
+        let cfg = Cfg {
+            window: true,
+            ..RecognizeOptions::default().cfg()
+        };
+        let run = 3900.0;
+        let window = |f: &dyn Fn(f64) -> f64| {
+            let mut b = super::super::buckets::Buckets::new(300.0, 128);
+            for i in 0..72 {
+                let t = i as f64 * 300.0 + run - 300.0;
+                // (A little deterministic noise, ±2 MB.)
+                let noise = 2.0 * MB * ((i * 7919 % 101) as f64 / 50.0 - 1.0);
+                b.push(1.7e9 + t, f(t % run) + noise);
+            }
+            let mut all = b.closed;
+            all.extend(b.open);
+            all
+        };
+        let leak = window(&|age| {
+            let warm = if age < 300.0 { -30.0 * MB } else { 0.0 };
+            1000.0 * MB + warm + 90.0 * MB * age / H
+        });
+        let e = evaluate(&leak, &cfg);
+        assert!(e.restarts >= 4, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        let sawtooth = window(&|age| 1000.0 * MB + 90.0 * MB * age / H);
+        let e = evaluate(&sawtooth, &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
     }
 
     #[test]
