@@ -1123,3 +1123,37 @@ fn a_leak_whose_second_half_grew_slower_says_a_cache_still_filling_reads_the_sam
         "{steady:#?}"
     );
 }
+
+/// A floor that rises only while traffic bursts last, `residue` each, at irregular times
+/// (`at`, hours), with the working set up by `busy` while each 20-minute burst lasts.
+fn bursts_at(at: Vec<f64>, residue: f64, busy: f64) -> impl Fn(f64) -> f64 {
+    move |t| {
+        let h = t / H;
+        at.iter()
+            .map(|&a| {
+                let x = ((h - a) * 3.0).clamp(0.0, 1.0);
+                residue * x + if x > 0.0 && x < 1.0 { busy } else { 0.0 }
+            })
+            .sum::<f64>()
+            + 200.0 * MB
+    }
+}
+
+#[test]
+fn bursts_quiet_no_longer_than_before_is_a_leak() {
+    // Bursts of 2 MB each under 1 MB of noise, at random times (gaps of 20 min plus an
+    // exponential 1.5 h): here at 0.5, 1.3, 4.3, 7.0, 9.8, 15.0 and 18.9 h, then quiet for
+    // 3 h to the end, which reads as a plateau (the last third grew little) — but the floor
+    // held for 5 h between the fifth and sixth bursts and rose again, and its quiet stretches
+    // do not lengthen as a filling cache's do.
+    let mut rng = Rng::new(79);
+    let mut at = Vec::new();
+    let mut h = 0.5;
+    while h < 20.0 {
+        at.push(h);
+        h += 0.33 - 1.5 * (1.0 - rng.f()).ln();
+    }
+    let end = 21.0 + 2.0 * rng.f();
+    let p = series(end, 30.0, 1.0 * MB, 79, bursts_at(at, 2.0 * MB, 20.0 * MB));
+    assert_leak(&p);
+}

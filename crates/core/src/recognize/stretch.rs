@@ -153,6 +153,22 @@ struct Jump {
     size: f64,
 }
 
+/// When the floor `floor` (at times `ft`) first stood `r` above the level of its previous
+/// such rise (the first one counted from its start), and how long it has been quiet since the
+/// last of these, seconds.
+fn floor_rises(ft: &[f64], floor: &[f64], r: f64) -> (Vec<f64>, f64) {
+    let mut times = Vec::new();
+    let mut level = floor[0];
+    for (&t, &v) in ft.iter().zip(floor) {
+        if v >= level + r {
+            times.push(t);
+            level = v;
+        }
+    }
+    let quiet = ft[ft.len() - 1] - times.last().copied().unwrap_or(ft[0]);
+    (times, quiet)
+}
+
 /// The minimum of each whole cycle of `p` buckets, counted back from the last bucket:
 /// `(bucket index, value)`, oldest first.
 fn cycle_troughs(lo: &[f64], p: usize) -> Vec<(usize, f64)> {
@@ -671,9 +687,32 @@ fn judge_level(
         None
     };
     let short_fill = halves_ratio.is_some_and(|r| r < 0.75);
+    // A floor that rises in bursts is quiet between them: a quiet end is no bound when the
+    // floor already held as long (or longer) before its latest quiet and then rose again
+    // (the latest quiet may be the pace it has slowed to: a warm-up's rises drift apart),
+    // and its quiet stretches do not lengthen (Kendall τ of the gaps between its rises under
+    // 0.3; a fill's gaps lengthen at nearly every rise, τ near 1) — or lengthen loosely (τ
+    // under 0.5) but the longest is not the latest: the floor rose again at its earlier pace
+    // after it, where a fill's longest quiet is its last. Rises are counted in steps of the
+    // same 2.5 noise scales the slowdown must clear, from the fourth on: three gaps, the
+    // least that shows a spacing. (Not for the halves test of a short run: minutes hold too
+    // few independent rises to tell a spacing.)
+    let quiet_seen_before = || {
+        let (rises, quiet_now) = floor_rises(ft, &floor, 2.5 * noise);
+        let gaps: Vec<f64> = rises.windows(2).map(|w| w[1] - w[0]).collect();
+        // (A quiet spans three floor points at least: rises one or two points apart are a
+        // steady climb read in steps.)
+        let quiet = quiet_now.max(3.0 * fspan / (m - 1) as f64);
+        gaps.len() >= 3 && gaps[..gaps.len() - 1].iter().any(|&gap| gap >= quiet) && {
+            let tau = mk_tau(&gaps, 0.0);
+            let (last, before) = gaps.split_last().expect("three gaps");
+            let longest_last = before.iter().all(|gap| gap <= last);
+            tau < 0.3 || (tau < 0.5 && !longest_last)
+        }
+    };
     let plateau = (significant || rise_net >= rise_needed)
         && !bursts
-        && (decel || flat_end || quad_decel || short_fill);
+        && (((decel || flat_end || quad_decel) && !quiet_seen_before()) || short_fill);
     let trend = tau >= cfg.min_tau;
     // Growth spread over the stretch: at least two of its thirds grow (a ramp confined to
     // the last third is a step in progress or a blip, not yet a leak).
