@@ -255,6 +255,9 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
     // Late: the highest floor held at this hour on any earlier day of the run — a weekday
     // after the weekend, or a busier day than the last, stands no higher than the busy days
     // before them; a leak that began in the last day stands higher than all of them.
+    // (A trailing window asks the same of the whole-series summary, `held_at_this_hour`, over
+    // a band of hours as wide as the window, whose rise spans that long; here each hour meets
+    // the floor at that very instant: a band would set it against its busier neighbours.)
     let before = |t: f64| {
         if !late {
             return floor_at(t - DAY);
