@@ -413,6 +413,11 @@ pub(crate) fn trend(k: usize, w: &Eval, confirmed: bool) -> WindowTrend {
     }
 }
 
+/// The load shapes the integration tests use too.
+#[cfg(test)]
+#[path = "../../tests/shapes/mod.rs"]
+mod shapes;
+
 #[cfg(test)]
 mod tests {
     use super::super::evaluate::Falls;
@@ -529,16 +534,7 @@ mod tests {
     fn a_climb_to_the_floor_held_at_this_hour_on_earlier_days_confirms_nothing() {
         use super::super::buckets::Buckets;
         const H: f64 = 3600.0;
-        let traffic = |t: f64| {
-            let h = (t / H) % 24.0;
-            let weekday = ((t / (24.0 * H)) as u64 % 7) < 5;
-            if weekday && (8.0..20.0).contains(&h) {
-                (std::f64::consts::PI * (h - 8.0) / 12.0).sin()
-            } else {
-                0.0
-            }
-        };
-        let level = |t: f64| 3.7e9 * (1.0 + 0.25 * traffic(t));
+        let level = |t: f64| 3.7e9 * (1.0 + 0.25 * super::shapes::weekday_traffic(t));
         let summary = |end_h: f64| {
             let mut b = Buckets::new(1.0, 128);
             for i in 0..=(end_h * 30.0) as usize {
