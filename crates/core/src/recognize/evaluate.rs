@@ -48,6 +48,14 @@ impl Eval {
 /// Seconds in a day (daily cycles; under a day seen, one cannot be ruled out).
 pub(crate) const DAY: f64 = 86400.0;
 
+/// How many buckets of `c` (at their mean width) make a day: the lag of the same hour a day
+/// apart.
+fn day_lag(c: &Columns) -> usize {
+    let n = c.t.len();
+    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
+    (DAY / width).round() as usize
+}
+
 /// One day of a stretch: its lowest floor (and when), and how far it swung above it.
 #[derive(Debug, Clone, Copy)]
 struct Day {
@@ -129,8 +137,7 @@ fn comes_down(c: &Columns, fall: f64) -> bool {
 /// not repeat a day later.
 fn repeats_daily(c: &Columns) -> bool {
     let n = c.t.len();
-    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
-    let lag = (DAY / width).round() as usize;
+    let lag = day_lag(c);
     if lag == 0 || lag + 4 > n {
         return false;
     }
@@ -189,8 +196,7 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
 /// reason: the smaller is the nearer. Three days' worth of pairs at least.
 fn trough_noise(c: &Columns, sigma2: f64) -> f64 {
     let n = c.t.len();
-    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
-    let lag = (DAY / width).round() as usize;
+    let lag = day_lag(c);
     if lag == 0 || n < 3 * lag {
         return sigma2;
     }
