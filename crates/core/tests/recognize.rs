@@ -4,6 +4,9 @@ use leakscope_core::corpus::Rng;
 use leakscope_core::{recognize, Pattern, Point, RecognizeOptions, Recognizer, VerdictKind};
 use proptest::prelude::*;
 
+mod shapes;
+use shapes::{traffic, weekday_traffic};
+
 const MB: f64 = 1e6;
 const H: f64 = 3600.0;
 const T0: f64 = 1_700_000_000.0;
@@ -513,16 +516,6 @@ proptest! {
         if let Some(d) = v.detected_at {
             prop_assert!(d >= T0 && d <= T0 + n as f64 * dt);
         }
-    }
-}
-
-/// Traffic between 8 h and 20 h each day: 0 at night, 1 at the busiest hour.
-fn traffic(t: f64) -> f64 {
-    let h = (t / H) % 24.0;
-    if (8.0..20.0).contains(&h) {
-        (std::f64::consts::PI * (h - 8.0) / 12.0).sin()
-    } else {
-        0.0
     }
 }
 
@@ -1069,17 +1062,8 @@ fn a_staircase_whose_recent_half_shows_the_leak_is_named_from_the_whole_run() {
 /// a cycle, and no window's climb after the evening's fall passes for a leak.
 #[test]
 fn a_weekday_cycle_shows_in_a_fortnight() {
-    let traffic = |t: f64| {
-        let h = (t / H) % 24.0;
-        let weekday = ((t / (24.0 * H)) as u64 % 7) < 5;
-        if weekday && (8.0..20.0).contains(&h) {
-            (std::f64::consts::PI * (h - 8.0) / 12.0).sin()
-        } else {
-            0.0
-        }
-    };
     let p = series(14.0 * 24.0 + 10.0, 60.0, 4.0 * MB, 11, |t| {
-        3500.0 * MB * (1.0 + 0.49 * traffic(t)) + gc(t, 600.0, 60.0 * MB)
+        3500.0 * MB * (1.0 + 0.49 * weekday_traffic(t)) + gc(t, 600.0, 60.0 * MB)
     });
     let v = assert_no_leak(&p);
     assert_eq!(v.pattern, Pattern::Cyclic, "{v:#?}");

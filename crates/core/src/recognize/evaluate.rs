@@ -48,6 +48,14 @@ impl Eval {
 /// Seconds in a day (daily cycles; under a day seen, one cannot be ruled out).
 pub(crate) const DAY: f64 = 86400.0;
 
+/// How many buckets of `c` (at their mean width) make a day: the lag of the same hour a day
+/// apart.
+fn day_lag(c: &Columns) -> usize {
+    let n = c.t.len();
+    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
+    (DAY / width).round() as usize
+}
+
 /// One day of a stretch: its lowest floor (and when), and how far it swung above it.
 #[derive(Debug, Clone, Copy)]
 struct Day {
@@ -129,8 +137,7 @@ fn comes_down(c: &Columns, fall: f64) -> bool {
 /// not repeat a day later.
 fn repeats_daily(c: &Columns) -> bool {
     let n = c.t.len();
-    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
-    let lag = (DAY / width).round() as usize;
+    let lag = day_lag(c);
     if lag == 0 || lag + 4 > n {
         return false;
     }
@@ -189,8 +196,7 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
 /// reason: the smaller is the nearer. Three days' worth of pairs at least.
 fn trough_noise(c: &Columns, sigma2: f64) -> f64 {
     let n = c.t.len();
-    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
-    let lag = (DAY / width).round() as usize;
+    let lag = day_lag(c);
     if lag == 0 || n < 3 * lag {
         return sigma2;
     }
@@ -255,6 +261,9 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
     // Late: the highest floor held at this hour on any earlier day of the run — a weekday
     // after the weekend, or a busier day than the last, stands no higher than the busy days
     // before them; a leak that began in the last day stands higher than all of them.
+    // (A trailing window asks the same of the whole-series summary, `held_at_this_hour`, over
+    // a band of hours as wide as the window, whose rise spans that long; here each hour meets
+    // the floor at that very instant: a band would set it against its busier neighbours.)
     let before = |t: f64| {
         if !late {
             return floor_at(t - DAY);
@@ -1184,12 +1193,12 @@ mod tests {
     const MB: f64 = 1e6;
 
     /// Five-minute buckets of runs restarted every `run` buckets: each bucket's minimum is
-    /// `f(age in buckets)`, the restart bucket holds the fall to `low`.
+    /// `f(run, age in buckets)`, the restart bucket holds the fall to `low`.
     fn columns(
         runs: usize,
         run: usize,
         low: f64,
-        f: impl Fn(usize) -> f64,
+        f: impl Fn(usize, usize) -> f64,
     ) -> (Columns, Vec<usize>) {
         let mut lo = Vec::new();
         let mut starts = vec![0];
@@ -1198,7 +1207,7 @@ mod tests {
                 starts.push(lo.len());
                 lo.push(low);
             }
-            lo.extend((1..run).map(&f));
+            lo.extend((1..run).map(|age| f(r, age)));
         }
         let t: Vec<f64> = (0..lo.len()).map(|i| 300.0 * i as f64 + 150.0).collect();
         let c = Columns {
@@ -1214,17 +1223,46 @@ mod tests {
         (c, starts)
     }
 
-    /// The buckets (open one included) of `hours` of samples every 30 s of `f(t)`, as the
-    /// whole-series summary keeps them (128 buckets at most).
-    fn summary(hours: f64, f: impl Fn(f64) -> f64) -> Vec<Bucket> {
-        let mut b = super::super::buckets::Buckets::new(1.0, 128);
-        for i in 0..(hours * 120.0) as usize {
-            let t = i as f64 * 30.0;
-            b.push(1.7e9 + t, f(t));
+    /// The buckets (open one included, 128 at most, `width` seconds wide at first) of the
+    /// samples `(t, value)`, `t` seconds after 1.7e9.
+    fn bucketed(width: f64, samples: impl Iterator<Item = (f64, f64)>) -> Vec<Bucket> {
+        let mut b = super::super::buckets::Buckets::new(width, 128);
+        for (t, v) in samples {
+            b.push(1.7e9 + t, v);
         }
         let mut all = b.closed;
         all.extend(b.open);
         all
+    }
+
+    /// The buckets (open one included) of `hours` of samples every 30 s of `f(t)`, as the
+    /// whole-series summary keeps them (128 buckets at most).
+    fn summary(hours: f64, f: impl Fn(f64) -> f64) -> Vec<Bucket> {
+        bucketed(
+            1.0,
+            (0..(hours * 120.0) as usize).map(|i| {
+                let t = i as f64 * 30.0;
+                (t, f(t))
+            }),
+        )
+    }
+
+    /// A little deterministic noise of the sample at `t` (every 30 s), within ±`amp` / 2.
+    fn jitter(t: f64, amp: f64) -> f64 {
+        amp * (((t / 30.0) as u64 * 7919 % 1000) as f64 / 1000.0 - 0.5)
+    }
+
+    /// A little deterministic noise of sample `i`, within ±`amp`.
+    fn wobble(i: usize, amp: f64) -> f64 {
+        amp * ((i * 7919 % 101) as f64 / 50.0 - 1.0)
+    }
+
+    /// The options of a trailing window.
+    fn window_cfg() -> Cfg {
+        Cfg {
+            window: true,
+            ..RecognizeOptions::default().cfg()
+        }
     }
 
     const H: f64 = 3600.0;
@@ -1260,7 +1298,6 @@ mod tests {
     #[test]
     fn troughs_are_judged_against_the_noise_of_the_same_hour_a_day_apart() {
         let cfg = RecognizeOptions::default().cfg();
-        let jitter = |t: f64| 3.0 * MB * (((t / 30.0) as u64 * 7919 % 1000) as f64 / 1000.0 - 0.5);
         let business = |t: f64| {
             let h = (t / H) % 24.0;
             if (8.0..20.0).contains(&h) {
@@ -1270,7 +1307,7 @@ mod tests {
             }
         };
         let leak = summary(150.0, |t| {
-            600.0 * MB + 380.0 * MB * business(t) + MB * t / H + jitter(t)
+            600.0 * MB + 380.0 * MB * business(t) + MB * t / H + jitter(t, 3.0 * MB)
         });
         let troughs = |bs: &[Bucket]| {
             let r = runs(bs, &cfg);
@@ -1280,7 +1317,9 @@ mod tests {
         let (days, sigma2, noise) = troughs(&leak);
         assert!(daily_leak(&days, sigma2, &cfg).is_none(), "{sigma2}");
         assert!(daily_leak(&days, noise, &cfg).is_some(), "{noise}");
-        let flat = summary(150.0, |t| 600.0 * MB + 380.0 * MB * business(t) + jitter(t));
+        let flat = summary(150.0, |t| {
+            600.0 * MB + 380.0 * MB * business(t) + jitter(t, 3.0 * MB)
+        });
         let (days, _, noise) = troughs(&flat);
         assert!(daily_leak(&days, noise, &cfg).is_none(), "{noise}");
     }
@@ -1293,19 +1332,20 @@ mod tests {
     #[test]
     fn a_leak_starting_in_the_last_day_stands_higher_than_every_earlier_day() {
         let cfg = RecognizeOptions::default().cfg();
-        let jitter = |t: f64| 0.5 * MB * (((t / 30.0) as u64 * 7919 % 1000) as f64 / 1000.0 - 0.5);
         let cycle = |t: f64| 0.5 + 0.5 * (2.0 * std::f64::consts::PI * (t / H - 6.0) / 24.0).cos();
         let leak = |t: f64| 4.0 * MB * (t / H - 65.0).max(0.0);
         let late = summary(88.75, |t| {
-            140.0 * MB * (1.0 + 0.4 * cycle(t)) + leak(t) + jitter(t)
+            140.0 * MB * (1.0 + 0.4 * cycle(t)) + leak(t) + jitter(t, 0.5 * MB)
         });
         let e = evaluate(&late, &cfg);
         assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
-        let flat = summary(88.75, |t| 140.0 * MB * (1.0 + 0.4 * cycle(t)) + jitter(t));
+        let flat = summary(88.75, |t| {
+            140.0 * MB * (1.0 + 0.4 * cycle(t)) + jitter(t, 0.5 * MB)
+        });
         assert_eq!(evaluate(&flat, &cfg).kind, VerdictKind::NoLeak);
         let busy = |t: f64| if t / H > 64.75 { 1.3 } else { 1.0 };
         let busier = summary(88.75, |t| {
-            140.0 * MB * (1.0 + 0.4 * busy(t) * cycle(t)) + jitter(t)
+            140.0 * MB * (1.0 + 0.4 * busy(t) * cycle(t)) + jitter(t, 0.5 * MB)
         });
         let e = evaluate(&busier, &cfg);
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
@@ -1318,7 +1358,6 @@ mod tests {
     #[test]
     fn a_leak_the_means_show_is_named_by_its_floor_steps() {
         let cfg = RecognizeOptions::default().cfg();
-        let jitter = |t: f64| MB * (((t / 30.0) as u64 * 7919 % 1000) as f64 / 1000.0 - 0.5);
         let steps = |t: f64| -> f64 {
             [2.4, 6.2, 12.9, 20.2]
                 .iter()
@@ -1327,7 +1366,7 @@ mod tests {
         };
         let collector = |t: f64| 10.0 * MB * (t % 1200.0) / 1200.0;
         let bursts = summary(23.0, |t| {
-            234.0 * MB + 125.0 * MB * steps(t) + collector(t) + jitter(t)
+            234.0 * MB + 125.0 * MB * steps(t) + collector(t) + jitter(t, MB)
         });
         let e = evaluate(&bursts, &cfg);
         assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
@@ -1366,10 +1405,7 @@ mod tests {
     /// window shows, so outlasting the part in view is no sign of a leak.
     #[test]
     fn a_window_does_not_time_a_refill_against_a_run_it_saw_only_part_of() {
-        let cfg = Cfg {
-            window: true,
-            ..RecognizeOptions::default().cfg()
-        };
+        let cfg = window_cfg();
         let fill = |t: f64| {
             if t < 7.0 * H {
                 200.0 * MB + 200.0 * MB * t / (7.0 * H)
@@ -1390,25 +1426,17 @@ mod tests {
     /// rising. The same clock over a slow warm-up settles every run at one height: no leak.
     #[test]
     fn runs_cut_by_a_clock_at_heights_that_vary_are_a_leak_even_when_short() {
-        let cfg = Cfg {
-            window: true,
-            ..RecognizeOptions::default().cfg()
-        };
+        let cfg = window_cfg();
         let run = 2.25 * H;
         let paces = [
             30.0, 45.0, 36.0, 50.0, 33.0, 42.0, 48.0, 35.0, 40.0, 44.0, 38.0,
         ];
         let day = |f: &dyn Fn(f64, usize) -> f64| {
-            let mut b = super::super::buckets::Buckets::new(900.0, 128);
-            for i in 0..1440 {
+            let samples = (0..1440).map(|i| {
                 let t = i as f64 * 60.0 + 1200.0;
-                // (A little deterministic noise, ±0.3 MB.)
-                let noise = 0.3 * MB * ((i * 7919 % 101) as f64 / 50.0 - 1.0);
-                b.push(1.7e9 + t, f(t % run, (t / run) as usize) + noise);
-            }
-            let mut all = b.closed;
-            all.extend(b.open);
-            all
+                (t, f(t % run, (t / run) as usize) + wobble(i, 0.3 * MB))
+            });
+            bucketed(900.0, samples)
         };
         let leak = day(&|age, k| {
             300.0 * MB + 200.0 * MB * (1.0 - (-age / 200.0).exp()) + paces[k] * MB * age / H
@@ -1432,26 +1460,9 @@ mod tests {
         let cfg = RecognizeOptions::default().cfg();
         let run = 96;
         let heights = [60.0, 56.5, 63.5, 56.5, 63.5];
-        let mut lo = Vec::new();
-        let mut starts = vec![0];
-        for (r, h) in heights.iter().enumerate() {
-            if r > 0 {
-                starts.push(lo.len());
-                lo.push(200.0 * MB);
-            }
-            lo.extend((1..run).map(|age| 200.0 * MB + h * MB * age as f64 / run as f64));
-        }
-        let t: Vec<f64> = (0..lo.len()).map(|i| 300.0 * i as f64 + 150.0).collect();
-        let c = Columns {
-            t_first: t.iter().map(|t| t - 150.0).collect(),
-            hi: lo.iter().map(|v| v + 50.0 * MB).collect(),
-            mean: lo.iter().map(|v| v + 25.0 * MB).collect(),
-            first: lo.clone(),
-            last: lo.clone(),
-            n: vec![10; lo.len()],
-            t,
-            lo,
-        };
+        let (c, starts) = columns(heights.len(), run, 200.0 * MB, |r, age| {
+            200.0 * MB + heights[r] * MB * age as f64 / run as f64
+        });
         let falls = collector_drops(&c, &starts, 6.0 * MB, &cfg);
         assert!(falls.collector, "{falls:?}");
         let falls = collector_drops(&c, &starts, 1.0 * MB, &cfg);
@@ -1466,22 +1477,14 @@ mod tests {
     /// runs start with no warm-up, stays its cycles.
     #[test]
     fn a_window_opening_just_before_a_restart_still_sees_the_restarts_after_it() {
-        let cfg = Cfg {
-            window: true,
-            ..RecognizeOptions::default().cfg()
-        };
+        let cfg = window_cfg();
         let run = 3900.0;
         let window = |f: &dyn Fn(f64) -> f64| {
-            let mut b = super::super::buckets::Buckets::new(300.0, 128);
-            for i in 0..72 {
+            let samples = (0..72).map(|i| {
                 let t = i as f64 * 300.0 + run - 300.0;
-                // (A little deterministic noise, ±2 MB.)
-                let noise = 2.0 * MB * ((i * 7919 % 101) as f64 / 50.0 - 1.0);
-                b.push(1.7e9 + t, f(t % run) + noise);
-            }
-            let mut all = b.closed;
-            all.extend(b.open);
-            all
+                (t, f(t % run) + wobble(i, 2.0 * MB))
+            });
+            bucketed(300.0, samples)
         };
         let leak = window(&|age| {
             let warm = if age < 300.0 { -30.0 * MB } else { 0.0 };
@@ -1503,10 +1506,7 @@ mod tests {
         // and large (τ 40 buckets, 2 GB), which slow little. The slow runs carry the pooled
         // quarters (the last keeps 86 % of the third's pace) but three of the five runs
         // read level off: no leak's runs.
-        let call = std::cell::Cell::new(0usize);
-        let fill = |a: usize| {
-            let run = call.get() / 15;
-            call.set(call.get() + 1);
+        let fill = |run: usize, a: usize| {
             let (tau, size) = if run % 2 == 1 {
                 (3.0, 200.0 * MB)
             } else {
@@ -1526,17 +1526,17 @@ mod tests {
         let leak = |a: usize| {
             600.0 * MB + 900.0 * MB * (1.0 - (-(a as f64) / 2.0).exp()) + 10.0 * MB * a as f64
         };
-        let (c, starts) = columns(6, 16, 590.0 * MB, leak);
+        let (c, starts) = columns(6, 16, 590.0 * MB, |_, a| leak(a));
         let (pace, _) = run_tails(&c, &starts, MB, 12, &cfg).expect("the tails rise");
         // (The warm-up's remnant in the second halves adds to the pace: 139 MB/h here.)
         let per_hour = pace * 3600.0 / MB;
         assert!((110.0..150.0).contains(&per_hour), "{per_hour}");
         // A warm-up alone, τ 5 buckets: the tails still rise, ever slower.
-        let fill = |a: usize| 170.0 * MB + 80.0 * MB * (1.0 - (-(a as f64) / 5.0).exp());
+        let fill = |_, a: usize| 170.0 * MB + 80.0 * MB * (1.0 - (-(a as f64) / 5.0).exp());
         let (c, starts) = columns(6, 16, 165.0 * MB, fill);
         assert_eq!(run_tails(&c, &starts, 0.2 * MB, 12, &cfg), None);
         // A restart the search missed inside each run's second half: no single run's tail.
-        let (c, starts) = columns(6, 16, 590.0 * MB, |a| {
+        let (c, starts) = columns(6, 16, 590.0 * MB, |_, a| {
             if a >= 12 {
                 leak(a - 12)
             } else {

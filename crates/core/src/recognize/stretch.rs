@@ -607,13 +607,17 @@ fn judge_level(
     let significant =
         rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps;
     let flat_end = late_rise < (2.5 * noise).max(0.1 * rise);
-    // Deceleration must show at two scales (thirds and halves): one noisy third is no plateau.
-    let (h1, h2) = if m >= 8 && gate && g3 < 0.8 * g2.max(g) {
+    // Halves: the floor's pace over its first half and over its second.
+    let halves = |s: &mut Vec<f64>| {
         let h = m / 2;
         (
-            half_lag_slope(&ft[..h], &floor[..h], &mut s),
-            half_lag_slope(&ft[h..], &floor[h..], &mut s),
+            half_lag_slope(&ft[..h], &floor[..h], s),
+            half_lag_slope(&ft[h..], &floor[h..], s),
         )
+    };
+    // Deceleration must show at two scales (thirds and halves): one noisy third is no plateau.
+    let (h1, h2) = if m >= 8 && gate && g3 < 0.8 * g2.max(g) {
+        halves(&mut s)
     } else {
         (g, g)
     };
@@ -678,11 +682,14 @@ fn judge_level(
     // with a time constant twice the stretch already slows by that much); a leak's pace holds,
     // and one that starts late or speeds up grows faster in the second half. The thirds
     // above hold too few independent floor values to see this in minutes.
+    // (The paces of the halves when the second is the clearly slower one; the caveat of a
+    // leak that eased reads them too.)
+    let slower_by_halves = |s: &mut Vec<f64>| {
+        let (h1, h2) = halves(s);
+        (h1 > 0.0 && (h1 - h2) * fspan / 2.0 >= 3.0 * noise).then_some((h1, h2))
+    };
     let halves_ratio = if gate && cfg.one_run && !cfg.window && fspan < 3600.0 && m >= 8 {
-        let h = m / 2;
-        let h1 = half_lag_slope(&ft[..h], &floor[..h], &mut s);
-        let h2 = half_lag_slope(&ft[h..], &floor[h..], &mut s);
-        (h1 > 0.0 && (h1 - h2) * fspan / 2.0 >= 3.0 * noise).then_some(h2 / h1)
+        slower_by_halves(&mut s).map(|(h1, h2)| h2 / h1)
     } else {
         None
     };
@@ -776,11 +783,9 @@ fn judge_level(
     // verdict carries no words.)
     let eased_by_halves =
         if leak && !cfg.screen && m >= 8 && !bursts && pattern != Pattern::GrowthInBursts {
-            let h = m / 2;
-            let h1 = half_lag_slope(&ft[..h], &floor[..h], &mut s);
-            let h2 = half_lag_slope(&ft[h..], &floor[h..], &mut s);
-            (h1 > 0.0 && (h1 - h2) * fspan / 2.0 >= 3.0 * noise && h2 < 0.75 * h1)
-                .then_some((h2 / h1).max(0.0))
+            slower_by_halves(&mut s)
+                .filter(|&(h1, h2)| h2 < 0.75 * h1)
+                .map(|(h1, h2)| (h2 / h1).max(0.0))
         } else {
             None
         };

@@ -8,7 +8,7 @@
 //! hour) cannot confirm anything.
 
 use super::buckets::{Bucket, Ring};
-use super::evaluate::{evaluate, Eval};
+use super::evaluate::{evaluate, Eval, DAY};
 use super::stretch::Cfg;
 use crate::verdict::{Pattern, VerdictKind, WindowTrend};
 
@@ -233,8 +233,8 @@ pub(crate) fn history(
         }
         None => main,
     };
-    let split = bs.partition_point(|b| b.t_last < since);
-    let (before, inside) = bs.split_at(split);
+    let before = ended_before(bs, since);
+    let inside = &bs[before.len()..];
     if before.is_empty() || inside.len() < 2 {
         return History::UNKNOWN;
     }
@@ -251,34 +251,40 @@ pub(crate) fn history(
         }
         _ => 0.0,
     };
+    let earlier = ended_before(main, since);
     History {
-        peak_before: before.iter().map(|b| b.lo).fold(f64::NAN, f64::max),
-        held_in_series: held_at_this_hour(main, since, t_last, WINDOWS[k].seconds),
-        peak_in_series: main
-            .iter()
-            .take_while(|b| b.t_last < since)
-            .map(|b| b.lo)
-            .fold(f64::NAN, f64::max),
+        peak_before: highest_floor(before),
+        held_in_series: held_at_this_hour(earlier, t_last, WINDOWS[k].seconds),
+        peak_in_series: highest_floor(earlier),
         floor_start: min_lo(&inside[..sixth]),
         floor_end: min_lo(&inside[inside.len() - sixth..]),
         fall: gradual_fall(bs, WINDOWS[k].seconds).max(fall_in_series),
     }
 }
 
-/// The highest bucket minimum of the whole-series summary `main` before `since`, among the
-/// buckets at the hour `t_last` stands at now on an earlier day (to within `tol` seconds or
-/// a bucket): where a load that follows the clock stood at this hour before.
-fn held_at_this_hour(main: &[Bucket], since: f64, t_last: f64, tol: f64) -> f64 {
-    const DAY: f64 = 86400.0;
-    main.iter()
-        .take_while(|b| b.t_last < since)
-        .filter(|b| {
-            let x = t_last - 0.5 * (b.t_first + b.t_last);
-            let days = (x / DAY).round();
-            days >= 1.0 && (x - days * DAY).abs() <= tol.max(b.t_last - b.t_first)
-        })
-        .map(|b| b.lo)
-        .fold(f64::NAN, f64::max)
+/// The buckets of `bs` that ended before `since`.
+fn ended_before(bs: &[Bucket], since: f64) -> &[Bucket] {
+    &bs[..bs.partition_point(|b| b.t_last < since)]
+}
+
+/// The highest bucket minimum of `bs` (NaN when none): the highest floor held for a whole
+/// bucket.
+fn highest_floor<'a>(bs: impl IntoIterator<Item = &'a Bucket>) -> f64 {
+    bs.into_iter().map(|b| b.lo).fold(f64::NAN, f64::max)
+}
+
+/// The highest bucket minimum among the buckets of the whole-series summary before the
+/// window (`earlier`) at the hour `t_last` stands at now on an earlier day (to within `tol`
+/// seconds or a bucket): where a load that follows the clock stood at this hour before.
+/// The last day's test of `evaluate::day_over_day` asks the same of each hour of a run, but
+/// reads the floor at that instant (interpolated between bucket minima, within the run),
+/// where a window reads a band of hours as wide as itself: its rise spans its length.
+fn held_at_this_hour(earlier: &[Bucket], t_last: f64, tol: f64) -> f64 {
+    highest_floor(earlier.iter().filter(|b| {
+        let x = t_last - 0.5 * (b.t_first + b.t_last);
+        let days = (x / DAY).round();
+        days >= 1.0 && (x - days * DAY).abs() <= tol.max(b.t_last - b.t_first)
+    }))
 }
 
 /// The largest fall of the bucket minima of `bs` from one bucket to a later one at most
@@ -407,6 +413,11 @@ pub(crate) fn trend(k: usize, w: &Eval, confirmed: bool) -> WindowTrend {
     }
 }
 
+/// The load shapes the integration tests use too.
+#[cfg(test)]
+#[path = "../../tests/shapes/mod.rs"]
+mod shapes;
+
 #[cfg(test)]
 mod tests {
     use super::super::evaluate::Falls;
@@ -523,16 +534,7 @@ mod tests {
     fn a_climb_to_the_floor_held_at_this_hour_on_earlier_days_confirms_nothing() {
         use super::super::buckets::Buckets;
         const H: f64 = 3600.0;
-        let traffic = |t: f64| {
-            let h = (t / H) % 24.0;
-            let weekday = ((t / (24.0 * H)) as u64 % 7) < 5;
-            if weekday && (8.0..20.0).contains(&h) {
-                (std::f64::consts::PI * (h - 8.0) / 12.0).sin()
-            } else {
-                0.0
-            }
-        };
-        let level = |t: f64| 3.7e9 * (1.0 + 0.25 * traffic(t));
+        let level = |t: f64| 3.7e9 * (1.0 + 0.25 * super::shapes::weekday_traffic(t));
         let summary = |end_h: f64| {
             let mut b = Buckets::new(1.0, 128);
             for i in 0..=(end_h * 30.0) as usize {
@@ -544,7 +546,7 @@ mod tests {
         // Day 9 is a weekday; 10:30 is on its morning climb.
         let end = (9.0 * 24.0 + 10.5) * H;
         let main_bs = summary(end / H);
-        let held = held_at_this_hour(&main_bs, 1.7e9 + end - H, 1.7e9 + end, H);
+        let held = held_at_this_hour(ended_before(&main_bs, 1.7e9 + end - H), 1.7e9 + end, H);
         assert!(held >= level(end), "{held} < {}", level(end));
         let history = History {
             peak_before: level(end - H),
@@ -564,7 +566,7 @@ mod tests {
         // At 3:00 the days before held the night's floor at this hour, nothing higher.
         let night = (9.0 * 24.0 + 3.0) * H;
         let night_bs = summary(night / H);
-        let held = held_at_this_hour(&night_bs, 1.7e9 + night - H, 1.7e9 + night, H);
+        let held = held_at_this_hour(ended_before(&night_bs, 1.7e9 + night - H), 1.7e9 + night, H);
         assert!(held < 3.7e9 * 1.05, "{held}");
     }
 }
