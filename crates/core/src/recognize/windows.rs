@@ -370,11 +370,17 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
         if main.restarts == 0 && history.held_in_series() {
             return false;
         }
-        // After falls the whole series read as a collector's, every run before them was this
-        // same process between collections: a floor one of them held before it came down is
-        // a height the old generation refills to, at any hour, however long ago (a cycle
-        // longer than a day leaves the rings before its last collection).
-        if main.falls.collector && history.held_anywhere_in_series() {
+        // After falls the whole series read as a collector's — or one or two falls that show
+        // no new process (no warm-up, no limit, the floor not halved), which a collector's
+        // rare full collections make just the same — every run before them was this same
+        // process between collections: a floor one of them held before it came down is a
+        // height the old generation refills to, at any hour, however long ago (a cycle
+        // longer than a day leaves the rings before its last collection). A leak that starts
+        // late in the run after such a fall climbs past that height before a window of its
+        // own confirms it; a restarted leak shows its new process, or the whole series calls
+        // its runs a leak.
+        let collections = main.falls.collector || main.falls.may_be_collections(main.restarts);
+        if collections && history.held_anywhere_in_series() {
             return false;
         }
         if history.wandered() {
@@ -511,6 +517,35 @@ mod tests {
         assert!(!window_confirms(1, &w, &main, &history));
         let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 7, Falls::default());
         assert!(window_confirms(1, &w, &main, &history));
+    }
+
+    /// An old generation refilling after the one full collection of a 14 h series (a JVM's
+    /// rare full GC): the whole series saw one fall with no warm-up after it, not at a limit,
+    /// not halving the floor. The last hour's rise stays under the floor held before that
+    /// fall, which only the whole-series summary remembers: it confirms nothing. After the
+    /// same fall showing a new process (a restarted leak regrowing), the rise stands.
+    #[test]
+    fn a_refill_under_the_height_held_before_a_lone_fall_without_a_new_process_confirms_nothing() {
+        let history = History {
+            peak_before: 2.18e8,
+            held_in_series: f64::NAN,
+            peak_in_series: 2.68e8,
+            floor_start: 2.19e8,
+            floor_end: 2.29e8,
+            fall: 4.0e6,
+        };
+        assert!(!history.seen_before() && history.held_anywhere_in_series());
+        let quiet = Falls::default();
+        let w = eval(VerdictKind::Leak, Pattern::LateOnsetLeak, 0, quiet);
+        let main = eval(VerdictKind::NoLeak, Pattern::SpikeRecovered, 1, quiet);
+        assert!(!window_confirms(0, &w, &main, &history));
+        let restarted = Falls {
+            new_process: true,
+            warmups: true,
+            ..quiet
+        };
+        let main = eval(VerdictKind::NoLeak, Pattern::SpikeRecovered, 1, restarted);
+        assert!(window_confirms(0, &w, &main, &history));
     }
 
     /// Twelve days of a working set that swings 25 % with weekday traffic (8 h to 20 h, flat
