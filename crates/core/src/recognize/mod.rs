@@ -61,8 +61,10 @@
 //! The whole series decides first; a trailing window (1 h, 6 h, 1 d) confirms a leak of its
 //! own only when the whole series does not contradict it: not inside a cycle longer than half
 //! the window, not to a floor the series already held before and came down from (or, with no
-//! restart seen, held at this hour on an earlier day: a weekday's busy hours; after falls
-//! read as a collector's, held anywhere before: the old generation refilling), not by less
+//! restart seen, held at this hour on an earlier day — the window's end read as coarsely as
+//! the summary that remembers it: a weekday's busy hours; after falls read as a collector's,
+//! or one or two showing no new process, held anywhere before: the old generation
+//! refilling), not by less
 //! than the floor already fell gradually over as long, anywhere in the series the summaries
 //! still resolve (a level that wanders), not the tail
 //! of a fill or a step, not across falls the whole series saw as a collector's or as one or two

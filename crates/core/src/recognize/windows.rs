@@ -162,6 +162,10 @@ pub(crate) struct History {
     pub floor_start: f64,
     /// The lowest bucket minimum in the window's last sixth.
     pub floor_end: f64,
+    /// The lowest bucket minimum over the window's last whole-series-summary bucket width
+    /// (at least its last sixth): the window's end read as coarsely as the summary reads
+    /// the heights held before, so that a crest compares with a crest.
+    pub floor_end_in_series: f64,
     /// The farthest the floor fell gradually (not in one cliff) over a span no longer than
     /// the window, before it or inside it — in the coarser ring, or in the whole-series
     /// summary when that is fine enough (0 when it never did; see [`gradual_fall`]).
@@ -175,6 +179,7 @@ impl History {
         peak_in_series: f64::NAN,
         floor_start: f64::NAN,
         floor_end: f64::NAN,
+        floor_end_in_series: f64::NAN,
         fall: f64::NAN,
     };
 
@@ -188,9 +193,17 @@ impl History {
     /// of the way up) for a whole bucket at this hour on an earlier day (see
     /// [`Self::seen_before`]).
     /// The summary's buckets are coarser than the ring's, so their minima can only understate
-    /// how high the floor stood: yesterday's busy hours, seen again this morning.
+    /// how high the floor stood: yesterday's busy hours, seen again this morning. The
+    /// window's end is read as coarsely (`floor_end_in_series`): a ring's ten minutes at a
+    /// crest stand higher than any summary bucket's minimum there ever could.
     pub fn held_in_series(&self) -> bool {
-        self.reached_before(self.held_in_series)
+        // (Never above the window's own end; at or under its start it rose not at all.)
+        let end = self
+            .floor_end_in_series
+            .min(self.floor_end)
+            .max(self.floor_start);
+        self.floor_end > self.floor_start
+            && self.held_in_series >= self.floor_start + 0.75 * (end - self.floor_start)
     }
 
     /// True when the whole-series summary held the floor the window rose to (three quarters
@@ -251,9 +264,19 @@ pub(crate) fn history(
         }
         _ => 0.0,
     };
+    // The window's end over the width of one whole-series summary bucket (never less than
+    // its last sixth), to set beside the summary's minima.
+    let main_width = match main {
+        [a, b, ..] => b.t_first - a.t_first,
+        _ => 0.0,
+    };
+    let coarse = inside
+        .partition_point(|b| b.t_first < t_last - main_width)
+        .min(inside.len() - sixth);
     let earlier = ended_before(main, since);
     History {
         peak_before: highest_floor(before),
+        floor_end_in_series: min_lo(&inside[coarse..]),
         held_in_series: held_at_this_hour(earlier, t_last, WINDOWS[k].seconds),
         peak_in_series: highest_floor(earlier),
         floor_start: min_lo(&inside[..sixth]),
@@ -376,11 +399,17 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
         if main.restarts == 0 && history.held_in_series() {
             return false;
         }
-        // After falls the whole series read as a collector's, every run before them was this
-        // same process between collections: a floor one of them held before it came down is
-        // a height the old generation refills to, at any hour, however long ago (a cycle
-        // longer than a day leaves the rings before its last collection).
-        if main.falls.collector && history.held_anywhere_in_series() {
+        // After falls the whole series read as a collector's — or one or two falls that show
+        // no new process (no warm-up, no limit, the floor not halved), which a collector's
+        // rare full collections make just the same — every run before them was this same
+        // process between collections: a floor one of them held before it came down is a
+        // height the old generation refills to, at any hour, however long ago (a cycle
+        // longer than a day leaves the rings before its last collection). A leak that starts
+        // late in the run after such a fall climbs past that height before a window of its
+        // own confirms it; a restarted leak shows its new process, or the whole series calls
+        // its runs a leak.
+        let collections = main.falls.collector || main.falls.may_be_collections(main.restarts);
+        if collections && history.held_anywhere_in_series() {
             return false;
         }
         if history.wandered() {
@@ -470,6 +499,7 @@ mod tests {
             peak_in_series: f64::NAN,
             floor_start: 2.56e9,
             floor_end: 2.2e9,
+            floor_end_in_series: 2.2e9,
             fall: 0.0,
         };
         let quiet = Falls::default();
@@ -505,6 +535,7 @@ mod tests {
             peak_in_series: 1.51e9,
             floor_start: 1.37e9,
             floor_end: 1.40e9,
+            floor_end_in_series: 1.40e9,
             fall: 0.0,
         };
         assert!(!history.seen_before() && history.held_anywhere_in_series());
@@ -522,6 +553,66 @@ mod tests {
         assert!(!window_confirms(1, &w, &main, &history));
         let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 7, Falls::default());
         assert!(window_confirms(1, &w, &main, &history));
+    }
+
+    /// An old generation refilling after the one full collection of a 14 h series (a JVM's
+    /// rare full GC): the whole series saw one fall with no warm-up after it, not at a limit,
+    /// not halving the floor. The last hour's rise stays under the floor held before that
+    /// fall, which only the whole-series summary remembers: it confirms nothing. After the
+    /// same fall showing a new process (a restarted leak regrowing), the rise stands.
+    #[test]
+    fn a_refill_under_the_height_held_before_a_lone_fall_without_a_new_process_confirms_nothing() {
+        let history = History {
+            peak_before: 2.18e8,
+            held_in_series: f64::NAN,
+            peak_in_series: 2.68e8,
+            floor_start: 2.19e8,
+            floor_end: 2.29e8,
+            floor_end_in_series: 2.29e8,
+            fall: 4.0e6,
+        };
+        assert!(!history.seen_before() && history.held_anywhere_in_series());
+        let quiet = Falls::default();
+        let w = eval(VerdictKind::Leak, Pattern::LateOnsetLeak, 0, quiet);
+        let main = eval(VerdictKind::NoLeak, Pattern::SpikeRecovered, 1, quiet);
+        assert!(!window_confirms(0, &w, &main, &history));
+        let restarted = Falls {
+            new_process: true,
+            warmups: true,
+            ..quiet
+        };
+        let main = eval(VerdictKind::NoLeak, Pattern::SpikeRecovered, 1, restarted);
+        assert!(window_confirms(0, &w, &main, &history));
+    }
+
+    /// The crest of a daily cycle two days and a bit into a series (no restart, no cycle the
+    /// whole series could time): the last hour climbs 34 MB to just past the crest, and the
+    /// whole-series summary, in 40-minute buckets, held a floor a day earlier at this hour a
+    /// little under the window's last ten minutes — a bucket minimum understates a crest. Read
+    /// over the summary's bucket width, the window's end stands no higher than that: the climb
+    /// is yesterday's, and confirms nothing. Read at the ring's finer resolution, it did.
+    #[test]
+    fn a_crest_compares_with_the_crest_the_summary_held_at_its_own_resolution() {
+        let history = History {
+            peak_before: 2.175e9,
+            held_in_series: 2.1996e9,
+            peak_in_series: 2.1996e9,
+            floor_start: 2.179e9,
+            floor_end: 2.2125e9,
+            floor_end_in_series: 2.19e9,
+            fall: 0.0,
+        };
+        assert!(!history.seen_before() && history.held_in_series());
+        let quiet = Falls::default();
+        let w = eval(VerdictKind::Leak, Pattern::LinearGrowth, 0, quiet);
+        let main = eval(VerdictKind::NoLeak, Pattern::Stable, 0, quiet);
+        assert!(!window_confirms(0, &w, &main, &history));
+        let fine = History {
+            floor_end_in_series: history.floor_end,
+            ..history
+        };
+        assert!(!fine.held_in_series());
+        assert!(window_confirms(0, &w, &main, &fine));
     }
 
     /// Twelve days of a working set that swings 25 % with weekday traffic (8 h to 20 h, flat
@@ -554,6 +645,7 @@ mod tests {
             peak_in_series: f64::NAN,
             floor_start: level(end - H),
             floor_end: level(end),
+            floor_end_in_series: level(end),
             fall: 0.0,
         };
         assert!(!history.seen_before() && history.held_in_series());
