@@ -3,7 +3,6 @@
 //! on the ≤ a few hundred bucket values recognition works on, and never panic: NaN inputs are
 //! filtered out before they reach here.
 
-/// Median of `xs` (reorders `xs`); 0 when empty.
 /// The smallest and the largest of `xs` (NaNs skipped; `(∞, −∞)` when none).
 pub(crate) fn min_max(xs: &[f64]) -> (f64, f64) {
     xs.iter()
@@ -12,6 +11,7 @@ pub(crate) fn min_max(xs: &[f64]) -> (f64, f64) {
         })
 }
 
+/// Median of `xs` (reorders `xs`); 0 when empty.
 pub(crate) fn median_mut(xs: &mut [f64]) -> f64 {
     let n = xs.len();
     if n == 0 {
