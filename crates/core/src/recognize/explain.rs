@@ -130,6 +130,12 @@ pub(crate) fn decide(a: &Assessment) -> Decision {
     }
 }
 
+/// `confidence` moved towards a coin toss (0.5), keeping `share` of its distance from it:
+/// what a caveat takes away from a verdict the evidence cannot yet settle.
+fn towards_coin_toss(confidence: f64, share: f64) -> f64 {
+    0.5 + (confidence - 0.5) * share
+}
+
 /// How much a judged span of `s` seconds counts towards full confidence, 0..1: a minute of
 /// evidence is not an hour of it.
 fn coverage(s: f64) -> f64 {
@@ -218,7 +224,7 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
     let mut caveat = None;
     if kind != VerdictKind::InsufficientData && cover < 1.0 {
         // Little time judged: confidence moves towards a coin toss.
-        confidence = 0.5 + (confidence - 0.5) * cover;
+        confidence = towards_coin_toss(confidence, cover);
         caveat = Some(if leak {
             let slowing = e
                 .detail
@@ -276,7 +282,7 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
     // so. Confidence moves towards a coin toss by the share of the pace kept.
     if leak && caveat.is_none() {
         if let Some(Plateau::EasedByHalves(ratio)) = e.detail.map(|d| d.plateau) {
-            confidence = 0.5 + (confidence - 0.5) * ratio.clamp(0.0, 1.0);
+            confidence = towards_coin_toss(confidence, ratio.clamp(0.0, 1.0));
             caveat = Some(format!(
                 "the floor's second half grew at {:.0}% of the first half's pace, beyond the noise: a cache still filling slows like this, and so does a leak after a warm-up or one whose pace eased; watch until the floor holds or climbs on to be sure",
                 100.0 * ratio
@@ -292,7 +298,7 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
         let rise = e.growth_bps * judged_s;
         let before = e.floor_now - rise;
         if rise.is_finite() && before > 0.0 && rise < DAILY_SWING * before {
-            confidence = 0.5 + (confidence - 0.5) * (seen_s / DAY).sqrt();
+            confidence = towards_coin_toss(confidence, (seen_s / DAY).sqrt());
             caveat = Some(format!(
                 "only {} seen and the floor rose {:.0}% of its level: the morning of a daily traffic cycle rises as much before its evening fall; a full day tells them apart",
                 span_words(seen_s),
@@ -305,7 +311,7 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
     // third fall shows whether the runs end at one height (a collector's threshold) or
     // wherever the clock cut them. Confidence moves towards a coin toss by the falls missing.
     if leak && caveat.is_none() && e.falls.may_be_collections(e.restarts) {
-        confidence = 0.5 + (confidence - 0.5) * e.restarts as f64 / 3.0;
+        confidence = towards_coin_toss(confidence, e.restarts as f64 / 3.0);
         let (falls, them) = if e.restarts == 1 {
             ("one fall of the floor was read as a restart", "it")
         } else {
