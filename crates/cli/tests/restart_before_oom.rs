@@ -120,7 +120,10 @@ fn start(variant: &str, dir: &Path, opts: &Opts) -> Option<Watch> {
         .arg(&db)
         .arg("--log")
         .arg(&log)
-        .args(["--", "node"])
+        // Node sizes its heap from the cgroup's limit (312 MiB of 600 here), so when the
+        // load is slow and the restart falls due late, V8 would abort the service before
+        // the kernel's limit is near: a heap above the limit leaves the kernel's to bind.
+        .args(["--", "node", "--max-old-space-size=2048"])
         .arg(repo().join(format!("examples/node/cache/{variant}.js")))
         .args(["--port", &port.to_string()])
         .env_remove("LEAKSCOPE_DB")
