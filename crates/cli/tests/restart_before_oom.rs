@@ -553,3 +553,40 @@ fn the_flag_is_refused_without_a_command_or_a_limit() {
     );
     assert!(marker.exists(), "the command ran");
 }
+
+/// A Node command with no heap limit of its own is cautioned about at the start: V8 would
+/// abort it at a limit sized from the memory it sees, which can come before the restart.
+/// With `--max-old-space-size` (in its options or `NODE_OPTIONS`) nothing is said.
+#[test]
+fn a_node_command_without_a_heap_limit_is_cautioned_about() {
+    if !have("node") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let watch = |node_args: &[&str], node_options: Option<&str>| {
+        let mut cmd = leakscope();
+        cmd.args(["watch", "--restart-before-oom", "1m", "--limit", "1GB"])
+            .args(["--interval", "100ms", "--count", "3", "--db"])
+            .arg(dir.path().join("n.db"))
+            .args(["--", "node"])
+            .args(node_args)
+            .args(["-e", "setTimeout(() => {}, 30000)"])
+            .env_remove("NODE_OPTIONS");
+        if let Some(o) = node_options {
+            cmd.env("NODE_OPTIONS", o);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        err
+    };
+    let err = watch(&[], None);
+    assert!(
+        err.contains("JavaScript heap out of memory") && err.contains("--max-old-space-size"),
+        "{err}"
+    );
+    let err = watch(&["--max-old-space-size=900"], None);
+    assert!(!err.contains("JavaScript heap"), "{err}");
+    let err = watch(&[], Some("--max-old-space-size=900"));
+    assert!(!err.contains("JavaScript heap"), "{err}");
+}

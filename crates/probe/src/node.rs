@@ -132,6 +132,20 @@ pub fn service_node(root: u32) -> Option<u32> {
         .or_else(|| nodes.first().copied())
 }
 
+/// True when a `node` command line (`argv`, the executable first) or `NODE_OPTIONS` sets the
+/// JavaScript heap's limit (`--max-old-space-size`, or V8's spelling with underscores).
+/// Only node's own options count: those before the script.
+pub fn sets_heap_limit(argv: &[String], node_options: Option<&OsStr>) -> bool {
+    let is_limit =
+        |a: &str| a.starts_with("--max-old-space-size") || a.starts_with("--max_old_space_size");
+    let own = argv
+        .iter()
+        .skip(1)
+        .take_while(|a| a.starts_with('-'))
+        .any(|a| is_limit(a));
+    own || node_options.is_some_and(|o| o.to_string_lossy().split_whitespace().any(is_limit))
+}
+
 /// `NODE_OPTIONS` for a process leakscope starts: what the user had, plus
 /// [`OWN_INSPECTOR_PORT_OPTION`] unless the user already chose an inspector port (an explicit
 /// `--inspect-port`, `--inspect=...` or `--inspect-brk=...` is kept as is).
@@ -291,6 +305,31 @@ mod tests {
             "{d}"
         );
         assert!(!d.contains('\x1b') && !d.contains("T0K"), "{d}");
+    }
+
+    #[test]
+    fn a_heap_limit_is_seen_in_nodes_own_options_or_node_options() {
+        let v = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(!sets_heap_limit(&v(&["node", "server.js"]), None));
+        assert!(sets_heap_limit(
+            &v(&["node", "--max-old-space-size=2048", "server.js"]),
+            None
+        ));
+        assert!(sets_heap_limit(
+            &v(&["node", "--max_old_space_size", "2048", "server.js"]),
+            None
+        ));
+        // The script's own arguments are not node's.
+        assert!(!sets_heap_limit(
+            &v(&["node", "server.js", "--max-old-space-size=2048"]),
+            None
+        ));
+        let opts = OsStr::new("--inspect-port=0 --max-old-space-size=900");
+        assert!(sets_heap_limit(&v(&["node", "server.js"]), Some(opts)));
+        assert!(!sets_heap_limit(
+            &v(&["node", "server.js"]),
+            Some(OsStr::new("--inspect"))
+        ));
     }
 
     #[test]

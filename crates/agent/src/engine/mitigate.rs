@@ -92,6 +92,33 @@ pub fn check(settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
+/// What a person should know before relying on `restart_before_oom`, one sentence each: a
+/// Node command with no heap limit of its own sizes one from the memory it sees (Node 20 in
+/// a 600 MiB cgroup: 312 MiB) and aborts with "JavaScript heap out of memory" when it is
+/// reached, which can come before the restart falls due. `node_options`: the `NODE_OPTIONS`
+/// the command is started with.
+pub fn caveats(settings: &Settings, node_options: Option<&std::ffi::OsStr>) -> Vec<String> {
+    settings
+        .targets
+        .iter()
+        .filter(|t| t.restart_before_oom.is_some())
+        .filter_map(|t| match &t.spec {
+            SourceSpec::Command { argv, .. } => {
+                let exe = std::path::Path::new(argv.first()?).file_name()?.to_str()?;
+                (leakscope_probe::node::is_node_name(exe)
+                    && !leakscope_probe::node::sets_heap_limit(argv, node_options))
+                .then(|| {
+                    format!(
+                        "{}: node sizes its JavaScript heap limit from the memory it sees (about half of a small cgroup's limit) and aborts with \"JavaScript heap out of memory\" at it, which can come before --restart-before-oom acts: give node --max-old-space-size (MiB) near the memory limit",
+                        t.name()
+                    )
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// The memory limit of the cgroup this process runs in (a command we start begins there).
 fn own_cgroup_limit() -> Option<u64> {
     let path = leakscope_probe::proc::cgroup_of_pid(std::process::id())?;
@@ -303,6 +330,34 @@ mod tests {
             ..Default::default()
         };
         recognize("rss", &pts, &opts)
+    }
+
+    #[test]
+    fn a_node_command_without_a_heap_limit_is_cautioned_about() {
+        use crate::settings::TargetSettings;
+        let command = |argv: &[&str], within: Option<u64>| {
+            let mut t = TargetSettings::new(SourceSpec::Command {
+                argv: argv.iter().map(|s| s.to_string()).collect(),
+                restart: false,
+                pss: false,
+            });
+            t.restart_before_oom = within.map(Duration::from_secs);
+            t
+        };
+        let s = Settings {
+            targets: vec![
+                command(&["/usr/bin/node", "server.js"], Some(600)),
+                command(&["node", "--max-old-space-size=900", "a.js"], Some(600)),
+                command(&["python3", "svc.py"], Some(600)),
+                command(&["node", "b.js"], None),
+            ],
+            ..Settings::default()
+        };
+        let said = caveats(&s, None);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("--max-old-space-size"), "{said:?}");
+        let opts = std::ffi::OsStr::new("--max-old-space-size=900");
+        assert!(caveats(&s, Some(opts)).is_empty());
     }
 
     #[test]

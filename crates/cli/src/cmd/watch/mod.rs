@@ -84,7 +84,8 @@ pub struct WatchArgs {
     /// no leak alert has; without it when it fails, is skipped, or a quarter of this is left);
     /// the restart is logged, stored, alerted as RestartedBeforeOom (saying what evidence it
     /// came after) and counted as a restart. Needs a known limit: the cgroup's, or --limit.
-    /// Only the command (its process group) is ever signalled.
+    /// Only the command (its process group) is ever signalled. Give a Node command
+    /// --max-old-space-size near the limit: node otherwise aborts at a heap limit of its own.
     #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
     pub restart_before_oom: Option<Duration>,
     /// Name for the `-- CMD` target (default: the command's file name).
@@ -333,6 +334,13 @@ pub fn run(args: &WatchArgs, common: &Common) -> anyhow::Result<u8> {
         return Err(crate::cmd::k8s::not_built());
     }
     let mut engine = Engine::start(&settings, store, log, opts).map_err(start_error)?;
+    if !common.quiet {
+        let node_options = std::env::var_os("NODE_OPTIONS");
+        for caveat in leakscope_agent::engine::mitigate::caveats(&settings, node_options.as_deref())
+        {
+            eprintln!("leakscope: {caveat}");
+        }
+    }
     #[cfg(feature = "k8s")]
     if args.k8s_node {
         engine.discover(Box::new(node_discovery(args, common)?));
