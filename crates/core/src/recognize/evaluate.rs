@@ -426,7 +426,8 @@ impl Columns {
 /// sudden fall of the floor that persists into the next bucket (one bad sample is no
 /// restart) and is large against what the series does between restarts — at least 1.5
 /// times the typical spread inside a bucket, so that a full or major GC whose drop hides in
-/// the band of minor collections is not taken for one — and either
+/// the band of minor collections is not taken for one (a fall at the very end of a bucket
+/// measured to the next bucket's minimum) — and either
 /// * falls below half of the last 20 minutes' floor (a new process starts small; Coroot's
 ///   rule), or
 /// * falls back near where the run started, after a run of at least an hour that grew from
@@ -514,7 +515,17 @@ fn find_restarts(
         }
         // (Buckets of one sample have no spread: the noise about a smooth curve stands in.)
         let band = median_mut(scratch).max(4.0 * sigma2);
-        let drop = fp - c.lo[i];
+        // A fall at the very end of a bucket (its mean has not come down) leaves the bucket's
+        // minimum to the few samples after it, which may miss the troughs of the minor
+        // collections: the next bucket's minimum, which has to stay down anyway, reads the
+        // floor the fall reached.
+        let fell_late = c.mean[i] >= c.mean[i - 1] - 0.5 * band;
+        let drop = fp
+            - if fell_late {
+                c.lo[i].min(after)
+            } else {
+                c.lo[i]
+            };
         if drop < drop_min.max(1.5 * band) {
             continue;
         }
@@ -1544,5 +1555,46 @@ mod tests {
             }
         });
         assert_eq!(run_tails(&c, &starts, MB, 12, &cfg), None);
+    }
+
+    /// Full collections under a young generation's 350 MB band, seen in buckets of 2.3 h (a
+    /// summary of ten days): the old generation fills from 2.8 GB to 3.5 GB over 16 buckets
+    /// and falls back. The second fall comes at the very end of its bucket (its mean still at
+    /// the height before): that bucket's minimum, read from the few samples after the fall,
+    /// stands 500 MB down, under 1.5 bands; the next bucket's minimum stands the whole 700 MB
+    /// down. Both falls are found, and the runs between them are read as one collector's.
+    #[test]
+    fn a_fall_at_the_end_of_a_bucket_is_measured_to_the_floor_after_it() {
+        let (band, width) = (350.0 * MB, 8192.0);
+        let mut lo = Vec::new();
+        let mut mean = Vec::new();
+        for run in 0..4 {
+            for age in 0..16 {
+                let v = 2800.0 * MB + 700.0 * MB * age as f64 / 15.0;
+                lo.push(v);
+                mean.push(v + 0.5 * band);
+            }
+            if run == 1 {
+                // The fall in the last minutes of the run's last bucket.
+                let last = lo.len() - 1;
+                lo[last] = 3000.0 * MB;
+            }
+        }
+        let n = lo.len();
+        let t: Vec<f64> = (0..n).map(|i| width * (i as f64 + 0.5)).collect();
+        let c = Columns {
+            t_first: t.iter().map(|t| t - 0.5 * width).collect(),
+            hi: lo.iter().map(|v| v + band).collect(),
+            first: lo.clone(),
+            last: lo.clone(),
+            n: vec![68; n],
+            t,
+            lo,
+            mean,
+        };
+        let cfg = RecognizeOptions::default().cfg();
+        let starts = find_restarts(&c, (4.0 * MB, 4.0 * MB), &cfg, &mut Vec::new());
+        assert_eq!(starts, vec![0, 16, 31, 48], "{starts:?}");
+        assert!(collector_drops(&c, &starts, 4.0 * MB, &cfg).collector);
     }
 }
