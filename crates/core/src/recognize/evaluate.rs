@@ -74,6 +74,7 @@ fn daily_troughs(c: &Columns, sigma: f64) -> Option<Vec<Day>> {
     let n = c.t.len();
     let mut days = Vec::new();
     let mut end = n;
+    let mut partial = false;
     while end > 0 {
         let t_end = c.t_first[end - 1].max(c.t[end - 1]);
         let start = c.t[..end].partition_point(|&x| x < t_end - DAY);
@@ -98,10 +99,22 @@ fn daily_troughs(c: &Columns, sigma: f64) -> Option<Vec<Day>> {
         });
         end = start;
         if !whole {
+            partial = true;
             break;
         }
     }
     days.reverse();
+    // A part of a day holds a night only when it reaches back to the hour of the next day's
+    // trough; else its lowest floor is where the series began or where the day's boundary
+    // cuts the evening's fall: it bounds that night's floor from above only. A step up from
+    // it is a step up from that night too; a step down from it says nothing.
+    if partial
+        && days.len() >= 2
+        && days[1].t_trough - DAY < c.t_first[0]
+        && days[1].trough < days[0].trough
+    {
+        days.remove(0);
+    }
     let swing = {
         let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
         median_mut(&mut s)
@@ -1287,6 +1300,44 @@ mod tests {
         assert!(daily_leak(&days([980.0, 1027.0, 1068.0, 1119.0]), sigma, &cfg).is_some());
         assert!(daily_leak(&days([980.0, 1027.0, 985.0, 1030.0]), sigma, &cfg).is_none());
         assert!(daily_leak(&days([980.0, 995.0, 1068.0, 1083.0]), sigma, &cfg).is_none());
+    }
+
+    /// 58 h of a 3 GB working set that swings 1.4 GB with business hours (8:00 to 20:00, a
+    /// half-hour ramp each way), from 10:00 on, leaking 30 MB/h while the traffic is up and
+    /// nothing at night. The first ten hours are a part of a day with no night in it: their
+    /// lowest floor is the day's level where the evening fall begins, far above the night
+    /// after, and the step from it says nothing of how the nights rose. The two whole days
+    /// that follow stand 345 MB apart at their troughs: a leak. Without the leak, or starting
+    /// at night (the part of a day then holds a trough, which the night after does not pass),
+    /// no leak.
+    #[test]
+    fn a_part_of_a_day_without_its_night_bounds_the_trough_from_above_only() {
+        let cfg = RecognizeOptions::default().cfg();
+        let traffic = |h: f64| {
+            let h = h % 24.0;
+            ((h - 8.0) * 2.0).clamp(0.0, 1.0) * ((20.0 - h) * 2.0).clamp(0.0, 1.0)
+        };
+        // Hours of traffic up to hour `h` of the series (which starts at `from` o'clock).
+        let busy = |from: f64, h: f64| {
+            (0..(h * 12.0) as usize)
+                .map(|i| traffic(from + i as f64 / 12.0) / 12.0)
+                .sum::<f64>()
+        };
+        let series = |from: f64, rate: f64| {
+            summary(58.0, move |t| {
+                let h = t / H;
+                3000.0 * MB
+                    + 1400.0 * MB * traffic(from + h)
+                    + rate * MB * busy(from, h)
+                    + jitter(t, 4.0 * MB)
+            })
+        };
+        let e = evaluate(&series(10.0, 30.0), &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        let e = evaluate(&series(10.0, 0.0), &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+        let e = evaluate(&series(2.0, 0.0), &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
     }
 
     /// Six days and a quarter of a 600 MB heap that swings 380 MB with business hours (flat at

@@ -39,7 +39,9 @@
 //!    leak;
 //! 6. over a day or more under a daily cycle (the series repeats a day later, with a swing
 //!    above the noise, and its means come down somewhere by 8 noise scales: a fill never
-//!    does) judges the **floor of each day**: troughs that rise day after day by
+//!    does) judges the **floor of each day** (a part of a day that does not reach back to
+//!    the night's hour bounds that night from above: a step down from it tells nothing):
+//!    troughs that rise day after day by
 //!    6 noise scales (the scatter of the same hour a day apart, when under the
 //!    buckets' noise) and a tenth of the swing (or, over three steps or more, each by 6 noise
 //!    scales and none under half the largest: a steady staircase, where a wobble has no
