@@ -172,8 +172,9 @@ fn repeats_daily(c: &Columns) -> bool {
 /// The floor of each day: a leak under a daily cycle raises every trough above the one
 /// before — by at least 6 noise scales and a tenth of the day's swing, so that the day-to-day
 /// wobble of a cycle is not taken for growth, or, over three steps or more, every one by 6
-/// noise scales and none under half the largest (a wobble has no direction and no pace) —
-/// and the rise does not fade.
+/// noise scales and none under half the largest (a wobble has no direction and no pace), or,
+/// over four steps or more, every one up and 6 noise scales of a difference in all (a wobble
+/// keeps no direction for days on end) — and the rise does not fade.
 fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     let swing = {
         let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
@@ -193,7 +194,12 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     // against the swing (a leak the cycle hides).
     let (lo_step, hi_step) = min_max(&steps);
     let steady = steps.len() >= 3 && lo_step >= 6.0 * sigma && lo_step >= 0.5 * hi_step;
-    ((up * 5 >= steps.len() * 4 || steady)
+    // Nor does it keep one direction for days on end: five troughs or more, each above the
+    // one before (by chance one order in 120 of five), rising in all by 6 noise scales of a
+    // difference, are growth, though the leak paused on quiet days (a weekend).
+    let climbing =
+        steps.len() >= 4 && lo_step > 0.0 && rise >= 6.0 * std::f64::consts::SQRT_2 * sigma;
+    ((up * 5 >= steps.len() * 4 || steady || climbing)
         && rise >= cfg.min_rise_bytes
         && growth >= cfg.min_growth_bps
         && !fading)
@@ -1300,6 +1306,37 @@ mod tests {
         assert!(daily_leak(&days([980.0, 1027.0, 1068.0, 1119.0]), sigma, &cfg).is_some());
         assert!(daily_leak(&days([980.0, 1027.0, 985.0, 1030.0]), sigma, &cfg).is_none());
         assert!(daily_leak(&days([980.0, 995.0, 1068.0, 1083.0]), sigma, &cfg).is_none());
+    }
+
+    /// Eight nights of a 1.6 GB heap that swings 150 MB a day and leaks with its weekday
+    /// traffic: the troughs climb 39-54 MB a weekday, about 4 noise scales of 10 MB, and
+    /// 3 MB across the weekend. No step passes 6 noise scales, and the weekend's breaks the
+    /// staircase's steady pace, but every night stands above the one before, 247 MB in all:
+    /// growth. One night lower, or the same order over a rise the noise makes, is not.
+    #[test]
+    fn troughs_that_rise_every_night_for_days_are_a_leak_though_it_paused_at_the_weekend() {
+        let cfg = RecognizeOptions::default().cfg();
+        let days = |troughs: &[f64]| -> Vec<Day> {
+            (0..troughs.len())
+                .map(|i| Day {
+                    t_trough: 1.7e9 + i as f64 * DAY,
+                    trough: troughs[i] * MB,
+                    swing: 150.0 * MB,
+                })
+                .collect()
+        };
+        let sigma = 10.0 * MB;
+        let nights = [
+            1617.0, 1665.0, 1711.0, 1765.0, 1804.0, 1807.0, 1810.0, 1865.0,
+        ];
+        assert!(daily_leak(&days(&nights), sigma, &cfg).is_some());
+        let mut lower = nights;
+        lower[5] = 1800.0;
+        assert!(daily_leak(&days(&lower), sigma, &cfg).is_none());
+        let small = [
+            1617.0, 1630.0, 1641.0, 1655.0, 1661.0, 1668.0, 1670.0, 1684.0,
+        ];
+        assert!(daily_leak(&days(&small), sigma, &cfg).is_none());
     }
 
     /// 58 h of a 3 GB working set that swings 1.4 GB with business hours (8:00 to 20:00, a

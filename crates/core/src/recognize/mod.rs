@@ -45,7 +45,9 @@
 //!    6 noise scales (the scatter of the same hour a day apart, when under the
 //!    buckets' noise) and a tenth of the swing (or, over three steps or more, each by 6 noise
 //!    scales and none under half the largest: a steady staircase, where a wobble has no
-//!    direction) are a leak the cycle hides; and, from a day
+//!    direction; or five troughs or more, each above the one before, 6 noise scales of a
+//!    difference in all: a leak that paused on quiet days) are a leak the cycle hides; and,
+//!    from a day
 //!    and a bucket on, compares the **same hours a day apart** within the run: a floor that
 //!    stands higher a day later at 4 in 5 of the hours seen twice, by as much, without fading,
 //!    having risen over hours rather than in one jump, while the last day's means came down
