@@ -247,9 +247,10 @@ struct DayOverDay {
 ///   difference of two minima, the smallest leak, and a tenth of the cycle's swing (a cycle
 ///   wobbles from one day to the next);
 /// * no fading: the last third of them higher by at least 70 % of what the first third was;
-/// * no jump: the floor's largest rise across two buckets of the last day under 60 % of the
-///   day's rise — a deploy or a batch steps up in one bucket and holds, a leak spreads over
-///   the traffic's hours;
+/// * no jump: the floor's largest rise across two buckets of the last day, beyond what the
+///   same two buckets rose a day before (where the run saw them), under 60 % of the day's
+///   rise — a deploy or a batch steps up in one bucket and holds, a leak spreads over the
+///   traffic's hours, and a cycle's own steep morning comes back every day;
 /// * a cycle: the last day's means came down from their peak to the end by that rise and by
 ///   8 noise scales of the means (means read as the middle of three neighbours) — the flat end
 ///   is a night, not the level a fill or a step reached and holds;
@@ -336,9 +337,19 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
     let fading = mean(&d[m - k..]) < 0.7 * mean(&d[..k]);
     let fell = m_hi - means[means.len() - 1];
     // The largest rise of the floor across two buckets in the last day: a deploy's step
-    // lands in one, a leak spreads over the traffic's hours.
+    // lands in one, a leak spreads over the traffic's hours. Beyond what the same two
+    // buckets rose a day before, where the run saw them: the cycle's own morning climb
+    // comes back every day, a deploy's step does not.
     let jump = (day + 2..n)
-        .map(|i| c.lo[i] - c.lo[i - 2])
+        .map(|i| {
+            let (t0, t1) = (c.t[i - 2] - DAY, c.t[i] - DAY);
+            let cycle = if t0 >= c.t[a] {
+                (floor_at(t1) - floor_at(t0)).max(0.0)
+            } else {
+                0.0
+            };
+            c.lo[i] - c.lo[i - 2] - cycle
+        })
         .fold(0.0f64, f64::max);
     (higher * 5 >= m * 4
         && !fading
@@ -1306,6 +1317,39 @@ mod tests {
         assert!(daily_leak(&days([980.0, 1027.0, 1068.0, 1119.0]), sigma, &cfg).is_some());
         assert!(daily_leak(&days([980.0, 1027.0, 985.0, 1030.0]), sigma, &cfg).is_none());
         assert!(daily_leak(&days([980.0, 995.0, 1068.0, 1083.0]), sigma, &cfg).is_none());
+    }
+
+    /// 52 h from 22:00 of a 3 GB working set that swings 1.4 GB with business hours (8:00 to
+    /// 20:00, ten-minute ramps), leaking 30 MB/h while the traffic is up: every hour seen
+    /// twice stands about a day's leak higher, and the last day's morning climbs 1.4 GB within
+    /// two buckets. So did the morning before: that climb is the cycle's, no deploy's step.
+    /// Without the leak, a step of 360 MB at 2:30 on the third day stands as high at 6 in 7
+    /// of the hours seen twice, in one bucket that rose by nothing a day before: a step, no
+    /// leak.
+    #[test]
+    fn the_cycles_own_morning_climb_is_no_jump() {
+        let cfg = RecognizeOptions::default().cfg();
+        let traffic = |h: f64| {
+            let h = h % 24.0;
+            ((h - 8.0) * 6.0).clamp(0.0, 1.0) * ((20.0 - h) * 6.0).clamp(0.0, 1.0)
+        };
+        let busy = |h: f64| {
+            (0..(h * 12.0) as usize)
+                .map(|i| traffic(22.0 + i as f64 / 12.0) / 12.0)
+                .sum::<f64>()
+        };
+        let cols = |f: &dyn Fn(f64) -> f64| {
+            let bs = summary(52.0, |t| {
+                3000.0 * MB + 1400.0 * MB * traffic(22.0 + t / H) + f(t / H) + jitter(t, 4.0 * MB)
+            });
+            runs(&bs, &cfg)
+        };
+        let leak = cols(&|h| 30.0 * MB * busy(h));
+        assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, false).is_some());
+        let step = cols(&|h| if h >= 28.5 { 360.0 * MB } else { 0.0 });
+        assert!(day_over_day(&step.c, 0, step.sigma2, &cfg, false).is_none());
+        let flat = cols(&|_| 0.0);
+        assert!(day_over_day(&flat.c, 0, flat.sigma2, &cfg, false).is_none());
     }
 
     /// Eight nights of a 1.6 GB heap that swings 150 MB a day and leaks with its weekday

@@ -50,7 +50,8 @@
 //!    from a day
 //!    and a bucket on, compares the **same hours a day apart** within the run: a floor that
 //!    stands higher a day later at 4 in 5 of the hours seen twice, by as much, without fading,
-//!    having risen over hours rather than in one jump, while the last day's means came down
+//!    having risen over hours rather than in one jump (beyond the jump the same hours made a
+//!    day before: a steep morning is the cycle's), while the last day's means came down
 //!    from their peak to the end (a night, not a level reached and held), is a leak that
 //!    follows the traffic and is flat at night, where the plateau test saw a fill's end; over
 //!    more than two days, the same test on the last day alone, against the highest floor held
