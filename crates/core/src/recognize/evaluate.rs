@@ -251,9 +251,10 @@ struct DayOverDay {
 ///   same two buckets rose a day before (where the run saw them), under 60 % of the day's
 ///   rise — a deploy or a batch steps up in one bucket and holds, a leak spreads over the
 ///   traffic's hours, and a cycle's own steep morning comes back every day;
-/// * a cycle: the last day's means came down from their peak to the end by that rise and by
-///   8 noise scales of the means (means read as the middle of three neighbours) — the flat end
-///   is a night, not the level a fill or a step reached and holds;
+/// * a cycle: the last day's means came down after their peak by that rise and by 8 noise
+///   scales of the means (means read as the middle of three neighbours; to their lowest
+///   since, as the end may be the next morning's climb) — the flat stretch is a night, not
+///   the level a fill or a step reached and holds;
 /// * a day's rise of at least the smallest growth.
 ///
 /// With `late`, over more than two days of the run: the last day's hours alone, each against
@@ -335,7 +336,9 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
     let k = (m / 3).max(1);
     let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
     let fading = mean(&d[m - k..]) < 0.7 * mean(&d[..k]);
-    let fell = m_hi - means[means.len() - 1];
+    // (The lowest after the peak: a night seen is a night, though the morning climbed back.)
+    let peak_at = means.iter().position(|&v| v == m_hi).unwrap_or(0);
+    let fell = m_hi - min_max(&means[peak_at..]).0;
     // The largest rise of the floor across two buckets in the last day: a deploy's step
     // lands in one, a leak spreads over the traffic's hours. Beyond what the same two
     // buckets rose a day before, where the run saw them: the cycle's own morning climb
@@ -1317,6 +1320,33 @@ mod tests {
         assert!(daily_leak(&days([980.0, 1027.0, 1068.0, 1119.0]), sigma, &cfg).is_some());
         assert!(daily_leak(&days([980.0, 1027.0, 985.0, 1030.0]), sigma, &cfg).is_none());
         assert!(daily_leak(&days([980.0, 995.0, 1068.0, 1083.0]), sigma, &cfg).is_none());
+    }
+
+    /// A 400 MB working set that swings 100 MB with the day (highest at 18:00, lowest at
+    /// 6:00) and leaks 5 MB an hour of its traffic, seen from midnight until the next day's
+    /// climb stands nearly as high as the evening before: the night between came down from
+    /// that peak, which a fill that reached its bound and holds never does, though the end
+    /// itself is back near it. A fill of 160 MB from 13:00 to 23:00 on the first day that
+    /// holds, with no cycle, stands as much higher at every hour seen twice and never comes
+    /// down: no leak.
+    #[test]
+    fn a_night_seen_after_the_peak_is_a_cycle_though_the_morning_climbed_back() {
+        let cfg = RecognizeOptions::default().cfg();
+        let end: f64 = 37.0;
+        let traffic = |h: f64| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * (h - 6.0) / 24.0).cos();
+        let busy = |h: f64| {
+            (0..(h * 12.0) as usize)
+                .map(|i| traffic(i as f64 / 12.0) / 12.0)
+                .sum::<f64>()
+        };
+        let cols = |f: &dyn Fn(f64) -> f64| {
+            let bs = summary(end, |t| f(t / H) + jitter(t, 0.5 * MB));
+            runs(&bs, &cfg)
+        };
+        let leak = cols(&|h| 400.0 * MB + 100.0 * MB * traffic(h) + 5.0 * MB * busy(h));
+        assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, false).is_some());
+        let fill = cols(&|h| 400.0 * MB + 160.0 * MB * ((h - 13.0) / 10.0).clamp(0.0, 1.0));
+        assert!(day_over_day(&fill.c, 0, fill.sigma2, &cfg, false).is_none());
     }
 
     /// 52 h from 22:00 of a 3 GB working set that swings 1.4 GB with business hours (8:00 to

@@ -52,7 +52,7 @@
 //!    stands higher a day later at 4 in 5 of the hours seen twice, by as much, without fading,
 //!    having risen over hours rather than in one jump (beyond the jump the same hours made a
 //!    day before: a steep morning is the cycle's), while the last day's means came down
-//!    from their peak to the end (a night, not a level reached and held), is a leak that
+//!    after their peak (a night, not a level reached and held), is a leak that
 //!    follows the traffic and is flat at night, where the plateau test saw a fill's end; over
 //!    more than two days, the same test on the last day alone, against the highest floor held
 //!    at each hour on any earlier day, finds a leak that began within the last day;
