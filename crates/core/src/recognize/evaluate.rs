@@ -74,6 +74,7 @@ fn daily_troughs(c: &Columns, sigma: f64) -> Option<Vec<Day>> {
     let n = c.t.len();
     let mut days = Vec::new();
     let mut end = n;
+    let mut partial = false;
     while end > 0 {
         let t_end = c.t_first[end - 1].max(c.t[end - 1]);
         let start = c.t[..end].partition_point(|&x| x < t_end - DAY);
@@ -98,10 +99,22 @@ fn daily_troughs(c: &Columns, sigma: f64) -> Option<Vec<Day>> {
         });
         end = start;
         if !whole {
+            partial = true;
             break;
         }
     }
     days.reverse();
+    // A part of a day holds a night only when it reaches back to the hour of the next day's
+    // trough; else its lowest floor is where the series began or where the day's boundary
+    // cuts the evening's fall: it bounds that night's floor from above only. A step up from
+    // it is a step up from that night too; a step down from it says nothing.
+    if partial
+        && days.len() >= 2
+        && days[1].t_trough - DAY < c.t_first[0]
+        && days[1].trough < days[0].trough
+    {
+        days.remove(0);
+    }
     let swing = {
         let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
         median_mut(&mut s)
@@ -159,8 +172,9 @@ fn repeats_daily(c: &Columns) -> bool {
 /// The floor of each day: a leak under a daily cycle raises every trough above the one
 /// before — by at least 6 noise scales and a tenth of the day's swing, so that the day-to-day
 /// wobble of a cycle is not taken for growth, or, over three steps or more, every one by 6
-/// noise scales and none under half the largest (a wobble has no direction and no pace) —
-/// and the rise does not fade.
+/// noise scales and none under half the largest (a wobble has no direction and no pace), or,
+/// over four steps or more, every one up and 6 noise scales of a difference in all (a wobble
+/// keeps no direction for days on end) — and the rise does not fade.
 fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     let swing = {
         let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
@@ -180,7 +194,12 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     // against the swing (a leak the cycle hides).
     let (lo_step, hi_step) = min_max(&steps);
     let steady = steps.len() >= 3 && lo_step >= 6.0 * sigma && lo_step >= 0.5 * hi_step;
-    ((up * 5 >= steps.len() * 4 || steady)
+    // Nor does it keep one direction for days on end: five troughs or more, each above the
+    // one before (by chance one order in 120 of five), rising in all by 6 noise scales of a
+    // difference, are growth, though the leak paused on quiet days (a weekend).
+    let climbing =
+        steps.len() >= 4 && lo_step > 0.0 && rise >= 6.0 * std::f64::consts::SQRT_2 * sigma;
+    ((up * 5 >= steps.len() * 4 || steady || climbing)
         && rise >= cfg.min_rise_bytes
         && growth >= cfg.min_growth_bps
         && !fading)
@@ -228,12 +247,14 @@ struct DayOverDay {
 ///   difference of two minima, the smallest leak, and a tenth of the cycle's swing (a cycle
 ///   wobbles from one day to the next);
 /// * no fading: the last third of them higher by at least 70 % of what the first third was;
-/// * no jump: the floor's largest rise across two buckets of the last day under 60 % of the
-///   day's rise — a deploy or a batch steps up in one bucket and holds, a leak spreads over
-///   the traffic's hours;
-/// * a cycle: the last day's means came down from their peak to the end by that rise and by
-///   8 noise scales of the means (means read as the middle of three neighbours) — the flat end
-///   is a night, not the level a fill or a step reached and holds;
+/// * no jump: the floor's largest rise across two buckets of the last day, beyond what the
+///   same two buckets rose a day before (where the run saw them), under 60 % of the day's
+///   rise — a deploy or a batch steps up in one bucket and holds, a leak spreads over the
+///   traffic's hours, and a cycle's own steep morning comes back every day;
+/// * a cycle: the last day's means came down after their peak by that rise and by 8 noise
+///   scales of the means (means read as the middle of three neighbours; to their lowest
+///   since, as the end may be the next morning's climb) — the flat stretch is a night, not
+///   the level a fill or a step reached and holds;
 /// * a day's rise of at least the smallest growth.
 ///
 /// With `late`, over more than two days of the run: the last day's hours alone, each against
@@ -315,11 +336,23 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
     let k = (m / 3).max(1);
     let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
     let fading = mean(&d[m - k..]) < 0.7 * mean(&d[..k]);
-    let fell = m_hi - means[means.len() - 1];
+    // (The lowest after the peak: a night seen is a night, though the morning climbed back.)
+    let peak_at = means.iter().position(|&v| v == m_hi).unwrap_or(0);
+    let fell = m_hi - min_max(&means[peak_at..]).0;
     // The largest rise of the floor across two buckets in the last day: a deploy's step
-    // lands in one, a leak spreads over the traffic's hours.
+    // lands in one, a leak spreads over the traffic's hours. Beyond what the same two
+    // buckets rose a day before, where the run saw them: the cycle's own morning climb
+    // comes back every day, a deploy's step does not.
     let jump = (day + 2..n)
-        .map(|i| c.lo[i] - c.lo[i - 2])
+        .map(|i| {
+            let (t0, t1) = (c.t[i - 2] - DAY, c.t[i] - DAY);
+            let cycle = if t0 >= c.t[a] {
+                (floor_at(t1) - floor_at(t0)).max(0.0)
+            } else {
+                0.0
+            };
+            c.lo[i] - c.lo[i - 2] - cycle
+        })
         .fold(0.0f64, f64::max);
     (higher * 5 >= m * 4
         && !fading
@@ -1298,6 +1331,135 @@ mod tests {
         assert!(daily_leak(&days([980.0, 1027.0, 1068.0, 1119.0]), sigma, &cfg).is_some());
         assert!(daily_leak(&days([980.0, 1027.0, 985.0, 1030.0]), sigma, &cfg).is_none());
         assert!(daily_leak(&days([980.0, 995.0, 1068.0, 1083.0]), sigma, &cfg).is_none());
+    }
+
+    /// A 400 MB working set that swings 100 MB with the day (highest at 18:00, lowest at
+    /// 6:00) and leaks 5 MB an hour of its traffic, seen from midnight until the next day's
+    /// climb stands nearly as high as the evening before: the night between came down from
+    /// that peak, which a fill that reached its bound and holds never does, though the end
+    /// itself is back near it. A fill of 160 MB from 13:00 to 23:00 on the first day that
+    /// holds, with no cycle, stands as much higher at every hour seen twice and never comes
+    /// down: no leak.
+    #[test]
+    fn a_night_seen_after_the_peak_is_a_cycle_though_the_morning_climbed_back() {
+        let cfg = RecognizeOptions::default().cfg();
+        let end: f64 = 37.0;
+        let traffic = |h: f64| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * (h - 6.0) / 24.0).cos();
+        let busy = |h: f64| {
+            (0..(h * 12.0) as usize)
+                .map(|i| traffic(i as f64 / 12.0) / 12.0)
+                .sum::<f64>()
+        };
+        let cols = |f: &dyn Fn(f64) -> f64| {
+            let bs = summary(end, |t| f(t / H) + jitter(t, 0.5 * MB));
+            runs(&bs, &cfg)
+        };
+        let leak = cols(&|h| 400.0 * MB + 100.0 * MB * traffic(h) + 5.0 * MB * busy(h));
+        assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, false).is_some());
+        let fill = cols(&|h| 400.0 * MB + 160.0 * MB * ((h - 13.0) / 10.0).clamp(0.0, 1.0));
+        assert!(day_over_day(&fill.c, 0, fill.sigma2, &cfg, false).is_none());
+    }
+
+    /// 52 h from 22:00 of a 3 GB working set that swings 1.4 GB with business hours (8:00 to
+    /// 20:00, ten-minute ramps), leaking 30 MB/h while the traffic is up: every hour seen
+    /// twice stands about a day's leak higher, and the last day's morning climbs 1.4 GB within
+    /// two buckets. So did the morning before: that climb is the cycle's, no deploy's step.
+    /// Without the leak, a step of 360 MB at 2:30 on the third day stands as high at 6 in 7
+    /// of the hours seen twice, in one bucket that rose by nothing a day before: a step, no
+    /// leak.
+    #[test]
+    fn the_cycles_own_morning_climb_is_no_jump() {
+        let cfg = RecognizeOptions::default().cfg();
+        let traffic = |h: f64| {
+            let h = h % 24.0;
+            ((h - 8.0) * 6.0).clamp(0.0, 1.0) * ((20.0 - h) * 6.0).clamp(0.0, 1.0)
+        };
+        let busy = |h: f64| {
+            (0..(h * 12.0) as usize)
+                .map(|i| traffic(22.0 + i as f64 / 12.0) / 12.0)
+                .sum::<f64>()
+        };
+        let cols = |f: &dyn Fn(f64) -> f64| {
+            let bs = summary(52.0, |t| {
+                3000.0 * MB + 1400.0 * MB * traffic(22.0 + t / H) + f(t / H) + jitter(t, 4.0 * MB)
+            });
+            runs(&bs, &cfg)
+        };
+        let leak = cols(&|h| 30.0 * MB * busy(h));
+        assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, false).is_some());
+        let step = cols(&|h| if h >= 28.5 { 360.0 * MB } else { 0.0 });
+        assert!(day_over_day(&step.c, 0, step.sigma2, &cfg, false).is_none());
+        let flat = cols(&|_| 0.0);
+        assert!(day_over_day(&flat.c, 0, flat.sigma2, &cfg, false).is_none());
+    }
+
+    /// Eight nights of a 1.6 GB heap that swings 150 MB a day and leaks with its weekday
+    /// traffic: the troughs climb 39-54 MB a weekday, about 4 noise scales of 10 MB, and
+    /// 3 MB across the weekend. No step passes 6 noise scales, and the weekend's breaks the
+    /// staircase's steady pace, but every night stands above the one before, 247 MB in all:
+    /// growth. One night lower, or the same order over a rise the noise makes, is not.
+    #[test]
+    fn troughs_that_rise_every_night_for_days_are_a_leak_though_it_paused_at_the_weekend() {
+        let cfg = RecognizeOptions::default().cfg();
+        let days = |troughs: &[f64]| -> Vec<Day> {
+            (0..troughs.len())
+                .map(|i| Day {
+                    t_trough: 1.7e9 + i as f64 * DAY,
+                    trough: troughs[i] * MB,
+                    swing: 150.0 * MB,
+                })
+                .collect()
+        };
+        let sigma = 10.0 * MB;
+        let nights = [
+            1617.0, 1665.0, 1711.0, 1765.0, 1804.0, 1807.0, 1810.0, 1865.0,
+        ];
+        assert!(daily_leak(&days(&nights), sigma, &cfg).is_some());
+        let mut lower = nights;
+        lower[5] = 1800.0;
+        assert!(daily_leak(&days(&lower), sigma, &cfg).is_none());
+        let small = [
+            1617.0, 1630.0, 1641.0, 1655.0, 1661.0, 1668.0, 1670.0, 1684.0,
+        ];
+        assert!(daily_leak(&days(&small), sigma, &cfg).is_none());
+    }
+
+    /// 58 h of a 3 GB working set that swings 1.4 GB with business hours (8:00 to 20:00, a
+    /// half-hour ramp each way), from 10:00 on, leaking 30 MB/h while the traffic is up and
+    /// nothing at night. The first ten hours are a part of a day with no night in it: their
+    /// lowest floor is the day's level where the evening fall begins, far above the night
+    /// after, and the step from it says nothing of how the nights rose. The two whole days
+    /// that follow stand 345 MB apart at their troughs: a leak. Without the leak, or starting
+    /// at night (the part of a day then holds a trough, which the night after does not pass),
+    /// no leak.
+    #[test]
+    fn a_part_of_a_day_without_its_night_bounds_the_trough_from_above_only() {
+        let cfg = RecognizeOptions::default().cfg();
+        let traffic = |h: f64| {
+            let h = h % 24.0;
+            ((h - 8.0) * 2.0).clamp(0.0, 1.0) * ((20.0 - h) * 2.0).clamp(0.0, 1.0)
+        };
+        // Hours of traffic up to hour `h` of the series (which starts at `from` o'clock).
+        let busy = |from: f64, h: f64| {
+            (0..(h * 12.0) as usize)
+                .map(|i| traffic(from + i as f64 / 12.0) / 12.0)
+                .sum::<f64>()
+        };
+        let series = |from: f64, rate: f64| {
+            summary(58.0, move |t| {
+                let h = t / H;
+                3000.0 * MB
+                    + 1400.0 * MB * traffic(from + h)
+                    + rate * MB * busy(from, h)
+                    + jitter(t, 4.0 * MB)
+            })
+        };
+        let e = evaluate(&series(10.0, 30.0), &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        let e = evaluate(&series(10.0, 0.0), &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+        let e = evaluate(&series(2.0, 0.0), &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
     }
 
     /// Six days and a quarter of a 600 MB heap that swings 380 MB with business hours (flat at

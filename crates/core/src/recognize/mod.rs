@@ -39,15 +39,20 @@
 //!    leak;
 //! 6. over a day or more under a daily cycle (the series repeats a day later, with a swing
 //!    above the noise, and its means come down somewhere by 8 noise scales: a fill never
-//!    does) judges the **floor of each day**: troughs that rise day after day by
+//!    does) judges the **floor of each day** (a part of a day that does not reach back to
+//!    the night's hour bounds that night from above: a step down from it tells nothing):
+//!    troughs that rise day after day by
 //!    6 noise scales (the scatter of the same hour a day apart, when under the
 //!    buckets' noise) and a tenth of the swing (or, over three steps or more, each by 6 noise
 //!    scales and none under half the largest: a steady staircase, where a wobble has no
-//!    direction) are a leak the cycle hides; and, from a day
+//!    direction; or five troughs or more, each above the one before, 6 noise scales of a
+//!    difference in all: a leak that paused on quiet days) are a leak the cycle hides; and,
+//!    from a day
 //!    and a bucket on, compares the **same hours a day apart** within the run: a floor that
 //!    stands higher a day later at 4 in 5 of the hours seen twice, by as much, without fading,
-//!    having risen over hours rather than in one jump, while the last day's means came down
-//!    from their peak to the end (a night, not a level reached and held), is a leak that
+//!    having risen over hours rather than in one jump (beyond the jump the same hours made a
+//!    day before: a steep morning is the cycle's), while the last day's means came down
+//!    after their peak (a night, not a level reached and held), is a leak that
 //!    follows the traffic and is flat at night, where the plateau test saw a fill's end; over
 //!    more than two days, the same test on the last day alone, against the highest floor held
 //!    at each hour on any earlier day, finds a leak that began within the last day;
