@@ -1311,6 +1311,34 @@ mod tests {
 
     const H: f64 = 3600.0;
 
+    /// Nightly troughs (MB), a day apart, under a daily swing of `swing` MB.
+    fn nights(troughs: &[f64], swing: f64) -> Vec<Day> {
+        troughs
+            .iter()
+            .enumerate()
+            .map(|(i, trough)| Day {
+                t_trough: 1.7e9 + i as f64 * DAY,
+                trough: trough * MB,
+                swing: swing * MB,
+            })
+            .collect()
+    }
+
+    /// Business hours' traffic at `h` o'clock: 0 at night, 1 from 8:00 to 20:00, ramping
+    /// over 1/`ramp` hours each way.
+    fn business_hours(h: f64, ramp: f64) -> f64 {
+        let h = h % 24.0;
+        ((h - 8.0) * ramp).clamp(0.0, 1.0) * ((20.0 - h) * ramp).clamp(0.0, 1.0)
+    }
+
+    /// Hours of `traffic` (of the o'clock) in the `h` hours from `from` o'clock, summed over
+    /// five-minute steps: what a leak that follows traffic has leaked by then, per hour's rate.
+    fn busy(traffic: impl Fn(f64) -> f64, from: f64, h: f64) -> f64 {
+        (0..(h * 12.0) as usize)
+            .map(|i| traffic(from + i as f64 / 12.0) / 12.0)
+            .sum()
+    }
+
     /// The troughs of four days under a 520 MB daily swing (the numbers of a leak the swing
     /// hides: 180 MB over three and a half days): each stands 41-51 MB above the one before,
     /// under a tenth of the swing, steadily — a leak. Troughs that wobble by as much from
@@ -1318,15 +1346,7 @@ mod tests {
     #[test]
     fn troughs_that_rise_steadily_every_day_are_a_leak_however_small_against_the_swing() {
         let cfg = RecognizeOptions::default().cfg();
-        let days = |troughs: [f64; 4]| -> Vec<Day> {
-            (0..4)
-                .map(|i| Day {
-                    t_trough: 1.7e9 + i as f64 * DAY,
-                    trough: troughs[i] * MB,
-                    swing: 520.0 * MB,
-                })
-                .collect()
-        };
+        let days = |troughs: [f64; 4]| nights(&troughs, 520.0);
         let sigma = 2.0 * MB;
         assert!(daily_leak(&days([980.0, 1027.0, 1068.0, 1119.0]), sigma, &cfg).is_some());
         assert!(daily_leak(&days([980.0, 1027.0, 985.0, 1030.0]), sigma, &cfg).is_none());
@@ -1345,16 +1365,12 @@ mod tests {
         let cfg = RecognizeOptions::default().cfg();
         let end: f64 = 37.0;
         let traffic = |h: f64| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * (h - 6.0) / 24.0).cos();
-        let busy = |h: f64| {
-            (0..(h * 12.0) as usize)
-                .map(|i| traffic(i as f64 / 12.0) / 12.0)
-                .sum::<f64>()
-        };
         let cols = |f: &dyn Fn(f64) -> f64| {
             let bs = summary(end, |t| f(t / H) + jitter(t, 0.5 * MB));
             runs(&bs, &cfg)
         };
-        let leak = cols(&|h| 400.0 * MB + 100.0 * MB * traffic(h) + 5.0 * MB * busy(h));
+        let leak =
+            cols(&|h| 400.0 * MB + 100.0 * MB * traffic(h) + 5.0 * MB * busy(traffic, 0.0, h));
         assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, false).is_some());
         let fill = cols(&|h| 400.0 * MB + 160.0 * MB * ((h - 13.0) / 10.0).clamp(0.0, 1.0));
         assert!(day_over_day(&fill.c, 0, fill.sigma2, &cfg, false).is_none());
@@ -1370,22 +1386,14 @@ mod tests {
     #[test]
     fn the_cycles_own_morning_climb_is_no_jump() {
         let cfg = RecognizeOptions::default().cfg();
-        let traffic = |h: f64| {
-            let h = h % 24.0;
-            ((h - 8.0) * 6.0).clamp(0.0, 1.0) * ((20.0 - h) * 6.0).clamp(0.0, 1.0)
-        };
-        let busy = |h: f64| {
-            (0..(h * 12.0) as usize)
-                .map(|i| traffic(22.0 + i as f64 / 12.0) / 12.0)
-                .sum::<f64>()
-        };
+        let traffic = |h: f64| business_hours(h, 6.0);
         let cols = |f: &dyn Fn(f64) -> f64| {
             let bs = summary(52.0, |t| {
                 3000.0 * MB + 1400.0 * MB * traffic(22.0 + t / H) + f(t / H) + jitter(t, 4.0 * MB)
             });
             runs(&bs, &cfg)
         };
-        let leak = cols(&|h| 30.0 * MB * busy(h));
+        let leak = cols(&|h| 30.0 * MB * busy(traffic, 22.0, h));
         assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, false).is_some());
         let step = cols(&|h| if h >= 28.5 { 360.0 * MB } else { 0.0 });
         assert!(day_over_day(&step.c, 0, step.sigma2, &cfg, false).is_none());
@@ -1401,21 +1409,13 @@ mod tests {
     #[test]
     fn troughs_that_rise_every_night_for_days_are_a_leak_though_it_paused_at_the_weekend() {
         let cfg = RecognizeOptions::default().cfg();
-        let days = |troughs: &[f64]| -> Vec<Day> {
-            (0..troughs.len())
-                .map(|i| Day {
-                    t_trough: 1.7e9 + i as f64 * DAY,
-                    trough: troughs[i] * MB,
-                    swing: 150.0 * MB,
-                })
-                .collect()
-        };
+        let days = |troughs: &[f64]| nights(troughs, 150.0);
         let sigma = 10.0 * MB;
-        let nights = [
+        let climbing = [
             1617.0, 1665.0, 1711.0, 1765.0, 1804.0, 1807.0, 1810.0, 1865.0,
         ];
-        assert!(daily_leak(&days(&nights), sigma, &cfg).is_some());
-        let mut lower = nights;
+        assert!(daily_leak(&days(&climbing), sigma, &cfg).is_some());
+        let mut lower = climbing;
         lower[5] = 1800.0;
         assert!(daily_leak(&days(&lower), sigma, &cfg).is_none());
         let small = [
@@ -1435,22 +1435,13 @@ mod tests {
     #[test]
     fn a_part_of_a_day_without_its_night_bounds_the_trough_from_above_only() {
         let cfg = RecognizeOptions::default().cfg();
-        let traffic = |h: f64| {
-            let h = h % 24.0;
-            ((h - 8.0) * 2.0).clamp(0.0, 1.0) * ((20.0 - h) * 2.0).clamp(0.0, 1.0)
-        };
-        // Hours of traffic up to hour `h` of the series (which starts at `from` o'clock).
-        let busy = |from: f64, h: f64| {
-            (0..(h * 12.0) as usize)
-                .map(|i| traffic(from + i as f64 / 12.0) / 12.0)
-                .sum::<f64>()
-        };
+        let traffic = |h: f64| business_hours(h, 2.0);
         let series = |from: f64, rate: f64| {
             summary(58.0, move |t| {
                 let h = t / H;
                 3000.0 * MB
                     + 1400.0 * MB * traffic(from + h)
-                    + rate * MB * busy(from, h)
+                    + rate * MB * busy(traffic, from, h)
                     + jitter(t, 4.0 * MB)
             })
         };
