@@ -386,7 +386,7 @@ fn slow_leak(c: &Cols, full: StretchEval, cfg: &Cfg) -> StretchEval {
             // (The trend of the means shows the leak; the floor may still show how it grew:
             // in steps between flat stretches, as the floor's tests name it. Not while
             // screening, as there.)
-            pattern: if !cfg.screen && super::names::grew_in_bursts(c.t, c.lo) {
+            pattern: if !cfg.screen && super::names::grew_in_bursts(c.t, c.lo, c.hi) {
                 Pattern::GrowthInBursts
             } else {
                 Pattern::LinearGrowth
@@ -970,7 +970,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 let mut late = late;
                 if !cfg.screen
                     && late.pattern != Pattern::GrowthInBursts
-                    && super::names::grew_in_bursts(&c.t[a..b], &c.lo[a..b])
+                    && super::names::grew_in_bursts(&c.t[a..b], &c.lo[a..b], &c.hi[a..b])
                 {
                     // (The name only: bursts are read over the whole run, not the recent
                     // half that showed the leak; the first steps of a staircase can fall

@@ -142,14 +142,51 @@ impl Stairs {
 /// Read on at most 48 points (neighbouring buckets merged: the earliest time, the lowest
 /// floor): the fit costs O(n²), and a staircase whose steps are three buckets apart at that
 /// resolution keeps its shape; the lowest of two or three buckets is steadier than one.
-pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64]) -> bool {
+///
+/// Each reading's noise scale is at least the samples' rounding, half their quantum (from
+/// `lo` and `hi`, the bucket minima and maxima; see [`reading_quantum`]): a floor read in whole
+/// MiB climbs one MiB at a time, flat between, whatever its shape; a step of one quantum is
+/// the reading's resolution, not a burst, which must stand out of the noise and the rounding.
+pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64], hi: &[f64]) -> bool {
     let n = t.len().min(lo.len());
     if n < 12 {
         return false;
     }
+    // (A reading is off by up to half its quantum.)
+    let rounding = 0.5 * reading_quantum(&lo[..n], &hi[..n.min(hi.len())]);
     let (tt, y) = coarse_minima(t, lo, n);
     y.len() >= 12
-        && (rise_in_few_intervals(&y) || rose_in_runs_between_flats(&y) || staircase_fits(&tt, &y))
+        && (rise_in_few_intervals(&y, rounding)
+            || rose_in_runs_between_flats(&y, rounding)
+            || staircase_fits(&tt, &y, rounding))
+}
+
+/// The resolution the samples were read at, from the bucket minima `lo` and maxima `hi`
+/// (samples both): the greatest common divisor of their differences when they are whole
+/// numbers (bytes counted in pages, KiB or MiB), else 0 (a reading without a quantum). The
+/// maxima count too: a floor alone may move only by its steps, the noise on top shows the
+/// resolution.
+fn reading_quantum(lo: &[f64], hi: &[f64]) -> f64 {
+    const WHOLE: f64 = 9.0e15; // (below 2^53: every whole number is exact.)
+    let Some(&first) = lo.first() else {
+        return 0.0;
+    };
+    let mut g = 0u64;
+    for &v in lo.iter().chain(hi) {
+        let d = (v - first).abs();
+        if !d.is_finite() || d >= WHOLE || d.fract() != 0.0 {
+            return 0.0;
+        }
+        let (mut a, mut b) = (g, d as u64);
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        g = a;
+        if g == 1 {
+            break; // (Read to the byte: no coarser resolution to find.)
+        }
+    }
+    g as f64
 }
 
 /// The bucket minima `lo[..n]` read on at most 48 points: neighbouring buckets merged (the
@@ -313,7 +350,7 @@ fn solve_normal(mut a: [[f64; 3]; 3], mut b: [f64; 3], k: usize) -> Option<[f64;
 /// Its limit: a burst must rise by several noise scales within its run. Ramps spread over
 /// many buckets with flats between them shorter than a ramp, or bursts within the noise, are
 /// still missed.
-fn rose_in_runs_between_flats(y: &[f64]) -> bool {
+fn rose_in_runs_between_flats(y: &[f64], rounding: f64) -> bool {
     const MAX: usize = 64;
     let m = y.len();
     let rise = y[m - 1] - y[0];
@@ -331,7 +368,9 @@ fn rose_in_runs_between_flats(y: &[f64]) -> bool {
     let sorted = &mut sorted[..n];
     sorted.sort_unstable_by(f64::total_cmp);
     let k_min = (n / 3).max(3);
-    let floor = 1e-9 * rise;
+    // (The flats' scale is never below the samples' `rounding`: a floor read in whole MiB is
+    // flat between single-MiB steps, which are no bursts.)
+    let floor = (1e-9 * rise).max(rounding);
     // The best split: (ratio, bursts, first burst's start, last burst's end, flats' sum).
     let mut best = (0.0, 0usize, n, 0usize, 0.0);
     // What each burst added, over the square root of its length.
@@ -408,7 +447,7 @@ fn rose_in_runs_between_flats(y: &[f64]) -> bool {
 /// and a few strays never carry three quarters of a rise. (A staircase fitted by the least
 /// squares misses bursts that land on a bucket boundary, their rise split over two
 /// intervals, or a level held for a single bucket: read as differences, each is one burst.)
-fn rise_in_few_intervals(y: &[f64]) -> bool {
+fn rise_in_few_intervals(y: &[f64], rounding: f64) -> bool {
     let m = y.len();
     let rise = y[m - 1] - y[0];
     if m < 12 || rise.is_nan() || rise <= 0.0 {
@@ -416,8 +455,9 @@ fn rise_in_few_intervals(y: &[f64]) -> bool {
     }
     let d: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
     let (typical, noise) = median_and_mad(&mut d.clone());
-    // (A floor without noise still needs its jumps to be more than rounding.)
-    let out = (3.0 * noise).max(1e-9 * rise);
+    // (A floor without noise still needs its jumps to be more than rounding: the float's, and
+    // the samples' `rounding` — a step of one quantum stays within three of it.)
+    let out = (3.0 * noise.max(rounding)).max(1e-9 * rise);
     let (mut bursts, mut intervals, mut up, mut down) = (0usize, 0usize, 0.0, 0.0);
     let (mut in_burst, mut first, mut last) = (false, d.len(), 0);
     for (i, &x) in d.iter().enumerate() {
@@ -448,7 +488,7 @@ fn rise_in_few_intervals(y: &[f64]) -> bool {
 /// criterion, so that more pieces must buy a clearly better fit — and the jumps that stand
 /// out of the scatter about the pieces (three of its standard deviations) go up, not down (a
 /// sawtooth's floor seen at a fine resolution rises and falls).
-fn staircase_fits(tt: &[f64], y: &[f64]) -> bool {
+fn staircase_fits(tt: &[f64], y: &[f64], rounding: f64) -> bool {
     let n = y.len();
     if n < 12 {
         return false;
@@ -499,7 +539,9 @@ fn staircase_fits(tt: &[f64], y: &[f64]) -> bool {
     if score >= best_smooth {
         return false;
     }
-    let sd = (sse / (n - k) as f64).sqrt();
+    // (Pieces fit a floor read in quanta exactly between its steps: the scale is at least
+    // the samples' `rounding`, and a step of one quantum stays within three of it.)
+    let sd = (sse / (n - k) as f64).sqrt().max(rounding);
     let (mut ups, mut up, mut down) = (0usize, 0.0, 0.0);
     for w in means.windows(2) {
         let d = w[1] - w[0];
@@ -862,7 +904,52 @@ mod tests {
                 500e6 + 20e6 * steps + 1e6 * jitter(i)
             })
             .collect();
-        assert!(grew_in_bursts(&t, &y));
+        assert!(grew_in_bursts(&t, &y, &y));
+    }
+
+    /// A floor read in whole MiB climbs one MiB at a time and holds between, whatever its
+    /// shape: its single-quantum steps are the reading's resolution, not bursts. A staircase
+    /// read the same way, its steps many quanta high, still grew in bursts.
+    #[test]
+    fn single_quantum_steps_of_a_floor_read_in_whole_mib_are_no_bursts() {
+        const MIB: f64 = 1_048_576.0;
+        let t = times(240);
+        let in_mib = |v: f64| (v / MIB).round() * MIB;
+        for pace in [0.02, 0.05, 0.1, 0.2] {
+            for noise in [0.0, 0.2, 0.4] {
+                let line: Vec<f64> = (0..240)
+                    .map(|i| in_mib(80.0 * MIB + pace * MIB * i as f64 + noise * MIB * jitter(i)))
+                    .collect();
+                assert!(
+                    !grew_in_bursts(&t, &line, &line),
+                    "pace {pace}, noise {noise}"
+                );
+                let faster: Vec<f64> = (0..240)
+                    .map(|i| {
+                        let x = i as f64 / 240.0;
+                        in_mib(80.0 * MIB + 60.0 * pace * MIB * x * x + noise * MIB * jitter(i))
+                    })
+                    .collect();
+                assert!(
+                    !grew_in_bursts(&t, &faster, &faster),
+                    "pace {pace}, noise {noise}"
+                );
+            }
+        }
+        let stairs: Vec<f64> = (0..240)
+            .map(|i| {
+                let steps = [40usize, 90, 140, 190]
+                    .iter()
+                    .filter(|&&at| i >= at)
+                    .count();
+                in_mib(500.0 * MIB + 20.0 * MIB * steps as f64 + 0.4 * MIB * jitter(i))
+            })
+            .collect();
+        // (The floor moves only by its steps: the bucket maxima show the MiB it is read in.)
+        let tops: Vec<f64> = (0..240)
+            .map(|i| stairs[i] + in_mib(5.0 * MIB + 3.0 * MIB * jitter(i + 7)))
+            .collect();
+        assert!(grew_in_bursts(&t, &stairs, &tops));
     }
 
     #[test]
@@ -871,11 +958,11 @@ mod tests {
         let line: Vec<f64> = (0..120)
             .map(|i| 500e6 + 0.7e6 * i as f64 + 1e6 * jitter(i))
             .collect();
-        assert!(!grew_in_bursts(&t, &line));
+        assert!(!grew_in_bursts(&t, &line, &line));
         let late: Vec<f64> = (0..120)
             .map(|i| 500e6 + 1.5e6 * (i as f64 - 50.0).max(0.0) + 1e6 * jitter(i))
             .collect();
-        assert!(!grew_in_bursts(&t, &late));
+        assert!(!grew_in_bursts(&t, &late, &late));
     }
 
     /// A floor of `n` buckets that jumps by `size` at each of `at` (a fraction puts the jump
@@ -900,8 +987,8 @@ mod tests {
         let y = stairs(40, &at, 20e6, 0.5e6);
         // The least-squares staircase (pieces of two buckets at least) misses it; its rise
         // happened in twelve short intervals, flat between, all the same.
-        assert!(!staircase_fits(&t, &y));
-        assert!(grew_in_bursts(&t, &y));
+        assert!(!staircase_fits(&t, &y, 0.0));
+        assert!(grew_in_bursts(&t, &y, &y));
     }
 
     #[test]
@@ -920,18 +1007,21 @@ mod tests {
                             + 1e6 * noise(i)
                     })
                     .collect();
-                assert!(!grew_in_bursts(&t, &late), "onset {onset}, pace {pace}");
+                assert!(
+                    !grew_in_bursts(&t, &late, &late),
+                    "onset {onset}, pace {pace}"
+                );
             }
         }
         let late: Vec<f64> = (0..48)
             .map(|i| 500e6 + 14.7e6 * (i as f64 - 28.0).max(0.0) + 1e6 * noise(i))
             .collect();
-        assert!(!grew_in_bursts(&t, &late));
+        assert!(!grew_in_bursts(&t, &late, &late));
         // A line rising by a noise scale an interval: a few intervals stand out by chance.
         let line: Vec<f64> = (0..48)
             .map(|i| 500e6 + 1e6 * i as f64 + 1e6 * noise(i))
             .collect();
-        assert!(!grew_in_bursts(&t, &line));
+        assert!(!grew_in_bursts(&t, &line, &line));
         // A leak under a cycle of twelve buckets: the floor climbs fast, then slowly, four
         // times, rising every interval; its intervals spread like the cycle, none stands out.
         let cycle: Vec<f64> = (0..48)
@@ -940,7 +1030,7 @@ mod tests {
                 500e6 + 2e6 * i as f64 + 3.5e6 * x.sin() + 0.3e6 * noise(i)
             })
             .collect();
-        assert!(!grew_in_bursts(&t, &cycle));
+        assert!(!grew_in_bursts(&t, &cycle, &cycle));
     }
 
     /// A floor of `n` buckets that climbs a ramp of `ramp` buckets every `every` buckets
@@ -977,16 +1067,19 @@ mod tests {
             for seed in [0, 100, 200] {
                 let y = ramps(48, 2.3, every, ramp, 30e6, 0.5e6, seed);
                 assert!(
-                    !rise_in_few_intervals(&y),
+                    !rise_in_few_intervals(&y, 0.0),
                     "the median-based reading misses it ({every}, {ramp}, {seed})"
                 );
-                assert!(rose_in_runs_between_flats(&y), "({every}, {ramp}, {seed})");
-                assert!(grew_in_bursts(&t, &y), "({every}, {ramp}, {seed})");
+                assert!(
+                    rose_in_runs_between_flats(&y, 0.0),
+                    "({every}, {ramp}, {seed})"
+                );
+                assert!(grew_in_bursts(&t, &y, &y), "({every}, {ramp}, {seed})");
             }
         }
         // Short, sharp bursts at long gaps read the same way.
         let y = ramps(48, 3.0, 9.0, 1.0, 20e6, 0.5e6, 7);
-        assert!(rose_in_runs_between_flats(&y));
+        assert!(rose_in_runs_between_flats(&y, 0.0));
     }
 
     #[test]
@@ -1000,8 +1093,11 @@ mod tests {
         for (start, every) in [(2.0, 12.0), (1.0, 14.0), (5.0, 11.0)] {
             for seed in [0, 100, 200, 300] {
                 let y = ramps(48, start, every, 6.0, 40e6, 0.8e6, seed);
-                assert!(rose_in_runs_between_flats(&y), "({start}, {every}, {seed})");
-                assert!(grew_in_bursts(&t, &y), "({start}, {every}, {seed})");
+                assert!(
+                    rose_in_runs_between_flats(&y, 0.0),
+                    "({start}, {every}, {seed})"
+                );
+                assert!(grew_in_bursts(&t, &y, &y), "({start}, {every}, {seed})");
             }
         }
     }
@@ -1029,14 +1125,14 @@ mod tests {
                             })
                             .collect();
                         assert!(
-                            !rose_in_runs_between_flats(&y),
+                            !rose_in_runs_between_flats(&y, 0.0),
                             "n {n}, seed {seed}, step {step}, pace {pace}"
                         );
                         // (Nor do the other readings where the climb outpaces the wander;
                         // a walk that outpaces its drift, the staircase fit can read as steps.)
                         let t = times(n);
                         assert!(
-                            pace * 1e6 <= step || !grew_in_bursts(&t, &y),
+                            pace * 1e6 <= step || !grew_in_bursts(&t, &y, &y),
                             "n {n}, seed {seed}, step {step}, pace {pace}"
                         );
                     }
@@ -1056,7 +1152,7 @@ mod tests {
             let n = rng.int(31, 64) as usize;
             let slope = rng.range(0.5, 4.0);
             let y: Vec<f64> = (0..n).map(|i| slope * i as f64 + rng.normal()).collect();
-            passed += usize::from(rose_in_runs_between_flats(&y));
+            passed += usize::from(rose_in_runs_between_flats(&y, 0.0));
         }
         assert!(passed <= 2, "{passed} of 20,000 lines");
     }
@@ -1074,17 +1170,20 @@ mod tests {
                 for pace in [0.1, 0.3, 0.6, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 50.0] {
                     let y = f(&|x| pace * 1e6 * x);
                     assert!(
-                        !rose_in_runs_between_flats(&y),
+                        !rose_in_runs_between_flats(&y, 0.0),
                         "line {pace}, n {n}, seed {seed}"
                     );
                 }
                 // Accelerating: a parabola and an exponential, flat at first.
                 for scale in [0.05e6, 0.2e6, 1e6] {
                     let y = f(&|x| scale * x * x);
-                    assert!(!rose_in_runs_between_flats(&y), "parabola {scale}, n {n}");
+                    assert!(
+                        !rose_in_runs_between_flats(&y, 0.0),
+                        "parabola {scale}, n {n}"
+                    );
                     let y = f(&|x| scale * 10.0 * ((x / n as f64 * 4.0).exp() - 1.0));
                     assert!(
-                        !rose_in_runs_between_flats(&y),
+                        !rose_in_runs_between_flats(&y, 0.0),
                         "exponential {scale}, n {n}"
                     );
                 }
@@ -1093,7 +1192,7 @@ mod tests {
                     for pace in [1.0, 3.0, 6.0, 20.0] {
                         let y = f(&|x| pace * 1e6 * (x - onset as f64).max(0.0));
                         assert!(
-                            !rose_in_runs_between_flats(&y),
+                            !rose_in_runs_between_flats(&y, 0.0),
                             "late {onset} {pace}, n {n}"
                         );
                     }
@@ -1104,12 +1203,12 @@ mod tests {
                     let y = f(&|x| {
                         pace * 1e6 * x + 8e6 * (std::f64::consts::TAU * x / (n as f64 / 4.0)).sin()
                     });
-                    assert!(!rose_in_runs_between_flats(&y), "cycle {pace}, n {n}");
+                    assert!(!rose_in_runs_between_flats(&y, 0.0), "cycle {pace}, n {n}");
                 }
                 // A floor read under a GC sawtooth slower than the buckets: rises, then a fall.
                 let y = f(&|x| 2e6 * x + 6e6 * (x % 5.0));
                 assert!(
-                    !rose_in_runs_between_flats(&y),
+                    !rose_in_runs_between_flats(&y, 0.0),
                     "sawtooth, n {n}, seed {seed}"
                 );
             }
@@ -1166,7 +1265,7 @@ mod tests {
                 500e6 + if up { 20e6 } else { 0.0 } + 0.05e6 * i as f64 + 1e6 * jitter(i)
             })
             .collect();
-        assert!(!grew_in_bursts(&t, &y));
+        assert!(!grew_in_bursts(&t, &y, &y));
     }
     /// Bucket columns (lo, hi, mean, first, last, count) of `v` cut into buckets of `k`.
     #[allow(clippy::type_complexity)]

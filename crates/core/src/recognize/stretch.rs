@@ -743,7 +743,7 @@ fn judge_level(
     let pattern = if leak {
         if cyc_long {
             Pattern::LeakUnderCycle
-        } else if !cfg.screen && super::names::grew_in_bursts(c.t, c.lo) {
+        } else if !cfg.screen && super::names::grew_in_bursts(c.t, c.lo, c.hi) {
             // (A name only, from the floor's flat stretches and jumps; not while screening:
             // its fits cost more than the judgement, and a screened name is never shown.)
             Pattern::GrowthInBursts
