@@ -295,11 +295,27 @@ impl Assessment {
         }
     }
 
+    /// True when a window longer than window `k` holds three falls or more and read them as
+    /// a collector's, while window `k`'s own falls (`w`) show no warm-up: one or two falls
+    /// cannot tell a collection from a restart (see `Falls::may_be_collections`), a third
+    /// shows whether the runs end at one height, and the finer window's falls are among them.
+    fn wider_saw_collections(&self, k: usize, w: &Eval) -> bool {
+        w.restarts > 0
+            && !w.falls.warmups
+            && self.windows[k + 1..]
+                .iter()
+                .flatten()
+                .any(|l| l.restarts >= 3 && l.falls.collector)
+    }
+
     /// Which windows confirm a leak.
     pub fn confirmed(&self) -> [bool; 3] {
         let mut c = [false; 3];
         for (k, w) in self.windows.iter().enumerate() {
-            c[k] = w.is_some_and(|w| windows::window_confirms(k, &w, &self.main, &self.history[k]));
+            c[k] = w.is_some_and(|w| {
+                windows::window_confirms(k, &w, &self.main, &self.history[k])
+                    && !self.wider_saw_collections(k, &w)
+            });
         }
         c
     }
