@@ -308,6 +308,18 @@ impl Assessment {
                 .any(|l| l.restarts >= 3 && l.falls.collector)
     }
 
+    /// True when window `k` holds two falls that show no new process and no longer summary
+    /// (a longer window or the whole series) holds three or more that it read as no
+    /// collector's: two falls alone cannot tell a collection from a restart, and the window
+    /// left that question to the longer views (see `evaluate`'s `refilling`).
+    fn falls_unsettled(&self, k: usize, w: &Eval) -> bool {
+        let settled = |e: &Eval| e.restarts >= 3 && !e.falls.collector;
+        w.restarts == 2
+            && !w.falls.new_process
+            && !settled(&self.main)
+            && !self.windows[k + 1..].iter().flatten().any(settled)
+    }
+
     /// Which windows confirm a leak.
     pub fn confirmed(&self) -> [bool; 3] {
         let mut c = [false; 3];
@@ -315,6 +327,7 @@ impl Assessment {
             c[k] = w.is_some_and(|w| {
                 windows::window_confirms(k, &w, &self.main, &self.history[k])
                     && !self.wider_saw_collections(k, &w)
+                    && !self.falls_unsettled(k, &w)
             });
         }
         c
