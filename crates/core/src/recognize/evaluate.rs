@@ -1071,6 +1071,10 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     let run_before_seen = !(cfg.window && restarts == 1);
     let refilling = |w: &StretchEval| {
         falls.may_be_collections(restarts)
+            // (Not in a trailing window holding two: the longer summaries hold more of the
+            // same falls, and a third tells a collector's from restarts — see
+            // `Assessment::wider_saw_collections` and `window_confirms`.)
+            && !(cfg.window && restarts == 2)
             && w.floor_now <= fell_from(&c, last_fall)
             && (!run_before_seen || c.t[n - 1] - c.t_first[last_fall] <= 2.0 * run_before)
     };
@@ -1612,6 +1616,28 @@ mod tests {
         let warmup = day(&|age, _| 300.0 * MB + 100.0 * MB * (1.0 - (-age / (0.6 * H)).exp()));
         let e = evaluate(&warmup, &cfg);
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// A trailing 6 h window in 5 min buckets over a process restarted by a cron every
+    /// 2 h 20 min, leaking 60 MB/h from the same start each run with no warm-up in view: the
+    /// window opens in the middle of a run and holds two falls. Two falls alone may be a
+    /// collector's; the window leaves that to the summaries that hold more of them, and
+    /// judges its runs: they leak.
+    #[test]
+    fn a_window_holding_two_restarts_judges_its_runs_and_leaves_collections_to_longer_views() {
+        let cfg = window_cfg();
+        let run = 2.0 * H + 20.0 * 60.0;
+        let samples = (0..360).map(|i| {
+            let t = 21.5 * H + i as f64 * 60.0;
+            (
+                t,
+                1000.0 * MB + 60.0 * MB * (t % run) / H + wobble(i, 0.5 * MB),
+            )
+        });
+        let e = evaluate(&bucketed(300.0, samples), &cfg);
+        assert_eq!(e.restarts, 2, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        assert_eq!(e.pattern, Pattern::LeakWithRestarts, "{e:?}");
     }
 
     /// A collector on a clock (a full collection every 8 h, as a JVM's old generation does

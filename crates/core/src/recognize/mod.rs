@@ -295,11 +295,40 @@ impl Assessment {
         }
     }
 
+    /// True when a window longer than window `k` holds three falls or more and read them as
+    /// a collector's, while window `k`'s own falls (`w`) show no warm-up: one or two falls
+    /// cannot tell a collection from a restart (see `Falls::may_be_collections`), a third
+    /// shows whether the runs end at one height, and the finer window's falls are among them.
+    fn wider_saw_collections(&self, k: usize, w: &Eval) -> bool {
+        w.restarts > 0
+            && !w.falls.warmups
+            && self.windows[k + 1..]
+                .iter()
+                .flatten()
+                .any(|l| l.restarts >= 3 && l.falls.collector)
+    }
+
+    /// True when window `k` holds two falls that show no new process and no longer summary
+    /// (a longer window or the whole series) holds three or more that it read as no
+    /// collector's: two falls alone cannot tell a collection from a restart, and the window
+    /// left that question to the longer views (see `evaluate`'s `refilling`).
+    fn falls_unsettled(&self, k: usize, w: &Eval) -> bool {
+        let settled = |e: &Eval| e.restarts >= 3 && !e.falls.collector;
+        w.restarts == 2
+            && !w.falls.new_process
+            && !settled(&self.main)
+            && !self.windows[k + 1..].iter().flatten().any(settled)
+    }
+
     /// Which windows confirm a leak.
     pub fn confirmed(&self) -> [bool; 3] {
         let mut c = [false; 3];
         for (k, w) in self.windows.iter().enumerate() {
-            c[k] = w.is_some_and(|w| windows::window_confirms(k, &w, &self.main, &self.history[k]));
+            c[k] = w.is_some_and(|w| {
+                windows::window_confirms(k, &w, &self.main, &self.history[k])
+                    && !self.wider_saw_collections(k, &w)
+                    && !self.falls_unsettled(k, &w)
+            });
         }
         c
     }

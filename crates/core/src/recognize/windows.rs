@@ -522,6 +522,50 @@ mod tests {
         assert!(window_confirms(2, &w, &main, &history));
     }
 
+    /// A 6 h window holding two falls and a leak in its runs, under a day's window that holds
+    /// four of the same falls and read them as a collector's: two falls cannot tell, four can,
+    /// and the window confirms nothing. When the day's window read its falls as no
+    /// collector's, the 6 h window's leak stands.
+    #[test]
+    fn a_window_defers_to_a_longer_window_that_read_more_of_its_falls_as_a_collectors() {
+        let quiet = Falls::default();
+        let collector = Falls {
+            collector: true,
+            ..quiet
+        };
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 4, quiet);
+        let six = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 2, quiet);
+        let day = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 4, collector);
+        let mut a = super::super::Assessment {
+            main,
+            windows: [None, Some(six), Some(day)],
+            history: [History::UNKNOWN; 3],
+        };
+        assert!(!a.confirmed()[1]);
+        a.windows[2] = Some(eval(VerdictKind::NoLeak, Pattern::Sawtooth, 4, quiet));
+        assert!(a.confirmed()[1]);
+    }
+
+    /// A day's window holding two falls of an old generation's full collections (no warm-up,
+    /// no limit) and the rise between them, in a week-long series whose coarse summary saw no
+    /// fall: no view holds a third fall to tell them from restarts, and the window confirms
+    /// nothing. When the whole series holds more of them and read them as no collector's,
+    /// the leak stands.
+    #[test]
+    fn two_falls_no_longer_view_settles_confirm_nothing() {
+        let quiet = Falls::default();
+        let main = eval(VerdictKind::NoLeak, Pattern::Stable, 0, quiet);
+        let day = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 2, quiet);
+        let mut a = super::super::Assessment {
+            main,
+            windows: [None, None, Some(day)],
+            history: [History::UNKNOWN; 3],
+        };
+        assert!(!a.confirmed()[2]);
+        a.main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 5, quiet);
+        assert!(a.confirmed()[2]);
+    }
+
     /// Six hours of an old generation refilling, a day and a half after its last full
     /// collection, in a series whose falls the whole read as a collector's: the day's ring no
     /// longer holds the heights earlier cycles reached, the whole-series summary does, and a
