@@ -915,25 +915,22 @@ mod tests {
         const MIB: f64 = 1_048_576.0;
         let t = times(240);
         let in_mib = |v: f64| (v / MIB).round() * MIB;
-        for pace in [0.02, 0.05, 0.1, 0.2] {
-            for noise in [0.0, 0.2, 0.4] {
-                let line: Vec<f64> = (0..240)
-                    .map(|i| in_mib(80.0 * MIB + pace * MIB * i as f64 + noise * MIB * jitter(i)))
-                    .collect();
-                assert!(
-                    !grew_in_bursts(&t, &line, &line),
-                    "pace {pace}, noise {noise}"
-                );
-                let faster: Vec<f64> = (0..240)
-                    .map(|i| {
-                        let x = i as f64 / 240.0;
-                        in_mib(80.0 * MIB + 60.0 * pace * MIB * x * x + noise * MIB * jitter(i))
-                    })
-                    .collect();
-                assert!(
-                    !grew_in_bursts(&t, &faster, &faster),
-                    "pace {pace}, noise {noise}"
-                );
+        // A straight climb and one that speeds up (MiB above 80 MiB at point i, per pace).
+        let climbs: [fn(f64, usize) -> f64; 2] = [
+            |pace, i| pace * i as f64,
+            |pace, i| 60.0 * pace * (i as f64 / 240.0).powi(2),
+        ];
+        for (shape, climb) in climbs.iter().enumerate() {
+            for pace in [0.02, 0.05, 0.1, 0.2] {
+                for noise in [0.0, 0.2, 0.4] {
+                    let y: Vec<f64> = (0..240)
+                        .map(|i| in_mib((80.0 + climb(pace, i) + noise * jitter(i)) * MIB))
+                        .collect();
+                    assert!(
+                        !grew_in_bursts(&t, &y, &y),
+                        "shape {shape}, pace {pace}, noise {noise}"
+                    );
+                }
             }
         }
         let stairs: Vec<f64> = (0..240)
