@@ -25,6 +25,11 @@ fn main() -> ExitCode {
         Err(e) => cli::exit_with(e),
     };
     init_tracing(cli.common.verbose);
+    if matches!(cli.command, cli::Command::Watch(_) | cli::Command::Run(_)) {
+        // These stay up beside the service, often in its container: a diagnosis's freed
+        // arrays go back to the kernel rather than waiting, resident, for the next one.
+        ALLOC.stop_keeping();
+    }
     match cmd::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

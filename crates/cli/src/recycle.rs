@@ -8,9 +8,12 @@
 //! (an `mremap` for such blocks: no copy; a shrink returns the tail pages to the kernel).
 //!
 //! Cached blocks stay resident, so the budget is small next to what a heap analysis holds, and
-//! only blocks plain `malloc` can serve (alignment ≤ 16) take part.
+//! only blocks plain `malloc` can serve (alignment ≤ 16) take part. A process that stays up
+//! (`watch`, `run`) calls [`Recycler::stop_keeping`]: it may diagnose once an hour, and the
+//! cache would hold up to the budget in the very container whose memory it watches.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// Blocks smaller than this go straight to the system allocator.
@@ -40,6 +43,8 @@ struct Cache {
 /// The recycling allocator.
 pub struct Recycler {
     cache: Mutex<Cache>,
+    /// False once [`Recycler::stop_keeping`] was called: every block goes back at once.
+    keeping: AtomicBool,
 }
 
 impl Recycler {
@@ -50,7 +55,24 @@ impl Recycler {
                 blocks: [(0, 0); SLOTS],
                 bytes: 0,
             }),
+            keeping: AtomicBool::new(true),
         }
+    }
+
+    /// Keep no freed block from now on, and give back those kept.
+    pub fn stop_keeping(&self) {
+        self.keeping.store(false, Ordering::Relaxed);
+        let Ok(mut c) = self.cache.lock() else {
+            return;
+        };
+        for b in &mut c.blocks {
+            if b.0 != 0 {
+                // SAFETY: cached blocks came from malloc and are owned by the cache alone.
+                unsafe { libc::free(b.0 as *mut libc::c_void) };
+                *b = (0, 0);
+            }
+        }
+        c.bytes = 0;
     }
 
     fn eligible(layout: &Layout) -> bool {
@@ -102,6 +124,9 @@ impl Recycler {
 
     /// Keep a freed block; false when the cache is full (the caller frees it).
     fn keep(&self, ptr: *mut u8, size: usize) -> bool {
+        if !self.keeping.load(Ordering::Relaxed) {
+            return false;
+        }
         let Ok(mut c) = self.cache.lock() else {
             return false;
         };
@@ -210,5 +235,29 @@ mod tests {
             r.dealloc(b, l);
         }
         assert_eq!(r.cache.lock().expect("lock").bytes, l.size());
+    }
+
+    #[test]
+    fn a_recycler_that_stopped_keeping_gives_every_block_back() {
+        let r = Recycler::new();
+        let l = Layout::from_size_align(MIN_BLOCK, 8).expect("layout");
+        // SAFETY: as above.
+        unsafe {
+            let a = r.alloc(l);
+            let b = r.alloc(l);
+            r.dealloc(a, l);
+            assert_eq!(r.cache.lock().expect("lock").bytes, l.size());
+            r.stop_keeping();
+            assert_eq!(r.cache.lock().expect("lock").bytes, 0);
+            assert!(r
+                .cache
+                .lock()
+                .expect("lock")
+                .blocks
+                .iter()
+                .all(|b| b.0 == 0));
+            r.dealloc(b, l);
+        }
+        assert_eq!(r.cache.lock().expect("lock").bytes, 0);
     }
 }

@@ -336,6 +336,8 @@ fn leaky_is_restarted_after_its_evidence() -> bool {
     };
     let first = service_pids(&w.cg);
     assert_eq!(first.len(), 1, "one service process: {first:?}");
+    let watcher_at_start = resident_bytes(w.child.id());
+    let mut watcher_diagnosed = None;
     let stop = Arc::new(AtomicBool::new(false));
     let load = drive(w.port, RATE, Arc::clone(&stop));
     // The load sets the pace: ~90 s to the limit on a quiet machine, three times that when
@@ -353,6 +355,9 @@ fn leaky_is_restarted_after_its_evidence() -> bool {
             continue;
         };
         if v["name"] == "MemoryGrowthLeak" && v.get("diagnosis").is_some() {
+            if diagnosed_at.is_none() {
+                watcher_diagnosed = resident_bytes(w.child.id());
+            }
             diagnosed_at.get_or_insert(seen.len());
             diagnosis = Some(v["diagnosis"].clone());
         }
@@ -431,8 +436,10 @@ fn leaky_is_restarted_after_its_evidence() -> bool {
     let d = diagnosis.unwrap();
     assert_eq!(d["suspects"][0]["name"], "profiles", "{d}");
     let restart_t = restart["timestamp"].as_f64().unwrap();
+    let mut evidence_bytes = 0;
     for f in d["evidence"].as_array().unwrap() {
         let m = std::fs::metadata(f.as_str().unwrap()).unwrap();
+        evidence_bytes += m.len();
         let written = m
             .modified()
             .unwrap()
@@ -441,6 +448,16 @@ fn leaky_is_restarted_after_its_evidence() -> bool {
             .as_secs_f64();
         assert!(written <= restart_t, "{f} written after the restart");
     }
+    // The watcher, in the service's cgroup, gave back what it parsed: it does not hold the
+    // snapshots' worth of memory against the limit it guards (it kept 82 MB of 82 MB of
+    // snapshots before it did).
+    let (before, after) = (watcher_at_start.unwrap(), watcher_diagnosed.unwrap());
+    eprintln!("watcher resident: {before} B at start, {after} B after diagnosing {evidence_bytes} B of snapshots");
+    assert!(
+        after.saturating_sub(before) < evidence_bytes / 2,
+        "the watcher kept {} B after diagnosing {evidence_bytes} B of snapshots",
+        after.saturating_sub(before)
+    );
     true
 }
 

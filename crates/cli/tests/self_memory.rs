@@ -12,18 +12,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn rss_of(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb * 1024.0)
-}
-
 #[test]
 fn the_watchers_memory_stays_flat_over_thousands_of_rounds() {
     let dir = tempfile::tempdir().unwrap();
@@ -68,7 +56,7 @@ fn the_watchers_memory_stays_flat_over_thousands_of_rounds() {
     let mut csv = String::from("timestamp,watcher_rss_bytes\n");
     let mut samples = Vec::new();
     while watch.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(300) {
-        if let Some(rss) = rss_of(pid) {
+        if let Some(rss) = resident_bytes(pid).map(|b| b as f64) {
             // Spread the run over an hour of timestamps so the recognizer judges the shape, not
             // the few seconds this test lasts.
             let t = 1_700_000_000.0 + start.elapsed().as_secs_f64() * 60.0;
