@@ -12,7 +12,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use leakscope_probe::cgroup::Cgroup;
+use leakscope_probe::cgroup::{Cgroup, CgroupSample};
 use leakscope_probe::proc::{self as procfs, ProcReader};
 use std::path::PathBuf;
 
@@ -135,6 +135,11 @@ impl Supervisor {
     /// The memory limit of the cgroup the command runs in, bytes, when it has one.
     pub fn limit_bytes(&self) -> Option<u64> {
         self.oom.limit_bytes()
+    }
+
+    /// The memory cgroup the command runs in, sampled now.
+    pub fn cgroup(&mut self) -> Option<CgroupSample> {
+        self.oom.sample()
     }
 
     /// Restart the command now, whether or not it restarts when it exits: stop its process
@@ -449,6 +454,11 @@ impl OomWatch {
 
     fn count(&mut self) -> Option<u64> {
         self.cgroup.as_mut()?.sample().ok()?.oom_kill_count
+    }
+
+    /// The cgroup followed, sampled now.
+    pub fn sample(&mut self) -> Option<CgroupSample> {
+        self.cgroup.as_mut()?.sample().ok()
     }
 
     /// The memory limit of the cgroup followed, bytes (read when it was last found).

@@ -1,7 +1,7 @@
-//! `--restart-before-oom` (RESIN's last step): a supervised command whose recognized time to
-//! its memory limit falls below the configured span is restarted by us, and the restart is
-//! logged, stored and alerted as [`Event::RestartedBeforeOom`], a restart of ours rather than
-//! a crash.
+//! `--restart-before-oom` (RESIN's last step): a supervised command whose recognized leak
+//! would reach its memory limit within the configured span is restarted by us (see [`due`]
+//! and [`Run`]), and the restart is logged, stored and alerted as
+//! [`Event::RestartedBeforeOom`], a restart of ours rather than a crash.
 //!
 //! With `--diagnose` the restart comes after the evidence: it waits for the diagnosis under
 //! way, or asks for one when no leak alert has (its window can be longer than the time
@@ -29,7 +29,8 @@ use crate::source::SourceSpec;
 /// Why a command should be restarted now.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Due {
-    /// The recognized time to the limit, seconds.
+    /// The time to the limit, seconds: the recognized one, or less when memory now, the
+    /// largest burst or the cgroup's other memory say so.
     pub time_to_limit_seconds: f64,
     /// Memory now, bytes.
     pub used_bytes: f64,
@@ -37,29 +38,97 @@ pub struct Due {
     pub limit_bytes: f64,
 }
 
-/// Restart now when recognition calls the series a leak whose time to `limit_bytes` is below
-/// `within`, and the memory in use now (`used_bytes`, at the floor's growth rate) agrees: a
+/// What a restart is judged on, kept across the samples of one process of the command: a
+/// restart starts a new one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Run {
+    pid: Option<u32>,
+    /// Memory when recognition first called this process's a leak, bytes.
+    leak_from: Option<f64>,
+    /// The growth of the last leak called, bytes an hour.
+    leak_growth: f64,
+    last: Option<f64>,
+    /// The largest rise between two samples, outside captures, bytes.
+    burst: f64,
+}
+
+impl Run {
+    /// Take the sample `value` of process `pid`, judged `verdict`. While `capturing` (a
+    /// snapshot is built in the heap it measures) no rise counts as a burst.
+    pub fn observe(&mut self, pid: Option<u32>, value: f64, verdict: &Verdict, capturing: bool) {
+        if pid != self.pid || !value.is_finite() {
+            *self = Run {
+                pid,
+                ..Run::default()
+            };
+            if !value.is_finite() {
+                return;
+            }
+        }
+        if let Some(last) = self.last.filter(|_| !capturing) {
+            self.burst = self.burst.max(value - last);
+        }
+        self.last = Some(value);
+        if verdict.verdict == VerdictKind::Leak {
+            self.leak_from.get_or_insert(value);
+            self.leak_growth = verdict.growth_bytes_per_hour;
+        } else if self.leak_from.is_some_and(|from| value < from) {
+            // Back below where the leak was called: it was a warm-up or a cache after all.
+            self.leak_from = None;
+        }
+    }
+
+    /// The growth, bytes an hour, of this process's leak: the verdict's while recognition
+    /// calls it a leak; after it wavered to a plateau or a step — a V8 heap's resident set
+    /// climbs in jumps, flat between them, and a snapshot inflates it — while memory stays
+    /// above where the leak was first called, the floor's growth it gives now (0 when none).
+    /// `None` when no leak was called on this process.
+    pub fn leak_growth(&self, verdict: &Verdict) -> Option<f64> {
+        if verdict.verdict == VerdictKind::Leak {
+            return Some(verdict.growth_bytes_per_hour);
+        }
+        self.leak_from?;
+        Some(verdict.growth_bytes_per_hour.max(0.0))
+    }
+
+    /// The largest rise between two samples of this process outside captures, bytes.
+    pub fn burst_bytes(&self) -> f64 {
+        self.burst
+    }
+}
+
+/// Restart now when memory in use, `used_bytes`, and one more burst as large as the largest
+/// seen, `burst_bytes`, leave less than `within` of growth at `growth_bytes_per_hour` (the
+/// leak's, see [`Run::leak_growth`]) before `limit_bytes`. It is memory now that decides, not
+/// the floor's recognized time to the limit (`recognized_ttl`, reported when sooner): a
 /// freshly restarted command, far below the limit, is not restarted again on the verdict of
-/// the one before it.
+/// the one before it, and a burst or the cgroup's other memory can bring the OOM kill sooner
+/// than the floor's pace does.
 pub fn due(
-    verdict: &Verdict,
+    growth_bytes_per_hour: f64,
+    recognized_ttl: Option<f64>,
     used_bytes: f64,
+    burst_bytes: f64,
     limit_bytes: Option<f64>,
     within: Duration,
 ) -> Option<Due> {
     let limit = limit_bytes.filter(|l| l.is_finite() && *l > 0.0)?;
-    if verdict.verdict != VerdictKind::Leak || !used_bytes.is_finite() {
+    if !used_bytes.is_finite() || growth_bytes_per_hour.is_nan() {
         return None;
     }
-    let ttl = verdict.time_to_limit_seconds.filter(|t| t.is_finite())?;
-    let rate = verdict.growth_bytes_per_hour / 3600.0;
-    if rate.is_nan() || rate <= 0.0 {
+    let left = limit - used_bytes - burst_bytes.max(0.0);
+    let rate = growth_bytes_per_hour.max(0.0) / 3600.0;
+    let from_now = if left <= 0.0 {
+        0.0
+    } else if rate > 0.0 {
+        left / rate
+    } else {
         return None;
-    }
-    let from_now = ((limit - used_bytes) / rate).max(0.0);
-    let within = within.as_secs_f64();
-    (ttl < within && from_now < within).then_some(Due {
-        time_to_limit_seconds: ttl.min(from_now),
+    };
+    (from_now < within.as_secs_f64()).then_some(Due {
+        time_to_limit_seconds: recognized_ttl
+            .filter(|t| t.is_finite())
+            .map_or(from_now, |t| t.min(from_now)),
         used_bytes,
         limit_bytes: limit,
     })
@@ -171,16 +240,41 @@ impl Engine {
             return;
         };
         let verdict = series.verdict();
-        let Some(due) = due(&verdict, series.last_value, limit, within) else {
+        let (value, field) = (series.last_value, series.field.clone());
+        let name = Arc::clone(&self.slots[i].name);
+        let capturing = self.diagnoser.as_ref().is_some_and(|d| d.busy_with(&name));
+        let slot = &mut self.slots[i];
+        let (pid, cgroup) = match &mut slot.runner {
+            Runner::Local(src) => (src.pid(), src.cgroup()),
+            Runner::Remote(_) => (None, None),
+        };
+        slot.run.observe(pid, value, &verdict, capturing);
+        // The cgroup's limit is measured against all it holds (its working set), leakscope
+        // too when it runs in the same container; a limit of the user's, against the series.
+        let used = match cgroup {
+            Some(c) if c.limit_bytes.map(|l| l as f64) == limit => {
+                value.max(c.working_set_bytes as f64)
+            }
+            _ => value,
+        };
+        let due = slot.run.leak_growth(&verdict).and_then(|growth| {
+            due(
+                growth,
+                verdict.time_to_limit_seconds,
+                used,
+                slot.run.burst_bytes(),
+                limit,
+                within,
+            )
+        });
+        let Some(due) = due else {
             // A capture under way can make the verdict waver (a snapshot is built in the
             // heap it measures): the wait it began keeps its bound until it ends.
-            let name = &self.slots[i].name;
-            if !self.diagnoser.as_ref().is_some_and(|d| d.busy_with(name)) {
+            if !capturing {
                 self.slots[i].restart_waiting = None;
             }
             return;
         };
-        let field = series.field.clone();
         let (evidence, diagnosis) = match self.before_restart(
             i,
             &due,
@@ -365,18 +459,59 @@ mod tests {
         // 1 MB/s, at ~650 MB of a 700 MB limit: ~50 s left.
         let v = verdict(700e6, 1e6);
         assert_eq!(v.verdict, VerdictKind::Leak, "{v:?}");
-        let d = due(&v, 649e6, Some(700e6), Duration::from_secs(120)).expect("due");
+        let (g, ttl) = (v.growth_bytes_per_hour, v.time_to_limit_seconds);
+        let min = |s| Duration::from_secs(s);
+        let d = due(g, ttl, 649e6, 0.0, Some(700e6), min(120)).expect("due");
         assert!(d.time_to_limit_seconds < 120.0, "{d:?}");
-        assert!(due(&v, 649e6, Some(700e6), Duration::from_secs(20)).is_none());
+        assert!(due(g, ttl, 649e6, 0.0, Some(700e6), min(20)).is_none());
         // The same verdict, but memory now is a fresh command's: not due.
-        assert!(due(&v, 40e6, Some(700e6), Duration::from_secs(120)).is_none());
-        assert!(due(&v, 649e6, None, Duration::from_secs(120)).is_none());
+        assert!(due(g, ttl, 40e6, 0.0, Some(700e6), min(120)).is_none());
+        assert!(due(g, ttl, 649e6, 0.0, None, min(120)).is_none());
+        // 20 s from the limit at its pace, but one more burst like the last would reach it.
+        assert!(due(g, ttl, 600e6, 0.0, Some(700e6), min(20)).is_none());
+        let d = due(g, ttl, 600e6, 90e6, Some(700e6), min(20)).expect("due");
+        assert!(d.time_to_limit_seconds < 20.0, "{d:?}");
+        // Not growing, but at the limit but for less than a burst.
+        assert!(due(0.0, None, 650e6, 60e6, Some(700e6), min(20)).is_some());
+        assert!(due(0.0, None, 600e6, 60e6, Some(700e6), min(20)).is_none());
     }
 
     #[test]
     fn flat_memory_is_never_due() {
         let v = verdict(60e6, 0.0);
         assert_ne!(v.verdict, VerdictKind::Leak);
-        assert!(due(&v, 59e6, Some(60e6), Duration::from_secs(3600)).is_none());
+        let mut run = Run::default();
+        run.observe(Some(7), 59e6, &v, false);
+        assert_eq!(run.leak_growth(&v), None);
+    }
+
+    #[test]
+    fn a_leak_called_stays_called_while_memory_stays_above_where_it_was_called() {
+        let leak = verdict(700e6, 1e6);
+        let mut plateau = verdict(700e6, 0.0);
+        plateau.growth_bytes_per_hour = 1e9;
+        assert_eq!(leak.verdict, VerdictKind::Leak);
+        assert_ne!(plateau.verdict, VerdictKind::Leak);
+        let mut run = Run::default();
+        run.observe(Some(7), 300e6, &plateau, false);
+        assert_eq!(run.leak_growth(&plateau), None, "no leak called yet");
+        run.observe(Some(7), 320e6, &leak, false);
+        assert_eq!(run.leak_growth(&leak), Some(leak.growth_bytes_per_hour));
+        // The verdict wavers to a plateau while the resident set holds between jumps.
+        run.observe(Some(7), 330e6, &plateau, false);
+        assert_eq!(run.leak_growth(&plateau), Some(1e9));
+        // A snapshot's jump is no burst; a jump of the heap is.
+        run.observe(Some(7), 450e6, &plateau, true);
+        assert_eq!(run.burst_bytes(), 20e6);
+        run.observe(Some(7), 510e6, &plateau, false);
+        assert_eq!(run.burst_bytes(), 60e6);
+        // Below where the leak was called: a warm-up or a cache after all.
+        run.observe(Some(7), 310e6, &plateau, false);
+        assert_eq!(run.leak_growth(&plateau), None);
+        // A new process starts afresh.
+        run.observe(Some(7), 320e6, &leak, false);
+        run.observe(Some(8), 40e6, &plateau, false);
+        assert_eq!(run.leak_growth(&plateau), None);
+        assert_eq!(run.burst_bytes(), 0.0);
     }
 }

@@ -178,6 +178,8 @@ struct Slot {
     /// `--diagnose`: what the diagnoses of it found since we last restarted it (or why
     /// nothing), for a restart before its OOM to refer to.
     captured: mitigate::Captured,
+    /// `--restart-before-oom`: what its current process showed so far.
+    run: mitigate::Run,
 }
 
 /// What a finished watch found.
@@ -413,6 +415,7 @@ impl Engine {
             status: None,
             restart_waiting: None,
             captured: mitigate::Captured::Nothing,
+            run: mitigate::Run::default(),
         });
         Ok(())
     }

@@ -63,6 +63,10 @@ impl Source for CommandSource {
         self.sup.pid()
     }
 
+    fn cgroup(&mut self) -> Option<leakscope_probe::cgroup::CgroupSample> {
+        self.sup.cgroup()
+    }
+
     fn shutdown(&mut self) {
         self.sup.stop();
     }

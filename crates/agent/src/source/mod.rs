@@ -132,6 +132,13 @@ pub trait Source: Send {
         None
     }
 
+    /// The memory cgroup the source's command runs in, sampled now: its limit is measured
+    /// against all it holds, the command and anything else (a sidecar, leakscope itself when
+    /// it runs in the same container). `None` for sources that supervise no command.
+    fn cgroup(&mut self) -> Option<leakscope_probe::cgroup::CgroupSample> {
+        None
+    }
+
     /// Stop what the source started (a supervised command), close what it opened (an
     /// inspector). Called once, when the target is dropped or the watch ends.
     fn shutdown(&mut self) {}

@@ -79,8 +79,9 @@ pub struct WatchArgs {
     /// Restart the command when it exits, and count restarts (with `-- CMD`).
     #[arg(long)]
     pub restart: bool,
-    /// Restart the `-- CMD` when its recognized time to the memory limit falls below this
-    /// (e.g. 10m), after --diagnose has captured its evidence (asked for by the restart when
+    /// Restart the `-- CMD` when the pace of its recognized leak would reach the memory
+    /// limit within this (e.g. 10m), counting memory as the limit does (a cgroup's working
+    /// set) and one more jump as large as the largest seen, after --diagnose has captured its evidence (asked for by the restart when
     /// no leak alert has; without it when it fails, is skipped, or a quarter of this is left);
     /// the restart is logged, stored, alerted as RestartedBeforeOom (saying what evidence it
     /// came after) and counted as a restart. Needs a known limit: the cgroup's, or --limit.
