@@ -633,7 +633,21 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     };
     if starts.len() > 1 && starts[1] >= 4 {
         // (The first run, whose start may not be in view, still shows where it ended.)
-        let (g, icpt) = line(0, starts[1], &mut s);
+        // (Read over no more than the longest complete run before its fall: the recording
+        // may have opened in the cycle before it, whose fall the restart search, with no
+        // start to compare with, could not cut.)
+        let longest = (1..restarts)
+            .map(|k| c.t[starts[k + 1] - 1] - c.t_first[starts[k]])
+            .fold(0.0f64, f64::max);
+        let end = c.t[starts[1] - 1];
+        let a = if longest > 0.0 {
+            c.t_first[..starts[1]]
+                .partition_point(|&t| t < end - longest)
+                .min(starts[1] - 4)
+        } else {
+            0
+        };
+        let (g, icpt) = line(a, starts[1], &mut s);
         peaks.push(icpt + g * c.t[starts[1] - 1]);
     }
     for k in 1..=restarts {
@@ -1657,6 +1671,40 @@ mod tests {
         assert!(falls.collector, "{falls:?}");
         let falls = collector_drops(&c, &starts, 1.0 * MB, &cfg);
         assert!(!falls.collector, "{falls:?}");
+    }
+
+    /// A collector's sawtooth (an old generation filling by 120 MB over 8 h, then a full
+    /// collection back to 420 MB), recorded from halfway up a cycle: the restart search,
+    /// with no start of that first run to compare with, misses the first fall, so the first
+    /// run in view holds the tail of one cycle and the whole of the next. Its end is read over
+    /// no more than the longest complete run: every run ends at one height, a collector's.
+    #[test]
+    fn the_first_run_in_view_is_read_over_one_run_length_before_its_fall() {
+        let cfg = RecognizeOptions::default().cfg();
+        let (run, low, height) = (96usize, 420.0 * MB, 120.0 * MB);
+        let cycle = |age: usize| low + height * age as f64 / run as f64;
+        // The tail of a cycle, the fall the search missed, then a whole cycle.
+        let mut lo: Vec<f64> = (run / 2..run).map(cycle).collect();
+        lo.extend((0..run).map(cycle));
+        let mut starts = vec![0];
+        for r in 0..4 {
+            starts.push(lo.len());
+            lo.push(low);
+            lo.extend((1..run).map(|age| cycle(age) + wobble(r * run + age, 2.0 * MB)));
+        }
+        let t: Vec<f64> = (0..lo.len()).map(|i| 300.0 * i as f64 + 150.0).collect();
+        let c = Columns {
+            t_first: t.iter().map(|t| t - 150.0).collect(),
+            hi: lo.iter().map(|v| v + 2.0 * MB).collect(),
+            mean: lo.iter().map(|v| v + MB).collect(),
+            first: lo.clone(),
+            last: lo.clone(),
+            n: vec![20; lo.len()],
+            t,
+            lo,
+        };
+        let falls = collector_drops(&c, &starts, 6.0 * MB, &cfg);
+        assert!(falls.collector, "{falls:?}");
     }
 
     /// A trailing window of six hours in five-minute buckets of a process that leaks 90 MB/h
