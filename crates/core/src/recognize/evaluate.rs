@@ -27,6 +27,8 @@ pub(crate) struct Eval {
     /// How the falls of the floor look: a collector's cycles, or restarts (see
     /// [`collector_drops`]).
     pub falls: Falls,
+    /// Restarts were seen and the complete runs between them were judged: most did not leak.
+    pub quiet_runs: bool,
 }
 
 impl Eval {
@@ -41,6 +43,7 @@ impl Eval {
             detail: None,
             judged_from: f64::NAN,
             falls: Falls::default(),
+            quiet_runs: false,
         }
     }
 }
@@ -1243,6 +1246,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             detail: Some(w),
             judged_from: from,
             falls,
+            quiet_runs: !prev.is_empty() && !runs_leak,
         },
     }
 }

@@ -401,14 +401,18 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
         }
         // After falls the whole series read as a collector's — or one or two falls that show
         // no new process (no warm-up, no limit, the floor not halved), which a collector's
-        // rare full collections make just the same — every run before them was this same
+        // rare full collections make just the same; or falls at no one height that show no
+        // new process, between runs the whole series judged and found mostly not leaking (major
+        // collections whose threshold moves) — every run before them was this same
         // process between collections: a floor one of them held before it came down is a
         // height the old generation refills to, at any hour, however long ago (a cycle
         // longer than a day leaves the rings before its last collection). A leak that starts
         // late in the run after such a fall climbs past that height before a window of its
         // own confirms it; a restarted leak shows its new process, or the whole series calls
         // its runs a leak.
-        let collections = main.falls.collector || main.falls.may_be_collections(main.restarts);
+        let collections = main.falls.collector
+            || main.falls.may_be_collections(main.restarts)
+            || (main.quiet_runs && !main.falls.new_process);
         if collections && history.held_anywhere_in_series() {
             return false;
         }
@@ -483,6 +487,7 @@ mod tests {
             }),
             judged_from: 0.0,
             falls,
+            quiet_runs: false,
         }
     }
 
@@ -597,6 +602,41 @@ mod tests {
         assert!(!window_confirms(1, &w, &main, &history));
         let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 7, Falls::default());
         assert!(window_confirms(1, &w, &main, &history));
+    }
+
+    /// An old generation refilling by 4 MB/h under major collections that come at varying
+    /// heights (no one height, so no collector's by that test): the whole series saw three
+    /// falls with no new process after them (no warm-up, no limit, the floor kept) and judged
+    /// the runs between them: most did not leak. The last hour's rise stays under a floor one
+    /// of those runs held: the same process refilling, which confirms nothing. While the runs
+    /// were not judged quiet (a leak restarted, regrowing to where it stood), the rise stands.
+    #[test]
+    fn a_refill_under_a_height_held_by_runs_judged_quiet_between_falls_without_a_new_process_confirms_nothing(
+    ) {
+        let history = History {
+            peak_before: 7.93e8,
+            held_in_series: f64::NAN,
+            peak_in_series: 8.17e8,
+            floor_start: 7.94e8,
+            floor_end: 7.99e8,
+            floor_end_in_series: 7.99e8,
+            fall: 1.0e6,
+        };
+        assert!(!history.seen_before() && history.held_anywhere_in_series());
+        let quiet = Falls::default();
+        let w = eval(VerdictKind::Leak, Pattern::LinearGrowth, 0, quiet);
+        let mut main = eval(VerdictKind::NoLeak, Pattern::Stable, 3, quiet);
+        main.quiet_runs = true;
+        assert!(!window_confirms(0, &w, &main, &history));
+        main.quiet_runs = false;
+        assert!(window_confirms(0, &w, &main, &history));
+        main.quiet_runs = true;
+        main.falls = Falls {
+            new_process: true,
+            warmups: true,
+            ..quiet
+        };
+        assert!(window_confirms(0, &w, &main, &history));
     }
 
     /// An old generation refilling after the one full collection of a 14 h series (a JVM's
