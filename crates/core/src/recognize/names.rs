@@ -1614,4 +1614,25 @@ mod tests {
         shift[40..].iter_mut().for_each(|v| *v += 5.0);
         assert!(floor_rose_and_held(&t, &shift));
     }
+
+    #[test]
+    fn a_traffic_cycle_of_an_hour_is_cyclic_and_one_of_forty_minutes_is_not() {
+        use crate::verdict::Pattern;
+        let opts = crate::recognize::RecognizeOptions::default();
+        let traffic = |period: f64, hours: f64| {
+            let s = samples(hours, 2e6, |t| {
+                170e6 + 20e6 * (1.0 - (std::f64::consts::TAU * t / period).cos())
+            });
+            crate::recognize::recognize("traffic", &s, &opts)
+        };
+        // The period is found in whole buckets (here 3,572 s for both): an hour or a little
+        // more read a fraction of a bucket short is still traffic's.
+        for (period, hours) in [(3600.0, 6.5), (3720.0, 7.0)] {
+            let v = traffic(period, hours);
+            assert_eq!(v.pattern, Pattern::Cyclic, "{period}: {v:#?}");
+        }
+        // Forty minutes, half a bucket more or not, is a collector's pace, not traffic's.
+        let v = traffic(2400.0, 6.5);
+        assert_ne!(v.pattern, Pattern::Cyclic, "{v:#?}");
+    }
 }

@@ -735,9 +735,10 @@ fn judge_level(
     // Cycles of an hour or more are traffic; shorter ones are garbage collection.
     // (Not when a collector's sawtooth runs under the stretch and the cycle has its shape:
     // the period search caught a multiple of the collector's period, see
-    // `cycle_falls_sharply`.)
+    // `cycle_falls_sharply`.) The period is found in whole buckets, so it is known to half a
+    // bucket: a cycle that may last an hour is traffic's (a collector's cycle is minutes).
     let cyc_long = period.is_some_and(|p| {
-        (p as f64) * (span / n as f64) >= 3600.0
+        (p as f64 + 0.5) * (span / (n - 1).max(1) as f64) >= 3600.0
             && !(super::names::cycle_falls_sharply(c.t, c.mean, p) && sawtoothy())
     }) && super::names::cycle_outswings_buckets(c.t, c.mean, c.lo, c.hi);
     let pattern = if leak {
