@@ -96,7 +96,7 @@ pub(crate) struct Decision {
 pub(crate) fn decide(a: &Assessment) -> Decision {
     if a.main.kind == VerdictKind::Leak {
         return Decision {
-            eval: a.main,
+            eval: traffic_inside_buckets(a),
             window: None,
             leak: true,
         };
@@ -124,10 +124,41 @@ pub(crate) fn decide(a: &Assessment) -> Decision {
         }
     }
     Decision {
-        eval: a.main,
+        eval: traffic_inside_buckets(a),
         window: None,
         leak: false,
     }
+}
+
+/// The whole series' evaluation, named for a traffic cycle when its wide buckets read one as
+/// a collector's: a band inside the buckets is any cycle faster than they are, and the whole
+/// series names it a sawtooth (or a rising floor under one) from the band alone. A cycle
+/// inside those buckets is fast enough for every finer window — six hours, a day — to time
+/// it: when each of them that judged the series times a cycle of an hour or more (traffic's
+/// pace; a cycle one of them alone times is a beat or that resolution's artifact) and the
+/// hour's window, a minute a bucket, sees no collector's teeth (a collector's cycle is
+/// minutes), the band is that traffic. Names only: the verdict stands.
+fn traffic_inside_buckets(a: &Assessment) -> Eval {
+    let mut e = a.main;
+    let seen = |k: usize| {
+        a.windows[k]
+            .filter(|w| w.kind != VerdictKind::InsufficientData)
+            .map(|w| w.pattern)
+    };
+    let finer: Vec<Pattern> = (1..WINDOWS.len()).filter_map(seen).collect();
+    let timed_traffic = !finer.is_empty()
+        && finer
+            .iter()
+            .all(|p| matches!(p, Pattern::Cyclic | Pattern::LeakUnderCycle));
+    let teeth = matches!(seen(0), Some(Pattern::Sawtooth | Pattern::RisingFloor));
+    if timed_traffic && !teeth {
+        match e.pattern {
+            Pattern::Sawtooth => e.pattern = Pattern::Cyclic,
+            Pattern::RisingFloor => e.pattern = Pattern::LeakUnderCycle,
+            _ => {}
+        }
+    }
+    e
 }
 
 /// `confidence` moved towards a coin toss (0.5), keeping `share` of its distance from it:
@@ -462,4 +493,61 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(kind: VerdictKind, pattern: Pattern) -> Eval {
+        Eval {
+            kind,
+            pattern,
+            ..Eval::insufficient(0)
+        }
+    }
+
+    /// The whole series' `main`, and the windows of an hour, six hours and a day (`None`:
+    /// too little data for that window).
+    fn assess(main: Eval, windows: [Option<Pattern>; 3]) -> Assessment {
+        let mut a = Assessment::new();
+        a.main = main;
+        for (w, p) in a.windows.iter_mut().zip(windows) {
+            *w = Some(match p {
+                Some(p) => eval(VerdictKind::NoLeak, p),
+                None => Eval::insufficient(0),
+            });
+        }
+        a
+    }
+
+    #[test]
+    fn a_band_every_finer_window_times_as_traffic_is_named_a_cycle() {
+        use Pattern::*;
+        let saw = eval(VerdictKind::NoLeak, Sawtooth);
+        let rising = eval(VerdictKind::Leak, RisingFloor);
+        // The whole series reads a band; six hours and a day time a cycle of an hour or more,
+        // and the hour sees no collector's teeth: traffic inside the wide buckets.
+        let d = decide(&assess(saw, [Some(Stable), Some(Cyclic), Some(Cyclic)]));
+        assert_eq!((d.eval.pattern, d.leak), (Cyclic, false));
+        let d = decide(&assess(
+            rising,
+            [Some(Declining), Some(LeakUnderCycle), None],
+        ));
+        assert_eq!((d.eval.pattern, d.leak), (LeakUnderCycle, true));
+        // The hour sees a collector's teeth: a beat of them timed at an hour is no traffic.
+        let d = decide(&assess(saw, [Some(Sawtooth), Some(Cyclic), Some(Cyclic)]));
+        assert_eq!(d.eval.pattern, Sawtooth);
+        // One finer window alone times the cycle: the other reads the series otherwise.
+        let d = decide(&assess(saw, [Some(Stable), Some(Cyclic), Some(Sawtooth)]));
+        assert_eq!(d.eval.pattern, Sawtooth);
+        let d = decide(&assess(
+            rising,
+            [Some(Stable), Some(LateOnsetLeak), Some(LeakUnderCycle)],
+        ));
+        assert_eq!((d.eval.pattern, d.leak), (RisingFloor, true));
+        // No finer window timed anything.
+        let d = decide(&assess(rising, [Some(Stable), None, None]));
+        assert_eq!(d.eval.pattern, RisingFloor);
+    }
 }
