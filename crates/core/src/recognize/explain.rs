@@ -550,4 +550,27 @@ mod tests {
         let d = decide(&assess(rising, [Some(Stable), None, None]));
         assert_eq!(d.eval.pattern, RisingFloor);
     }
+
+    #[test]
+    fn traffic_faster_than_the_whole_series_buckets_is_a_cycle() {
+        // Three days of a 100 MB process whose traffic swings 40 MB every 70 minutes: the
+        // whole series' buckets, wider than the cycle, hold it as a band; six hours and a
+        // day time it. A leak of 1 MB/h under it is a leak under a cycle.
+        let opts = crate::recognize::RecognizeOptions::default();
+        for (leak, want) in [(0.0, Pattern::Cyclic), (1e6, Pattern::LeakUnderCycle)] {
+            let points: Vec<Point> = (0..72 * 60)
+                .map(|i| {
+                    let t = 60.0 * i as f64;
+                    let x = std::f64::consts::TAU * t / 4200.0;
+                    let scatter = ((i as f64 * 12.9898).sin() * 43758.5453).fract();
+                    Point::new(
+                        1.7e9 + t,
+                        100e6 + leak * t / 3600.0 + 20e6 * (1.0 - x.cos()) + 2e6 * scatter,
+                    )
+                })
+                .collect();
+            let v = crate::recognize::recognize("traffic", &points, &opts);
+            assert_eq!(v.pattern, want, "{v:#?}");
+        }
+    }
 }
