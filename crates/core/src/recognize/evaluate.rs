@@ -1275,8 +1275,13 @@ mod tests {
             }
             lo.extend((1..run).map(|age| f(r, age)));
         }
+        (five_minute_buckets(lo), starts)
+    }
+
+    /// Five-minute buckets whose minima are `lo` (means 1 MB and maxima 2 MB above).
+    fn five_minute_buckets(lo: Vec<f64>) -> Columns {
         let t: Vec<f64> = (0..lo.len()).map(|i| 300.0 * i as f64 + 150.0).collect();
-        let c = Columns {
+        Columns {
             t_first: t.iter().map(|t| t - 150.0).collect(),
             hi: lo.iter().map(|v| v + 2.0 * MB).collect(),
             mean: lo.iter().map(|v| v + MB).collect(),
@@ -1285,8 +1290,7 @@ mod tests {
             n: vec![20; lo.len()],
             t,
             lo,
-        };
-        (c, starts)
+        }
     }
 
     /// The buckets (open one included, 128 at most, `width` seconds wide at first) of the
@@ -1696,17 +1700,7 @@ mod tests {
             lo.push(low);
             lo.extend((1..run).map(|age| cycle(age) + wobble(r * run + age, 2.0 * MB)));
         }
-        let t: Vec<f64> = (0..lo.len()).map(|i| 300.0 * i as f64 + 150.0).collect();
-        let c = Columns {
-            t_first: t.iter().map(|t| t - 150.0).collect(),
-            hi: lo.iter().map(|v| v + 2.0 * MB).collect(),
-            mean: lo.iter().map(|v| v + MB).collect(),
-            first: lo.clone(),
-            last: lo.clone(),
-            n: vec![20; lo.len()],
-            t,
-            lo,
-        };
+        let c = five_minute_buckets(lo);
         let falls = collector_drops(&c, &starts, 6.0 * MB, &cfg);
         assert!(falls.collector, "{falls:?}");
     }
