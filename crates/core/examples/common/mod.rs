@@ -30,6 +30,8 @@ pub struct Labelled {
     pub pattern: String,
     pub unit: SeriesUnit,
     pub onset: Option<f64>,
+    /// The leak's true growth, bytes (or counts) per hour; 0 for no leak.
+    pub true_growth: f64,
 }
 
 impl Labelled {
@@ -81,6 +83,7 @@ pub fn split(dir: &Path, only: &[String]) -> Vec<Labelled> {
                     SeriesUnit::Bytes
                 },
                 onset: s["onset_ts"].as_f64(),
+                true_growth: s["true_growth_bytes_per_hour"].as_f64().unwrap_or(0.0),
             }
         })
         .collect()
