@@ -12,8 +12,8 @@
 //!
 //! Gates are compared on the same replay: a gate sees the verdict stream and decides whether
 //! a leak verdict reaches the rules now (a gated-out leak verdict is passed on as
-//! `insufficient_data`, which neither starts nor clears the page). `main` is no gate: what the
-//! rules do today. Totals per gate on stderr; with `-v`, one line per series and gate that paged on stdout
+//! `insufficient_data`, which neither starts nor clears the page). `Main` is no gate: what the
+//! rules of main did before `growth_floor_confirms`; `Defaults`, the default rules now. Totals per gate on stderr; with `-v`, one line per series and gate that paged on stdout
 //! (`file gate first_page_unix_s pages`).
 //!
 //! ```text
@@ -41,8 +41,10 @@ struct Obs {
 /// whether a leak verdict now may page.
 #[derive(Clone, Copy, Debug)]
 enum Gate {
-    /// Today's rules.
+    /// The rules of main before `growth_floor_confirms` (every other gate builds on these).
     Main,
+    /// `AlertRules::default()` as they are now.
+    Defaults,
     /// The verdict said leak without a break for this many seconds (`growth_for_seconds`).
     For(f64),
     /// ... for this share of the time seen so far (a `for:` that scales with the history).
@@ -77,6 +79,9 @@ fn replay(obs: &[Obs], gate: Gate, template: &Verdict) -> Pages {
         return Pages::default();
     };
     let mut rules = AlertRules::default();
+    if !matches!(gate, Gate::Defaults) {
+        rules.growth_floor_confirms = false;
+    }
     if matches!(gate, Gate::MainNoRateResolve | Gate::FloorNoRateResolve) {
         rules.resolve_ratio = f64::NEG_INFINITY;
     }
@@ -95,7 +100,7 @@ fn replay(obs: &[Obs], gate: Gate, template: &Verdict) -> Pages {
         let held = |s: f64| leak_since.is_some_and(|since| t - since >= s);
         let pass = o.kind != VerdictKind::Leak
             || match gate {
-                Gate::Main | Gate::MainNoRateResolve => true,
+                Gate::Main | Gate::Defaults | Gate::MainNoRateResolve => true,
                 Gate::Floor | Gate::FloorNoRateResolve => o.growth > threshold,
                 Gate::FloorShare(f) => o.growth > threshold && held(f * (t - t0)),
                 Gate::For(s) => held(s),
@@ -108,6 +113,7 @@ fn replay(obs: &[Obs], gate: Gate, template: &Verdict) -> Pages {
                 Gate::Confidence(c) => o.confidence >= c,
                 Gate::NoCaveat => !o.caveat,
             };
+        v.growth_bytes_per_hour = o.growth;
         v.verdict = if pass {
             o.kind
         } else {
@@ -138,7 +144,7 @@ fn main() {
         .into_iter()
         .filter(|s| s.unit == SeriesUnit::Bytes)
         .collect();
-    let mut gates = vec![Gate::Main];
+    let mut gates = vec![Gate::Main, Gate::Defaults];
     gates.extend([900.0, 1800.0, 3600.0, 7200.0].map(Gate::For));
     gates.extend([0.1, 0.2, 0.3, 0.5].map(Gate::ForShare));
     gates.extend([0.1, 0.2, 0.3, 0.5].map(Gate::Twice));

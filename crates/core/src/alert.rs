@@ -10,7 +10,8 @@
 //! Rules and defaults (DESIGN.md, "What a leak is"):
 //! - [`names::MEMORY_ABOVE_THRESHOLD`]: memory above 500 MB, or above 0.9 × the limit when known;
 //! - [`names::MEMORY_GROWTH_LEAK`]: growth above 50 MB/h over the last 60 min **and** the
-//!   recognizer's verdict is `leak` (a filling cache pages nobody);
+//!   recognizer's verdict is `leak` with its floor trend above 50 MB/h too (a filling cache,
+//!   or the rising side of a collector's tooth, pages nobody);
 //! - [`names::MEMORY_ABOVE_BASELINE`]: more than 200 MB above the baseline (median of the first
 //!   5 min of samples);
 //! - [`names::OOM_KILLED`]: an OOM kill was seen;
@@ -236,7 +237,12 @@ impl AlertState {
                 .rate_per_hour(self.rules.growth_window_seconds * GROWTH_MIN_SPAN);
             let threshold = self.growth_threshold();
             match (rate, self.firing[GROWTH].is_some()) {
-                (Some(rate), false) if leak && rate > threshold => {
+                (Some(rate), false)
+                    if leak
+                        && rate > threshold
+                        && (!self.rules.growth_floor_confirms
+                            || verdict.growth_bytes_per_hour > threshold) =>
+                {
                     let summary = format!(
                         "{} of {} grows {}/h over the last {:.0} min and is recognized as a leak ({})",
                         self.series,

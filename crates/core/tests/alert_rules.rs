@@ -9,6 +9,8 @@ use leakscope_core::{Pattern, Point, Verdict, VerdictKind};
 const MB: f64 = 1e6;
 const T0: f64 = 1_700_000_000.0;
 
+/// A verdict of `kind`; a leak's floor trend is 1 GB/h, above every growth bar these tests
+/// set (the floor's own bar has its test, `the_floor_must_grow_too_not_only_the_window`).
 fn verdict(kind: VerdictKind) -> Verdict {
     Verdict {
         name: "api/rss_bytes".into(),
@@ -18,7 +20,7 @@ fn verdict(kind: VerdictKind) -> Verdict {
         } else {
             Pattern::Plateau
         },
-        growth_bytes_per_hour: 0.0,
+        growth_bytes_per_hour: if kind == VerdictKind::Leak { 1e9 } else { 0.0 },
         confidence: 0.9,
         detected_at: None,
         time_to_limit_seconds: None,
@@ -622,5 +624,47 @@ fn a_percentage_growth_bar_keeps_a_warming_cache_from_paging() {
     assert!(
         st.baseline_bytes().is_some(),
         "history kept across set_rules"
+    );
+}
+
+/// A leak verdict whose floor grows 20 MB/h does not page on an hour whose samples rise
+/// 100 MB/h (the filling side of a collector's tooth, a cache still filling): the floor must
+/// grow past the bar too (`growth_floor_confirms`, on by default). Off, it pages; a floor
+/// growing 120 MB/h pages either way.
+#[test]
+fn the_floor_must_grow_too_not_only_the_window() {
+    let run = |rules: AlertRules, floor: f64| {
+        let mut st = AlertState::new("t", "rss_bytes", rules, None);
+        let v = Verdict {
+            growth_bytes_per_hour: floor,
+            ..verdict(VerdictKind::Leak)
+        };
+        let mut fired = false;
+        for i in 0..=150 {
+            let t = T0 + f64::from(i) * 30.0;
+            let bytes = 300.0 * MB + 100.0 * MB * (t - T0) / 3600.0;
+            fired |= st
+                .observe(Point::new(t, bytes), &v)
+                .iter()
+                .any(|a| a.name == names::MEMORY_GROWTH_LEAK && a.status == AlertStatus::Firing);
+        }
+        fired
+    };
+    assert!(AlertRules::default().growth_floor_confirms);
+    assert!(
+        !run(AlertRules::default(), 20.0 * MB),
+        "a floor under the bar"
+    );
+    assert!(
+        run(AlertRules::default(), 120.0 * MB),
+        "a floor over the bar"
+    );
+    let off = AlertRules {
+        growth_floor_confirms: false,
+        ..AlertRules::default()
+    };
+    assert!(
+        run(off, 20.0 * MB),
+        "without the floor's bar, the window pages"
     );
 }
