@@ -11,8 +11,8 @@
 //! each series whole and `detected_at` is the replay's first flag; this shows the verdicts a
 //! person watching would have seen on the way (bench/recognition/gen2/watch.py sums them up).
 //! `first_page_t` is when the agent's growth alert (`MemoryGrowthLeak`, default rules: a
-//! leak verdict and 50 MB/h over the last hour) would first have fired, fed every sample with
-//! the verdict of that moment as the agent feeds it.
+//! leak verdict whose floor trend is above 50 MB/h, and 50 MB/h over the last hour) would first
+//! have fired, fed every sample with the verdict of that moment as the agent feeds it.
 
 mod common;
 
