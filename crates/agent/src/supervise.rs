@@ -453,7 +453,7 @@ impl OomWatch {
     }
 
     fn count(&mut self) -> Option<u64> {
-        self.cgroup.as_mut()?.sample().ok()?.oom_kill_count
+        self.sample()?.oom_kill_count
     }
 
     /// The cgroup followed, sampled now.

@@ -37,3 +37,12 @@ impl Series {
         }
     }
 }
+
+/// The greatest common divisor of `a` and `b` (`gcd(0, b)` is `b`): the resolution readings
+/// in whole units share — memory counted in pages, KiB or MiB moves by multiples of it.
+pub fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}

@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use leakscope_core::series::gcd;
+
 /// Integers whose magnitude is at most this are stored exactly as `i64` deltas.
 const MAX_EXACT_INT: f64 = 9_007_199_254_740_992.0; // 2^53
 
@@ -243,13 +245,6 @@ pub(crate) fn get_value(buf: &mut &[u8]) -> Result<f64, Corrupt> {
         return Err(Corrupt("bad value marker"));
     }
     Ok(f64::from_bits(get_u64(buf)?))
-}
-
-fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
 }
 
 /// Unix seconds to whole microseconds (the store's time resolution).

@@ -45,8 +45,6 @@ pub struct Run {
     pid: Option<u32>,
     /// Memory when recognition first called this process's a leak, bytes.
     leak_from: Option<f64>,
-    /// The growth of the last leak called, bytes an hour.
-    leak_growth: f64,
     last: Option<f64>,
     /// The largest rise between two samples, outside captures, bytes.
     burst: f64,
@@ -71,7 +69,6 @@ impl Run {
         self.last = Some(value);
         if verdict.verdict == VerdictKind::Leak {
             self.leak_from.get_or_insert(value);
-            self.leak_growth = verdict.growth_bytes_per_hour;
         } else if self.leak_from.is_some_and(|from| value < from) {
             // Back below where the leak was called: it was a warm-up or a cache after all.
             self.leak_from = None;

@@ -177,11 +177,7 @@ fn reading_quantum(lo: &[f64], hi: &[f64]) -> f64 {
         if !d.is_finite() || d >= WHOLE || d.fract() != 0.0 {
             return 0.0;
         }
-        let (mut a, mut b) = (g, d as u64);
-        while b != 0 {
-            (a, b) = (b, a % b);
-        }
-        g = a;
+        g = crate::series::gcd(g, d as u64);
         if g == 1 {
             break; // (Read to the byte: no coarser resolution to find.)
         }

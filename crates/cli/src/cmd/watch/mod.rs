@@ -81,8 +81,9 @@ pub struct WatchArgs {
     pub restart: bool,
     /// Restart the `-- CMD` when the pace of its recognized leak would reach the memory
     /// limit within this (e.g. 10m), counting memory as the limit does (a cgroup's working
-    /// set) and one more jump as large as the largest seen, after --diagnose has captured its evidence (asked for by the restart when
-    /// no leak alert has; without it when it fails, is skipped, or a quarter of this is left);
+    /// set) and one more jump as large as the largest seen, after --diagnose has captured
+    /// its evidence (asked for by the restart when no leak alert has; without it when it
+    /// fails, is skipped, or a quarter of this is left);
     /// the restart is logged, stored, alerted as RestartedBeforeOom (saying what evidence it
     /// came after) and counted as a restart. Needs a known limit: the cgroup's, or --limit.
     /// Only the command (its process group) is ever signalled. Give a Node command
