@@ -115,6 +115,17 @@ impl DiagnoseError {
     }
 }
 
+/// The heap profiles' suspects and the goroutine profiles', `n` at most: the goroutines'
+/// top ones keep up to half the places, however many heap sites grew. They name where leaked
+/// goroutines wait; the heap shows the same leak only as `runtime.malg` and what each
+/// goroutine holds, which can fill every place on its own.
+fn with_goroutines<T>(mut heap: Vec<T>, goroutines: Vec<T>, n: usize) -> Vec<T> {
+    heap.truncate(n - goroutines.len().min(n / 2));
+    heap.extend(goroutines);
+    heap.truncate(n);
+    heap
+}
+
 /// Diagnose `req`: find what the target runs, capture [`DiagnoseSettings::captures`]
 /// times spaced by its growth, diff, and return the suspects. `stop` ends it early (the
 /// inspector is closed on every path). The per-target period is the caller's
@@ -156,7 +167,7 @@ pub fn diagnose(
     let mut evidence_files = taken.files;
     if taken.goroutines.len() >= 2 {
         match leakscope_heap::diff(&taken.goroutines, &opts) {
-            Ok(g) => suspects.extend(g.suspects),
+            Ok(g) => suspects = with_goroutines(suspects, g.suspects, settings.suspects),
             Err(e) => notes.push(format!("the goroutine profiles could not be diffed: {e}")),
         }
         evidence_files.extend(taken.goroutines);
@@ -173,4 +184,25 @@ pub fn diagnose(
         took_seconds: started.elapsed().as_secs_f64(),
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_goroutines;
+
+    #[test]
+    fn the_goroutines_top_suspects_keep_their_places_beside_many_heap_sites() {
+        let heap = vec![1, 2, 3, 4, 5, 6];
+        assert_eq!(
+            with_goroutines(heap.clone(), vec![10, 11, 12], 5),
+            [1, 2, 3, 10, 11]
+        );
+        assert_eq!(with_goroutines(heap.clone(), vec![10], 5), [1, 2, 3, 4, 10]);
+        assert_eq!(with_goroutines(heap.clone(), vec![], 5), [1, 2, 3, 4, 5]);
+        assert_eq!(
+            with_goroutines(vec![1], vec![10, 11, 12], 5),
+            [1, 10, 11, 12]
+        );
+        assert_eq!(with_goroutines(heap, vec![10], 1), [1]);
+    }
 }
