@@ -1541,6 +1541,66 @@ mod tests {
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
     }
 
+    /// The floor (MB) of a 200 MB process that steps up by `steps` (hour, MB: each in ten
+    /// minutes, held since) under a little noise of `amp` MB.
+    fn stepped(steps: &[(f64, f64)], amp: f64) -> impl Fn(f64) -> f64 + '_ {
+        move |t: f64| {
+            let up: f64 = steps
+                .iter()
+                .map(|&(at, mb)| mb * MB * ((t / H - at) * 6.0).clamp(0.0, 1.0))
+                .sum();
+            200.0 * MB + up + jitter(t, amp * MB)
+        }
+    }
+
+    /// 18 h of a floor that a batch run raised by 40, 35 and 50 MB, at 0.5, 2 and 11.5 h,
+    /// keeping each residue: three alike steps, none given back, are a leak, though the
+    /// long quiet between the second and the third flattens the last third of the floor
+    /// like a fill's end (the plateau test read one).
+    #[test]
+    fn three_alike_steps_of_the_floor_none_given_back_are_a_leak() {
+        let cfg = RecognizeOptions::default().cfg();
+        for amp in [1.0, 4.0] {
+            let f = stepped(&[(0.5, 40.0), (2.0, 35.0), (11.5, 50.0)], amp);
+            let e = evaluate(&summary(18.0, f), &cfg);
+            assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        }
+    }
+
+    /// What the staircase is not: a cache filling by ever smaller steps, one deploy, two
+    /// steps, batch runs that return to the floor, and three steps long over (quiet for
+    /// longer than they came apart).
+    #[test]
+    fn shrinking_steps_one_or_two_steps_and_returning_batches_are_no_staircase() {
+        let cfg = RecognizeOptions::default().cfg();
+        let no_leak = |f: &dyn Fn(f64) -> f64, what: &str| {
+            let e = evaluate(&summary(18.0, f), &cfg);
+            assert_eq!(e.kind, VerdictKind::NoLeak, "{what}: {e:?}");
+        };
+        for amp in [1.0, 4.0] {
+            no_leak(
+                &stepped(&[(0.5, 60.0), (2.0, 30.0), (5.0, 15.0), (9.0, 8.0)], amp),
+                "a cache filling by halves",
+            );
+            no_leak(&stepped(&[(6.0, 100.0)], amp), "a deploy");
+            no_leak(&stepped(&[(2.0, 40.0), (9.0, 45.0)], amp), "two steps");
+            no_leak(
+                &stepped(&[(1.0, 40.0), (2.5, 35.0), (4.0, 45.0)], amp),
+                "steps long over",
+            );
+            let batches = |t: f64| {
+                let into = (t / H) % 3.0;
+                let run = if (1.0..1.33).contains(&into) {
+                    100.0 * MB
+                } else {
+                    0.0
+                };
+                200.0 * MB + run + jitter(t, amp * MB)
+            };
+            no_leak(&batches, "batches returning to the floor");
+        }
+    }
+
     /// 23 h of a 234 MB floor that rose by 125 MB four times, each in ten minutes, between
     /// flat stretches of 2.4 to 7 h, under a 10 MB collector's sawtooth: the last third is
     /// flat, so the floor's own tests read a plateau and the trend of the means shows the

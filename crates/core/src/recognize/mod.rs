@@ -22,7 +22,13 @@
 //!    nine floor points and two thirds of the run — and it is not a **plateau** (deceleration
 //!    at two scales, a flat last third, a quadratic that ends under half its starting
 //!    slope while the last third slows, or growth that slows every third with a significant
-//!    bend) nor a **step** (one or two jumps, flat since); when the floor shows no leak and
+//!    bend) nor a **step** (one or two jumps, flat since) — or the floor climbed a
+//!    **staircase**: three steps up or more, alike (none under half the largest), none given
+//!    back, each 4 × the floor's scatter between its steps (the scatter about the median
+//!    difference of its chunk minima: a staircase less its mean slope slides down between
+//!    steps, which is no noise) and 6 × in all, the latest held no longer than the steps came
+//!    apart (each batch run that leaks leaves the floor higher; a deploy is one step, a cache
+//!    fills by ever smaller ones); when the floor shows no leak and
 //!    nothing else explains the stretch (no cycle, step, plateau or spike), the bucket
 //!    **means**, smoothed over the same twelfth, get the same tests: under plain noise a
 //!    bucket's minimum scatters most and its mean least, so a slow leak a few noise scales

@@ -166,7 +166,7 @@ pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64], hi: &[f64]) -> bool {
 /// numbers (bytes counted in pages, KiB or MiB), else 0 (a reading without a quantum). The
 /// maxima count too: a floor alone may move only by its steps, the noise on top shows the
 /// resolution.
-fn reading_quantum(lo: &[f64], hi: &[f64]) -> f64 {
+pub(crate) fn reading_quantum(lo: &[f64], hi: &[f64]) -> f64 {
     const WHOLE: f64 = 9.0e15; // (below 2^53: every whole number is exact.)
     let Some(&first) = lo.first() else {
         return 0.0;

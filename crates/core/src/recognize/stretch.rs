@@ -2,8 +2,8 @@
 //! floor, its trend, and the shape tests that tell a leak from a plateau, a step or a cycle.
 
 use super::stats::{
-    acf_period, diff_noise, half_lag_slope, median, mk_tau, part_means, quad_fit, residual_scale,
-    rolling_mean, rolling_min,
+    acf_period, detrended_diff_noise, diff_noise, half_lag_slope, median, mk_tau, part_means,
+    quad_fit, residual_scale, rolling_mean, rolling_min,
 };
 use crate::verdict::Pattern;
 use std::borrow::Cow;
@@ -167,6 +167,67 @@ fn floor_rises(ft: &[f64], floor: &[f64], r: f64) -> (Vec<f64>, f64) {
     }
     let quiet = ft[ft.len() - 1] - times.last().copied().unwrap_or(ft[0]);
     (times, quiet)
+}
+
+/// A staircase: the floor `floor` (at times `ft`) rose in three steps or more, each a short
+/// rise (as the jumps of `judge_level`: under 15 % of the stretch) of 4 noise scales
+/// (`noise`: the floor's scatter between its steps) and 12 % of the net rise, none under half the largest, none given
+/// back (the floor never falls after a step below halfway up it), 6 noise scales and
+/// `rise_floor` in all, and the floor held at its latest level at least as long as its steps
+/// came apart at the most (a quiet end longer than that is a fill that stopped, not a step
+/// not yet due). Each batch run that leaks leaves the floor higher than the one before;
+/// a deploy is one step, a batch that keeps no residue returns to its floor, and a cache
+/// fills by ever smaller steps toward its bound.
+fn stairs(ft: &[f64], floor: &[f64], noise: f64, rise_floor: f64) -> bool {
+    let m = floor.len();
+    if m < 9 {
+        return false;
+    }
+    let fspan = ft[m - 1] - ft[0];
+    let net = floor[m - 1] - floor[0];
+    if net < (6.0 * noise).max(rise_floor) {
+        return false;
+    }
+    let thr = (4.0 * noise).max(0.12 * net);
+    let max_run = (fspan * 0.15).max(3.0 * (fspan / m as f64));
+    // Steps: (index before the rise, index at its top, size).
+    let mut steps: Vec<(usize, usize, f64)> = Vec::new();
+    let (mut a, mut run) = (0usize, 0.0);
+    for i in 1..=m {
+        let d = if i < m {
+            floor[i] - floor[i - 1]
+        } else {
+            f64::NEG_INFINITY
+        };
+        if d > 0.25 * noise {
+            if run == 0.0 {
+                a = i - 1;
+            }
+            run += d;
+        } else {
+            if run >= thr && ft[i - 1] - ft[a] <= max_run {
+                steps.push((a, i - 1, run));
+            }
+            run = 0.0;
+        }
+    }
+    if steps.len() < 3 {
+        return false;
+    }
+    let largest = steps.iter().map(|s| s.2).fold(0.0, f64::max);
+    let total: f64 = steps.iter().map(|s| s.2).sum();
+    let held = steps.iter().all(|&(a, b, size)| {
+        let low = floor[b..].iter().copied().fold(f64::INFINITY, f64::min);
+        low >= floor[a] + 0.5 * size
+    });
+    let gap = steps
+        .windows(2)
+        .map(|w| ft[w[1].0] - ft[w[0].1])
+        .fold(0.0, f64::max);
+    let quiet = ft[m - 1] - ft[steps[steps.len() - 1].1];
+    held && total >= 0.5 * net
+        && steps.iter().all(|s| s.2 >= 0.5 * largest)
+        && quiet <= gap.max(3.0 * fspan / (m - 1) as f64)
 }
 
 /// The minimum of each whole cycle of `p` buckets, counted back from the last bucket:
@@ -468,17 +529,29 @@ fn judge_level(
         Level::Minima => cycle_troughs(c.lo, q),
         Level::Means => chunk_means(c.mean, q),
     };
-    let (icpt, noise) = if mins.len() >= 5 {
+    let (icpt, noise, level_noise) = if mins.len() >= 5 {
         // Scatter from successive differences of the detrended minima, so that a step or a
         // curve (model misfit) does not pass for noise.
         let vv: Vec<f64> = mins.iter().map(|&(i, v)| v - g * c.t[i]).collect();
         let icpt = median(&vv, &mut s);
-        (icpt, diff_noise(&vv, &mut s))
+        let noise = diff_noise(&vv, &mut s);
+        // (About the median difference as well: a staircase detrended by its mean slope
+        // slides down by the same amount from chunk to chunk between its steps, which is the
+        // line's misfit, not scatter; `stairs` measures its steps against this.)
+        (icpt, noise, detrended_diff_noise(&vv, &mut s).min(noise))
     } else {
         let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
-        (icpt, resid.max(0.5 * sigma))
+        let noise = resid.max(0.5 * sigma);
+        (icpt, noise, noise)
     };
     let noise = noise.max(level * 1e-4).max(cfg.min_noise);
+    let level_noise = level_noise.max(level * 1e-4).max(cfg.min_noise);
+    // A staircase of the floor: three steps up or more, alike, none given back (see `stairs`).
+    let staircase = level_of == Level::Minima && m >= 9 && g >= cfg.min_growth_bps && {
+        let rounding = 0.5 * super::names::reading_quantum(c.lo, c.hi);
+        let rise_floor = cfg.rise_floor(|| level, span);
+        stairs(ft, &floor, level_noise.max(rounding), rise_floor)
+    };
 
     // Chunk means of the (already robust) floor: the trend test runs on these (≤ 12 values, spaced ≥ one
     // window apart, which tames the autocorrelation of a rolling minimum).
@@ -502,6 +575,7 @@ fn judge_level(
             - tail.iter().copied().fold(f64::INFINITY, f64::min)
     };
     if cfg.screen
+        && !staircase
         && !(rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps)
     {
         return Some(StretchEval {
@@ -725,8 +799,9 @@ fn judge_level(
     // the last third is a step in progress or a blip, not yet a leak).
     let spread = [g1, g2, g3].iter().filter(|&&gi| gi >= 0.3 * g).count() >= 2;
     // (Nine floor points at least: with fewer, a warm-up cannot be told from a leak.)
-    let leak =
-        m >= 9 && significant && ((trend && spread && !plateau && !step) || (bursts && tau >= 0.4));
+    let leak = m >= 9
+        && ((significant && ((trend && spread && !plateau && !step) || (bursts && tau >= 0.4)))
+            || (staircase && tau >= 0.4));
 
     let floor_now = icpt + g * t_end;
     // A collector's sawtooth under the stretch: a slow climb, a sharp fall (only asked for
