@@ -132,7 +132,8 @@ pub(crate) fn decide(a: &Assessment) -> Decision {
 
 /// The whole series' evaluation, named for a traffic cycle when its wide buckets read one as
 /// a collector's: a band inside the buckets is any cycle faster than they are, and the whole
-/// series names it a sawtooth (or a rising floor under one) from the band alone. A cycle
+/// series names it a sawtooth (or a rising floor under one) from the band alone — or, when
+/// the band does not read as a collector's, nothing at all: a flat floor, stable. A cycle
 /// inside those buckets is fast enough for every finer window — six hours, a day — to time
 /// it: when each of them that judged the series times a cycle of an hour or more (traffic's
 /// pace; a cycle one of them alone times is a beat or that resolution's artifact) and the
@@ -153,7 +154,7 @@ fn traffic_inside_buckets(a: &Assessment) -> Eval {
     let teeth = matches!(seen(0), Some(Pattern::Sawtooth | Pattern::RisingFloor));
     if timed_traffic && !teeth {
         match e.pattern {
-            Pattern::Sawtooth => e.pattern = Pattern::Cyclic,
+            Pattern::Sawtooth | Pattern::Stable => e.pattern = Pattern::Cyclic,
             Pattern::RisingFloor => e.pattern = Pattern::LeakUnderCycle,
             _ => {}
         }
@@ -549,6 +550,20 @@ mod tests {
         // No finer window timed anything.
         let d = decide(&assess(rising, [Some(Stable), None, None]));
         assert_eq!(d.eval.pattern, RisingFloor);
+        // The whole series' buckets hold the cycle whole and read their band as no
+        // collector's: a flat floor, stable; six hours and a day time the traffic.
+        let stable = eval(VerdictKind::NoLeak, Stable);
+        let d = decide(&assess(stable, [Some(Stable), Some(Cyclic), Some(Cyclic)]));
+        assert_eq!((d.eval.pattern, d.leak), (Cyclic, false));
+        // Not when the hour sees a collector's teeth, nor when one finer window alone times
+        // a cycle.
+        let d = decide(&assess(
+            stable,
+            [Some(Sawtooth), Some(Cyclic), Some(Cyclic)],
+        ));
+        assert_eq!(d.eval.pattern, Stable);
+        let d = decide(&assess(stable, [Some(Stable), Some(Cyclic), Some(Stable)]));
+        assert_eq!(d.eval.pattern, Stable);
     }
 
     #[test]
