@@ -1200,6 +1200,17 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                         None => w.pattern,
                     }
                 }
+                // A restart too early in the series for the restart rule (its run under an
+                // hour) still shows as a fall that halves the floor and a new process back at
+                // the series' start (the name only).
+                Pattern::LinearGrowth
+                    if leak
+                        && restarts == 0
+                        && !cfg.screen
+                        && super::names::restarted_early(&c.lo, sigma2) =>
+                {
+                    Pattern::LeakWithRestarts
+                }
                 // A fall that ended a spike can pass for a restart, and the run after it is
                 // flat: the whole series shows the spike that came back (the test the judged
                 // stretch gets, on every bucket; height as there, the bucket noise standing in

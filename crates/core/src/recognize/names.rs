@@ -716,6 +716,30 @@ fn flat_ramp_flat(t: &[f64], lo: &[f64], n: usize) -> Option<(usize, (f64, usize
     Some((stride, best?))
 }
 
+/// True when the floor (bucket minima `lo`, noise `noise` about a smooth curve) shows a
+/// restart the restart rule is too young to take: a fall below half the floor just before,
+/// after which the next bucket stands back near where the series started — in the lower
+/// 35 % of the climb so far, and below the floor it fell from by more than four noise
+/// scales (so the climb given back is more than noise). A new process starts small and
+/// warms up to its start-up size, giving back everything the old one had grown; a lost or
+/// bad sample also reads near zero, but the next one is back where the floor was. (The
+/// restart rule asks for a run of an hour before a fall back to the start, so that a
+/// collector's regular drops are not taken for restarts; a collector does not halve the
+/// floor, and a fall that does is a new process at any age — a name only.)
+pub(crate) fn restarted_early(lo: &[f64], noise: f64) -> bool {
+    let mut s0 = f64::INFINITY;
+    for i in 1..lo.len().saturating_sub(1) {
+        s0 = s0.min(lo[i - 1]);
+        let (pre, after) = (lo[i - 1], lo[i + 1]);
+        let climb = pre - s0;
+        if pre > 0.0 && lo[i] < 0.5 * pre && after <= s0 + 0.35 * climb && after < pre - 4.0 * noise
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// True when a cycle of the bucket means is the stretch's own (traffic), not the beat of a
 /// faster sawtooth inside the buckets against their width: the means, the trend taken out,
 /// swing (between their 10th and 90th percentiles) by more than a bucket typically spans
@@ -1539,6 +1563,54 @@ mod tests {
             })
             .collect();
         assert!(!cycle_falls_sharply(&t, &traffic, 14));
+    }
+
+    #[test]
+    fn a_fall_that_halves_the_floor_back_to_its_start_is_a_restart_and_a_lost_sample_is_not() {
+        // A floor climbing 1 MB a bucket from 100 MB under 0.3 MB of noise.
+        let floor = |i: usize| 100e6 + 1e6 * i as f64 + 0.3e6 * noise(i);
+        // Restarted at bucket 10: one reading near zero, then the new process back at the
+        // start, growing again.
+        let restarted: Vec<f64> = (0..40)
+            .map(|i| match i {
+                10 => 5e6,
+                i if i > 10 => floor(i - 11),
+                i => floor(i),
+            })
+            .collect();
+        assert!(restarted_early(&restarted, 0.3e6));
+        // One lost sample: the next reading is back where the floor was.
+        let lost: Vec<f64> = (0..40)
+            .map(|i| if i == 10 { 5e6 } else { floor(i) })
+            .collect();
+        assert!(!restarted_early(&lost, 0.3e6));
+        // A collection that gives back the climb without halving the floor: no new process.
+        let collected: Vec<f64> = (0..40)
+            .map(|i| if i >= 10 { floor(i - 10) } else { floor(i) })
+            .collect();
+        assert!(!restarted_early(&collected, 0.3e6));
+    }
+
+    #[test]
+    fn a_leak_restarted_in_its_first_half_hour_is_named_leak_with_restarts() {
+        use crate::verdict::Pattern;
+        let opts = crate::recognize::RecognizeOptions::default();
+        // 3 h of a leak of 20 MB/h from 1.3 GB, restarted after 22 minutes: one reading of
+        // 475 MB, then the new process at the start-up size, leaking again.
+        let start = 1.3e9;
+        let pts = samples(3.0, 1e6, |t| {
+            let at = 22.0 * 60.0;
+            if (at..at + 20.0).contains(&t) {
+                475e6
+            } else if t >= at + 20.0 {
+                start + 20e6 * (t - at - 20.0) / 3600.0
+            } else {
+                start + 20e6 * t / 3600.0
+            }
+        });
+        let v = crate::recognize::recognize("restarted", &pts, &opts);
+        assert_eq!(v.verdict, crate::verdict::VerdictKind::Leak, "{v:#?}");
+        assert_eq!(v.pattern, Pattern::LeakWithRestarts, "{v:#?}");
     }
 
     #[test]
