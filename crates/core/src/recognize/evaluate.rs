@@ -795,6 +795,7 @@ fn run_tails(
     };
     let (mut rise3, mut rise4, mut time3, mut time4) = (0.0, 0.0, 0.0, 0.0);
     let (mut runs, mut rising, mut kept, mut from) = (0usize, 0usize, 0usize, f64::NAN);
+    let mut read = Vec::with_capacity(6);
     for k in (1..=restarts).rev().take(6) {
         let (a, b) = bounds(k);
         if b < a + min_run || (k == restarts && c.t[b - 1] - c.t_first[a] < 0.8 * typical) {
@@ -814,6 +815,7 @@ fn run_tails(
         kept += usize::from((l4 - l3 + 2.0 * sigma) * (t3 - t2) >= 0.6 * (l3 - l2) * (t4 - t3));
         time3 += t3 - t2;
         time4 += t4 - t3;
+        read.push((a, b));
         runs += 1;
         rising += usize::from(l4 - l2 > 0.0);
         from = c.t_first[a];
@@ -829,8 +831,167 @@ fn run_tails(
     let steady = rise4 / time4 >= 0.6 * (rise3 / time3) && kept * 4 >= runs * 3;
     let above_noise = rise >= cfg.rise_sigmas * sigma * (2.0 * runs as f64).sqrt();
     let enough = rise / runs as f64 >= 0.5 * cfg.min_rise_bytes && pace >= cfg.min_growth_bps;
-    (rising * 5 >= runs * 4 && rise3 > 0.0 && steady && above_noise && enough)
+    // A warm-up's pace keeps falling toward 0 through the whole run, a leak's only for the
+    // first minutes of it: with each run's warm-up fitted (a saturating exponential, one time
+    // constant for all runs), a leak leaves a common slope beyond its own standard error.
+    let past_warmup =
+        || warmup_slope(c, &read, 0.5 * typical).is_none_or(|(slope, se)| slope >= 2.0 * se);
+    (rising * 5 >= runs * 4 && rise3 > 0.0 && steady && above_noise && enough && past_warmup())
         .then_some((pace, from))
+}
+
+/// The common slope, bytes per second, and its standard error, of the floors of `runs`
+/// (buckets `[a, b)`, each starting after a restart) read as a warm-up plus a leak: each run
+/// `k` as `a_k + b_k (1 - exp(-u / tau)) + slope u`, `u` the time since the run's first
+/// bucket, `b_k >= 0` (a warm-up fills), one time constant `tau` for all runs up to
+/// `max_tau` (a warm-up still far from its bound at the end of the run would be a line to
+/// this model) and least squares over the bucket minima. `None` when the runs hold too few
+/// buckets to leave residuals.
+fn warmup_slope(c: &Columns, runs: &[(usize, usize)], max_tau: f64) -> Option<(f64, f64)> {
+    let k = runs.len();
+    let points: usize = runs.iter().map(|&(a, b)| b - a).sum();
+    let width = (c.t[c.t.len() - 1] - c.t[0]) / (c.t.len() - 1).max(1) as f64;
+    let min_tau = 0.25 * width;
+    if k == 0
+        || points < 2 * k + 4
+        || max_tau.partial_cmp(&min_tau) != Some(std::cmp::Ordering::Greater)
+    {
+        return None;
+    }
+    // The fit at one time constant: squared residuals, slope and its standard error.
+    let at = |tau: f64| -> Option<(f64, f64, f64)> {
+        // Runs whose warm-up would come out negative are fitted without one.
+        let mut warm = vec![true; k];
+        for _ in 0..2 {
+            let (beta, sse, inv_ss) = fit_runs(c, runs, tau, &warm)?;
+            let negative: Vec<usize> = (0..k).filter(|&r| warm[r] && beta[k + r] < 0.0).collect();
+            if negative.is_empty() {
+                let p = k + warm.iter().filter(|&&w| w).count() + 1;
+                let dof = points.saturating_sub(p).max(1) as f64;
+                return Some((sse, beta[2 * k], (sse / dof * inv_ss).max(0.0).sqrt()));
+            }
+            for r in negative {
+                warm[r] = false;
+            }
+        }
+        None
+    };
+    // A grid of time constants, then the best one narrowed between its neighbours (a time
+    // constant off by a grid step leaves a slope of its own where the noise is small).
+    let steps = 40;
+    let tau = |x: f64| min_tau * (max_tau / min_tau).powf(x / steps as f64);
+    let sse = |x: f64| at(tau(x)).map_or(f64::INFINITY, |f| f.0);
+    let best = (0..=steps)
+        .map(|i| (i as f64, sse(i as f64)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|b| b.1.is_finite())?
+        .0;
+    let (mut lo, mut hi) = ((best - 1.0).max(0.0), (best + 1.0).min(steps as f64));
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    for _ in 0..30 {
+        let (x1, x2) = (hi - g * (hi - lo), lo + g * (hi - lo));
+        if sse(x1) <= sse(x2) {
+            hi = x2;
+        } else {
+            lo = x1;
+        }
+    }
+    let x = [best, 0.5 * (lo + hi)]
+        .into_iter()
+        .min_by(|a, b| sse(*a).total_cmp(&sse(*b)))?;
+    at(tau(x)).map(|(_, slope, se)| (slope, se))
+}
+
+/// Least squares of [`warmup_slope`]'s model at one `tau`: the coefficients (offsets, warm-ups,
+/// slope; a run without a warm-up has 0), the sum of squared residuals and the slope's
+/// diagonal element of the inverse normal matrix.
+fn fit_runs(
+    c: &Columns,
+    runs: &[(usize, usize)],
+    tau: f64,
+    warm: &[bool],
+) -> Option<(Vec<f64>, f64, f64)> {
+    let k = runs.len();
+    let p = 2 * k + 1;
+    let mut m = vec![vec![0.0; p]; p];
+    let mut v = vec![0.0; p];
+    // Centre the floors on their first bucket (bytes are large).
+    let row = |r: usize, j: usize| {
+        let (a, _) = runs[r];
+        let u = c.t[j] - c.t_first[a];
+        let mut x = vec![0.0; p];
+        x[r] = 1.0;
+        if warm[r] {
+            x[k + r] = 1.0 - (-u / tau).exp();
+        }
+        x[2 * k] = u / 3600.0;
+        (x, c.lo[j] - c.lo[a])
+    };
+    for (r, &(a, b)) in runs.iter().enumerate() {
+        for j in a..b {
+            let (x, y) = row(r, j);
+            for i in 0..p {
+                v[i] += x[i] * y;
+                for l in 0..p {
+                    m[i][l] += x[i] * x[l];
+                }
+            }
+        }
+    }
+    // Unused warm-up columns: pin their coefficient at 0.
+    for r in 0..k {
+        if !warm[r] {
+            m[k + r][k + r] = 1.0;
+        }
+    }
+    let beta = solve(&m, &v)?;
+    let mut e = vec![0.0; p];
+    e[2 * k] = 1.0;
+    let inv_ss = solve(&m, &e)?[2 * k];
+    let mut sse = 0.0;
+    for (r, &(a, b)) in runs.iter().enumerate() {
+        for j in a..b {
+            let (x, y) = row(r, j);
+            let f: f64 = x.iter().zip(&beta).map(|(x, b)| x * b).sum();
+            sse += (y - f) * (y - f);
+        }
+    }
+    let mut beta = beta;
+    // The slope per hour back to bytes per second (and its inverse element with it).
+    beta[2 * k] /= 3600.0;
+    Some((beta, sse, inv_ss / (3600.0 * 3600.0)))
+}
+
+/// `m x = v` by Gaussian elimination with partial pivoting; `None` when `m` is singular.
+fn solve(m: &[Vec<f64>], v: &[f64]) -> Option<Vec<f64>> {
+    let p = v.len();
+    let mut a: Vec<Vec<f64>> = m
+        .iter()
+        .zip(v)
+        .map(|(r, &y)| {
+            let mut r = r.clone();
+            r.push(y);
+            r
+        })
+        .collect();
+    let scale = m.iter().flatten().fold(0.0f64, |s, x| s.max(x.abs()));
+    for col in 0..p {
+        let piv = (col..p).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[piv][col].abs() <= 1e-12 * scale {
+            return None;
+        }
+        a.swap(col, piv);
+        let pivot = a[col].clone();
+        for (i, row) in a.iter_mut().enumerate() {
+            let f = row[col] / pivot[col];
+            if i != col && f != 0.0 {
+                for (x, y) in row[col..].iter_mut().zip(&pivot[col..]) {
+                    *x -= f * y;
+                }
+            }
+        }
+    }
+    Some((0..p).map(|i| a[i][p] / a[i][i]).collect())
 }
 
 /// How the falls of the floor look (see [`collector_drops`]).
@@ -1803,6 +1964,47 @@ mod tests {
         let sawtooth = window(&|age| 1000.0 * MB + 90.0 * MB * age / H);
         let e = evaluate(&sawtooth, &cfg);
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    #[test]
+    fn run_tails_whose_warm_up_leaves_no_slope_are_no_leak() {
+        let cfg = RecognizeOptions::default().cfg();
+        // A little noise, the same in every run's place (a fit on exact curves leaves
+        // residuals of rounding alone).
+        let noise = |r: usize, a: usize| 0.3 * MB * (((r * 7 + a * 13) % 11) as f64 / 5.0 - 1.0);
+        // Runs of 24 buckets (2 h), each a warm-up of τ 11 buckets toward 700 MB more: the
+        // last quarters keep 60 % of the third ones' pace or more, as a leak's would, but the
+        // pace falls all through the run, and with the warm-up fitted no slope is left.
+        let fill = |r: usize, a: usize| {
+            400.0 * MB + 700.0 * MB * (1.0 - (-(a as f64) / 11.0).exp()) + noise(r, a)
+        };
+        let (c, starts) = columns(6, 24, 390.0 * MB, fill);
+        let runs: Vec<(usize, usize)> = (2..=5)
+            .map(|k| {
+                (
+                    starts[k] + 1,
+                    starts.get(k + 1).copied().unwrap_or(c.t.len()),
+                )
+            })
+            .collect();
+        let (slope, se) = warmup_slope(&c, &runs, 12.0 * 300.0).expect("enough buckets");
+        assert!(slope < 2.0 * se, "{slope} {se}");
+        assert_eq!(run_tails(&c, &starts, 0.2 * MB, 12, &cfg), None);
+        // A leak of 5 MB a bucket (60 MB/h) after a warm-up of τ 2 buckets: the slope stands.
+        let leak = |r: usize, a: usize| {
+            400.0 * MB
+                + 700.0 * MB * (1.0 - (-(a as f64) / 2.0).exp())
+                + 5.0 * MB * a as f64
+                + noise(r, a)
+        };
+        let (c, starts) = columns(6, 24, 390.0 * MB, leak);
+        let (slope, se) = warmup_slope(&c, &runs, 12.0 * 300.0).expect("enough buckets");
+        let per_hour = slope * 3600.0 / MB;
+        assert!(
+            (55.0..65.0).contains(&per_hour) && slope > 10.0 * se,
+            "{per_hour} {se}"
+        );
+        assert!(run_tails(&c, &starts, 0.2 * MB, 12, &cfg).is_some());
     }
 
     #[test]
