@@ -134,6 +134,10 @@ pub struct RuleOverrides {
     pub growth_window_seconds: Option<f64>,
     /// `alert_for`.
     pub growth_for_seconds: Option<f64>,
+    /// `alert_keep_firing_for`.
+    pub growth_keep_firing_seconds: Option<f64>,
+    /// `alert_floor_confirms`.
+    pub growth_floor_confirms: Option<bool>,
     /// `alert_baseline`.
     pub baseline_excess_bytes: Option<f64>,
     /// `warmup`.
@@ -163,6 +167,12 @@ impl RuleOverrides {
         }
         if let Some(v) = self.growth_for_seconds {
             r.growth_for_seconds = v;
+        }
+        if let Some(v) = self.growth_keep_firing_seconds {
+            r.growth_keep_firing_seconds = Some(v);
+        }
+        if let Some(v) = self.growth_floor_confirms {
+            r.growth_floor_confirms = v;
         }
         if let Some(v) = self.baseline_excess_bytes {
             r.baseline_excess_bytes = Some(v);
