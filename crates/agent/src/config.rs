@@ -266,6 +266,8 @@ struct Rules {
     alert_growth_percent: Option<f64>,
     alert_window: Option<Dur>,
     alert_for: Option<Dur>,
+    alert_keep_firing_for: Option<Dur>,
+    alert_floor_confirms: Option<bool>,
     alert_baseline: Option<Bytes>,
     warmup: Option<Dur>,
     max_restarts: Option<u32>,
@@ -281,6 +283,8 @@ impl Rules {
             growth_percent_per_hour: self.alert_growth_percent,
             growth_window_seconds: secs(&self.alert_window),
             growth_for_seconds: secs(&self.alert_for),
+            growth_keep_firing_seconds: secs(&self.alert_keep_firing_for),
+            growth_floor_confirms: self.alert_floor_confirms,
             baseline_excess_bytes: self.alert_baseline.as_ref().map(|b| b.0),
             warmup_seconds: secs(&self.warmup),
             max_restarts: self.max_restarts,
@@ -791,6 +795,28 @@ webhook = "https://hooks.example/alert"
             other => panic!("{other:?}"),
         }
         assert_eq!(s.receivers.len(), 1);
+    }
+
+    #[test]
+    fn growth_rule_keys_are_read() {
+        let s = check("[rules]\nalert_floor_confirms = false\nalert_keep_firing_for = \"3h\"\n[[target]]\npid = 1\n[target.rules]\nalert_floor_confirms = true\n")
+            .expect("valid");
+        assert!(!s.rules.growth_floor_confirms);
+        assert_eq!(s.rules.growth_keep_firing_seconds, Some(3.0 * 3600.0));
+        let r = s.targets[0].rules.as_ref().expect("own rules");
+        assert!(r.growth_floor_confirms, "the target's own key");
+        assert_eq!(
+            r.growth_keep_firing_seconds,
+            Some(3.0 * 3600.0),
+            "the shared rules underneath"
+        );
+        let defaults = check("[[target]]\npid = 1\n").expect("valid");
+        assert_eq!(defaults.rules, AlertRules::default());
+        let err = check("[rules]\nalert_floor_confirms = \"no\"\n").expect_err("not a bool");
+        assert!(
+            err.to_string().contains("alert_floor_confirms") || err.to_string().contains("line 2"),
+            "{err}"
+        );
     }
 
     #[test]

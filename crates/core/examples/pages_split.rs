@@ -8,12 +8,17 @@
 //!   besides leak series paged before their onset (a page on the part that does not leak);
 //!   and the same for the leaks whose true growth (labels.json) is above the rule's threshold
 //!   of 50 MB/h, the ones the rule is for (`big`);
-//! - flapping: series whose page fires, resolves, and fires again.
+//! - flapping: series whose page fires, resolves, and fires again;
+//! - how long pages stay up: hours no-leak series' pages were firing (`ok_up_h`, summed over
+//!   the split: a false page that lingers), and hours leak series' pages were resolved after
+//!   their first page (`lk_down_h`, summed: a leak left unpaged while it goes on).
 //!
 //! Gates are compared on the same replay: a gate sees the verdict stream and decides whether
 //! a leak verdict reaches the rules now (a gated-out leak verdict is passed on as
 //! `insufficient_data`, which neither starts nor clears the page). `Main` is no gate: what the
-//! rules of main did before `growth_floor_confirms`; `Defaults`, the default rules now. Totals per gate on stderr; with `-v`, one line per series and gate that paged on stdout
+//! rules of main did before `growth_floor_confirms` (and before `growth_keep_firing_seconds`:
+//! a page resolved at the first sample its rate fell under the resolve line); `Defaults`, the
+//! default rules now; `KeepFiring(s)`, the defaults with `growth_keep_firing_seconds` = s. Totals per gate on stderr; with `-v`, one line per series and gate that paged on stdout
 //! (`file gate first_page_unix_s pages`).
 //!
 //! ```text
@@ -65,6 +70,8 @@ enum Gate {
     MainNoRateResolve,
     /// `Floor`, resolving only on the verdict.
     FloorNoRateResolve,
+    /// The default rules with `growth_keep_firing_seconds` set to this.
+    KeepFiring(f64),
 }
 
 /// The first page, the number of pages, per gate.
@@ -72,6 +79,10 @@ enum Gate {
 struct Pages {
     first: Option<f64>,
     count: usize,
+    /// Seconds the page was firing.
+    up: f64,
+    /// Seconds the page was resolved after its first firing.
+    down: f64,
 }
 
 fn replay(obs: &[Obs], gate: Gate, template: &Verdict) -> Pages {
@@ -79,17 +90,24 @@ fn replay(obs: &[Obs], gate: Gate, template: &Verdict) -> Pages {
         return Pages::default();
     };
     let mut rules = AlertRules::default();
-    if !matches!(gate, Gate::Defaults) {
+    if !matches!(gate, Gate::Defaults | Gate::KeepFiring(_)) {
+        // The gates measured before the hold existed keep what they measured.
         rules.growth_floor_confirms = false;
+        rules.growth_keep_firing_seconds = Some(0.0);
     }
     if matches!(gate, Gate::MainNoRateResolve | Gate::FloorNoRateResolve) {
         rules.resolve_ratio = f64::NEG_INFINITY;
+    }
+    if let Gate::KeepFiring(s) = gate {
+        rules.growth_keep_firing_seconds = Some(s);
     }
     let threshold = rules.growth_bytes_per_hour;
     let mut alerts = AlertState::new("replay", "bytes", rules, None);
     let mut v = template.clone();
     let mut pages = Pages::default();
     let mut leak_since: Option<f64> = None;
+    // The last transition: when, and whether it fired.
+    let mut last: Option<(f64, bool)> = None;
     for (i, o) in obs.iter().enumerate() {
         let t = o.p.t;
         if o.kind == VerdictKind::Leak {
@@ -100,7 +118,7 @@ fn replay(obs: &[Obs], gate: Gate, template: &Verdict) -> Pages {
         let held = |s: f64| leak_since.is_some_and(|since| t - since >= s);
         let pass = o.kind != VerdictKind::Leak
             || match gate {
-                Gate::Main | Gate::Defaults | Gate::MainNoRateResolve => true,
+                Gate::Main | Gate::Defaults | Gate::MainNoRateResolve | Gate::KeepFiring(_) => true,
                 Gate::Floor | Gate::FloorNoRateResolve => o.growth > threshold,
                 Gate::FloorShare(f) => o.growth > threshold && held(f * (t - t0)),
                 Gate::For(s) => held(s),
@@ -120,13 +138,33 @@ fn replay(obs: &[Obs], gate: Gate, template: &Verdict) -> Pages {
             VerdictKind::InsufficientData
         };
         for a in alerts.observe(o.p, &v) {
-            if a.name == names::MEMORY_GROWTH_LEAK && a.status == AlertStatus::Firing {
+            if a.name != names::MEMORY_GROWTH_LEAK {
+                continue;
+            }
+            let fired = a.status == AlertStatus::Firing;
+            if fired {
                 pages.count += 1;
                 pages.first.get_or_insert(t);
             }
+            pages.span(last, t);
+            last = Some((t, fired));
         }
     }
+    if let Some(end) = obs.last() {
+        pages.span(last, end.p.t);
+    }
     pages
+}
+
+impl Pages {
+    /// Count the time from the `last` transition to `t` as up or down.
+    fn span(&mut self, last: Option<(f64, bool)>, t: f64) {
+        match last {
+            Some((since, true)) => self.up += t - since,
+            Some((since, false)) => self.down += t - since,
+            None => {}
+        }
+    }
 }
 
 fn quantile(xs: &mut [f64], q: f64) -> f64 {
@@ -154,6 +192,7 @@ fn main() {
     gates.extend([0.1, 0.2].map(Gate::FloorShare));
     gates.push(Gate::MainNoRateResolve);
     gates.push(Gate::FloorNoRateResolve);
+    gates.extend([0.0, 1800.0, 3600.0, 7200.0, 10800.0].map(Gate::KeepFiring));
     // Per series: file, labelled leak, start, onset, final verdict leak, pages per gate.
     let rows: Vec<_> = series
         .par_iter()
@@ -210,7 +249,7 @@ fn main() {
     );
     let n_big = rows.iter().filter(|r| r.6).count();
     eprintln!(
-        "{:<20} {:>9} {:>10} {:>8} {:>6} {:>6} {:>6} {:>8} {:>8} {:>7} {:>7} {:>7}",
+        "{:<20} {:>9} {:>10} {:>8} {:>6} {:>6} {:>6} {:>8} {:>8} {:>7} {:>7} {:>7} {:>8} {:>9}",
         "gate",
         "noleak_pg",
         "noleak_p50h",
@@ -222,15 +261,19 @@ fn main() {
         "flap_lk",
         format!("big/{n_big}"),
         "big_p50",
-        "big_p90"
+        "big_p90",
+        "ok_up_h",
+        "lk_down_h"
     );
     for (g, gate) in gates.iter().enumerate() {
         let (mut ok_paged, mut ok_at, mut flap_ok, mut flap_lk) = (0, Vec::new(), 0, 0);
         let (mut early, mut lat, mut big) = (0, Vec::new(), Vec::new());
+        let (mut ok_up, mut lk_down) = (0.0, 0.0);
         for (_, leak, t0, onset, _, pages, is_big) in &rows {
             let p = pages[g];
             let Some(first) = p.first else { continue };
             if *leak {
+                lk_down += p.down / 3600.0;
                 flap_lk += usize::from(p.count > 1);
                 let onset = onset.unwrap_or(*t0);
                 if first < onset {
@@ -243,12 +286,13 @@ fn main() {
                 }
             } else {
                 ok_paged += 1;
+                ok_up += p.up / 3600.0;
                 ok_at.push((first - t0) / 3600.0);
                 flap_ok += usize::from(p.count > 1);
             }
         }
         eprintln!(
-            "{:<20} {:>9} {:>10.2} {:>8} {:>6} {:>6.2} {:>6.2} {:>8} {:>8} {:>7} {:>7.2} {:>7.2}",
+            "{:<20} {:>9} {:>10.2} {:>8} {:>6} {:>6.2} {:>6.2} {:>8} {:>8} {:>7} {:>7.2} {:>7.2} {:>8.0} {:>9.0}",
             format!("{gate:?}"),
             ok_paged,
             quantile(&mut ok_at, 0.5),
@@ -260,7 +304,9 @@ fn main() {
             flap_lk,
             big.len(),
             quantile(&mut big.clone(), 0.5),
-            quantile(&mut big, 0.9)
+            quantile(&mut big, 0.9),
+            ok_up,
+            lk_down
         );
     }
 }

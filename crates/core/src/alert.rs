@@ -5,7 +5,9 @@
 //! One [`AlertState`] per target and series. Every rule fires once when its condition starts,
 //! stays firing silently while it holds, and emits one `resolved` when it clears; threshold
 //! rules clear only below [`AlertRules::resolve_ratio`] of their threshold (hysteresis), so a
-//! value hovering at the line does not flap.
+//! value hovering at the line does not flap, and the growth rule only once its evidence has
+//! been gone for [`AlertRules::growth_keep_firing_seconds`] (an hour by default), so a leak
+//! whose process restarts, or whose rate dips, is one page until it is over.
 //!
 //! Rules and defaults (DESIGN.md, "What a leak is"):
 //! - [`names::MEMORY_ABOVE_THRESHOLD`]: memory above 500 MB, or above 0.9 × the limit when known;
@@ -91,6 +93,9 @@ pub struct AlertState {
     no_leak_since: Option<f64>,
     /// Since when the verdict has been `leak` without a break (the growth rule's `for`).
     leak_since: Option<f64>,
+    /// Since when the growth alert's resolve condition (verdict cleared, or the window's rate
+    /// below the resolve line) has held without a break (its `keep_firing_for`).
+    ending_since: Option<f64>,
     /// Time of the last exit, while [`names::TARGET_EXITED`] fires.
     exited_at: Option<f64>,
     oom_count: Option<u64>,
@@ -120,6 +125,7 @@ impl AlertState {
             last_value: 0.0,
             no_leak_since: None,
             leak_since: None,
+            ending_since: None,
             exited_at: None,
             oom_count: None,
             oom_total: 0,
@@ -236,6 +242,24 @@ impl AlertState {
                 .window
                 .rate_per_hour(self.rules.growth_window_seconds * GROWTH_MIN_SPAN);
             let threshold = self.growth_threshold();
+            // The page's evidence is gone when the verdict has cleared or the rate fell below
+            // the resolve line; it resolves once that has held for `growth_keep_firing_seconds`
+            // (a sample without a rate, after a gap, neither starts nor breaks the hold).
+            match rate {
+                _ if cleared => {
+                    self.ending_since.get_or_insert(p.t);
+                }
+                Some(r) if r < threshold * self.rules.resolve_ratio => {
+                    self.ending_since.get_or_insert(p.t);
+                }
+                Some(_) => self.ending_since = None,
+                None => {}
+            }
+            let keep = self
+                .rules
+                .growth_keep_firing_seconds
+                .unwrap_or(self.rules.growth_window_seconds);
+            let ended = self.ending_since.is_some_and(|since| p.t - since >= keep);
             match (rate, self.firing[GROWTH].is_some()) {
                 (Some(rate), false)
                     if leak
@@ -243,6 +267,7 @@ impl AlertState {
                         && (!self.rules.growth_floor_confirms
                             || verdict.growth_bytes_per_hour > threshold) =>
                 {
+                    self.ending_since = None;
                     let summary = format!(
                         "{} of {} grows {}/h over the last {:.0} min and is recognized as a leak ({})",
                         self.series,
@@ -261,10 +286,8 @@ impl AlertState {
                         &mut out,
                     );
                 }
-                (rate, true)
-                    if cleared
-                        || rate.is_some_and(|r| r < threshold * self.rules.resolve_ratio) =>
-                {
+                (rate, true) if ended => {
+                    self.ending_since = None;
                     self.resolve(GROWTH, p.t, rate.unwrap_or(0.0), &mut out);
                 }
                 _ => {}

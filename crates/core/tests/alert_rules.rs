@@ -169,14 +169,20 @@ fn growth_needs_leak_verdict_then_fires_once_and_resolves() {
         a[0].value
     );
     assert_eq!(a[0].threshold, 50.0 * MB);
-    // Flat for a while: the window rate falls below 95% of 50 MB/h and it resolves.
-    let flat: Vec<(f64, f64)> = (0..120)
+    // Flat for a while: the window rate falls below 95% of 50 MB/h, and once it has stayed
+    // there for the hold (the window, an hour) it resolves.
+    let flat: Vec<(f64, f64)> = (0..240)
         .map(|i| (5400.0 + i as f64 * 30.0, 350.0))
         .collect();
     let r = feed(&mut s, &flat, &leak);
     assert_eq!(
         names_of(&r),
         vec![(names::MEMORY_GROWTH_LEAK, AlertStatus::Resolved)]
+    );
+    assert!(
+        r[0].ends_at.is_some_and(|t| t - T0 >= 5400.0 + 3600.0),
+        "{:?}",
+        r[0].ends_at.map(|t| t - T0)
     );
 }
 
@@ -233,9 +239,10 @@ fn growth_resolves_when_recognition_says_no_leak_for_a_while() {
             .observe(Point::new(T0 + t, (200.0 + 100.0 * t / 3600.0) * MB), v)
             .is_empty());
     }
-    // No leak for 15 min without a break: resolved then, not before.
+    // No leak for 15 min without a break, and that for the hold (an hour): resolved then,
+    // not before.
     let mut resolved_at = None;
-    for i in 0..40 {
+    for i in 0..200 {
         let t = 5400.0 + i as f64 * 30.0;
         let r = s.observe(Point::new(T0 + t, (200.0 + 100.0 * t / 3600.0) * MB), &no);
         if !r.is_empty() {
@@ -247,7 +254,51 @@ fn growth_resolves_when_recognition_says_no_leak_for_a_while() {
             break;
         }
     }
-    assert_eq!(resolved_at, Some(5400.0 + 900.0));
+    assert_eq!(resolved_at, Some(5400.0 + 900.0 + 3600.0));
+}
+
+#[test]
+fn a_leak_that_restarts_is_one_page_until_its_growth_is_gone() {
+    // 100 MB/h from 200 MB, a restart back to 200 MB every 3 h, recognized as a leak all
+    // along: the window's rate dips under the line after each restart, for up to an hour.
+    let mut s = AlertState::new("api", "rss_bytes", only_levels(false, false), None);
+    let leak = verdict(VerdictKind::Leak);
+    let sawtooth: Vec<(f64, f64)> = (0..12 * 120)
+        .map(|i| {
+            let t = i as f64 * 30.0;
+            (t, 200.0 + 100.0 * (t % 10800.0) / 3600.0)
+        })
+        .collect();
+    let a = feed(&mut s, &sawtooth, &leak);
+    assert_eq!(
+        names_of(&a),
+        vec![(names::MEMORY_GROWTH_LEAK, AlertStatus::Firing)],
+        "one page for the leak, not one per restart"
+    );
+    // Fixed by the last restart: flat since. Resolved once the rate has stayed under the line
+    // for an hour, the verdict still saying leak.
+    let flat: Vec<(f64, f64)> = (0..3 * 120)
+        .map(|i| (12.0 * 3600.0 + i as f64 * 30.0, 200.0))
+        .collect();
+    let r = feed(&mut s, &flat, &leak);
+    assert_eq!(
+        names_of(&r),
+        vec![(names::MEMORY_GROWTH_LEAK, AlertStatus::Resolved)]
+    );
+    let after = r[0].ends_at.map_or(f64::NAN, |t| t - T0 - 12.0 * 3600.0);
+    assert!((3600.0..=2.0 * 3600.0).contains(&after), "{after}");
+
+    // With no hold, each restart resolves the page and the next run fires it again.
+    let rules = AlertRules {
+        growth_keep_firing_seconds: Some(0.0),
+        ..only_levels(false, false)
+    };
+    let mut s = AlertState::new("api", "rss_bytes", rules, None);
+    let fired = feed(&mut s, &sawtooth, &leak)
+        .iter()
+        .filter(|a| a.status == AlertStatus::Firing)
+        .count();
+    assert!(fired >= 3, "{fired}");
 }
 
 #[test]

@@ -41,9 +41,10 @@ pub struct AlertRules {
     pub growth_percent_per_hour: Option<f64>,
     /// The window the growth rate is measured over, seconds (default 3600).
     pub growth_window_seconds: f64,
-    /// A firing growth alert resolves on recognition only after the verdict has been
+    /// A firing growth alert's evidence is gone on recognition once the verdict has been
     /// `no_leak` for this long, seconds (default 900), so a verdict that flips does not flap
-    /// the page. (It also resolves when the rate falls below `resolve_ratio` × the threshold.)
+    /// the page; it is gone on the rate when the rate falls below `resolve_ratio` × the
+    /// threshold. The page resolves when either has held `growth_keep_firing_seconds`.
     pub growth_clear_seconds: f64,
     /// The growth alert fires only once the verdict has been `leak` for this long without a
     /// break, seconds (default 0: at once), as a Prometheus rule's `for:`. A verdict that says
@@ -51,6 +52,18 @@ pub struct AlertRules {
     /// much later.
     #[serde(default)]
     pub growth_for_seconds: f64,
+    /// A firing growth alert resolves only once its evidence has been gone this long without
+    /// a break, seconds, as a Prometheus rule's `keep_firing_for`: the verdict `no_leak` for
+    /// `growth_clear_seconds`, or the window's rate below `resolve_ratio` × the threshold
+    /// (default `None`: `growth_window_seconds`; `Some(0.0)`, at once, as before). A restart,
+    /// a full collection or a quiet hour drops the window's rate under the line for up to a
+    /// window while the leak goes on; resolving then and firing again as the next run grows
+    /// is one page per restart, not per leak. Replayed over gen2 (`examples/pages_split.rs`,
+    /// `KeepFiring`) the hour cuts the series whose page fires, resolves and fires again from
+    /// 84 to 51 on dev8642 (leaks 54 -> 31), with the same first pages; a false page stays up
+    /// about 2 h longer, and a leak that stopped is resolved an hour later.
+    #[serde(default)]
+    pub growth_keep_firing_seconds: Option<f64>,
     /// The growth alert fires only when the recognizer's floor trend
     /// ([`Verdict::growth_bytes_per_hour`], what the collector and eviction leave behind) is
     /// above the growth threshold as well as the last window's rate (default true). The
@@ -89,6 +102,7 @@ impl Default for AlertRules {
             growth_window_seconds: 3600.0,
             growth_clear_seconds: 900.0,
             growth_for_seconds: 0.0,
+            growth_keep_firing_seconds: None,
             growth_floor_confirms: true,
             baseline_excess_bytes: Some(200e6),
             warmup_seconds: 300.0,
@@ -120,6 +134,10 @@ pub struct RuleOverrides {
     pub growth_window_seconds: Option<f64>,
     /// `alert_for`.
     pub growth_for_seconds: Option<f64>,
+    /// `alert_keep_firing_for`.
+    pub growth_keep_firing_seconds: Option<f64>,
+    /// `alert_floor_confirms`.
+    pub growth_floor_confirms: Option<bool>,
     /// `alert_baseline`.
     pub baseline_excess_bytes: Option<f64>,
     /// `warmup`.
@@ -149,6 +167,12 @@ impl RuleOverrides {
         }
         if let Some(v) = self.growth_for_seconds {
             r.growth_for_seconds = v;
+        }
+        if let Some(v) = self.growth_keep_firing_seconds {
+            r.growth_keep_firing_seconds = Some(v);
+        }
+        if let Some(v) = self.growth_floor_confirms {
+            r.growth_floor_confirms = v;
         }
         if let Some(v) = self.baseline_excess_bytes {
             r.baseline_excess_bytes = Some(v);

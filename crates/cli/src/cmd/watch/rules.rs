@@ -33,6 +33,17 @@ pub struct RuleArgs {
     /// ones for a leak) [default: 0s].
     #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
     pub alert_for: Option<Duration>,
+    /// Resolve the growth alert only once its evidence has been gone this long without a
+    /// break (the verdict no longer leak, or the rate under the threshold), as a Prometheus
+    /// rule's `keep_firing_for`: one page per leak, not one per restart or dip of the rate
+    /// [default: --alert-window].
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
+    pub alert_keep_firing_for: Option<Duration>,
+    /// Whether the growth alert also asks the floor's trend recognition measured to be above
+    /// --alert-growth, not only the window's rate (false: the rate alone, as before; a filling
+    /// cache or a collector's tooth may then page) [default: true].
+    #[arg(long, value_name = "BOOL")]
+    pub alert_floor_confirms: Option<bool>,
     /// Alert when memory is this far above the post-warm-up baseline [default: 200MB].
     #[arg(long, value_name = "BYTES", value_parser = units::parse_bytes)]
     pub alert_baseline: Option<f64>,
@@ -55,10 +66,45 @@ impl RuleArgs {
             growth_percent_per_hour: self.alert_growth_percent,
             growth_window_seconds: secs(self.alert_window),
             growth_for_seconds: secs(self.alert_for),
+            growth_keep_firing_seconds: secs(self.alert_keep_firing_for),
+            growth_floor_confirms: self.alert_floor_confirms,
             baseline_excess_bytes: self.alert_baseline,
             warmup_seconds: secs(self.warmup),
             max_restarts: self.max_restarts,
         }
         .apply(base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        rules: RuleArgs,
+    }
+
+    fn rules(args: &[&str]) -> AlertRules {
+        let cmd = Cmd::try_parse_from(std::iter::once("watch").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        cmd.rules.apply(&AlertRules::default())
+    }
+
+    #[test]
+    fn growth_rule_flags_change_the_rules() {
+        let defaults = rules(&[]);
+        assert_eq!(defaults, AlertRules::default());
+        assert!(defaults.growth_floor_confirms);
+        let r = rules(&["--alert-floor-confirms", "false"]);
+        assert!(!r.growth_floor_confirms);
+        let r = rules(&["--alert-keep-firing-for", "3h"]);
+        assert_eq!(r.growth_keep_firing_seconds, Some(3.0 * 3600.0));
+        let r = rules(&["--alert-keep-firing-for", "0s"]);
+        assert_eq!(r.growth_keep_firing_seconds, Some(0.0));
+        assert!(Cmd::try_parse_from(["watch", "--alert-floor-confirms", "maybe"]).is_err());
     }
 }
