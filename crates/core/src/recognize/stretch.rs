@@ -189,28 +189,7 @@ fn stairs(ft: &[f64], floor: &[f64], noise: f64, rise_floor: f64) -> bool {
         return false;
     }
     let thr = (4.0 * noise).max(0.12 * net);
-    let max_run = (fspan * 0.15).max(3.0 * (fspan / m as f64));
-    // Steps: (index before the rise, index at its top, size).
-    let mut steps: Vec<(usize, usize, f64)> = Vec::new();
-    let (mut a, mut run) = (0usize, 0.0);
-    for i in 1..=m {
-        let d = if i < m {
-            floor[i] - floor[i - 1]
-        } else {
-            f64::NEG_INFINITY
-        };
-        if d > 0.25 * noise {
-            if run == 0.0 {
-                a = i - 1;
-            }
-            run += d;
-        } else {
-            if run >= thr && ft[i - 1] - ft[a] <= max_run {
-                steps.push((a, i - 1, run));
-            }
-            run = 0.0;
-        }
-    }
+    let steps = short_rises(ft, floor, noise, |run| run >= thr);
     if steps.len() < 3 {
         return false;
     }
@@ -228,6 +207,45 @@ fn stairs(ft: &[f64], floor: &[f64], noise: f64, rise_floor: f64) -> bool {
     held && total >= 0.5 * net
         && steps.iter().all(|s| s.2 >= 0.5 * largest)
         && quiet <= gap.max(3.0 * fspan / (m - 1) as f64)
+}
+
+/// The short rises of the floor `floor` (at times `ft`): runs of sample-to-sample gains above
+/// a quarter of `noise`, each no longer than 15 % of the span (or three buckets), whose total
+/// `big` accepts — `(index before the rise, index at its top, size)`, oldest first. Jumps and
+/// staircase steps are both read from them.
+fn short_rises(
+    ft: &[f64],
+    floor: &[f64],
+    noise: f64,
+    big: impl Fn(f64) -> bool,
+) -> Vec<(usize, usize, f64)> {
+    let m = floor.len();
+    let mut rises = Vec::new();
+    if m < 2 {
+        return rises;
+    }
+    let fspan = ft[m - 1] - ft[0];
+    let max_run = (fspan * 0.15).max(3.0 * (fspan / m as f64));
+    let (mut a, mut run) = (0usize, 0.0);
+    for i in 1..=m {
+        let d = if i < m {
+            floor[i] - floor[i - 1]
+        } else {
+            f64::NEG_INFINITY
+        };
+        if d > 0.25 * noise {
+            if run == 0.0 {
+                a = i - 1;
+            }
+            run += d;
+        } else {
+            if big(run) && ft[i - 1] - ft[a] <= max_run {
+                rises.push((a, i - 1, run));
+            }
+            run = 0.0;
+        }
+    }
+    rises
 }
 
 /// The minimum of each whole cycle of `p` buckets, counted back from the last bucket:
@@ -622,33 +640,18 @@ fn judge_level(
 
     // Jumps of the floor: short runs of rise that carry most of the growth.
     let jump_thr = (4.0 * noise).max(0.12 * rise_net.abs());
-    let max_run = (fspan * 0.15).max(3.0 * (fspan / m as f64));
-    let mut jumps: Vec<Jump> = Vec::new();
-    let m_jumps = if gate { m } else { 0 };
-    let mut run_start = 0usize;
-    let mut run = 0.0;
-    for i in 1..=m_jumps {
-        let d = if i < m {
-            floor[i] - floor[i - 1]
-        } else {
-            f64::NEG_INFINITY
-        };
-        if d > 0.25 * noise {
-            if run == 0.0 {
-                run_start = i - 1;
-            }
-            run += d;
-        } else {
-            if run > jump_thr && ft[i - 1] - ft[run_start] <= max_run {
-                jumps.push(Jump {
-                    start: ft[run_start],
-                    end: ft[i - 1],
-                    size: run,
-                });
-            }
-            run = 0.0;
-        }
-    }
+    let jumps: Vec<Jump> = if gate {
+        short_rises(ft, &floor, noise, |run| run > jump_thr)
+            .into_iter()
+            .map(|(a, b, size)| Jump {
+                start: ft[a],
+                end: ft[b],
+                size,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let jump_total: f64 = jumps.iter().map(|j| j.size).sum();
     let t_end = ft[m - 1];
 
