@@ -60,7 +60,7 @@ pub struct AlertRules {
     /// window while the leak goes on; resolving then and firing again as the next run grows
     /// is one page per restart, not per leak. Replayed over gen2 (`examples/pages_split.rs`,
     /// `KeepFiring`) the hour cuts the series whose page fires, resolves and fires again from
-    /// 84 to 51 on dev8642 (leaks 54 -> 31), with the same first pages; a false page stays up
+    /// 84 to 52 on dev8642 (leaks 54 -> 32), with the same first pages; a false page stays up
     /// about 2 h longer, and a leak that stopped is resolved an hour later.
     #[serde(default)]
     pub growth_keep_firing_seconds: Option<f64>,
