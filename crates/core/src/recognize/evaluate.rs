@@ -29,6 +29,9 @@ pub(crate) struct Eval {
     pub falls: Falls,
     /// Restarts were seen and the complete runs between them were judged: most did not leak.
     pub quiet_runs: bool,
+    /// Three restarts or more, and the runs after them all read as warm-ups: each run's
+    /// warm-up fitted, no common slope is left (see [`runs_only_warm_up`]).
+    pub warm_up_runs: bool,
 }
 
 impl Eval {
@@ -44,6 +47,7 @@ impl Eval {
             judged_from: f64::NAN,
             falls: Falls::default(),
             quiet_runs: false,
+            warm_up_runs: false,
         }
     }
 }
@@ -840,6 +844,46 @@ fn run_tails(
         .then_some((pace, from))
 }
 
+/// Runs after restarts that all read as warm-ups: the complete runs (and the current one
+/// when it is as long as they are), newest six of `min_run` buckets or more, at least three,
+/// none with a fall in its second half (a restart the search missed: runs that are not what
+/// they seem tell nothing), leave no common slope 2 standard errors above 0 once each run's
+/// warm-up is fitted (see [`warmup_slope`]). A leak that restarts regrows at its pace all
+/// through every run; a warm-up's pace falls toward 0.
+fn runs_only_warm_up(c: &Columns, starts: &[usize], sigma: f64, min_run: usize) -> bool {
+    let n = c.t.len();
+    let restarts = starts.len() - 1;
+    let bounds = |k: usize| (starts[k] + 1, starts.get(k + 1).copied().unwrap_or(n));
+    let mut lens: Vec<f64> = (1..restarts)
+        .map(|k| {
+            let (a, b) = bounds(k);
+            c.t[b - 1] - c.t_first[a.min(b - 1)]
+        })
+        .collect();
+    if lens.is_empty() {
+        return false;
+    }
+    let typical = median_mut(&mut lens);
+    // Runs long enough to read, newest first; a fall inside one's second half is a restart
+    // the search missed, and runs that are not what they seem are no evidence of warm-ups.
+    let long: Vec<(usize, usize)> = (1..=restarts)
+        .rev()
+        .map(bounds)
+        .filter(|&(a, b)| b >= a + min_run && (b < n || c.t[b - 1] - c.t_first[a] >= 0.8 * typical))
+        .take(6)
+        .collect();
+    let whole = |&(a, b): &(usize, usize)| {
+        let mid = a + (b - a) / 2;
+        let low = c.lo[mid..b].iter().copied().fold(f64::INFINITY, f64::min);
+        low >= c.lo[mid].min(c.lo[b - 1]) - 3.0 * sigma
+    };
+    if !long.iter().all(whole) {
+        return false;
+    }
+    long.len() >= 3
+        && warmup_slope(c, &long, 0.5 * typical).is_some_and(|(slope, se)| slope < 2.0 * se)
+}
+
 /// The common slope, bytes per second, and its standard error, of the floors of `runs`
 /// (buckets `[a, b)`, each starting after a restart) read as a warm-up plus a leak: each run
 /// `k` as `a_k + b_k (1 - exp(-u / tau)) + slope u`, `u` the time since the run's first
@@ -1268,6 +1312,11 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         }
         other => other,
     };
+    // Runs after restarts whose floors, each run's warm-up fitted, leave no common slope:
+    // every run is a warm-up toward its bound, and a trailing window that sees fewer of them
+    // confirms no leak (see `window_confirms`). (Runs of 6 buckets or more, as a segment is
+    // judged: the fit needs no quarters of a run.)
+    let warm_up_runs = restarts >= 3 && !collector && runs_only_warm_up(&c, &starts, sigma2, 6);
     // Runs too short to judge one by one: their second halves, read together — from 12
     // buckets a run (a quarter of one, three bucket minima, then tells a pace that keeps up
     // from one that slows), or from 8 when the runs were cut whatever their height (see
@@ -1419,6 +1468,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             judged_from: from,
             falls,
             quiet_runs: !prev.is_empty() && !runs_leak,
+            warm_up_runs,
         },
     }
 }
@@ -2005,6 +2055,35 @@ mod tests {
             "{per_hour} {se}"
         );
         assert!(run_tails(&c, &starts, 0.2 * MB, 12, &cfg).is_some());
+    }
+
+    #[test]
+    fn runs_after_restarts_whose_warm_ups_leave_no_slope_all_read_as_warm_ups() {
+        let noise = |r: usize, a: usize| 0.3 * MB * (((r * 7 + a * 13) % 11) as f64 / 5.0 - 1.0);
+        // Runs of 24 buckets, each a warm-up of τ 4 buckets toward 700 MB more: no slope.
+        let fill = |r: usize, a: usize| {
+            400.0 * MB + 700.0 * MB * (1.0 - (-(a as f64) / 4.0).exp()) + noise(r, a)
+        };
+        let (c, starts) = columns(6, 24, 390.0 * MB, fill);
+        assert!(runs_only_warm_up(&c, &starts, 0.2 * MB, 6));
+        // The same warm-ups with a leak of 5 MB a bucket on top: the slope stands.
+        let leak = |r: usize, a: usize| fill(r, a) + 5.0 * MB * a as f64;
+        let (c, starts) = columns(6, 24, 390.0 * MB, leak);
+        assert!(!runs_only_warm_up(&c, &starts, 0.2 * MB, 6));
+        // Warm-ups, but one run falls in its second half and warms up again (a restart the
+        // search missed): the runs are not what they seem and tell nothing.
+        let missed = |r: usize, a: usize| {
+            if r == 3 && a >= 16 {
+                fill(r, a - 16) - 100.0 * MB
+            } else {
+                fill(r, a)
+            }
+        };
+        let (c, starts) = columns(6, 24, 290.0 * MB, missed);
+        assert!(!runs_only_warm_up(&c, &starts, 0.2 * MB, 6));
+        // Too few runs after restarts to read.
+        let (c, starts) = columns(3, 24, 390.0 * MB, fill);
+        assert!(!runs_only_warm_up(&c, &starts, 0.2 * MB, 6));
     }
 
     #[test]

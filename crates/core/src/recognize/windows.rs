@@ -384,6 +384,12 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
     if main.falls.may_be_collections(main.restarts) && w.restarts > 0 && !w.falls.warmups {
         return false;
     }
+    // Nor a window's rise after restarts when the whole series saw three or more runs after
+    // restarts all read as warm-ups (no common slope once each run's warm-up is fitted): the
+    // window sees fewer of the same runs, each warming up again.
+    if main.warm_up_runs && w.restarts > 0 {
+        return false;
+    }
     if w.restarts == 0 || (w.restarts < 2 && !w.falls.warmups) {
         if d.period_s.is_some_and(|p| WINDOWS[k].seconds < 2.2 * p) {
             return false;
@@ -488,6 +494,7 @@ mod tests {
             judged_from: 0.0,
             falls,
             quiet_runs: false,
+            warm_up_runs: false,
         }
     }
 
@@ -744,5 +751,32 @@ mod tests {
         let night_bs = summary(night / H);
         let held = held_at_this_hour(ended_before(&night_bs, 1.7e9 + night - H), 1.7e9 + night, H);
         assert!(held < 3.7e9 * 1.05, "{held}");
+    }
+
+    /// A 6 h window holding two restarts and a rise after each, in a series whose whole saw
+    /// three or more runs after restarts all read as warm-ups (no common slope once each
+    /// run's warm-up is fitted): the window sees fewer of the same warm-ups and confirms
+    /// nothing. Without that reading of the whole series, the window's leak stands.
+    #[test]
+    fn a_window_defers_to_the_whole_series_when_its_runs_all_read_as_warm_ups() {
+        let history = History {
+            peak_before: 2.56e9,
+            held_in_series: f64::NAN,
+            peak_in_series: f64::NAN,
+            floor_start: 2.56e9,
+            floor_end: 2.2e9,
+            floor_end_in_series: 2.2e9,
+            fall: 0.0,
+        };
+        let restarted = Falls {
+            new_process: true,
+            warmups: true,
+            ..Falls::default()
+        };
+        let w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 2, restarted);
+        let mut main = eval(VerdictKind::NoLeak, Pattern::Stable, 8, restarted);
+        assert!(window_confirms(1, &w, &main, &history));
+        main.warm_up_runs = true;
+        assert!(!window_confirms(1, &w, &main, &history));
     }
 }
