@@ -4,7 +4,7 @@
 
 use super::buckets::Bucket;
 use super::stats::{
-    detrended_diff_noise, half_lag_slope, median_mut, min_max, rolling_min, MAD_TO_SD,
+    detrended_diff_noise, half_lag_slope, median_mut, min_max, rolling_min, solve, MAD_TO_SD,
 };
 use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
 use crate::verdict::{Pattern, VerdictKind};
@@ -957,7 +957,7 @@ fn fit_runs(
 ) -> Option<(Vec<f64>, f64, f64)> {
     let k = runs.len();
     let p = 2 * k + 1;
-    let mut m = vec![vec![0.0; p]; p];
+    let mut m = vec![0.0; p * p];
     let mut v = vec![0.0; p];
     // Centre the floors on their first bucket (bytes are large).
     let row = |r: usize, j: usize| {
@@ -977,7 +977,7 @@ fn fit_runs(
             for i in 0..p {
                 v[i] += x[i] * y;
                 for l in 0..p {
-                    m[i][l] += x[i] * x[l];
+                    m[i * p + l] += x[i] * x[l];
                 }
             }
         }
@@ -985,13 +985,19 @@ fn fit_runs(
     // Unused warm-up columns: pin their coefficient at 0.
     for r in 0..k {
         if !warm[r] {
-            m[k + r][k + r] = 1.0;
+            m[(k + r) * p + k + r] = 1.0;
         }
     }
-    let beta = solve(&m, &v)?;
+    let mut beta = v;
+    if !solve(&mut m.clone(), &mut beta) {
+        return None;
+    }
     let mut e = vec![0.0; p];
     e[2 * k] = 1.0;
-    let inv_ss = solve(&m, &e)?[2 * k];
+    if !solve(&mut m, &mut e) {
+        return None;
+    }
+    let inv_ss = e[2 * k];
     let mut sse = 0.0;
     for (r, &(a, b)) in runs.iter().enumerate() {
         for j in a..b {
@@ -1000,42 +1006,9 @@ fn fit_runs(
             sse += (y - f) * (y - f);
         }
     }
-    let mut beta = beta;
     // The slope per hour back to bytes per second (and its inverse element with it).
     beta[2 * k] /= 3600.0;
     Some((beta, sse, inv_ss / (3600.0 * 3600.0)))
-}
-
-/// `m x = v` by Gaussian elimination with partial pivoting; `None` when `m` is singular.
-fn solve(m: &[Vec<f64>], v: &[f64]) -> Option<Vec<f64>> {
-    let p = v.len();
-    let mut a: Vec<Vec<f64>> = m
-        .iter()
-        .zip(v)
-        .map(|(r, &y)| {
-            let mut r = r.clone();
-            r.push(y);
-            r
-        })
-        .collect();
-    let scale = m.iter().flatten().fold(0.0f64, |s, x| s.max(x.abs()));
-    for col in 0..p {
-        let piv = (col..p).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[piv][col].abs() <= 1e-12 * scale {
-            return None;
-        }
-        a.swap(col, piv);
-        let pivot = a[col].clone();
-        for (i, row) in a.iter_mut().enumerate() {
-            let f = row[col] / pivot[col];
-            if i != col && f != 0.0 {
-                for (x, y) in row[col..].iter_mut().zip(&pivot[col..]) {
-                    *x -= f * y;
-                }
-            }
-        }
-    }
-    Some((0..p).map(|i| a[i][p] / a[i][i]).collect())
 }
 
 /// How the falls of the floor look (see [`collector_drops`]).

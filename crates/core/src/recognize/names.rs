@@ -5,7 +5,7 @@
 //! many parameters they spend (the Bayesian information criterion), so that the scale of
 //! "well" is the series' own scatter about each model, not a constant.
 
-use super::stats::{half_lag_slope, median_and_mad, median_mut};
+use super::stats::{half_lag_slope, median_and_mad, median_mut, solve};
 use crate::verdict::Pattern;
 
 /// The Bayesian information criterion of a Gaussian model with `p` parameters that leaves
@@ -285,29 +285,14 @@ fn normal_sse(a: [[f64; 3]; 3], b: [f64; 3], k: usize, yy: f64) -> Option<f64> {
 
 /// β solving the normal equations `a·β = b` on their first `k` ≤ 3 rows and columns, by
 /// Gaussian elimination with partial pivoting; `None` when they are degenerate.
-fn solve_normal(mut a: [[f64; 3]; 3], mut b: [f64; 3], k: usize) -> Option<[f64; 3]> {
-    for col in 0..k {
-        let piv = (col..k).max_by(|&r, &s| a[r][col].abs().total_cmp(&a[s][col].abs()))?;
-        if a[piv][col].abs() < 1e-12 * a[col][col].abs().max(1e-300) {
-            return None;
-        }
-        a.swap(col, piv);
-        b.swap(col, piv);
-        for r in col + 1..k {
-            let f = a[r][col] / a[col][col];
-            let pivot_row = a[col];
-            for (x, p) in a[r][col..k].iter_mut().zip(&pivot_row[col..k]) {
-                *x -= f * p;
-            }
-            b[r] -= f * b[col];
-        }
+fn solve_normal(a: [[f64; 3]; 3], b: [f64; 3], k: usize) -> Option<[f64; 3]> {
+    let mut m = [0.0; 9];
+    for (i, row) in a.iter().take(k).enumerate() {
+        m[i * k..(i + 1) * k].copy_from_slice(&row[..k]);
     }
     let mut beta = [0.0; 3];
-    for col in (0..k).rev() {
-        let s: f64 = (col + 1..k).map(|j| a[col][j] * beta[j]).sum();
-        beta[col] = (b[col] - s) / a[col][col];
-    }
-    Some(beta)
+    beta[..k].copy_from_slice(&b[..k]);
+    solve(&mut m[..k * k], &mut beta[..k]).then_some(beta)
 }
 
 /// True when the interval differences of `y` (a floor at even steps, 31 to 64 points) are

@@ -272,6 +272,46 @@ pub(crate) fn quad_fit(t: &[f64], y: &[f64]) -> Option<(f64, f64)> {
     (b.is_finite() && c.is_finite()).then_some((b, c))
 }
 
+/// Solves `a·x = b` in place for a row-major `n × n` matrix `a` (`n` = `b.len()`), by Gaussian
+/// elimination with partial pivoting: `b` becomes `x`. False when `a` is singular — a pivot
+/// within 1e-12 of its largest element — or holds no finite numbers.
+pub(crate) fn solve(a: &mut [f64], b: &mut [f64]) -> bool {
+    let n = b.len();
+    debug_assert_eq!(a.len(), n * n);
+    let scale = a.iter().fold(0.0f64, |s, x| s.max(x.abs()));
+    for col in 0..n {
+        let Some(piv) =
+            (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))
+        else {
+            return false;
+        };
+        let pivot = a[piv * n + col].abs();
+        if pivot.is_nan() || pivot <= 1e-12 * scale {
+            return false;
+        }
+        if piv != col {
+            for j in 0..n {
+                a.swap(col * n + j, piv * n + j);
+            }
+            b.swap(col, piv);
+        }
+        for r in col + 1..n {
+            let f = a[r * n + col] / a[col * n + col];
+            if f != 0.0 {
+                for j in col..n {
+                    a[r * n + j] -= f * a[col * n + j];
+                }
+                b[r] -= f * b[col];
+            }
+        }
+    }
+    for col in (0..n).rev() {
+        let s: f64 = (col + 1..n).map(|j| a[col * n + j] * b[j]).sum();
+        b[col] = (b[col] - s) / a[col * n + col];
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,5 +401,19 @@ mod tests {
         assert_eq!(mk_tau(&[1.0, 2.0, 3.0, 4.0], 0.0), 1.0);
         assert_eq!(mk_tau(&[4.0, 3.0, 2.0], 0.0), -1.0);
         assert_eq!(mk_tau(&[1.0, 1.0, 1.0], 0.1), 0.0);
+    }
+
+    #[test]
+    fn solve_finds_x_and_refuses_a_singular_matrix() {
+        // A zero first pivot needs a row swap.
+        let mut a = [0.0, 2.0, 1.0, 1.0, 1.0, 0.0, 2.0, 0.0, 1.0];
+        let mut b = [7.0, 3.0, 5.0];
+        assert!(solve(&mut a, &mut b));
+        for (x, want) in b.iter().zip([1.0, 2.0, 3.0]) {
+            assert!((x - want).abs() < 1e-12, "{b:?}");
+        }
+        let mut a = [1.0, 2.0, 2.0, 4.0];
+        assert!(!solve(&mut a, &mut [1.0, 2.0]));
+        assert!(!solve(&mut [f64::NAN], &mut [1.0]));
     }
 }
