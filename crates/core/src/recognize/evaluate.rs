@@ -757,6 +757,25 @@ fn fell_from(c: &Columns, i: usize) -> f64 {
         .fold(f64::NEG_INFINITY, f64::max)
 }
 
+/// Run `k` after the restarts at `starts` (1: after the first; the last is the current run)
+/// as buckets `[a, b)` of the `n`.
+fn run_bounds(starts: &[usize], n: usize, k: usize) -> (usize, usize) {
+    (starts[k] + 1, starts.get(k + 1).copied().unwrap_or(n))
+}
+
+/// The median length, seconds, of the complete runs between the restarts at `starts` (0 when
+/// there is none).
+fn typical_run(c: &Columns, starts: &[usize]) -> f64 {
+    let n = c.t.len();
+    let mut lens: Vec<f64> = (1..starts.len() - 1)
+        .map(|k| {
+            let (a, b) = run_bounds(starts, n, k);
+            c.t[b - 1] - c.t_first[a.min(b - 1)]
+        })
+        .collect();
+    median_mut(&mut lens)
+}
+
 /// Runs too short to be judged one by one (a restart every hour or two, a warm-up taking
 /// the first part of each): the second halves of the runs, read together. A process that
 /// leaks and is restarted on a clock regrows at its pace in every run, so the floor keeps
@@ -779,14 +798,8 @@ fn run_tails(
 ) -> Option<(f64, f64)> {
     let n = c.t.len();
     let restarts = starts.len() - 1;
-    let bounds = |k: usize| (starts[k] + 1, starts.get(k + 1).copied().unwrap_or(n));
-    let mut lens: Vec<f64> = (1..restarts)
-        .map(|k| {
-            let (a, b) = bounds(k);
-            c.t[b - 1] - c.t_first[a.min(b - 1)]
-        })
-        .collect();
-    let typical = median_mut(&mut lens);
+    let bounds = |k: usize| run_bounds(starts, n, k);
+    let typical = typical_run(c, starts);
     // The floor near bucket `j` of run [a, b): the middle of three bucket minima, and the
     // mean time of the buckets it was read from (at the run's end only two: a level read
     // there stands half a bucket before the last).
@@ -853,17 +866,11 @@ fn run_tails(
 fn runs_only_warm_up(c: &Columns, starts: &[usize], sigma: f64, min_run: usize) -> bool {
     let n = c.t.len();
     let restarts = starts.len() - 1;
-    let bounds = |k: usize| (starts[k] + 1, starts.get(k + 1).copied().unwrap_or(n));
-    let mut lens: Vec<f64> = (1..restarts)
-        .map(|k| {
-            let (a, b) = bounds(k);
-            c.t[b - 1] - c.t_first[a.min(b - 1)]
-        })
-        .collect();
-    if lens.is_empty() {
+    if restarts < 2 {
         return false;
     }
-    let typical = median_mut(&mut lens);
+    let bounds = |k: usize| run_bounds(starts, n, k);
+    let typical = typical_run(c, starts);
     // Runs long enough to read, newest first; a fall inside one's second half is a restart
     // the search missed, and runs that are not what they seem are no evidence of warm-ups.
     let long: Vec<(usize, usize)> = (1..=restarts)
