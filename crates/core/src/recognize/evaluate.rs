@@ -966,25 +966,25 @@ fn fit_runs(
     let p = 2 * k + 1;
     let mut m = vec![0.0; p * p];
     let mut v = vec![0.0; p];
-    // Centre the floors on their first bucket (bytes are large).
+    // A bucket's row of the design has three entries that can be nonzero: its run's offset,
+    // its run's warm-up and the slope (columns r, k + r, 2k, in that order). Centre the
+    // floors on their first bucket (bytes are large).
     let row = |r: usize, j: usize| {
         let (a, _) = runs[r];
         let u = c.t[j] - c.t_first[a];
-        let mut x = vec![0.0; p];
-        x[r] = 1.0;
-        if warm[r] {
-            x[k + r] = 1.0 - (-u / tau).exp();
-        }
-        x[2 * k] = u / 3600.0;
-        (x, c.lo[j] - c.lo[a])
+        let w = if warm[r] { 1.0 - (-u / tau).exp() } else { 0.0 };
+        (
+            [(r, 1.0), (k + r, w), (2 * k, u / 3600.0)],
+            c.lo[j] - c.lo[a],
+        )
     };
     for (r, &(a, b)) in runs.iter().enumerate() {
         for j in a..b {
             let (x, y) = row(r, j);
-            for i in 0..p {
-                v[i] += x[i] * y;
-                for l in 0..p {
-                    m[i * p + l] += x[i] * x[l];
+            for &(i, xi) in &x {
+                v[i] += xi * y;
+                for &(l, xl) in &x {
+                    m[i * p + l] += xi * xl;
                 }
             }
         }
@@ -1009,7 +1009,7 @@ fn fit_runs(
     for (r, &(a, b)) in runs.iter().enumerate() {
         for j in a..b {
             let (x, y) = row(r, j);
-            let f: f64 = x.iter().zip(&beta).map(|(x, b)| x * b).sum();
+            let f: f64 = x.iter().map(|&(i, xi)| xi * beta[i]).sum();
             sse += (y - f) * (y - f);
         }
     }
