@@ -498,6 +498,17 @@ mod tests {
         }
     }
 
+    /// A window that opens 2.56 GB high and ends at 2.2 GB, the series' floor with it.
+    const FELL_BELOW_PEAK: History = History {
+        peak_before: 2.56e9,
+        held_in_series: f64::NAN,
+        peak_in_series: f64::NAN,
+        floor_start: 2.56e9,
+        floor_end: 2.2e9,
+        floor_end_in_series: 2.2e9,
+        fall: 0.0,
+    };
+
     /// A day's window that sees one fall and a leak in the run after it, in a series whose
     /// whole, seeing the run before that fall too, read it as no new process and no leak (a
     /// collector's rare full collection): the window cannot overrule it. When the whole series
@@ -505,15 +516,7 @@ mod tests {
     /// window's leak stands.
     #[test]
     fn a_window_defers_to_the_whole_series_on_falls_without_a_new_process() {
-        let history = History {
-            peak_before: 2.56e9,
-            held_in_series: f64::NAN,
-            peak_in_series: f64::NAN,
-            floor_start: 2.56e9,
-            floor_end: 2.2e9,
-            floor_end_in_series: 2.2e9,
-            fall: 0.0,
-        };
+        let history = FELL_BELOW_PEAK;
         let quiet = Falls::default();
         let w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 1, quiet);
         let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 1, quiet);
@@ -759,15 +762,7 @@ mod tests {
     /// nothing. Without that reading of the whole series, the window's leak stands.
     #[test]
     fn a_window_defers_to_the_whole_series_when_its_runs_all_read_as_warm_ups() {
-        let history = History {
-            peak_before: 2.56e9,
-            held_in_series: f64::NAN,
-            peak_in_series: f64::NAN,
-            floor_start: 2.56e9,
-            floor_end: 2.2e9,
-            floor_end_in_series: 2.2e9,
-            fall: 0.0,
-        };
+        let history = FELL_BELOW_PEAK;
         let restarted = Falls {
             new_process: true,
             warmups: true,
