@@ -35,6 +35,7 @@ fn rule_files_and_prometheus_rules_check_with_promtool() {
         "{text}"
     );
     assert!(text.contains("for: \"30m\""));
+    assert!(text.contains("keep_firing_for: \"1h\""), "{text}");
 
     let crd = leakscope()
         .args(["rules", "--format", "prometheus-rule", "--namespace", "obs"])
@@ -55,6 +56,18 @@ fn rule_files_and_prometheus_rules_check_with_promtool() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a Prometheus duration"));
+    let bad = leakscope()
+        .args(["rules", "--keep-firing-for", "90 min"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--keep-firing-for `90 min`"));
+    let without = leakscope()
+        .args(["rules", "--keep-firing-for", "0s"])
+        .output()
+        .unwrap();
+    assert_eq!(without.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&without.stdout).contains("keep_firing_for"));
 
     if !have("promtool") {
         eprintln!("SKIP: promtool not installed");

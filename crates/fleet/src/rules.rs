@@ -25,6 +25,11 @@ pub struct RuleSpec {
     pub min_pace: f64,
     /// How long the condition must hold before the alert fires (default `1h`).
     pub for_duration: String,
+    /// How long the alert keeps firing after the condition stops holding (default `1h`, as
+    /// the agent's page): a leak whose floor dips once, or whose process restarts, stays one
+    /// page instead of resolving and firing again. Empty or `0s` leaves it out (Prometheus
+    /// before 2.42 rejects the field).
+    pub keep_firing_for: String,
     /// The `severity` label of the alert.
     pub severity: String,
     /// Name of the rule group.
@@ -38,6 +43,7 @@ impl Default for RuleSpec {
             min_growth_bytes_per_hour: 1e6,
             min_pace: 0.45,
             for_duration: "1h".into(),
+            keep_firing_for: "1h".into(),
             severity: "warning".into(),
             group: "leakscope".into(),
         }
@@ -74,6 +80,8 @@ pub enum Rule {
         expr: String,
         /// How long it must hold.
         for_duration: String,
+        /// How long it keeps firing after it stops holding; `None`: not at all.
+        keep_firing_for: Option<String>,
         /// Extra labels.
         labels: Vec<(String, String)>,
         /// Annotations (Go templates).
@@ -102,6 +110,9 @@ pub fn rules(spec: &RuleSpec) -> Vec<Rule> {
             name: ALERT.into(),
             expr: alert_expr(spec, GROWTH, GROWTH_RECENT, &format!("{GROWTH_RECENT} offset 6h")),
             for_duration: spec.for_duration.clone(),
+            keep_firing_for: Some(spec.keep_firing_for.trim())
+                .filter(|d| !is_zero_duration(d))
+                .map(str::to_owned),
             labels: vec![("severity".into(), spec.severity.clone())],
             annotations: vec![
                 (
@@ -115,6 +126,11 @@ pub fn rules(spec: &RuleSpec) -> Vec<Rule> {
             ],
         },
     ]
+}
+
+/// Whether a Prometheus duration is empty or zero (`0`, `0s`, `0m`, `0h`...).
+fn is_zero_duration(d: &str) -> bool {
+    d.bytes().all(|b| b == b'0' || b.is_ascii_alphabetic())
 }
 
 fn alert_expr(spec: &RuleSpec, growth: &str, recent: &str, recent_before: &str) -> String {
@@ -181,12 +197,16 @@ fn write_groups(out: &mut String, spec: &RuleSpec, indent: &str) {
                 name,
                 expr,
                 for_duration,
+                keep_firing_for,
                 labels,
                 annotations,
             } => {
                 let _ = writeln!(out, "{i}  - alert: {}", quote(&name));
                 let _ = writeln!(out, "{i}    expr: {}", quote(&expr));
                 let _ = writeln!(out, "{i}    for: {}", quote(&for_duration));
+                if let Some(d) = keep_firing_for {
+                    let _ = writeln!(out, "{i}    keep_firing_for: {}", quote(&d));
+                }
                 let _ = writeln!(out, "{i}    labels:");
                 for (k, v) in labels {
                     let _ = writeln!(out, "{i}      {}: {}", quote(&k), quote(&v));
@@ -212,6 +232,17 @@ mod tests {
             r#"expr: "min_over_time(container_memory_working_set_bytes{container!=\"\"}[1h])""#
         ));
         assert!(y.contains("alert: \"LeakscopeMemoryLeak\""));
+        assert!(y.contains("    keep_firing_for: \"1h\"\n"));
+        for zero in ["", "0s", " 0m "] {
+            let spec = RuleSpec {
+                keep_firing_for: zero.into(),
+                ..RuleSpec::default()
+            };
+            assert!(
+                !rule_file_yaml(&spec).contains("keep_firing_for"),
+                "{zero:?}"
+            );
+        }
         let crd = prometheus_rule_yaml(
             &RuleSpec::default(),
             "leakscope",

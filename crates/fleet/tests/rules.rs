@@ -1,5 +1,6 @@
 //! The generated rules pass `promtool check rules`, and `promtool test rules` shows them firing
-//! on a leak and staying silent on a filling cache and a daily cycle.
+//! on a leak (and holding through its restart) and staying silent on a filling cache and a
+//! daily cycle.
 
 use std::process::Command;
 
@@ -71,6 +72,18 @@ fn rules_fire_on_a_leak_and_not_on_a_cache_or_a_cycle() {
     );
     // A leak of 20 MB/h (exactly 1,666,667 bytes per 5 minutes).
     test += &series("leaky", values(|h| 2e8 + 1_666_667.0 * (h * 12.0).round()));
+    // The same leak, restarted at 45 h: the floor falls, the condition stops at once, and the
+    // alert keeps firing for `keep_firing_for` (1 h) instead of resolving with the restart.
+    test += &series(
+        "restarted",
+        values(|h| {
+            2e8 + if h < 45.0 {
+                1_666_667.0 * (h * 12.0).round()
+            } else {
+                0.0
+            }
+        }),
+    );
     // A cache filling to 300 MB (time constant 4 h) and a daily cycle of 100 MB, with a GC
     // sawtooth of 20 MB every 25 minutes on top of both.
     let saw = |h: f64| 2e7 * ((h * 12.0).round() % 5.0) / 5.0;
@@ -83,14 +96,28 @@ fn rules_fire_on_a_leak_and_not_on_a_cache_or_a_cycle() {
         values(|h| 3e8 + 1e8 * (0.5 - 0.5 * (std::f64::consts::TAU * h / 24.0).cos()) + saw(h)),
     );
     test += "  alert_rule_test:\n";
-    for (at, fires) in [("12h", false), ("30h", true), ("40h", true), ("47h", true)] {
+    let firing = |pod: &str| {
+        format!(
+            "    - exp_labels: {{severity: warning, namespace: shop, pod: {pod}, container: app}}\n      exp_annotations:\n        summary: \"shop/{pod}/app: the memory floor grows 19.07MiB/h and keeps its pace (a leak?)\"\n        description: \"The minimum over each hour of the memory series is higher than at the same hour yesterday by more than 1 MB per hour, and it did not slow down over the last 6 hours. Judge it fully with `leakscope analyze --prometheus URL --query '<this series>' --range 7d`.\"\n"
+        )
+    };
+    let both: &[&str] = &["leaky", "restarted"];
+    for (at, pods) in [
+        ("12h", &[][..]),
+        ("30h", both),
+        ("40h", both),
+        ("45h30m", both),
+        ("46h30m", &["leaky"][..]),
+        ("47h", &["leaky"][..]),
+    ] {
         test += &format!("  - eval_time: {at}\n    alertname: LeakscopeMemoryLeak\n");
-        if fires {
-            test += "    exp_alerts:\n    - exp_labels: {severity: warning, namespace: shop, pod: leaky, container: app}\n      exp_annotations:\n";
-            test += "        summary: \"shop/leaky/app: the memory floor grows 19.07MiB/h and keeps its pace (a leak?)\"\n";
-            test += "        description: \"The minimum over each hour of the memory series is higher than at the same hour yesterday by more than 1 MB per hour, and it did not slow down over the last 6 hours. Judge it fully with `leakscope analyze --prometheus URL --query '<this series>' --range 7d`.\"\n";
-        } else {
+        if pods.is_empty() {
             test += "    exp_alerts: []\n";
+        } else {
+            test += "    exp_alerts:\n";
+            for pod in pods {
+                test += &firing(pod);
+            }
         }
     }
     std::fs::write(dir.path().join("test.yml"), &test).expect("write");

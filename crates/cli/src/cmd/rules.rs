@@ -44,6 +44,11 @@ pub struct RulesArgs {
     /// How long the condition must hold before the alert fires.
     #[arg(long = "for", value_name = "DURATION", default_value = "1h")]
     pub for_duration: String,
+    /// How long the alert keeps firing after its condition stops holding (Prometheus ≥ 2.42),
+    /// so a leak whose floor dips once or whose process restarts stays one page; `0s` leaves
+    /// the field out.
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub keep_firing_for: String,
     /// The alert's `severity` label.
     #[arg(long, value_name = "SEVERITY", default_value = "warning")]
     pub severity: String,
@@ -68,19 +73,13 @@ pub struct RulesArgs {
 
 /// Print or write the rules.
 pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
-    let duration_ok = args
-        .for_duration
-        .trim_end_matches(['s', 'm', 'h', 'd', 'w', 'y']);
-    if duration_ok.is_empty() || !duration_ok.bytes().all(|b| b.is_ascii_digit()) {
-        anyhow::bail!(
-            "--for `{}` is not a Prometheus duration (e.g. 30m, 1h)",
-            args.for_duration
-        );
-    }
+    prometheus_duration("--for", &args.for_duration)?;
+    prometheus_duration("--keep-firing-for", &args.keep_firing_for)?;
     let spec = RuleSpec {
         selector: args.selector.clone(),
         min_growth_bytes_per_hour: args.min_growth,
         for_duration: args.for_duration.clone(),
+        keep_firing_for: args.keep_firing_for.clone(),
         severity: args.severity.clone(),
         group: args.group.clone(),
         ..RuleSpec::default()
@@ -105,4 +104,13 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
         None => out::line(text.trim_end())?,
     }
     Ok(0)
+}
+
+/// Refuse what Prometheus would not read as a duration (digits and a unit, e.g. 30m, 1h).
+fn prometheus_duration(flag: &str, d: &str) -> anyhow::Result<()> {
+    let digits = d.trim_end_matches(['s', 'm', 'h', 'd', 'w', 'y']);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        anyhow::bail!("{flag} `{d}` is not a Prometheus duration (e.g. 30m, 1h)");
+    }
+    Ok(())
 }
