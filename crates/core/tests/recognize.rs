@@ -1141,3 +1141,99 @@ fn bursts_quiet_no_longer_than_before_is_a_leak() {
     let p = series(end, 30.0, 1.0 * MB, 79, bursts_at(at, 2.0 * MB, 20.0 * MB));
     assert_leak(&p);
 }
+
+/// A floor stepping up by `step` over five minutes every `every` hours (the first at 0.4 of
+/// the gap), from 600 MB: a batch run every few hours that leaves a residue.
+fn batch_staircase(every: f64, step: f64) -> impl Fn(f64) -> f64 {
+    move |t| {
+        let mut v = 600.0 * MB;
+        let mut at = 0.4 * every * H;
+        while at < t {
+            v += step * ((t - at) / 300.0).clamp(0.0, 1.0);
+            at += every * H;
+        }
+        v
+    }
+}
+
+/// A batch that runs every 1.5 to 4 hours and leaves 30 MB each time, under 1 MB of noise:
+/// the period search finds its spacing, but the floor and the means only rose, in a few
+/// jumps with flats between — a staircase, not a cycle (which climbs for half its period and
+/// falls back).
+#[test]
+fn a_staircase_at_regular_hours_grew_in_bursts_and_is_no_cycle() {
+    for every in [1.5, 2.0, 2.5, 3.0, 4.0] {
+        for seed in 1..4 {
+            let p = series(
+                6.0 * every,
+                60.0,
+                1.0 * MB,
+                seed,
+                batch_staircase(every, 30.0 * MB),
+            );
+            let v = assert_leak(&p);
+            assert_eq!(
+                v.pattern,
+                Pattern::GrowthInBursts,
+                "every {every} h, seed {seed}: {v:#?}"
+            );
+        }
+    }
+}
+
+/// Leaks that grow only while traffic is up keep their floor through the quiet part of each
+/// cycle, so the floor steps up once a period as a staircase does; they stay leaks under a
+/// cycle. Under a cycle of hours the traffic's own memory on top falls back each period (the
+/// means do not hold); under daily traffic, whatever its swing, the period is the clock's.
+#[test]
+fn a_leak_that_grows_only_with_traffic_is_a_leak_under_cycle_not_bursts() {
+    use std::f64::consts::{PI, TAU};
+    // A cycle of `period` hours, busy in its middle half: 30 MB leaked per busy spell, a
+    // working set of `swing` on top while busy.
+    for period in [2.0, 3.0, 4.0, 6.0] {
+        for swing in [20.0, 60.0, 120.0] {
+            for seed in 1..3 {
+                let p = series(5.0 * period, 60.0, 1.0 * MB, seed, |t| {
+                    let (k, ph) = ((t / (period * H)).floor(), (t / (period * H)).fract());
+                    let (busy, leaked) = if ph < 0.25 {
+                        (0.0, 0.0)
+                    } else if ph < 0.75 {
+                        let x = TAU * (ph - 0.25);
+                        (x.sin(), 0.5 * (1.0 - x.cos()))
+                    } else {
+                        (0.0, 1.0)
+                    };
+                    800.0 * MB + swing * MB * busy + 30.0 * MB * (k + leaked)
+                });
+                let v = assert_leak(&p);
+                assert_eq!(
+                    v.pattern,
+                    Pattern::LeakUnderCycle,
+                    "period {period} h, swing {swing} MB, seed {seed}: {v:#?}"
+                );
+            }
+        }
+    }
+    // Three days of traffic from 8 h to 20 h, 200 MB leaked a day while it is up.
+    for swing in [10.0, 40.0, 150.0] {
+        for seed in 1..4 {
+            let p = series(72.0, 120.0, 2.0 * MB, seed, |t| {
+                let (day, h) = ((t / (24.0 * H)).floor(), (t / H) % 24.0);
+                let leaked = if h < 8.0 {
+                    0.0
+                } else if h >= 20.0 {
+                    2.0
+                } else {
+                    1.0 - (PI * (h - 8.0) / 12.0).cos()
+                };
+                800.0 * MB + swing * MB * traffic(t) + 100.0 * MB * (2.0 * day + leaked)
+            });
+            let v = assert_leak(&p);
+            assert_eq!(
+                v.pattern,
+                Pattern::LeakUnderCycle,
+                "daily, swing {swing} MB, seed {seed}: {v:#?}"
+            );
+        }
+    }
+}

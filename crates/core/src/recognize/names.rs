@@ -161,6 +161,32 @@ pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64], hi: &[f64]) -> bool {
             || staircase_fits(&tt, &y, rounding))
 }
 
+/// True when most of the rise of a leaking stretch happened in a few short jumps, by
+/// [`rise_in_few_intervals`] alone, read on at most 48 points as [`grew_in_bursts`] reads
+/// them, both on its floor (`lo`, the bucket minima at times `t`; `hi`, the maxima) and on its
+/// bucket means (`mean`): the whole band rose and held.
+///
+/// A traffic cycle does not pass, whatever period its search finds. Its floor climbs through
+/// half of every period (a leak under it lengthens the climb), a rise spread over half of the
+/// intervals or more, where a staircase's jumps take a few and the flats between them hold;
+/// and a leak that grows only with the traffic, its floor held through the quiet hours, still
+/// carries the traffic's own memory on top, which falls back each period: its means fall as
+/// far as they rose, where a staircase's hold. (The other readings of [`grew_in_bursts`] can
+/// take a leak under a cycle for steps: its climbs, cut short where the cycle's fall cancels
+/// the leak, are ramps between flats.)
+pub(crate) fn rose_in_few_jumps(t: &[f64], lo: &[f64], hi: &[f64], mean: &[f64]) -> bool {
+    let n = t.len().min(lo.len()).min(mean.len());
+    if n < 12 {
+        return false;
+    }
+    let rounding = 0.5 * reading_quantum(&lo[..n], &hi[..n.min(hi.len())]);
+    let read = |v: &[f64]| {
+        let (_, y) = coarse_minima(t, v, n);
+        y.len() >= 12 && rise_in_few_intervals(&y, rounding)
+    };
+    read(lo) && read(mean)
+}
+
 /// The resolution the samples were read at, from the bucket minima `lo` and maxima `hi`
 /// (samples both): the greatest common divisor of their differences when they are whole
 /// numbers (bytes counted in pages, KiB or MiB), else 0 (a reading without a quantum). The

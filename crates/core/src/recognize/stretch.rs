@@ -819,12 +819,22 @@ fn judge_level(
         (p as f64 + 0.5) * (span / (n - 1).max(1) as f64) >= 3600.0
             && !(super::names::cycle_falls_sharply(c.t, c.mean, p) && sawtoothy())
     }) && super::names::cycle_outswings_buckets(c.t, c.mean, c.lo, c.hi);
+    // A leak's cycle that is a staircase's spacing: the floor and the means rose in a few
+    // jumps and held between (see `rose_in_few_jumps`: a traffic cycle's climb takes half its
+    // period, and its means fall back). Under half a day only: traffic keeps the clock — a
+    // day, or its morning and evening peaks — and a leak that grows only while traffic is up
+    // steps once a period just as a staircase does; the cycle's name says it follows the clock.
+    let jumps_not_cycle = || {
+        period.is_some_and(|p| {
+            (p as f64 + 0.5) * (span / (n - 1).max(1) as f64) < 0.5 * super::evaluate::DAY
+        }) && super::names::rose_in_few_jumps(c.t, c.lo, c.hi, c.mean)
+    };
     let pattern = if leak {
-        if cyc_long {
+        // (Names only, from the floor's flat stretches and jumps; not while screening: their
+        // fits cost more than the judgement, and a screened name is never shown.)
+        if cyc_long && (cfg.screen || !jumps_not_cycle()) {
             Pattern::LeakUnderCycle
         } else if !cfg.screen && super::names::grew_in_bursts(c.t, c.lo, c.hi) {
-            // (A name only, from the floor's flat stretches and jumps; not while screening:
-            // its fits cost more than the judgement, and a screened name is never shown.)
             Pattern::GrowthInBursts
         } else if (g1 < 0.25 * g3.max(g) && g1 * fspan / 3.0 < 0.15 * rise)
             || (!cfg.screen && super::names::held_level_then_climbed(c.t, c.lo))
