@@ -1642,19 +1642,20 @@ mod tests {
         assert!(day_over_day(&fill.c, 0, fill.sigma2, &cfg, false).is_none());
     }
 
-    /// Four days of a 4 GB working set that swings 1.2 GB with the day (highest at 18:00),
-    /// leaking 110 MB/h from 34 h before the end: the leak outpaces the evening's fall, so
-    /// the last day's means never come down from a peak, yet every hour of it stands above
-    /// the highest floor held at that hour on any earlier day. Less the day's rise at an even
-    /// pace, the night is there — down from the evening, back up by morning: a leak that
-    /// began late under the cycle. A level reached the same way whose cycle then stopped
-    /// (held flat through the last day) only comes down less a slope: no night, no leak.
+    /// Four days of a 4 GB working set that swings 1.2 GB with the day (highest at 6:00,
+    /// lowest at 18:00), leaking 110 MB/h from 34 h before the end: the leak outpaces the
+    /// cycle's fall, so the last day's means never come down from a peak, yet every hour of it
+    /// stands above the highest floor held at that hour on any earlier day. Less the day's
+    /// rise at an even pace, the night is there — down to the evening, back up by midnight: a
+    /// leak that began late under the cycle. The same climb that stopped as the last day began
+    /// and held flat through it (no cycle) stands as high at every hour, with no jump and no
+    /// fading, but less a slope it only comes down: no night, no leak.
     #[test]
     fn a_leak_faster_than_the_evening_fall_still_shows_its_night_less_the_days_rise() {
         let cfg = RecognizeOptions::default().cfg();
         let end: f64 = 96.0;
         let onset = end - 34.0;
-        let cycle = |h: f64| -600.0 * MB * (2.0 * std::f64::consts::PI * (h - 6.0) / 24.0).cos();
+        let cycle = |h: f64| -600.0 * MB * (2.0 * std::f64::consts::PI * (h - 18.0) / 24.0).cos();
         let cols = |f: &dyn Fn(f64) -> f64| {
             let bs = summary(end, |t| 4000.0 * MB + f(t / H) + jitter(t, 8.0 * MB));
             runs(&bs, &cfg)
