@@ -264,6 +264,10 @@ struct DayOverDay {
 ///   the level a fill or a step reached and holds;
 /// * a day's rise of at least the smallest growth.
 ///
+/// (With `late`, the cycle may show under the growth instead, see [`night_under_growth`]: a
+/// leak that outpaces the evening's fall leaves the last day's means no fall from their
+/// peak, which is at the end.)
+///
 /// With `late`, over more than two days of the run: the last day's hours alone, each against
 /// the highest floor held at that hour on any earlier day of the run — a leak that began
 /// within the last day is no day-after-day rise over the whole run, and its trough, at the
@@ -361,15 +365,49 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
             c.lo[i] - c.lo[i - 2] - cycle
         })
         .fold(0.0f64, f64::max);
+    let came_down = needed.max(8.0 * mean_noise);
     (higher * 5 >= m * 4
         && !fading
         && jump < 0.6 * rise
-        && fell >= needed.max(8.0 * mean_noise)
+        && (fell >= came_down
+            || (late && night_under_growth(c, day, &means, rise, came_down, mean_noise)))
         && rise / DAY >= cfg.min_growth_bps)
         .then_some(DayOverDay {
             rise,
             floor_now: c.lo[n - 1],
         })
+}
+
+/// True when the last day's means (`means`, from bucket `day` on) hold a night under their
+/// growth: less the day's rise (`rise`) at an even pace, they came down somewhere from an
+/// earlier peak by `fall` and climbed back from there beyond their noise (2.5 × `noise`): a
+/// night, then a morning. A leak faster than the cycle's evening fall
+/// never comes down within the day, yet the cycle goes on under it; a level reached and
+/// held, less a slope, only comes down, and a cycle alone stands no higher a day later.
+fn night_under_growth(
+    c: &Columns,
+    day: usize,
+    means: &[f64],
+    rise: f64,
+    fall: f64,
+    noise: f64,
+) -> bool {
+    let pace = rise.max(0.0) / DAY;
+    let v: Vec<f64> = means
+        .iter()
+        .enumerate()
+        .map(|(k, m)| m - pace * (c.t[day + k] - c.t[day]))
+        .collect();
+    // (The highest before each bucket and after it: a night is a bucket below both.)
+    let mut after = v.clone();
+    for k in (0..v.len().saturating_sub(1)).rev() {
+        after[k] = after[k].max(after[k + 1]);
+    }
+    let mut peak = f64::NEG_INFINITY;
+    v.iter().zip(&after).any(|(&x, &later)| {
+        peak = peak.max(x);
+        peak - x >= fall && later - x >= 2.5 * noise
+    })
 }
 
 /// A whole run the floor judged no leak, given the whole-run trend test (see
@@ -1602,6 +1640,36 @@ mod tests {
         assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, false).is_some());
         let fill = cols(&|h| 400.0 * MB + 160.0 * MB * ((h - 13.0) / 10.0).clamp(0.0, 1.0));
         assert!(day_over_day(&fill.c, 0, fill.sigma2, &cfg, false).is_none());
+    }
+
+    /// Four days of a 4 GB working set that swings 1.2 GB with the day (highest at 6:00,
+    /// lowest at 18:00), leaking 110 MB/h from 34 h before the end: the leak outpaces the
+    /// cycle's fall, so the last day's means never come down from a peak, yet every hour of it
+    /// stands above the highest floor held at that hour on any earlier day. Less the day's
+    /// rise at an even pace, the night is there — down to the evening, back up by midnight: a
+    /// leak that began late under the cycle. The same climb that stopped as the last day began
+    /// and held flat through it (no cycle) stands as high at every hour, with no jump and no
+    /// fading, but less a slope it only comes down: no night, no leak.
+    #[test]
+    fn a_leak_faster_than_the_evening_fall_still_shows_its_night_less_the_days_rise() {
+        let cfg = RecognizeOptions::default().cfg();
+        let end: f64 = 96.0;
+        let onset = end - 34.0;
+        let cycle = |h: f64| -600.0 * MB * (2.0 * std::f64::consts::PI * (h - 18.0) / 24.0).cos();
+        let cols = |f: &dyn Fn(f64) -> f64| {
+            let bs = summary(end, |t| 4000.0 * MB + f(t / H) + jitter(t, 8.0 * MB));
+            runs(&bs, &cfg)
+        };
+        let leak = cols(&|h| cycle(h) + 110.0 * MB * (h - onset).max(0.0));
+        assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, true).is_some());
+        let held = cols(&|h| {
+            if h < end - 24.0 {
+                cycle(h) + 110.0 * MB * (h - onset).max(0.0)
+            } else {
+                cycle(end - 24.0) + 110.0 * MB * 10.0
+            }
+        });
+        assert!(day_over_day(&held.c, 0, held.sigma2, &cfg, true).is_none());
     }
 
     /// 52 h from 22:00 of a 3 GB working set that swings 1.4 GB with business hours (8:00 to

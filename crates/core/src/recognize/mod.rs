@@ -61,7 +61,9 @@
 //!    after their peak (a night, not a level reached and held), is a leak that
 //!    follows the traffic and is flat at night, where the plateau test saw a fill's end; over
 //!    more than two days, the same test on the last day alone, against the highest floor held
-//!    at each hour on any earlier day, finds a leak that began within the last day;
+//!    at each hour on any earlier day, finds a leak that began within the last day (one
+//!    that outpaces the evening's fall never comes down within the day: less the day's rise
+//!    at an even pace its means still show the night, down from a peak and back up);
 //! 7. as a last resort, for a whole run of 4 h or more that nothing above called a leak or
 //!    explained (no cycle, step, fall or spike), fits a line through the means of 16 blocks
 //!    (`slow_trend`): a rise of 6 standard errors, the error widened by the blocks'
