@@ -38,7 +38,7 @@ pub(crate) const WINDOWS: [WindowSpec; 3] = [
 ];
 
 /// A series must cover this share of a window for the window to be judged.
-const COVER: f64 = 0.95;
+pub(crate) const COVER: f64 = 0.95;
 
 /// The rings of the trailing windows and when each was last judged.
 #[derive(Debug, Clone)]
@@ -46,6 +46,8 @@ pub(crate) struct Windows {
     pub rings: [Ring; 3],
     /// Time of the last scheduled judgement of each window, unix seconds.
     pub judged_at: [f64; 3],
+    /// Whether each window was looked at since the series first covered it.
+    pub covered: [bool; 3],
     started: bool,
 }
 
@@ -60,6 +62,7 @@ impl Windows {
         Self {
             rings: WINDOWS.map(ring),
             judged_at: [f64::NEG_INFINITY; 3],
+            covered: [false; 3],
             started: false,
         }
     }
