@@ -311,6 +311,25 @@ fn a_steady_leak_after_a_quick_warm_up_jump_is_no_step() {
     assert_leak(&p);
 }
 
+/// A cache still filling at the end of 56 hours (gen2 dev3434 dev-0150, a square-root fill
+/// read every 5 minutes): its middle and last thirds read alike, so only the quadratic
+/// through the floor's last three quarters shows it still slowing — bent down by more than
+/// Student's t times a standard error from the block means' own scatter. (Before the late
+/// bend was asked, a leak.) `a_slow_leak_under_wandering_noise_shows_in_the_trend_of_the_whole_run`
+/// is the counter-case: a wander alone does not clear that bar.
+#[test]
+fn a_cache_whose_floor_still_bends_late_is_no_leak() {
+    // (Read as `analyze` reads it.)
+    let csv = include_str!("data/gen2-cache-still-bending.csv");
+    let p =
+        leakscope_core::csv::read_all(csv.as_bytes(), &leakscope_core::csv::CsvOptions::default())
+            .expect("the CSV")
+            .swap_remove(0)
+            .points;
+    assert!(p.len() > 600);
+    assert_no_leak(&p);
+}
+
 /// Evidence decides, not a fixed span: 6 minutes of a steep, steady climb is a leak, said with
 /// the confidence six minutes deserve and a caveat; a handful of points is too few; a minimum
 /// span, when asked for, is still honoured. (This test used to expect `insufficient_data` for

@@ -272,6 +272,74 @@ pub(crate) fn quad_fit(t: &[f64], y: &[f64]) -> Option<(f64, f64)> {
     (b.is_finite() && c.is_finite()).then_some((b, c))
 }
 
+/// The curvature `c` of [`quad_fit`] through the means of `parts` consecutive parts of
+/// `(t, y)`, with a standard error that is honest for a wandering level: from the scatter of
+/// those part means about the quadratic (not from a noise scale measured about a line, which
+/// a bend inflates), widened by √((1+ρ)/(1−ρ)) for ρ the lag-1 autocorrelation of their
+/// residuals (clamped to [0, 0.9]: the effective sample size of AR(1) noise). Returns
+/// `(b, c, se_c)`, `b` and `c` as [`quad_fit`]'s over the span from the first part's centre
+/// to the last's; `None` under six parts or when degenerate.
+pub(crate) fn quad_fit_block_se(t: &[f64], y: &[f64], parts: usize) -> Option<(f64, f64, f64)> {
+    let n = t.len().min(y.len());
+    if parts < 6 || n < parts {
+        return None;
+    }
+    let bt = part_means(&t[..n], parts);
+    let by = part_means(&y[..n], parts);
+    let (b, c) = quad_fit(&bt, &by)?;
+    let (t0, span) = (bt[0], bt[parts - 1] - bt[0]);
+    let (mut s0, mut s1, mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let x: Vec<f64> = bt.iter().map(|&ti| (ti - t0) / span).collect();
+    for &xi in &x {
+        let x2 = xi * xi;
+        s0 += 1.0;
+        s1 += xi;
+        s2 += x2;
+        s3 += x2 * xi;
+        s4 += x2 * x2;
+    }
+    let det = s0 * (s2 * s4 - s3 * s3) - s1 * (s1 * s4 - s3 * s2) + s2 * (s1 * s3 - s2 * s2);
+    // [(XᵀX)⁻¹]_cc: the cofactor of s4 over the determinant.
+    let v_cc = (s0 * s2 - s1 * s1) / det;
+    let a = by
+        .iter()
+        .zip(&x)
+        .map(|(&yi, &xi)| yi - b * xi - c * xi * xi)
+        .sum::<f64>()
+        / s0;
+    let r: Vec<f64> = by
+        .iter()
+        .zip(&x)
+        .map(|(&yi, &xi)| yi - a - b * xi - c * xi * xi)
+        .collect();
+    let ss: f64 = r.iter().map(|v| v * v).sum();
+    let lag1: f64 = r.windows(2).map(|w| w[0] * w[1]).sum();
+    let rho = if ss > 0.0 {
+        (lag1 / ss).clamp(0.0, 0.9)
+    } else {
+        0.0
+    };
+    let s2_res = ss / (parts - 3) as f64;
+    let se = (s2_res * v_cc).sqrt() * ((1.0 + rho) / (1.0 - rho)).sqrt();
+    (se.is_finite() && v_cc > 0.0).then_some((b, c, se))
+}
+
+/// Student's t at 97.5 % for `dof` degrees of freedom: the "two standard errors" of a
+/// normal estimate when the standard error itself comes from `dof` residuals. (1.96 from
+/// 31 on; infinite for none.)
+pub(crate) fn student_t975(dof: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match dof {
+        0 => f64::INFINITY,
+        d if d <= 30 => T[d - 1],
+        _ => 1.96,
+    }
+}
+
 /// Solves `a·x = b` in place for a row-major `n × n` matrix `a` (`n` = `b.len()`), by Gaussian
 /// elimination with partial pivoting: `b` becomes `x`. False when `a` is singular — a pivot
 /// within 1e-12 of its largest element — or holds no finite numbers.
@@ -394,6 +462,44 @@ mod tests {
             .collect();
         let (b, c) = quad_fit(&t, &y).expect("fit");
         assert!((b - 3.0).abs() < 1e-6 && (c + 2.0).abs() < 1e-6, "{b} {c}");
+    }
+
+    /// The block fit reads a parabola's curvature exactly, with no error; under a wander
+    /// (residuals whose neighbours are alike) its standard error is the least-squares one
+    /// widened by √((1+ρ)/(1−ρ)). (With nine parts, a quadratic absorbs most slow drifts, and
+    /// ρ of what remains is rarely large: the widening is modest, the residual scatter does
+    /// most of the work.)
+    #[test]
+    fn block_curvature_standard_error_widens_under_a_wander() {
+        let t: Vec<f64> = (0..90).map(f64::from).collect();
+        let bend = |x: f64| 100.0 * x / 89.0 - 40.0 * (x / 89.0).powi(2);
+        let (b, c, se) =
+            quad_fit_block_se(&t, &t.iter().map(|&x| bend(x)).collect::<Vec<_>>(), 9).expect("fit");
+        assert!(se < 1e-6, "{se}");
+        // (In units of the span between the first and the last block's centres, 80 of 89.)
+        let r = 80.0 / 89.0;
+        let want_b = (100.0 - 80.0 * 4.5 / 89.0) * r;
+        assert!(
+            (c + 40.0 * r * r).abs() < 1e-6 && (b - want_b).abs() < 1e-6,
+            "{b} {c}"
+        );
+        // A wander of one value per part: sin(2πi/7) over nine parts. Least squares (numpy)
+        // leaves residuals with a standard error of 2.608 for the curvature and a lag-1
+        // autocorrelation of 0.319; the honest error is wider by √(1.319/0.681): 3.631.
+        let t9: Vec<f64> = (0..9).map(f64::from).collect();
+        let wan: Vec<f64> = t9
+            .iter()
+            .map(|&i| (2.0 * std::f64::consts::PI * i / 7.0).sin())
+            .collect();
+        let (_, c, se) = quad_fit_block_se(&t9, &wan, 9).expect("fit");
+        assert!(
+            (c - 3.0265).abs() < 1e-3 && (se - 3.6307).abs() < 1e-3,
+            "{c} {se}"
+        );
+        assert!(quad_fit_block_se(&t9, &wan, 5).is_none(), "under six parts");
+        assert_eq!(student_t975(6), 2.447);
+        assert_eq!(student_t975(100), 1.96);
+        assert!(student_t975(0).is_infinite());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::stats::{
     acf_period, detrended_diff_noise, diff_noise, half_lag_slope, median, mk_tau, part_means,
-    quad_fit, residual_scale, rolling_mean, rolling_min,
+    quad_fit, quad_fit_block_se, residual_scale, rolling_mean, rolling_min, student_t975,
 };
 use crate::verdict::Pattern;
 use std::borrow::Cow;
@@ -747,12 +747,33 @@ fn judge_level(
     // the slope it started with: a fill approaching its bound. The last third must be slower
     // than the middle one too — a warm-up bends the quadratic at the start of a run that then
     // grows steadily.
-    let quad_decel = gate
-        && g3 < 0.8 * g2
-        && quad_fit(ft, &floor).is_some_and(|(b, c)| {
+    // (Or, where the middle and last thirds read alike, the floor still bends after its first
+    // quarter: a warm-up is over in minutes and leaves the rest of the run straight, while a
+    // fill with a time constant near the run's length keeps slowing — the quadratic through
+    // its last three quarters bends down too and ends under half the slope it starts with.
+    // Not for a run after restarts nor a floor that climbed in jumps. The bend is weighed
+    // against a standard error from the scatter of the block means themselves about the
+    // quadratic, widened for their autocorrelation (see `quad_fit_block_se`): a level that
+    // wanders bends a quadratic by chance, and a noise scale read about a line, or blocks
+    // taken as independent, understate that. The bar is Student's t at 97.5 % for the
+    // residuals' degrees of freedom: the textbook "two standard errors" when the standard
+    // error is itself estimated from a handful of blocks.)
+    let bends_late = || {
+        if !cfg.one_run || jump_total >= 0.5 * rise_net {
+            return false;
+        }
+        let a = m / 4;
+        let kk = (independent * (m - a) / m).max(1);
+        m - a >= 6
+            && quad_fit_block_se(&ft[a..], &floor[a..], kk).is_some_and(|(b, c, se)| {
+                b > 0.0 && c < -student_t975(kk - 3) * se && (b + 2.0 * c) < 0.5 * b
+            })
+    };
+    let quad_decel =
+        gate && quad_fit(ft, &floor).is_some_and(|(b, c)| {
             let se_c = noise * (180.0 / k as f64).sqrt();
             b > 0.0 && c < -2.0 * se_c && (b + 2.0 * c) < 0.5 * b
-        });
+        }) && (g3 < 0.8 * g2 || bends_late());
     // Or, over a short run (under an hour, no restart: the whole recording so far), the second
     // half grew clearly slower than the first — by a quarter at least, and by more than three
     // noise scales of a half's rise. A fill decelerates over any span (an exponential approach
