@@ -4,9 +4,10 @@
 
 use super::buckets::Bucket;
 use super::stats::{
-    detrended_diff_noise, half_lag_slope, median_mut, min_max, rolling_min, solve, MAD_TO_SD,
+    detrended_diff_noise, half_lag_slope, median_mut, min_max, rolling_min, MAD_TO_SD,
 };
 use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
+use super::warmup::{warmup_slope, RunFloors};
 use crate::verdict::{Pattern, VerdictKind};
 
 /// The outcome of one evaluation (numbers only; reasons are worded on demand).
@@ -487,6 +488,14 @@ struct Columns {
 }
 
 impl Columns {
+    fn run_floors(&self) -> RunFloors<'_> {
+        RunFloors {
+            t: &self.t,
+            t_first: &self.t_first,
+            lo: &self.lo,
+        }
+    }
+
     fn cols(&self, a: usize, b: usize) -> Cols<'_> {
         Cols {
             t: &self.t[a..b],
@@ -889,8 +898,10 @@ fn run_tails(
     // A warm-up's pace keeps falling toward 0 through the whole run, a leak's only for the
     // first minutes of it: with each run's warm-up fitted (a saturating exponential, one time
     // constant for all runs), a leak leaves a common slope beyond its own standard error.
-    let past_warmup =
-        || warmup_slope(c, &read, 0.5 * typical).is_none_or(|(slope, se)| slope >= 2.0 * se);
+    let past_warmup = || {
+        warmup_slope(&c.run_floors(), &read, 0.5 * typical)
+            .is_none_or(|(slope, se)| slope >= 2.0 * se)
+    };
     (rising * 5 >= runs * 4 && rise3 > 0.0 && steady && above_noise && enough && past_warmup())
         .then_some((pace, from))
 }
@@ -926,134 +937,8 @@ fn runs_only_warm_up(c: &Columns, starts: &[usize], sigma: f64, min_run: usize) 
         return false;
     }
     long.len() >= 3
-        && warmup_slope(c, &long, 0.5 * typical).is_some_and(|(slope, se)| slope < 2.0 * se)
-}
-
-/// The common slope, bytes per second, and its standard error, of the floors of `runs`
-/// (buckets `[a, b)`, each starting after a restart) read as a warm-up plus a leak: each run
-/// `k` as `a_k + b_k (1 - exp(-u / tau)) + slope u`, `u` the time since the run's first
-/// bucket, `b_k >= 0` (a warm-up fills), one time constant `tau` for all runs up to
-/// `max_tau` (a warm-up still far from its bound at the end of the run would be a line to
-/// this model) and least squares over the bucket minima. `None` when the runs hold too few
-/// buckets to leave residuals.
-fn warmup_slope(c: &Columns, runs: &[(usize, usize)], max_tau: f64) -> Option<(f64, f64)> {
-    let k = runs.len();
-    let points: usize = runs.iter().map(|&(a, b)| b - a).sum();
-    let width = (c.t[c.t.len() - 1] - c.t[0]) / (c.t.len() - 1).max(1) as f64;
-    let min_tau = 0.25 * width;
-    if k == 0
-        || points < 2 * k + 4
-        || max_tau.partial_cmp(&min_tau) != Some(std::cmp::Ordering::Greater)
-    {
-        return None;
-    }
-    // The fit at one time constant: squared residuals, slope and its standard error.
-    let at = |tau: f64| -> Option<(f64, f64, f64)> {
-        // Runs whose warm-up would come out negative are fitted without one.
-        let mut warm = vec![true; k];
-        for _ in 0..2 {
-            let (beta, sse, inv_ss) = fit_runs(c, runs, tau, &warm)?;
-            let negative: Vec<usize> = (0..k).filter(|&r| warm[r] && beta[k + r] < 0.0).collect();
-            if negative.is_empty() {
-                let p = k + warm.iter().filter(|&&w| w).count() + 1;
-                let dof = points.saturating_sub(p).max(1) as f64;
-                return Some((sse, beta[2 * k], (sse / dof * inv_ss).max(0.0).sqrt()));
-            }
-            for r in negative {
-                warm[r] = false;
-            }
-        }
-        None
-    };
-    // A grid of time constants, then the best one narrowed between its neighbours (a time
-    // constant off by a grid step leaves a slope of its own where the noise is small).
-    let steps = 40;
-    let tau = |x: f64| min_tau * (max_tau / min_tau).powf(x / steps as f64);
-    let sse = |x: f64| at(tau(x)).map_or(f64::INFINITY, |f| f.0);
-    let best = (0..=steps)
-        .map(|i| (i as f64, sse(i as f64)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .filter(|b| b.1.is_finite())?
-        .0;
-    let (mut lo, mut hi) = ((best - 1.0).max(0.0), (best + 1.0).min(steps as f64));
-    let g = (5f64.sqrt() - 1.0) / 2.0;
-    for _ in 0..30 {
-        let (x1, x2) = (hi - g * (hi - lo), lo + g * (hi - lo));
-        if sse(x1) <= sse(x2) {
-            hi = x2;
-        } else {
-            lo = x1;
-        }
-    }
-    let x = [best, 0.5 * (lo + hi)]
-        .into_iter()
-        .min_by(|a, b| sse(*a).total_cmp(&sse(*b)))?;
-    at(tau(x)).map(|(_, slope, se)| (slope, se))
-}
-
-/// Least squares of [`warmup_slope`]'s model at one `tau`: the coefficients (offsets, warm-ups,
-/// slope; a run without a warm-up has 0), the sum of squared residuals and the slope's
-/// diagonal element of the inverse normal matrix.
-fn fit_runs(
-    c: &Columns,
-    runs: &[(usize, usize)],
-    tau: f64,
-    warm: &[bool],
-) -> Option<(Vec<f64>, f64, f64)> {
-    let k = runs.len();
-    let p = 2 * k + 1;
-    let mut m = vec![0.0; p * p];
-    let mut v = vec![0.0; p];
-    // A bucket's row of the design has three entries that can be nonzero: its run's offset,
-    // its run's warm-up and the slope (columns r, k + r, 2k, in that order). Centre the
-    // floors on their first bucket (bytes are large).
-    let row = |r: usize, j: usize| {
-        let (a, _) = runs[r];
-        let u = c.t[j] - c.t_first[a];
-        let w = if warm[r] { 1.0 - (-u / tau).exp() } else { 0.0 };
-        (
-            [(r, 1.0), (k + r, w), (2 * k, u / 3600.0)],
-            c.lo[j] - c.lo[a],
-        )
-    };
-    for (r, &(a, b)) in runs.iter().enumerate() {
-        for j in a..b {
-            let (x, y) = row(r, j);
-            for &(i, xi) in &x {
-                v[i] += xi * y;
-                for &(l, xl) in &x {
-                    m[i * p + l] += xi * xl;
-                }
-            }
-        }
-    }
-    // Unused warm-up columns: pin their coefficient at 0.
-    for r in 0..k {
-        if !warm[r] {
-            m[(k + r) * p + k + r] = 1.0;
-        }
-    }
-    let mut beta = v;
-    if !solve(&mut m.clone(), &mut beta) {
-        return None;
-    }
-    let mut e = vec![0.0; p];
-    e[2 * k] = 1.0;
-    if !solve(&mut m, &mut e) {
-        return None;
-    }
-    let inv_ss = e[2 * k];
-    let mut sse = 0.0;
-    for (r, &(a, b)) in runs.iter().enumerate() {
-        for j in a..b {
-            let (x, y) = row(r, j);
-            let f: f64 = x.iter().map(|&(i, xi)| xi * beta[i]).sum();
-            sse += (y - f) * (y - f);
-        }
-    }
-    // The slope per hour back to bytes per second (and its inverse element with it).
-    beta[2 * k] /= 3600.0;
-    Some((beta, sse, inv_ss / (3600.0 * 3600.0)))
+        && warmup_slope(&c.run_floors(), &long, 0.5 * typical)
+            .is_some_and(|(slope, se)| slope < 2.0 * se)
 }
 
 /// How the falls of the floor look (see [`collector_drops`]).
@@ -2085,7 +1970,8 @@ mod tests {
                 )
             })
             .collect();
-        let (slope, se) = warmup_slope(&c, &runs, 12.0 * 300.0).expect("enough buckets");
+        let (slope, se) =
+            warmup_slope(&c.run_floors(), &runs, 12.0 * 300.0).expect("enough buckets");
         assert!(slope < 2.0 * se, "{slope} {se}");
         assert_eq!(run_tails(&c, &starts, 0.2 * MB, 12, &cfg), None);
         // A leak of 5 MB a bucket (60 MB/h) after a warm-up of τ 2 buckets: the slope stands.
@@ -2096,7 +1982,8 @@ mod tests {
                 + noise(r, a)
         };
         let (c, starts) = columns(6, 24, 390.0 * MB, leak);
-        let (slope, se) = warmup_slope(&c, &runs, 12.0 * 300.0).expect("enough buckets");
+        let (slope, se) =
+            warmup_slope(&c.run_floors(), &runs, 12.0 * 300.0).expect("enough buckets");
         let per_hour = slope * 3600.0 / MB;
         assert!(
             (55.0..65.0).contains(&per_hour) && slope > 10.0 * se,

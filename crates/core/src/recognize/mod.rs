@@ -120,6 +120,7 @@ pub mod per_request;
 mod slow_trend;
 mod stats;
 mod stretch;
+mod warmup;
 mod windows;
 
 use crate::series::Point;

@@ -1,0 +1,145 @@
+//! The warm-up fit: the floors of the runs between restarts read as a saturating warm-up
+//! plus one slope all runs share. A process's warm-up (caches, pools, code first touched)
+//! slows all through its run; a leak keeps its pace. What is left of the slope once the
+//! warm-up is fitted tells one from the other.
+
+use super::stats::solve;
+
+/// The bucket columns the fit reads: each bucket's time, its first sample's time and its
+/// minimum.
+pub(super) struct RunFloors<'a> {
+    pub t: &'a [f64],
+    pub t_first: &'a [f64],
+    pub lo: &'a [f64],
+}
+
+/// The common slope, bytes per second, and its standard error, of the floors of `runs`
+/// (buckets `[a, b)`, each starting after a restart) read as a warm-up plus a leak: each run
+/// `k` as `a_k + b_k (1 - exp(-u / tau)) + slope u`, `u` the time since the run's first
+/// bucket, `b_k >= 0` (a warm-up fills), one time constant `tau` for all runs up to
+/// `max_tau` (a warm-up still far from its bound at the end of the run would be a line to
+/// this model) and least squares over the bucket minima. `None` when the runs hold too few
+/// buckets to leave residuals.
+pub(super) fn warmup_slope(
+    c: &RunFloors<'_>,
+    runs: &[(usize, usize)],
+    max_tau: f64,
+) -> Option<(f64, f64)> {
+    let k = runs.len();
+    let points: usize = runs.iter().map(|&(a, b)| b - a).sum();
+    let width = (c.t[c.t.len() - 1] - c.t[0]) / (c.t.len() - 1).max(1) as f64;
+    let min_tau = 0.25 * width;
+    if k == 0
+        || points < 2 * k + 4
+        || max_tau.partial_cmp(&min_tau) != Some(std::cmp::Ordering::Greater)
+    {
+        return None;
+    }
+    // The fit at one time constant: squared residuals, slope and its standard error.
+    let at = |tau: f64| -> Option<(f64, f64, f64)> {
+        // Runs whose warm-up would come out negative are fitted without one.
+        let mut warm = vec![true; k];
+        for _ in 0..2 {
+            let (beta, sse, inv_ss) = fit_runs(c, runs, tau, &warm)?;
+            let negative: Vec<usize> = (0..k).filter(|&r| warm[r] && beta[k + r] < 0.0).collect();
+            if negative.is_empty() {
+                let p = k + warm.iter().filter(|&&w| w).count() + 1;
+                let dof = points.saturating_sub(p).max(1) as f64;
+                return Some((sse, beta[2 * k], (sse / dof * inv_ss).max(0.0).sqrt()));
+            }
+            for r in negative {
+                warm[r] = false;
+            }
+        }
+        None
+    };
+    // A grid of time constants, then the best one narrowed between its neighbours (a time
+    // constant off by a grid step leaves a slope of its own where the noise is small).
+    let steps = 40;
+    let tau = |x: f64| min_tau * (max_tau / min_tau).powf(x / steps as f64);
+    let sse = |x: f64| at(tau(x)).map_or(f64::INFINITY, |f| f.0);
+    let best = (0..=steps)
+        .map(|i| (i as f64, sse(i as f64)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|b| b.1.is_finite())?
+        .0;
+    let (mut lo, mut hi) = ((best - 1.0).max(0.0), (best + 1.0).min(steps as f64));
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    for _ in 0..30 {
+        let (x1, x2) = (hi - g * (hi - lo), lo + g * (hi - lo));
+        if sse(x1) <= sse(x2) {
+            hi = x2;
+        } else {
+            lo = x1;
+        }
+    }
+    let x = [best, 0.5 * (lo + hi)]
+        .into_iter()
+        .min_by(|a, b| sse(*a).total_cmp(&sse(*b)))?;
+    at(tau(x)).map(|(_, slope, se)| (slope, se))
+}
+
+/// Least squares of [`warmup_slope`]'s model at one `tau`: the coefficients (offsets, warm-ups,
+/// slope; a run without a warm-up has 0), the sum of squared residuals and the slope's
+/// diagonal element of the inverse normal matrix.
+fn fit_runs(
+    c: &RunFloors<'_>,
+    runs: &[(usize, usize)],
+    tau: f64,
+    warm: &[bool],
+) -> Option<(Vec<f64>, f64, f64)> {
+    let k = runs.len();
+    let p = 2 * k + 1;
+    let mut m = vec![0.0; p * p];
+    let mut v = vec![0.0; p];
+    // A bucket's row of the design has three entries that can be nonzero: its run's offset,
+    // its run's warm-up and the slope (columns r, k + r, 2k, in that order). Centre the
+    // floors on their first bucket (bytes are large).
+    let row = |r: usize, j: usize| {
+        let (a, _) = runs[r];
+        let u = c.t[j] - c.t_first[a];
+        let w = if warm[r] { 1.0 - (-u / tau).exp() } else { 0.0 };
+        (
+            [(r, 1.0), (k + r, w), (2 * k, u / 3600.0)],
+            c.lo[j] - c.lo[a],
+        )
+    };
+    for (r, &(a, b)) in runs.iter().enumerate() {
+        for j in a..b {
+            let (x, y) = row(r, j);
+            for &(i, xi) in &x {
+                v[i] += xi * y;
+                for &(l, xl) in &x {
+                    m[i * p + l] += xi * xl;
+                }
+            }
+        }
+    }
+    // Unused warm-up columns: pin their coefficient at 0.
+    for r in 0..k {
+        if !warm[r] {
+            m[(k + r) * p + k + r] = 1.0;
+        }
+    }
+    let mut beta = v;
+    if !solve(&mut m.clone(), &mut beta) {
+        return None;
+    }
+    let mut e = vec![0.0; p];
+    e[2 * k] = 1.0;
+    if !solve(&mut m, &mut e) {
+        return None;
+    }
+    let inv_ss = e[2 * k];
+    let mut sse = 0.0;
+    for (r, &(a, b)) in runs.iter().enumerate() {
+        for j in a..b {
+            let (x, y) = row(r, j);
+            let f: f64 = x.iter().map(|&(i, xi)| xi * beta[i]).sum();
+            sse += (y - f) * (y - f);
+        }
+    }
+    // The slope per hour back to bytes per second (and its inverse element with it).
+    beta[2 * k] /= 3600.0;
+    Some((beta, sse, inv_ss / (3600.0 * 3600.0)))
+}
