@@ -234,6 +234,13 @@ fn autocorrelations(x: &[f64], first: usize, var: f64) -> [f64; ACF_LANES] {
 /// returns `(b, c)` in units of `y` (so `b + c` is the fitted rise over the stretch and
 /// `b + 2c` the fitted slope at its end, per whole stretch). `None` when degenerate.
 pub(crate) fn quad_fit(t: &[f64], y: &[f64]) -> Option<(f64, f64)> {
+    quad_fit_v(t, y).map(|(b, c, _)| (b, c))
+}
+
+/// [`quad_fit`]'s `(b, c)` and `[(XᵀX)⁻¹]_cc`, the curvature's element of the inverse normal
+/// matrix (its variance per unit residual variance): the cofactor of `Σx⁴` over the
+/// determinant.
+fn quad_fit_v(t: &[f64], y: &[f64]) -> Option<(f64, f64, f64)> {
     let n = t.len().min(y.len());
     if n < 4 {
         return None;
@@ -269,7 +276,7 @@ pub(crate) fn quad_fit(t: &[f64], y: &[f64]) -> Option<(f64, f64)> {
     }
     let b = det3([s0, r0, s2, s1, r1, s3, s2, r2, s4]) / d;
     let c = det3([s0, s1, r0, s1, s2, r1, s2, s3, r2]) / d;
-    (b.is_finite() && c.is_finite()).then_some((b, c))
+    (b.is_finite() && c.is_finite()).then_some((b, c, (s0 * s2 - s1 * s1) / d))
 }
 
 /// The curvature `c` of [`quad_fit`] through the means of `parts` consecutive parts of
@@ -286,27 +293,15 @@ pub(crate) fn quad_fit_block_se(t: &[f64], y: &[f64], parts: usize) -> Option<(f
     }
     let bt = part_means(&t[..n], parts);
     let by = part_means(&y[..n], parts);
-    let (b, c) = quad_fit(&bt, &by)?;
+    let (b, c, v_cc) = quad_fit_v(&bt, &by)?;
     let (t0, span) = (bt[0], bt[parts - 1] - bt[0]);
-    let (mut s0, mut s1, mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let x: Vec<f64> = bt.iter().map(|&ti| (ti - t0) / span).collect();
-    for &xi in &x {
-        let x2 = xi * xi;
-        s0 += 1.0;
-        s1 += xi;
-        s2 += x2;
-        s3 += x2 * xi;
-        s4 += x2 * x2;
-    }
-    let det = s0 * (s2 * s4 - s3 * s3) - s1 * (s1 * s4 - s3 * s2) + s2 * (s1 * s3 - s2 * s2);
-    // [(XᵀX)⁻¹]_cc: the cofactor of s4 over the determinant.
-    let v_cc = (s0 * s2 - s1 * s1) / det;
     let a = by
         .iter()
         .zip(&x)
         .map(|(&yi, &xi)| yi - b * xi - c * xi * xi)
         .sum::<f64>()
-        / s0;
+        / parts as f64;
     let r: Vec<f64> = by
         .iter()
         .zip(&x)
