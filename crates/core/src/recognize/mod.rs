@@ -446,12 +446,12 @@ impl Recognizer {
                 // looks before found it short and judged nothing, so it is the window's first
                 // judgement. (The quarters keep their times, so the looks after it are the
                 // ones the schedule always made.)
-                let first_look =
-                    !self.windows.covered[k] && p.t - first.t >= windows::COVER * spec.seconds;
+                let first_look = !self.windows.covered[k] && windows::covers(spec, p.t - first.t);
                 if first_look {
                     self.windows.covered[k] = true;
                 }
-                if p.t - self.windows.judged_at[k] < spec.seconds / 4.0 && !first_look {
+                let due = p.t - self.windows.judged_at[k] >= spec.seconds / 4.0;
+                if !due && !first_look {
                     continue;
                 }
                 // A window shorter than two cycles of the whole series' cycle can confirm
@@ -475,7 +475,7 @@ impl Recognizer {
                     &screen(),
                     &mut self.scratch,
                 );
-                if !first_look || p.t - self.windows.judged_at[k] >= spec.seconds / 4.0 {
+                if due {
                     self.windows.judged_at[k] = p.t;
                 }
                 judged = true;

@@ -38,7 +38,12 @@ pub(crate) const WINDOWS: [WindowSpec; 3] = [
 ];
 
 /// A series must cover this share of a window for the window to be judged.
-pub(crate) const COVER: f64 = 0.95;
+const COVER: f64 = 0.95;
+
+/// Whether a series spanning `span` seconds covers window `spec` enough to judge it.
+pub(crate) fn covers(spec: &WindowSpec, span: f64) -> bool {
+    span >= COVER * spec.seconds
+}
 
 /// The rings of the trailing windows and when each was last judged.
 #[derive(Debug, Clone)]
@@ -131,7 +136,7 @@ pub(crate) fn judge_window(
     scratch: &mut Vec<Bucket>,
 ) -> Option<Eval> {
     let spec = WINDOWS[k];
-    if span < COVER * spec.seconds {
+    if !covers(&spec, span) {
         return None;
     }
     window_buckets(spec, main, main_width, &rings[k], t_last, scratch);
