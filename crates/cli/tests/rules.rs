@@ -50,18 +50,15 @@ fn rule_files_and_prometheus_rules_check_with_promtool() {
             && crd.contains("\"release\": \"kube-prometheus-stack\"")
     );
 
-    let bad = leakscope()
-        .args(["rules", "--for", "an hour"])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a Prometheus duration"));
-    let bad = leakscope()
-        .args(["rules", "--keep-firing-for", "90 min"])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--keep-firing-for `90 min`"));
+    for (flag, value) in [("--for", "an hour"), ("--keep-firing-for", "90 min")] {
+        let bad = leakscope().args(["rules", flag, value]).output().unwrap();
+        assert_eq!(bad.status.code(), Some(2), "{flag} {value}");
+        let stderr = String::from_utf8_lossy(&bad.stderr);
+        assert!(
+            stderr.contains(&format!("{flag} `{value}` is not a Prometheus duration")),
+            "{stderr}"
+        );
+    }
     let without = leakscope()
         .args(["rules", "--keep-firing-for", "0s"])
         .output()

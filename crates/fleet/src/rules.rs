@@ -128,6 +128,13 @@ pub fn rules(spec: &RuleSpec) -> Vec<Rule> {
     ]
 }
 
+/// Whether `d` is a Prometheus duration as the rules write one: digits and a unit (`30m`,
+/// `1h`).
+pub fn is_duration(d: &str) -> bool {
+    let digits = d.trim_end_matches(['s', 'm', 'h', 'd', 'w', 'y']);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Whether a Prometheus duration is empty or zero (`0`, `0s`, `0m`, `0h`...).
 fn is_zero_duration(d: &str) -> bool {
     d.bytes().all(|b| b == b'0' || b.is_ascii_alphabetic())

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
-use leakscope_fleet::rules::{inline_alert_expr, prometheus_rule_yaml, rule_file_yaml, RuleSpec};
+use leakscope_fleet::rules::{
+    inline_alert_expr, is_duration, prometheus_rule_yaml, rule_file_yaml, RuleSpec,
+};
 
 use crate::cli::FormatChoice;
 use crate::{out, units};
@@ -106,10 +108,9 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// Refuse what Prometheus would not read as a duration (digits and a unit, e.g. 30m, 1h).
+/// Refuse what Prometheus would not read as a duration.
 fn prometheus_duration(flag: &str, d: &str) -> anyhow::Result<()> {
-    let digits = d.trim_end_matches(['s', 'm', 'h', 'd', 'w', 'y']);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_duration(d) {
         anyhow::bail!("{flag} `{d}` is not a Prometheus duration (e.g. 30m, 1h)");
     }
     Ok(())
