@@ -57,7 +57,6 @@ fn main() {
             _ => {}
         }
     }
-    hours.sort_by(f64::total_cmp);
-    let p50 = hours.get(hours.len() / 2).copied().unwrap_or(f64::NAN);
+    let p50 = common::median(&mut hours);
     eprintln!("flags before onset {pre}, no-leak series flagged {noleak} (p50 at {p50:.2} h)");
 }

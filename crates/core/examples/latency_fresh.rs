@@ -67,16 +67,10 @@ fn main() {
             println!("{file} {pat} no-leak page {} final {}", f(*fr), flagged);
         }
     }
-    let med = |xs: &mut Vec<f64>| {
-        xs.sort_by(f64::total_cmp);
-        xs.get(((xs.len() as f64 * 0.5 + 0.5).round() as usize).clamp(1, xs.len().max(1)) - 1)
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
     eprintln!(
         "leaks flagged {} p50 detected_at {:.2} p50 first fresh leak {:.2}; no-leak series paged on a prefix {pages}",
         det.len(),
-        med(&mut det),
-        med(&mut first)
+        common::median(&mut det),
+        common::median(&mut first)
     );
 }

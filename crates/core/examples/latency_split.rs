@@ -74,27 +74,19 @@ fn main() {
             None => println!("{file} {pat} MISS -> {vp}"),
         }
     }
-    let med = |xs: &mut Vec<f64>| {
-        xs.sort_by(f64::total_cmp);
-        if xs.is_empty() {
-            f64::NAN
-        } else {
-            xs[((0.5 * xs.len() as f64 + 0.5).round() as usize).clamp(1, xs.len()) - 1]
-        }
-    };
     for (pat, xs) in per.iter_mut() {
         let late = xs.iter().filter(|&&x| x > 1.0).count();
         eprintln!(
             "{pat:24} n {:3} p50 {:6.2} over1h {late}",
             xs.len(),
-            med(xs)
+            common::median(xs)
         );
     }
     let mut after: Vec<f64> = all.iter().copied().filter(|&x| x >= 0.0).collect();
     eprintln!(
         "all n {} p50 {:.2} p50 after onset {:.2}",
         all.len(),
-        med(&mut all.clone()),
-        med(&mut after)
+        common::median(&mut all.clone()),
+        common::median(&mut after)
     );
 }

@@ -88,3 +88,10 @@ pub fn split(dir: &Path, only: &[String]) -> Vec<Labelled> {
         })
         .collect()
 }
+
+/// The median the split examples report: the middle value, the upper of the two middle ones
+/// for an even count (sorts `xs`); NaN for none.
+pub fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
+}
