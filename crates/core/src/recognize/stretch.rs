@@ -836,8 +836,9 @@ fn judge_level(
     // the period search caught a multiple of the collector's period, see
     // `cycle_falls_sharply`.) The period is found in whole buckets, so it is known to half a
     // bucket: a cycle that may last an hour is traffic's (a collector's cycle is minutes).
+    let longest_period_s = |p: usize| (p as f64 + 0.5) * (span / (n - 1).max(1) as f64);
     let cyc_long = period.is_some_and(|p| {
-        (p as f64 + 0.5) * (span / (n - 1).max(1) as f64) >= 3600.0
+        longest_period_s(p) >= 3600.0
             && !(super::names::cycle_falls_sharply(c.t, c.mean, p) && sawtoothy())
     }) && super::names::cycle_outswings_buckets(c.t, c.mean, c.lo, c.hi);
     // A leak's cycle that is a staircase's spacing: the floor and the means rose in a few
@@ -846,9 +847,8 @@ fn judge_level(
     // day, or its morning and evening peaks — and a leak that grows only while traffic is up
     // steps once a period just as a staircase does; the cycle's name says it follows the clock.
     let jumps_not_cycle = || {
-        period.is_some_and(|p| {
-            (p as f64 + 0.5) * (span / (n - 1).max(1) as f64) < 0.5 * super::evaluate::DAY
-        }) && super::names::rose_in_few_jumps(c.t, c.lo, c.hi, c.mean)
+        period.is_some_and(|p| longest_period_s(p) < 0.5 * super::evaluate::DAY)
+            && super::names::rose_in_few_jumps(c.t, c.lo, c.hi, c.mean)
     };
     let pattern = if leak {
         // (Names only, from the floor's flat stretches and jumps; not while screening: their
