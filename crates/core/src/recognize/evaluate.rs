@@ -127,8 +127,11 @@ fn daily_troughs(c: &Columns, sigma: f64) -> Option<Vec<Day>> {
         let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
         median_mut(&mut s)
     };
-    (days.len() >= 2 && swing >= 8.0 * sigma && comes_down(c, 8.0 * sigma) && repeats_daily(c))
-        .then_some(days)
+    (days.len() >= 2
+        && swing >= 8.0 * sigma
+        && comes_down(&c.mean, 8.0 * sigma)
+        && repeats_daily(c))
+    .then_some(days)
 }
 
 /// The middle of `x[i - 1..=i + 1]` (of two at the ends).
@@ -139,15 +142,15 @@ fn middle_of_three(x: &[f64], i: usize) -> f64 {
     median_mut(&mut v[..b - a])
 }
 
-/// True when the bucket means (each the middle of three neighbours) came down somewhere by
-/// `fall` from a height they held before: a daily cycle falls every evening, even over a
-/// leak that follows the traffic; a cache still filling never comes down beyond its noise,
-/// and one day and a part of the next of its concave climb, detrended, look like a day that
-/// repeats.
-fn comes_down(c: &Columns, fall: f64) -> bool {
+/// True when the bucket means `mean` (each the middle of three neighbours) came down
+/// somewhere by `fall` from a height they held before: a daily cycle falls every evening,
+/// even over a leak that follows the traffic; a cache still filling never comes down beyond
+/// its noise, and one day and a part of the next of its concave climb, detrended, look like
+/// a day that repeats.
+fn comes_down(mean: &[f64], fall: f64) -> bool {
     let mut peak = f64::NEG_INFINITY;
-    (0..c.mean.len()).any(|i| {
-        let v = middle_of_three(&c.mean, i);
+    (0..mean.len()).any(|i| {
+        let v = middle_of_three(mean, i);
         peak = peak.max(v);
         peak - v >= fall
     })
@@ -265,9 +268,12 @@ struct DayOverDay {
 ///   the level a fill or a step reached and holds;
 /// * a day's rise of at least the smallest growth.
 ///
-/// (With `late`, the cycle may show under the growth instead, see [`night_under_growth`]: a
-/// leak that outpaces the evening's fall leaves the last day's means no fall from their
-/// peak, which is at the end.)
+/// (The cycle may show under the growth instead, see [`night_under_growth`]: a leak that
+/// outpaces the evening's fall, or a morning that a day's leak lifts past the evening
+/// before, leaves the last day's means no fall from their peak, which is at the end. Late,
+/// a climb back beyond the noise will do; in the whole-run test the run's means must also
+/// have come down somewhere and repeat a day later, and the morning climb back as far as
+/// an evening must fall.)
 ///
 /// With `late`, over more than two days of the run: the last day's hours alone, each against
 /// the highest floor held at that hour on any earlier day of the run — a leak that began
@@ -367,11 +373,17 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
         })
         .fold(0.0f64, f64::max);
     let came_down = needed.max(8.0 * mean_noise);
+    // How far the morning must climb back from a night under the growth. In the whole-run
+    // test, which may see as little as a day and a bucket, a cache that filled on the first
+    // day and holds, less its rise at an even pace, comes down, and its wander climbs back
+    // by about its noise: a cycle's morning climbs back as far as an evening must fall.
+    let climb = if late { 2.5 * mean_noise } else { came_down };
     (higher * 5 >= m * 4
         && !fading
         && jump < 0.6 * rise
         && (fell >= came_down
-            || (late && night_under_growth(c, day, &means, rise, came_down, mean_noise)))
+            || ((late || (comes_down(&c.mean[a..n], came_down) && repeats_daily(c)))
+                && night_under_growth(c, day, &means, rise, came_down, climb)))
         && rise / DAY >= cfg.min_growth_bps)
         .then_some(DayOverDay {
             rise,
@@ -381,17 +393,17 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
 
 /// True when the last day's means (`means`, from bucket `day` on) hold a night under their
 /// growth: less the day's rise (`rise`) at an even pace, they came down somewhere from an
-/// earlier peak by `fall` and climbed back from there beyond their noise (2.5 × `noise`): a
-/// night, then a morning. A leak faster than the cycle's evening fall
-/// never comes down within the day, yet the cycle goes on under it; a level reached and
-/// held, less a slope, only comes down, and a cycle alone stands no higher a day later.
+/// earlier peak by `fall` and climbed back from there by `climb`: a night, then a morning. A
+/// leak faster than the cycle's evening fall never comes down within the day, yet the cycle
+/// goes on under it; a level reached and held, less a slope, only comes down, and a cycle
+/// alone stands no higher a day later.
 fn night_under_growth(
     c: &Columns,
     day: usize,
     means: &[f64],
     rise: f64,
     fall: f64,
-    noise: f64,
+    climb: f64,
 ) -> bool {
     let pace = rise.max(0.0) / DAY;
     let v: Vec<f64> = means
@@ -407,7 +419,7 @@ fn night_under_growth(
     let mut peak = f64::NEG_INFINITY;
     v.iter().zip(&after).any(|(&x, &later)| {
         peak = peak.max(x);
-        peak - x >= fall && later - x >= 2.5 * noise
+        peak - x >= fall && later - x >= climb
     })
 }
 
@@ -1694,6 +1706,63 @@ mod tests {
         });
         let e = evaluate(&busier, &cfg);
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// 33 h from 1:00 of a 2.3 GB working set that swings 1.2 GB with business hours (8:00
+    /// to 20:00, half-hour ramps), leaking 50 MB/h while the traffic is up, seen until 10:00
+    /// on the second day: that morning, a day's leak higher, already stands above the
+    /// evening before, so the last day's means never come down from their peak, which is
+    /// the end. The run's means came down (the evening) and repeat a day later, and less the
+    /// day's rise at an even pace the night is there, the morning climbing back from it as
+    /// far as an evening must fall: a leak under the cycle. The cycle alone stands no higher
+    /// a day later.
+    #[test]
+    fn a_leak_whose_morning_passes_the_evening_before_still_shows_its_night_over_a_day() {
+        let cfg = RecognizeOptions::default().cfg();
+        let traffic = |h: f64| business_hours(h, 2.0);
+        let cols = |rate: f64| {
+            let bs = summary(33.0, |t| {
+                let h = t / H;
+                2300.0 * MB
+                    + 1200.0 * MB * traffic(1.0 + h)
+                    + rate * MB * busy(traffic, 1.0, h)
+                    + jitter(t, 4.0 * MB)
+            });
+            runs(&bs, &cfg)
+        };
+        let leak = cols(50.0);
+        assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, false).is_some());
+        let cycle = cols(0.0);
+        assert!(day_over_day(&cycle.c, 0, cycle.sigma2, &cfg, false).is_none());
+    }
+
+    /// A day and an hour of a 400 MB process whose cache fills by 130 MB on the first day (a
+    /// logistic fill half an hour wide) and then holds, its level wandering: every hour seen
+    /// twice stands the whole fill higher, with no jump and no fading, and the held level,
+    /// less that rise at an even pace, comes down and wanders back up. No night: a wander
+    /// that never came down as far as an evening must fall (±1 MB every 2.5 h), or does not
+    /// repeat a day later (±3 MB every 4 h), or climbs back not as far as an evening must
+    /// fall (±6 MB every 4 h, the fill at 3 h) is no daily cycle. No leak.
+    #[test]
+    fn a_cache_that_filled_on_the_first_day_and_holds_shows_no_night_under_its_rise() {
+        let cfg = RecognizeOptions::default().cfg();
+        // (The fill's middle (h), the wander's amplitude (MB) and period (h).)
+        for (mid, amp, period) in [(5.0, 1.0, 2.5), (8.0, 3.0, 4.0), (3.0, 6.0, 4.0)] {
+            let bs = summary(25.0, |t| {
+                let h = t / H;
+                let fill = 1.0 / (1.0 + (-(h - mid) / 0.5).exp());
+                let wander = (2.0 * std::f64::consts::PI * h / period).sin();
+                400.0 * MB + 130.0 * MB * fill + amp * MB * wander + jitter(t, 0.5 * MB)
+            });
+            let r = runs(&bs, &cfg);
+            let what = format!("fill at {mid} h, wander ±{amp} MB every {period} h");
+            assert!(
+                day_over_day(&r.c, 0, r.sigma2, &cfg, false).is_none(),
+                "{what}"
+            );
+            let e = evaluate(&bs, &cfg);
+            assert_eq!(e.kind, VerdictKind::NoLeak, "{what}: {e:?}");
+        }
     }
 
     /// The floor (MB) of a 200 MB process that steps up by `steps` (hour, MB: each in ten

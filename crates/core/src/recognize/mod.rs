@@ -58,7 +58,10 @@
 //!    stands higher a day later at 4 in 5 of the hours seen twice, by as much, without fading,
 //!    having risen over hours rather than in one jump (beyond the jump the same hours made a
 //!    day before: a steep morning is the cycle's), while the last day's means came down
-//!    after their peak (a night, not a level reached and held), is a leak that
+//!    after their peak (a night, not a level reached and held) — or, when a morning a day's
+//!    leak lifted past the evening before ends the day, the run's means came down somewhere
+//!    and repeat a day later, and less the day's rise at an even pace the means fall to a
+//!    night and climb back as far as an evening must fall — is a leak that
 //!    follows the traffic and is flat at night, where the plateau test saw a fill's end; over
 //!    more than two days, the same test on the last day alone, against the highest floor held
 //!    at each hour on any earlier day, finds a leak that began within the last day (one
