@@ -43,10 +43,13 @@
 //!    peaks and floors both flat to 5 % or to the noise), with no warm-up after them, not
 //!    from the memory limit and not halving the floor: then the runs are its cycles, not a
 //!    leak;
-//! 6. over a day or more under a daily cycle (the series repeats a day later, with a swing
-//!    above the noise, and its means come down somewhere by 8 noise scales: a fill never
-//!    does) judges the **floor of each day** (a part of a day that does not reach back to
-//!    the night's hour bounds that night from above: a step down from it tells nothing):
+//! 6. over a day or more under a daily cycle (the series repeats a day later, or three days
+//!    or more hold a night — a low the floor stood higher before and after within the day —
+//!    within two hours of one hour of the day, as weekdays and a quiet weekend do though their
+//!    swings differ; with a swing above the noise, and its means come down somewhere by 8
+//!    noise scales: a fill never does) judges the **floor of each day** (a part of a day
+//!    that does not reach back to the night's hour bounds that night from above: a step down
+//!    from it tells nothing):
 //!    troughs that rise day after day by
 //!    6 noise scales (the scatter of the same hour a day apart, when under the
 //!    buckets' noise) and a tenth of the swing (or, over three steps or more, each by 6 noise
