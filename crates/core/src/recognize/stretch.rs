@@ -4,6 +4,7 @@
 use super::stats::{
     acf_period, detrended_diff_noise, diff_noise, half_lag_slope, median, mk_tau, part_means,
     quad_fit, quad_fit_block_se, residual_scale, rolling_mean, rolling_min, student_t975,
+    MAD_TO_SD,
 };
 use crate::verdict::Pattern;
 use std::borrow::Cow;
@@ -207,6 +208,92 @@ fn stairs(ft: &[f64], floor: &[f64], noise: f64, rise_floor: f64) -> bool {
     held && total >= 0.5 * net
         && steps.iter().all(|s| s.2 >= 0.5 * largest)
         && quiet <= gap.max(3.0 * fspan / (m - 1) as f64)
+}
+
+/// The jumps of the floor `floor` (at times `ft`) read against `noise`: its short rises (see
+/// [`short_rises`]) of more than 4 noise scales and 12 % of the net rise `net`.
+fn jumps_of(ft: &[f64], floor: &[f64], noise: f64, net: f64) -> Vec<Jump> {
+    let thr = (4.0 * noise).max(0.12 * net.abs());
+    short_rises(ft, floor, noise, |run| run > thr)
+        .into_iter()
+        .map(|(a, b, size)| Jump {
+            start: ft[a],
+            end: ft[b],
+            size,
+        })
+        .collect()
+}
+
+/// The jumps of a floor that rose in held bursts with quiet between, read against its own
+/// scatter instead of `noise` (the scatter of the chunk minima `mins`, bucket index into the
+/// times `t` and value, detrended by the mean slope). Most chunks of a floor that rises in
+/// bursts hold a step, and its flats slide by the mean slope once detrended: `noise` counts
+/// the steps themselves as scatter. The jumps are read against `fine` (the bucket minima's
+/// scatter about their median step), or, when larger, against the chunk minima's scatter
+/// between the jumps so found — a level that wanders at the chunks' scale scatters there
+/// too, a leak's flats do not. They are kept only when every one is held (the floor never
+/// falls below halfway up it afterwards: a leak gives nothing back, a burst of traffic
+/// does) and each stands apart from the next by at least the longer one's duration (a
+/// leak's bursts are events with quiet between; a smooth climb — a fill, a warm-up, a
+/// traffic morning — read this finely breaks into short rises that follow each other).
+/// The floor may move between them: a leak that bursts often leaks a little between its
+/// bursts too. Empty when that scatter is not below `noise` (then the jumps of `noise`
+/// are all there is to read) or when a jump fails either test.
+#[allow(clippy::too_many_arguments)]
+fn held_jumps(
+    ft: &[f64],
+    floor: &[f64],
+    t: &[f64],
+    mins: &[(usize, f64)],
+    fine: f64,
+    noise: f64,
+    net: f64,
+    s: &mut Vec<f64>,
+) -> Vec<Jump> {
+    let m = floor.len();
+    if fine >= noise || m < 2 {
+        return Vec::new();
+    }
+    let found = jumps_of(ft, floor, fine, net);
+    if found.is_empty() {
+        return Vec::new();
+    }
+    // (Pairs of chunk minima within three floor points of a jump are the jump's.)
+    let near = 3.0 * (ft[m - 1] - ft[0]) / m as f64;
+    let between: Vec<f64> = mins
+        .windows(2)
+        .filter(|w| {
+            let (t0, t1) = (t[w[0].0], t[w[1].0]);
+            !found.iter().any(|j| j.end >= t0 - near && j.start <= t1)
+        })
+        .map(|w| (w[1].1 - w[0].1).abs())
+        .collect();
+    if between.len() < 4 {
+        return Vec::new();
+    }
+    let between = MAD_TO_SD * median(&between, s) / std::f64::consts::SQRT_2;
+    let scatter = fine.max(between);
+    if scatter >= noise {
+        return Vec::new();
+    }
+    let jumps = jumps_of(ft, floor, scatter, net);
+    let at = |time: f64| ft.iter().position(|&x| x >= time).unwrap_or(m - 1);
+    let held = jumps.iter().all(|j| {
+        let low = floor[at(j.end)..]
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        low >= floor[at(j.start)] + 0.5 * j.size
+    });
+    let apart = jumps.windows(2).all(|w| {
+        let longer = (w[0].end - w[0].start).max(w[1].end - w[1].start);
+        w[1].start - w[0].end >= longer
+    });
+    if held && apart {
+        jumps
+    } else {
+        Vec::new()
+    }
 }
 
 /// The short rises of the floor `floor` (at times `ft`): runs of sample-to-sample gains above
@@ -639,16 +726,8 @@ fn judge_level(
     };
 
     // Jumps of the floor: short runs of rise that carry most of the growth.
-    let jump_thr = (4.0 * noise).max(0.12 * rise_net.abs());
     let jumps: Vec<Jump> = if gate {
-        short_rises(ft, &floor, noise, |run| run > jump_thr)
-            .into_iter()
-            .map(|(a, b, size)| Jump {
-                start: ft[a],
-                end: ft[b],
-                size,
-            })
-            .collect()
+        jumps_of(ft, &floor, noise, rise_net)
     } else {
         Vec::new()
     };
@@ -673,13 +752,29 @@ fn judge_level(
             .last()
             .and_then(|j| flat_after(j.end, &mut s))
             .unwrap_or(false);
-    let bursts = jumps.len() >= 3 && jump_total >= 0.5 * rise_net && {
-        let mut gaps: Vec<f64> = jumps.windows(2).map(|w| w[1].start - w[0].start).collect();
-        let gap = median(&gaps, &mut s);
-        gaps.clear();
-        let since = t_end - jumps[jumps.len() - 1].end;
-        since <= (1.6 * gap).max(0.3 * fspan)
+    let bursts_in = |jumps: &[Jump], s: &mut Vec<f64>| {
+        let total: f64 = jumps.iter().map(|j| j.size).sum();
+        jumps.len() >= 3 && total >= 0.5 * rise_net && {
+            let gaps: Vec<f64> = jumps.windows(2).map(|w| w[1].start - w[0].start).collect();
+            let gap = median(&gaps, s);
+            let since = t_end - jumps[jumps.len() - 1].end;
+            since <= (1.6 * gap).max(0.3 * fspan)
+        }
     };
+    // Or, on the minima, the jumps read against the floor's own scatter (see `held_jumps`):
+    // a floor that rises in bursts holds between them, so the chunk minima — most of which
+    // hold a step — count its steps as scatter and hide jumps that stand clear of the
+    // floor's real noise. (Not when the floor read as a step: a deploy is one or two jumps.)
+    let bursts = bursts_in(&jumps, &mut s)
+        || (gate && level_of == Level::Minima && !step && {
+            let rounding = 0.5 * super::names::reading_quantum(c.lo, c.hi);
+            let fine = detrended_diff_noise(&c.lo[fa..fb], &mut s)
+                .max(rounding)
+                .max(level * 1e-4)
+                .max(cfg.min_noise);
+            let held = held_jumps(ft, &floor, c.t, &mins, fine, noise, rise_net, &mut s);
+            bursts_in(&held, &mut s)
+        });
 
     let significant =
         rise >= rise_needed && rise_net >= 0.5 * rise_needed && g >= cfg.min_growth_bps;
