@@ -1,6 +1,18 @@
-"""Investigation aid (bursts9): regenerate a leak-bursts series from its labels.json seed, list
-its bursts (start-end h, bytes kept) and draw series (black), clean process (green) and
-base+leak (red) to a PNG.  python3 look_bursts.py study5555 dev-0350.csv /tmp/x.png
+"""Investigation aid: regenerate the ground truth of one leak-bursts series of a gen2 split
+and plot it.
+
+    python3 bench/recognition/gen2/look_bursts.py SPLIT FILE OUT.png
+    e.g. python3 bench/recognition/gen2/look_bursts.py study5555 dev-0350.csv /tmp/x.png
+
+SPLIT is a directory under bench/recognition/gen2/out/ (any working directory will do);
+FILE must be labelled pattern 'leak-bursts' (the series is rebuilt with leak.bursts from
+its labels.json seed, which only means something for that pattern; other files are
+refused, and so are the held-out and short splits, which only the lead scores). Prints the
+span, the leak's total, the noise and the base level, then each burst as 'start-end h
++bytes kept' (hours since the series' first sample). Draws to OUT.png (1200x360): the CSV's
+samples in black (min-max per pixel column), the generator's clean process (base, leak and
+each burst's working set, before noise) in green, base + leak in red, hour ticks in blue
+along the bottom.
 """
 import sys, json, os
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -11,7 +23,11 @@ from plot import png, read_csv
 W,H=1200,360
 def look(split, file, out):
     d=f'{HERE}/out/{split}'
-    lab=next(v for v in json.load(open(d+'/labels.json'))['series'] if v['file']==file)
+    if split.startswith(('heldout', 'short')):
+        sys.exit(f'{split}: the held-out and short splits are scored by the lead only')
+    lab=next((v for v in json.load(open(d+'/labels.json'))['series'] if v['file']==file), None)
+    if lab is None or lab['pattern']!='leak-bursts':
+        sys.exit(f'{split}/{file}: not a leak-bursts series of the split')
     s=L.bursts(Rng(lab['seed']))
     ts,vs=read_csv(d+'/'+file)
     t0=lab['start_ts']; span=max(ts)-t0
@@ -47,4 +63,6 @@ def look(split, file, out):
     print(file, 'span %.1fh leak_total %.3g noise_sd %.3g base %.3g'%(span/3600, lk[-1], lab['noise_sd'], base))
     for a,b,dv in steps: print('  burst %.2f-%.2fh +%.3g'%(a,b,dv))
 if __name__=='__main__':
+    if len(sys.argv)!=4:
+        sys.exit(__doc__)
     look(sys.argv[1], sys.argv[2], sys.argv[3])

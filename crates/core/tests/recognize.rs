@@ -1161,6 +1161,92 @@ fn bursts_quiet_no_longer_than_before_is_a_leak() {
     assert_leak(&p);
 }
 
+/// A floor at 60 MB under 0.2 MB of noise, sampled every 2 min for `hours`, that keeps
+/// `kept` from each burst of `plan` (start and duration, hours) while a working set of
+/// `busy` stands on top as long as the burst lasts.
+fn held_bursts(hours: f64, seed: u64, plan: &[(f64, f64, f64)], busy: f64) -> Vec<Point> {
+    let plan = plan.to_vec();
+    series(hours, 120.0, 0.2 * MB, seed, move |t| {
+        let h = t / H;
+        60.0 * MB
+            + plan
+                .iter()
+                .filter(|&&(at, _, _)| h >= at)
+                .map(|&(at, dur, kept)| {
+                    let x = ((h - at) / dur).min(1.0);
+                    kept * x
+                        + if x < 1.0 {
+                            busy * (std::f64::consts::PI * x).sin()
+                        } else {
+                            0.0
+                        }
+                })
+                .sum::<f64>()
+    })
+}
+
+/// A floor that rose in five bursts of uneven size (7 to 27 MB, over 10 to 35 min) at
+/// uneven times in its first 13 h and held each, then quiet for 8 h, under noise a
+/// thirtieth of its smallest burst. The chunk minima detrended by the mean slope count the
+/// bursts, and the flats between sliding under that slope, as scatter: read against it the
+/// bursts are no jumps, and the quiet end reads as a plateau. Read against the floor's own
+/// scatter between its bursts they are held jumps that stand apart: a leak that grew in
+/// bursts.
+#[test]
+fn a_floor_that_rose_in_uneven_held_bursts_is_a_leak_though_each_chunk_holds_one() {
+    let plan = [
+        (1.5, 0.17, 7.0 * MB),
+        (4.4, 0.57, 27.0 * MB),
+        (9.5, 0.2, 9.0 * MB),
+        (12.0, 0.17, 7.0 * MB),
+        (12.9, 0.37, 11.0 * MB),
+    ];
+    for busy in [0.0, 5.0 * MB] {
+        for seed in 1..4 {
+            let v = assert_leak(&held_bursts(21.0, seed, &plan, busy));
+            assert_eq!(
+                v.pattern,
+                Pattern::GrowthInBursts,
+                "busy {busy}, seed {seed}: {v:#?}"
+            );
+        }
+    }
+}
+
+/// The counter-cases under the same fine noise: a deploy (one step after a warm-up), a
+/// cache that fills in ever smaller lumps at lengthening gaps and then holds (its quiet end
+/// outlasts its gaps), a cache that fills smoothly to its bound, and traffic bursts that
+/// give their working set back — none is a leak.
+#[test]
+fn deploys_lumpy_or_smooth_cache_fills_and_returned_bursts_under_fine_noise_are_not() {
+    for seed in 1..4 {
+        let deploy = assert_no_leak(&series(18.0, 120.0, 0.2 * MB, seed, |t| {
+            let since = t - 6.0 * H;
+            60.0 * MB
+                + if since < 0.0 {
+                    0.0
+                } else {
+                    30.0 * MB * (1.0 - (-since / 300.0).exp())
+                }
+        }));
+        assert_eq!(deploy.pattern, Pattern::Step, "seed {seed}: {deploy:#?}");
+        let lumps = [
+            (1.0, 0.1, 16.0 * MB),
+            (2.5, 0.1, 8.0 * MB),
+            (5.0, 0.1, 4.0 * MB),
+            (9.0, 0.1, 2.0 * MB),
+        ];
+        let lumpy = assert_no_leak(&held_bursts(20.0, seed, &lumps, 0.0));
+        assert_eq!(lumpy.pattern, Pattern::Plateau, "seed {seed}: {lumpy:#?}");
+        let smooth = assert_no_leak(&series(24.0, 120.0, 0.2 * MB, seed, |t| {
+            60.0 * MB + 60.0 * MB * (1.0 - (-t / (3.0 * H)).exp())
+        }));
+        assert_eq!(smooth.pattern, Pattern::Plateau, "seed {seed}: {smooth:#?}");
+        let returned = [1.0, 4.0, 7.5, 10.0, 13.5, 16.0].map(|at| (at, 0.67, 0.0));
+        assert_no_leak(&held_bursts(20.0, seed, &returned, 20.0 * MB));
+    }
+}
+
 /// A floor stepping up by `step` over five minutes every `every` hours (the first at 0.4 of
 /// the gap), from 600 MB: a batch run every few hours that leaves a residue.
 fn batch_staircase(every: f64, step: f64) -> impl Fn(f64) -> f64 {

@@ -28,7 +28,15 @@
 //!    difference of its chunk minima: a staircase less its mean slope slides down between
 //!    steps, which is no noise) and 6 × in all, the latest held no longer than the steps came
 //!    apart (each batch run that leaks leaves the floor higher; a deploy is one step, a cache
-//!    fills by ever smaller ones); when the floor shows no leak and
+//!    fills by ever smaller ones) — or it rose significantly in **bursts** (τ ≥ 0.4; three
+//!    jumps or more carrying half the rise, the latest no longer ago than 1.6 × their spacing
+//!    or 0.3 of the run: a quiet end is then no plateau). On the minima, when no step was
+//!    read, the jumps are also read against the floor's own scatter between its bursts (the
+//!    bucket minima's about their median step, or the chunk minima's between the jumps when
+//!    larger: the chunk scatter counts the bursts, and the flats between sliding under the
+//!    mean slope, as noise), kept only when each is held and stands apart from the next by
+//!    its duration (a leak keeps what it took, a traffic burst gives it back; a smooth climb
+//!    read so finely breaks into rises with no quiet between); when the floor shows no leak and
 //!    nothing else explains the stretch (no cycle, step, plateau or spike), the bucket
 //!    **means**, smoothed over the same twelfth, get the same tests: under plain noise a
 //!    bucket's minimum scatters most and its mean least, so a slow leak a few noise scales

@@ -226,9 +226,9 @@ fn jumps_of(ft: &[f64], floor: &[f64], noise: f64, net: f64) -> Vec<Jump> {
 
 /// The jumps of a floor that rose in held bursts with quiet between, read against its own
 /// scatter instead of `noise` (the scatter of the chunk minima `mins`, bucket index into the
-/// times `t` and value, detrended by the mean slope). Most chunks of a floor that rises in
-/// bursts hold a step, and its flats slide by the mean slope once detrended: `noise` counts
-/// the steps themselves as scatter. The jumps are read against `fine` (the bucket minima's
+/// times `t` and value, detrended by the mean slope). The chunks that hold a burst, and the
+/// flats between that slide under the mean slope once detrended, make `noise` count the
+/// floor's own rise as scatter. The jumps are read against `fine` (the bucket minima's
 /// scatter about their median step), or, when larger, against the chunk minima's scatter
 /// between the jumps so found — a level that wanders at the chunks' scale scatters there
 /// too, a leak's flats do not. They are kept only when every one is held (the floor never
@@ -762,9 +762,10 @@ fn judge_level(
         }
     };
     // Or, on the minima, the jumps read against the floor's own scatter (see `held_jumps`):
-    // a floor that rises in bursts holds between them, so the chunk minima — most of which
-    // hold a step — count its steps as scatter and hide jumps that stand clear of the
-    // floor's real noise. (Not when the floor read as a step: a deploy is one or two jumps.)
+    // a leak that grows in bursts holds its floor between them, and the chunk minima count
+    // its bursts (and its flats, detrended by the mean slope) as scatter, which hides jumps
+    // that stand clear of the floor's real noise. (Not when the floor read as a step: a
+    // deploy is one or two jumps, flat since.)
     let bursts = bursts_in(&jumps, &mut s)
         || (gate && level_of == Level::Minima && !step && {
             let rounding = 0.5 * super::names::reading_quantum(c.lo, c.hi);
@@ -1041,4 +1042,73 @@ fn judge_level(
         on_means: level_of == Level::Means,
         confidence: clamp01(confidence),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic scatter in [-1, 1] (no RNG dependency).
+    fn jitter(i: usize) -> f64 {
+        let x = ((i as f64 + 1.0) * 12.9898).sin() * 43758.5453;
+        2.0 * (x - x.floor()) - 1.0
+    }
+
+    /// `held_jumps` on a floor of points 10 min apart (chunk minima of ten points, twelve
+    /// chunks as in `judge_level`), read against a fine scatter of 0.1 MB where the chunks'
+    /// scatter is 5 MB.
+    fn held(floor: &[f64]) -> Vec<Jump> {
+        let ft: Vec<f64> = (0..floor.len()).map(|i| 600.0 * i as f64).collect();
+        let mins = cycle_troughs(floor, 10);
+        let net = floor[floor.len() - 1] - floor[0];
+        held_jumps(&ft, floor, &ft, &mins, 0.1e6, 5e6, net, &mut Vec::new())
+    }
+
+    /// 60 MB plus 10 MB for each of `steps` reached (each a rise over `over` points) under
+    /// 0.1 MB of scatter, 120 points.
+    fn steps_at(steps: &[usize], over: f64) -> Vec<f64> {
+        (0..120)
+            .map(|i| {
+                let up: f64 = steps
+                    .iter()
+                    .map(|&s| ((i as f64 + 1.0 - s as f64) / over).clamp(0.0, 1.0))
+                    .sum();
+                60e6 + 10e6 * up + 0.1e6 * jitter(i)
+            })
+            .collect()
+    }
+
+    /// Three bursts of 10 MB, each over one point, flat between under 0.1 MB of scatter:
+    /// three held jumps. The same floor giving back most of its last burst holds no jumps
+    /// (a burst of traffic returns its memory, a leak keeps it); rises that follow each
+    /// other with a single point between are a climb read finely, not bursts; and over
+    /// flats that wander at the chunks' scale the jumps must clear that wander.
+    #[test]
+    fn held_jumps_are_held_bursts_apart_over_flats_that_do_not_wander() {
+        let bursts = steps_at(&[20, 50, 80], 1.0);
+        let jumps = held(&bursts);
+        assert_eq!(jumps.len(), 3, "{jumps:?}");
+        assert!(
+            jumps.iter().all(|j| (j.size - 10e6).abs() < 0.5e6),
+            "{jumps:?}"
+        );
+
+        let given_back: Vec<f64> = bursts
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| v - if i >= 100 { 8e6 } else { 0.0 })
+            .collect();
+        assert!(held(&given_back).is_empty());
+
+        let climb = steps_at(&[40, 43, 46], 2.0);
+        assert!(held(&climb).is_empty());
+
+        // A wander of ±3 MB over four chunks: each chunk's minimum some 3 MB from the next.
+        let wandering: Vec<f64> = bursts
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| v + 3e6 * (std::f64::consts::TAU * i as f64 / 40.0).sin())
+            .collect();
+        assert!(held(&wandering).is_empty());
+    }
 }
