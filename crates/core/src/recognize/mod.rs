@@ -33,11 +33,13 @@
 //!    or 0.3 of the run: a quiet end is then no plateau). On the minima, when no step was
 //!    read, the jumps are also read against the floor's own scatter between its bursts (the
 //!    bucket minima's about their median step, or the chunk minima's between the jumps when
-//!    larger: the chunk scatter counts the bursts, and the flats between sliding under the
-//!    mean slope, as noise), kept only when each is held and stands apart from the next by
-//!    its duration (a leak keeps what it took, a traffic burst gives it back; a smooth climb
-//!    read so finely breaks into rises with no quiet between); when the floor shows no leak and
-//!    nothing else explains the stretch (no cycle, step, plateau or spike), the bucket
+//!    larger, on the floor's clock: a trailing minimum shows a burst a window late; the chunk
+//!    scatter counts the bursts, and the flats between sliding under the mean slope, as
+//!    noise), kept only when each is held, stands apart from the next by its duration and
+//!    was not already under way at the floor's first point (a leak keeps what it took, a
+//!    traffic burst gives it back; a smooth climb read so finely breaks into rises with no
+//!    quiet between; a warm-up's tail has no quiet before it); when the floor shows no leak
+//!    and nothing else explains the stretch (no cycle, step, plateau or spike), the bucket
 //!    **means**, smoothed over the same twelfth, get the same tests: under plain noise a
 //!    bucket's minimum scatters most and its mean least, so a slow leak a few noise scales
 //!    tall shows there first;

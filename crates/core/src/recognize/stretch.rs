@@ -237,7 +237,11 @@ fn jumps_of(ft: &[f64], floor: &[f64], noise: f64, net: f64) -> Vec<Jump> {
 /// leak's bursts are events with quiet between; a smooth climb — a fill, a warm-up, a
 /// traffic morning — read this finely breaks into short rises that follow each other).
 /// The floor may move between them: a leak that bursts often leaks a little between its
-/// bursts too. Empty when that scatter is not below `noise` (then the jumps of `noise`
+/// bursts too. A rise already under way at the floor's first point is no burst (no quiet
+/// before it shows one: a warm-up's tail or a fill's start reads the same). `lag`: how
+/// late the floor shows a change of the bucket minima (a trailing minimum, a window; the
+/// line through cycle troughs, none) — the chunk minima between the jumps are found on the
+/// floor's clock. Empty when that scatter is not below `noise` (then the jumps of `noise`
 /// are all there is to read) or when a jump fails either test.
 #[allow(clippy::too_many_arguments)]
 fn held_jumps(
@@ -245,6 +249,7 @@ fn held_jumps(
     floor: &[f64],
     t: &[f64],
     mins: &[(usize, f64)],
+    lag: f64,
     fine: f64,
     noise: f64,
     net: f64,
@@ -264,7 +269,9 @@ fn held_jumps(
         .windows(2)
         .filter(|w| {
             let (t0, t1) = (t[w[0].0], t[w[1].0]);
-            !found.iter().any(|j| j.end >= t0 - near && j.start <= t1)
+            !found
+                .iter()
+                .any(|j| j.end - lag >= t0 - near && j.start - lag <= t1)
         })
         .map(|w| (w[1].1 - w[0].1).abs())
         .collect();
@@ -276,7 +283,12 @@ fn held_jumps(
     if scatter >= noise {
         return Vec::new();
     }
-    let jumps = jumps_of(ft, floor, scatter, net);
+    // (A rise already under way at the floor's first point has no quiet before it to show
+    // it was a burst: the tail of a warm-up or of a fill's start reads the same.)
+    let jumps: Vec<Jump> = jumps_of(ft, floor, scatter, net)
+        .into_iter()
+        .filter(|j| j.start > ft[0])
+        .collect();
     let at = |time: f64| ft.iter().position(|&x| x >= time).unwrap_or(m - 1);
     let held = jumps.iter().all(|j| {
         let low = floor[at(j.end)..]
@@ -773,7 +785,13 @@ fn judge_level(
                 .max(rounding)
                 .max(level * 1e-4)
                 .max(cfg.min_noise);
-            let held = held_jumps(ft, &floor, c.t, &mins, fine, noise, rise_net, &mut s);
+            // (A trailing minimum rises a window after the bucket minima it is read from;
+            // the line through cycle troughs, which `floor_of` draws here, does not lag.)
+            let lag = match period {
+                Some(p) if p >= 3 && (n * 5 / p) >= 13 => 0.0,
+                _ => c.t[fa] - c.t[0],
+            };
+            let held = held_jumps(ft, &floor, c.t, &mins, lag, fine, noise, rise_net, &mut s);
             bursts_in(&held, &mut s)
         });
 
@@ -1061,7 +1079,17 @@ mod tests {
         let ft: Vec<f64> = (0..floor.len()).map(|i| 600.0 * i as f64).collect();
         let mins = cycle_troughs(floor, 10);
         let net = floor[floor.len() - 1] - floor[0];
-        held_jumps(&ft, floor, &ft, &mins, 0.1e6, 5e6, net, &mut Vec::new())
+        held_jumps(
+            &ft,
+            floor,
+            &ft,
+            &mins,
+            0.0,
+            0.1e6,
+            5e6,
+            net,
+            &mut Vec::new(),
+        )
     }
 
     /// 60 MB plus 10 MB for each of `steps` reached (each a rise over `over` points) under
@@ -1110,5 +1138,47 @@ mod tests {
             .map(|(i, &v)| v + 3e6 * (std::f64::consts::TAU * i as f64 / 40.0).sin())
             .collect();
         assert!(held(&wandering).is_empty());
+    }
+
+    /// A floor read as the trailing minimum of its bucket minima over twelve buckets (as in
+    /// `judge_level` with no cycle) steps up a window after they do. Four held bursts of
+    /// 10 MB in the bucket minima are four jumps of that floor once the chunk minima are
+    /// read on the floor's clock — compared on the buckets' own clock, the pairs of chunk
+    /// minima that hold the bursts pass for the flats between them, and their scatter (the
+    /// bursts themselves) hides every jump.
+    #[test]
+    fn held_jumps_compare_the_chunk_minima_with_a_lagging_floor_on_one_clock() {
+        let t: Vec<f64> = (0..144).map(|i| 600.0 * i as f64).collect();
+        let lo: Vec<f64> = (0..144)
+            .map(|i| {
+                let bursts = [11usize, 46, 81, 116].iter().filter(|&&b| i >= b).count();
+                60e6 + 10e6 * bursts as f64 + 0.1e6 * jitter(i)
+            })
+            .collect();
+        let (mut floor, mut dq) = (Vec::new(), Vec::new());
+        rolling_min(&lo, 12, &mut floor, &mut dq);
+        let ft = &t[11..];
+        let mins = cycle_troughs(&lo, 12);
+        let net = floor[floor.len() - 1] - floor[0];
+        let lag = t[11] - t[0];
+        let jumps = held_jumps(ft, &floor, &t, &mins, lag, 0.1e6, 5e6, net, &mut Vec::new());
+        assert_eq!(jumps.len(), 4, "{jumps:?}");
+    }
+
+    /// A floor already rising at its first point (the tail of a warm-up, or a fill's start)
+    /// has no quiet before that rise to show it was a burst: only the three bursts after it
+    /// count.
+    #[test]
+    fn a_rise_under_way_at_the_floors_first_point_is_no_held_jump() {
+        let floor: Vec<f64> = (0..120)
+            .map(|i| {
+                let start = (i as f64 / 3.0).min(1.0) * 20e6;
+                let bursts = [40usize, 70, 100].iter().filter(|&&b| i >= b).count();
+                60e6 + start + 5e6 * bursts as f64 + 0.1e6 * jitter(i)
+            })
+            .collect();
+        let jumps = held(&floor);
+        assert_eq!(jumps.len(), 3, "{jumps:?}");
+        assert!(jumps.iter().all(|j| j.start > 0.0), "{jumps:?}");
     }
 }
