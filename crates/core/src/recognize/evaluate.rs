@@ -4,7 +4,8 @@
 
 use super::buckets::Bucket;
 use super::stats::{
-    detrended_diff_noise, half_lag_slope, median_mut, min_max, rolling_min, MAD_TO_SD,
+    detrended_diff_noise, half_lag_slope, median_and_mad, median_mut, min_max, rolling_min,
+    MAD_TO_SD,
 };
 use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
 use super::warmup::{warmup_slope, RunFloors};
@@ -817,11 +818,23 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     // tell, and a sawtooth ten noise scales high would otherwise need its heights closer
     // than its own noise.)
     let tolerance = (0.05 * height).max(sigma);
-    let stationary = peaks.len() >= 3
-        && floors.len() >= 2
-        && height > 0.0
-        && sd(&peaks) <= tolerance
-        && sd(&floors) <= tolerance;
+    // Or the same read robustly (1.4826 × MAD), when the complete runs' lengths (`clock`,
+    // their coefficient of variation beyond the bucket resolution) vary more than twice as
+    // much as their rises (1.4826 × MAD over the median): they end at a height, not at a
+    // time, so a threshold cut them, not a clock. One run's line can then miss its own peak
+    // or floor (a collection the falls did not cut, a start the buckets blur) without
+    // outweighing the others that agree. (Not on a clock: a leak restarted by a schedule at
+    // one pace also rises alike in every run, and then its runs last alike too; the plain
+    // spread above stays the only reading of those.)
+    let spread = |x: &[f64]| median_and_mad(&mut x.to_vec()).1;
+    let threshold = rises.len() >= 2 && {
+        let (m, s) = median_and_mad(&mut rises.clone());
+        clock > 2.0 * s / m
+    };
+    let stationary = peaks.len() >= 3 && floors.len() >= 2 && height > 0.0 && {
+        let plain = sd(&peaks) <= tolerance && sd(&floors) <= tolerance;
+        plain || (threshold && spread(&peaks) <= tolerance && spread(&floors) <= tolerance)
+    };
     Falls {
         collector: restarts >= 3
             && (level || stationary)
@@ -984,7 +997,8 @@ fn runs_only_warm_up(c: &Columns, starts: &[usize], sigma: f64, min_run: usize) 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Falls {
     /// Every complete run ended at one height, whatever its pace (or all at the same peak and
-    /// floor), with no warm-up after the falls, not at the memory limit, and most falls
+    /// floor — by their MAD when the runs' lengths vary beyond their rises, a threshold's and
+    /// no clock's), with no warm-up after the falls, not at the memory limit, and most falls
     /// keeping more than half the floor: a collector's cycles.
     pub collector: bool,
     /// Most falls undershoot the floor the run after them then holds by 4 noise scales and a
@@ -2076,6 +2090,57 @@ mod tests {
         let falls = collector_drops(&c, &starts, 6.0 * MB, &cfg);
         assert!(falls.collector, "{falls:?}");
         let falls = collector_drops(&c, &starts, 1.0 * MB, &cfg);
+        assert!(!falls.collector, "{falls:?}");
+    }
+
+    /// Runs of the given lengths (five-minute buckets), each a straight line from its floor
+    /// to its peak, the fall bucket at the run's floor: a sawtooth of old generations (or
+    /// of restarted leaks) as the restart search cut it.
+    fn sawtooth_runs(
+        lens: &[usize],
+        floor: impl Fn(usize) -> f64,
+        peak: impl Fn(usize) -> f64,
+    ) -> (Columns, Vec<usize>) {
+        let (mut lo, mut starts) = (Vec::new(), vec![0]);
+        for (r, &len) in lens.iter().enumerate() {
+            if r > 0 {
+                starts.push(lo.len());
+            }
+            let (a, b, at) = (floor(r), peak(r), lo.len());
+            lo.extend(
+                (0..len)
+                    .map(|age| a + (b - a) * age as f64 / len as f64 + wobble(at + age, 0.5 * MB)),
+            );
+        }
+        (five_minute_buckets(lo), starts)
+    }
+
+    /// A collector whose full collections come when the old generation reaches one height
+    /// (520 MB), after runs of 6.5 to 7.5 h as the load fills it faster or slower, and give back
+    /// to the live set at 400 MB — but one of them, a deeper collection, to 370 MB. The peaks
+    /// are one height and the runs' lengths vary beyond the rises: a threshold's cycles. The
+    /// plain spread of the floors (11 MB, over 5 % of the 120 MB height) let that one run
+    /// veto the others; read robustly the floors are one height. (Without the robust reading
+    /// this fails.) Counter-cases: the same floors under a schedule (every run 7 h long, a
+    /// leak restarted by a cron) stay unread as a collector's, and so does a leak at one pace
+    /// cut at irregular times (its rises follow its lengths).
+    #[test]
+    fn one_deeper_collection_does_not_veto_a_threshold() {
+        let cfg = RecognizeOptions::default().cfg();
+        let floor = |r: usize| if r == 3 { 370.0 * MB } else { 400.0 * MB };
+        let lens = [84, 90, 78, 84, 90, 78, 84, 60];
+        let (c, starts) = sawtooth_runs(&lens, floor, |_| 520.0 * MB);
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(falls.collector, "{falls:?}");
+        // A schedule: every run as long as the others.
+        let (c, starts) = sawtooth_runs(&[84; 8], floor, |_| 520.0 * MB);
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(!falls.collector, "{falls:?}");
+        // A leak at 15 MB/h cut at irregular times: its runs end where they were cut.
+        let (c, starts) = sawtooth_runs(&lens, floor, |r| {
+            floor(r) + 15.0 * MB * lens[r] as f64 / 12.0
+        });
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
         assert!(!falls.collector, "{falls:?}");
     }
 

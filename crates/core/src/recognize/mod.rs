@@ -53,7 +53,10 @@
 //!    restarts, and a young run after runs that did not leak is a warm-up (under half their
 //!    length, or shorter than they are and not past the floor they held) — unless the falls are a
 //!    **collector's** (three or more, every run ending at one height whatever its pace, or
-//!    peaks and floors both flat to 5 % or to the noise), with no warm-up after them, not
+//!    peaks and floors both flat to 5 % or to the noise — read robustly, by their MAD, when
+//!    the runs' lengths vary more than twice as much as their rises, so that one run's
+//!    deeper collection does not veto a threshold; a schedule's runs last alike, and a leak
+//!    restarted on one keeps the plain reading), with no warm-up after them, not
 //!    from the memory limit and not halving the floor: then the runs are its cycles, not a
 //!    leak;
 //! 6. over a day or more under a daily cycle (the series repeats a day later, or three days
