@@ -2144,6 +2144,32 @@ mod tests {
         assert!(!falls.collector, "{falls:?}");
     }
 
+    /// Counter-case to `one_deeper_collection_does_not_veto_a_threshold`: its collector (runs
+    /// of 6.5 to 7.5 h to one height, one deeper collection), sampled every 5 min, over a
+    /// live set that leaks 3 MB/h, every floor and peak some 21 MB above the one before. The
+    /// runs' lengths vary beyond their rises, so the robust reading applies, and it reads the
+    /// floors and peaks as climbing, not one height: the whole series is still a leak.
+    #[test]
+    fn a_leak_under_a_threshold_collector_is_still_flagged() {
+        let cfg = RecognizeOptions::default().cfg();
+        let lens = [84usize, 90, 78, 84, 90, 78, 84, 60];
+        let series = |leak: f64| {
+            let mut out = Vec::new();
+            for (r, &len) in lens.iter().enumerate() {
+                let floor = if r == 3 { 370.0 * MB } else { 400.0 * MB };
+                for age in 0..len {
+                    let i = out.len();
+                    let t = 300.0 * i as f64;
+                    let saw = floor + (520.0 * MB - floor) * age as f64 / len as f64;
+                    out.push((t, saw + leak * t / H + wobble(i, 0.5 * MB)));
+                }
+            }
+            out
+        };
+        let e = evaluate(&bucketed(300.0, series(3.0 * MB).into_iter()), &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+    }
+
     /// A collector's sawtooth (an old generation filling by 120 MB over 8 h, then a full
     /// collection back to 420 MB), recorded from halfway up a cycle: the restart search,
     /// with no start of that first run to compare with, misses the first fall, so the first
