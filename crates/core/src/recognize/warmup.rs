@@ -1,7 +1,11 @@
 //! The warm-up fit: the floors of the runs between restarts read as a saturating warm-up
 //! plus one slope all runs share. A process's warm-up (caches, pools, code first touched)
 //! slows all through its run; a leak keeps its pace. What is left of the slope once the
-//! warm-up is fitted tells one from the other.
+//! warm-up is fitted tells one from the other — when it stands in every run: a slope that one
+//! run's wander (load that differs from run to run, a level drifting over hours) or the
+//! misfit of a warm-up that is no exact exponential makes moves when that run is left out,
+//! and the least-squares error, which reads the bucket minima of a run as independent, does
+//! not see it.
 
 use super::stats::solve;
 
@@ -19,11 +23,15 @@ pub(super) struct RunFloors<'a> {
 /// bucket, `b_k >= 0` (a warm-up fills), one time constant `tau` for all runs up to
 /// `max_tau` (a warm-up still far from its bound at the end of the run would be a line to
 /// this model) and least squares over the bucket minima. `None` when the runs hold too few
-/// buckets to leave residuals.
+/// buckets to leave residuals. With `robust`, and three runs or more, the error is at least
+/// the spread of the slopes fitted with one run left out at a time (at the same time
+/// constant; the jackknife's error, from their median absolute deviation so that one odd run
+/// does not make it): a leak leaves its slope in every run, one run's drift does not.
 pub(super) fn warmup_slope(
     c: &RunFloors<'_>,
     runs: &[(usize, usize)],
     max_tau: f64,
+    robust: bool,
 ) -> Option<(f64, f64)> {
     let k = runs.len();
     let points: usize = runs.iter().map(|&(a, b)| b - a).sum();
@@ -76,7 +84,37 @@ pub(super) fn warmup_slope(
     let x = [best, 0.5 * (lo + hi)]
         .into_iter()
         .min_by(|a, b| sse(*a).total_cmp(&sse(*b)))?;
-    at(tau(x)).map(|(_, slope, se)| (slope, se))
+    let (_, slope, se) = at(tau(x))?;
+    if !robust || k < 3 {
+        return Some((slope, se));
+    }
+    // Leave one run out at the chosen time constant (every run given a warm-up): the
+    // jackknife's error, sqrt((n - 1) / n) times the spread, read robustly.
+    let t = tau(x);
+    let mut s = Vec::with_capacity(k);
+    for drop in 0..k {
+        let rest: Vec<(usize, usize)> = runs
+            .iter()
+            .enumerate()
+            .filter(|&(r, _)| r != drop)
+            .map(|(_, &ab)| ab)
+            .collect();
+        let warm = vec![true; k - 1];
+        if let Some((beta, _, _)) = fit_runs(c, &rest, t, &warm) {
+            s.push(beta[2 * (k - 1)]);
+        }
+    }
+    if s.len() < 3 {
+        return Some((slope, se));
+    }
+    let n = s.len() as f64;
+    let mut d = s.clone();
+    d.sort_by(f64::total_cmp);
+    let med = d[d.len() / 2];
+    let mut dev: Vec<f64> = s.iter().map(|v| (v - med).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    let jk = 1.4826 * dev[dev.len() / 2] * (n - 1.0) / n.sqrt();
+    Some((slope, se.max(jk)))
 }
 
 /// Least squares of [`warmup_slope`]'s model at one `tau`: the coefficients (offsets, warm-ups,
