@@ -733,6 +733,14 @@ pub fn recognize(name: &str, points: &[Point], opts: &RecognizeOptions) -> Verdi
 mod tests {
     use super::*;
 
+    /// The next draw of a xorshift generator, uniform on [-0.5, 0.5): the tests' noise.
+    fn centred_uniform(x: &mut u64) -> f64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        (*x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    }
+
     /// The closed buckets of `hours` of samples every 30 s of `f(t)`.
     fn closed(hours: f64, f: impl Fn(f64) -> f64) -> Vec<Bucket> {
         let mut b = Buckets::new(1.0, 128);
@@ -796,10 +804,7 @@ mod tests {
         let mut x = 3u64.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         for i in 0..30 * 120 {
             let t = f64::from(i) * 30.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let u = centred_uniform(&mut x);
             r.push(Point::new(1.7e9 + t, 500e6 + 0.5e6 * t / 3600.0 + 8e6 * u));
         }
         let (at, by) = r.detection().expect("a leak");
@@ -819,10 +824,7 @@ mod tests {
         let mut x = 11u64.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         for i in 0..16 * 120 {
             let t = f64::from(i) * 30.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let u = centred_uniform(&mut x);
             let (mut held, mut extra) = (0.0, 0.0);
             for k in 0..8 {
                 let into = t - (1.0 + 2.0 * k as f64) * 3600.0;
@@ -883,10 +885,7 @@ mod tests {
         let mut first_judged = None;
         for i in 0..120 {
             let t = f64::from(i) * 30.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let u = centred_uniform(&mut x);
             r.push(Point::new(
                 1.7e9 + t,
                 500e6 + 3.5e6 * t / 3600.0 + 0.2e6 * u,
