@@ -32,8 +32,9 @@
 //!    or more is first flagged by its third step when it is flagged at all, mostly by the
 //!    rise test before this one applies, and one whose residues are under the noise is a
 //!    slow leak, held to the 6-scale and 4 MB rise like any other) — or it rose
-//!    significantly in **bursts** (τ ≥ 0.4; three jumps or more carrying half the rise, the latest no longer ago than 1.6 × their spacing
-//!    or 0.3 of the run: a quiet end is then no plateau). On the minima, when no step was
+//!    significantly in **bursts** (τ ≥ 0.4; three jumps or more carrying half the rise, the
+//!    latest no longer ago than 1.6 × their spacing or 0.3 of the run: a quiet end is then no
+//!    plateau). On the minima, when no step was
 //!    read, the jumps are also read against the floor's own scatter between its bursts (the
 //!    bucket minima's about their median step, or the chunk minima's between the jumps when
 //!    larger, on the floor's clock: a trailing minimum shows a burst a window late; the chunk
@@ -148,6 +149,8 @@ pub mod per_request;
 mod slow_trend;
 mod stats;
 mod stretch;
+#[cfg(test)]
+mod testing;
 mod warmup;
 mod windows;
 
@@ -654,13 +657,13 @@ impl Clone for Recognizer {
 
 /// A cheap screen before a scheduled evaluation: can the floor of `bs` have risen enough to
 /// be a leak? Either the lowest bucket minimum of the last third stands above that of the
-/// first third (by half the smallest rise called a leak: the judgement weighs the rise
-/// against the floor's own noise, far under the scatter of single bucket minima, so no bar
-/// on those), or the minima climb above an earlier low by six times the median successive
-/// change of the minima (the median, so that a collector's falls, each a large change, do
-/// not hide a floor rising under them; a sawtooth's minima climb above a low all the time) (for an hour or more with `hour`: in a window, only a
-/// run between restarts climbs that way). Both must reach half the smallest
-/// rise called a leak. It only skips judgements that cannot flag a leak in practice, so that
+/// first third by half the smallest rise called a leak (no bar on the scatter of single
+/// bucket minima: the judgement weighs the rise against the floor's own noise, far under
+/// it), or the minima climb above an earlier low by as much and by six times the median
+/// successive change of the minima (the median, so that a collector's falls, each a large
+/// change, do not hide a floor rising under them; a sawtooth's minima climb above a low all
+/// the time) — for an hour or more with `hour`: in a window, only a run between restarts
+/// climbs that way. It only skips judgements that cannot flag a leak in practice, so that
 /// the many series that never leak cost little; the verdict itself is always judged in full.
 pub(crate) fn may_rise(bs: &[Bucket], cfg: &Cfg, hour: bool) -> bool {
     let n = bs.len();

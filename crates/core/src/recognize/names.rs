@@ -910,13 +910,8 @@ fn collector_band(lo: &[f64], hi: &[f64], count: &[u32], across: &[f64], steps: 
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::jitter;
     use super::*;
-
-    /// A deterministic scatter in [-1, 1] (no RNG dependency).
-    fn jitter(i: usize) -> f64 {
-        let x = ((i as f64 + 1.0) * 12.9898).sin() * 43758.5453;
-        2.0 * (x - x.floor()) - 1.0
-    }
 
     fn times(n: usize) -> Vec<f64> {
         (0..n).map(|i| 1.7e9 + 60.0 * i as f64).collect()

@@ -1064,13 +1064,8 @@ fn judge_level(
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::jitter;
     use super::*;
-
-    /// A deterministic scatter in [-1, 1] (no RNG dependency).
-    fn jitter(i: usize) -> f64 {
-        let x = ((i as f64 + 1.0) * 12.9898).sin() * 43758.5453;
-        2.0 * (x - x.floor()) - 1.0
-    }
 
     /// `held_jumps` on a floor of points 10 min apart (chunk minima of ten points, twelve
     /// chunks as in `judge_level`), read against a fine scatter of 0.1 MB where the chunks'

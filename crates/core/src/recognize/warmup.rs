@@ -7,7 +7,7 @@
 //! and the least-squares error, which reads the bucket minima of a run as independent, does
 //! not see it.
 
-use super::stats::solve;
+use super::stats::{solve, MAD_TO_SD};
 
 /// The bucket columns the fit reads: each bucket's time, its first sample's time and its
 /// minimum.
@@ -89,8 +89,10 @@ pub(super) fn warmup_slope(
         return Some((slope, se));
     }
     // Leave one run out at the chosen time constant (every run given a warm-up): the
-    // jackknife's error, sqrt((n - 1) / n) times the spread, read robustly.
+    // jackknife's error, (n − 1) / √n times the leave-one-out slopes' standard deviation,
+    // read robustly (MAD about their upper median).
     let t = tau(x);
+    let warm = vec![true; k - 1];
     let mut s = Vec::with_capacity(k);
     for drop in 0..k {
         let rest: Vec<(usize, usize)> = runs
@@ -99,7 +101,6 @@ pub(super) fn warmup_slope(
             .filter(|&(r, _)| r != drop)
             .map(|(_, &ab)| ab)
             .collect();
-        let warm = vec![true; k - 1];
         if let Some((beta, _, _)) = fit_runs(c, &rest, t, &warm) {
             s.push(beta[2 * (k - 1)]);
         }
@@ -113,7 +114,7 @@ pub(super) fn warmup_slope(
     let med = d[d.len() / 2];
     let mut dev: Vec<f64> = s.iter().map(|v| (v - med).abs()).collect();
     dev.sort_by(f64::total_cmp);
-    let jk = 1.4826 * dev[dev.len() / 2] * (n - 1.0) / n.sqrt();
+    let jk = MAD_TO_SD * dev[dev.len() / 2] * (n - 1.0) / n.sqrt();
     Some((slope, se.max(jk)))
 }
 
