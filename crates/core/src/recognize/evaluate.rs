@@ -34,6 +34,11 @@ pub(crate) struct Eval {
     /// Three restarts or more, and the runs after them all read as warm-ups: each run's
     /// warm-up fitted, no common slope is left (see [`runs_only_warm_up`]).
     pub warm_up_runs: bool,
+    /// A trailing window's leak that rests on the run its leading edge cuts (without that
+    /// run's own verdict its runs would not read as leaking), while the run going on now
+    /// climbs more than three times as fast as the cut run did: a warm-up's start after the
+    /// tail of the warm-up before it, as likely as a leak (see `window_confirms`).
+    pub cut_run_leak: bool,
 }
 
 impl Eval {
@@ -50,6 +55,7 @@ impl Eval {
             falls: Falls::default(),
             quiet_runs: false,
             warm_up_runs: false,
+            cut_run_leak: false,
         }
     }
 }
@@ -1198,7 +1204,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         .filter(|(p, _)| !p.leak)
         .map(|(p, _)| p.floor_now)
         .fold(f64::NEG_INFINITY, f64::max);
-    let pick = match last {
+    let first_pick = |runs_leak: bool, prev_leaks: &[&(StretchEval, f64)]| match last {
         // The run going on now leaks — unless it is young next to earlier runs that did not
         // leak (under half their typical length), or shorter than they are and not past the
         // floor they held: then its rise is the warm-up after the restart.
@@ -1237,6 +1243,22 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             Some((p, from, true))
         }
         None => prev.first().map(|&(p, from)| (p, from, false)),
+    };
+    let pick = first_pick(runs_leak, &prev_leaks);
+    // A trailing window opens in the middle of a run: the oldest run in `prev` is cut by its
+    // leading edge (its restart and its start out of view). Whether the window's leak rests on
+    // that run's own verdict, and the run going on now climbs far faster than it did (see
+    // `Eval::cut_run_leak`).
+    let cut = cfg.window && restarts > 0 && restarts <= 5 && !prev.is_empty();
+    let cut_run_leak = cut && pick.is_some_and(|p| p.2) && {
+        let whole: Vec<&(StretchEval, f64)> = prev_leaks
+            .iter()
+            .copied()
+            .filter(|p| !std::ptr::eq(*p, &prev[prev.len() - 1]))
+            .collect();
+        let uncut_leak = prev.len() > 1 && whole.len() * 3 >= (prev.len() - 1) * 2;
+        !first_pick(uncut_leak, &whole).is_some_and(|p| p.2)
+            && last.is_some_and(|(l, _)| l.growth_bps > 3.0 * prev[prev.len() - 1].0.growth_bps)
     };
     let collector = falls.collector;
     // One or two falls with no sign of a new process (no warm-up after them, not at the
@@ -1428,6 +1450,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             falls,
             quiet_runs: !prev.is_empty() && !runs_leak,
             warm_up_runs,
+            cut_run_leak: leak && cut_run_leak,
         },
     }
 }
@@ -2421,5 +2444,43 @@ mod tests {
         let starts = find_restarts(&c, (4.0 * MB, 4.0 * MB), &cfg, &mut Vec::new());
         assert_eq!(starts, vec![0, 16, 31, 48], "{starts:?}");
         assert!(collector_drops(&c, &starts, 4.0 * MB, &cfg).collector);
+    }
+
+    /// The last hour of a service restarted by a cron every 3.9 h, each new process warming
+    /// up toward 800 MB with a time constant of 1.5 h: the window opens 3.15 h into a run
+    /// (its start out of view), whose tail still climbs 22 MB in the 45 min before the
+    /// restart, and sees 15 min of the next run climbing 69 MB from 350 MB. The cut
+    /// tail alone reads as a leaking run, and the young run inherits it; the young run climbs
+    /// far faster than the cut run did, so the leak is marked as resting on the cut run (the
+    /// whole series, which saw that run whole, decides; see `window_confirms`). A leak
+    /// restarted, regrowing at the pace it kept before the restart, is not marked.
+    #[test]
+    fn a_window_leak_resting_on_its_cut_run_is_marked_when_the_young_run_outpaces_it() {
+        let cfg = window_cfg();
+        let warm = |age: f64| 350.0 * MB + 450.0 * MB * (1.0 - (-age / (1.5 * H)).exp());
+        let warm_ups = |t: f64| {
+            let age = if t < 0.75 * H {
+                3.15 * H + t
+            } else {
+                t - 0.75 * H
+            };
+            warm(age) + jitter(t, MB)
+        };
+        let e = evaluate(&summary(1.0, warm_ups), &cfg);
+        assert_eq!(e.restarts, 1, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        assert!(e.cut_run_leak, "{e:?}");
+        let leak = |t: f64| {
+            let age = if t < 0.75 * H {
+                3.15 * H + t
+            } else {
+                t - 0.75 * H
+            };
+            100.0 * MB + 60.0 * MB * age / H + jitter(t, MB)
+        };
+        let e = evaluate(&summary(1.0, leak), &cfg);
+        assert_eq!(e.restarts, 1, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        assert!(!e.cut_run_leak, "{e:?}");
     }
 }

@@ -369,7 +369,10 @@ pub(crate) fn gradual_fall(bs: &[Bucket], span: f64) -> f64 {
 ///
 /// Restarts inside the window are no phase of a cycle and regrow to earlier heights by
 /// nature: such a window stands on its own — when it holds two falls or more, or sees the
-/// warm-up that follows a restart (one fall alone may be a collector's or a cycle's).
+/// warm-up that follows a restart (one fall alone may be a collector's or a cycle's) — unless
+/// its leak rests on the run its leading edge cuts while the run after the restart climbs
+/// far faster than that run did, and the whole series, which saw that run whole, found its
+/// runs mostly not leaking (see `Eval::cut_run_leak`).
 pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History) -> bool {
     if w.kind != VerdictKind::Leak {
         return false;
@@ -396,6 +399,15 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
     // restarts all read as warm-ups (no common slope once each run's warm-up is fitted): the
     // window sees fewer of the same runs, each warming up again.
     if main.warm_up_runs && w.restarts > 0 {
+        return false;
+    }
+    // Nor a window's leak that rests on the run its leading edge cuts, while the run after
+    // the restart climbs more than three times as fast as that run did, when the whole
+    // series — which saw that run whole, and its neighbours — found its runs mostly not
+    // leaking: a restarted leak regrows at its own pace, while a new process warms up far
+    // faster than the tail of the warm-up before it, and that tail, cut from its start,
+    // passes for a leak.
+    if w.cut_run_leak && main.quiet_runs {
         return false;
     }
     if w.restarts == 0 || (w.restarts < 2 && !w.falls.warmups) {
@@ -503,6 +515,7 @@ mod tests {
             falls,
             quiet_runs: false,
             warm_up_runs: false,
+            cut_run_leak: false,
         }
     }
 
@@ -781,5 +794,32 @@ mod tests {
         assert!(window_confirms(1, &w, &main, &history));
         main.warm_up_runs = true;
         assert!(!window_confirms(1, &w, &main, &history));
+    }
+
+    /// The last hour of a service restarted on a clock every 3.9 h, each new process warming
+    /// up over about an hour: the window holds the tail of one run (cut from its start by the
+    /// window's edge, still climbing a little), the restart, and a quarter of an hour of the
+    /// next run climbing ten times as fast. Its leak rests on the cut run alone; the whole
+    /// series saw that run whole, with its neighbours, and found its runs mostly not leaking:
+    /// the window confirms nothing. Without that reading of the whole series, or when the
+    /// window's leak stands without the cut run, the leak stands.
+    #[test]
+    fn a_window_leak_resting_on_the_run_its_edge_cuts_defers_to_quiet_runs_in_the_whole() {
+        let history = FELL_BELOW_PEAK;
+        let restarted = Falls {
+            new_process: true,
+            warmups: true,
+            ..Falls::default()
+        };
+        let mut w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 1, restarted);
+        w.cut_run_leak = true;
+        let mut main = eval(VerdictKind::NoLeak, Pattern::Stable, 13, restarted);
+        main.quiet_runs = true;
+        assert!(!window_confirms(0, &w, &main, &history));
+        main.quiet_runs = false;
+        assert!(window_confirms(0, &w, &main, &history));
+        main.quiet_runs = true;
+        w.cut_run_leak = false;
+        assert!(window_confirms(0, &w, &main, &history));
     }
 }
