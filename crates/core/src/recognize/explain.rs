@@ -455,6 +455,10 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
                     "plateau test: the thirds did not slow enough to call a plateau, but the floor's second half grew at {:.0}% of the first half's pace, beyond the noise",
                     100.0 * ratio
                 ),
+                Plateau::FillsToBound(tau_rel) => format!(
+                    "plateau test: the floor's second half grew clearly slower than its first, and an approach to a bound (time constant {:.0}% of the run) fits the means far better than a line after a warm-up of up to 3 h: a cache filling, not a leak",
+                    100.0 * tau_rel
+                ),
                 Plateau::SlowsByHalves(ratio) => format!(
                     "plateau test: over this short run the second half of the floor grew at {:.0}% of the first half's pace, beyond the noise: a cache filling, not a leak so far",
                     100.0 * ratio

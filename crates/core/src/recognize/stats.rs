@@ -319,6 +319,124 @@ pub(crate) fn quad_fit_block_se(t: &[f64], y: &[f64], parts: usize) -> Option<(f
     (se.is_finite() && v_cc > 0.0).then_some((b, c, se))
 }
 
+/// Least squares of `y` on the columns `cols` (two or three, each as long as `y`, of like
+/// scale): the residual sum of squares and the coefficients, or `None` when the normal
+/// equations are singular (see [`solve`]).
+fn lsq_small(cols: &[&[f64]], y: &[f64]) -> Option<(f64, [f64; 3])> {
+    let p = cols.len();
+    debug_assert!(p <= 3);
+    let mut a = [0.0f64; 9];
+    let mut coef = [0.0f64; 3];
+    for i in 0..p {
+        for j in 0..p {
+            a[i * p + j] = cols[i].iter().zip(cols[j]).map(|(u, v)| u * v).sum();
+        }
+        coef[i] = cols[i].iter().zip(y).map(|(u, v)| u * v).sum();
+    }
+    if !solve(&mut a[..p * p], &mut coef[..p]) {
+        return None;
+    }
+    let rss: f64 = y
+        .iter()
+        .enumerate()
+        .map(|(k, &yk)| {
+            let fit: f64 = (0..p).map(|i| coef[i] * cols[i][k]).sum();
+            (yk - fit) * (yk - fit)
+        })
+        .sum();
+    (rss.is_finite() && coef.iter().all(|c| c.is_finite())).then_some((rss, coef))
+}
+
+/// A cache filling against a leak after a warm-up, on the means of `parts` consecutive parts
+/// of `(t, y)` (time from the start of the stretch): the best exponential approach to a bound
+/// `a + b(1 − e^(−t/τ))` (b > 0, τ free from a thirtieth of the span to thirty spans) against
+/// the best line after a warm-up `a + w(1 − e^(−t/τw)) + s·t` (τw up to `warmup_max_s`). Returns
+/// `(Δ, τ/span)`: Δ the difference of their Bayesian information criteria, positive when the
+/// fill explains the parts better, counting the parts as √((1−ρ)/(1+ρ))-fewer for ρ the lag-1
+/// autocorrelation of the better model's residuals (clamped to [0, 0.9]), as
+/// [`quad_fit_block_se`] widens its error; `None` under twelve parts or when no fill rises.
+pub(crate) fn fill_against_warmup(
+    t: &[f64],
+    y: &[f64],
+    parts: usize,
+    warmup_max_s: f64,
+) -> Option<(f64, f64)> {
+    let n = t.len().min(y.len());
+    if parts < 12 || n < parts {
+        return None;
+    }
+    let bt = part_means(&t[..n], parts);
+    let by = part_means(&y[..n], parts);
+    let t0 = t[0];
+    let span = bt[parts - 1] - t0;
+    if span <= 0.0 {
+        return None;
+    }
+    // (Time in spans: the columns of the line's fit alike in scale.)
+    let x: Vec<f64> = bt.iter().map(|&ti| (ti - t0) / span).collect();
+    let ones = vec![1.0; parts];
+    let mut u = vec![0.0; parts];
+    let resid = |coef: [f64; 3], cols: &[&[f64]]| -> Vec<f64> {
+        (0..parts)
+            .map(|k| by[k] - (0..cols.len()).map(|i| coef[i] * cols[i][k]).sum::<f64>())
+            .collect()
+    };
+    // The fill: τ on a log grid from span/30 to 30 spans.
+    let mut fill: Option<(f64, f64, [f64; 3])> = None;
+    for i in 0..80 {
+        let tau = (1.0f64 / 30.0).powf(1.0 - 2.0 * i as f64 / 79.0);
+        for (uk, &xk) in u.iter_mut().zip(&x) {
+            *uk = 1.0 - (-xk / tau).exp();
+        }
+        if let Some((rss, coef)) = lsq_small(&[&ones, &u], &by) {
+            if coef[1] > 0.0 && fill.is_none_or(|f| rss < f.0) {
+                fill = Some((rss, tau, coef));
+            }
+        }
+    }
+    let (rss_f, tau_f, coef_f) = fill?;
+    // The line after a warm-up: τw on a log grid from span/300 to `warmup_max_s`.
+    let hi = (warmup_max_s / span).clamp(1.0 / 300.0, 1.0 / 6.0);
+    let lo = 1.0 / 300.0;
+    let mut line: Option<(f64, f64, [f64; 3])> = None;
+    for i in 0..40 {
+        let tw = lo * (hi / lo).powf(i as f64 / 39.0);
+        for (uk, &xk) in u.iter_mut().zip(&x) {
+            *uk = 1.0 - (-xk / tw).exp();
+        }
+        if let Some((rss, coef)) = lsq_small(&[&ones, &u, &x], &by) {
+            if line.is_none_or(|l| rss < l.0) {
+                line = Some((rss, tw, coef));
+            }
+        }
+    }
+    let (rss_l, tau_l, coef_l) = line?;
+    let r = if rss_f <= rss_l {
+        for (uk, &xk) in u.iter_mut().zip(&x) {
+            *uk = 1.0 - (-xk / tau_f).exp();
+        }
+        resid(coef_f, &[&ones, &u])
+    } else {
+        for (uk, &xk) in u.iter_mut().zip(&x) {
+            *uk = 1.0 - (-xk / tau_l).exp();
+        }
+        resid(coef_l, &[&ones, &u, &x])
+    };
+    let ss: f64 = r.iter().map(|v| v * v).sum();
+    let lag1: f64 = r.windows(2).map(|w| w[0] * w[1]).sum();
+    let rho = if ss > 0.0 {
+        (lag1 / ss).clamp(0.0, 0.9)
+    } else {
+        0.0
+    };
+    let n_eff = parts as f64 * (1.0 - rho) / (1.0 + rho);
+    if rss_f <= 0.0 {
+        return Some((f64::INFINITY, tau_f));
+    }
+    let delta = n_eff * (rss_l / rss_f).ln() + n_eff.ln();
+    delta.is_finite().then_some((delta, tau_f))
+}
+
 /// Student's t at 97.5 % for `dof` degrees of freedom: the "two standard errors" of a
 /// normal estimate when the standard error itself comes from `dof` residuals. (1.96 from
 /// 31 on; infinite for none.)
@@ -495,6 +613,52 @@ mod tests {
         assert_eq!(student_t975(6), 2.447);
         assert_eq!(student_t975(100), 1.96);
         assert!(student_t975(0).is_infinite());
+    }
+
+    /// A cache filling over a day (time constant 0.4 of it, 20 noise scales in all, white
+    /// noise every minute) is told from a line after a warm-up by far more than the 10 the
+    /// recognizer asks; a line after a 30-minute warm-up of the same total rise is not, and a
+    /// straight line reads as a fill whose time constant is longer than the run.
+    #[test]
+    fn a_fill_is_told_from_a_line_after_a_warm_up() {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut noise = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 12f64.sqrt()
+        };
+        let span = 24.0 * 3600.0;
+        let t: Vec<f64> = (0..1440).map(|i| 1.7e9 + 60.0 * f64::from(i)).collect();
+        let sd = 1e6;
+        let fill: Vec<f64> = t
+            .iter()
+            .map(|&ti| {
+                let x = (ti - t[0]) / (0.4 * span);
+                1e8 + 20.0 * sd * (1.0 - (-x).exp()) / (1.0 - (-2.5f64).exp()) + sd * noise()
+            })
+            .collect();
+        let (d, tau_rel) = fill_against_warmup(&t, &fill, 48, 3.0 * 3600.0).expect("fit");
+        assert!(d > 10.0 && (0.3..=0.6).contains(&tau_rel), "{d} {tau_rel}");
+        let warm_line: Vec<f64> = t
+            .iter()
+            .map(|&ti| {
+                let x = ti - t[0];
+                1e8 + 5.0 * sd * (1.0 - (-x / 1800.0).exp()) + 15.0 * sd * x / span + sd * noise()
+            })
+            .collect();
+        let (d, _) = fill_against_warmup(&t, &warm_line, 48, 3.0 * 3600.0).expect("fit");
+        assert!(d < 0.0, "{d}");
+        let line: Vec<f64> = t
+            .iter()
+            .map(|&ti| 1e8 + 20.0 * sd * (ti - t[0]) / span + sd * noise())
+            .collect();
+        let (_, tau_rel) = fill_against_warmup(&t, &line, 48, 3.0 * 3600.0).expect("fit");
+        assert!(tau_rel > 0.6, "{tau_rel}");
+        assert!(
+            fill_against_warmup(&t, &line, 11, 3.0 * 3600.0).is_none(),
+            "under twelve parts"
+        );
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! floor, its trend, and the shape tests that tell a leak from a plateau, a step or a cycle.
 
 use super::stats::{
-    acf_period, detrended_diff_noise, diff_noise, half_lag_slope, median, mk_tau, part_means,
-    quad_fit, quad_fit_block_se, residual_scale, rolling_mean, rolling_min, student_t975,
-    MAD_TO_SD,
+    acf_period, detrended_diff_noise, diff_noise, fill_against_warmup, half_lag_slope, median,
+    mk_tau, part_means, quad_fit, quad_fit_block_se, residual_scale, rolling_mean, rolling_min,
+    student_t975, MAD_TO_SD,
 };
 use crate::verdict::Pattern;
 use std::borrow::Cow;
@@ -102,6 +102,10 @@ pub(crate) enum Plateau {
     /// `SlowsByHalves`), the thirds not slowing enough to call a plateau: a cache still far
     /// from its bound reads the same, and so does a leak after a warm-up.
     EasedByHalves(f64),
+    /// A whole run whose floor grew clearly slower in its second half, whose means an
+    /// exponential approach to a bound explains far better than a line after a warm-up (see
+    /// `fill_against_warmup`): a cache filling. The fill's time constant over the run.
+    FillsToBound(f64),
 }
 
 /// What one stretch looks like.
@@ -932,10 +936,41 @@ fn judge_level(
     let plateau = (significant || rise_net >= rise_needed)
         && !bursts
         && (((decel || flat_end || quad_decel) && !quiet_seen_before()) || short_fill);
+    // The trend: monotone (Mann–Kendall τ). Growth spread over the stretch: at least two of
+    // its thirds grow (a ramp confined to the last third is a step in progress or a blip, not
+    // yet a leak).
+    // Or, over a whole run with no restart whose floor grew clearly slower in its second half
+    // than in its first (by a quarter, beyond the noise: see `slower_by_halves`), the means
+    // follow an exponential approach to a bound better than any line after a warm-up (see
+    // `fill_against_warmup`): by 10 on the Bayesian information criterion — "very strong"
+    // evidence — counting the parts only as far as their residuals are independent, the
+    // fill's time constant under 0.6 of the run (its pace falling all along, by e^(−1/0.6)
+    // and more, not once). A process warms its pools, JIT and connections within its first
+    // hours, so the warm-up's time constant is held to three hours and a sixth of the run: a
+    // slower approach is a cache filling. (A fill that has risen only a few noise scales, or
+    // whose approach a warm-up and a line mimic within the noise, stays a leak with the
+    // halves caveat: the data do not tell them apart.)
     let trend = tau >= cfg.min_tau;
-    // Growth spread over the stretch: at least two of its thirds grow (a ramp confined to
-    // the last third is a step in progress or a blip, not yet a leak).
     let spread = [g1, g2, g3].iter().filter(|&&gi| gi >= 0.3 * g).count() >= 2;
+    let fill_fit = (!plateau
+        && significant
+        && trend
+        && spread
+        && !staircase
+        && !bursts
+        && !step
+        && gate
+        && cfg.one_run
+        && !cfg.window
+        && !cfg.screen
+        && m >= 24
+        && jump_total < 0.5 * rise_net
+        && slower_by_halves(&mut s).is_some_and(|(h1, h2)| h2 < 0.75 * h1))
+    .then(|| fill_against_warmup(c.t, c.mean, n.min(48), 3.0 * 3600.0))
+    .flatten()
+    .filter(|&(delta, tau_rel)| delta > 10.0 && tau_rel <= 0.6)
+    .map(|(_, tau_rel)| tau_rel);
+    let plateau = plateau || fill_fit.is_some();
     // (Nine floor points at least: with fewer, a warm-up cannot be told from a leak.)
     let leak = m >= 9
         && ((significant && ((trend && spread && !plateau && !step) || (bursts && tau >= 0.4)))
@@ -1039,6 +1074,8 @@ fn judge_level(
         late_ratio,
         plateau: if !gate {
             Plateau::NotTested
+        } else if let Some(tau_rel) = fill_fit {
+            Plateau::FillsToBound(tau_rel)
         } else if plateau && flat_end && !decel {
             Plateau::FlatEnd
         } else if plateau && short_fill && !decel && !quad_decel {
