@@ -1144,6 +1144,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                         Plateau::Decelerates(_)
                             | Plateau::DeceleratesStillRising(_)
                             | Plateau::SlowsByHalves(_)
+                            | Plateau::FillsToBound(_)
                     ) && late.growth_bps <= full.growth_bps)
                     // (After falls that showed a new process, a climb back inside a run
                     // is the regrowth after a restart the search missed: runs under an
