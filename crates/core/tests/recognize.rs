@@ -1103,6 +1103,56 @@ fn a_cache_that_filled_early_and_then_wandered_is_a_plateau() {
     assert_eq!(v.pattern, Pattern::Plateau, "{v:#?}");
 }
 
+/// A deterministic scatter of standard deviation 1 for the `i`-th sample (uniform, from a
+/// sine hash): a fixture that is the same on every run and machine, whose noise is given
+/// relative to the series rather than drawn.
+fn scatter(i: usize) -> f64 {
+    let x = ((i as f64 + 1.0) * 12.9898).sin() * 43758.5453;
+    (2.0 * (x - x.floor()) - 1.0) * 3f64.sqrt()
+}
+
+/// `hours` of samples every minute of `f(t_since_start)` plus [`scatter`] times `sd`.
+fn scattered(hours: f64, sd: f64, f: impl Fn(f64) -> f64) -> Vec<Point> {
+    (0..=(hours * 60.0) as usize)
+        .map(|i| {
+            let t = i as f64 * 60.0;
+            Point::new(T0 + t, f(t) + sd * scatter(i))
+        })
+        .collect()
+}
+
+/// A cache filling towards its bound for the whole run (time constant 0.48 of it, the noise a
+/// ninth of the bound): its thirds do not slow clearly enough beyond the noise for the other
+/// plateau tests, but an approach to a bound explains its means far better than any line
+/// after a warm-up — a cache filling, not a leak (`fill_against_warmup`).
+#[test]
+fn a_cache_filling_towards_its_bound_all_run_is_told_from_a_line_after_a_warm_up() {
+    let (hours, bound) = (6.0, 60.0 * MB);
+    let p = scattered(hours, bound / 9.0, |t| {
+        200.0 * MB + bound * (1.0 - (-t / (0.48 * hours * H)).exp())
+    });
+    let v = assert_no_leak(&p);
+    assert_eq!(v.pattern, Pattern::Plateau, "{v:#?}");
+    assert!(
+        v.reasons.iter().any(|r| r.contains("approach to a bound")),
+        "{v:#?}"
+    );
+}
+
+/// The counter-case: a leak after a warm-up of hours (half the day's rise in a warm-up with
+/// a 2-hour time constant, half a steady line, the noise a twelfth of the rise) slows by
+/// halves as a fill does, and an exponential approach fits it with a time constant well under
+/// the run's — but a line after that warm-up fits it better, so it stays a leak. (Without the
+/// comparison against the warm-up, the fill's shape alone clears it.)
+#[test]
+fn a_leak_after_a_warm_up_of_hours_is_still_a_leak() {
+    let (hours, rise) = (24.0, 60.0 * MB);
+    let p = scattered(hours, rise / 12.0, |t| {
+        200.0 * MB + 0.5 * rise * (1.0 - (-t / (2.0 * H)).exp()) + 0.5 * rise * t / (hours * H)
+    });
+    assert_leak(&p);
+}
+
 /// A floor that climbed fast for its first quarter and at a third of that pace since: a leak
 /// after a warm-up, or a cache still far from its bound — the thirds hold their pace, the
 /// halves do not. The verdict stays a leak and says that a cache filling slows the same way;
