@@ -293,9 +293,12 @@ struct DayOverDay {
 ///   wobbles from one day to the next);
 /// * no fading: the last third of them higher by at least 70 % of what the first third was;
 /// * no jump: the floor's largest rise across two buckets of the last day, beyond what the
-///   same two buckets rose a day before (where the run saw them), under 60 % of the day's
-///   rise — a deploy or a batch steps up in one bucket and holds, a leak spreads over the
-///   traffic's hours, and a cycle's own steep morning comes back every day;
+///   same two buckets rose a day before (where the run saw them; else, under a cycle whose
+///   night after the peak is among the hours seen twice, for a climb out of that night,
+///   beyond the steepest two-bucket fall later that day), under 60 % of the day's rise — a
+///   deploy or a batch steps up in one bucket and holds, a leak spreads over the traffic's
+///   hours, and a cycle's own steep morning comes back every day and falls back as steeply
+///   every evening;
 /// * a cycle: the last day's means came down after their peak by that rise and by 8 noise
 ///   scales of the means (means read as the middle of three neighbours; to their lowest
 ///   since, as the end may be the next morning's climb) — the flat stretch is a night, not
@@ -395,11 +398,33 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
     // lands in one, a leak spreads over the traffic's hours. Beyond what the same two
     // buckets rose a day before, where the run saw them: the cycle's own morning climb
     // comes back every day, a deploy's step does not.
+    // Where the run did not see those buckets a day before (a run of under two days), the
+    // cycle's evening speaks for its morning: a climb out of the night (from a floor no
+    // higher than the night the day falls to after its peak) no steeper than a fall of the
+    // floor across two buckets later that day is one the cycle gives back every evening. Only
+    // under a cycle (the means repeat a day later: a spike's own fall is no evening) and when
+    // that night is among the hours seen twice: a cycle returns to the same night, a leak
+    // stands higher there, while a busier day lifts its busy hours, not its night. A step
+    // that holds, from the day's level, is still a jump.
+    let lowest = |r: std::ops::Range<usize>| {
+        r.map(|i| middle_of_three(&c.lo[day..n], i - day))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let night = lowest(day + peak_at..n);
+    let night_twice = lowest(twice.max(day + peak_at)..n) - night < needed;
+    let mut later_fall = vec![0.0f64; n + 1];
+    if night_twice && repeats_daily(c) {
+        for k in (day + 2..n).rev() {
+            later_fall[k] = later_fall[k + 1].max(c.lo[k - 2] - c.lo[k]);
+        }
+    }
     let jump = (day + 2..n)
         .map(|i| {
             let (t0, t1) = (c.t[i - 2] - DAY, c.t[i] - DAY);
             let cycle = if t0 >= c.t[a] {
                 (floor_at(t1) - floor_at(t0)).max(0.0)
+            } else if c.lo[i - 2] < night + needed {
+                later_fall[(i + 1).min(n)]
             } else {
                 0.0
             };
@@ -1803,6 +1828,38 @@ mod tests {
         assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, false).is_some());
         let cycle = cols(0.0);
         assert!(day_over_day(&cycle.c, 0, cycle.sigma2, &cfg, false).is_none());
+    }
+
+    /// A day and an hour from 6:00 of a 5.8 GB working set that swings 1.3 GB with business
+    /// hours (8:00-20:00, half-hour ramps), leaking 80 MB an hour of traffic: the run never saw
+    /// the morning's climb a day before, and it is steeper than the day's leak is tall — yet
+    /// the evening falls as steeply, from a floor that stood no higher than the next night
+    /// before it climbed, and that night, among the hours seen twice, stands a day's leak
+    /// higher: a leak. The cycle alone stands no higher; a batch load of 700 MB at 14:00 that
+    /// holds steps up from the day's level, far above the night, and no evening gives back a
+    /// step that holds: neither is one.
+    #[test]
+    fn a_morning_climb_the_run_never_saw_a_day_before_is_the_cycles_when_its_evening_falls_as_steeply(
+    ) {
+        let cfg = RecognizeOptions::default().cfg();
+        let traffic = |h: f64| business_hours(h, 2.0);
+        let cols = |rate: f64, batch: f64| {
+            let bs = summary(25.1, |t| {
+                let h = t / H;
+                5800.0 * MB
+                    + 1300.0 * MB * traffic(6.0 + h)
+                    + rate * MB * busy(traffic, 6.0, h)
+                    + if h >= 8.0 { batch * MB } else { 0.0 }
+                    + jitter(t, 8.0 * MB)
+            });
+            runs(&bs, &cfg)
+        };
+        let leak = cols(80.0, 0.0);
+        assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, false).is_some());
+        let cycle = cols(0.0, 0.0);
+        assert!(day_over_day(&cycle.c, 0, cycle.sigma2, &cfg, false).is_none());
+        let batch = cols(0.0, 700.0);
+        assert!(day_over_day(&batch.c, 0, batch.sigma2, &cfg, false).is_none());
     }
 
     /// A day and an hour of a 400 MB process whose cache fills by 130 MB on the first day (a

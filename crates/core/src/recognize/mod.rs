@@ -81,7 +81,9 @@
 //!    and a bucket on, compares the **same hours a day apart** within the run: a floor that
 //!    stands higher a day later at 4 in 5 of the hours seen twice, by as much, without fading,
 //!    having risen over hours rather than in one jump (beyond the jump the same hours made a
-//!    day before: a steep morning is the cycle's), while the last day's means came down
+//!    day before: a steep morning is the cycle's; unseen a day before, under a cycle whose
+//!    night after the peak was seen twice, a climb out of that night beyond the steepest fall
+//!    later that day: the evening gives back the morning), while the last day's means came down
 //!    after their peak (a night, not a level reached and held) — or, when a morning a day's
 //!    leak lifted past the evening before ends the day, the run's means came down somewhere
 //!    and repeat a day later, and less the day's rise at an even pace the means fall to a
