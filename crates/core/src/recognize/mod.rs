@@ -39,10 +39,11 @@
 //!    bucket minima's about their median step, or the chunk minima's between the jumps when
 //!    larger, on the floor's clock: a trailing minimum shows a burst a window late; the chunk
 //!    scatter counts the bursts, and the flats between sliding under the mean slope, as
-//!    noise), kept only when each is held, stands apart from the next by its duration and
-//!    was not already under way at the floor's first point (a leak keeps what it took, a
-//!    traffic burst gives it back; a smooth climb read so finely breaks into rises with no
-//!    quiet between; a warm-up's tail has no quiet before it); when the floor shows no leak
+//!    noise), kept only when each is held, half their pairs at least stand apart by their
+//!    duration and none was already under way at the floor's first point (a leak keeps what
+//!    it took, a traffic burst gives it back; a smooth climb read so finely breaks into
+//!    rises with no quiet between any, while two of a leak's bursts may fall close together;
+//!    a warm-up's tail has no quiet before it); when the floor shows no leak
 //!    and nothing else explains the stretch (no cycle, step, plateau or spike), the bucket
 //!    **means**, smoothed over the same twelfth, get the same tests: under plain noise a
 //!    bucket's minimum scatters most and its mean least, so a slow leak a few noise scales
