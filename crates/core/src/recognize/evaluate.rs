@@ -1298,6 +1298,18 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     let last_fall = starts[restarts];
     let run_before = c.t_first[last_fall] - c.t_first[starts[restarts.saturating_sub(1)]];
     let run_before_seen = !(cfg.window && restarts == 1);
+    // (Under a daily cycle, a collection empties what the old generation held: the night
+    // after the fall stands lower than the night before it, by the troughs' noise, while a
+    // daily swing's evening fall read as a restart leaves the nights where they were.)
+    let nights_reset = || {
+        let t_fall = c.t_first[last_fall];
+        daily_troughs(&c, sigma2).is_some_and(|days| {
+            let before = days.iter().rev().find(|d| d.t_trough < t_fall);
+            let after = days.iter().find(|d| d.t_trough >= t_fall);
+            matches!((before, after), (Some(b), Some(a))
+                if a.trough < b.trough - 3.0 * trough_noise(&c, sigma2))
+        })
+    };
     let refilling = |w: &StretchEval| {
         falls.may_be_collections(restarts)
             // (Not in a trailing window holding two: the longer summaries hold more of the
@@ -1353,7 +1365,17 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             match daily_troughs(&c, sigma2).and_then(|days| {
                 daily_leak(&days, trough_noise(&c, sigma2), cfg).map(|g| (days, g))
             }) {
-                Some((days, (growth, rise))) => {
+                // (A floor climbing back after a fall that may be a collection's is
+                // refilling, under a daily cycle too: see `refilling`.)
+                Some((days, (growth, rise)))
+                    if !nights_reset()
+                        || !refilling(&StretchEval {
+                            floor_now: days[days.len() - 1].trough
+                                + growth * (c.t[n - 1] - days[days.len() - 1].t_trough),
+                            growth_bps: growth,
+                            ..w
+                        }) =>
+                {
                     let (first, last) = (days[0], days[days.len() - 1]);
                     let mut w = w;
                     w.leak = true;
@@ -1367,7 +1389,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                     w.confidence = w.confidence.max(0.7);
                     Some((w, first.t_trough, true))
                 }
-                None => Some((w, c.t_first[0], false)),
+                _ => Some((w, c.t_first[0], false)),
             }
         }
         other => other,
@@ -1378,7 +1400,14 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         Some((w, from, false)) => match day_over_day(&c, seg(restarts).0, sigma2, cfg, false)
             .or_else(|| day_over_day(&c, seg(restarts).0, sigma2, cfg, true))
         {
-            Some(d) => {
+            Some(d)
+                if !nights_reset()
+                    || !refilling(&StretchEval {
+                        floor_now: d.floor_now,
+                        growth_bps: d.rise / DAY,
+                        ..w
+                    }) =>
+            {
                 let mut w = w;
                 w.leak = true;
                 w.pattern = Pattern::LeakUnderCycle;
@@ -1391,7 +1420,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 w.confidence = w.confidence.clamp(0.6, 0.8);
                 Some((w, c.t[n - 1] - DAY, true))
             }
-            None => Some((w, from, false)),
+            _ => Some((w, from, false)),
         },
         other => other,
     };
@@ -2100,6 +2129,25 @@ mod tests {
             }
         };
         let e = evaluate(&summary(24.0, fill), &cfg);
+        assert_eq!(e.restarts, 1, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// Eight days under a daily cycle (a 30 MB swing, lowest at 4 in the morning) of an old
+    /// generation filling 3 MB/h over a 400 MB live set, collected once, after 100 h, back
+    /// to the live set, and refilling since to 670 MB, under the 700 MB it fell from: the
+    /// nights after the collection stand lower than the nights before it, and their rise
+    /// since is the refill, not a leak the cycle hides.
+    #[test]
+    fn nights_rising_after_a_collection_are_its_refill() {
+        let cfg = RecognizeOptions::default().cfg();
+        let day =
+            |t: f64| 15.0 * MB * (1.0 - (2.0 * std::f64::consts::PI * (t / H - 4.0) / 24.0).cos());
+        let refill = |t: f64| {
+            let old = if t < 100.0 * H { t } else { t - 100.0 * H };
+            400.0 * MB + 3.0 * MB * old / H + day(t) + jitter(t, MB)
+        };
+        let e = evaluate(&summary(190.0, refill), &cfg);
         assert_eq!(e.restarts, 1, "{e:?}");
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
     }
