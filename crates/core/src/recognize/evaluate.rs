@@ -1298,6 +1298,30 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     let last_fall = starts[restarts];
     let run_before = c.t_first[last_fall] - c.t_first[starts[restarts.saturating_sub(1)]];
     let run_before_seen = !(cfg.window && restarts == 1);
+    // (The run before the first fall opened with the recording: when it opened above the
+    // level the fall came down to, it had started before the recording, as long before as
+    // the run since the fall takes to climb that far — a collector's cycle, or a process's
+    // run, is timed from its own start, not from when the recording began.)
+    let opened_before = |w: &StretchEval| {
+        if restarts != 1 || w.growth_bps <= 0.0 || last_fall < 6 {
+            return 0.0;
+        }
+        // (Not under a daily cycle: the level a recording opens at is then the hour's.)
+        if daily_troughs(&c, sigma2).is_some() {
+            return 0.0;
+        }
+        // (Along the run's own line through its bucket minima, climbing at the pace of the
+        // run since the fall, to within a factor of two: the same refill seen twice.)
+        let mut s = Vec::new();
+        let g = half_lag_slope(&c.t[..last_fall], &c.lo[..last_fall], &mut s);
+        if !(0.5 * w.growth_bps..=2.0 * w.growth_bps).contains(&g) {
+            return 0.0;
+        }
+        s.clear();
+        s.extend((0..last_fall).map(|j| c.lo[j] - g * c.t[j]));
+        let opened = median_mut(&mut s) + g * c.t_first[0];
+        (opened - c.lo[last_fall]).max(0.0) / g
+    };
     // (Under a daily cycle, a collection empties what the old generation held: the night
     // after the fall stands lower than the night before it, by the troughs' noise, while a
     // daily swing's evening fall read as a restart leaves the nights where they were.)
@@ -1317,7 +1341,8 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             // `Assessment::wider_saw_collections` and `window_confirms`.)
             && !(cfg.window && restarts == 2)
             && w.floor_now <= fell_from(&c, last_fall)
-            && (!run_before_seen || c.t[n - 1] - c.t_first[last_fall] <= 2.0 * run_before)
+            && (!run_before_seen
+                || c.t[n - 1] - c.t_first[last_fall] <= 2.0 * (run_before + opened_before(w)))
     };
     let pick = match pick {
         Some((mut w, from, true))
@@ -2131,6 +2156,32 @@ mod tests {
         let e = evaluate(&summary(24.0, fill), &cfg);
         assert_eq!(e.restarts, 1, "{e:?}");
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// A whole recording of 19 h that opens in the middle of an old generation's fill: 600
+    /// MB over a 400 MB live set, climbing 10 MB/h under a 30 MB young sawtooth, a full
+    /// collection at 5 h back to 400 MB, then 14 h of refilling at the same pace to 540 MB,
+    /// under the 650 MB it fell from. The run before the fall began 20 h before the
+    /// recording, where its pace takes it down to the live set: outlasting the 5 h of it in
+    /// view is no sign of a leak. Refilled past the height it fell from, it is one.
+    #[test]
+    fn a_refill_is_timed_against_the_run_before_from_where_that_run_began() {
+        let cfg = RecognizeOptions::default().cfg();
+        let heap = |top: f64| {
+            move |t: f64| {
+                let old = if t < 5.0 * H {
+                    600.0 * MB + 10.0 * MB * t / H
+                } else {
+                    400.0 * MB + (top - 400.0 * MB) * (t - 5.0 * H) / (14.0 * H)
+                };
+                old + 30.0 * MB * (t % 600.0) / 600.0 + jitter(t, MB)
+            }
+        };
+        let e = evaluate(&summary(19.0, heap(540.0 * MB)), &cfg);
+        assert_eq!(e.restarts, 1, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+        let e = evaluate(&summary(19.0, heap(800.0 * MB)), &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
     }
 
     /// Eight days under a daily cycle (a 30 MB swing, lowest at 4 in the morning) of an old
