@@ -146,7 +146,15 @@ fn daily_troughs(c: &Columns, sigma: f64) -> Option<Vec<Day>> {
         let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
         median_mut(&mut s)
     };
+    // Neighbouring days' troughs within the three buckets a trough is read from are one low
+    // (a night the days' boundary cuts, a restart's dip at it), not two days' floors: a rate
+    // between them is a rate over minutes.
+    let width = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
+    let apart = days
+        .windows(2)
+        .all(|w| w[1].t_trough - w[0].t_trough > 2.0 * width);
     (days.len() >= 2
+        && apart
         && swing >= 8.0 * sigma
         && comes_down(&c.mean, 8.0 * sigma)
         && (repeats_daily(c) || nights_at_one_hour(&days)))
@@ -1792,6 +1800,36 @@ mod tests {
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
         let e = evaluate(&series(2.0, 0.0), &cfg);
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// A day and a half of five-minute buckets under a daily cycle of 300 MB (nights at 3:00),
+    /// whose days, counted back from the end, meet at 12:00. The nights are the days'
+    /// troughs, a day apart. A dip of 20 minutes across the days' boundary, 50 MB under the
+    /// nights before it and 20 MB under them after it (a restart's, too brief to be cut as
+    /// one), is both days' lowest, five minutes apart: one low, not two days' floors, and the
+    /// days tell nothing (a rate between them would be one over minutes).
+    #[test]
+    fn neighbouring_days_troughs_minutes_apart_are_one_low_not_two_floors() {
+        let day = |i: usize| {
+            let h = i as f64 / 12.0;
+            1000.0 * MB + 150.0 * MB * (1.0 - (2.0 * std::f64::consts::PI * (h - 3.0) / 24.0).cos())
+        };
+        let cycle = five_minute_buckets((0..432).map(day).collect());
+        let days = daily_troughs(&cycle, MB).expect("a daily cycle");
+        assert_eq!(days.len(), 2, "{days:?}");
+        assert!(
+            (days[1].t_trough - days[0].t_trough - DAY).abs() < 600.0,
+            "{days:?}"
+        );
+        let dip = (0..432)
+            .map(|i| match i {
+                141 => 960.0 * MB,
+                142 => 950.0 * MB,
+                143 | 144 => 980.0 * MB,
+                _ => day(i),
+            })
+            .collect();
+        assert!(daily_troughs(&five_minute_buckets(dip), MB).is_none());
     }
 
     /// Six days and a quarter of a 600 MB heap that swings 380 MB with business hours (flat at
