@@ -302,11 +302,11 @@ struct DayOverDay {
 /// * no fading: the last third of them higher by at least 70 % of what the first third was;
 /// * no jump: the floor's largest rise across two buckets of the last day, beyond what the
 ///   same two buckets rose a day before (where the run saw them; else, under a cycle whose
-///   night after the peak is among the hours seen twice, for a climb out of that night,
-///   beyond the steepest two-bucket fall later that day), under 60 % of the day's rise — a
-///   deploy or a batch steps up in one bucket and holds, a leak spreads over the traffic's
-///   hours, and a cycle's own steep morning comes back every day and falls back as steeply
-///   every evening;
+///   day fell after its peak to a night among the hours seen twice, for a climb out of that
+///   night, beyond the steepest two-bucket fall later that day), under 60 % of the day's
+///   rise — a deploy or a batch steps up in one bucket and holds, a leak spreads over the
+///   traffic's hours, and a cycle's own steep morning comes back every day and falls back as
+///   steeply every evening;
 /// * a cycle: the last day's means came down after their peak by that rise and by 8 noise
 ///   scales of the means (means read as the middle of three neighbours; to their lowest
 ///   since, as the end may be the next morning's climb) — the flat stretch is a night, not
@@ -412,7 +412,9 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
     // floor across two buckets later that day is one the cycle gives back every evening. Only
     // under a cycle (the means repeat a day later: a spike's own fall is no evening) and when
     // that night is among the hours seen twice: a cycle returns to the same night, a leak
-    // stands higher there, while a busier day lifts its busy hours, not its night. A step
+    // stands higher there, while a busier day lifts its busy hours, not its night. And only
+    // when the day had an evening: its means fell after their peak by what a night needs (a
+    // floor that sags later in a day that never came down gives back no morning). A step
     // that holds, from the day's level, is still a jump.
     let lowest = |r: std::ops::Range<usize>| {
         r.map(|i| middle_of_three(&c.lo[day..n], i - day))
@@ -420,8 +422,9 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
     };
     let night = lowest(day + peak_at..n);
     let night_twice = lowest(twice.max(day + peak_at)..n) - night < needed;
+    let came_down = needed.max(8.0 * mean_noise);
     let mut later_fall = vec![0.0f64; n + 1];
-    if night_twice && repeats_daily(c) {
+    if night_twice && fell >= came_down && repeats_daily(c) {
         for k in (day + 2..n).rev() {
             later_fall[k] = later_fall[k + 1].max(c.lo[k - 2] - c.lo[k]);
         }
@@ -439,7 +442,6 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
             c.lo[i] - c.lo[i - 2] - cycle
         })
         .fold(0.0f64, f64::max);
-    let came_down = needed.max(8.0 * mean_noise);
     // How far the morning must climb back from a night under the growth. In the whole-run
     // test, which may see as little as a day and a bucket, a cache that filled on the first
     // day and holds, less its rise at an even pace, comes down, and its wander climbs back
@@ -1952,6 +1954,32 @@ mod tests {
         assert!(day_over_day(&cycle.c, 0, cycle.sigma2, &cfg, false).is_none());
         let batch = cols(0.0, 700.0);
         assert!(day_over_day(&batch.c, 0, batch.sigma2, &cfg, false).is_none());
+    }
+
+    /// A day and five hours of a 1.5 GB process that batch loads step up twice and hold
+    /// (144 MB at 5.2 h, 260 MB at 12.9 h), that sags 30 MB for an hour at the same hour both
+    /// days (2:00 and 26:00), and stands 5 MB higher for its last hour and a half. The same
+    /// hours a day apart stand about 400 MB higher, and the second step alone is more than 60 %
+    /// of that: a jump, unless a cycle's evening gives it back. The means never fell after
+    /// their peak (the end): no evening, so the sag after the step is no cycle's, and the step
+    /// stays a jump.
+    #[test]
+    fn a_step_with_no_evening_after_it_is_no_cycles_morning() {
+        let cfg = RecognizeOptions::default().cfg();
+        let lo = (0..348)
+            .map(|i| {
+                let h = i as f64 / 12.0;
+                let held = |from: f64, mb: f64| if h >= from { mb * MB } else { 0.0 };
+                let sag = if (2.0..3.0).contains(&(h % 24.0)) {
+                    30.0 * MB
+                } else {
+                    0.0
+                };
+                1500.0 * MB + held(5.2, 144.0) + held(12.9, 260.0) + held(27.5, 5.0) - sag
+            })
+            .collect();
+        let c = five_minute_buckets(lo);
+        assert!(day_over_day(&c, 0, MB, &cfg, false).is_none());
     }
 
     /// A day and an hour of a 400 MB process whose cache fills by 130 MB on the first day (a
