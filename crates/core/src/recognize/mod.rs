@@ -61,10 +61,11 @@
 //!    restarted on one keeps the plain reading), with no warm-up after them, not
 //!    from the memory limit and not halving the floor: then the runs are its cycles, not a
 //!    leak; runs too short to judge alone are read together by their second halves, and
-//!    leak only when, each run's warm-up fitted, a common slope is left beyond its error and
-//!    beyond how far it moves when one run is left out (a leak climbs in every run, while
-//!    one run's wander or a warm-up that is no exact exponential leaves a slope that does
-//!    not hold run after run);
+//!    leak only when, each run's warm-up fitted, a common slope is left beyond its error,
+//!    beyond how far it moves when one run is left out and at every warm-up time constant
+//!    that fits about as well (a leak climbs in every run, while one run's wander or a
+//!    warm-up that is no exact exponential leaves a slope that does not hold run after run,
+//!    and a slow warm-up fitted a little too fast leaves one in every run alike);
 //! 6. over a day or more under a daily cycle (the series repeats a day later, or three days
 //!    or more hold a night — a low the floor stood higher before and after within the day —
 //!    within two hours of one hour of the day, as weekdays and a quiet weekend do though their

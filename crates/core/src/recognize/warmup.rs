@@ -26,7 +26,10 @@ pub(super) struct RunFloors<'a> {
 /// buckets to leave residuals. With `robust`, and three runs or more, the error is at least
 /// the spread of the slopes fitted with one run left out at a time (at the same time
 /// constant; the jackknife's error, from their median absolute deviation so that one odd run
-/// does not make it): a leak leaves its slope in every run, one run's drift does not.
+/// does not make it): a leak leaves its slope in every run, one run's drift does not; and the
+/// error grows by half the spread of the slopes over every time constant that fits about as
+/// well as the best (a slow warm-up's time constant is poorly told from noisy floors, and a
+/// slightly fast one leaves a slope of its own in every run alike).
 pub(super) fn warmup_slope(
     c: &RunFloors<'_>,
     runs: &[(usize, usize)],
@@ -84,8 +87,27 @@ pub(super) fn warmup_slope(
     let x = [best, 0.5 * (lo + hi)]
         .into_iter()
         .min_by(|a, b| sse(*a).total_cmp(&sse(*b)))?;
-    let (_, slope, se) = at(tau(x))?;
-    if !robust || k < 3 {
+    let (sse_min, slope, se) = at(tau(x))?;
+    // The time constant is read from the same floors as the slope, and the two trade off: a
+    // slightly faster warm-up leaves a slope that a slower one, fitting about as well, does
+    // not. Every time constant the floors allow (its squared residuals within 4 of the
+    // best's in units of the residual variance: two standard errors of one parameter) gives
+    // a slope as likely; their spread, read as two errors, adds to the slope's own. (Only
+    // with `robust`, where a leak must show: a time constant the floors hardly tell, as in
+    // runs of a few coarse buckets, widens the error, and a wide error is no evidence that
+    // the runs only warm up.)
+    if !robust {
+        return Some((slope, se));
+    }
+    let p = 2 * k + 1;
+    let allowed = sse_min * (1.0 + 4.0 / points.saturating_sub(p).max(1) as f64);
+    let spread = (0..=steps)
+        .filter_map(|i| at(tau(i as f64)))
+        .filter(|f| f.0 <= allowed)
+        .map(|f| (f.1 - slope).abs())
+        .fold(0.0f64, f64::max);
+    let se = se.hypot(0.5 * spread);
+    if k < 3 {
         return Some((slope, se));
     }
     // Leave one run out at the chosen time constant (every run given a warm-up): the
