@@ -228,6 +228,38 @@ fn jumps_of(ft: &[f64], floor: &[f64], noise: f64, net: f64) -> Vec<Jump> {
         .collect()
 }
 
+/// The jumps of the floor `floor` (at times `ft`) that the step test reads: those it held.
+/// One it gave back (see [`given_back`]) was a hump, neither a step nor a leak's rise, and
+/// says nothing of the others: a deploy's step after a long burst is still a step.
+fn step_jumps<'a>(ft: &[f64], floor: &[f64], jumps: &'a [Jump], noise: f64) -> Vec<&'a Jump> {
+    jumps
+        .iter()
+        .filter(|j| !given_back(ft, floor, j, noise))
+        .collect()
+}
+
+/// True when the floor `floor` (at times `ft`) gave the jump `j` back: it later fell below
+/// halfway up it, by more than `noise`, and has stayed back down at least as long as it
+/// stood up. Such a jump was a hump a trailing minimum followed for longer than its window
+/// (a long burst's working set, a long spike), not a level the process came to hold: the
+/// level a process holds is the lowest it comes back to afterwards, and a deploy's step
+/// stays. A fall below the level the jump rose from gives nothing back (a restart or a
+/// collection the run did not split there says nothing of whether the jump held), nor does
+/// a fall shorter than the hump stood (it may be a dip under a level still held). The floor
+/// is the stretch's own, samples already seen: this only looks back from its end.
+fn given_back(ft: &[f64], floor: &[f64], j: &Jump, noise: f64) -> bool {
+    let m = floor.len();
+    let at = |time: f64| ft.iter().position(|&x| x >= time).unwrap_or(m - 1);
+    let (top, base) = (at(j.end), floor[at(j.start)]);
+    let half = base + 0.5 * j.size - noise;
+    let low = floor[top..].iter().copied().fold(f64::INFINITY, f64::min);
+    let back = floor[top..]
+        .iter()
+        .position(|&v| v < half)
+        .map_or(ft[m - 1], |k| ft[top + k]);
+    low < half && low >= base - noise && ft[m - 1] - back >= back - ft[top]
+}
+
 /// The jumps of a floor that rose in held bursts with quiet between, read against its own
 /// scatter instead of `noise` (the scatter of the chunk minima `mins`, bucket index into the
 /// times `t` and value, detrended by the mean slope). The chunks that hold a burst, and the
@@ -768,10 +800,11 @@ fn judge_level(
         let since = ga * (t_end - t_from);
         Some(since < (3.0 * noise).max(0.2 * jump_total) && since < rise_needed)
     };
-    let step = !jumps.is_empty()
-        && jumps.len() <= 2
-        && jump_total >= 0.6 * rise_net
-        && jumps
+    let held = step_jumps(ft, &floor, &jumps, noise);
+    let step = !held.is_empty()
+        && held.len() <= 2
+        && held.iter().map(|j| j.size).sum::<f64>() >= 0.6 * rise_net
+        && held
             .last()
             .and_then(|j| flat_after(j.end, &mut s))
             .unwrap_or(false);
@@ -1230,5 +1263,110 @@ mod tests {
         let jumps = held(&floor);
         assert_eq!(jumps.len(), 3, "{jumps:?}");
         assert!(jumps.iter().all(|j| j.start > 0.0), "{jumps:?}");
+    }
+
+    /// Bucket columns over `lo` (5 min buckets), the means and maxima a little above.
+    fn judge_minima(lo: &[f64]) -> Option<StretchEval> {
+        let n = lo.len();
+        let t: Vec<f64> = (0..n).map(|i| 300.0 * i as f64).collect();
+        let hi: Vec<f64> = lo.iter().map(|v| v + 2e6).collect();
+        let mean: Vec<f64> = lo.iter().map(|v| v + 1e6).collect();
+        let count = vec![5u32; n];
+        let c = Cols {
+            t: &t,
+            lo,
+            hi: &hi,
+            mean: &mean,
+            first: &mean,
+            last: &mean,
+            n: &count,
+        };
+        judge(
+            &c,
+            0.3e6,
+            None,
+            None,
+            &super::super::RecognizeOptions::default().cfg(),
+        )
+    }
+
+    /// 12 h of a floor leaking 2 MB/h under 0.3 MB of scatter, with one 40 MB hump that
+    /// lasts 80 minutes at 8.3 h (longer than the trailing minimum's hour): the floor follows
+    /// the hump up and falls back to the leak's line. That jump, given back, is no step; the
+    /// floor rose steadily, a leak.
+    #[test]
+    fn a_jump_the_floor_gives_back_is_no_step() {
+        let lo: Vec<f64> = (0..144)
+            .map(|i| {
+                let hump = if (100..116).contains(&i) { 40e6 } else { 0.0 };
+                500e6 + 2e6 * i as f64 / 12.0 + hump + 0.3e6 * jitter(i)
+            })
+            .collect();
+        let e = judge_minima(&lo).expect("a judged stretch");
+        assert!(e.leak, "{e:?}");
+    }
+
+    /// A deploy's step of 60 MB at 4 h, held, and later a dip 100 MB deep (below where the
+    /// step rose from) for 100 minutes: a restart or collection no run split, which gives
+    /// back nothing of the step: still one step, flat since.
+    #[test]
+    fn a_fall_below_where_the_jump_rose_from_does_not_give_it_back() {
+        let lo: Vec<f64> = (0..144)
+            .map(|i| {
+                let step = if i >= 50 { 60e6 } else { 0.0 };
+                let dip = if (90..110).contains(&i) { -100e6 } else { 0.0 };
+                500e6 + step + dip + 0.3e6 * jitter(i)
+            })
+            .collect();
+        let e = judge_minima(&lo).expect("a judged stretch");
+        assert!(!e.leak, "{e:?}");
+        assert_eq!(e.pattern, Pattern::Step, "{e:?}");
+    }
+
+    /// A 40 MB hump of 16 points that the floor gives back, then a deploy's held step of
+    /// 60 MB: the step test reads the held step alone (the hump does not veto it).
+    #[test]
+    fn a_hump_given_back_leaves_the_held_step_to_be_read() {
+        let ft: Vec<f64> = (0..80).map(|i| 300.0 * i as f64).collect();
+        let floor: Vec<f64> = (0..80)
+            .map(|i| {
+                let hump = if (10..26).contains(&i) { 40e6 } else { 0.0 };
+                let step = if i >= 50 { 60e6 } else { 0.0 };
+                hump + step
+            })
+            .collect();
+        let jump = |at: usize, size: f64| Jump {
+            start: ft[at - 1],
+            end: ft[at],
+            size,
+        };
+        let jumps = [jump(10, 40e6), jump(50, 60e6)];
+        let held = step_jumps(&ft, &floor, &jumps, 1e6);
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].start, ft[49]);
+    }
+
+    /// `given_back` on a floor 40 MB up for 16 points from point 20: back at the level it rose
+    /// from for 24 points, the hump is given back; back below it (a restart the run did not
+    /// split), or back for only 4 points after standing 36, it is not (yet).
+    #[test]
+    fn a_jump_is_given_back_by_a_lasting_fall_to_where_it_rose_from() {
+        let ft: Vec<f64> = (0..60).map(|i| 300.0 * i as f64).collect();
+        let floor_of = |f: &dyn Fn(usize) -> f64| -> Vec<f64> { (0..60).map(f).collect() };
+        let j = Jump {
+            start: ft[19],
+            end: ft[20],
+            size: 40e6,
+        };
+        let hump = floor_of(&|i| if (20..36).contains(&i) { 40e6 } else { 0.0 });
+        assert!(given_back(&ft, &hump, &j, 1e6));
+        let below = floor_of(&|i| match i {
+            20..36 => 40e6,
+            36.. => -100e6,
+            _ => 0.0,
+        });
+        assert!(!given_back(&ft, &below, &j, 1e6));
+        let late = floor_of(&|i| if (20..56).contains(&i) { 40e6 } else { 0.0 });
+        assert!(!given_back(&ft, &late, &j, 1e6));
     }
 }
