@@ -308,12 +308,7 @@ pub(crate) fn quad_fit_block_se(t: &[f64], y: &[f64], parts: usize) -> Option<(f
         .map(|(&yi, &xi)| yi - a - b * xi - c * xi * xi)
         .collect();
     let ss: f64 = r.iter().map(|v| v * v).sum();
-    let lag1: f64 = r.windows(2).map(|w| w[0] * w[1]).sum();
-    let rho = if ss > 0.0 {
-        (lag1 / ss).clamp(0.0, 0.9)
-    } else {
-        0.0
-    };
+    let rho = lag1_correlation(&r);
     let s2_res = ss / (parts - 3) as f64;
     let se = (s2_res * v_cc).sqrt() * ((1.0 + rho) / (1.0 - rho)).sqrt();
     (se.is_finite() && v_cc > 0.0).then_some((b, c, se))
@@ -422,19 +417,26 @@ pub(crate) fn fill_against_warmup(
         }
         resid(coef_l, &[&ones, &u, &x])
     };
-    let ss: f64 = r.iter().map(|v| v * v).sum();
-    let lag1: f64 = r.windows(2).map(|w| w[0] * w[1]).sum();
-    let rho = if ss > 0.0 {
-        (lag1 / ss).clamp(0.0, 0.9)
-    } else {
-        0.0
-    };
+    let rho = lag1_correlation(&r);
     let n_eff = parts as f64 * (1.0 - rho) / (1.0 + rho);
     if rss_f <= 0.0 {
         return Some((f64::INFINITY, tau_f));
     }
     let delta = n_eff * (rss_l / rss_f).ln() + n_eff.ln();
     delta.is_finite().then_some((delta, tau_f))
+}
+
+/// The lag-1 autocorrelation of residuals `r` (about zero), clamped to 0..0.9: how far
+/// neighbouring parts move together, so that they count as fewer independent ones (a floor's
+/// wander leaves runs of residuals of one sign; negative correlation is taken as none).
+fn lag1_correlation(r: &[f64]) -> f64 {
+    let ss: f64 = r.iter().map(|v| v * v).sum();
+    let lag1: f64 = r.windows(2).map(|w| w[0] * w[1]).sum();
+    if ss > 0.0 {
+        (lag1 / ss).clamp(0.0, 0.9)
+    } else {
+        0.0
+    }
 }
 
 /// Student's t at 97.5 % for `dof` degrees of freedom: the "two standard errors" of a
