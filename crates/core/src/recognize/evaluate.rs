@@ -1572,6 +1572,20 @@ mod tests {
         (five_minute_buckets(lo), starts)
     }
 
+    /// A fixed scatter of `amp` bytes at age `a` of run `r`, within ±`amp`: the same in every
+    /// run's place, so that a fit on the runs sees noise, not rounding alone.
+    fn run_noise(r: usize, a: usize, amp: f64) -> f64 {
+        amp * (((r * 7 + a * 13) % 11) as f64 / 5.0 - 1.0)
+    }
+
+    /// The bucket ranges of runs `from..` of `columns`' `starts` (to `n` buckets in all),
+    /// each after its first `skip` buckets.
+    fn run_spans(starts: &[usize], from: usize, n: usize, skip: usize) -> Vec<(usize, usize)> {
+        (from..starts.len())
+            .map(|k| (starts[k] + skip, starts.get(k + 1).copied().unwrap_or(n)))
+            .collect()
+    }
+
     /// Five-minute buckets whose minima are `lo` (means 1 MB and maxima 2 MB above).
     fn five_minute_buckets(lo: Vec<f64>) -> Columns {
         let t: Vec<f64> = (0..lo.len()).map(|i| 300.0 * i as f64 + 150.0).collect();
@@ -2477,7 +2491,7 @@ mod tests {
         let cfg = RecognizeOptions::default().cfg();
         // A little noise, the same in every run's place (a fit on exact curves leaves
         // residuals of rounding alone).
-        let noise = |r: usize, a: usize| 0.3 * MB * (((r * 7 + a * 13) % 11) as f64 / 5.0 - 1.0);
+        let noise = |r: usize, a: usize| run_noise(r, a, 0.3 * MB);
         // Runs of 24 buckets (2 h), each a warm-up of τ 11 buckets toward 700 MB more: the
         // last quarters keep 60 % of the third ones' pace or more, as a leak's would, but the
         // pace falls all through the run, and with the warm-up fitted no slope is left.
@@ -2485,14 +2499,7 @@ mod tests {
             400.0 * MB + 700.0 * MB * (1.0 - (-(a as f64) / 11.0).exp()) + noise(r, a)
         };
         let (c, starts) = columns(6, 24, 390.0 * MB, fill);
-        let runs: Vec<(usize, usize)> = (2..=5)
-            .map(|k| {
-                (
-                    starts[k] + 1,
-                    starts.get(k + 1).copied().unwrap_or(c.t.len()),
-                )
-            })
-            .collect();
+        let runs = run_spans(&starts, 2, c.t.len(), 1);
         let (slope, se) =
             warmup_slope(&c.run_floors(), &runs, 12.0 * 300.0, false).expect("enough buckets");
         assert!(slope < 2.0 * se, "{slope} {se}");
@@ -2518,7 +2525,7 @@ mod tests {
     #[test]
     fn run_tails_whose_slope_is_one_runs_wander_are_no_leak_and_a_leak_in_every_run_is() {
         let cfg = RecognizeOptions::default().cfg();
-        let noise = |r: usize, a: usize| 0.3 * MB * (((r * 7 + a * 13) % 11) as f64 / 5.0 - 1.0);
+        let noise = |r: usize, a: usize| run_noise(r, a, 0.3 * MB);
         // Warm-ups of τ 11 buckets (as in the test above), each run drifting at its own pace
         // and direction (load that differs from run to run, a level that wanders over hours):
         // MB a bucket. Read as independent buckets the common slope is significant; left one
@@ -2531,9 +2538,7 @@ mod tests {
                 + noise(r, a)
         };
         let (c, starts) = columns(6, 24, 390.0 * MB, fill);
-        let runs: Vec<(usize, usize)> = (1..=5)
-            .map(|k| (starts[k], starts.get(k + 1).copied().unwrap_or(c.t.len())))
-            .collect();
+        let runs = run_spans(&starts, 1, c.t.len(), 0);
         let (slope, se) =
             warmup_slope(&c.run_floors(), &runs, 12.0 * 300.0, false).expect("enough buckets");
         assert!(slope >= 2.0 * se, "{slope} {se}");
@@ -2558,19 +2563,12 @@ mod tests {
         // constant comes out a little fast, which leaves a common slope of some 40 MB/h, four
         // of its errors at that time constant, in every run alike (the jackknife does not
         // see it). The true time constant fits about as well and leaves none.
-        let noise = |r: usize, a: usize| 10.0 * MB * (((r * 7 + a * 13) % 11) as f64 / 5.0 - 1.0);
+        let noise = |r: usize, a: usize| run_noise(r, a, 10.0 * MB);
         let fill = |r: usize, a: usize| {
             2000.0 * MB + 1500.0 * MB * (1.0 - (-(a as f64) / 4.0).exp()) + noise(r, a)
         };
         let (c, starts) = columns(7, 12, 1700.0 * MB, fill);
-        let runs: Vec<(usize, usize)> = (2..=6)
-            .map(|k| {
-                (
-                    starts[k] + 1,
-                    starts.get(k + 1).copied().unwrap_or(c.t.len()),
-                )
-            })
-            .collect();
+        let runs = run_spans(&starts, 2, c.t.len(), 1);
         let (slope, se) =
             warmup_slope(&c.run_floors(), &runs, 6.0 * 300.0, false).expect("enough buckets");
         assert!(slope >= 2.0 * se, "{slope} {se}");
@@ -2587,7 +2585,7 @@ mod tests {
 
     #[test]
     fn runs_after_restarts_whose_warm_ups_leave_no_slope_all_read_as_warm_ups() {
-        let noise = |r: usize, a: usize| 0.3 * MB * (((r * 7 + a * 13) % 11) as f64 / 5.0 - 1.0);
+        let noise = |r: usize, a: usize| run_noise(r, a, 0.3 * MB);
         // Runs of 24 buckets, each a warm-up of τ 4 buckets toward 700 MB more: no slope.
         let fill = |r: usize, a: usize| {
             400.0 * MB + 700.0 * MB * (1.0 - (-(a as f64) / 4.0).exp()) + noise(r, a)

@@ -738,15 +738,8 @@ pub fn recognize(name: &str, points: &[Point], opts: &RecognizeOptions) -> Verdi
 
 #[cfg(test)]
 mod tests {
+    use super::testing::centred_uniform;
     use super::*;
-
-    /// The next draw of a xorshift generator, uniform on [-0.5, 0.5): the tests' noise.
-    fn centred_uniform(x: &mut u64) -> f64 {
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        (*x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-    }
 
     /// The closed buckets of `hours` of samples every 30 s of `f(t)`.
     fn closed(hours: f64, f: impl Fn(f64) -> f64) -> Vec<Bucket> {

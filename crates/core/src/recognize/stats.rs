@@ -371,6 +371,12 @@ pub(crate) fn fill_against_warmup(
     let x: Vec<f64> = bt.iter().map(|&ti| (ti - t0) / span).collect();
     let ones = vec![1.0; parts];
     let mut u = vec![0.0; parts];
+    // The column of an approach to a bound with time constant `tau` (in spans).
+    let approach = |u: &mut [f64], tau: f64| {
+        for (uk, &xk) in u.iter_mut().zip(&x) {
+            *uk = 1.0 - (-xk / tau).exp();
+        }
+    };
     let resid = |coef: [f64; 3], cols: &[&[f64]]| -> Vec<f64> {
         (0..parts)
             .map(|k| by[k] - (0..cols.len()).map(|i| coef[i] * cols[i][k]).sum::<f64>())
@@ -380,9 +386,7 @@ pub(crate) fn fill_against_warmup(
     let mut fill: Option<(f64, f64, [f64; 3])> = None;
     for i in 0..80 {
         let tau = (1.0f64 / 30.0).powf(1.0 - 2.0 * i as f64 / 79.0);
-        for (uk, &xk) in u.iter_mut().zip(&x) {
-            *uk = 1.0 - (-xk / tau).exp();
-        }
+        approach(&mut u, tau);
         if let Some((rss, coef)) = lsq_small(&[&ones, &u], &by) {
             if coef[1] > 0.0 && fill.is_none_or(|f| rss < f.0) {
                 fill = Some((rss, tau, coef));
@@ -396,9 +400,7 @@ pub(crate) fn fill_against_warmup(
     let mut line: Option<(f64, f64, [f64; 3])> = None;
     for i in 0..40 {
         let tw = lo * (hi / lo).powf(i as f64 / 39.0);
-        for (uk, &xk) in u.iter_mut().zip(&x) {
-            *uk = 1.0 - (-xk / tw).exp();
-        }
+        approach(&mut u, tw);
         if let Some((rss, coef)) = lsq_small(&[&ones, &u, &x], &by) {
             if line.is_none_or(|l| rss < l.0) {
                 line = Some((rss, tw, coef));
@@ -407,14 +409,10 @@ pub(crate) fn fill_against_warmup(
     }
     let (rss_l, tau_l, coef_l) = line?;
     let r = if rss_f <= rss_l {
-        for (uk, &xk) in u.iter_mut().zip(&x) {
-            *uk = 1.0 - (-xk / tau_f).exp();
-        }
+        approach(&mut u, tau_f);
         resid(coef_f, &[&ones, &u])
     } else {
-        for (uk, &xk) in u.iter_mut().zip(&x) {
-            *uk = 1.0 - (-xk / tau_l).exp();
-        }
+        approach(&mut u, tau_l);
         resid(coef_l, &[&ones, &u, &x])
     };
     let rho = lag1_correlation(&r);
@@ -497,6 +495,7 @@ pub(crate) fn solve(a: &mut [f64], b: &mut [f64]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::centred_uniform;
     use super::*;
 
     #[test]
@@ -624,12 +623,7 @@ mod tests {
     #[test]
     fn a_fill_is_told_from_a_line_after_a_warm_up() {
         let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut noise = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 12f64.sqrt()
-        };
+        let mut noise = || centred_uniform(&mut x) * 12f64.sqrt();
         let span = 24.0 * 3600.0;
         let t: Vec<f64> = (0..1440).map(|i| 1.7e9 + 60.0 * f64::from(i)).collect();
         let sd = 1e6;

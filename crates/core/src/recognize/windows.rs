@@ -519,6 +519,15 @@ mod tests {
         }
     }
 
+    /// Falls after which a new process warmed up: restarts.
+    fn restarted() -> Falls {
+        Falls {
+            new_process: true,
+            warmups: true,
+            ..Falls::default()
+        }
+    }
+
     /// A window that opens 2.56 GB high and ends at 2.2 GB, the series' floor with it.
     const FELL_BELOW_PEAK: History = History {
         peak_before: 2.56e9,
@@ -691,11 +700,7 @@ mod tests {
         let w = eval(VerdictKind::Leak, Pattern::LateOnsetLeak, 0, quiet);
         let main = eval(VerdictKind::NoLeak, Pattern::SpikeRecovered, 1, quiet);
         assert!(!window_confirms(0, &w, &main, &history));
-        let restarted = Falls {
-            new_process: true,
-            warmups: true,
-            ..quiet
-        };
+        let restarted = restarted();
         let main = eval(VerdictKind::NoLeak, Pattern::SpikeRecovered, 1, restarted);
         assert!(window_confirms(0, &w, &main, &history));
     }
@@ -784,11 +789,7 @@ mod tests {
     #[test]
     fn a_window_defers_to_the_whole_series_when_its_runs_all_read_as_warm_ups() {
         let history = FELL_BELOW_PEAK;
-        let restarted = Falls {
-            new_process: true,
-            warmups: true,
-            ..Falls::default()
-        };
+        let restarted = restarted();
         let w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 2, restarted);
         let mut main = eval(VerdictKind::NoLeak, Pattern::Stable, 8, restarted);
         assert!(window_confirms(1, &w, &main, &history));
@@ -806,11 +807,7 @@ mod tests {
     #[test]
     fn a_window_leak_resting_on_the_run_its_edge_cuts_defers_to_quiet_runs_in_the_whole() {
         let history = FELL_BELOW_PEAK;
-        let restarted = Falls {
-            new_process: true,
-            warmups: true,
-            ..Falls::default()
-        };
+        let restarted = restarted();
         let mut w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 1, restarted);
         w.cut_run_leak = true;
         let mut main = eval(VerdictKind::NoLeak, Pattern::Stable, 13, restarted);
