@@ -494,20 +494,23 @@ fn night_under_growth(
 
 /// A whole run the floor judged no leak, given the whole-run trend test (see
 /// [`slow_trend`](super::slow_trend)): a slow leak under noise too heavy for the floor. Only
-/// where nothing else explains the run — no cycle (the blocks would sample it), no step, not a
-/// trailing window (it may open in the middle of a fill).
+/// where nothing else explains the run — no cycle (the blocks would sample it), not a
+/// trailing window (it may open in the middle of a fill). A step the floor read is asked of
+/// the means again: one or two jumps must not fit them far better than the line (under
+/// wander, a slow leak's floor of minima reads as a step now and then; a deploy's means are
+/// flat between its jumps).
 fn slow_leak(c: &Cols, full: StretchEval, cfg: &Cfg) -> StretchEval {
     if full.leak
         || cfg.window
         || full.period.is_some()
         || matches!(
             full.pattern,
-            Pattern::Step | Pattern::Declining | Pattern::Cyclic | Pattern::SpikeRecovered
+            Pattern::Declining | Pattern::Cyclic | Pattern::SpikeRecovered
         )
     {
         return full;
     }
-    match super::slow_trend::slow_trend(c, cfg) {
+    match super::slow_trend::slow_trend(c, cfg, full.pattern == Pattern::Step) {
         Some(t) => StretchEval {
             leak: true,
             // (The trend of the means shows the leak; the floor may still show how it grew:

@@ -96,8 +96,9 @@
 //!    that outpaces the evening's fall never comes down within the day: less the day's rise
 //!    at an even pace its means still show the night, down from a peak and back up);
 //! 7. as a last resort, for a whole run of 4 h or more that nothing above called a leak or
-//!    explained (no cycle, step, fall or spike), fits a line through the means of 16 blocks
-//!    (`slow_trend`): a rise of 6 standard errors, the error widened by the blocks'
+//!    explained (no cycle, fall or spike; a step the floor read only when one or two jumps
+//!    do not fit the block means far better than the line), fits a line through the means
+//!    of 16 blocks (`slow_trend`): a rise of 6 standard errors, the error widened by the blocks'
 //!    autocorrelation so that slow wander counts as fewer blocks, monotone (τ ≥ 0.55), spread
 //!    over the thirds and at a steady pace in both halves, is a slow leak under noise too
 //!    heavy for the floor.

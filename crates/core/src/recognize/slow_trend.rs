@@ -52,6 +52,24 @@ fn theil_sen(x: &[f64], y: &[f64], s: &mut Vec<f64>) -> f64 {
     median_mut(s)
 }
 
+/// Least sum of squares left by a fit of `y` as one, two or three flat levels (one or two
+/// jumps, anywhere).
+fn steps_rss(y: &[f64]) -> f64 {
+    let rss = |a: usize, b: usize| {
+        let m = y[a..b].iter().sum::<f64>() / (b - a) as f64;
+        y[a..b].iter().map(|v| (v - m) * (v - m)).sum::<f64>()
+    };
+    let n = y.len();
+    let mut best = rss(0, n);
+    for i in 1..n {
+        best = best.min(rss(0, i) + rss(i, n));
+        for j in i + 1..n {
+            best = best.min(rss(0, i) + rss(i, j) + rss(j, n));
+        }
+    }
+    best
+}
+
 /// The whole-run trend test on the stretch `c` (a run between restarts, judged whole): a
 /// leak when the line through the means of [`BLOCKS`] blocks
 /// * rises by `rise_sigmas` standard errors of its rise (the blocks' residual scatter, robust,
@@ -61,8 +79,10 @@ fn theil_sen(x: &[f64], y: &[f64], s: &mut Vec<f64>) -> f64 {
 /// * spread over the run: each third's mean stands above the one before by a fifth of the
 ///   rise — a step, a deploy or a batch load, rises in one place and is flat elsewhere;
 /// * steady: each half's slope at least half the other's (a fill approaching its bound within
-///   the run slows by more; a climb of the second half alone started late).
-pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg) -> Option<SlowTrend> {
+///   the run slows by more; a climb of the second half alone started late);
+/// * when the floor read a step (`after_step`), not fitted far better by one or two jumps
+///   between flat levels: the line must leave no more than twice the residual that steps do.
+pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg, after_step: bool) -> Option<SlowTrend> {
     let n = c.t.len();
     if n < 2 * BLOCKS || c.t[n - 1] - c.t[0] < MIN_SPAN_S {
         return None;
@@ -115,6 +135,12 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg) -> Option<SlowTrend> {
     } else {
         0.0
     };
+    // (When the floor read a step: one or two jumps between flat levels must not fit the
+    // means far better than the line does. A deploy's means are flat between its jumps; a
+    // leak's keep climbing between any two, and a line fits them as well as steps do.)
+    if after_step && steps_rss(&y) < 0.5 * ss {
+        return None;
+    }
     let x_mean = x.iter().sum::<f64>() / BLOCKS as f64;
     let sxx: f64 = x.iter().map(|t| (t - x_mean) * (t - x_mean)).sum();
     let span = x[BLOCKS - 1] - x[0];
@@ -148,4 +174,47 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg) -> Option<SlowTrend> {
             rise_needed,
             tau,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recognize::RecognizeOptions;
+
+    /// 16 h of 5-minute buckets whose means follow `f` plus a small alternating scatter.
+    fn judge(f: impl Fn(f64) -> f64, after_step: bool) -> Option<SlowTrend> {
+        let t: Vec<f64> = (0..192).map(|i| 300.0 * i as f64).collect();
+        let mean: Vec<f64> = t
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| f(x) + if i % 2 == 0 { 1e6 } else { -1e6 })
+            .collect();
+        let n = vec![15u32; t.len()];
+        let c = Cols {
+            t: &t,
+            lo: &mean,
+            hi: &mean,
+            mean: &mean,
+            first: &mean,
+            last: &mean,
+            n: &n,
+        };
+        slow_trend(&c, &RecognizeOptions::default().cfg(), after_step)
+    }
+
+    /// A deploy's two held steps of 30 MB: the line rises many standard errors (its
+    /// residuals alternate about it), but two jumps between flat levels fit the means far
+    /// better; once the floor read a step, that is a step, not a slow leak. A steady climb
+    /// of as much still reads as one after a step reading.
+    #[test]
+    fn after_a_step_the_means_must_climb_between_the_jumps() {
+        let h = 3600.0;
+        let steps = |x: f64| {
+            500e6 + if x >= 5.0 * h { 30e6 } else { 0.0 } + if x >= 11.0 * h { 30e6 } else { 0.0 }
+        };
+        assert!(judge(steps, false).is_some());
+        assert!(judge(steps, true).is_none());
+        let line = |x: f64| 500e6 + 60e6 * x / (16.0 * h);
+        assert!(judge(line, true).is_some());
+    }
 }
