@@ -286,6 +286,8 @@ struct DayOverDay {
     rise: f64,
     /// The floor at the end (the last bucket minimum), bytes.
     floor_now: f64,
+    /// Found in the hours since a late onset alone: the leak began within the last day.
+    since_onset: bool,
 }
 
 /// The floor at each hour the run saw twice (its last `span − 1 day`) against the same hour a
@@ -459,6 +461,7 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
         return Some(DayOverDay {
             rise,
             floor_now: c.lo[n - 1],
+            since_onset: false,
         });
     }
     // Late, a leak that began within the last day stands higher than every earlier day at
@@ -486,6 +489,7 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
         .then_some(DayOverDay {
             rise: end,
             floor_now: c.lo[n - 1],
+            since_onset: true,
         })
 }
 
@@ -1474,7 +1478,13 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             {
                 let mut w = w;
                 w.leak = true;
-                w.pattern = Pattern::LeakUnderCycle;
+                // (Found since a late onset alone: a leak that began late, which the cycle,
+                // if any, only hid.)
+                w.pattern = if d.since_onset {
+                    Pattern::LateOnsetLeak
+                } else {
+                    Pattern::LeakUnderCycle
+                };
                 w.growth_bps = d.rise / DAY;
                 w.rise = d.rise;
                 w.floor_start = d.floor_now - d.rise;
@@ -1954,6 +1964,7 @@ mod tests {
         });
         let e = evaluate(&late, &cfg);
         assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        assert_eq!(e.pattern, Pattern::LateOnsetLeak, "{e:?}");
         let step = |t: f64| if t / H > 78.75 { 40.0 * MB } else { 0.0 };
         let deploy = summary(88.75, |t| {
             140.0 * MB * (1.0 + 0.4 * cycle(t)) + step(t) + jitter(t, 0.5 * MB)
