@@ -4,7 +4,7 @@
 
 use super::buckets::Bucket;
 use super::stats::{
-    detrended_diff_noise, half_lag_slope, median_and_mad, median_mut, min_max, rolling_min,
+    detrended_diff_noise, half_lag_slope, median_and_mad, median_mut, min_max, mk_tau, rolling_min,
     MAD_TO_SD,
 };
 use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
@@ -286,6 +286,8 @@ struct DayOverDay {
     rise: f64,
     /// The floor at the end (the last bucket minimum), bytes.
     floor_now: f64,
+    /// Found in the hours since a late onset alone: the leak began within the last day.
+    since_onset: bool,
 }
 
 /// The floor at each hour the run saw twice (its last `span − 1 day`) against the same hour a
@@ -324,7 +326,8 @@ struct DayOverDay {
 /// the highest floor held at that hour on any earlier day of the run — a leak that began
 /// within the last day is no day-after-day rise over the whole run, and its trough, at the
 /// onset, stands no higher than the days' before; a busy day after quiet ones (a Monday) does
-/// not pass the busy days before them, nor a cycle's night its earlier nights.
+/// not pass the busy days before them, nor a cycle's night its earlier nights. When the day as
+/// a whole fails, the hours since its onset are judged alone (see the end of the function).
 fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Option<DayOverDay> {
     let n = c.t.len();
     let t_end = c.t[n - 1];
@@ -447,16 +450,46 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
     // day and holds, less its rise at an even pace, comes down, and its wander climbs back
     // by about its noise: a cycle's morning climbs back as far as an evening must fall.
     let climb = if late { 2.5 * mean_noise } else { came_down };
-    (higher * 5 >= m * 4
+    let whole_day = higher * 5 >= m * 4
         && !fading
         && jump < 0.6 * rise
         && (fell >= came_down
             || ((late || (comes_down(&c.mean[a..n], came_down) && repeats_daily(c)))
                 && night_under_growth(c, day, &means, rise, came_down, climb)))
-        && rise / DAY >= cfg.min_growth_bps)
-        .then_some(DayOverDay {
+        && rise / DAY >= cfg.min_growth_bps;
+    if whole_day {
+        return Some(DayOverDay {
             rise,
             floor_now: c.lo[n - 1],
+            since_onset: false,
+        });
+    }
+    // Late, a leak that began within the last day stands higher than every earlier day at
+    // the same hour only since its onset, and ever more so the longer it runs; before it,
+    // the last day's hours stand no higher than the busiest day before them. So the hours
+    // since the floor last stood no higher than some earlier day at that hour are judged
+    // alone: a quarter of the day's hours or more, their excess over every earlier day
+    // climbing monotonically (Mann–Kendall τ) by the rise a leak needs from the first third
+    // of them to the last, with no jump carrying 60 % of that climb. A busier day, a step or
+    // a deploy stands higher by a level that does not grow; a cycle's hour stands no higher
+    // than the same hour on the days before.
+    let e = &d[d.iter().rposition(|&x| x <= 0.0).map_or(0, |i| i + 1)..];
+    let ms = e.len();
+    if !late || ms < 4 || ms * 4 < m {
+        return None;
+    }
+    let third = (ms / 3).max(1);
+    let (mut first, mut last) = (e[..third].to_vec(), e[ms - third..].to_vec());
+    let (start, end) = (median_mut(&mut first), median_mut(&mut last));
+    let climb = end - start;
+    (climb >= needed
+        && jump < 0.6 * climb
+        && mk_tau(e, 0.0) >= cfg.min_tau
+        && end / DAY >= cfg.min_growth_bps)
+        .then_some(DayOverDay {
+            rise: end,
+            floor_now: c.lo[n - 1],
+            since_onset: true,
         })
 }
 
@@ -1451,7 +1484,13 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             {
                 let mut w = w;
                 w.leak = true;
-                w.pattern = Pattern::LeakUnderCycle;
+                // (Found since a late onset alone: a leak that began late, which the cycle,
+                // if any, only hid.)
+                w.pattern = if d.since_onset {
+                    Pattern::LateOnsetLeak
+                } else {
+                    Pattern::LeakUnderCycle
+                };
                 w.growth_bps = d.rise / DAY;
                 w.rise = d.rise;
                 w.floor_start = d.floor_now - d.rise;
@@ -1913,6 +1952,30 @@ mod tests {
             140.0 * MB * (1.0 + 0.4 * busy(t) * cycle(t)) + jitter(t, 0.5 * MB)
         });
         let e = evaluate(&busier, &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// The same cycle with a leak of 4 MB/h from 10 h before the end: the last day stands
+    /// higher than every earlier day only since the onset (under half its hours), so the
+    /// day as a whole shows no leak, but the hours since, judged alone, stand ever higher —
+    /// a leak. A deploy's step of the leak's final size at the same hour stands higher by a
+    /// level that does not grow: no leak.
+    #[test]
+    fn the_hours_since_a_late_onset_stand_ever_higher_than_every_earlier_day() {
+        let cfg = RecognizeOptions::default().cfg();
+        let cycle = |t: f64| 0.5 + 0.5 * (2.0 * std::f64::consts::PI * (t / H - 6.0) / 24.0).cos();
+        let leak = |t: f64| 4.0 * MB * (t / H - 78.75).max(0.0);
+        let late = summary(88.75, |t| {
+            140.0 * MB * (1.0 + 0.4 * cycle(t)) + leak(t) + jitter(t, 0.5 * MB)
+        });
+        let e = evaluate(&late, &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        assert_eq!(e.pattern, Pattern::LateOnsetLeak, "{e:?}");
+        let step = |t: f64| if t / H > 78.75 { 40.0 * MB } else { 0.0 };
+        let deploy = summary(88.75, |t| {
+            140.0 * MB * (1.0 + 0.4 * cycle(t)) + step(t) + jitter(t, 0.5 * MB)
+        });
+        let e = evaluate(&deploy, &cfg);
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
     }
 

@@ -94,7 +94,12 @@
 //!    more than two days, the same test on the last day alone, against the highest floor held
 //!    at each hour on any earlier day, finds a leak that began within the last day (one
 //!    that outpaces the evening's fall never comes down within the day: less the day's rise
-//!    at an even pace its means still show the night, down from a peak and back up);
+//!    at an even pace its means still show the night, down from a peak and back up; one
+//!    that began late in that day stands higher only since its onset: the hours since the
+//!    floor last stood no higher than some earlier day, a quarter of the day or more, are
+//!    judged alone, and leak when their excess climbs monotonically by the rise a leak
+//!    needs with no jump carrying most of it — a busier day or a step stands higher by a
+//!    level that does not grow);
 //! 7. as a last resort, for a whole run of 4 h or more that nothing above called a leak or
 //!    explained (no cycle, fall or spike; a step the floor read only when one or two jumps
 //!    do not fit the block means far better than the line), fits a line through the means
