@@ -1510,9 +1510,11 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                     Pattern::SpikeRecovered
                 }
                 // A flat series whose judged stretch timed no cycle can still rise and fall
-                // with its traffic over the whole view: the cycle names it (the name only).
+                // with its traffic over the whole view: the cycle names it (the name only;
+                // the whole series, not a trailing window, whose names feed the reading of
+                // traffic inside the whole series' buckets).
                 Pattern::Stable
-                    if !leak && !cfg.screen && {
+                    if !leak && !cfg.screen && !cfg.window && {
                         let w = c.cols(0, n);
                         super::names::traffic_cycle(w.t, w.mean, w.lo, w.hi, w.first, w.last, w.n)
                     } =>
