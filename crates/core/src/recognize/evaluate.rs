@@ -1554,6 +1554,18 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 {
                     Pattern::SpikeRecovered
                 }
+                // A flat series whose judged stretch timed no cycle can still rise and fall
+                // with its traffic over the whole view: the cycle names it (the name only;
+                // the whole series, not a trailing window, whose names feed the reading of
+                // traffic inside the whole series' buckets).
+                Pattern::Stable
+                    if !leak && !cfg.screen && !cfg.window && {
+                        let w = c.cols(0, n);
+                        super::names::traffic_cycle(w.t, w.mean, w.lo, w.hi, w.first, w.last, w.n)
+                    } =>
+                {
+                    Pattern::Cyclic
+                }
                 // A floor too low a rise for the verdict's tests can still have risen once and
                 // held: then "stable" (or a sawtooth over a flat floor) says what the samples
                 // deny (the name only).

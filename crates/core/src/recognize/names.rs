@@ -5,7 +5,7 @@
 //! many parameters they spend (the Bayesian information criterion), so that the scale of
 //! "well" is the series' own scatter about each model, not a constant.
 
-use super::stats::{half_lag_slope, median_and_mad, median_mut, solve};
+use super::stats::{acf_period, half_lag_slope, median_and_mad, median_mut, solve};
 use crate::verdict::Pattern;
 
 /// The Bayesian information criterion of a Gaussian model with `p` parameters that leaves
@@ -749,6 +749,42 @@ pub(crate) fn restarted_early(lo: &[f64], noise: f64) -> bool {
         }
     }
     false
+}
+
+/// True when the whole series (bucket means `mean` at times `t`, minima `lo`, maxima `hi`,
+/// first and last samples and counts for the collector's test) cycles at traffic's pace:
+/// the autocorrelation of its means, the trend taken out, times a cycle of an hour or more
+/// with 2.2 cycles in view, which swings the means by more than a bucket spans inside itself
+/// ([`cycle_outswings_buckets`]) and is not a collector's climb and sharp fall
+/// ([`cycle_falls_sharply`] over a [`collector_sawtooth`]). For names only: a flat series
+/// whose judged stretch timed no cycle (a shorter stretch, or its floor's tests) still rises
+/// and falls with its traffic over the whole view.
+pub(crate) fn traffic_cycle(
+    t: &[f64],
+    mean: &[f64],
+    lo: &[f64],
+    hi: &[f64],
+    first: &[f64],
+    last: &[f64],
+    count: &[u32],
+) -> bool {
+    let n = t.len();
+    if n < 12 || [mean.len(), lo.len(), hi.len()].iter().any(|&l| l != n) {
+        return false;
+    }
+    let width = (t[n - 1] - t[0]) / (n - 1) as f64;
+    let mut s = Vec::with_capacity(n);
+    let g = half_lag_slope(t, mean, &mut s);
+    let resid: Vec<f64> = (0..n).map(|i| mean[i] - g * (t[i] - t[0])).collect();
+    let min_acf = (3.0 / (n as f64).sqrt()).max(0.3);
+    let Some(p) = acf_period(&resid, 0.0, min_acf, &mut s) else {
+        return false;
+    };
+    (p as f64) * 2.2 <= n as f64
+        && (p as f64) * width >= 3600.0
+        && cycle_outswings_buckets(t, mean, lo, hi)
+        && !(cycle_falls_sharply(t, mean, p)
+            && collector_sawtooth(lo, hi, mean, first, last, count))
 }
 
 /// True when a cycle of the bucket means is the stretch's own (traffic), not the beat of a
@@ -1708,5 +1744,42 @@ mod tests {
         // Forty minutes, half a bucket more or not, is a collector's pace, not traffic's.
         let v = traffic(2400.0, 6.5);
         assert_ne!(v.pattern, Pattern::Cyclic, "{v:#?}");
+    }
+
+    /// Traffic cycles that the judged stretch did not time (series 463 and 439 of the
+    /// generated corpus with seed 5 and 13: cycles of about 1.6 h and 12 h that swing the
+    /// level by half or more, 2.7 to 3 of them in view) are named by the whole series'
+    /// cycle; a flat series under a collector's sawtooth is not.
+    #[test]
+    fn a_flat_series_that_cycles_with_its_traffic_is_named_cyclic() {
+        for (seed, index) in [(5, 463), (13, 439)] {
+            let s = crate::corpus::generate_one(seed, index);
+            assert_eq!(s.pattern, Pattern::Cyclic);
+            let v = crate::recognize::recognize(&s.name, &s.points, &Default::default());
+            assert_eq!(v.verdict, crate::verdict::VerdictKind::NoLeak, "{v:#?}");
+            assert_eq!(v.pattern, Pattern::Cyclic, "{seed}/{index}: {v:#?}");
+        }
+        // Twelve hours of samples every 30 s under a 20-minute collector's sawtooth.
+        let t: Vec<f64> = (0..1440).map(|i| 1.7e9 + 30.0 * i as f64).collect();
+        let v: Vec<f64> = (0..1440)
+            .map(|i| 300e6 + 40e6 * ((i % 40) as f64 / 40.0) + 1e6 * jitter(i))
+            .collect();
+        let mut buckets = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for k in 0..144 {
+            let w = &v[10 * k..10 * k + 10];
+            buckets.0.push(t[10 * k]);
+            buckets.1.push(w.iter().sum::<f64>() / 10.0);
+            buckets
+                .2
+                .push(w.iter().copied().fold(f64::INFINITY, f64::min));
+            buckets
+                .3
+                .push(w.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+            buckets.4.push((w[0], w[9]));
+        }
+        let (first, last): (Vec<f64>, Vec<f64>) = buckets.4.iter().copied().unzip();
+        assert!(!traffic_cycle(
+            &buckets.0, &buckets.1, &buckets.2, &buckets.3, &first, &last, &[10; 144]
+        ));
     }
 }
