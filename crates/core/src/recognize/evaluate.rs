@@ -567,6 +567,29 @@ fn slow_leak(c: &Cols, full: StretchEval, cfg: &Cfg) -> StretchEval {
     }
 }
 
+/// True when the whole run `c` (no restart) is explained as one fill to a bound — its means
+/// follow an exponential approach better than a line after a warm-up, as
+/// [`Plateau::FillsToBound`] asks (by 10 on the BIC, the time constant under 0.6 of the run)
+/// — and its recent stretch from bucket `h` (judged `late`) rose no more than that fill's
+/// curve predicts there, by one noise scale of the stretch: a recent stretch of a fill is the
+/// fill's tail, whichever level (minima or means) it was read on. A leak that began late
+/// climbs faster than the fill's slowing curve allows.
+fn tail_of_fill(c: &Cols, h: usize, late: &StretchEval, cfg: &Cfg) -> bool {
+    let n = c.t.len();
+    if !cfg.one_run || cfg.window || h == 0 || h + 1 >= n {
+        return false;
+    }
+    let Some(fill) = super::stats::fill_curve(c.t, c.mean, n.min(48), 3.0 * 3600.0) else {
+        return false;
+    };
+    if !(fill.delta > 10.0 && fill.tau_rel <= 0.6) {
+        return false;
+    }
+    let predicted = fill.at(c.t[n - 1]) - fill.at(c.t[h]);
+    let noise = late.rise_needed / cfg.rise_sigmas.max(1.0);
+    late.rise <= predicted + noise
+}
+
 /// True when the first half of a segment (its bucket minima `lo`) already held the floor
 /// that its recent half (`late`, judged over `n_late` buckets) climbed to — three quarters of
 /// the way up, as [`super::windows::History::seen_before`] asks of a window — and came down
@@ -1217,6 +1240,9 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                             | Plateau::SlowsByHalves(_)
                             | Plateau::FillsToBound(_)
                     ) && late.growth_bps <= full.growth_bps)
+                    // (Nor the tail of a fill the whole run's means follow: see
+                    // `tail_of_fill`.)
+                    && !tail_of_fill(&c.cols(a, b), h - a, &late, cfg)
                     // (After falls that showed a new process, a climb back inside a run
                     // is the regrowth after a restart the search missed: runs under an
                     // hour are only cut where the floor halves. Not while screening: the
@@ -1873,6 +1899,38 @@ mod tests {
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
         let e = evaluate(&series(2.0, 0.0), &cfg);
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// 92 hours of a cache filling towards a bound it has not visibly reached (1300 MB plus
+    /// 200 MB·(1 − e^(−h/35 h)), samples scattered ±20 MB, four single samples 80 MB low from
+    /// hour 50 on, a collector's deep troughs now and then): the troughs keep the whole run's
+    /// floor of minima from rising significantly, while the means of the recent half rise
+    /// steadily — at the pace the fill's curve predicts there: its tail, no leak. The same run
+    /// with a leak of 1.5 MB/h from hour 46 climbs faster in that half than the fill allows:
+    /// a leak.
+    #[test]
+    fn the_recent_half_of_a_run_that_fills_to_a_bound_is_its_tail_unless_it_climbs_faster() {
+        let cfg = RecognizeOptions::default().cfg();
+        let series = |leak: f64| {
+            summary(92.0, move |t| {
+                let h = t / H;
+                let i = (t / 30.0) as u64;
+                let trough = if [6000, 7321, 9244, 10201].contains(&i) {
+                    -80.0 * MB
+                } else {
+                    0.0
+                };
+                1300.0 * MB
+                    + 200.0 * MB * (1.0 - (-h / 35.0).exp())
+                    + leak * MB * (h - 46.0).max(0.0)
+                    + jitter(t, 40.0 * MB)
+                    + trough
+            })
+        };
+        let e = evaluate(&series(0.0), &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+        let e = evaluate(&series(1.5), &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
     }
 
     /// A day and a half of five-minute buckets under a daily cycle of 300 MB (nights at 3:00),

@@ -356,6 +356,35 @@ pub(crate) fn fill_against_warmup(
     parts: usize,
     warmup_max_s: f64,
 ) -> Option<(f64, f64)> {
+    fill_curve(t, y, parts, warmup_max_s).map(|f| (f.delta, f.tau_rel))
+}
+
+/// The fill that [`fill_against_warmup`] fits, with its curve: `delta` and `tau_rel` as it
+/// returns them, and the level `a + b(1 − e^(−(t − t0)/(tau_rel·span_s)))` it predicts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FillCurve {
+    pub delta: f64,
+    pub tau_rel: f64,
+    a: f64,
+    b: f64,
+    t0: f64,
+    span_s: f64,
+}
+
+impl FillCurve {
+    /// The fill's level at time `t`.
+    pub fn at(&self, t: f64) -> f64 {
+        self.a + self.b * (1.0 - (-(t - self.t0) / (self.tau_rel * self.span_s)).exp())
+    }
+}
+
+/// See [`fill_against_warmup`]; returns the fitted fill too.
+pub(crate) fn fill_curve(
+    t: &[f64],
+    y: &[f64],
+    parts: usize,
+    warmup_max_s: f64,
+) -> Option<FillCurve> {
     let n = t.len().min(y.len());
     if parts < 12 || n < parts {
         return None;
@@ -417,11 +446,19 @@ pub(crate) fn fill_against_warmup(
     };
     let rho = lag1_correlation(&r);
     let n_eff = parts as f64 * (1.0 - rho) / (1.0 + rho);
+    let curve = |delta: f64| FillCurve {
+        delta,
+        tau_rel: tau_f,
+        a: coef_f[0],
+        b: coef_f[1],
+        t0,
+        span_s: span,
+    };
     if rss_f <= 0.0 {
-        return Some((f64::INFINITY, tau_f));
+        return Some(curve(f64::INFINITY));
     }
     let delta = n_eff * (rss_l / rss_f).ln() + n_eff.ln();
-    delta.is_finite().then_some((delta, tau_f))
+    delta.is_finite().then(|| curve(delta))
 }
 
 /// The lag-1 autocorrelation of residuals `r` (about zero), clamped to 0..0.9: how far
