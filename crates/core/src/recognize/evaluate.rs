@@ -1240,9 +1240,6 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                             | Plateau::SlowsByHalves(_)
                             | Plateau::FillsToBound(_)
                     ) && late.growth_bps <= full.growth_bps)
-                    // (Nor the tail of a fill the whole run's means follow: see
-                    // `tail_of_fill`.)
-                    && !tail_of_fill(&c.cols(a, b), h - a, &late, cfg)
                     // (After falls that showed a new process, a climb back inside a run
                     // is the regrowth after a restart the search missed: runs under an
                     // hour are only cut where the floor halves. Not while screening: the
@@ -1250,7 +1247,10 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                     // only stops the scheduled screens early.)
                     && (cfg.screen
                         || falls.new_process
-                        || !climbed_back(&c.lo[a..h], b - h, &late)) =>
+                        || !climbed_back(&c.lo[a..h], b - h, &late))
+                    // (Nor the tail of a fill the whole run's means follow, last as it fits
+                    // curves: see `tail_of_fill`.)
+                    && !tail_of_fill(&c.cols(a, b), h - a, &late, cfg) =>
             {
                 let mut late = late;
                 if !cfg.screen
