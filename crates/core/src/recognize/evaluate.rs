@@ -569,7 +569,7 @@ fn slow_leak(c: &Cols, full: StretchEval, cfg: &Cfg) -> StretchEval {
 
 /// True when the whole run `c` (no restart) is explained as one fill to a bound — its means
 /// follow an exponential approach better than a line after a warm-up, as
-/// [`Plateau::FillsToBound`] asks (by 10 on the BIC, the time constant under 0.6 of the run)
+/// [`Plateau::FillsToBound`] asks ([`super::stretch::fills_to_bound`])
 /// — and its recent stretch from bucket `h` (judged `late`) rose no more than that fill's
 /// curve predicts there, by one noise scale of the stretch: a recent stretch of a fill is the
 /// fill's tail, whichever level (minima or means) it was read on. A leak that began late
@@ -579,12 +579,9 @@ fn tail_of_fill(c: &Cols, h: usize, late: &StretchEval, cfg: &Cfg) -> bool {
     if !cfg.one_run || cfg.window || h == 0 || h + 1 >= n {
         return false;
     }
-    let Some(fill) = super::stats::fill_curve(c.t, c.mean, n.min(48), 3.0 * 3600.0) else {
+    let Some(fill) = super::stretch::fills_to_bound(c) else {
         return false;
     };
-    if !(fill.delta > 10.0 && fill.tau_rel <= 0.6) {
-        return false;
-    }
     let predicted = fill.at(c.t[n - 1]) - fill.at(c.t[h]);
     let noise = late.rise_needed / cfg.rise_sigmas.max(1.0);
     late.rise <= predicted + noise

@@ -342,25 +342,7 @@ fn lsq_small(cols: &[&[f64]], y: &[f64]) -> Option<(f64, [f64; 3])> {
     (rss.is_finite() && coef.iter().all(|c| c.is_finite())).then_some((rss, coef))
 }
 
-/// A cache filling against a leak after a warm-up, on the means of `parts` consecutive parts
-/// of `(t, y)` (time from the start of the stretch): the best exponential approach to a bound
-/// `a + b(1 − e^(−t/τ))` (b > 0, τ free from a thirtieth of the span to thirty spans) against
-/// the best line after a warm-up `a + w(1 − e^(−t/τw)) + s·t` (τw up to `warmup_max_s`). Returns
-/// `(Δ, τ/span)`: Δ the difference of their Bayesian information criteria, positive when the
-/// fill explains the parts better, counting the parts as √((1−ρ)/(1+ρ))-fewer for ρ the lag-1
-/// autocorrelation of the better model's residuals (clamped to [0, 0.9]), as
-/// [`quad_fit_block_se`] widens its error; `None` under twelve parts or when no fill rises.
-pub(crate) fn fill_against_warmup(
-    t: &[f64],
-    y: &[f64],
-    parts: usize,
-    warmup_max_s: f64,
-) -> Option<(f64, f64)> {
-    fill_curve(t, y, parts, warmup_max_s).map(|f| (f.delta, f.tau_rel))
-}
-
-/// The fill that [`fill_against_warmup`] fits, with its curve: `delta` and `tau_rel` as it
-/// returns them, and the level `a + b(1 − e^(−(t − t0)/(tau_rel·span_s)))` it predicts.
+/// The fill [`fill_curve`] fits: `delta` and `tau_rel` as it describes them, and the level `a + b(1 − e^(−(t − t0)/(tau_rel·span_s)))` it predicts.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FillCurve {
     pub delta: f64,
@@ -378,7 +360,15 @@ impl FillCurve {
     }
 }
 
-/// See [`fill_against_warmup`]; returns the fitted fill too.
+/// A cache filling against a leak after a warm-up, on the means of `parts` consecutive parts
+/// of `(t, y)` (time from the start of the stretch): the best exponential approach to a bound
+/// `a + b(1 − e^(−t/τ))` (b > 0, τ free from a thirtieth of the span to thirty spans) against
+/// the best line after a warm-up `a + w(1 − e^(−t/τw)) + s·t` (τw up to `warmup_max_s`). Returns
+/// the fill ([`FillCurve`]) with Δ (`delta`) the difference of their Bayesian information criteria, positive when the
+/// fill explains the parts better, counting the parts as √((1−ρ)/(1+ρ))-fewer for ρ the lag-1
+/// autocorrelation of the better model's residuals (clamped to [0, 0.9]), as
+/// [`quad_fit_block_se`] widens its error, and τ/span (`tau_rel`); `None` under twelve parts
+/// or when no fill rises.
 pub(crate) fn fill_curve(
     t: &[f64],
     y: &[f64],
@@ -664,6 +654,10 @@ mod tests {
         let span = 24.0 * 3600.0;
         let t: Vec<f64> = (0..1440).map(|i| 1.7e9 + 60.0 * f64::from(i)).collect();
         let sd = 1e6;
+        let fit = |y: &[f64], parts: usize| {
+            let f = fill_curve(&t, y, parts, 3.0 * 3600.0).expect("fit");
+            (f.delta, f.tau_rel)
+        };
         let fill: Vec<f64> = t
             .iter()
             .map(|&ti| {
@@ -671,7 +665,7 @@ mod tests {
                 1e8 + 20.0 * sd * (1.0 - (-x).exp()) / (1.0 - (-2.5f64).exp()) + sd * noise()
             })
             .collect();
-        let (d, tau_rel) = fill_against_warmup(&t, &fill, 48, 3.0 * 3600.0).expect("fit");
+        let (d, tau_rel) = fit(&fill, 48);
         assert!(d > 10.0 && (0.3..=0.6).contains(&tau_rel), "{d} {tau_rel}");
         let warm_line: Vec<f64> = t
             .iter()
@@ -680,16 +674,16 @@ mod tests {
                 1e8 + 5.0 * sd * (1.0 - (-x / 1800.0).exp()) + 15.0 * sd * x / span + sd * noise()
             })
             .collect();
-        let (d, _) = fill_against_warmup(&t, &warm_line, 48, 3.0 * 3600.0).expect("fit");
+        let (d, _) = fit(&warm_line, 48);
         assert!(d < 0.0, "{d}");
         let line: Vec<f64> = t
             .iter()
             .map(|&ti| 1e8 + 20.0 * sd * (ti - t[0]) / span + sd * noise())
             .collect();
-        let (_, tau_rel) = fill_against_warmup(&t, &line, 48, 3.0 * 3600.0).expect("fit");
+        let (_, tau_rel) = fit(&line, 48);
         assert!(tau_rel > 0.6, "{tau_rel}");
         assert!(
-            fill_against_warmup(&t, &line, 11, 3.0 * 3600.0).is_none(),
+            fill_curve(&t, &line, 11, 3.0 * 3600.0).is_none(),
             "under twelve parts"
         );
     }

@@ -2,8 +2,8 @@
 //! floor, its trend, and the shape tests that tell a leak from a plateau, a step or a cycle.
 
 use super::stats::{
-    acf_period, detrended_diff_noise, diff_noise, fill_against_warmup, half_lag_slope, median,
-    mk_tau, part_means, quad_fit, quad_fit_block_se, residual_scale, rolling_mean, rolling_min,
+    acf_period, detrended_diff_noise, diff_noise, fill_curve, half_lag_slope, median, mk_tau,
+    part_means, quad_fit, quad_fit_block_se, residual_scale, rolling_mean, rolling_min,
     student_t975, MAD_TO_SD,
 };
 use crate::verdict::Pattern;
@@ -104,7 +104,7 @@ pub(crate) enum Plateau {
     EasedByHalves(f64),
     /// A whole run whose floor grew clearly slower in its second half, whose means an
     /// exponential approach to a bound explains far better than a line after a warm-up (see
-    /// `fill_against_warmup`): a cache filling. The fill's time constant over the run.
+    /// `fill_curve`): a cache filling. The fill's time constant over the run.
     FillsToBound(f64),
 }
 
@@ -574,6 +574,15 @@ pub(crate) fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) ->
     high >= 2 && high * 2 < n && excursions <= 4 && back
 }
 
+/// The means of stretch `c` fill to a bound, as [`Plateau::FillsToBound`] asks: an exponential
+/// approach explains them better than a line after a warm-up of up to three hours by 10 on
+/// the Bayesian information criterion, its time constant under 0.6 of the run (on up to 48
+/// parts; see [`fill_curve`] and where `judge` asks it). The fitted fill, or `None`.
+pub(crate) fn fills_to_bound(c: &Cols) -> Option<super::stats::FillCurve> {
+    fill_curve(c.t, c.mean, c.t.len().min(48), 3.0 * 3600.0)
+        .filter(|f| f.delta > 10.0 && f.tau_rel <= 0.6)
+}
+
 /// Judge the stretch `c` (at least 6 buckets), given the bucket-level noise `sigma` (bytes)
 /// and an optional known period in buckets (from a longer stretch), or a period to assume
 /// whatever the autocorrelation says (`force_period`: a day, for the daily floor).
@@ -982,7 +991,7 @@ fn judge_level(
     // Or, over a whole run with no restart whose floor grew clearly slower in its second half
     // than in its first (by a quarter, beyond the noise: see `slower_by_halves`), the means
     // follow an exponential approach to a bound better than any line after a warm-up (see
-    // `fill_against_warmup`): by 10 on the Bayesian information criterion — "very strong"
+    // `fills_to_bound`): by 10 on the Bayesian information criterion — "very strong"
     // evidence — counting the parts only as far as their residuals are independent, the
     // fill's time constant under 0.6 of the run (its pace falling all along, by e^(−1/0.6)
     // and more, not once). A process warms its pools, JIT and connections within its first
@@ -1006,10 +1015,9 @@ fn judge_level(
         && m >= 24
         && jump_total < 0.5 * rise_net
         && slower_by_halves(&mut s).is_some_and(|(h1, h2)| h2 < 0.75 * h1))
-    .then(|| fill_against_warmup(c.t, c.mean, n.min(48), 3.0 * 3600.0))
+    .then(|| fills_to_bound(c))
     .flatten()
-    .filter(|&(delta, tau_rel)| delta > 10.0 && tau_rel <= 0.6)
-    .map(|(_, tau_rel)| tau_rel);
+    .map(|f| f.tau_rel);
     let plateau = plateau || fill_fit.is_some();
     // (Nine floor points at least: with fewer, a warm-up cannot be told from a leak.)
     let leak = m >= 9
