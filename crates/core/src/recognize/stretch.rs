@@ -982,9 +982,23 @@ fn judge_level(
             tau < 0.3 || (tau < 0.5 && !longest_last)
         }
     };
-    let plateau = (significant || rise_net >= rise_needed)
-        && !bursts
-        && (((decel || flat_end || quad_decel) && !quiet_seen_before()) || short_fill);
+    // (Unless the floor slowed at two scales and the means follow an exponential approach to
+    // a bound far better than a line after a warm-up — by 10 on the Bayesian information
+    // criterion, as `fills_to_bound` asks, whatever the time constant: the slowdown shows it
+    // is no line. Bursts leave a line under their steps, which no fill beats by that much; a
+    // fill that wanders at its own time scale stalls where the wander dips and climbs on,
+    // which the count above reads as the quiet between bursts.)
+    // (Reported as `Plateau::FillsToBound`, with the fill's time constant over the run.)
+    let could_plateau = (significant || rise_net >= rise_needed) && !bursts;
+    let slowed = decel || flat_end || quad_decel;
+    let quiet = could_plateau && slowed && quiet_seen_before();
+    let fill_over_quiet = (quiet && decel && cfg.one_run && !cfg.window)
+        .then(|| fill_curve(c.t, c.mean, c.t.len().min(48), 3.0 * 3600.0))
+        .flatten()
+        .filter(|f| f.delta > 10.0)
+        .map(|f| f.tau_rel);
+    let plateau =
+        could_plateau && ((slowed && (!quiet || fill_over_quiet.is_some())) || short_fill);
     // The trend: monotone (Mann–Kendall τ). Growth spread over the stretch: at least two of
     // its thirds grow (a ramp confined to the last third is a step in progress or a blip, not
     // yet a leak).
@@ -998,7 +1012,10 @@ fn judge_level(
     // hours, so the warm-up's time constant is held to three hours and a sixth of the run: a
     // slower approach is a cache filling. (A fill that has risen only a few noise scales, or
     // whose approach a warm-up and a line mimic within the noise, stays a leak with the
-    // halves caveat: the data do not tell them apart.)
+    // halves caveat: the data do not tell them apart.) Whatever share of the rise the floor
+    // read in jumps: a cache fills fastest at first, so its first hours may read as a jump,
+    // while growth in jumps that is a leak is told by the step, staircase and bursts tests,
+    // which this one excludes.
     let trend = tau >= cfg.min_tau;
     let spread = [g1, g2, g3].iter().filter(|&&gi| gi >= 0.3 * g).count() >= 2;
     let fill_fit = (!plateau
@@ -1013,12 +1030,12 @@ fn judge_level(
         && !cfg.window
         && !cfg.screen
         && m >= 24
-        && jump_total < 0.5 * rise_net
         && slower_by_halves(&mut s).is_some_and(|(h1, h2)| h2 < 0.75 * h1))
     .then(|| fills_to_bound(c))
     .flatten()
     .map(|f| f.tau_rel);
     let plateau = plateau || fill_fit.is_some();
+    let fill_fit = fill_fit.or(fill_over_quiet);
     // (Nine floor points at least: with fewer, a warm-up cannot be told from a leak.)
     let leak = m >= 9
         && ((significant && ((trend && spread && !plateau && !step) || (bursts && tau >= 0.4)))
