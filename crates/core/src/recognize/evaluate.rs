@@ -1281,10 +1281,45 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // The runs between restarts, newest first: up to five complete ones and the last one
     // (still running).
     let mut prev: Vec<(StretchEval, f64)> = Vec::new();
+    // (How long each run in `prev` lasted, restart to restart: the judged stretch may be its
+    // recent half.)
+    let mut prev_len: Vec<f64> = Vec::new();
+    let run_len = |k: usize| {
+        let (a, b) = seg(k);
+        c.t[b - 1] - c.t_first[a.min(b - 1)]
+    };
     for k in (restarts.saturating_sub(5)..restarts).rev() {
-        prev.extend(judge_seg(k));
+        if let Some(p) = judge_seg(k) {
+            prev.push(p);
+            prev_len.push(run_len(k));
+        }
     }
     let last = judge_seg(restarts);
+    // The runs that did not leak, how long each lasted and the floor it ended at.
+    let quiet: Vec<(f64, f64)> = prev
+        .iter()
+        .zip(&prev_len)
+        .filter(|((p, _), _)| !p.leak)
+        .map(|((p, _), &len)| (len, p.floor_now))
+        .collect();
+    // A run of `len` seconds that rose is a warm-up on its way up when a run of the same
+    // process `share` times as long or longer did not leak and ended no lower than this one,
+    // give or take the rise a leak needs: a new process climbs the same curve after every
+    // restart and one restarted early stops on its way up, while a leak's longer runs climb
+    // on past where its shorter ones stopped. A complete run must have been cut at under
+    // half the quiet run's length (a clock restarts a leak's runs at like lengths, and one
+    // a little shorter than a run misread as quiet climbed as long); the run going on now,
+    // not yet cut, at any age under it.
+    let warming = |len: f64, share: f64, p: &StretchEval| {
+        quiet
+            .iter()
+            .any(|&(q_len, q_floor)| q_len * share > len && p.floor_now <= q_floor + p.rise_needed)
+    };
+    for ((p, _), &len) in prev.iter_mut().zip(&prev_len) {
+        if p.leak && warming(len, 0.5, p) {
+            p.leak = false;
+        }
+    }
     let prev_leaks: Vec<&(StretchEval, f64)> = prev.iter().filter(|(p, _)| p.leak).collect();
     // Most complete runs leak: the process leaks and is restarted.
     let runs_leak = !prev.is_empty() && prev_leaks.len() * 3 >= prev.len() * 2;
@@ -1294,10 +1329,9 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     };
     // The highest floor the earlier runs that did not leak reached: a new process warms up
     // to the height its predecessors held, while a leak climbs past it.
-    let held = prev
+    let held = quiet
         .iter()
-        .filter(|(p, _)| !p.leak)
-        .map(|(p, _)| p.floor_now)
+        .map(|&(_, floor)| floor)
         .fold(f64::NEG_INFINITY, f64::max);
     let first_pick = |runs_leak: bool, prev_leaks: &[&(StretchEval, f64)]| match last {
         // The run going on now leaks — unless it is young next to earlier runs that did not
@@ -1308,7 +1342,8 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 && (runs_leak
                     || prev.is_empty()
                     || (l.span_s >= 0.5 * typical_run
-                        && (l.span_s >= typical_run || l.floor_now > held + l.rise_needed))) =>
+                        && (l.span_s >= typical_run || l.floor_now > held + l.rise_needed)
+                        && !warming(run_len(restarts), 1.0, &l))) =>
         {
             let mut l = l;
             if restarts > 0 && l.pattern != Pattern::GrowthInBursts {
@@ -2352,6 +2387,32 @@ mod tests {
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
         let leak = summary(14.4, series(700.0 * MB));
         let e = evaluate(&leak, &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+    }
+
+    /// A process restarted at random times warms up after each restart from 300 MB toward
+    /// 500 MB (time constant 5 h, ±6 MB of noise): one run lasted 19 h and levelled off,
+    /// the three after it were restarted after 3 to 3.5 h, still on their way up, and the
+    /// current one is 0.8 h old. Each short run rises steadily enough to read as a leak on
+    /// its own, but climbs no higher than the long run held: warm-ups cut short, no leak.
+    #[test]
+    fn runs_restarted_on_their_way_up_to_a_height_a_longer_run_held_are_warm_ups() {
+        let cfg = RecognizeOptions::default().cfg();
+        let starts = [0.0, 19.0, 22.0, 25.5, 28.75].map(|h| h * H);
+        let series = |leak: f64| {
+            move |t: f64| {
+                let k = starts.iter().rposition(|&s| s <= t).unwrap_or(0);
+                let age = t - starts[k];
+                let warm = 200.0 * MB * (1.0 - (-age / (5.0 * H)).exp());
+                let climb = if k > 0 { leak * age / H } else { warm };
+                300.0 * MB + warm.max(climb) + jitter(t, 12.0 * MB)
+            }
+        };
+        let e = evaluate(&summary(29.55, series(0.0)), &cfg);
+        assert_eq!(e.restarts, 4, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+        // The same runs climbing on at 80 MB/h, past the height the long run held: a leak.
+        let e = evaluate(&summary(29.55, series(80.0 * MB)), &cfg);
         assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
     }
 

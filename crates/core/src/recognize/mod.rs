@@ -53,10 +53,14 @@
 //!    generation refilling, a load that came back), and
 //!    when restarts were seen, the runs together: most complete runs leaking is a leak with
 //!    restarts, and a young run after runs that did not leak is a warm-up (under half their
-//!    length, or shorter than they are and not past the floor they held) — unless the falls are a
-//!    **collector's** (three or more, every run ending at one height whatever its pace, or
-//!    peaks and floors both flat to 5 % or to the noise — read robustly, by their MAD, when
-//!    the runs' lengths vary more than twice as much as their rises, so that one run's
+//!    length, or shorter than they are and not past the floor they held; so is a complete run
+//!    cut at under half the length of one that did not leak, and the current run at any age
+//!    under it, ending no higher than that run did by the rise a leak needs: a new process
+//!    climbs the same curve after every restart and one restarted early stops on its way up,
+//!    while a leak's longer runs climb on past where its shorter ones stopped) — unless the
+//!    falls are a **collector's** (three or more, every run ending at one height whatever its
+//!    pace, or peaks and floors both flat to 5 % or to the noise — read robustly, by their
+//!    MAD, when the runs' lengths vary more than twice as much as their rises, so that one run's
 //!    deeper collection does not veto a threshold; a schedule's runs last alike, and a leak
 //!    restarted on one keeps the plain reading), with no warm-up after them, not
 //!    from the memory limit and not halving the floor: then the runs are its cycles, not a
