@@ -109,8 +109,11 @@
 //!    do not fit the block means far better than the line), fits a line through the means
 //!    of 16 blocks (`slow_trend`): a rise of 6 standard errors, the error widened by the blocks'
 //!    autocorrelation so that slow wander counts as fewer blocks, monotone (τ ≥ 0.55), spread
-//!    over the thirds and at a steady pace in both halves, is a slow leak under noise too
-//!    heavy for the floor.
+//!    over the thirds and at a steady pace in both halves (each shape test failed only by
+//!    missing its bar by two standard errors more than a line would, the noise read from the
+//!    successive differences of the block means: a low-SNR line's thirds and halves scatter
+//!    by as much as it rises, a fill's bend and a step do not read as noise there), is a slow
+//!    leak under noise too heavy for the floor.
 //!
 //! The whole series decides first; a trailing window (1 h, 6 h, 1 d) confirms a leak of its
 //! own only when the whole series does not contradict it: not inside a cycle longer than half
