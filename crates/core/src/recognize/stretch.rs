@@ -844,17 +844,20 @@ fn judge_level(
             .last()
             .and_then(|j| flat_after(j.end, &mut s))
             .unwrap_or(false);
-    // (Or, bursts that each held and came after the floor's first point, no longer than
-    // bursts at random times at the pace they kept leave one time in twenty: see
-    // `random_quiet`.)
-    let bursts_in = |jumps: &[Jump], s: &mut Vec<f64>| {
+    // (Or, for the jumps read against the floor's own scatter — flats between them that do
+    // not wander, the bursts apart: quiet between, which random timing needs — each kept and
+    // none under way at the floor's first point, no longer than bursts at random times at
+    // the pace they kept leave one time in twenty: see `random_quiet`. A fill's climb, cut
+    // into jumps by a coarser noise scale, rises between them.)
+    let bursts_in = |jumps: &[Jump], quiet_between: bool, s: &mut Vec<f64>| {
         let total: f64 = jumps.iter().map(|j| j.size).sum();
         jumps.len() >= 3 && total >= 0.5 * rise_net && {
             let gaps: Vec<f64> = jumps.windows(2).map(|w| w[1].start - w[0].start).collect();
             let gap = median(&gaps, s);
             let since = t_end - jumps[jumps.len() - 1].end;
             since <= (1.6 * gap).max(0.3 * fspan)
-                || (since <= random_quiet(jumps)
+                || (quiet_between
+                    && since <= random_quiet(jumps)
                     && jumps[0].start > ft[0]
                     && jumps.iter().all(|j| kept(ft, &floor, j)))
         }
@@ -864,7 +867,7 @@ fn judge_level(
     // its bursts (and its flats, detrended by the mean slope) as scatter, which hides jumps
     // that stand clear of the floor's real noise. (Not when the floor read as a step: a
     // deploy is one or two jumps, flat since.)
-    let bursts = bursts_in(&jumps, &mut s)
+    let bursts = bursts_in(&jumps, false, &mut s)
         || (gate && level_of == Level::Minima && !step && {
             let rounding = 0.5 * super::names::reading_quantum(c.lo, c.hi);
             let fine = detrended_diff_noise(&c.lo[fa..fb], &mut s)
@@ -878,7 +881,7 @@ fn judge_level(
                 _ => c.t[fa] - c.t[0],
             };
             let held = held_jumps(ft, &floor, c.t, &mins, lag, fine, noise, rise_net, &mut s);
-            bursts_in(&held, &mut s)
+            bursts_in(&held, true, &mut s)
         });
 
     let significant =
