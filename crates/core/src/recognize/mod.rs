@@ -33,8 +33,11 @@
 //!    rise test before this one applies, and one whose residues are under the noise is a
 //!    slow leak, held to the 6-scale and 4 MB rise like any other) — or it rose
 //!    significantly in **bursts** (τ ≥ 0.4; three jumps or more carrying half the rise, the
-//!    latest no longer ago than 1.6 × their spacing or 0.3 of the run: a quiet end is then no
-//!    plateau). On the minima, when no step was
+//!    latest no longer ago than 1.6 × their spacing or 0.3 of the run, or, for jumps read
+//!    against the floor's own scatter (below), each kept and none under way at the floor's
+//!    first point, than three of their mean spacings:
+//!    bursts at random at their pace leave that quiet one time in twenty, a fill's steps come
+//!    fast and stop — a quiet end is then no plateau). On the minima, when no step was
 //!    read, the jumps are also read against the floor's own scatter between its bursts (the
 //!    bucket minima's about their median step, or the chunk minima's between the jumps when
 //!    larger, on the floor's clock: a trailing minimum shows a burst a window late; the chunk

@@ -174,6 +174,33 @@ fn floor_rises(ft: &[f64], floor: &[f64], r: f64) -> (Vec<f64>, f64) {
     (times, quiet)
 }
 
+/// The longest quiet after the last of `jumps` (oldest first, two or more) that bursts at
+/// random times, at the pace these kept, leave one time in twenty or more: three of their
+/// mean spacings (a Poisson process of rate `1/spacing` is quiet for `q` with chance
+/// `e^(−q/spacing)`, 5 % at `q ≈ 3 spacings`). A leak bursts when its traffic comes, not on
+/// a clock, so a few bursts often leave a quiet end longer than their median spacing by
+/// chance; a fill's steps come quickly and stop, which leaves a quiet of many spacings.
+fn random_quiet(jumps: &[Jump]) -> f64 {
+    let k = jumps.len();
+    if k < 2 {
+        return 0.0;
+    }
+    3.0 * (jumps[k - 1].start - jumps[0].start) / (k - 1) as f64
+}
+
+/// True when the floor `floor` (at times `ft`) kept the jump `j`: it never fell below
+/// halfway up it afterwards (a leak keeps what it took; a spike, a deploy that restarts
+/// low or a burst of traffic gives it back).
+fn kept(ft: &[f64], floor: &[f64], j: &Jump) -> bool {
+    let m = floor.len();
+    let at = |time: f64| ft.iter().position(|&x| x >= time).unwrap_or(m - 1);
+    let low = floor[at(j.end)..]
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    low >= floor[at(j.start)] + 0.5 * j.size
+}
+
 /// A staircase: the floor `floor` (at times `ft`) rose in three steps or more, each a short
 /// rise (as the jumps of `judge_level`: under 15 % of the stretch) of 4 noise scales
 /// (`noise`: the floor's scatter between its steps) and 12 % of the net rise, none under half the largest, none given
@@ -817,13 +844,22 @@ fn judge_level(
             .last()
             .and_then(|j| flat_after(j.end, &mut s))
             .unwrap_or(false);
-    let bursts_in = |jumps: &[Jump], s: &mut Vec<f64>| {
+    // (Or, for the jumps read against the floor's own scatter — flats between them that do
+    // not wander, the bursts apart: quiet between, which random timing needs — each kept and
+    // none under way at the floor's first point, no longer than bursts at random times at
+    // the pace they kept leave one time in twenty: see `random_quiet`. A fill's climb, cut
+    // into jumps by a coarser noise scale, rises between them.)
+    let bursts_in = |jumps: &[Jump], quiet_between: bool, s: &mut Vec<f64>| {
         let total: f64 = jumps.iter().map(|j| j.size).sum();
         jumps.len() >= 3 && total >= 0.5 * rise_net && {
             let gaps: Vec<f64> = jumps.windows(2).map(|w| w[1].start - w[0].start).collect();
             let gap = median(&gaps, s);
             let since = t_end - jumps[jumps.len() - 1].end;
             since <= (1.6 * gap).max(0.3 * fspan)
+                || (quiet_between
+                    && since <= random_quiet(jumps)
+                    && jumps[0].start > ft[0]
+                    && jumps.iter().all(|j| kept(ft, &floor, j)))
         }
     };
     // Or, on the minima, the jumps read against the floor's own scatter (see `held_jumps`):
@@ -831,7 +867,7 @@ fn judge_level(
     // its bursts (and its flats, detrended by the mean slope) as scatter, which hides jumps
     // that stand clear of the floor's real noise. (Not when the floor read as a step: a
     // deploy is one or two jumps, flat since.)
-    let bursts = bursts_in(&jumps, &mut s)
+    let bursts = bursts_in(&jumps, false, &mut s)
         || (gate && level_of == Level::Minima && !step && {
             let rounding = 0.5 * super::names::reading_quantum(c.lo, c.hi);
             let fine = detrended_diff_noise(&c.lo[fa..fb], &mut s)
@@ -845,7 +881,7 @@ fn judge_level(
                 _ => c.t[fa] - c.t[0],
             };
             let held = held_jumps(ft, &floor, c.t, &mins, lag, fine, noise, rise_net, &mut s);
-            bursts_in(&held, &mut s)
+            bursts_in(&held, true, &mut s)
         });
 
     let significant =
@@ -1288,6 +1324,37 @@ mod tests {
         let jumps = held(&floor);
         assert_eq!(jumps.len(), 3, "{jumps:?}");
         assert!(jumps.iter().all(|j| j.start > 0.0), "{jumps:?}");
+    }
+
+    /// 12 h of a floor at 500 MB under 0.3 MB of scatter that rose in three held bursts of
+    /// 10 MB, at 2, 4 and 6 h (each over 10 minutes), and has been quiet for 6 h since: half
+    /// the stretch, longer than 1.6 of the bursts' spacings and than 0.3 of the stretch, but
+    /// under the three spacings that bursts at random at that pace leave one time in twenty.
+    /// A leak in bursts; the same bursts at 1, 1.5 and 2 h, quiet for 10 h since (twenty
+    /// spacings), reached a bound.
+    #[test]
+    fn a_quiet_end_that_random_bursts_often_leave_is_no_plateau() {
+        let floor = |at: [usize; 3]| -> Vec<f64> {
+            (0..144)
+                .map(|i| {
+                    let up: f64 = at
+                        .iter()
+                        .map(|&b| ((i as f64 + 1.0 - b as f64) / 2.0).clamp(0.0, 1.0))
+                        .sum();
+                    500e6 + 10e6 * up + 0.3e6 * jitter(i)
+                })
+                .collect()
+        };
+        let leak = judge_minima(&floor([24, 48, 72])).expect("judged");
+        assert!(leak.leak, "{leak:?}");
+        let filled = judge_minima(&floor([12, 18, 24])).expect("judged");
+        assert!(!filled.leak, "{filled:?}");
+        let j = |start: f64| Jump {
+            start,
+            end: start + 600.0,
+            size: 1.0,
+        };
+        assert!((random_quiet(&[j(0.0), j(3600.0), j(7200.0)]) - 10800.0).abs() < 1e-6);
     }
 
     /// Bucket columns over `lo` (5 min buckets), the means and maxima a little above.
