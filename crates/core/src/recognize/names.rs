@@ -98,6 +98,21 @@ impl Stairs {
         Self { s1, best, from }
     }
 
+    /// Where the `k` pieces of the fit by `k` start, oldest first, and the end: `k + 1` indices
+    /// from 0 to n (`k` at most the tables' pieces).
+    fn bounds(&self, k: usize) -> Vec<usize> {
+        let n = self.s1.len() - 1;
+        let mut bounds = vec![n];
+        let mut b = n;
+        for j in (1..k).rev() {
+            b = self.from[j][b];
+            bounds.push(b);
+        }
+        bounds.push(0);
+        bounds.reverse();
+        bounds
+    }
+
     /// The fit by `k` pieces: the sum of squared residuals and the pieces' means, oldest first.
     fn fit(&self, k: usize) -> Option<(f64, Vec<f64>)> {
         let n = self.s1.len() - 1;
@@ -108,14 +123,7 @@ impl Stairs {
         if !sse.is_finite() {
             return None;
         }
-        let mut bounds = vec![n];
-        let mut b = n;
-        for j in (1..k).rev() {
-            b = self.from[j][b];
-            bounds.push(b);
-        }
-        bounds.push(0);
-        bounds.reverse();
+        let bounds = self.bounds(k);
         let means = bounds
             .windows(2)
             .map(|w| (self.s1[w[1]] - self.s1[w[0]]) / (w[1] - w[0]) as f64)
@@ -599,12 +607,88 @@ pub(crate) fn late_climb(lo_before: &[f64], fall: f64) -> Pattern {
 /// rose from the start, or climbed for longer (a cache filling, however it started).
 /// The place of the rise comes from the least-squares fit of flat, ramp, flat (the knots are
 /// searched; the levels are fitted). `None` when the stretch is too short to tell.
+///
+/// A rise (or fall) that came in one, two or three jumps between levels held is a step too
+/// (see [`moved_in_jumps`]): deploys and batch loads move memory in events, each over
+/// minutes, with the level flat between them, while one ramp across them all would read
+/// as a slow fill.
 pub(crate) fn held_level_before_rise(t: &[f64], lo: &[f64]) -> Option<bool> {
     let n = t.len().min(lo.len());
     if n < 8 {
         return None;
     }
-    step_not_fill(t, n, flat_ramp_flat(t, lo, n)?)
+    let step = step_not_fill(t, n, flat_ramp_flat(t, lo, n)?)?;
+    Some(step || moved_in_jumps(t, lo, n))
+}
+
+/// True when the floor (`lo[..n]`, bucket minima at times `t`) moved in one to three jumps
+/// between levels it held: flat pieces joined by jumps describe it better than one ramp
+/// between two levels (flat, ramp, flat) by the information criterion — a fill bends
+/// smoothly over its time constant, which a ramp follows and jumps do not — every jump
+/// stands beyond four of the pieces' residual scales (at least the samples' rounding), and
+/// the first and last levels each held for a tenth of the stretch. Jumps may go down: a
+/// deploy can leave the process smaller. Read on at most 48 points, as [`grew_in_bursts`]
+/// reads them.
+fn moved_in_jumps(t: &[f64], lo: &[f64], n: usize) -> bool {
+    let (tt, y) = coarse_minima(t, lo, n);
+    let m = y.len();
+    if m < 8 {
+        return false;
+    }
+    let span = tt[m - 1];
+    let mean = y.iter().sum::<f64>() / m as f64;
+    let total: f64 = y.iter().map(|v| (v - mean) * (v - mean)).sum();
+    if span <= 0.0 || total <= 0.0 {
+        return false;
+    }
+    let floor = total * 1e-9;
+    let Some((_, (ramp_sse, ..))) = flat_ramp_flat(&tt, &y, m) else {
+        return false;
+    };
+    let ramp = bic(ramp_sse, m, 4, floor);
+    let rounding = 0.5 * reading_quantum(&lo[..n], &lo[..n]);
+    let stairs = Stairs::new(&y, 4);
+    (2..=4).any(|k| {
+        let Some((sse, means)) = stairs.fit(k) else {
+            return false;
+        };
+        if bic(sse, m, 2 * k - 1, floor) >= ramp {
+            return false;
+        }
+        let sd = (sse / (m - k) as f64).sqrt().max(rounding);
+        if means.windows(2).any(|w| (w[1] - w[0]).abs() <= 4.0 * sd) {
+            return false;
+        }
+        // (Where the first piece ends and the last begins: the tables' knots.)
+        let bounds = stairs.bounds(k);
+        if tt[bounds[1]] < 0.1 * span || span - tt[bounds[k - 1]] < 0.1 * span {
+            return false;
+        }
+        // Held between the jumps: no piece creeps by a quarter of the smallest jump with a
+        // slope that buys a better fit by the criterion. A fill read as jumps still climbs
+        // between them by amounts like the jumps' (it is one smooth curve); a level held
+        // wanders by its noise, far below jumps that stand beyond four of it.
+        let flat = bic(sse, m, 2 * k - 1, floor);
+        let least_jump = means
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(f64::INFINITY, f64::min);
+        bounds.windows(2).zip(&means).all(|(w, &level)| {
+            let piece = &tt[w[0]..w[1]];
+            let tm = piece.iter().sum::<f64>() / piece.len() as f64;
+            let (mut sty, mut stt) = (0.0, 0.0);
+            for (&x, &v) in piece.iter().zip(&y[w[0]..w[1]]) {
+                sty += (x - tm) * (v - level);
+                stt += (x - tm) * (x - tm);
+            }
+            let creep = if stt > 0.0 {
+                (sty / stt).abs() * (piece[piece.len() - 1] - piece[0])
+            } else {
+                0.0
+            };
+            creep < 0.25 * least_jump || bic(sse - sty * sty / stt, m, 2 * k, floor) >= flat
+        })
+    })
 }
 
 /// [`held_level_before_rise`] read off a fit of flat, ramp, flat already made (`fit`: the
@@ -1505,6 +1589,41 @@ mod tests {
             .collect();
         assert_eq!(held_level_before_rise(&t, &quick), Some(true));
     }
+    #[test]
+    fn two_quick_jumps_between_held_levels_or_a_fall_that_held_are_steps_and_a_fill_is_not() {
+        let t = times(200);
+        // Held, up 20 MB at an hour, held, up 20 MB more at two hours, held: two batch loads
+        // an hour apart (one ramp across both is no quick rise).
+        let two: Vec<f64> = (0..200)
+            .map(|i| {
+                let x = i as f64;
+                100e6
+                    + 20e6 * ((x - 60.0) / 2.0).clamp(0.0, 1.0)
+                    + 20e6 * ((x - 120.0) / 2.0).clamp(0.0, 1.0)
+                    + 1e6 * jitter(i)
+            })
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &two), Some(true));
+        // A deploy that left the process 30 MB smaller, then held.
+        let down: Vec<f64> = (0..200)
+            .map(|i| 130e6 - 30e6 * (i as f64 - 80.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &down), Some(true));
+        // Held, then a cache filling over its time constant: still creeping between any jumps.
+        let fill: Vec<f64> = (0..200)
+            .map(|i| {
+                let x = (i as f64 - 40.0).max(0.0);
+                100e6 + 40e6 * (1.0 - (-x / 20.0).exp()) + 1e6 * jitter(i)
+            })
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &fill), Some(false));
+        // Held, then a fill at a constant rate to its cap over 50 minutes.
+        let capped: Vec<f64> = (0..200)
+            .map(|i| 100e6 + 40e6 * ((i as f64 - 30.0) / 50.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
+            .collect();
+        assert_eq!(held_level_before_rise(&t, &capped), Some(false));
+    }
+
     #[test]
     fn a_collector_falls_sharply_and_noise_cycles_and_wander_do_not() {
         let mut rng = crate::corpus::Rng::new(5);
