@@ -7,9 +7,17 @@
 //! counted beyond that — and are written by the first flush that succeeds. A target whose
 //! registration fails (the database locked at start) is registered again at the next flush;
 //! its rows wait meanwhile, bounded the same way.
+//!
+//! The queue to the thread is bounded too ([`QUEUE`] jobs): a writer that falls behind (a
+//! slow disk, a starved CPU) must not turn the watcher into a leak. Each flush first takes
+//! every job already queued, so one commit serves as many rounds as arrived while the last
+//! one ran and the writer catches up instead of committing round by round. Rows the full
+//! queue cannot take are dropped and counted; the few jobs that must not be lost
+//! (registrations, metadata, run bounds, close) always go. Sampling never blocks on the
+//! writer.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -18,6 +26,10 @@ use std::time::{Duration, Instant};
 use leakscope_store::{RunId, Store, StoreError, TargetId};
 
 use crate::source::Fields;
+
+/// Jobs the queue to the writer thread holds at most: a few seconds of the busiest watch
+/// (40 targets sampled every 5 ms), some MiB of rows at most.
+pub const QUEUE: usize = 32_768;
 
 /// What the engine asks of the writer.
 enum Job {
@@ -60,8 +72,10 @@ enum Job {
 pub struct WriterStatus {
     /// Flushes (and registrations) that failed.
     pub failures: AtomicU64,
-    /// Rows dropped because the held rows reached the bound.
+    /// Rows dropped because the held rows or the queue reached their bound.
     pub dropped: AtomicU64,
+    /// Flushes attempted (one commit each): fewer than rounds when the writer fell behind.
+    pub flushes: AtomicU64,
     /// Rows waiting to be written.
     pub held: AtomicU64,
     /// Rows written since the start.
@@ -72,21 +86,94 @@ pub struct WriterStatus {
 
 /// The handle the engine writes through.
 pub struct Writer {
-    tx: Sender<Job>,
+    queue: Queue,
     handle: Option<JoinHandle<()>>,
     status: Arc<WriterStatus>,
+}
+
+/// The sending side of the bounded queue. Rows (and flushes) are dropped and counted when
+/// [`QUEUE`] jobs wait; the jobs that must arrive (registrations, metadata, run bounds, close:
+/// a few per target) always go. The count, not a preallocated channel, bounds it, so an idle
+/// queue holds no memory.
+#[derive(Clone)]
+struct Queue {
+    tx: Sender<Job>,
+    waiting: Arc<AtomicUsize>,
+    capacity: usize,
+    status: Arc<WriterStatus>,
+}
+
+impl Queue {
+    fn new(capacity: usize, status: Arc<WriterStatus>) -> (Queue, Jobs) {
+        let (tx, rx) = mpsc::channel();
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let jobs = Jobs {
+            rx,
+            waiting: Arc::clone(&waiting),
+        };
+        let queue = Queue {
+            tx,
+            waiting,
+            capacity,
+            status,
+        };
+        (queue, jobs)
+    }
+
+    /// A job that must arrive.
+    fn must(&self, job: Job) {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(job).is_err() {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A row (or a flush): dropped and counted when the queue is full.
+    fn may(&self, job: Job) {
+        if self.waiting.load(Ordering::Relaxed) >= self.capacity {
+            let rows = match &job {
+                Job::Sample { fields, .. } => fields.len() as u64,
+                Job::Event { .. } => 1,
+                _ => 0,
+            };
+            self.status.dropped.fetch_add(rows, Ordering::Relaxed);
+            return;
+        }
+        self.must(job);
+    }
+}
+
+/// The receiving side: counts the jobs it hands out off the queue.
+struct Jobs {
+    rx: Receiver<Job>,
+    waiting: Arc<AtomicUsize>,
+}
+
+impl Jobs {
+    fn taken(&self, job: Job) -> Job {
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        job
+    }
+
+    fn recv(&self) -> Option<Job> {
+        self.rx.recv().ok().map(|j| self.taken(j))
+    }
+
+    fn try_recv(&self) -> Option<Job> {
+        self.rx.try_recv().ok().map(|j| self.taken(j))
+    }
 }
 
 /// A cloneable sender for other threads (delivery) to store events through.
 #[derive(Clone)]
 pub struct EventSink {
-    tx: Sender<Job>,
+    queue: Queue,
 }
 
 impl EventSink {
     /// Store an event of target `name` (registered by the engine).
     pub fn event(&self, name: &Arc<str>, t: f64, kind: &str, detail: serde_json::Value) {
-        let _ = self.tx.send(Job::Event {
+        self.queue.may(Job::Event {
             name: Arc::clone(name),
             t,
             kind: kind.to_string(),
@@ -98,14 +185,18 @@ impl EventSink {
 impl Writer {
     /// Start the writer thread on an open store.
     pub fn start(store: Store) -> Writer {
-        let (tx, rx) = mpsc::channel();
         let status = Arc::new(WriterStatus::default());
+        let (queue, rx) = Queue::new(QUEUE, Arc::clone(&status));
         let st = Arc::clone(&status);
         let handle = std::thread::Builder::new()
             .name("store writer".into())
             .spawn(move || WriterThread::new(store, st).run(rx))
             .ok();
-        Writer { tx, handle, status }
+        Writer {
+            queue,
+            handle,
+            status,
+        }
     }
 
     /// The counters.
@@ -116,13 +207,13 @@ impl Writer {
     /// A sender of events for other threads.
     pub fn events(&self) -> EventSink {
         EventSink {
-            tx: self.tx.clone(),
+            queue: self.queue.clone(),
         }
     }
 
     /// Register the target `name` (idempotent).
     pub fn register(&self, name: &Arc<str>, kind: &'static str, spec: &str) {
-        let _ = self.tx.send(Job::Register {
+        self.queue.must(Job::Register {
             name: Arc::clone(name),
             kind,
             spec: spec.to_string(),
@@ -131,7 +222,7 @@ impl Writer {
 
     /// Replace the metadata of target `name`.
     pub fn meta(&self, name: &Arc<str>, meta: serde_json::Value) {
-        let _ = self.tx.send(Job::Meta {
+        self.queue.must(Job::Meta {
             name: Arc::clone(name),
             meta,
         });
@@ -139,7 +230,7 @@ impl Writer {
 
     /// Store a sample of `name` at `t`.
     pub fn sample(&self, name: &Arc<str>, t: f64, fields: &Fields) {
-        let _ = self.tx.send(Job::Sample {
+        self.queue.may(Job::Sample {
             name: Arc::clone(name),
             t,
             fields: fields.clone(),
@@ -148,7 +239,7 @@ impl Writer {
 
     /// Store an event of `name` at `t`.
     pub fn event(&self, name: &Arc<str>, t: f64, kind: &str, detail: serde_json::Value) {
-        let _ = self.tx.send(Job::Event {
+        self.queue.may(Job::Event {
             name: Arc::clone(name),
             t,
             kind: kind.to_string(),
@@ -158,7 +249,7 @@ impl Writer {
 
     /// Record the start of this invocation.
     pub fn begin_run(&self, t: f64, command: &str) {
-        let _ = self.tx.send(Job::BeginRun {
+        self.queue.must(Job::BeginRun {
             t,
             command: command.to_string(),
         });
@@ -166,18 +257,18 @@ impl Writer {
 
     /// Record the end of this invocation.
     pub fn end_run(&self, t: f64) {
-        let _ = self.tx.send(Job::EndRun { t });
+        self.queue.must(Job::EndRun { t });
     }
 
     /// Write what was handed over so far (asynchronously).
     pub fn flush(&self) {
-        let _ = self.tx.send(Job::Flush);
+        self.queue.may(Job::Flush);
     }
 
     /// Flush, stop the thread and wait for it at most `wait`. Returns false when rows could
     /// not be written (they are lost with the process).
     pub fn close(mut self, wait: Duration) -> bool {
-        let _ = self.tx.send(Job::Close);
+        self.queue.must(Job::Close);
         let deadline = Instant::now() + wait;
         if let Some(h) = self.handle.take() {
             while !h.is_finished() && Instant::now() < deadline {
@@ -229,10 +320,24 @@ impl WriterThread {
         }
     }
 
-    fn run(mut self, rx: Receiver<Job>) {
-        while let Ok(job) = rx.recv() {
+    fn run(mut self, rx: Jobs) {
+        while let Some(job) = rx.recv() {
             match job {
-                Job::Flush => self.flush(),
+                Job::Flush => {
+                    // Take what queued up meanwhile first: one commit for all of it.
+                    loop {
+                        match rx.try_recv() {
+                            Some(Job::Flush) => {}
+                            Some(Job::Close) => {
+                                self.flush();
+                                return;
+                            }
+                            Some(other) => self.take(other),
+                            None => break,
+                        }
+                    }
+                    self.flush();
+                }
                 Job::Close => {
                     self.flush();
                     return;
@@ -326,6 +431,7 @@ impl WriterThread {
 
     fn flush(&mut self) {
         let started = Instant::now();
+        self.status.flushes.fetch_add(1, Ordering::Relaxed);
         if !self.register_pending() {
             self.publish_held();
             return;
@@ -404,5 +510,81 @@ mod tests {
         assert!(w.close(Duration::from_secs(10)));
         let s = Store::open_read_only(&path).expect("read");
         assert_eq!(s.points("api", "rss_bytes").expect("points").len(), 10);
+    }
+
+    fn rss(v: f64) -> Fields {
+        vec![("rss_bytes".into(), v)]
+    }
+
+    #[test]
+    fn a_writer_behind_takes_every_queued_round_into_one_commit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("w.db");
+        let status = Arc::new(WriterStatus::default());
+        let (queue, rx) = Queue::new(QUEUE, Arc::clone(&status));
+        let name: Arc<str> = Arc::from("api");
+        queue.must(Job::Register {
+            name: Arc::clone(&name),
+            kind: "pid",
+            spec: "42".into(),
+        });
+        // A thousand rounds queued while the writer was busy elsewhere.
+        for i in 0..1000 {
+            queue.may(Job::Sample {
+                name: Arc::clone(&name),
+                t: 1e9 + f64::from(i),
+                fields: rss(1e6),
+            });
+            queue.may(Job::Flush);
+        }
+        queue.must(Job::Close);
+        let store = Store::open(&path).expect("open");
+        WriterThread::new(store, Arc::clone(&status)).run(rx);
+        assert_eq!(status.flushes.load(Ordering::Relaxed), 1);
+        assert_eq!(status.written.load(Ordering::Relaxed), 1000);
+        let s = Store::open_read_only(&path).expect("read");
+        assert_eq!(s.points("api", "rss_bytes").expect("points").len(), 1000);
+    }
+
+    #[test]
+    fn a_full_queue_drops_rows_counted_but_never_a_registration() {
+        let status = Arc::new(WriterStatus::default());
+        let (queue, jobs) = Queue::new(4, Arc::clone(&status));
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
+        let sample = |name: &Arc<str>, t: f64| Job::Sample {
+            name: Arc::clone(name),
+            t,
+            fields: vec![("rss_bytes".into(), 1.0), ("cpu".into(), 2.0)],
+        };
+        let register = |name: &Arc<str>| Job::Register {
+            name: Arc::clone(name),
+            kind: "pid",
+            spec: "1".into(),
+        };
+        queue.must(register(&a));
+        for t in 0..5 {
+            queue.may(sample(&a, f64::from(t)));
+        }
+        // Three samples fit; two of two fields each did not.
+        assert_eq!(status.dropped.load(Ordering::Relaxed), 4);
+        queue.must(register(&b));
+        queue.may(sample(&b, 9.0));
+        let mut got = Vec::new();
+        while let Some(job) = jobs.try_recv() {
+            got.push(job);
+        }
+        assert!(
+            matches!(
+                &got[..],
+                [Job::Register { .. }, Job::Sample { .. }, Job::Sample { .. }, Job::Sample { .. }, Job::Register { name, .. }]
+                    if &**name == "b"
+            ),
+            "{} jobs",
+            got.len()
+        );
+        assert_eq!(status.dropped.load(Ordering::Relaxed), 6);
+        // Taken off the queue, the jobs make room again.
+        queue.may(sample(&b, 10.0));
+        assert!(matches!(jobs.try_recv(), Some(Job::Sample { t, .. }) if t == 10.0));
     }
 }
