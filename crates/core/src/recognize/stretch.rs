@@ -353,14 +353,7 @@ fn held_jumps(
         .into_iter()
         .filter(|j| j.start > ft[0])
         .collect();
-    let at = |time: f64| ft.iter().position(|&x| x >= time).unwrap_or(m - 1);
-    let held = jumps.iter().all(|j| {
-        let low = floor[at(j.end)..]
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min);
-        low >= floor[at(j.start)] + 0.5 * j.size
-    });
+    let held = jumps.iter().all(|j| kept(ft, floor, j));
     // (Half the pairs at least: a leak's bursts come when they come, and two may fall close
     // together; a smooth climb read finely has no quiet between any of its rises.)
     let apart = 2 * jumps
