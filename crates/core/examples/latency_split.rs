@@ -89,4 +89,29 @@ fn main() {
         common::median(&mut all.clone()),
         common::median(&mut after)
     );
+    // A date before the onset tells the user of a leak that was not there yet: counted apart,
+    // and the latency read over the dates after the onset as well as over all of them.
+    let before = all.len() - after.len();
+    let at_end = rows
+        .iter()
+        .filter(|r| r.2 && matches!(r.4, Some((_, 0x10))))
+        .count();
+    eprintln!(
+        "flags before onset {before} of {}; dated at the end (no flag) {at_end}; p50/p90 after onset {:.2}/{:.2} (n {}); p50/p90 all {:.2}/{:.2}",
+        all.len(),
+        common::median(&mut after),
+        quantile(&mut after, 0.9),
+        after.len(),
+        common::median(&mut all),
+        quantile(&mut all, 0.9)
+    );
+}
+
+/// The `q` quantile of `xs` (0..1), the nearest rank (sorts `xs`); NaN for none.
+fn quantile(xs: &mut [f64], q: f64) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    xs[((xs.len() - 1) as f64 * q).round() as usize]
 }
