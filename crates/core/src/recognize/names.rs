@@ -1037,6 +1037,11 @@ mod tests {
         (0..n).map(|i| 1.7e9 + 60.0 * i as f64).collect()
     }
 
+    /// `n` buckets of the shape `f` (of the bucket's index) under 1 MB of scatter.
+    fn noisy(n: usize, f: impl Fn(f64) -> f64) -> Vec<f64> {
+        (0..n).map(|i| f(i as f64) + 1e6 * jitter(i)).collect()
+    }
+
     #[test]
     fn a_staircase_grew_in_bursts() {
         let t = times(120);
@@ -1560,67 +1565,47 @@ mod tests {
     fn a_level_held_then_a_short_rise_is_a_step_and_a_fill_from_the_start_is_not() {
         let t = times(100);
         // Flat for 40 buckets, up 30 MB over 5, flat since.
-        let step: Vec<f64> = (0..100)
-            .map(|i| 100e6 + 30e6 * ((i as f64 - 40.0) / 5.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
-            .collect();
+        let step = noisy(100, |x| 100e6 + 30e6 * ((x - 40.0) / 5.0).clamp(0.0, 1.0));
         assert_eq!(held_level_before_rise(&t, &step), Some(true));
         // A cache filling from the first sample towards its bound.
-        let fill: Vec<f64> = (0..100)
-            .map(|i| 100e6 + 30e6 * (1.0 - (-(i as f64) / 8.0).exp()) + 1e6 * jitter(i))
-            .collect();
+        let fill = noisy(100, |x| 100e6 + 30e6 * (1.0 - (-x / 8.0).exp()));
         assert_eq!(held_level_before_rise(&t, &fill), Some(false));
         // A level held, then a slow climb over half the stretch: a fill, not a step.
-        let slow: Vec<f64> = (0..100)
-            .map(|i| 100e6 + 30e6 * ((i as f64 - 20.0) / 50.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
-            .collect();
+        let slow = noisy(100, |x| 100e6 + 30e6 * ((x - 20.0) / 50.0).clamp(0.0, 1.0));
         assert_eq!(held_level_before_rise(&t, &slow), Some(false));
         // Held, then an S-shaped fill over two hours of a twelve-hour stretch (buckets of
         // 7.2 min): quick against the stretch, yet no event.
         let t: Vec<f64> = (0..100).map(|i| 1.7e9 + 432.0 * i as f64).collect();
-        let s_curve: Vec<f64> = (0..100)
-            .map(|i| 100e6 + 30e6 / (1.0 + (-(i as f64 - 35.0) / 3.5).exp()) + 1e6 * jitter(i))
-            .collect();
+        let s_curve = noisy(100, |x| 100e6 + 30e6 / (1.0 + (-(x - 35.0) / 3.5).exp()));
         assert_eq!(held_level_before_rise(&t, &s_curve), Some(false));
         // The same stretch with a five-minute step: a step.
-        let quick: Vec<f64> = (0..100)
-            .map(|i| {
-                100e6 + 30e6 * ((i as f64 - 35.0) * 432.0 / 300.0).clamp(0.0, 1.0) + 1e6 * jitter(i)
-            })
-            .collect();
+        let quick = noisy(100, |x| {
+            100e6 + 30e6 * ((x - 35.0) * 432.0 / 300.0).clamp(0.0, 1.0)
+        });
         assert_eq!(held_level_before_rise(&t, &quick), Some(true));
     }
+
     #[test]
     fn two_quick_jumps_between_held_levels_or_a_fall_that_held_are_steps_and_a_fill_is_not() {
         let t = times(200);
         // Held, up 20 MB at an hour, held, up 20 MB more at two hours, held: two batch loads
         // an hour apart (one ramp across both is no quick rise).
-        let two: Vec<f64> = (0..200)
-            .map(|i| {
-                let x = i as f64;
-                100e6
-                    + 20e6 * ((x - 60.0) / 2.0).clamp(0.0, 1.0)
-                    + 20e6 * ((x - 120.0) / 2.0).clamp(0.0, 1.0)
-                    + 1e6 * jitter(i)
-            })
-            .collect();
+        let two = noisy(200, |x| {
+            100e6
+                + 20e6 * ((x - 60.0) / 2.0).clamp(0.0, 1.0)
+                + 20e6 * ((x - 120.0) / 2.0).clamp(0.0, 1.0)
+        });
         assert_eq!(held_level_before_rise(&t, &two), Some(true));
         // A deploy that left the process 30 MB smaller, then held.
-        let down: Vec<f64> = (0..200)
-            .map(|i| 130e6 - 30e6 * (i as f64 - 80.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
-            .collect();
+        let down = noisy(200, |x| 130e6 - 30e6 * (x - 80.0).clamp(0.0, 1.0));
         assert_eq!(held_level_before_rise(&t, &down), Some(true));
         // Held, then a cache filling over its time constant: still creeping between any jumps.
-        let fill: Vec<f64> = (0..200)
-            .map(|i| {
-                let x = (i as f64 - 40.0).max(0.0);
-                100e6 + 40e6 * (1.0 - (-x / 20.0).exp()) + 1e6 * jitter(i)
-            })
-            .collect();
+        let fill = noisy(200, |x| {
+            100e6 + 40e6 * (1.0 - (-(x - 40.0).max(0.0) / 20.0).exp())
+        });
         assert_eq!(held_level_before_rise(&t, &fill), Some(false));
         // Held, then a fill at a constant rate to its cap over 50 minutes.
-        let capped: Vec<f64> = (0..200)
-            .map(|i| 100e6 + 40e6 * ((i as f64 - 30.0) / 50.0).clamp(0.0, 1.0) + 1e6 * jitter(i))
-            .collect();
+        let capped = noisy(200, |x| 100e6 + 40e6 * ((x - 30.0) / 50.0).clamp(0.0, 1.0));
         assert_eq!(held_level_before_rise(&t, &capped), Some(false));
     }
 
