@@ -39,6 +39,18 @@ pub(crate) struct Eval {
     /// climbs more than three times as fast as the cut run did: a warm-up's start after the
     /// tail of the warm-up before it, as likely as a leak (see `window_confirms`).
     pub cut_run_leak: bool,
+    /// A trailing window's leak after restarts whose run going on now climbs more than three
+    /// times as fast as the run its leading edge cuts did, whatever that run's verdict: the
+    /// window sees neither how long the cut run lasted nor where it started, so whether its
+    /// leak rests on that run is for a longer view that saw it whole (see
+    /// `Assessment::wider_saw_quiet_runs`).
+    pub outpaces_cut_run: bool,
+    /// The run going on now leaks on its own reading (after restarts).
+    pub last_run_leaks: bool,
+    /// The typical length of the complete runs judged (seconds, NaN when none) and the
+    /// highest floor the ones that did not leak ended at (-inf when none).
+    pub typical_run_s: f64,
+    pub held: f64,
 }
 
 impl Eval {
@@ -56,6 +68,10 @@ impl Eval {
             quiet_runs: false,
             warm_up_runs: false,
             cut_run_leak: false,
+            outpaces_cut_run: false,
+            last_run_leaks: false,
+            typical_run_s: f64::NAN,
+            held: f64::NEG_INFINITY,
         }
     }
 }
@@ -1380,6 +1396,9 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // that run's own verdict, and the run going on now climbs far faster than it did (see
     // `Eval::cut_run_leak`).
     let cut = cfg.window && restarts > 0 && restarts <= 5 && !prev.is_empty();
+    let outpaces_cut_run = cut
+        && pick.is_some_and(|p| p.2)
+        && last.is_some_and(|(l, _)| l.growth_bps > 3.0 * prev[prev.len() - 1].0.growth_bps);
     let cut_run_leak = cut && pick.is_some_and(|p| p.2) && {
         let whole: Vec<&(StretchEval, f64)> = prev_leaks
             .iter()
@@ -1656,6 +1675,10 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             quiet_runs: !prev.is_empty() && !runs_leak,
             warm_up_runs,
             cut_run_leak: leak && cut_run_leak,
+            outpaces_cut_run: leak && outpaces_cut_run,
+            last_run_leaks: restarts > 0 && last.is_some_and(|(l, _)| l.leak),
+            typical_run_s: typical_run,
+            held,
         },
     }
 }

@@ -387,6 +387,28 @@ impl Assessment {
             && !self.windows[k + 1..].iter().flatten().any(settled)
     }
 
+    /// True when the run going on now in window `k` (`w`) leaks on its own reading and climbs
+    /// more than three times as fast as the run the window's leading edge cuts, but is young
+    /// next to the runs a longer window saw whole and found mostly not leaking (under half
+    /// their typical length, or shorter and not past the floor they held): `evaluate`'s
+    /// young-run exception, which window `k` cannot apply itself, its edge cutting the run
+    /// before the restart short. A new process warms up fast to the height its predecessors
+    /// held; a restarted leak regrows at its own pace.
+    fn wider_saw_quiet_runs(&self, k: usize, w: &Eval) -> bool {
+        let Some(d) = w.detail else {
+            return false;
+        };
+        w.outpaces_cut_run
+            && w.last_run_leaks
+            && self.windows[k + 1..].iter().flatten().any(|l| {
+                l.restarts > w.restarts
+                    && l.quiet_runs
+                    && l.kind != VerdictKind::Leak
+                    && (d.span_s < 0.5 * l.typical_run_s
+                        || (d.span_s < l.typical_run_s && d.floor_now <= l.held + d.rise_needed))
+            })
+    }
+
     /// Which windows confirm a leak.
     pub fn confirmed(&self) -> [bool; 3] {
         let mut c = [false; 3];
@@ -395,6 +417,7 @@ impl Assessment {
                 windows::window_confirms(k, &w, &self.main, &self.history[k])
                     && !self.wider_saw_collections(k, &w)
                     && !self.falls_unsettled(k, &w)
+                    && !self.wider_saw_quiet_runs(k, &w)
             });
         }
         c

@@ -516,6 +516,10 @@ mod tests {
             quiet_runs: false,
             warm_up_runs: false,
             cut_run_leak: false,
+            outpaces_cut_run: false,
+            last_run_leaks: false,
+            typical_run_s: f64::NAN,
+            held: f64::NEG_INFINITY,
         }
     }
 
@@ -818,5 +822,48 @@ mod tests {
         main.quiet_runs = true;
         w.cut_run_leak = false;
         assert!(window_confirms(0, &w, &main, &history));
+    }
+
+    /// The last hour of a service restarted every 67 min, each new process warming up fast
+    /// to about 180 MB: the hour holds half of one run (cut by its edge, climbing 51 MB/h)
+    /// and the first 20 min of the next, climbing 187 MB/h at 131 MB. Both read as leaks in
+    /// the hour; the 6 h window saw four runs whole, about 67 min each and holding 181 MB,
+    /// mostly not leaking, and calls no leak: the young run, under half their length and
+    /// below the height they held, is a warm-up, and the hour confirms nothing. A run as
+    /// old as theirs, or a longer window that saw its runs leak, and the hour's leak stands.
+    #[test]
+    fn a_young_run_in_a_window_defers_to_the_run_lengths_a_longer_window_saw() {
+        let restarted = restarted();
+        let mb = 1e6;
+        let mut w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 1, restarted);
+        w.outpaces_cut_run = true;
+        w.last_run_leaks = true;
+        if let Some(d) = w.detail.as_mut() {
+            d.span_s = 1232.0;
+            d.floor_now = 131.0 * mb;
+            d.rise_needed = 10.0 * mb;
+        }
+        let mut wide = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 5, restarted);
+        wide.quiet_runs = true;
+        wide.typical_run_s = 4050.0;
+        wide.held = 181.0 * mb;
+        let main = eval(VerdictKind::NoLeak, Pattern::Cyclic, 0, Falls::default());
+        let a = |w: Eval, wide: Eval| {
+            super::super::Assessment {
+                main,
+                windows: [Some(w), Some(wide), None],
+                history: [History::UNKNOWN; 3],
+            }
+            .confirmed()[0]
+        };
+        assert!(!a(w, wide));
+        let mut old = w;
+        if let Some(d) = old.detail.as_mut() {
+            d.span_s = 4100.0;
+        }
+        assert!(a(old, wide));
+        let mut leaking = wide;
+        leaking.quiet_runs = false;
+        assert!(a(w, leaking));
     }
 }
