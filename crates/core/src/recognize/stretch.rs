@@ -599,8 +599,14 @@ pub(crate) fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) ->
 /// the Bayesian information criterion, its time constant under 0.6 of the run (on up to 48
 /// parts; see [`fill_curve`] and where `judge` asks it). The fitted fill, or `None`.
 pub(crate) fn fills_to_bound(c: &Cols) -> Option<super::stats::FillCurve> {
-    fill_curve(c.t, c.mean, c.t.len().min(48), 3.0 * 3600.0)
-        .filter(|f| f.delta > 10.0 && f.tau_rel <= 0.6)
+    fill_beats_warm_line(c).filter(|f| f.tau_rel <= 0.6)
+}
+
+/// The first of [`fills_to_bound`]'s bars alone: an exponential approach explains the means of
+/// stretch `c` better than a line after a warm-up of up to three hours by 10 on the BIC, on up
+/// to 48 parts, whatever its time constant.
+fn fill_beats_warm_line(c: &Cols) -> Option<super::stats::FillCurve> {
+    fill_curve(c.t, c.mean, c.t.len().min(48), 3.0 * 3600.0).filter(|f| f.delta > 10.0)
 }
 
 /// Judge the stretch `c` (at least 6 buckets), given the bucket-level noise `sigma` (bytes)
@@ -1022,9 +1028,8 @@ fn judge_level(
     let slowed = decel || flat_end || quad_decel;
     let quiet = could_plateau && slowed && quiet_seen_before();
     let fill_over_quiet = (quiet && decel && cfg.one_run && !cfg.window)
-        .then(|| fill_curve(c.t, c.mean, c.t.len().min(48), 3.0 * 3600.0))
+        .then(|| fill_beats_warm_line(c))
         .flatten()
-        .filter(|f| f.delta > 10.0)
         .map(|f| f.tau_rel);
     let plateau =
         could_plateau && ((slowed && (!quiet || fill_over_quiet.is_some())) || short_fill);
