@@ -1639,6 +1639,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                     if !leak && !cfg.screen && !cfg.window && {
                         let w = c.cols(0, n);
                         super::names::traffic_cycle(w.t, w.mean, w.lo, w.hi, w.first, w.last, w.n)
+                            || super::names::one_day_of_traffic(w.t, w.mean, w.lo, w.hi)
                     } =>
                 {
                     Pattern::Cyclic

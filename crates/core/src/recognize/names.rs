@@ -871,6 +871,49 @@ pub(crate) fn traffic_cycle(
             && collector_sawtooth(lo, hi, mean, first, last, count))
 }
 
+/// True when a view too short to time a daily cycle (three quarters of a day to 2.2 days:
+/// the period search asks for 2.2 cycles) still holds a day of traffic: the bucket means
+/// (`mean` at times `t`) swing, between their 10th and 90th percentiles, by a tenth of their
+/// level at least, by eight times the scatter of one bucket's mean to the next (a slow swing
+/// over many buckets, not noise), and by more than a bucket spans inside itself
+/// ([`cycle_outswings_buckets`]: not a collector's sawtooth faster than the buckets) — and
+/// the means both rose and fell by half that swing at least (in time order): a cycle rises
+/// and falls back, where a cache filling or a deploy's new level rises (or falls) and holds.
+/// Traffic moves a service's memory by a sizeable share of it (buffers and state per request
+/// or connection) and does so over hours; a steady process's noise and wander move it by a
+/// few percent. A spike held for a few buckets does not move the 90th percentile. For names
+/// only.
+pub(crate) fn one_day_of_traffic(t: &[f64], mean: &[f64], lo: &[f64], hi: &[f64]) -> bool {
+    let n = t.len();
+    if n < 12 || [mean.len(), lo.len(), hi.len()].iter().any(|&l| l != n) {
+        return false;
+    }
+    let span = t[n - 1] - t[0];
+    if !(0.75 * super::evaluate::DAY..2.2 * super::evaluate::DAY).contains(&span) {
+        return false;
+    }
+    let mut r = mean.to_vec();
+    r.sort_by(f64::total_cmp);
+    let swing = r[(9 * (n - 1)) / 10] - r[(n - 1) / 10];
+    let level = r[(n - 1) / 2];
+    let mut s = Vec::with_capacity(n);
+    let step_noise = super::stats::diff_noise(mean, &mut s);
+    // The largest rise and the largest fall of the means in time order.
+    let (mut lowest, mut highest, mut rose, mut fell) = (mean[0], mean[0], 0.0f64, 0.0f64);
+    for &m in mean {
+        rose = rose.max(m - lowest);
+        fell = fell.max(highest - m);
+        lowest = lowest.min(m);
+        highest = highest.max(m);
+    }
+    level > 0.0
+        && swing >= 0.1 * level
+        && swing >= 8.0 * step_noise
+        && rose >= 0.5 * swing
+        && fell >= 0.5 * swing
+        && cycle_outswings_buckets(t, mean, lo, hi)
+}
+
 /// True when a cycle of the bucket means is the stretch's own (traffic), not the beat of a
 /// faster sawtooth inside the buckets against their width: the means, the trend taken out,
 /// swing (between their 10th and 90th percentiles) by more than a bucket typically spans
@@ -1885,5 +1928,26 @@ mod tests {
         assert!(!traffic_cycle(
             &buckets.0, &buckets.1, &buckets.2, &buckets.3, &first, &last, &[10; 144]
         ));
+    }
+
+    /// A day and a quarter of a service whose memory follows its traffic (a sine of a day
+    /// swinging 30 % of its 400 MB) is too short for the period search (2.2 cycles) and was
+    /// named stable; it is a cycle. A steady process wandering by 2 % is not.
+    #[test]
+    fn one_day_of_traffic_is_named_cyclic() {
+        let opts = crate::recognize::RecognizeOptions::default();
+        let day = 86400.0;
+        let pts = samples(30.0, 2e6, |t| {
+            400e6 * (1.0 + 0.15 * (2.0 * std::f64::consts::PI * t / day).sin())
+        });
+        let v = crate::recognize::recognize("traffic", &pts, &opts);
+        assert_eq!(v.verdict, crate::verdict::VerdictKind::NoLeak, "{v:#?}");
+        assert_eq!(v.pattern, Pattern::Cyclic, "{v:#?}");
+        let wander = samples(30.0, 2e6, |t| {
+            400e6 * (1.0 + 0.01 * (2.0 * std::f64::consts::PI * t / day).sin())
+        });
+        let v = crate::recognize::recognize("steady", &wander, &opts);
+        assert_eq!(v.verdict, crate::verdict::VerdictKind::NoLeak, "{v:#?}");
+        assert_eq!(v.pattern, Pattern::Stable, "{v:#?}");
     }
 }
