@@ -948,9 +948,21 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
         let plain = sd(&peaks) <= tolerance && sd(&floors) <= tolerance;
         plain || (threshold && spread(&peaks) <= tolerance && spread(&floors) <= tolerance)
     };
+    // Or every run starting again from one floor (the line through its bucket minima,
+    // within the same tolerance): a full collection frees back to the live set, which holds
+    // from one cycle to the next. A restart does that too, but a new process shows itself —
+    // a warm-up below the floor, a kill at the limit, a halved floor — which the conditions
+    // below exclude: three falls or more back to one floor, none showing a new process, are
+    // a collector's.
+    let floor_held = floors.len() >= 3
+        && height > 0.0
+        && sd(&floors) <= (0.1 * height).max(sigma)
+        && !cut
+        && under == 0
+        && halved == 0;
     Falls {
         collector: restarts >= 3
-            && (level || stationary)
+            && (level || stationary || floor_held)
             && !warmups
             && !at_limit
             && halved * 2 <= restarts,
@@ -1114,8 +1126,9 @@ fn runs_only_warm_up(c: &Columns, starts: &[usize], sigma: f64, min_run: usize) 
 pub(crate) struct Falls {
     /// Every complete run ended at one height, whatever its pace (or all at the same peak and
     /// floor — by their MAD when the runs' lengths vary beyond their rises, a threshold's and
-    /// no clock's), with no warm-up after the falls, not at the memory limit, and most falls
-    /// keeping more than half the floor: a collector's cycles.
+    /// no clock's; or every run starting from one floor, cut at no clock's times, with not one
+    /// fall showing a new process), with no warm-up after the falls, not at the memory limit,
+    /// and most falls keeping more than half the floor: a collector's cycles.
     pub collector: bool,
     /// Most falls undershoot the floor the run after them then holds by 4 noise scales and a
     /// tenth of its rise (on the robust line through the run's bucket minima, and below
@@ -2650,6 +2663,36 @@ mod tests {
         let (c, starts) = sawtooth_runs(&lens, floor, |r| {
             floor(r) + 15.0 * MB * lens[r] as f64 / 12.0
         });
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(!falls.collector, "{falls:?}");
+    }
+
+    /// A JVM's old generation: it fills at 12 to 18 MB/h as the load promotes objects and a
+    /// full collection comes when it reaches a threshold that moves from one cycle to the
+    /// next, so the runs last 5 to 7.5 h and their rises vary with both (neither one height
+    /// nor a clock's or one pace's cut), and every collection frees back to the live set at 400 MB, where the next run
+    /// starts, with no warm-up below it. Three falls or more back to one floor, none showing
+    /// a new process, are a collector's (without `floor_held` this fails). Counter-cases: one
+    /// fall that dips 30 MB below the floor the run then holds (a new process warming up: a
+    /// restarted leak), or floors that climb 20 MB a run (a leak under the collector), are
+    /// not.
+    #[test]
+    fn falls_back_to_one_floor_with_no_new_process_are_a_collectors() {
+        let cfg = RecognizeOptions::default().cfg();
+        let lens = [84usize, 90, 66, 78, 60, 90, 72, 84];
+        let pace = [15.0, 18.0, 12.0, 16.0, 13.0, 17.0, 14.0, 15.0];
+        let rise = |r: usize| pace[r] * MB * lens[r] as f64 / 12.0;
+        let (c, starts) = sawtooth_runs(&lens, |_| 400.0 * MB, |r| 400.0 * MB + rise(r));
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(falls.collector, "{falls:?}");
+        // One fall undershoots the floor its run then holds: a new process.
+        let (mut c, starts) = sawtooth_runs(&lens, |_| 400.0 * MB, |r| 400.0 * MB + rise(r));
+        c.lo[starts[3]] -= 30.0 * MB;
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(!falls.collector, "{falls:?}");
+        // The floor climbs from run to run: a leak under the collector.
+        let floor = |r: usize| 400.0 * MB + 20.0 * MB * r as f64;
+        let (c, starts) = sawtooth_runs(&lens, floor, |r| floor(r) + rise(r));
         let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
         assert!(!falls.collector, "{falls:?}");
     }
