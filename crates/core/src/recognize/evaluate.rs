@@ -948,12 +948,12 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
         let plain = sd(&peaks) <= tolerance && sd(&floors) <= tolerance;
         plain || (threshold && spread(&peaks) <= tolerance && spread(&floors) <= tolerance)
     };
-    // Or every run starting again from one floor (the line through its bucket minima,
-    // within the same tolerance): a full collection frees back to the live set, which holds
-    // from one cycle to the next. A restart does that too, but a new process shows itself —
-    // a warm-up below the floor, a kill at the limit, a halved floor — which the conditions
-    // below exclude: three falls or more back to one floor, none showing a new process, are
-    // a collector's.
+    // Or every run starting again from one floor (the floors spread by under a tenth of the
+    // height the runs climb, or a noise scale): a full collection frees back to the live set,
+    // which holds from one cycle to the next. A restart does that too, but a new process
+    // shows itself — a warm-up below the floor, a kill at the limit, a halved floor — which
+    // the conditions below exclude: three falls or more back to one floor, none showing a new
+    // process, are a collector's.
     let floor_held = floors.len() >= 3
         && height > 0.0
         && sd(&floors) <= (0.1 * height).max(sigma)
@@ -2670,8 +2670,8 @@ mod tests {
     /// A JVM's old generation: it fills at 12 to 18 MB/h as the load promotes objects and a
     /// full collection comes when it reaches a threshold that moves from one cycle to the
     /// next, so the runs last 5 to 7.5 h and their rises vary with both (neither one height
-    /// nor a clock's or one pace's cut), and every collection frees back to the live set at 400 MB, where the next run
-    /// starts, with no warm-up below it. Three falls or more back to one floor, none showing
+    /// nor a clock's or one pace's cut), and every collection frees back to the live set at
+    /// 400 MB, where the next run starts, with no warm-up below it. Three falls or more back to one floor, none showing
     /// a new process, are a collector's (without `floor_held` this fails). Counter-cases: one
     /// fall that dips 30 MB below the floor the run then holds (a new process warming up: a
     /// restarted leak), or floors that climb 20 MB a run (a leak under the collector), are

@@ -5,7 +5,7 @@
 //! many parameters they spend (the Bayesian information criterion), so that the scale of
 //! "well" is the series' own scatter about each model, not a constant.
 
-use super::stats::{acf_period, half_lag_slope, median_and_mad, median_mut, solve};
+use super::stats::{acf_period, half_lag_slope, median_and_mad, median_mut, solve, swing_10_90};
 use crate::verdict::Pattern;
 
 /// The Bayesian information criterion of a Gaussian model with `p` parameters that leaves
@@ -893,8 +893,7 @@ pub(crate) fn one_day_of_traffic(t: &[f64], mean: &[f64], lo: &[f64], hi: &[f64]
         return false;
     }
     let mut r = mean.to_vec();
-    r.sort_by(f64::total_cmp);
-    let swing = r[(9 * (n - 1)) / 10] - r[(n - 1) / 10];
+    let swing = swing_10_90(&mut r);
     let level = r[(n - 1) / 2];
     let mut s = Vec::with_capacity(n);
     let step_noise = super::stats::diff_noise(mean, &mut s);
@@ -928,8 +927,7 @@ pub(crate) fn cycle_outswings_buckets(t: &[f64], mean: &[f64], lo: &[f64], hi: &
     let mut s = Vec::with_capacity(n);
     let g = half_lag_slope(&t[..n], &mean[..n], &mut s);
     let mut r: Vec<f64> = (0..n).map(|i| mean[i] - g * (t[i] - t[0])).collect();
-    r.sort_by(f64::total_cmp);
-    let swing = r[(9 * (n - 1)) / 10] - r[(n - 1) / 10];
+    let swing = swing_10_90(&mut r);
     let mut band: Vec<f64> = (0..n).map(|i| hi[i] - lo[i]).collect();
     swing > 0.5 * median_mut(&mut band)
 }

@@ -66,6 +66,18 @@ pub(crate) fn half_lag_slope(t: &[f64], y: &[f64], scratch: &mut Vec<f64>) -> f6
 /// the MAD times this is a robust noise scale.
 pub(crate) const MAD_TO_SD: f64 = 1.4826;
 
+/// The spread of `xs` between its 10th and 90th percentiles (nearest rank), sorting `xs` in
+/// place: how far a series swings, with a tenth at either end left out so a spike does not
+/// count.
+pub(crate) fn swing_10_90(xs: &mut [f64]) -> f64 {
+    let n = xs.len();
+    if n == 0 {
+        return 0.0;
+    }
+    xs.sort_by(f64::total_cmp);
+    xs[(9 * (n - 1)) / 10] - xs[(n - 1) / 10]
+}
+
 /// The median of `xs` and its robust scale about it, 1.4826 × MAD (reorders and overwrites
 /// `xs`); (0, 0) when empty.
 pub(crate) fn median_and_mad(xs: &mut [f64]) -> (f64, f64) {
