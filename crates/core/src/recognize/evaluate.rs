@@ -2671,11 +2671,11 @@ mod tests {
     /// full collection comes when it reaches a threshold that moves from one cycle to the
     /// next, so the runs last 5 to 7.5 h and their rises vary with both (neither one height
     /// nor a clock's or one pace's cut), and every collection frees back to the live set at
-    /// 400 MB, where the next run starts, with no warm-up below it. Three falls or more back to one floor, none showing
-    /// a new process, are a collector's (without `floor_held` this fails). Counter-cases: one
-    /// fall that dips 30 MB below the floor the run then holds (a new process warming up: a
-    /// restarted leak), or floors that climb 20 MB a run (a leak under the collector), are
-    /// not.
+    /// 400 MB, where the next run starts, with no warm-up below it. Three falls or more back
+    /// to one floor, none showing a new process, are a collector's (without `floor_held` this
+    /// fails). Counter-cases: one fall that dips 30 MB below the floor the run then holds (a
+    /// new process warming up: a restarted leak), or floors that climb 20 MB a run (a leak
+    /// under the collector), are not.
     #[test]
     fn falls_back_to_one_floor_with_no_new_process_are_a_collectors() {
         let cfg = RecognizeOptions::default().cfg();

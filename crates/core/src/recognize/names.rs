@@ -894,7 +894,7 @@ pub(crate) fn one_day_of_traffic(t: &[f64], mean: &[f64], lo: &[f64], hi: &[f64]
     }
     let mut r = mean.to_vec();
     let swing = swing_10_90(&mut r);
-    let level = r[(n - 1) / 2];
+    let level = median_mut(&mut r);
     let mut s = Vec::with_capacity(n);
     let step_noise = super::stats::diff_noise(mean, &mut s);
     // The largest rise and the largest fall of the means in time order.
