@@ -483,8 +483,16 @@ pub fn first_diagnosed_alert(
 
 /// The resident set of process `pid`, bytes.
 pub fn resident_bytes(pid: u32) -> Option<u64> {
+    status_bytes(pid, "VmRSS")
+}
+
+/// The field `key` (a size in kB: `VmRSS`, `RssAnon`, `RssFile`...) of `/proc/PID/status`,
+/// bytes.
+pub fn status_bytes(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kib = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))?;
     Some(
         kib.trim()
             .trim_end_matches("kB")

@@ -1317,10 +1317,14 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         let (a, b) = seg(k);
         c.t[b - 1] - c.t_first[a.min(b - 1)]
     };
+    // (Whether the oldest run looked at was judged: `prev` holds only the runs that were, so
+    // its last entry is the oldest run only then.)
+    let mut oldest_judged = false;
     for k in (restarts.saturating_sub(5)..restarts).rev() {
         if let Some(p) = judge_seg(k) {
             prev.push(p);
             prev_len.push(run_len(k));
+            oldest_judged = k == restarts.saturating_sub(5);
         }
     }
     let last = judge_seg(restarts);
@@ -1408,7 +1412,8 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // leading edge (its restart and its start out of view). Whether the window's leak rests on
     // that run's own verdict, and the run going on now climbs far faster than it did (see
     // `Eval::cut_run_leak`).
-    let cut = cfg.window && restarts > 0 && restarts <= 5 && !prev.is_empty();
+    // (A cut run too short to judge is not in `prev`: then no run in it was cut.)
+    let cut = cfg.window && restarts > 0 && restarts <= 5 && oldest_judged;
     let outpaces_cut_run = cut
         && pick.is_some_and(|p| p.2)
         && last.is_some_and(|(l, _)| l.growth_bps > 3.0 * prev[prev.len() - 1].0.growth_bps);
@@ -3027,5 +3032,42 @@ mod tests {
         assert_eq!(e.restarts, 1, "{e:?}");
         assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
         assert!(!e.cut_run_leak, "{e:?}");
+    }
+
+    /// The last day of a service, in the day window's 15-minute buckets: the run the window's
+    /// leading edge cuts holds 1 GB for `cut` seconds, a restart halves the floor to a flat run
+    /// at 400 MB for 8 h, and a second restart starts a run climbing 40 MB/h from 150 MB for
+    /// the rest of the day. A restart is found 20 min into a view at the earliest (the halving
+    /// rule), where a 15-minute bucket is the second one: a cut run of 45 min holds three
+    /// buckets, too few to judge (six). Then the flat run after it, seen from restart to
+    /// restart, is no cut run, and the climb is not marked as outpacing one; with 3 h of the
+    /// cut run in view (twelve buckets, judged flat), it is.
+    #[test]
+    fn a_cut_run_too_short_to_judge_is_not_taken_for_the_complete_run_after_it() {
+        let cfg = window_cfg();
+        let day = |cut: f64| {
+            bucketed(
+                900.0,
+                (0..2880).map(move |i| {
+                    let t = i as f64 * 30.0;
+                    let v = if t < cut {
+                        1000.0 * MB
+                    } else if t < cut + 8.0 * H {
+                        400.0 * MB
+                    } else {
+                        150.0 * MB + 40.0 * MB * (t - cut - 8.0 * H) / H
+                    };
+                    (t, v + jitter(t, MB))
+                }),
+            )
+        };
+        let e = evaluate(&day(0.75 * H), &cfg);
+        assert_eq!(e.restarts, 2, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        assert!(!e.outpaces_cut_run, "{e:?}");
+        let e = evaluate(&day(3.0 * H), &cfg);
+        assert_eq!(e.restarts, 2, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        assert!(e.outpaces_cut_run, "{e:?}");
     }
 }
