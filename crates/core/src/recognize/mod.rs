@@ -409,6 +409,26 @@ impl Assessment {
             })
     }
 
+    /// True when window `k`'s leak rests on the run its leading edge cuts (see
+    /// `Eval::cut_run_leak`: the run after the restart climbs more than three times as fast as
+    /// that run did) and a longer window that holds more restarts — the cut run's start and
+    /// its neighbours, whole — calls no leak and read its runs as warm-ups (three restarts or
+    /// more, each run's warm-up fitted and no common slope left: `Eval::warm_up_runs`). A new
+    /// process warms up far faster than the tail of the warm-up before it, and that tail, cut
+    /// from its start, passes for a leak. `window_confirms` asks the whole series whether its
+    /// runs were mostly quiet; over days the whole series cannot answer (128 buckets over
+    /// three days are 34 min each: the restarts and climbs read as one sawtooth, no restart
+    /// at all), so the longer windows are asked — for warm-ups, not merely quiet runs: a
+    /// leak restarted on a clock ends every run at one height and passes for quiet runs,
+    /// but climbs in every run alike, which leaves a common slope once warm-ups are fitted.
+    fn cut_run_warmed_up_in_wider(&self, k: usize, w: &Eval) -> bool {
+        w.cut_run_leak
+            && self.windows[k + 1..]
+                .iter()
+                .flatten()
+                .any(|l| l.restarts > w.restarts && l.warm_up_runs && l.kind != VerdictKind::Leak)
+    }
+
     /// Which windows confirm a leak.
     pub fn confirmed(&self) -> [bool; 3] {
         let mut c = [false; 3];
@@ -418,6 +438,7 @@ impl Assessment {
                     && !self.wider_saw_collections(k, &w)
                     && !self.falls_unsettled(k, &w)
                     && !self.wider_saw_quiet_runs(k, &w)
+                    && !self.cut_run_warmed_up_in_wider(k, &w)
             });
         }
         c

@@ -824,6 +824,49 @@ mod tests {
         assert!(window_confirms(0, &w, &main, &history));
     }
 
+    /// Three days of a service restarted every 50 min, each new process warming up over
+    /// about half an hour: the whole series, 34 min a bucket, sees one sawtooth and no
+    /// restart. The last hour holds the tail of one run, cut from its start, and the next
+    /// run's first half hour, climbing far faster; its leak rests on the cut run. The 6 h
+    /// window saw five runs whole and read them all as warm-ups: the hour confirms nothing.
+    /// When the 6 h window calls a leak, sees no more restarts than the hour, or finds its
+    /// runs merely quiet (as a leak restarted on a clock, every run ending at one height,
+    /// reads), or when the hour's leak stands without the cut run, the hour's leak stands.
+    #[test]
+    fn a_window_leak_resting_on_the_cut_run_defers_to_warm_ups_in_a_longer_window() {
+        let restarted = restarted();
+        let mut w = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 1, restarted);
+        w.cut_run_leak = true;
+        w.outpaces_cut_run = true;
+        let mut wide = eval(VerdictKind::NoLeak, Pattern::Stable, 5, restarted);
+        wide.quiet_runs = true;
+        wide.warm_up_runs = true;
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 0, Falls::default());
+        let history = FELL_BELOW_PEAK;
+        assert!(window_confirms(0, &w, &main, &history));
+        let a = |w: Eval, wide: Eval| {
+            super::super::Assessment {
+                main,
+                windows: [Some(w), Some(wide), None],
+                history: [history; 3],
+            }
+            .confirmed()[0]
+        };
+        assert!(!a(w, wide));
+        let mut leaking = wide;
+        leaking.kind = VerdictKind::Leak;
+        assert!(a(w, leaking));
+        let mut quiet = wide;
+        quiet.warm_up_runs = false;
+        assert!(a(w, quiet));
+        let mut same = wide;
+        same.restarts = 1;
+        assert!(a(w, same));
+        let mut own = w;
+        own.cut_run_leak = false;
+        assert!(a(own, wide));
+    }
+
     /// The last hour of a service restarted every 67 min, each new process warming up fast
     /// to about 180 MB: the hour holds half of one run (cut by its edge, climbing 51 MB/h)
     /// and the first 20 min of the next, climbing 187 MB/h at 131 MB. Both read as leaks in
