@@ -160,6 +160,10 @@
 //! 4 MB a leak must show is too slow to call one. (It was 0.1 MB/h, which overruled the rise
 //! and monotony tests from 40 h on: floors climbing 30-50 KB/h for a week, 5-20 % of a small
 //! process, τ = 1, went unflagged.)
+//! The rise floor stands in for noise a stretch cannot measure. The whole-run trend test of a
+//! slow leak under heavy noise measures it (on block means of a run of 4 h or more): there a
+//! rise twice as many standard errors above it as a leak needs asks only the rate floor, so
+//! that a steady rise of a MB or two over a day, tens of standard errors up, is flagged.
 
 mod buckets;
 mod evaluate;
