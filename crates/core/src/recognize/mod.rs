@@ -277,6 +277,14 @@ impl RecognizeOptions {
         }
     }
 
+    /// The smallest rise of the minima of a series' buckets that recognition calls a leak,
+    /// in the series' unit (bytes: 1 MB by default; counts: half of `min_rise_bytes`): see
+    /// `Cfg::least_rise`. A series whose minima over windows half a bucket wide never rise by
+    /// this over an earlier one is no leak (the fleet screen settles it unfetched).
+    pub fn least_rise(&self) -> f64 {
+        self.cfg().least_rise()
+    }
+
     fn cfg(&self) -> Cfg {
         let pos = |x: f64, d: f64| if x.is_finite() && x >= 0.0 { x } else { d };
         Cfg {
