@@ -162,8 +162,11 @@
 //! process, τ = 1, went unflagged.)
 //! The rise floor stands in for noise a stretch cannot measure. The whole-run trend test of a
 //! slow leak under heavy noise measures it (on block means of a run of 4 h or more): there a
-//! rise twice as many standard errors above it as a leak needs asks only the rate floor, so
-//! that a steady rise of a MB or two over a day, tens of standard errors up, is flagged.
+//! rise twice as many standard errors above it as a leak needs asks only the rate floor and
+//! the least rise every leak shows in its bucket minima (`least_rise`: half the smallest rise
+//! floor, 1 MB — the smallest fall taken for a restart; the fleet screen settles what rises
+//! less), so that a steady rise of a MB or two over a day, tens of standard errors up, is
+//! flagged.
 
 mod buckets;
 mod evaluate;
