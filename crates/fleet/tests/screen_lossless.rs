@@ -34,8 +34,8 @@ fn every_recognized_leak_passes_the_screen() {
         }
     }
     assert!(leaks > 200, "the corpus holds leaks: {leaks}");
-    // The screen is not vacuous: it settles some of the rest.
-    assert!(settled > 0, "nothing settled");
+    // (The corpus's non-leaks scatter by more than the least rise, 1 MB: it settles none of
+    // them. That the screen is not vacuous is checked on the flat small processes below.)
     eprintln!("{leaks} leaks all passed; {settled} non-leaks settled by the screen");
 }
 
@@ -65,11 +65,11 @@ impl Rng {
 #[test]
 fn small_slow_leaks_pass_the_screen() {
     let opts = RecognizeOptions::default();
-    let (mut leaks, mut small) = (0, 0);
+    let (mut leaks, mut small, mut settled) = (0, 0, 0);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for hours in [16.0, 24.0, 36.0] {
         for level in [30e6, 60e6, 120e6, 180e6] {
-            for rise in [1.0e6, 1.5e6, 2.0e6, 2.5e6] {
+            for rise in [0.0, 1.0e6, 1.5e6, 2.0e6, 2.5e6] {
                 for sd in [20e3, 80e3] {
                     let n = (hours * 60.0) as usize;
                     let points: Vec<Point> = (0..n)
@@ -92,12 +92,16 @@ fn small_slow_leaks_pass_the_screen() {
                             "{name} is a leak but its floor rise {got} is below the screen's {}",
                             threshold(&opts)
                         );
+                    } else if got < threshold(&opts) {
+                        settled += 1;
                     }
                 }
             }
         }
     }
-    eprintln!("{leaks} small slow leaks, {small} of them rising under 2 MB, all passed");
+    eprintln!("{leaks} small slow leaks ({small} rising under 2 MB) passed; {settled} settled");
+    // The screen is not vacuous: it settles flat ones.
+    assert!(settled > 0, "nothing settled");
     assert!(
         small > 0,
         "no leak rising under 2 MB: the test checks nothing new"
