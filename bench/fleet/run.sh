@@ -9,12 +9,14 @@
 # method is read from /proc.
 #
 # usage: bench/fleet/run.sh [DATA_ROOT] [SERIES]      (default /work/bench-data, 10000)
+# env: BIN (binaries, default this repo's target/release), PORT (default 19190), QUICK=1 (only
+# the two leakscope runs and their comparison: no naive fetch, no rules).
 # needs: cargo build --release -p leakscope && cargo build --release -p leakscope-fleet --examples
 set -euo pipefail
 root=${1:-/work/bench-data}
 n=${2:-10000}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-bin=$repo/target/release
+bin=${BIN:-$repo/target/release}
 fleet=$root/fleet
 data=$root/fleet-data
 out=$root/results
@@ -31,7 +33,7 @@ start=$(meta start) end=$(meta end) step=$(meta step)
 truth=$fleet/truth.jsonl
 query=container_memory_working_set_bytes
 
-port=19190
+port=${PORT:-19190}
 url=http://127.0.0.1:$port
 printf 'global:\n  scrape_interval: 15s\n' > "$root/prom.yml"
 prometheus --config.file="$root/prom.yml" --storage.tsdb.path="$data" \
@@ -62,6 +64,7 @@ run_leakscope() { # name, extra flags...
 run_leakscope screened
 run_leakscope full --screen off
 echo "screen vs full curves: $("$bin/examples/fleet_bench" compare "$out/screened.json" "$out/full.json" | cut -c1-400)"
+[ -n "${QUICK:-}" ] && exit 0
 
 c0=$(cpu)
 /usr/bin/time -f '%e %M' -o "$out/naive.time" "$bin/examples/fleet_bench" naive "$url" "$query" \

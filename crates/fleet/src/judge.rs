@@ -285,7 +285,7 @@ pub fn judge_fleet(
 }
 
 /// The verdict of a series the screen settled: not a leak, because its floor rose less than
-/// half the smallest rise a leak needs. Its confidence follows the recognizer's formula for a
+/// the least rise of the minima a leak shows ([`screen::threshold`]). Its confidence follows the recognizer's formula for a
 /// no-leak (0.55 + 0.4 × how far the rise stayed below what a leak needs); its span is that
 /// of the screen's windows holding samples.
 fn settled_verdict(s: &SeriesStats, opts: &RecognizeOptions, threshold: f64) -> FleetVerdict {
@@ -308,9 +308,9 @@ fn settled_verdict(s: &SeriesStats, opts: &RecognizeOptions, threshold: f64) -> 
             last_bytes: s.last,
             restarts: 0,
             reasons: vec![format!(
-                "screened: the floor rose at most {:.1} MB over the range; a leak needs it to rise ≥ {:.1} MB",
+                "screened: the floor rose at most {:.1} MB over the range; a leak's rises ≥ {:.1} MB",
                 mb(rise),
-                mb(needed)
+                mb(threshold)
             )],
             windows: Vec::new(),
             confirmed_by_window_seconds: None,

@@ -3,17 +3,26 @@
 //! only the series that could be leaks are fetched in full.
 //!
 //! # Why the screen loses no leak
-//! The recognizer calls a stretch a leak only when the floor's chunk means rise by at least
-//! half of the rise a leak needs (`rise_net ≥ 0.5 × max(rise_sigmas·σ, min_rise_bytes)`, see
-//! `leakscope_core::recognize`), and its floor at any moment is the minimum of the points
-//! over at least one whole bucket (or one whole cycle), with the first and last chunks of the
-//! floor far more than one floor window apart. So with windows `W` no longer than half the
-//! recognizer's bucket width, some window lies inside the floor window at the end of that rise
-//! (its minimum is ≥ the floor there), and an earlier window holds the point the floor had at
-//! the start (its minimum is ≤ it): the largest rise of the window minima over an earlier
-//! one, [`ordered_rise`], is at least the floor's rise. A series whose ordered rise is below
-//! `0.5 × min_rise_bytes` cannot be judged a leak, and the screen settles it without fetching
-//! it. The windows see the points the recognizer would: a subquery at the fetch step, or —
+//! Every test of the recognizer that calls a stretch a leak asks the minima of its buckets to
+//! rise, a later one above an earlier one, by at least [`RecognizeOptions::least_rise`]: half
+//! the smallest rise floor, `0.5 × min(min_rise_bytes, 2 MB)` for memory (1 MB by default; the
+//! 2 MB is where the 2 %-of-the-level floor of a process under 100 MB stops), half of
+//! `min_rise_bytes` for counts. The floor's tests (rise, bursts) ask the chunk means of its
+//! floor, a rolling minimum of those minima, to rise by half the rise a leak needs, never under
+//! the rise floor (a staircase, daily troughs and runs between restarts ask the rise floor,
+//! `min_rise_bytes`, or half of it a run); the tests on the bucket means — the chunk means,
+//! and the whole-run trend of a slow leak under heavy noise, which asks no more than the
+//! growth floor of a rise far above its measured noise — ask it of the minima outright. Take
+//! windows `W` no longer than half the recognizer's bucket width, on one grid: for a bucket
+//! minimum `lo_i` at time `t_i` and a later bucket's `lo_j`, the window holding `t_i` has a
+//! minimum ≤ `lo_i`, and a later window lies wholly inside bucket `j` (its minimum is
+//! ≥ `lo_j`). So the largest rise of the window minima over an earlier one, [`ordered_rise`],
+//! is at least `lo_j − lo_i`, and a series whose ordered rise is below `least_rise` cannot be
+//! judged a leak on the whole series' buckets: the screen settles it without fetching it.
+//! (Before the screen asked `0.5 × min_rise_bytes` = 2 MB, which the floor's tests of a
+//! process under 200 MB, at a rise floor of 2 % of its level, and the whole-run trend test
+//! of a rise far above its noise could undercut.)
+//! The windows see the points the recognizer would: a subquery at the fetch step, or —
 //! when the query is a plain selector of one metric fetched at its own resolution, where each
 //! grid point is one raw sample — the raw samples, which is several times cheaper for
 //! Prometheus. `crates/fleet/tests/screen_lossless.rs` checks the claim on the recognizer's
@@ -72,15 +81,10 @@ pub fn floor_window(
     (half / step).max(1) * step
 }
 
-/// The smallest floor rise the screen lets through, bytes: half of the smallest rise the
-/// recognizer calls a leak.
+/// The smallest floor rise the screen lets through, in the series' unit: the smallest rise
+/// of bucket minima the recognizer calls a leak ([`RecognizeOptions::least_rise`]).
 pub fn threshold(opts: &RecognizeOptions) -> f64 {
-    let min_rise = if opts.min_rise_bytes.is_finite() && opts.min_rise_bytes >= 0.0 {
-        opts.min_rise_bytes
-    } else {
-        RecognizeOptions::default().min_rise_bytes
-    };
-    0.5 * min_rise
+    opts.least_rise()
 }
 
 /// How the screen reads the samples: the raw samples of a one-metric selector, or the grid
@@ -288,7 +292,7 @@ mod tests {
         // Never below one step.
         assert_eq!(floor_window(3600, 600, &o, 0.0), 600);
         assert_eq!(floor_window(3600, 60, &o, 7200.0), 60);
-        assert_eq!(threshold(&o), 2e6);
+        assert_eq!(threshold(&o), 1e6);
     }
 
     #[test]

@@ -160,6 +160,13 @@
 //! 4 MB a leak must show is too slow to call one. (It was 0.1 MB/h, which overruled the rise
 //! and monotony tests from 40 h on: floors climbing 30-50 KB/h for a week, 5-20 % of a small
 //! process, τ = 1, went unflagged.)
+//! The rise floor stands in for noise a stretch cannot measure. The whole-run trend test of a
+//! slow leak under heavy noise measures it (on block means of a run of 4 h or more): there a
+//! rise twice as many standard errors above it as a leak needs asks only the rate floor and
+//! the least rise every leak shows in its bucket minima (`least_rise`: half the smallest rise
+//! floor, 1 MB — the smallest fall taken for a restart; the fleet screen settles what rises
+//! less), so that a steady rise of a MB or two over a day, tens of standard errors up, is
+//! flagged.
 
 mod buckets;
 mod evaluate;
@@ -271,6 +278,14 @@ impl RecognizeOptions {
                 ..Self::default()
             },
         }
+    }
+
+    /// The smallest rise of the minima of a series' buckets that recognition calls a leak,
+    /// in the series' unit (bytes: 1 MB by default; counts: half of `min_rise_bytes`): see
+    /// `Cfg::least_rise`. A series whose minima over windows half a bucket wide never rise by
+    /// this over an earlier one is no leak (the fleet screen settles it unfetched).
+    pub fn least_rise(&self) -> f64 {
+        self.cfg().least_rise()
     }
 
     fn cfg(&self) -> Cfg {

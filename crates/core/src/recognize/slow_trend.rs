@@ -12,7 +12,7 @@
 //! step) that does not slow down the way a fill does.
 
 use super::stats::{median, median_mut, mk_tau, MAD_TO_SD};
-use super::stretch::{Cfg, Cols};
+use super::stretch::{minima_rise, Cfg, Cols};
 
 /// Blocks the run is cut into: enough for a trend test with an honest standard error, few
 /// enough that each block averages many buckets.
@@ -21,6 +21,10 @@ const BLOCKS: usize = 16;
 /// Shortest run judged, seconds: each block then averages 15 minutes or more of samples, past
 /// a collector's cycles and the minutes-long noise; shorter runs are judged by the floor.
 const MIN_SPAN_S: f64 = 4.0 * 3600.0;
+
+/// How many times `rise_sigmas` standard errors a whole-run rise must stand above its noise
+/// for the rise floor to give way to the growth floor (see [`slow_trend`]).
+const MEASURED_RISE_SIGMAS: f64 = 2.0;
 
 /// What the whole-run trend test found, when it found a leak.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -187,7 +191,23 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg, after_step: bool) -> Option<SlowTr
     let se_rise = scatter * run / sxx.sqrt() * ((1.0 + rho) / (1.0 - rho)).sqrt();
     let rise = g * run;
     let level = || c.mean.iter().sum::<f64>() / n as f64;
-    let rise_needed = (cfg.rise_sigmas * se_rise).max(cfg.rise_floor(level, run));
+    // The rise floor stands in for noise a stretch cannot measure (allocator noise, page
+    // rounding, jitter: the module doc's # Minimums). Here the run's noise is measured, on
+    // block means that each average a quarter of an hour or more: a rise that stands twice
+    // the standard errors a leak needs above it is none of those, even were that noise
+    // misjudged by half (the scatter of 16 blocks is off by a quarter now and then). It need
+    // only grow at the smallest growth called a leak (4 MB a week, asked below), not reach
+    // 4 MB (or 2 %) within the run: a steady 1.5 MB a day at 40 standard errors is a leak.
+    // It still rises by the least rise any test calls a leak (1 MB for memory, the smallest
+    // fall taken for a restart), its line and its bucket minima both (`Cfg::least_rise`):
+    // under that a rise is the size of the floor's own jitter, and the fleet screen, which
+    // reads only minima, settles what rises less.
+    let floor = if rise >= MEASURED_RISE_SIGMAS * cfg.rise_sigmas * se_rise {
+        cfg.least_rise()
+    } else {
+        cfg.rise_floor(level, run)
+    };
+    let rise_needed = (cfg.rise_sigmas * se_rise).max(floor);
     let third = |k: usize| {
         let (a, b) = (k * BLOCKS / 3, (k + 1) * BLOCKS / 3);
         y[a..b].iter().sum::<f64>() / (b - a) as f64
@@ -220,13 +240,18 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg, after_step: bool) -> Option<SlowTr
     let (se1, se2) = (sd / spread_of(&x[..h]), sd / spread_of(&x[h..]));
     let steady = !short_of_a_line(g2 - 0.5 * g1, 0.5 * g, se2.hypot(0.5 * se1))
         && !short_of_a_line(g1 - 0.5 * g2, 0.5 * g, se1.hypot(0.5 * se2));
-    (rise >= rise_needed && g >= cfg.min_growth_bps && tau >= cfg.min_tau && spread && steady)
-        .then_some(SlowTrend {
-            growth_bps: g,
-            rise,
-            rise_needed,
-            tau,
-        })
+    (rise >= rise_needed
+        && g >= cfg.min_growth_bps
+        && tau >= cfg.min_tau
+        && spread
+        && steady
+        && minima_rise(c.lo) >= cfg.least_rise())
+    .then_some(SlowTrend {
+        growth_bps: g,
+        rise,
+        rise_needed,
+        tau,
+    })
 }
 
 #[cfg(test)]
@@ -236,6 +261,15 @@ mod tests {
 
     /// 16 h of 5-minute buckets whose means follow `f` plus a small alternating scatter.
     fn judge(f: impl Fn(f64) -> f64, after_step: bool) -> Option<SlowTrend> {
+        judge_with(f, after_step, &RecognizeOptions::default())
+    }
+
+    /// As [`judge`], with the given options.
+    fn judge_with(
+        f: impl Fn(f64) -> f64,
+        after_step: bool,
+        o: &RecognizeOptions,
+    ) -> Option<SlowTrend> {
         let t: Vec<f64> = (0..192).map(|i| 300.0 * i as f64).collect();
         let mean: Vec<f64> = t
             .iter()
@@ -252,7 +286,7 @@ mod tests {
             last: &mean,
             n: &n,
         };
-        slow_trend(&c, &RecognizeOptions::default().cfg(), after_step)
+        slow_trend(&c, &o.cfg(), after_step)
     }
 
     /// A deploy's two held steps of 30 MB: the line rises many standard errors (its
@@ -294,5 +328,45 @@ mod tests {
             1381.0, 1431.0, 1472.0, 1547.0,
         ];
         assert!(judge(|x: f64| 500e6 + 1e5 * fill[block(x)], false).is_none());
+    }
+
+    /// A 60 MB process whose floor climbs a steady 1.5 MB over 16 h (94 KB/h, over the
+    /// 4 MB-a-week growth floor) with its hourly blocks scattering by tens of KB: the rise
+    /// stands tens of standard errors above its measured noise, so the 2 MB rise floor (the
+    /// stand-in for unmeasured noise) gives way and it is a slow leak. The same climb under
+    /// block noise ten times larger stands 6 to 12 standard errors up: a leak only once the
+    /// rise floor is lowered, so the floor still stands there.
+    #[test]
+    fn a_rise_far_above_its_measured_noise_needs_no_rise_floor() {
+        let h = 3600.0;
+        let block = |x: f64| ((x / h) as usize).min(15);
+        let e = [
+            0.6, 3.0, 0.0, 0.7, 0.1, 1.1, 0.5, 1.1, 0.4, 2.4, 1.4, -1.7, 0.3, 0.1, -2.2, -0.9,
+        ];
+        let line = |a: f64| {
+            move |x: f64| {
+                let k = block(x);
+                60e6 + 1.5e6 * k as f64 / 16.0 + a * e[k]
+            }
+        };
+        let no_floor = RecognizeOptions {
+            min_rise_bytes: 1.0,
+            ..RecognizeOptions::default()
+        };
+        assert!(judge(line(20e3), false).is_some());
+        assert!(judge_with(line(150e3), false, &no_floor).is_some());
+        assert!(judge(line(150e3), false).is_none());
+    }
+
+    /// The same steady climb, far above its measured noise, of 0.8 MB over 16 h (50 KB/h, over
+    /// the growth floor): under the least rise any test calls a leak (1 MB), so no leak —
+    /// the fleet screen settles such a series unfetched. At 1.2 MB it is one.
+    #[test]
+    fn a_rise_under_the_least_rise_is_no_leak() {
+        let h = 3600.0;
+        let block = |x: f64| ((x / h) as usize).min(15);
+        let line = |rise: f64| move |x: f64| 60e6 + rise * block(x) as f64 / 16.0;
+        assert!(judge(line(0.8e6), false).is_none());
+        assert!(judge(line(1.2e6), false).is_some());
     }
 }

@@ -63,6 +63,34 @@ impl Cfg {
         self.min_rise_bytes
             .min((self.rise_share * level.abs()).max(2.0 * self.min_drop))
     }
+
+    /// The smallest rise of a stretch's bucket minima (the largest of a later minimum over an
+    /// earlier one, [`minima_rise`]) that any test calls a leak: half the smallest
+    /// [`Cfg::rise_floor`] — `min_drop` for bytes (1 MB: half of twice the smallest fall taken
+    /// for a restart), half of `min_rise_bytes` for counts. The floor's tests ask its chunk
+    /// means, rolling minima of those minima, to rise by half the rise a leak needs, never under
+    /// the rise floor; the tests on the means (the means of chunks, the whole-run trend) ask it
+    /// of the minima outright. A rise of the minima under this is the size of a fall not taken
+    /// for a restart: the noise of a heap's floor, not a leak. The fleet screen settles,
+    /// unfetched, every series whose minima rise less (`RecognizeOptions::least_rise`).
+    pub fn least_rise(&self) -> f64 {
+        let floor = if self.rise_share > 0.0 {
+            self.min_rise_bytes.min(2.0 * self.min_drop)
+        } else {
+            self.min_rise_bytes
+        };
+        0.5 * floor
+    }
+}
+
+/// The largest rise of a bucket minimum over an earlier one (0 when they only fall).
+pub(crate) fn minima_rise(lo: &[f64]) -> f64 {
+    let (mut low, mut up) = (f64::INFINITY, 0.0f64);
+    for &v in lo {
+        low = low.min(v);
+        up = up.max(v - low);
+    }
+    up
 }
 
 /// Bucket columns of the stretch being judged.
@@ -647,7 +675,9 @@ pub(crate) fn judge(
     }
     // (No cycle here: the autocorrelation of the means found none for the floor.)
     match judge_level(c, Level::Means, sigma, None, cfg) {
-        Some(m) if m.leak => Some(m),
+        // (A leak on the means needs its minima to rise too, by the least rise: see
+        // `Cfg::least_rise`.)
+        Some(m) if m.leak && minima_rise(c.lo) >= cfg.least_rise() => Some(m),
         _ => Some(floor),
     }
 }
