@@ -227,17 +227,9 @@ fn collect(
     by.into_values().filter(|s| s.samples > 0).collect()
 }
 
-/// The largest rise of a value over an earlier one (0 when the values only fall); non-finite
-/// values are skipped.
-pub fn ordered_rise(values: &[f64]) -> f64 {
-    let mut low = f64::INFINITY;
-    let mut best = 0.0f64;
-    for &v in values.iter().filter(|v| v.is_finite()) {
-        low = low.min(v);
-        best = best.max(v - low);
-    }
-    best
-}
+/// The largest rise of a value over an earlier one: the recognizer's own measure, so that the
+/// screen's bound and the recognizer's least rise are one computation.
+pub use leakscope_core::recognize::ordered_rise;
 
 /// The screen's floor rise computed locally on `points` (what the server computes with
 /// [`floor_query`]): the [`ordered_rise`] of the minima over windows of `window` seconds

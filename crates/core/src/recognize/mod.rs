@@ -190,6 +190,19 @@ use std::sync::Mutex;
 use stretch::Cfg;
 use windows::{Windows, WINDOWS};
 
+/// The largest rise of a value over an earlier one (0 when the values only fall); non-finite
+/// values are skipped. Of a series' bucket minima it is what every leak shows at least
+/// `RecognizeOptions::least_rise` of; the fleet screen reads it of its window minima.
+pub fn ordered_rise(values: &[f64]) -> f64 {
+    let mut low = f64::INFINITY;
+    let mut best = 0.0f64;
+    for &v in values.iter().filter(|v| v.is_finite()) {
+        low = low.min(v);
+        best = best.max(v - low);
+    }
+    best
+}
+
 /// Knobs of recognition, with the field's defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecognizeOptions {

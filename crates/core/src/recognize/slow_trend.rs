@@ -12,7 +12,7 @@
 //! step) that does not slow down the way a fill does.
 
 use super::stats::{median, median_mut, mk_tau, MAD_TO_SD};
-use super::stretch::{minima_rise, Cfg, Cols};
+use super::stretch::{Cfg, Cols};
 
 /// Blocks the run is cut into: enough for a trend test with an honest standard error, few
 /// enough that each block averages many buckets.
@@ -245,7 +245,7 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg, after_step: bool) -> Option<SlowTr
         && tau >= cfg.min_tau
         && spread
         && steady
-        && minima_rise(c.lo) >= cfg.least_rise())
+        && super::ordered_rise(c.lo) >= cfg.least_rise())
     .then_some(SlowTrend {
         growth_bps: g,
         rise,

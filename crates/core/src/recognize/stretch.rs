@@ -65,7 +65,7 @@ impl Cfg {
     }
 
     /// The smallest rise of a stretch's bucket minima (the largest of a later minimum over an
-    /// earlier one, [`minima_rise`]) that any test calls a leak: half the smallest
+    /// earlier one, [`super::ordered_rise`]) that any test calls a leak: half the smallest
     /// [`Cfg::rise_floor`] — `min_drop` for bytes (1 MB: half of twice the smallest fall taken
     /// for a restart), half of `min_rise_bytes` for counts. The floor's tests ask its chunk
     /// means, rolling minima of those minima, to rise by half the rise a leak needs, never under
@@ -81,16 +81,6 @@ impl Cfg {
         };
         0.5 * floor
     }
-}
-
-/// The largest rise of a bucket minimum over an earlier one (0 when they only fall).
-pub(crate) fn minima_rise(lo: &[f64]) -> f64 {
-    let (mut low, mut up) = (f64::INFINITY, 0.0f64);
-    for &v in lo {
-        low = low.min(v);
-        up = up.max(v - low);
-    }
-    up
 }
 
 /// Bucket columns of the stretch being judged.
@@ -677,7 +667,7 @@ pub(crate) fn judge(
     match judge_level(c, Level::Means, sigma, None, cfg) {
         // (A leak on the means needs its minima to rise too, by the least rise: see
         // `Cfg::least_rise`.)
-        Some(m) if m.leak && minima_rise(c.lo) >= cfg.least_rise() => Some(m),
+        Some(m) if m.leak && super::ordered_rise(c.lo) >= cfg.least_rise() => Some(m),
         _ => Some(floor),
     }
 }
