@@ -285,9 +285,9 @@ pub fn judge_fleet(
 }
 
 /// The verdict of a series the screen settled: not a leak, because its floor rose less than
-/// the least rise of the minima a leak shows ([`screen::threshold`]). Its confidence follows the recognizer's formula for a
-/// no-leak (0.55 + 0.4 × how far the rise stayed below what a leak needs); its span is that
-/// of the screen's windows holding samples.
+/// the least rise of the minima a leak shows ([`screen::threshold`]). Its confidence follows
+/// the recognizer's formula for a no-leak (0.55 + 0.4 × how far the rise stayed below what a
+/// leak needs); its span is that of the screen's windows holding samples.
 fn settled_verdict(s: &SeriesStats, opts: &RecognizeOptions, threshold: f64) -> FleetVerdict {
     let needed = 2.0 * threshold;
     let rise = s.floor_rise.max(0.0);

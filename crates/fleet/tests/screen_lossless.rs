@@ -2,7 +2,7 @@
 //! corpus (every pattern, spans from 30 minutes to days, noise, restarts), every series that
 //! `recognize` calls a leak has a floor rise at or above the screen's threshold.
 
-use leakscope_core::corpus::generate;
+use leakscope_core::corpus::{generate, Rng};
 use leakscope_core::{recognize, Point, RecognizeOptions, VerdictKind};
 use leakscope_fleet::screen::{floor_rise, floor_window, threshold};
 
@@ -39,23 +39,6 @@ fn every_recognized_leak_passes_the_screen() {
     eprintln!("{leaks} leaks all passed; {settled} non-leaks settled by the screen");
 }
 
-/// A small deterministic generator (xorshift64*, Box–Muller) for the series below.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.next().max(1e-12), self.next());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-}
-
 /// Small processes (30-180 MB) whose floor climbs 1-2.5 MB steadily over 16-36 h under
 /// scatter of 20-80 KB a sample: the rises the whole-run trend test reads far above their
 /// measured noise, and the floor's tests read against a rise floor of 2 % of the level (2 MB
@@ -66,7 +49,7 @@ impl Rng {
 fn small_slow_leaks_pass_the_screen() {
     let opts = RecognizeOptions::default();
     let (mut leaks, mut small, mut settled) = (0, 0, 0);
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(39);
     for hours in [16.0, 24.0, 36.0] {
         for level in [30e6, 60e6, 120e6, 180e6] {
             for rise in [0.0, 1.0e6, 1.5e6, 2.0e6, 2.5e6] {

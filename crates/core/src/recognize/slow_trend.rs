@@ -245,7 +245,7 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg, after_step: bool) -> Option<SlowTr
         && tau >= cfg.min_tau
         && spread
         && steady
-        && super::ordered_rise(c.lo) >= cfg.least_rise())
+        && cfg.minima_show_least_rise(c.lo))
     .then_some(SlowTrend {
         growth_bps: g,
         rise,
@@ -258,6 +258,16 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg, after_step: bool) -> Option<SlowTr
 mod tests {
     use super::*;
     use crate::recognize::RecognizeOptions;
+
+    /// The hourly block (0-15) of 16 h that `x` seconds fall in.
+    fn hour_block(x: f64) -> usize {
+        ((x / 3600.0) as usize).min(15)
+    }
+
+    /// A fixed draw of noise, one value per hourly block, in units of the block scatter.
+    const BLOCK_NOISE: [f64; 16] = [
+        0.6, 3.0, 0.0, 0.7, 0.1, 1.1, 0.5, 1.1, 0.4, 2.4, 1.4, -1.7, 0.3, 0.1, -2.2, -0.9,
+    ];
 
     /// 16 h of 5-minute buckets whose means follow `f` plus a small alternating scatter.
     fn judge(f: impl Fn(f64) -> f64, after_step: bool) -> Option<SlowTrend> {
@@ -313,21 +323,16 @@ mod tests {
     /// is none.
     #[test]
     fn a_noisy_line_is_steady_and_a_fill_is_not() {
-        let h = 3600.0;
-        let block = |x: f64| ((x / h) as usize).min(15);
-        let e = [
-            0.6, 3.0, 0.0, 0.7, 0.1, 1.1, 0.5, 1.1, 0.4, 2.4, 1.4, -1.7, 0.3, 0.1, -2.2, -0.9,
-        ];
         let line = |x: f64| {
-            let k = block(x);
-            500e6 + 3e6 * (0.9 * k as f64 + e[k])
+            let k = hour_block(x);
+            500e6 + 3e6 * (0.9 * k as f64 + BLOCK_NOISE[k])
         };
         assert!(judge(line, false).is_some());
         let fill = [
             0.0, 303.0, 320.0, 493.0, 638.0, 766.0, 896.0, 996.0, 1091.0, 1170.0, 1254.0, 1329.0,
             1381.0, 1431.0, 1472.0, 1547.0,
         ];
-        assert!(judge(|x: f64| 500e6 + 1e5 * fill[block(x)], false).is_none());
+        assert!(judge(|x: f64| 500e6 + 1e5 * fill[hour_block(x)], false).is_none());
     }
 
     /// A 60 MB process whose floor climbs a steady 1.5 MB over 16 h (94 KB/h, over the
@@ -338,15 +343,10 @@ mod tests {
     /// rise floor is lowered, so the floor still stands there.
     #[test]
     fn a_rise_far_above_its_measured_noise_needs_no_rise_floor() {
-        let h = 3600.0;
-        let block = |x: f64| ((x / h) as usize).min(15);
-        let e = [
-            0.6, 3.0, 0.0, 0.7, 0.1, 1.1, 0.5, 1.1, 0.4, 2.4, 1.4, -1.7, 0.3, 0.1, -2.2, -0.9,
-        ];
         let line = |a: f64| {
             move |x: f64| {
-                let k = block(x);
-                60e6 + 1.5e6 * k as f64 / 16.0 + a * e[k]
+                let k = hour_block(x);
+                60e6 + 1.5e6 * k as f64 / 16.0 + a * BLOCK_NOISE[k]
             }
         };
         let no_floor = RecognizeOptions {
@@ -363,9 +363,7 @@ mod tests {
     /// the fleet screen settles such a series unfetched. At 1.2 MB it is one.
     #[test]
     fn a_rise_under_the_least_rise_is_no_leak() {
-        let h = 3600.0;
-        let block = |x: f64| ((x / h) as usize).min(15);
-        let line = |rise: f64| move |x: f64| 60e6 + rise * block(x) as f64 / 16.0;
+        let line = |rise: f64| move |x: f64| 60e6 + rise * hour_block(x) as f64 / 16.0;
         assert!(judge(line(0.8e6), false).is_none());
         assert!(judge(line(1.2e6), false).is_some());
     }

@@ -74,12 +74,14 @@ impl Cfg {
     /// for a restart: the noise of a heap's floor, not a leak. The fleet screen settles,
     /// unfetched, every series whose minima rise less (`RecognizeOptions::least_rise`).
     pub fn least_rise(&self) -> f64 {
-        let floor = if self.rise_share > 0.0 {
-            self.min_rise_bytes.min(2.0 * self.min_drop)
-        } else {
-            self.min_rise_bytes
-        };
-        0.5 * floor
+        // (`rise_floor` at its least: over an hour, where the share applies, at a level of 0.)
+        0.5 * self.rise_floor(|| 0.0, 3600.0)
+    }
+
+    /// True when the bucket minima `lo` rise by [`Cfg::least_rise`], a later one over an
+    /// earlier one: what the tests on the means ask before they call a leak.
+    pub(crate) fn minima_show_least_rise(&self, lo: &[f64]) -> bool {
+        super::ordered_rise(lo) >= self.least_rise()
     }
 }
 
@@ -667,7 +669,7 @@ pub(crate) fn judge(
     match judge_level(c, Level::Means, sigma, None, cfg) {
         // (A leak on the means needs its minima to rise too, by the least rise: see
         // `Cfg::least_rise`.)
-        Some(m) if m.leak && super::ordered_rise(c.lo) >= cfg.least_rise() => Some(m),
+        Some(m) if m.leak && cfg.minima_show_least_rise(c.lo) => Some(m),
         _ => Some(floor),
     }
 }
