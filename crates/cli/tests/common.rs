@@ -392,6 +392,41 @@ pub fn stderr_lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
     rx
 }
 
+/// Spawn an example service told `--port 0` and wait (up to 20 s) for its "listening on
+/// 127.0.0.1:PORT" line on stdout: the child and the port it really bound. A port picked
+/// with [`free_port`] beforehand races with any socket bound to port 0 meanwhile (a Node
+/// inspector opened by a test alongside took one, so the service died and the test drove load
+/// at the inspector). The rest of stdout is drained so the service never blocks on it.
+pub fn spawn_service(cmd: &mut Command) -> (Child, u16) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if let Some(port) = line
+                .split("listening on 127.0.0.1:")
+                .nth(1)
+                .and_then(|p| p.trim().parse::<u16>().ok())
+            {
+                let _ = tx.send(port);
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(port) => (child, port),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} printed no 'listening on 127.0.0.1:PORT' within 20 s");
+        }
+    }
+}
+
 /// True once something accepts connections on 127.0.0.1:`port`, within `timeout`.
 pub fn listening(port: u16, timeout: Duration) -> bool {
     wait_for(timeout, || {

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// A Node example service on a free port; its inspector, once opened by SIGUSR1, listens on
+/// A Node example service on the port it chose; its inspector, once opened by SIGUSR1, listens on
 /// a random loopback port (so tests running side by side do not fight over 9229). Killed on
 /// drop.
 struct Service {
@@ -30,22 +30,11 @@ struct Service {
 
 impl Service {
     fn start(example: &str, variant: &str) -> Service {
-        let port = free_port();
-        let child = Command::new("node")
-            .arg("--inspect-port=127.0.0.1:0")
-            .arg(repo().join(format!("examples/node/{example}/{variant}.js")))
-            .args(["--port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        assert!(
-            wait_for(Duration::from_secs(20), || TcpStream::connect((
-                "127.0.0.1",
-                port
-            ))
-            .is_ok()),
-            "{example}/{variant} did not start on port {port}"
+        let (child, port) = spawn_service(
+            Command::new("node")
+                .arg("--inspect-port=127.0.0.1:0")
+                .arg(repo().join(format!("examples/node/{example}/{variant}.js")))
+                .args(["--port", "0"]),
         );
         Service { child, port }
     }

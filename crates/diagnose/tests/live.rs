@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -32,14 +32,6 @@ fn have(cmd: &str) -> bool {
     ok
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A service killed on drop.
 struct Service {
     child: Child,
@@ -47,20 +39,34 @@ struct Service {
 }
 
 impl Service {
-    fn start(mut cmd: Command, port: u16) -> Service {
-        let child = cmd
-            .stdout(Stdio::null())
+    /// Start an example service with `--port 0` and learn its port from its "listening on
+    /// 127.0.0.1:PORT" line. A port picked beforehand races with the Node inspectors that
+    /// tests alongside open on port 0 (one can take it first, and the service dies).
+    fn start(mut cmd: Command) -> Service {
+        let mut child = cmd
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let t = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                t.elapsed() < Duration::from_secs(20),
-                "no service on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Some(port) = line
+                    .split("listening on 127.0.0.1:")
+                    .nth(1)
+                    .and_then(|p| p.trim().parse::<u16>().ok())
+                {
+                    let _ = tx.send(port);
+                }
+            }
+        });
+        let Ok(port) = rx.recv_timeout(Duration::from_secs(20)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} printed no 'listening on 127.0.0.1:PORT' within 20 s");
+        };
         Service { child, port }
     }
 }
@@ -159,12 +165,10 @@ fn a_leaking_node_service_gets_its_culprit_named_and_its_inspector_closed() {
     if !have("node") {
         return;
     }
-    let port = free_port();
     let mut cmd = Command::new("node");
     cmd.arg("--inspect-port=127.0.0.1:0")
-        .arg(repo().join("examples/node/cache/leaky.js"))
-        .args(["--port", &port.to_string()]);
-    let svc = Service::start(cmd, port);
+        .arg(repo().join("examples/node/cache/leaky.js"));
+    let svc = Service::start(cmd);
     let ports_before = listening_ports(svc.child.id());
     let stop_load = Arc::new(AtomicBool::new(false));
     let load = drive(svc.port, 300, Arc::clone(&stop_load));
@@ -229,14 +233,12 @@ fn a_python_service_with_the_tracemalloc_hook_gets_its_allocation_site_named() {
     if !have("python3") {
         return;
     }
-    let port = free_port();
     let dumps = tempfile::tempdir().unwrap();
     let mut cmd = Command::new("python3");
     cmd.arg(repo().join("examples/python/records/leaky.py"))
-        .args(["--port", &port.to_string()])
         .env("LEAKSCOPE_TRACEMALLOC", "1")
         .env("LEAKSCOPE_TRACEMALLOC_DIR", dumps.path());
-    let svc = Service::start(cmd, port);
+    let svc = Service::start(cmd);
     let stop_load = Arc::new(AtomicBool::new(false));
     let load = drive(svc.port, 150, Arc::clone(&stop_load));
     std::thread::sleep(Duration::from_secs(1));
@@ -300,17 +302,15 @@ fn a_go_service_gets_its_allocation_site_named_from_pprof_without_a_signal() {
     let Some(exe) = go_build("cache/leaky", bin.path()) else {
         return;
     };
-    let port = free_port();
-    let mut cmd = Command::new(&exe);
-    cmd.args(["--port", &port.to_string()]);
-    let svc = Service::start(cmd, port);
+    let cmd = Command::new(&exe);
+    let svc = Service::start(cmd);
     let stop_load = Arc::new(AtomicBool::new(false));
     let load = drive(svc.port, 400, Arc::clone(&stop_load));
     std::thread::sleep(Duration::from_secs(1));
     let tmp = tempfile::tempdir().unwrap();
     let evidence = Evidence::open(&tmp.path().join("evidence"), 1 << 30).unwrap();
     let mut req = request("go-cache", svc.child.id());
-    req.pprof = Some(format!("http://127.0.0.1:{port}"));
+    req.pprof = Some(format!("http://127.0.0.1:{}", svc.port));
     let d = diagnose(
         &req,
         &settings(Duration::from_secs(3)),
@@ -350,12 +350,10 @@ fn a_node_service_near_its_limit_or_over_the_disk_budget_is_skipped_with_its_ins
     if !have("node") {
         return;
     }
-    let port = free_port();
     let mut cmd = Command::new("node");
     cmd.arg("--inspect-port=127.0.0.1:0")
-        .arg(repo().join("examples/node/cache/leaky.js"))
-        .args(["--port", &port.to_string()]);
-    let svc = Service::start(cmd, port);
+        .arg(repo().join("examples/node/cache/leaky.js"));
+    let svc = Service::start(cmd);
     let ports_before = listening_ports(svc.child.id());
     let tmp = tempfile::tempdir().unwrap();
     let stop = Arc::new(AtomicBool::new(false));

@@ -3,7 +3,7 @@
 //! locally, chunking past the points limit, and one clear error for each failure.
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use leakscope_core::{recognize, Point, RecognizeOptions, VerdictKind};
@@ -273,27 +273,39 @@ fn failures_read_as_one_sentence() {
 
 #[test]
 fn refused_credentials_are_named() {
-    // A stand-in for an authenticating proxy: 401 for every request, counted.
+    // A stand-in for an authenticating proxy: 401 to a bearer token, 403 to anything else,
+    // serving until told to stop (a client may retry a request, so no fixed count), and reading
+    // each whole request head (closing on unread bytes resets the connection).
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let addr = listener.local_addr().expect("addr");
+    let url = format!("http://{addr}");
     let seen = std::thread::spawn(move || {
         let mut auth = Vec::new();
-        for _ in 0..2 {
+        loop {
             let (mut c, _) = listener.accept().expect("accept");
-            let mut buf = vec![0u8; 8192];
-            let n = c.read(&mut buf).expect("read");
-            let req = String::from_utf8_lossy(&buf[..n]).to_lowercase();
-            auth.push(
-                req.lines()
-                    .filter(|l| l.starts_with("authorization:") || l.starts_with("x-scope-orgid:"))
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>(),
-            );
-            let status = if auth.len() == 1 {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let req = String::from_utf8_lossy(&head).to_lowercase();
+            if req.starts_with("stop") {
+                return auth;
+            }
+            let lines: Vec<String> = req
+                .lines()
+                .filter(|l| l.starts_with("authorization:") || l.starts_with("x-scope-orgid:"))
+                .map(str::to_owned)
+                .collect();
+            let status = if lines.iter().any(|l| l.starts_with("authorization: bearer")) {
                 "401 Unauthorized"
             } else {
                 "403 Forbidden"
             };
+            auth.push(lines);
             let body = "no";
             let _ = write!(
                 c,
@@ -301,7 +313,6 @@ fn refused_credentials_are_named() {
                 body.len()
             );
         }
-        auth
     });
     let dir = tempfile::tempdir().expect("dir");
     let (token, password) = (dir.path().join("token"), dir.path().join("password"));
@@ -328,12 +339,19 @@ fn refused_credentials_are_named() {
         matches!(err, PromError::Unauthorized { status: 403, .. }),
         "{err}"
     );
-    let auth = seen.join().expect("server");
-    let mut first = auth[0].clone();
-    first.sort();
-    assert_eq!(
-        first,
-        vec!["authorization: bearer s3cret", "x-scope-orgid: tenant-1"]
-    );
-    assert_eq!(auth[1], vec!["authorization: basic dtpw"]);
+    TcpStream::connect(addr)
+        .and_then(|mut c| c.write_all(b"STOP\r\n\r\n"))
+        .expect("stop the stand-in");
+    // Every request (retries included) carried exactly the credentials it was given.
+    let mut auth = seen.join().expect("server");
+    for a in &mut auth {
+        a.sort();
+    }
+    let bearer = vec![
+        "authorization: bearer s3cret".to_string(),
+        "x-scope-orgid: tenant-1".to_string(),
+    ];
+    let basic = vec!["authorization: basic dtpw".to_string()];
+    assert!(auth.contains(&bearer) && auth.contains(&basic), "{auth:?}");
+    assert!(auth.iter().all(|a| *a == bearer || *a == basic), "{auth:?}");
 }
