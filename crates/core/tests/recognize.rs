@@ -1444,3 +1444,17 @@ fn fill_whose_steep_start_reads_as_a_jump_still_fills() {
     let v = judge(&p);
     assert_eq!(v.verdict, VerdictKind::NoLeak, "{v:#?}");
 }
+
+#[test]
+fn the_reasons_name_the_least_rise_the_leak_was_held_to() {
+    // A 60 MB process leaking 0.5 MB/h for 10 h under little noise: its 5 MB rise clears the
+    // rise floor of a small process (2 % of its level, never under twice the least fall taken
+    // for a restart: 2 MB), not the 4 MB a large one needs; the reasons must say which.
+    let p = series(10.0, 30.0, 0.05 * MB, 41, |t| 60.0 * MB + 0.5 * MB * t / H);
+    let v = assert_leak(&p);
+    assert!(
+        v.reasons[0].contains("× its noise, and 1.91 MiB at least)"),
+        "{:?}",
+        v.reasons
+    );
+}

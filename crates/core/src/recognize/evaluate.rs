@@ -573,6 +573,7 @@ fn slow_leak(c: &Cols, full: StretchEval, cfg: &Cfg) -> StretchEval {
             growth_bps: t.growth_bps,
             rise: t.rise,
             rise_needed: t.rise_needed,
+            rise_floor: t.rise_floor,
             tau: t.tau,
             floor_now: full.floor_start + t.rise,
             on_means: true,

@@ -408,14 +408,14 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
                 None => format!("the last {}", span_words(judged_s)),
             };
             out.push(format!(
-                "floor {} from {} to {} ({}) over {which}; a leak needs a rise of at least {} ({} × its noise, and {})",
+                "floor {} from {} to {} ({}) over {which}; a leak needs a rise of at least {} ({} × its noise, and {} at least)",
                 if s.rise >= 0.0 { "rose" } else { "fell" },
                 amount(u, s.floor_start),
                 amount(u, s.floor_now),
                 rate(u, s.growth_bps * 3600.0),
                 amount(u, s.rise_needed),
                 r.cfg.rise_sigmas,
-                amount(u, r.cfg.min_rise_bytes)
+                amount(u, s.rise_floor)
             ));
             out.push(match s.period_s {
                 _ if s.on_means => "the floor is the rolling mean of the samples: no cycle in \

@@ -36,6 +36,8 @@ pub(crate) struct SlowTrend {
     /// The rise a leak needs here: `rise_sigmas` standard errors of the rise, and the rise
     /// floor.
     pub rise_needed: f64,
+    /// The least rise it asked whatever the noise, bytes.
+    pub rise_floor: f64,
     /// Mann–Kendall τ of the block means.
     pub tau: f64,
 }
@@ -250,6 +252,7 @@ pub(crate) fn slow_trend(c: &Cols, cfg: &Cfg, after_step: bool) -> Option<SlowTr
         growth_bps: g,
         rise,
         rise_needed,
+        rise_floor: floor,
         tau,
     })
 }

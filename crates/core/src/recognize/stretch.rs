@@ -139,6 +139,9 @@ pub(crate) struct StretchEval {
     pub rise: f64,
     /// The rise a leak needs here (noise and absolute minimum), bytes.
     pub rise_needed: f64,
+    /// The least of it, whatever the noise ([`Cfg::rise_floor`] or, for a trend that stands
+    /// far above its noise, [`Cfg::least_rise`]), bytes: what the reasons name.
+    pub rise_floor: f64,
     /// Mann–Kendall τ of the floor's chunk medians.
     pub tau: f64,
     /// The floor trend's value at the end of the stretch, bytes.
@@ -801,6 +804,7 @@ fn judge_level(
             growth_bps: g,
             rise,
             rise_needed,
+            rise_floor,
             tau,
             floor_now: icpt + g * ft[m - 1],
             floor_start: icpt + g * ft[0],
@@ -1186,6 +1190,7 @@ fn judge_level(
         growth_bps: g,
         rise,
         rise_needed,
+        rise_floor,
         tau,
         floor_now,
         floor_start: icpt + g * ft[0],

@@ -499,6 +499,7 @@ mod tests {
                 growth_bps,
                 rise: 7e8,
                 rise_needed: 6e7,
+                rise_floor: 4e6,
                 tau: 1.0,
                 floor_now: 2.2e9,
                 floor_start: 1.5e9,
