@@ -10,7 +10,8 @@
 #
 # usage: bench/fleet/run.sh [DATA_ROOT] [SERIES]      (default /work/bench-data, 10000)
 # env: BIN (binaries, default this repo's target/release), PORT (default 19190), QUICK=1 (only
-# the two leakscope runs and their comparison: no naive fetch, no rules).
+# the two leakscope runs and their comparison: no naive fetch, no rules), LIMITS=0 (judge the
+# memory series alone, without the fleet's limits and restart counters, as before 2026-12-06).
 # needs: cargo build --release -p leakscope && cargo build --release -p leakscope-fleet --examples
 set -euo pipefail
 root=${1:-/work/bench-data}
@@ -48,11 +49,22 @@ cpu() { awk '{print ($14+$15)/100}' "/proc/$prom/stat"; }
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "fleet: $(cat "$fleet/meta.json")"
 
+# What a cluster exports beside the memory series: each container's limit (cAdvisor) and its
+# restart counter (kube-state-metrics), joined to the series on the labels they share.
+evidence=()
+if [ "${LIMITS:-1}" != 0 ]; then
+  evidence=(--limit-query "container_spec_memory_limit_bytes > 0")
+  if "$bin/leakscope" analyze --help 2>/dev/null | grep -q -- --restarts-query; then
+    evidence+=(--restarts-query kube_pod_container_status_restarts_total)
+  fi
+fi
+echo "evidence: ${evidence[*]:-none}"
+
 run_leakscope() { # name, extra flags...
   local name=$1; shift
   local c0; c0=$(cpu)
   /usr/bin/time -f '%e %M' -o "$out/$name.time" "$bin/leakscope" analyze --prometheus "$url" \
-    --query "$query" --start "$start" --end "$end" --format json -v "$@" \
+    --query "$query" --start "$start" --end "$end" --format json -v "${evidence[@]}" "$@" \
     > "$out/$name.json" 2> "$out/$name.err" || test $? -eq 1
   local c1; c1=$(cpu)
   read -r wall rss < <(tail -1 "$out/$name.time")

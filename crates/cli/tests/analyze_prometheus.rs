@@ -57,6 +57,17 @@ fn with_limits(mut series: Vec<(Labels, Vec<Point>)>) -> Vec<(Labels, Vec<Point>
         );
         series.push((l, times.iter().map(|&t| Point::new(t, limit)).collect()));
     }
+    // kube-state-metrics' restart counter of the cart's app: restarted twice, in the middle.
+    let mut l = labels("cart-7f9", "app");
+    l.insert(
+        "__name__".into(),
+        "kube_pod_container_status_restarts_total".into(),
+    );
+    let mid = times[times.len() / 2];
+    let counts = times
+        .iter()
+        .map(|&t| Point::new(t, if t < mid { 0.0 } else { 2.0 }));
+    series.push((l, counts.collect()));
     series
 }
 
@@ -172,6 +183,37 @@ fn prometheus_series_get_the_csv_verdicts_with_labels_ranked_by_urgency() {
         first_row.contains("search-1") && first_row.contains("LEAK"),
         "search-1 is 1.06 GB of 1.1 GB at 8 MB/h: nearest its limit\n{table}"
     );
+
+    // With the restart counter, each verdict says how often its container restarted.
+    let v = run_json(
+        leakscope()
+            .args(["analyze", "--format", "json", "--prometheus", &server.url])
+            .args(["--query", "container_memory_working_set_bytes"])
+            .args([
+                "--restarts-query",
+                "kube_pod_container_status_restarts_total",
+            ])
+            .args(range_args()),
+        1,
+    );
+    let counted = |pod: &str, container: &str| {
+        v["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["labels"]["pod"] == pod && v["labels"]["container"] == container)
+            .unwrap()
+            .clone()
+    };
+    let cart = counted("cart-7f9", "app");
+    assert_eq!(cart["restarts_counted"], 2, "{cart}");
+    assert!(
+        cart["reasons"].to_string().contains("restarted 2 time(s)"),
+        "{cart}"
+    );
+    assert_eq!(counted("search-1", "app")["restarts_counted"], 0);
+    // (Only the cart's app has a counter; the proxy beside it shares its pod, not its container.)
+    assert_eq!(counted("cart-7f9", "proxy")["restarts_counted"], 0);
 
     // By pod, the cart pod's app grows while its proxy does not.
     let v = run_json(

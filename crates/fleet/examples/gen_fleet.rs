@@ -3,6 +3,22 @@
 //! reads each sample once), plus `truth.jsonl` (one line per series: labels, leak or not, the
 //! shape) and `meta.json` (start, end, step).
 //!
+//! Beside `container_memory_working_set_bytes` (cAdvisor) it writes, at the same times, what a
+//! Kubernetes cluster exports about the same containers:
+//! - `container_spec_memory_limit_bytes` (cAdvisor, same labels): a leak restarted at a limit
+//!   is OOM-killed there, so its limit is the height its runs reach (and its working set never
+//!   passes it); every other container has a round limit (a multiple of 64 MiB) 1.25–3 × above
+//!   its peak over the range, except one in five that has none (0, as cAdvisor reports an
+//!   unlimited container: Burstable pods without a memory limit are common);
+//! - `kube_pod_container_status_restarts_total` (kube-state-metrics: `namespace, pod,
+//!   container`), which counts each OOM kill of a leak restarted at its limit when it happens;
+//!   every other container stays at 0, except 3 % of the stable ones (memory flat at its base,
+//!   so a restart leaves no mark on the curve) restarted once or twice for unrelated reasons
+//!   (a failed liveness probe, an evicted pod's container).
+//!
+//! Those extras draw from a generator seeded by each series' own seed, so the memory series are
+//! the same as before they were written.
+//!
 //! ```text
 //! cargo run --release -p leakscope-fleet --example gen_fleet -- OUT_DIR [SERIES] [DAYS] [STEP_S] [END_UNIX]
 //! ```
@@ -191,6 +207,58 @@ struct Series {
     offset: f64,
     seed: u64,
     leak: bool,
+    /// `container_spec_memory_limit_bytes`: 0 when the container has none.
+    limit: f64,
+    /// Seconds since the range start at which the container restarted (OOM kills of a leak
+    /// restarted at its limit, or unrelated restarts of a stable one).
+    restarts_at: Vec<f64>,
+    /// kube-state-metrics' selector of the container's restart counter.
+    restart_labels: String,
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+impl Series {
+    /// The memory limit and the restarts of the container, drawn from its own seed: a leak
+    /// restarted at its limit is killed at the height its runs reach; every other container
+    /// has a round limit with headroom above its peak over the range, or none.
+    fn draw_limit_and_restarts(&mut self, step: f64) {
+        let mut r = Rng::new(self.seed ^ 0x005E_ED0F_11A1);
+        if let Shape::Restarts { g, every } = self.shape {
+            // Killed when the working set reaches the limit: the top of every run.
+            self.limit = ((self.base + g * every / H) / MIB).ceil() * MIB;
+            let mut x = self.from + every;
+            while x < self.to {
+                self.restarts_at.push(x);
+                x += every;
+            }
+            return;
+        }
+        let mut peak = self.base;
+        let mut x = self.from;
+        while x < self.to {
+            peak = peak.max(self.base + self.shape.value(x - self.from, x));
+            x += step;
+        }
+        peak += 4.0 * self.noise;
+        self.limit = if r.chance(0.2) {
+            0.0
+        } else {
+            let chunk = 64.0 * MIB;
+            ((peak * r.range(1.25, 3.0)) / chunk).ceil() * chunk
+        };
+        if self.shape == Shape::Stable && r.chance(0.03) {
+            for _ in 0..r.int(1, 2) {
+                self.restarts_at.push(r.range(self.from, self.to));
+            }
+            self.restarts_at.sort_by(f64::total_cmp);
+        }
+    }
+
+    /// Restarts counted by time `x` (seconds since the range start).
+    fn restarts_by(&self, x: f64) -> usize {
+        self.restarts_at.partition_point(|&r| r <= x)
+    }
 }
 
 fn hash_noise(seed: u64, i: u64) -> f64 {
@@ -283,6 +351,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         let _ = write!(sel, "{k}=\"{v}\"");
                     }
                     sel.push('}');
+                    let restart_labels = format!(
+                        "kube_pod_container_status_restarts_total{{namespace=\"{ns}\",pod=\"{pod}\",container=\"{container}\"}}"
+                    );
                     let jitter = r.range(0.97, 1.03);
                     let sh = match sh {
                         Shape::Linear { g } => Shape::Linear { g: g * jitter },
@@ -302,11 +373,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         offset: r.range(0.0, step as f64 - 1.0).floor(),
                         seed: r.next_u64(),
                         leak: sh.leaks(from, to),
+                        limit: 0.0,
+                        restarts_at: Vec::new(),
+                        restart_labels,
                     });
                 }
             }
         }
         d += 1;
+    }
+
+    for s in &mut fleet {
+        s.draw_limit_and_restarts(step as f64);
     }
 
     let mut truth = std::io::BufWriter::new(std::fs::File::create(out.join("truth.jsonl"))?);
@@ -330,27 +408,68 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     while block < end {
         let path = out.join(format!("block-{block}.om"));
         let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
-        writeln!(w, "# TYPE container_memory_working_set_bytes gauge")?;
         let mut line = String::new();
-        for s in &fleet {
-            // Sample times: start + offset + k*step, within [block, block+BLOCK) and alive.
-            let t_first = start as f64 + s.offset;
-            let k0 = (((block as f64 - t_first) / step as f64).ceil()).max(0.0) as u64;
-            let mut k = k0;
-            loop {
-                let t = t_first + (k * step as u64) as f64;
-                if t >= (block + BLOCK) as f64 || t > end as f64 {
-                    break;
+        // One family after another (OpenMetrics keeps a family's samples together), each
+        // sampled at the memory series' own times.
+        for family in 0..3 {
+            let _ = match family {
+                0 => writeln!(w, "# TYPE container_memory_working_set_bytes gauge"),
+                1 => writeln!(w, "# TYPE container_spec_memory_limit_bytes gauge"),
+                _ => writeln!(w, "# TYPE kube_pod_container_status_restarts counter"),
+            };
+            for s in &fleet {
+                // Sample times: start + offset + k*step, within [block, block+BLOCK) and alive.
+                let t_first = start as f64 + s.offset;
+                let k0 = (((block as f64 - t_first) / step as f64).ceil()).max(0.0) as u64;
+                let mut k = k0;
+                loop {
+                    let t = t_first + (k * step as u64) as f64;
+                    if t >= (block + BLOCK) as f64 || t > end as f64 {
+                        break;
+                    }
+                    let x = t - start as f64;
+                    if x >= s.from && x < s.to {
+                        line.clear();
+                        match family {
+                            0 => {
+                                let mut v = s.base
+                                    + s.shape.value(x - s.from, t)
+                                    + s.noise * hash_noise(s.seed, k);
+                                if matches!(s.shape, Shape::Restarts { .. }) {
+                                    // OOM-killed at the limit: the working set never passes it.
+                                    v = v.min(s.limit);
+                                }
+                                let _ = writeln!(
+                                    line,
+                                    "{} {} {}",
+                                    s.labels,
+                                    v.max(1e6).round(),
+                                    t as i64
+                                );
+                                samples += 1;
+                            }
+                            1 => {
+                                let name = s.labels.replacen(
+                                    "container_memory_working_set_bytes",
+                                    "container_spec_memory_limit_bytes",
+                                    1,
+                                );
+                                let _ = writeln!(line, "{name} {} {}", s.limit, t as i64);
+                            }
+                            _ => {
+                                let _ = writeln!(
+                                    line,
+                                    "{} {} {}",
+                                    s.restart_labels,
+                                    s.restarts_by(x),
+                                    t as i64
+                                );
+                            }
+                        }
+                        w.write_all(line.as_bytes())?;
+                    }
+                    k += 1;
                 }
-                let x = t - start as f64;
-                if x >= s.from && x < s.to {
-                    let v = s.base + s.shape.value(x - s.from, t) + s.noise * hash_noise(s.seed, k);
-                    line.clear();
-                    let _ = writeln!(line, "{} {} {}", s.labels, v.max(1e6).round(), t as i64);
-                    w.write_all(line.as_bytes())?;
-                    samples += 1;
-                }
-                k += 1;
             }
         }
         writeln!(w, "# EOF")?;
@@ -359,10 +478,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         block += BLOCK;
     }
     let leaks = fleet.iter().filter(|s| s.leak).count();
+    let limited = fleet.iter().filter(|s| s.limit > 0.0).count();
+    let restarted = fleet.iter().filter(|s| !s.restarts_at.is_empty()).count();
     std::fs::write(
         out.join("meta.json"),
         serde_json::json!({"start": start, "end": end, "step": step, "series": fleet.len(),
-            "leaks": leaks, "samples": samples, "files": files})
+            "leaks": leaks, "samples": samples, "files": files, "with_limit": limited,
+            "restarted": restarted})
         .to_string(),
     )?;
     eprintln!(

@@ -253,6 +253,7 @@ mod tests {
             labels,
             cohort: None,
             screened_out: false,
+            restarts_counted: None,
             first_t,
             recent: Vec::new(),
         }

@@ -45,6 +45,11 @@ pub struct FleetQuery {
     /// An instant query giving each series' memory limit, bytes, matched on shared labels
     /// (e.g. `container_spec_memory_limit_bytes`).
     pub limit_query: Option<String>,
+    /// A query giving each series' container restart counter (e.g. kube-state-metrics'
+    /// `kube_pod_container_status_restarts_total`), matched on shared labels like
+    /// `limit_query`: its increase over the range is reported with each verdict
+    /// ([`FleetVerdict::restarts_counted`]).
+    pub restarts_query: Option<String>,
     /// Screening.
     pub screen: ScreenMode,
     /// Fetch spread.
@@ -73,6 +78,10 @@ pub struct FleetVerdict {
     /// True when the screen showed the floor could not have risen enough for a leak, so the
     /// full curve was not fetched (then `first_bytes` is null and `pattern` is `stable`).
     pub screened_out: bool,
+    /// Restarts of the series' container over the range, counted by the orchestrator
+    /// ([`FleetQuery::restarts_query`]; 0 when no counter matched); absent without that query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restarts_counted: Option<u64>,
     /// Time of the first point, unix seconds (for "detected after").
     #[serde(skip)]
     pub first_t: f64,
@@ -209,6 +218,16 @@ pub fn judge_fleet(
         Some(lq) => prom.query(lq, grid.end as f64)?,
         None => Vec::new(),
     };
+    let restarts = match &q.restarts_query {
+        Some(rq) => prom.query(&restarts_over(rq, &grid), grid.end as f64)?,
+        None => Vec::new(),
+    };
+    // (A counter that did not move is 0, which `joined` skips as no value: no restart.)
+    let counted = |l: &Labels| -> Option<u64> {
+        q.restarts_query
+            .as_ref()
+            .map(|_| joined(l, &restarts).map_or(0, |n| n.round().max(0.0) as u64))
+    };
     let screening = match q.screen {
         ScreenMode::On => true,
         ScreenMode::Off => false,
@@ -230,6 +249,7 @@ pub fn judge_fleet(
             && s.samples >= 20;
         if settled {
             let mut v = settled_verdict(s, &opts, threshold);
+            v.note_restarts(counted(&s.labels), q.restarts_query.as_deref());
             if q.keep_recent_seconds > 0.0 {
                 v.recent = vec![Point::new(s.last_t, s.last)];
             }
@@ -267,14 +287,18 @@ pub fn judge_fleet(
         },
         |j: Judged| {
             progress(Progress::Judged);
-            out.push(FleetVerdict {
+            let n = counted(&j.labels);
+            let mut v = FleetVerdict {
                 verdict: j.verdict,
                 labels: j.labels,
                 cohort: None,
                 screened_out: false,
+                restarts_counted: None,
                 first_t: j.first_t,
                 recent: j.recent,
-            });
+            };
+            v.note_restarts(n, q.restarts_query.as_deref());
+            out.push(v);
         },
     )?;
     cohort::compare(&mut out, &q.cohorts);
@@ -320,17 +344,52 @@ fn settled_verdict(s: &SeriesStats, opts: &RecognizeOptions, threshold: f64) -> 
         labels: s.labels.clone(),
         cohort: None,
         screened_out: true,
+        restarts_counted: None,
         first_t: s.first_t,
         recent: Vec::new(),
+    }
+}
+
+impl FleetVerdict {
+    /// Record `n` restarts of the series' container counted by `query` over the range, and
+    /// say so in the reasons when there were any.
+    fn note_restarts(&mut self, n: Option<u64>, query: Option<&str>) {
+        self.restarts_counted = n;
+        if let (Some(n @ 1..), Some(q)) = (n, query) {
+            self.verdict.reasons.push(format!(
+                "the container restarted {n} time(s) over the range (counted by `{}`)",
+                q.trim()
+            ));
+        }
+    }
+}
+
+/// The increase over `grid`'s range of the restart counters `query` returns, as an instant
+/// query at its end: `increase` over the range of a selector, or of a subquery at the grid's
+/// step for an expression; rounded (a counter counts whole restarts, `increase` extrapolates).
+pub fn restarts_over(query: &str, grid: &Grid) -> String {
+    let q = query.trim();
+    let span = grid.span();
+    if VectorSelector::parse(q).is_some() {
+        format!("round(increase({q}[{span}s]))")
+    } else {
+        format!("round(increase(({q})[{span}s:{}s]))", grid.step)
     }
 }
 
 /// The limit of the series labeled `l`: the limit series sharing the most labels with it, all
 /// of them equal (`__name__` aside); none when two such series tie with different values.
 pub fn limit_for(l: &Labels, limits: &[crate::prom::SeriesData]) -> Option<f64> {
+    joined(l, limits)
+}
+
+/// The positive value of the series of `values` that shares the most labels with `l`, all of
+/// them equal (`__name__` aside); none when two such series tie with different values: how a
+/// limit or a restart counter is matched to a memory series.
+pub fn joined(l: &Labels, values: &[crate::prom::SeriesData]) -> Option<f64> {
     let mut best: Option<(usize, f64)> = None;
     let mut tie = false;
-    for s in limits {
+    for s in values {
         let Some(v) = s
             .points
             .first()
@@ -431,5 +490,18 @@ mod tests {
         // Only `pod` shared with two different limits: ambiguous.
         assert_eq!(limit_for(&l(&[("pod", "a")]), &limits), None);
         assert_eq!(limit_for(&l(&[("pod", "c")]), &limits), None);
+    }
+
+    #[test]
+    fn restarts_are_counted_over_the_range() {
+        let grid = Grid::new(0, 86_400, 300).expect("grid");
+        assert_eq!(
+            restarts_over(" kube_pod_container_status_restarts_total ", &grid),
+            "round(increase(kube_pod_container_status_restarts_total[86400s]))"
+        );
+        assert_eq!(
+            restarts_over("sum by (pod) (restarts_total)", &grid),
+            "round(increase((sum by (pod) (restarts_total))[86400s:300s]))"
+        );
     }
 }

@@ -88,6 +88,7 @@ fn fleet_query(query: &str) -> FleetQuery {
         step: None,
         opts: RecognizeOptions::default(),
         limit_query: None,
+        restarts_query: None,
         screen: ScreenMode::Off,
         limits: FetchLimits::default(),
         warmup_seconds: 600.0,
@@ -354,4 +355,105 @@ fn refused_credentials_are_named() {
     let basic = vec!["authorization: basic dtpw".to_string()];
     assert!(auth.contains(&bearer) && auth.contains(&basic), "{auth:?}");
     assert!(auth.iter().all(|a| *a == bearer || *a == basic), "{auth:?}");
+}
+
+/// A leak OOM-killed at its limit every 5 hours and a collector's sawtooth of the same shape,
+/// over a day at one sample a minute: a climb of 20 MB/h from 250 MB, and a fall straight back,
+/// every run alike. The memory alone cannot tell them apart (three falls or more to one height
+/// read as a collector's); what a cluster exports beside it can: the leak's limit
+/// (`container_spec_memory_limit_bytes`) is the height its runs end at and kube-state-metrics'
+/// restart counter counts each fall, while the collector's limit is far above and its
+/// container never restarted.
+#[test]
+fn a_sawtooth_killed_at_its_limit_and_counted_as_restarts_is_a_leak() {
+    if !have("prometheus") || !have("promtool") {
+        eprintln!("SKIP: prometheus/promtool not installed (apt-get install prometheus)");
+        return;
+    }
+    const DAY: i64 = 86_400;
+    const EVERY: i64 = 5 * 3600;
+    let (g, base) = (2e7, 2.5e8);
+    let kill_height = base + g * (EVERY as f64 / 3600.0);
+    let start = FIXTURE_END - DAY;
+    let times = || (0..=DAY / STEP).map(|i| (i, start + i * STEP));
+    let with = |name: &str, pod: &str| -> Labels {
+        let mut l = labels(pod);
+        l.insert("__name__".into(), name.into());
+        l
+    };
+    let sawtooth: Vec<Point> = times()
+        .map(|(i, t)| {
+            let x = (t - start) % EVERY;
+            let v = base + g * x as f64 / 3600.0 + 5e5 * noise(i, 1);
+            Point::new(t as f64, v.min(kill_height).round())
+        })
+        .collect();
+    let constant = |v: f64| times().map(|(_, t)| Point::new(t as f64, v)).collect();
+    let restarts = |counts: bool| -> Vec<Point> {
+        times()
+            .map(|(_, t)| {
+                let n = if counts { (t - start) / EVERY } else { 0 };
+                Point::new(t as f64, n as f64)
+            })
+            .collect()
+    };
+    let counter = |pod: &str| with("kube_pod_container_status_restarts_total", pod);
+    let series = vec![
+        (labels("oom-killed"), sawtooth.clone()),
+        (labels("collector"), sawtooth),
+        (
+            with("container_spec_memory_limit_bytes", "oom-killed"),
+            constant(kill_height.ceil()),
+        ),
+        (
+            with("container_spec_memory_limit_bytes", "collector"),
+            constant(2e9),
+        ),
+        (counter("oom-killed"), restarts(true)),
+        (counter("collector"), restarts(false)),
+    ];
+    let server = PromServer::start(&series).expect("prometheus starts");
+    let prom = Prometheus::new(Endpoint::new(&server.url)).expect("client");
+    let mut q = fleet_query("mem_bytes");
+    q.start = start as f64;
+    let verdict_of = |q: &FleetQuery, pod: &str| {
+        let (verdicts, _) = judge_fleet(&prom, q, &mut |_| {}).expect("judged");
+        verdicts
+            .into_iter()
+            .find(|v| v.labels["pod"] == pod)
+            .expect("judged")
+    };
+
+    // The memory alone: both read as a collector's cycles.
+    for pod in ["oom-killed", "collector"] {
+        let v = verdict_of(&q, pod);
+        assert_eq!(v.verdict.verdict, VerdictKind::NoLeak, "{pod}: {v:?}");
+        assert_eq!(v.restarts_counted, None);
+    }
+
+    // With the limits and the restart counters the fleet exports.
+    q.limit_query = Some("container_spec_memory_limit_bytes > 0".into());
+    q.restarts_query = Some("kube_pod_container_status_restarts_total".into());
+    let killed = verdict_of(&q, "oom-killed");
+    assert_eq!(killed.verdict.verdict, VerdictKind::Leak, "{killed:?}");
+    assert_eq!(killed.verdict.limit_bytes, Some(kill_height.ceil()));
+    assert_eq!(killed.restarts_counted, Some((DAY / EVERY) as u64));
+    assert!(
+        killed
+            .verdict
+            .reasons
+            .iter()
+            .any(|r| r.contains("restarted 4 time(s)")),
+        "{:?}",
+        killed.verdict.reasons
+    );
+    let collector = verdict_of(&q, "collector");
+    assert_eq!(
+        collector.verdict.verdict,
+        VerdictKind::NoLeak,
+        "{collector:?}"
+    );
+    assert_eq!(collector.restarts_counted, Some(0));
+    assert_eq!(collector.verdict.limit_bytes, Some(2e9));
+    drop(server);
 }

@@ -99,6 +99,7 @@ impl PromQuery {
             step: None,
             opts: RecognizeOptions::default(),
             limit_query: self.limit_query.clone(),
+            restarts_query: None,
             screen: ScreenMode::Auto,
             limits: FetchLimits::default(),
             warmup_seconds: DEPLOY_WARMUP_SECONDS,

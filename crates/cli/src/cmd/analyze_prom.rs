@@ -38,6 +38,17 @@ pub struct FleetArgs {
     /// share, for time-to-limit (e.g. `container_spec_memory_limit_bytes > 0`).
     #[arg(long, value_name = "PROMQL", requires = "query")]
     pub limit_query: Option<String>,
+    /// A query giving each series' container restart counter, matched on the labels they
+    /// share, e.g. `kube_pod_container_status_restarts_total` (kube-state-metrics: namespace,
+    /// pod, container). Its increase over the range is reported with each verdict
+    /// (`restarts_counted` and a reason): with --limit-query, a sawtooth whose runs end at the
+    /// limit and whose falls the counter counts is a leak killed by the OOM killer, not a
+    /// collector's cycle. Example: `leakscope analyze --prometheus http://prom:9090 --query
+    /// 'container_memory_working_set_bytes{namespace="shop",container!=""}' --limit-query
+    /// 'container_spec_memory_limit_bytes > 0' --restarts-query
+    /// kube_pod_container_status_restarts_total`
+    #[arg(long, value_name = "PROMQL", requires = "query")]
+    pub restarts_query: Option<String>,
     /// Screen server-side before fetching: `auto` above 100 series, `on`, or `off` (fetch every
     /// series in full).
     #[arg(long, value_enum, default_value_t = ScreenArg::Auto)]
@@ -97,6 +108,7 @@ pub fn run(
         step,
         opts,
         limit_query: args.limit_query.clone(),
+        restarts_query: args.restarts_query.clone(),
         screen: match args.screen {
             ScreenArg::Auto => ScreenMode::Auto,
             ScreenArg::On => ScreenMode::On,

@@ -45,6 +45,7 @@ pub fn run(args: &ScanArgs, common: &Common) -> anyhow::Result<u8> {
             step: None,
             opts: RecognizeOptions::default(),
             limit_query: None,
+            restarts_query: None,
             screen: ScreenMode::Auto,
             limits: Default::default(),
             warmup_seconds: 600.0,
