@@ -51,6 +51,8 @@ pub(crate) struct Eval {
     /// highest floor the ones that did not leak ended at (-inf when none).
     pub typical_run_s: f64,
     pub held: f64,
+    /// The leak was read from the seasonal differences of the run (see [`seasonal_rise`]).
+    pub seasonal: Option<SeasonalRise>,
 }
 
 impl Eval {
@@ -72,6 +74,7 @@ impl Eval {
             last_run_leaks: false,
             typical_run_s: f64::NAN,
             held: f64::NEG_INFINITY,
+            seasonal: None,
         }
     }
 }
@@ -507,6 +510,132 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
             floor_now: c.lo[n - 1],
             since_onset: true,
         })
+}
+
+/// What the same hours on earlier days say of the last day (see [`seasonal_rise`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SeasonalRise {
+    /// The least the last day's floor stood above the lowest floor held at the same hour on
+    /// any earlier day of the run, over all its hours, bytes.
+    pub least: f64,
+    /// The most any earlier day (two days back or more) stood so at every hour above the days
+    /// before it (0 when none stood higher), bytes.
+    pub earlier: f64,
+    /// How much that excess climbed within the last day (its last third less its first),
+    /// bytes.
+    pub climb: f64,
+}
+
+/// The run's floor against itself on earlier days: each bucket minimum of the last day less
+/// the lowest floor held at the same hour on any earlier day of the run (the earlier days'
+/// floors interpolated; each excess the middle of three neighbours: one wild bucket is no
+/// hour). Under a daily cycle the hour of the day explains the shape of the day, and the
+/// lowest day at each hour is a quiet one: a weekday stands higher than a Sunday in its busy
+/// hours, not at night, and a busier week lifts the busy hours, not the nights — so no
+/// day of a cycle stands higher than the days before it at every hour. A leak that has run
+/// for hours before the last day began lifts every hour of it, the night too, and ever
+/// more as the day goes on. Under a daily cycle (see [`daily_troughs`]), over four days or more
+/// of the run, it needs:
+/// * the last day higher at every hour by the rise a leak needs (6 noise scales of a
+///   difference of two minima, the smallest leak) beyond the most any earlier day, two days
+///   back or more, stood higher at every hour than the days before it (a cycle that wobbles
+///   from day to day does so on earlier days too: this measures it rather than assuming it;
+///   the day before the last is left out, as a leak of more than a day lifts it as well);
+/// * that excess still climbing within the last day: its last third above its first by the
+///   rise a leak needs, monotonically (Mann–Kendall τ) — a step before the last day lifts
+///   every hour of it as well, but by a level that does not grow;
+/// * a pace of at least the smallest growth.
+fn seasonal_rise(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<SeasonalRise> {
+    let n = c.t.len();
+    let t_end = c.t[n - 1];
+    if n < a + 16 || t_end - c.t[a] < 4.0 * DAY {
+        return None;
+    }
+    let floor_at = |t: f64| {
+        let j = c.t[a..n].partition_point(|&x| x < t) + a;
+        if j == a {
+            return c.lo[a];
+        }
+        let (t0, t1) = (c.t[j - 1], c.t[j]);
+        let f = if t1 > t0 { (t - t0) / (t1 - t0) } else { 1.0 };
+        c.lo[j - 1] + f * (c.lo[j] - c.lo[j - 1])
+    };
+    // Each bucket seen on an earlier day of the run, less the lowest floor held at its hour.
+    let from = c.t[a..n].partition_point(|&t| t < c.t[a] + DAY) + a;
+    let excess: Vec<f64> = (from..n)
+        .map(|i| {
+            let low = (1..)
+                .map(|k| c.t[i] - k as f64 * DAY)
+                .take_while(|&x| x >= c.t[a])
+                .map(floor_at)
+                .fold(f64::INFINITY, f64::min);
+            c.lo[i] - low
+        })
+        .collect();
+    let ex: Vec<f64> = (0..excess.len())
+        .map(|i| middle_of_three(&excess, i))
+        .collect();
+    let t_x = &c.t[from..n];
+    // The buckets of the day ending at `t1` (at least three).
+    let day_of = |t1: f64| {
+        let i0 = t_x.partition_point(|&t| t <= t1 - DAY);
+        let i1 = t_x.partition_point(|&t| t <= t1);
+        (i1 >= i0 + 3).then_some(i0..i1)
+    };
+    let least = |r: std::ops::Range<usize>| ex[r].iter().copied().fold(f64::INFINITY, f64::min);
+    let last = day_of(t_end)?;
+    // The noise: the scatter of the bucket minima about the same instant a day before (about
+    // their median change), before the last two days, which a leak may lift, as one sample's
+    // scale, at the quiet hours — those whose floor a day before was under its median: a
+    // cycle's low hours, where a day's least excess lies, while its busy hours scatter with
+    // how busy each day was — when under `sigma`, the buckets' own (at buckets of hours
+    // those read the curvature of the day's shape as noise).
+    let pairs: Vec<(f64, f64)> = (from..n)
+        .take_while(|&i| c.t[i] <= t_end - 2.0 * DAY)
+        .map(|i| {
+            let before = floor_at(c.t[i] - DAY);
+            (before, c.lo[i] - before)
+        })
+        .collect();
+    let mut quiet: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+    let quiet = median_mut(&mut quiet);
+    let mut d: Vec<f64> = pairs.iter().filter(|p| p.0 <= quiet).map(|p| p.1).collect();
+    let noise = if d.len() >= 3 {
+        let m = median_mut(&mut d);
+        d.iter_mut().for_each(|v| *v = (*v - m).abs());
+        (MAD_TO_SD * median_mut(&mut d) / std::f64::consts::SQRT_2).min(sigma)
+    } else {
+        sigma
+    };
+    let needed = (6.0 * std::f64::consts::SQRT_2 * noise).max(cfg.min_rise_bytes);
+    let low = least(last.clone());
+    if low < needed {
+        return None;
+    }
+    let earlier = (2..)
+        .map(|k| t_end - k as f64 * DAY)
+        .take_while(|&t1| t1 - DAY >= t_x[0])
+        .map(|t1| day_of(t1).map(least))
+        .collect::<Option<Vec<f64>>>()?
+        .into_iter()
+        .fold(f64::NAN, f64::max);
+    if earlier.is_nan() || low < needed + earlier.max(0.0) {
+        return None;
+    }
+    let e = &ex[last];
+    let m = e.len();
+    let third = (m / 3).max(1);
+    let (mut first, mut end) = (e[..third].to_vec(), e[m - third..].to_vec());
+    let climb = median_mut(&mut end) - median_mut(&mut first);
+    // (The thirds' middles stand two thirds of a day apart.)
+    let pace = climb / (DAY * (m - third) as f64 / m as f64);
+    (climb >= needed && mk_tau(e, 0.0) >= cfg.min_tau && pace >= cfg.min_growth_bps).then_some(
+        SeasonalRise {
+            least: low,
+            earlier: earlier.max(0.0),
+            climb,
+        },
+    )
 }
 
 /// True when the last day's means (`means`, from bucket `day` on) hold a night under their
@@ -1600,6 +1729,45 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         },
         other => other,
     };
+    // Over four days or more under a daily cycle, a leak that began a day or more before the
+    // end lifts every hour of the last day over the day before, which no earlier day did (see
+    // [`seasonal_rise`]).
+    let mut seasonal = None;
+    let pick = match pick {
+        Some((w, from, false)) if span >= 4.0 * DAY => {
+            let a = seg(restarts).0;
+            // (A daily cycle: the days' troughs show one, or the stretch's floor timed a cycle of
+            // about a day — within 15 %, what buckets of a tenth of a day or so can resolve.)
+            let daily = w.period_s.is_some_and(|p| (p / DAY - 1.0).abs() <= 0.15)
+                || daily_troughs(&c, sigma2).is_some();
+            match daily.then(|| seasonal_rise(&c, a, sigma2, cfg)).flatten() {
+                Some(s)
+                    if !nights_reset()
+                        || !refilling(&StretchEval {
+                            floor_now: c.lo[n - 1],
+                            growth_bps: 1.5 * s.climb / DAY,
+                            ..w
+                        }) =>
+                {
+                    seasonal = Some(s);
+                    let mut w = w;
+                    w.leak = true;
+                    w.pattern = Pattern::LateOnsetLeak;
+                    // (The excess climbed this much in two thirds of a day.)
+                    w.growth_bps = 1.5 * s.climb / DAY;
+                    w.rise = 1.5 * s.climb;
+                    w.floor_start = c.lo[n - 1] - w.rise;
+                    w.floor_now = c.lo[n - 1];
+                    w.span_s = DAY;
+                    w.period_s = Some(DAY);
+                    w.confidence = w.confidence.clamp(0.6, 0.8);
+                    Some((w, c.t[n - 1] - DAY, true))
+                }
+                _ => Some((w, from, false)),
+            }
+        }
+        other => other,
+    };
     // When the process has only just restarted and earlier runs decided, memory is where
     // the new run is now (the lowest sample of the newest bucket), not where the earlier run
     // ended: the limit is that much further away.
@@ -1699,6 +1867,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             last_run_leaks: restarts > 0 && last.is_some_and(|(l, _)| l.leak),
             typical_run_s: typical_run,
             held,
+            seasonal,
         },
     }
 }
@@ -2097,6 +2266,51 @@ mod tests {
             140.0 * MB * (1.0 + 0.4 * busy(t) * cycle(t)) + jitter(t, 0.5 * MB)
         });
         let e = evaluate(&busier, &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// A week of weekday traffic (a 170 MB swing over 700 MB) and quiet weekends (a third of
+    /// it), with a leak of 5 MB/h for the last 48 h, over the weekend: the whole run's floor
+    /// is each cycle's minimum, too few and too scattered by the weekend to show it, and
+    /// the last day, a quiet Sunday, stands no higher than the busy weekdays at their busy
+    /// hours. Above the lowest floor any earlier day held at the same hour (a Sunday's, at
+    /// the busy hours), it stands higher at every hour, which no earlier day did (a Monday
+    /// after a Sunday only in its busy hours), and climbs within the day: a leak. Without
+    /// the leak, or with a step of the leak's size a day before the end (every hour of the
+    /// last day higher as well, but by a level that does not grow), no leak.
+    #[test]
+    fn a_last_day_above_every_earlier_days_low_at_every_hour_and_climbing_is_a_late_leak() {
+        let cfg = RecognizeOptions::default().cfg();
+        let hours = 188.0;
+        // (Days 0, 6 and 7 a weekend.)
+        let swing = |t: f64| {
+            let day = (t / H / 24.0) as usize;
+            let amp = if day == 0 || day >= 6 { 0.3 } else { 1.0 };
+            170.0 * MB * amp * business_hours(t / H, 0.25)
+        };
+        let base = |t: f64| 700.0 * MB + swing(t) + jitter(t, 2.0 * MB);
+        let leak = |t: f64| 5.0 * MB * (t / H - (hours - 48.0)).max(0.0);
+        let late = summary(hours, |t| base(t) + leak(t));
+        let e = evaluate(&late, &cfg);
+        assert_eq!(
+            (e.kind, e.pattern),
+            (VerdictKind::Leak, Pattern::LateOnsetLeak),
+            "{e:?}"
+        );
+        let s = e.seasonal.expect("read from the seasonal differences");
+        assert!(s.least > 60.0 * MB && s.climb > 30.0 * MB, "{s:?}");
+        assert_eq!(
+            evaluate(&summary(hours, base), &cfg).kind,
+            VerdictKind::NoLeak
+        );
+        let step = |t: f64| {
+            if t / H > hours - 24.5 {
+                120.0 * MB
+            } else {
+                0.0
+            }
+        };
+        let e = evaluate(&summary(hours, |t| base(t) + step(t)), &cfg);
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
     }
 

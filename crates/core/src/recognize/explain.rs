@@ -467,6 +467,14 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
             if e.pattern == Pattern::Step {
                 out.push("one or two steps up, flat since: a deploy or a batch that keeps its results".into());
             }
+            if let Some(sr) = e.seasonal.filter(|_| d.leak) {
+                out.push(format!(
+                    "the last day ran at least {} above the lowest floor any earlier day held at the same hour, at every hour (no earlier day stood more than {} above the days before it at every hour), and climbed {} more within the day: a leak that began before the last day, not the daily cycle, a busier day or a step",
+                    amount(u, sr.least),
+                    amount(u, sr.earlier),
+                    amount(u, sr.climb)
+                ));
+            }
             if d.leak && r.detected_at.is_some() {
                 out.push("flagged while replaying the series in order".into());
             }

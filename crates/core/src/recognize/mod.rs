@@ -106,7 +106,14 @@
 //!    floor last stood no higher than some earlier day, a quarter of the day or more, are
 //!    judged alone, and leak when their excess climbs monotonically by the rise a leak
 //!    needs with no jump carrying most of it — a busier day or a step stands higher by a
-//!    level that does not grow);
+//!    level that does not grow); and over four days or more, under a daily cycle (the
+//!    troughs' or a floor cycle of about a day), a last day standing higher at **every hour**
+//!    than the lowest floor any earlier day held at that hour — by the rise a leak needs (6
+//!    scales of the minima's scatter a day apart) beyond the most any earlier day, two back
+//!    or more, stood so above the days before it — and climbing on within the day, is a leak
+//!    that began before the last day (`seasonal_rise`): a weekday stands higher than a quiet
+//!    Sunday only in its busy hours and a busier week lifts its busy hours, not its nights,
+//!    while a step lifts every hour but does not climb;
 //! 7. as a last resort, for a whole run of 4 h or more that nothing above called a leak or
 //!    explained (no cycle, fall or spike; a step the floor read only when one or two jumps
 //!    do not fit the block means far better than the line), fits a line through the means

@@ -521,6 +521,7 @@ mod tests {
             last_run_leaks: false,
             typical_run_s: f64::NAN,
             held: f64::NEG_INFINITY,
+            seasonal: None,
         }
     }
 
