@@ -524,6 +524,11 @@ pub(crate) struct SeasonalRise {
     /// How much that excess climbed within the last day (its last third less its first),
     /// bytes.
     pub climb: f64,
+    /// The rise it asked of both, bytes (6 noise scales of a difference of two minima, never
+    /// under `min_rise_bytes`).
+    pub needed: f64,
+    /// Mann–Kendall τ of the last day's excess.
+    pub tau: f64,
 }
 
 /// The run's floor against itself on earlier days: each bucket minimum of the last day less
@@ -629,13 +634,14 @@ fn seasonal_rise(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<Seasona
     let climb = median_mut(&mut end) - median_mut(&mut first);
     // (The thirds' middles stand two thirds of a day apart.)
     let pace = climb / (DAY * (m - third) as f64 / m as f64);
-    (climb >= needed && mk_tau(e, 0.0) >= cfg.min_tau && pace >= cfg.min_growth_bps).then_some(
-        SeasonalRise {
-            least: low,
-            earlier: earlier.max(0.0),
-            climb,
-        },
-    )
+    let tau = mk_tau(e, 0.0);
+    (climb >= needed && tau >= cfg.min_tau && pace >= cfg.min_growth_bps).then_some(SeasonalRise {
+        least: low,
+        earlier: earlier.max(0.0),
+        climb,
+        needed,
+        tau,
+    })
 }
 
 /// True when the last day's means (`means`, from bucket `day` on) hold a night under their

@@ -407,15 +407,22 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
                 }
                 None => format!("the last {}", span_words(judged_s)),
             };
+            // (A leak read from the same hours on earlier days was held to that test's own
+            // noise and τ, not the whole run's: the reasons name what it asked.)
+            let seasonal = e.seasonal.filter(|_| d.leak);
+            let (needed, least, tau) = match seasonal {
+                Some(sr) => (sr.needed, r.cfg.min_rise_bytes, sr.tau),
+                None => (s.rise_needed, s.rise_floor, s.tau),
+            };
             out.push(format!(
                 "floor {} from {} to {} ({}) over {which}; a leak needs a rise of at least {} ({} × its noise, and {} at least)",
                 if s.rise >= 0.0 { "rose" } else { "fell" },
                 amount(u, s.floor_start),
                 amount(u, s.floor_now),
                 rate(u, s.growth_bps * 3600.0),
-                amount(u, s.rise_needed),
+                amount(u, needed),
                 r.cfg.rise_sigmas,
-                amount(u, s.rise_floor)
+                amount(u, least)
             ));
             out.push(match s.period_s {
                 _ if s.on_means => "the floor is the rolling mean of the samples: no cycle in \
@@ -429,10 +436,11 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
                 None => "the floor is the rolling minimum of the samples (the level after each GC)".into(),
             });
             out.push(format!(
-                "trend τ = {:.2} on the floor (0.55 or more is a monotone rise)",
-                s.tau
+                "trend τ = {tau:.2} on the floor (0.55 or more is a monotone rise)"
             ));
             out.push(match s.plateau {
+                // (Its climb within the last day stands for the plateau test: see below.)
+                _ if seasonal.is_some() => "plateau test: the floor still climbed within the last day (below)".into(),
                 Plateau::NotTested => "plateau test not needed: the floor did not rise significantly".into(),
                 Plateau::Steady(ratio) => format!(
                     "plateau test: growth did not slow (last third at {:.0}% of the middle third; a plateau needs under 45%)",
@@ -467,7 +475,7 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
             if e.pattern == Pattern::Step {
                 out.push("one or two steps up, flat since: a deploy or a batch that keeps its results".into());
             }
-            if let Some(sr) = e.seasonal.filter(|_| d.leak) {
+            if let Some(sr) = seasonal {
                 out.push(format!(
                     "the last day ran at least {} above the lowest floor any earlier day held at the same hour, at every hour (no earlier day stood more than {} above the days before it at every hour), and climbed {} more within the day: a leak that began before the last day, not the daily cycle, a busier day or a step",
                     amount(u, sr.least),
