@@ -1746,7 +1746,15 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             // about a day — within 15 %, what buckets of a tenth of a day or so can resolve.)
             let daily = w.period_s.is_some_and(|p| (p / DAY - 1.0).abs() <= 0.15)
                 || daily_troughs(&c, sigma2).is_some();
-            match daily.then(|| seasonal_rise(&c, a, sigma2, cfg)).flatten() {
+            // (Not over a fall that may be a collector's: a run since a full collection of a
+            // rarely collected old generation climbs past where it fell from as a leak does,
+            // and the day-over-day excess of any steady climb grows; a third fall tells them
+            // apart, as the caveat says.)
+            let collected = restarts > 0 && falls.may_be_collections(restarts);
+            match (daily && !collected)
+                .then(|| seasonal_rise(&c, a, sigma2, cfg))
+                .flatten()
+            {
                 Some(s)
                     if !nights_reset()
                         || !refilling(&StretchEval {
@@ -2317,6 +2325,27 @@ mod tests {
             }
         };
         let e = evaluate(&summary(hours, |t| base(t) + step(t)), &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// A JVM's old generation under a daily cycle, filling at 1.5 MB/h and collected once,
+    /// 4.8 days in: since that fall the floor has climbed steadily past where it fell from,
+    /// so the last day stands above every earlier day's low at every hour, by more every day
+    /// — as a leak's does. With one fall that may be a collector's, the seasonal test waits
+    /// for a third fall (as the rest of the judgement does) and names no leak.
+    #[test]
+    fn a_rarely_collected_old_generation_under_a_daily_cycle_is_no_seasonal_leak() {
+        let cfg = RecognizeOptions::default().cfg();
+        let fall = 115.0;
+        let old = |t: f64| {
+            let h = t / H;
+            1.5 * MB * if h < fall { h } else { h - fall }
+        };
+        let jvm = summary(281.0, |t| {
+            800.0 * MB + 100.0 * MB * business_hours(t / H, 0.25) + old(t) + jitter(t, 2.0 * MB)
+        });
+        let e = evaluate(&jvm, &cfg);
+        assert_eq!(e.seasonal, None, "{e:?}");
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
     }
 
