@@ -347,23 +347,34 @@ struct DayOverDay {
 /// onset, stands no higher than the days' before; a busy day after quiet ones (a Monday) does
 /// not pass the busy days before them, nor a cycle's night its earlier nights. When the day as
 /// a whole fails, the hours since its onset are judged alone (see the end of the function).
+/// The run's floor (from bucket `a` on) at time `t`: the bucket minima, interpolated (buckets
+/// are as wide a day apart, so minima compare with minima); the first minimum before the run.
+fn floor_at(c: &Columns, a: usize, t: f64) -> f64 {
+    let n = c.t.len();
+    let j = c.t[a..n].partition_point(|&x| x < t) + a;
+    if j == a {
+        return c.lo[a];
+    }
+    let (t0, t1) = (c.t[j - 1], c.t[j]);
+    let f = if t1 > t0 { (t - t0) / (t1 - t0) } else { 1.0 };
+    c.lo[j - 1] + f * (c.lo[j] - c.lo[j - 1])
+}
+
+/// The run's floor at the same hour as `t` on each earlier day of the run (from bucket `a`),
+/// the day before first.
+fn same_hour_before(c: &Columns, a: usize, t: f64) -> impl Iterator<Item = f64> + '_ {
+    (1..)
+        .map(move |k| t - k as f64 * DAY)
+        .take_while(move |&x| x >= c.t[a])
+        .map(move |x| floor_at(c, a, x))
+}
+
 fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Option<DayOverDay> {
     let n = c.t.len();
     let t_end = c.t[n - 1];
     if n < a + 8 || t_end - c.t[a] <= if late { 2.0 * DAY } else { DAY } {
         return None;
     }
-    // The floor a day before: the bucket minima, interpolated (the buckets are as wide a day
-    // apart, so minima compare with minima).
-    let floor_at = |t: f64| {
-        let j = c.t[a..n].partition_point(|&x| x < t) + a;
-        if j == a {
-            return c.lo[a];
-        }
-        let (t0, t1) = (c.t[j - 1], c.t[j]);
-        let f = if t1 > t0 { (t - t0) / (t1 - t0) } else { 1.0 };
-        c.lo[j - 1] + f * (c.lo[j] - c.lo[j - 1])
-    };
     // Late: the highest floor held at this hour on any earlier day of the run — a weekday
     // after the weekend, or a busier day than the last, stands no higher than the busy days
     // before them; a leak that began in the last day stands higher than all of them.
@@ -372,13 +383,9 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
     // the floor at that very instant: a band would set it against its busier neighbours.)
     let before = |t: f64| {
         if !late {
-            return floor_at(t - DAY);
+            return floor_at(c, a, t - DAY);
         }
-        (1..)
-            .map(|k| t - k as f64 * DAY)
-            .take_while(|&x| x >= c.t[a])
-            .map(floor_at)
-            .fold(f64::NAN, f64::max)
+        same_hour_before(c, a, t).fold(f64::NAN, f64::max)
     };
     let day = c.t[a..n].partition_point(|&t| t < t_end - DAY) + a;
     let twice = if late {
@@ -455,7 +462,7 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
         .map(|i| {
             let (t0, t1) = (c.t[i - 2] - DAY, c.t[i] - DAY);
             let cycle = if t0 >= c.t[a] {
-                (floor_at(t1) - floor_at(t0)).max(0.0)
+                (floor_at(c, a, t1) - floor_at(c, a, t0)).max(0.0)
             } else if c.lo[i - 2] < night + needed {
                 later_fall[(i + 1).min(n)]
             } else {
@@ -556,24 +563,11 @@ fn seasonal_rise(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<Seasona
     if n < a + 16 || t_end - c.t[a] < 4.0 * DAY {
         return None;
     }
-    let floor_at = |t: f64| {
-        let j = c.t[a..n].partition_point(|&x| x < t) + a;
-        if j == a {
-            return c.lo[a];
-        }
-        let (t0, t1) = (c.t[j - 1], c.t[j]);
-        let f = if t1 > t0 { (t - t0) / (t1 - t0) } else { 1.0 };
-        c.lo[j - 1] + f * (c.lo[j] - c.lo[j - 1])
-    };
     // Each bucket seen on an earlier day of the run, less the lowest floor held at its hour.
     let from = c.t[a..n].partition_point(|&t| t < c.t[a] + DAY) + a;
     let excess: Vec<f64> = (from..n)
         .map(|i| {
-            let low = (1..)
-                .map(|k| c.t[i] - k as f64 * DAY)
-                .take_while(|&x| x >= c.t[a])
-                .map(floor_at)
-                .fold(f64::INFINITY, f64::min);
+            let low = same_hour_before(c, a, c.t[i]).fold(f64::INFINITY, f64::min);
             c.lo[i] - low
         })
         .collect();
@@ -598,7 +592,7 @@ fn seasonal_rise(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<Seasona
     let pairs: Vec<(f64, f64)> = (from..n)
         .take_while(|&i| c.t[i] <= t_end - 2.0 * DAY)
         .map(|i| {
-            let before = floor_at(c.t[i] - DAY);
+            let before = floor_at(c, a, c.t[i] - DAY);
             (before, c.lo[i] - before)
         })
         .collect();
