@@ -585,10 +585,13 @@ fn seasonal_rise(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<Seasona
     let last = day_of(t_end)?;
     // The noise: the scatter of the bucket minima about the same instant a day before (about
     // their median change), before the last two days, which a leak may lift, as one sample's
-    // scale, at the quiet hours — those whose floor a day before was under its median: a
-    // cycle's low hours, where a day's least excess lies, while its busy hours scatter with
-    // how busy each day was — when under `sigma`, the buckets' own (at buckets of hours
-    // those read the curvature of the day's shape as noise).
+    // scale, at the quiet hours — the quarter of them whose floor a day before stood lowest:
+    // a cycle's trough, where a day's least excess lies. Elsewhere the bucket minima scatter
+    // with how busy each day was, in proportion to their height above the trough (a busier
+    // day lifts its whole shape), and on a sinusoid the lower half of the day still holds
+    // its slopes: there a 10 % busier day reads as tens of MB of noise. When under `sigma`,
+    // the buckets' own (at buckets of hours those read the curvature of the day's shape as
+    // noise).
     let pairs: Vec<(f64, f64)> = (from..n)
         .take_while(|&i| c.t[i] <= t_end - 2.0 * DAY)
         .map(|i| {
@@ -597,7 +600,10 @@ fn seasonal_rise(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<Seasona
         })
         .collect();
     let mut quiet: Vec<f64> = pairs.iter().map(|p| p.0).collect();
-    let quiet = median_mut(&mut quiet);
+    let quiet = match quiet.len() {
+        0 => f64::NEG_INFINITY,
+        k => *quiet.select_nth_unstable_by(k / 4, f64::total_cmp).1,
+    };
     let mut d: Vec<f64> = pairs.iter().filter(|p| p.0 <= quiet).map(|p| p.1).collect();
     let noise = if d.len() >= 3 {
         let m = median_mut(&mut d);
@@ -2320,6 +2326,36 @@ mod tests {
         };
         let e = evaluate(&summary(hours, |t| base(t) + step(t)), &cfg);
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// 13 days of a daily cycle (a sharpened sinusoid: a 600 MB peak over 2.7 GB) whose days
+    /// are up to 5 % busier or quieter than each other, with 2 MB of noise and a leak of
+    /// 5 MB/h for the last 30 h. Six hours from the trough a 5 % busier day stands 7 MB above
+    /// the day before; three hours from it, under one. Read where a day's least excess lies
+    /// (the trough), the noise leaves the last day's least excess (about 25 MB) and its climb
+    /// (about 80 MB) above what a leak needs; read over the lower half of the day, it needs
+    /// 60 MB. The same days without the leak: no leak.
+    #[test]
+    fn the_seasonal_noise_is_read_at_the_trough_not_on_the_slopes_of_busier_days() {
+        let cfg = RecognizeOptions::default().cfg();
+        let hours = 13.0 * 24.0;
+        let busier = [1.0, 0.96, 1.04, 0.98, 1.05, 0.95, 1.02];
+        let cycle = |t: f64| {
+            let h = t / H;
+            let day = busier[(h / 24.0) as usize % busier.len()];
+            let shape = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * h / 24.0).cos();
+            600.0 * MB * day * shape * shape
+        };
+        let base = |t: f64| 2700.0 * MB + cycle(t) + jitter(t, 2.0 * MB);
+        let leak = |t: f64| 5.0 * MB * (t / H - (hours - 30.0)).max(0.0);
+        let e = evaluate(&summary(hours, |t| base(t) + leak(t)), &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        let s = e.seasonal.expect("read from the seasonal differences");
+        assert!(s.needed < 20.0 * MB, "{s:?}");
+        assert_eq!(
+            evaluate(&summary(hours, base), &cfg).kind,
+            VerdictKind::NoLeak
+        );
     }
 
     /// A JVM's old generation under a daily cycle, filling at 1.5 MB/h and collected once,
