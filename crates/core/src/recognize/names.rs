@@ -992,6 +992,46 @@ pub(crate) fn collector_sawtooth(
     last: &[f64],
     count: &[u32],
 ) -> bool {
+    sawtooth_readings(lo, hi, mean, first, last, count, Band::Any)
+}
+
+/// True when a collector's teeth show in the stretch, for its name: [`collector_sawtooth`]'s
+/// readings, its band reading ([`collector_band`]) asking that the buckets be wider than the
+/// samples' rounding explains too ([`Band::Resolved`]). (The lenient reading still serves
+/// [`traffic_cycle`] and the judgement's reading of a long cycle, which feeds the verdict.)
+pub(crate) fn collector_teeth(
+    lo: &[f64],
+    hi: &[f64],
+    mean: &[f64],
+    first: &[f64],
+    last: &[f64],
+    count: &[u32],
+) -> bool {
+    sawtooth_readings(lo, hi, mean, first, last, count, Band::Resolved)
+}
+
+/// What [`collector_band`] asks of buckets wider than the samples' noise.
+#[derive(Clone, Copy, PartialEq)]
+enum Band {
+    /// Nothing more (the judgement's reading).
+    Any,
+    /// Wider than the samples' rounding too: the noise read from consecutive samples is at
+    /// least half the reading quantum ([`reading_quantum`]: a reading is off by up to half of
+    /// it). A reading rounded to whole MiB repeats itself from one sample to the next when its
+    /// noise is under a MiB (the scale of their differences is then zero), yet its buckets
+    /// span a quantum or two: the rounding, not a band.
+    Resolved,
+}
+
+fn sawtooth_readings(
+    lo: &[f64],
+    hi: &[f64],
+    mean: &[f64],
+    first: &[f64],
+    last: &[f64],
+    count: &[u32],
+    band: Band,
+) -> bool {
     let n = lo.len();
     if n < 6
         || [hi.len(), mean.len(), first.len(), last.len(), count.len()]
@@ -1013,7 +1053,53 @@ pub(crate) fn collector_sawtooth(
         return true;
     }
     let steps: Vec<f64> = mean.windows(2).map(|w| w[1] - w[0]).collect();
-    falls_without_rises(&steps) || collector_band(lo, hi, count, &across, &steps)
+    falls_without_rises(&steps) || collector_band(lo, hi, count, &across, &steps, band)
+}
+
+/// True when the samples of a stretch fill a band that stands on a hard floor: a collector
+/// faster than the samples (each one catches its cycle at a random phase, so the teeth do
+/// not show), its floor the live heap. Samples drawn anywhere in a band of height `a` put the
+/// least of `k` of them within about `a/(k+1)` of the floor, so the bucket minima hold on the
+/// floor (or on its trend) far more steadily than the minima of noise as wide: the scatter of
+/// the least of `k` normal draws is about `1.28/√(2·ln k)` of their sd (the Gumbel limit;
+/// within 3 % of the tables from 10 draws on). The floor must scatter by less than half of
+/// that, which a band of a collector does from buckets of ten samples on and noise does not
+/// (a level that wanders moves the minima more, not less).
+///
+/// The samples' sd is read from consecutive ones (the last of a bucket and the first of the
+/// next, as [`collector_band`] reads it), at least half the reading quantum; the buckets must
+/// hold ten samples at least (the least of fewer draws stands too far above the floor), twelve
+/// of them at least, and half the scatter noise would give must be a quantum at least (a
+/// steadier floor than that is the rounding's). `lo`, `hi`: the bucket minima and maxima;
+/// `first`, `last`: their first and last samples; `count`: how many they hold. For names only.
+pub(crate) fn band_on_hard_floor(
+    lo: &[f64],
+    hi: &[f64],
+    first: &[f64],
+    last: &[f64],
+    count: &[u32],
+) -> bool {
+    let n = lo.len();
+    if n < 12
+        || [hi.len(), first.len(), last.len(), count.len()]
+            .iter()
+            .any(|&l| l != n)
+    {
+        return false;
+    }
+    let full: Vec<usize> = (0..n).filter(|&i| count[i] >= 10).collect();
+    if full.len() < 12 {
+        return false;
+    }
+    let quantum = reading_quantum(lo, hi);
+    let mut across: Vec<f64> = (1..n).map(|i| first[i] - last[i - 1]).collect();
+    let sigma = (median_and_mad(&mut across).1 / std::f64::consts::SQRT_2).max(0.5 * quantum);
+    let mut counts: Vec<f64> = full.iter().map(|&i| f64::from(count[i])).collect();
+    let k = median_mut(&mut counts);
+    let noise_floor = sigma * 1.2825 / (2.0 * k.ln()).sqrt();
+    let mut steps: Vec<f64> = full.windows(2).map(|w| lo[w[1]] - lo[w[0]]).collect();
+    let floor_scatter = median_and_mad(&mut steps).1 / std::f64::consts::SQRT_2;
+    0.5 * noise_floor >= quantum && floor_scatter < 0.5 * noise_floor
 }
 
 /// True when the differences `d` of a series read in time order fall far beyond the noise
@@ -1049,9 +1135,21 @@ fn falls_without_rises(d: &[f64]) -> bool {
 /// there (see [`collector_sawtooth`]).
 /// `across` holds the differences of consecutive samples across buckets, `steps` those of
 /// the bucket means.
-fn collector_band(lo: &[f64], hi: &[f64], count: &[u32], across: &[f64], steps: &[f64]) -> bool {
+///
+/// `band`: what more is asked (see [`Band`]).
+fn collector_band(
+    lo: &[f64],
+    hi: &[f64],
+    count: &[u32],
+    across: &[f64],
+    steps: &[f64],
+    band: Band,
+) -> bool {
     let n = lo.len();
-    let sigma = median_and_mad(&mut across.to_vec()).1 / std::f64::consts::SQRT_2;
+    let mut sigma = median_and_mad(&mut across.to_vec()).1 / std::f64::consts::SQRT_2;
+    if band != Band::Any {
+        sigma = sigma.max(0.5 * reading_quantum(lo, hi));
+    }
     // The trend across one bucket widens its range as well.
     let trend = median_mut(&mut steps.to_vec()).abs();
     // (Buckets mostly hold as many samples as the one before: its range is kept, not
@@ -1482,6 +1580,67 @@ mod tests {
     /// A Gaussian-looking scatter of unit scale (sum of four uniform-ish draws).
     fn noise(i: usize) -> f64 {
         (0..4).map(|j| jitter(7 * i + j)).sum::<f64>() * 0.87
+    }
+
+    /// The name's readings of a sawtooth (see `collector_teeth`) on `v` cut into buckets of `k`.
+    fn teeth(v: &[f64], k: usize) -> bool {
+        let (lo, hi, mean, first, last, count) = buckets(v, k);
+        collector_teeth(&lo, &hi, &mean, &first, &last, &count)
+    }
+
+    /// The hard-floor reading on `v` cut into buckets of `k`.
+    fn on_floor(v: &[f64], k: usize) -> bool {
+        let (lo, hi, _, first, last, count) = buckets(v, k);
+        band_on_hard_floor(&lo, &hi, &first, &last, &count)
+    }
+
+    #[test]
+    fn buckets_a_quantum_or_two_wide_are_no_collector_band_for_the_name() {
+        let mut rng = crate::corpus::Rng::new(41);
+        // A flat process under 0.3 MiB of noise, read in whole MiB: consecutive readings are
+        // mostly equal (their differences' scale is zero), its buckets span a MiB or two —
+        // the rounding, not a band. The lenient reading takes it for one.
+        const MIB: f64 = 1_048_576.0;
+        let rounded: Vec<f64> = (0..5120)
+            .map(|_| ((300e6 + 0.3 * MIB * rng.normal()) / MIB).round() * MIB)
+            .collect();
+        assert!(band(&rounded, 40));
+        assert!(!teeth(&rounded, 40));
+        // A collector's teeth of 12 samples and 20 MB read the same way still show.
+        let saw: Vec<f64> = (0..5120)
+            .map(|i| {
+                let v = 300e6 + 20e6 * (i % 12) as f64 / 12.0 + 0.3 * MIB * rng.normal();
+                (v / MIB).round() * MIB
+            })
+            .collect();
+        assert!(teeth(&saw, 40));
+    }
+
+    #[test]
+    fn a_collector_faster_than_the_samples_leaves_a_hard_floor_and_noise_does_not() {
+        let mut rng = crate::corpus::Rng::new(9601);
+        // A leak of 2 MB an hour (one sample a minute) under a collector of 40 MB that each
+        // sample catches at a random phase, buckets of 20 samples: no teeth to see, but the
+        // least of every bucket sits on the rising floor.
+        let floor = |i: usize| 300e6 + 2e6 * i as f64 / 60.0;
+        let aliased: Vec<f64> = (0..2560)
+            .map(|i| floor(i) + 40e6 * rng.range(0.0, 1.0) + 0.2e6 * rng.normal())
+            .collect();
+        assert!(!teeth(&aliased, 20));
+        assert!(on_floor(&aliased, 20));
+        // Noise as wide (sd 12 MB), or a wandering level under it, has no such floor.
+        let noisy: Vec<f64> = (0..2560).map(|i| floor(i) + 12e6 * rng.normal()).collect();
+        assert!(!on_floor(&noisy, 20));
+        let mut level = 0.0;
+        let wandering: Vec<f64> = (0..2560)
+            .map(|i| {
+                level = 0.95 * level + 3e6 * rng.normal();
+                floor(i) + level + 4e6 * rng.normal()
+            })
+            .collect();
+        assert!(!on_floor(&wandering, 20));
+        // Buckets of a few samples: their least is no reading of a floor.
+        assert!(!on_floor(&aliased, 5));
     }
 
     #[test]

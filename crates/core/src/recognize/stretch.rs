@@ -1105,6 +1105,8 @@ fn judge_level(
     // A collector's sawtooth under the stretch: a slow climb, a sharp fall (only asked for
     // names; a cycle alone is not one).
     let sawtoothy = || super::names::collector_sawtooth(c.lo, c.hi, c.mean, c.first, c.last, c.n);
+    // (The names ask more of the band: see `collector_teeth`.)
+    let teeth = || super::names::collector_teeth(c.lo, c.hi, c.mean, c.first, c.last, c.n);
     // Cycles of an hour or more are traffic; shorter ones are garbage collection.
     // (Not when a collector's sawtooth runs under the stretch and the cycle has its shape:
     // the period search caught a multiple of the collector's period, see
@@ -1135,7 +1137,9 @@ fn judge_level(
             || (!cfg.screen && super::names::held_level_then_climbed(c.t, c.lo))
         {
             super::names::late_climb(&c.lo[..fa + m / 3], rise_needed.max(8.0 * sigma))
-        } else if sawtoothy() {
+        } else if teeth()
+            || (!cfg.screen && super::names::band_on_hard_floor(c.lo, c.hi, c.first, c.last, c.n))
+        {
             Pattern::RisingFloor
         } else {
             Pattern::LinearGrowth
@@ -1155,7 +1159,7 @@ fn judge_level(
         &mut Vec::new(),
     ) {
         Pattern::SpikeRecovered
-    } else if sawtoothy() {
+    } else if teeth() {
         Pattern::Sawtooth
     } else {
         Pattern::Stable
