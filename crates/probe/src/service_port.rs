@@ -8,17 +8,17 @@
 
 use std::time::{Duration, Instant};
 
-use crate::sockets::loopback_listen_ports;
+use crate::sockets::local_listen_ports;
 
 /// Time between two looks at the tree's sockets.
 pub const LOOK_EVERY: Duration = Duration::from_millis(100);
 
-/// Loopback TCP ports on which `root` or any of its descendants listens; sorted, no
-/// duplicates. Empty when the tree is gone.
+/// TCP ports on which `root` or any of its descendants listens on loopback (or on all
+/// addresses, which takes loopback too); sorted, no duplicates. Empty when the tree is gone.
 pub fn tree_listen_ports(root: u32) -> Vec<u16> {
     let mut ports: Vec<u16> = std::iter::once(root)
         .chain(crate::proc::descendants(root))
-        .flat_map(loopback_listen_ports)
+        .flat_map(local_listen_ports)
         .collect();
     ports.sort_unstable();
     ports.dedup();

@@ -63,7 +63,11 @@ fn the_port_a_grandchild_bound_to_port_0_is_found() {
     }
     let svc = Service::start(&[0.0]);
     let root = svc.child.id();
-    assert_eq!(tree_listen_ports(root), svc.ports, "the shell's child listens");
+    assert_eq!(
+        tree_listen_ports(root),
+        svc.ports,
+        "the shell's child listens"
+    );
     let found = find_service_port(root, &[], Duration::from_secs(10), no_check);
     assert_eq!(found, Ok(ServicePort::One(svc.ports[0])));
     // A port the caller names itself is never the one sought: nothing else listens.
@@ -122,7 +126,10 @@ fn a_second_listener_opened_after_the_first_look_is_waited_for() {
 
 #[test]
 fn the_check_ends_the_wait() {
-    let mut child = Command::new("sleep").arg("600").spawn().expect("sleep runs");
+    let mut child = Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .expect("sleep runs");
     let mut looks = 0;
     let t = Instant::now();
     let found = find_service_port(child.id(), &[], Duration::from_secs(30), || {
