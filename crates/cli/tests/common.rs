@@ -501,6 +501,25 @@ pub fn spawn_service(cmd: &mut Command) -> (Child, u16) {
     }
 }
 
+/// The port in the first "listening on 127.0.0.1:PORT" line among `lines` (the stderr of a
+/// `watch -- SERVICE --port 0`, which passes the service's stdout there), within `timeout`;
+/// the lines before it are dropped. For a service started through `watch`, as
+/// [`spawn_service`] is for one the test starts itself.
+pub fn listening_port(lines: &std::sync::mpsc::Receiver<String>, timeout: Duration) -> Option<u16> {
+    let end = Instant::now() + timeout;
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        let line = lines.recv_timeout(left).ok()?;
+        if let Some(port) = line
+            .split("listening on 127.0.0.1:")
+            .nth(1)
+            .and_then(|p| p.trim().parse::<u16>().ok())
+        {
+            return Some(port);
+        }
+    }
+    None
+}
+
 /// True once something accepts connections on 127.0.0.1:`port`, within `timeout`.
 pub fn listening(port: u16, timeout: Duration) -> bool {
     wait_for(timeout, || {
