@@ -110,6 +110,80 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A loopback port held closed: bound by a socket that never listens, so connections to it
+/// are refused and nothing else can bind it (not even to port 0) while the socket is kept.
+/// [`free_port`] gives a port that anything binding port 0 meanwhile may take.
+pub fn closed_port() -> (std::os::fd::OwnedFd, u16) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket(2)/bind(2)/getsockname(2) on a descriptor we own; the address
+    // structs are zeroed and sized as the calls expect.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket");
+        let fd = std::os::fd::OwnedFd::from_raw_fd(fd);
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from_be_bytes([127, 0, 0, 1]).to_be();
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
+        assert_eq!(
+            libc::bind(raw, std::ptr::addr_of!(addr).cast(), len),
+            0,
+            "bind"
+        );
+        let mut got: libc::sockaddr_in = std::mem::zeroed();
+        let mut got_len = len;
+        assert_eq!(
+            libc::getsockname(raw, std::ptr::addr_of_mut!(got).cast(), &mut got_len),
+            0,
+            "getsockname"
+        );
+        (fd, u16::from_be(got.sin_port))
+    }
+}
+
+/// The stderr of a spawned `leakscope run` given `{port}` (stderr piped): the port it says
+/// the service listens on, and all of its text at the end.
+pub struct RunStderr {
+    port: std::sync::mpsc::Receiver<u16>,
+    all: std::thread::JoinHandle<String>,
+}
+
+impl RunStderr {
+    /// Read `child`'s stderr from now on.
+    pub fn of(child: &mut Child) -> RunStderr {
+        use std::io::BufRead;
+        let err = child.stderr.take().expect("stderr is piped");
+        let (tx, port) = std::sync::mpsc::channel();
+        let all = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                if let Some(p) = line
+                    .split("leakscope: the service listens on 127.0.0.1:")
+                    .nth(1)
+                    .and_then(|p| p.trim().parse::<u16>().ok())
+                {
+                    let _ = tx.send(p);
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
+        RunStderr { port, all }
+    }
+
+    /// The port found, once said (within `timeout`).
+    pub fn port(&self, timeout: Duration) -> Option<u16> {
+        self.port.recv_timeout(timeout).ok()
+    }
+
+    /// Everything written, once the child has closed its stderr.
+    pub fn text(self) -> String {
+        self.all.join().unwrap_or_default()
+    }
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -425,6 +499,25 @@ pub fn spawn_service(cmd: &mut Command) -> (Child, u16) {
             panic!("{cmd:?} printed no 'listening on 127.0.0.1:PORT' within 20 s");
         }
     }
+}
+
+/// The port in the first "listening on 127.0.0.1:PORT" line among `lines` (the stderr of a
+/// `watch -- SERVICE --port 0`, which passes the service's stdout there), within `timeout`;
+/// the lines before it are dropped. For a service started through `watch`, as
+/// [`spawn_service`] is for one the test starts itself.
+pub fn listening_port(lines: &std::sync::mpsc::Receiver<String>, timeout: Duration) -> Option<u16> {
+    let end = Instant::now() + timeout;
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        let line = lines.recv_timeout(left).ok()?;
+        if let Some(port) = line
+            .split("listening on 127.0.0.1:")
+            .nth(1)
+            .and_then(|p| p.trim().parse::<u16>().ok())
+        {
+            return Some(port);
+        }
+    }
+    None
 }
 
 /// True once something accepts connections on 127.0.0.1:`port`, within `timeout`.

@@ -20,7 +20,6 @@ use common::*;
 /// `watch --diagnose -- node examples/node/cache/<variant>.js` with rules for a short watch,
 /// under load; every stderr line goes to the returned channel.
 fn watch(variant: &str, db: &Path, config: &Path) -> (Child, u16, mpsc::Receiver<String>) {
-    let port = free_port();
     let mut child = leakscope()
         .args(["watch", "--diagnose", "--config"])
         .arg(config)
@@ -31,16 +30,19 @@ fn watch(variant: &str, db: &Path, config: &Path) -> (Child, u16, mpsc::Receiver
         .arg(db.with_extension("jsonl"))
         .args(["--", "node"])
         .arg(repo().join(format!("examples/node/cache/{variant}.js")))
-        .args(["--port", &port.to_string()])
+        // Port 0: a port picked beforehand is free only until something else binds port 0
+        // (a Node inspector, another test run). The service says its port on stdout, which
+        // watch passes to stderr.
+        .args(["--port", "0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let rx = stderr_lines(&mut child);
-    assert!(
-        listening(port, Duration::from_secs(20)),
-        "the {variant} service did not start"
-    );
+    let Some(port) = listening_port(&rx, Duration::from_secs(20)) else {
+        terminate(&mut child);
+        panic!("the {variant} service did not start");
+    };
     (child, port, rx)
 }
 

@@ -20,7 +20,6 @@ use common::*;
 
 /// `watch --diagnose -- python3 examples/python/records/<variant>.py` with the hook on.
 fn watch(variant: &str, dir: &Path) -> (Child, u16, mpsc::Receiver<String>) {
-    let port = free_port();
     let config = write(
         dir,
         "diagnose.toml",
@@ -36,7 +35,8 @@ fn watch(variant: &str, dir: &Path) -> (Child, u16, mpsc::Receiver<String>) {
         .arg(dir.join("p.jsonl"))
         .args(["--", "python3"])
         .arg(repo().join(format!("examples/python/records/{variant}.py")))
-        .args(["--port", &port.to_string()])
+        // Port 0; the service says its port on stdout, which watch passes to stderr.
+        .args(["--port", "0"])
         .env("LEAKSCOPE_TRACEMALLOC", "1")
         .env("LEAKSCOPE_TRACEMALLOC_DIR", dir)
         .stdout(Stdio::null())
@@ -44,10 +44,10 @@ fn watch(variant: &str, dir: &Path) -> (Child, u16, mpsc::Receiver<String>) {
         .spawn()
         .unwrap();
     let rx = stderr_lines(&mut child);
-    assert!(
-        listening(port, Duration::from_secs(20)),
-        "the {variant} service did not start"
-    );
+    let Some(port) = listening_port(&rx, Duration::from_secs(20)) else {
+        terminate(&mut child);
+        panic!("the {variant} service did not start");
+    };
     (child, port, rx)
 }
 

@@ -32,10 +32,9 @@ fn running_with(marker: &str) -> Vec<u32> {
 #[test]
 fn run_stops_the_services_children_and_a_compound_load_command() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let m = format!("leakscope-run-{}", std::process::id());
     let service = format!(
-        "(exec -a {m}-svc-child sleep 300) & exec -a {m}-svc python3 -m http.server --bind 127.0.0.1 {port}"
+        "(exec -a {m}-svc-child sleep 300) & exec -a {m}-svc python3 -m http.server --bind 127.0.0.1 0"
     );
     let load = format!(
         "bash -c '(exec -a {m}-load-a sleep 300) & (trap \"\" TERM; exec -a {m}-load-b sleep 300) & wait'"
@@ -51,8 +50,8 @@ fn run_stops_the_services_children_and_a_compound_load_command() {
             "--interval",
             "500ms",
             "--ready",
+            "127.0.0.1:{port}",
         ])
-        .arg(format!("127.0.0.1:{port}"))
         .arg("--load-cmd")
         .arg(&load)
         .arg("--db")

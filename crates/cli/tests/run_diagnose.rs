@@ -21,11 +21,11 @@ fn run_diagnose_names_the_culprit_in_the_verdict_and_the_report() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let report = dir.path().join("r.html");
     let out = leakscope()
         .args(["run", "--load"])
-        .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+        // The service picks its port; `{port}` is the one it listens on.
+        .arg("http://127.0.0.1:{port}/user/{n}")
         .args([
             "--rps",
             "300",
@@ -41,12 +41,19 @@ fn run_diagnose_names_the_culprit_in_the_verdict_and_the_report() {
         .arg(dir.path().join("l.db"))
         .args(["--", "node"])
         .arg(repo().join("examples/node/cache/leaky.js"))
-        .args(["--port", &port.to_string()])
+        .args(["--port", "0"])
         .output()
         .unwrap();
     let v = expect_json(&out, 1);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("capturing evidence from the service"), "{err}");
+    assert!(
+        err.contains("leakscope: the service listens on 127.0.0.1:"),
+        "{err}"
+    );
+    // The load reached the service on the port found.
+    let s = &v["series"][0];
+    assert!(s["requests"].as_u64().unwrap() > 1000, "{s}");
     let d = &v["series"][0]["diagnosis"];
     assert_eq!(d["format"], "v8", "{v}");
     assert_eq!(d["suspects"][0]["name"], "profiles", "{d}");

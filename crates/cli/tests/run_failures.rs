@@ -18,7 +18,9 @@ fn example(rel: &str) -> String {
 #[test]
 fn a_service_that_never_becomes_ready_is_an_error_saying_so() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    // Held closed: a port merely free now could be taken by a socket opened meanwhile (an
+    // inspector of a test alongside), and then it would be "ready".
+    let (_held, port) = closed_port();
     let out = leakscope()
         .args([
             "run",
@@ -47,7 +49,7 @@ fn a_service_that_never_becomes_ready_is_an_error_saying_so() {
 #[test]
 fn a_service_that_crashes_at_start_is_an_error_with_its_exit_code() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let (_held, port) = closed_port();
     let out = leakscope()
         .args(["run", "--duration", "5s", "--warmup", "0s", "--load"])
         .arg(format!("http://127.0.0.1:{port}/x"))
@@ -69,10 +71,9 @@ fn a_service_dying_mid_soak_is_reported_and_what_was_measured_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     let report = dir.path().join("d.html");
-    let port = free_port();
-    // Serves for ~4 s, then dies with code 7.
+    // Serves for ~4 s, then dies with code 7; the shell's child listens, on a port it picks.
     let script = format!(
-        "python3 {} --port {port} & pid=$!; sleep 4; kill -9 $pid; exit 7",
+        "python3 {} --port 0 & pid=$!; sleep 4; kill -9 $pid; exit 7",
         example("python/cache/leaky.py")
     );
     let out = leakscope()
@@ -88,7 +89,7 @@ fn a_service_dying_mid_soak_is_reported_and_what_was_measured_is_kept() {
             "json",
             "--load",
         ])
-        .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+        .arg("http://127.0.0.1:{port}/user/{n}")
         .arg("--db")
         .arg(&db)
         .arg("--report")
@@ -120,9 +121,8 @@ fn a_service_dying_mid_soak_is_reported_and_what_was_measured_is_kept() {
 #[test]
 fn a_load_target_that_refuses_or_fails_is_counted_not_hidden() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let closed = free_port();
-    // The service is ready on `port`, but the load goes to a closed port.
+    let (_held, closed) = closed_port();
+    // The service is ready on the port it picked, but the load goes to a closed port.
     let out = leakscope()
         .args([
             "run",
@@ -135,8 +135,8 @@ fn a_load_target_that_refuses_or_fails_is_counted_not_hidden() {
             "--format",
             "json",
             "--ready",
+            "127.0.0.1:{port}",
         ])
-        .arg(format!("127.0.0.1:{port}"))
         .arg("--load")
         .arg(format!("http://127.0.0.1:{closed}/x"))
         .arg("--db")
@@ -148,7 +148,7 @@ fn a_load_target_that_refuses_or_fails_is_counted_not_hidden() {
             "http.server",
             "--bind",
             "127.0.0.1",
-            &port.to_string(),
+            "0",
         ])
         .output()
         .unwrap();
@@ -172,7 +172,7 @@ fn a_load_target_that_refuses_or_fails_is_counted_not_hidden() {
             "json",
             "--load",
         ])
-        .arg(format!("http://127.0.0.1:{port}/no-such-file-{{n}}"))
+        .arg("http://127.0.0.1:{port}/no-such-file-{n}")
         .arg("--db")
         .arg(dir.path().join("f.db"))
         .args([
@@ -182,7 +182,7 @@ fn a_load_target_that_refuses_or_fails_is_counted_not_hidden() {
             "http.server",
             "--bind",
             "127.0.0.1",
-            &port.to_string(),
+            "0",
         ])
         .output()
         .unwrap();
@@ -196,8 +196,7 @@ fn a_load_target_that_refuses_or_fails_is_counted_not_hidden() {
 fn ctrl_c_stops_the_service_and_reports_partial_results() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("i.db");
-    let port = free_port();
-    let child = leakscope()
+    let mut child = leakscope()
         .args([
             "run",
             "--duration",
@@ -210,7 +209,7 @@ fn ctrl_c_stops_the_service_and_reports_partial_results() {
             "json",
             "--load",
         ])
-        .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+        .arg("http://127.0.0.1:{port}/user/{n}")
         .arg("--db")
         .arg(&db)
         .args([
@@ -218,18 +217,23 @@ fn ctrl_c_stops_the_service_and_reports_partial_results() {
             "python3",
             &example("python/cache/fixed.py"),
             "--port",
-            &port.to_string(),
+            "0",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let stderr = RunStderr::of(&mut child);
+    let port = stderr
+        .port(Duration::from_secs(20))
+        .expect("the port found is said");
     assert!(wait_for(Duration::from_secs(20), || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     }));
     std::thread::sleep(Duration::from_secs(4));
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
+    drop(stderr.text());
     let v = json_of(&out);
     let s = &v["series"][0];
     assert_eq!(s["partial"], true, "{s}");
@@ -255,9 +259,8 @@ fn an_oom_killed_service_is_named_and_fails_the_soak() {
         }
     };
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let script = format!(
-        "echo $$ > {}/{procs} && exec python3 {} --port {port}",
+        "echo $$ > {}/{procs} && exec python3 {} --port 0",
         cg.display(),
         example("python/records/leaky.py")
     );
@@ -276,7 +279,7 @@ fn an_oom_killed_service_is_named_and_fails_the_soak() {
             "json",
             "--load",
         ])
-        .arg(format!("http://127.0.0.1:{port}/req/{{n}}"))
+        .arg("http://127.0.0.1:{port}/req/{n}")
         .arg("--db")
         .arg(dir.path().join("o.db"))
         .args(["--", "sh", "-c", &script])
@@ -288,4 +291,72 @@ fn an_oom_killed_service_is_named_and_fails_the_soak() {
     // An OOM kill during a soak is a leak verdict.
     let v = expect_json(&out, 1);
     assert_eq!(v["series"][0]["verdict"], "leak");
+}
+
+/// `{port}` when the service never listens, or exits first: an error saying so, no hang.
+#[test]
+fn a_port_never_listened_on_is_an_error_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |service: &[&str]| {
+        leakscope()
+            .args(["run", "--ready-timeout", "2s", "--duration", "5s"])
+            .args(["--warmup", "0s", "--load", "http://127.0.0.1:{port}/x"])
+            .arg("--db")
+            .arg(dir.path().join("p.db"))
+            .arg("--")
+            .args(service)
+            .output()
+            .unwrap()
+    };
+    let t = std::time::Instant::now();
+    let out = run(&["sleep", "30"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("did not listen on a loopback port within 2 s"),
+        "{err}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+    let out = run(&["sh", "-c", "sleep 0.3; exit 3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("exited with code 3 before it listened on a port"),
+        "{err}"
+    );
+}
+
+/// `{port}` when the service listens on two ports: which one is meant cannot be told, so an
+/// error names both (exit 2) instead of loading whichever came first.
+#[test]
+fn a_service_on_two_ports_is_an_error_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    // Prints its two ports (run passes the service's stdout to its stderr), then serves on
+    // neither.
+    let py = "import socket, time\nheld = []\nfor _ in range(2):\n    s = socket.socket()\n    s.bind(('127.0.0.1', 0))\n    s.listen()\n    held.append(s)\nprint('ports', *[s.getsockname()[1] for s in held], flush=True)\ntime.sleep(60)\n";
+    let out = leakscope()
+        .args(["run", "--duration", "5s", "--warmup", "0s"])
+        .args(["--load", "http://127.0.0.1:{port}/user/{n}"])
+        .arg("--db")
+        .arg(dir.path().join("two.db"))
+        .args(["--", "python3", "-c", py])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let ports: Vec<&str> = err
+        .lines()
+        .find_map(|l| l.strip_prefix("ports "))
+        .expect("the service said its ports")
+        .split_whitespace()
+        .collect();
+    assert_eq!(ports.len(), 2, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("listens on several loopback ports"))
+        .unwrap_or_else(|| panic!("no error about several ports: {err}"));
+    for p in &ports {
+        assert!(line.contains(p), "{p} is not named: {line}");
+    }
+    assert!(line.contains("write the port instead of {port}"), "{line}");
 }

@@ -26,7 +26,6 @@ process.on('SIGTERM', () => { fs.writeFileSync(path.join(dir, 'at-exit'), String
 
 fn soak(dir: &Path, extra: &[&str]) -> Child {
     let script = write(dir, "service.js", SERVICE);
-    let port = free_port();
     leakscope()
         .args([
             "run",
@@ -41,13 +40,13 @@ fn soak(dir: &Path, extra: &[&str]) -> Child {
         ])
         .args(extra)
         .arg("--load")
-        .arg(format!("http://127.0.0.1:{port}/x/{{n}}"))
+        .arg("http://127.0.0.1:{port}/x/{n}")
         .arg("--db")
         .arg(dir.join("r.db"))
         .arg("--")
         .arg("node")
         .arg(&script)
-        .args(["--port", &port.to_string(), "--dir"])
+        .args(["--port", "0", "--dir"])
         .arg(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -15,11 +15,10 @@ use std::time::Duration;
 
 use common::*;
 
-/// Watch `service` (which takes `--port P`) every second for 100 s while 8 connections send it
+/// Watch `service` (told `--port 0`; it says the port it picked) every second for 100 s while 8 connections send it
 /// about 2,000 requests per second with a new key each, then analyze the store: the exit code
 /// and the verdict on the service's RSS.
 fn record(service: &[String], db: &Path) -> (Option<i32>, serde_json::Value) {
-    let port = free_port();
     let mut watch = leakscope()
         .args([
             "watch",
@@ -33,16 +32,18 @@ fn record(service: &[String], db: &Path) -> (Option<i32>, serde_json::Value) {
         .arg(db)
         .arg("--")
         .args(service)
-        .args(["--port", &port.to_string()])
+        .args(["--port", "0"])
         .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    assert!(
-        wait_for(Duration::from_secs(15), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        }),
-        "{service:?} did not listen on {port}"
-    );
+    // Watch passes the service's stdout to its stderr; read to the end (kept until watch
+    // exits), so it never blocks on a full pipe.
+    let lines = stderr_lines(&mut watch);
+    let Some(port) = listening_port(&lines, Duration::from_secs(15)) else {
+        terminate(&mut watch);
+        panic!("{service:?} did not say it listens");
+    };
     let mut spec = leakscope_load::LoadSpec::new(format!("http://127.0.0.1:{port}/user/{{n}}"));
     spec.concurrency = 8;
     spec.rate = Some(2000.0);

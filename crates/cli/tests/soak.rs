@@ -92,10 +92,10 @@ struct Soak {
     truth_per_request: Option<f64>,
 }
 
-/// Run `leakscope run` on `service` (which takes `--port P`), and meanwhile read the program's
-/// own measure of retained memory from /stats twice, after warm-up.
+/// Run `leakscope run` on `service` (told `--port 0`; `{port}` in the flags is the port it
+/// picks), and meanwhile read the program's own measure of retained memory from /stats twice,
+/// after warm-up.
 fn soak(service: &[String], extra: &[&str], truth: Option<Truth>) -> Soak {
-    let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = leakscope();
     cmd.args([
@@ -110,18 +110,22 @@ fn soak(service: &[String], extra: &[&str], truth: Option<Truth>) -> Soak {
         "1s",
     ])
     .arg("--load")
-    .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+    .arg("http://127.0.0.1:{port}/user/{n}")
     .arg("--db")
     .arg(dir.path().join("soak.db"))
-    .args(extra.iter().map(|a| a.replace("{port}", &port.to_string())))
+    .args(extra)
     .arg("--")
     .args(service)
-    .args(["--port", &port.to_string()])
+    .args(["--port", "0"])
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    let child = cmd.spawn().unwrap();
+    let mut child = cmd.spawn().unwrap();
+    let stderr = RunStderr::of(&mut child);
     let mut per_request = None;
     if let Some(Truth { path, key }) = truth {
+        let port = stderr
+            .port(Duration::from_secs(30))
+            .expect("run says the port it found");
         // Two readings 20 s apart, well after warm-up.
         let start = Instant::now();
         std::thread::sleep(Duration::from_secs(15));
@@ -140,7 +144,8 @@ fn soak(service: &[String], extra: &[&str], truth: Option<Truth>) -> Soak {
             "the truth readings must fall inside the run"
         );
     }
-    let out = child.wait_with_output().unwrap();
+    let mut out = child.wait_with_output().unwrap();
+    out.stderr = stderr.text().into_bytes();
     let json = json_of(&out);
     Soak {
         out,
@@ -322,7 +327,6 @@ fn a_leak_of_a_few_hundred_bytes_per_request_is_recognized_within_two_minutes() 
          process.on('SIGTERM', () => process.exit(0));\n",
     );
     let service = vec!["node".to_string(), script.display().to_string()];
-    let port = free_port();
     let started = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -342,12 +346,12 @@ fn a_leak_of_a_few_hundred_bytes_per_request_is_recognized_within_two_minutes() 
             "8",
         ])
         .arg("--load")
-        .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+        .arg("http://127.0.0.1:{port}/user/{n}")
         .arg("--db")
         .arg(dir.path().join("small.db"))
         .arg("--")
         .args(&service)
-        .args(["--port", &port.to_string()])
+        .args(["--port", "0"])
         .output()
         .unwrap();
     let v = expect_json(&out, 1);
@@ -375,7 +379,6 @@ fn two_node_soaks_at_once_both_force_gcs_while_9229_is_taken() {
     let dir = tempfile::tempdir().unwrap();
     let soaks: Vec<_> = (0..2)
         .map(|i| {
-            let port = free_port();
             let db = dir.path().join(format!("soak{i}.db"));
             let child = leakscope()
                 .args([
@@ -392,12 +395,12 @@ fn two_node_soaks_at_once_both_force_gcs_while_9229_is_taken() {
                     "100",
                 ])
                 .arg("--load")
-                .arg(format!("http://127.0.0.1:{port}/user/{{n}}"))
+                .arg("http://127.0.0.1:{port}/user/{n}")
                 .arg("--db")
                 .arg(&db)
                 .arg("--")
                 .args(node("cache", "leaky"))
-                .args(["--port", &port.to_string()])
+                .args(["--port", "0"])
                 .env_remove("NODE_OPTIONS")
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())

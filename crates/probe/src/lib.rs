@@ -13,6 +13,7 @@
 //! - [`node`]: is a process Node.js, and where its inspector listens.
 //! - [`pidfd`]: signals that reach the process checked, never a pid reused since.
 //! - [`sockets`]: listening TCP sockets from /proc: a process's ports, a port's holder.
+//! - [`service_port`]: the loopback port a started service listens on.
 
 pub mod cgroup;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod pidfd;
 mod pidtree;
 pub mod proc;
 pub mod scrape;
+pub mod service_port;
 pub mod sockets;
 
 pub use error::{ProbeError, Target};

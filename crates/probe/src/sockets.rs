@@ -1,5 +1,6 @@
 //! Listening TCP sockets from `/proc`: the loopback ports a process listens on (where a Node
-//! inspector opened by SIGUSR1 shows up), and which process holds a given port (to say who
+//! inspector opened by SIGUSR1 shows up; with listeners on all addresses, where a service
+//! can be reached locally), and which process holds a given port (to say who
 //! took 9229 when an inspector cannot open).
 //!
 //! A socket is matched to a process by its inode: `/proc/net/tcp{,6}` lists sockets with
@@ -63,6 +64,19 @@ fn socket_inodes(pid: u32) -> HashSet<String> {
 /// TCP ports on which `pid` listens on 127.0.0.1 (IPv4) or ::1, from `/proc/PID/fd` and
 /// `/proc/PID/net/tcp{,6}`; sorted, no duplicates.
 pub fn loopback_listen_ports(pid: u32) -> Vec<u16> {
+    listen_ports(pid, is_loopback)
+}
+
+/// TCP ports `pid` accepts connections to 127.0.0.1 or ::1 on: its loopback listeners and
+/// those on all addresses (0.0.0.0, ::), which take the port on loopback too; sorted, no
+/// duplicates.
+pub fn local_listen_ports(pid: u32) -> Vec<u16> {
+    listen_ports(pid, |a| is_loopback(a) || is_any(a))
+}
+
+/// Ports of `pid`'s listening sockets whose local address passes `keep`; sorted, no
+/// duplicates.
+fn listen_ports(pid: u32, keep: fn(&str) -> bool) -> Vec<u16> {
     let inodes = socket_inodes(pid);
     let mut ports = Vec::new();
     for table in ["tcp", "tcp6"] {
@@ -71,7 +85,7 @@ pub fn loopback_listen_ports(pid: u32) -> Vec<u16> {
         };
         ports.extend(
             listening(&text)
-                .filter(|l| is_loopback(&l.addr) && inodes.contains(&l.inode))
+                .filter(|l| keep(&l.addr) && inodes.contains(&l.inode))
                 .map(|l| l.port),
         );
     }
@@ -147,6 +161,15 @@ mod tests {
         assert_eq!(holder.pid, Some(me));
         assert!(holder.to_string().starts_with(&format!("process {me}, ")));
         drop(l);
+        assert!(!loopback_listen_ports(me).contains(&port));
+    }
+
+    #[test]
+    fn a_listener_on_all_addresses_is_local_not_loopback() {
+        let l = std::net::TcpListener::bind("0.0.0.0:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let me = std::process::id();
+        assert!(local_listen_ports(me).contains(&port));
         assert!(!loopback_listen_ports(me).contains(&port));
     }
 

@@ -6,6 +6,7 @@
 
 mod diagnosis;
 mod outcome;
+mod port;
 mod progress;
 mod soak;
 
@@ -36,6 +37,10 @@ use outcome::RunVerdict;
 pub struct RunArgs {
     /// URL template to drive load at, loopback only; `{#n}` is the request number, `{#rand}` a
     /// random number, `{#uuid}` a random UUID (e.g. http://127.0.0.1:8080/user/{#n}).
+    /// `{#port}` is the loopback port the service listens on, read from /proc once it starts
+    /// (so it can be started on port 0: http://127.0.0.1:{#port}/user/{#n} -- node app.js
+    /// --port 0); it also works in --ready, --scrape, --pprof and --load-cmd. A service
+    /// listening on several ports is an error: write the port then.
     #[arg(long, value_name = "URL", required_unless_present = "load_cmd")]
     pub load: Option<String>,
     /// HTTP method of the load requests.
@@ -63,7 +68,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = units::parse_duration)]
     pub interval: Option<Duration>,
     /// The service's Prometheus /metrics, to measure its runtime heap (Go, JVM, Node);
-    /// http:// or https://.
+    /// http:// or https:// (`{#port}` as in --load).
     #[arg(long, value_name = "URL")]
     pub scrape: Option<String>,
     /// Trust only the CA certificates in this PEM file for an https --scrape.
@@ -72,14 +77,16 @@ pub struct RunArgs {
     /// Metric to take from --scrape (repeatable; default: the common runtime heap metrics).
     #[arg(long, value_name = "NAME")]
     pub metric: Vec<String>,
-    /// How long the service may take to accept connections.
+    /// How long the service may take to accept connections (and, with `{#port}`, to listen).
     #[arg(long, default_value = "30s", value_parser = units::parse_duration)]
     pub ready_timeout: Duration,
-    /// Where readiness is checked, `host:port` (default: the --load URL's).
+    /// Where readiness is checked, `host:port` (default: the --load URL's; `{#port}` as in
+    /// --load).
     #[arg(long, value_name = "HOST:PORT")]
     pub ready: Option<String>,
     /// Drive load with your own command instead (e.g. "k6 run script.js"); it runs for the
     /// whole soak and is stopped at the end. Requests are then unknown to leakscope.
+    /// `{#port}` as in --load.
     #[arg(long, value_name = "COMMAND")]
     pub load_cmd: Option<String>,
     /// Also fail when memory ends more than this far above the post-warm-up baseline (the
@@ -104,7 +111,8 @@ pub struct RunArgs {
     /// verdict and the report. Evidence is kept in `evidence/` beside the database.
     #[arg(long)]
     pub diagnose: bool,
-    /// The pprof base URL of a Go service (`http://127.0.0.1:6060`), for --diagnose.
+    /// The pprof base URL of a Go service (`http://127.0.0.1:6060`), for --diagnose
+    /// (`{#port}` as in --load).
     #[arg(long, value_name = "URL")]
     pub pprof: Option<String>,
     /// Name of the service in the store (default: the command's file name).
@@ -130,11 +138,12 @@ pub(super) struct LoadShared {
 /// short to judge).
 pub fn run(args: &RunArgs, common: &Common) -> anyhow::Result<u8> {
     let spec = load_spec(args)?;
+    // `{port}` is known once the service listens; any port stands in for it until then.
     if let Some(url) = &args.pprof {
-        leakscope_probe::http::validate_url(url).context("--pprof")?;
+        leakscope_probe::http::validate_url(&port::fill(url, 1)).context("--pprof")?;
     }
     if let Some(url) = &args.scrape {
-        leakscope_probe::http::validate_url(url).context("--scrape")?;
+        leakscope_probe::http::validate_url(&port::fill(url, 1)).context("--scrape")?;
     }
     let ready_addr = match (&args.ready, &args.load) {
         (Some(r), _) => Some(r.clone()),
@@ -230,7 +239,24 @@ fn soak(
     interval: Duration,
 ) -> anyhow::Result<(soak::SoakView, Option<LoadStats>)> {
     let spec_text = redact_command_line(&args.command);
-    // 1. Ready: the service accepts connections, or we say why not.
+    // 1. The port it listens on, when a flag says `{port}`; then ready: the service accepts
+    // connections, or we say why not.
+    let port = match port::wanted(args) {
+        true => Some(port::discover(
+            args,
+            common.quiet,
+            &mut sup,
+            |ev| engine.record_event(name, "run", &spec_text, units::now(), ev),
+            stop,
+        )?),
+        false => None,
+    };
+    let filled = |text: &str| port.map_or_else(|| text.to_string(), |p| port::fill(text, p));
+    let ready_addr = ready_addr.as_deref().map(filled);
+    let spec = spec.map(|mut s| {
+        s.url_template = filled(&s.url_template);
+        s
+    });
     if let Some(addr) = &ready_addr {
         wait_ready(
             addr,
@@ -275,7 +301,7 @@ fn soak(
     }
     if let Some(url) = &args.scrape {
         let scrape = SourceSpec::Scrape {
-            url: url.clone(),
+            url: filled(url),
             metrics: args.metric.clone(),
             units: Vec::new(),
             http: HttpOptions {
@@ -311,6 +337,7 @@ fn soak(
             })
         }));
     } else if let Some(cmd) = &args.load_cmd {
+        let cmd = filled(cmd);
         let argv = vec!["sh".to_string(), "-c".to_string(), cmd.clone()];
         load_child = Some(
             Supervisor::start_with(&argv, false, Output::Null)
@@ -323,7 +350,7 @@ fn soak(
         true => Some(diagnosis::RunDiagnosis::new(
             name,
             pid,
-            args.pprof.clone(),
+            args.pprof.as_deref().map(filled),
             args.limit,
             &args.db.path()?,
             Arc::clone(stop),
