@@ -53,6 +53,14 @@ pub(crate) struct Eval {
     pub held: f64,
     /// The leak was read from the seasonal differences of the run (see [`seasonal_rise`]).
     pub seasonal: Option<SeasonalRise>,
+    /// No leak, and restarts that each show a new process warming up (see
+    /// [`Falls::warmups`]; not a collector's falls), the last one settled at its level within
+    /// minutes (see `names::settled_after_restart`): deploys, each a level change at a moment
+    /// that holds, whatever the judged stretch's floor did since. The verdict's name is then a
+    /// step (the name only: `pattern` keeps the stretch's own, which a trailing window's rise
+    /// is read against as the tail of a fill or a step). Whole series only, not while
+    /// screening.
+    pub deploys: bool,
 }
 
 impl Eval {
@@ -75,6 +83,7 @@ impl Eval {
             typical_run_s: f64::NAN,
             held: f64::NEG_INFINITY,
             seasonal: None,
+            deploys: false,
         }
     }
 }
@@ -1882,6 +1891,20 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             typical_run_s: typical_run,
             held,
             seasonal,
+            deploys: !leak
+                && !cfg.screen
+                && !cfg.window
+                && restarts > 0
+                && falls.warmups
+                && !falls.collector
+                && matches!(
+                    w.pattern,
+                    Pattern::Step | Pattern::Plateau | Pattern::Stable
+                )
+                && {
+                    let a = (starts[restarts] + 1).min(n);
+                    super::names::settled_after_restart(&c.t[a..], &c.lo[a..])
+                },
         },
     }
 }

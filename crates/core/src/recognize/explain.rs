@@ -123,8 +123,16 @@ pub(crate) fn decide(a: &Assessment) -> Decision {
             };
         }
     }
+    let mut eval = traffic_inside_buckets(a);
+    // Deploys: restarts to levels held (see `Eval::deploys`; the name only) — what the whole
+    // series read as a spike that came back is the level before a deploy, and a plateau the
+    // new process's warm-up. (Unless every finer window timed a traffic cycle, above: then
+    // the falls may be the cycle's.)
+    if eval.deploys && eval.pattern != Pattern::Cyclic {
+        eval.pattern = Pattern::Step;
+    }
     Decision {
-        eval: traffic_inside_buckets(a),
+        eval,
         window: None,
         leak: false,
     }
@@ -584,6 +592,40 @@ mod tests {
         assert_eq!(d.eval.pattern, Stable);
         let d = decide(&assess(stable, [Some(Stable), Some(Cyclic), Some(Stable)]));
         assert_eq!(d.eval.pattern, Stable);
+    }
+
+    #[test]
+    fn deploys_that_settle_within_minutes_are_steps() {
+        // A day of a 300 MB process sampled every minute, deployed twice: each deploy
+        // restarts it at a third of its new level, warms up in five minutes (time constant)
+        // and holds the new level — 240 MB after the first, 270 MB after the second. The
+        // whole series' own reading names the runs otherwise (the warm-up from each run's
+        // start, or the level before a deploy read as a spike that came back); the name is a
+        // step, and the verdict stays no leak.
+        let opts = crate::recognize::RecognizeOptions::default();
+        let mut r = crate::recognize::Recognizer::new("deploys", opts);
+        for i in 0..24 * 60 {
+            let t = 60.0 * i as f64;
+            let scatter = ((i as f64 * 12.9898).sin() * 43758.5453).fract();
+            let (level, since) = match t / 3600.0 {
+                h if h < 9.0 => (300e6, None),
+                h if h < 15.0 => (240e6, Some(t - 9.0 * 3600.0)),
+                _ => (270e6, Some(t - 15.0 * 3600.0)),
+            };
+            let v = since.map_or(level, |s: f64| {
+                level * (1.0 - (2.0 / 3.0) * (-s / 300.0).exp())
+            });
+            r.push(Point::new(1.7e9 + t, v + 1e6 * scatter));
+        }
+        let a = r.current();
+        assert!(a.main.deploys, "{:#?}", a.main);
+        assert_ne!(a.main.pattern, Pattern::Step, "{:#?}", a.main);
+        let v = r.verdict();
+        assert_eq!(
+            (v.verdict, v.pattern),
+            (VerdictKind::NoLeak, Pattern::Step),
+            "{v:#?}"
+        );
     }
 
     #[test]

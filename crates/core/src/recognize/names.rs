@@ -705,6 +705,30 @@ fn step_not_fill(t: &[f64], n: usize, fit: (usize, (f64, usize, usize, f64))) ->
     Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && ramp <= 0.4 * span && quick)
 }
 
+/// True when a run since a restart (`t`, `lo`: its bucket times and minima, the fall's own
+/// bucket left out) reached its level quickly and held it: a new process started by a deploy
+/// warms its pools and caches within minutes and then holds the level of its build and load,
+/// so the series' level changed at a moment — the restart — and held: a **step**, whether the
+/// new level is higher, lower or the same. Either the run's floor shows no rise that holds
+/// (the warm-up was over within its first bucket), or it rose quickly from its start — within
+/// half an hour, or as fast as the fit of flat, ramp, flat can see (two knots), and in no
+/// more than 0.4 of the run, the bounds [`held_level_before_rise`] puts on a step's rise. A
+/// warm-up that takes a good part of the run is a fill (a plateau); a run under 8 buckets is
+/// too short to tell. For names only.
+pub(crate) fn settled_after_restart(t: &[f64], lo: &[f64]) -> bool {
+    let n = t.len().min(lo.len());
+    if n < 8 {
+        return false;
+    }
+    match rose_and_held(t, lo) {
+        None => true,
+        Some((stride, (_, i1, i2, d))) => {
+            let ramp = t[i2] - t[i1];
+            d > 0.0 && ramp <= 0.4 * (t[n - 1] - t[0]) && (ramp <= 1800.0 || i2 - i1 <= 2 * stride)
+        }
+    }
+}
+
 /// [`floor_rose_and_held`], then [`held_level_before_rise`] when it did, from one fit of
 /// flat, ramp, flat (both ask the same fit): `None` when the floor did not rise and hold or
 /// the stretch is too short to tell, else whether the rise was a step (true) or a fill.
@@ -1179,6 +1203,27 @@ mod tests {
     /// `n` buckets of the shape `f` (of the bucket's index) under 1 MB of scatter.
     fn noisy(n: usize, f: impl Fn(f64) -> f64) -> Vec<f64> {
         (0..n).map(|i| f(i as f64) + 1e6 * jitter(i)).collect()
+    }
+
+    #[test]
+    fn a_restart_settles_within_minutes_not_over_its_run() {
+        // Ten hours after a restart in 5-minute buckets: a new process at a third of its
+        // level that warms up with a 5-minute time constant has settled (a deploy's step);
+        // one whose warm-up takes a third of the run (3 h 20 min) is still filling.
+        let t: Vec<f64> = (0..120).map(|i| 300.0 * i as f64).collect();
+        let run = |tau: f64| -> Vec<f64> {
+            t.iter()
+                .enumerate()
+                .map(|(i, &x)| {
+                    let scatter = ((i as f64 * 12.9898).sin() * 43758.5453).fract();
+                    240e6 * (1.0 - (2.0 / 3.0) * (-(x + 150.0) / tau).exp()) + 1e6 * scatter
+                })
+                .collect()
+        };
+        assert!(settled_after_restart(&t, &run(300.0)));
+        assert!(!settled_after_restart(&t, &run(12_000.0)));
+        // Too short to tell.
+        assert!(!settled_after_restart(&t[..6], &run(300.0)[..6]));
     }
 
     #[test]

@@ -522,6 +522,7 @@ mod tests {
             typical_run_s: f64::NAN,
             held: f64::NEG_INFINITY,
             seasonal: None,
+            deploys: false,
         }
     }
 
