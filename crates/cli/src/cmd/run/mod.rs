@@ -435,6 +435,31 @@ fn host_port(url: &str) -> anyhow::Result<String> {
 }
 
 /// Wait until `addr` accepts a TCP connection; fail early when the service exits.
+/// Hand the supervisor's events to `on_event`; an error once the service exited, saying it
+/// exited before it did what is awaited (`awaited`: "accepted connections on ...").
+fn pass_events(
+    sup: &mut Supervisor,
+    mut on_event: impl FnMut(&Event),
+    awaited: impl Fn() -> String,
+) -> anyhow::Result<()> {
+    for ev in sup.poll() {
+        on_event(&ev);
+        if let Event::Exited {
+            code,
+            signal,
+            oom_killed,
+        } = ev
+        {
+            anyhow::bail!(
+                "the service {} before it {}",
+                leakscope_agent::event::describe_exit(code, signal, oom_killed),
+                awaited()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn wait_ready(
     addr: &str,
     timeout: Duration,
@@ -451,20 +476,11 @@ fn wait_ready(
         .collect();
     let start = Instant::now();
     loop {
-        for ev in sup.poll() {
-            engine.record_event(name, "run", spec_text, units::now(), &ev);
-            if let Event::Exited {
-                code,
-                signal,
-                oom_killed,
-            } = ev
-            {
-                anyhow::bail!(
-                    "the service {} before it accepted connections on {addr}",
-                    leakscope_agent::event::describe_exit(code, signal, oom_killed)
-                );
-            }
-        }
+        pass_events(
+            sup,
+            |ev| engine.record_event(name, "run", spec_text, units::now(), ev),
+            || format!("accepted connections on {addr}"),
+        )?;
         if addrs
             .iter()
             .any(|a| std::net::TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok())

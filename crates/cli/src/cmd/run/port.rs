@@ -90,20 +90,9 @@ pub(super) fn discover(
         .pid()
         .ok_or_else(|| anyhow::anyhow!("the service is not running"))?;
     let found = find_service_port(root, &named_ports(args), args.ready_timeout, || {
-        for ev in sup.poll() {
-            on_event(&ev);
-            if let Event::Exited {
-                code,
-                signal,
-                oom_killed,
-            } = ev
-            {
-                anyhow::bail!(
-                    "the service {} before it listened on a port (for {PLACEHOLDER})",
-                    leakscope_agent::event::describe_exit(code, signal, oom_killed)
-                );
-            }
-        }
+        super::pass_events(sup, &mut on_event, || {
+            format!("listened on a port (for {PLACEHOLDER})")
+        })?;
         if stop.load(Ordering::Relaxed) {
             anyhow::bail!("interrupted while waiting for the service to listen");
         }
