@@ -158,11 +158,7 @@ impl RunStderr {
         let all = std::thread::spawn(move || {
             let mut all = String::new();
             for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-                if let Some(p) = line
-                    .split("leakscope: the service listens on 127.0.0.1:")
-                    .nth(1)
-                    .and_then(|p| p.trim().parse::<u16>().ok())
-                {
+                if let Some(p) = port_after(&line, "leakscope: the service listens on 127.0.0.1:") {
                     let _ = tx.send(p);
                 }
                 all.push_str(&line);
@@ -482,11 +478,7 @@ pub fn spawn_service(cmd: &mut Command) -> (Child, u16) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-            if let Some(port) = line
-                .split("listening on 127.0.0.1:")
-                .nth(1)
-                .and_then(|p| p.trim().parse::<u16>().ok())
-            {
+            if let Some(port) = port_after(&line, "listening on 127.0.0.1:") {
                 let _ = tx.send(port);
             }
         }
@@ -501,6 +493,12 @@ pub fn spawn_service(cmd: &mut Command) -> (Child, u16) {
     }
 }
 
+/// The port that follows `prefix` in `line` ("listening on 127.0.0.1:" in "... listening on
+/// 127.0.0.1:4312"), if any.
+pub fn port_after(line: &str, prefix: &str) -> Option<u16> {
+    line.split(prefix).nth(1)?.trim().parse().ok()
+}
+
 /// The port in the first "listening on 127.0.0.1:PORT" line among `lines` (the stderr of a
 /// `watch -- SERVICE --port 0`, which passes the service's stdout there), within `timeout`;
 /// the lines before it are dropped. For a service started through `watch`, as
@@ -509,11 +507,7 @@ pub fn listening_port(lines: &std::sync::mpsc::Receiver<String>, timeout: Durati
     let end = Instant::now() + timeout;
     while let Some(left) = end.checked_duration_since(Instant::now()) {
         let line = lines.recv_timeout(left).ok()?;
-        if let Some(port) = line
-            .split("listening on 127.0.0.1:")
-            .nth(1)
-            .and_then(|p| p.trim().parse::<u16>().ok())
-        {
+        if let Some(port) = port_after(&line, "listening on 127.0.0.1:") {
             return Some(port);
         }
     }
