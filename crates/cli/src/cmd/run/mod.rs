@@ -434,7 +434,6 @@ fn host_port(url: &str) -> anyhow::Result<String> {
     })
 }
 
-/// Wait until `addr` accepts a TCP connection; fail early when the service exits.
 /// Hand the supervisor's events to `on_event`; an error once the service exited, saying it
 /// exited before it did what is awaited (`awaited`: "accepted connections on ...").
 fn pass_events(
@@ -460,6 +459,7 @@ fn pass_events(
     Ok(())
 }
 
+/// Wait until `addr` accepts a TCP connection; fail early when the service exits.
 fn wait_ready(
     addr: &str,
     timeout: Duration,
