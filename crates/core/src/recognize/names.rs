@@ -698,11 +698,18 @@ fn step_not_fill(t: &[f64], n: usize, fit: (usize, (f64, usize, usize, f64))) ->
     if span <= 0.0 {
         return None;
     }
+    let (_, (_, i1, _, _)) = fit;
+    Some(t[i1] - t[0] >= 0.1 * span && rose_quickly(t, span, fit))
+}
+
+/// True when the ramp of a flat, ramp, flat `fit` rose, in no more than 0.4 of `span`, and
+/// quickly: within half an hour, or as fast as the fit can see — two knots: an event, not a
+/// fill.
+fn rose_quickly(t: &[f64], span: f64, fit: (usize, (f64, usize, usize, f64))) -> bool {
     let (stride, (_, i1, i2, d)) = fit;
-    // (Within half an hour, or as fast as the fit can see — two knots: an event, not a fill.)
     let ramp = t[i2] - t[i1];
     let quick = ramp <= 1800.0 || i2 - i1 <= 2 * stride;
-    Some(d > 0.0 && t[i1] - t[0] >= 0.1 * span && ramp <= 0.4 * span && quick)
+    d > 0.0 && ramp <= 0.4 * span && quick
 }
 
 /// True when a run since a restart (`t`, `lo`: its bucket times and minima, the fall's own
@@ -720,13 +727,7 @@ pub(crate) fn settled_after_restart(t: &[f64], lo: &[f64]) -> bool {
     if n < 8 {
         return false;
     }
-    match rose_and_held(t, lo) {
-        None => true,
-        Some((stride, (_, i1, i2, d))) => {
-            let ramp = t[i2] - t[i1];
-            d > 0.0 && ramp <= 0.4 * (t[n - 1] - t[0]) && (ramp <= 1800.0 || i2 - i1 <= 2 * stride)
-        }
-    }
+    rose_and_held(t, lo).is_none_or(|fit| rose_quickly(t, t[n - 1] - t[0], fit))
 }
 
 /// [`floor_rose_and_held`], then [`held_level_before_rise`] when it did, from one fit of
