@@ -16,13 +16,10 @@ pub const LOOK_EVERY: Duration = Duration::from_millis(100);
 /// TCP ports on which `root` or any of its descendants listens on loopback (or on all
 /// addresses, which takes loopback too); sorted, no duplicates. Empty when the tree is gone.
 pub fn tree_listen_ports(root: u32) -> Vec<u16> {
-    let mut ports: Vec<u16> = std::iter::once(root)
+    let tree: Vec<u32> = std::iter::once(root)
         .chain(crate::proc::descendants(root))
-        .flat_map(local_listen_ports)
         .collect();
-    ports.sort_unstable();
-    ports.dedup();
-    ports
+    local_listen_ports(&tree)
 }
 
 /// What [`find_service_port`] found.

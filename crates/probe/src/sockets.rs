@@ -64,30 +64,54 @@ fn socket_inodes(pid: u32) -> HashSet<String> {
 /// TCP ports on which `pid` listens on 127.0.0.1 (IPv4) or ::1, from `/proc/PID/fd` and
 /// `/proc/PID/net/tcp{,6}`; sorted, no duplicates.
 pub fn loopback_listen_ports(pid: u32) -> Vec<u16> {
-    listen_ports(pid, is_loopback)
+    listen_ports(&[pid], is_loopback)
 }
 
-/// TCP ports `pid` accepts connections to 127.0.0.1 or ::1 on: its loopback listeners and
-/// those on all addresses (0.0.0.0, ::), which take the port on loopback too; sorted, no
-/// duplicates.
-pub fn local_listen_ports(pid: u32) -> Vec<u16> {
-    listen_ports(pid, |a| is_loopback(a) || is_any(a))
+/// TCP ports any of `pids` accepts connections to 127.0.0.1 or ::1 on: their loopback
+/// listeners and those on all addresses (0.0.0.0, ::), which take the port on loopback too;
+/// sorted, no duplicates.
+pub fn local_listen_ports(pids: &[u32]) -> Vec<u16> {
+    listen_ports(pids, |a| is_loopback(a) || is_any(a))
 }
 
-/// Ports of `pid`'s listening sockets whose local address passes `keep`; sorted, no
-/// duplicates.
-fn listen_ports(pid: u32, keep: fn(&str) -> bool) -> Vec<u16> {
-    let inodes = socket_inodes(pid);
-    let mut ports = Vec::new();
-    for table in ["tcp", "tcp6"] {
-        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+/// Ports of the listening sockets held by any of `pids` whose local address passes `keep`;
+/// sorted, no duplicates. Processes of one network namespace share one socket table, so each
+/// namespace's table is read once, not once per process (a process tree is mostly one).
+fn listen_ports(pids: &[u32], keep: fn(&str) -> bool) -> Vec<u16> {
+    // Namespace (the `ns/net` link; empty when unreadable) -> its processes and their sockets.
+    let mut by_namespace: Vec<(String, Vec<u32>, HashSet<String>)> = Vec::new();
+    for &pid in pids {
+        let inodes = socket_inodes(pid);
+        if inodes.is_empty() {
             continue;
-        };
-        ports.extend(
-            listening(&text)
-                .filter(|l| keep(&l.addr) && inodes.contains(&l.inode))
-                .map(|l| l.port),
-        );
+        }
+        let ns = std::fs::read_link(format!("/proc/{pid}/ns/net"))
+            .map(|l| l.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match by_namespace.iter_mut().find(|(n, ..)| *n == ns) {
+            Some((_, members, all)) => {
+                members.push(pid);
+                all.extend(inodes);
+            }
+            None => by_namespace.push((ns, vec![pid], inodes)),
+        }
+    }
+    let mut ports = Vec::new();
+    for (_, members, inodes) in &by_namespace {
+        for table in ["tcp", "tcp6"] {
+            // Any member's view of the table will do; one that exited meanwhile has none.
+            let Some(text) = members
+                .iter()
+                .find_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).ok())
+            else {
+                continue;
+            };
+            ports.extend(
+                listening(&text)
+                    .filter(|l| keep(&l.addr) && inodes.contains(&l.inode))
+                    .map(|l| l.port),
+            );
+        }
     }
     ports.sort_unstable();
     ports.dedup();
@@ -169,8 +193,20 @@ mod tests {
         let l = std::net::TcpListener::bind("0.0.0.0:0").expect("bind");
         let port = l.local_addr().expect("addr").port();
         let me = std::process::id();
-        assert!(local_listen_ports(me).contains(&port));
+        assert!(local_listen_ports(&[me]).contains(&port));
         assert!(!loopback_listen_ports(me).contains(&port));
+    }
+
+    #[test]
+    fn a_process_gone_from_the_list_hides_no_one_elses_ports() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let me = std::process::id();
+        // A pid past the kernel's limit (2^22) never exists: it has no sockets, no table.
+        let gone = 1 << 23;
+        assert_eq!(local_listen_ports(&[gone]), Vec::<u16>::new());
+        assert!(local_listen_ports(&[gone, me]).contains(&port));
+        assert!(local_listen_ports(&[me, gone, me]).contains(&port));
     }
 
     #[test]
