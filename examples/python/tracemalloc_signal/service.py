@@ -52,7 +52,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8765
     srv = http.server.HTTPServer(("127.0.0.1", port), Handler)
-    print("pid", os.getpid(), "listening on 127.0.0.1:%d" % port, file=sys.stderr, flush=True)
+    print("pid", os.getpid(), "listening on 127.0.0.1:%d" % srv.server_address[1], file=sys.stderr, flush=True)
     # The main thread serves, so the signal handler runs between requests.
     srv.timeout = 0.2
     while True:
