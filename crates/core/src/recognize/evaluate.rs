@@ -1105,6 +1105,25 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
         && !cut
         && under == 0
         && halved == 0;
+    // Halving the floor shows a new process (Coroot's rule) only where the samples show no
+    // band of minor collections: on a heap a generational collector manages, the minor
+    // collections keep a band between each bucket's minimum and maximum wider than 10 noise
+    // scales of the minima (Gaussian noise spans about 6 scales of its sd over a bucket's
+    // samples, and the minima scatter less than the samples) and than a twentieth of the level
+    // (a young generation recycles a tenth of the heap or more between collections; a gauge's
+    // noise is well under a percent of it), and there a full collection may free most of the
+    // heap, the old generation being mostly garbage by then. (Each bucket's band less half the
+    // floor's move across it: buckets wide against a climb span part of the climb too.)
+    let minor_band = n >= 8 && {
+        s.clear();
+        s.extend((1..n - 1).map(|j| c.hi[j] - c.lo[j] - 0.5 * (c.lo[j + 1] - c.lo[j - 1]).abs()));
+        let band = median_mut(&mut s);
+        s.clear();
+        s.extend(c.lo.iter().copied());
+        let level = median_mut(&mut s);
+        band >= 10.0 * sigma && band >= 0.05 * level
+    };
+    let halved_new = halved * 2 > restarts && !minor_band;
     Falls {
         collector: restarts >= 3
             && (level || stationary || floor_held)
@@ -1112,7 +1131,7 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
             && !at_limit
             && halved * 2 <= restarts,
         warmups,
-        new_process: warmups || at_limit || halved * 2 > restarts,
+        new_process: warmups || at_limit || halved_new,
         cut,
     }
 }
@@ -3003,6 +3022,32 @@ mod tests {
         let (c, starts) = sawtooth_runs(&lens, floor, |r| floor(r) + rise(r));
         let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
         assert!(!falls.collector, "{falls:?}");
+    }
+
+    /// A JVM's old generation filling from 200 MB to 500 MB over 7 h under a band of minor
+    /// collections 60 MB wide, its one full collection in view freeing it back to 200 MB: more
+    /// than half the heap, as a collection of an old generation that is mostly garbage does.
+    /// Under the band the halved floor shows no new process, and the fall may be a
+    /// collector's (without the band test this fails). Counter-case: the same fall with the
+    /// samples 2 MB apart in each bucket (a process's footprint, no collector in view) halves
+    /// the floor as a restart does: a new process.
+    #[test]
+    fn a_full_collection_halving_the_floor_under_a_band_of_minor_ones_is_no_new_process() {
+        let cfg = RecognizeOptions::default().cfg();
+        let (mut c, starts) = sawtooth_runs(&[84, 84], |_| 200.0 * MB, |_| 500.0 * MB);
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(
+            falls.new_process && !falls.may_be_collections(1),
+            "{falls:?}"
+        );
+        for (h, l) in c.hi.iter_mut().zip(&c.lo) {
+            *h = l + 60.0 * MB;
+        }
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(
+            !falls.new_process && falls.may_be_collections(1),
+            "{falls:?}"
+        );
     }
 
     /// Counter-case to `one_deeper_collection_does_not_veto_a_threshold`: its collector (runs
