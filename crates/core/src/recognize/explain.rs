@@ -217,6 +217,16 @@ fn rate(u: SeriesUnit, v: f64) -> String {
     }
 }
 
+/// [`super::names::held_spike`] on every bucket of `r`'s whole series, the open one included.
+fn held_spike(r: &Recognizer) -> bool {
+    let all = || r.buckets.closed.iter().chain(r.buckets.open.iter());
+    let lo: Vec<f64> = all().map(|b| b.lo).collect();
+    let hi: Vec<f64> = all().map(|b| b.hi).collect();
+    let mean: Vec<f64> = all().map(|b| b.mean()).collect();
+    let n: Vec<u32> = all().map(|b| b.n).collect();
+    super::names::held_spike(&lo, &hi, &mean, &n)
+}
+
 /// The verdict of `r` from its assessment `a`.
 pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
     let d = decide(a);
@@ -369,10 +379,19 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
             e.restarts
         ));
     }
+    // A flat series that held a burst for minutes and released it: the whole series' buckets
+    // show it in their maxima where the means that named it "stable" (or a sawtooth's band)
+    // barely moved (see `names::held_spike`; the name only).
+    let pattern = match e.pattern {
+        Pattern::Stable | Pattern::Sawtooth if kind == VerdictKind::NoLeak && held_spike(r) => {
+            Pattern::SpikeRecovered
+        }
+        p => p,
+    };
     Verdict {
         name: r.name.clone(),
         verdict: kind,
-        pattern: e.pattern,
+        pattern,
         growth_bytes_per_hour: if growth.is_finite() { growth } else { 0.0 },
         confidence: confidence.clamp(0.0, 1.0),
         detected_at,

@@ -1192,6 +1192,83 @@ fn collector_band(
     ratios.len() >= 5 && median_mut(&mut ratios) > 2.0
 }
 
+/// True when the buckets of a series (minima `lo`, maxima `hi`, means `mean`, sample counts
+/// `n`, oldest first) show a burst of allocations held for more than one sample and released
+/// before the end: the name "spike-recovered" for a flat series, where [`super::stretch`]'s
+/// spike test reads only the bucket means, in which a burst of minutes inside a bucket of half
+/// an hour or more barely shows. (The name only: the verdict is decided before.)
+///
+/// A burst is a run of buckets whose maxima stand far above the typical maximum (the median
+/// of them all), by the larger of
+/// - ten robust standard deviations of the maxima (1.4826 × MAD): no scatter of ordinary
+///   samples reaches that far, only something added to them;
+/// - eight bands, the typical bucket's range (its maximum less its minimum): the band holds a
+///   bucket's ordinary samples — noise, a collector's teeth, the odd stray reading — so a
+///   burst worth a name of its own stands several bands above them;
+///
+/// and it was held, not one stray reading (a late scrape, a reading taken mid-allocation):
+/// - its buckets' means rose six robust standard deviations of the means above their median:
+///   one sample among a bucket's many moves its mean by its share alone, lost in the means'
+///   scatter, where a burst held over several samples carries the mean up with it;
+/// - the samples it added, read from the means (the excess of the means over their median
+///   times the samples, summed over the run), are at least two samples' worth at its height:
+///   more than one sample was up there.
+///
+/// And it came back: the run ends before the last bucket. At most six runs pass (the
+/// reason: a few bursts are events; more excursions than that are a rhythm — a cycle or a
+/// collector — which other names describe). Fewer than 12 buckets read nothing.
+pub(crate) fn held_spike(lo: &[f64], hi: &[f64], mean: &[f64], n: &[u32]) -> bool {
+    /// Robust standard deviations of the maxima a burst's maxima stand above the typical one.
+    const HI_SDS: f64 = 10.0;
+    /// Typical bucket ranges a burst's maxima stand above the typical maximum.
+    const BANDS: f64 = 8.0;
+    /// Robust standard deviations of the means a held burst lifts its buckets' means.
+    const MEAN_SDS: f64 = 6.0;
+    /// Samples' worth at the burst's height: more than one, held.
+    const HELD_SAMPLES: f64 = 2.0;
+    /// Most bursts the name allows (more are a rhythm).
+    const MOST_RUNS: usize = 6;
+    let k = lo.len().min(hi.len()).min(mean.len()).min(n.len());
+    if k < 12 {
+        return false;
+    }
+    let (hi_mid, hi_sd) = median_and_mad(&mut hi[..k].to_vec());
+    let (mean_mid, mean_sd) = median_and_mad(&mut mean[..k].to_vec());
+    let mut band: Vec<f64> = hi[..k].iter().zip(&lo[..k]).map(|(h, l)| h - l).collect();
+    let band = median_mut(&mut band);
+    let bar = (HI_SDS * hi_sd).max(BANDS * band);
+    if bar.is_nan() || bar <= 0.0 {
+        return false;
+    }
+    let up = |i: usize| hi[i] - hi_mid > bar;
+    let (mut runs, mut held) = (0usize, false);
+    let mut i = 0;
+    while i < k {
+        if !up(i) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < k && up(i) {
+            i += 1;
+        }
+        runs += 1;
+        let height = hi[start..i]
+            .iter()
+            .fold(f64::NEG_INFINITY, |a, &b| a.max(b))
+            - hi_mid;
+        let added: f64 = (start..i)
+            .map(|j| (mean[j] - mean_mid) * f64::from(n[j]))
+            .sum();
+        let lift = mean[start..i]
+            .iter()
+            .fold(f64::NEG_INFINITY, |a, &b| a.max(b))
+            - mean_mid;
+        held |= i < k && lift > MEAN_SDS * mean_sd && added >= HELD_SAMPLES * height;
+    }
+    held && runs <= MOST_RUNS
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::jitter;
@@ -2016,6 +2093,72 @@ mod tests {
             let v = crate::recognize::recognize("saw", &saw, &opts);
             assert_eq!(v.pattern, Pattern::Sawtooth, "{period}: {v:#?}");
         }
+    }
+
+    #[test]
+    fn a_burst_held_for_minutes_inside_wide_buckets_is_a_spike_and_a_stray_reading_is_not() {
+        use crate::verdict::{Pattern, VerdictKind};
+        let opts = crate::recognize::RecognizeOptions::default();
+        // 100 MB for 40 hours (buckets of half an hour and more), up by 100 MB for four
+        // minutes (twelve samples) at the tenth hour: the bucket means barely move, the
+        // bucket's maximum and its mean beyond the means' scatter do.
+        let burst = |from: f64, len: f64| {
+            samples(40.0, 0.5e6, move |t| {
+                100e6
+                    + if (from..from + len).contains(&t) {
+                        100e6
+                    } else {
+                        0.0
+                    }
+            })
+        };
+        let v = crate::recognize::recognize("burst", &burst(36000.0, 240.0), &opts);
+        assert_eq!(v.verdict, VerdictKind::NoLeak, "{v:#?}");
+        assert_eq!(v.pattern, Pattern::SpikeRecovered, "{v:#?}");
+        // One stray reading of the same height (a sample, not held): stable.
+        let v = crate::recognize::recognize("stray", &burst(36000.0, 20.0), &opts);
+        assert_eq!(v.pattern, Pattern::Stable, "{v:#?}");
+        // The same burst still up at the end: not recovered.
+        let v = crate::recognize::recognize("end", &burst(40.0 * 3600.0 - 240.0, 1e9), &opts);
+        assert_ne!(v.pattern, Pattern::SpikeRecovered, "{v:#?}");
+    }
+
+    #[test]
+    fn held_spike_asks_a_held_excursion_far_above_the_maxima_that_came_back() {
+        // 40 buckets of 20 samples about 100 MB (scatter 0.5 MB in the means, a 4 MB band).
+        let k = 40;
+        let lo: Vec<f64> = (0..k).map(|i| 98e6 + 0.5e6 * jitter(i)).collect();
+        let base_hi: Vec<f64> = (0..k).map(|i| 102e6 + 0.5e6 * jitter(i + 99)).collect();
+        let base_mean: Vec<f64> = (0..k).map(|i| 100e6 + 0.1e6 * jitter(i + 7)).collect();
+        let n = vec![20u32; k];
+        let with = |at: usize, height: f64, samples: f64| {
+            let mut hi = base_hi.clone();
+            let mut mean = base_mean.clone();
+            hi[at] += height;
+            mean[at] += height * samples / 20.0;
+            (hi, mean)
+        };
+        // Five samples 60 MB up in bucket 15: a burst held and released.
+        let (hi, mean) = with(15, 60e6, 5.0);
+        assert!(held_spike(&lo, &hi, &mean, &n));
+        // One sample up: a stray reading, not held.
+        let (hi, mean) = with(15, 60e6, 1.0);
+        assert!(!held_spike(&lo, &hi, &mean, &n));
+        // Up by four bands only (16 MB): within what the buckets' own range allows.
+        let (hi, mean) = with(15, 16e6, 5.0);
+        assert!(!held_spike(&lo, &hi, &mean, &n));
+        // Up in the last bucket: not (yet) back.
+        let (hi, mean) = with(k - 1, 60e6, 5.0);
+        assert!(!held_spike(&lo, &hi, &mean, &n));
+        // Seven bursts: a rhythm, not events.
+        let (mut hi, mut mean) = (base_hi.clone(), base_mean.clone());
+        for at in (2..37).step_by(5) {
+            hi[at] += 60e6;
+            mean[at] += 15e6;
+        }
+        assert!(!held_spike(&lo, &hi, &mean, &n));
+        // Too few buckets to tell.
+        assert!(!held_spike(&lo[..11], &hi[..11], &mean[..11], &n[..11]));
     }
 
     #[test]
