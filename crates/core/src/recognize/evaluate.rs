@@ -256,6 +256,13 @@ fn repeats_daily(c: &Columns) -> bool {
 /// noise scales and none under half the largest (a wobble has no direction and no pace), or,
 /// over four steps or more, every one up and 6 noise scales of a difference in all (a wobble
 /// keeps no direction for days on end) — and the rise does not fade.
+///
+/// A leak gives nothing back: a trough below the one before by half the day's swing or more
+/// (a quieter day lowers the peaks by a share of the swing and the trough far less) and by
+/// 6 noise scales of a difference is memory released — an old generation's full collection,
+/// or a restart the falls did not cut. Until the troughs since climb past the one before it,
+/// they refill what was released, and tell of no leak (as `refilling` says of a floor after
+/// a fall).
 fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     let swing = {
         let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
@@ -263,6 +270,12 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     };
     let step_min = (6.0 * sigma).max(0.1 * swing);
     let steps: Vec<f64> = days.windows(2).map(|w| w[1].trough - w[0].trough).collect();
+    let release = (6.0 * std::f64::consts::SQRT_2 * sigma).max(0.5 * swing);
+    if let Some(k) = steps.iter().rposition(|&d| d <= -release) {
+        if days.last()?.trough <= days[k].trough + 3.0 * sigma {
+            return None;
+        }
+    }
     let up = steps.iter().filter(|&&d| d >= step_min).count();
     let first = days.first()?;
     let last = days.last()?;
@@ -2078,6 +2091,28 @@ mod tests {
         assert!(daily_leak(&days([980.0, 1027.0, 1068.0, 1119.0]), sigma, &cfg).is_some());
         assert!(daily_leak(&days([980.0, 1027.0, 985.0, 1030.0]), sigma, &cfg).is_none());
         assert!(daily_leak(&days([980.0, 995.0, 1068.0, 1083.0]), sigma, &cfg).is_none());
+    }
+
+    /// Thirteen days of troughs under a 60 MB swing that climb 28 MB a day for nine days (an
+    /// old generation filling), fall 200 MB in one night (its full collection) and climb again
+    /// for four: every step but one up, and the last trough above the first — but the
+    /// troughs since the fall are refilling what it released, below the one before it. Once
+    /// they climb past it, a leak again; and a night 20 MB lower (a quiet day, a third of the
+    /// swing) is no release.
+    #[test]
+    fn troughs_refilling_after_a_night_that_gave_memory_back_are_no_leak() {
+        let cfg = RecognizeOptions::default().cfg();
+        let sigma = 2.0 * MB;
+        let mut troughs: Vec<f64> = (0..9).map(|d| 1000.0 + 28.0 * d as f64).collect();
+        let top = troughs[8];
+        troughs.extend((0..4).map(|d| top - 200.0 + 28.0 * d as f64));
+        assert!(troughs[12] > troughs[0] + 10.0);
+        assert!(daily_leak(&nights(&troughs, 60.0), sigma, &cfg).is_none());
+        troughs.extend((4..14).map(|d| top - 200.0 + 28.0 * d as f64));
+        assert!(daily_leak(&nights(&troughs, 60.0), sigma, &cfg).is_some());
+        let mut quiet: Vec<f64> = (0..9).map(|d| 1000.0 + 28.0 * d as f64).collect();
+        quiet[5] -= 20.0 + 28.0;
+        assert!(daily_leak(&nights(&quiet, 60.0), sigma, &cfg).is_some());
     }
 
     /// A 400 MB working set that swings 100 MB with the day (highest at 18:00, lowest at
