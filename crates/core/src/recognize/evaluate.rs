@@ -270,15 +270,15 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
     };
     let step_min = (6.0 * sigma).max(0.1 * swing);
     let steps: Vec<f64> = days.windows(2).map(|w| w[1].trough - w[0].trough).collect();
-    let release = (6.0 * std::f64::consts::SQRT_2 * sigma).max(0.5 * swing);
-    if let Some(k) = steps.iter().rposition(|&d| d <= -release) {
-        if days.last()?.trough <= days[k].trough + 3.0 * sigma {
-            return None;
-        }
-    }
     let up = steps.iter().filter(|&&d| d >= step_min).count();
     let first = days.first()?;
     let last = days.last()?;
+    let release = (6.0 * std::f64::consts::SQRT_2 * sigma).max(0.5 * swing);
+    if let Some(k) = steps.iter().rposition(|&d| d <= -release) {
+        if last.trough <= days[k].trough + 3.0 * sigma {
+            return None;
+        }
+    }
     let rise = last.trough - first.trough;
     let dt = last.t_trough - first.t_trough;
     let growth = if dt > 0.0 { rise / dt } else { 0.0 };
@@ -1127,16 +1127,21 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     // noise is well under a percent of it), and there a full collection may free most of the
     // heap, the old generation being mostly garbage by then. (Each bucket's band less half the
     // floor's move across it: buckets wide against a climb span part of the climb too.)
-    let minor_band = n >= 8 && {
-        s.clear();
-        s.extend((1..n - 1).map(|j| c.hi[j] - c.lo[j] - 0.5 * (c.lo[j + 1] - c.lo[j - 1]).abs()));
-        let band = median_mut(&mut s);
-        s.clear();
-        s.extend(c.lo.iter().copied());
-        let level = median_mut(&mut s);
-        band >= 10.0 * sigma && band >= 0.05 * level
+    // (Read only where a halving would count.)
+    let mut minor_band = || {
+        n >= 8 && {
+            s.clear();
+            s.extend(
+                (1..n - 1).map(|j| c.hi[j] - c.lo[j] - 0.5 * (c.lo[j + 1] - c.lo[j - 1]).abs()),
+            );
+            let band = median_mut(&mut s);
+            s.clear();
+            s.extend(c.lo.iter().copied());
+            let typical_floor = median_mut(&mut s);
+            band >= 10.0 * sigma && band >= 0.05 * typical_floor
+        }
     };
-    let halved_new = halved * 2 > restarts && !minor_band;
+    let halved_new = halved * 2 > restarts && !minor_band();
     Falls {
         collector: restarts >= 3
             && (level || stationary || floor_held)
@@ -1541,6 +1546,8 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     let prev_leaks: Vec<&(StretchEval, f64)> = prev.iter().filter(|(p, _)| p.leak).collect();
     // Most complete runs leak: the process leaks and is restarted.
     let runs_leak = !prev.is_empty() && prev_leaks.len() * 3 >= prev.len() * 2;
+    // Complete runs were judged, and most did not leak.
+    let quiet_runs = !prev.is_empty() && !runs_leak;
     let typical_run = {
         let mut spans: Vec<f64> = prev.iter().map(|(p, _)| p.span_s).collect();
         median_mut(&mut spans)
@@ -1698,8 +1705,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     let tail_run = if falls.cut { 8 } else { 12 };
     let pick = match pick {
         Some((mut w, from, false)) if restarts >= 3 && !collector => {
-            let judged_quiet = !prev.is_empty() && !runs_leak;
-            match run_tails(&c, &starts, sigma2, tail_run, judged_quiet, cfg) {
+            match run_tails(&c, &starts, sigma2, tail_run, quiet_runs, cfg) {
                 Some((pace, first)) => {
                     w.leak = true;
                     w.pattern = Pattern::LeakWithRestarts;
@@ -1924,7 +1930,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             detail: Some(w),
             judged_from: from,
             falls,
-            quiet_runs: !prev.is_empty() && !runs_leak,
+            quiet_runs,
             warm_up_runs,
             cut_run_leak: leak && cut_run_leak,
             outpaces_cut_run: leak && outpaces_cut_run,

@@ -5,7 +5,9 @@
 //! many parameters they spend (the Bayesian information criterion), so that the scale of
 //! "well" is the series' own scatter about each model, not a constant.
 
-use super::stats::{acf_period, half_lag_slope, median_and_mad, median_mut, solve, swing_10_90};
+use super::stats::{
+    acf_period, half_lag_slope, median_and_mad, median_mut, min_max, solve, swing_10_90,
+};
 use crate::verdict::Pattern;
 
 /// The Bayesian information criterion of a Gaussian model with `p` parameters that leaves
@@ -1253,17 +1255,11 @@ pub(crate) fn held_spike(lo: &[f64], hi: &[f64], mean: &[f64], n: &[u32]) -> boo
             i += 1;
         }
         runs += 1;
-        let height = hi[start..i]
-            .iter()
-            .fold(f64::NEG_INFINITY, |a, &b| a.max(b))
-            - hi_mid;
+        let height = min_max(&hi[start..i]).1 - hi_mid;
         let added: f64 = (start..i)
             .map(|j| (mean[j] - mean_mid) * f64::from(n[j]))
             .sum();
-        let lift = mean[start..i]
-            .iter()
-            .fold(f64::NEG_INFINITY, |a, &b| a.max(b))
-            - mean_mid;
+        let lift = min_max(&mean[start..i]).1 - mean_mid;
         held |= i < k && lift > MEAN_SDS * mean_sd && added >= HELD_SAMPLES * height;
     }
     held && runs <= MOST_RUNS
