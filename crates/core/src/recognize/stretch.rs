@@ -2,9 +2,9 @@
 //! floor, its trend, and the shape tests that tell a leak from a plateau, a step or a cycle.
 
 use super::stats::{
-    acf_period, detrended_diff_noise, diff_noise, fill_curve, half_lag_slope, median, mk_tau,
-    part_means, quad_fit, quad_fit_block_se, residual_scale, rolling_mean, rolling_min,
-    student_t975, MAD_TO_SD,
+    acf_period, detrended_diff_noise, diff_noise, fill_curve, half_lag_slope, median,
+    median_and_mad, median_mut, mk_tau, part_means, quad_fit, quad_fit_block_se, residual_scale,
+    rolling_mean, rolling_min, student_t975, MAD_TO_SD,
 };
 use crate::verdict::Pattern;
 use std::borrow::Cow;
@@ -586,6 +586,66 @@ fn floor_of(
     }
 }
 
+/// The levels just after each collection in `c`, as (time, bytes), when collections show and
+/// come farther apart than the floor's window of `w` buckets: the rolling minimum then holds
+/// the garbage made since the last collection, not the level after it, and a leaking heap
+/// whose collector waits longer as it grows (Go's pacer lets the heap double) reads as a
+/// climb that slows. A collection is a fall between successive minima deeper than the
+/// floor's `noise` and below the median step by more than 4 robust scales of the steps (a
+/// climb's steps scatter about its pace; Gaussian steps pass 4 scales about once in 30,000;
+/// readings on a lattice, whole pages or megabytes, give most steps one value and a MAD of
+/// 0, so the scale is then the mean absolute deviation), which leaves the level below where
+/// it stood two readings before (a fall that only ends a one-reading spike is none) and is
+/// not undone by the next reading (a stray low reading is none; the last reading's fall is
+/// not yet known to be one). Farther apart: the median
+/// length of the pieces the falls cut the stretch into exceeds the window. `None` otherwise.
+fn sparse_collection_bottoms(
+    c: &Cols,
+    w: usize,
+    noise: f64,
+    s: &mut Vec<f64>,
+) -> Option<Vec<(f64, f64)>> {
+    let lo = c.lo;
+    s.clear();
+    s.extend(lo.windows(2).map(|p| p[1] - p[0]));
+    let n = s.len().max(1) as f64;
+    let (step, mut scale) = median_and_mad(s);
+    if scale == 0.0 {
+        // (`median_and_mad` left the absolute deviations in `s`.)
+        scale = (std::f64::consts::PI / 2.0).sqrt() * s.iter().sum::<f64>() / n;
+    }
+    let falls: Vec<usize> = (1..lo.len())
+        .filter(|&i| {
+            let d = lo[i] - lo[i - 1];
+            d < -noise
+                && d < step - 4.0 * scale
+                && (i < 2 || lo[i] < lo[i - 2])
+                && lo.get(i + 1).is_some_and(|&next| next < lo[i - 1])
+        })
+        .collect();
+    let (&first, &last) = (falls.first()?, falls.last()?);
+    s.clear();
+    s.push(first as f64);
+    s.extend(falls.windows(2).map(|p| (p[1] - p[0]) as f64));
+    s.push((lo.len() - last) as f64);
+    (median_mut(s) > w as f64).then(|| falls.iter().map(|&i| (c.t[i], lo[i])).collect())
+}
+
+/// The paces of the collection bottoms before and after `mid`, each from two bottoms or more;
+/// `None` when a half holds fewer (too few levels after a collection to read its pace).
+fn bottom_halves(b: &[(f64, f64)], mid: f64, s: &mut Vec<f64>) -> Option<(f64, f64)> {
+    let k = b.partition_point(|&(t, _)| t < mid);
+    let (first, second) = b.split_at(k);
+    if first.len() < 2 || second.len() < 2 {
+        return None;
+    }
+    let pace = |h: &[(f64, f64)], s: &mut Vec<f64>| {
+        let (t, v): (Vec<f64>, Vec<f64>) = h.iter().copied().unzip();
+        half_lag_slope(&t, &v, s)
+    };
+    Some((pace(first, s), pace(second, s)))
+}
+
 /// The floor the recognizer sees in the stretch `c`, as (time, bytes) points: for charts
 /// and explanations.
 pub(crate) fn floor_curve(c: &Cols, min_swing: f64) -> Vec<(f64, f64)> {
@@ -1010,11 +1070,23 @@ fn judge_level(
     // above hold too few independent floor values to see this in minutes.
     // (The paces of the halves when the second is the clearly slower one; the caveat of a
     // leak that eased reads them too.)
+    // A short run whose collections come farther apart than the floor's window shows the
+    // level after a collection only at its falls: the halves are read there (see
+    // `sparse_collection_bottoms`).
+    let short_run = gate && cfg.one_run && !cfg.window && fspan < 3600.0;
+    let bottoms = if short_run {
+        sparse_collection_bottoms(c, w, noise, &mut s)
+    } else {
+        None
+    };
     let slower_by_halves = |s: &mut Vec<f64>| {
-        let (h1, h2) = halves(s);
+        let (h1, h2) = match &bottoms {
+            Some(b) => bottom_halves(b, ft[m / 2], s)?,
+            None => halves(s),
+        };
         (h1 > 0.0 && (h1 - h2) * fspan / 2.0 >= 3.0 * noise).then_some((h1, h2))
     };
-    let halves_ratio = if gate && cfg.one_run && !cfg.window && fspan < 3600.0 && m >= 8 {
+    let halves_ratio = if short_run && m >= 8 {
         slower_by_halves(&mut s).map(|(h1, h2)| h2 / h1)
     } else {
         None
@@ -1057,8 +1129,12 @@ fn judge_level(
         .then(|| fill_beats_warm_line(c))
         .flatten()
         .map(|f| f.tau_rel);
-    let plateau =
-        could_plateau && ((slowed && (!quiet || fill_over_quiet.is_some())) || short_fill);
+    // (A short run whose collections come farther apart than the floor's window: between
+    // them its floor is the heap with its garbage, and the slowdowns above read the
+    // collector's pacing, not the level. Only the levels after its collections can show a
+    // fill: `short_fill` reads them.)
+    let plateau = could_plateau
+        && ((bottoms.is_none() && slowed && (!quiet || fill_over_quiet.is_some())) || short_fill);
     // The trend: monotone (Mann–Kendall τ). Growth spread over the stretch: at least two of
     // its thirds grow (a ramp confined to the last third is a step in progress or a blip, not
     // yet a leak).
