@@ -53,6 +53,8 @@ pub(crate) struct Eval {
     pub held: f64,
     /// The leak was read from the seasonal differences of the run (see [`seasonal_rise`]).
     pub seasonal: Option<SeasonalRise>,
+    /// The leak was read from the floor of each day (see [`daily_leak`]).
+    pub daily: Option<DailyRise>,
     /// No leak, and restarts that each show a new process warming up (see
     /// [`Falls::warmups`]; not a collector's falls), the last one settled at its level within
     /// minutes (see `names::settled_after_restart`): deploys, each a level change at a moment
@@ -83,6 +85,7 @@ impl Eval {
             typical_run_s: f64::NAN,
             held: f64::NEG_INFINITY,
             seasonal: None,
+            daily: None,
             deploys: false,
         }
     }
@@ -263,7 +266,23 @@ fn repeats_daily(c: &Columns) -> bool {
 /// or a restart the falls did not cut. Until the troughs since climb past the one before it,
 /// they refill what was released, and tell of no leak (as `refilling` says of a floor after
 /// a fall).
-fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
+/// What the floor of each day showed when it called a leak (see [`daily_leak`]): for the
+/// verdict's reasons, which the stretch's own floor, trend and plateau test would contradict.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct DailyRise {
+    /// Growth from the first trough to the last, bytes per second.
+    pub growth: f64,
+    /// The last trough less the first, bytes.
+    pub rise: f64,
+    /// Troughs compared (one a day).
+    pub days: usize,
+    /// Steps from one trough to the next of at least `step_min`.
+    pub up: usize,
+    /// The least step that counts as up: 6 noise scales and a tenth of the daily swing, bytes.
+    pub step_min: f64,
+}
+
+fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<DailyRise> {
     let swing = {
         let mut s: Vec<f64> = days.iter().map(|d| d.swing).collect();
         median_mut(&mut s)
@@ -297,7 +316,13 @@ fn daily_leak(days: &[Day], sigma: f64, cfg: &Cfg) -> Option<(f64, f64)> {
         && rise >= cfg.min_rise_bytes
         && growth >= cfg.min_growth_bps
         && !fading)
-        .then_some((growth, rise))
+        .then_some(DailyRise {
+            growth,
+            rise,
+            days: days.len(),
+            up,
+            step_min,
+        })
 }
 
 /// The noise a step of the troughs is judged against: the scatter of the bucket minima
@@ -1156,6 +1181,22 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
 
 /// The floor just before the fall that starts at bucket `i`: the highest of the two bucket
 /// minima before it.
+/// The bucket where the floor was given back at once with no restart read there (a full
+/// collection within the band of minor ones, which `find_restarts` lets pass): the largest
+/// fall of the floor from one bucket to the next, persisting into the bucket after, to below
+/// every bucket minimum before it by 3 noise scales (`sigma2`). A collection empties an old
+/// generation below where a recording that opened mid-fill found it; a daily swing's evening
+/// fall leaves the night where the nights were, and a leak's night stands higher.
+fn hidden_collection(c: &Columns, sigma2: f64) -> Option<usize> {
+    let n = c.lo.len();
+    // (A bucket counts as down only with its successor: one low sample is no fall.)
+    let down = |j: usize| c.lo[j].max(c.lo[j + 1]);
+    let at = (1..n.saturating_sub(1))
+        .max_by(|&a, &b| (c.lo[a - 1] - down(a)).total_cmp(&(c.lo[b - 1] - down(b))))?;
+    let before = c.lo[..at].iter().copied().fold(f64::INFINITY, f64::min);
+    (down(at) < before - 3.0 * sigma2).then_some(at)
+}
+
 fn fell_from(c: &Columns, i: usize) -> f64 {
     c.lo[i.saturating_sub(2)..i]
         .iter()
@@ -1680,6 +1721,19 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             && (!run_before_seen
                 || c.t[n - 1] - c.t_first[last_fall] <= 2.0 * (run_before + opened_before(w)))
     };
+    // With no restart read at all, a fall the restart search let pass may be a collection
+    // just the same (see [`hidden_collection`]): the floor since it refills what it gave
+    // back until it passes the height it fell from, as `refilling` asks of a fall read as a
+    // restart — while it lasts no more than twice what the recording held before it.
+    // (Asked only of a leak the daily tests read: the rolling floor of a run that holds such
+    // a fall does not climb monotonically across it.)
+    let hidden_refill = |floor_now: f64| {
+        restarts == 0
+            && hidden_collection(&c, sigma2).is_some_and(|i| {
+                floor_now <= fell_from(&c, i) + 3.0 * sigma2
+                    && c.t[n - 1] - c.t_first[i] <= 2.0 * (c.t_first[i] - c.t_first[0])
+            })
+    };
     let pick = match pick {
         Some((mut w, from, true))
             if (collector && w.pattern == Pattern::LeakWithRestarts) || refilling(&w) =>
@@ -1721,6 +1775,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // A day or more under a daily cycle: the floor of each day (its trough) decides what the
     // cycle hides from the stretch's own floor, restarts or not.
     let span = c.t[n - 1] - c.t[0];
+    let mut daily = None;
     let pick = match pick {
         Some((w, _, false)) if span >= 1.25 * DAY => {
             match daily_troughs(&c, sigma2).and_then(|days| {
@@ -1728,14 +1783,18 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             }) {
                 // (A floor climbing back after a fall that may be a collection's is
                 // refilling, under a daily cycle too: see `refilling`.)
-                Some((days, (growth, rise)))
-                    if !nights_reset()
+                Some((days, dr @ DailyRise { growth, rise, .. }))
+                    if (!nights_reset()
                         || !refilling(&StretchEval {
                             floor_now: days[days.len() - 1].trough
                                 + growth * (c.t[n - 1] - days[days.len() - 1].t_trough),
                             growth_bps: growth,
                             ..w
-                        }) =>
+                        }))
+                        && !hidden_refill(
+                            days[days.len() - 1].trough
+                                + growth * (c.t[n - 1] - days[days.len() - 1].t_trough),
+                        ) =>
                 {
                     let (first, last) = (days[0], days[days.len() - 1]);
                     let mut w = w;
@@ -1748,6 +1807,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                     w.span_s = last.t_trough - first.t_trough;
                     w.period_s = Some(DAY);
                     w.confidence = w.confidence.max(0.7);
+                    daily = Some(dr);
                     Some((w, first.t_trough, true))
                 }
                 _ => Some((w, c.t_first[0], false)),
@@ -1762,12 +1822,13 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             .or_else(|| day_over_day(&c, seg(restarts).0, sigma2, cfg, true))
         {
             Some(d)
-                if !nights_reset()
+                if (!nights_reset()
                     || !refilling(&StretchEval {
                         floor_now: d.floor_now,
                         growth_bps: d.rise / DAY,
                         ..w
-                    }) =>
+                    }))
+                    && !hidden_refill(d.floor_now) =>
             {
                 let mut w = w;
                 w.leak = true;
@@ -1812,12 +1873,13 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 .flatten()
             {
                 Some(s)
-                    if !nights_reset()
+                    if (!nights_reset()
                         || !refilling(&StretchEval {
                             floor_now: c.lo[n - 1],
                             growth_bps: 1.5 * s.climb / DAY,
                             ..w
-                        }) =>
+                        }))
+                        && !hidden_refill(c.lo[n - 1]) =>
                 {
                     seasonal = Some(s);
                     let mut w = w;
@@ -1938,6 +2000,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             typical_run_s: typical_run,
             held,
             seasonal,
+            daily: daily.filter(|_| leak),
             deploys: !leak
                 && !cfg.screen
                 && !cfg.window
@@ -2642,8 +2705,16 @@ mod tests {
         let e = evaluate(&leak, &cfg);
         assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
         assert_eq!(e.pattern, Pattern::LeakUnderCycle, "{e:?}");
+        // (The verdict keeps what the troughs said, for reasons of its own: the stretch's
+        // rise, τ and plateau test, which did not call it, would contradict it.)
+        let dr = e.daily.expect("read from the troughs");
+        assert!(
+            dr.days >= 3 && dr.up >= 1 && dr.rise > dr.step_min,
+            "{dr:?}"
+        );
         let e = evaluate(&series(0.0), &cfg);
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+        assert_eq!(e.daily, None);
     }
 
     /// Three days of a 400 MB process whose cache is still filling (600 MB, time constant
@@ -2918,6 +2989,48 @@ mod tests {
         let e = evaluate(&summary(190.0, refill), &cfg);
         assert_eq!(e.restarts, 1, "{e:?}");
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+    }
+
+    /// A JVM's heap over 31 h: minor collections every 75 s sweep a 70 MB band over an old
+    /// generation that the recording found mid-fill at 250 MB, filling 3 MB/h; one full
+    /// collection at 13 h gives back 65 MB, within the band, so no restart is read there.
+    /// Since, the old generation refills to within its noise of the height it fell from: a
+    /// day later the same hours stand higher, as a leak's would, but that is the refill.
+    /// Filled 3 MB/h from a flat start without the collection, it is a leak; with the fall no
+    /// lower than where the recording began (an evening's), the fall is no collection.
+    #[test]
+    fn a_refill_after_a_collection_no_restart_was_read_from_is_no_leak() {
+        let cfg = RecognizeOptions::default().cfg();
+        let young = |t: f64| 70.0 * MB * (t / 75.0).fract();
+        let jvm = |t: f64| {
+            let old = if t < 13.0 * H {
+                250.0 * MB + 3.0 * MB * t / H
+            } else {
+                224.0 * MB + 3.0 * MB * (t - 13.0 * H) / H
+            };
+            old + young(t) + jitter(t, MB)
+        };
+        let bs = summary(31.0, jvm);
+        let e = evaluate(&bs, &cfg);
+        assert_eq!(e.restarts, 0, "{e:?}");
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+        let c = runs(&bs, &cfg);
+        assert!(hidden_collection(&c.c, c.sigma2).is_some());
+        // (What the refill would have been read as: the same hours a day apart standing
+        // higher.)
+        assert!(day_over_day(&c.c, 0, c.sigma2, &cfg, false).is_some());
+        // The same fall to no lower than the recording began: no collection of what it held.
+        let evening = |t: f64| {
+            let old = if t < 13.0 * H {
+                250.0 * MB + 3.0 * MB * t / H
+            } else {
+                254.0 * MB + 3.0 * MB * (t - 13.0 * H) / H
+            };
+            old + young(t) + jitter(t, MB)
+        };
+        let bs = summary(31.0, evening);
+        let c = runs(&bs, &cfg);
+        assert!(hidden_collection(&c.c, c.sigma2).is_none());
     }
 
     /// A day in quarter-hour buckets (a trailing day's window) of a process restarted by a

@@ -437,9 +437,13 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
             // (A leak read from the same hours on earlier days was held to that test's own
             // noise and τ, not the whole run's: the reasons name what it asked.)
             let seasonal = e.seasonal.filter(|_| d.leak);
-            let (needed, least, tau) = match seasonal {
-                Some(sr) => (sr.needed, r.cfg.min_rise_bytes, sr.tau),
-                None => (s.rise_needed, s.rise_floor, s.tau),
+            // (So was one read from the floor of each day: each step of the troughs was held
+            // to the least step that test asks, not the stretch's rise, τ or plateau test.)
+            let daily = e.daily.filter(|_| d.leak);
+            let (needed, least, tau) = match (seasonal, daily) {
+                (Some(sr), _) => (sr.needed, r.cfg.min_rise_bytes, sr.tau),
+                (None, Some(dr)) => (dr.step_min, r.cfg.min_rise_bytes, s.tau),
+                (None, None) => (s.rise_needed, s.rise_floor, s.tau),
             };
             out.push(format!(
                 "floor {} from {} to {} ({}) over {which}; a leak needs a rise of at least {} ({} × its noise, and {} at least)",
@@ -462,12 +466,21 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
                 ),
                 None => "the floor is the rolling minimum of the samples (the level after each GC)".into(),
             });
-            out.push(format!(
-                "trend τ = {tau:.2} on the floor (0.55 or more is a monotone rise)"
-            ));
+            out.push(match daily {
+                Some(dr) => format!(
+                    "the floor of each day: {} of the {} step(s) from one day's trough to the next rose by at least {} (6 × the troughs' noise, and a tenth of the daily swing), {} from the first trough to the last: a leak the daily cycle hides from the floor within the day",
+                    dr.up,
+                    dr.days.saturating_sub(1),
+                    amount(u, dr.step_min),
+                    amount(u, dr.rise)
+                ),
+                None => format!("trend τ = {tau:.2} on the floor (0.55 or more is a monotone rise)"),
+            });
             out.push(match s.plateau {
                 // (Its climb within the last day stands for the plateau test: see below.)
                 _ if seasonal.is_some() => "plateau test: the floor still climbed within the last day (below)".into(),
+                _ if daily.is_some_and(|dr| dr.days >= 4) => "plateau test: the troughs' rise did not fade (their last step not under 30% of their first)".into(),
+                _ if daily.is_some() => "plateau test: not asked of the troughs (a fade shows over three steps or more)".into(),
                 Plateau::NotTested => "plateau test not needed: the floor did not rise significantly".into(),
                 Plateau::Steady(ratio) => format!(
                     "plateau test: growth did not slow (last third at {:.0}% of the middle third; a plateau needs under 45%)",

@@ -67,7 +67,11 @@
 //!    deeper collection does not veto a threshold; a schedule's runs last alike, and a leak
 //!    restarted on one keeps the plain reading), with no warm-up after them, not
 //!    from the memory limit and not halving the floor: then the runs are its cycles, not a
-//!    leak; runs too short to judge alone are read together by their second halves, and
+//!    leak; with no restart read at all, the largest one-bucket fall of the floor, held into
+//!    the next bucket, to below every floor before it by 3 noise scales, is a collection the
+//!    band of minor ones hid, and the floor refilling toward where it fell from (not past it
+//!    by 3 noise scales, within twice the time before it) is no leak under a daily cycle
+//!    (step 6); runs too short to judge alone are read together by their second halves, and
 //!    leak only when, each run's warm-up fitted, a common slope is left beyond its error,
 //!    beyond how far it moves when one run is left out and at every warm-up time constant
 //!    that fits about as well (a leak climbs in every run, while one run's wander or a
@@ -130,7 +134,9 @@
 //! the window, not to a floor the series already held before and came down from (or, with no
 //! restart seen, held at this hour on an earlier day — the window's end read as coarsely as
 //! the summary that remembers it: a weekday's busy hours; after falls read as a collector's,
-//! or one or two showing no new process, held anywhere before: the old generation
+//! or one or two showing no new process, or — no restart read at all — after the series'
+//! highest floor was given back in one step by the rise the window's leak needs (a full
+//! collection within the band of minor ones), held anywhere before: the old generation
 //! refilling), not by less
 //! than the floor already fell gradually over as long, anywhere in the series the summaries
 //! still resolve (a level that wanders), not the tail

@@ -178,6 +178,12 @@ pub(crate) struct History {
     /// the window, before it or inside it — in the coarser ring, or in the whole-series
     /// summary when that is fine enough (0 when it never did; see [`gradual_fall`]).
     pub fall: f64,
+    /// How far the floor fell in one step after the whole-series summary's highest floor
+    /// before the window (`peak_in_series`), when that step carried most of its fall and
+    /// stayed down into the next bucket (0 otherwise): memory given back at once (a
+    /// collection empties the old generation between two buckets; a load that eases or a
+    /// level that wanders comes down over many — see [`gradual_fall`]).
+    pub released: f64,
 }
 
 impl History {
@@ -189,6 +195,7 @@ impl History {
         floor_end: f64::NAN,
         floor_end_in_series: f64::NAN,
         fall: f64::NAN,
+        released: f64::NAN,
     };
 
     /// True when the series already held the floor the window rose to (three quarters of the
@@ -290,6 +297,29 @@ pub(crate) fn history(
         floor_start: min_lo(&inside[..sixth]),
         floor_end: min_lo(&inside[inside.len() - sixth..]),
         fall: gradual_fall(bs, WINDOWS[k].seconds).max(fall_in_series),
+        released: released_at_once(earlier),
+    }
+}
+
+/// How far the floor fell in one step after the highest bucket minimum of `bs`, persisting
+/// into the next bucket, when that step made most of the fall (over half, as
+/// [`gradual_fall`] tells a cliff from a slide): memory given back at once, as a full
+/// collection or a restart gives it. 0 when the floor came down otherwise or not at all.
+fn released_at_once(bs: &[Bucket]) -> f64 {
+    let Some(p) = (0..bs.len()).reduce(|a, b| if bs[b].lo > bs[a].lo { b } else { a }) else {
+        return 0.0;
+    };
+    // (A bucket counts as down only with its successor: one low sample is no fall.)
+    let down = |j: usize| bs[j].lo.max(bs[j + 1].lo);
+    let (mut fall, mut step) = (0.0f64, 0.0f64);
+    for j in p + 1..bs.len().saturating_sub(1) {
+        fall = fall.max(bs[p].lo - down(j));
+        step = step.max(bs[j - 1].lo - down(j));
+    }
+    if fall > 0.0 && step > 0.5 * fall {
+        step
+    } else {
+        0.0
     }
 }
 
@@ -436,9 +466,15 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
         // late in the run after such a fall climbs past that height before a window of its
         // own confirms it; a restarted leak shows its new process, or the whole series calls
         // its runs a leak.
+        // So too with no restart seen at all, when the series' highest floor before the
+        // window was given back at once, by at least the rise a leak needs in the window (see
+        // `History::released`; a smaller step is the floor's own scatter): a fall the restart
+        // search let pass, within the band of minor collections, is an old generation's full
+        // collection, and the window sees the refill after it without the fall before it.
         let collections = main.falls.collector
             || main.falls.may_be_collections(main.restarts)
-            || (main.quiet_runs && !main.falls.new_process);
+            || (main.quiet_runs && !main.falls.new_process)
+            || (main.restarts == 0 && w.detail.is_some_and(|d| history.released >= d.rise_needed));
         if collections && history.held_anywhere_in_series() {
             return false;
         }
@@ -522,6 +558,7 @@ mod tests {
             typical_run_s: f64::NAN,
             held: f64::NEG_INFINITY,
             seasonal: None,
+            daily: None,
             deploys: false,
         }
     }
@@ -544,6 +581,7 @@ mod tests {
         floor_end: 2.2e9,
         floor_end_in_series: 2.2e9,
         fall: 0.0,
+        released: 0.0,
     };
 
     /// A day's window that sees one fall and a leak in the run after it, in a series whose
@@ -633,6 +671,7 @@ mod tests {
             floor_end: 1.40e9,
             floor_end_in_series: 1.40e9,
             fall: 0.0,
+            released: 0.0,
         };
         assert!(!history.seen_before() && history.held_anywhere_in_series());
         let w = eval(
@@ -668,6 +707,7 @@ mod tests {
             floor_end: 7.99e8,
             floor_end_in_series: 7.99e8,
             fall: 1.0e6,
+            released: 0.0,
         };
         assert!(!history.seen_before() && history.held_anywhere_in_series());
         let quiet = Falls::default();
@@ -701,6 +741,7 @@ mod tests {
             floor_end: 2.29e8,
             floor_end_in_series: 2.29e8,
             fall: 4.0e6,
+            released: 0.0,
         };
         assert!(!history.seen_before() && history.held_anywhere_in_series());
         let quiet = Falls::default();
@@ -710,6 +751,71 @@ mod tests {
         let restarted = restarted();
         let main = eval(VerdictKind::NoLeak, Pattern::SpikeRecovered, 1, restarted);
         assert!(window_confirms(0, &w, &main, &history));
+    }
+
+    /// The 6 h window of a JVM's old generation refilling 24 h after its one full collection,
+    /// a fall of 370 MB the restart search let pass in a band of 400 MB of minor
+    /// collections: the whole series saw no restart, and the day's ring no longer holds the
+    /// floor before the fall. The whole-series summary does, and saw it given back at once:
+    /// the refill to it confirms nothing. Had the floor slid down over many buckets (a load
+    /// that eased), the rise stands.
+    #[test]
+    fn a_refill_after_a_fall_no_restart_was_read_from_confirms_nothing() {
+        let bucket = |i: usize, lo: f64| Bucket {
+            idx: i as i64,
+            t_first: 1800.0 * i as f64,
+            t_last: 1800.0 * i as f64 + 1770.0,
+            lo,
+            hi: lo + 4.0e8,
+            sum: lo + 2.0e8,
+            n: 1,
+            first: lo,
+            last: lo,
+        };
+        // 30 h climbing from 1.80 to 2.12 GB, the fall to 1.75 GB, 24 h refilling to 2.04 GB.
+        let mut earlier: Vec<Bucket> = (0..60)
+            .map(|i| bucket(i, 1.80e9 + 0.32e9 * i as f64 / 59.0))
+            .chain((60..108).map(|i| bucket(i, 1.75e9 + 0.29e9 * (i - 60) as f64 / 47.0)))
+            .collect();
+        assert!(released_at_once(&earlier) > 3.6e8);
+        let history = History {
+            peak_before: 2.04e9,
+            held_in_series: f64::NAN,
+            peak_in_series: 2.12e9,
+            floor_start: 2.06e9,
+            floor_end: 2.13e9,
+            floor_end_in_series: 2.13e9,
+            fall: 0.0,
+            released: released_at_once(&earlier),
+        };
+        assert!(!history.seen_before() && history.held_anywhere_in_series());
+        let quiet = Falls::default();
+        let w = eval(VerdictKind::Leak, Pattern::LateOnsetLeak, 0, quiet);
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 0, quiet);
+        assert!(!window_confirms(1, &w, &main, &history));
+        // A step smaller than the rise a leak needs in the window is the floor's scatter.
+        let scatter = History {
+            released: 5.0e7,
+            ..history
+        };
+        assert!(window_confirms(1, &w, &main, &scatter));
+        // The same fall over six hours, no step carrying half of it: a slide, not a release.
+        for (j, b) in earlier[60..72].iter_mut().enumerate() {
+            b.lo = 2.12e9 - 0.37e9 * (j + 1) as f64 / 12.0;
+        }
+        assert_eq!(released_at_once(&earlier), 0.0);
+        let history = History {
+            released: released_at_once(&earlier),
+            ..history
+        };
+        assert!(window_confirms(1, &w, &main, &history));
+        // One low bucket alone (a bad sample) is no fall either.
+        let mut dip: Vec<Bucket> = (0..60)
+            .map(|i| bucket(i, 1.80e9 + 0.32e9 * i as f64 / 59.0))
+            .chain((60..108).map(|i| bucket(i, 2.12e9)))
+            .collect();
+        dip[70].lo = 1.5e9;
+        assert_eq!(released_at_once(&dip), 0.0);
     }
 
     /// The crest of a daily cycle two days and a bit into a series (no restart, no cycle the
@@ -728,6 +834,7 @@ mod tests {
             floor_end: 2.2125e9,
             floor_end_in_series: 2.19e9,
             fall: 0.0,
+            released: 0.0,
         };
         assert!(!history.seen_before() && history.held_in_series());
         let quiet = Falls::default();
@@ -774,6 +881,7 @@ mod tests {
             floor_end: level(end),
             floor_end_in_series: level(end),
             fall: 0.0,
+            released: 0.0,
         };
         assert!(!history.seen_before() && history.held_in_series());
         let quiet = Falls::default();
