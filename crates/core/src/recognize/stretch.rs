@@ -594,8 +594,9 @@ fn floor_of(
 /// floor's `noise` and below the median step by more than 4 robust scales of the steps (a
 /// climb's steps scatter about its pace; Gaussian steps pass 4 scales about once in 30,000;
 /// readings on a lattice, whole pages or megabytes, give most steps one value and a MAD of
-/// 0, so the scale is then the mean absolute deviation), which leaves the level below where
-/// it stood two readings before (a fall that only ends a one-reading spike is none) and is
+/// 0, so the scale is then the mean absolute deviation), which leaves the level more than
+/// `noise` below where it stood two readings before (a fall that only ends a one-reading
+/// spike is none) and is
 /// not undone by the next reading (a stray low reading is none; the last reading's fall is
 /// not yet known to be one). Farther apart: the median
 /// length of the pieces the falls cut the stretch into exceeds the window. `None` otherwise.
@@ -619,7 +620,7 @@ fn sparse_collection_bottoms(
             let d = lo[i] - lo[i - 1];
             d < -noise
                 && d < step - 4.0 * scale
-                && (i < 2 || lo[i] < lo[i - 2])
+                && (i < 2 || lo[i] < lo[i - 2] - noise)
                 && lo.get(i + 1).is_some_and(|&next| next < lo[i - 1])
         })
         .collect();
