@@ -598,8 +598,9 @@ fn floor_of(
 /// `noise` below where it stood two readings before (a fall that only ends a one-reading
 /// spike is none) and is
 /// not undone by the next reading (a stray low reading is none; the last reading's fall is
-/// not yet known to be one). Farther apart: the median
-/// length of the pieces the falls cut the stretch into exceeds the window. `None` otherwise.
+/// not yet known to be one). Farther apart: the median length of the pieces that the falls
+/// deeper than the noise cut the stretch into exceeds twice the window (the rolling minimum
+/// then carries garbage over most of each piece). `None` otherwise.
 fn sparse_collection_bottoms(
     c: &Cols,
     w: usize,
@@ -624,12 +625,20 @@ fn sparse_collection_bottoms(
                 && lo.get(i + 1).is_some_and(|&next| next < lo[i - 1])
         })
         .collect();
-    let (&first, &last) = (falls.first()?, falls.last()?);
+    if falls.is_empty() {
+        return None;
+    }
+    // Spacing counts every fall deeper than the noise: a regular sawtooth whose deepest
+    // falls alone pass the bar above collects as often as its shallower falls say.
+    let any: Vec<usize> = (1..lo.len())
+        .filter(|&i| lo[i] - lo[i - 1] < -noise)
+        .collect();
+    let (&first, &last) = (any.first()?, any.last()?);
     s.clear();
     s.push(first as f64);
-    s.extend(falls.windows(2).map(|p| (p[1] - p[0]) as f64));
+    s.extend(any.windows(2).map(|p| (p[1] - p[0]) as f64));
     s.push((lo.len() - last) as f64);
-    (median_mut(s) > w as f64).then(|| falls.iter().map(|&i| (c.t[i], lo[i])).collect())
+    (median_mut(s) > 2.0 * w as f64).then(|| falls.iter().map(|&i| (c.t[i], lo[i])).collect())
 }
 
 /// The paces of the collection bottoms before and after `mid`, each from two bottoms or more;
@@ -1130,12 +1139,15 @@ fn judge_level(
         .then(|| fill_beats_warm_line(c))
         .flatten()
         .map(|f| f.tau_rel);
-    // (A short run whose collections come farther apart than the floor's window: between
-    // them its floor is the heap with its garbage, and the slowdowns above read the
-    // collector's pacing, not the level. Only the levels after its collections can show a
-    // fill: `short_fill` reads them.)
+    // (A short run whose collections come farther apart than the floor's window, too few
+    // of them in a half to read its level: between them its floor is the heap with its
+    // garbage, and the slowdowns above read the collector's pacing, not the level. Nothing
+    // then shows a fill.)
+    let unread = bottoms
+        .as_ref()
+        .is_some_and(|b| bottom_halves(b, ft[m / 2], &mut s).is_none());
     let plateau = could_plateau
-        && ((bottoms.is_none() && slowed && (!quiet || fill_over_quiet.is_some())) || short_fill);
+        && ((!unread && slowed && (!quiet || fill_over_quiet.is_some())) || short_fill);
     // The trend: monotone (Mann–Kendall τ). Growth spread over the stretch: at least two of
     // its thirds grow (a ramp confined to the last third is a step in progress or a blip, not
     // yet a leak).
