@@ -330,10 +330,10 @@ fn a_cache_whose_floor_still_bends_late_is_no_leak() {
 /// `alloc` bytes a second until it holds twice that level. As the live heap grows, the
 /// collections drift apart.
 fn paced_heap(live: impl Fn(f64) -> f64, alloc: f64) -> impl Fn(f64) -> f64 {
-    let mut at = vec![0.0f64];
-    while *at.last().unwrap() < 3600.0 {
-        let last = *at.last().unwrap();
-        at.push(last + live(last).max(1.0) / alloc);
+    let (mut at, mut last) = (vec![0.0f64], 0.0f64);
+    while last < 3600.0 {
+        last += live(last).max(1.0) / alloc;
+        at.push(last);
     }
     move |t| {
         let last = at[at.partition_point(|&g| g <= t) - 1];
