@@ -3001,16 +3001,18 @@ mod tests {
     #[test]
     fn a_refill_after_a_collection_no_restart_was_read_from_is_no_leak() {
         let cfg = RecognizeOptions::default().cfg();
-        let young = |t: f64| 70.0 * MB * (t / 75.0).fract();
-        let jvm = |t: f64| {
-            let old = if t < 13.0 * H {
-                250.0 * MB + 3.0 * MB * t / H
-            } else {
-                224.0 * MB + 3.0 * MB * (t - 13.0 * H) / H
-            };
-            old + young(t) + jitter(t, MB)
+        // The old generation falls at 13 h to `after`, under the young one's sawtooth.
+        let falling_to = |after: f64| {
+            move |t: f64| {
+                let old = if t < 13.0 * H {
+                    250.0 * MB + 3.0 * MB * t / H
+                } else {
+                    after + 3.0 * MB * (t - 13.0 * H) / H
+                };
+                old + 70.0 * MB * (t / 75.0).fract() + jitter(t, MB)
+            }
         };
-        let bs = summary(31.0, jvm);
+        let bs = summary(31.0, falling_to(224.0 * MB));
         let e = evaluate(&bs, &cfg);
         assert_eq!(e.restarts, 0, "{e:?}");
         assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
@@ -3020,15 +3022,7 @@ mod tests {
         // higher.)
         assert!(day_over_day(&c.c, 0, c.sigma2, &cfg, false).is_some());
         // The same fall to no lower than the recording began: no collection of what it held.
-        let evening = |t: f64| {
-            let old = if t < 13.0 * H {
-                250.0 * MB + 3.0 * MB * t / H
-            } else {
-                254.0 * MB + 3.0 * MB * (t - 13.0 * H) / H
-            };
-            old + young(t) + jitter(t, MB)
-        };
-        let bs = summary(31.0, evening);
+        let bs = summary(31.0, falling_to(254.0 * MB));
         let c = runs(&bs, &cfg);
         assert!(hidden_collection(&c.c, c.sigma2).is_none());
     }
