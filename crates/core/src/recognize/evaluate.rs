@@ -1193,7 +1193,7 @@ fn hidden_collection(c: &Columns, sigma2: f64) -> Option<usize> {
     let down = |j: usize| c.lo[j].max(c.lo[j + 1]);
     let at = (1..n.saturating_sub(1))
         .max_by(|&a, &b| (c.lo[a - 1] - down(a)).total_cmp(&(c.lo[b - 1] - down(b))))?;
-    let before = c.lo[..at].iter().copied().fold(f64::INFINITY, f64::min);
+    let before = min_max(&c.lo[..at]).0;
     (down(at) < before - 3.0 * sigma2).then_some(at)
 }
 

@@ -596,9 +596,8 @@ fn floor_of(
 /// readings on a lattice, whole pages or megabytes, give most steps one value and a MAD of
 /// 0, so the scale is then the mean absolute deviation), which leaves the level more than
 /// `noise` below where it stood two readings before (a fall that only ends a one-reading
-/// spike is none) and is
-/// not undone by the next reading (a stray low reading is none; the last reading's fall is
-/// not yet known to be one). Farther apart: the median length of the pieces that the falls
+/// spike is none) and is not undone by the next reading (a stray low reading is none; the
+/// last reading's fall is not yet known to be one). Farther apart: the median length of the pieces that the falls
 /// deeper than the noise cut the stretch into exceeds twice the window (the rolling minimum
 /// then carries garbage over most of each piece). `None` otherwise.
 fn sparse_collection_bottoms(
@@ -1084,14 +1083,15 @@ fn judge_level(
     // level after a collection only at its falls: the halves are read there (see
     // `sparse_collection_bottoms`).
     let short_run = gate && cfg.one_run && !cfg.window && fspan < 3600.0;
-    let bottoms = if short_run {
-        sparse_collection_bottoms(c, w, noise, &mut s)
+    // (`Some(None)`: collections are sparse, and too few in a half to read its pace.)
+    let bottom_paces = if short_run {
+        sparse_collection_bottoms(c, w, noise, &mut s).map(|b| bottom_halves(&b, ft[m / 2], &mut s))
     } else {
         None
     };
     let slower_by_halves = |s: &mut Vec<f64>| {
-        let (h1, h2) = match &bottoms {
-            Some(b) => bottom_halves(b, ft[m / 2], s)?,
+        let (h1, h2) = match bottom_paces {
+            Some(paces) => paces?,
             None => halves(s),
         };
         (h1 > 0.0 && (h1 - h2) * fspan / 2.0 >= 3.0 * noise).then_some((h1, h2))
@@ -1143,9 +1143,7 @@ fn judge_level(
     // of them in a half to read its level: between them its floor is the heap with its
     // garbage, and the slowdowns above read the collector's pacing, not the level. Nothing
     // then shows a fill.)
-    let unread = bottoms
-        .as_ref()
-        .is_some_and(|b| bottom_halves(b, ft[m / 2], &mut s).is_none());
+    let unread = matches!(bottom_paces, Some(None));
     let plateau = could_plateau
         && ((!unread && slowed && (!quiet || fill_over_quiet.is_some())) || short_fill);
     // The trend: monotone (Mann–Kendall τ). Growth spread over the stretch: at least two of
