@@ -655,6 +655,15 @@ fn bottom_halves(b: &[(f64, f64)], mid: f64, s: &mut Vec<f64>) -> Option<(f64, f
     Some((pace(first, s), pace(second, s)))
 }
 
+/// Whether the levels after the collections `b`, three or more across more than `span`,
+/// each stood above the one before by more than `noise`: growth that no single stretch of the
+/// floor holds (a step in progress rises at one collection, not at each).
+fn rose_at_each_collection(b: &[(f64, f64)], noise: f64, span: f64) -> bool {
+    b.len() >= 3
+        && b[b.len() - 1].0 - b[0].0 > span
+        && b.windows(2).all(|p| p[1].1 - p[0].1 > noise)
+}
+
 /// The floor the recognizer sees in the stretch `c`, as (time, bytes) points: for charts
 /// and explanations.
 pub(crate) fn floor_curve(c: &Cols, min_swing: f64) -> Vec<(f64, f64)> {
@@ -1084,11 +1093,14 @@ fn judge_level(
     // `sparse_collection_bottoms`).
     let short_run = gate && cfg.one_run && !cfg.window && fspan < 3600.0;
     // (`Some(None)`: collections are sparse, and too few in a half to read its pace.)
-    let bottom_paces = if short_run {
-        sparse_collection_bottoms(c, w, noise, &mut s).map(|b| bottom_halves(&b, ft[m / 2], &mut s))
+    let bottoms = if short_run {
+        sparse_collection_bottoms(c, w, noise, &mut s)
     } else {
         None
     };
+    let bottom_paces = bottoms
+        .as_deref()
+        .map(|b| bottom_halves(b, ft[m / 2], &mut s));
     let slower_by_halves = |s: &mut Vec<f64>| {
         let (h1, h2) = match bottom_paces {
             Some(paces) => paces?,
@@ -1164,7 +1176,13 @@ fn judge_level(
     // while growth in jumps that is a leak is told by the step, staircase and bursts tests,
     // which this one excludes.
     let trend = tau >= cfg.min_tau;
-    let spread = [g1, g2, g3].iter().filter(|&&gi| gi >= 0.3 * g).count() >= 2;
+    // (Where collections are sparse the thirds read the collector's pacing, not the level:
+    // the growth is spread when the levels after three collections or more, across more
+    // than a third of the stretch, each stood above the one before by more than the noise.)
+    let spread = [g1, g2, g3].iter().filter(|&&gi| gi >= 0.3 * g).count() >= 2
+        || bottoms
+            .as_deref()
+            .is_some_and(|b| rose_at_each_collection(b, noise, fspan / 3.0));
     let fill_fit = (!plateau
         && significant
         && trend
