@@ -62,6 +62,23 @@ struct Running {
 }
 
 impl Running {
+    /// Starts `cmd`; the kernel stops it (SIGTERM) if the thread that started it ends
+    /// without dropping it, as when a test process is killed: no server outlives its test.
+    fn spawn(cmd: &mut Command) -> std::io::Result<Self> {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: the closure runs between fork and exec and only calls prctl(2), which is
+        // async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        Ok(Self {
+            child: cmd.spawn()?,
+        })
+    }
+
     fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -133,17 +150,15 @@ impl PromServer {
         let port = free_port().map_err(|e| e.to_string())?;
         let log =
             std::fs::File::create(dir.path().join("prometheus.log")).map_err(|e| e.to_string())?;
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", cfg.display()))
+        let mut cmd = Command::new("prometheus");
+        cmd.arg(format!("--config.file={}", cfg.display()))
             .arg(format!("--storage.tsdb.path={}", data.display()))
             .arg("--storage.tsdb.retention.time=36500d")
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .args(flags)
             .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("prometheus: {e}"))?;
-        let proc = Running { child };
+            .stderr(log);
+        let proc = Running::spawn(&mut cmd).map_err(|e| format!("prometheus: {e}"))?;
         let url = format!("http://127.0.0.1:{port}");
         wait_ready(&format!("{url}/-/ready"), Duration::from_secs(30))?;
         Ok(Self { proc, url, dir })
@@ -189,8 +204,8 @@ impl AlertmanagerServer {
             .and_then(|mut f| f.write_all(config.as_bytes()))
             .map_err(|e| e.to_string())?;
         let url = format!("http://127.0.0.1:{port}");
-        let child = Command::new("prometheus-alertmanager")
-            .arg(format!("--config.file={}", cfg.display()))
+        let mut cmd = Command::new("prometheus-alertmanager");
+        cmd.arg(format!("--config.file={}", cfg.display()))
             .arg(format!(
                 "--storage.path={}",
                 dir.path().join("data").display()
@@ -199,10 +214,8 @@ impl AlertmanagerServer {
             .arg(format!("--web.external-url={url}"))
             .arg("--cluster.listen-address=")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("prometheus-alertmanager: {e}"))?;
-        let proc = Running { child };
+            .stderr(Stdio::null());
+        let proc = Running::spawn(&mut cmd).map_err(|e| format!("prometheus-alertmanager: {e}"))?;
         wait_ready(&format!("{url}/-/ready"), Duration::from_secs(30))?;
         Ok(Self {
             proc,

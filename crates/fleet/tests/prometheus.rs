@@ -457,3 +457,44 @@ fn a_sawtooth_killed_at_its_limit_and_counted_as_restarts_is_a_leak() {
     assert_eq!(collector.verdict.limit_bytes, Some(2e9));
     drop(server);
 }
+
+/// A server the test never drops (a test process killed mid-run drops nothing) is stopped by
+/// the kernel when the thread that started it ends: no engine outlives its test.
+#[test]
+fn a_prometheus_whose_test_thread_ends_is_stopped_by_the_kernel() {
+    if !have("prometheus") || !have("promtool") {
+        eprintln!("SKIP: prometheus or promtool not installed");
+        return;
+    }
+    let points: Vec<Point> = (0..10)
+        .map(|i| Point::new((FIXTURE_END - 600 + 60 * i) as f64, 1e6))
+        .collect();
+    let (pid, dir) = std::thread::spawn(move || {
+        let server = PromServer::start(&[(labels("kept"), points)]).expect("prometheus starts");
+        let kept = (server.pid(), server.dir().to_path_buf());
+        std::mem::forget(server);
+        kept
+    })
+    .join()
+    .expect("the starting thread");
+    let pid = libc::pid_t::try_from(pid).expect("a pid");
+    // Our own child: reaped (waitpid) once it has ended.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let (mut status, mut reaped) = (0, 0);
+    while reaped == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        // SAFETY: waitpid(2) on the pid of our own unreaped child, without blocking.
+        reaped = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+    }
+    if reaped == 0 {
+        // SAFETY: kill(2) on our own child, still unreaped (so its pid is not reused).
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        // SAFETY: as above, blocking until it is gone.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        reaped, pid,
+        "prometheus still ran 15 s after its thread ended"
+    );
+}
