@@ -1204,6 +1204,24 @@ fn fell_from(c: &Columns, i: usize) -> f64 {
         .fold(f64::NEG_INFINITY, f64::max)
 }
 
+/// Whether the run since the fall at bucket `fall` ended in another fall, one the restart
+/// search let pass (a full collection within the band of minor ones, or too recent to cut a
+/// run), back to where the fall at `fall` came down to: the floor now — the higher of the
+/// last two bucket minima, one low sample being no fall — within 3 noise scales (`sigma2`)
+/// of that landing, after the run climbed more than 3 noise scales above where it is now. A
+/// full collection empties the old generation down to the live set, the same level each
+/// time: whatever the run's trend says of the height it reached, nothing it gave back was
+/// leaked.
+fn collected_again(c: &Columns, fall: usize, sigma2: f64) -> bool {
+    let n = c.lo.len();
+    n >= fall + 5 && {
+        let landed = c.lo[fall].max(c.lo[fall + 1]);
+        let now = c.lo[n - 1].max(c.lo[n - 2]);
+        let peak = min_max(&c.lo[fall + 1..n - 2]).1;
+        now <= landed + 3.0 * sigma2 && peak > now + 3.0 * sigma2
+    }
+}
+
 /// Run `k` after the restarts at `starts` (1: after the first; the last is the current run)
 /// as buckets `[a, b)` of the `n`.
 fn run_bounds(starts: &[usize], n: usize, k: usize) -> (usize, usize) {
@@ -1708,6 +1726,14 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 if a.trough < b.trough - 3.0 * trough_noise(&c, sigma2))
         })
     };
+    // (A second fall the restart search let pass, back to where the last one came down to:
+    // see [`collected_again`]. As a second fall, a collection only with no more than one
+    // read before it: a third at one height is `collector_drops`' reading. The whole series
+    // only: a trailing window's shorter buckets cut the run at that fall itself.)
+    let again = restarts > 0
+        && !cfg.window
+        && falls.may_be_collections(restarts + 1)
+        && collected_again(&c, last_fall, sigma2);
     let refilling = |w: &StretchEval| {
         falls.may_be_collections(restarts)
             // (Not in a trailing window holding two: the longer summaries hold more of the
@@ -1717,7 +1743,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             // (Passed by more than 3 noise scales of the bucket minima: the picked stretch
             // may be the complete run that ended at that fall, whose trend ends at the
             // height it fell from give or take the noise of the minima it is read from.)
-            && w.floor_now <= fell_from(&c, last_fall) + 3.0 * sigma2
+            && (again || w.floor_now <= fell_from(&c, last_fall) + 3.0 * sigma2)
             && (!run_before_seen
                 || c.t[n - 1] - c.t_first[last_fall] <= 2.0 * (run_before + opened_before(w)))
     };
@@ -3029,6 +3055,37 @@ mod tests {
         let bs = summary(31.0, falling_to(254.0 * MB));
         let c = runs(&bs, &cfg);
         assert!(hidden_collection(&c.c, c.sigma2).is_none());
+    }
+
+    /// A JVM's heap over 15.5 h: a 31 MB young sawtooth every 46 s over an old generation
+    /// found at 200 MB, filling 4.5 MB/h, collected at 4 h back to its 162 MB live set,
+    /// refilled at 5.8 MB/h to a little past the height it fell from, and collected again at
+    /// 15.2 h back to the live set. The run since the first fall ends where that fall left
+    /// the floor: collected again. Not collected again, climbing on, or given back only to
+    /// 25 MB above that landing, it is not.
+    #[test]
+    fn a_run_back_where_its_fall_left_the_floor_was_collected_again() {
+        let cfg = RecognizeOptions::default().cfg();
+        let heap = |again: Option<f64>| {
+            move |t: f64| {
+                let old = match again {
+                    _ if t < 4.0 * H => 200.0 * MB + 4.5 * MB * t / H,
+                    Some(to) if t >= 15.2 * H => to + 4.5 * MB * (t - 15.2 * H) / H,
+                    _ => 162.0 * MB + 5.8 * MB * (t - 4.0 * H) / H,
+                };
+                old + 31.0 * MB * (t / 46.0).fract() + jitter(t, MB)
+            }
+        };
+        let read = |again: Option<f64>| {
+            let r = runs(&summary(15.5, heap(again)), &cfg);
+            let fall = r.starts[1];
+            let at = (r.c.t_first[fall] - r.c.t_first[0]) / H;
+            assert!((at - 4.0).abs() < 0.2, "{at}");
+            collected_again(&r.c, fall, r.sigma2)
+        };
+        assert!(read(Some(162.0 * MB)));
+        assert!(!read(None));
+        assert!(!read(Some(187.0 * MB)));
     }
 
     /// A day in quarter-hour buckets (a trailing day's window) of a process restarted by a
