@@ -1944,6 +1944,31 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             },
             pattern: match w.pattern {
                 // (The name only: both say the floor rose and stopped.)
+                // A leak that grew in bursts under a daily cycle (see `daily_troughs`: its days
+                // repeat or its nights come at one hour, and its means come down every evening
+                // by 8 noise scales) grew with the traffic, by day, and held at night: its
+                // bursts are the busy hours (the name only). A batch's residue, a burst's leak,
+                // never comes down by as much.
+                Pattern::GrowthInBursts
+                    if leak
+                        && !cfg.screen
+                        && !cfg.window
+                        && daily_troughs(&c, sigma2).is_some() =>
+                {
+                    Pattern::LeakUnderCycle
+                }
+                // A stretch that rose and held, a step or a fill to its floor, in a series
+                // under a daily cycle (as above) rose with the morning: the stretch began after
+                // an evening's fall, or the day's busy hours hold like a level (the name only).
+                // A deploy's or a fill's level holds and does not come down day after day.
+                Pattern::Step | Pattern::Plateau
+                    if !leak
+                        && !cfg.screen
+                        && !cfg.window
+                        && daily_troughs(&c, sigma2).is_some() =>
+                {
+                    Pattern::Cyclic
+                }
                 Pattern::Step | Pattern::Plateau if !leak && !cfg.screen => {
                     let a = c.t_first.partition_point(|&x| x < from);
                     match super::names::held_level_before_rise(&c.t[a..], &c.lo[a..]) {
@@ -3669,5 +3694,53 @@ mod tests {
         assert_eq!(e.restarts, 2, "{e:?}");
         assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
         assert!(e.outpaces_cut_run, "{e:?}");
+    }
+
+    /// 800 MB under business hours' traffic (`swing` MB by day, 4 MB of jitter), leaking
+    /// `rate` MB an hour of it, for `hours` from `start` o'clock.
+    fn business_day(hours: f64, start: f64, swing: f64, rate: f64) -> Vec<Bucket> {
+        summary(hours, move |t| {
+            let h = t / H;
+            800.0 * MB
+                + swing * MB * business_hours(start + h, 1.0)
+                + rate * MB * busy(|x| business_hours(x, 1.0), start, h)
+                + jitter(t, 4.0 * MB)
+        })
+    }
+
+    /// 40 h from midnight of a process leaking 30 MB an hour of business hours' traffic,
+    /// which swings it by 100 MB: its floor climbs by day and holds at night, bursts a
+    /// stretch's floor reads as growth in bursts, but the series cycles with the day (its
+    /// days repeat and its means come down every evening): a leak under the cycle. The same
+    /// daily residue with no traffic swing (a nightly batch's, say) never comes down: no
+    /// daily cycle to name.
+    #[test]
+    fn bursts_of_growth_under_a_daily_cycle_are_a_leak_under_the_cycle() {
+        let cfg = RecognizeOptions::default().cfg();
+        let e = evaluate(&business_day(40.0, 0.0, 100.0, 30.0), &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        assert_eq!(e.pattern, Pattern::LeakUnderCycle, "{e:?}");
+        let r = runs(&business_day(40.0, 0.0, 0.0, 30.0), &cfg);
+        assert!(daily_troughs(&r.c, r.sigma2).is_none());
+    }
+
+    /// Business hours' traffic that swings a process by 300 MB and leaks nothing, 40 h from
+    /// midnight and 44 h from 6:00: the judged stretch (after an evening's fall) rose once and
+    /// held, a step or a fill to its floor, but the series cycles with the day: cyclic. A
+    /// deploy's level change that holds does not come down: still a step.
+    #[test]
+    fn a_rise_that_held_under_a_daily_cycle_is_the_cycle() {
+        let cfg = RecognizeOptions::default().cfg();
+        for (hours, start) in [(40.0, 0.0), (44.0, 6.0)] {
+            let e = evaluate(&business_day(hours, start, 300.0, 0.0), &cfg);
+            assert_eq!(e.kind, VerdictKind::NoLeak, "{hours} h from {start}: {e:?}");
+            assert_eq!(e.pattern, Pattern::Cyclic, "{hours} h from {start}: {e:?}");
+        }
+        let deploy = summary(40.0, |t| {
+            800.0 * MB + if t > 10.0 * H { 300.0 * MB } else { 0.0 } + jitter(t, 4.0 * MB)
+        });
+        let e = evaluate(&deploy, &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+        assert_eq!(e.pattern, Pattern::Step, "{e:?}");
     }
 }
