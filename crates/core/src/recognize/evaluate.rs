@@ -1943,7 +1943,6 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 VerdictKind::NoLeak
             },
             pattern: match w.pattern {
-                // (The name only: both say the floor rose and stopped.)
                 // A leak that grew in bursts under a daily cycle (see `daily_troughs`: its days
                 // repeat or its nights come at one hour, and its means come down every evening
                 // by 8 noise scales) grew with the traffic, by day, and held at night: its
@@ -1969,6 +1968,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 {
                     Pattern::Cyclic
                 }
+                // (The name only: both say the floor rose and stopped.)
                 Pattern::Step | Pattern::Plateau if !leak && !cfg.screen => {
                     let a = c.t_first.partition_point(|&x| x < from);
                     match super::names::held_level_before_rise(&c.t[a..], &c.lo[a..]) {
