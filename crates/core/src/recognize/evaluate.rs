@@ -1187,12 +1187,17 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
 /// fall leaves the night where the nights were, and a leak's night stands higher.
 fn hidden_collection(c: &Columns, sigma2: f64) -> Option<usize> {
     let n = c.lo.len();
-    // (A bucket counts as down only with its successor: one low sample is no fall.)
-    let down = |j: usize| c.lo[j].max(c.lo[j + 1]);
+    let down = |j: usize| held_down(&c.lo, j);
     let at = (1..n.saturating_sub(1))
         .max_by(|&a, &b| (c.lo[a - 1] - down(a)).total_cmp(&(c.lo[b - 1] - down(b))))?;
     let before = min_max(&c.lo[..at]).0;
     (down(at) < before - 3.0 * sigma2).then_some(at)
+}
+
+/// The bucket minimum at `j` as held into the next bucket (the higher of the two): a bucket
+/// counts as down only with its successor, one low sample being no fall.
+fn held_down(lo: &[f64], j: usize) -> f64 {
+    lo[j].max(lo[j + 1])
 }
 
 /// The floor just before the fall that starts at bucket `i`: the highest of the two bucket
@@ -1206,17 +1211,15 @@ fn fell_from(c: &Columns, i: usize) -> f64 {
 
 /// Whether the run since the fall at bucket `fall` ended in another fall, one the restart
 /// search let pass (a full collection within the band of minor ones, or too recent to cut a
-/// run), back to where the fall at `fall` came down to: the floor now — the higher of the
-/// last two bucket minima, one low sample being no fall — within 3 noise scales (`sigma2`)
-/// of that landing, after the run climbed more than 3 noise scales above where it is now. A
-/// full collection empties the old generation down to the live set, the same level each
-/// time: whatever the run's trend says of the height it reached, nothing it gave back was
-/// leaked.
+/// run), back to where the fall at `fall` came down to: the floor now, held over the last
+/// two buckets ([`held_down`]), within 3 noise scales (`sigma2`) of that landing, after the
+/// run climbed more than 3 noise scales above where it is now. A full collection empties the
+/// old generation down to the live set, the same level each time: whatever the run's trend
+/// says of the height it reached, nothing it gave back was leaked.
 fn collected_again(c: &Columns, fall: usize, sigma2: f64) -> bool {
     let n = c.lo.len();
     n >= fall + 5 && {
-        let landed = c.lo[fall].max(c.lo[fall + 1]);
-        let now = c.lo[n - 1].max(c.lo[n - 2]);
+        let (landed, now) = (held_down(&c.lo, fall), held_down(&c.lo, n - 2));
         let peak = min_max(&c.lo[fall + 1..n - 2]).1;
         now <= landed + 3.0 * sigma2 && peak > now + 3.0 * sigma2
     }
@@ -1690,6 +1693,13 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     let last_fall = starts[restarts];
     let run_before = c.t_first[last_fall] - c.t_first[starts[restarts.saturating_sub(1)]];
     let run_before_seen = !(cfg.window && restarts == 1);
+    // The days' troughs, read once per look when a test first asks (six of them do).
+    let days_read = std::cell::OnceCell::new();
+    let days = || {
+        days_read
+            .get_or_init(|| daily_troughs(&c, sigma2))
+            .as_deref()
+    };
     // (The run before the first fall opened with the recording: when it opened above the
     // level the fall came down to, it had started before the recording, as long before as
     // the run since the fall takes to climb that far — a collector's cycle, or a process's
@@ -1699,7 +1709,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             return 0.0;
         }
         // (Not under a daily cycle: the level a recording opens at is then the hour's.)
-        if daily_troughs(&c, sigma2).is_some() {
+        if days().is_some() {
             return 0.0;
         }
         // (Along the run's own line through its bucket minima, climbing at the pace of the
@@ -1719,7 +1729,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // daily swing's evening fall read as a restart leaves the nights where they were.)
     let nights_reset = || {
         let t_fall = c.t_first[last_fall];
-        daily_troughs(&c, sigma2).is_some_and(|days| {
+        days().is_some_and(|days| {
             let before = days.iter().rev().find(|d| d.t_trough < t_fall);
             let after = days.iter().find(|d| d.t_trough >= t_fall);
             matches!((before, after), (Some(b), Some(a))
@@ -1808,9 +1818,9 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     let mut daily = None;
     let pick = match pick {
         Some((w, _, false)) if span >= 1.25 * DAY => {
-            match daily_troughs(&c, sigma2).and_then(|days| {
-                daily_leak(&days, trough_noise(&c, sigma2), cfg).map(|g| (days, g))
-            }) {
+            match days()
+                .and_then(|days| daily_leak(days, trough_noise(&c, sigma2), cfg).map(|g| (days, g)))
+            {
                 // (A floor climbing back after a fall that may be a collection's is
                 // refilling, under a daily cycle too: see `refilling`.)
                 Some((days, dr @ DailyRise { growth, rise, .. }))
@@ -1891,8 +1901,8 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             let a = seg(restarts).0;
             // (A daily cycle: the days' troughs show one, or the stretch's floor timed a cycle of
             // about a day — within 15 %, what buckets of a tenth of a day or so can resolve.)
-            let daily = w.period_s.is_some_and(|p| (p / DAY - 1.0).abs() <= 0.15)
-                || daily_troughs(&c, sigma2).is_some();
+            let daily =
+                w.period_s.is_some_and(|p| (p / DAY - 1.0).abs() <= 0.15) || days().is_some();
             // (Not over a fall that may be a collector's: a run since a full collection of a
             // rarely collected old generation climbs past where it fell from as a leak does,
             // and the day-over-day excess of any steady climb grows; a third fall tells them
@@ -1949,10 +1959,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 // bursts are the busy hours (the name only). A batch's residue, a burst's leak,
                 // never comes down by as much.
                 Pattern::GrowthInBursts
-                    if leak
-                        && !cfg.screen
-                        && !cfg.window
-                        && daily_troughs(&c, sigma2).is_some() =>
+                    if leak && !cfg.screen && !cfg.window && days().is_some() =>
                 {
                     Pattern::LeakUnderCycle
                 }
@@ -1961,10 +1968,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 // an evening's fall, or the day's busy hours hold like a level (the name only).
                 // A deploy's or a fill's level holds and does not come down day after day.
                 Pattern::Step | Pattern::Plateau
-                    if !leak
-                        && !cfg.screen
-                        && !cfg.window
-                        && daily_troughs(&c, sigma2).is_some() =>
+                    if !leak && !cfg.screen && !cfg.window && days().is_some() =>
                 {
                     Pattern::Cyclic
                 }

@@ -597,9 +597,9 @@ fn floor_of(
 /// 0, so the scale is then the mean absolute deviation), which leaves the level more than
 /// `noise` below where it stood two readings before (a fall that only ends a one-reading
 /// spike is none) and is not undone by the next reading (a stray low reading is none; the
-/// last reading's fall is not yet known to be one). Farther apart: the median length of the pieces that the falls
-/// deeper than the noise cut the stretch into exceeds twice the window (the rolling minimum
-/// then carries garbage over most of each piece). `None` otherwise.
+/// last reading's fall is not yet known to be one). Farther apart: the median length of the
+/// pieces that the falls deeper than the noise cut the stretch into exceeds twice the window
+/// (the rolling minimum then carries garbage over most of each piece). `None` otherwise.
 fn sparse_collection_bottoms(
     c: &Cols,
     w: usize,
