@@ -1957,9 +1957,15 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 // repeat or its nights come at one hour, and its means come down every evening
                 // by 8 noise scales) grew with the traffic, by day, and held at night: its
                 // bursts are the busy hours (the name only). A batch's residue, a burst's leak,
-                // never comes down by as much.
+                // never comes down by as much. Over a day or two, too few days for their troughs
+                // to tell, the floor's climbs say it: hours on end, then a night's hold (see
+                // `names::climbed_by_day`); a batch's or a burst's take an hour or two.
                 Pattern::GrowthInBursts
-                    if leak && !cfg.screen && !cfg.window && days().is_some() =>
+                    if leak
+                        && !cfg.screen
+                        && !cfg.window
+                        && (days().is_some()
+                            || super::names::climbed_by_day(&c.t, &c.lo, &c.hi)) =>
                 {
                     Pattern::LeakUnderCycle
                 }

@@ -197,6 +197,74 @@ pub(crate) fn rose_in_few_jumps(t: &[f64], lo: &[f64], hi: &[f64], mean: &[f64])
     read(lo) && read(mean)
 }
 
+/// True when the floor of a leaking series (`lo`, the bucket minima at times `t`; `hi`, the
+/// maxima) over a day or two rose as a leak that follows daily traffic does: in climbs that
+/// last hours on end — a busy day's, the leak growing with the traffic and the working set
+/// swelling with it — and held for a quarter of a day at least — the night, when the service
+/// idles and leaks nothing. Two thirds of the rise came in climbs of a sixth of a day or more,
+/// four intervals at least (a rising interval: up by 3 of the flat intervals' noise scales, the
+/// root mean square of the lowest third of the intervals' changes, at least the samples'
+/// rounding), and somewhere the floor rose in no interval for a quarter of a day.
+///
+/// A batch's residue, or a burst's, is laid down within its run — minutes, an hour or two —
+/// and the floor holds between: its climbs are short, however long the holds. Read on at most
+/// 48 points as [`grew_in_bursts`] reads them, over 18 hours to two days only (over more days,
+/// the days' troughs tell a daily cycle, see `evaluate::daily_troughs`; and the points, an
+/// hour apart or more, merge a run of an hour or two and its neighbours into what passes for
+/// a climb of hours). A climb must span four intervals: a run of an hour or two, caught across
+/// two or three coarse points, is no climb of four hours.
+pub(crate) fn climbed_by_day(t: &[f64], lo: &[f64], hi: &[f64]) -> bool {
+    const DAY: f64 = super::evaluate::DAY;
+    let n = t.len().min(lo.len());
+    if n < 12 || !(0.75 * DAY..=2.0 * DAY).contains(&(t[n - 1] - t[0])) {
+        return false;
+    }
+    let rounding = 0.5 * reading_quantum(&lo[..n], &hi[..n.min(hi.len())]);
+    let (tt, y) = coarse_minima(t, lo, n);
+    let m = y.len();
+    if m < 12 {
+        return false;
+    }
+    let d: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
+    // (The lowest third of the changes are the flats': their scale is the noise's.)
+    let mut sq: Vec<f64> = d.iter().map(|x| x * x).collect();
+    sq.sort_unstable_by(f64::total_cmp);
+    let k = (sq.len() / 3).max(3);
+    let rising = 3.0
+        * (sq[..k].iter().sum::<f64>() / k as f64)
+            .sqrt()
+            .max(rounding);
+    // Runs of rising intervals, each a climb: (first interval, past its last, rise).
+    let mut climbs: Vec<(usize, usize, f64)> = Vec::new();
+    for (i, &x) in d.iter().enumerate() {
+        if x.is_nan() || x <= rising {
+            continue;
+        }
+        match climbs.last_mut() {
+            Some(c) if c.1 == i => {
+                c.1 = i + 1;
+                c.2 += x;
+            }
+            _ => climbs.push((i, i + 1, x)),
+        }
+    }
+    let total: f64 = climbs.iter().map(|c| c.2).sum();
+    let long: f64 = climbs
+        .iter()
+        .filter(|c| c.1 - c.0 >= 4 && tt[c.1] - tt[c.0] >= DAY / 6.0)
+        .map(|c| c.2)
+        .sum();
+    // The longest hold: from the end of one climb (or the start) to the next (or the end).
+    let mut held = 0.0f64;
+    let mut from = 0;
+    for c in &climbs {
+        held = held.max(tt[c.0] - tt[from]);
+        from = c.1;
+    }
+    held = held.max(tt[m - 1] - tt[from]);
+    total > 0.0 && long >= 2.0 / 3.0 * total && held >= 0.25 * DAY
+}
+
 /// The resolution the samples were read at, from the bucket minima `lo` and maxima `hi`
 /// (samples both): the greatest common divisor of their differences when they are whole
 /// numbers (bytes counted in pages, KiB or MiB), else 0 (a reading without a quantum). The
@@ -1298,6 +1366,46 @@ mod tests {
         assert!(!settled_after_restart(&t, &run(12_000.0)));
         // Too short to tell.
         assert!(!settled_after_restart(&t[..6], &run(300.0)[..6]));
+    }
+
+    #[test]
+    fn a_leak_that_follows_a_days_traffic_climbed_by_day() {
+        // 30 hours in 10-minute buckets from 6 pm: busy from 8 am to 8 pm (a working set of
+        // 100 MB swelling with the traffic), and the leak grows only while it is up (400 MB
+        // over the day), under 1 MB of scatter.
+        let t: Vec<f64> = (0..180).map(|i| 600.0 * i as f64).collect();
+        let traffic = |i: usize| {
+            let hour = (18.0 + i as f64 / 6.0) % 24.0;
+            if (8.0..20.0).contains(&hour) {
+                (std::f64::consts::PI * (hour - 8.0) / 12.0).sin()
+            } else {
+                0.0
+            }
+        };
+        let day: f64 = (0..144).map(traffic).sum();
+        let mut leak = 0.0;
+        let y: Vec<f64> = (0..180)
+            .map(|i| {
+                leak += 400e6 * traffic(i) / day;
+                500e6 + 100e6 * traffic(i) + leak + 1e6 * jitter(i)
+            })
+            .collect();
+        assert!(climbed_by_day(&t, &y, &y));
+        // Half a day of it is too short to tell a day's climb.
+        assert!(!climbed_by_day(&t[..72], &y[..72], &y[..72]));
+        // Batch runs of an hour, 20 MB each, every 3 or 8 hours, flat between (holds of 7
+        // hours, over a quarter day): climbs of an hour, however long the holds.
+        for every in [18usize, 48] {
+            let stairs: Vec<f64> = (0..180)
+                .map(|i| {
+                    let steps: f64 = (0..180 / every)
+                        .map(|k| ((i as f64 - (k * every + 5) as f64) / 6.0).clamp(0.0, 1.0))
+                        .sum();
+                    500e6 + 20e6 * steps + 1e6 * jitter(i)
+                })
+                .collect();
+            assert!(!climbed_by_day(&t, &stairs, &stairs), "every {every}");
+        }
     }
 
     #[test]
