@@ -1172,7 +1172,7 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
             && (level || stationary || floor_held)
             && !warmups
             && !at_limit
-            && halved * 2 <= restarts,
+            && !halved_new,
         warmups,
         new_process: warmups || at_limit || halved_new,
         cut,
@@ -1380,7 +1380,8 @@ pub(crate) struct Falls {
     /// floor — by their MAD when the runs' lengths vary beyond their rises, a threshold's and
     /// no clock's; or every run starting from one floor, cut at no clock's times, with not one
     /// fall showing a new process), with no warm-up after the falls, not at the memory limit,
-    /// and most falls keeping more than half the floor: a collector's cycles.
+    /// and most falls keeping more than half the floor — or halving it under a band of minor
+    /// collections, where a full collection may free most of the heap: a collector's cycles.
     pub collector: bool,
     /// Most falls undershoot the floor the run after them then holds by 4 noise scales and a
     /// tenth of its rise (on the robust line through the run's bucket minima, and below
@@ -3301,6 +3302,26 @@ mod tests {
             !falls.new_process && falls.may_be_collections(1),
             "{falls:?}"
         );
+    }
+
+    /// A JVM's old generation filling from 200 MB to 500 MB in 7 h under a band of minor
+    /// collections 60 MB wide, four full collections in view, each freeing it back to 200 MB:
+    /// more than half the heap every time. Under the band the halved floors show no new
+    /// process, and the falls, from one height to one floor, are a collector's (without the
+    /// band test in `collector` this fails: the halvings vetoed it). Counter-case: the same
+    /// falls with the samples 2 MB apart in each bucket (a process's footprint, no collector
+    /// in view) are restarts.
+    #[test]
+    fn full_collections_halving_the_floor_under_a_band_of_minor_ones_are_a_collectors() {
+        let cfg = RecognizeOptions::default().cfg();
+        let (mut c, starts) = sawtooth_runs(&[84; 5], |_| 200.0 * MB, |_| 500.0 * MB);
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(!falls.collector && falls.new_process, "{falls:?}");
+        for (h, l) in c.hi.iter_mut().zip(&c.lo) {
+            *h = l + 60.0 * MB;
+        }
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(falls.collector && !falls.new_process, "{falls:?}");
     }
 
     /// Counter-case to `one_deeper_collection_does_not_veto_a_threshold`: its collector (runs
