@@ -223,9 +223,13 @@ impl History {
 
     /// True when the whole-series summary held the floor the window rose to (three quarters
     /// of the way up) for a whole bucket at any time before the window (see
-    /// [`Self::seen_before`]).
+    /// [`Self::seen_before`]) — or, when the coarser ring reads no rise across the window at
+    /// all (its last sixth's floor no higher than its first's), held the floor the window
+    /// opened at: the window's rise is then finer than the ring's minima, and a floor the
+    /// series stood at before is one it stands at again.
     pub fn held_anywhere_in_series(&self) -> bool {
         self.reached_before(self.peak_in_series)
+            || (self.floor_end <= self.floor_start && self.peak_in_series >= self.floor_start)
     }
 
     fn reached_before(&self, peak: f64) -> bool {
@@ -687,6 +691,44 @@ mod tests {
         let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 7, collector);
         assert!(!window_confirms(1, &w, &main, &history));
         let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 7, Falls::default());
+        assert!(window_confirms(1, &w, &main, &history));
+    }
+
+    /// An old generation refilling between full collections that come at one height (280 MB,
+    /// the whole series read three or more falls as a collector's): a six hours' window inside
+    /// one refill reads a leak at its own resolution, while the coarser ring's minima show no
+    /// rise across it (182 MB at its start, 181 MB at its end). The series held higher than
+    /// where the window opened before each collection: the refill confirms nothing (without
+    /// the no-rise reading of `held_anywhere_in_series` this fails). Counter-cases: a series
+    /// that never stood as high as the window opened, or whose falls were no collector's,
+    /// leaves the window's leak standing.
+    #[test]
+    fn a_refill_the_coarser_ring_reads_as_no_rise_under_a_collectors_height_confirms_nothing() {
+        let mut history = History {
+            peak_before: 1.9e8,
+            held_in_series: f64::NAN,
+            peak_in_series: 2.79e8,
+            floor_start: 1.82e8,
+            floor_end: 1.81e8,
+            floor_end_in_series: 1.81e8,
+            fall: 0.0,
+            released: 0.0,
+        };
+        let w = eval(
+            VerdictKind::Leak,
+            Pattern::LinearGrowth,
+            0,
+            Falls::default(),
+        );
+        let collector = Falls {
+            collector: true,
+            ..Falls::default()
+        };
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 3, collector);
+        assert!(!window_confirms(1, &w, &main, &history));
+        let restarts = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 3, restarted());
+        assert!(window_confirms(1, &w, &restarts, &history));
+        history.peak_in_series = 1.7e8;
         assert!(window_confirms(1, &w, &main, &history));
     }
 
