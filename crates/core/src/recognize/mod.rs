@@ -470,6 +470,46 @@ impl Assessment {
                 .any(|l| l.restarts > w.restarts && l.warm_up_runs && l.kind != VerdictKind::Leak)
     }
 
+    /// True when window `k`'s leak (`w`) is a floor climbing back to the height that runs a
+    /// wider view saw whole had held: the whole series or a longer window holds more
+    /// restarts than window `k`, read the runs after them as warm-ups (three restarts or
+    /// more, each run's warm-up fitted and no common slope left: `Eval::warm_up_runs`),
+    /// calls no leak, and the floor window `k` ends at is not past the highest floor the
+    /// quiet runs ended at (give or take the rise a leak needs in window `k`). A new process
+    /// warms up after every restart (caches, pools, code first touched) and levels off where
+    /// its predecessors did, however long the warm-up takes; a window inside that climb (the
+    /// last hour of a slow warm-up) sees a line. A leak in the run going on now climbs past
+    /// that height, and a leak restarted on a clock or at the memory limit, which also
+    /// regrows to one height, leaves a common slope in its runs. (Runs merely quiet are not
+    /// enough: a restarted leak's short runs, read coarsely, pass for quiet — and so does
+    /// every falls-show-a-warm-up reading: a process killed at its limit restarts below the
+    /// floor it climbs from too. Measured: either loses restarted leaks.)
+    fn wider_saw_warmups_to_height(&self, k: usize, w: &Eval) -> bool {
+        let Some(d) = w.detail else {
+            return false;
+        };
+        // (Not when window `k` itself holds a complete run, and its complete runs mostly
+        // leak: it saw them whole, at a finer resolution than any longer view.)
+        if w.restarts >= 2 && !w.quiet_runs {
+            return false;
+        }
+        // (Widest last; a view that itself calls a leak, finer than the one that saw the
+        // warm-ups, contradicts it: it sees the same runs at a finer resolution.)
+        for l in self.windows[k + 1..]
+            .iter()
+            .flatten()
+            .chain(std::iter::once(&self.main))
+        {
+            if l.kind == VerdictKind::Leak {
+                return false;
+            }
+            if l.restarts > w.restarts && l.warm_up_runs && d.floor_now <= l.held + d.rise_needed {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Which windows confirm a leak.
     pub fn confirmed(&self) -> [bool; 3] {
         let mut c = [false; 3];
@@ -480,6 +520,7 @@ impl Assessment {
                     && !self.falls_unsettled(k, &w)
                     && !self.wider_saw_quiet_runs(k, &w)
                     && !self.cut_run_warmed_up_in_wider(k, &w)
+                    && !self.wider_saw_warmups_to_height(k, &w)
             });
         }
         c

@@ -1062,4 +1062,61 @@ mod tests {
         leaking.quiet_runs = false;
         assert!(a(w, leaking));
     }
+
+    /// Five days of a service restarted every five hours or so, each new process warming up
+    /// slowly (a cache filling over two hours) to about 1.76 GB: the whole series, an hour a
+    /// bucket, holds too little of the run going on now to judge it. The last hour lies inside
+    /// that run's warm-up, climbing 160 MB/h at 1.46 GB, and reads as a leak; the day's window
+    /// saw four runs whole, read them all as warm-ups and calls no leak. The hour climbs back
+    /// to the height those runs held, not past it: it confirms nothing. Above that height, or
+    /// when the day's runs leave a common slope, or a window between them (the 6 h) calls a
+    /// leak, or the hour itself saw complete runs leak, the hour's leak stands.
+    #[test]
+    fn a_window_climbing_back_to_the_height_warmed_up_runs_held_confirms_nothing() {
+        let restarted = restarted();
+        let gb = 1e9;
+        let mut w = eval(
+            VerdictKind::Leak,
+            Pattern::LinearGrowth,
+            0,
+            Falls::default(),
+        );
+        if let Some(d) = w.detail.as_mut() {
+            d.span_s = 3360.0;
+            d.floor_now = 1.46 * gb;
+            d.rise_needed = 0.037 * gb;
+        }
+        let mut six = eval(VerdictKind::NoLeak, Pattern::Plateau, 1, restarted);
+        six.quiet_runs = true;
+        let mut day = eval(VerdictKind::NoLeak, Pattern::Plateau, 4, restarted);
+        day.quiet_runs = true;
+        day.warm_up_runs = true;
+        day.held = 1.76 * gb;
+        let main = Eval::insufficient(22);
+        let a = |w: Eval, six: Eval, day: Eval| {
+            super::super::Assessment {
+                main,
+                windows: [Some(w), Some(six), Some(day)],
+                history: [History::UNKNOWN; 3],
+            }
+            .confirmed()[0]
+        };
+        assert!(window_confirms(0, &w, &main, &History::UNKNOWN));
+        assert!(!a(w, six, day));
+        let mut past = w;
+        if let Some(d) = past.detail.as_mut() {
+            d.floor_now = 1.85 * gb;
+        }
+        assert!(a(past, six, day));
+        let mut sloped = day;
+        sloped.warm_up_runs = false;
+        assert!(a(w, six, sloped));
+        let mut leaking = six;
+        leaking.kind = VerdictKind::Leak;
+        assert!(a(w, leaking, day));
+        let mut own = w;
+        own.restarts = 2;
+        own.quiet_runs = false;
+        assert!(a(own, six, day));
+    }
 }
