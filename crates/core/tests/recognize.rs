@@ -325,6 +325,19 @@ fn a_cache_whose_floor_still_bends_late_is_no_leak() {
     assert_no_leak(&p);
 }
 
+/// A service restarted by cron every 76 minutes that warms up within minutes to 1.1 GiB
+/// (gen2 family warmup-restarts seed 7501 dev-0059, 10.9 h read every minute): its runs read
+/// as warm-ups, with no slope common to them, and the run going on now, longer than the
+/// others, climbs back only to the height they held. A run outlasting the others is no leak
+/// while it stays under that height. (Before, a leak with restarts.)
+#[test]
+fn a_long_run_climbing_back_to_the_height_warmed_up_runs_held_is_no_leak() {
+    let p = read_csv(include_str!("data/gen2-warm-up-after-cron-restarts.csv"));
+    assert!(p.len() > 600);
+    let v = assert_no_leak(&p);
+    assert!(v.restarts >= 3, "{v:#?}");
+}
+
 /// A Go heap's in-use bytes under a pacer that lets the heap double before it collects:
 /// the level after each collection follows `live`, and the heap climbs from there at
 /// `alloc` bytes a second until it holds twice that level. As the live heap grows, the

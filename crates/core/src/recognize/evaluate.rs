@@ -1641,17 +1641,23 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         .iter()
         .map(|&(_, floor)| floor)
         .fold(f64::NEG_INFINITY, f64::max);
+    // (Runs of 6 buckets or more, as a segment is judged: see `runs_only_warm_up`.)
+    let warm_up_runs =
+        restarts >= 3 && !falls.collector && runs_only_warm_up(&c, &starts, sigma2, 6);
     let first_pick = |runs_leak: bool, prev_leaks: &[&(StretchEval, f64)]| match last {
         // The run going on now leaks — unless it is young next to earlier runs that did not
         // leak (under half their typical length), or shorter than they are and not past the
-        // floor they held: then its rise is the warm-up after the restart.
+        // floor they held: then its rise is the warm-up after the restart. (Or, where the runs
+        // read as warm-ups that leave no slope common to them, not past that floor at any
+        // length: a run that outlasts the others has only warmed up for longer.)
         Some((l, from))
             if l.leak
                 && (runs_leak
                     || prev.is_empty()
                     || (l.span_s >= 0.5 * typical_run
                         && (l.span_s >= typical_run || l.floor_now > held + l.rise_needed)
-                        && !warming(run_len(restarts), 1.0, &l))) =>
+                        && !warming(run_len(restarts), 1.0, &l)
+                        && !(warm_up_runs && l.floor_now <= held + l.rise_needed))) =>
         {
             let mut l = l;
             if restarts > 0 && l.pattern != Pattern::GrowthInBursts {
@@ -1811,7 +1817,6 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // every run is a warm-up toward its bound, and a trailing window that sees fewer of them
     // confirms no leak (see `window_confirms`). (Runs of 6 buckets or more, as a segment is
     // judged: the fit needs no quarters of a run.)
-    let warm_up_runs = restarts >= 3 && !collector && runs_only_warm_up(&c, &starts, sigma2, 6);
     // Runs too short to judge one by one: their second halves, read together — from 12
     // buckets a run (a quarter of one, three bucket minima, then tells a pace that keeps up
     // from one that slows), or from 8 when the runs were cut whatever their height (see
