@@ -576,6 +576,14 @@ mod tests {
         }
     }
 
+    /// Falls the whole series read as a collector's.
+    fn collected() -> Falls {
+        Falls {
+            collector: true,
+            ..Falls::default()
+        }
+    }
+
     /// A window that opens 2.56 GB high and ends at 2.2 GB, the series' floor with it.
     const FELL_BELOW_PEAK: History = History {
         peak_before: 2.56e9,
@@ -623,13 +631,9 @@ mod tests {
     #[test]
     fn a_window_defers_to_a_longer_window_that_read_more_of_its_falls_as_a_collectors() {
         let quiet = Falls::default();
-        let collector = Falls {
-            collector: true,
-            ..quiet
-        };
         let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 4, quiet);
         let six = eval(VerdictKind::Leak, Pattern::LeakWithRestarts, 2, quiet);
-        let day = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 4, collector);
+        let day = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 4, collected());
         let mut a = super::super::Assessment {
             main,
             windows: [None, Some(six), Some(day)],
@@ -684,11 +688,7 @@ mod tests {
             0,
             Falls::default(),
         );
-        let collector = Falls {
-            collector: true,
-            ..Falls::default()
-        };
-        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 7, collector);
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 7, collected());
         assert!(!window_confirms(1, &w, &main, &history));
         let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 7, Falls::default());
         assert!(window_confirms(1, &w, &main, &history));
@@ -720,11 +720,7 @@ mod tests {
             0,
             Falls::default(),
         );
-        let collector = Falls {
-            collector: true,
-            ..Falls::default()
-        };
-        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 3, collector);
+        let main = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 3, collected());
         assert!(!window_confirms(1, &w, &main, &history));
         let restarts = eval(VerdictKind::NoLeak, Pattern::Sawtooth, 3, restarted());
         assert!(window_confirms(1, &w, &restarts, &history));
