@@ -2195,6 +2195,15 @@ mod tests {
         amp * (((t / 30.0) as u64 * 7919 % 1000) as f64 / 1000.0 - 0.5)
     }
 
+    /// An old generation at `t` that the recording found at `open`, filling `per_hour`, and
+    /// that full collections at the times `collected` (ascending) emptied back to `live`.
+    fn old_generation(t: f64, open: f64, live: f64, per_hour: f64, collected: &[f64]) -> f64 {
+        match collected.iter().rev().find(|&&at| t >= at) {
+            Some(&at) => live + per_hour * (t - at) / H,
+            None => open + per_hour * t / H,
+        }
+    }
+
     /// A little deterministic noise of sample `i`, within ±`amp`.
     fn wobble(i: usize, amp: f64) -> f64 {
         amp * ((i * 7919 % 101) as f64 / 50.0 - 1.0)
@@ -3047,13 +3056,7 @@ mod tests {
     fn a_run_ending_within_its_noise_of_the_height_it_fell_from_is_a_refill() {
         let cfg = RecognizeOptions::default().cfg();
         let heap = |t: f64| {
-            let old = if t < 15.0 * H {
-                650.0 * MB + 10.0 * MB * t / H
-            } else if t < 45.0 * H {
-                500.0 * MB + 10.0 * MB * (t - 15.0 * H) / H
-            } else {
-                500.0 * MB + 10.0 * MB * (t - 45.0 * H) / H
-            };
+            let old = old_generation(t, 650.0 * MB, 500.0 * MB, 10.0 * MB, &[15.0 * H, 45.0 * H]);
             // (Young collections every 13.7 s, seen at an effectively random phase by
             // samples 30 s apart, and ±3 MB of noise that changes every minute.)
             old + 30.0 * MB * (t % 13.7) / 13.7 + wobble((t / 60.0) as usize, 3.0 * MB)
@@ -3074,8 +3077,9 @@ mod tests {
         let day =
             |t: f64| 15.0 * MB * (1.0 - (2.0 * std::f64::consts::PI * (t / H - 4.0) / 24.0).cos());
         let refill = |t: f64| {
-            let old = if t < 100.0 * H { t } else { t - 100.0 * H };
-            400.0 * MB + 3.0 * MB * old / H + day(t) + jitter(t, MB)
+            old_generation(t, 400.0 * MB, 400.0 * MB, 3.0 * MB, &[100.0 * H])
+                + day(t)
+                + jitter(t, MB)
         };
         let e = evaluate(&summary(190.0, refill), &cfg);
         assert_eq!(e.restarts, 1, "{e:?}");
@@ -3095,11 +3099,7 @@ mod tests {
         // The old generation falls at 13 h to `after`, under the young one's sawtooth.
         let falling_to = |after: f64| {
             move |t: f64| {
-                let old = if t < 13.0 * H {
-                    250.0 * MB + 3.0 * MB * t / H
-                } else {
-                    after + 3.0 * MB * (t - 13.0 * H) / H
-                };
+                let old = old_generation(t, 250.0 * MB, after, 3.0 * MB, &[13.0 * H]);
                 old + 70.0 * MB * (t / 75.0).fract() + jitter(t, MB)
             }
         };
@@ -3131,13 +3131,7 @@ mod tests {
     fn a_second_collection_back_to_the_first_ones_landing_is_a_collection_too() {
         let cfg = RecognizeOptions::default().cfg();
         let heap = |t: f64| {
-            let old = if t < 3.0 * H {
-                290.0 * MB + 3.3 * MB * t / H
-            } else if t < 21.0 * H {
-                250.0 * MB + 3.3 * MB * (t - 3.0 * H) / H
-            } else {
-                250.0 * MB + 3.3 * MB * (t - 21.0 * H) / H
-            };
+            let old = old_generation(t, 290.0 * MB, 250.0 * MB, 3.3 * MB, &[3.0 * H, 21.0 * H]);
             old + 60.0 * MB * (t / 75.0).fract() + jitter(t, MB)
         };
         let bs = summary(39.0, heap);
