@@ -403,6 +403,11 @@ impl Assessment {
         }
     }
 
+    /// The trailing windows longer than window `k` that were judged, shortest first.
+    fn wider(&self, k: usize) -> impl Iterator<Item = &Eval> {
+        self.windows[k + 1..].iter().flatten()
+    }
+
     /// True when a window longer than window `k` holds three falls or more and read them as
     /// a collector's, while window `k`'s own falls (`w`) show no warm-up: one or two falls
     /// cannot tell a collection from a restart (see `Falls::may_be_collections`), a third
@@ -410,10 +415,7 @@ impl Assessment {
     fn wider_saw_collections(&self, k: usize, w: &Eval) -> bool {
         w.restarts > 0
             && !w.falls.warmups
-            && self.windows[k + 1..]
-                .iter()
-                .flatten()
-                .any(|l| l.restarts >= 3 && l.falls.collector)
+            && self.wider(k).any(|l| l.restarts >= 3 && l.falls.collector)
     }
 
     /// True when window `k` holds two falls that show no new process and no longer summary
@@ -425,7 +427,7 @@ impl Assessment {
         w.restarts == 2
             && !w.falls.new_process
             && !settled(&self.main)
-            && !self.windows[k + 1..].iter().flatten().any(settled)
+            && !self.wider(k).any(settled)
     }
 
     /// True when the run going on now in window `k` (`w`) leaks on its own reading and climbs
@@ -441,7 +443,7 @@ impl Assessment {
         };
         w.outpaces_cut_run
             && w.last_run_leaks
-            && self.windows[k + 1..].iter().flatten().any(|l| {
+            && self.wider(k).any(|l| {
                 l.restarts > w.restarts
                     && l.quiet_runs
                     && l.kind != VerdictKind::Leak
@@ -464,9 +466,8 @@ impl Assessment {
     /// but climbs in every run alike, which leaves a common slope once warm-ups are fitted.
     fn cut_run_warmed_up_in_wider(&self, k: usize, w: &Eval) -> bool {
         w.cut_run_leak
-            && self.windows[k + 1..]
-                .iter()
-                .flatten()
+            && self
+                .wider(k)
                 .any(|l| l.restarts > w.restarts && l.warm_up_runs && l.kind != VerdictKind::Leak)
     }
 
@@ -495,11 +496,7 @@ impl Assessment {
         }
         // (Widest last; a view that itself calls a leak, finer than the one that saw the
         // warm-ups, contradicts it: it sees the same runs at a finer resolution.)
-        for l in self.windows[k + 1..]
-            .iter()
-            .flatten()
-            .chain(std::iter::once(&self.main))
-        {
+        for l in self.wider(k).chain(std::iter::once(&self.main)) {
             if l.kind == VerdictKind::Leak {
                 return false;
             }
