@@ -14,8 +14,12 @@ use super::{split_url, Inspector, InspectorError, InspectorUrl};
 /// its inspector) until the snapshot is written.
 pub const CLOSE_WAIT: Duration = Duration::from_secs(120);
 
-/// How long after `process._debugEnd()` the inspector's port may take to close.
-const PORT_CLOSE_WAIT: Duration = Duration::from_secs(3);
+/// How long after `process._debugEnd()` the inspector's port may take to close. The target
+/// runs `_debugEnd` from a timer on its event loop and closes the port on its inspector
+/// thread, both late when the host is starved: in CI, with nine captures of loaded services
+/// side by side on two cores, one port was still open after 3 s. A port that closes sooner
+/// ends the wait at once.
+const PORT_CLOSE_WAIT: Duration = Duration::from_secs(15);
 
 /// A CDP session with a Node inspector; derefs to [`Inspector`] for the calls.
 pub struct Session {
