@@ -338,6 +338,20 @@ fn a_long_run_climbing_back_to_the_height_warmed_up_runs_held_is_no_leak() {
     assert!(v.restarts >= 3, "{v:#?}");
 }
 
+/// A leak hidden under a day's traffic (gen2 dev dev-0303: 4.6 days read every 5 minutes, a
+/// swing of 44 %), whose first night's fall from a high opening reads as a restart: one fall,
+/// no warm-up after it, not at a limit. The run after it reads the cycle itself, so the fall
+/// is as likely the cycle's trough: a leak under a cycle, not one with restarts. (Before, a
+/// leak with restarts; the caveat still says the fall was read as one.)
+#[test]
+fn a_leak_under_a_day_whose_first_trough_reads_as_a_restart_is_named_by_its_cycle() {
+    let p = read_csv(include_str!("data/gen2-leak-under-a-day-one-trough.csv"));
+    assert!(p.len() > 1000);
+    let v = assert_leak(&p);
+    assert_eq!(v.restarts, 1, "{v:#?}");
+    assert_eq!(v.pattern, Pattern::LeakUnderCycle, "{v:#?}");
+}
+
 /// A Go heap's in-use bytes under a pacer that lets the heap double before it collects:
 /// the level after each collection follows `live`, and the heap climbs from there at
 /// `alloc` bytes a second until it holds twice that level. As the live heap grows, the

@@ -1660,7 +1660,11 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                         && !(warm_up_runs && l.floor_now <= held + l.rise_needed))) =>
         {
             let mut l = l;
-            if restarts > 0 && l.pattern != Pattern::GrowthInBursts {
+            // (Falls that showed no new process, under a run that reads a cycle itself, are
+            // the cycle's troughs as likely as restarts: the run's own name stands.)
+            let troughs =
+                falls.may_be_collections(restarts) && l.pattern == Pattern::LeakUnderCycle;
+            if restarts > 0 && l.pattern != Pattern::GrowthInBursts && !troughs {
                 l.pattern = Pattern::LeakWithRestarts;
             }
             Some((l, from, true))
