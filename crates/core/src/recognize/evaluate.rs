@@ -1974,6 +1974,27 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
     // the new run is now (the lowest sample of the newest bucket), not where the earlier run
     // ended: the limit is that much further away.
     let just_restarted = last.is_none() && runs_leak;
+    // A stretch that leaked on its own reading, and that the runs around it overruled: the
+    // run going on now young next to earlier runs that did not leak, or not past the floor
+    // they held (a new process warming up after its restart), or, with the run going on now
+    // too short to judge, the newest complete run where most did not leak. The verdict rests
+    // on the runs, and so does its name (the name only; `detail` keeps the stretch's own,
+    // which says the stretch rose past the bar): falls that may be a collector's make a
+    // sawtooth — the floor since the last fall refills what a collection gave back, as
+    // `refilling` names it — and otherwise the runs are named as the newest complete run
+    // that did not leak was. A no-leak verdict never carries a leak's name.
+    let named = |w: &StretchEval, leak: bool| {
+        if leak || !w.pattern.is_leak() {
+            w.pattern
+        } else if collector || falls.may_be_collections(restarts) {
+            Pattern::Sawtooth
+        } else {
+            prev.iter()
+                .map(|(p, _)| p)
+                .find(|p| !p.leak && !p.pattern.is_leak())
+                .map_or(Pattern::Stable, |p| p.pattern)
+        }
+    };
     match pick {
         None => Eval::insufficient(restarts),
         Some((w, from, leak)) => Eval {
@@ -1982,7 +2003,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
             } else {
                 VerdictKind::NoLeak
             },
-            pattern: match w.pattern {
+            pattern: match named(&w, leak) {
                 // A leak that grew in bursts under a daily cycle (see `daily_troughs`: its days
                 // repeat or its nights come at one hour, and its means come down every evening
                 // by 8 noise scales) grew with the traffic, by day, and held at night: its
@@ -2009,12 +2030,12 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                     Pattern::Cyclic
                 }
                 // (The name only: both say the floor rose and stopped.)
-                Pattern::Step | Pattern::Plateau if !leak && !cfg.screen => {
+                p @ (Pattern::Step | Pattern::Plateau) if !leak && !cfg.screen => {
                     let a = c.t_first.partition_point(|&x| x < from);
                     match super::names::held_level_before_rise(&c.t[a..], &c.lo[a..]) {
                         Some(true) => Pattern::Step,
                         Some(false) => Pattern::Plateau,
-                        None => w.pattern,
+                        None => p,
                     }
                 }
                 // A restart too early in the series for the restart rule (its run under an
@@ -2061,13 +2082,13 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 // A floor too low a rise for the verdict's tests can still have risen once and
                 // held: then "stable" (or a sawtooth over a flat floor) says what the samples
                 // deny (the name only).
-                Pattern::Stable | Pattern::Sawtooth if !leak && !cfg.screen => {
+                p @ (Pattern::Stable | Pattern::Sawtooth) if !leak && !cfg.screen => {
                     let a = c.t_first.partition_point(|&x| x < from);
                     let (t, lo) = (&c.t[a..], &c.lo[a..]);
                     match super::names::rose_and_held_as_step(t, lo) {
                         Some(true) => Pattern::Step,
                         Some(false) => Pattern::Plateau,
-                        None => w.pattern,
+                        None => p,
                     }
                 }
                 p => p,
@@ -2103,7 +2124,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 && falls.warmups
                 && !falls.collector
                 && matches!(
-                    w.pattern,
+                    named(&w, leak),
                     Pattern::Step | Pattern::Plateau | Pattern::Stable
                 )
                 && {
@@ -2977,6 +2998,47 @@ mod tests {
         let leak = summary(14.4, series(700.0 * MB));
         let e = evaluate(&leak, &cfg);
         assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+    }
+
+    /// Two young runs, each rising steadily enough to read as a leak on its own, overruled
+    /// by the runs before them — the slow warm-up of the test above (restarts every 4 h of a
+    /// process that warms up to 500 MB within minutes, its current run 2.4 h old and climbing
+    /// to 450 MB); and an old generation held at 400 MB for 20 h under a young sawtooth,
+    /// collected once to 180 MB and refilling to 300 MB in the 6 h since: no leak, and no
+    /// leak's name either. The warm-up is named as the runs before it were (a plateau), the refill after a
+    /// fall that may be a collection (one fall, no sign of a new process) a sawtooth.
+    #[test]
+    fn a_rise_the_runs_around_it_overrule_carries_no_leaks_name() {
+        let cfg = RecognizeOptions::default().cfg();
+        let run = 4.0 * H;
+        let warm_up = summary(14.4, move |t: f64| {
+            let age = t % run;
+            if t < 3.0 * run {
+                500.0 * MB - 300.0 * MB * (-age / 300.0).exp()
+            } else {
+                200.0 * MB + 250.0 * MB * age / (2.4 * H)
+            }
+        });
+        let refill = summary(26.0, |t: f64| {
+            let old = if t < 20.0 * H {
+                400.0 * MB
+            } else {
+                180.0 * MB + 120.0 * MB * (t - 20.0 * H) / (6.0 * H)
+            };
+            old + 30.0 * MB * (t % 600.0) / 600.0 + jitter(t, MB)
+        });
+        for (what, bs, name) in [
+            ("warm-up", warm_up, Pattern::Plateau),
+            ("refill", refill, Pattern::Sawtooth),
+        ] {
+            let e = evaluate(&bs, &cfg);
+            assert_eq!(e.kind, VerdictKind::NoLeak, "{what}: {e:?}");
+            // (The stretch judged reads as a leak on its own: the runs overruled it.)
+            let own = e.detail.map(|d| d.pattern);
+            assert!(own.is_some_and(Pattern::is_leak), "{what}: {e:?}");
+            assert!(!e.pattern.is_leak(), "{what}: {e:?}");
+            assert_eq!(e.pattern, name, "{what}: {e:?}");
+        }
     }
 
     /// A process restarted at random times warms up after each restart from 300 MB toward

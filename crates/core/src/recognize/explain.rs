@@ -515,6 +515,16 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
             if e.pattern == Pattern::Step {
                 out.push("one or two steps up, flat since: a deploy or a batch that keeps its results".into());
             }
+            // A stretch that leaked on its own reading under a verdict of no leak: the runs
+            // around it overruled it (see `evaluate`'s `named`), and the verdict says why its
+            // rise past the bar is none.
+            if !d.leak && s.pattern.is_leak() {
+                out.push(if e.falls.collector || e.falls.may_be_collections(e.restarts) {
+                    "that rise lies within one run, and the falls between the runs read as a collector's full collections (or may be: one or two falls with no sign of a new process): the floor since a fall refills what the collection gave back, not a leak".into()
+                } else {
+                    "that rise lies within one run, and the runs around it overrule it: most complete runs did not leak, and a run young next to them or not past the floor they held is a new process warming up after its restart, not a leak".into()
+                });
+            }
             if let Some(sr) = seasonal {
                 out.push(format!(
                     "the last day ran at least {} above the lowest floor any earlier day held at the same hour, at every hour (no earlier day stood more than {} above the days before it at every hour), and climbed {} more within the day: a leak that began before the last day, not the daily cycle, a busier day or a step",
@@ -543,7 +553,13 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
                 span_words(WINDOWS[k].seconds),
                 rate(u, t.growth_bytes_per_hour),
                 t.pattern,
-                if t.confirmed { ", confirms a leak" } else { "" }
+                match (t.confirmed, t.pattern.is_leak()) {
+                    (true, _) => ", confirms a leak",
+                    // (A window that reads a leak on its own but stands against the whole
+                    // series: its name is the window's shape, not the verdict.)
+                    (false, true) => ", not confirmed",
+                    (false, false) => "",
+                }
             ));
         }
     }
@@ -658,6 +674,49 @@ mod tests {
             (VerdictKind::NoLeak, Pattern::Step),
             "{v:#?}"
         );
+    }
+
+    #[test]
+    fn a_rise_the_runs_overrule_is_explained_without_a_leaks_name() {
+        // 14.4 h of a process restarted every 4 h that warms up to 500 MB within minutes,
+        // sampled every 30 s; the current run, 2.4 h old, climbs steadily from 200 to 450 MB
+        // — a leak on its own reading, young and under the height the earlier runs held: a
+        // warm-up (see `evaluate`'s `named`). The verdict, its name and its reasons say no
+        // leak, and say why the rise past the bar is none.
+        let run = 4.0 * 3600.0;
+        let points: Vec<Point> = (0..(14.4 * 120.0) as usize)
+            .map(|i| {
+                let t = 30.0 * i as f64;
+                let age = t % run;
+                let v = if t < 3.0 * run {
+                    500e6 - 300e6 * (-age / 300.0).exp()
+                } else {
+                    200e6 + 250e6 * age / (2.4 * 3600.0)
+                };
+                Point::new(1.7e9 + t, v)
+            })
+            .collect();
+        let opts = crate::recognize::RecognizeOptions::default();
+        let v = crate::recognize::recognize("warm-up", &points, &opts);
+        assert_eq!(v.verdict, VerdictKind::NoLeak, "{v:#?}");
+        assert!(!v.pattern.is_leak(), "{v:#?}");
+        assert!(
+            v.reasons
+                .iter()
+                .any(|r| r.contains("warming up after its restart")),
+            "{v:#?}"
+        );
+        // (A window that reads a leak on its own says it was not confirmed.)
+        for (w, line) in v
+            .windows
+            .iter()
+            .zip(v.reasons.iter().filter(|r| r.starts_with("last ")))
+        {
+            assert!(
+                !w.pattern.is_leak() || line.ends_with(", not confirmed"),
+                "{v:#?}"
+            );
+        }
     }
 
     #[test]

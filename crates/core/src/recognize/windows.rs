@@ -486,7 +486,12 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
             return false;
         }
     }
-    !(matches!(main.pattern, Pattern::Plateau | Pattern::Step) && w.growth_bps <= d.growth_bps)
+    // (A whole series read as a fill or a step: a window no faster is its tail. Not one named
+    // so for its runs alone, its judged stretch a leak on its own reading that the runs
+    // overruled — see `evaluate`'s `named`: that stretch saw no bound.)
+    !(matches!(main.pattern, Pattern::Plateau | Pattern::Step)
+        && !d.pattern.is_leak()
+        && w.growth_bps <= d.growth_bps)
 }
 
 /// The report of window `k` from its evaluation.
