@@ -1131,6 +1131,21 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
         let plain = sd(&peaks) <= tolerance && sd(&floors) <= tolerance;
         plain || (threshold && spread(&peaks) <= tolerance && spread(&floors) <= tolerance)
     };
+    // Or runs cut by a threshold (`threshold`) that end at one height, read robustly, three
+    // peaks or more, wherever each run began — unless the floors climb from run to run. A
+    // collector fires its full collection when the old generation reaches its trigger (the
+    // occupancy it is set to), and lands on the live set, which moves with the load; a run
+    // whose line spans a collection the falls did not cut starts off it too. So the peaks
+    // tell a collector's falls, the floors need not. A restarted leak ends where it was
+    // cut: on a clock (its runs last alike: no `threshold`), at the memory limit (`at_limit`)
+    // or at any time (its heights follow its lengths). A leak under the collector keeps the
+    // trigger's height and lifts the floors run after run (Mann–Kendall τ of the floors, ties
+    // within the tolerance, 0.5 or more): those stay unread as a collector's.
+    let triggered = threshold
+        && peaks.len() >= 3
+        && height > 0.0
+        && spread(&peaks) <= tolerance
+        && mk_tau(&floors, tolerance) < 0.5;
     // Or every run starting again from one floor (the floors spread by under a tenth of the
     // height the runs climb, or a noise scale): a full collection frees back to the live set,
     // which holds from one cycle to the next. A restart does that too, but a new process
@@ -1169,7 +1184,7 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     let halved_new = halved * 2 > restarts && !minor_band();
     Falls {
         collector: restarts >= 3
-            && (level || stationary || floor_held)
+            && (level || stationary || triggered || floor_held)
             && !warmups
             && !at_limit
             && !halved_new,
@@ -3352,6 +3367,43 @@ mod tests {
         let (c, starts) = sawtooth_runs(&lens, floor, |_| 520.0 * MB);
         let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
         assert!(falls.collector, "{falls:?}");
+        // A schedule: every run as long as the others.
+        let (c, starts) = sawtooth_runs(&[84; 8], floor, |_| 520.0 * MB);
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(!falls.collector, "{falls:?}");
+        // A leak at 15 MB/h cut at irregular times: its runs end where they were cut.
+        let (c, starts) = sawtooth_runs(&lens, floor, |r| {
+            floor(r) + 15.0 * MB * lens[r] as f64 / 12.0
+        });
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(!falls.collector, "{falls:?}");
+    }
+
+    /// A collector whose full collections come when the old generation reaches one height
+    /// (520 MB), after runs of 4 to 11 h as the load fills it faster or slower, and land on a
+    /// live set that moves with the load, 385 to 415 MB with no trend — one of them 100 MB
+    /// deeper (where a run whose line spans a collection the falls did not cut starts).
+    /// The peaks are one height and the runs' lengths vary beyond the rises: a threshold's
+    /// cycles, wherever they landed (without `triggered` this fails: the floors spread too
+    /// far for `stationary` and `floor_held`, and the deep one keeps the rises from reading
+    /// level). Counter-cases: the same runs with the floors climbing 6 MB a run to the same
+    /// trigger (a leak under the collector; without the floors' trend test this fails), runs
+    /// of one length (a leak restarted by a cron), and a leak at one pace cut at irregular
+    /// times (its heights follow its lengths) are not a collector's.
+    #[test]
+    fn runs_ending_at_one_height_are_a_collectors_wherever_the_live_set_left_them() {
+        let cfg = RecognizeOptions::default().cfg();
+        let lens = [84usize, 48, 132, 60, 120, 54, 108, 84];
+        let landed = [400.0, 395.0, 410.0, 300.0, 405.0, 385.0, 415.0, 395.0];
+        let floor = |r: usize| landed[r] * MB;
+        let (c, starts) = sawtooth_runs(&lens, floor, |_| 520.0 * MB);
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(falls.collector, "{falls:?}");
+        // The floors climb run after run to the same trigger: a leak under the collector.
+        let climbing = |r: usize| floor(r) + 6.0 * MB * r as f64;
+        let (c, starts) = sawtooth_runs(&lens, climbing, |_| 520.0 * MB);
+        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
+        assert!(!falls.collector, "{falls:?}");
         // A schedule: every run as long as the others.
         let (c, starts) = sawtooth_runs(&[84; 8], floor, |_| 520.0 * MB);
         let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
