@@ -394,6 +394,50 @@ fn held_jumps(
     }
 }
 
+/// True when each of `jumps` (oldest first) of the floor `floor` (at times `ft`) rose from
+/// the level the floor held before it: the floor where it starts stands no lower than half
+/// the jump under the median of the floor since the previous jump. A deploy restarts low and
+/// warms up, so the floor's jump starts from the bottom of its dip; a burst's residue lifts
+/// the floor from where it was.
+fn rose_from_its_flat(ft: &[f64], floor: &[f64], jumps: &[Jump], s: &mut Vec<f64>) -> bool {
+    let m = floor.len();
+    let at = |time: f64| ft.iter().position(|&x| x >= time).unwrap_or(m - 1);
+    let mut prev = ft[0];
+    jumps.iter().all(|j| {
+        let (a, b) = (at(prev), at(j.start));
+        prev = j.end;
+        b <= a + 2 || floor[b] >= median(&floor[a..b], s) - 0.5 * j.size
+    })
+}
+
+/// True when the bucket means around the jump `j` of a floor (which shows a change of the
+/// bucket minima `lag` late) stood above the level they kept after it, until `next` (the
+/// floor's next jump), by 3 scales `scatter` of the means or more: the rise came with a
+/// transient, a burst of traffic whose working set was given back while its residue stayed.
+/// (A cache's fill, a batch's step or a wander of the level climbs to its new level and
+/// stays; it does not overshoot it.)
+fn came_with_burst(c: &Cols, j: &Jump, lag: f64, next: f64, scatter: f64) -> bool {
+    let n = c.t.len();
+    let bucket = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
+    let from = j.start - lag - bucket;
+    let during =
+        c.t.iter()
+            .zip(c.mean)
+            .filter(|&(&t, _)| t >= from && t <= j.end)
+            .map(|(_, &v)| v)
+            .fold(f64::NEG_INFINITY, f64::max);
+    let mut after: Vec<f64> =
+        c.t.iter()
+            .zip(c.mean)
+            .filter(|&(&t, _)| t > j.end && t < next - lag)
+            .map(|(_, &v)| v)
+            .collect();
+    if after.len() < 3 {
+        return false;
+    }
+    during - median_mut(&mut after) >= 3.0 * scatter
+}
+
 /// The short rises of the floor `floor` (at times `ft`): runs of sample-to-sample gains above
 /// a quarter of `noise`, each no longer than 15 % of the span (or three buckets), whose total
 /// `big` accepts — `(index before the rise, index at its top, size)`, oldest first. Jumps and
@@ -968,10 +1012,14 @@ fn judge_level(
     // Or, on the minima, the jumps read against the floor's own scatter (see `held_jumps`):
     // a leak that grows in bursts holds its floor between them, and the chunk minima count
     // its bursts (and its flats, detrended by the mean slope) as scatter, which hides jumps
-    // that stand clear of the floor's real noise. (Not when the floor read as a step: a
-    // deploy is one or two jumps, flat since.)
+    // that stand clear of the floor's real noise. (When the floor read as a step — a deploy
+    // is one or two jumps, flat since — only three held jumps or more, each risen from the
+    // level the floor held before it (a deploy restarts low and warms up: see
+    // `rose_from_its_flat`) and each with a transient above the level it left (a burst of
+    // traffic whose working set was given back: see `came_with_burst`). A staircase leak is
+    // flagged by its third step, though a large first one makes the coarse floor read two.)
     let bursts = bursts_in(&jumps, false, &mut s)
-        || (gate && level_of == Level::Minima && !step && {
+        || (gate && level_of == Level::Minima && {
             let rounding = 0.5 * super::names::reading_quantum(c.lo, c.hi);
             let fine = detrended_diff_noise(&c.lo[fa..fb], &mut s)
                 .max(rounding)
@@ -985,6 +1033,15 @@ fn judge_level(
             };
             let held = held_jumps(ft, &floor, c.t, &mins, lag, fine, noise, rise_net, &mut s);
             bursts_in(&held, true, &mut s)
+                && (!step
+                    || (held.len() >= 3 && rose_from_its_flat(ft, &floor, &held, &mut s) && {
+                        let scatter =
+                            detrended_diff_noise(&c.mean[fa..fb], &mut s).max(cfg.min_noise);
+                        held.iter().enumerate().all(|(i, j)| {
+                            let next = held.get(i + 1).map_or(t_end + lag, |k| k.start);
+                            came_with_burst(c, j, lag, next, scatter)
+                        })
+                    }))
         });
 
     let significant =
