@@ -6,7 +6,7 @@
 //! "well" is the series' own scatter about each model, not a constant.
 
 use super::stats::{
-    acf_period, half_lag_slope, median_and_mad, median_mut, min_max, solve, swing_10_90,
+    acf_period, half_lag_slope, median_and_mad, median_mut, min_max, solve, swing_10_90, MAD_TO_SD,
 };
 use crate::verdict::Pattern;
 
@@ -1148,7 +1148,8 @@ fn sawtooth_readings(
         return true;
     }
     let steps: Vec<f64> = mean.windows(2).map(|w| w[1] - w[0]).collect();
-    falls_without_rises(&steps) || collector_band(lo, hi, count, &across, &steps, band)
+    falls_without_rises(&steps)
+        || collector_band(lo, hi, count, &across, &steps, band, (first, last))
 }
 
 /// True when the samples of a stretch fill a band that stands on a hard floor: a collector
@@ -1229,9 +1230,11 @@ fn falls_without_rises(d: &[f64]) -> bool {
 /// samples say nothing here (five such buckets at least); the samples' falls show a sawtooth
 /// there (see [`collector_sawtooth`]).
 /// `across` holds the differences of consecutive samples across buckets, `steps` those of
-/// the bucket means.
+/// the bucket means, `ends` the buckets' first and last samples.
 ///
-/// `band`: what more is asked (see [`Band`]).
+/// `band`: what more is asked (see [`Band`]); for the name, the range a wandering level
+/// spans across a bucket ([`wander_across_bucket`]) is taken off each bucket's range as the
+/// trend is.
 fn collector_band(
     lo: &[f64],
     hi: &[f64],
@@ -1239,6 +1242,7 @@ fn collector_band(
     across: &[f64],
     steps: &[f64],
     band: Band,
+    ends: (&[f64], &[f64]),
 ) -> bool {
     let n = lo.len();
     let mut sigma = median_and_mad(&mut across.to_vec()).1 / std::f64::consts::SQRT_2;
@@ -1247,6 +1251,10 @@ fn collector_band(
     }
     // The trend across one bucket widens its range as well.
     let trend = median_mut(&mut steps.to_vec()).abs();
+    let wander = match band {
+        Band::Any => 0.0,
+        Band::Resolved => wander_across_bucket(count, steps, ends, sigma),
+    };
     // (Buckets mostly hold as many samples as the one before: its range is kept, not
     // recomputed — two powers a bucket otherwise.)
     let mut range_of = (0u32, 0.0f64);
@@ -1256,10 +1264,79 @@ fn collector_band(
             if range_of.0 != count[i] {
                 range_of = (count[i], normal_range(count[i]));
             }
-            (hi[i] - lo[i] - trend).max(0.0) / (range_of.1 * sigma)
+            (hi[i] - lo[i] - trend - wander).max(0.0) / (range_of.1 * sigma)
         })
         .collect();
     ratios.len() >= 5 && median_mut(&mut ratios) > 2.0
+}
+
+/// The range a level that wanders slower than the samples spans across one bucket: what
+/// widens the buckets of a plain series past the noise read from consecutive samples
+/// ([`collector_band`]), which such a wander barely moves. Read as the level's spread at the
+/// bucket's own time scale, twice over, and the smaller reading kept (zero when the buckets
+/// hold fewer than ten samples, or fewer than five buckets three):
+/// - from the steps of the bucket means, about their median (a trend is not wander), less
+///   what the noise moves a mean of `k` samples (`2σ²/k`, in quadrature): a Brownian level
+///   spans `√(8/π) / √(2/3)` = 1.955 times the scale of the steps of its means over
+///   neighbouring windows;
+/// - from each bucket's last sample less its first, less the noise (`2σ²`, in quadrature):
+///   it spans √(8/π) = 1.596 times the scale of its moves over a bucket. The scale is read on
+///   the steadier side of the median only (1.4826 × the median distance of the moves above
+///   it, or of those below): a wander moves up as often and as far as down.
+///
+/// Only a level slower than a bucket is read so: its means move on from one bucket to the
+/// next (their steps, about the median, keep their sign) at least as often as they turn back.
+/// Noise turns back two times in three, and so does a cycle — a collector's or traffic's —
+/// of a few buckets, which the means follow as they would a wander.
+///
+/// A wander shows in both; a collector hides from one. The means average a collector faster
+/// than a bucket out (its teeth add to the range, not to the steps); a collector as slow as a
+/// bucket or slower climbs through most buckets alike and falls in a few, so the climbs'
+/// side of the moves is steady. (Under ten samples a bucket's mean does not average a cycle
+/// out, nor does a slow climb show in its ends.) `ends`: the buckets' first and last samples;
+/// `sigma`: the noise of one sample.
+fn wander_across_bucket(count: &[u32], steps: &[f64], ends: (&[f64], &[f64]), sigma: f64) -> f64 {
+    /// The range of a Brownian level over a span, in scales of the steps of its means over
+    /// two neighbouring spans: `√(8/π) / √(2/3)`.
+    const RANGE_PER_MEAN_STEP: f64 = 1.955;
+    /// The range of a Brownian level over a span, in scales of its move across it: `√(8/π)`.
+    const RANGE_PER_MOVE: f64 = 1.596;
+    let (first, last) = ends;
+    let mut counts: Vec<f64> = count.iter().map(|&c| f64::from(c.max(1))).collect();
+    let k = median_mut(&mut counts);
+    let moves: Vec<f64> = (0..count.len().min(first.len()).min(last.len()))
+        .filter(|&i| count[i] >= 3)
+        .map(|i| last[i] - first[i])
+        .collect();
+    if k < 10.0 || moves.len() < 5 || steps.is_empty() {
+        return 0.0;
+    }
+    let (mid_step, step_sd) = median_and_mad(&mut steps.to_vec());
+    let (on, back) = steps.windows(2).fold((0usize, 0usize), |(on, back), w| {
+        let p = (w[0] - mid_step) * (w[1] - mid_step);
+        (on + usize::from(p > 0.0), back + usize::from(p < 0.0))
+    });
+    if on < back {
+        return 0.0;
+    }
+    let noise = 2.0 * sigma * sigma;
+    let by_means = (step_sd * step_sd - noise / k).max(0.0).sqrt();
+    let mid = median_mut(&mut moves.clone());
+    let side = |up: bool| -> f64 {
+        let mut d: Vec<f64> = moves
+            .iter()
+            .filter(|&&x| if up { x > mid } else { x < mid })
+            .map(|&x| (x - mid).abs())
+            .collect();
+        if d.is_empty() {
+            0.0
+        } else {
+            MAD_TO_SD * median_mut(&mut d)
+        }
+    };
+    let steadier = side(true).min(side(false));
+    let by_moves = (steadier * steadier - noise).max(0.0).sqrt();
+    (RANGE_PER_MEAN_STEP * by_means).min(RANGE_PER_MOVE * by_moves)
 }
 
 /// True when the buckets of a series (minima `lo`, maxima `hi`, means `mean`, sample counts
@@ -1813,6 +1890,32 @@ mod tests {
     fn teeth(v: &[f64], k: usize) -> bool {
         let (lo, hi, mean, first, last, count) = buckets(v, k);
         collector_teeth(&lo, &hi, &mean, &first, &last, &count)
+    }
+
+    #[test]
+    fn a_level_that_wanders_slower_than_the_samples_is_no_collector_band() {
+        // 3000 samples in buckets of 50 under 0.1 MB of scatter, on a level that wanders
+        // (an Ornstein-Uhlenbeck level of 10 MB, its time constant 1000 samples): consecutive
+        // samples barely see it move, so the buckets span more than twice the range their
+        // noise explains — the judgement's lenient reading calls that a band.
+        let phi = (-1.0f64 / 1000.0).exp();
+        let mut level = 0.0;
+        let wander: Vec<f64> = (0..3000)
+            .map(|i| {
+                level = phi * level + 10e6 * (1.0 - phi * phi).sqrt() * noise(i + 100_000);
+                level
+            })
+            .collect();
+        let plain: Vec<f64> = (0..3000)
+            .map(|i| 500e6 + wander[i] + 0.1e6 * noise(i))
+            .collect();
+        assert!(band(&plain, 50));
+        // The name reads the wander's range at the bucket's time scale: no teeth.
+        assert!(!teeth(&plain, 50));
+        // A collector of 6 MB every 7 samples on the same wander still shows its teeth: the
+        // bucket means average it out, so the wander read from them stays the wander's.
+        let collected: Vec<f64> = (0..3000).map(|i| plain[i] + 1e6 * (i % 7) as f64).collect();
+        assert!(teeth(&collected, 50));
     }
 
     /// The hard-floor reading on `v` cut into buckets of `k`.
