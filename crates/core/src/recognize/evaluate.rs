@@ -3359,6 +3359,24 @@ mod tests {
     /// this fails.) Counter-cases: the same floors under a schedule (every run 7 h long, a
     /// leak restarted by a cron) stay unread as a collector's, and so does a leak at one pace
     /// cut at irregular times (its rises follow its lengths).
+    /// The counter-cases of a threshold's cycles landing at `floor(run)`: a schedule (every
+    /// run as long as the others: a leak restarted by a cron) and a leak at 15 MB/h cut after
+    /// runs of `lens` (its heights follow its lengths) are not a collector's.
+    fn no_collectors_cycles_where_runs_are_timed(
+        lens: &[usize],
+        floor: impl Fn(usize) -> f64 + Copy,
+        cfg: &Cfg,
+    ) {
+        let (c, starts) = sawtooth_runs(&[84; 8], floor, |_| 520.0 * MB);
+        let falls = collector_drops(&c, &starts, 2.0 * MB, cfg);
+        assert!(!falls.collector, "a schedule: {falls:?}");
+        let (c, starts) = sawtooth_runs(lens, floor, |r| {
+            floor(r) + 15.0 * MB * lens[r] as f64 / 12.0
+        });
+        let falls = collector_drops(&c, &starts, 2.0 * MB, cfg);
+        assert!(!falls.collector, "a leak cut at irregular times: {falls:?}");
+    }
+
     #[test]
     fn one_deeper_collection_does_not_veto_a_threshold() {
         let cfg = RecognizeOptions::default().cfg();
@@ -3367,16 +3385,7 @@ mod tests {
         let (c, starts) = sawtooth_runs(&lens, floor, |_| 520.0 * MB);
         let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
         assert!(falls.collector, "{falls:?}");
-        // A schedule: every run as long as the others.
-        let (c, starts) = sawtooth_runs(&[84; 8], floor, |_| 520.0 * MB);
-        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
-        assert!(!falls.collector, "{falls:?}");
-        // A leak at 15 MB/h cut at irregular times: its runs end where they were cut.
-        let (c, starts) = sawtooth_runs(&lens, floor, |r| {
-            floor(r) + 15.0 * MB * lens[r] as f64 / 12.0
-        });
-        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
-        assert!(!falls.collector, "{falls:?}");
+        no_collectors_cycles_where_runs_are_timed(&lens, floor, &cfg);
     }
 
     /// A collector whose full collections come when the old generation reaches one height
@@ -3404,16 +3413,7 @@ mod tests {
         let (c, starts) = sawtooth_runs(&lens, climbing, |_| 520.0 * MB);
         let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
         assert!(!falls.collector, "{falls:?}");
-        // A schedule: every run as long as the others.
-        let (c, starts) = sawtooth_runs(&[84; 8], floor, |_| 520.0 * MB);
-        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
-        assert!(!falls.collector, "{falls:?}");
-        // A leak at 15 MB/h cut at irregular times: its runs end where they were cut.
-        let (c, starts) = sawtooth_runs(&lens, floor, |r| {
-            floor(r) + 15.0 * MB * lens[r] as f64 / 12.0
-        });
-        let falls = collector_drops(&c, &starts, 2.0 * MB, &cfg);
-        assert!(!falls.collector, "{falls:?}");
+        no_collectors_cycles_where_runs_are_timed(&lens, floor, &cfg);
     }
 
     /// A JVM's old generation: it fills at 12 to 18 MB/h as the load promotes objects and a
