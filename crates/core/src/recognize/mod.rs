@@ -1084,6 +1084,85 @@ mod tests {
         assert_ne!(deploys, VerdictKind::Leak, "three deploys");
     }
 
+    /// Replays `secs` seconds sampled every `dt` s of the level `level(t)`, under white noise
+    /// of standard deviation `white` and a wander of `wander` (an AR(1) with a 49 min time
+    /// constant), with the one-sample outliers `outliers` (`(time, height)`) on top.
+    fn replay_with_outliers(
+        secs: f64,
+        dt: f64,
+        white: f64,
+        wander: f64,
+        seed: u64,
+        outliers: &[(f64, f64)],
+        level: impl Fn(f64) -> f64,
+    ) -> VerdictKind {
+        let mut r = Recognizer::new("s", RecognizeOptions::default());
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let a = (-dt / 2924.0).exp();
+        let b = wander * (1.0 - a * a).sqrt() * 12f64.sqrt();
+        let mut w = 0.0;
+        for i in 0..(secs / dt) as usize {
+            let t = i as f64 * dt;
+            let u = centred_uniform(&mut x);
+            w = a * w + b * centred_uniform(&mut x);
+            let mut y = level(t) + white * 12f64.sqrt() * u + w;
+            for &(at, up) in outliers {
+                if i == (at / dt) as usize {
+                    y += up;
+                }
+            }
+            r.push(Point::new(1.7e9 + t, y));
+        }
+        r.verdict().verdict
+    }
+
+    /// A gen2 `leak-bursts` series (dev split 1357, dev-0114, redrawn with a wander of 20 MB):
+    /// seven traffic bursts over 40 h, each lifting the working set by 0.3-0.6 GB while it
+    /// lasts and leaving 13-170 MB behind, two long ones carrying most of it. The quiet last
+    /// 18 h read as a cache that stopped filling; the bursts, each a transient above the level
+    /// it left, say otherwise. A batch job's two steps under single-sample outliers
+    /// (gen2 `batch-steps`, family 11102, dev-0094, redrawn) must stay no leak: one outlier
+    /// lifts a bucket's mean next to a step, not the level over several samples.
+    #[test]
+    fn two_bursts_that_each_left_their_residue_are_a_leak_despite_a_quiet_end() {
+        let plan = [
+            (0.80, 6.0, 1.28e7, 0.5e9),
+            (5.04, 16.0, 4.39e7, 0.3e9),
+            (7.67, 8.0, 2.24e7, 0.6e9),
+            (9.05, 60.0, 1.7e8, 0.4e9),
+            (15.41, 59.0, 1.67e8, 0.45e9),
+            (18.71, 32.0, 4.46e7, 0.35e9),
+            (37.03, 31.0, 8.05e7, 0.5e9),
+        ];
+        let bursts = |t: f64| {
+            let (mut held, mut extra) = (0.0, 0.0);
+            for (at, dur, res, ws) in plan {
+                let x = (t - at * 3600.0) / (dur * 60.0);
+                if x < 0.0 {
+                    break;
+                }
+                held += res * x.min(1.0);
+                if x < 1.0 {
+                    extra += ws * (std::f64::consts::PI * x).sin().powf(0.3);
+                }
+            }
+            2.94e9 + held + extra
+        };
+        let leak = replay_with_outliers(40.4 * 3600.0, 30.0, 11e6, 20e6, 19, &[], bursts);
+        assert_eq!(leak, VerdictKind::Leak);
+        let steps = |t: f64| {
+            473e6 + if t >= 1378.0 { 70e6 } else { 0.0 } + if t >= 5403.0 { 336e6 } else { 0.0 }
+        };
+        let outliers = [
+            (1245.0, 12e6),
+            (2235.0, 11e6),
+            (2955.0, 11e6),
+            (6315.0, 12e6),
+        ];
+        let batch = replay_with_outliers(15240.0, 15.0, 0.52e6, 0.0, 1, &outliers, steps);
+        assert_ne!(batch, VerdictKind::Leak, "two batch steps under outliers");
+    }
+
     /// A floor rising 3.5 MB/h under ±0.1 MB of noise from the recording's start (enough to
     /// pass the screen, too little for a leak): the last hour is judged once the series covers
     /// it (0.95 h), at the first ring bucket closing after that. The quarter-hourly looks,

@@ -412,20 +412,25 @@ fn rose_from_its_flat(ft: &[f64], floor: &[f64], jumps: &[Jump], s: &mut Vec<f64
 
 /// True when the bucket means around the jump `j` of a floor (which shows a change of the
 /// bucket minima `lag` late) stood above the level they kept after it, until `next` (the
-/// floor's next jump), by 3 scales `scatter` of the means or more: the rise came with a
-/// transient, a burst of traffic whose working set was given back while its residue stayed.
+/// floor's next jump), by 3 scales or more — of the means' `scatter`, or, `with_wander`, of
+/// their wander about that level when it is larger (a level that wanders crosses its median
+/// by as much; asked where only two jumps vouch for the bursts):
+/// the rise came with a transient, a burst of traffic whose working set was given back
+/// while its residue stayed.
 /// (A cache's fill, a batch's step or a wander of the level climbs to its new level and
 /// stays; it does not overshoot it.)
-fn came_with_burst(c: &Cols, j: &Jump, lag: f64, next: f64, scatter: f64) -> bool {
+fn came_with_burst(
+    c: &Cols,
+    j: &Jump,
+    lag: f64,
+    next: f64,
+    scatter: f64,
+    with_wander: bool,
+) -> bool {
     let n = c.t.len();
     let bucket = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
     let from = j.start - lag - bucket;
-    let during =
-        c.t.iter()
-            .zip(c.mean)
-            .filter(|&(&t, _)| t >= from && t <= j.end)
-            .map(|(_, &v)| v)
-            .fold(f64::NEG_INFINITY, f64::max);
+    let window = || (0..n).filter(|&i| c.t[i] >= from && c.t[i] <= j.end);
     let mut after: Vec<f64> =
         c.t.iter()
             .zip(c.mean)
@@ -435,7 +440,24 @@ fn came_with_burst(c: &Cols, j: &Jump, lag: f64, next: f64, scatter: f64) -> boo
     if after.len() < 3 {
         return false;
     }
-    during - median_mut(&mut after) >= 3.0 * scatter
+    let held = median_mut(&mut after);
+    let mut dev: Vec<f64> = after.iter().map(|v| (v - held).abs()).collect();
+    let wander = MAD_TO_SD * median_mut(&mut dev);
+    let bar = held
+        + 3.0
+            * if with_wander {
+                scatter.max(wander)
+            } else {
+                scatter
+            };
+    // (Raised over more than one sample: two bucket means above the bar, or one whose rise
+    // above the level is more than one and a half of its samples at its top would give. A
+    // single outlier lifts one bucket's mean by its height over the bucket's count: next to
+    // a batch's step it would pass for a transient.)
+    window().filter(|&i| c.mean[i] >= bar).count() >= 2
+        || window().any(|i| {
+            c.mean[i] >= bar && (c.mean[i] - held) * f64::from(c.n[i]) >= 1.5 * (c.hi[i] - held)
+        })
 }
 
 /// The short rises of the floor `floor` (at times `ft`): runs of sample-to-sample gains above
@@ -1018,6 +1040,10 @@ fn judge_level(
     // `rose_from_its_flat`) and each with a transient above the level it left (a burst of
     // traffic whose working set was given back: see `came_with_burst`). A staircase leak is
     // flagged by its third step, though a large first one makes the coarse floor read two.)
+    // (Or two held jumps or more carrying half the rise, each risen from its flat and each
+    // with a burst: whatever the step and plateau tests read. Random bursts leave a quiet end
+    // that reads as a fill's bound, and a few long bursts carry most of the leak; a batch's
+    // step or a deploy climbs to its level and stays, with no transient above it.)
     let bursts = bursts_in(&jumps, false, &mut s)
         || (gate && level_of == Level::Minima && {
             let rounding = 0.5 * super::names::reading_quantum(c.lo, c.hi);
@@ -1032,16 +1058,22 @@ fn judge_level(
                 _ => c.t[fa] - c.t[0],
             };
             let held = held_jumps(ft, &floor, c.t, &mins, lag, fine, noise, rise_net, &mut s);
-            bursts_in(&held, true, &mut s)
+            let with_bursts = |s: &mut Vec<f64>, with_wander: bool| {
+                let scatter = detrended_diff_noise(&c.mean[fa..fb], s).max(cfg.min_noise);
+                held.iter().enumerate().all(|(i, j)| {
+                    let next = held.get(i + 1).map_or(t_end + lag, |k| k.start);
+                    came_with_burst(c, j, lag, next, scatter, with_wander)
+                })
+            };
+            (bursts_in(&held, true, &mut s)
                 && (!step
-                    || (held.len() >= 3 && rose_from_its_flat(ft, &floor, &held, &mut s) && {
-                        let scatter =
-                            detrended_diff_noise(&c.mean[fa..fb], &mut s).max(cfg.min_noise);
-                        held.iter().enumerate().all(|(i, j)| {
-                            let next = held.get(i + 1).map_or(t_end + lag, |k| k.start);
-                            came_with_burst(c, j, lag, next, scatter)
-                        })
-                    }))
+                    || (held.len() >= 3
+                        && rose_from_its_flat(ft, &floor, &held, &mut s)
+                        && with_bursts(&mut s, false))))
+                || (held.len() >= 2
+                    && held.iter().map(|j| j.size).sum::<f64>() >= 0.5 * rise_net
+                    && rose_from_its_flat(ft, &floor, &held, &mut s)
+                    && with_bursts(&mut s, true))
         });
 
     let significant =
