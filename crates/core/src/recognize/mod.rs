@@ -1012,35 +1012,13 @@ mod tests {
         no_leak("batch runs giving everything back", 150e6, &|_| 0.0);
     }
 
-    /// Replays 18.7 h of a 7 GB process sampled every minute, under ±55 MB of white noise and
-    /// a wander of 43 MB (an AR(1) with a 13 min time constant), whose level is `level(t)`.
-    fn replay_wandering(level: impl Fn(f64) -> f64) -> VerdictKind {
-        let mut r = Recognizer::new("s", RecognizeOptions::default());
-        let mut x = 7u64.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let a = (-60.0f64 / 775.0).exp();
-        let b = 43e6 * (1.0 - a * a).sqrt() * 12f64.sqrt();
-        let mut w = 0.0;
-        for i in 0..(18.7 * 60.0) as usize {
-            let t = i as f64 * 60.0;
-            let u = centred_uniform(&mut x);
-            w = a * w + b * centred_uniform(&mut x);
-            r.push(Point::new(1.7e9 + t, level(t) + 110e6 * u + w));
-        }
-        r.verdict().verdict
-    }
-
-    /// Traffic bursts at 0.1, 5.1, 9.8 and 12.7 h (55, 5, 9 and 13 min) each lift the working
-    /// set by 0.5-1.8 GB while they last and leave `residue[k]` behind (the first 2.4 GB).
-    fn bursts_leaving(residue: [f64; 4]) -> impl Fn(f64) -> f64 {
+    /// Traffic bursts on a level of `base`: each `(at, dur, residue, ws)` starts at `at` hours,
+    /// lasts `dur` minutes, lifts the working set by `ws` while it lasts and leaves `residue`
+    /// behind, laid down as it runs.
+    fn bursts(base: f64, plan: Vec<(f64, f64, f64, f64)>) -> impl Fn(f64) -> f64 {
         move |t| {
-            let plan = [
-                (0.1, 55.0, 1.75e9),
-                (5.1, 5.0, 1.07e9),
-                (9.8, 9.0, 1.36e9),
-                (12.7, 13.0, 0.47e9),
-            ];
             let (mut held, mut extra) = (0.0, 0.0);
-            for ((at, dur, ws), res) in plan.into_iter().zip(residue) {
+            for &(at, dur, res, ws) in &plan {
                 let x = (t - at * 3600.0) / (dur * 60.0);
                 if x < 0.0 {
                     break;
@@ -1050,8 +1028,33 @@ mod tests {
                     extra += ws * (std::f64::consts::PI * x).sin().powf(0.3);
                 }
             }
-            7e9 + held + extra
+            base + held + extra
         }
+    }
+
+    /// Traffic bursts at 0.1, 5.1, 9.8 and 12.7 h (55, 5, 9 and 13 min) on a 7 GB process, each
+    /// lifting the working set by 0.5-1.8 GB while it lasts and leaving `residue[k]` behind
+    /// (the first 2.4 GB).
+    fn bursts_leaving(residue: [f64; 4]) -> impl Fn(f64) -> f64 {
+        let plan = [
+            (0.1, 55.0, 1.75e9),
+            (5.1, 5.0, 1.07e9),
+            (9.8, 9.0, 1.36e9),
+            (12.7, 13.0, 0.47e9),
+        ];
+        bursts(
+            7e9,
+            plan.into_iter()
+                .zip(residue)
+                .map(|((at, dur, ws), res)| (at, dur, res, ws))
+                .collect(),
+        )
+    }
+
+    /// Replays 18.7 h of `level(t)` sampled every minute, under ±55 MB of white noise and a
+    /// wander of 43 MB (an AR(1) with a 13 min time constant).
+    fn replay_wandering(level: impl Fn(f64) -> f64) -> VerdictKind {
+        replay(18.7 * 3600.0, 60.0, (110e6, 43e6, 775.0), 7, &[], level)
     }
 
     /// A gen2 `leak-bursts` series that was missed (family 11003, dev-0018, redrawn): three
@@ -1084,28 +1087,28 @@ mod tests {
         assert_ne!(deploys, VerdictKind::Leak, "three deploys");
     }
 
-    /// Replays `secs` seconds sampled every `dt` s of the level `level(t)`, under white noise
-    /// of standard deviation `white` and a wander of `wander` (an AR(1) with a 49 min time
-    /// constant), with the one-sample outliers `outliers` (`(time, height)`) on top.
-    fn replay_with_outliers(
+    /// Replays `secs` seconds sampled every `dt` s of the level `level(t)`, under noise
+    /// `(spread, wander, tau)` — white noise spread uniformly over `spread` and a wander of
+    /// standard deviation `wander` (an AR(1) with time constant `tau` s) — with the one-sample
+    /// outliers `outliers` (`(time, height)`) on top.
+    fn replay(
         secs: f64,
         dt: f64,
-        white: f64,
-        wander: f64,
+        (spread, wander, tau): (f64, f64, f64),
         seed: u64,
         outliers: &[(f64, f64)],
         level: impl Fn(f64) -> f64,
     ) -> VerdictKind {
         let mut r = Recognizer::new("s", RecognizeOptions::default());
         let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let a = (-dt / 2924.0).exp();
+        let a = (-dt / tau).exp();
         let b = wander * (1.0 - a * a).sqrt() * 12f64.sqrt();
         let mut w = 0.0;
         for i in 0..(secs / dt) as usize {
             let t = i as f64 * dt;
             let u = centred_uniform(&mut x);
             w = a * w + b * centred_uniform(&mut x);
-            let mut y = level(t) + white * 12f64.sqrt() * u + w;
+            let mut y = level(t) + spread * u + w;
             for &(at, up) in outliers {
                 if i == (at / dt) as usize {
                     y += up;
@@ -1134,21 +1137,16 @@ mod tests {
             (18.71, 32.0, 4.46e7, 0.35e9),
             (37.03, 31.0, 8.05e7, 0.5e9),
         ];
-        let bursts = |t: f64| {
-            let (mut held, mut extra) = (0.0, 0.0);
-            for (at, dur, res, ws) in plan {
-                let x = (t - at * 3600.0) / (dur * 60.0);
-                if x < 0.0 {
-                    break;
-                }
-                held += res * x.min(1.0);
-                if x < 1.0 {
-                    extra += ws * (std::f64::consts::PI * x).sin().powf(0.3);
-                }
-            }
-            2.94e9 + held + extra
-        };
-        let leak = replay_with_outliers(40.4 * 3600.0, 30.0, 11e6, 20e6, 19, &[], bursts);
+        // (White noise of 11 MB standard deviation: spread uniformly over √12 times that.)
+        let (white, wander, tau) = (11e6 * 12f64.sqrt(), 20e6, 2924.0);
+        let leak = replay(
+            40.4 * 3600.0,
+            30.0,
+            (white, wander, tau),
+            19,
+            &[],
+            bursts(2.94e9, plan.to_vec()),
+        );
         assert_eq!(leak, VerdictKind::Leak);
         let steps = |t: f64| {
             473e6 + if t >= 1378.0 { 70e6 } else { 0.0 } + if t >= 5403.0 { 336e6 } else { 0.0 }
@@ -1159,7 +1157,14 @@ mod tests {
             (2955.0, 11e6),
             (6315.0, 12e6),
         ];
-        let batch = replay_with_outliers(15240.0, 15.0, 0.52e6, 0.0, 1, &outliers, steps);
+        let batch = replay(
+            15240.0,
+            15.0,
+            (0.52e6 * 12f64.sqrt(), 0.0, tau),
+            1,
+            &outliers,
+            steps,
+        );
         assert_ne!(batch, VerdictKind::Leak, "two batch steps under outliers");
     }
 
