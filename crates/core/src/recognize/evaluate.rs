@@ -1127,9 +1127,13 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
         let (m, s) = median_and_mad(&mut rises.clone());
         clock > 2.0 * s / m
     };
+    // (Three peaks or more at one height, read robustly, on runs a threshold cut: asked by
+    // both readings below.)
+    let peaks_at_trigger =
+        threshold && peaks.len() >= 3 && height > 0.0 && spread(&peaks) <= tolerance;
     let stationary = peaks.len() >= 3 && floors.len() >= 2 && height > 0.0 && {
         let plain = sd(&peaks) <= tolerance && sd(&floors) <= tolerance;
-        plain || (threshold && spread(&peaks) <= tolerance && spread(&floors) <= tolerance)
+        plain || (peaks_at_trigger && spread(&floors) <= tolerance)
     };
     // Or runs cut by a threshold (`threshold`) that end at one height, read robustly, three
     // peaks or more, wherever each run began — unless the floors climb from run to run. A
@@ -1141,11 +1145,7 @@ fn collector_drops(c: &Columns, starts: &[usize], sigma: f64, cfg: &Cfg) -> Fall
     // or at any time (its heights follow its lengths). A leak under the collector keeps the
     // trigger's height and lifts the floors run after run (Mann–Kendall τ of the floors, ties
     // within the tolerance, 0.5 or more): those stay unread as a collector's.
-    let triggered = threshold
-        && peaks.len() >= 3
-        && height > 0.0
-        && spread(&peaks) <= tolerance
-        && mk_tau(&floors, tolerance) < 0.5;
+    let triggered = peaks_at_trigger && mk_tau(&floors, tolerance) < 0.5;
     // Or every run starting again from one floor (the floors spread by under a tenth of the
     // height the runs climb, or a noise scale): a full collection frees back to the live set,
     // which holds from one cycle to the next. A restart does that too, but a new process

@@ -440,9 +440,7 @@ fn came_with_burst(
     if after.len() < 3 {
         return false;
     }
-    let held = median_mut(&mut after);
-    let mut dev: Vec<f64> = after.iter().map(|v| (v - held).abs()).collect();
-    let wander = MAD_TO_SD * median_mut(&mut dev);
+    let (held, wander) = median_and_mad(&mut after);
     let bar = held
         + 3.0
             * if with_wander {
