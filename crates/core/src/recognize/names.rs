@@ -1105,6 +1105,23 @@ pub(crate) fn collector_teeth(
     sawtooth_readings(lo, hi, mean, first, last, count, Band::Resolved)
 }
 
+/// True when a collector's teeth fill the buckets of a stretch with no leak, for the name
+/// "sawtooth": [`collector_teeth`], its band reading taking each bucket only as wide as its
+/// mean says it is filled ([`Band::Filled`]). A collector's samples climb through its band,
+/// and so do a wander's and the noise's: their mean sits halfway up. A stray reading (a
+/// heavy-tailed outlier, a late scrape) stretches a bucket's range by itself and leaves the
+/// mean on the floor with the other samples: a band of such buckets is no collector's.
+pub(crate) fn collector_teeth_filled(
+    lo: &[f64],
+    hi: &[f64],
+    mean: &[f64],
+    first: &[f64],
+    last: &[f64],
+    count: &[u32],
+) -> bool {
+    sawtooth_readings(lo, hi, mean, first, last, count, Band::Filled)
+}
+
 /// What [`collector_band`] asks of buckets wider than the samples' noise.
 #[derive(Clone, Copy, PartialEq)]
 enum Band {
@@ -1116,6 +1133,10 @@ enum Band {
     /// noise is under a MiB (the scale of their differences is then zero), yet its buckets
     /// span a quantum or two: the rounding, not a band.
     Resolved,
+    /// Resolved, each bucket read no wider than twice its mean's height above its minimum:
+    /// samples that fill a band from its floor have their mean halfway up, so a range past
+    /// that is one stray reading's, not the band's.
+    Filled,
 }
 
 fn sawtooth_readings(
@@ -1149,7 +1170,7 @@ fn sawtooth_readings(
     }
     let steps: Vec<f64> = mean.windows(2).map(|w| w[1] - w[0]).collect();
     falls_without_rises(&steps)
-        || collector_band(lo, hi, count, &across, &steps, band, (first, last))
+        || collector_band(lo, hi, count, &across, &steps, band, (first, last, mean))
 }
 
 /// True when the samples of a stretch fill a band that stands on a hard floor: a collector
@@ -1230,7 +1251,7 @@ fn falls_without_rises(d: &[f64]) -> bool {
 /// samples say nothing here (five such buckets at least); the samples' falls show a sawtooth
 /// there (see [`collector_sawtooth`]).
 /// `across` holds the differences of consecutive samples across buckets, `steps` those of
-/// the bucket means, `ends` the buckets' first and last samples.
+/// the bucket means, `ends` the buckets' first and last samples and their means.
 ///
 /// `band`: what more is asked (see [`Band`]); for the name, the range a wandering level
 /// spans across a bucket ([`wander_across_bucket`]) is taken off each bucket's range as the
@@ -1242,9 +1263,10 @@ fn collector_band(
     across: &[f64],
     steps: &[f64],
     band: Band,
-    ends: (&[f64], &[f64]),
+    ends: (&[f64], &[f64], &[f64]),
 ) -> bool {
     let n = lo.len();
+    let (first, last, mean) = ends;
     let mut sigma = median_and_mad(&mut across.to_vec()).1 / std::f64::consts::SQRT_2;
     if band != Band::Any {
         sigma = sigma.max(0.5 * reading_quantum(lo, hi));
@@ -1253,7 +1275,7 @@ fn collector_band(
     let trend = median_mut(&mut steps.to_vec()).abs();
     let wander = match band {
         Band::Any => 0.0,
-        Band::Resolved => wander_across_bucket(count, steps, ends, sigma),
+        Band::Resolved | Band::Filled => wander_across_bucket(count, steps, (first, last), sigma),
     };
     // (Buckets mostly hold as many samples as the one before: its range is kept, not
     // recomputed — two powers a bucket otherwise.)
@@ -1264,7 +1286,12 @@ fn collector_band(
             if range_of.0 != count[i] {
                 range_of = (count[i], normal_range(count[i]));
             }
-            (hi[i] - lo[i] - trend - wander).max(0.0) / (range_of.1 * sigma)
+            let width = if band == Band::Filled {
+                (hi[i] - lo[i]).min(2.0 * (mean[i] - lo[i]))
+            } else {
+                hi[i] - lo[i]
+            };
+            (width - trend - wander).max(0.0) / (range_of.1 * sigma)
         })
         .collect();
     ratios.len() >= 5 && median_mut(&mut ratios) > 2.0
@@ -1916,6 +1943,35 @@ mod tests {
         // bucket means average it out, so the wander read from them stays the wander's.
         let collected: Vec<f64> = (0..3000).map(|i| plain[i] + 1e6 * (i % 7) as f64).collect();
         assert!(teeth(&collected, 50));
+    }
+
+    #[test]
+    fn stray_readings_that_stretch_the_buckets_are_no_collector_teeth_for_a_flat_name() {
+        // 6000 samples in buckets of 120 under 0.1 MB of scatter, one sample in 50 a stray
+        // reading 1 to 3 MB up (a heavy-tailed outlier): most buckets hold one or more, their
+        // range twice and more what the noise explains, and the name's band reading sees teeth.
+        let strays: Vec<f64> = (0..6000)
+            .map(|i| {
+                let up = if i % 50 == 17 {
+                    1e6 + 2e6 * jitter(3 * i + 1).abs()
+                } else {
+                    0.0
+                };
+                500e6 + 0.1e6 * noise(i) + up
+            })
+            .collect();
+        let filled = |v: &[f64], k: usize| {
+            let (lo, hi, mean, first, last, count) = buckets(v, k);
+            collector_teeth_filled(&lo, &hi, &mean, &first, &last, &count)
+        };
+        assert!(teeth(&strays, 120));
+        // Their means stay on the floor with the other samples: no band filled, no teeth.
+        assert!(!filled(&strays, 120));
+        // A collector of 3 MB every 7 samples under the same strays fills its band.
+        let collected: Vec<f64> = (0..6000)
+            .map(|i| strays[i] + 0.5e6 * (i % 7) as f64)
+            .collect();
+        assert!(filled(&collected, 120));
     }
 
     /// The hard-floor reading on `v` cut into buckets of `k`.

@@ -1351,7 +1351,10 @@ fn judge_level(
         &mut Vec::new(),
     ) {
         Pattern::SpikeRecovered
-    } else if teeth() {
+    } else if super::names::collector_teeth_filled(c.lo, c.hi, c.mean, c.first, c.last, c.n) {
+        // (Filled: a flat stretch's stray readings stretch its buckets as a collector's band
+        // does, and the name would read teeth where there are none; see
+        // `collector_teeth_filled`.)
         Pattern::Sawtooth
     } else {
         Pattern::Stable
