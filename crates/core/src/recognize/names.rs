@@ -173,28 +173,56 @@ pub(crate) fn grew_in_bursts(t: &[f64], lo: &[f64], hi: &[f64]) -> bool {
 
 /// True when most of the rise of a leaking stretch happened in a few short jumps, by
 /// [`rise_in_few_intervals`] alone, read on at most 48 points as [`grew_in_bursts`] reads
-/// them, both on its floor (`lo`, the bucket minima at times `t`; `hi`, the maxima) and on its
-/// bucket means (`mean`): the whole band rose and held.
+/// them, on its bucket means (`mean`; `lo` and `hi`, the bucket minima and maxima at times
+/// `t`, give the samples' rounding): the whole band rose and held.
 ///
-/// A traffic cycle does not pass, whatever period its search finds. Its floor climbs through
-/// half of every period (a leak under it lengthens the climb), a rise spread over half of the
-/// intervals or more, where a staircase's jumps take a few and the flats between them hold;
-/// and a leak that grows only with the traffic, its floor held through the quiet hours, still
-/// carries the traffic's own memory on top, which falls back each period: its means fall as
-/// far as they rose, where a staircase's hold. (The other readings of [`grew_in_bursts`] can
-/// take a leak under a cycle for steps: its climbs, cut short where the cycle's fall cancels
-/// the leak, are ramps between flats.)
+/// A traffic cycle does not pass, whatever period its search finds: its means fall back each
+/// period as far as they rose, where a staircase's hold — and so does a leak that grows only
+/// with the traffic, its floor held through the quiet hours, since the traffic's own memory
+/// on top falls back. The floor alone is no reading: that leak's floor steps up once a period
+/// as a staircase's does. (A staircase's floor read from bucket minima that catch each run's
+/// rise in a bucket or two blurs its jumps, where the means still show them; a staircase
+/// whose runs swell the working set on top, their means falling back, is told by how briefly
+/// they stand up, see [`stood_above_floor_briefly`]. The other readings of [`grew_in_bursts`]
+/// can take a leak under a cycle for steps: its climbs, cut short where the cycle's fall
+/// cancels the leak, are ramps between flats.)
 pub(crate) fn rose_in_few_jumps(t: &[f64], lo: &[f64], hi: &[f64], mean: &[f64]) -> bool {
     let n = t.len().min(lo.len()).min(mean.len());
     if n < 12 {
         return false;
     }
     let rounding = 0.5 * reading_quantum(&lo[..n], &hi[..n.min(hi.len())]);
-    let read = |v: &[f64]| {
-        let (_, y) = coarse_minima(t, v, n);
-        y.len() >= 12 && rise_in_few_intervals(&y, rounding)
-    };
-    read(lo) && read(mean)
+    let (_, y) = coarse_minima(t, mean, n);
+    y.len() >= 12 && rise_in_few_intervals(&y, rounding)
+}
+
+/// True when the bucket means (`mean`) of a leaking stretch under a cycle of `p` buckets
+/// stood well above the floor around them (`lo`, the bucket minima: the lowest of them within
+/// half a period either side) for under a quarter of its buckets: above the middle of that
+/// excess's swing (between its 10th and 90th percentiles). A batch's run swells the working
+/// set for a short part of its spacing (the run, then the flat until the next) and leaves a
+/// residue on the floor; traffic holds memory for about half of its period (a sine's crest, a
+/// working day), and a leak that grows with it holds what the busy hours added through the
+/// quiet ones, so the means stand above the quiet floor before them for half the time or more.
+pub(crate) fn stood_above_floor_briefly(lo: &[f64], mean: &[f64], p: usize) -> bool {
+    let n = lo.len().min(mean.len());
+    if n < 12 || p < 2 {
+        return false;
+    }
+    let half = p / 2;
+    let excess: Vec<f64> = (0..n)
+        .map(|i| {
+            let floor = lo[i.saturating_sub(half)..(i + half + 1).min(n)]
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min);
+            mean[i] - floor
+        })
+        .collect();
+    let mut sorted = excess.clone();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let mid = 0.5 * (sorted[n / 10] + sorted[n * 9 / 10]);
+    4 * excess.iter().filter(|&&x| x > mid).count() < n
 }
 
 /// True when the floor of a leaking series (`lo`, the bucket minima at times `t`; `hi`, the
@@ -2537,6 +2565,40 @@ mod tests {
         assert!(!traffic_cycle(
             &buckets.0, &buckets.1, &buckets.2, &buckets.3, &first, &last, &[10; 144]
         ));
+    }
+
+    /// Batch runs every 100 minutes over 10 hours, each swelling the working set by 60 MB for
+    /// a quarter of an hour and leaving 2 MB behind: the runs' spacing is the stretch's cycle,
+    /// but the means stood above the floor around them for a fraction of each period (named a
+    /// leak under a cycle before): a staircase, not a leak under traffic, which is up for half
+    /// of its period. The same leak under a 100-minute sine swinging 60 MB is one.
+    #[test]
+    fn a_batch_staircase_is_no_leak_under_a_cycle_and_a_leak_under_traffic_is() {
+        use crate::verdict::{Pattern, VerdictKind};
+        let opts = crate::recognize::RecognizeOptions::default();
+        let (period, run) = (6000.0, 900.0);
+        let batches = samples(10.0, 0.3e6, |t| {
+            let k = (t / period).floor();
+            let x = (t - k * period) / run;
+            let burst = if x < 1.0 {
+                (std::f64::consts::PI * x).sin().sqrt()
+            } else {
+                0.0
+            };
+            300e6 + 2e6 * (k + x.min(1.0)) + 60e6 * burst
+        });
+        let v = crate::recognize::recognize("batches", &batches, &opts);
+        assert_eq!(v.verdict, VerdictKind::Leak, "{v:#?}");
+        assert_ne!(v.pattern, Pattern::LeakUnderCycle, "{v:#?}");
+        let traffic = samples(10.0, 0.3e6, |t| {
+            300e6 + 2e6 * t / period + 30e6 * (1.0 - (std::f64::consts::TAU * t / period).cos())
+        });
+        let v = crate::recognize::recognize("traffic", &traffic, &opts);
+        assert_eq!(
+            (v.verdict, v.pattern),
+            (VerdictKind::Leak, Pattern::LeakUnderCycle),
+            "{v:#?}"
+        );
     }
 
     /// A day and a quarter of a service whose memory follows its traffic (a sine of a day

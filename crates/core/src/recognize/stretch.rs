@@ -1309,14 +1309,21 @@ fn judge_level(
         longest_period_s(p) >= 3600.0
             && !(super::names::cycle_falls_sharply(c.t, c.mean, p) && sawtoothy())
     }) && super::names::cycle_outswings_buckets(c.t, c.mean, c.lo, c.hi);
-    // A leak's cycle that is a staircase's spacing: the floor and the means rose in a few
-    // jumps and held between (see `rose_in_few_jumps`: a traffic cycle's climb takes half its
-    // period, and its means fall back). Under half a day only: traffic keeps the clock — a
-    // day, or its morning and evening peaks — and a leak that grows only while traffic is up
-    // steps once a period just as a staircase does; the cycle's name says it follows the clock.
+    // A leak's cycle that is a staircase's spacing: the means rose in a few jumps and held
+    // between (see `rose_in_few_jumps`: a traffic cycle's means fall back each period, over a
+    // leak that grows with the traffic too), or the means stood above the floor around them
+    // (within half a period) for under a quarter of the time (see `stood_above_floor_briefly`:
+    // a batch's run is short next to its spacing, traffic is up for half its period, and a
+    // leak that grows with it holds what it added). Under half a day only: traffic
+    // keeps the clock — a day, or its morning and evening peaks — and a leak that grows only
+    // while traffic is up steps once a period just as a staircase does, its busy hours brief
+    // on a business day; the cycle's name says it follows the clock.
     let jumps_not_cycle = || {
-        period.is_some_and(|p| longest_period_s(p) < 0.5 * super::evaluate::DAY)
-            && super::names::rose_in_few_jumps(c.t, c.lo, c.hi, c.mean)
+        period.is_some_and(|p| {
+            longest_period_s(p) < 0.5 * super::evaluate::DAY
+                && (super::names::rose_in_few_jumps(c.t, c.lo, c.hi, c.mean)
+                    || super::names::stood_above_floor_briefly(c.lo, c.mean, p))
+        })
     };
     let pattern = if leak {
         // (Names only, from the floor's flat stretches and jumps; not while screening: their
