@@ -923,6 +923,19 @@ fn find_restarts(
             seg + usize::from(seg > 0)
         };
         let band_from = j;
+        // The floor's climb that every bucket of the run shows (the least rise from one
+        // bucket minimum to the next, per second; none unless the floor rose in every one):
+        // an old generation filling at its pace lifts each bucket's minimum to its maximum by
+        // that much, which is no minor band. A hump or a step that rose and is already
+        // coming down shows no such climb.
+        let steady = if i >= band_from + 3 {
+            (band_from..i - 1)
+                .map(|m| (c.lo[m + 1] - c.lo[m]) / (c.t[m + 1] - c.t[m]).max(1.0))
+                .fold(f64::INFINITY, f64::min)
+                .max(0.0)
+        } else {
+            0.0
+        };
         while j < i {
             let (mut k, mut cnt, mut hi, mut lo) = (j, 0u32, f64::NEG_INFINITY, f64::INFINITY);
             while k < i && (cnt < 8 || k == j) {
@@ -932,7 +945,8 @@ fn find_restarts(
                 k += 1;
             }
             if cnt >= 8 || j == band_from {
-                scratch.push(hi - lo - (c.lo[k - 1] - c.lo[j]).max(0.0));
+                let climb = steady * (c.t_first[k] - c.t_first[j]);
+                scratch.push(hi - lo - (c.lo[k - 1] - c.lo[j]).max(climb).max(0.0));
             }
             j = k;
         }
@@ -3817,6 +3831,52 @@ mod tests {
         let cfg = RecognizeOptions::default().cfg();
         let starts = find_restarts(&c, (4.0 * MB, 4.0 * MB), &cfg, &mut Vec::new());
         assert_eq!(starts, vec![0, 16, 31, 48], "{starts:?}");
+        assert!(collector_drops(&c, &starts, 4.0 * MB, &cfg).collector);
+    }
+
+    /// Full collections of an old generation under a young generation's 32 MB band, seen in
+    /// buckets of 2.25 h (a summary of ten days, as `gc-major-minor` draws it): the old
+    /// generation fills from 142 MB to 220 MB over 30 buckets, except once, when a lower
+    /// threshold sends it to 208 MB in 7 buckets (11 MB a bucket). Each bucket's maximum
+    /// stands the band plus the bucket's own climb above its minimum; in the fast run that
+    /// climb makes the spread 43 MB, and the fall that ends it (55 MB below the floor of the
+    /// two buckets before) would be under 1.5 bands. The floor climbed in every bucket of
+    /// that run: the climb is taken out of the band, and every fall is found, the runs read
+    /// as one collector's cycles.
+    #[test]
+    fn a_full_collection_after_a_fast_filling_run_is_measured_against_its_minor_band() {
+        let (band, width) = (32.0 * MB, 8100.0);
+        let (mut lo, mut hi, mut mean) = (Vec::new(), Vec::new(), Vec::new());
+        for (len, top) in [
+            (30, 220.0),
+            (7, 208.0),
+            (30, 220.0),
+            (30, 220.0),
+            (10, 170.0),
+        ] {
+            let step = (top - 142.0) * MB / (len - 1) as f64;
+            for age in 0..len {
+                let v = 142.0 * MB + step * age as f64;
+                lo.push(v);
+                hi.push(v + band + step);
+                mean.push(v + 0.5 * (band + step));
+            }
+        }
+        let n = lo.len();
+        let t: Vec<f64> = (0..n).map(|i| width * (i as f64 + 0.5)).collect();
+        let c = Columns {
+            t_first: t.iter().map(|t| t - 0.5 * width).collect(),
+            first: lo.clone(),
+            last: lo.clone(),
+            n: vec![68; n],
+            t,
+            hi,
+            lo,
+            mean,
+        };
+        let cfg = RecognizeOptions::default().cfg();
+        let starts = find_restarts(&c, (4.0 * MB, 4.0 * MB), &cfg, &mut Vec::new());
+        assert_eq!(starts, vec![0, 30, 37, 67, 97], "{starts:?}");
         assert!(collector_drops(&c, &starts, 4.0 * MB, &cfg).collector);
     }
 
