@@ -1565,6 +1565,7 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                         full.plateau,
                         Plateau::Decelerates(_)
                             | Plateau::DeceleratesStillRising(_)
+                            | Plateau::SlowsAfterWarmUp(_)
                             | Plateau::SlowsByHalves(_)
                             | Plateau::FillsToBound(_)
                     ) && late.growth_bps <= full.growth_bps)

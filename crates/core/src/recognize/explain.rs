@@ -317,7 +317,9 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
     // as a cache nearing its bound does, but has not stopped; a leak whose pace eased for a
     // while reads the same until the floor holds (or climbs on), and the verdict says so.
     if !leak && caveat.is_none() {
-        if let Some(Plateau::DeceleratesStillRising(ratio)) = e.detail.map(|d| d.plateau) {
+        if let Some(Plateau::DeceleratesStillRising(ratio) | Plateau::SlowsAfterWarmUp(ratio)) =
+            e.detail.map(|d| d.plateau)
+        {
             caveat = Some(format!(
                 "the floor's growth slowed to {:.0}% of its earlier pace but still rose beyond the noise in the last third of {}: a cache nearing its bound slows like this, and so does a leak whose pace eased for a while; watch until the floor holds to be sure",
                 100.0 * ratio,
@@ -496,6 +498,10 @@ fn reasons(r: &Recognizer, a: &Assessment, d: &Decision, judged_s: f64) -> Vec<S
                 ),
                 Plateau::DeceleratesStillRising(ratio) => format!(
                     "plateau test: growth decelerates (last third at {:.0}% of the middle third), but the last third still rose beyond the noise: a cache nearing its bound, or a leak whose pace eased",
+                    100.0 * ratio
+                ),
+                Plateau::SlowsAfterWarmUp(ratio) => format!(
+                    "plateau test: after its first quarter the floor kept slowing (its last three-eighths grew at {:.0}% of the pace before, beyond the noise, and the first quarter faster still): a cache filling, not a leak after a warm-up",
                     100.0 * ratio
                 ),
                 Plateau::FlatEnd => "plateau test: the last third of the floor is flat".into(),

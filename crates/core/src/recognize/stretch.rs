@@ -122,6 +122,11 @@ pub(crate) enum Plateau {
     /// `SlowsByHalves`), the thirds not slowing enough to call a plateau: a cache still far
     /// from its bound reads the same, and so does a leak after a warm-up.
     EasedByHalves(f64),
+    /// A whole run whose floor kept slowing after its first quarter (a warm-up is over by
+    /// then): its last three-eighths grew under 65% of the pace of the three-eighths before,
+    /// by more than the noise, and those under 65% of the first quarter's: a cache still filling.
+    /// The last three-eighths' pace over the pace before.
+    SlowsAfterWarmUp(f64),
     /// A whole run whose floor grew clearly slower in its second half, whose means an
     /// exponential approach to a bound explains far better than a line after a warm-up (see
     /// `fill_curve`): a cache filling. The fill's time constant over the run.
@@ -1245,6 +1250,46 @@ fn judge_level(
     let unread = matches!(bottom_paces, Some(None));
     let plateau = could_plateau
         && ((!unread && slowed && (!quiet || fill_over_quiet.is_some())) || short_fill);
+    // Or, over a whole run with no restart, the floor keeps slowing after its first quarter:
+    // a process's warm-up (its pools, JIT and connections) is over within its first quarter,
+    // after which a leak keeps its pace, while a cache still filling slows all along — an
+    // exponential approach whose time constant is a third of the run or more still loses
+    // half its pace between the first and last three-eighths of the rest. Read on the floor's
+    // last three quarters cut in two (robust half-lag slopes): the second half grew under 65%
+    // of the first half's pace, by more than the 2.5 noise scales the other slowdowns clear,
+    // and that half under 65% of the first quarter's pace: the pace falls by a like factor at
+    // each step, as an exponential approach's does (a leak whose pace eased once, or bursts
+    // that happened to bunch early, slow at one step only). Not for a floor that rose in bursts,
+    // in jumps (half its rise or more), a staircase or a step, nor one whose quiet spells came before its latest (see
+    // `quiet_seen_before`): those pause and climb on at their old pace. Over two hours or
+    // more only: a quarter of a shorter run is too brief to hold a warm-up (its pools, JIT
+    // and connections take minutes to half an hour).
+    let slows_after_warm_up = (!plateau
+        && could_plateau
+        && !unread
+        && gate
+        && cfg.one_run
+        && !cfg.window
+        && !staircase
+        && !step
+        && jump_total < 0.5 * rise_net
+        && fspan >= 2.0 * 3600.0
+        && m >= 16)
+        .then(|| {
+            let a = m / 4;
+            let mid = (a + m) / 2;
+            let s1 = half_lag_slope(&ft[a..mid], &floor[a..mid], &mut s);
+            let s2 = half_lag_slope(&ft[mid..], &floor[mid..], &mut s);
+            let g0 = half_lag_slope(&ft[..a], &floor[..a], &mut s);
+            (s1 > 0.0
+                && s1 < 0.65 * g0
+                && s2 < 0.65 * s1
+                && (s1 - s2) * (t_end - ft[mid]) >= 2.5 * noise)
+                .then_some((s2 / s1).max(0.0))
+        })
+        .flatten()
+        .filter(|_| !quiet_seen_before());
+    let plateau = plateau || slows_after_warm_up.is_some();
     // The trend: monotone (Mann–Kendall τ). Growth spread over the stretch: at least two of
     // its thirds grow (a ramp confined to the last third is a step in progress or a blip, not
     // yet a leak).
@@ -1408,6 +1453,8 @@ fn judge_level(
             Plateau::NotTested
         } else if let Some(tau_rel) = fill_fit {
             Plateau::FillsToBound(tau_rel)
+        } else if let Some(ratio) = slows_after_warm_up {
+            Plateau::SlowsAfterWarmUp(ratio)
         } else if plateau && flat_end && !decel {
             Plateau::FlatEnd
         } else if plateau && short_fill && !decel && !quad_decel {
@@ -1433,7 +1480,7 @@ fn judge_level(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::jitter;
+    use super::super::testing::{centred_uniform, jitter};
     use super::*;
 
     /// `held_jumps` on a floor of points 10 min apart (chunk minima of ten points, twelve
@@ -1586,6 +1633,62 @@ mod tests {
             size: 1.0,
         };
         assert!((random_quiet(&[j(0.0), j(3600.0), j(7200.0)]) - 10800.0).abs() < 1e-6);
+    }
+
+    /// `judge_minima` for a whole run with no restart (`Cfg::one_run`).
+    fn judge_one_run(lo: &[f64]) -> Option<StretchEval> {
+        let n = lo.len();
+        let t: Vec<f64> = (0..n).map(|i| 300.0 * i as f64).collect();
+        let hi: Vec<f64> = lo.iter().map(|v| v + 2e6).collect();
+        let mean: Vec<f64> = lo.iter().map(|v| v + 1e6).collect();
+        let count = vec![5u32; n];
+        let c = Cols {
+            t: &t,
+            lo,
+            hi: &hi,
+            mean: &mean,
+            first: &mean,
+            last: &mean,
+            n: &count,
+        };
+        let cfg = Cfg {
+            one_run: true,
+            ..super::super::RecognizeOptions::default().cfg()
+        };
+        judge(&c, 0.3e6, None, None, &cfg)
+    }
+
+    /// 12 h of 5 min buckets under a wander of the floor (an AR(1) of 3 MB steps, 25 min
+    /// time constant) and 1 MB of scatter, the same draw for each: a cache filling by 60 MB
+    /// with a time constant of 4 h or 6 h (a third or half the run) is still rising at the end,
+    /// and the wander hides its slowing from the thirds; after the first quarter its pace
+    /// keeps falling (the last three-eighths under 65% of the three-eighths before, those
+    /// under 65% of the first quarter): a plateau, not a leak. A leak of 5 MB/h after a
+    /// 15 min warm-up from 60% of its level, under the same wander, stays a leak.
+    #[test]
+    fn a_fill_that_keeps_slowing_after_its_first_quarter_is_no_leak_after_a_warm_up() {
+        let draw = |level: &dyn Fn(f64) -> f64| {
+            let mut x = 195u64.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut w = 0.0;
+            let lo: Vec<f64> = (0..144)
+                .map(|i| {
+                    let h = f64::from(i) / 12.0;
+                    w = 0.8 * w + 3e6 * centred_uniform(&mut x);
+                    level(h) + w + 1e6 * centred_uniform(&mut x)
+                })
+                .collect();
+            judge_one_run(&lo).expect("judged")
+        };
+        for tau_h in [4.0, 6.0] {
+            let e = draw(&|h| 400e6 + 60e6 * (1.0 - (-h / tau_h).exp()));
+            assert!(!e.leak, "fill with time constant {tau_h} h: {e:?}");
+            assert!(
+                matches!(e.plateau, Plateau::SlowsAfterWarmUp(r) if r < 0.65),
+                "fill with time constant {tau_h} h: {e:?}"
+            );
+        }
+        let leak = draw(&|h| 400e6 * (0.6 + 0.4 * (1.0 - (-h / 0.25).exp())) + 5e6 * h);
+        assert!(leak.leak, "{leak:?}");
     }
 
     /// Bucket columns over `lo` (5 min buckets), the means and maxima a little above.
