@@ -2059,6 +2059,22 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 {
                     Pattern::Cyclic
                 }
+                // A flat level that changed at a restart dip the restart rule did not take (a
+                // deploy: the new process warms up within minutes to its build's level) is a
+                // step, whatever the judged stretch read in the dip and the warm-up — a
+                // spike, a fill, teeth (see `names::deployed_to_new_level`; the name only).
+                Pattern::Stable
+                | Pattern::Sawtooth
+                | Pattern::Plateau
+                | Pattern::SpikeRecovered
+                    if !leak
+                        && restarts == 0
+                        && !cfg.screen
+                        && !cfg.window
+                        && super::names::deployed_to_new_level(&c.lo) =>
+                {
+                    Pattern::Step
+                }
                 // (The name only: both say the floor rose and stopped.)
                 p @ (Pattern::Step | Pattern::Plateau) if !leak && !cfg.screen => {
                     let a = c.t_first.partition_point(|&x| x < from);

@@ -958,6 +958,56 @@ pub(crate) fn restarted_early(lo: &[f64], noise: f64) -> bool {
     false
 }
 
+/// True when a series the restart rule saw no restart in (`lo`: its bucket minima) was
+/// deployed to a new level: one to three restart dips — buckets whose minimum falls below 0.6
+/// of the floor both before and after (the lower quartile of a sixteenth of the series on
+/// each side, the one after taken past the warm-up) — at least one of which the floor came
+/// back from at another level: the medians of those two windows differ by more than six
+/// robust scatters of either window and by 3 % of the level. A new process starts small and
+/// warms up within minutes to the level of its build and load; a spike's end does not fall
+/// below the floor on both sides, and a dip the floor comes back level from (a lost sample,
+/// a restart of the same build) is no level change. For names only: "stable", "plateau" or
+/// "spike" on a flat level that changed at a restart hides a deploy's **step**.
+pub(crate) fn deployed_to_new_level(lo: &[f64]) -> bool {
+    let n = lo.len();
+    if n < 16 {
+        return false;
+    }
+    let k = (n / 16).max(3);
+    let lower_quartile = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 4]
+    };
+    let after = |i: usize| &lo[(i + 1 + k / 2).min(n)..(i + 1 + k + k / 2).min(n)];
+    let dip = |i: usize| {
+        let (b, a) = (&lo[i.saturating_sub(k)..i], after(i));
+        b.len() >= 3 && a.len() >= 3 && lo[i] < 0.6 * lower_quartile(b).min(lower_quartile(a))
+    };
+    // Dips: runs of dipped buckets (a gap of one bucket joins them).
+    let mut dips: Vec<(usize, usize)> = Vec::new();
+    for i in (1..n - 1).filter(|&i| dip(i)) {
+        match dips.last_mut() {
+            Some(d) if i - d.1 <= 2 => d.1 = i,
+            _ => dips.push((i, i)),
+        }
+    }
+    if dips.is_empty() || dips.len() > 3 {
+        return false;
+    }
+    dips.iter().any(|&(a, b)| {
+        let before = &lo[a.saturating_sub(k)..a];
+        let after = &lo[(b + 2).min(n)..(b + 2 + k).min(n)];
+        if before.len() < 3 || after.len() < 3 {
+            return false;
+        }
+        let (mut x, mut y) = (before.to_vec(), after.to_vec());
+        let ((mb, sb), (ma, sa)) = (median_and_mad(&mut x), median_and_mad(&mut y));
+        let d = (ma - mb).abs();
+        d > 6.0 * sb.max(sa) && d > 0.03 * mb.abs().max(ma.abs())
+    })
+}
+
 /// True when the whole series (bucket means `mean` at times `t`, minima `lo`, maxima `hi`,
 /// first and last samples and counts for the collector's test) cycles at traffic's pace:
 /// the autocorrelation of its means, the trend taken out, times a cycle of an hour or more
@@ -2349,6 +2399,57 @@ mod tests {
             .map(|i| if i >= 10 { floor(i - 10) } else { floor(i) })
             .collect();
         assert!(!restarted_early(&collected, 0.3e6));
+    }
+
+    #[test]
+    fn a_restart_dip_to_a_new_level_is_a_deploy_and_a_dip_back_to_the_same_level_or_a_spike_is_not()
+    {
+        // 128 buckets of a 600 MB floor under 1 MB of scatter.
+        let level = |i: usize, l: f64| l + 1e6 * noise(i);
+        // Deployed at bucket 80: the new process reads a third of its level in the dip's
+        // bucket, then holds 540 MB (a tenth lower) after a bucket of warm-up.
+        let deployed: Vec<f64> = (0..128)
+            .map(|i| match i {
+                80 => 180e6,
+                81 => 500e6,
+                i if i > 81 => level(i, 540e6),
+                i => level(i, 600e6),
+            })
+            .collect();
+        assert!(deployed_to_new_level(&deployed));
+        // Deployed twice, up by a fifth then down: still deploys.
+        let twice: Vec<f64> = (0..128)
+            .map(|i| match i {
+                40 | 90 => 200e6,
+                i if i > 90 => level(i, 650e6),
+                i if i > 40 => level(i, 720e6),
+                i => level(i, 600e6),
+            })
+            .collect();
+        assert!(deployed_to_new_level(&twice));
+        // The same dip, back to the level it left (a restart of the same build, a lost
+        // sample): no level change.
+        let same: Vec<f64> = (0..128)
+            .map(|i| if i == 80 { 180e6 } else { level(i, 600e6) })
+            .collect();
+        assert!(!deployed_to_new_level(&same));
+        // A spike held for eight buckets that came back: its end is no dip below the floor.
+        let spike: Vec<f64> = (0..128)
+            .map(|i| level(i, if (60..68).contains(&i) { 900e6 } else { 600e6 }))
+            .collect();
+        assert!(!deployed_to_new_level(&spike));
+        // Restarts every ten buckets (a restart rule's series, or a collector's drops): too
+        // many dips for a deploy or three.
+        let often: Vec<f64> = (0..128)
+            .map(|i| {
+                if i % 10 == 5 {
+                    180e6
+                } else {
+                    level(i, 600e6 + 2e6 * (i / 10) as f64)
+                }
+            })
+            .collect();
+        assert!(!deployed_to_new_level(&often));
     }
 
     #[test]
