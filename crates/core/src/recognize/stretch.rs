@@ -1259,9 +1259,10 @@ fn judge_level(
     // of the first half's pace, by more than the 2.5 noise scales the other slowdowns clear,
     // and that half under 65% of the first quarter's pace: the pace falls by a like factor at
     // each step, as an exponential approach's does (a leak whose pace eased once, or bursts
-    // that happened to bunch early, slow at one step only). Not for a floor that rose in bursts,
-    // in jumps (half its rise or more), a staircase or a step, nor one whose quiet spells came before its latest (see
-    // `quiet_seen_before`): those pause and climb on at their old pace. Over two hours or
+    // that happened to bunch early, slow at one step only). Not for a floor that rose in
+    // bursts, in jumps (half its rise or more), a staircase or a step, nor one whose quiet
+    // spells came before its latest (see `quiet_seen_before`): those pause and climb on at
+    // their old pace. Over two hours or
     // more only: a quarter of a shorter run is too brief to hold a warm-up (its pools, JIT
     // and connections take minutes to half an hour).
     let slows_after_warm_up = (!plateau
@@ -1637,25 +1638,11 @@ mod tests {
 
     /// `judge_minima` for a whole run with no restart (`Cfg::one_run`).
     fn judge_one_run(lo: &[f64]) -> Option<StretchEval> {
-        let n = lo.len();
-        let t: Vec<f64> = (0..n).map(|i| 300.0 * i as f64).collect();
-        let hi: Vec<f64> = lo.iter().map(|v| v + 2e6).collect();
-        let mean: Vec<f64> = lo.iter().map(|v| v + 1e6).collect();
-        let count = vec![5u32; n];
-        let c = Cols {
-            t: &t,
-            lo,
-            hi: &hi,
-            mean: &mean,
-            first: &mean,
-            last: &mean,
-            n: &count,
-        };
         let cfg = Cfg {
             one_run: true,
             ..super::super::RecognizeOptions::default().cfg()
         };
-        judge(&c, 0.3e6, None, None, &cfg)
+        judge_minima_with(lo, &cfg)
     }
 
     /// 12 h of 5 min buckets under a wander of the floor (an AR(1) of 3 MB steps, 25 min
@@ -1693,6 +1680,11 @@ mod tests {
 
     /// Bucket columns over `lo` (5 min buckets), the means and maxima a little above.
     fn judge_minima(lo: &[f64]) -> Option<StretchEval> {
+        judge_minima_with(lo, &super::super::RecognizeOptions::default().cfg())
+    }
+
+    /// `judge_minima` under `cfg`.
+    fn judge_minima_with(lo: &[f64], cfg: &Cfg) -> Option<StretchEval> {
         let n = lo.len();
         let t: Vec<f64> = (0..n).map(|i| 300.0 * i as f64).collect();
         let hi: Vec<f64> = lo.iter().map(|v| v + 2e6).collect();
@@ -1707,13 +1699,7 @@ mod tests {
             last: &mean,
             n: &count,
         };
-        judge(
-            &c,
-            0.3e6,
-            None,
-            None,
-            &super::super::RecognizeOptions::default().cfg(),
-        )
+        judge(&c, 0.3e6, None, None, cfg)
     }
 
     /// 12 h of a floor leaking 2 MB/h under 0.3 MB of scatter, with one 40 MB hump that
