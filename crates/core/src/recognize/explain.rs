@@ -317,18 +317,22 @@ pub(crate) fn verdict(r: &Recognizer, a: &Assessment) -> Verdict {
     // as a cache nearing its bound does, but has not stopped; a leak whose pace eased for a
     // while reads the same until the floor holds (or climbs on), and the verdict says so.
     if !leak && caveat.is_none() {
-        if let Some(Plateau::SlowsAfterWarmUp(ratio)) = e.detail.map(|d| d.plateau) {
-            caveat = Some(format!(
-                "the floor's growth kept slowing after its first quarter, to {:.0}% of its earlier pace over the last three-eighths of {}, but still rose beyond the noise: a cache nearing its bound slows like this, and so does a leak whose pace eased for a while; watch until the floor holds to be sure",
+        let slowed = match e.detail.map(|d| d.plateau) {
+            Some(Plateau::SlowsAfterWarmUp(ratio)) => Some(format!(
+                "the floor's growth kept slowing after its first quarter, to {:.0}% of its earlier pace over the last three-eighths of {}, but still rose beyond the noise",
                 100.0 * ratio,
                 span_words(judged_s)
-            ));
-        }
-        if let Some(Plateau::DeceleratesStillRising(ratio)) = e.detail.map(|d| d.plateau) {
-            caveat = Some(format!(
-                "the floor's growth slowed to {:.0}% of its earlier pace but still rose beyond the noise in the last third of {}: a cache nearing its bound slows like this, and so does a leak whose pace eased for a while; watch until the floor holds to be sure",
+            )),
+            Some(Plateau::DeceleratesStillRising(ratio)) => Some(format!(
+                "the floor's growth slowed to {:.0}% of its earlier pace but still rose beyond the noise in the last third of {}",
                 100.0 * ratio,
                 span_words(judged_s)
+            )),
+            _ => None,
+        };
+        if let Some(slowed) = slowed {
+            caveat = Some(format!(
+                "{slowed}: a cache nearing its bound slows like this, and so does a leak whose pace eased for a while; watch until the floor holds to be sure"
             ));
         }
     }

@@ -976,13 +976,19 @@ pub(crate) fn deployed_to_new_level(lo: &[f64]) -> bool {
     let k = (n / 16).max(3);
     let lower_quartile = |v: &[f64]| {
         let mut v = v.to_vec();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 4]
+        let q = v.len() / 4;
+        *v.select_nth_unstable_by(q, f64::total_cmp).1
     };
+    // (No quartile of a window exceeds the highest minimum: a bucket not under 0.6 of that
+    // is no dip, and most buckets are read without sorting a window.)
+    let top = lo.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let after = |i: usize| &lo[(i + 1 + k / 2).min(n)..(i + 1 + k + k / 2).min(n)];
     let dip = |i: usize| {
         let (b, a) = (&lo[i.saturating_sub(k)..i], after(i));
-        b.len() >= 3 && a.len() >= 3 && lo[i] < 0.6 * lower_quartile(b).min(lower_quartile(a))
+        lo[i] < 0.6 * top
+            && b.len() >= 3
+            && a.len() >= 3
+            && lo[i] < 0.6 * lower_quartile(b).min(lower_quartile(a))
     };
     // Dips: runs of dipped buckets (a gap of one bucket joins them).
     let mut dips: Vec<(usize, usize)> = Vec::new();

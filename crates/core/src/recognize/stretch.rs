@@ -1262,9 +1262,8 @@ fn judge_level(
     // that happened to bunch early, slow at one step only). Not for a floor that rose in
     // bursts, in jumps (half its rise or more), a staircase or a step, nor one whose quiet
     // spells came before its latest (see `quiet_seen_before`): those pause and climb on at
-    // their old pace. Over two hours or
-    // more only: a quarter of a shorter run is too brief to hold a warm-up (its pools, JIT
-    // and connections take minutes to half an hour).
+    // their old pace. Over two hours or more only: a quarter of a shorter run is too brief
+    // to hold a warm-up (its pools, JIT and connections take minutes to half an hour).
     let slows_after_warm_up = (!plateau
         && could_plateau
         && !unread
