@@ -59,9 +59,9 @@ pub(crate) struct Eval {
     /// [`Falls::warmups`]; not a collector's falls), the last one settled at its level within
     /// minutes (see `names::settled_after_restart`): deploys, each a level change at a moment
     /// that holds, whatever the judged stretch's floor did since. The verdict's name is then a
-    /// step (the name only: `pattern` keeps the stretch's own, which a trailing window's rise
-    /// is read against as the tail of a fill or a step). Whole series only, not while
-    /// screening.
+    /// step (the name only: a trailing window's rise is read against the judged stretch's own
+    /// shape, `detail`, as the tail of a fill or a step, never against a name). Whole series
+    /// only, not while screening.
     pub deploys: bool,
 }
 

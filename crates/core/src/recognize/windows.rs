@@ -486,12 +486,13 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
             return false;
         }
     }
-    // (A whole series read as a fill or a step: a window no faster is its tail. Not one named
-    // so for its runs alone, its judged stretch a leak on its own reading that the runs
-    // overruled — see `evaluate`'s `named`: that stretch saw no bound.)
-    !(matches!(main.pattern, Pattern::Plateau | Pattern::Step)
-        && !d.pattern.is_leak()
-        && w.growth_bps <= d.growth_bps)
+    // (A whole series whose judged stretch read a fill or a step: a window no faster is its
+    // tail. Read from the stretch's own shape, `detail`, not the series' name, which
+    // name-only rules rewrite — a level a deploy changed, a rise too low for the verdict
+    // that held, a cycle's morning — and a name must never decide a verdict. Not a stretch
+    // that leaked on its own reading and that the runs overruled, whatever the name they
+    // gave it — see `evaluate`'s `named`: that stretch saw no bound.)
+    !(matches!(d.pattern, Pattern::Plateau | Pattern::Step) && w.growth_bps <= d.growth_bps)
 }
 
 /// The report of window `k` from its evaluation.
@@ -600,6 +601,40 @@ mod tests {
         fall: 0.0,
         released: 0.0,
     };
+
+    /// Whether a window's rise is only the tail of the whole series' fill or step is read from
+    /// the shape the whole series' judged stretch found, never from the name the series got:
+    /// a name-only rule (a level a deploy changed, a rise too low for the verdict that held,
+    /// a cycle's morning) that renames the series leaves the window's verdict as it was. A
+    /// window no faster than a fill or a step the stretch found confirms nothing, whatever the
+    /// series is called; after any other shape it confirms, whatever the series is called.
+    #[test]
+    fn a_name_only_rename_of_the_whole_series_cannot_flip_a_windows_verdict() {
+        use Pattern::*;
+        let quiet = Falls::default();
+        let w = eval(VerdictKind::Leak, LinearGrowth, 0, quiet);
+        for (shape, tail) in [
+            (Stable, false),
+            (Sawtooth, false),
+            (SpikeRecovered, false),
+            (Cyclic, false),
+            (Plateau, true),
+            (Step, true),
+        ] {
+            let mut main = eval(VerdictKind::NoLeak, shape, 0, quiet);
+            if let Some(d) = main.detail.as_mut() {
+                d.growth_bps = 2.0 * w.growth_bps;
+            }
+            for name in [Stable, Sawtooth, SpikeRecovered, Cyclic, Plateau, Step] {
+                main.pattern = name;
+                assert_eq!(
+                    window_confirms(2, &w, &main, &History::UNKNOWN),
+                    !tail,
+                    "{shape:?} named {name:?}"
+                );
+            }
+        }
+    }
 
     /// A day's window that sees one fall and a leak in the run after it, in a series whose
     /// whole, seeing the run before that fall too, read it as no new process and no leak (a
