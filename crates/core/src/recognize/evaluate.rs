@@ -2025,6 +2025,30 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 .map_or(Pattern::Stable, |p| p.pattern)
         }
     };
+    // Every run between restarts was judged (five restarts at most, no run too short) and
+    // none leaked on its own reading, nor climbed: its floor rose by less than a leak needs,
+    // or rose at one moment and held (see `names::rose_at_one_moment`: a deploy the restart
+    // rule did not take). Not after a collector's falls. For the deploy's name only (the
+    // verdict is no leak already): the runs of a leak with restarts each climb.
+    let runs_flat = || {
+        !collector
+            && restarts <= 5
+            && prev.len() == restarts
+            && last.is_some()
+            // (Newest first: the run going on now, then the complete runs back from it.)
+            && last
+                .iter()
+                .chain(prev.iter())
+                .map(|(p, _)| *p)
+                .enumerate()
+                .all(|(i, p)| {
+                    let (a, b) = seg(restarts - i);
+                    !p.leak
+                        && !p.pattern.is_leak()
+                        && (p.rise < p.rise_needed
+                            || super::names::rose_at_one_moment(&c.t[a..b], &c.lo[a..b]))
+                })
+    };
     match pick {
         None => Eval::insufficient(restarts),
         Some((w, from, leak)) => Eval {
@@ -2063,15 +2087,20 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                 // deploy: the new process warms up within minutes to its build's level) is a
                 // step, whatever the judged stretch read in the dip and the warm-up — a
                 // spike, a fill, teeth (see `names::deployed_to_new_level`; the name only).
+                // So too after dips the restart rule took, when every run between them is
+                // flat (see `runs_flat`): a deploy's; a leak's runs climb. (A step the stretch
+                // read stays one: after a deploy's dip, `held_level_before_rise` below can take
+                // the warm-up for a fill.)
                 Pattern::Stable
                 | Pattern::Sawtooth
                 | Pattern::Plateau
                 | Pattern::SpikeRecovered
+                | Pattern::Step
                     if !leak
-                        && restarts == 0
                         && !cfg.screen
                         && !cfg.window
-                        && super::names::deployed_to_new_level(&c.lo) =>
+                        && super::names::deployed_to_new_level(&c.lo)
+                        && (restarts == 0 || runs_flat()) =>
                 {
                     Pattern::Step
                 }
@@ -3085,6 +3114,38 @@ mod tests {
             assert!(!e.pattern.is_leak(), "{what}: {e:?}");
             assert_eq!(e.pattern, name, "{what}: {e:?}");
         }
+    }
+
+    /// A day of a 300 MB process deployed twice, each deploy a restart the restart rule takes:
+    /// the new process starts at a third of its new level, warms up within minutes (time
+    /// constant 5 min) and holds it — 240 MB after the first, 270 MB after the second. Every
+    /// run is flat, and the level changed at the restarts: the whole series is named a step,
+    /// whatever its judged stretch read in the run since. A leak restarted on a clock at
+    /// the same moments, each run climbing 10 MB an hour from where its restart left it,
+    /// changes level at the restarts as well: its runs climb, and it keeps a leak's name.
+    #[test]
+    fn flat_runs_between_restarts_that_changed_the_level_are_a_deploys_step() {
+        let cfg = RecognizeOptions::default().cfg();
+        let since = |t: f64| match t / H {
+            h if h < 9.0 => (300.0 * MB, None),
+            h if h < 15.0 => (240.0 * MB, Some(t - 9.0 * H)),
+            _ => (270.0 * MB, Some(t - 15.0 * H)),
+        };
+        let deploys = summary(24.0, |t: f64| {
+            let (level, s) = since(t);
+            s.map_or(level, |s| level * (1.0 - (2.0 / 3.0) * (-s / 300.0).exp())) + jitter(t, MB)
+        });
+        let e = evaluate(&deploys, &cfg);
+        assert_eq!((e.kind, e.restarts), (VerdictKind::NoLeak, 2), "{e:?}");
+        assert_eq!(e.pattern, Pattern::Step, "{e:?}");
+        let leak = summary(24.0, |t: f64| {
+            let (level, s) = since(t);
+            let age = s.unwrap_or(t);
+            0.5 * level + 10.0 * MB * age / H + jitter(t, MB)
+        });
+        let e = evaluate(&leak, &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
+        assert_eq!(e.pattern, Pattern::LeakWithRestarts, "{e:?}");
     }
 
     /// A process restarted at random times warms up after each restart from 300 MB toward

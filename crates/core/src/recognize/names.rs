@@ -828,6 +828,18 @@ pub(crate) fn settled_after_restart(t: &[f64], lo: &[f64]) -> bool {
     rose_and_held(t, lo).is_none_or(|fit| rose_quickly(t, t[n - 1] - t[0], fit))
 }
 
+/// True when a run since a restart (`t`, `lo`: its bucket times and minima, the fall's own
+/// bucket left out) whose floor rose by what the verdict's tests call a rise did so at one
+/// moment and held: its floor rose and held (flat, ramp, flat; see [`floor_rose_and_held`]),
+/// the ramp within half an hour or two knots and no more than 0.4 of the run, as
+/// [`settled_after_restart`] asks of a warm-up. A deploy the restart rule did not take, inside
+/// the run, moves the level so; a leak's run climbs on, a ramp over most of it, or does not
+/// hold. A run under 8 buckets is too short to tell. For names only.
+pub(crate) fn rose_at_one_moment(t: &[f64], lo: &[f64]) -> bool {
+    let n = t.len().min(lo.len());
+    n >= 8 && rose_and_held(t, lo).is_some_and(|fit| rose_quickly(t, t[n - 1] - t[0], fit))
+}
+
 /// [`floor_rose_and_held`], then [`held_level_before_rise`] when it did, from one fit of
 /// flat, ramp, flat (both ask the same fit): `None` when the floor did not rise and hold or
 /// the stretch is too short to tell, else whether the rise was a step (true) or a fill.
