@@ -776,7 +776,14 @@ pub(crate) fn fills_to_bound(c: &Cols) -> Option<super::stats::FillCurve> {
 /// stretch `c` better than a line after a warm-up of up to three hours by 10 on the BIC, on up
 /// to 48 parts, whatever its time constant.
 fn fill_beats_warm_line(c: &Cols) -> Option<super::stats::FillCurve> {
-    fill_curve(c.t, c.mean, c.t.len().min(48), 3.0 * 3600.0).filter(|f| f.delta > 10.0)
+    fill_curve(c.t, c.mean, c.t.len().min(48), 3.0 * 3600.0, 0.0).filter(|f| f.delta > 10.0)
+}
+
+/// [`fills_to_bound`] with the fill (and the line it is weighed against) free to start up to
+/// `late_start` of the span after the stretch does.
+fn fills_to_bound_from(c: &Cols, late_start: f64) -> Option<super::stats::FillCurve> {
+    fill_curve(c.t, c.mean, c.t.len().min(48), 3.0 * 3600.0, late_start)
+        .filter(|f| f.delta > 10.0 && f.tau_rel <= 0.6)
 }
 
 /// Judge the stretch `c` (at least 6 buckets), given the bucket-level noise `sigma` (bytes)
@@ -1328,7 +1335,32 @@ fn judge_level(
         && !cfg.screen
         && m >= 24
         && slower_by_halves(&mut s).is_some_and(|(h1, h2)| h2 < 0.75 * h1))
-    .then(|| fills_to_bound(c))
+    // (Or a fill first used after the run began — a cache may wait for its first requests,
+    // as late as 15% into the run — with the line it is weighed against free to start as
+    // late (a leak's onset): fitted from the run's start, the flat first hours bend the fill
+    // away from the data. Only where that freedom cannot fit what a leak does: the floor
+    // rose mostly outside jumps and without quiet spells it had seen before (bursts that
+    // began late and bunched early), its pace over the first quarter (which holds the
+    // fill's start and its fastest climb) at least half its pace over the next three-eighths
+    // (a fill that starts by 15% with a time constant under 0.6 of the run keeps that pace
+    // within 1.7 times; a leak whose first burst came late climbs far faster after it), and
+    // the rise twice what a leak needs (the start and the bend read beyond a wander the size
+    // of a low leak).)
+    .then(|| {
+        fills_to_bound(c).or_else(|| {
+            (jump_total < 0.5 * rise_net
+                && rise >= 2.0 * rise_needed
+                && {
+                    let a = m / 4;
+                    let mid = (a + m) / 2;
+                    let g0 = half_lag_slope(&ft[..a], &floor[..a], &mut s);
+                    half_lag_slope(&ft[a..mid], &floor[a..mid], &mut s) <= 2.0 * g0
+                }
+                && !quiet_seen_before())
+            .then(|| fills_to_bound_from(c, 0.15))
+            .flatten()
+        })
+    })
     .flatten()
     .map(|f| f.tau_rel);
     let plateau = plateau || fill_fit.is_some();
