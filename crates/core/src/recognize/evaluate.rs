@@ -566,6 +566,117 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
         })
 }
 
+/// A run of about one day, which sees too few hours twice for [`day_over_day`], against its
+/// own night: under a daily cycle the night is the lowest the working set gets, so no floor
+/// the run held before the day's largest fall of its means (its evening) stands lower than
+/// the night that fall comes down to — a busier day lifts its busy hours, not its night. A
+/// leak that follows the traffic keeps what the day added: the night after the evening
+/// stands above every floor held before it. Whole series only (a trailing window of a
+/// longer one cuts days anywhere: two peaks' midday dip then passes for a night). A leak
+/// needs:
+/// * a run of 0.8 day to a day and two hours: longer runs see enough hours twice for
+///   `day_over_day`, which alone tells a leak's steady excess from a cache that filled on
+///   the first day and stands higher a day later only by what it had still to fill;
+/// * an evening: the means (each the middle of three neighbours) fell from a peak, three
+///   buckets or more into the run, by twice the rise a leak needs and by 8 noise scales of
+///   the means — a fill or a step holds its level, give or take its wander;
+/// * a night: the lowest floor after that peak, with three buckets or more after it (a run
+///   cut while its evening still falls saw no night), above the lowest floor before the
+///   peak by the rise a leak needs (6 noise scales of a difference of two minima, the
+///   smallest leak) and by a quarter of the cycle's swing (one day shows nothing of how its
+///   nights wobble from day to day: a tenth, as `day_over_day` allows, is too little);
+/// * the run opened on the night before or climbing out of it: no fall by that rise before
+///   the lowest floor (a fall there is an earlier evening, a deploy's dip or a load's
+///   change, and the low it reached is no night a day before the other);
+/// * the floor still climbing through the day: from halfway between the morning (where the
+///   floor last stood within that rise of its low) and the peak, up to the peak, by that
+///   rise and by a quarter of the night's rise — a leak that follows the traffic grows
+///   through the busy hours; a new level (a heap goal's load regime, a deploy, a cache that
+///   filled in the morning) holds flat there, give or take its wander;
+/// * a day's rise of at least the smallest growth.
+fn night_above_start(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<DayOverDay> {
+    let n = c.t.len();
+    if cfg.window
+        || n < a + 12
+        || !(0.8 * DAY..=DAY + 2.0 * 3600.0).contains(&(c.t[n - 1] - c.t[a]))
+    {
+        return None;
+    }
+    let means: Vec<f64> = (a..n)
+        .map(|i| middle_of_three(&c.mean[a..n], i - a))
+        .collect();
+    let floors: Vec<f64> = (a..n)
+        .map(|i| middle_of_three(&c.lo[a..n], i - a))
+        .collect();
+    // The largest fall of the means from a peak before it.
+    let (mut peak_at, mut best) = (0usize, (0usize, 0.0f64));
+    for (i, &v) in means.iter().enumerate() {
+        if v > means[peak_at] {
+            peak_at = i;
+        }
+        if means[peak_at] - v > best.1 {
+            best = (peak_at, means[peak_at] - v);
+        }
+    }
+    let (p, fell) = best;
+    if p < 3 {
+        return None;
+    }
+    let mut s: Vec<f64> = c.mean[a..n]
+        .windows(3)
+        .map(|w| (w[2] - 2.0 * w[1] + w[0]).abs())
+        .collect();
+    let mean_noise = MAD_TO_SD * median_mut(&mut s) / 6f64.sqrt();
+    // (The lowest floor before the peak.)
+    let (b, before) =
+        floors[..p]
+            .iter()
+            .enumerate()
+            .fold(
+                (0, f64::INFINITY),
+                |(bi, bv), (i, &v)| if v < bv { (i, v) } else { (bi, bv) },
+            );
+    let fell_before = floors[..=b]
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+        - before;
+    // (The night: the lowest floor after the peak.)
+    let (q, night) =
+        floors[p..]
+            .iter()
+            .enumerate()
+            .fold(
+                (0, f64::INFINITY),
+                |(bi, bv), (i, &v)| if v < bv { (i, v) } else { (bi, bv) },
+            );
+    if p + q + 4 > floors.len() {
+        return None;
+    }
+    let rise = night - before;
+    let (m_lo, m_hi) = min_max(&means);
+    let swing = (m_hi - m_lo - rise.max(0.0)).max(0.0);
+    let needed = (6.0 * std::f64::consts::SQRT_2 * sigma)
+        .max(cfg.min_rise_bytes)
+        .max(0.1 * swing);
+    // (Through the day, from halfway between the morning and the peak.)
+    let morning = (b..p)
+        .rev()
+        .find(|&i| floors[i] < before + needed)
+        .unwrap_or(b);
+    let day_climb = floors[p] - floors[(morning + p) / 2];
+    (fell >= (2.0 * needed).max(8.0 * mean_noise)
+        && fell_before < needed
+        && day_climb >= needed.max(0.25 * rise)
+        && rise >= needed.max(0.25 * swing)
+        && rise / DAY >= cfg.min_growth_bps)
+        .then_some(DayOverDay {
+            rise,
+            floor_now: c.lo[n - 1],
+            since_onset: false,
+        })
+}
+
 /// What the same hours on earlier days say of the last day (see [`seasonal_rise`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct SeasonalRise {
@@ -1916,10 +2027,13 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
         other => other,
     };
     // Over a day under a daily cycle, a leak that follows the traffic is flat at night, and
-    // the night reads as a plateau: the same hours a day apart tell (see [`day_over_day`]).
+    // the night reads as a plateau: the same hours a day apart tell (see [`day_over_day`]),
+    // or, over a run of about a day, the night after the evening against the floors before
+    // it (see [`night_above_start`]).
     let pick = match pick {
         Some((w, from, false)) => match day_over_day(&c, seg(restarts).0, sigma2, cfg, false)
             .or_else(|| day_over_day(&c, seg(restarts).0, sigma2, cfg, true))
+            .or_else(|| night_above_start(&c, seg(restarts).0, sigma2, cfg))
         {
             Some(d)
                 if (!nights_reset()
@@ -2460,6 +2574,36 @@ mod tests {
         assert!(day_over_day(&step.c, 0, step.sigma2, &cfg, false).is_none());
         let flat = cols(&|_| 0.0);
         assert!(day_over_day(&flat.c, 0, flat.sigma2, &cfg, false).is_none());
+    }
+
+    /// 24.5 h from midnight of a 3 GB working set that swings 1.2 GB with business hours
+    /// (8:00 to 20:00, hour-long ramps), leaking 40 MB an hour of its traffic: the hours seen
+    /// twice are half an hour of the night, too few for the same hours a day apart, but the
+    /// night after the evening stands 480 MB above the night the run opened on, and the
+    /// floor climbed all day: a leak. The cycle alone comes back to its night. A heap whose
+    /// load doubles it at 6:00, flat through the day, and falls to 2.2 GB at 18:00 (a load
+    /// regime's level, no traffic's climb) stands as much higher at night, but held flat all
+    /// day: no leak.
+    #[test]
+    fn the_night_after_a_days_evening_above_the_night_before_is_a_leak_over_one_day() {
+        let cfg = RecognizeOptions::default().cfg();
+        let traffic = |h: f64| business_hours(h, 1.0);
+        let cols = |f: &dyn Fn(f64) -> f64| {
+            let bs = summary(24.5, |t| f(t / H) + jitter(t, 4.0 * MB));
+            runs(&bs, &cfg)
+        };
+        let cycle = |h: f64| 3000.0 * MB + 1200.0 * MB * traffic(h);
+        let leak = cols(&|h| cycle(h) + 40.0 * MB * busy(traffic, 0.0, h));
+        assert!(day_over_day(&leak.c, 0, leak.sigma2, &cfg, false).is_none());
+        assert!(night_above_start(&leak.c, 0, leak.sigma2, &cfg).is_some());
+        let flat = cols(&cycle);
+        assert!(night_above_start(&flat.c, 0, flat.sigma2, &cfg).is_none());
+        let regime = cols(&|h| match h {
+            h if h < 6.0 => 1500.0 * MB,
+            h if h < 18.0 => 3000.0 * MB,
+            _ => 2200.0 * MB,
+        });
+        assert!(night_above_start(&regime.c, 0, regime.sigma2, &cfg).is_none());
     }
 
     /// Eight nights of a 1.6 GB heap that swings 150 MB a day and leaks with its weekday
