@@ -1174,11 +1174,27 @@ fn judge_level(
                 b > 0.0 && c < -student_t975(kk - 3) * se && (b + 2.0 * c) < 0.5 * b
             })
     };
+    // (Not over a run under two hours, with no restart, whose middle third outpaced its first
+    // and whose last third still rose beyond the noise: a fill — an exponential or
+    // square-root approach, a cache — is fastest at its start and slows at every step, so
+    // its first third is never the slower one; a warm-up that is over in minutes and a
+    // level that wanders at the scale of the thirds (tens of minutes) bend the quadratic of
+    // a steady leak this way instead. Over longer runs a cache that began filling late
+    // reads so too: there the first third may hold the flat before its fill. On the floor
+    // of the minima only: the means carry the working set, which swings with the load and
+    // humps so without anything retained.)
+    let wandered = level_of == Level::Minima
+        && cfg.one_run
+        && !cfg.window
+        && fspan < 2.0 * 3600.0
+        && g1 < g2
+        && late_rise >= 2.5 * noise;
     let quad_decel =
         gate && quad_fit(ft, &floor).is_some_and(|(b, c)| {
             let se_c = noise * (180.0 / k as f64).sqrt();
             b > 0.0 && c < -2.0 * se_c && (b + 2.0 * c) < 0.5 * b
-        }) && (g3 < 0.8 * g2 || bends_late());
+        }) && (g3 < 0.8 * g2 || bends_late())
+            && !wandered;
     // Or, over a short run (under an hour, no restart: the whole recording so far), the second
     // half grew clearly slower than the first — by a quarter at least, and by more than three
     // noise scales of a half's rise. A fill decelerates over any span (an exponential approach
@@ -1212,7 +1228,13 @@ fn judge_level(
     } else {
         None
     };
-    let short_fill = halves_ratio.is_some_and(|r| r < 0.75);
+    // (Not when the last two thirds kept one pace — the last at 90% of the middle one's or
+    // more, and still rising beyond the noise — with nine floor points at least: the halves
+    // then slowed by the first third alone, a warm-up's minutes before a steady climb. An
+    // exponential approach whose second half lost a quarter of the first's pace loses a
+    // sixth between its middle and last thirds, at every step alike.)
+    let short_fill = halves_ratio.is_some_and(|r| r < 0.75)
+        && !(m >= 9 && g2 > 0.0 && g3 >= 0.9 * g2 && late_rise >= 2.5 * noise);
     // A floor that rises in bursts is quiet between them: a quiet end is no bound when the
     // floor already held as long (or longer) before its latest quiet and then rose again
     // (the latest quiet may be the pace it has slowed to: a warm-up's rises drift apart),
@@ -1709,6 +1731,51 @@ mod tests {
         assert!(leak.leak, "{leak:?}");
     }
 
+    /// A run of one process, in 1 min buckets, under 0.3 MB of scatter: `level` of the
+    /// hour. A fill slows from its start; a leak after a warm-up of minutes keeps one pace
+    /// after it, even where its level wandered at the scale of the thirds.
+    fn short_run(minutes: usize, level: &dyn Fn(f64) -> f64) -> StretchEval {
+        let cfg = Cfg {
+            one_run: true,
+            ..super::super::RecognizeOptions::default().cfg()
+        };
+        let lo: Vec<f64> = (0..minutes)
+            .map(|i| level(i as f64 / 60.0) + 0.3e6 * jitter(i))
+            .collect();
+        judge_minima_every(&lo, 60.0, &cfg).expect("judged")
+    }
+
+    /// 50 minutes of a process that warmed up from 60% of its 200 MB within its first few
+    /// minutes (a 3 min time constant) and then leaked 20 MB/h: its second half grew far
+    /// slower than its first (the warm-up), but its middle and last thirds kept one pace — a
+    /// leak, not a short fill. A cache filling by 30 MB with a 40 min time constant over the
+    /// same 50 minutes slows at every step: a plateau.
+    #[test]
+    fn a_short_run_whose_last_two_thirds_keep_one_pace_after_a_warm_up_is_a_leak() {
+        let leak = short_run(50, &|h| 200e6 * (1.0 - 0.4 * (-h * 20.0).exp()) + 20e6 * h);
+        assert!(leak.leak, "{leak:?}");
+        let fill = short_run(50, &|h| 200e6 + 30e6 * (1.0 - (-h * 1.5).exp()));
+        assert!(!fill.leak, "{fill:?}");
+    }
+
+    /// 100 minutes of a process that warmed up by 20 MB within its first minutes (a 4 min
+    /// time constant) and then leaked 20 MB/h, whose level wandered: 8 MB more came around
+    /// 45 minutes in (a smooth rise over some ten minutes). Its last third grew slower than
+    /// its middle one and the quadratic through the floor bends down, but its first third grew
+    /// slower than the middle one too, which no fill does (a fill is fastest at its start),
+    /// and the last still rose beyond the noise: a leak. A cache filling by 40 MB with a
+    /// 30 min time constant over the same 100 minutes stays a plateau.
+    #[test]
+    fn a_short_run_whose_middle_third_outpaced_its_first_is_no_fill() {
+        let leak = short_run(100, &|h| {
+            let wander = 8e6 / (1.0 + (-(h - 0.75) * 15.0).exp());
+            200e6 - 20e6 * (-h * 15.0).exp() + 20e6 * h + wander
+        });
+        assert!(leak.leak, "{leak:?}");
+        let fill = short_run(100, &|h| 200e6 + 40e6 * (1.0 - (-h * 2.0).exp()));
+        assert!(!fill.leak, "{fill:?}");
+    }
+
     /// Bucket columns over `lo` (5 min buckets), the means and maxima a little above.
     fn judge_minima(lo: &[f64]) -> Option<StretchEval> {
         judge_minima_with(lo, &super::super::RecognizeOptions::default().cfg())
@@ -1716,8 +1783,13 @@ mod tests {
 
     /// `judge_minima` under `cfg`.
     fn judge_minima_with(lo: &[f64], cfg: &Cfg) -> Option<StretchEval> {
+        judge_minima_every(lo, 300.0, cfg)
+    }
+
+    /// `judge_minima_with` for buckets `step` seconds apart.
+    fn judge_minima_every(lo: &[f64], step: f64, cfg: &Cfg) -> Option<StretchEval> {
         let n = lo.len();
-        let t: Vec<f64> = (0..n).map(|i| 300.0 * i as f64).collect();
+        let t: Vec<f64> = (0..n).map(|i| step * i as f64).collect();
         let hi: Vec<f64> = lo.iter().map(|v| v + 2e6).collect();
         let mean: Vec<f64> = lo.iter().map(|v| v + 1e6).collect();
         let count = vec![5u32; n];
