@@ -4,8 +4,8 @@
 
 use super::buckets::Bucket;
 use super::stats::{
-    detrended_diff_noise, half_lag_slope, median_and_mad, median_mut, min_max, mk_tau, rolling_min,
-    MAD_TO_SD,
+    detrended_diff_noise, half_lag_slope, lowest, median_and_mad, median_mut, min_max, mk_tau,
+    rolling_min, MAD_TO_SD,
 };
 use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
 use super::warmup::{warmup_slope, RunFloors};
@@ -628,28 +628,10 @@ fn night_above_start(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<Day
         .collect();
     let mean_noise = MAD_TO_SD * median_mut(&mut s) / 6f64.sqrt();
     // (The lowest floor before the peak.)
-    let (b, before) =
-        floors[..p]
-            .iter()
-            .enumerate()
-            .fold(
-                (0, f64::INFINITY),
-                |(bi, bv), (i, &v)| if v < bv { (i, v) } else { (bi, bv) },
-            );
-    let fell_before = floors[..=b]
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max)
-        - before;
+    let (b, before) = lowest(&floors[..p]);
+    let fell_before = min_max(&floors[..=b]).1 - before;
     // (The night: the lowest floor after the peak.)
-    let (q, night) =
-        floors[p..]
-            .iter()
-            .enumerate()
-            .fold(
-                (0, f64::INFINITY),
-                |(bi, bv), (i, &v)| if v < bv { (i, v) } else { (bi, bv) },
-            );
+    let (q, night) = lowest(&floors[p..]);
     if p + q + 4 > floors.len() {
         return None;
     }

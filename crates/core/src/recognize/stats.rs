@@ -11,6 +11,21 @@ pub(crate) fn min_max(xs: &[f64]) -> (f64, f64) {
         })
 }
 
+/// Where the smallest of `xs` is, and its value: the first such (NaNs skipped; `(0, ∞)` when
+/// none).
+pub(crate) fn lowest(xs: &[f64]) -> (usize, f64) {
+    xs.iter().enumerate().fold(
+        (0, f64::INFINITY),
+        |(at, low), (i, &x)| {
+            if x < low {
+                (i, x)
+            } else {
+                (at, low)
+            }
+        },
+    )
+}
+
 /// Median of `xs` (reorders `xs`); 0 when empty.
 pub(crate) fn median_mut(xs: &mut [f64]) -> f64 {
     let n = xs.len();
@@ -561,6 +576,13 @@ pub(crate) fn solve(a: &mut [f64], b: &mut [f64]) -> bool {
 mod tests {
     use super::super::testing::centred_uniform;
     use super::*;
+
+    /// The first of equal lows is where the low is; a NaN is no low; nothing has none.
+    #[test]
+    fn the_lowest_reading_is_found_first_of_its_equals() {
+        assert_eq!(lowest(&[3.0, 1.0, f64::NAN, 1.0, 2.0]), (1, 1.0));
+        assert_eq!(lowest(&[]), (0, f64::INFINITY));
+    }
 
     #[test]
     fn median_and_slope() {
