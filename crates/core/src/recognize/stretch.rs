@@ -786,6 +786,12 @@ fn fills_to_bound_from(c: &Cols, late_start: f64) -> Option<super::stats::FillCu
         .filter(|f| f.delta > 10.0 && f.tau_rel <= 0.6)
 }
 
+/// The shortest run in which a warm-up's minutes are behind its last two thirds (20 minutes
+/// of them), so that a steady pace there, or a third that outpaced the one before it, is the
+/// level's own and not the warm-up still running: a recording of a few minutes cannot tell
+/// a process still warming up from one that leaks, and its slowdown stands as a fill's.
+const SEES_PAST_WARM_UP: f64 = 1800.0;
+
 /// Judge the stretch `c` (at least 6 buckets), given the bucket-level noise `sigma` (bytes)
 /// and an optional known period in buckets (from a longer stretch), or a period to assume
 /// whatever the autocorrelation says (`force_period`: a day, for the daily floor).
@@ -1174,19 +1180,19 @@ fn judge_level(
                 b > 0.0 && c < -student_t975(kk - 3) * se && (b + 2.0 * c) < 0.5 * b
             })
     };
-    // (Not over a run under two hours, with no restart, whose middle third outpaced its first
-    // and whose last third still rose beyond the noise: a fill — an exponential or
-    // square-root approach, a cache — is fastest at its start and slows at every step, so
-    // its first third is never the slower one; a warm-up that is over in minutes and a
-    // level that wanders at the scale of the thirds (tens of minutes) bend the quadratic of
-    // a steady leak this way instead. Over longer runs a cache that began filling late
+    // (Not over a run of half an hour to two hours (`SEES_PAST_WARM_UP`), with no restart,
+    // whose middle third outpaced its first and whose last third still rose beyond the
+    // noise: a fill — an exponential or square-root approach, a cache — is fastest at its
+    // start and slows at every step, so its first third is never the slower one; a warm-up
+    // that is over in minutes and a level that wanders at the scale of the thirds (tens of
+    // minutes) bend the quadratic of a steady leak this way instead. Over longer runs a cache that began filling late
     // reads so too: there the first third may hold the flat before its fill. On the floor
     // of the minima only: the means carry the working set, which swings with the load and
     // humps so without anything retained.)
     let wandered = level_of == Level::Minima
         && cfg.one_run
         && !cfg.window
-        && fspan < 2.0 * 3600.0
+        && (SEES_PAST_WARM_UP..2.0 * 3600.0).contains(&fspan)
         && g1 < g2
         && late_rise >= 2.5 * noise;
     let quad_decel =
@@ -1229,12 +1235,17 @@ fn judge_level(
         None
     };
     // (Not when the last two thirds kept one pace — the last at 90% of the middle one's or
-    // more, and still rising beyond the noise — with nine floor points at least: the halves
-    // then slowed by the first third alone, a warm-up's minutes before a steady climb. An
-    // exponential approach whose second half lost a quarter of the first's pace loses a
-    // sixth between its middle and last thirds, at every step alike.)
+    // more, and still rising beyond the noise — with nine floor points, over half an hour
+    // at least (`SEES_PAST_WARM_UP`): the halves then slowed by the first third alone, a
+    // warm-up's minutes before a steady climb. An exponential approach whose second half
+    // lost a quarter of the first's pace loses a sixth between its middle and last thirds,
+    // at every step alike.)
     let short_fill = halves_ratio.is_some_and(|r| r < 0.75)
-        && !(m >= 9 && g2 > 0.0 && g3 >= 0.9 * g2 && late_rise >= 2.5 * noise);
+        && !(m >= 9
+            && fspan >= SEES_PAST_WARM_UP
+            && g2 > 0.0
+            && g3 >= 0.9 * g2
+            && late_rise >= 2.5 * noise);
     // A floor that rises in bursts is quiet between them: a quiet end is no bound when the
     // floor already held as long (or longer) before its latest quiet and then rose again
     // (the latest quiet may be the pace it has slowed to: a warm-up's rises drift apart),
@@ -1735,14 +1746,34 @@ mod tests {
     /// hour. A fill slows from its start; a leak after a warm-up of minutes keeps one pace
     /// after it, even where its level wandered at the scale of the thirds.
     fn short_run(minutes: usize, level: &dyn Fn(f64) -> f64) -> StretchEval {
+        short_run_every(minutes, 60.0, level)
+    }
+
+    /// [`short_run`] in `n` buckets `step` seconds apart.
+    fn short_run_every(n: usize, step: f64, level: &dyn Fn(f64) -> f64) -> StretchEval {
         let cfg = Cfg {
             one_run: true,
             ..super::super::RecognizeOptions::default().cfg()
         };
-        let lo: Vec<f64> = (0..minutes)
-            .map(|i| level(i as f64 / 60.0) + 0.3e6 * jitter(i))
+        let lo: Vec<f64> = (0..n)
+            .map(|i| level(i as f64 * step / 3600.0) + 0.3e6 * jitter(i))
             .collect();
-        judge_minima_every(&lo, 60.0, &cfg).expect("judged")
+        judge_minima_every(&lo, step, &cfg).expect("judged")
+    }
+
+    /// Five minutes of a process still warming up, in 10 s buckets: it rose by 80 MB in its
+    /// first half minute and then kept one pace, 10 MB a minute, as the 50 minutes of a
+    /// warm-up and a leak above do. But a warm-up lasts minutes, and these five hold nothing
+    /// past it: the pace the last two thirds kept may be the warm-up's own, so the halves'
+    /// slowdown stands, as a fill's. The same shape ten times slower, over 50 minutes, is a
+    /// leak.
+    #[test]
+    fn a_few_minutes_cannot_tell_a_warm_up_still_running_from_a_leak() {
+        let warming = |h: f64| 200e6 * (1.0 - 0.4 * (-h * 200.0).exp()) + 600e6 * h;
+        let few = short_run_every(30, 10.0, &warming);
+        assert!(!few.leak, "{few:?}");
+        let long = short_run(50, &|h| warming(h / 10.0));
+        assert!(long.leak, "{long:?}");
     }
 
     /// 50 minutes of a process that warmed up from 60% of its 200 MB within its first few
