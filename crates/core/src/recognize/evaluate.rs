@@ -5,7 +5,7 @@
 use super::buckets::Bucket;
 use super::stats::{
     detrended_diff_noise, half_lag_slope, lowest, median_and_mad, median_mut, min_max, mk_tau,
-    rolling_min, MAD_TO_SD,
+    rolling_min, second_diff_noise, MAD_TO_SD,
 };
 use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
 use super::warmup::{warmup_slope, RunFloors};
@@ -458,19 +458,11 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
         })
         .collect();
     // (Noise of the means from second differences: blind to the cycle's smooth swing.)
-    s.clear();
-    s.extend(
-        c.mean[day..n]
-            .windows(3)
-            .map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()),
-    );
-    let mean_noise = MAD_TO_SD * median_mut(&mut s) / 6f64.sqrt();
+    let mean_noise = second_diff_noise(&c.mean[day..n], &mut s);
     let (m_lo, m_hi) = min_max(&means);
     // (The day's range of means holds its growth too: the cycle's swing is what is left.)
     let swing = (m_hi - m_lo - rise.max(0.0)).max(0.0);
-    let needed = (6.0 * std::f64::consts::SQRT_2 * sigma)
-        .max(cfg.min_rise_bytes)
-        .max(0.1 * swing);
+    let needed = day_rise_needed(sigma, swing, cfg);
     let higher = d.iter().filter(|&&x| x >= needed).count();
     let k = (m / 3).max(1);
     let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
@@ -566,6 +558,15 @@ fn day_over_day(c: &Columns, a: usize, sigma: f64, cfg: &Cfg, late: bool) -> Opt
         })
 }
 
+/// The rise a day must show over the same hours, or the night, before it: six noise scales
+/// of a difference of two bucket minima (`sigma` each), the least rise a leak may show, and
+/// a tenth of the cycle's `swing`.
+fn day_rise_needed(sigma: f64, swing: f64, cfg: &Cfg) -> f64 {
+    (6.0 * std::f64::consts::SQRT_2 * sigma)
+        .max(cfg.min_rise_bytes)
+        .max(0.1 * swing)
+}
+
 /// A run of about one day, which sees too few hours twice for [`day_over_day`], against its
 /// own night: under a daily cycle the night is the lowest the working set gets, so no floor
 /// the run held before the day's largest fall of its means (its evening) stands lower than
@@ -622,11 +623,7 @@ fn night_above_start(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<Day
     if p < 3 {
         return None;
     }
-    let mut s: Vec<f64> = c.mean[a..n]
-        .windows(3)
-        .map(|w| (w[2] - 2.0 * w[1] + w[0]).abs())
-        .collect();
-    let mean_noise = MAD_TO_SD * median_mut(&mut s) / 6f64.sqrt();
+    let mean_noise = second_diff_noise(&c.mean[a..n], &mut Vec::new());
     // (The lowest floor before the peak.)
     let (b, before) = lowest(&floors[..p]);
     let fell_before = min_max(&floors[..=b]).1 - before;
@@ -638,9 +635,7 @@ fn night_above_start(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<Day
     let rise = night - before;
     let (m_lo, m_hi) = min_max(&means);
     let swing = (m_hi - m_lo - rise.max(0.0)).max(0.0);
-    let needed = (6.0 * std::f64::consts::SQRT_2 * sigma)
-        .max(cfg.min_rise_bytes)
-        .max(0.1 * swing);
+    let needed = day_rise_needed(sigma, swing, cfg);
     // (Through the day, from halfway between the morning and the peak.)
     let morning = (b..p)
         .rev()
@@ -1579,9 +1574,7 @@ fn runs(bs: &[Bucket], cfg: &Cfg) -> Runs {
     let sigma = detrended_diff_noise(&c.lo, &mut s);
     // Measurement noise from second differences of the bucket minima: blind to smooth
     // trends and cycles, which first differences mistake for noise.
-    s.clear();
-    s.extend(c.lo.windows(3).map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()));
-    let sigma2 = MAD_TO_SD * median_mut(&mut s) / 6f64.sqrt();
+    let sigma2 = second_diff_noise(&c.lo, &mut s);
     let starts = find_restarts(&c, (sigma, sigma2), cfg, &mut s);
     Runs { c, sigma2, starts }
 }

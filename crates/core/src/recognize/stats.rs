@@ -117,6 +117,14 @@ pub(crate) fn diff_noise(y: &[f64], scratch: &mut Vec<f64>) -> f64 {
     MAD_TO_SD * median_mut(scratch) / std::f64::consts::SQRT_2
 }
 
+/// Robust noise scale of a sequence from its second differences: 1.4826 × median|Δ²y| / √6.
+/// Blind to smooth trends and cycles, which first differences mistake for noise.
+pub(crate) fn second_diff_noise(y: &[f64], scratch: &mut Vec<f64>) -> f64 {
+    scratch.clear();
+    scratch.extend(y.windows(3).map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()));
+    MAD_TO_SD * median_mut(scratch) / 6f64.sqrt()
+}
+
 /// [`diff_noise`] about the median step: a steady trend moves every first difference alike,
 /// and is not noise (a floor climbing 50 MB a bucket would otherwise read as 50 MB of noise).
 pub(crate) fn detrended_diff_noise(y: &[f64], scratch: &mut Vec<f64>) -> f64 {
