@@ -769,21 +769,21 @@ pub(crate) fn spiked(c: &Cols, floor_end: f64, height: f64, s: &mut Vec<f64>) ->
 /// the Bayesian information criterion, its time constant under 0.6 of the run (on up to 48
 /// parts; see [`fill_curve`] and where `judge` asks it). The fitted fill, or `None`.
 pub(crate) fn fills_to_bound(c: &Cols) -> Option<super::stats::FillCurve> {
-    fill_beats_warm_line(c).filter(|f| f.tau_rel <= 0.6)
-}
-
-/// The first of [`fills_to_bound`]'s bars alone: an exponential approach explains the means of
-/// stretch `c` better than a line after a warm-up of up to three hours by 10 on the BIC, on up
-/// to 48 parts, whatever its time constant.
-fn fill_beats_warm_line(c: &Cols) -> Option<super::stats::FillCurve> {
-    fill_curve(c.t, c.mean, c.t.len().min(48), 3.0 * 3600.0, 0.0).filter(|f| f.delta > 10.0)
+    fills_to_bound_from(c, 0.0)
 }
 
 /// [`fills_to_bound`] with the fill (and the line it is weighed against) free to start up to
 /// `late_start` of the span after the stretch does.
 fn fills_to_bound_from(c: &Cols, late_start: f64) -> Option<super::stats::FillCurve> {
-    fill_curve(c.t, c.mean, c.t.len().min(48), 3.0 * 3600.0, late_start)
-        .filter(|f| f.delta > 10.0 && f.tau_rel <= 0.6)
+    fill_beats_warm_line(c, late_start).filter(|f| f.tau_rel <= 0.6)
+}
+
+/// The first of [`fills_to_bound`]'s bars alone: an exponential approach explains the means of
+/// stretch `c` better than a line after a warm-up of up to three hours by 10 on the BIC, on up
+/// to 48 parts, whatever its time constant (both free to start up to `late_start` of the
+/// span late).
+fn fill_beats_warm_line(c: &Cols, late_start: f64) -> Option<super::stats::FillCurve> {
+    fill_curve(c.t, c.mean, c.t.len().min(48), 3.0 * 3600.0, late_start).filter(|f| f.delta > 10.0)
 }
 
 /// The shortest run in which a warm-up's minutes are behind its last two thirds (20 minutes
@@ -1280,7 +1280,7 @@ fn judge_level(
     let slowed = decel || flat_end || quad_decel;
     let quiet = could_plateau && slowed && quiet_seen_before();
     let fill_over_quiet = (quiet && decel && cfg.one_run && !cfg.window)
-        .then(|| fill_beats_warm_line(c))
+        .then(|| fill_beats_warm_line(c, 0.0))
         .flatten()
         .map(|f| f.tau_rel);
     // (A short run whose collections come farther apart than the floor's window, too few
