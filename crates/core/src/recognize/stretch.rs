@@ -216,6 +216,29 @@ fn random_quiet(jumps: &[Jump]) -> f64 {
     3.0 * (jumps[k - 1].start - jumps[0].start) / (k - 1) as f64
 }
 
+/// True when the gaps `gaps` between a floor's rises (oldest first, seconds), and the quiet
+/// `quiet` since its latest rise, are those of bursts, not of a fill slowing toward its
+/// bound: three gaps or more, one before the latest at least as long as the quiet now (the
+/// floor already held that long and rose again), and the gaps do not lengthen (Kendall τ
+/// under 0.3: a fill's gaps lengthen at nearly every rise, τ near 1) — or lengthen loosely
+/// (τ under 0.5) with the longest not the latest (the floor rose again at its earlier pace
+/// after it, where a fill's longest quiet is its last) — or the longest is the latest but
+/// the three gaps or more before it did not lengthen at all (their τ at most 0) and the
+/// floor rose once more after it: a fill's pace falls all along, so its quiets lengthen
+/// from the first, while bursts that come at random pause once for long by chance
+/// (a Poisson process's longest gap among a few is often twice or thrice their mean) and
+/// then climb on.
+fn quiets_of_bursts(gaps: &[f64], quiet: f64) -> bool {
+    gaps.len() >= 3 && gaps[..gaps.len() - 1].iter().any(|&gap| gap >= quiet) && {
+        let tau = mk_tau(gaps, 0.0);
+        let (last, before) = gaps.split_last().expect("three gaps");
+        let longest_last = before.iter().all(|gap| gap <= last);
+        tau < 0.3
+            || (tau < 0.5 && !longest_last)
+            || (before.len() >= 3 && mk_tau(before, 0.0) <= 0.0)
+    }
+}
+
 /// True when the floor `floor` (at times `ft`) kept the jump `j`: it never fell below
 /// halfway up it afterwards (a leak keeps what it took; a spike, a deploy that restarts
 /// low or a burst of traffic gives it back).
@@ -1252,22 +1275,18 @@ fn judge_level(
     // and its quiet stretches do not lengthen (Kendall τ of the gaps between its rises under
     // 0.3; a fill's gaps lengthen at nearly every rise, τ near 1) — or lengthen loosely (τ
     // under 0.5) but the longest is not the latest: the floor rose again at its earlier pace
-    // after it, where a fill's longest quiet is its last. Rises are counted in steps of the
-    // same 2.5 noise scales the slowdown must clear, from the fourth on: three gaps, the
-    // least that shows a spacing. (Not for the halves test of a short run: minutes hold too
-    // few independent rises to tell a spacing.)
+    // after it, where a fill's longest quiet is its last — or the longest is the latest but
+    // the gaps before it did not lengthen at all (see `quiets_of_bursts`). Rises are counted
+    // in steps of the same 2.5 noise scales the slowdown must clear, from the fourth on:
+    // three gaps, the least that shows a spacing. (Not for the halves test of a short run:
+    // minutes hold too few independent rises to tell a spacing.)
     let quiet_seen_before = || {
         let (rises, quiet_now) = floor_rises(ft, &floor, 2.5 * noise);
         let gaps: Vec<f64> = rises.windows(2).map(|w| w[1] - w[0]).collect();
         // (A quiet spans three floor points at least: rises one or two points apart are a
         // steady climb read in steps.)
         let quiet = quiet_now.max(3.0 * fspan / (m - 1) as f64);
-        gaps.len() >= 3 && gaps[..gaps.len() - 1].iter().any(|&gap| gap >= quiet) && {
-            let tau = mk_tau(&gaps, 0.0);
-            let (last, before) = gaps.split_last().expect("three gaps");
-            let longest_last = before.iter().all(|gap| gap <= last);
-            tau < 0.3 || (tau < 0.5 && !longest_last)
-        }
+        quiets_of_bursts(&gaps, quiet)
     };
     // (Unless the floor slowed at two scales and the means follow an exponential approach to
     // a bound far better than a line after a warm-up — by 10 on the Bayesian information
@@ -1698,6 +1717,20 @@ mod tests {
             size: 1.0,
         };
         assert!((random_quiet(&[j(0.0), j(3600.0), j(7200.0)]) - 10800.0).abs() < 1e-6);
+    }
+
+    /// Bursts at random times that paused once for long — the floor's rises 3.7, 2.2 and
+    /// 2.4 h apart, then 8.5 h, and a rise again an hour ago — are no fill whose quiets
+    /// lengthen (τ of all four gaps 0.33 with the longest the latest, which alone read as a
+    /// fill): the gaps before the pause did not lengthen. A fill's gaps lengthen from the
+    /// first; and a quiet now longer than any before is no quiet seen before.
+    #[test]
+    fn bursts_that_paused_once_for_long_and_climbed_on_are_no_fill() {
+        let h = 3600.0;
+        let paused = [3.7 * h, 2.2 * h, 2.4 * h, 8.5 * h];
+        assert!(quiets_of_bursts(&paused, h));
+        assert!(!quiets_of_bursts(&[h, 1.5 * h, 2.3 * h, 3.5 * h], h));
+        assert!(!quiets_of_bursts(&paused, 9.0 * h));
     }
 
     /// `judge_minima` for a whole run with no restart (`Cfg::one_run`).
