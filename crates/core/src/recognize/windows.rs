@@ -184,6 +184,11 @@ pub(crate) struct History {
     /// collection empties the old generation between two buckets; a load that eases or a
     /// level that wanders comes down over many — see [`gradual_fall`]).
     pub released: f64,
+    /// How far the whole-series summary's floor moves from one day to the next at the same
+    /// hour: the 90th percentile of |bucket minimum less the floor a day before at that
+    /// instant| over the day before the window (NaN when under six buckets had a day before;
+    /// see [`day_to_day_spread`]).
+    pub day_spread: f64,
 }
 
 impl History {
@@ -196,6 +201,7 @@ impl History {
         floor_end_in_series: f64::NAN,
         fall: f64::NAN,
         released: f64::NAN,
+        day_spread: f64::NAN,
     };
 
     /// True when the series already held the floor the window rose to (three quarters of the
@@ -235,6 +241,23 @@ impl History {
     fn reached_before(&self, peak: f64) -> bool {
         self.floor_end > self.floor_start
             && peak >= self.floor_start + 0.75 * (self.floor_end - self.floor_start)
+    }
+
+    /// True when the window's end stands above the highest floor the whole-series summary held
+    /// at this hour on any earlier day (`held_in_series`) by twice as far as the floor moves
+    /// from one day to the next at the same hour (`day_spread`), and by the rise a leak needs
+    /// in the window (`needed`), under a cycle of about a day (`period`, within 15 %). A cycle
+    /// brings each hour back to where the days before held it; a busier day lifts its hours
+    /// by a share of their height, and so does it the hours before the window, which the
+    /// spread measures; a leak that began late stands above every earlier day at this hour
+    /// by what it added, whatever the cycle does. (The window's end read as coarsely as the
+    /// summary: a crest compares with a crest.)
+    pub fn above_every_day_at_this_hour(&self, period: Option<f64>, needed: f64) -> bool {
+        let end = self.floor_end_in_series.min(self.floor_end);
+        period.is_some_and(|p| (p / DAY - 1.0).abs() <= 0.15)
+            && self.day_spread.is_finite()
+            && self.held_in_series.is_finite()
+            && end - self.held_in_series >= (2.0 * self.day_spread).max(needed)
     }
 
     /// True when the floor already fell gradually, over no longer than the window, by as much
@@ -302,7 +325,48 @@ pub(crate) fn history(
         floor_end: min_lo(&inside[inside.len() - sixth..]),
         fall: gradual_fall(bs, WINDOWS[k].seconds).max(fall_in_series),
         released: released_at_once(earlier),
+        day_spread: day_to_day_spread(earlier, since),
     }
+}
+
+/// How far the floor of the whole-series summary `bs` (the buckets before the window, which
+/// opens at `since`) moves from one day to the next at the same hour: the 90th percentile,
+/// over the buckets of the last day before `since` that had a day before them in the series,
+/// of |the bucket minimum less the summary's floor a day earlier at that instant (bucket
+/// minima interpolated between bucket middles)|. NaN when fewer than six buckets had a day
+/// before. A cycle that repeats moves little; a busier or quieter day, a fill or a step moves
+/// its hours by as much as it lifts or lowers them.
+fn day_to_day_spread(bs: &[Bucket], since: f64) -> f64 {
+    let mid = |b: &Bucket| 0.5 * (b.t_first + b.t_last);
+    // (Only a summary holding more than a day before the window has a day before any hour.)
+    let (Some(first), Some(last)) = (bs.first(), bs.last()) else {
+        return f64::NAN;
+    };
+    if mid(last) - DAY < mid(first) {
+        return f64::NAN;
+    }
+    let floor_at = |t: f64| {
+        let j = bs.partition_point(|b| mid(b) < t);
+        if j == 0 || j == bs.len() {
+            return f64::NAN;
+        }
+        let (a, b) = (&bs[j - 1], &bs[j]);
+        let (t0, t1) = (mid(a), mid(b));
+        let f = if t1 > t0 { (t - t0) / (t1 - t0) } else { 1.0 };
+        a.lo + f * (b.lo - a.lo)
+    };
+    let from = since - DAY;
+    let mut d: Vec<f64> = bs
+        .iter()
+        .filter(|b| mid(b) >= from && mid(b) - DAY >= mid(first))
+        .map(|b| (b.lo - floor_at(mid(b) - DAY)).abs())
+        .filter(|x| x.is_finite())
+        .collect();
+    if d.len() < 6 {
+        return f64::NAN;
+    }
+    let k = (9 * d.len()) / 10;
+    *d.select_nth_unstable_by(k, f64::total_cmp).1
 }
 
 /// How far the floor fell in one step after the highest bucket minimum of `bs`, persisting
@@ -391,7 +455,10 @@ pub(crate) fn gradual_fall(bs: &[Bucket], span: f64) -> f64 {
 /// True when window `k`'s leak stands against what the whole series says (`main`, and
 /// `peak_before`, the highest floor held before the window):
 /// * a window without restarts that cannot hold two cycles of a cycle seen in the whole
-///   series confirms nothing (a daily ramp seen in the last hour);
+///   series confirms nothing (a daily ramp seen in the last hour) — unless, under a cycle of
+///   about a day, it ends above every earlier day at this hour by more than the days move
+///   (see [`History::above_every_day_at_this_hour`]), which also outweighs a floor held
+///   earlier in the day;
 /// * nor does a rise without restarts to a floor the series already held before and came
 ///   down from (an old generation filling between full collections, a recurring batch, a
 ///   wandering level — see [`History::seen_before`]);
@@ -445,10 +512,19 @@ pub(crate) fn window_confirms(k: usize, w: &Eval, main: &Eval, history: &History
         return false;
     }
     if w.restarts == 0 || (w.restarts < 2 && !w.falls.warmups) {
-        if d.period_s.is_some_and(|p| WINDOWS[k].seconds < 2.2 * p) {
+        // Under a cycle of about a day, a window that stands above every earlier day at this
+        // hour by more than the days move (see `History::above_every_day_at_this_hour`) rose
+        // where the cycle never took the floor: a leak that began late, which neither the
+        // window's shortness against the cycle nor the cycle's own heights earlier in the
+        // day (its evening, above the night a late leak starts from) explain away.
+        let past_every_day = history.above_every_day_at_this_hour(
+            d.period_s,
+            w.detail.map_or(f64::INFINITY, |d| d.rise_needed),
+        );
+        if d.period_s.is_some_and(|p| WINDOWS[k].seconds < 2.2 * p) && !past_every_day {
             return false;
         }
-        if history.seen_before() {
+        if history.seen_before() && !past_every_day {
             return false;
         }
         // The same further back, in the whole-series summary, when it saw no restart: a
@@ -600,6 +676,7 @@ mod tests {
         floor_end_in_series: 2.2e9,
         fall: 0.0,
         released: 0.0,
+        day_spread: f64::NAN,
     };
 
     /// Whether a window's rise is only the tail of the whole series' fill or step is read from
@@ -720,6 +797,7 @@ mod tests {
             floor_end_in_series: 1.40e9,
             fall: 0.0,
             released: 0.0,
+            day_spread: f64::NAN,
         };
         assert!(!history.seen_before() && history.held_anywhere_in_series());
         let w = eval(
@@ -753,6 +831,7 @@ mod tests {
             floor_end_in_series: 1.81e8,
             fall: 0.0,
             released: 0.0,
+            day_spread: f64::NAN,
         };
         let w = eval(
             VerdictKind::Leak,
@@ -786,6 +865,7 @@ mod tests {
             floor_end_in_series: 7.99e8,
             fall: 1.0e6,
             released: 0.0,
+            day_spread: f64::NAN,
         };
         assert!(!history.seen_before() && history.held_anywhere_in_series());
         let quiet = Falls::default();
@@ -820,6 +900,7 @@ mod tests {
             floor_end_in_series: 2.29e8,
             fall: 4.0e6,
             released: 0.0,
+            day_spread: f64::NAN,
         };
         assert!(!history.seen_before() && history.held_anywhere_in_series());
         let quiet = Falls::default();
@@ -865,6 +946,7 @@ mod tests {
             floor_end_in_series: 2.13e9,
             fall: 0.0,
             released: released_at_once(&earlier),
+            day_spread: f64::NAN,
         };
         assert!(!history.seen_before() && history.held_anywhere_in_series());
         let quiet = Falls::default();
@@ -913,6 +995,7 @@ mod tests {
             floor_end_in_series: 2.19e9,
             fall: 0.0,
             released: 0.0,
+            day_spread: f64::NAN,
         };
         assert!(!history.seen_before() && history.held_in_series());
         let quiet = Falls::default();
@@ -960,6 +1043,7 @@ mod tests {
             floor_end_in_series: level(end),
             fall: 0.0,
             released: 0.0,
+            day_spread: f64::NAN,
         };
         assert!(!history.seen_before() && history.held_in_series());
         let quiet = Falls::default();
@@ -973,6 +1057,60 @@ mod tests {
         let night_bs = summary(night / H);
         let held = held_at_this_hour(ended_before(&night_bs, 1.7e9 + night - H), 1.7e9 + night, H);
         assert!(held < 3.7e9 * 1.05, "{held}");
+    }
+
+    /// The last hour of two and a half days under a daily cycle, at the day's peak, in a
+    /// series whose whole read a cycle of a day and no leak. A leak that began within that
+    /// hour stands 300 MB above the highest floor any earlier day held at this hour, where
+    /// the days before repeated each other: it confirms, though the hour cannot hold two
+    /// cycles. A day 15 % busier than the days before (since its midnight, 18 h before)
+    /// lifts its peak above theirs too, by 90 MB, more than the rise a leak needs in the
+    /// window; but it lifted the hours before the window as well, by a share of their height:
+    /// no more than the days move, and it confirms nothing.
+    #[test]
+    fn a_late_leak_above_every_earlier_day_at_this_hour_confirms_under_a_daily_cycle() {
+        use super::super::buckets::Buckets;
+        const H: f64 = 3600.0;
+        let end = 2.5 * DAY;
+        let since = end - H;
+        let shape = |t: f64| 0.5 + 0.5 * (2.0 * std::f64::consts::PI * (t - end) / DAY).cos();
+        let summary = |busier: f64| {
+            let mut b = Buckets::new(1.0, 128);
+            for i in 0..=(end / 120.0) as usize {
+                let t = i as f64 * 120.0;
+                let day = if t > end - 0.75 * DAY { busier } else { 1.0 };
+                b.push(1.7e9 + t, 2e9 + 6e8 * day * shape(t));
+            }
+            b.closed
+        };
+        let quiet = Falls::default();
+        let w = eval(VerdictKind::Leak, Pattern::LinearGrowth, 0, quiet);
+        let mut main = eval(VerdictKind::NoLeak, Pattern::Cyclic, 0, quiet);
+        if let Some(d) = main.detail.as_mut() {
+            d.period_s = Some(DAY);
+        }
+        for (busier, added, confirms) in [(1.0, 3e8, true), (1.15, 0.0, false)] {
+            let bs = summary(busier);
+            let earlier = ended_before(&bs, 1.7e9 + since);
+            let top = 2e9 + 6e8 * busier;
+            let history = History {
+                peak_before: 2e9 + 6e8 * busier * shape(since),
+                held_in_series: held_at_this_hour(earlier, 1.7e9 + end, H),
+                peak_in_series: f64::NAN,
+                floor_start: 2e9 + 6e8 * busier * shape(since),
+                floor_end: top + added,
+                floor_end_in_series: top + added,
+                fall: 0.0,
+                released: 0.0,
+                day_spread: day_to_day_spread(earlier, 1.7e9 + since),
+            };
+            assert!(top + added - history.held_in_series > 6e7, "{busier}");
+            assert_eq!(
+                window_confirms(0, &w, &main, &history),
+                confirms,
+                "{busier}: {history:?}"
+            );
+        }
     }
 
     /// A 6 h window holding two restarts and a rise after each, in a series whose whole saw
