@@ -5,7 +5,7 @@
 use super::buckets::Bucket;
 use super::stats::{
     detrended_diff_noise, half_lag_slope, lowest, median_and_mad, median_mut, min_max, mk_tau,
-    rolling_min, second_diff_noise, MAD_TO_SD,
+    quantile_mut, rolling_min, second_diff_noise, MAD_TO_SD,
 };
 use super::stretch::{floor_curve, judge, spiked, Cfg, Cols, Plateau, StretchEval};
 use super::warmup::{warmup_slope, RunFloors};
@@ -737,7 +737,7 @@ fn seasonal_rise(c: &Columns, a: usize, sigma: f64, cfg: &Cfg) -> Option<Seasona
     let mut quiet: Vec<f64> = pairs.iter().map(|p| p.0).collect();
     let quiet = match quiet.len() {
         0 => f64::NEG_INFINITY,
-        k => *quiet.select_nth_unstable_by(k / 4, f64::total_cmp).1,
+        _ => quantile_mut(&mut quiet, 1, 4),
     };
     let mut d: Vec<f64> = pairs.iter().filter(|p| p.0 <= quiet).map(|p| p.1).collect();
     let noise = if d.len() >= 3 {

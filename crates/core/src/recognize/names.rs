@@ -6,7 +6,8 @@
 //! "well" is the series' own scatter about each model, not a constant.
 
 use super::stats::{
-    acf_period, half_lag_slope, median_and_mad, median_mut, min_max, solve, swing_10_90, MAD_TO_SD,
+    acf_period, half_lag_slope, median_and_mad, median_mut, min_max, quantile_mut, solve,
+    swing_10_90, MAD_TO_SD,
 };
 use crate::verdict::Pattern;
 
@@ -986,11 +987,7 @@ pub(crate) fn deployed_to_new_level(lo: &[f64]) -> bool {
         return false;
     }
     let k = (n / 16).max(3);
-    let lower_quartile = |v: &[f64]| {
-        let mut v = v.to_vec();
-        let q = v.len() / 4;
-        *v.select_nth_unstable_by(q, f64::total_cmp).1
-    };
+    let lower_quartile = |v: &[f64]| quantile_mut(&mut v.to_vec(), 1, 4);
     // (No quartile of a window exceeds the highest minimum: a bucket not under 0.6 of that
     // is no dip, and most buckets are read without sorting a window.)
     let top = lo.iter().copied().fold(f64::NEG_INFINITY, f64::max);

@@ -9,6 +9,7 @@
 
 use super::buckets::{Bucket, Ring};
 use super::evaluate::{evaluate, Eval, DAY};
+use super::stats::quantile_mut;
 use super::stretch::Cfg;
 use crate::verdict::{Pattern, VerdictKind, WindowTrend};
 
@@ -365,8 +366,7 @@ fn day_to_day_spread(bs: &[Bucket], since: f64) -> f64 {
     if d.len() < 6 {
         return f64::NAN;
     }
-    let k = (9 * d.len()) / 10;
-    *d.select_nth_unstable_by(k, f64::total_cmp).1
+    quantile_mut(&mut d, 9, 10)
 }
 
 /// How far the floor fell in one step after the highest bucket minimum of `bs`, persisting
