@@ -1208,10 +1208,10 @@ fn judge_level(
     // noise: a fill — an exponential or square-root approach, a cache — is fastest at its
     // start and slows at every step, so its first third is never the slower one; a warm-up
     // that is over in minutes and a level that wanders at the scale of the thirds (tens of
-    // minutes) bend the quadratic of a steady leak this way instead. Over longer runs a cache that began filling late
-    // reads so too: there the first third may hold the flat before its fill. On the floor
-    // of the minima only: the means carry the working set, which swings with the load and
-    // humps so without anything retained.)
+    // minutes) bend the quadratic of a steady leak this way instead. Over longer runs a cache
+    // that began filling late reads so too: there the first third may hold the flat before
+    // its fill. On the floor of the minima only: the means carry the working set, which
+    // swings with the load and humps so without anything retained.)
     let wandered = level_of == Level::Minima
         && cfg.one_run
         && !cfg.window

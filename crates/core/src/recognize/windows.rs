@@ -338,7 +338,7 @@ pub(crate) fn history(
 /// before. A cycle that repeats moves little; a busier or quieter day, a fill or a step moves
 /// its hours by as much as it lifts or lowers them.
 fn day_to_day_spread(bs: &[Bucket], since: f64) -> f64 {
-    let mid = |b: &Bucket| 0.5 * (b.t_first + b.t_last);
+    let mid = Bucket::t_mid;
     // (Only a summary holding more than a day before the window has a day before any hour.)
     let (Some(first), Some(last)) = (bs.first(), bs.last()) else {
         return f64::NAN;
@@ -410,7 +410,7 @@ fn highest_floor<'a>(bs: impl IntoIterator<Item = &'a Bucket>) -> f64 {
 /// where a window reads a band of hours as wide as itself: its rise spans its length.
 fn held_at_this_hour(earlier: &[Bucket], t_last: f64, tol: f64) -> f64 {
     highest_floor(earlier.iter().filter(|b| {
-        let x = t_last - 0.5 * (b.t_first + b.t_last);
+        let x = t_last - b.t_mid();
         let days = (x / DAY).round();
         days >= 1.0 && (x - days * DAY).abs() <= tol.max(b.t_last - b.t_first)
     }))
