@@ -253,15 +253,17 @@ fn kept(ft: &[f64], floor: &[f64], j: &Jump) -> bool {
 }
 
 /// A staircase: the floor `floor` (at times `ft`) rose in three steps or more, each a short
-/// rise (as the jumps of `judge_level`: under 15 % of the stretch) of 4 noise scales
-/// (`noise`: the floor's scatter between its steps) and 12 % of the net rise, none under half the largest, none given
-/// back (the floor never falls after a step below halfway up it), 6 noise scales and
-/// `rise_floor` in all, and the floor held at its latest level at least as long as its steps
-/// came apart at the most (a quiet end longer than that is a fill that stopped, not a step
-/// not yet due). Each batch run that leaks leaves the floor higher than the one before;
+/// rise (as the jumps of `judge_level`: under 15 % of the stretch) of 4 scales of its
+/// treads' scatter (`tread`, see [`tread_noise`]) and 12 % of the net rise, none under half
+/// the largest, none given back (the floor never falls after a step below halfway up it),
+/// 6 noise scales (`noise`, the detrended scatter of the chunk minima: the scale that finds
+/// the steps does not lower the rise asked for) and `rise_floor` in all, and the floor held
+/// at its latest level at most as long as its steps came apart at the most (a quiet end
+/// longer than that is a fill that stopped, not a step not yet due) — unless four steps or
+/// more came alike, see below. Each batch run that leaks leaves the floor higher than the one before;
 /// a deploy is one step, a batch that keeps no residue returns to its floor, and a cache
 /// fills by ever smaller steps toward its bound.
-fn stairs(ft: &[f64], floor: &[f64], noise: f64, rise_floor: f64) -> bool {
+fn stairs(ft: &[f64], floor: &[f64], noise: f64, tread: f64, rise_floor: f64) -> bool {
     let m = floor.len();
     if m < 9 {
         return false;
@@ -271,8 +273,8 @@ fn stairs(ft: &[f64], floor: &[f64], noise: f64, rise_floor: f64) -> bool {
     if net < (6.0 * noise).max(rise_floor) {
         return false;
     }
-    let thr = (4.0 * noise).max(0.12 * net);
-    let steps = short_rises(ft, floor, noise, |run| run >= thr);
+    let thr = (4.0 * tread).max(0.12 * net);
+    let steps = short_rises(ft, floor, tread, |run| run >= thr);
     if steps.len() < 3 {
         return false;
     }
@@ -287,9 +289,52 @@ fn stairs(ft: &[f64], floor: &[f64], noise: f64, rise_floor: f64) -> bool {
         .map(|w| ft[w[1].0] - ft[w[0].1])
         .fold(0.0, f64::max);
     let quiet = ft[m - 1] - ft[steps[steps.len() - 1].1];
+    // (A quiet end longer than the gaps is no fill that stopped when four steps or more came
+    // alike — the least within 70 % of the largest — and the treads scatter less than the
+    // chunk minima detrended by the mean slope: a cache fills by ever smaller steps toward
+    // its bound, a batch or a deploy steps once or twice. The quiet is then read from the
+    // latest rise of half a step or more (which may fall under the 12 % of the net rise a
+    // step needs, yet clears the treads' scatter), and must be no longer than the
+    // staircase took from its first step to that rise: a fill that stepped and stopped
+    // has been quiet longer than it climbed.)
+    let alike =
+        steps.len() >= 4 && steps.iter().all(|s| s.2 >= 0.7 * largest) && tread < noise && {
+            let half = (0.5 * largest).max(4.0 * tread);
+            let latest = short_rises(ft, floor, tread, |run| run >= half)
+                .last()
+                .map_or(steps[steps.len() - 1].1, |r| r.1);
+            ft[m - 1] - ft[latest] <= ft[latest] - ft[steps[0].0]
+        };
     held && total >= 0.5 * net
         && steps.iter().all(|s| s.2 >= 0.5 * largest)
-        && quiet <= gap.max(3.0 * fspan / (m - 1) as f64)
+        && (alike || quiet <= gap.max(3.0 * fspan / (m - 1) as f64))
+}
+
+/// The scatter of a floor's treads: the successive differences of the chunk minima `v`
+/// (not detrended), with the risers set aside — those farther from zero than 4 times the
+/// median distance of the ones kept, read again until none is dropped (a clip at ≈ 2.7
+/// standard deviations, which costs plain noise almost nothing). A staircase's flat
+/// treads differ only by the floor's noise and its risers stand far out; detrended by the
+/// mean slope, the treads instead slide down by the line's misfit, and the risers pull
+/// the median difference and its spread up with them, which counts the staircase's own
+/// steps as scatter. A steady climb moves every difference alike and keeps them all, so
+/// its tread scatter is its pace, never below its detrended scatter: only a floor that
+/// holds between rises reads lower here. `None` when fewer than 4 differences remain.
+fn tread_noise(v: &[f64], s: &mut Vec<f64>) -> Option<f64> {
+    let d: Vec<f64> = v.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+    let mut med = median(&d, s);
+    for _ in 0..10 {
+        let kept: Vec<f64> = d.iter().copied().filter(|&x| x <= 4.0 * med).collect();
+        if kept.len() < 4 {
+            return None;
+        }
+        let next = median(&kept, s);
+        if next == med {
+            break;
+        }
+        med = next;
+    }
+    Some(MAD_TO_SD * med / std::f64::consts::SQRT_2)
 }
 
 /// The jumps of the floor `floor` (at times `ft`) read against `noise`: its short rises (see
@@ -932,7 +977,7 @@ fn judge_level(
         Level::Minima => cycle_troughs(c.lo, q),
         Level::Means => chunk_means(c.mean, q),
     };
-    let (icpt, noise, level_noise) = if mins.len() >= 5 {
+    let (icpt, noise, level_noise, tread) = if mins.len() >= 5 {
         // Scatter from successive differences of the detrended minima, so that a step or a
         // curve (model misfit) does not pass for noise.
         let vv: Vec<f64> = mins.iter().map(|&(i, v)| v - g * c.t[i]).collect();
@@ -941,19 +986,29 @@ fn judge_level(
         // (About the median difference as well: a staircase detrended by its mean slope
         // slides down by the same amount from chunk to chunk between its steps, which is the
         // line's misfit, not scatter; `stairs` measures its steps against this.)
-        (icpt, noise, detrended_diff_noise(&vv, &mut s).min(noise))
+        let level_noise = detrended_diff_noise(&vv, &mut s).min(noise);
+        let raw: Vec<f64> = mins.iter().map(|&(_, v)| v).collect();
+        let tread = tread_noise(&raw, &mut s).map_or(level_noise, |t| t.min(level_noise));
+        (icpt, noise, level_noise, tread)
     } else {
         let (icpt, resid) = residual_scale(ft, &floor, g, &mut s);
         let noise = resid.max(0.5 * sigma);
-        (icpt, noise, noise)
+        (icpt, noise, noise, noise)
     };
     let noise = noise.max(level * 1e-4).max(cfg.min_noise);
     let level_noise = level_noise.max(level * 1e-4).max(cfg.min_noise);
+    let tread = tread.max(level * 1e-4).max(cfg.min_noise);
     // A staircase of the floor: three steps up or more, alike, none given back (see `stairs`).
     let staircase = level_of == Level::Minima && m >= 9 && g >= cfg.min_growth_bps && {
         let rounding = 0.5 * super::names::reading_quantum(c.lo, c.hi);
         let rise_floor = cfg.rise_floor(|| level, span);
-        stairs(ft, &floor, level_noise.max(rounding), rise_floor)
+        stairs(
+            ft,
+            &floor,
+            level_noise.max(rounding),
+            tread.max(rounding),
+            rise_floor,
+        )
     };
 
     // Chunk means of the (already robust) floor: the trend test runs on these (≤ 12 values, spaced ≥ one
@@ -1959,6 +2014,51 @@ mod tests {
         let held = step_jumps(&ft, &floor, &jumps, 1e6);
         assert_eq!(held.len(), 1);
         assert_eq!(held[0].start, ft[49]);
+    }
+
+    /// Chunk minima of a staircase — flat treads under 0.1 MB of scatter, a 10 MB riser every
+    /// third chunk: the tread scatter is the treads' own, the risers set aside. A steady
+    /// climb keeps every difference: its tread scatter is its pace.
+    #[test]
+    fn the_treads_of_a_staircase_scatter_by_their_own_noise_not_by_its_risers() {
+        let mut s = Vec::new();
+        let stair: Vec<f64> = (0..12)
+            .map(|i| 60e6 + 10e6 * (i / 3) as f64 + 0.1e6 * jitter(i))
+            .collect();
+        let tread = tread_noise(&stair, &mut s).unwrap();
+        assert!(tread < 0.3e6, "{tread}");
+
+        let line: Vec<f64> = (0..12)
+            .map(|i| 60e6 + 3e6 * i as f64 + 0.1e6 * jitter(i))
+            .collect();
+        assert!(tread_noise(&line, &mut s).unwrap() > 2e6);
+    }
+
+    /// Four alike steps of 10 MB, 20 points apart, then 49 quiet points — longer than any
+    /// gap, shorter than the 61 points the steps took: a staircase when its treads scatter
+    /// less than the inflated noise. Not when the steps shrink (a cache filling toward its
+    /// bound), nor when the quiet outlasts the climb (a fill that stepped and stopped), nor
+    /// when the treads scatter as much as the noise says.
+    #[test]
+    fn alike_steps_before_a_quiet_shorter_than_their_climb_are_a_staircase() {
+        let ft: Vec<f64> = (0..120).map(|i| 600.0 * i as f64).collect();
+        let alike = steps_at(&[10, 30, 50, 70], 1.0);
+        assert!(stairs(&ft, &alike, 2e6, 0.15e6, 0.0));
+        assert!(!stairs(&ft, &alike, 2e6, 2e6, 0.0));
+
+        let early = steps_at(&[5, 15, 25, 35], 1.0);
+        assert!(!stairs(&ft, &early, 2e6, 0.15e6, 0.0));
+
+        let shrinking: Vec<f64> = (0..120)
+            .map(|i| {
+                let up: f64 = [(10, 10e6), (30, 7e6), (50, 6e6), (70, 5e6)]
+                    .iter()
+                    .map(|&(s, size)| if i >= s { size } else { 0.0 })
+                    .sum();
+                60e6 + up + 0.1e6 * jitter(i)
+            })
+            .collect();
+        assert!(!stairs(&ft, &shrinking, 2e6, 0.15e6, 0.0));
     }
 
     /// `given_back` on a floor 40 MB up for 16 points from point 20: back at the level it rose
