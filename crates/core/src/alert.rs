@@ -39,6 +39,7 @@ use window::Window;
 
 use std::collections::VecDeque;
 
+use crate::recognize::stats::median_mut;
 use crate::series::Point;
 use crate::units::format_bytes;
 use crate::verdict::{Verdict, VerdictKind};
@@ -566,7 +567,7 @@ impl AlertState {
         if self.warmup.is_empty() {
             self.warmup.push(p.v); // warm-up shorter than one interval: the first sample after
         }
-        self.baseline = Some(median(&mut self.warmup));
+        self.baseline = Some(median_mut(&mut self.warmup));
         self.warmup = Vec::new();
     }
 }
@@ -579,18 +580,4 @@ fn new_since(last: &mut Option<u64>, count: u64) -> u64 {
     };
     *last = Some(count);
     new
-}
-
-/// The median of `xs` (reorders them); 0 when empty.
-fn median(xs: &mut [f64]) -> f64 {
-    if xs.is_empty() {
-        return 0.0;
-    }
-    xs.sort_by(f64::total_cmp);
-    let m = xs.len() / 2;
-    if xs.len() % 2 == 1 {
-        xs[m]
-    } else {
-        (xs[m - 1] + xs[m]) / 2.0
-    }
 }

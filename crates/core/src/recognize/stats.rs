@@ -27,7 +27,7 @@ pub(crate) fn lowest(xs: &[f64]) -> (usize, f64) {
 }
 
 /// Median of `xs` (reorders `xs`); 0 when empty.
-pub(crate) fn median_mut(xs: &mut [f64]) -> f64 {
+pub fn median_mut(xs: &mut [f64]) -> f64 {
     let n = xs.len();
     if n == 0 {
         return 0.0;

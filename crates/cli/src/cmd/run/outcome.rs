@@ -1,6 +1,7 @@
 //! The end of a soak: the verdict with the run's numbers — bytes per request, baseline and
 //! final memory, requests and errors — in the Verdict JSON contract with run fields added.
 
+use leakscope_core::recognize::stats::median_mut;
 use leakscope_core::{Point, Verdict, VerdictKind};
 use serde::Serialize;
 
@@ -62,19 +63,9 @@ impl RunVerdict {
     }
 }
 
-/// Median of `v` (NaN-free), or None when empty.
+/// Median of `v` (NaN-free), or None when empty: the recognizer's one median.
 pub fn median(v: &[f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    Some(if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    })
+    (!v.is_empty()).then(|| median_mut(&mut v.to_vec()))
 }
 
 /// Memory at the end of warm-up: the median of the first few post-warm-up samples.
