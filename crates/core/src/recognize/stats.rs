@@ -43,6 +43,16 @@ pub fn median_mut(xs: &mut [f64]) -> f64 {
     }
 }
 
+/// Median of an ascending `xs`, as [`median_mut`] reads it; 0 when empty.
+pub(crate) fn median_sorted(xs: &[f64]) -> f64 {
+    let mid = xs.len() / 2;
+    match xs.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => xs[mid],
+        _ => (xs[mid - 1] + xs[mid]) / 2.0,
+    }
+}
+
 /// The value of rank `len × num / den` (rounded down, 0-based) of a non-empty `xs`: its lower
 /// quartile at 1/4, its 90th percentile at 9/10 (reorders `xs`).
 pub(crate) fn quantile_mut(xs: &mut [f64], num: usize, den: usize) -> f64 {
@@ -618,6 +628,9 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0], &mut s), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0], &mut s), 2.5);
         assert_eq!(median(&[], &mut s), 0.0);
+        assert_eq!(median_sorted(&[1.0, 2.0, 3.0]), 2.0);
+        assert_eq!(median_sorted(&[1.0, 2.0, 3.0, 4.0]), 2.5);
+        assert_eq!(median_sorted(&[]), 0.0);
         let t: Vec<f64> = (0..20).map(|i| i as f64).collect();
         let mut y: Vec<f64> = t.iter().map(|t| 3.0 * t + 1.0).collect();
         y[5] = 1e9; // an outlier does not move the slope

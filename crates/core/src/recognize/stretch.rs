@@ -3,8 +3,8 @@
 
 use super::stats::{
     acf_period, detrended_diff_noise, diff_noise, fill_curve, half_lag_slope, median,
-    median_and_mad, median_mut, mk_tau, part_means, quad_fit, quad_fit_block_se, residual_scale,
-    rolling_mean, rolling_min, student_t975, MAD_TO_SD,
+    median_and_mad, median_mut, median_sorted, mk_tau, part_means, quad_fit, quad_fit_block_se,
+    residual_scale, rolling_mean, rolling_min, student_t975, MAD_TO_SD,
 };
 use crate::verdict::Pattern;
 use std::borrow::Cow;
@@ -321,14 +321,20 @@ fn stairs(ft: &[f64], floor: &[f64], noise: f64, tread: f64, rise_floor: f64) ->
 /// its tread scatter is its pace, never below its detrended scatter: only a floor that
 /// holds between rises reads lower here. `None` when fewer than 4 differences remain.
 fn tread_noise(v: &[f64], s: &mut Vec<f64>) -> Option<f64> {
-    let d: Vec<f64> = v.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
-    let mut med = median(&d, s);
+    // Sorted once, the differences kept at each reading are a prefix of them.
+    s.clear();
+    s.extend(v.windows(2).map(|w| (w[1] - w[0]).abs()));
+    s.sort_unstable_by(f64::total_cmp);
+    if s.len() < 4 {
+        return None;
+    }
+    let mut med = median_sorted(s);
     for _ in 0..10 {
-        let kept: Vec<f64> = d.iter().copied().filter(|&x| x <= 4.0 * med).collect();
-        if kept.len() < 4 {
+        let kept = s.partition_point(|&x| x <= 4.0 * med);
+        if kept < 4 {
             return None;
         }
-        let next = median(&kept, s);
+        let next = median_sorted(&s[..kept]);
         if next == med {
             break;
         }
