@@ -1312,6 +1312,83 @@ pub(crate) fn band_on_hard_floor(
     0.5 * noise_floor >= quantum && floor_scatter < 0.5 * noise_floor
 }
 
+/// True when the samples of a stretch read in buckets of a few samples each fill a band with
+/// hard edges, each sample drawn afresh from it: a collector's sawtooth about as fast as the
+/// samples or faster (each sample catches the cycle at its own phase), which neither the
+/// buckets' widths ([`collector_band`]: it needs three samples a bucket) nor the bucket minima
+/// ([`band_on_hard_floor`]: ten) can show, and whose falls are as often rises of as much.
+/// For names only.
+///
+/// The samples (each bucket's first and last: drawn as any other, where its least and greatest
+/// of three or four would gather at the ends of the noise as a band's do) are read about the
+/// line through the bucket means, on the scale of their own scatter (1.4826 × MAD). A band filled evenly ends about
+/// 1.35 such scales either side of its middle: no sample lies beyond two scales but the odd
+/// stray reading. Gaussian noise puts 4.6 % of its samples there (and heavier tails more):
+/// at most 1 % may lie beyond, of 150 samples at least, which noise of that many samples
+/// passes about once in a hundred stretches. And each sample must be a fresh draw, not a
+/// level that moves slowly (a wander, a warm-up, traffic, whose residuals about a line may
+/// fill a band as evenly): the noise read from consecutive samples across buckets (their
+/// differences' MAD over √2) must be half the scatter at least. The scatter must span two
+/// reading quanta at least (a rounding's few levels are no band).
+pub(crate) fn band_of_fresh_draws(
+    t: &[f64],
+    lo: &[f64],
+    hi: &[f64],
+    mean: &[f64],
+    ends: (&[f64], &[f64]),
+    count: &[u32],
+) -> bool {
+    let n = lo.len();
+    let (first, last) = ends;
+    if n < 50
+        || [
+            t.len(),
+            hi.len(),
+            mean.len(),
+            first.len(),
+            last.len(),
+            count.len(),
+        ]
+        .iter()
+        .any(|&l| l != n)
+    {
+        return false;
+    }
+    let mut counts: Vec<f64> = count.iter().map(|&c| f64::from(c)).collect();
+    if median_mut(&mut counts) > 4.0 {
+        return false;
+    }
+    // The line through the bucket means (least squares).
+    let tm = t.iter().sum::<f64>() / n as f64;
+    let ym = mean.iter().sum::<f64>() / n as f64;
+    let (sxy, sxx) = t.iter().zip(mean).fold((0.0, 0.0), |(sxy, sxx), (&x, &y)| {
+        (sxy + (x - tm) * (y - ym), sxx + (x - tm) * (x - tm))
+    });
+    let b = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    let line = |i: usize| ym + b * (t[i] - tm);
+    let res: Vec<f64> = (0..n)
+        .flat_map(|i| {
+            let two = count[i] >= 2;
+            [Some(first[i] - line(i)), two.then(|| last[i] - line(i))]
+        })
+        .flatten()
+        .collect();
+    if res.len() < 150 {
+        return false;
+    }
+    let (mid, scale) = median_and_mad(&mut res.clone());
+    if scale.is_nan() || scale <= 0.0 || scale < 2.0 * reading_quantum(lo, hi) {
+        return false;
+    }
+    let beyond = res
+        .iter()
+        .filter(|&&e| (e - mid).abs() > 2.0 * scale)
+        .count();
+    let mut across: Vec<f64> = (1..n).map(|i| first[i] - last[i - 1]).collect();
+    let fresh = median_and_mad(&mut across).1 / std::f64::consts::SQRT_2;
+    100 * beyond <= res.len() && fresh >= 0.5 * scale
+}
+
 /// True when the differences `d` of a series read in time order fall far beyond the noise
 /// (three of its scales below the typical difference, the median) at least three times, with
 /// at most a quarter as many rises as far above it.
@@ -2120,6 +2197,50 @@ mod tests {
         assert!(!on_floor(&wandering, 20));
         // Buckets of a few samples: their least is no reading of a floor.
         assert!(!on_floor(&aliased, 5));
+    }
+
+    /// [`band_of_fresh_draws`] on `v` (one sample a minute) cut into buckets of `k`.
+    fn fresh_band(v: &[f64], k: usize) -> bool {
+        let (lo, hi, mean, first, last, count) = buckets(v, k);
+        let t: Vec<f64> = (0..lo.len()).map(|i| (i * k) as f64 * 60.0).collect();
+        band_of_fresh_draws(&t, &lo, &hi, &mean, (&first, &last), &count)
+    }
+
+    #[test]
+    fn a_collector_faster_than_buckets_of_two_samples_fills_a_band_that_noise_does_not() {
+        let mut rng = crate::corpus::Rng::new(13401);
+        // A leak of 2 MB an hour under a collector of 40 MB that each sample catches at a
+        // random phase, two or four samples a bucket: too few for the buckets' widths or
+        // their minima to show the band, and its falls are as often rises.
+        let floor = |i: usize| 300e6 + 2e6 * i as f64 / 60.0;
+        let aliased: Vec<f64> = (0..600)
+            .map(|i| floor(i) + 40e6 * rng.range(0.0, 1.0) + 0.2e6 * rng.normal())
+            .collect();
+        for k in [2, 4] {
+            assert!(!teeth(&aliased, k) && !on_floor(&aliased, k), "k {k}");
+            assert!(fresh_band(&aliased, k), "k {k}");
+        }
+        // Noise as wide, a wandering level, a warm-up: no band of fresh draws.
+        for seed in 0..20u64 {
+            let mut rng = crate::corpus::Rng::new(13402 + seed);
+            let noisy: Vec<f64> = (0..600).map(|i| floor(i) + 12e6 * rng.normal()).collect();
+            assert!(
+                !fresh_band(&noisy, 2) && !fresh_band(&noisy, 4),
+                "seed {seed}"
+            );
+            let mut level = 0.0;
+            let wandering: Vec<f64> = (0..600)
+                .map(|i| {
+                    level = 0.95 * level + 3e6 * rng.normal();
+                    floor(i) + level + 1e6 * rng.normal()
+                })
+                .collect();
+            assert!(!fresh_band(&wandering, 2), "seed {seed}");
+        }
+        let warming: Vec<f64> = (0..600)
+            .map(|i| floor(i) - 60e6 * (-(i as f64) / 120.0).exp() + 1e6 * jitter(i))
+            .collect();
+        assert!(!fresh_band(&warming, 2));
     }
 
     #[test]

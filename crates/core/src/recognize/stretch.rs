@@ -1539,7 +1539,16 @@ fn judge_level(
         {
             super::names::late_climb(&c.lo[..fa + m / 3], rise_needed.max(8.0 * sigma))
         } else if teeth()
-            || (!cfg.screen && super::names::band_on_hard_floor(c.lo, c.hi, c.first, c.last, c.n))
+            || (!cfg.screen
+                && (super::names::band_on_hard_floor(c.lo, c.hi, c.first, c.last, c.n)
+                    || super::names::band_of_fresh_draws(
+                        c.t,
+                        c.lo,
+                        c.hi,
+                        c.mean,
+                        (c.first, c.last),
+                        c.n,
+                    )))
         {
             Pattern::RisingFloor
         } else {
