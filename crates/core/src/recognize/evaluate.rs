@@ -2138,6 +2138,22 @@ pub(crate) fn evaluate(bs: &[Bucket], cfg: &Cfg) -> Eval {
                             || super::names::rose_at_one_moment(&c.t[a..b], &c.lo[a..b]))
                 })
     };
+    // A floor that rose only at deploys, one to three restart dips after each of which it came
+    // back at another level and held flat, is a deploy's steps, not a leak (see
+    // `names::rose_only_at_deploys`), whether the dips were read as restarts (then the runs
+    // between them each read flat, but the levels they held climbed) or not (then the steps
+    // read as growth). The whole series only: a trailing window sees a step or two of them.
+    let pick = match pick {
+        Some((mut w, from, true))
+            if !cfg.window && super::names::rose_only_at_deploys(&c.lo, w.rise_floor) =>
+        {
+            w.leak = false;
+            w.pattern = Pattern::Step;
+            w.growth_bps = 0.0;
+            Some((w, from, false))
+        }
+        other => other,
+    };
     match pick {
         None => Eval::insufficient(restarts),
         Some((w, from, leak)) => Eval {
@@ -3265,6 +3281,36 @@ mod tests {
         let e = evaluate(&leak, &cfg);
         assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
         assert_eq!(e.pattern, Pattern::LeakWithRestarts, "{e:?}");
+    }
+
+    /// Three deploys over six days, each landing higher: 100 MB, then 119, 168 and 200 MB
+    /// from hours 32, 65 and 103, each new process starting at a third of its level and
+    /// warming up within minutes (time constant 200 s, ±0.5 MB of noise). The floor rose
+    /// only at the deploys' dips and held flat between them: a deploy's steps, no leak. The
+    /// same deploys with a leak the last one brought in, climbing 1 MB an hour from it, is
+    /// still a leak: its last run climbs between the restarts.
+    #[test]
+    fn deploys_that_each_landed_higher_are_steps_and_a_leak_a_deploy_brought_in_is_not() {
+        let cfg = RecognizeOptions::default().cfg();
+        let since = |t: f64| match t / H {
+            h if h < 32.0 => (100.0 * MB, None),
+            h if h < 65.0 => (119.0 * MB, Some(t - 32.0 * H)),
+            h if h < 103.0 => (168.0 * MB, Some(t - 65.0 * H)),
+            _ => (200.0 * MB, Some(t - 103.0 * H)),
+        };
+        let level = |t: f64| {
+            let (level, s) = since(t);
+            s.map_or(level, |s| level * (1.0 - (2.0 / 3.0) * (-s / 200.0).exp()))
+        };
+        let deploys = summary(148.0, |t: f64| level(t) + jitter(t, MB));
+        let e = evaluate(&deploys, &cfg);
+        assert_eq!(e.kind, VerdictKind::NoLeak, "{e:?}");
+        assert_eq!(e.pattern, Pattern::Step, "{e:?}");
+        let leak = summary(148.0, |t: f64| {
+            level(t) + MB * ((t - 103.0 * H) / H).max(0.0) + jitter(t, MB)
+        });
+        let e = evaluate(&leak, &cfg);
+        assert_eq!(e.kind, VerdictKind::Leak, "{e:?}");
     }
 
     /// A process restarted at random times warms up after each restart from 300 MB toward

@@ -6,8 +6,8 @@
 //! "well" is the series' own scatter about each model, not a constant.
 
 use super::stats::{
-    acf_period, half_lag_slope, median_and_mad, median_mut, min_max, quantile_mut, solve,
-    swing_10_90, MAD_TO_SD,
+    acf_period, half_lag_slope, median_and_mad, median_mut, min_max, quantile_mut,
+    second_diff_noise, solve, swing_10_90, MAD_TO_SD,
 };
 use crate::verdict::Pattern;
 
@@ -982,9 +982,15 @@ pub(crate) fn restarted_early(lo: &[f64], noise: f64) -> bool {
 /// a restart of the same build) is no level change. For names only: "stable", "plateau" or
 /// "spike" on a flat level that changed at a restart hides a deploy's **step**.
 pub(crate) fn deployed_to_new_level(lo: &[f64]) -> bool {
+    level_dips(lo).is_some()
+}
+
+/// The restart dips of [`deployed_to_new_level`] (first and last bucket of each) and the
+/// window `k` they were read over, when the series was deployed to a new level.
+fn level_dips(lo: &[f64]) -> Option<(Vec<(usize, usize)>, usize)> {
     let n = lo.len();
     if n < 16 {
-        return false;
+        return None;
     }
     let k = (n / 16).max(3);
     let lower_quartile = |v: &[f64]| quantile_mut(&mut v.to_vec(), 1, 4);
@@ -1008,9 +1014,9 @@ pub(crate) fn deployed_to_new_level(lo: &[f64]) -> bool {
         }
     }
     if dips.is_empty() || dips.len() > 3 {
-        return false;
+        return None;
     }
-    dips.iter().any(|&(a, b)| {
+    let moved = dips.iter().any(|&(a, b)| {
         let before = &lo[a.saturating_sub(k)..a];
         let after = &lo[(b + 2).min(n)..(b + 2 + k).min(n)];
         if before.len() < 3 || after.len() < 3 {
@@ -1020,7 +1026,47 @@ pub(crate) fn deployed_to_new_level(lo: &[f64]) -> bool {
         let ((mb, sb), (ma, sa)) = (median_and_mad(&mut x), median_and_mad(&mut y));
         let d = (ma - mb).abs();
         d > 6.0 * sb.max(sa) && d > 0.03 * mb.abs().max(ma.abs())
-    })
+    });
+    moved.then_some((dips, k))
+}
+
+/// True when a floor (bucket minima `lo`) that rose did so at deploys, not
+/// between them: it was deployed to a new level ([`deployed_to_new_level`]: one to three
+/// restart dips, the floor back from at least one at another level), and every stretch
+/// between the dips (each taken from past its dip's warm-up, as that test reads the level
+/// after a dip) held flat — its last quarter's median no higher than its first quarter's by
+/// six noise scales of its own minima (from their second differences: the bar a leak's rise
+/// clears, read on that stretch alone, not over the steps) or by `least_rise` (the least
+/// rise a leak needs, whatever the noise), whichever is more. A new build comes back at its own level and holds it: several
+/// deploys that each happened to land higher make a staircase of flat levels, each step at a
+/// dip. A leak grows within each run, between the restarts, and a leak a deploy brought in
+/// climbs on after that deploy. (A stretch of under 8 buckets says nothing either way; one
+/// stretch at least must say it.)
+pub(crate) fn rose_only_at_deploys(lo: &[f64], least_rise: f64) -> bool {
+    let n = lo.len();
+    let Some((dips, k)) = level_dips(lo) else {
+        return false;
+    };
+    let mut from = 0usize;
+    let mut pieces = Vec::with_capacity(dips.len() + 1);
+    for &(a, b) in &dips {
+        pieces.push((from, a));
+        from = (b + 1 + k / 2).min(n);
+    }
+    pieces.push((from, n));
+    pieces.iter().any(|&(a, b)| b >= a + 8)
+        && pieces.iter().all(|&(a, b)| {
+            if b < a + 8 {
+                return true;
+            }
+            let lo = &lo[a..b];
+            let q = (lo.len() / 4).max(3);
+            let head = median_mut(&mut lo[..q].to_vec());
+            let tail = median_mut(&mut lo[lo.len() - q..].to_vec());
+            // (The noise of the minima from their second differences: blind to a steady climb,
+            // and to a fall inside the stretch a dip that was no deploy's left.)
+            tail - head < least_rise.max(6.0 * second_diff_noise(lo, &mut Vec::new()))
+        })
 }
 
 /// True when the whole series (bucket means `mean` at times `t`, minima `lo`, maxima `hi`,
