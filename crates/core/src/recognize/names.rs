@@ -1030,18 +1030,17 @@ fn level_dips(lo: &[f64]) -> Option<(Vec<(usize, usize)>, usize)> {
     moved.then_some((dips, k))
 }
 
-/// True when a floor (bucket minima `lo`) that rose did so at deploys, not
-/// between them: it was deployed to a new level ([`deployed_to_new_level`]: one to three
-/// restart dips, the floor back from at least one at another level), and every stretch
-/// between the dips (each taken from past its dip's warm-up, as that test reads the level
-/// after a dip) held flat — its last quarter's median no higher than its first quarter's by
-/// six noise scales of its own minima (from their second differences: the bar a leak's rise
-/// clears, read on that stretch alone, not over the steps) or by `least_rise` (the least
-/// rise a leak needs, whatever the noise), whichever is more. A new build comes back at its own level and holds it: several
-/// deploys that each happened to land higher make a staircase of flat levels, each step at a
-/// dip. A leak grows within each run, between the restarts, and a leak a deploy brought in
-/// climbs on after that deploy. (A stretch of under 8 buckets says nothing either way; one
-/// stretch at least must say it.)
+/// True when a floor (bucket minima `lo`) that rose did so at deploys, not between them: it was
+/// deployed to a new level ([`deployed_to_new_level`]: one to three restart dips, the floor back
+/// from at least one at another level), and every stretch between the dips (each taken from past
+/// its dip's warm-up, as that test reads the level after a dip) held flat — its last quarter's
+/// median no higher than its first quarter's by six noise scales of its own minima (from their
+/// second differences: the bar a leak's rise clears, read on that stretch alone, not over the
+/// steps) or by `least_rise` (the least rise a leak needs, whatever the noise), whichever is more.
+/// A new build comes back at its own level and holds it: several deploys that each happened to land
+/// higher make a staircase of flat levels, each step at a dip. A leak grows within each run,
+/// between the restarts, and a leak a deploy brought in climbs on after that deploy. (A stretch of
+/// under 8 buckets says nothing either way; one stretch at least must say it.)
 pub(crate) fn rose_only_at_deploys(lo: &[f64], least_rise: f64) -> bool {
     let n = lo.len();
     let Some((dips, k)) = level_dips(lo) else {
@@ -1365,17 +1364,17 @@ pub(crate) fn band_on_hard_floor(
 /// ([`band_on_hard_floor`]: ten) can show, and whose falls are as often rises of as much.
 /// For names only.
 ///
-/// The samples (each bucket's first and last: drawn as any other, where its least and greatest
-/// of three or four would gather at the ends of the noise as a band's do) are read about the
-/// line through the bucket means, on the scale of their own scatter (1.4826 × MAD). A band filled evenly ends about
-/// 1.35 such scales either side of its middle: no sample lies beyond two scales but the odd
-/// stray reading. Gaussian noise puts 4.6 % of its samples there (and heavier tails more):
-/// at most 1 % may lie beyond, of 150 samples at least, which noise of that many samples
-/// passes about once in a hundred stretches. And each sample must be a fresh draw, not a
-/// level that moves slowly (a wander, a warm-up, traffic, whose residuals about a line may
-/// fill a band as evenly): the noise read from consecutive samples across buckets (their
-/// differences' MAD over √2) must be half the scatter at least. The scatter must span two
-/// reading quanta at least (a rounding's few levels are no band).
+/// The samples (each bucket's first and last: drawn as any other, where its least and greatest of
+/// three or four would gather at the ends of the noise as a band's do) are read about the line
+/// through the bucket means, on the scale of their own scatter (1.4826 × MAD). A band filled evenly
+/// ends about 1.35 such scales either side of its middle: no sample lies beyond two scales but the
+/// odd stray reading. Gaussian noise puts 4.6 % of its samples there (and heavier tails more): at
+/// most 1 % may lie beyond, of 150 samples at least, which noise of that many samples passes about
+/// once in a hundred stretches. And each sample must be a fresh draw, not a level that moves slowly
+/// (a wander, a warm-up, traffic, whose residuals about a line may fill a band as evenly): the
+/// noise read from consecutive samples across buckets (their differences' MAD over √2) must be half
+/// the scatter at least. The scatter must span two reading quanta at least (a rounding's few levels
+/// are no band).
 pub(crate) fn band_of_fresh_draws(
     t: &[f64],
     lo: &[f64],

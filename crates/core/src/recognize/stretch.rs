@@ -252,17 +252,16 @@ fn kept(ft: &[f64], floor: &[f64], j: &Jump) -> bool {
     low >= floor[at(j.start)] + 0.5 * j.size
 }
 
-/// A staircase: the floor `floor` (at times `ft`) rose in three steps or more, each a short
-/// rise (as the jumps of `judge_level`: under 15 % of the stretch) of 4 scales of its
-/// treads' scatter (`tread`, see [`tread_noise`]) and 12 % of the net rise, none under half
-/// the largest, none given back (the floor never falls after a step below halfway up it),
-/// 6 noise scales (`noise`, the detrended scatter of the chunk minima: the scale that finds
-/// the steps does not lower the rise asked for) and `rise_floor` in all, and the floor held
-/// at its latest level at most as long as its steps came apart at the most (a quiet end
-/// longer than that is a fill that stopped, not a step not yet due) — unless four steps or
-/// more came alike, see below. Each batch run that leaks leaves the floor higher than the one before;
-/// a deploy is one step, a batch that keeps no residue returns to its floor, and a cache
-/// fills by ever smaller steps toward its bound.
+/// A staircase: the floor `floor` (at times `ft`) rose in three steps or more, each a short rise
+/// (as the jumps of `judge_level`: under 15 % of the stretch) of 4 scales of its treads' scatter
+/// (`tread`, see [`tread_noise`]) and 12 % of the net rise, none under half the largest, none given
+/// back (the floor never falls after a step below halfway up it), 6 noise scales (`noise`, the
+/// detrended scatter of the chunk minima: the scale that finds the steps does not lower the rise
+/// asked for) and `rise_floor` in all, and the floor held at its latest level at most as long as
+/// its steps came apart at the most (a quiet end longer than that is a fill that stopped, not a
+/// step not yet due) — unless four steps or more came alike, see below. Each batch run that leaks
+/// leaves the floor higher than the one before; a deploy is one step, a batch that keeps no residue
+/// returns to its floor, and a cache fills by ever smaller steps toward its bound.
 fn stairs(ft: &[f64], floor: &[f64], noise: f64, tread: f64, rise_floor: f64) -> bool {
     let m = floor.len();
     if m < 9 {
@@ -1370,24 +1369,22 @@ fn judge_level(
     let unread = matches!(bottom_paces, Some(None));
     let plateau = could_plateau
         && ((!unread && slowed && (!quiet || fill_over_quiet.is_some())) || short_fill);
-    // Or, over a whole run with no restart, the floor keeps slowing after its first quarter:
-    // a process's warm-up (its pools, JIT and connections) is over within its first quarter,
-    // after which a leak keeps its pace, while a cache still filling slows all along — an
-    // exponential approach whose time constant is a third of the run or more still loses
-    // half its pace between the first and last three-eighths of the rest. Read on the floor's
-    // last three quarters cut in two (robust half-lag slopes): the second half grew under 80%
-    // of the first half's pace, by more than the 2.5 noise scales the other slowdowns clear,
-    // and that half under 65% of the first quarter's pace: the pace falls at each step, as an
-    // approach to a bound does (a leak whose pace eased once, or bursts that happened to
-    // bunch early, slow at one step only). The second bar is the looser: a cache filling as
-    // the square root of its age (new keys ever rarer) slows to 0.39 of its pace at the first
-    // step and only to 0.72 at the second, where a leak after its warm-up keeps its pace (a
-    // ratio near 1). Not for a floor that rose in
-    // bursts, in jumps (half its rise after the first quarter or more), a staircase or a
-    // step, nor one whose quiet spells came before its latest (see `quiet_seen_before`):
-    // those pause and climb on at their old pace. Over two hours or more only: a quarter of a
-    // shorter run is too brief to hold a warm-up (its pools, JIT and connections take minutes
-    // to half an hour).
+    // Or, over a whole run with no restart, the floor keeps slowing after its first quarter: a
+    // process's warm-up (its pools, JIT and connections) is over within its first quarter, after
+    // which a leak keeps its pace, while a cache still filling slows all along — an exponential
+    // approach whose time constant is a third of the run or more still loses half its pace between
+    // the first and last three-eighths of the rest. Read on the floor's last three quarters cut in
+    // two (robust half-lag slopes): the second half grew under 80% of the first half's pace, by
+    // more than the 2.5 noise scales the other slowdowns clear, and that half under 65% of the
+    // first quarter's pace: the pace falls at each step, as an approach to a bound does (a leak
+    // whose pace eased once, or bursts that happened to bunch early, slow at one step only). The
+    // second bar is the looser: a cache filling as the square root of its age (new keys ever
+    // rarer) slows to 0.39 of its pace at the first step and only to 0.72 at the second, where a
+    // leak after its warm-up keeps its pace (a ratio near 1). Not for a floor that rose in bursts,
+    // in jumps (half its rise after the first quarter or more), a staircase or a step, nor one
+    // whose quiet spells came before its latest (see `quiet_seen_before`): those pause and climb
+    // on at their old pace. Over two hours or more only: a quarter of a shorter run is too brief
+    // to hold a warm-up (its pools, JIT and connections take minutes to half an hour).
     // (The jumps counted there are those of the last three quarters, against the rise over
     // them: a fill is fastest at its start, and its first quarter — the part this test sets
     // aside as warm-up — may climb in one or two jumps of the floor; a staircase or bursts
