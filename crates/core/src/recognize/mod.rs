@@ -1168,6 +1168,49 @@ mod tests {
         assert_ne!(batch, VerdictKind::Leak, "two batch steps under outliers");
     }
 
+    /// A gen2 `leak-bursts` series that was missed (family 13102, dev-0048, redrawn without
+    /// its noise): three traffic bursts at 2.7, 6.2 and 8.8 h, each lifting the working set
+    /// by 20-71 MB while it lasts and leaving 9.5, 21.6 and 27.5 MB behind, then 18.7 h of
+    /// quiet to the end of the 28.2 h seen — longer than the three spacings that bursts at
+    /// random at that pace leave one time in twenty, so it read as a fill's bound. But the
+    /// bursts grew and came closer, where a fill's steps shrink and space out, and they came
+    /// with transients: a leak that paused. The same steps with no transient (an LRU cache
+    /// filling at a wobbling pace up to its cap) stay no leak, and so does a fill under a
+    /// collector's sawtooth, whose teeth stand above the floor's steps no higher than the
+    /// sawtooth's band.
+    #[test]
+    fn bursts_that_grew_and_then_paused_for_long_are_a_leak_not_a_filled_cache() {
+        let plan = |ws: f64| {
+            vec![
+                (2.673, 18.5, 9.54e6, 5.39e7 * ws),
+                (6.248, 51.5, 2.164e7, 7.1e7 * ws),
+                (8.809, 40.1, 2.751e7, 2.05e7 * ws),
+            ]
+        };
+        // (White noise of 1.4 MB standard deviation, spread uniformly over √12 times that;
+        // the series' own wander of 1.2 MB over 5 h left out.)
+        let noise = (1.4e6 * 12f64.sqrt(), 0.0, 600.0);
+        let run = |ws: f64| {
+            replay(
+                28.2 * 3600.0,
+                15.0,
+                noise,
+                2,
+                &[],
+                bursts(2.743e8, plan(ws)),
+            )
+        };
+        assert_eq!(run(1.0), VerdictKind::Leak);
+        assert_ne!(run(0.0), VerdictKind::Leak, "steps with no transient");
+        // A fill of 2.2 h under a 20 MB collector's sawtooth (the generated corpus, seed 3,
+        // series 150): the floor steps up at the troughs and the teeth stand above each
+        // step's level, but no higher than the band the sawtooth makes all along.
+        let s = crate::corpus::generate_one(3, 150);
+        assert!(!s.leak, "{}", s.name);
+        let v = super::recognize(&s.name, &s.points, &Default::default());
+        assert_ne!(v.verdict, VerdictKind::Leak, "{}: {v:#?}", s.name);
+    }
+
     /// A floor rising 3.5 MB/h under ±0.1 MB of noise from the recording's start (enough to
     /// pass the screen, too little for a leak): the last hour is judged once the series covers
     /// it (0.95 h), at the first ring bucket closing after that. The quarter-hourly looks,

@@ -216,6 +216,22 @@ fn random_quiet(jumps: &[Jump]) -> f64 {
     3.0 * (jumps[k - 1].start - jumps[0].start) / (k - 1) as f64
 }
 
+/// True when held bursts `jumps` (oldest first, three or more) read as a leak that paused,
+/// not a fill that stopped: their sizes do not shrink (Kendall τ of the sizes at least 0) or
+/// the spacings between them do not lengthen (τ of the spacings at most 0). A fill slows
+/// toward its bound, so its steps shrink and the quiets between them lengthen, both at once;
+/// bursts at random times do neither by rule, and when they pause for long, the quiet at the
+/// end says nothing of a bound. (A fill under a collector's sawtooth can pass this too: its
+/// floor's steps are the sawtooth's troughs; `judge_level` then asks a transient that stands
+/// above the collector's band, which the sawtooth's teeth do not.)
+fn paused_not_filled(jumps: &[Jump]) -> bool {
+    jumps.len() >= 3 && {
+        let sizes: Vec<f64> = jumps.iter().map(|j| j.size).collect();
+        let gaps: Vec<f64> = jumps.windows(2).map(|w| w[1].start - w[0].start).collect();
+        mk_tau(&sizes, 0.0) >= 0.0 || mk_tau(&gaps, 0.0) <= 0.0
+    }
+}
+
 /// True when the gaps `gaps` between a floor's rises (oldest first, seconds), and the quiet
 /// `quiet` since its latest rise, are those of bursts, not of a fill slowing toward its
 /// bound: three gaps or more, one before the latest at least as long as the quiet now (the
@@ -492,7 +508,7 @@ fn rose_from_its_flat(ft: &[f64], floor: &[f64], jumps: &[Jump], s: &mut Vec<f64
 /// bucket minima `lag` late) stood above the level they kept after it, until `next` (the
 /// floor's next jump), by 3 scales or more — of the means' `scatter`, or, `with_wander`, of
 /// their wander about that level when it is larger (a level that wanders crosses its median
-/// by as much; asked where only two jumps vouch for the bursts):
+/// by as much; asked where only two jumps vouch for the bursts) and by `band` at least:
 /// the rise came with a transient, a burst of traffic whose working set was given back
 /// while its residue stayed.
 /// (A cache's fill, a batch's step or a wander of the level climbs to its new level and
@@ -504,6 +520,7 @@ fn came_with_burst(
     next: f64,
     scatter: f64,
     with_wander: bool,
+    band: f64,
 ) -> bool {
     let n = c.t.len();
     let bucket = (c.t[n - 1] - c.t[0]) / (n - 1).max(1) as f64;
@@ -520,12 +537,13 @@ fn came_with_burst(
     }
     let (held, wander) = median_and_mad(&mut after);
     let bar = held
-        + 3.0
+        + (3.0
             * if with_wander {
                 scatter.max(wander)
             } else {
                 scatter
-            };
+            })
+        .max(band);
     // (Raised over more than one sample: two bucket means above the bar, or one whose rise
     // above the level is more than one and a half of its samples at its top would give. A
     // single outlier lifts one bucket's mean by its height over the bucket's count: next to
@@ -1117,7 +1135,7 @@ fn judge_level(
     // none under way at the floor's first point, no longer than bursts at random times at
     // the pace they kept leave one time in twenty: see `random_quiet`. A fill's climb, cut
     // into jumps by a coarser noise scale, rises between them.)
-    let bursts_in = |jumps: &[Jump], quiet_between: bool, s: &mut Vec<f64>| {
+    let bursts_in = |jumps: &[Jump], quiet_between: bool, paused: bool, s: &mut Vec<f64>| {
         let total: f64 = jumps.iter().map(|j| j.size).sum();
         jumps.len() >= 3 && total >= 0.5 * rise_net && {
             let gaps: Vec<f64> = jumps.windows(2).map(|w| w[1].start - w[0].start).collect();
@@ -1125,7 +1143,7 @@ fn judge_level(
             let since = t_end - jumps[jumps.len() - 1].end;
             since <= (1.6 * gap).max(0.3 * fspan)
                 || (quiet_between
-                    && since <= random_quiet(jumps)
+                    && (since <= random_quiet(jumps) || paused)
                     && jumps[0].start > ft[0]
                     && jumps.iter().all(|j| kept(ft, &floor, j)))
         }
@@ -1143,7 +1161,7 @@ fn judge_level(
     // with a burst: whatever the step and plateau tests read. Random bursts leave a quiet end
     // that reads as a fill's bound, and a few long bursts carry most of the leak; a batch's
     // step or a deploy climbs to its level and stays, with no transient above it.)
-    let bursts = bursts_in(&jumps, false, &mut s)
+    let bursts = bursts_in(&jumps, false, false, &mut s)
         || (gate && level_of == Level::Minima && {
             let rounding = 0.5 * super::names::reading_quantum(c.lo, c.hi);
             let fine = detrended_diff_noise(&c.lo[fa..fb], &mut s)
@@ -1161,10 +1179,35 @@ fn judge_level(
                 let scatter = detrended_diff_noise(&c.mean[fa..fb], s).max(cfg.min_noise);
                 held.iter().enumerate().all(|(i, j)| {
                     let next = held.get(i + 1).map_or(t_end + lag, |k| k.start);
-                    came_with_burst(c, j, lag, next, scatter, with_wander)
+                    came_with_burst(c, j, lag, next, scatter, with_wander, 0.0)
                 })
             };
-            (bursts_in(&held, true, &mut s)
+            // (A quiet end longer than random bursts leave is still no bound when the bursts
+            // did not both shrink and space out as a fill's steps do (see
+            // `paused_not_filled`)
+            // and one of them at least came with a transient: a burst of traffic whose
+            // working set was given back while its residue stayed. A fill, a batch's step or
+            // a deploy climbs to the level it keeps and never overshoots it; an LRU cache
+            // that fills at a wobbling pace reads as bursts that grow and come closer, then
+            // hold at its cap, and only the missing transient tells it apart. The transient
+            // must stand above the level by half as much again as the bucket means stand
+            // above the floor over the stretch in the median: the collector's band. Under a
+            // GC sawtooth the floor steps up at its troughs and the teeth's means stand
+            // above the level after each step, as a burst's would, but no higher than the
+            // band they make everywhere else; a burst's working set stands clear of it.
+            // (`evaluate --seed 3` s0150-plateau: a 2.2 h fill under a 20 MB sawtooth,
+            // teeth 8.5 MB above the level, band 11.7 MB.))
+            let paused = paused_not_filled(&held) && {
+                let scatter = detrended_diff_noise(&c.mean[fa..fb], &mut s).max(cfg.min_noise);
+                s.clear();
+                s.extend((fa..fb).map(|i| c.mean[i] - floor[i - fa]));
+                let band = 1.5 * super::stats::median_mut(&mut s);
+                held.iter().enumerate().any(|(i, j)| {
+                    let next = held.get(i + 1).map_or(t_end + lag, |k| k.start);
+                    came_with_burst(c, j, lag, next, scatter, false, band)
+                })
+            };
+            (bursts_in(&held, true, paused, &mut s)
                 && (!step
                     || (held.len() >= 3
                         && rose_from_its_flat(ft, &floor, &held, &mut s)
