@@ -1175,13 +1175,22 @@ fn judge_level(
                 _ => c.t[fa] - c.t[0],
             };
             let held = held_jumps(ft, &floor, c.t, &mins, lag, fine, noise, rise_net, &mut s);
-            let with_bursts = |s: &mut Vec<f64>, with_wander: bool| {
+            // Whether every held jump (`every`), or one at least, came with a burst (see
+            // `came_with_burst`; `band`: the height its transient must clear).
+            let came_with = |s: &mut Vec<f64>, with_wander: bool, band: f64, every: bool| {
                 let scatter = detrended_diff_noise(&c.mean[fa..fb], s).max(cfg.min_noise);
-                held.iter().enumerate().all(|(i, j)| {
+                let mut each = held.iter().enumerate().map(|(i, j)| {
                     let next = held.get(i + 1).map_or(t_end + lag, |k| k.start);
-                    came_with_burst(c, j, lag, next, scatter, with_wander, 0.0)
-                })
+                    came_with_burst(c, j, lag, next, scatter, with_wander, band)
+                });
+                if every {
+                    each.all(|came| came)
+                } else {
+                    each.any(|came| came)
+                }
             };
+            let with_bursts =
+                |s: &mut Vec<f64>, with_wander: bool| came_with(s, with_wander, 0.0, true);
             // (A quiet end longer than random bursts leave is still no bound when the bursts
             // did not both shrink and space out as a fill's steps do (see
             // `paused_not_filled`)
@@ -1198,14 +1207,10 @@ fn judge_level(
             // (`evaluate --seed 3` s0150-plateau: a 2.2 h fill under a 20 MB sawtooth,
             // teeth 8.5 MB above the level, band 11.7 MB.))
             let paused = paused_not_filled(&held) && {
-                let scatter = detrended_diff_noise(&c.mean[fa..fb], &mut s).max(cfg.min_noise);
                 s.clear();
                 s.extend((fa..fb).map(|i| c.mean[i] - floor[i - fa]));
-                let band = 1.5 * super::stats::median_mut(&mut s);
-                held.iter().enumerate().any(|(i, j)| {
-                    let next = held.get(i + 1).map_or(t_end + lag, |k| k.start);
-                    came_with_burst(c, j, lag, next, scatter, false, band)
-                })
+                let band = 1.5 * median_mut(&mut s);
+                came_with(&mut s, false, band, false)
             };
             (bursts_in(&held, true, paused, &mut s)
                 && (!step
